@@ -1,0 +1,24 @@
+import { useRegisterSW } from 'virtual:pwa-register/react';
+import { useFootfall } from './store.ts';
+
+/**
+ * Offers a new version of the app once it has downloaded. It is never applied on its own, and
+ * never offered while a check-in or form is open. Every record is already on disk when it is
+ * saved, and the database's versioned migrations carry unsynced records across the update.
+ */
+export function UpdateBanner() {
+  const draftOpen = useFootfall((s) => s.draftOpen);
+  const {
+    needRefresh: [needRefresh],
+    updateServiceWorker,
+  } = useRegisterSW({ immediate: true });
+  if (!needRefresh || draftOpen) return null;
+  return (
+    <div className="update-banner" role="region" aria-label="App update">
+      <p>A new version of Footfall is ready. Everything you have recorded is saved.</p>
+      <button type="button" onClick={() => updateServiceWorker(true)}>
+        Update now
+      </button>
+    </div>
+  );
+}

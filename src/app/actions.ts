@@ -1,0 +1,303 @@
+/**
+ * Everything a person can do, as functions the screens call. Each one writes to IndexedDB first
+ * and updates the store only once the write has committed, so what the screen shows is saved.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { createKeyring, unwrapRoot, wrapRoot } from '../crypto/keyring.ts';
+import { defaultConfig, keyFromLabel, type OrgConfig } from '../domain/config.ts';
+import type { EventOf, FootfallEvent, WomanDetails } from '../domain/events.ts';
+import { buildSearchIndex } from '../domain/search.ts';
+import { localDateOf } from '../domain/time.ts';
+import type { DeviceIdentity, FootfallDb, Role, StaffRow } from './db/database.ts';
+import type { Woman } from './db/plain.ts';
+import { OPEN_LOCK, afterWrongPin, formatWait, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
+import { useFootfall, type Session } from './store.ts';
+import { Vault, countUnsynced, type VisitRecord } from './vault.ts';
+import { visitView, type VisitView } from './visitView.ts';
+
+let db: FootfallDb;
+
+/** Opens the device database and decides what the first screen is. */
+export async function boot(database: FootfallDb): Promise<void> {
+  db = database;
+  try {
+    await db.open();
+    const identity = (await db.device.get('identity')) as DeviceIdentity | undefined;
+    if (!identity) {
+      useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
+      return;
+    }
+    useFootfall.setState({
+      identity,
+      staff: await activeStaff(),
+      lock: await currentLock(),
+      unsynced: await countUnsynced(db),
+      phase: { kind: 'locked' },
+    });
+  } catch (error) {
+    useFootfall.setState({ phase: { kind: 'failed', message: describeStorageError(error) } });
+  }
+}
+
+export interface SetupInput {
+  deviceName: string;
+  siteName: string;
+  staffName: string;
+  pin: string;
+}
+
+/**
+ * First run on a new device. Everything set up here is kept when the device is later enrolled
+ * with the organisation's server: the device id, the staff and every record made before.
+ */
+export async function setUpDevice(input: SetupInput): Promise<void> {
+  const problem = pinProblem(input.pin);
+  if (problem) throw new Error(problem);
+  const keyring = await createKeyring();
+  const staff: StaffRow = {
+    id: uuidv7(),
+    name: input.staffName.trim(),
+    role: 'admin',
+    wrappedRoot: { kdf: 'PBKDF2-SHA256', iterations: 0, salt: '', iv: '', ciphertext: '' },
+    createdAt: new Date().toISOString(),
+  };
+  staff.wrappedRoot = await wrapRoot(keyring, input.pin, staff.id);
+  const site = { key: keyFromLabel(input.siteName), name: input.siteName.trim() };
+  const identity: DeviceIdentity = {
+    key: 'identity',
+    deviceId: uuidv7(),
+    deviceName: input.deviceName.trim(),
+    siteKey: site.key,
+    createdAt: staff.createdAt,
+  };
+  const vault = new Vault(db, keyring);
+  await vault.commit([], { config: defaultConfig(site) });
+  // The identity row is written last: until it exists, the device counts as not set up.
+  await db.transaction('rw', [db.staff, db.device], async () => {
+    await db.staff.put(staff);
+    await db.device.put(OPEN_LOCK);
+    await db.device.put(identity);
+  });
+  useFootfall.setState({ identity, staff: [staff], lock: OPEN_LOCK });
+  await openSession(vault, staff);
+}
+
+export type UnlockResult = { ok: true } | { ok: false; message: string };
+
+export async function unlock(staffId: string, pin: string): Promise<UnlockResult> {
+  const lock = await currentLock();
+  const now = Date.now();
+  const wait = waitRemaining(lock, now);
+  if (wait > 0) return { ok: false, message: `Too many wrong PINs. Wait ${formatWait(wait)} before trying again.` };
+  const staff = (await activeStaff()).find((s) => s.id === staffId);
+  if (!staff) return { ok: false, message: 'Choose your name first.' };
+  if (lock.held && staff.role !== 'admin') {
+    return { ok: false, message: 'This device is locked after too many wrong PINs. An admin must unlock it with her PIN.' };
+  }
+  const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
+  if (!keyring) {
+    const next = afterWrongPin(lock, Date.now());
+    await db.device.put(next);
+    useFootfall.setState({ lock: next });
+    return { ok: false, message: wrongPinMessage(next, Date.now()) };
+  }
+  await db.device.put(OPEN_LOCK);
+  useFootfall.setState({ lock: OPEN_LOCK });
+  await openSession(new Vault(db, keyring), staff);
+  return { ok: true };
+}
+
+/** Drops every key and decrypted record from memory and shows the lock screen. */
+export function lock(): void {
+  const { phase } = useFootfall.getState();
+  if (phase.kind !== 'unlocked') return;
+  phase.session.vault.keyring.root.fill(0);
+  useFootfall.setState({ phase: { kind: 'locked' } });
+}
+
+async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
+  const config = await vault.loadConfig();
+  const women = new Map((await vault.loadWomen()).map((w) => [w.id, w]));
+  const today = localDateOf(Date.now(), config.timeZone);
+  const visits = await vault.loadVisitsOn(today);
+  useFootfall.setState({
+    phase: { kind: 'unlocked', session: { vault, staff, config, women, searchIndex: buildSearchIndex(women.values()), today, visits } },
+    unsynced: await countUnsynced(db),
+  });
+}
+
+function session(): Session {
+  const { phase } = useFootfall.getState();
+  if (phase.kind !== 'unlocked') throw new Error('The app is locked. Unlock it with your PIN and try again.');
+  return phase.session;
+}
+
+function updateSession(patch: Partial<Session>): void {
+  const current = session();
+  useFootfall.setState({ phase: { kind: 'unlocked', session: { ...current, ...patch } } });
+}
+
+/** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
+function stamp(s: Session): { id: string; at: string; deviceId: string; staffId: string } {
+  const identity = useFootfall.getState().identity;
+  if (!identity) throw new Error('This device is not set up.');
+  return { id: uuidv7(), at: new Date().toISOString(), deviceId: identity.deviceId, staffId: s.staff.id };
+}
+
+/** Reloads today's visits when the local date has changed since they were loaded. */
+async function currentDay(): Promise<Session> {
+  const s = session();
+  const today = localDateOf(Date.now(), s.config.timeZone);
+  if (today === s.today) return s;
+  updateSession({ today, visits: await s.vault.loadVisitsOn(today) });
+  return session();
+}
+
+export async function registerWoman(knownAs: string, details: WomanDetails): Promise<Woman> {
+  const s = session();
+  const base = stamp(s);
+  const event: EventOf<'woman.registered'> = { ...base, type: 'woman.registered', womanId: base.id, knownAs: knownAs.trim(), details };
+  const woman: Woman = { id: event.womanId, knownAs: event.knownAs, details, registeredAt: event.at };
+  await s.vault.commit([event], { women: [woman] });
+  const women = new Map(s.women).set(woman.id, woman);
+  updateSession({ women, searchIndex: buildSearchIndex(women.values()) });
+  await refreshUnsynced();
+  return woman;
+}
+
+/** Today's visit of this woman at this device's site, if she already has one. */
+export function todaysVisitOf(s: Session, womanId: string): VisitView | undefined {
+  const siteKey = useFootfall.getState().identity?.siteKey;
+  return s.visits.map((v) => visitView(v, s.config)).find((v) => !v.voided && v.womanId === womanId && v.siteId === siteKey);
+}
+
+/**
+ * Checks a woman in (womanId null for an anonymous visit). A woman already checked in today at
+ * this site gets the services added to that visit instead: one woman, one site, one day, one visit.
+ */
+export async function checkIn(womanId: string | null, services: string[]): Promise<string> {
+  const s = await currentDay();
+  const existing = womanId ? todaysVisitOf(s, womanId) : undefined;
+  if (existing) {
+    await setServices(existing.id, [...new Set([...existing.services, ...services])]);
+    return existing.id;
+  }
+  const base = stamp(s);
+  const siteId = useFootfall.getState().identity!.siteKey;
+  const event: EventOf<'visit.checkedIn'> = { ...base, type: 'visit.checkedIn', occurredAt: base.at, womanId, siteId, services };
+  await saveVisit({ id: event.id, date: s.today, events: [event] }, [event]);
+  return event.id;
+}
+
+/** Changes a visit's services to exactly `services`, as added and removed events. */
+export async function setServices(visitId: string, services: string[]): Promise<void> {
+  const s = session();
+  const { record, view } = findVisit(s, visitId);
+  const wanted = new Set(services);
+  const events: FootfallEvent[] = [];
+  for (const service of wanted) {
+    if (!view.services.includes(service)) events.push({ ...stamp(s), type: 'visit.serviceAdded', visitId, service });
+  }
+  for (const service of view.services) {
+    if (!wanted.has(service)) events.push({ ...stamp(s), type: 'visit.serviceRemoved', visitId, service });
+  }
+  if (events.length) await saveVisit({ ...record, events: [...record.events, ...events] }, events);
+}
+
+export interface VisitCorrection {
+  womanId?: string | null;
+  siteId?: string;
+  occurredAt?: string;
+}
+
+export async function correctVisit(visitId: string, changes: VisitCorrection, reason: string): Promise<void> {
+  const s = session();
+  const { record } = findVisit(s, visitId);
+  const event: EventOf<'record.corrected'> = { ...stamp(s), type: 'record.corrected', targetId: visitId, changes, reason };
+  const events = [...record.events, event];
+  const date = visitView({ ...record, events }, s.config).date;
+  await saveVisit({ id: visitId, date, events }, [event]);
+}
+
+export async function voidVisit(visitId: string, reason: string): Promise<void> {
+  const s = session();
+  const { record } = findVisit(s, visitId);
+  const event: EventOf<'record.voided'> = { ...stamp(s), type: 'record.voided', targetId: visitId, reason };
+  await saveVisit({ ...record, events: [...record.events, event] }, [event]);
+}
+
+function findVisit(s: Session, visitId: string): { record: VisitRecord; view: VisitView } {
+  const record = s.visits.find((v) => v.id === visitId);
+  if (!record) throw new Error('That visit is no longer on today’s list. Reopen Today and try again.');
+  return { record, view: visitView(record, s.config) };
+}
+
+async function saveVisit(record: VisitRecord, events: FootfallEvent[]): Promise<void> {
+  const s = session();
+  await s.vault.commit(events, { visits: [record] });
+  const others = s.visits.filter((v) => v.id !== record.id);
+  updateSession({ visits: record.date === s.today ? [...others, record] : others });
+  await refreshUnsynced();
+}
+
+export async function saveConfig(config: OrgConfig): Promise<void> {
+  requireAdmin();
+  const s = session();
+  await s.vault.commit([], { config });
+  updateSession({ config });
+}
+
+export async function addStaff(name: string, role: Role, pin: string): Promise<void> {
+  requireAdmin();
+  const problem = pinProblem(pin);
+  if (problem) throw new Error(problem);
+  const s = session();
+  const id = uuidv7();
+  const staff: StaffRow = { id, name: name.trim(), role, wrappedRoot: await wrapRoot(s.vault.keyring, pin, id), createdAt: new Date().toISOString() };
+  await db.staff.put(staff);
+  useFootfall.setState({ staff: await activeStaff() });
+}
+
+/** Her PIN stops working on this device at once; what she recorded stays. */
+export async function removeStaff(staffId: string): Promise<void> {
+  requireAdmin();
+  const s = session();
+  if (staffId === s.staff.id) throw new Error('You cannot remove yourself. Ask another admin.');
+  const staff = await db.staff.get(staffId);
+  if (!staff) return;
+  await db.staff.put({ ...staff, removed: true, wrappedRoot: { ...staff.wrappedRoot, ciphertext: '' } });
+  useFootfall.setState({ staff: await activeStaff() });
+}
+
+export async function setDeviceSite(siteKey: string): Promise<void> {
+  requireAdmin();
+  const identity = useFootfall.getState().identity;
+  if (!identity) return;
+  const next = { ...identity, siteKey };
+  await db.device.put(next);
+  useFootfall.setState({ identity: next });
+}
+
+function requireAdmin(): void {
+  if (session().staff.role !== 'admin') throw new Error('Only an admin can change settings.');
+}
+
+async function refreshUnsynced(): Promise<void> {
+  useFootfall.setState({ unsynced: await countUnsynced(db) });
+}
+
+async function activeStaff(): Promise<StaffRow[]> {
+  return (await db.staff.toArray()).filter((s) => !s.removed).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+async function currentLock() {
+  const row = await db.device.get('lock');
+  return row?.key === 'lock' ? row : OPEN_LOCK;
+}
+
+function describeStorageError(error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'QuotaExceededError') return 'This device is out of storage space. Free some space, then reload. Nothing saved has been lost.';
+  if (name === 'VersionError') return 'This device holds data from a newer version of Footfall. Reload to get the update.';
+  return 'Footfall could not open its storage on this device. Private browsing blocks it; use a normal window, then reload.';
+}

@@ -1,0 +1,241 @@
+import { useState, type FormEvent } from 'react';
+import { keyFromLabel, OrgConfig, type Term } from '../../domain/config.ts';
+import { addStaff, removeStaff, saveConfig, setDeviceSite } from '../actions.ts';
+import type { Role } from '../db/database.ts';
+import { pinProblem } from '../lockPolicy.ts';
+import { useFootfall, useSession } from '../store.ts';
+import { ErrorAlert, useAction } from '../components/useAction.tsx';
+
+/** The admin's settings for this device and the organisation's lists. */
+export function SettingsScreen() {
+  const { config } = useSession();
+  const [notice, setNotice] = useState<string | null>(null);
+  const { run, error } = useAction();
+
+  async function update(change: (c: OrgConfig) => unknown, message: string) {
+    const saved = await run(async () => {
+      const next = structuredClone(config);
+      change(next);
+      const parsed = OrgConfig.safeParse(next);
+      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'That setting is not valid.');
+      await saveConfig(parsed.data);
+      return true;
+    });
+    if (saved) setNotice(message);
+  }
+
+  return (
+    <section aria-labelledby="settings-title">
+      <h1 id="settings-title">Settings</h1>
+      <p role="status" className="notice" aria-live="polite">
+        {notice}
+      </p>
+      <ErrorAlert message={error} />
+      <DeviceSettings onSaved={setNotice} />
+      <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
+      <TermList
+        title="Services"
+        itemName="service"
+        items={config.services}
+        onChange={(items, message) => update((c) => (c.services = items), message)}
+      />
+      <TermList
+        title="Sites"
+        itemName="site"
+        items={config.sites.map((s) => ({ key: s.key, label: s.name, retired: s.retired }))}
+        onChange={(items, message) => update((c) => (c.sites = items.map((i) => ({ key: i.key, name: i.label, retired: i.retired }))), message)}
+      />
+      <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
+      <StaffSettings />
+    </section>
+  );
+}
+
+function DeviceSettings({ onSaved }: { onSaved: (m: string) => void }) {
+  const { config } = useSession();
+  const identity = useFootfall((s) => s.identity);
+  return (
+    <section aria-labelledby="device-title" className="card">
+      <h2 id="device-title">This device</h2>
+      <p>{identity?.deviceName}</p>
+      <label>
+        Site this device is used at
+        <select
+          value={identity?.siteKey}
+          onChange={async (e) => {
+            await setDeviceSite(e.target.value);
+            onSaved('Site changed for this device.');
+          }}
+        >
+          {config.sites
+            .filter((s) => !s.retired || s.key === identity?.siteKey)
+            .map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.name}
+              </option>
+            ))}
+        </select>
+      </label>
+    </section>
+  );
+}
+
+function IdleLock({ minutes, onSave }: { minutes: number; onSave: (m: number) => void }) {
+  const [value, setValue] = useState(String(minutes));
+  const [problem, setProblem] = useState<string | null>(null);
+  return (
+    <section aria-labelledby="idle-title" className="card">
+      <h2 id="idle-title">Automatic lock</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          const m = Number(value);
+          if (!Number.isInteger(m) || m < 1 || m > 240) return setProblem('Enter a whole number of minutes from 1 to 240.');
+          setProblem(null);
+          onSave(m);
+        }}
+        noValidate
+      >
+        <label>
+          Lock after this many minutes without use
+          <input type="number" inputMode="numeric" min={1} max={240} value={value} onChange={(e) => setValue(e.target.value)} />
+        </label>
+        <ErrorAlert message={problem} />
+        <button type="submit">Save lock time</button>
+      </form>
+    </section>
+  );
+}
+
+/** A configurable list: rename is not offered so that keys and their meaning stay stable. */
+function TermList({ title, itemName, items, onChange }: { title: string; itemName: string; items: Term[]; onChange: (items: Term[], message: string) => void }) {
+  const [label, setLabel] = useState('');
+  const [problem, setProblem] = useState<string | null>(null);
+  function add(event: FormEvent) {
+    event.preventDefault();
+    const trimmed = label.trim();
+    if (!trimmed) return setProblem(`Enter the new ${itemName}'s name.`);
+    const key = keyFromLabel(trimmed);
+    if (items.some((i) => i.key === key)) return setProblem(`There is already a ${itemName} called “${trimmed}”.`);
+    setProblem(null);
+    setLabel('');
+    onChange([...items, { key, label: trimmed, retired: false }], `${trimmed} added.`);
+  }
+  const id = `${itemName}-title`;
+  return (
+    <section aria-labelledby={id} className="card">
+      <h2 id={id}>{title}</h2>
+      <ul className="term-list">
+        {items.map((item) => (
+          <li key={item.key}>
+            <span className={item.retired ? 'muted' : undefined}>
+              {item.label}
+              {item.retired && ' (retired)'}
+            </span>
+            <button
+              type="button"
+              onClick={() =>
+                onChange(
+                  items.map((i) => (i.key === item.key ? { ...i, retired: !i.retired } : i)),
+                  `${item.label} ${item.retired ? 'brought back' : 'retired'}.`,
+                )
+              }
+            >
+              {item.retired ? `Bring back ${item.label}` : `Retire ${item.label}`}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={add} noValidate className="inline-form">
+        <label>
+          New {itemName}
+          <input value={label} onChange={(e) => setLabel(e.target.value)} maxLength={60} autoComplete="off" />
+        </label>
+        <button type="submit">Add {itemName}</button>
+      </form>
+      <ErrorAlert message={problem} />
+    </section>
+  );
+}
+
+function SafeguardingNote({ note, onSave }: { note: string; onSave: (n: string) => void }) {
+  const [value, setValue] = useState(note);
+  return (
+    <section aria-labelledby="safeguarding-title" className="card">
+      <h2 id="safeguarding-title">Safeguarding note</h2>
+      <label>
+        Shown when a woman’s age is recorded as under 18
+        <textarea value={value} onChange={(e) => setValue(e.target.value)} maxLength={600} rows={3} />
+      </label>
+      <button type="button" onClick={() => onSave(value)}>
+        Save note
+      </button>
+    </section>
+  );
+}
+
+function StaffSettings() {
+  const staff = useFootfall((s) => s.staff);
+  const me = useSession().staff;
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('frontDesk');
+  const [pin, setPin] = useState('');
+  const { run, error, setError, busy } = useAction();
+  const [notice, setNotice] = useState<string | null>(null);
+
+  async function add(event: FormEvent) {
+    event.preventDefault();
+    if (!name.trim()) return setError('Enter her name.');
+    const problem = pinProblem(pin);
+    if (problem) return setError(problem);
+    if (await run(async () => (await addStaff(name, role, pin), true))) {
+      setNotice(`${name.trim()} can now unlock this device with her PIN.`);
+      setName('');
+      setPin('');
+    }
+  }
+
+  return (
+    <section aria-labelledby="staff-title" className="card">
+      <h2 id="staff-title">Staff on this device</h2>
+      <ul className="term-list">
+        {staff.map((s) => (
+          <li key={s.id}>
+            <span>
+              {s.name} <span className="muted">{s.role === 'admin' ? 'Admin' : 'Front desk'}</span>
+            </span>
+            {s.id !== me.id && (
+              <button type="button" className="danger-quiet" onClick={() => run(() => removeStaff(s.id))}>
+                Remove {s.name}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <form onSubmit={add} noValidate>
+        <div className="grid-2">
+          <label>
+            Name
+            <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+          </label>
+          <label>
+            Role
+            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+              <option value="frontDesk">Front desk</option>
+              <option value="admin">Admin</option>
+            </select>
+          </label>
+          <label>
+            Her PIN (6 to 12 digits)
+            <input type="password" inputMode="numeric" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.target.value)} />
+          </label>
+        </div>
+        <ErrorAlert message={error} />
+        <p role="status">{notice}</p>
+        <button type="submit" disabled={busy}>
+          Add staff member
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The unlocked device store: reads and writes sealed rows. Every save seals first and then writes
+ * the events and the rows the screens show in one IndexedDB transaction, so the log and the
+ * screen can never disagree, and a visit the screen shows is on disk.
+ */
+import type { z } from 'zod';
+import { blindTag, openJson, sealJson } from '../crypto/atRest.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { FootfallEvent } from '../domain/events.ts';
+import { OrgConfig } from '../domain/config.ts';
+import type { EventRow, FootfallDb, SealedRow, VisitRow } from './db/database.ts';
+import { VisitEvents, Woman } from './db/plain.ts';
+
+export interface VisitRecord extends VisitEvents {
+  id: string;
+  date: string;
+}
+
+export interface Changes {
+  women?: Woman[];
+  visits?: VisitRecord[];
+  config?: OrgConfig;
+}
+
+const CONFIG_ID = 'config';
+
+export class Vault {
+  constructor(
+    readonly db: FootfallDb,
+    readonly keyring: Keyring,
+  ) {}
+
+  /** Saves events and the state they lead to, atomically and durably. */
+  async commit(events: FootfallEvent[], changes: Changes = {}): Promise<void> {
+    const eventRows: EventRow[] = await Promise.all(
+      events.map(async (e) => ({ id: e.id, synced: 0 as const, ...(await sealJson(this.keyring, `events:${e.id}`, FootfallEvent.parse(e))) })),
+    );
+    const womanRows = await Promise.all((changes.women ?? []).map((w) => this.seal('women', w.id, Woman.parse(w))));
+    const visitRows: VisitRow[] = await Promise.all(
+      (changes.visits ?? []).map(async (v) => ({
+        ...(await this.seal('visits', v.id, VisitEvents.parse({ events: v.events }))),
+        dayTag: await blindTag(this.keyring, v.date),
+      })),
+    );
+    const configRow = changes.config ? await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config)) : undefined;
+
+    const { db } = this;
+    await db.transaction('rw', [db.events, db.women, db.visits, db.settings], async () => {
+      if (eventRows.length) await db.events.bulkAdd(eventRows);
+      if (womanRows.length) await db.women.bulkPut(womanRows);
+      if (visitRows.length) await db.visits.bulkPut(visitRows);
+      if (configRow) await db.settings.put(configRow);
+    });
+  }
+
+  async loadConfig(): Promise<OrgConfig> {
+    const row = await this.db.settings.get(CONFIG_ID);
+    if (!row) throw new Error('This device has no configuration. Set it up again from the start screen.');
+    return this.open('settings', row, OrgConfig);
+  }
+
+  async loadWomen(): Promise<Woman[]> {
+    const rows = await this.db.women.toArray();
+    return Promise.all(rows.map((row) => this.open('women', row, Woman)));
+  }
+
+  /** The visits whose local date is `date`. */
+  async loadVisitsOn(date: string): Promise<VisitRecord[]> {
+    const rows = await this.db.visits.where('dayTag').equals(await blindTag(this.keyring, date)).toArray();
+    return Promise.all(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
+  }
+
+  private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
+    return { id, ...(await sealJson(this.keyring, `${table}:${id}`, value)) };
+  }
+
+  private async open<T>(table: string, row: SealedRow, schema: z.ZodType<T>): Promise<T> {
+    let plain: unknown;
+    try {
+      plain = await openJson(this.keyring, `${table}:${row.id}`, row);
+    } catch {
+      throw new Error(`A stored ${table} record could not be decrypted on this device. It has been left untouched; ask your admin.`);
+    }
+    const parsed = schema.safeParse(plain);
+    if (!parsed.success) {
+      throw new Error(`A stored ${table} record is not in a form this version understands. It has been left untouched; ask your admin.`);
+    }
+    return parsed.data;
+  }
+}
+
+/** Records on this device not yet acknowledged by the server. */
+export function countUnsynced(db: FootfallDb): Promise<number> {
+  return db.events.where('synced').equals(0).count();
+}

@@ -1,0 +1,42 @@
+/**
+ * Record content at rest: AES-256-GCM with a fresh 96-bit IV per write. The row's table and id are
+ * bound as associated data, so a ciphertext cannot be moved to another row or table unnoticed.
+ */
+import { randomBytes, utf8 } from './bytes.ts';
+import type { Keyring } from './keyring.ts';
+
+export interface Sealed {
+  iv: Uint8Array<ArrayBuffer>;
+  ct: ArrayBuffer;
+}
+
+export async function sealJson(keyring: Keyring, where: string, value: unknown): Promise<Sealed> {
+  const iv = randomBytes(12);
+  const ct = await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: utf8.encode(where) },
+    keyring.content,
+    utf8.encode(JSON.stringify(value)),
+  );
+  return { iv, ct };
+}
+
+/** Throws when the bytes were altered or sealed for another row. */
+export async function openJson(keyring: Keyring, where: string, sealed: Sealed): Promise<unknown> {
+  const plain = await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: sealed.iv, additionalData: utf8.encode(where) },
+    keyring.content,
+    sealed.ct,
+  );
+  return JSON.parse(utf8.decode(plain));
+}
+
+/**
+ * A blind index tag: equal inputs give equal tags under one keyring, and the tag reveals nothing
+ * about the input without the key. Used to find today's visits without storing dates in the clear.
+ */
+export async function blindTag(keyring: Keyring, value: string): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', keyring.index, utf8.encode(value));
+  let hex = '';
+  for (const b of new Uint8Array(mac).subarray(0, 16)) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}

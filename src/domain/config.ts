@@ -1,0 +1,143 @@
+/**
+ * The organisation's configuration: services, sites, terms and time rules. Partner agencies use
+ * different words, so every list is configurable; keys are stable and labels may change.
+ */
+import { z } from 'zod';
+
+const Key = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'keys are lower-case letters, digits and dashes');
+const Label = z.string().trim().min(1, 'a label is needed').max(60, 'a label is at most 60 characters');
+
+export const Term = z.object({ key: Key, label: Label, retired: z.boolean().default(false) });
+export type Term = z.infer<typeof Term>;
+
+export const AgeBand = Term.extend({ under18: z.boolean().default(false) });
+export type AgeBand = z.infer<typeof AgeBand>;
+
+export const Site = z.object({ key: Key, name: Label, retired: z.boolean().default(false) });
+export type Site = z.infer<typeof Site>;
+
+const uniqueKeys = <T extends { key: string }>(items: T[]) => new Set(items.map((i) => i.key)).size === items.length;
+const TermList = z.array(Term).refine(uniqueKeys, 'each key may appear once');
+
+export const OrgConfig = z.object({
+  timeZone: z
+    .string()
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/London')
+    .default('Europe/London'),
+  financialYearStartMonth: z.number().int().min(1).max(12).default(4),
+  idleLockMinutes: z.number().int().min(1).max(240).default(5),
+  services: TermList,
+  sites: z.array(Site).min(1, 'at least one site is needed').refine(uniqueKeys, 'each site key may appear once'),
+  safeguardingNote: z.string().trim().max(600),
+  terms: z.object({
+    ageBand: z.array(AgeBand).refine(uniqueKeys, 'each key may appear once'),
+    nationality: TermList,
+    ethnicity: TermList,
+    housing: TermList,
+    exploitation: TermList,
+    referralSource: TermList,
+  }),
+});
+export type OrgConfig = z.infer<typeof OrgConfig>;
+
+const terms = (pairs: [string, string][]): Term[] => pairs.map(([key, label]) => ({ key, label, retired: false }));
+
+export const DEFAULT_SERVICES = terms([
+  ['meal', 'Meal'],
+  ['shower', 'Shower'],
+  ['laundry', 'Laundry'],
+  ['clothes', 'Clean clothes'],
+  ['advice', 'Advice'],
+]);
+
+/** A working configuration for a new organisation; the admin edits it in Settings. */
+export function defaultConfig(site: { key: string; name: string }): OrgConfig {
+  return OrgConfig.parse({
+    services: DEFAULT_SERVICES,
+    sites: [{ ...site, retired: false }],
+    safeguardingNote:
+      'She may be under 18. Follow the safeguarding procedure now: tell the safeguarding lead on duty before she leaves.',
+    terms: {
+      ageBand: [
+        { key: 'under-18', label: 'Under 18', under18: true },
+        ...terms([
+          ['18-24', '18–24'],
+          ['25-34', '25–34'],
+          ['35-44', '35–44'],
+          ['45-54', '45–54'],
+          ['55-64', '55–64'],
+          ['65-plus', '65 and over'],
+        ]),
+      ],
+      nationality: terms([
+        ['uk', 'UK'],
+        ['europe', 'Europe (not UK)'],
+        ['africa', 'Africa'],
+        ['asia', 'Asia'],
+        ['americas', 'The Americas'],
+        ['middle-east', 'Middle East'],
+        ['oceania', 'Oceania'],
+      ]),
+      ethnicity: terms([
+        ['asian', 'Asian or Asian British'],
+        ['black', 'Black, Black British, Caribbean or African'],
+        ['mixed', 'Mixed or multiple ethnic groups'],
+        ['white', 'White'],
+        ['other', 'Other ethnic group'],
+      ]),
+      housing: terms([
+        ['rough-sleeping', 'Sleeping rough'],
+        ['hostel', 'Hostel or supported housing'],
+        ['temporary', 'Temporary accommodation'],
+        ['sofa-surfing', 'Sofa surfing'],
+        ['own-tenancy', 'Own tenancy'],
+        ['other', 'Other'],
+      ]),
+      exploitation: terms([
+        ['street-sex-work', 'Street-based prostitution'],
+        ['off-street', 'Off-street prostitution'],
+        ['trafficking', 'Trafficking'],
+        ['sexual-exploitation', 'Sexual exploitation'],
+        ['criminal-exploitation', 'Criminal exploitation'],
+        ['domestic-servitude', 'Domestic servitude'],
+      ]),
+      referralSource: terms([
+        ['self', 'Self-referral'],
+        ['outreach', 'Our outreach'],
+        ['police', 'Police'],
+        ['health', 'Health service'],
+        ['council', 'Council'],
+        ['charity', 'Another charity'],
+      ]),
+    },
+  });
+}
+
+/** A label for a key, falling back to the key itself so a retired or renamed term still shows. */
+export function labelOf(list: readonly { key: string; label?: string; name?: string }[], key: string): string {
+  const t = list.find((i) => i.key === key);
+  return t?.label ?? t?.name ?? key;
+}
+
+/** A key made from a label: "Hot drink" becomes "hot-drink". */
+export function keyFromLabel(label: string): string {
+  const key = label
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 64);
+  return key || 'item';
+}

@@ -1,0 +1,144 @@
+/**
+ * Every change in Footfall is one immutable event. Events are the only thing that is stored,
+ * synced and counted; the screens and the reports are projections of them.
+ *
+ * Records (a visit today; outreach contacts and casework later) are created by one event and
+ * referred to afterwards by that event's id. Corrections and voids are events too, so nothing is
+ * ever edited in place and every device converges on the same history.
+ */
+import { z } from 'zod';
+
+/** UUIDv7: unique across devices and sortable by creation time. */
+export const EventId = z.uuid({ version: 'v7', message: 'must be a UUIDv7 event id' });
+export type EventId = z.infer<typeof EventId>;
+
+/** An instant, always stored in UTC with a Z suffix. Local dates are derived, never stored. */
+export const Instant = z.iso.datetime({ message: 'must be an ISO 8601 UTC timestamp' });
+
+const Key = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lower-case key such as "meal" or "hot-drink"');
+
+/** Answers every optional question may take besides a configured term. */
+export const NOT_KNOWN = 'not-known';
+export const PREFERS_NOT_TO_SAY = 'prefers-not-to-say';
+
+/**
+ * The name a woman chooses to be known by. It is the only name Footfall holds (DESIGN.md §3), so
+ * it is short and single-line: no room for a narrative.
+ */
+export const KnownAs = z
+  .string()
+  .trim()
+  .min(1, 'a known-as name is needed')
+  .max(60, 'a known-as name is at most 60 characters')
+  .refine((s) => !/[\n\r\t]/.test(s), 'a known-as name is a single line');
+
+/**
+ * The optional fields of DESIGN.md §3. A missing field means "not asked"; otherwise the value is a
+ * configured term key, NOT_KNOWN or PREFERS_NOT_TO_SAY. Nothing else about a woman is recorded.
+ */
+export const WomanDetails = z
+  .object({
+    ageBand: Key,
+    nationality: Key,
+    ethnicity: Key,
+    housing: Key,
+    exploitation: z.array(Key).max(32),
+    referralSource: Key,
+  })
+  .partial()
+  .strict();
+export type WomanDetails = z.infer<typeof WomanDetails>;
+export type DetailField = keyof WomanDetails;
+
+const common = {
+  id: EventId,
+  /** Device time when the event was recorded; the server's receipt time is kept separately. */
+  at: Instant,
+  deviceId: z.string().min(1).max(64),
+  staffId: z.string().min(1).max(64),
+};
+
+export const WomanRegistered = z
+  .object({ ...common, type: z.literal('woman.registered'), womanId: EventId, knownAs: KnownAs, details: WomanDetails })
+  .strict();
+
+export const WomanUpdated = z
+  .object({
+    ...common,
+    type: z.literal('woman.updated'),
+    womanId: EventId,
+    knownAs: KnownAs.optional(),
+    details: WomanDetails,
+  })
+  .strict();
+
+/** Two directory entries turned out to be the same woman: `womanId` is folded into `intoId`. */
+export const WomanMerged = z
+  .object({ ...common, type: z.literal('woman.merged'), womanId: EventId, intoId: EventId })
+  .strict()
+  .refine((e) => e.womanId !== e.intoId, 'a woman cannot be merged into herself');
+
+/** A check-in. `womanId` null is an anonymous visit. The visit is referred to by this event's id. */
+export const VisitCheckedIn = z
+  .object({
+    ...common,
+    type: z.literal('visit.checkedIn'),
+    occurredAt: Instant,
+    womanId: EventId.nullable(),
+    siteId: Key,
+    services: z.array(Key).max(64),
+  })
+  .strict();
+
+export const VisitServiceAdded = z
+  .object({ ...common, type: z.literal('visit.serviceAdded'), visitId: EventId, service: Key })
+  .strict();
+
+export const VisitServiceRemoved = z
+  .object({ ...common, type: z.literal('visit.serviceRemoved'), visitId: EventId, service: Key })
+  .strict();
+
+const Reason = z.string().trim().min(1, 'say why').max(200, 'a reason is at most 200 characters');
+
+/** The latest correction of a field wins (DESIGN.md §2). Only the fields given are changed. */
+export const RecordCorrected = z
+  .object({
+    ...common,
+    type: z.literal('record.corrected'),
+    targetId: EventId,
+    changes: z
+      .object({ occurredAt: Instant, womanId: EventId.nullable(), siteId: Key, services: z.array(Key).max(64) })
+      .partial()
+      .strict()
+      .refine((c) => Object.keys(c).length > 0, 'a correction must change something'),
+    reason: Reason,
+  })
+  .strict();
+
+/** A voided record counts nowhere. */
+export const RecordVoided = z
+  .object({ ...common, type: z.literal('record.voided'), targetId: EventId, reason: Reason })
+  .strict();
+
+export const FootfallEvent = z.discriminatedUnion('type', [
+  WomanRegistered,
+  WomanUpdated,
+  WomanMerged,
+  VisitCheckedIn,
+  VisitServiceAdded,
+  VisitServiceRemoved,
+  RecordCorrected,
+  RecordVoided,
+]);
+export type FootfallEvent = z.infer<typeof FootfallEvent>;
+export type EventOf<T extends FootfallEvent['type']> = Extract<FootfallEvent, { type: T }>;
+
+/** Orders events the way "latest wins" is decided everywhere: device time, then id. */
+export function compareEvents(a: Pick<FootfallEvent, 'at' | 'id'>, b: Pick<FootfallEvent, 'at' | 'id'>): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
