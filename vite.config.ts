@@ -33,15 +33,24 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
+        // The first install takes the open page at once, so it works offline from the first load.
+        // Later versions wait for the person to accept them (registerType 'prompt').
+        clientsClaim: true,
       },
     }),
   ],
   build: { target: 'es2022', sourcemap: false },
   test: {
-    include: ['test/**/*.test.{ts,tsx}'],
-    environment: 'node',
-    setupFiles: ['test/setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/{domain,crypto,server,app}/**/*.test.ts'], environment: 'node' } },
+      {
+        extends: true,
+        test: { name: 'component', include: ['test/app/**/*.test.tsx'], environment: 'jsdom', setupFiles: ['test/app/setup.ts'] },
+      },
+      // One real browser at a time: the machine has two cores.
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false, testTimeout: 120_000 } },
+    ],
   },
 });

@@ -6,6 +6,15 @@ import { Shell } from './screens/Shell.tsx';
 
 /** Which screen the device is on follows from the store's phase alone. */
 export function App({ banner }: { banner?: ReactNode }) {
+  return (
+    <>
+      {banner}
+      <Screen />
+    </>
+  );
+}
+
+function Screen() {
   const phase = useFootfall((s) => s.phase);
   switch (phase.kind) {
     case 'loading':
@@ -28,6 +37,6 @@ export function App({ banner }: { banner?: ReactNode }) {
     case 'locked':
       return <LockScreen />;
     case 'unlocked':
-      return <Shell banner={banner} />;
+      return <Shell />;
   }
 }

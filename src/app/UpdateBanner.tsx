@@ -11,7 +11,13 @@ export function UpdateBanner() {
   const {
     needRefresh: [needRefresh],
     updateServiceWorker,
-  } = useRegisterSW({ immediate: true });
+  } = useRegisterSW({
+    immediate: true,
+    // A tablet may stay open all day: look for a new version every hour, not only on reload.
+    onRegisteredSW(_url, registration) {
+      if (registration) setInterval(() => void registration.update().catch(() => undefined), 60 * 60_000);
+    },
+  });
   if (!needRefresh || draftOpen) return null;
   return (
     <div className="update-banner" role="region" aria-label="App update">

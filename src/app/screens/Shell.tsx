@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
 import { lock } from '../actions.ts';
 import { SyncStatus } from '../components/SyncStatus.tsx';
@@ -11,7 +11,7 @@ import { TodayScreen } from './TodayScreen.tsx';
 type Tab = 'checkIn' | 'today' | 'settings';
 
 /** The unlocked app: who is signed in, the lock button, sync status and the screens. */
-export function Shell({ banner }: { banner?: ReactNode }) {
+export function Shell() {
   const session = useSession();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
   const [tab, setTab] = useState<Tab>('checkIn');
@@ -36,7 +36,6 @@ export function Shell({ banner }: { banner?: ReactNode }) {
           Lock
         </button>
       </header>
-      {banner}
       <nav aria-label="Screens" className="tabs">
         {tabs.map(([key, label]) => (
           <button key={key} type="button" aria-current={tab === key ? 'page' : undefined} onClick={() => setTab(key)}>
