@@ -149,12 +149,11 @@ export function resolveRecords(
   }
 
   // A change applies to its record even when its device time is earlier than the check-in's:
-  // device clocks differ, and a device can only change a record it already had.
+  // device clocks differ, and a device can only change a record it already had. Copies of a
+  // change delivered twice sort next to each other, and applying one twice in a row is the same
+  // as applying it once.
   changes.sort(compareEvents);
-  let previousId = '';
   for (const c of changes) {
-    if (c.id === previousId) continue; // delivered twice: the copies sort next to each other
-    previousId = c.id;
     const targetId = c.type === 'visit.serviceAdded' || c.type === 'visit.serviceRemoved' ? c.visitId : c.targetId;
     const record = records.get(targetId);
     if (!record || voided.has(targetId)) continue;
