@@ -22,6 +22,12 @@ export async function boot(database: FootfallDb): Promise<void> {
   db = database;
   try {
     await db.open();
+    // Dexie 4 opens a database that a newer Footfall has upgraded instead of failing: this older
+    // code must not read or write it.
+    if (db.backendDB().version > Math.round(db.verno * 10)) {
+      db.close();
+      throw Object.assign(new Error('The database on this device is from a newer version.'), { name: 'VersionError' });
+    }
     const identity = (await db.device.get('identity')) as DeviceIdentity | undefined;
     if (!identity) {
       useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
@@ -59,7 +65,6 @@ export async function setUpDevice(input: SetupInput): Promise<void> {
     name: input.staffName.trim(),
     role: 'admin',
     wrappedRoot: { kdf: 'PBKDF2-SHA256', iterations: 0, salt: '', iv: '', ciphertext: '' },
-    createdAt: new Date().toISOString(),
   };
   staff.wrappedRoot = await wrapRoot(keyring, input.pin, staff.id);
   const site = { key: keyFromLabel(input.siteName), name: input.siteName.trim() };
@@ -68,7 +73,6 @@ export async function setUpDevice(input: SetupInput): Promise<void> {
     deviceId: uuidv7(),
     deviceName: input.deviceName.trim(),
     siteKey: site.key,
-    createdAt: staff.createdAt,
   };
   const vault = new Vault(db, keyring);
   await vault.commit([], { config: defaultConfig(site) });
@@ -159,7 +163,7 @@ export async function registerWoman(knownAs: string, details: WomanDetails): Pro
   const event: EventOf<'woman.registered'> = { ...base, type: 'woman.registered', womanId: base.id, knownAs: knownAs.trim(), details };
   const woman: Woman = { id: event.womanId, knownAs: event.knownAs, details, registeredAt: event.at };
   await s.vault.commit([event], { women: [woman] });
-  const women = new Map(s.women).set(woman.id, woman);
+  const women = new Map(session().women).set(woman.id, woman);
   updateSession({ women, searchIndex: buildSearchIndex(women.values()) });
   await refreshUnsynced();
   return woman;
@@ -235,8 +239,10 @@ function findVisit(s: Session, visitId: string): { record: VisitRecord; view: Vi
 async function saveVisit(record: VisitRecord, events: FootfallEvent[]): Promise<void> {
   const s = session();
   await s.vault.commit(events, { visits: [record] });
-  const others = s.visits.filter((v) => v.id !== record.id);
-  updateSession({ visits: record.date === s.today ? [...others, record] : others });
+  // Read the session again: another save may have committed while this one was writing.
+  const now = session();
+  const others = now.visits.filter((v) => v.id !== record.id);
+  updateSession({ visits: record.date === now.today ? [...others, record] : others });
   await refreshUnsynced();
 }
 
@@ -253,7 +259,7 @@ export async function addStaff(name: string, role: Role, pin: string): Promise<v
   if (problem) throw new Error(problem);
   const s = session();
   const id = uuidv7();
-  const staff: StaffRow = { id, name: name.trim(), role, wrappedRoot: await wrapRoot(s.vault.keyring, pin, id), createdAt: new Date().toISOString() };
+  const staff: StaffRow = { id, name: name.trim(), role, wrappedRoot: await wrapRoot(s.vault.keyring, pin, id) };
   await db.staff.put(staff);
   useFootfall.setState({ staff: await activeStaff() });
 }

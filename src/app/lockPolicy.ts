@@ -32,12 +32,14 @@ export function wrongPinMessage(state: LockState, now: number): string {
   const wait = waitRemaining(state, now);
   if (wait > 0) return `That PIN is not right. Wait ${formatWait(wait)} before trying again.`;
   const left = FREE_TRIES - state.failures;
+  if (left <= 0) return 'That PIN is not right. One more wrong PIN and you will have to wait before trying again.';
   return `That PIN is not right. ${left} more ${left === 1 ? 'try' : 'tries'} before a wait.`;
 }
 
 export function formatWait(ms: number): string {
   const s = Math.ceil(ms / 1000);
-  return s < 60 ? `${s} seconds` : `${Math.ceil(s / 60)} minutes`;
+  const [n, unit] = s < 60 ? [s, 'second'] : [Math.ceil(s / 60), 'minute'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 /** PINs are digits only, 6 to 12 of them, and not a trivial pattern. Returns the problem, or null. */

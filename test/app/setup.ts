@@ -7,3 +7,8 @@ import { webcrypto } from 'node:crypto';
 if (!globalThis.crypto?.subtle) {
   Object.defineProperty(globalThis, 'crypto', { value: webcrypto, configurable: true });
 }
+
+// Testing Library unmounts after each test only when test globals are on; they are not here.
+import { cleanup } from '@testing-library/react';
+import { afterEach } from 'vitest';
+afterEach(() => cleanup());

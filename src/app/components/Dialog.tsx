@@ -21,7 +21,12 @@ export function Dialog({ title, onClose, children }: DialogProps) {
     const opener = document.activeElement as HTMLElement | null;
     const first = ref.current?.querySelector<HTMLElement>('[data-autofocus]') ?? ref.current?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
-    return () => opener?.focus?.();
+    // Back to the opener, unless the screen has already moved focus on (the check-in screen
+    // puts it back in the search box after a save).
+    return () => {
+      const active = document.activeElement;
+      if (!active || active === document.body) opener?.focus?.();
+    };
   }, []);
 
   function onKeyDown(event: React.KeyboardEvent) {

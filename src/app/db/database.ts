@@ -30,7 +30,8 @@ export interface StaffRow {
   name: string;
   role: Role;
   wrappedRoot: WrappedRoot;
-  createdAt: string;
+  /** Only on rows from earlier builds: no longer written, as it dated the device in the clear. */
+  createdAt?: string;
   removed?: boolean;
 }
 
@@ -39,7 +40,8 @@ export interface DeviceIdentity {
   deviceId: string;
   deviceName: string;
   siteKey: string;
-  createdAt: string;
+  /** Only on rows from earlier builds: no longer written, as it dated the device in the clear. */
+  createdAt?: string;
 }
 
 export interface LockState {
@@ -68,7 +70,7 @@ export class FootfallDb extends Dexie {
     // 'strict' durability: a saved visit is on disk before the screen says so.
     super(name, { chromeTransactionDurability: 'strict' });
     // Each version is kept forever: a device on any older version opens, and its data (above all
-    // its unsynced events) is carried across. See test/app/db/migrations.test.ts.
+    // its unsynced events) is carried across. See test/app/migrations.test.ts, which needs a row per version.
     this.version(1).stores({
       events: '++seq, &id, synced',
       women: 'id',

@@ -53,7 +53,8 @@ export function CheckInScreen() {
             <li key={w.id}>
               <button type="button" className="result" onClick={() => setOpen({ kind: 'checkIn', womanId: w.id })}>
                 {w.knownAs}
-                {todaysVisitOf(session, w.id) && <span className="badge">here today</span>}
+                {/* The space keeps the button's accessible name "Ana here today", not "Anahere today". */}
+                {todaysVisitOf(session, w.id) && <> <span className="badge">here today</span></>}
               </button>
             </li>
           ))}

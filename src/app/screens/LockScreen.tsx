@@ -74,5 +74,7 @@ function useCountdown(until: number): number {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, [until]);
-  return waitRemaining({ key: 'lock', failures: 0, held: false, waitUntil: until }, now);
+  // `now` only ticks while a wait runs; a wait that has just begun is measured from the real time,
+  // not from when the lock screen last ticked (which showed "Wait 6 minutes" for a 30 s wait).
+  return waitRemaining({ key: 'lock', failures: 0, held: false, waitUntil: until }, Math.max(now, Date.now()));
 }

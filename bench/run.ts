@@ -1,0 +1,148 @@
+/**
+ * `npm run bench`: the DESIGN.md §8 figures this repository can measure so far, each beside a
+ * baseline measured in the same run, as the median of several runs. Prints a table and writes
+ * bench/RESULTS.md. Everything it serves and measures it builds into bench/.tmp (gitignored)
+ * from the current sources, the app with the project's own vite.config.ts.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { buildApp, buildBrowserBundle, buildReactHello } from './lib/build.ts';
+import { openBenchPage } from './lib/browserPage.ts';
+import { filesSize, initialJs } from './lib/bundleSize.ts';
+import { benchColdStart } from './lib/coldStart.ts';
+import { machine } from './lib/machine.ts';
+import { knownAsNames, searchQueries } from './lib/names.ts';
+import { benchSave } from './lib/saveBench.ts';
+import { runSearchBench, type SearchBenchResult } from './lib/searchBench.ts';
+import { median, medianOfRuns } from './lib/stats.ts';
+import { renderReport, type Row } from './lib/report.ts';
+
+const RUNS = 5;
+const SAVE = { women: 10_000, visits: 100_000, batch: 2_000, runs: RUNS, perRun: 300, warmup: 30 };
+const SEARCH = { women: 10_000, queries: 300 };
+const COLD_ROUNDS = 5;
+const FRAME_MS = 16;
+
+const started = performance.now();
+const log = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${what}`);
+
+async function main(): Promise<void> {
+  const m = machine();
+  log(`${m.cpu}, ${m.cores} cores, ${m.memory}; Node ${m.node}; ${m.chromium}`);
+
+  log('building the app, the browser bench bundle and the React-only baseline into bench/.tmp');
+  const appDir = await buildApp();
+  const bundle = await buildBrowserBundle();
+  const reactFiles = await buildReactHello();
+
+  // 4. Initial JavaScript.
+  const appJs = initialJs(appDir);
+  const reactJs = filesSize(reactFiles);
+  log(`initial JS ${appJs.gzipDefault} B gzipped (React alone ${reactJs.gzipDefault} B)`);
+
+  // 2. Search, in Node.
+  log(`search: ${SEARCH.women} names, ${SEARCH.queries} queries x ${RUNS} runs, in Node`);
+  const names = knownAsNames(SEARCH.women);
+  const queries = searchQueries(names, SEARCH.queries);
+  const searchNode = runSearchBench(names, queries, RUNS, () => performance.now());
+
+  // 1 and 2 in Chromium, on the app's origin.
+  log('opening Chromium on the app origin');
+  const bp = await openBenchPage(appDir, bundle);
+  let searchBrowser: SearchBenchResult;
+  let save: Awaited<ReturnType<typeof benchSave>>;
+  try {
+    await bp.call('setUp', 'footfall-bench');
+    log('search in Chromium');
+    searchBrowser = await bp.call('search', SEARCH.women, SEARCH.queries, RUNS);
+    if (searchBrowser.checksum !== searchNode.checksum) throw new Error('search found different results in Node and Chromium');
+    log(`saving: storing ${SAVE.women} women and ${SAVE.visits} visits through Vault.commit first`);
+    save = await benchSave(bp, SAVE);
+    log(`stored in ${(save.prefillMs / 1000).toFixed(1)} s: ${JSON.stringify(save.stored)}; timed ${RUNS} x ${SAVE.perRun} saves`);
+  } finally {
+    await bp.dispose();
+  }
+
+  // 3. Cold start, offline.
+  log(`cold start: set up a device, stop the server, ${COLD_ROUNDS} cold starts`);
+  const cold = await benchColdStart(appDir, COLD_ROUNDS);
+
+  // The figures.
+  const saveM = medianOfRuns(save.runs.map((r) => r.save));
+  const rawM = medianOfRuns(save.runs.map((r) => r.raw));
+  const nodeS = medianOfRuns(searchNode.runs.map((r) => r.search));
+  const nodeB = medianOfRuns(searchNode.runs.map((r) => r.baseline));
+  const brS = medianOfRuns(searchBrowser.runs.map((r) => r.search));
+  const brB = medianOfRuns(searchBrowser.runs.map((r) => r.baseline));
+  const coldApp = median(cold.app.map((s) => s.unlockVisible));
+  const coldBase = median(cold.baseline.map((s) => s.unlockVisible));
+  const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : x < 10 ? 2 : 1)} ms`;
+  const kb = (b: number) => `${(b / 1000).toFixed(1)} kB`;
+  const ratio = (a: number, b: number) => (b > 0 ? a / b : Infinity);
+  const x = (r: number) => (Number.isFinite(r) ? `${r.toFixed(1)}x` : 'n/a');
+
+  const rows: Row[] = [
+    {
+      figure: 'Save a visit (Chromium, 100k stored), p50',
+      measured: ms(saveM.p50),
+      baseline: `${ms(rawM.p50)} raw strict put`,
+      ratio: x(ratio(saveM.p50, rawM.p50)),
+      target: 'within 5x of baseline',
+      met: ratio(saveM.p50, rawM.p50) <= 5,
+    },
+    {
+      figure: 'Save a visit (Chromium, 100k stored), p95',
+      measured: ms(saveM.p95),
+      baseline: `${ms(rawM.p95)} raw strict put`,
+      ratio: x(ratio(saveM.p95, rawM.p95)),
+      target: '< 16 ms and within 5x of baseline',
+      met: saveM.p95 < FRAME_MS && ratio(saveM.p95, rawM.p95) <= 5,
+    },
+    {
+      figure: 'Search 10,000 women (Node), p50 / p95 per query',
+      measured: `${ms(nodeS.p50)} / ${ms(nodeS.p95)}`,
+      baseline: `${ms(nodeB.p50)} / ${ms(nodeB.p95)} includes() scan`,
+      ratio: `${x(ratio(nodeS.p50, nodeB.p50))} / ${x(ratio(nodeS.p95, nodeB.p95))}`,
+      target: 'p95 within one frame (16 ms)',
+      met: nodeS.p95 <= FRAME_MS,
+    },
+    {
+      figure: 'Search 10,000 women (Chromium), p50 / p95 per query',
+      measured: `${ms(brS.p50)} / ${ms(brS.p95)}`,
+      baseline: `${ms(brB.p50)} / ${ms(brB.p95)} includes() scan`,
+      ratio: `${x(ratio(brS.p50, brB.p50))} / ${x(ratio(brS.p95, brB.p95))}`,
+      target: 'p95 within one frame (16 ms)',
+      met: brS.p95 <= FRAME_MS,
+    },
+    {
+      figure: 'Offline cold start to the Unlock button (median)',
+      measured: ms(coldApp),
+      baseline: `${ms(coldBase)} data: page with one button`,
+      ratio: x(ratio(coldApp, coldBase)),
+      target: '< 1 s',
+      met: coldApp < 1000 && cold.servedBySw,
+    },
+    {
+      figure: 'Initial JavaScript, gzipped (default level / level 9)',
+      measured: `${kb(appJs.gzipDefault)} / ${kb(appJs.gzip9)}`,
+      baseline: `${kb(reactJs.gzipDefault)} / ${kb(reactJs.gzip9)} React + React DOM alone`,
+      ratio: x(ratio(appJs.gzipDefault, reactJs.gzipDefault)),
+      target: '<= 150 kB (150,000 bytes)',
+      met: appJs.gzipDefault <= 150_000,
+    },
+  ];
+
+  const report = renderReport({ machine: m, rows, save, saveConfig: SAVE, searchNode, searchBrowser, searchConfig: SEARCH, cold, appJs, reactJs, runs: RUNS, elapsedS: (performance.now() - started) / 1000 });
+  writeFileSync(resolve('bench/RESULTS.md'), report.markdown);
+  console.log('');
+  console.log(report.table);
+  console.log('');
+  log('wrote bench/RESULTS.md');
+  const missed = rows.filter((r) => !r.met);
+  if (missed.length) console.log(`Not met: ${missed.map((r) => r.figure).join('; ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

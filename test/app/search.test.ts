@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { buildSearchIndex, foldName, searchByName, type Searchable } from '../../src/domain/search.ts';
+
+let n = 0;
+const w = (knownAs: string): Searchable => ({ id: `w${++n}`, knownAs });
+const names = (items: Searchable[]) => items.map((i) => i.knownAs);
+function search(list: string[], query: string, limit?: number): string[] {
+  return names(searchByName(buildSearchIndex(list.map(w)), query, limit));
+}
+
+describe('foldName', () => {
+  it('lower-cases, strips accents and collapses punctuation and spacing', () => {
+    expect(foldName('José')).toBe('jose');
+    expect(foldName('  ANNA   María ')).toBe('anna maria');
+    expect(foldName('Zoë-Ångström')).toBe('zoe angstrom');
+    expect(foldName('İpek')).toBe('ipek');
+    expect(foldName('...')).toBe('');
+  });
+
+  it('keeps letters of other scripts and digits', () => {
+    expect(foldName('Наташа 2')).toBe('наташа 2');
+    expect(foldName('فاطمة')).toBe('فاطمة');
+  });
+});
+
+describe('searchByName', () => {
+  const people = ['José', 'Anna Maria', 'Annabel', 'Marianne', 'Joanna', 'Mary Ann', 'Ann', 'Chloé Dubois'];
+
+  it('ignores case and accents, both ways', () => {
+    expect(search(people, 'jose')).toEqual(['José']);
+    expect(search(people, 'JOSÉ')).toEqual(['José']);
+    expect(search(people, 'chloe')).toEqual(['Chloé Dubois']);
+    expect(search(['Jose'], 'José')).toEqual(['Jose']);
+  });
+
+  it('finds partial words', () => {
+    expect(search(people, 'chl')).toEqual(['Chloé Dubois']);
+    expect(search(people, 'dub')).toEqual(['Chloé Dubois']);
+    expect(search(people, 'bel')).toEqual(['Annabel']);
+  });
+
+  it('matches every word of a multi-word query, in any order', () => {
+    // Word prefixes first, then "Marianne", which holds both only inside one word.
+    expect(search(people, 'ann ma')).toEqual(['Anna Maria', 'Mary Ann', 'Marianne']);
+    expect(search(people, 'maria anna')).toEqual(['Anna Maria']);
+    expect(search(people, '  ann   ma  ')).toEqual(['Anna Maria', 'Mary Ann', 'Marianne']);
+    // A word that appears nowhere rules the name out.
+    expect(search(people, 'anna zed')).toEqual([]);
+  });
+
+  it('ranks exact, then whole-name prefix, then word prefixes, then substrings', () => {
+    // "ann" is: exactly "Ann"; the start of "Annabel"; the start of a word in "Mary Ann"; inside "Joanna".
+    expect(search(['Joanna', 'Mary Ann', 'Annabel', 'Ann'], 'ann')).toEqual(['Ann', 'Annabel', 'Mary Ann', 'Joanna']);
+    // Same order whatever order they were registered in.
+    expect(search(['Ann', 'Annabel', 'Joanna', 'Mary Ann'], 'ann')).toEqual(['Ann', 'Annabel', 'Mary Ann', 'Joanna']);
+  });
+
+  it('sorts ties by name', () => {
+    expect(search(['Annie', 'Anna', 'Annabel'], 'ann')).toEqual(['Anna', 'Annabel', 'Annie']);
+    expect(search(['Zara Ann', 'Bea Ann', 'Mo Ann'], 'ann')).toEqual(['Bea Ann', 'Mo Ann', 'Zara Ann']);
+  });
+
+  it('returns nothing for an empty, blank or punctuation-only query', () => {
+    expect(search(people, '')).toEqual([]);
+    expect(search(people, '   ')).toEqual([]);
+    expect(search(people, '--')).toEqual([]);
+  });
+
+  it('returns nothing when no one matches', () => {
+    expect(search(people, 'xyz')).toEqual([]);
+    expect(search([], 'ann')).toEqual([]);
+  });
+
+  it('returns at most `limit` matches, 20 by default, best first', () => {
+    const many = Array.from({ length: 30 }, (_, i) => `Sam ${String(i).padStart(2, '0')}`);
+    expect(search(many, 'sam')).toHaveLength(20);
+    expect(search(many, 'sam', 5)).toEqual(['Sam 00', 'Sam 01', 'Sam 02', 'Sam 03', 'Sam 04']);
+    expect(search([...many, 'Sam'], 'sam', 1)).toEqual(['Sam']);
+  });
+
+  it('returns the items themselves, with their ids', () => {
+    const items = [w('Ruth'), w('Ruthie')];
+    const found = searchByName(buildSearchIndex(items), 'ruth');
+    expect(found[0]).toBe(items[0]);
+    expect(found.map((f) => f.id)).toEqual([items[0]!.id, items[1]!.id]);
+  });
+
+  it('finds names in other scripts', () => {
+    expect(search(['Наташа', 'Natasha'], 'нат')).toEqual(['Наташа']);
+    expect(search(['فاطمة', 'Fatima'], 'فاط')).toEqual(['فاطمة']);
+  });
+
+  it('answers 10,000 women quickly enough for typing', () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => ({ id: String(i), knownAs: `Woman ${i} ${i % 2 ? 'Ann' : 'Bea'}` }));
+    const index = buildSearchIndex(many);
+    const found = searchByName(index, 'woman 99 an', 5);
+    expect(found.length).toBe(5);
+    expect(found.every((f) => f.knownAs.includes('Ann'))).toBe(true);
+  });
+});

@@ -1,0 +1,170 @@
+import { screen, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import { useFootfall } from '../../src/app/store.ts';
+import { DESK_PIN, currentSession } from './helpers.ts';
+import { goTo, renderUnlocked, tiles, type User } from './ui.tsx';
+
+const region = (name: string) => within(screen.getByRole('region', { name }));
+const notice = () => screen.getAllByRole('status').find((s) => s.classList.contains('notice'))!;
+
+async function anonymousTiles(user: User): Promise<Record<string, boolean>> {
+  await goTo(user, 'Check in');
+  await user.click(screen.getByRole('button', { name: 'Anonymous visit' }));
+  const dialog = screen.getByRole('dialog', { name: 'Anonymous visit' });
+  const result = tiles(dialog);
+  await user.keyboard('{Escape}');
+  return result;
+}
+
+describe('Settings', () => {
+  it('adds a service, which then appears as a tile on check-in', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const services = region('Services');
+    await user.click(services.getByRole('button', { name: 'Add service' }));
+    expect(services.getByRole('alert')).toHaveTextContent("Enter the new service's name.");
+    await user.type(services.getByRole('textbox', { name: 'New service' }), 'meal');
+    await user.click(services.getByRole('button', { name: 'Add service' }));
+    expect(services.getByRole('alert')).toHaveTextContent('There is already a service called “meal”.');
+
+    await user.clear(services.getByRole('textbox', { name: 'New service' }));
+    await user.type(services.getByRole('textbox', { name: 'New service' }), 'Hot drink');
+    await user.click(services.getByRole('button', { name: 'Add service' }));
+    expect(await screen.findByText('Hot drink added.')).toBe(notice());
+    expect(services.queryByRole('alert')).not.toBeInTheDocument();
+    expect(services.getByRole('textbox', { name: 'New service' })).toHaveValue('');
+    expect(services.getByRole('button', { name: 'Retire Hot drink' })).toBeInTheDocument();
+    expect(currentSession().config.services.at(-1)).toEqual({ key: 'hot-drink', label: 'Hot drink', retired: false });
+
+    expect(Object.keys(await anonymousTiles(user))).toEqual(['Meal', 'Shower', 'Laundry', 'Clean clothes', 'Advice', 'Hot drink']);
+    await user.click(screen.getByRole('button', { name: 'Anonymous visit' }));
+    const dialog = screen.getByRole('dialog', { name: 'Anonymous visit' });
+    await user.click(within(dialog).getByRole('button', { name: 'Hot drink' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Save visit' }));
+    await screen.findByText('Anonymous visit saved.');
+    await goTo(user, 'Today');
+    expect(within(screen.getByLabelText('Today’s figures')).getByText('Hot drink')).toBeInTheDocument();
+  });
+
+  it('retires a service: it leaves new check-ins but stays on visits that had it', async () => {
+    const { user } = await renderUnlocked();
+    // A visit with laundry first.
+    await user.click(screen.getByRole('button', { name: 'Anonymous visit' }));
+    let dialog = screen.getByRole('dialog', { name: 'Anonymous visit' });
+    await user.click(within(dialog).getByRole('button', { name: 'Laundry' }));
+    await user.click(within(dialog).getByRole('button', { name: 'Save visit' }));
+    await screen.findByText('Anonymous visit saved.');
+
+    await goTo(user, 'Settings');
+    await user.click(region('Services').getByRole('button', { name: 'Retire Laundry' }));
+    expect(await screen.findByText('Laundry retired.')).toBe(notice());
+    expect(region('Services').getByText('Laundry (retired)')).toBeInTheDocument();
+    expect(region('Services').getByRole('button', { name: 'Bring back Laundry' })).toBeInTheDocument();
+
+    expect(Object.keys(await anonymousTiles(user))).not.toContain('Laundry');
+
+    // The visit that had it still shows it, and can still take it off.
+    await goTo(user, 'Today');
+    await user.click(screen.getByRole('button', { name: /^Services for Anonymous at / }));
+    dialog = screen.getByRole('dialog', { name: 'Services for Anonymous' });
+    expect(tiles(dialog)).toMatchObject({ Laundry: true });
+    await user.keyboard('{Escape}');
+
+    await goTo(user, 'Settings');
+    await user.click(region('Services').getByRole('button', { name: 'Bring back Laundry' }));
+    expect(await screen.findByText('Laundry brought back.')).toBe(notice());
+    expect(Object.keys(await anonymousTiles(user))).toContain('Laundry');
+  });
+
+  it('changes the idle lock time, refusing numbers out of range', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const idle = region('Automatic lock');
+    const field = idle.getByRole('spinbutton', { name: 'Lock after this many minutes without use' });
+    expect(field).toHaveValue(5);
+    for (const bad of ['0', '241', '2.5']) {
+      await user.clear(field);
+      await user.type(field, bad);
+      await user.click(idle.getByRole('button', { name: 'Save lock time' }));
+      expect(idle.getByRole('alert')).toHaveTextContent('Enter a whole number of minutes from 1 to 240.');
+    }
+    await user.clear(field);
+    await user.click(idle.getByRole('button', { name: 'Save lock time' }));
+    expect(idle.getByRole('alert')).toHaveTextContent('Enter a whole number of minutes from 1 to 240.');
+    expect(currentSession().config.idleLockMinutes).toBe(5);
+
+    await user.type(field, '15');
+    await user.click(idle.getByRole('button', { name: 'Save lock time' }));
+    expect(await screen.findByText('The app now locks after 15 minutes idle.')).toBe(notice());
+    expect(idle.queryByRole('alert')).not.toBeInTheDocument();
+    expect(currentSession().config.idleLockMinutes).toBe(15);
+  });
+
+  it('adds a staff member, refusing a missing name or a weak PIN', async () => {
+    const { user, db } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const staff = region('Staff on this device');
+    const add = () => user.click(staff.getByRole('button', { name: 'Add staff member' }));
+    // No one can remove herself.
+    expect(staff.getByText('Grace')).toBeInTheDocument();
+    expect(staff.queryByRole('button', { name: 'Remove Grace' })).not.toBeInTheDocument();
+
+    await add();
+    expect(staff.getByRole('alert')).toHaveTextContent('Enter her name.');
+    await user.type(staff.getByRole('textbox', { name: 'Name' }), 'Mary');
+    await add();
+    expect(staff.getByRole('alert')).toHaveTextContent('A PIN is digits only.');
+    await user.type(staff.getByLabelText('Her PIN (6 to 12 digits)'), '654321');
+    await add();
+    expect(staff.getByRole('alert')).toHaveTextContent('That PIN is too easy to guess. Avoid repeated or consecutive digits.');
+    expect(await db.staff.count()).toBe(1);
+
+    await user.clear(staff.getByLabelText('Her PIN (6 to 12 digits)'));
+    await user.type(staff.getByLabelText('Her PIN (6 to 12 digits)'), DESK_PIN);
+    expect(staff.getByRole('combobox', { name: 'Role' })).toHaveValue('frontDesk');
+    await add();
+    expect(await staff.findByText('Mary can now unlock this device with her PIN.')).toBeInTheDocument();
+    expect(staff.queryByRole('alert')).not.toBeInTheDocument();
+    expect(staff.getByRole('textbox', { name: 'Name' })).toHaveValue('');
+    expect(staff.getByLabelText('Her PIN (6 to 12 digits)')).toHaveValue('');
+    expect(staff.getByRole('button', { name: 'Remove Mary' })).toBeInTheDocument();
+    expect(useFootfall.getState().staff.map((s) => [s.name, s.role])).toEqual([
+      ['Grace', 'admin'],
+      ['Mary', 'frontDesk'],
+    ]);
+
+    await user.click(staff.getByRole('button', { name: 'Remove Mary' }));
+    expect(staff.queryByRole('button', { name: 'Remove Mary' })).not.toBeInTheDocument();
+    expect((await db.staff.toArray()).find((s) => s.name === 'Mary')).toMatchObject({ removed: true });
+  });
+
+  it('saves the safeguarding note shown for under-18s', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const note = region('Safeguarding note');
+    const field = note.getByRole('textbox', { name: 'Shown when a woman’s age is recorded as under 18' });
+    await user.clear(field);
+    await user.type(field, 'Call the duty safeguarding lead now.');
+    await user.click(note.getByRole('button', { name: 'Save note' }));
+    expect(await screen.findByText('Safeguarding note saved.')).toBe(notice());
+
+    await goTo(user, 'Check in');
+    await user.click(screen.getByRole('button', { name: 'Register a new woman' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Register a new woman' }));
+    await user.selectOptions(dialog.getByRole('combobox', { name: 'Age' }), 'Under 18');
+    expect(dialog.getByRole('alert')).toHaveTextContent('Call the duty safeguarding lead now.');
+  });
+
+  it('adds a site, which the device can then be moved to', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    await user.type(region('Sites').getByRole('textbox', { name: 'New site' }), 'Outreach van');
+    await user.click(region('Sites').getByRole('button', { name: 'Add site' }));
+    expect(await screen.findByText('Outreach van added.')).toBe(notice());
+    const select = region('This device').getByRole('combobox', { name: 'Site this device is used at' });
+    await user.selectOptions(select, 'Outreach van');
+    expect(await screen.findByText('Site changed for this device.')).toBe(notice());
+    expect(useFootfall.getState().identity?.siteKey).toBe('outreach-van');
+    expect(screen.getByText(/Outreach van · Grace/)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,98 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { blindTag, openJson, sealJson, type Sealed } from '../../src/crypto/atRest.ts';
+import { utf8 } from '../../src/crypto/bytes.ts';
+import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
+
+let keyring: Keyring;
+let other: Keyring;
+beforeAll(async () => {
+  keyring = await createKeyring();
+  other = await createKeyring();
+});
+
+const woman = { id: 'A', knownAs: 'Zofia Kowalska-Nowak', details: { ageBand: '25-34', exploitation: ['trafficking'] } };
+
+function flipped(bytes: ArrayBuffer | Uint8Array, at: number): Uint8Array<ArrayBuffer> {
+  const copy = new Uint8Array(bytes.slice(0));
+  copy[at]! ^= 0x01;
+  return copy;
+}
+
+describe('sealJson / openJson', () => {
+  it('round-trips JSON values', async () => {
+    for (const value of [woman, [1, 2, 3], 'text with ünïcödé ✓', 0, null, { nested: { deep: [true, false] } }]) {
+      const sealed = await sealJson(keyring, 'women:A', value);
+      expect(await openJson(keyring, 'women:A', sealed)).toEqual(value);
+    }
+  });
+
+  it('uses a fresh 96-bit IV for every seal', async () => {
+    const a = await sealJson(keyring, 'women:A', woman);
+    const b = await sealJson(keyring, 'women:A', woman);
+    expect(a.iv.byteLength).toBe(12);
+    expect(Buffer.from(a.iv).equals(Buffer.from(b.iv))).toBe(false);
+    expect(Buffer.from(a.ct).equals(Buffer.from(b.ct))).toBe(false);
+  });
+
+  it('does not contain the plaintext', async () => {
+    const sealed = await sealJson(keyring, 'women:A', woman);
+    const bytes = Buffer.from(sealed.ct);
+    expect(bytes.includes(Buffer.from('Zofia'))).toBe(false);
+    expect(bytes.includes(Buffer.from('trafficking'))).toBe(false);
+    expect(bytes.toString('latin1')).not.toContain('knownAs');
+    // Length hides nothing more than the size: plaintext bytes plus a 16-byte tag.
+    expect(bytes.byteLength).toBe(utf8.encode(JSON.stringify(woman)).byteLength + 16);
+  });
+
+  it('throws when the ciphertext is tampered with', async () => {
+    const sealed = await sealJson(keyring, 'women:A', woman);
+    for (const at of [0, 5, sealed.ct.byteLength - 1]) {
+      await expect(openJson(keyring, 'women:A', { iv: sealed.iv, ct: flipped(sealed.ct, at).buffer })).rejects.toThrow();
+    }
+    await expect(openJson(keyring, 'women:A', { iv: sealed.iv, ct: sealed.ct.slice(0, sealed.ct.byteLength - 1) })).rejects.toThrow();
+  });
+
+  it('throws when the IV is tampered with', async () => {
+    const sealed = await sealJson(keyring, 'women:A', woman);
+    await expect(openJson(keyring, 'women:A', { iv: flipped(sealed.iv, 0), ct: sealed.ct })).rejects.toThrow();
+    await expect(openJson(keyring, 'women:A', { iv: flipped(sealed.iv, 11), ct: sealed.ct })).rejects.toThrow();
+  });
+
+  it('cannot open a row sealed for another row or table', async () => {
+    const sealed = await sealJson(keyring, 'women:A', woman);
+    await expect(openJson(keyring, 'women:B', sealed)).rejects.toThrow();
+    await expect(openJson(keyring, 'visits:A', sealed)).rejects.toThrow();
+    await expect(openJson(keyring, 'women:A ', sealed)).rejects.toThrow();
+    expect(await openJson(keyring, 'women:A', sealed)).toEqual(woman);
+  });
+
+  it('cannot be opened with another device keyring', async () => {
+    const sealed: Sealed = await sealJson(keyring, 'women:A', woman);
+    await expect(openJson(other, 'women:A', sealed)).rejects.toThrow();
+  });
+});
+
+describe('blindTag', () => {
+  it('is equal for equal input and 32 lower-case hex characters', async () => {
+    const a = await blindTag(keyring, '2025-04-01');
+    const b = await blindTag(keyring, '2025-04-01');
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('differs for different input', async () => {
+    const tags = await Promise.all(['2025-04-01', '2025-04-02', '2025-05-01', ''].map((d) => blindTag(keyring, d)));
+    expect(new Set(tags).size).toBe(tags.length);
+    for (const t of tags) expect(t).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it('differs across keyrings and does not reveal the input', async () => {
+    const a = await blindTag(keyring, '2025-04-01');
+    const b = await blindTag(other, '2025-04-01');
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('2025');
+    // Not a plain hash of the date either: it needs the key.
+    const plain = Buffer.from(await crypto.subtle.digest('SHA-256', utf8.encode('2025-04-01'))).toString('hex').slice(0, 32);
+    expect(a).not.toBe(plain);
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * What a person does with Footfall, as steps the end-to-end tests share. Every element is found
+ * by its role and accessible name, as someone using the screen (or a screen reader) finds it.
+ */
+import { expect } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+
+export const ADMIN = { name: 'Grace Okafor', pin: '472913' };
+export const DEVICE = { name: 'Front desk tablet', site: 'Drop-in centre' };
+
+/** The services a new organisation starts with, in the order the screens show them. */
+export const SERVICES = ['Meal', 'Shower', 'Laundry', 'Clean clothes', 'Advice'] as const;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** An accessible name that is exactly `text`. */
+export const exactly = (text: string) => new RegExp(`^${escape(text)}$`);
+
+/** Fills the first-run form and waits for the unlocked app. */
+export async function setUpDevice(page: Page, admin = ADMIN, device = DEVICE): Promise<void> {
+  await expect.poll(() => page.getByRole('heading', { name: 'Set up this device' }).isVisible(), { timeout: 15_000 }).toBe(true);
+  await page.getByRole('textbox', { name: 'Device name' }).fill(device.name);
+  await page.getByRole('textbox', { name: 'Site' }).fill(device.site);
+  await page.getByRole('textbox', { name: 'Your name' }).fill(admin.name);
+  await page.getByLabel('Your PIN (6 to 12 digits)').fill(admin.pin);
+  await page.getByLabel('Your PIN again').fill(admin.pin);
+  await page.getByRole('button', { name: 'Set up this device' }).click();
+  await waitUnlocked(page);
+}
+
+export async function waitUnlocked(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Lock', exact: true }).waitFor({ timeout: 20_000 });
+}
+
+export async function waitLocked(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Footfall is locked' }).waitFor({ timeout: 20_000 });
+}
+
+/** Picks her name (when there is a choice) and enters her PIN. Does not wait for the outcome. */
+export async function enterPin(page: Page, staffName: string, pin: string): Promise<void> {
+  await waitLocked(page);
+  const me = page.getByRole('radio', { name: staffName });
+  if (!(await me.isChecked())) await me.check();
+  await page.getByLabel('PIN', { exact: true }).fill(pin);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+}
+
+export async function unlock(page: Page, staffName = ADMIN.name, pin = ADMIN.pin): Promise<void> {
+  await enterPin(page, staffName, pin);
+  await waitUnlocked(page);
+}
+
+export async function openTab(page: Page, tab: 'Check in' | 'Today' | 'Settings'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: tab, exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: tab === 'Today' ? /^Today, / : exactly(tab) }).waitFor();
+}
+
+export function dialog(page: Page, title: string | RegExp): Locator {
+  return page.getByRole('dialog', { name: typeof title === 'string' ? exactly(title) : title });
+}
+
+/** Taps each service tile (toggling it). */
+export async function tapServices(scope: Locator, services: readonly string[]): Promise<void> {
+  for (const s of services) await scope.getByRole('button', { name: exactly(s) }).click();
+}
+
+export function search(page: Page): Locator {
+  return page.getByRole('searchbox', { name: 'Find a woman by the name she goes by' });
+}
+
+export function notice(page: Page): Locator {
+  return page.locator('main').getByRole('status').filter({ hasText: /\S/ }).first();
+}
+
+/** Searches for a name that is not there yet and uses the "Register “name” as new" button. */
+export async function registerFromSearch(page: Page, knownAs: string, services: readonly string[]): Promise<void> {
+  await openTab(page, 'Check in');
+  await search(page).fill(knownAs);
+  await page.getByRole('button', { name: `Register “${knownAs}” as new` }).click();
+  const form = dialog(page, 'Register a new woman');
+  await expect.poll(() => form.getByRole('textbox', { name: 'Known as' }).inputValue()).toBe(knownAs);
+  await form.getByRole('button', { name: 'Register and check in' }).click();
+  await saveCheckIn(page, knownAs, services);
+}
+
+/** The check-in dialog that follows a search or a registration: tick services, save. */
+export async function saveCheckIn(page: Page, knownAs: string | null, services: readonly string[]): Promise<void> {
+  const panel = dialog(page, knownAs ? `Check in ${knownAs}` : 'Anonymous visit');
+  await panel.waitFor();
+  await tapServices(panel, services);
+  await panel.getByRole('button', { name: 'Save visit' }).click();
+  await panel.waitFor({ state: 'detached' });
+  await expect.poll(() => notice(page).textContent()).toBe(knownAs ? `Visit saved for ${knownAs}.` : 'Anonymous visit saved.');
+}
+
+export async function anonymousVisit(page: Page, services: readonly string[]): Promise<void> {
+  await openTab(page, 'Check in');
+  await page.getByRole('button', { name: 'Anonymous visit' }).click();
+  await saveCheckIn(page, null, services);
+}
+
+/** A woman already registered: search, tap her, tick, save. */
+export async function checkInReturning(page: Page, query: string, knownAs: string, services: readonly string[]): Promise<void> {
+  await openTab(page, 'Check in');
+  await search(page).fill(query);
+  await page.getByRole('list', { name: 'Matching women' }).getByRole('button', { name: new RegExp(`^${escape(knownAs)}`) }).click();
+  await saveCheckIn(page, knownAs, services);
+}
+
+/** Today's figures as the screen shows them: label → number. */
+export async function todayFigures(page: Page): Promise<Record<string, number>> {
+  await openTab(page, 'Today');
+  const list = page.getByRole('definition').first();
+  await list.waitFor();
+  return page.evaluate(() => {
+    const out: Record<string, number> = {};
+    const dl = [...document.querySelectorAll('dl')].find((d) => d.getAttribute('aria-label') === 'Today’s figures');
+    for (const fig of dl?.querySelectorAll('dt') ?? []) {
+      const dd = fig.nextElementSibling;
+      out[fig.textContent!.trim()] = Number(dd?.textContent?.replace(/,/g, '').trim());
+    }
+    return out;
+  });
+}
+
+/** Every figure the Today screen shows, with zero for each service not listed in `expected`. */
+export function allFigures(expected: Partial<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = { Visits: 0, Women: 0, 'Anonymous visits': 0 };
+  for (const s of SERVICES) out[s] = 0;
+  return { ...out, ...expected } as Record<string, number>;
+}
