@@ -41,6 +41,7 @@ export default defineConfig({
   ],
   build: { target: 'es2022', sourcemap: false },
   test: {
+    reporters: ['default', './test/summaryReporter.ts'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     projects: [

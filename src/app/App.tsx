@@ -1,15 +1,21 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { useFootfall } from './store.ts';
 import { LockScreen } from './screens/LockScreen.tsx';
-import { SetupScreen } from './screens/SetupScreen.tsx';
-import { Shell } from './screens/Shell.tsx';
+
+// The lock screen is what a cold start shows, so it loads first; the rest of the app (and the
+// schemas and crypto it needs) loads from the service worker's cache while she types her PIN.
+const SetupScreen = lazy(() => import('./screens/SetupScreen.tsx').then((m) => ({ default: m.SetupScreen })));
+const Shell = lazy(() => import('./screens/Shell.tsx').then((m) => ({ default: m.Shell })));
+export const loadUnlockedApp = () => Promise.all([import('./screens/Shell.tsx'), import('./actions.ts')]);
 
 /** Which screen the device is on follows from the store's phase alone. */
 export function App({ banner }: { banner?: ReactNode }) {
   return (
     <>
       {banner}
-      <Screen />
+      <Suspense fallback={<Opening />}>
+        <Screen />
+      </Suspense>
     </>
   );
 }
@@ -18,11 +24,7 @@ function Screen() {
   const phase = useFootfall((s) => s.phase);
   switch (phase.kind) {
     case 'loading':
-      return (
-        <main className="narrow" aria-busy="true">
-          <p role="status">Opening Footfall…</p>
-        </main>
-      );
+      return <Opening />;
     case 'failed':
       return (
         <main className="narrow">
@@ -39,4 +41,12 @@ function Screen() {
     case 'unlocked':
       return <Shell />;
   }
+}
+
+function Opening() {
+  return (
+    <main className="narrow" aria-busy="true">
+      <p role="status">Opening Footfall…</p>
+    </main>
+  );
 }

@@ -8,42 +8,14 @@ import { defaultConfig, keyFromLabel, type OrgConfig } from '../domain/config.ts
 import type { EventOf, FootfallEvent, WomanDetails } from '../domain/events.ts';
 import { buildSearchIndex } from '../domain/search.ts';
 import { localDateOf } from '../domain/time.ts';
-import type { DeviceIdentity, FootfallDb, Role, StaffRow } from './db/database.ts';
+import './zodConfig.ts';
+import type { DeviceIdentity, Role, StaffRow } from './db/database.ts';
+import { activeStaff, countUnsynced, currentLock, database } from './device.ts';
 import type { Woman } from './db/plain.ts';
 import { OPEN_LOCK, afterWrongPin, formatWait, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
 import { useFootfall, type Session } from './store.ts';
-import { Vault, countUnsynced, type VisitRecord } from './vault.ts';
+import { Vault, type VisitRecord } from './vault.ts';
 import { visitView, type VisitView } from './visitView.ts';
-
-let db: FootfallDb;
-
-/** Opens the device database and decides what the first screen is. */
-export async function boot(database: FootfallDb): Promise<void> {
-  db = database;
-  try {
-    await db.open();
-    // Dexie 4 opens a database that a newer Footfall has upgraded instead of failing: this older
-    // code must not read or write it.
-    if (db.backendDB().version > Math.round(db.verno * 10)) {
-      db.close();
-      throw Object.assign(new Error('The database on this device is from a newer version.'), { name: 'VersionError' });
-    }
-    const identity = (await db.device.get('identity')) as DeviceIdentity | undefined;
-    if (!identity) {
-      useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
-      return;
-    }
-    useFootfall.setState({
-      identity,
-      staff: await activeStaff(),
-      lock: await currentLock(),
-      unsynced: await countUnsynced(db),
-      phase: { kind: 'locked' },
-    });
-  } catch (error) {
-    useFootfall.setState({ phase: { kind: 'failed', message: describeStorageError(error) } });
-  }
-}
 
 export interface SetupInput {
   deviceName: string;
@@ -74,6 +46,7 @@ export async function setUpDevice(input: SetupInput): Promise<void> {
     deviceName: input.deviceName.trim(),
     siteKey: site.key,
   };
+  const db = database();
   const vault = new Vault(db, keyring);
   await vault.commit([], { config: defaultConfig(site) });
   // The identity row is written last: until it exists, the device counts as not set up.
@@ -101,13 +74,13 @@ export async function unlock(staffId: string, pin: string): Promise<UnlockResult
   const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
   if (!keyring) {
     const next = afterWrongPin(lock, Date.now());
-    await db.device.put(next);
+    await database().device.put(next);
     useFootfall.setState({ lock: next });
     return { ok: false, message: wrongPinMessage(next, Date.now()) };
   }
-  await db.device.put(OPEN_LOCK);
+  await database().device.put(OPEN_LOCK);
   useFootfall.setState({ lock: OPEN_LOCK });
-  await openSession(new Vault(db, keyring), staff);
+  await openSession(new Vault(database(), keyring), staff);
   return { ok: true };
 }
 
@@ -121,13 +94,33 @@ export function lock(): void {
 
 async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
   const config = await vault.loadConfig();
-  const women = new Map((await vault.loadWomen()).map((w) => [w.id, w]));
+  const women = await vault.loadWomen();
+  const byId = new Map(women.items.map((w) => [w.id, w]));
   const today = localDateOf(Date.now(), config.timeZone);
   const visits = await vault.loadVisitsOn(today);
-  useFootfall.setState({
-    phase: { kind: 'unlocked', session: { vault, staff, config, women, searchIndex: buildSearchIndex(women.values()), today, visits } },
-    unsynced: await countUnsynced(db),
-  });
+  const session: Session = {
+    vault,
+    staff,
+    config,
+    women: byId,
+    searchIndex: buildSearchIndex(byId.values()),
+    today,
+    visits: visits.items,
+    unreadable: women.unreadable + visits.unreadable,
+  };
+  useFootfall.setState({ phase: { kind: 'unlocked', session }, unsynced: await countUnsynced() });
+}
+
+let writes: Promise<unknown> = Promise.resolve();
+
+/**
+ * Saves run one at a time, each starting from the state the one before it left, so two quick
+ * taps can never write a visit row that misses the other's events.
+ */
+function serially<T>(work: () => Promise<T>): Promise<T> {
+  const next = writes.then(work, work);
+  writes = next.catch(() => undefined);
+  return next;
 }
 
 function session(): Session {
@@ -153,17 +146,22 @@ async function currentDay(): Promise<Session> {
   const s = session();
   const today = localDateOf(Date.now(), s.config.timeZone);
   if (today === s.today) return s;
-  updateSession({ today, visits: await s.vault.loadVisitsOn(today) });
+  const visits = await s.vault.loadVisitsOn(today);
+  updateSession({ today, visits: visits.items, unreadable: s.unreadable + visits.unreadable });
   return session();
 }
 
-export async function registerWoman(knownAs: string, details: WomanDetails): Promise<Woman> {
+export function registerWoman(knownAs: string, details: WomanDetails): Promise<Woman> {
+  return serially(() => registerNow(knownAs, details));
+}
+
+async function registerNow(knownAs: string, details: WomanDetails): Promise<Woman> {
   const s = session();
   const base = stamp(s);
   const event: EventOf<'woman.registered'> = { ...base, type: 'woman.registered', womanId: base.id, knownAs: knownAs.trim(), details };
   const woman: Woman = { id: event.womanId, knownAs: event.knownAs, details, registeredAt: event.at };
   await s.vault.commit([event], { women: [woman] });
-  const women = new Map(session().women).set(woman.id, woman);
+  const women = new Map(s.women).set(woman.id, woman);
   updateSession({ women, searchIndex: buildSearchIndex(women.values()) });
   await refreshUnsynced();
   return woman;
@@ -179,11 +177,15 @@ export function todaysVisitOf(s: Session, womanId: string): VisitView | undefine
  * Checks a woman in (womanId null for an anonymous visit). A woman already checked in today at
  * this site gets the services added to that visit instead: one woman, one site, one day, one visit.
  */
-export async function checkIn(womanId: string | null, services: string[]): Promise<string> {
+export function checkIn(womanId: string | null, services: string[]): Promise<string> {
+  return serially(() => checkInNow(womanId, services));
+}
+
+async function checkInNow(womanId: string | null, services: string[]): Promise<string> {
   const s = await currentDay();
   const existing = womanId ? todaysVisitOf(s, womanId) : undefined;
   if (existing) {
-    await setServices(existing.id, [...new Set([...existing.services, ...services])]);
+    await setServicesNow(existing.id, [...new Set([...existing.services, ...services])]);
     return existing.id;
   }
   const base = stamp(s);
@@ -194,7 +196,11 @@ export async function checkIn(womanId: string | null, services: string[]): Promi
 }
 
 /** Changes a visit's services to exactly `services`, as added and removed events. */
-export async function setServices(visitId: string, services: string[]): Promise<void> {
+export function setServices(visitId: string, services: string[]): Promise<void> {
+  return serially(() => setServicesNow(visitId, services));
+}
+
+async function setServicesNow(visitId: string, services: string[]): Promise<void> {
   const s = session();
   const { record, view } = findVisit(s, visitId);
   const wanted = new Set(services);
@@ -214,20 +220,24 @@ export interface VisitCorrection {
   occurredAt?: string;
 }
 
-export async function correctVisit(visitId: string, changes: VisitCorrection, reason: string): Promise<void> {
-  const s = session();
-  const { record } = findVisit(s, visitId);
-  const event: EventOf<'record.corrected'> = { ...stamp(s), type: 'record.corrected', targetId: visitId, changes, reason };
-  const events = [...record.events, event];
-  const date = visitView({ ...record, events }, s.config).date;
-  await saveVisit({ id: visitId, date, events }, [event]);
+export function correctVisit(visitId: string, changes: VisitCorrection, reason: string): Promise<void> {
+  return serially(async () => {
+    const s = session();
+    const { record } = findVisit(s, visitId);
+    const event: EventOf<'record.corrected'> = { ...stamp(s), type: 'record.corrected', targetId: visitId, changes, reason };
+    const events = [...record.events, event];
+    const date = visitView({ ...record, events }, s.config).date;
+    await saveVisit({ id: visitId, date, events }, [event]);
+  });
 }
 
-export async function voidVisit(visitId: string, reason: string): Promise<void> {
-  const s = session();
-  const { record } = findVisit(s, visitId);
-  const event: EventOf<'record.voided'> = { ...stamp(s), type: 'record.voided', targetId: visitId, reason };
-  await saveVisit({ ...record, events: [...record.events, event] }, [event]);
+export function voidVisit(visitId: string, reason: string): Promise<void> {
+  return serially(async () => {
+    const s = session();
+    const { record } = findVisit(s, visitId);
+    const event: EventOf<'record.voided'> = { ...stamp(s), type: 'record.voided', targetId: visitId, reason };
+    await saveVisit({ ...record, events: [...record.events, event] }, [event]);
+  });
 }
 
 function findVisit(s: Session, visitId: string): { record: VisitRecord; view: VisitView } {
@@ -239,18 +249,17 @@ function findVisit(s: Session, visitId: string): { record: VisitRecord; view: Vi
 async function saveVisit(record: VisitRecord, events: FootfallEvent[]): Promise<void> {
   const s = session();
   await s.vault.commit(events, { visits: [record] });
-  // Read the session again: another save may have committed while this one was writing.
-  const now = session();
-  const others = now.visits.filter((v) => v.id !== record.id);
-  updateSession({ visits: record.date === now.today ? [...others, record] : others });
+  const others = s.visits.filter((v) => v.id !== record.id);
+  updateSession({ visits: record.date === s.today ? [...others, record] : others });
   await refreshUnsynced();
 }
 
-export async function saveConfig(config: OrgConfig): Promise<void> {
-  requireAdmin();
-  const s = session();
-  await s.vault.commit([], { config });
-  updateSession({ config });
+export function saveConfig(config: OrgConfig): Promise<void> {
+  return serially(async () => {
+    requireAdmin();
+    await session().vault.commit([], { config });
+    updateSession({ config });
+  });
 }
 
 export async function addStaff(name: string, role: Role, pin: string): Promise<void> {
@@ -260,7 +269,7 @@ export async function addStaff(name: string, role: Role, pin: string): Promise<v
   const s = session();
   const id = uuidv7();
   const staff: StaffRow = { id, name: name.trim(), role, wrappedRoot: await wrapRoot(s.vault.keyring, pin, id) };
-  await db.staff.put(staff);
+  await database().staff.put(staff);
   useFootfall.setState({ staff: await activeStaff() });
 }
 
@@ -269,9 +278,9 @@ export async function removeStaff(staffId: string): Promise<void> {
   requireAdmin();
   const s = session();
   if (staffId === s.staff.id) throw new Error('You cannot remove yourself. Ask another admin.');
-  const staff = await db.staff.get(staffId);
+  const staff = await database().staff.get(staffId);
   if (!staff) return;
-  await db.staff.put({ ...staff, removed: true, wrappedRoot: { ...staff.wrappedRoot, ciphertext: '' } });
+  await database().staff.put({ ...staff, removed: true, wrappedRoot: { ...staff.wrappedRoot, ciphertext: '' } });
   useFootfall.setState({ staff: await activeStaff() });
 }
 
@@ -280,7 +289,7 @@ export async function setDeviceSite(siteKey: string): Promise<void> {
   const identity = useFootfall.getState().identity;
   if (!identity) return;
   const next = { ...identity, siteKey };
-  await db.device.put(next);
+  await database().device.put(next);
   useFootfall.setState({ identity: next });
 }
 
@@ -289,21 +298,5 @@ function requireAdmin(): void {
 }
 
 async function refreshUnsynced(): Promise<void> {
-  useFootfall.setState({ unsynced: await countUnsynced(db) });
-}
-
-async function activeStaff(): Promise<StaffRow[]> {
-  return (await db.staff.toArray()).filter((s) => !s.removed).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-async function currentLock() {
-  const row = await db.device.get('lock');
-  return row?.key === 'lock' ? row : OPEN_LOCK;
-}
-
-function describeStorageError(error: unknown): string {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'QuotaExceededError') return 'This device is out of storage space. Free some space, then reload. Nothing saved has been lost.';
-  if (name === 'VersionError') return 'This device holds data from a newer version of Footfall. Reload to get the update.';
-  return 'Footfall could not open its storage on this device. Private browsing blocks it; use a normal window, then reload.';
+  useFootfall.setState({ unsynced: await countUnsynced() });
 }

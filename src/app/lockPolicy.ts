@@ -15,8 +15,12 @@ export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, he
 export function afterWrongPin(state: LockState, now: number): LockState {
   const failures = state.failures + 1;
   const overFree = failures - FREE_TRIES;
-  const wait = overFree > 0 ? Math.min(FIRST_WAIT_MS * 2 ** (overFree - 1), MAX_WAIT_MS) : 0;
-  return { key: 'lock', failures, waitUntil: wait ? now + wait : 0, held: state.held || failures >= HOLD_AFTER };
+  const held = state.held || failures >= HOLD_AFTER;
+  // The wrong PIN that holds the device starts no wait: the admin called over can try at once.
+  // Her own wrong PINs after that wait as before, so a held device is no easier to guess.
+  const justHeld = held && !state.held;
+  const wait = overFree > 0 && !justHeld ? Math.min(FIRST_WAIT_MS * 2 ** (overFree - 1), MAX_WAIT_MS) : 0;
+  return { key: 'lock', failures, waitUntil: wait ? now + wait : 0, held };
 }
 
 /** Milliseconds before another PIN may be tried; 0 when one may be tried now. */
@@ -44,6 +48,7 @@ export function formatWait(ms: number): string {
 
 /** PINs are digits only, 6 to 12 of them, and not a trivial pattern. Returns the problem, or null. */
 export function pinProblem(pin: string): string | null {
+  if (pin === '') return 'Enter a PIN of 6 to 12 digits.';
   if (!/^\d+$/.test(pin)) return 'A PIN is digits only.';
   if (pin.length < 6) return 'A PIN needs at least 6 digits.';
   if (pin.length > 12) return 'A PIN is at most 12 digits.';

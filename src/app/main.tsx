@@ -1,7 +1,6 @@
-import './zodConfig.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { boot } from './actions.ts';
+import { boot } from './device.ts';
 import { App } from './App.tsx';
 import { FootfallDb } from './db/database.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';

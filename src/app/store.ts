@@ -18,6 +18,8 @@ export interface Session {
   /** The local date the visits below belong to. */
   today: string;
   visits: VisitRecord[];
+  /** Stored rows that could not be read this session; they are left as they are on disk. */
+  unreadable: number;
 }
 
 export type Phase =

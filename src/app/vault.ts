@@ -16,6 +16,12 @@ export interface VisitRecord extends VisitEvents {
   date: string;
 }
 
+/** Rows read back, and how many could not be (left untouched on disk, and reported). */
+export interface Loaded<T> {
+  items: T[];
+  unreadable: number;
+}
+
 export interface Changes {
   women?: Woman[];
   visits?: VisitRecord[];
@@ -59,15 +65,15 @@ export class Vault {
     return this.open('settings', row, OrgConfig);
   }
 
-  async loadWomen(): Promise<Woman[]> {
+  async loadWomen(): Promise<Loaded<Woman>> {
     const rows = await this.db.women.toArray();
-    return Promise.all(rows.map((row) => this.open('women', row, Woman)));
+    return settle(rows.map((row) => this.open('women', row, Woman)));
   }
 
   /** The visits whose local date is `date`. */
-  async loadVisitsOn(date: string): Promise<VisitRecord[]> {
+  async loadVisitsOn(date: string): Promise<Loaded<VisitRecord>> {
     const rows = await this.db.visits.where('dayTag').equals(await blindTag(this.keyring, date)).toArray();
-    return Promise.all(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
+    return settle(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
   }
 
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
@@ -89,7 +95,13 @@ export class Vault {
   }
 }
 
-/** Records on this device not yet acknowledged by the server. */
-export function countUnsynced(db: FootfallDb): Promise<number> {
-  return db.events.where('synced').equals(0).count();
+/**
+ * One damaged row must not lock everyone out of the rest: it is skipped, counted and shown, and
+ * stays on disk as it is for an admin to look at.
+ */
+async function settle<T>(reads: Promise<T>[]): Promise<Loaded<T>> {
+  const results = await Promise.allSettled(reads);
+  const items: T[] = [];
+  for (const r of results) if (r.status === 'fulfilled') items.push(r.value);
+  return { items, unreadable: results.length - items.length };
 }

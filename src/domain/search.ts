@@ -8,16 +8,29 @@ export interface Searchable {
   knownAs: string;
 }
 
-export interface SearchIndex<T extends Searchable> {
-  entries: { item: T; folded: string; words: string[] }[];
+interface Entry<T> {
+  item: T;
+  folded: string;
+  words: string[];
+  /** Without spaces, so "anne marie" is found by "annemarie" and "o brien" by "obrien". */
+  compact: string;
 }
 
-/** Lower case, no accents, single spaces: the form names are compared in. */
+export interface SearchIndex<T extends Searchable> {
+  entries: Entry<T>[];
+}
+
+// Letters that Unicode does not decompose into a base letter and an accent.
+const UNDECOMPOSED: Record<string, string> = { ł: 'l', ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ð: 'd', þ: 'th', ı: 'i' };
+
+/** Lower case, no accents, apostrophes dropped, other marks as single spaces. */
 export function foldName(text: string): string {
   return text
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
+    .replace(/[łßæœøđðþı]/g, (c) => UNDECOMPOSED[c] ?? c)
+    .replace(/['’`]/g, '')
     .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .trim();
 }
@@ -26,7 +39,7 @@ export function buildSearchIndex<T extends Searchable>(items: Iterable<T>): Sear
   const entries = [];
   for (const item of items) {
     const folded = foldName(item.knownAs);
-    entries.push({ item, folded, words: folded.split(' ') });
+    entries.push({ item, folded, words: folded.split(' '), compact: folded.replace(/ /g, '') });
   }
   return { entries };
 }
@@ -48,10 +61,10 @@ export function searchByName<T extends Searchable>(index: SearchIndex<T>, query:
   return scored.slice(0, limit).map((s) => s.item);
 }
 
-function scoreOf(entry: { folded: string; words: string[] }, q: string, qWords: string[]): number {
+function scoreOf(entry: Entry<unknown>, q: string, qWords: string[]): number {
   if (entry.folded === q) return 4;
   if (entry.folded.startsWith(q)) return 3;
   if (qWords.every((w) => entry.words.some((word) => word.startsWith(w)))) return 2;
-  if (qWords.every((w) => entry.folded.includes(w))) return 1;
+  if (qWords.every((w) => entry.folded.includes(w)) || entry.compact.includes(qWords.join(''))) return 1;
   return 0;
 }

@@ -5,7 +5,8 @@
 import { openJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
-import { boot, setUpDevice } from '../../src/app/actions.ts';
+import { setUpDevice } from '../../src/app/actions.ts';
+import { boot } from '../../src/app/device.ts';
 import { FootfallDb } from '../../src/app/db/database.ts';
 import { useFootfall, type Session } from '../../src/app/store.ts';
 

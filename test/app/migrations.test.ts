@@ -8,10 +8,11 @@
 import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { boot, unlock } from '../../src/app/actions.ts';
+import { unlock } from '../../src/app/actions.ts';
+import { boot } from '../../src/app/device.ts';
 import { FootfallDb, type LockState, type StaffRow } from '../../src/app/db/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { Vault, countUnsynced } from '../../src/app/vault.ts';
+import { Vault } from '../../src/app/vault.ts';
 import { visitView } from '../../src/app/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
 import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
@@ -151,15 +152,18 @@ describe('database versions', () => {
       const rows = await db.events.orderBy('seq').toArray();
       expect(rows.map((r) => [r.id, r.synced])).toEqual(fixture.events.map(({ event, synced }) => [event.id, synced]));
       expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
-      expect(await countUnsynced(db)).toBe(fixture.events.filter((e) => e.synced === 0).length);
+      expect(await db.events.where('synced').equals(0).count()).toBe(fixture.events.filter((e) => e.synced === 0).length);
 
       const vault = new Vault(db, fixture.keyring);
       expect((await vault.loadConfig()).sites.map((s) => s.key)).toEqual(['centre']);
-      expect((await vault.loadWomen()).map((w) => [w.id, w.knownAs]).sort()).toEqual(fixture.women.map((w) => [w.id, w.knownAs]).sort());
+      const women = await vault.loadWomen();
+      expect(women.unreadable).toBe(0);
+      expect(women.items.map((w) => [w.id, w.knownAs]).sort()).toEqual(fixture.women.map((w) => [w.id, w.knownAs]).sort());
       for (const [date, ids] of Object.entries(fixture.visitsOn)) {
         const visits = await vault.loadVisitsOn(date);
-        expect(visits.map((v) => v.id).sort()).toEqual([...ids].sort());
-        for (const v of visits) expect(visitView(v, { timeZone: 'Europe/London' }).date).toBe(date);
+        expect(visits.unreadable).toBe(0);
+        expect(visits.items.map((v) => v.id).sort()).toEqual([...ids].sort());
+        for (const v of visits.items) expect(visitView(v, { timeZone: 'Europe/London' }).date).toBe(date);
       }
       expect(await db.staff.get(fixture.staffId)).toMatchObject({ name: 'Grace', role: 'admin' });
       expect(await db.device.get('lock')).toMatchObject({ failures: 2, held: false });

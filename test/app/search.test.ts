@@ -98,3 +98,22 @@ describe('searchByName', () => {
     expect(found.every((f) => f.knownAs.includes('Ann'))).toBe(true);
   });
 });
+
+describe('names written differently', () => {
+  const index = buildSearchIndex([
+    { id: '1', knownAs: "O'Brien" },
+    { id: '2', knownAs: 'Łucja' },
+    { id: '3', knownAs: 'Anne-Marie' },
+    { id: '4', knownAs: 'Søren' },
+  ]);
+  const ids = (q: string) => searchByName(index, q).map((w) => w.id);
+
+  it('ignores apostrophes, letters Unicode does not decompose, and joined words', () => {
+    expect(ids('obrien')).toEqual(['1']);
+    expect(ids('o’brien')).toEqual(['1']);
+    expect(ids('lucja')).toEqual(['2']);
+    expect(ids('annemarie')).toEqual(['3']);
+    expect(ids('marie')).toEqual(['3']);
+    expect(ids('soren')).toEqual(['4']);
+  });
+});

@@ -113,7 +113,7 @@ describe('Settings', () => {
     expect(staff.getByRole('alert')).toHaveTextContent('Enter her name.');
     await user.type(staff.getByRole('textbox', { name: 'Name' }), 'Mary');
     await add();
-    expect(staff.getByRole('alert')).toHaveTextContent('A PIN is digits only.');
+    expect(staff.getByRole('alert')).toHaveTextContent('Enter a PIN of 6 to 12 digits.');
     await user.type(staff.getByLabelText('Her PIN (6 to 12 digits)'), '654321');
     await add();
     expect(staff.getByRole('alert')).toHaveTextContent('That PIN is too easy to guess. Avoid repeated or consecutive digits.');
@@ -133,8 +133,14 @@ describe('Settings', () => {
       ['Mary', 'frontDesk'],
     ]);
 
+    // Removing asks once more, and can be taken back.
     await user.click(staff.getByRole('button', { name: 'Remove Mary' }));
-    expect(staff.queryByRole('button', { name: 'Remove Mary' })).not.toBeInTheDocument();
+    await user.click(staff.getByRole('button', { name: 'Keep Mary' }));
+    expect((await db.staff.toArray()).find((s) => s.name === 'Mary')).not.toHaveProperty('removed');
+    await user.click(staff.getByRole('button', { name: 'Remove Mary' }));
+    await user.click(staff.getByRole('button', { name: 'Yes, remove Mary' }));
+    expect(await staff.findByText('Mary can no longer unlock this device.')).toBeInTheDocument();
+    expect(staff.queryByRole('button', { name: /Remove Mary/ })).not.toBeInTheDocument();
     expect((await db.staff.toArray()).find((s) => s.name === 'Mary')).toMatchObject({ removed: true });
   });
 

@@ -1,6 +1,7 @@
 import { act, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { boot, addStaff, lock } from '../../src/app/actions.ts';
+import { addStaff, lock } from '../../src/app/actions.ts';
+import { boot } from '../../src/app/device.ts';
 import { App } from '../../src/app/App.tsx';
 import { FootfallDb } from '../../src/app/db/database.ts';
 import { useFootfall } from '../../src/app/store.ts';

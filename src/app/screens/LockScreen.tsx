@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { unlock } from '../actions.ts';
+import { loadUnlockedApp } from '../App.tsx';
 import { formatWait, waitRemaining } from '../lockPolicy.ts';
 import { useFootfall } from '../store.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
@@ -10,16 +10,22 @@ export function LockScreen() {
   const lock = useFootfall((s) => s.lock);
   const deviceName = useFootfall((s) => s.identity?.deviceName);
   const choices = lock.held ? staff.filter((s) => s.role === 'admin') : staff;
-  const [staffId, setStaffId] = useState(choices.length === 1 ? choices[0]!.id : '');
+  const [chosen, setStaffId] = useState(choices.length === 1 ? choices[0]!.id : '');
+  // When the device becomes held, a volunteer's name leaves the list: so does her selection.
+  const staffId = choices.some((s) => s.id === chosen) ? chosen : choices.length === 1 ? choices[0]!.id : '';
   const [pin, setPin] = useState('');
   const { run, error, setError, busy } = useAction();
   const wait = useCountdown(lock.waitUntil);
+  useEffect(() => void loadUnlockedApp(), []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!staffId) return setError('Choose your name first.');
     if (!pin) return setError('Enter your PIN.');
-    const result = await run(() => unlock(staffId, pin));
+    const result = await run(async () => {
+      const [, { unlock }] = await loadUnlockedApp();
+      return unlock(staffId, pin);
+    });
     setPin('');
     if (result && !result.ok) setError(result.message);
   }

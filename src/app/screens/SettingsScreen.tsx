@@ -31,7 +31,7 @@ export function SettingsScreen() {
         {notice}
       </p>
       <ErrorAlert message={error} />
-      <DeviceSettings onSaved={setNotice} />
+      <DeviceSettings onSiteChange={(key) => run(async () => (await setDeviceSite(key), setNotice('Site changed for this device.')))} />
       <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
       <TermList
         title="Services"
@@ -51,7 +51,7 @@ export function SettingsScreen() {
   );
 }
 
-function DeviceSettings({ onSaved }: { onSaved: (m: string) => void }) {
+function DeviceSettings({ onSiteChange }: { onSiteChange: (siteKey: string) => void }) {
   const { config } = useSession();
   const identity = useFootfall((s) => s.identity);
   return (
@@ -62,10 +62,7 @@ function DeviceSettings({ onSaved }: { onSaved: (m: string) => void }) {
         Site this device is used at
         <select
           value={identity?.siteKey}
-          onChange={async (e) => {
-            await setDeviceSite(e.target.value);
-            onSaved('Site changed for this device.');
-          }}
+          onChange={(e) => onSiteChange(e.target.value)}
         >
           {config.sites
             .filter((s) => !s.retired || s.key === identity?.siteKey)
@@ -182,6 +179,7 @@ function StaffSettings() {
   const [pin, setPin] = useState('');
   const { run, error, setError, busy } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
 
   async function add(event: FormEvent) {
     event.preventDefault();
@@ -204,11 +202,21 @@ function StaffSettings() {
             <span>
               {s.name} <span className="muted">{s.role === 'admin' ? 'Admin' : 'Front desk'}</span>
             </span>
-            {s.id !== me.id && (
-              <button type="button" className="danger-quiet" onClick={() => run(() => removeStaff(s.id))}>
-                Remove {s.name}
-              </button>
-            )}
+            {s.id !== me.id &&
+              (confirming === s.id ? (
+                <span className="row-actions">
+                  <button type="button" className="danger-quiet" onClick={() => run(async () => (await removeStaff(s.id), setNotice(`${s.name} can no longer unlock this device.`)))}>
+                    Yes, remove {s.name}
+                  </button>
+                  <button type="button" onClick={() => setConfirming(null)}>
+                    Keep {s.name}
+                  </button>
+                </span>
+              ) : (
+                <button type="button" className="danger-quiet" onClick={() => setConfirming(s.id)}>
+                  Remove {s.name}
+                </button>
+              ))}
           </li>
         ))}
       </ul>

@@ -36,6 +36,12 @@ export function Shell() {
           Lock
         </button>
       </header>
+      {session.unreadable > 0 && (
+        <p role="alert" className="warning banner">
+          {session.unreadable === 1 ? 'One stored record' : `${session.unreadable} stored records`} could not be read on this device.
+          Nothing has been deleted; tell your admin before anyone clears this browser.
+        </p>
+      )}
       <nav aria-label="Screens" className="tabs">
         {tabs.map(([key, label]) => (
           <button key={key} type="button" aria-current={tab === key ? 'page' : undefined} onClick={() => setTab(key)}>
