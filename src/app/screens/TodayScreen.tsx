@@ -58,7 +58,15 @@ export function TodayScreen() {
               <div>
                 <strong>{visitName(session, v)}</strong> <span className="muted">{localTimeOf(v.occurredAt, config.timeZone)}</span>
                 <div className="chips">
-                  {v.services.length ? v.services.map((k) => <span key={k} className="chip">{labelOf(config.services, k)}</span>) : <span className="muted">No services ticked</span>}
+                  {v.services.length ? (
+                    inConfigOrder(v.services, config.services).map((k) => (
+                      <span key={k} className="chip">
+                        {labelOf(config.services, k)}
+                      </span>
+                    ))
+                  ) : (
+                    <span className="muted">No services ticked</span>
+                  )}
                 </div>
               </div>
               <div className="row-actions">
@@ -115,4 +123,10 @@ function Figure({ label, value }: { label: string; value: number }) {
       <dd>{value.toLocaleString('en-GB')}</dd>
     </div>
   );
+}
+
+/** Services in the order the centre lists them, any no longer listed last. */
+function inConfigOrder(keys: string[], services: { key: string }[]): string[] {
+  const order = new Map(services.map((s, i) => [s.key, i]));
+  return [...keys].sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
 }
