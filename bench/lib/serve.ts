@@ -1,5 +1,9 @@
 /** The real Footfall endpoint (src/server/app.ts) serving a given build, like test/e2e/harness.ts's serveApp does for dist/. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildServer } from '../../src/server/app.ts';
+import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 
 export interface Served {
   url: string;
@@ -7,9 +11,16 @@ export interface Served {
 }
 
 export async function serveBuild(staticDir: string): Promise<Served> {
-  const server = await buildServer({ port: 0, host: '127.0.0.1', staticDir });
+  const dataDir = mkdtempSync(join(tmpdir(), 'footfall-bench-data-'));
+  const server = await buildServer({ port: 0, host: '127.0.0.1', staticDir, dataDir }, { storage: await openSqliteStorage(dataDir) });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const address = server.server.address();
   if (!address || typeof address !== 'object') throw new Error('the endpoint did not report its port');
-  return { url: `http://127.0.0.1:${address.port}`, stop: () => server.close() };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    stop: async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,17 +5,20 @@
 import { v7 as uuidv7 } from 'uuid';
 import { createKeyring, unwrapRoot, wrapRoot } from '../crypto/keyring.ts';
 import { defaultConfig, keyFromLabel, type OrgConfig } from '../domain/config.ts';
-import type { EventOf, FootfallEvent, WomanDetails } from '../domain/events.ts';
-import { buildSearchIndex } from '../domain/search.ts';
+import { compareEvents, type EventOf, type FootfallEvent, type WomanDetails } from '../domain/events.ts';
 import { localDateOf } from '../domain/time.ts';
 import './zodConfig.ts';
 import type { DeviceIdentity, Role, StaffRow } from './db/database.ts';
 import { activeStaff, countUnsynced, currentLock, database } from './device.ts';
 import type { Woman } from './db/plain.ts';
 import { OPEN_LOCK, afterWrongPin, formatWait, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
-import { useFootfall, type Session } from './store.ts';
+import { patchSession as updateSession, requireSession as session, useFootfall, type Session } from './store.ts';
 import { Vault, type VisitRecord } from './vault.ts';
 import { visitView, type VisitView } from './visitView.ts';
+import { importTeamKey } from '../crypto/envelope.ts';
+import { applyDirectoryEvent, directorySearchIndex } from './directory.ts';
+import { newestTeamKey, readEnrolment } from './sync/engine.ts';
+import { sealWaitingEvents } from './sync/outbox.ts';
 
 export interface SetupInput {
   deviceName: string;
@@ -85,11 +88,22 @@ export async function unlock(staffId: string, pin: string): Promise<UnlockResult
 }
 
 /** Drops every key and decrypted record from memory and shows the lock screen. */
-export function lock(): void {
+/** Locks at once; the promise settles when the keys have been dropped. */
+export function lock(): Promise<void> {
   const { phase } = useFootfall.getState();
-  if (phase.kind !== 'unlocked') return;
-  phase.session.vault.keyring.root.fill(0);
+  if (phase.kind !== 'unlocked') return Promise.resolve();
+  const { vault, teamKeys } = phase.session;
   useFootfall.setState({ phase: { kind: 'locked' } });
+  // The screen is locked at once. What was saved is sealed for upload first, so it can sync
+  // while the device stays locked; then the last reference to the keys goes.
+  return sealForUpload(vault, teamKeys)
+    .catch(() => undefined) // it is sealed at the next unlock instead
+    .finally(() => vault.keyring.root.fill(0));
+}
+
+async function sealForUpload(vault: Vault, teamKeys: ReadonlyMap<number, CryptoKey>): Promise<void> {
+  const enrolment = await readEnrolment(vault.db);
+  if (enrolment && teamKeys.size) await sealWaitingEvents(vault.db, vault.keyring, enrolment, newestTeamKey(teamKeys));
 }
 
 async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
@@ -98,14 +112,16 @@ async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
   const byId = new Map(women.items.map((w) => [w.id, w]));
   const today = localDateOf(Date.now(), config.timeZone);
   const visits = await vault.loadVisitsOn(today);
+  const team = await vault.loadTeamKeys();
   const session: Session = {
     vault,
     staff,
     config,
     women: byId,
-    searchIndex: buildSearchIndex(byId.values()),
+    searchIndex: directorySearchIndex(byId),
     today,
     visits: visits.items,
+    teamKeys: new Map(await Promise.all((team?.keys ?? []).map(async (k) => [k.version, await importTeamKey(k.raw)] as const))),
     unreadable: women.unreadable + visits.unreadable,
   };
   useFootfall.setState({ phase: { kind: 'unlocked', session }, unsynced: await countUnsynced() });
@@ -123,16 +139,7 @@ function serially<T>(work: () => Promise<T>): Promise<T> {
   return next;
 }
 
-function session(): Session {
-  const { phase } = useFootfall.getState();
-  if (phase.kind !== 'unlocked') throw new Error('The app is locked. Unlock it with your PIN and try again.');
-  return phase.session;
-}
 
-function updateSession(patch: Partial<Session>): void {
-  const current = session();
-  useFootfall.setState({ phase: { kind: 'unlocked', session: { ...current, ...patch } } });
-}
 
 /** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
 function stamp(s: Session): { id: string; at: string; deviceId: string; staffId: string } {
@@ -159,12 +166,34 @@ async function registerNow(knownAs: string, details: WomanDetails): Promise<Woma
   const s = session();
   const base = stamp(s);
   const event: EventOf<'woman.registered'> = { ...base, type: 'woman.registered', womanId: base.id, knownAs: knownAs.trim(), details };
-  const woman: Woman = { id: event.womanId, knownAs: event.knownAs, details, registeredAt: event.at };
+  const woman = applyDirectoryEvent(s.women, event)!;
   await s.vault.commit([event], { women: [woman] });
   const women = new Map(s.women).set(woman.id, woman);
-  updateSession({ women, searchIndex: buildSearchIndex(women.values()) });
+  updateSession({ women, searchIndex: directorySearchIndex(women) });
   await refreshUnsynced();
   return woman;
+}
+
+/**
+ * Directory events other devices recorded, pulled by sync. They change the entries this device
+ * shows; they are not this device's events, so they are not added to its outbox.
+ */
+export function applyDirectory(events: FootfallEvent[]): Promise<void> {
+  return serially(async () => {
+    const s = session();
+    const women = new Map(s.women);
+    const changed = new Map<string, Woman>();
+    for (const e of [...events].sort(compareEvents)) {
+      const next = applyDirectoryEvent(women, e);
+      if (next) {
+        women.set(next.id, next);
+        changed.set(next.id, next);
+      }
+    }
+    if (!changed.size) return;
+    await s.vault.commit([], { women: [...changed.values()] });
+    updateSession({ women, searchIndex: directorySearchIndex(women) });
+  });
 }
 
 /** Today's visit of this woman at this device's site, if she already has one. */

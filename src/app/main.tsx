@@ -3,10 +3,14 @@ import { createRoot } from 'react-dom/client';
 import { boot } from './device.ts';
 import { App } from './App.tsx';
 import { FootfallDb } from './db/database.ts';
+import { useFootfall } from './store.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 import './styles.css';
 
-void boot(new FootfallDb());
+void boot(new FootfallDb()).then(async () => {
+  if (useFootfall.getState().phase.kind === 'failed') return;
+  (await import('./sync/runtime.ts')).startSync();
+});
 // Ask the browser not to evict this origin's storage under pressure: it holds unsynced records.
 void navigator.storage?.persist?.();
 

@@ -18,6 +18,8 @@ export interface Session {
   /** The local date the visits below belong to. */
   today: string;
   visits: VisitRecord[];
+  /** Team keys by version, once enrolled: they open the shared directory. */
+  teamKeys: Map<number, CryptoKey>;
   /** Stored rows that could not be read this session; they are left as they are on disk. */
   unreadable: number;
 }
@@ -29,6 +31,29 @@ export type Phase =
   | { kind: 'locked' }
   | { kind: 'unlocked'; session: Session };
 
+/** What the sync status line shows. */
+export interface SyncStatus {
+  enrolled: boolean;
+  running: boolean;
+  lastSyncedAt: string | null;
+  /** Why the last round stopped, in words for the person at the desk. */
+  problem: string | null;
+  revoked: boolean;
+  /** Server time minus device time, ms, at the last exchange. */
+  skewMs: number | null;
+  quarantined: number;
+}
+
+export const NOT_ENROLLED: SyncStatus = {
+  enrolled: false,
+  running: false,
+  lastSyncedAt: null,
+  problem: null,
+  revoked: false,
+  skewMs: null,
+  quarantined: 0,
+};
+
 export interface FootfallState {
   phase: Phase;
   identity: DeviceIdentity | null;
@@ -37,6 +62,7 @@ export interface FootfallState {
   unsynced: number;
   /** A check-in or form is open: an app update waits until it is closed. */
   draftOpen: boolean;
+  sync: SyncStatus;
 }
 
 export const useFootfall = create<FootfallState>(() => ({
@@ -46,6 +72,7 @@ export const useFootfall = create<FootfallState>(() => ({
   lock: { key: 'lock', failures: 0, waitUntil: 0, held: false },
   unsynced: 0,
   draftOpen: false,
+  sync: NOT_ENROLLED,
 }));
 
 /** The unlocked session; screens behind the lock screen may rely on it. */
@@ -53,4 +80,15 @@ export function useSession(): Session {
   const phase = useFootfall((s) => s.phase);
   if (phase.kind !== 'unlocked') throw new Error('This screen needs an unlocked session.');
   return phase.session;
+}
+
+/** The unlocked session, for actions; throws a message for the person when the app is locked. */
+export function requireSession(): Session {
+  const { phase } = useFootfall.getState();
+  if (phase.kind !== 'unlocked') throw new Error('The app is locked. Unlock it with your PIN and try again.');
+  return phase.session;
+}
+
+export function patchSession(patch: Partial<Session>): void {
+  useFootfall.setState({ phase: { kind: 'unlocked', session: { ...requireSession(), ...patch } } });
 }

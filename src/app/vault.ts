@@ -9,7 +9,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { FootfallEvent } from '../domain/events.ts';
 import { OrgConfig } from '../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './db/database.ts';
-import { VisitEvents, Woman } from './db/plain.ts';
+import { TeamKeys, VisitEvents, Woman } from './db/plain.ts';
 
 export interface VisitRecord extends VisitEvents {
   id: string;
@@ -26,9 +26,11 @@ export interface Changes {
   women?: Woman[];
   visits?: VisitRecord[];
   config?: OrgConfig;
+  teamKeys?: TeamKeys;
 }
 
 const CONFIG_ID = 'config';
+const TEAM_KEYS_ID = 'teamKeys';
 
 export class Vault {
   constructor(
@@ -48,14 +50,17 @@ export class Vault {
         dayTag: await blindTag(this.keyring, v.date),
       })),
     );
-    const configRow = changes.config ? await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config)) : undefined;
+    const settingRows = [
+      ...(changes.config ? [await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config))] : []),
+      ...(changes.teamKeys ? [await this.seal('settings', TEAM_KEYS_ID, TeamKeys.parse(changes.teamKeys))] : []),
+    ];
 
     const { db } = this;
     await db.transaction('rw', [db.events, db.women, db.visits, db.settings], async () => {
       if (eventRows.length) await db.events.bulkAdd(eventRows);
       if (womanRows.length) await db.women.bulkPut(womanRows);
       if (visitRows.length) await db.visits.bulkPut(visitRows);
-      if (configRow) await db.settings.put(configRow);
+      if (settingRows.length) await db.settings.bulkPut(settingRows);
     });
   }
 
@@ -63,6 +68,12 @@ export class Vault {
     const row = await this.db.settings.get(CONFIG_ID);
     if (!row) throw new Error('This device has no configuration. Set it up again from the start screen.');
     return this.open('settings', row, OrgConfig);
+  }
+
+  /** The team keys, once this device is enrolled. */
+  async loadTeamKeys(): Promise<TeamKeys | null> {
+    const row = await this.db.settings.get(TEAM_KEYS_ID);
+    return row ? this.open('settings', row, TeamKeys) : null;
   }
 
   async loadWomen(): Promise<Loaded<Woman>> {

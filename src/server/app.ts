@@ -1,13 +1,15 @@
 /**
- * The Footfall endpoint: one process serving the built app and (with sync) the API on one port.
- * Security headers go on every response; the Content-Security-Policy allows this origin only, so
- * the app can make no third-party request even if a dependency tried to.
+ * The Footfall endpoint: one process serving the built app and the sync API (api/index.ts) on one
+ * port. Security headers go on every response; the Content-Security-Policy allows this origin
+ * only, so the app can make no third-party request even if a dependency tried to.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { api, type ApiLimits } from './api/index.ts';
 import type { ServerConfig } from './config.ts';
+import type { Storage } from './storage/types.ts';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -34,7 +36,27 @@ const SECURITY_HEADERS: Record<string, string> = {
   'x-frame-options': 'DENY',
 };
 
-export async function buildServer(config: ServerConfig, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** Where the API keeps everything. The server owns it from here: it is closed when the server closes (or fails to build). */
+  storage: Storage;
+  /** Fastify's logger: it logs method, URL (ids only, never content) and status, never bodies. */
+  logger?: boolean;
+  /** The server's clock, for tests. */
+  now?: () => Date;
+  /** Rate limits, for tests and benchmarks; the defaults suit production. */
+  limits?: Partial<ApiLimits>;
+}
+
+export async function buildServer(config: ServerConfig, options: ServerOptions): Promise<FastifyInstance> {
+  try {
+    return await build(config, options);
+  } catch (error) {
+    await options.storage.close();
+    throw error;
+  }
+}
+
+async function build(config: ServerConfig, options: ServerOptions): Promise<FastifyInstance> {
   if (!existsSync(join(config.staticDir, 'index.html'))) {
     throw new Error(`Footfall cannot start: no built app in ${config.staticDir}. Run "npm run build" first (npm start does it for you).`);
   }
@@ -60,6 +82,17 @@ export async function buildServer(config: ServerConfig, options: { logger?: bool
   });
 
   app.get('/api/health', async () => ({ ok: true }));
+
+  await app.register(api, {
+    prefix: '/api',
+    storage: options.storage,
+    setupToken: config.setupToken,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  app.addHook('onClose', async () => {
+    await options.storage.close();
+  });
 
   // Any other page path is the app itself, which routes on the device.
   app.setNotFoundHandler((request, reply) => {

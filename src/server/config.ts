@@ -1,4 +1,21 @@
-/** The endpoint's settings, from the environment, checked once at start with a clear error. */
+/**
+ * The endpoint's settings, from the environment, checked once at start with a clear error.
+ *
+ *   PORT (8080), HOST (127.0.0.1)      where to listen.
+ *   STATIC_DIR (dist)                  the built app.
+ *   TLS_CERT, TLS_KEY                  paths of a certificate and its key, both or neither; without
+ *                                      them, run behind a TLS-terminating proxy.
+ *   DATA_DIR (./data)                  the folder of the SQLite database (the default storage). Back it
+ *                                      up by copying it: it holds ciphertext, public keys, ids and times.
+ *   DATABASE_URL                       a postgres:// URL: use PostgreSQL instead of SQLite, for a host
+ *                                      that serves many organisations. Never logged.
+ *   FOOTFALL_SETUP_TOKEN               when set, creating an organisation (POST /api/orgs) needs this
+ *                                      token in the footfall-setup-token header; without it, anyone who
+ *                                      can reach the server can create an organisation on it. A host
+ *                                      serving many organisations should set it (at least 16 characters)
+ *                                      and give it only to the people setting up a new organisation.
+ *                                      A centre running its own server can leave it unset.
+ */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -10,6 +27,12 @@ const Env = z
     STATIC_DIR: z.string().default('dist'),
     TLS_CERT: z.string().optional(),
     TLS_KEY: z.string().optional(),
+    DATA_DIR: z.string().min(1, 'must be a folder path').default('data'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL (leave it unset to use SQLite in DATA_DIR)')
+      .optional(),
+    FOOTFALL_SETUP_TOKEN: z.string().min(16, 'must be at least 16 characters (or leave it unset)').optional(),
   })
   .refine((e) => Boolean(e.TLS_CERT) === Boolean(e.TLS_KEY), 'TLS_CERT and TLS_KEY go together: set both paths, or neither');
 
@@ -17,12 +40,19 @@ export interface ServerConfig {
   port: number;
   host: string;
   staticDir: string;
+  /** The SQLite database's folder (used when databaseUrl is not set). */
+  dataDir: string;
+  /** PostgreSQL instead of SQLite. Contains a password: never log it. */
+  databaseUrl?: string;
+  /** When set, POST /api/orgs needs it in the footfall-setup-token header. */
+  setupToken?: string;
   tls?: { cert: Buffer; key: Buffer };
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
+    // Names the variable and the rule, never the value (DATABASE_URL and the setup token are secrets).
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`).join('; ');
     throw new Error(`Footfall cannot start: ${problems}`);
   }
@@ -31,6 +61,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     port: e.PORT,
     host: e.HOST,
     staticDir: resolve(e.STATIC_DIR),
+    dataDir: resolve(e.DATA_DIR),
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    ...(e.FOOTFALL_SETUP_TOKEN ? { setupToken: e.FOOTFALL_SETUP_TOKEN } : {}),
     ...(e.TLS_CERT && e.TLS_KEY ? { tls: { cert: readFileSync(e.TLS_CERT), key: readFileSync(e.TLS_KEY) } } : {}),
   };
 }

@@ -1,9 +1,12 @@
 import { buildServer } from './app.ts';
 import { configFromEnv } from './config.ts';
+import { openStorage } from './storage/index.ts';
 
 try {
   const config = configFromEnv(process.env);
-  const app = await buildServer(config, { logger: true });
+  const storage = await openStorage({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  // The server owns the storage from here and closes it when it closes.
+  const app = await buildServer(config, { storage, logger: true });
   await app.listen({ port: config.port, host: config.host });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void app.close().then(() => process.exit(0)));

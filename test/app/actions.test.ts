@@ -315,8 +315,9 @@ describe('locking and unlocking', () => {
     const before = currentSession();
     const keyring = before.vault.keyring;
 
-    lock();
+    const dropped = lock();
     expect(useFootfall.getState().phase).toEqual({ kind: 'locked' });
+    await dropped;
     expect(keyring.root.every((b) => b === 0)).toBe(true);
     await expect(checkIn(null, [])).rejects.toThrow('The app is locked. Unlock it with your PIN and try again.');
 

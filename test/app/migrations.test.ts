@@ -32,6 +32,8 @@ interface Fixture {
   women: { id: string; knownAs: string }[];
   /** Visit ids by local date. */
   visitsOn: Record<string, string[]>;
+  /** Sealed batches waiting for the server (from version 2). */
+  batchIds?: string[];
 }
 
 interface HistoricVersion {
@@ -115,6 +117,22 @@ const HISTORY: HistoricVersion[] = [
       };
     },
   },
+  {
+    // The sync outbox: sealed batches, and events that know which batch carries them.
+    version: 2,
+    stores: { batches: '&batchId, seq, state' },
+    async fill(db, today) {
+      const fixture = await HISTORY[0]!.fill(db, today);
+      const waiting = fixture.events.filter((e) => e.synced === 0).map((e) => e.event.id);
+      const batchId = '3b2d7c1e-8f4a-4c6b-9d2e-5a1f0e9c8b7a';
+      const sealedPart = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn'; // opaque to the device: never opened here
+      await db.transaction('rw', db.tables, async () => {
+        await db.table('batches').add({ batchId, seq: 0, eventIds: waiting, activity: sealedPart, directory: sealedPart, state: 'pending', refusals: 0, lastError: null });
+        await db.table('events').where('id').anyOf(waiting).modify({ batchId });
+      });
+      return { ...fixture, batchIds: [batchId] };
+    },
+  },
 ];
 
 /** A database exactly as a device on `upTo` left it, declared with every version up to it. */
@@ -165,6 +183,7 @@ describe('database versions', () => {
         expect(visits.items.map((v) => v.id).sort()).toEqual([...ids].sort());
         for (const v of visits.items) expect(visitView(v, { timeZone: 'Europe/London' }).date).toBe(date);
       }
+      expect((await db.batches.toArray()).map((b) => b.batchId)).toEqual(fixture.batchIds ?? []);
       expect(await db.staff.get(fixture.staffId)).toMatchObject({ name: 'Grace', role: 'admin' });
       expect(await db.device.get('lock')).toMatchObject({ failures: 2, held: false });
     });

@@ -117,7 +117,7 @@ describe('locking', () => {
     await act(() => addStaff('Mary', 'frontDesk', DESK_PIN));
     await db.device.put({ key: 'lock', failures: 10, waitUntil: 0, held: true });
     useFootfall.setState({ lock: { key: 'lock', failures: 10, waitUntil: 0, held: true } });
-    act(() => lock());
+    await act(() => lock());
     expect(screen.getByRole('alert')).toHaveTextContent('Only an admin can unlock this device now. Nothing on it has been deleted.');
     expect(screen.getAllByRole('radio').map((r) => r.closest('label')!.textContent)).toEqual(['Grace']);
   });

@@ -33,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.dispose();
-  await served?.stop();
+  await served?.dispose();
 });
 
 /** Checks the page as it is now at every viewport; returns what is wrong, readably. */

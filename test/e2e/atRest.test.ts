@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.dispose();
-  await served?.stop();
+  await served?.dispose();
 });
 
 /** Today as an ISO date, in UTC and in London (they differ for an hour a night in summer). */

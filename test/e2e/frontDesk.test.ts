@@ -33,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.dispose();
-  await served?.stop().catch(() => undefined);
+  await served?.dispose();
 });
 
 describe('front desk, offline', () => {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.ts';
+import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -25,25 +26,50 @@ const FLAGS = [
 export interface Served {
   url: string;
   port: number;
+  /** The SQLite data folder: what a backup would copy. */
+  dataDir: string;
   stop: () => Promise<void>;
-  /** Starts it again on the same port, as after a restart or when the network comes back. */
-  restart: () => Promise<void>;
+  /** Starts it again on the same port and data, as after a restart or a deploy of `staticDir`. */
+  restart: (next?: { staticDir?: string }) => Promise<void>;
+  dispose: () => Promise<void>;
 }
 
-export async function serveApp(port = 0): Promise<Served> {
-  let server: FastifyInstance = await buildServer({ port, host: '127.0.0.1', staticDir: resolve('dist') });
-  await server.listen({ port, host: '127.0.0.1' });
-  const address = server.server.address();
-  const actualPort = typeof address === 'object' && address ? address.port : port;
-  return {
-    url: `http://127.0.0.1:${actualPort}`,
-    port: actualPort,
-    stop: () => server.close(),
-    restart: async () => {
-      server = await buildServer({ port: actualPort, host: '127.0.0.1', staticDir: resolve('dist') });
-      await server.listen({ port: actualPort, host: '127.0.0.1' });
+/**
+ * The real endpoint on the built app, with SQLite storage in its own data folder. `restart` and
+ * `stop` keep the folder, as a real restart would; `dispose` removes it.
+ */
+export async function serveApp(options: { staticDir?: string; port?: number } = {}): Promise<Served> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'footfall-e2e-data-'));
+  let port = options.port ?? 0;
+  let staticDir = options.staticDir ?? resolve('dist');
+  let server: FastifyInstance | null = null;
+  const start = async () => {
+    const config = { port, host: '127.0.0.1', staticDir, dataDir };
+    server = await buildServer(config, { storage: await openSqliteStorage(dataDir) });
+    await server.listen({ port, host: '127.0.0.1' });
+    const address = server.server.address();
+    if (typeof address === 'object' && address) port = address.port;
+  };
+  await start();
+  const served: Served = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    dataDir,
+    stop: async () => {
+      await server?.close();
+      server = null;
+    },
+    restart: async (next = {}) => {
+      await served.stop();
+      staticDir = next.staticDir ?? staticDir;
+      await start();
+    },
+    dispose: async () => {
+      await served.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
+  return served;
 }
 
 export interface Browser {

@@ -37,7 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.dispose();
-  await served?.stop();
+  await served?.dispose();
 });
 
 const pinBox = () => browser.page.getByLabel('PIN', { exact: true });

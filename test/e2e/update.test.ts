@@ -5,43 +5,33 @@
 import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../../src/server/app.ts';
-import { openBrowser, type Browser } from './harness.ts';
+import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 
 const PIN = '428613';
 let nextVersion: string;
-let server: FastifyInstance;
-let port: number;
+let served: Served;
 let browser: Browser;
-
-async function serve(staticDir: string) {
-  server = await buildServer({ port, host: '127.0.0.1', staticDir });
-  await server.listen({ port, host: '127.0.0.1' });
-  port = (server.server.address() as { port: number }).port;
-}
 
 beforeAll(async () => {
   // The next version: the same build with a changed service worker, as a deploy would bring.
   nextVersion = mkdtempSync(join(tmpdir(), 'footfall-next-'));
   cpSync(resolve('dist'), nextVersion, { recursive: true });
   appendFileSync(join(nextVersion, 'sw.js'), '\n// next version\n');
-  port = 0;
-  await serve(resolve('dist'));
-  browser = await openBrowser(`http://127.0.0.1:${port}`);
+  served = await serveApp();
+  browser = await openBrowser(served.url);
 });
 
 afterAll(async () => {
   await browser?.dispose();
-  await server?.close();
+  await served?.dispose();
   rmSync(nextVersion, { recursive: true, force: true });
 });
 
 describe('an app update', () => {
   it('is offered, waits while a check-in is open, and keeps every record', async () => {
     const page = browser.page;
-    await page.goto(`http://127.0.0.1:${port}`);
+    await page.goto(served.url);
     await page.getByLabel('Device name').fill('Front desk tablet');
     await page.getByLabel('Site').fill('Drop-in centre');
     await page.getByLabel('Your name').fill('Amira');
@@ -59,8 +49,7 @@ describe('an app update', () => {
     await page.waitForFunction(async () => Boolean((await navigator.serviceWorker.getRegistration())?.active));
 
     // Deploy the next version and let the open app find it.
-    await server.close();
-    await serve(nextVersion);
+    await served.restart({ staticDir: nextVersion });
     await page.reload();
     await page.getByLabel('PIN').fill(PIN);
     await page.getByRole('button', { name: 'Unlock' }).click();

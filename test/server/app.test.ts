@@ -5,10 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY, buildServer } from '../../src/server/app.ts';
 import { configFromEnv, type ServerConfig } from '../../src/server/config.ts';
+import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 
 let dir: string;
 let app: FastifyInstance;
-const config = (): ServerConfig => ({ port: 0, host: '127.0.0.1', staticDir: dir });
+const config = (): ServerConfig => ({ port: 0, host: '127.0.0.1', staticDir: dir, dataDir: join(dir, 'data') });
+const dataDirs: string[] = [];
+const storage = () => {
+  const data = mkdtempSync(join(tmpdir(), 'footfall-data-'));
+  dataDirs.push(data);
+  return openSqliteStorage(data);
+};
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'footfall-static-'));
@@ -16,19 +23,22 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'sw.js'), 'self.addEventListener("fetch", () => {});');
   mkdirSync(join(dir, 'assets'));
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
-  app = await buildServer(config());
+  app = await buildServer(config(), { storage: await storage() });
 });
 
 afterAll(async () => {
   await app?.close();
   rmSync(dir, { recursive: true, force: true });
+  for (const data of dataDirs) rmSync(data, { recursive: true, force: true });
 });
 
 describe('the endpoint', () => {
   it('refuses to start without a built app, saying what to do', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'footfall-empty-'));
     try {
-      await expect(buildServer({ ...config(), staticDir: empty })).rejects.toThrow(/no built app .* Run "npm run build" first/);
+      await expect(buildServer({ ...config(), staticDir: empty }, { storage: await storage() })).rejects.toThrow(
+        /no built app .* Run "npm run build" first/,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -91,6 +101,20 @@ describe('configFromEnv', () => {
     expect(c).toMatchObject({ port: 8080, host: '127.0.0.1' });
     expect(c.staticDir).toMatch(/dist$/);
     expect(c.tls).toBeUndefined();
+    expect(c.dataDir).toMatch(/data$/);
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.setupToken).toBeUndefined();
+  });
+
+  it('reads the data folder, a PostgreSQL URL and a setup token', () => {
+    const c = configFromEnv({ DATA_DIR: '/var/lib/footfall', DATABASE_URL: 'postgres://u:p@db/footfall', FOOTFALL_SETUP_TOKEN: 'a-long-enough-setup-token' });
+    expect(c).toMatchObject({ dataDir: '/var/lib/footfall', databaseUrl: 'postgres://u:p@db/footfall', setupToken: 'a-long-enough-setup-token' });
+  });
+
+  it('refuses a bad database URL or a short setup token without repeating the secret', () => {
+    expect(() => configFromEnv({ DATABASE_URL: 'mysql://u:hunter2@db' })).toThrow(/^Footfall cannot start: DATABASE_URL: must be a postgres:\/\//);
+    expect(() => configFromEnv({ DATABASE_URL: 'mysql://u:hunter2@db' })).not.toThrow(/hunter2/);
+    expect(() => configFromEnv({ FOOTFALL_SETUP_TOKEN: 'short' })).toThrow(/^Footfall cannot start: FOOTFALL_SETUP_TOKEN: must be at least 16 characters/);
   });
 
   it('reads the port and host', () => {

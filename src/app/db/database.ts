@@ -5,6 +5,7 @@
  */
 import Dexie, { type Table } from 'dexie';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
+import type { Role as DeviceRole, PublicJwk } from '../../domain/protocol.ts';
 
 export interface SealedRow {
   id: string;
@@ -12,10 +13,31 @@ export interface SealedRow {
   ct: ArrayBuffer;
 }
 
-/** One event of the append-only log, which is also the outbox: `synced` 0 until acknowledged. */
+/**
+ * One event of the append-only log, which is also the outbox: `synced` 0 until acknowledged.
+ * Once sealed into a batch for upload it carries that batch's id; once the server acknowledges
+ * the batch, the row is deleted: the organisation's archive holds it from then on.
+ */
 export interface EventRow extends SealedRow {
   seq?: number;
   synced: 0 | 1;
+  batchId?: string;
+}
+
+/**
+ * A batch waiting for the server: already sealed (to the organisation's key and the team key),
+ * so it can be uploaded while the app is locked, and this device cannot read it back.
+ */
+export interface BatchRow {
+  batchId: string;
+  seq: number;
+  eventIds: string[];
+  activity: string;
+  directory: string;
+  state: 'pending' | 'quarantined';
+  /** Refusals by the server (not network failures); past a limit the batch is quarantined. */
+  refusals: number;
+  lastError: string | null;
 }
 
 /** A visit's own events, sealed together; `dayTag` is a blind tag of its local date. */
@@ -54,7 +76,31 @@ export interface LockState {
   held: boolean;
 }
 
-export type DeviceRow = DeviceIdentity | LockState;
+/**
+ * This device's membership of an organisation, once enrolled. The private keys are non-extractable
+ * CryptoKeys: the browser can use them but never hands their bytes to any code.
+ */
+export interface Enrolment {
+  key: 'enrolment';
+  orgId: string;
+  role: DeviceRole;
+  orgPublicKey: PublicJwk;
+  signingKey: CryptoKey;
+  encryptionKey: CryptoKey;
+  /** The next batch sequence number. */
+  nextSeq: number;
+}
+
+export interface SyncState {
+  key: 'sync';
+  lastSyncedAt: string | null;
+  /** Where this device has read the shared directory up to. */
+  directoryCursor: string | null;
+  /** Server time minus device time at the last exchange, in ms. */
+  skewMs: number | null;
+}
+
+export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState;
 
 export const DB_NAME = 'footfall';
 
@@ -65,6 +111,7 @@ export class FootfallDb extends Dexie {
   settings!: Table<SealedRow, string>;
   staff!: Table<StaffRow, string>;
   device!: Table<DeviceRow, string>;
+  batches!: Table<BatchRow, string>;
 
   constructor(name = DB_NAME) {
     // 'strict' durability: a saved visit is on disk before the screen says so.
@@ -79,5 +126,8 @@ export class FootfallDb extends Dexie {
       staff: 'id',
       device: 'key',
     });
+    // Version 2: the sync outbox's sealed batches. Nothing else changes: unsynced events stay
+    // where they are and are sealed into batches once the device is enrolled.
+    this.version(2).stores({ batches: '&batchId, seq, state' });
   }
 }

@@ -10,9 +10,17 @@ export const Woman = z.object({
   knownAs: KnownAs,
   details: WomanDetails,
   registeredAt: Instant,
+  /** The latest directory event applied, so changes from other devices apply latest-wins. */
+  lastChange: z.object({ at: Instant, id: EventId }).optional(),
+  /** Found to be the same woman as another entry: search shows that one instead. */
+  mergedInto: EventId.optional(),
 });
 export type Woman = z.infer<typeof Woman>;
 
 /** A visit row holds every event about that visit; its current state is derived from them. */
 export const VisitEvents = z.object({ events: z.array(FootfallEvent).min(1) });
 export type VisitEvents = z.infer<typeof VisitEvents>;
+
+/** Team keys for the shared directory, newest last. Sealed at rest like everything else. */
+export const TeamKeys = z.object({ keys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1) });
+export type TeamKeys = z.infer<typeof TeamKeys>;

@@ -5,6 +5,7 @@ import type { Role } from '../db/database.ts';
 import { pinProblem } from '../lockPolicy.ts';
 import { useFootfall, useSession } from '../store.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
+import { OrganisationSettings } from './OrganisationSettings.tsx';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
@@ -47,6 +48,7 @@ export function SettingsScreen() {
       />
       <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
       <StaffSettings />
+      <OrganisationSettings />
     </section>
   );
 }

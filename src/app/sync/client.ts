@@ -1,0 +1,133 @@
+/**
+ * Talking to the endpoint: every request signed by this device's key, every answer checked
+ * against the protocol's schemas, and every failure sorted into what the outbox should do.
+ */
+import { signRequest } from '../../crypto/signing.ts';
+import { z as zod } from 'zod';
+import {
+  ApiError,
+  ArchivePage,
+  BatchReceipt,
+  ClaimEnrolmentResponse,
+  DeviceSummary,
+  DirectoryPage,
+  SIGNATURE_HEADERS,
+  type BatchUpload,
+  type ClaimEnrolmentRequest,
+  type CreateEnrolmentRequest,
+  type CreateOrgRequest,
+  type TeamKeyEnvelopes,
+} from '../../domain/protocol.ts';
+
+const Acknowledged = zod.object({}).passthrough();
+const Devices = zod.object({ devices: zod.array(DeviceSummary) });
+const Envelopes = zod.object({ envelopes: zod.array(zod.object({ version: zod.number().int(), sealed: zod.string() })) });
+
+export interface DeviceCredentials {
+  orgId: string;
+  deviceId: string;
+  signingKey: CryptoKey;
+}
+
+/** What came back, sorted by what the caller must do about it. */
+export type Outcome<T> =
+  | { kind: 'ok'; value: T; serverTime: string | null }
+  /** The server looked at the request and refused it: retrying the same bytes will not help. */
+  | { kind: 'refused'; status: number; error: string; message: string }
+  /** This device may no longer sync. */
+  | { kind: 'revoked'; message: string }
+  /** Network down, server down, timeout or overload: try again later. */
+  | { kind: 'unreachable'; message: string };
+
+const TIMEOUT_MS = 30_000;
+
+export class SyncClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
+  ) {}
+
+  putBatch(device: DeviceCredentials, batchId: string, upload: BatchUpload): Promise<Outcome<BatchReceipt>> {
+    return this.signed(device, 'PUT', `/api/orgs/${device.orgId}/batches/${batchId}`, upload, BatchReceipt);
+  }
+
+  directory(device: DeviceCredentials, after: string | null): Promise<Outcome<DirectoryPage>> {
+    const query = after ? `?after=${after}` : '';
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/directory${query}`, undefined, DirectoryPage);
+  }
+
+  archive(device: DeviceCredentials, after: string | null): Promise<Outcome<ArchivePage>> {
+    const query = after ? `?after=${after}` : '';
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/batches${query}`, undefined, ArchivePage);
+  }
+
+  claimEnrolment(body: ClaimEnrolmentRequest): Promise<Outcome<ClaimEnrolmentResponse>> {
+    return this.send('POST', '/api/enrol', JSON.stringify(body), {}, ClaimEnrolmentResponse);
+  }
+
+  createOrg(body: CreateOrgRequest): Promise<Outcome<unknown>> {
+    return this.send('POST', '/api/orgs', JSON.stringify(body), {}, Acknowledged);
+  }
+
+  createEnrolment(device: DeviceCredentials, body: CreateEnrolmentRequest): Promise<Outcome<unknown>> {
+    return this.signed(device, 'POST', `/api/orgs/${device.orgId}/enrolments`, body, Acknowledged);
+  }
+
+  listDevices(device: DeviceCredentials): Promise<Outcome<{ devices: DeviceSummary[] }>> {
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/devices`, undefined, Devices);
+  }
+
+  revokeDevice(device: DeviceCredentials, deviceId: string): Promise<Outcome<unknown>> {
+    return this.signed(device, 'POST', `/api/orgs/${device.orgId}/devices/${deviceId}/revoke`, {}, Acknowledged);
+  }
+
+  putTeamKeys(device: DeviceCredentials, body: TeamKeyEnvelopes): Promise<Outcome<unknown>> {
+    return this.signed(device, 'PUT', `/api/orgs/${device.orgId}/team-keys`, body, Acknowledged);
+  }
+
+  teamKeys(device: DeviceCredentials): Promise<Outcome<zod.infer<typeof Envelopes>>> {
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/team-keys`, undefined, Envelopes);
+  }
+
+  async signed<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const timestamp = new Date().toISOString();
+    const signature = await signRequest(device.signingKey, { method, path, orgId: device.orgId, deviceId: device.deviceId, timestamp, body: text });
+    const headers = {
+      [SIGNATURE_HEADERS.org]: device.orgId,
+      [SIGNATURE_HEADERS.device]: device.deviceId,
+      [SIGNATURE_HEADERS.timestamp]: timestamp,
+      [SIGNATURE_HEADERS.signature]: signature,
+    };
+    return this.send(method, path, body === undefined ? undefined : text, headers, schema);
+  }
+
+  private async send<T>(method: string, path: string, body: string | undefined, headers: Record<string, string>, schema: zod.ZodType<T>): Promise<Outcome<T>> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(new URL(path, this.baseUrl), {
+        method,
+        headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body,
+        cache: 'no-store',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch {
+      return { kind: 'unreachable', message: 'The server could not be reached.' };
+    }
+    const json: unknown = await response.json().catch(() => null);
+    if (response.ok) {
+      const parsed = schema.safeParse(json);
+      if (!parsed.success) return { kind: 'unreachable', message: 'The server sent an answer this version does not understand.' };
+      const serverTime = (json as { serverTime?: unknown }).serverTime;
+      return { kind: 'ok', value: parsed.data, serverTime: typeof serverTime === 'string' ? serverTime : null };
+    }
+    const error = ApiError.safeParse(json);
+    const message = error.success ? error.data.message : `The server answered ${response.status}.`;
+    if (response.status === 403 && error.success && error.data.error === 'device_revoked') return { kind: 'revoked', message };
+    if (response.status >= 500 || response.status === 429 || response.status === 408 || !error.success) {
+      return { kind: 'unreachable', message };
+    }
+    return { kind: 'refused', status: response.status, error: error.data.error, message };
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
+ * then read what other devices added to the shared directory (when unlocked).
+ */
+import type { Keyring } from '../../crypto/keyring.ts';
+import { bytesJson, openWithTeamKey } from '../../crypto/envelope.ts';
+import { FootfallEvent } from '../../domain/events.ts';
+import type { Enrolment, FootfallDb, SyncState } from '../db/database.ts';
+import type { DeviceCredentials, SyncClient } from './client.ts';
+import { acknowledge, recordRefusal, sealWaitingEvents, type TeamKey } from './outbox.ts';
+
+export interface RoundResult {
+  /** Events the server acknowledged in this round. */
+  acknowledged: number;
+  /** Why the round stopped early, if it did. */
+  stopped: null | { kind: 'revoked' | 'unreachable'; message: string };
+  skewMs: number | null;
+}
+
+/** What an unlocked session lends a round: without it, sealed batches still upload. */
+export interface Unlocked {
+  keyring: Keyring;
+  /** Read when needed: receiving new team keys changes them during a round. */
+  teamKeys: () => ReadonlyMap<number, CryptoKey>;
+  /** Picks up team keys issued since the last round (after a revocation). */
+  receiveTeamKeys: () => Promise<void>;
+  applyDirectory: (events: FootfallEvent[]) => Promise<void>;
+}
+
+export const SYNC_STATE_KEY = 'sync';
+const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
+
+export async function readSyncState(db: FootfallDb): Promise<SyncState> {
+  const row = await db.device.get(SYNC_STATE_KEY);
+  return row?.key === 'sync' ? row : EMPTY_SYNC;
+}
+
+export async function readEnrolment(db: FootfallDb): Promise<Enrolment | null> {
+  const row = await db.device.get('enrolment');
+  return row?.key === 'enrolment' ? row : null;
+}
+
+export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: string, unlocked: Unlocked | null): Promise<RoundResult> {
+  const enrolment = await readEnrolment(db);
+  if (!enrolment) return { acknowledged: 0, stopped: null, skewMs: null };
+  const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId, signingKey: enrolment.signingKey };
+
+  if (unlocked) {
+    await unlocked.receiveTeamKeys();
+    await sealWaitingEvents(db, unlocked.keyring, enrolment, newestTeamKey(unlocked.teamKeys()));
+  }
+
+  const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
+  const note = (serverTime: string | null) => {
+    if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
+  };
+
+  for (const batch of await db.batches.where('state').equals('pending').sortBy('seq')) {
+    const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
+    if (outcome.kind === 'ok') {
+      await acknowledge(db, batch);
+      result.acknowledged += batch.eventIds.length;
+      note(outcome.serverTime);
+    } else if (outcome.kind === 'refused') {
+      // Set aside; the batches behind it go on.
+      await recordRefusal(db, batch, outcome.message, outcome.error === 'batch_conflict');
+    } else {
+      result.stopped = { kind: outcome.kind, message: outcome.message };
+      break;
+    }
+  }
+
+  let state = await readSyncState(db);
+  if (!result.stopped && unlocked) {
+    const pulled = await pullDirectory(client, device, state.directoryCursor, unlocked);
+    if (pulled.stopped) result.stopped = pulled.stopped;
+    else state = { ...state, directoryCursor: pulled.cursor };
+    note(pulled.serverTime);
+  }
+  if (!result.stopped) state = { ...state, lastSyncedAt: new Date().toISOString() };
+  if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
+  await db.device.put(state);
+  return result;
+}
+
+export function newestTeamKey(keys: ReadonlyMap<number, CryptoKey>): TeamKey {
+  const version = Math.max(...keys.keys());
+  const key = keys.get(version);
+  if (!key) throw new Error('This device holds no team key. Enrol it again.');
+  return { version, key };
+}
+
+async function pullDirectory(
+  client: SyncClient,
+  device: DeviceCredentials,
+  cursor: string | null,
+  unlocked: Unlocked,
+): Promise<{ cursor: string | null; serverTime: string | null; stopped: RoundResult['stopped'] }> {
+  let serverTime: string | null = null;
+  for (;;) {
+    const page = await client.directory(device, cursor);
+    if (page.kind === 'revoked' || page.kind === 'unreachable') return { cursor, serverTime, stopped: { kind: page.kind, message: page.message } };
+    if (page.kind === 'refused') return { cursor, serverTime, stopped: { kind: 'unreachable', message: page.message } };
+    serverTime = page.serverTime;
+    const events: FootfallEvent[] = [];
+    for (const item of page.value.items) {
+      if (item.deviceId === device.deviceId) continue; // this device's own, already applied
+      const opened = await readDirectoryPart(unlocked.teamKeys(), item.directory);
+      // Stop before it, not past it: the cursor stays, and the next round reads it again.
+      if (!opened.ok) return { cursor, serverTime, stopped: { kind: 'unreachable', message: opened.message } };
+      events.push(...opened.events);
+    }
+    if (events.length) await unlocked.applyDirectory(events);
+    if (page.value.items.length) cursor = page.value.items.at(-1)!.cursor;
+    if (!page.value.next) return { cursor, serverTime, stopped: null };
+  }
+}
+
+async function readDirectoryPart(
+  teamKeys: ReadonlyMap<number, CryptoKey>,
+  sealed: string,
+): Promise<{ ok: true; events: FootfallEvent[] } | { ok: false; message: string }> {
+  let plain: unknown;
+  try {
+    plain = bytesJson(await openWithTeamKey(teamKeys, sealed));
+  } catch (error) {
+    return { ok: false, message: `The shared directory could not be read: ${error instanceof Error ? error.message : 'unknown error'}` };
+  }
+  const parsed = FootfallEvent.array().safeParse(plain);
+  if (!parsed.success) return { ok: false, message: 'The shared directory holds records from a newer version of Footfall. Update this device.' };
+  return { ok: true, events: parsed.data };
+}

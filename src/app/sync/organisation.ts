@@ -1,0 +1,214 @@
+/**
+ * Joining the organisation: setting it up on the admin's device, enrolling a device with a
+ * one-time code, and revoking one (which rotates the team key for the rest). Whatever a device
+ * recorded before it was enrolled stays, and is uploaded once it is.
+ */
+import { z } from 'zod';
+import { openPackage, enrolmentKeys, generateEnrolmentCode, parseEnrolmentCode, sealPackage } from '../../crypto/enrolmentCode.ts';
+import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, jsonBytes, bytesJson, openWith, sealTo } from '../../crypto/envelope.ts';
+import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
+import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
+import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
+import type { Enrolment } from '../db/database.ts';
+import type { TeamKeys } from '../db/plain.ts';
+import { patchSession, requireSession, useFootfall } from '../store.ts';
+import type { DeviceCredentials, Outcome, SyncClient } from './client.ts';
+import { readEnrolment } from './engine.ts';
+import { refreshStatus } from './scheduler.ts';
+
+/** What a new device receives, sealed under a key only the one-time code gives. */
+const EnrolmentPackage = z.object({
+  orgId: z.uuid(),
+  orgPublicKey: PublicJwk,
+  teamKeys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1),
+});
+
+const ENROLMENT_LIFETIME_MS = 24 * 60 * 60_000;
+
+/** Everything made for a new organisation, held until the admin proves she has the recovery kit. */
+export interface PendingOrganisation {
+  orgId: string;
+  recoveryCode: string;
+  orgPublicKey: PublicJwk;
+  wrappedByPassphrase: string;
+  wrappedByRecovery: string;
+  teamKey: CryptoKey;
+  device: DeviceKeys;
+}
+
+/** Step one on the admin's device: keys, the passphrase wrap, and a recovery code to print. */
+export async function prepareOrganisation(passphrase: string, confirm: string): Promise<PendingOrganisation> {
+  requireAdmin();
+  const problem = passphraseProblem(passphrase) ?? (passphrase !== confirm ? 'The two passphrases are not the same. Type them again.' : null);
+  if (problem) throw new Error(problem);
+  const orgKey = await generateOrgKeyPair();
+  const recoveryCode = generateRecoveryCode();
+  const [wrappedByPassphrase, wrappedByRecovery, teamKey, device] = await Promise.all([
+    wrapOrgKey(orgKey.privateKey, passphrase),
+    wrapOrgKey(orgKey.privateKey, normaliseRecoveryCode(recoveryCode)!),
+    generateTeamKey(),
+    generateDeviceKeys(),
+  ]);
+  return { orgId: crypto.randomUUID(), recoveryCode, orgPublicKey: orgKey.publicJwk, wrappedByPassphrase, wrappedByRecovery, teamKey, device };
+}
+
+/**
+ * Step two: the admin types the recovery code back from the printed kit. It must unwrap the
+ * organisation's key and open a record sealed to it, or the organisation is not created: a kit
+ * that does not work would mean records lost for good.
+ */
+export async function createOrganisation(client: SyncClient, pending: PendingOrganisation, typedRecoveryCode: string): Promise<void> {
+  const typed = normaliseRecoveryCode(typedRecoveryCode);
+  if (!typed) throw new Error('That is not a recovery code: it has 24 letters and digits, as on the printed kit.');
+  const key = await unwrapOrgKey(pending.wrappedByRecovery, typed);
+  if (!key) throw new Error('That recovery code does not match the kit. Check each group of four against the printed page.');
+  const probe = crypto.randomUUID();
+  const opened = bytesJson(await openWith(key, await sealTo(pending.orgPublicKey, jsonBytes(probe))));
+  if (opened !== probe) throw new Error('The recovery kit could not be proven to work. Start again.');
+
+  const identity = useFootfall.getState().identity!;
+  const result = await client.createOrg({
+    orgId: pending.orgId,
+    orgPublicKey: pending.orgPublicKey,
+    adminDevice: await deviceKeysBody(identity.deviceId, identity.deviceName, pending.device),
+    wrappedKeys: [
+      { id: crypto.randomUUID(), kind: 'passphrase', wrapped: pending.wrappedByPassphrase },
+      { id: crypto.randomUUID(), kind: 'recovery', wrapped: pending.wrappedByRecovery },
+    ],
+  });
+  expectOk(result, 'The organisation could not be created on the server');
+  await joinOrganisation({ orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device }, [
+    { version: 1, raw: await exportTeamKey(pending.teamKey) },
+  ]);
+}
+
+export interface EnrolmentCode {
+  code: string;
+  expiresAt: string;
+  /** Opens the app with the code filled in: for a QR code to scan. The part after # never reaches a server. */
+  link: string;
+}
+
+/** On the admin's device: a one-time code that enrols one device into the organisation. */
+export async function createEnrolmentCode(client: SyncClient, role: Role): Promise<EnrolmentCode> {
+  requireAdmin();
+  const { enrolment, credentials } = await enrolled();
+  const code = generateEnrolmentCode();
+  const { lookup, packageKey } = await enrolmentKeys(code);
+  const teamKeys = await exportTeamKeys(requireSession().teamKeys);
+  const expiresAt = new Date(Date.now() + ENROLMENT_LIFETIME_MS).toISOString();
+  const pkg = await sealPackage(packageKey, { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, teamKeys });
+  expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
+  return { code, expiresAt, link: new URL(`/#enrol=${encodeURIComponent(code)}`, client.baseUrl).href };
+}
+
+/** On a new device, unlocked: joins the organisation with the admin's one-time code. */
+export async function enrolWithCode(client: SyncClient, typed: string): Promise<void> {
+  requireAdmin();
+  if (await readEnrolment(requireSession().vault.db)) throw new Error('This device is already enrolled.');
+  const parsed = parseEnrolmentCode(typed);
+  if (!parsed.ok) throw new Error(parsed.message);
+  const { lookup, packageKey } = await enrolmentKeys(parsed.code);
+  const identity = useFootfall.getState().identity!;
+  const device = await generateDeviceKeys();
+  const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(identity.deviceId, identity.deviceName, device) });
+  const response = expectOk(claimed, 'This device could not be enrolled');
+  let pkg: z.infer<typeof EnrolmentPackage>;
+  try {
+    pkg = EnrolmentPackage.parse(await openPackage(packageKey, response.package));
+  } catch {
+    throw new Error('The enrolment answer could not be opened with this code. Ask your admin for a new code.');
+  }
+  await joinOrganisation({ orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device }, pkg.teamKeys);
+}
+
+/** The admin's view of the organisation's devices. */
+export async function listDevices(client: SyncClient): Promise<DeviceSummary[]> {
+  const { credentials } = await enrolled();
+  return expectOk(await client.listDevices(credentials), 'The device list could not be fetched').devices;
+}
+
+/**
+ * Revokes a device: the server refuses it from now on, and a new team key is sealed to every
+ * remaining device, so directory entries written from now on are closed to the revoked one.
+ */
+export async function revokeDevice(client: SyncClient, deviceId: string): Promise<void> {
+  requireAdmin();
+  const { credentials } = await enrolled();
+  expectOk(await client.revokeDevice(credentials, deviceId), 'The device could not be revoked');
+  const session = requireSession();
+  const version = Math.max(0, ...session.teamKeys.keys()) + 1;
+  const key = await generateTeamKey();
+  const raw = await exportTeamKey(key);
+  const devices = (await listDevices(client)).filter((d) => !d.revokedAt);
+  const envelopes = await Promise.all(
+    devices.map(async (d) => ({ deviceId: d.deviceId, sealed: await sealTo(d.encryptionKey, jsonBytes({ version, raw })) })),
+  );
+  expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The new team key could not be shared');
+  await saveTeamKeys(new Map(session.teamKeys).set(version, key));
+}
+
+/** On every device, each sync: picks up team keys issued since (after a revocation). */
+export async function receiveTeamKeys(client: SyncClient): Promise<void> {
+  const { enrolment, credentials } = await enrolled();
+  const outcome = await client.teamKeys(credentials);
+  if (outcome.kind !== 'ok') return;
+  const held = requireSession().teamKeys;
+  const fresh = new Map(held);
+  for (const { version, sealed } of outcome.value.envelopes) {
+    if (held.has(version)) continue;
+    const opened = z.object({ version: z.number().int(), raw: z.string() }).parse(bytesJson(await openWith(enrolment.encryptionKey, sealed)));
+    fresh.set(opened.version, await importTeamKey(opened.raw));
+  }
+  if (fresh.size > held.size) await saveTeamKeys(fresh);
+}
+
+async function joinOrganisation(
+  member: { orgId: string; role: Role; orgPublicKey: PublicJwk; device: DeviceKeys },
+  teamKeys: TeamKeys['keys'],
+): Promise<void> {
+  const session = requireSession();
+  const enrolment: Enrolment = {
+    key: 'enrolment',
+    orgId: member.orgId,
+    role: member.role,
+    orgPublicKey: member.orgPublicKey,
+    signingKey: member.device.signing.privateKey,
+    encryptionKey: member.device.encryption.privateKey,
+    nextSeq: 0,
+  };
+  await session.vault.commit([], { teamKeys: { keys: teamKeys } });
+  await session.vault.db.device.put(enrolment);
+  patchSession({ teamKeys: new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))) });
+  await refreshStatus(session.vault.db);
+}
+
+async function saveTeamKeys(keys: Map<number, CryptoKey>): Promise<void> {
+  await requireSession().vault.commit([], { teamKeys: { keys: await exportTeamKeys(keys) } });
+  patchSession({ teamKeys: keys });
+}
+
+async function exportTeamKeys(keys: ReadonlyMap<number, CryptoKey>): Promise<TeamKeys['keys']> {
+  return Promise.all([...keys].sort(([a], [b]) => a - b).map(async ([version, key]) => ({ version, raw: await exportTeamKey(key) })));
+}
+
+async function deviceKeysBody(deviceId: string, name: string, keys: DeviceKeys) {
+  return { deviceId, name, signingKey: await publicJwk(keys.signing.publicKey), encryptionKey: await publicJwk(keys.encryption.publicKey) };
+}
+
+async function enrolled(): Promise<{ enrolment: Enrolment; credentials: DeviceCredentials }> {
+  const session = requireSession();
+  const enrolment = await readEnrolment(session.vault.db);
+  if (!enrolment) throw new Error('This device is not enrolled with the organisation yet.');
+  const deviceId = useFootfall.getState().identity!.deviceId;
+  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId, signingKey: enrolment.signingKey } };
+}
+
+function requireAdmin(): void {
+  if (requireSession().staff.role !== 'admin') throw new Error('Only an admin can do this.');
+}
+
+function expectOk<T>(outcome: Outcome<T>, what: string): T {
+  if (outcome.kind === 'ok') return outcome.value;
+  throw new Error(`${what}: ${outcome.message}`);
+}

@@ -1,0 +1,117 @@
+/**
+ * The outbox: events saved on this device, sealed into batches, kept until the server has
+ * acknowledged them. Nothing here deletes an event the server has not confirmed.
+ */
+import { openJson } from '../../crypto/atRest.ts';
+import { jsonBytes, sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
+import { FootfallEvent } from '../../domain/events.ts';
+import type { BatchRow, Enrolment, EventRow, FootfallDb } from '../db/database.ts';
+
+/** Large enough that 10,000 waiting events are ten uploads, small enough to stay well under the body limit. */
+export const BATCH_MAX_EVENTS = 1000;
+
+/** A server that keeps refusing a batch (not a network failure) gets this many tries. */
+export const REFUSALS_BEFORE_QUARANTINE = 3;
+
+export interface TeamKey {
+  version: number;
+  key: CryptoKey;
+}
+
+const DIRECTORY_TYPES = new Set<FootfallEvent['type']>(['woman.registered', 'woman.updated', 'woman.merged']);
+
+/** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
+export function isDirectoryEvent(event: FootfallEvent): boolean {
+  return DIRECTORY_TYPES.has(event.type);
+}
+
+/**
+ * Seals every saved event not yet in a batch. Needs the unlocked keyring to read them; the result
+ * is readable by the organisation (activity) and enrolled devices (directory) only.
+ */
+export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
+  const waiting = (await db.events.where('synced').equals(0).sortBy('seq')).filter((row) => !row.batchId);
+  let sealed = 0;
+  for (let i = 0; i < waiting.length; i += BATCH_MAX_EVENTS) {
+    const rows = waiting.slice(i, i + BATCH_MAX_EVENTS);
+    const events = await Promise.all(rows.map((row) => openEvent(keyring, row)));
+    const [activity, directory] = await Promise.all([
+      sealTo(enrolment.orgPublicKey, jsonBytes(events.filter((e) => !isDirectoryEvent(e)))),
+      sealWithTeamKey(team, jsonBytes(events.filter(isDirectoryEvent))),
+    ]);
+    if (await addBatch(db, rows, activity, directory)) sealed += rows.length;
+  }
+  return sealed;
+}
+
+/**
+ * Writes the batch and marks its events in one transaction, unless another tab has batched any
+ * of them meanwhile: then nothing is written, and no event is ever in two batches.
+ */
+async function addBatch(db: FootfallDb, rows: EventRow[], activity: string, directory: string): Promise<boolean> {
+  return db.transaction('rw', [db.events, db.batches, db.device], async () => {
+    const current = await db.events.bulkGet(rows.map((r) => r.seq!));
+    if (current.some((row) => !row || row.batchId)) return false;
+    const enrolment = (await db.device.get('enrolment')) as Enrolment;
+    const batch: BatchRow = {
+      batchId: crypto.randomUUID(),
+      seq: enrolment.nextSeq,
+      eventIds: rows.map((r) => r.id),
+      activity,
+      directory,
+      state: 'pending',
+      refusals: 0,
+      lastError: null,
+    };
+    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + 1 });
+    await db.batches.add(batch);
+    await db.events.bulkUpdate(rows.map((r) => ({ key: r.seq!, changes: { batchId: batch.batchId } })));
+    return true;
+  });
+}
+
+async function openEvent(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
+  return FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
+}
+
+/** The server has the batch: its events leave this device. */
+export async function acknowledge(db: FootfallDb, batch: BatchRow): Promise<void> {
+  await db.transaction('rw', [db.events, db.batches], async () => {
+    await db.events.where('id').anyOf(batch.eventIds).delete();
+    await db.batches.delete(batch.batchId);
+  });
+}
+
+/** The server refused the batch. After a few refusals it is set aside, shown, and never deleted. */
+export async function recordRefusal(db: FootfallDb, batch: BatchRow, message: string, final: boolean): Promise<BatchRow> {
+  const refusals = batch.refusals + 1;
+  const next: BatchRow = {
+    ...batch,
+    refusals,
+    lastError: message,
+    state: final || refusals >= REFUSALS_BEFORE_QUARANTINE ? 'quarantined' : 'pending',
+  };
+  await db.batches.put(next);
+  return next;
+}
+
+/**
+ * Gives a quarantined batch a fresh id and sequence number so it can be tried again (after the
+ * cause is fixed). Its sealed contents do not change, and its events stay on the device.
+ */
+export async function retryQuarantined(db: FootfallDb): Promise<number> {
+  return db.transaction('rw', [db.events, db.batches, db.device], async () => {
+    const quarantined = await db.batches.where('state').equals('quarantined').toArray();
+    let enrolment = (await db.device.get('enrolment')) as Enrolment;
+    for (const batch of quarantined) {
+      const fresh: BatchRow = { ...batch, batchId: crypto.randomUUID(), seq: enrolment.nextSeq, state: 'pending', refusals: 0, lastError: null };
+      enrolment = { ...enrolment, nextSeq: enrolment.nextSeq + 1 };
+      await db.batches.delete(batch.batchId);
+      await db.batches.add(fresh);
+      await db.events.where('id').anyOf(batch.eventIds).modify({ batchId: fresh.batchId });
+    }
+    await db.device.put(enrolment);
+    return quarantined.length;
+  });
+}

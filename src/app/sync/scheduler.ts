@@ -1,0 +1,116 @@
+/**
+ * When sync runs: soon after every save, when the network comes back, at start, every minute,
+ * and when someone presses "Sync now". Only one tab syncs at a time (Web Locks); failures back
+ * off exponentially with full jitter so a fleet of tablets never hammers a recovering server.
+ */
+import type { FootfallDb } from '../db/database.ts';
+import { useFootfall } from '../store.ts';
+import type { SyncClient } from './client.ts';
+import { readEnrolment, readSyncState, syncRound, type Unlocked } from './engine.ts';
+
+export const SYNC_LOCK = 'footfall-sync';
+const SOON_MS = 500;
+const PERIOD_MS = 60_000;
+const BACKOFF_BASE_MS = 2_000;
+const BACKOFF_CAP_MS = 5 * 60_000;
+
+export interface SchedulerDeps {
+  db: FootfallDb;
+  client: SyncClient;
+  deviceId: () => string | undefined;
+  /** The unlocked session's keys, or null while locked. */
+  unlocked: () => Unlocked | null;
+  random?: () => number;
+}
+
+export interface Scheduler {
+  /** Sync soon (debounced). */
+  request: () => void;
+  /** Sync now and wait for the round to finish. */
+  runNow: () => Promise<void>;
+  stop: () => void;
+}
+
+export function startScheduler(deps: SchedulerDeps): Scheduler {
+  const random = deps.random ?? Math.random;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  let stopped = false;
+
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => void runNow(), delay);
+  };
+
+  async function runNow(): Promise<void> {
+    clearTimeout(timer);
+    await withSyncLock(async () => {
+      const deviceId = deps.deviceId();
+      if (!deviceId || !(await readEnrolment(deps.db))) return;
+      setStatus({ running: true });
+      try {
+        const result = await syncRound(deps.db, deps.client, deviceId, deps.unlocked());
+        failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
+        setStatus({ problem: result.stopped?.message ?? null, revoked: result.stopped?.kind === 'revoked' });
+      } catch (error) {
+        failures++;
+        setStatus({ problem: error instanceof Error ? error.message : 'Sync failed.' });
+      } finally {
+        await refreshStatus(deps.db);
+      }
+    });
+    // Full jitter: a random wait up to the backoff ceiling.
+    schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : PERIOD_MS);
+  }
+
+  const request = () => schedule(SOON_MS);
+  const onOnline = () => {
+    failures = 0;
+    request();
+  };
+  window.addEventListener('online', onOnline);
+  // A save adds to the waiting count; unlocking lends the keys to seal and read the directory.
+  const unsubscribe = useFootfall.subscribe((s, prev) => {
+    // Locking seals what was saved, so it can upload while locked.
+    if (s.unsynced > prev.unsynced || s.phase.kind !== prev.phase.kind) request();
+  });
+  void refreshStatus(deps.db).then(request);
+
+  return {
+    request,
+    runNow,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      window.removeEventListener('online', onOnline);
+      unsubscribe();
+    },
+  };
+}
+
+/** Runs `work` unless another tab of this app is already syncing. */
+async function withSyncLock(work: () => Promise<void>): Promise<void> {
+  if (!navigator.locks) return work();
+  await navigator.locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => {
+    if (lock) await work();
+  });
+}
+
+function setStatus(patch: Partial<ReturnType<typeof useFootfall.getState>['sync']>): void {
+  useFootfall.setState((s) => ({ sync: { ...s.sync, ...patch } }));
+}
+
+/** Reads the sync facts from the database, so every tab shows the same. */
+export async function refreshStatus(db: FootfallDb): Promise<void> {
+  const [enrolment, state, quarantined, unsynced] = await Promise.all([
+    readEnrolment(db),
+    readSyncState(db),
+    db.batches.where('state').equals('quarantined').count(),
+    db.events.where('synced').equals(0).count(),
+  ]);
+  useFootfall.setState((s) => ({
+    unsynced,
+    sync: { ...s.sync, enrolled: Boolean(enrolment), running: false, lastSyncedAt: state.lastSyncedAt, skewMs: state.skewMs, quarantined },
+  }));
+}

@@ -1,0 +1,133 @@
+/**
+ * Device identity and signed requests.
+ *
+ * Each device holds two P-256 key pairs, made here with WebCrypto:
+ * - ECDSA (SHA-256) signs every request the device sends, so the endpoint can tell that an upload
+ *   came from an enrolled, unrevoked device and that its body, path and time were not changed.
+ * - ECDH receives keys sealed to the device (a new team key after a revocation; see envelope.ts).
+ * The private halves are NON-extractable: they are stored as CryptoKey objects in IndexedDB and
+ * their bytes can never be read back by script, even on an unlocked device.
+ *
+ * A signature covers a canonical request: fixed lines joined by '\n', ending in the SHA-256 of the
+ * body bytes, so a signature for one batch cannot be moved onto another body. A signature alone does
+ * not stop a replay; the endpoint makes replays harmless (idempotent batch ids) and checks the
+ * timestamp window. ECDSA signatures are malleable ((r, s) and (r, n - s) both verify), so nothing
+ * may use a signature as an identifier.
+ */
+import type { PublicJwk } from '../domain/protocol.ts';
+import { fromBase64Url, toBase64Url, utf8 } from './bytes.ts';
+
+const SIGNING_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const SIGN_PARAMS = { name: 'ECDSA', hash: 'SHA-256' } as const;
+const ENCRYPTION_ALG = { name: 'ECDH', namedCurve: 'P-256' } as const;
+
+/** The first line of every canonical request; a new format gets a new version. */
+export const CANONICAL_REQUEST_VERSION = 'footfall-request-v1';
+
+/** A P-256 ECDSA signature in IEEE P1363 form (r || s) is 64 bytes: 86 base64url characters. */
+const SIGNATURE_PATTERN = /^[A-Za-z0-9_-]{86}$/;
+const COORDINATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+export interface DeviceKeys {
+  /** ECDSA P-256: signs requests. */
+  signing: CryptoKeyPair;
+  /** ECDH P-256: opens keys sealed to this device. */
+  encryption: CryptoKeyPair;
+}
+
+/** A fresh identity for this device. Private keys cannot be exported; public keys can. */
+export async function generateDeviceKeys(): Promise<DeviceKeys> {
+  const signing = await crypto.subtle.generateKey(SIGNING_ALG, false, ['sign', 'verify']);
+  // 'deriveBits' is what jose's ECDH-ES uses to open a JWE sealed to this key.
+  const encryption = await crypto.subtle.generateKey(ENCRYPTION_ALG, false, ['deriveBits']);
+  return { signing, encryption };
+}
+
+/** The public JWK of a P-256 key (ECDSA or ECDH), with only kty, crv, x and y. */
+export async function publicJwk(key: CryptoKey): Promise<PublicJwk> {
+  if (key.type !== 'public') throw new Error('publicJwk needs a public key; it was given a ' + key.type + ' key.');
+  const jwk = await crypto.subtle.exportKey('jwk', key);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || typeof jwk.x !== 'string' || typeof jwk.y !== 'string') {
+    throw new Error('publicJwk needs a P-256 elliptic-curve key.');
+  }
+  return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y };
+}
+
+/** What a signature covers. */
+export interface SignedParts {
+  method: string;
+  /** The path and query string, exactly as sent. */
+  path: string;
+  orgId: string;
+  deviceId: string;
+  /** ISO 8601, from the device clock. */
+  timestamp: string;
+  /** The body bytes; a string is taken as its UTF-8 bytes. */
+  body: Uint8Array | string;
+}
+
+function toBytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  // Copy a Uint8Array so WebCrypto gets a view on a plain ArrayBuffer (never a SharedArrayBuffer).
+  return typeof data === 'string' ? utf8.encode(data) : new Uint8Array(data);
+}
+
+/** Base64url (no padding) of the SHA-256 of the bytes; a string is hashed as UTF-8. */
+export async function sha256B64u(data: Uint8Array | string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', toBytes(data))));
+}
+
+/**
+ * The text that is signed:
+ *   footfall-request-v1 \n METHOD \n path \n orgId \n deviceId \n timestamp \n base64url(SHA-256(body))
+ * Throws when a field contains a line break, because the lines would then be ambiguous.
+ */
+export async function canonicalRequest(parts: SignedParts): Promise<string> {
+  const fields = [parts.method.toUpperCase(), parts.path, parts.orgId, parts.deviceId, parts.timestamp];
+  for (const field of fields) {
+    if (typeof field !== 'string' || /[\r\n]/.test(field)) {
+      throw new Error('A signed request field may not contain a line break.');
+    }
+  }
+  return [CANONICAL_REQUEST_VERSION, ...fields, await sha256B64u(parts.body)].join('\n');
+}
+
+/** A base64url ECDSA P-256/SHA-256 signature (64 bytes, r || s) over the canonical request. */
+export async function signRequest(privateKey: CryptoKey, parts: SignedParts): Promise<string> {
+  const canonical = utf8.encode(await canonicalRequest(parts));
+  return toBase64Url(new Uint8Array(await crypto.subtle.sign(SIGN_PARAMS, privateKey, canonical)));
+}
+
+/**
+ * True only when the signature is a valid ECDSA P-256/SHA-256 signature by this key over these
+ * parts. Never throws: a malformed signature, key or field gives false.
+ */
+export async function verifyRequest(signingKey: PublicJwk, parts: SignedParts, signature: string): Promise<boolean> {
+  try {
+    if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
+    if (
+      signingKey === null ||
+      typeof signingKey !== 'object' ||
+      signingKey.kty !== 'EC' ||
+      signingKey.crv !== 'P-256' ||
+      typeof signingKey.x !== 'string' ||
+      typeof signingKey.y !== 'string' ||
+      !COORDINATE_PATTERN.test(signingKey.x) ||
+      !COORDINATE_PATTERN.test(signingKey.y)
+    ) {
+      return false;
+    }
+    // Only the four public members are imported, so a stray "d" or "key_ops" cannot change anything.
+    // WebCrypto checks that the point lies on the curve.
+    const key = await crypto.subtle.importKey(
+      'jwk',
+      { kty: 'EC', crv: 'P-256', x: signingKey.x, y: signingKey.y },
+      SIGNING_ALG,
+      false,
+      ['verify'],
+    );
+    const canonical = utf8.encode(await canonicalRequest(parts));
+    return await crypto.subtle.verify(SIGN_PARAMS, key, fromBase64Url(signature), canonical);
+  } catch {
+    return false;
+  }
+}

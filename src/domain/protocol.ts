@@ -1,0 +1,145 @@
+/**
+ * The sync protocol between devices and the endpoint: the shapes of every request and response
+ * body, checked with zod on both sides. The endpoint only ever sees what is here: ids, public
+ * keys, opaque sealed strings, sizes and times. Never an event, a name or an event time.
+ */
+import { z } from 'zod';
+
+/** Random (v4) or time-ordered (v7) UUIDs; batch ids are always random so they say nothing. */
+export const Uuid = z.uuid({ message: 'must be a UUID' });
+export const OrgId = Uuid;
+export const DeviceId = Uuid;
+export const BatchId = z.uuid({ version: 'v4', message: 'a batch id must be a random (v4) UUID' });
+
+/** Base64url without padding. */
+export const B64u = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
+
+/** A JWE in compact serialisation: five base64url parts. Opaque to the endpoint. */
+export const SealedText = z
+  .string()
+  .max(8 * 1024 * 1024)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWE');
+
+/** A P-256 public key as a JWK: for verifying a device's signatures or sealing to it. */
+export const PublicJwk = z
+  .object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: B64u.length(43), y: B64u.length(43) })
+  .strip();
+export type PublicJwk = z.infer<typeof PublicJwk>;
+
+export const Role = z.enum(['admin', 'frontDesk', 'outreach', 'casework']);
+export type Role = z.infer<typeof Role>;
+
+const DeviceName = z.string().trim().min(1, 'a device needs a name').max(60, 'a device name is at most 60 characters');
+
+export const DeviceKeys = z.object({
+  deviceId: DeviceId,
+  name: DeviceName,
+  /** ECDSA P-256: verifies this device's signed requests. */
+  signingKey: PublicJwk,
+  /** ECDH P-256: new team keys are sealed to it when a device is revoked. */
+  encryptionKey: PublicJwk,
+});
+export type DeviceKeys = z.infer<typeof DeviceKeys>;
+
+/** A copy of the organisation's private key, wrapped on the admin's device. Opaque here. */
+export const WrappedOrgKey = z.object({
+  id: Uuid,
+  kind: z.enum(['passphrase', 'recovery']),
+  wrapped: z.string().min(1).max(16_384),
+});
+export type WrappedOrgKey = z.infer<typeof WrappedOrgKey>;
+
+export const CreateOrgRequest = z.object({
+  orgId: OrgId,
+  orgPublicKey: PublicJwk,
+  adminDevice: DeviceKeys,
+  wrappedKeys: z.array(WrappedOrgKey).min(1).max(16),
+});
+export type CreateOrgRequest = z.infer<typeof CreateOrgRequest>;
+
+/** Lookup of a one-time enrolment code: derived from the code, so the code itself never travels. */
+export const EnrolmentLookup = B64u.length(43, 'an enrolment lookup is 32 bytes of base64url');
+
+export const CreateEnrolmentRequest = z.object({
+  lookup: EnrolmentLookup,
+  role: Role,
+  /** What the new device needs (org public key, team keys), sealed under a key from the code. */
+  package: SealedText,
+  expiresAt: z.iso.datetime(),
+});
+export type CreateEnrolmentRequest = z.infer<typeof CreateEnrolmentRequest>;
+
+export const ClaimEnrolmentRequest = z.object({ lookup: EnrolmentLookup, device: DeviceKeys });
+export type ClaimEnrolmentRequest = z.infer<typeof ClaimEnrolmentRequest>;
+export const ClaimEnrolmentResponse = z.object({ orgId: OrgId, role: Role, package: SealedText, serverTime: z.iso.datetime() });
+export type ClaimEnrolmentResponse = z.infer<typeof ClaimEnrolmentResponse>;
+
+/**
+ * One upload. Both parts are always present (the directory part may hold no events) and padded,
+ * so the endpoint cannot tell a batch that registered a woman from one that did not.
+ */
+export const BatchUpload = z.object({
+  seq: z.number().int().min(0),
+  /** Activity events, sealed to the organisation's public key: no device can read them back. */
+  activity: SealedText,
+  /** Directory events, sealed with the team key: every enrolled device pulls these. */
+  directory: SealedText,
+});
+export type BatchUpload = z.infer<typeof BatchUpload>;
+
+export const BatchReceipt = z.object({
+  status: z.enum(['stored', 'duplicate']),
+  receivedAt: z.iso.datetime(),
+  serverTime: z.iso.datetime(),
+});
+export type BatchReceipt = z.infer<typeof BatchReceipt>;
+
+/** Cursors are the endpoint's own receipt order: opaque positive integers as strings. */
+export const Cursor = z.string().regex(/^\d{1,18}$/, 'must be a cursor from an earlier page');
+
+export const DirectoryPage = z.object({
+  items: z.array(z.object({ cursor: Cursor, batchId: BatchId, deviceId: DeviceId, directory: SealedText })),
+  next: Cursor.nullable(),
+  serverTime: z.iso.datetime(),
+});
+export type DirectoryPage = z.infer<typeof DirectoryPage>;
+
+export const ArchivePage = z.object({
+  items: z.array(
+    z.object({ cursor: Cursor, batchId: BatchId, deviceId: DeviceId, seq: z.number().int(), receivedAt: z.iso.datetime(), activity: SealedText }),
+  ),
+  next: Cursor.nullable(),
+  serverTime: z.iso.datetime(),
+});
+export type ArchivePage = z.infer<typeof ArchivePage>;
+
+export const DeviceSummary = z.object({
+  deviceId: DeviceId,
+  name: z.string(),
+  role: Role,
+  enrolledAt: z.iso.datetime(),
+  lastSeenAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+  /** New team keys are sealed to it when another device is revoked. */
+  encryptionKey: PublicJwk,
+});
+export type DeviceSummary = z.infer<typeof DeviceSummary>;
+
+/** A new team key, sealed to each remaining device's encryption key after a revocation. */
+export const TeamKeyEnvelopes = z.object({
+  version: z.number().int().min(1),
+  envelopes: z.array(z.object({ deviceId: DeviceId, sealed: SealedText })).max(10_000),
+});
+export type TeamKeyEnvelopes = z.infer<typeof TeamKeyEnvelopes>;
+
+/** Every error the endpoint sends: a stable code and a sentence saying what to do. */
+export const ApiError = z.object({ error: z.string(), message: z.string() });
+export type ApiError = z.infer<typeof ApiError>;
+
+/** Headers of a signed request. */
+export const SIGNATURE_HEADERS = {
+  org: 'footfall-org',
+  device: 'footfall-device',
+  timestamp: 'footfall-timestamp',
+  signature: 'footfall-signature',
+} as const;

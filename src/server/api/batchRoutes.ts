@@ -1,0 +1,93 @@
+/** Uploading sealed batches, and reading them back: the directory for devices, the archive for admins. */
+import type { FastifyInstance } from 'fastify';
+import { BatchUpload } from '../../domain/protocol.ts';
+import type { ArchivePage, BatchReceipt, DirectoryPage } from '../../domain/protocol.ts';
+import { sha256B64u } from '../../crypto/signing.ts';
+import { errors } from './errors.ts';
+import { addRoute, type ApiContext } from './route.ts';
+import { BatchParams, OrgParams, PageQuery, page } from './schemas.ts';
+
+/** The largest upload body: two sealed parts of a batch. */
+export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * What decides "the same batch again": the parsed upload in a fixed key order, so a device that
+ * re-serialises the same batch (other whitespace or key order) is still recognised.
+ */
+export function canonicalBatchHash(batch: BatchUpload): Promise<string> {
+  return sha256B64u(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }));
+}
+
+export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const { storage } = ctx;
+
+  addRoute(app, ctx, {
+    method: 'PUT',
+    url: '/orgs/:orgId/batches/:batchId',
+    access: 'device',
+    params: BatchParams,
+    body: BatchUpload,
+    bodyLimit: UPLOAD_BODY_LIMIT,
+    handler: async ({ params, body, device, now, reply }): Promise<BatchReceipt> => {
+      const at = now.toISOString();
+      const result = await storage.putBatch({
+        orgId: params.orgId,
+        batchId: params.batchId,
+        deviceId: device.deviceId,
+        seq: body.seq,
+        activity: body.activity,
+        directory: body.directory,
+        sha256: await canonicalBatchHash(body),
+        size: body.activity.length + body.directory.length,
+        receivedAt: at,
+      });
+      if (result.status === 'conflict') throw errors.batchConflict();
+      if (result.status === 'stored') {
+        await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId });
+        reply.code(201);
+      }
+      return { status: result.status, receivedAt: result.receivedAt, serverTime: at };
+    },
+  });
+
+  addRoute(app, ctx, {
+    method: 'GET',
+    url: '/orgs/:orgId/directory',
+    access: 'device',
+    params: OrgParams,
+    query: PageQuery,
+    handler: async ({ params, query, now }): Promise<DirectoryPage> => {
+      const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
+      return {
+        items: items.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, directory: b.directory })),
+        next,
+        serverTime: now.toISOString(),
+      };
+    },
+  });
+
+  addRoute(app, ctx, {
+    method: 'GET',
+    url: '/orgs/:orgId/batches',
+    access: 'admin',
+    params: OrgParams,
+    query: PageQuery,
+    handler: async ({ params, query, device, now }): Promise<ArchivePage> => {
+      const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
+      const at = now.toISOString();
+      await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'archive.downloaded', subject: null });
+      return {
+        items: items.map((b) => ({
+          cursor: b.cursor,
+          batchId: b.batchId,
+          deviceId: b.deviceId,
+          seq: b.seq,
+          receivedAt: b.receivedAt,
+          activity: b.activity,
+        })),
+        next,
+        serverTime: at,
+      };
+    },
+  });
+}

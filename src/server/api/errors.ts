@@ -1,0 +1,132 @@
+/**
+ * Every error the API sends is `{ error, message }`: a stable code for the app and one sentence a
+ * person can act on. Messages never repeat what the request carried (no body content, no query
+ * values): only field names, limits and what to do.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiError } from '../../domain/protocol.ts';
+
+export class HttpError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+
+  constructor(statusCode: number, code: string, message: string) {
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
+    this.code = code;
+  }
+
+  toJSON(): ApiError {
+    return { error: this.code, message: this.message };
+  }
+}
+
+/** The messages that are part of the contract (the app shows them as they are). */
+export const MESSAGES = {
+  serverError: 'The server could not complete this request. Nothing was stored. Try again.',
+  deviceRevoked: "This device has been revoked by the organisation's admin. Its records stay on it; ask the admin.",
+  enrolmentCodeUnusable: 'This enrolment code is unknown, already used or expired. Ask your admin for a new code.',
+  batchConflict: 'A batch with this id was already received with different contents. This upload was refused.',
+  malformedJson: 'The request body is not valid JSON. Send a JSON object with content-type application/json.',
+} as const;
+
+export const errors = {
+  invalid: (message: string) => new HttpError(400, 'invalid_request', message),
+  unsigned: (header: string) =>
+    new HttpError(
+      401,
+      'unsigned_request',
+      `This request is not signed: the ${header} header is missing or malformed. Only an enrolled device can use this endpoint; enrol this device first.`,
+    ),
+  wrongOrg: () =>
+    new HttpError(
+      401,
+      'wrong_org',
+      'The organisation in the footfall-org header is not the one in the address. Sign the request for the organisation it is sent to.',
+    ),
+  unknownDevice: () =>
+    new HttpError(401, 'unknown_device', 'This device is not enrolled in this organisation. Ask your admin for an enrolment code.'),
+  badSignature: () =>
+    new HttpError(
+      401,
+      'bad_signature',
+      "The request's signature does not match its contents or this device's key. It was refused and nothing was stored.",
+    ),
+  revoked: () => new HttpError(403, 'device_revoked', MESSAGES.deviceRevoked),
+  adminOnly: () => new HttpError(403, 'admin_only', "Only an admin's device can do this. Ask your admin."),
+  stale: (skewMs: number, windowMinutes: number) =>
+    new HttpError(
+      401,
+      'stale_request',
+      `This device's clock is ${describeDuration(Math.abs(skewMs))} ${skewMs < 0 ? 'behind' : 'ahead of'} the server's; ` +
+        `admin changes must be sent within ${windowMinutes} minutes of being signed. Set this device's date and time, then try again.`,
+    ),
+  setupToken: () =>
+    new HttpError(
+      403,
+      'setup_token_required',
+      'This server needs a setup token to create an organisation. Ask whoever runs the server for it and send it in the footfall-setup-token header.',
+    ),
+  orgExists: () =>
+    new HttpError(409, 'org_exists', 'An organisation with this id already exists on this server. Nothing was changed.'),
+  enrolmentUnusable: () => new HttpError(404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable),
+  deviceExists: () =>
+    new HttpError(
+      409,
+      'device_exists',
+      'A device with this id is already enrolled in this organisation. The code was not used; reset the app on this device and enrol again.',
+    ),
+  batchConflict: () => new HttpError(409, 'batch_conflict', MESSAGES.batchConflict),
+  cannotRevokeSelf: () =>
+    new HttpError(409, 'cannot_revoke_self', 'An admin cannot revoke the device she is using. Revoke it from another admin device.'),
+  deviceNotFound: () => new HttpError(404, 'device_not_found', 'There is no device with this id in this organisation. Check the device list.'),
+  rateLimited: (after: string, who: string) =>
+    new HttpError(429, 'rate_limited', `Too many requests from ${who}. Wait ${after} and try again; nothing unsent is lost.`),
+};
+
+function describeDuration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 1) return 'less than a minute';
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const mins = minutes % 60;
+  const parts: string[] = [];
+  if (days) parts.push(`${days} day${days === 1 ? '' : 's'}`);
+  if (hours) parts.push(`${hours} hour${hours === 1 ? '' : 's'}`);
+  if (mins && !days) parts.push(`${mins} minute${mins === 1 ? '' : 's'}`);
+  return parts.join(' ');
+}
+
+/**
+ * The one error handler of the API. Known errors become their `{ error, message }`; Fastify's own
+ * client errors (body too large, wrong content type, bad content length) get a plain message of
+ * ours, never Fastify's text; anything else is a 500 that is logged without the request body.
+ */
+export function handleError(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof HttpError) {
+    return reply.code(error.statusCode).send(error.toJSON());
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status === 413) {
+    return reply.code(413).send({
+      error: 'body_too_large',
+      message: 'The request body is larger than this endpoint accepts. Nothing was stored; send smaller batches.',
+    } satisfies ApiError);
+  }
+  if (status === 415) {
+    return reply.code(415).send({
+      error: 'unsupported_media_type',
+      message: 'This endpoint accepts JSON only. Send the body with content-type application/json.',
+    } satisfies ApiError);
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return reply.code(status).send({
+      error: 'invalid_request',
+      message: 'This request could not be read. Send a JSON body with content-type application/json and a correct content-length.',
+    } satisfies ApiError);
+  }
+  // Log what went wrong in the server, never what the request carried.
+  request.log.error({ error: { name: error.name, message: error.message, stack: error.stack } }, 'API request failed');
+  return reply.code(500).send({ error: 'server_error', message: MESSAGES.serverError } satisfies ApiError);
+}

@@ -1,0 +1,42 @@
+/** Path and query shapes of the API, built from the protocol's own schemas. */
+import { z } from 'zod';
+import { BatchId, Cursor, DeviceId, DeviceSummary, OrgId, PublicJwk, WrappedOrgKey } from '../../domain/protocol.ts';
+
+export const OrgParams = z.object({ orgId: OrgId });
+export const BatchParams = z.object({ orgId: OrgId, batchId: BatchId });
+export const DeviceParams = z.object({ orgId: OrgId, deviceId: DeviceId });
+
+export const MAX_PAGE = 1000;
+export const DEFAULT_PAGE = 500;
+
+export const PageQuery = z.object({
+  after: Cursor.optional(),
+  limit: z.coerce
+    .number()
+    .int(`must be a whole number from 1 to ${MAX_PAGE}`)
+    .min(1, `must be a whole number from 1 to ${MAX_PAGE}`)
+    .max(MAX_PAGE, `must be a whole number from 1 to ${MAX_PAGE}`)
+    .default(DEFAULT_PAGE),
+});
+export type PageQuery = z.infer<typeof PageQuery>;
+
+export const AddWrappedKeysRequest = z.object({ keys: z.array(WrappedOrgKey).min(1).max(16) });
+
+/**
+ * A device in the admin's list. Beyond the protocol's DeviceSummary it carries the device's public
+ * encryption key, because after a revocation the admin seals the new team key to each remaining
+ * device's key and has nowhere else to get it from.
+ */
+export const DeviceListing = DeviceSummary.extend({ encryptionKey: PublicJwk });
+export type DeviceListing = z.infer<typeof DeviceListing>;
+
+/** One page of rows in cursor order: asks for one more than the limit to know whether more follow. */
+export async function page<T extends { cursor: string }>(
+  fetch: (after: string | null, limit: number) => Promise<T[]>,
+  query: PageQuery,
+): Promise<{ items: T[]; next: string | null }> {
+  const rows = await fetch(query.after ?? null, query.limit + 1);
+  const items = rows.slice(0, query.limit);
+  const last = items[items.length - 1];
+  return { items, next: rows.length > query.limit && last ? last.cursor : null };
+}

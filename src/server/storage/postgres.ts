@@ -1,0 +1,291 @@
+/**
+ * Storage on PostgreSQL, for a host serving many organisations. Same tables and behaviour as the
+ * SQLite adapter; here requests really do run concurrently, so every "check then write" is a
+ * single conditional statement (ON CONFLICT DO NOTHING, UPDATE ... WHERE ... RETURNING) that
+ * PostgreSQL serialises on the row, never a SELECT followed by a write.
+ */
+import pg from 'pg';
+import type { Role } from '../../domain/protocol.ts';
+import { afterCursor, existingBatchResult, isoTime, pageLimit, toAudit, toBatch, toClaim, toDevice, toEnvelope, toOrg, toWrappedKey } from './rows.ts';
+import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
+import { DeviceExistsError, OrgExistsError, type Storage, type StoredDevice } from './types.ts';
+
+/** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE orgs (
+    org_id TEXT PRIMARY KEY,
+    public_key JSONB NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+  );
+  CREATE TABLE devices (
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    signing_key JSONB NOT NULL,
+    encryption_key JSONB NOT NULL,
+    enrolled_at TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ,
+    revoked_at TIMESTAMPTZ,
+    PRIMARY KEY (org_id, device_id)
+  );
+  CREATE TABLE enrolments (
+    lookup TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    role TEXT NOT NULL,
+    package TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ,
+    used_by TEXT
+  );
+  CREATE TABLE batches (
+    cursor BIGSERIAL PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    batch_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    activity TEXT NOT NULL,
+    directory TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
+    UNIQUE (org_id, batch_id),
+    FOREIGN KEY (org_id, device_id) REFERENCES devices (org_id, device_id)
+  );
+  CREATE INDEX batches_by_org ON batches (org_id, cursor);
+  CREATE TABLE wrapped_keys (
+    position BIGSERIAL PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    key_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    wrapped TEXT NOT NULL,
+    UNIQUE (org_id, key_id)
+  );
+  CREATE TABLE team_key_envelopes (
+    org_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed TEXT NOT NULL,
+    PRIMARY KEY (org_id, device_id, version),
+    FOREIGN KEY (org_id, device_id) REFERENCES devices (org_id, device_id)
+  );
+  CREATE TABLE audit (
+    cursor BIGSERIAL PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    at TIMESTAMPTZ NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    subject TEXT
+  );
+  CREATE INDEX audit_by_org ON audit (org_id, cursor);
+  `,
+];
+
+/** Statements by name: node-postgres prepares each once per connection and reuses it. */
+const SQL = {
+  insertOrg: 'INSERT INTO orgs (org_id, public_key, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING org_id',
+  getOrg: 'SELECT * FROM orgs WHERE org_id = $1',
+  insertDevice: `INSERT INTO devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at, last_seen_at, revoked_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING device_id`,
+  getDevice: 'SELECT * FROM devices WHERE org_id = $1 AND device_id = $2',
+  listDevices: 'SELECT * FROM devices WHERE org_id = $1 ORDER BY enrolled_at, device_id',
+  revokeDevice: 'UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND device_id = $2',
+  // Requests can arrive out of order; last seen never goes backwards. GREATEST ignores NULL.
+  touchDevice: 'UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $3) WHERE org_id = $1 AND device_id = $2',
+  insertEnrolment: `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  useEnrolment: `UPDATE enrolments SET used_at = $2, used_by = $3
+    WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package`,
+  insertBatch: `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING cursor`,
+  getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
+  listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
+  deleteBatches: 'DELETE FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
+  insertWrappedKey: 'INSERT INTO wrapped_keys (org_id, key_id, kind, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, key_id) DO NOTHING',
+  listWrappedKeys: 'SELECT key_id, kind, wrapped FROM wrapped_keys WHERE org_id = $1 ORDER BY position',
+  putEnvelope: `INSERT INTO team_key_envelopes (org_id, device_id, version, sealed) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (org_id, device_id, version) DO UPDATE SET sealed = excluded.sealed`,
+  listEnvelopes: 'SELECT version, sealed FROM team_key_envelopes WHERE org_id = $1 AND device_id = $2 ORDER BY version',
+  appendAudit: 'INSERT INTO audit (org_id, at, actor, action, subject) VALUES ($1, $2, $3, $4, $5)',
+  listAudit: 'SELECT * FROM audit WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
+} as const;
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+function run<R extends pg.QueryResultRow>(db: Queryable, name: keyof typeof SQL, values: unknown[]): Promise<pg.QueryResult<R>> {
+  return db.query<R>({ name: `footfall.${name}`, text: SQL[name], values });
+}
+
+/** Takes a connection, runs `fn` between BEGIN and COMMIT, and rolls back if it throws. */
+async function transaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is thrown away rather than handed to the next request.
+    await client.query('ROLLBACK').catch(() => (broken = true));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function migrate(pool: pg.Pool, schema: string | undefined): Promise<void> {
+  await transaction(pool, async (c) => {
+    // Held until COMMIT: a second process starting at the same moment waits, then finds nothing to do.
+    await c.query("SELECT pg_advisory_xact_lock(hashtext('footfall.migrations'))");
+    if (schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+    const { rows } = await c.query<{ current: number }>('SELECT COALESCE(MAX(version), 0)::int AS current FROM schema_version');
+    const current = rows[0]?.current ?? 0;
+    for (const [i, sql] of MIGRATIONS.entries()) {
+      if (i + 1 <= current) continue;
+      await c.query(sql);
+      await c.query('INSERT INTO schema_version (version) VALUES ($1)', [i + 1]);
+    }
+  });
+}
+
+export interface PostgresOptions {
+  /** Keep the tables in this schema (created if needed) instead of the default search path. */
+  schema?: string;
+  /** Most connections held at once. */
+  maxConnections?: number;
+}
+
+export async function openPostgresStorage(connectionString: string, options: PostgresOptions = {}): Promise<Storage> {
+  const { schema } = options;
+  // The name goes into SQL and a startup option unquoted, so only plain identifiers are allowed.
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new RangeError('A PostgreSQL schema name is lowercase letters, digits and underscores.');
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 10_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle connection that dies (a database restart) must not crash the process; the pool
+  // drops it and the next query opens a fresh one.
+  pool.on('error', () => {});
+  try {
+    await migrate(pool, schema);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+
+  const insertDevice = async (db: Queryable, d: StoredDevice): Promise<boolean> => {
+    const { rowCount } = await run(db, 'insertDevice', [
+      d.orgId,
+      d.deviceId,
+      d.name,
+      d.role,
+      JSON.stringify(d.signingKey),
+      JSON.stringify(d.encryptionKey),
+      isoTime(d.enrolledAt),
+      d.lastSeenAt === null ? null : isoTime(d.lastSeenAt),
+      d.revokedAt === null ? null : isoTime(d.revokedAt),
+    ]);
+    return rowCount === 1;
+  };
+
+  const addWrappedKeys = async (db: Queryable, orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
+    for (const k of keys) await run(db, 'insertWrappedKey', [orgId, k.id, k.kind, k.wrapped]);
+  };
+
+  let closed = false;
+  return {
+    async createOrg(org, admin, wrappedKeys) {
+      await transaction(pool, async (c) => {
+        const { rowCount } = await run(c, 'insertOrg', [org.orgId, JSON.stringify(org.orgPublicKey), isoTime(org.createdAt)]);
+        if (rowCount === 0) throw new OrgExistsError();
+        await insertDevice(c, { ...admin, orgId: org.orgId });
+        await addWrappedKeys(c, org.orgId, wrappedKeys);
+      });
+    },
+    async getOrg(orgId) {
+      const { rows } = await run<OrgRow>(pool, 'getOrg', [orgId]);
+      return rows[0] ? toOrg(rows[0]) : null;
+    },
+    async getDevice(orgId, deviceId) {
+      const { rows } = await run<DeviceRow>(pool, 'getDevice', [orgId, deviceId]);
+      return rows[0] ? toDevice(rows[0]) : null;
+    },
+    async listDevices(orgId) {
+      return (await run<DeviceRow>(pool, 'listDevices', [orgId])).rows.map(toDevice);
+    },
+    async revokeDevice(orgId, deviceId, at) {
+      return (await run(pool, 'revokeDevice', [orgId, deviceId, isoTime(at)])).rowCount === 1;
+    },
+    async touchDevice(orgId, deviceId, at) {
+      await run(pool, 'touchDevice', [orgId, deviceId, isoTime(at)]);
+    },
+    async createEnrolment(e) {
+      await run(pool, 'insertEnrolment', [e.lookup, e.orgId, e.role, e.package, e.createdBy, isoTime(e.createdAt), isoTime(e.expiresAt)]);
+    },
+    async claimEnrolment(lookup, now, device) {
+      const at = isoTime(now);
+      return transaction(pool, async (c) => {
+        // The UPDATE locks the row: a concurrent claim waits, re-checks used_at and finds it taken.
+        const { rows } = await run<EnrolmentRow>(c, 'useEnrolment', [lookup, at, device.deviceId]);
+        const used = rows[0];
+        if (!used) return null;
+        // Throwing rolls the transaction back, so the code stays unused for the right device.
+        const added = await insertDevice(c, { ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
+        if (!added) throw new DeviceExistsError();
+        return toClaim(used);
+      });
+    },
+    async putBatch(b) {
+      const receivedAt = isoTime(b.receivedAt);
+      const values = [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, receivedAt];
+      // ON CONFLICT waits for a concurrent insert of the same id to commit. The follow-up SELECT is
+      // a new statement with a fresh snapshot, so it sees that row. Only if the row was deleted in
+      // between does it find nothing, and then inserting again is the right answer.
+      for (;;) {
+        if ((await run(pool, 'insertBatch', values)).rowCount === 1) return { status: 'stored', receivedAt };
+        const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [b.orgId, b.batchId]);
+        if (rows[0]) return existingBatchResult(rows[0], b.sha256);
+      }
+    },
+    async listBatches(orgId, after, limit) {
+      return (await run<BatchRow>(pool, 'listBatches', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toBatch);
+    },
+    async deleteBatches(orgId, batchIds) {
+      return (await run(pool, 'deleteBatches', [orgId, batchIds])).rowCount ?? 0;
+    },
+    async addWrappedKeys(orgId, keys) {
+      await transaction(pool, (c) => addWrappedKeys(c, orgId, keys));
+    },
+    async listWrappedKeys(orgId) {
+      return (await run<WrappedKeyRow>(pool, 'listWrappedKeys', [orgId])).rows.map(toWrappedKey);
+    },
+    async putTeamKeyEnvelopes(orgId, version, envelopes) {
+      await transaction(pool, async (c) => {
+        for (const e of envelopes) await run(c, 'putEnvelope', [orgId, e.deviceId, version, e.sealed]);
+      });
+    },
+    async listTeamKeyEnvelopes(orgId, deviceId) {
+      return (await run<EnvelopeRow>(pool, 'listEnvelopes', [orgId, deviceId])).rows.map(toEnvelope);
+    },
+    async appendAudit(e) {
+      await run(pool, 'appendAudit', [e.orgId, isoTime(e.at), e.actor, e.action, e.subject]);
+    },
+    async listAudit(orgId, after, limit) {
+      return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,284 @@
+/**
+ * The default storage: one SQLite file in the data folder. WAL lets reads carry on during a write;
+ * synchronous = FULL makes every commit survive a power cut, which matters more here than speed.
+ * better-sqlite3 is synchronous, so each method runs to completion without interleaving; the
+ * transactions still matter for atomicity and for a second process on the same file.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterCursor, existingBatchResult, isoTime, pageLimit, toAudit, toBatch, toClaim, toDevice, toEnvelope, toOrg, toWrappedKey } from './rows.ts';
+import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
+import type { Role } from '../../domain/protocol.ts';
+import { DeviceExistsError, OrgExistsError, type Storage, type StoredDevice } from './types.ts';
+
+export const SQLITE_FILE = 'footfall.sqlite3';
+
+/** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE orgs (
+    org_id TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) STRICT;
+  CREATE TABLE devices (
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    device_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    signing_key TEXT NOT NULL,
+    encryption_key TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL,
+    last_seen_at TEXT,
+    revoked_at TEXT,
+    PRIMARY KEY (org_id, device_id)
+  ) STRICT;
+  CREATE TABLE enrolments (
+    lookup TEXT PRIMARY KEY,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    role TEXT NOT NULL,
+    package TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    used_by TEXT
+  ) STRICT;
+  CREATE TABLE batches (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    batch_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    activity TEXT NOT NULL,
+    directory TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (org_id, batch_id),
+    FOREIGN KEY (org_id, device_id) REFERENCES devices (org_id, device_id)
+  ) STRICT;
+  CREATE INDEX batches_by_org ON batches (org_id, cursor);
+  CREATE TABLE wrapped_keys (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    key_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    wrapped TEXT NOT NULL,
+    UNIQUE (org_id, key_id)
+  ) STRICT;
+  CREATE TABLE team_key_envelopes (
+    org_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    sealed TEXT NOT NULL,
+    PRIMARY KEY (org_id, device_id, version),
+    FOREIGN KEY (org_id, device_id) REFERENCES devices (org_id, device_id)
+  ) STRICT;
+  CREATE TABLE audit (
+    cursor INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_id TEXT NOT NULL REFERENCES orgs (org_id),
+    at TEXT NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    subject TEXT
+  ) STRICT;
+  CREATE INDEX audit_by_org ON audit (org_id, cursor);
+  `,
+];
+
+function migrate(db: Database.Database): void {
+  // IMMEDIATE takes the write lock first, so two processes opening one folder apply each migration once.
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+    const { current } = db.prepare('SELECT COALESCE(MAX(version), 0) AS current FROM schema_version').get() as { current: number };
+    const record = db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)');
+    MIGRATIONS.forEach((sql, i) => {
+      if (i + 1 <= current) return;
+      db.exec(sql);
+      record.run(i + 1, new Date().toISOString());
+    });
+  }).immediate();
+}
+
+export async function openSqliteStorage(dataDir: string): Promise<Storage> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, SQLITE_FILE));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const s = {
+    insertOrg: db.prepare('INSERT INTO orgs (org_id, public_key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+    getOrg: db.prepare('SELECT * FROM orgs WHERE org_id = ?'),
+    insertDevice: db.prepare(
+      `INSERT INTO devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at, last_seen_at, revoked_at)
+       VALUES (@org_id, @device_id, @name, @role, @signing_key, @encryption_key, @enrolled_at, @last_seen_at, @revoked_at)
+       ON CONFLICT DO NOTHING`,
+    ),
+    getDevice: db.prepare('SELECT * FROM devices WHERE org_id = ? AND device_id = ?'),
+    listDevices: db.prepare('SELECT * FROM devices WHERE org_id = ? ORDER BY enrolled_at, device_id'),
+    revokeDevice: db.prepare('UPDATE devices SET revoked_at = COALESCE(revoked_at, ?) WHERE org_id = ? AND device_id = ?'),
+    // Requests can arrive out of order; last seen never goes backwards.
+    touchDevice: db.prepare("UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE org_id = ? AND device_id = ?"),
+    insertEnrolment: db.prepare(
+      `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
+       VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at)`,
+    ),
+    useEnrolment: db.prepare(
+      `UPDATE enrolments SET used_at = @now, used_by = @device_id
+       WHERE lookup = @lookup AND used_at IS NULL AND expires_at > @now
+       RETURNING org_id, role, package`,
+    ),
+    insertBatch: db.prepare(
+      `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+       VALUES (@org_id, @batch_id, @device_id, @seq, @activity, @directory, @sha256, @size, @received_at)
+       ON CONFLICT (org_id, batch_id) DO NOTHING`,
+    ),
+    getBatchSha: db.prepare('SELECT sha256, received_at FROM batches WHERE org_id = ? AND batch_id = ?'),
+    listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? ORDER BY cursor LIMIT ?'),
+    deleteBatches: db.prepare('DELETE FROM batches WHERE org_id = ? AND batch_id IN (SELECT value FROM json_each(?))'),
+    insertWrappedKey: db.prepare('INSERT INTO wrapped_keys (org_id, key_id, kind, wrapped) VALUES (?, ?, ?, ?) ON CONFLICT (org_id, key_id) DO NOTHING'),
+    listWrappedKeys: db.prepare('SELECT key_id, kind, wrapped FROM wrapped_keys WHERE org_id = ? ORDER BY position'),
+    putEnvelope: db.prepare(
+      `INSERT INTO team_key_envelopes (org_id, device_id, version, sealed) VALUES (?, ?, ?, ?)
+       ON CONFLICT (org_id, device_id, version) DO UPDATE SET sealed = excluded.sealed`,
+    ),
+    listEnvelopes: db.prepare('SELECT version, sealed FROM team_key_envelopes WHERE org_id = ? AND device_id = ? ORDER BY version'),
+    appendAudit: db.prepare('INSERT INTO audit (org_id, at, actor, action, subject) VALUES (?, ?, ?, ?, ?)'),
+    listAudit: db.prepare('SELECT * FROM audit WHERE org_id = ? AND cursor > ? ORDER BY cursor LIMIT ?'),
+  };
+
+  const addWrappedKeys = db.transaction((orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
+    for (const k of keys) s.insertWrappedKey.run(orgId, k.id, k.kind, k.wrapped);
+  });
+
+  /** False when the device id is already enrolled in the organisation. */
+  const insertDevice = (d: StoredDevice): boolean =>
+    s.insertDevice.run({
+      org_id: d.orgId,
+      device_id: d.deviceId,
+      name: d.name,
+      role: d.role,
+      signing_key: JSON.stringify(d.signingKey),
+      encryption_key: JSON.stringify(d.encryptionKey),
+      enrolled_at: isoTime(d.enrolledAt),
+      last_seen_at: d.lastSeenAt === null ? null : isoTime(d.lastSeenAt),
+      revoked_at: d.revokedAt === null ? null : isoTime(d.revokedAt),
+    }).changes === 1;
+
+  const createOrg = db.transaction((...[org, admin, wrappedKeys]: Parameters<Storage['createOrg']>) => {
+    if (s.insertOrg.run(org.orgId, JSON.stringify(org.orgPublicKey), isoTime(org.createdAt)).changes === 0) throw new OrgExistsError();
+    insertDevice({ ...admin, orgId: org.orgId });
+    addWrappedKeys(org.orgId, wrappedKeys);
+  });
+
+  const claimEnrolment = db.transaction((...[lookup, now, device]: Parameters<Storage['claimEnrolment']>) => {
+    const at = isoTime(now);
+    const used = s.useEnrolment.get({ lookup, now: at, device_id: device.deviceId }) as EnrolmentRow | undefined;
+    if (!used) return null;
+    // Throwing rolls the transaction back, so the code stays unused for the right device.
+    const added = insertDevice({ ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
+    if (!added) throw new DeviceExistsError();
+    return toClaim(used);
+  });
+
+  const putBatch = db.transaction((b: Parameters<Storage['putBatch']>[0]) => {
+    const receivedAt = isoTime(b.receivedAt);
+    const inserted = s.insertBatch.run({
+      org_id: b.orgId,
+      batch_id: b.batchId,
+      device_id: b.deviceId,
+      seq: b.seq,
+      activity: b.activity,
+      directory: b.directory,
+      sha256: b.sha256,
+      size: b.size,
+      received_at: receivedAt,
+    });
+    if (inserted.changes === 1) return { status: 'stored', receivedAt } as const;
+    return existingBatchResult(s.getBatchSha.get(b.orgId, b.batchId) as { sha256: string; received_at: string }, b.sha256);
+  });
+
+  const putTeamKeyEnvelopes = db.transaction((orgId: string, version: number, envelopes: { deviceId: string; sealed: string }[]) => {
+    for (const e of envelopes) s.putEnvelope.run(orgId, e.deviceId, version, e.sealed);
+  });
+
+  let closed = false;
+  return {
+    async createOrg(org, admin, wrappedKeys) {
+      createOrg.immediate(org, admin, wrappedKeys);
+    },
+    async getOrg(orgId) {
+      const row = s.getOrg.get(orgId) as OrgRow | undefined;
+      return row ? toOrg(row) : null;
+    },
+    async getDevice(orgId, deviceId) {
+      const row = s.getDevice.get(orgId, deviceId) as DeviceRow | undefined;
+      return row ? toDevice(row) : null;
+    },
+    async listDevices(orgId) {
+      return (s.listDevices.all(orgId) as DeviceRow[]).map(toDevice);
+    },
+    async revokeDevice(orgId, deviceId, at) {
+      return s.revokeDevice.run(isoTime(at), orgId, deviceId).changes === 1;
+    },
+    async touchDevice(orgId, deviceId, at) {
+      s.touchDevice.run(isoTime(at), orgId, deviceId);
+    },
+    async createEnrolment(e) {
+      s.insertEnrolment.run({
+        lookup: e.lookup,
+        org_id: e.orgId,
+        role: e.role,
+        package: e.package,
+        created_by: e.createdBy,
+        created_at: isoTime(e.createdAt),
+        expires_at: isoTime(e.expiresAt),
+      });
+    },
+    async claimEnrolment(lookup, now, device) {
+      return claimEnrolment.immediate(lookup, now, device);
+    },
+    async putBatch(batch) {
+      return putBatch.immediate(batch);
+    },
+    async listBatches(orgId, after, limit) {
+      return (s.listBatches.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as BatchRow[]).map(toBatch);
+    },
+    async deleteBatches(orgId, batchIds) {
+      return s.deleteBatches.run(orgId, JSON.stringify(batchIds)).changes;
+    },
+    async addWrappedKeys(orgId, keys) {
+      addWrappedKeys.immediate(orgId, keys);
+    },
+    async listWrappedKeys(orgId) {
+      return (s.listWrappedKeys.all(orgId) as WrappedKeyRow[]).map(toWrappedKey);
+    },
+    async putTeamKeyEnvelopes(orgId, version, envelopes) {
+      putTeamKeyEnvelopes.immediate(orgId, version, envelopes);
+    },
+    async listTeamKeyEnvelopes(orgId, deviceId) {
+      return (s.listEnvelopes.all(orgId, deviceId) as EnvelopeRow[]).map(toEnvelope);
+    },
+    async appendAudit(e) {
+      s.appendAudit.run(e.orgId, isoTime(e.at), e.actor, e.action, e.subject);
+    },
+    async listAudit(orgId, after, limit) {
+      return (s.listAudit.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as AuditRow[]).map(toAudit);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

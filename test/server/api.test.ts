@@ -1,0 +1,672 @@
+/**
+ * The sync API end to end through Fastify's inject: real SQLite storage in a temp folder, real
+ * device keys, and requests signed exactly as a device signs them.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes, toBase64Url, utf8 } from '../../src/crypto/bytes.ts';
+import { generateOrgKeyPair, sealTo } from '../../src/crypto/envelope.ts';
+import { enrolmentKeys, generateEnrolmentCode, sealPackage } from '../../src/crypto/enrolmentCode.ts';
+import { generateDeviceKeys, publicJwk, signRequest, type DeviceKeys as KeyPairs } from '../../src/crypto/signing.ts';
+import {
+  ArchivePage,
+  BatchReceipt,
+  ClaimEnrolmentResponse,
+  DirectoryPage,
+  SIGNATURE_HEADERS,
+  type CreateOrgRequest,
+  type DeviceKeys,
+  type PublicJwk,
+  type Role,
+} from '../../src/domain/protocol.ts';
+import { MESSAGES } from '../../src/server/api/errors.ts';
+import { buildServer, type ServerOptions } from '../../src/server/app.ts';
+import type { ServerConfig } from '../../src/server/config.ts';
+import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
+import type { Storage } from '../../src/server/storage/types.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Harness
+
+const temps: string[] = [];
+const servers: FastifyInstance[] = [];
+let staticDir: string;
+
+function temp(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+}
+
+/** The server's clock: tests move it to expire codes and age requests. */
+let clock = Date.parse('2025-03-10T10:00:00.000Z');
+const now = () => new Date(clock);
+
+async function startServer(
+  overrides: Partial<ServerConfig> = {},
+  options: Partial<ServerOptions> = {},
+): Promise<{ app: FastifyInstance; storage: Storage }> {
+  const dataDir = temp('footfall-api-data-');
+  const storage = options.storage ?? (await openSqliteStorage(dataDir));
+  const app = await buildServer(
+    { port: 0, host: '127.0.0.1', staticDir, dataDir, ...overrides },
+    { now, limits: { enrolPerMinute: 1000 }, ...options, storage },
+  );
+  servers.push(app);
+  return { app, storage };
+}
+
+interface Device {
+  deviceId: string;
+  name: string;
+  keys: KeyPairs;
+  signingKey: PublicJwk;
+  encryptionKey: PublicJwk;
+}
+
+async function newDevice(name: string): Promise<Device> {
+  const keys = await generateDeviceKeys();
+  return {
+    deviceId: uuidv7(),
+    name,
+    keys,
+    signingKey: await publicJwk(keys.signing.publicKey),
+    encryptionKey: await publicJwk(keys.encryption.publicKey),
+  };
+}
+
+const deviceKeys = (d: Device): DeviceKeys => ({ deviceId: d.deviceId, name: d.name, signingKey: d.signingKey, encryptionKey: d.encryptionKey });
+
+interface SignedOptions {
+  method: 'GET' | 'POST' | 'PUT';
+  url: string;
+  body?: unknown;
+  /** Send these bytes instead of JSON.stringify(body) (they are what gets signed). */
+  rawBody?: string;
+  /** The device's clock when it signed; the server's clock by default. */
+  timestamp?: string;
+  /** The organisation put in the footfall-org header (the path's by default). */
+  orgHeader?: string;
+  /** Sign with this device's key instead (a forgery). */
+  signer?: Device;
+  /** Send these bytes after signing the others. */
+  tamperedBody?: string;
+}
+
+/** Builds a request the way a device does: sign the canonical request, then send it. */
+async function signedRequest(device: Device, orgId: string, o: SignedOptions) {
+  const body = o.rawBody ?? (o.body === undefined ? '' : JSON.stringify(o.body));
+  const timestamp = o.timestamp ?? now().toISOString();
+  const org = o.orgHeader ?? orgId;
+  const signature = await signRequest((o.signer ?? device).keys.signing.privateKey, {
+    method: o.method,
+    path: o.url,
+    orgId: org,
+    deviceId: device.deviceId,
+    timestamp,
+    body,
+  });
+  const sent = o.tamperedBody ?? body;
+  return {
+    method: o.method,
+    url: o.url,
+    headers: {
+      [SIGNATURE_HEADERS.org]: org,
+      [SIGNATURE_HEADERS.device]: device.deviceId,
+      [SIGNATURE_HEADERS.timestamp]: timestamp,
+      [SIGNATURE_HEADERS.signature]: signature,
+      ...(sent ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(sent ? { payload: sent } : {}),
+  };
+}
+
+async function send(app: FastifyInstance, device: Device, orgId: string, o: SignedOptions): Promise<LightMyRequestResponse> {
+  return app.inject(await signedRequest(device, orgId, o));
+}
+
+interface Org {
+  orgId: string;
+  orgPublicKey: PublicJwk;
+  admin: Device;
+}
+
+async function createOrg(app: FastifyInstance, headers: Record<string, string> = {}): Promise<{ org: Org; res: LightMyRequestResponse; request: CreateOrgRequest }> {
+  const admin = await newDevice('Admin laptop');
+  const { publicJwk: orgPublicKey } = await generateOrgKeyPair();
+  const request: CreateOrgRequest = {
+    orgId: uuidv4(),
+    orgPublicKey,
+    adminDevice: deviceKeys(admin),
+    wrappedKeys: [{ id: uuidv4(), kind: 'passphrase', wrapped: 'wrapped-org-key-under-passphrase' }],
+  };
+  const res = await app.inject({ method: 'POST', url: '/api/orgs', payload: request, headers });
+  return { org: { orgId: request.orgId, orgPublicKey, admin }, res, request };
+}
+
+/** An enrolment code made by the admin and claimed by a new device with the given role. */
+async function enrol(app: FastifyInstance, org: Org, role: Role, name: string): Promise<Device> {
+  const device = await newDevice(name);
+  const code = generateEnrolmentCode();
+  const { lookup, packageKey } = await enrolmentKeys(code);
+  const created = await send(app, org.admin, org.orgId, {
+    method: 'POST',
+    url: `/api/orgs/${org.orgId}/enrolments`,
+    body: { lookup, role, package: await sealPackage(packageKey, { orgPublicKey: org.orgPublicKey }), expiresAt: new Date(clock + 3_600_000).toISOString() },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  const claimed = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(device) } });
+  expect(claimed.statusCode, claimed.body).toBe(200);
+  return device;
+}
+
+/** A sealed batch as a device makes it (sealed to the organisation's key; the server cannot open it). */
+async function sealedBatch(org: Org, seq: number, note = 'visit') {
+  return {
+    seq,
+    activity: await sealTo(org.orgPublicKey, utf8.encode(JSON.stringify({ events: [{ type: note, seq }] }))),
+    directory: await sealTo(org.orgPublicKey, utf8.encode(JSON.stringify({ events: [] }))),
+  };
+}
+
+function upload(app: FastifyInstance, device: Device, org: Org, batchId: string, body: unknown, extra: Partial<SignedOptions> = {}) {
+  return send(app, device, org.orgId, { method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${batchId}`, body, ...extra });
+}
+
+async function archive(app: FastifyInstance, org: Org, query = ''): Promise<ArchivePage> {
+  const res = await send(app, org.admin, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/batches${query}` });
+  expect(res.statusCode, res.body).toBe(200);
+  return ArchivePage.parse(res.json());
+}
+
+function expectError(res: LightMyRequestResponse, status: number, error: string, message?: string | RegExp) {
+  expect(res.statusCode, res.body).toBe(status);
+  const body = res.json() as { error: string; message: string };
+  expect(body.error).toBe(error);
+  expect(typeof body.message).toBe('string');
+  if (typeof message === 'string') expect(body.message).toBe(message);
+  else if (message) expect(body.message).toMatch(message);
+  return body;
+}
+
+let app: FastifyInstance;
+let storage: Storage;
+let org: Org;
+let frontDesk: Device;
+
+beforeAll(async () => {
+  staticDir = temp('footfall-api-static-');
+  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Footfall</title>');
+  ({ app, storage } = await startServer());
+  const created = await createOrg(app);
+  expect(created.res.statusCode, created.res.body).toBe(201);
+  org = created.org;
+  frontDesk = await enrol(app, org, 'frontDesk', 'Front desk tablet');
+});
+
+afterAll(async () => {
+  for (const server of servers) await server.close();
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('creating an organisation', () => {
+  it('answers 201 with the id and the server time, then 409 for the same id', async () => {
+    const { res, request } = await createOrg(app);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toEqual({ orgId: request.orgId, serverTime: now().toISOString() });
+
+    const again = await app.inject({ method: 'POST', url: '/api/orgs', payload: request });
+    expectError(again, 409, 'org_exists');
+  });
+
+  it('refuses a bad request with a 400 naming the field', async () => {
+    const { request } = await createOrg(app);
+    const res = await app.inject({ method: 'POST', url: '/api/orgs', payload: { ...request, orgId: uuidv4(), wrappedKeys: [] } });
+    const body = expectError(res, 400, 'invalid_request', /wrappedKeys/);
+    expect(body.message).toMatch(/send the request again/);
+  });
+
+  it('needs the setup token when the host has set one', async () => {
+    const token = 'a-long-enough-setup-token';
+    const { app: host } = await startServer({ setupToken: token });
+    expectError((await createOrg(host)).res, 403, 'setup_token_required', /footfall-setup-token/);
+    expectError((await createOrg(host, { 'footfall-setup-token': 'a-long-enough-setup-tokeX' })).res, 403, 'setup_token_required');
+    expect((await createOrg(host, { 'footfall-setup-token': token })).res.statusCode).toBe(201);
+  });
+
+  it('says nothing about the body before the setup token is right', async () => {
+    const { app: host } = await startServer({ setupToken: 'a-long-enough-setup-token' });
+    const res = await host.inject({ method: 'POST', url: '/api/orgs', payload: { nonsense: true } });
+    expectError(res, 403, 'setup_token_required');
+  });
+});
+
+describe('enrolment codes', () => {
+  async function makeCode(role: Role, expiresInMs = 3_600_000) {
+    const code = generateEnrolmentCode();
+    const { lookup, packageKey } = await enrolmentKeys(code);
+    const pkg = await sealPackage(packageKey, { orgPublicKey: org.orgPublicKey });
+    const res = await send(app, org.admin, org.orgId, {
+      method: 'POST',
+      url: `/api/orgs/${org.orgId}/enrolments`,
+      body: { lookup, role, package: pkg, expiresAt: new Date(clock + expiresInMs).toISOString() },
+    });
+    return { lookup, pkg, res };
+  }
+
+  it('is claimed once: 200 with the organisation, role and package, then 404 with the one message', async () => {
+    const { lookup, pkg, res } = await makeCode('outreach');
+    expect(res.statusCode, res.body).toBe(201);
+    const device = await newDevice('Outreach phone');
+    const first = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(device) } });
+    expect(first.statusCode, first.body).toBe(200);
+    expect(ClaimEnrolmentResponse.parse(first.json())).toEqual({ orgId: org.orgId, role: 'outreach', package: pkg, serverTime: now().toISOString() });
+
+    const other = await newDevice('Another phone');
+    const second = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(other) } });
+    expectError(second, 404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable);
+  });
+
+  it('gives the same 404 for an unknown code and an expired one', async () => {
+    const device = await newDevice('Tablet');
+    const unknown = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup: toBase64Url(randomBytes(32)), device: deviceKeys(device) } });
+    expectError(unknown, 404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable);
+
+    const { lookup, res } = await makeCode('frontDesk', 60_000);
+    expect(res.statusCode).toBe(201);
+    clock += 120_000;
+    try {
+      const expired = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(device) } });
+      expectError(expired, 404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable);
+    } finally {
+      clock -= 120_000;
+    }
+  });
+
+  it('must expire in the future and within 7 days', async () => {
+    expectError((await makeCode('frontDesk', -1000)).res, 400, 'invalid_request', /expiresAt must be in the future and at most 7 days/);
+    expectError((await makeCode('frontDesk', 8 * 86_400_000)).res, 400, 'invalid_request', /expiresAt/);
+    expect((await makeCode('frontDesk', 7 * 86_400_000)).res.statusCode).toBe(201);
+  });
+
+  it('refuses a device id that is already enrolled, leaving the code usable', async () => {
+    const { lookup } = await makeCode('casework');
+    const clash = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(frontDesk) } });
+    expectError(clash, 409, 'device_exists');
+    const fresh = await newDevice('Casework laptop');
+    const ok = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(fresh) } });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+});
+
+describe('uploading a batch', () => {
+  it('stores it (201), and the exact same request again is a duplicate (200) with the first receipt time', async () => {
+    const batchId = uuidv4();
+    const request = await signedRequest(frontDesk, org.orgId, { method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${batchId}`, body: await sealedBatch(org, 1) });
+    const first = await app.inject(request);
+    expect(first.statusCode, first.body).toBe(201);
+    const receipt = BatchReceipt.parse(first.json());
+    expect(receipt.status).toBe('stored');
+
+    clock += 5_000;
+    try {
+      const replay = await app.inject(request);
+      expect(replay.statusCode, replay.body).toBe(200);
+      const again = BatchReceipt.parse(replay.json());
+      expect(again.status).toBe('duplicate');
+      expect(again.receivedAt).toBe(receipt.receivedAt);
+      expect(again.serverTime).not.toBe(receipt.serverTime);
+    } finally {
+      clock -= 5_000;
+    }
+  });
+
+  it('recognises the same batch re-serialised with other whitespace and key order', async () => {
+    const batchId = uuidv4();
+    const batch = await sealedBatch(org, 2);
+    expect((await upload(app, frontDesk, org, batchId, batch)).statusCode).toBe(201);
+    const reordered = JSON.stringify({ directory: batch.directory, activity: batch.activity, seq: batch.seq }, null, 2);
+    const res = await upload(app, frontDesk, org, batchId, undefined, { rawBody: reordered });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().status).toBe('duplicate');
+  });
+
+  it('refuses the same id with other contents (409) and keeps the first', async () => {
+    const batchId = uuidv4();
+    const original = await sealedBatch(org, 3, 'meal');
+    expect((await upload(app, frontDesk, org, batchId, original)).statusCode).toBe(201);
+    const other = await sealedBatch(org, 3, 'shower');
+    const res = await upload(app, frontDesk, org, batchId, other);
+    expectError(res, 409, 'batch_conflict', MESSAGES.batchConflict);
+
+    const stored = (await archive(app, org, '?limit=1000')).items.filter((b) => b.batchId === batchId);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.activity).toBe(original.activity);
+  });
+
+  it('refuses a forged signature, a body changed after signing, a wrong org header and an unknown device (401)', async () => {
+    const batch = await sealedBatch(org, 4);
+    const batchId = uuidv4();
+    const stranger = await newDevice('Stranger');
+
+    expectError(await upload(app, frontDesk, org, batchId, batch, { signer: stranger }), 401, 'bad_signature');
+
+    const changed = JSON.stringify({ ...batch, seq: 5 });
+    expectError(await upload(app, frontDesk, org, batchId, batch, { tamperedBody: changed }), 401, 'bad_signature');
+
+    const { org: otherOrg } = await createOrg(app);
+    expectError(await upload(app, frontDesk, org, batchId, batch, { orgHeader: otherOrg.orgId }), 401, 'wrong_org');
+
+    expectError(await upload(app, stranger, org, batchId, batch), 401, 'unknown_device');
+
+    // A device of another organisation cannot write into this one, even with a valid signature of its own.
+    const res = await send(app, otherOrg.admin, otherOrg.orgId, { method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${batchId}`, body: batch, orgHeader: org.orgId });
+    expectError(res, 401, 'unknown_device');
+
+    expect((await archive(app, org, '?limit=1000')).items.some((b) => b.batchId === batchId)).toBe(false);
+  });
+
+  it('refuses an unsigned request, naming the missing header', async () => {
+    const res = await app.inject({ method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${uuidv4()}`, payload: await sealedBatch(org, 1) });
+    expectError(res, 401, 'unsigned_request', /footfall-org header is missing/);
+    const request = await signedRequest(frontDesk, org.orgId, { method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${uuidv4()}`, body: await sealedBatch(org, 1) });
+    delete (request.headers as Record<string, string>)[SIGNATURE_HEADERS.signature];
+    expectError(await app.inject(request), 401, 'unsigned_request', /footfall-signature header/);
+  });
+
+  it('accepts an upload signed days ago: devices are offline for days', async () => {
+    const res = await upload(app, frontDesk, org, uuidv4(), await sealedBatch(org, 6), { timestamp: new Date(clock - 3 * 86_400_000).toISOString() });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+
+  it('refuses bad bodies with a 400 that names the field and does not echo the content', async () => {
+    const batch = await sealedBatch(org, 7);
+    const url = (id: string) => `/api/orgs/${org.orgId}/batches/${id}`;
+
+    const { seq: _seq, ...noSeq } = batch;
+    const missing = expectError(await upload(app, frontDesk, org, uuidv4(), noSeq), 400, 'invalid_request', /seq: is missing \(expected a number\)/);
+    expect(missing.message).not.toContain(batch.activity.slice(0, 20));
+
+    const notJwe = expectError(
+      await upload(app, frontDesk, org, uuidv4(), { ...batch, activity: 'secret-name-in-clear' }),
+      400,
+      'invalid_request',
+      /activity: must be a compact JWE/,
+    );
+    expect(notJwe.message).not.toContain('secret-name-in-clear');
+
+    const v7 = expectError(await send(app, frontDesk, org.orgId, { method: 'PUT', url: url(uuidv7()), body: batch }), 400, 'invalid_request', /batchId: a batch id must be a random \(v4\) UUID/);
+    expect(v7.message).toMatch(/address/);
+
+    const malformed = '{"seq": 1, "activity": "secret-name-in-clear"';
+    const bad = expectError(await upload(app, frontDesk, org, uuidv4(), undefined, { rawBody: malformed }), 400, 'invalid_request', MESSAGES.malformedJson);
+    expect(JSON.stringify(bad)).not.toContain('secret');
+
+    expectError(await upload(app, frontDesk, org, uuidv4(), [batch]), 400, 'invalid_request', /missing or is not a JSON object/);
+  });
+
+  it('refuses a body over 8 MiB with 413 and a body that is not JSON with 415', async () => {
+    const big = JSON.stringify({ seq: 1, activity: 'a.b.c.d.' + 'e'.repeat(8 * 1024 * 1024), directory: 'a.b.c.d.e' });
+    const res = await upload(app, frontDesk, org, uuidv4(), undefined, { rawBody: big });
+    expectError(res, 413, 'body_too_large');
+
+    const text = await app.inject({ method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${uuidv4()}`, payload: 'hello', headers: { 'content-type': 'text/plain' } });
+    expectError(text, 415, 'unsupported_media_type');
+  });
+});
+
+describe('reading batches back', () => {
+  it('pages the directory for any device and the archive for the admin, in receipt order', async () => {
+    const { org: fresh, res } = await createOrg(app);
+    expect(res.statusCode).toBe(201);
+    const tablet = await enrol(app, fresh, 'frontDesk', 'Tablet');
+    const uploaded: { batchId: string; directory: string; activity: string }[] = [];
+    for (let seq = 1; seq <= 5; seq++) {
+      const batchId = uuidv4();
+      const batch = await sealedBatch(fresh, seq);
+      expect((await upload(app, tablet, fresh, batchId, batch)).statusCode).toBe(201);
+      uploaded.push({ batchId, directory: batch.directory, activity: batch.activity });
+    }
+
+    const seen: DirectoryPage['items'] = [];
+    let after = '';
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await send(app, tablet, fresh.orgId, { method: 'GET', url: `/api/orgs/${fresh.orgId}/directory?limit=2${after}` });
+      expect(page.statusCode, page.body).toBe(200);
+      const body = DirectoryPage.parse(page.json());
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items);
+      if (body.next === null) break;
+      after = `&after=${body.next}`;
+    }
+    expect(seen.map((i) => i.batchId)).toEqual(uploaded.map((u) => u.batchId));
+    expect(seen.map((i) => i.directory)).toEqual(uploaded.map((u) => u.directory));
+    expect(seen.every((i) => i.deviceId === tablet.deviceId)).toBe(true);
+    expect(JSON.stringify(seen)).not.toContain(uploaded[0]!.activity);
+
+    const first = await archive(app, fresh, '?limit=3');
+    expect(first.items.map((i) => i.batchId)).toEqual(uploaded.slice(0, 3).map((u) => u.batchId));
+    expect(first.next).toBe(first.items[2]!.cursor);
+    const rest = await archive(app, fresh, `?limit=3&after=${first.next}`);
+    expect(rest.items.map((i) => i.activity)).toEqual(uploaded.slice(3).map((u) => u.activity));
+    expect(rest.next).toBeNull();
+    expect(rest.items.map((i) => i.seq)).toEqual([4, 5]);
+
+    const all = await archive(app, fresh);
+    expect(all.items).toHaveLength(5);
+    expect(all.next).toBeNull();
+  });
+
+  it('checks the query: limit 1 to 1000, a cursor from an earlier page', async () => {
+    const get = (query: string) => send(app, frontDesk, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/directory${query}` });
+    expectError(await get('?limit=0'), 400, 'invalid_request', /query string is not valid: limit: must be a whole number from 1 to 1000/);
+    expectError(await get('?limit=1001'), 400, 'invalid_request', /limit/);
+    expectError(await get('?limit=ten'), 400, 'invalid_request', /limit/);
+    expectError(await get('?after=yesterday'), 400, 'invalid_request', /after: must be a cursor from an earlier page/);
+    expect((await get('?limit=1000')).statusCode).toBe(200);
+  });
+});
+
+describe('admin routes', () => {
+  it('refuse a front-desk device (403)', async () => {
+    const code = await enrolmentKeys(generateEnrolmentCode());
+    const attempts: SignedOptions[] = [
+      { method: 'GET', url: `/api/orgs/${org.orgId}/batches` },
+      { method: 'GET', url: `/api/orgs/${org.orgId}/devices` },
+      { method: 'GET', url: `/api/orgs/${org.orgId}/audit` },
+      { method: 'GET', url: `/api/orgs/${org.orgId}/admin-keys` },
+      { method: 'POST', url: `/api/orgs/${org.orgId}/devices/${org.admin.deviceId}/revoke` },
+      { method: 'POST', url: `/api/orgs/${org.orgId}/admin-keys`, body: { keys: [{ id: uuidv4(), kind: 'recovery', wrapped: 'x' }] } },
+      { method: 'PUT', url: `/api/orgs/${org.orgId}/team-keys`, body: { version: 9, envelopes: [] } },
+      {
+        method: 'POST',
+        url: `/api/orgs/${org.orgId}/enrolments`,
+        body: { lookup: code.lookup, role: 'admin', package: await sealPackage(code.packageKey, {}), expiresAt: new Date(clock + 60_000).toISOString() },
+      },
+    ];
+    for (const attempt of attempts) {
+      expectError(await send(app, frontDesk, org.orgId, attempt), 403, 'admin_only', "Only an admin's device can do this. Ask your admin.");
+    }
+  });
+
+  it('refuse an admin change signed more than 15 minutes ago, saying how far off the clock is', async () => {
+    const stale = new Date(clock - 2 * 3_600_000 - 5 * 60_000).toISOString();
+    const res = await send(app, org.admin, org.orgId, {
+      method: 'POST',
+      url: `/api/orgs/${org.orgId}/admin-keys`,
+      body: { keys: [{ id: uuidv4(), kind: 'recovery', wrapped: 'x' }] },
+      timestamp: stale,
+    });
+    expectError(res, 401, 'stale_request', /clock is 2 hours 5 minutes behind the server's/);
+
+    const ahead = new Date(clock + 20 * 60_000).toISOString();
+    const future = await send(app, org.admin, org.orgId, { method: 'POST', url: `/api/orgs/${org.orgId}/devices/${frontDesk.deviceId}/revoke`, timestamp: ahead });
+    expectError(future, 401, 'stale_request', /20 minutes ahead of the server's/);
+
+    // Reading is not a change: an old signature still reads (it could only fetch ciphertext again).
+    const read = await send(app, org.admin, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/admin-keys`, timestamp: stale });
+    expect(read.statusCode).toBe(200);
+  });
+
+  it('list wrapped keys and add more', async () => {
+    const { org: o, request } = await createOrg(app);
+    const before = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/admin-keys` });
+    expect(before.json()).toEqual({ keys: request.wrappedKeys, serverTime: now().toISOString() });
+    const key = { id: uuidv4(), kind: 'recovery', wrapped: 'wrapped-under-recovery-code' };
+    const add = await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/admin-keys`, body: { keys: [key] } });
+    expect(add.statusCode, add.body).toBe(201);
+    const after = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/admin-keys` });
+    expect(after.json().keys).toEqual([...request.wrappedKeys, key]);
+  });
+});
+
+describe('revoking a device', () => {
+  it('stops that device at once (403, nothing stored), shows it in the list, and cannot revoke the admin herself', async () => {
+    const { org: o } = await createOrg(app);
+    const tablet = await enrol(app, o, 'frontDesk', 'Old tablet');
+    expect((await upload(app, tablet, o, uuidv4(), await sealedBatch(o, 1))).statusCode).toBe(201);
+
+    const self = await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${o.admin.deviceId}/revoke` });
+    expectError(self, 409, 'cannot_revoke_self');
+    const nobody = await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${uuidv7()}/revoke` });
+    expectError(nobody, 404, 'device_not_found');
+
+    const revoke = await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${tablet.deviceId}/revoke` });
+    expect(revoke.statusCode, revoke.body).toBe(200);
+    expect(revoke.json()).toMatchObject({ deviceId: tablet.deviceId, revokedAt: now().toISOString() });
+
+    const batchId = uuidv4();
+    const refused = await upload(app, tablet, o, batchId, await sealedBatch(o, 2));
+    expectError(refused, 403, 'device_revoked', MESSAGES.deviceRevoked);
+    expectError(await send(app, tablet, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/directory` }), 403, 'device_revoked');
+    const items = (await archive(app, o)).items;
+    expect(items).toHaveLength(1);
+    expect(items.some((b) => b.batchId === batchId)).toBe(false);
+
+    const list = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/devices` });
+    expect(list.statusCode).toBe(200);
+    const devices = list.json().devices as { deviceId: string; role: string; revokedAt: string | null; lastSeenAt: string | null; encryptionKey: PublicJwk }[];
+    expect(devices.find((d) => d.deviceId === tablet.deviceId)).toMatchObject({ role: 'frontDesk', revokedAt: now().toISOString(), encryptionKey: tablet.encryptionKey });
+    expect(devices.find((d) => d.deviceId === o.admin.deviceId)).toMatchObject({ role: 'admin', revokedAt: null, lastSeenAt: now().toISOString() });
+  });
+});
+
+describe('team keys', () => {
+  it('are stored per device, and each device gets only its own', async () => {
+    const { org: o } = await createOrg(app);
+    const a = await enrol(app, o, 'frontDesk', 'Tablet A');
+    const b = await enrol(app, o, 'outreach', 'Phone B');
+    const sealedFor = (d: Device) => sealTo(d.encryptionKey, utf8.encode('team key v2'));
+    const envelopes = [
+      { deviceId: o.admin.deviceId, sealed: await sealedFor(o.admin) },
+      { deviceId: a.deviceId, sealed: await sealedFor(a) },
+      { deviceId: b.deviceId, sealed: await sealedFor(b) },
+    ];
+    const put = await send(app, o.admin, o.orgId, { method: 'PUT', url: `/api/orgs/${o.orgId}/team-keys`, body: { version: 2, envelopes } });
+    expect(put.statusCode, put.body).toBe(200);
+
+    for (const [device, envelope] of [[o.admin, envelopes[0]!], [a, envelopes[1]!], [b, envelopes[2]!]] as const) {
+      const res = await send(app, device, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json()).toEqual({ envelopes: [{ version: 2, sealed: envelope.sealed }], serverTime: now().toISOString() });
+    }
+  });
+
+  it('are never sealed to a revoked or unknown device', async () => {
+    const { org: o } = await createOrg(app);
+    const gone = await enrol(app, o, 'frontDesk', 'Lost tablet');
+    expect((await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${gone.deviceId}/revoke` })).statusCode).toBe(200);
+    const sealed = await sealTo(gone.encryptionKey, utf8.encode('team key v3'));
+    const toRevoked = await send(app, o.admin, o.orgId, { method: 'PUT', url: `/api/orgs/${o.orgId}/team-keys`, body: { version: 3, envelopes: [{ deviceId: gone.deviceId, sealed }] } });
+    expectError(toRevoked, 400, 'invalid_request', /envelopes\[0\]\.deviceId is a revoked device/);
+    const toUnknown = await send(app, o.admin, o.orgId, { method: 'PUT', url: `/api/orgs/${o.orgId}/team-keys`, body: { version: 3, envelopes: [{ deviceId: uuidv7(), sealed }] } });
+    expectError(toUnknown, 400, 'invalid_request', /envelopes\[0\]\.deviceId is not a device of this organisation/);
+  });
+});
+
+describe('the audit log', () => {
+  it('records who did what, by id only, and never any content', async () => {
+    const { org: o } = await createOrg(app);
+    const tablet = await enrol(app, o, 'frontDesk', 'Tablet with a name');
+    const batchId = uuidv4();
+    const batch = await sealedBatch(o, 1);
+    expect((await upload(app, tablet, o, batchId, batch)).statusCode).toBe(201);
+    expect((await upload(app, tablet, o, batchId, batch)).statusCode).toBe(200);
+    await archive(app, o);
+    expect((await send(app, tablet, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/directory` })).statusCode).toBe(200);
+    const keyId = uuidv4();
+    expect((await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/admin-keys`, body: { keys: [{ id: keyId, kind: 'recovery', wrapped: 'w' }] } })).statusCode).toBe(201);
+    expect((await send(app, o.admin, o.orgId, { method: 'PUT', url: `/api/orgs/${o.orgId}/team-keys`, body: { version: 2, envelopes: [] } })).statusCode).toBe(200);
+    expect((await send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${tablet.deviceId}/revoke` })).statusCode).toBe(200);
+
+    const res = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/audit` });
+    expect(res.statusCode, res.body).toBe(200);
+    const { entries, next } = res.json() as { entries: { action: string; actor: string | null; subject: string | null }[]; next: string | null };
+    expect(next).toBeNull();
+    expect(entries.map((e) => [e.action, e.actor, e.subject])).toEqual([
+      ['org.created', o.admin.deviceId, null],
+      ['enrolment.created', o.admin.deviceId, null],
+      ['device.enrolled', null, tablet.deviceId],
+      ['batch.uploaded', tablet.deviceId, batchId],
+      ['archive.downloaded', o.admin.deviceId, null],
+      ['wrappedKey.added', o.admin.deviceId, keyId],
+      ['teamKey.rotated', o.admin.deviceId, null],
+      ['device.revoked', o.admin.deviceId, tablet.deviceId],
+    ]);
+    const text = res.body;
+    for (const secret of [batch.activity, batch.directory, 'Tablet with a name', '"w"']) expect(text).not.toContain(secret);
+
+    const paged = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/audit?limit=3` });
+    expect(paged.json().entries).toHaveLength(3);
+    expect(paged.json().next).toBe(paged.json().entries[2].cursor);
+  });
+});
+
+describe('rate limits and failures', () => {
+  it('answers 429 from the enrolment limiter after 10 claims a minute from one address', async () => {
+    const { app: strict } = await startServer({}, { limits: {} });
+    const device = await newDevice('Guessing device');
+    const statuses: number[] = [];
+    let last: LightMyRequestResponse | undefined;
+    for (let i = 0; i < 11; i++) {
+      last = await strict.inject({ method: 'POST', url: '/api/enrol', payload: { lookup: toBase64Url(randomBytes(32)), device: deviceKeys(device) } });
+      statuses.push(last.statusCode);
+    }
+    expect(statuses).toEqual([...Array(10).fill(404), 429]);
+    expectError(last!, 429, 'rate_limited', /Wait 1 minute and try again/);
+  });
+
+  it('limits each device overall, with a clear 429', async () => {
+    const { app: small } = await startServer({}, { limits: { perDevicePerMinute: 3 } });
+    const { org: o } = await createOrg(small);
+    const get = () => send(small, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` });
+    for (let i = 0; i < 3; i++) expect((await get()).statusCode).toBe(200);
+    expectError(await get(), 429, 'rate_limited', /Too many requests from this device/);
+  });
+
+  it('answers a storage failure with a 500 that says nothing was stored', async () => {
+    const dataDir = temp('footfall-api-broken-');
+    const real = await openSqliteStorage(dataDir);
+    const broken: Storage = { ...real, putBatch: async () => Promise.reject(new Error('disk I/O error')) };
+    const { app: failing } = await startServer({}, { storage: broken });
+    const { org: o } = await createOrg(failing);
+    const res = await upload(failing, o.admin, o, uuidv4(), await sealedBatch(o, 1));
+    expectError(res, 500, 'server_error', MESSAGES.serverError);
+    expect(res.body).not.toContain('disk');
+  });
+
+  it('closes the storage when the server closes', async () => {
+    const dataDir = temp('footfall-api-close-');
+    const real = await openSqliteStorage(dataDir);
+    let closed = 0;
+    const { app: closing } = await startServer({}, { storage: { ...real, close: async () => { closed++; await real.close(); } } });
+    await closing.close();
+    expect(closed).toBe(1);
+  });
+});
