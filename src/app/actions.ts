@@ -196,6 +196,14 @@ export function applyDirectory(events: FootfallEvent[]): Promise<void> {
   });
 }
 
+/** Visit rows of other days whose events the server now holds are no longer kept here. */
+export function pruneSynced(): Promise<void> {
+  return serially(async () => {
+    const s = session();
+    await s.vault.pruneVisitsExcept(s.today);
+  });
+}
+
 /** Today's visit of this woman at this device's site, if she already has one. */
 export function todaysVisitOf(s: Session, womanId: string): VisitView | undefined {
   const siteKey = useFootfall.getState().identity?.siteKey;

@@ -87,6 +87,24 @@ export class Vault {
     return settle(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
   }
 
+  /**
+   * After upload a device keeps only what its job needs: visit rows of other days go once every
+   * one of their events has left the outbox. Today's stay for the Today screen; unreadable rows
+   * stay for an admin to look at.
+   */
+  async pruneVisitsExcept(date: string): Promise<number> {
+    const rows = await this.db.visits.where('dayTag').notEqual(await blindTag(this.keyring, date)).toArray();
+    if (!rows.length) return 0;
+    const waiting = new Set((await this.db.events.orderBy('id').keys()) as string[]);
+    const done: string[] = [];
+    for (const row of rows) {
+      const opened = await this.open('visits', row, VisitEvents).catch(() => null);
+      if (opened?.events.every((e) => !waiting.has(e.id))) done.push(row.id);
+    }
+    await this.db.visits.bulkDelete(done);
+    return done.length;
+  }
+
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
     return { id, ...(await sealJson(this.keyring, `${table}:${id}`, value)) };
   }

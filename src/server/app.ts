@@ -63,6 +63,7 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 1024 * 1024,
+    ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(config.tls ? { https: config.tls } : {}),
   });
 

@@ -15,6 +15,9 @@
  *                                      serving many organisations should set it (at least 16 characters)
  *                                      and give it only to the people setting up a new organisation.
  *                                      A centre running its own server can leave it unset.
+ *   TRUST_PROXY                        the proxy's address (e.g. 127.0.0.1) when running behind a
+ *                                      TLS-terminating proxy, so rate limits see each client's own
+ *                                      address rather than the proxy's.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -33,6 +36,7 @@ const Env = z
       .regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL (leave it unset to use SQLite in DATA_DIR)')
       .optional(),
     FOOTFALL_SETUP_TOKEN: z.string().min(16, 'must be at least 16 characters (or leave it unset)').optional(),
+    TRUST_PROXY: z.string().min(1, "must be the proxy's address, such as 127.0.0.1").optional(),
   })
   .refine((e) => Boolean(e.TLS_CERT) === Boolean(e.TLS_KEY), 'TLS_CERT and TLS_KEY go together: set both paths, or neither');
 
@@ -46,6 +50,8 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** When set, POST /api/orgs needs it in the footfall-setup-token header. */
   setupToken?: string;
+  /** Addresses of a trusted reverse proxy, whose X-Forwarded-For is believed. */
+  trustProxy?: string;
   tls?: { cert: Buffer; key: Buffer };
 }
 
@@ -64,6 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     dataDir: resolve(e.DATA_DIR),
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     ...(e.FOOTFALL_SETUP_TOKEN ? { setupToken: e.FOOTFALL_SETUP_TOKEN } : {}),
+    ...(e.TRUST_PROXY ? { trustProxy: e.TRUST_PROXY } : {}),
     ...(e.TLS_CERT && e.TLS_KEY ? { tls: { cert: readFileSync(e.TLS_CERT), key: readFileSync(e.TLS_KEY) } } : {}),
   };
 }

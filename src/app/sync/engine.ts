@@ -25,6 +25,8 @@ export interface Unlocked {
   /** Picks up team keys issued since the last round (after a revocation). */
   receiveTeamKeys: () => Promise<void>;
   applyDirectory: (events: FootfallEvent[]) => Promise<void>;
+  /** Lets go of what the server now holds and this device's job no longer needs. */
+  pruneSynced?: () => Promise<void>;
 }
 
 export const SYNC_STATE_KEY = 'sync';
@@ -69,6 +71,8 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
       break;
     }
   }
+
+  if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced?.();
 
   let state = await readSyncState(db);
   if (!result.stopped && unlocked) {

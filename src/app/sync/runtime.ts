@@ -2,7 +2,7 @@
  * Sync for the running app: one client for this origin and one scheduler, started after the
  * device has booted. Loaded lazily, so the lock screen does not wait for it.
  */
-import { applyDirectory } from '../actions.ts';
+import { applyDirectory, pruneSynced } from '../actions.ts';
 import { database } from '../device.ts';
 import { useFootfall } from '../store.ts';
 import { SyncClient } from './client.ts';
@@ -28,6 +28,7 @@ export function startSync(): Scheduler {
         },
         receiveTeamKeys: () => receiveTeamKeys(syncClient),
         applyDirectory,
+        pruneSynced,
       };
     },
   });
