@@ -68,14 +68,7 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
       </label>
       <p className="hint">The admin’s screen shows it as five groups, such as 7K2M-…-X. Case and dashes do not matter.</p>
       <ErrorAlert message={error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Enrolling…' : 'Enrol this device'}
-        </button>
-        <button type="button" onClick={onBack}>
-          Back
-        </button>
-      </div>
+      <SubmitOrBack busy={busy} label={busy ? 'Enrolling…' : 'Enrol this device'} onBack={onBack} />
     </form>
   );
 }
@@ -98,8 +91,8 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
         noValidate
       >
         <p>
-          The organisation’s key opens every record. It stays on this device, locked by a passphrase only you know; a printed recovery kit is the
-          only other way to open it. The server never sees either.
+          The organisation’s key opens every record. It is only ever stored locked: by a passphrase only you know, and by a recovery code you
+          print now. The server keeps the locked copies so you can open the key from your devices, but never the passphrase or the code.
         </p>
         <label>
           Admin passphrase (at least 12 characters)
@@ -110,14 +103,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
           <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
         </label>
         <ErrorAlert message={error} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Making keys…' : 'Make the keys and the recovery kit'}
-          </button>
-          <button type="button" onClick={onBack}>
-            Back
-          </button>
-        </div>
+        <SubmitOrBack busy={busy} label={busy ? 'Making keys…' : 'Make the keys and the recovery kit'} onBack={onBack} />
       </form>
     );
   }
@@ -268,6 +254,19 @@ function DeviceList() {
         </ul>
       )}
     </section>
+  );
+}
+
+function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; onBack: () => void }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="primary" disabled={busy}>
+        {label}
+      </button>
+      <button type="button" onClick={onBack}>
+        Back
+      </button>
+    </div>
   );
 }
 

@@ -35,6 +35,10 @@ export function SetupScreen() {
         Footfall keeps its records on this device, encrypted. You will be its first admin: you can add other staff, each with
         her own PIN, once it is set up.
       </p>
+      <p className="hint">
+        Joining your organisation? Set this device up first, then enrol it in Settings, Organisation, with the one-time code from your admin.
+        Nothing recorded in between is lost.
+      </p>
       <form onSubmit={submit} noValidate>
         <label>
           Device name
