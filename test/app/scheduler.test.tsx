@@ -1,0 +1,111 @@
+/**
+ * When sync runs: soon after a save (one round for a burst of saves), on reconnect, every minute,
+ * backing off with jitter after failures, and never in two tabs at once.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { FootfallDb } from '../../src/app/db/database.ts';
+import type { SyncClient } from '../../src/app/sync/client.ts';
+import type { RoundResult } from '../../src/app/sync/engine.ts';
+import { useFootfall } from '../../src/app/store.ts';
+
+const rounds: number[] = [];
+let nextResult: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
+
+vi.mock('../../src/app/sync/engine.ts', () => ({
+  readEnrolment: async () => ({ key: 'enrolment' }),
+  readSyncState: async () => ({ key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null }),
+  syncRound: async () => {
+    rounds.push(Date.now());
+    return nextResult;
+  },
+}));
+
+const { startScheduler, SYNC_LOCK } = await import('../../src/app/sync/scheduler.ts');
+
+const fakeDb = {
+  batches: { where: () => ({ equals: () => ({ count: async () => 0 }) }) },
+  events: { where: () => ({ equals: () => ({ count: async () => useFootfall.getState().unsynced }) }) },
+} as unknown as FootfallDb;
+
+function start(random = () => 0.5) {
+  return startScheduler({ db: fakeDb, client: {} as SyncClient, deviceId: () => 'device', unlocked: () => null, random });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  rounds.length = 0;
+  nextResult = { acknowledged: 0, stopped: null, skewMs: null };
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('the sync scheduler', () => {
+  it('runs once at start, once for a burst of saves, then every minute', async () => {
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1); // at start
+
+    for (let i = 0; i < 5; i++) s.request();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(2); // five saves, one round
+
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(rounds).toHaveLength(3); // the periodic round
+    s.stop();
+  });
+
+  it('backs off with jitter while the server is unreachable, and recovers at once when the network returns', async () => {
+    nextResult = { acknowledged: 0, stopped: { kind: 'unreachable', message: 'down' }, skewMs: null };
+    const s = start(() => 1); // the top of each jitter range, to read the ceiling
+    await vi.advanceTimersByTimeAsync(600);
+    expect(rounds).toHaveLength(1);
+    const gaps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = rounds.length;
+      const last = rounds.at(-1)!;
+      while (rounds.length === before) await vi.advanceTimersByTimeAsync(100);
+      gaps.push(rounds.at(-1)! - last);
+    }
+    // 2 s, 4 s, 8 s, 16 s, 32 s: doubling ceilings.
+    expect(gaps.map((g) => Math.round(g / 1000))).toEqual([2, 4, 8, 16, 32]);
+    expect(useFootfall.getState().sync.problem).toBe('down');
+
+    nextResult = { acknowledged: 3, stopped: null, skewMs: null };
+    window.dispatchEvent(new Event('online'));
+    const before = rounds.length;
+    await vi.advanceTimersByTimeAsync(600);
+    expect(rounds.length).toBe(before + 1);
+    expect(useFootfall.getState().sync.problem).toBeNull();
+    s.stop();
+  });
+
+  it('waits a random part of the backoff, so devices do not retry in step', async () => {
+    nextResult = { acknowledged: 0, stopped: { kind: 'unreachable', message: 'down' }, skewMs: null };
+    const s = start(() => 0.1);
+    await vi.advanceTimersByTimeAsync(600);
+    const first = rounds.at(-1)!;
+    while (rounds.length < 2) await vi.advanceTimersByTimeAsync(50);
+    expect(rounds[1]! - first).toBeLessThanOrEqual(0.1 * 2_000 + 50);
+    s.stop();
+  });
+
+  it('does not sync while another tab holds the sync lock', async () => {
+    const held = new Set<string>();
+    const locks = {
+      request: async (name: string, options: { ifAvailable: boolean }, work: (lock: object | null) => Promise<void>) =>
+        held.has(name) ? work(null) : (held.add(name), work({}).finally(() => held.delete(name))),
+    };
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    held.add(SYNC_LOCK); // another tab is syncing
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(0);
+    held.delete(SYNC_LOCK);
+    s.request();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    s.stop();
+    Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+  });
+});
