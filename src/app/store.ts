@@ -4,6 +4,7 @@
  */
 import { create } from 'zustand';
 import type { OrgConfig } from '../domain/config.ts';
+import type { Role } from '../domain/protocol.ts';
 import type { SearchIndex } from '../domain/search.ts';
 import type { DeviceIdentity, LockState, StaffRow } from './db/database.ts';
 import type { Woman } from './db/plain.ts';
@@ -34,6 +35,8 @@ export type Phase =
 /** What the sync status line shows. */
 export interface SyncStatus {
   enrolled: boolean;
+  /** What the organisation enrolled this device for; only an admin device enrols and revokes others. */
+  deviceRole: Role | null;
   running: boolean;
   lastSyncedAt: string | null;
   /** Why the last round stopped, in words for the person at the desk. */
@@ -46,6 +49,7 @@ export interface SyncStatus {
 
 export const NOT_ENROLLED: SyncStatus = {
   enrolled: false,
+  deviceRole: null,
   running: false,
   lastSyncedAt: null,
   problem: null,

@@ -5,104 +5,48 @@
  * admin opens the archive, whatever the network did.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkIn, registerWoman, lock, unlock } from '../../src/app/actions.ts';
-import type { FootfallDb } from '../../src/app/db/database.ts';
 import { readArchive } from '../../src/app/sync/archive.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { readEnrolment, syncRound, type Unlocked } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, receiveTeamKeys, revokeDevice } from '../../src/app/sync/organisation.ts';
-import { applyDirectory } from '../../src/app/actions.ts';
-import { useFootfall } from '../../src/app/store.ts';
+import { readEnrolment, syncRound } from '../../src/app/sync/engine.ts';
+import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
-import type { FootfallEvent } from '../../src/domain/events.ts';
-import { buildServer } from '../../src/server/app.ts';
-import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
-import { ADMIN_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
+import { currentSession } from './helpers.ts';
+import * as harness from './syncHarness.ts';
+import { Ledger, PASSPHRASE, newDevice, startServer, use, type Device, type RunningServer } from './syncHarness.ts';
 
-const PASSPHRASE = 'correct horse battery staple';
-let server: FastifyInstance;
-let dataDir: string;
+let server: RunningServer;
 let url: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'footfall-sync-'));
-  server = await buildServer(
-    { port: 0, host: '127.0.0.1', staticDir: resolve('dist'), dataDir },
-    { storage: await openSqliteStorage(dataDir), limits: { perDevicePerMinute: 100_000, enrolPerMinute: 1_000 } },
-  );
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}`;
+  server = await startServer();
+  url = server.url;
 });
 
 afterAll(async () => {
   await server?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(server.dataDir, { recursive: true, force: true });
 });
 
-/** A device as the app runs it: its database, its id, and what its unlocked session lends a round. */
-interface Device {
-  db: FootfallDb;
-  deviceId: string;
-  saved: FootfallEvent[];
-}
-
-function unlockedNow(): Unlocked {
-  const s = currentSession();
-  return {
-    keyring: s.vault.keyring,
-    teamKeys: () => currentSession().teamKeys,
-    receiveTeamKeys: () => receiveTeamKeys(new SyncClient(url)),
-    applyDirectory,
-  };
-}
-
-/** Switches the (single) app in this process to a device, unlocked. */
-async function use(device: Device): Promise<void> {
-  const { boot } = await import('../../src/app/device.ts');
-  if (useFootfall.getState().phase.kind === 'unlocked') await lock();
-  await boot(device.db);
-  const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;
-  expect(await unlock(grace.id, ADMIN_PIN)).toEqual({ ok: true });
-}
-
-async function newDevice(prefix: string): Promise<Device> {
-  const db = await setUpFresh(prefix);
-  return { db, deviceId: useFootfall.getState().identity!.deviceId, saved: [] };
+function unlockedNow() {
+  return harness.unlockedWith(new SyncClient(url));
 }
 
 /** Records a morning at the desk on the current device, remembering every event it saved. */
-async function recordSome(device: Device, names: string[]): Promise<void> {
-  for (const name of names) {
-    const w = await registerWoman(name, {});
-    await checkIn(w.id, ['meal']);
-    await checkIn(w.id, ['shower']); // the same visit: adds a service
-  }
-  await checkIn(null, ['laundry']);
-  device.saved = await allSaved(device);
+function recordSome(device: Device, names: string[]): Promise<void> {
+  return harness.recordSome(ledger, device, names);
 }
 
 /** Every event this device has saved, synced or not: read before the outbox lets them go. */
-const ledger = new Map<string, FootfallEvent>();
+const ledger = new Ledger();
 /** Saved on the tablet after it was revoked: they stay on it and never reach the server, by design. */
 const neverUploaded = new Set<string>();
 const conflicted: string[] = [];
-async function allSaved(device: Device): Promise<FootfallEvent[]> {
-  for (const e of await readEvents(device.db, currentSession().vault.keyring)) ledger.set(e.id, e);
-  return [...ledger.values()].filter((e) => e.deviceId === device.deviceId);
-}
 
 /** Sync rounds until nothing is waiting (or a round limit, so a bug cannot hang the test). */
 async function syncUntilDone(device: Device, client: SyncClient, rounds = 30): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await syncRound(device.db, client, device.deviceId, unlockedNow());
-    if ((await device.db.events.count()) === 0 && (await device.db.batches.count()) === 0) return;
-  }
-  throw new Error(`still waiting after ${rounds} rounds: ${await device.db.events.count()} events`);
+  await harness.syncUntilDone(device, client, rounds, new SyncClient(url));
 }
 
 describe('sync', () => {

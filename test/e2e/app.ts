@@ -128,3 +128,106 @@ export function allFigures(expected: Partial<Record<string, number>>): Record<st
   for (const s of SERVICES) out[s] = 0;
   return { ...out, ...expected } as Record<string, number>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sync: the status line, the Organisation card and the device's outbox
+
+/** The always-visible sync status line in the top bar. */
+export function syncStatus(page: Page): Locator {
+  return page.getByRole('banner').getByRole('status');
+}
+
+export async function syncStatusText(page: Page): Promise<string> {
+  return ((await syncStatus(page).textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** Waits until the status line matches, by itself (no button is pressed here). */
+export async function waitForSyncStatus(page: Page, pattern: RegExp, timeout = 20_000): Promise<string> {
+  await expect.poll(() => syncStatusText(page), { timeout }).toMatch(pattern);
+  return syncStatusText(page);
+}
+
+/** Settings → the Organisation card. */
+export async function organisationCard(page: Page): Promise<Locator> {
+  await openTab(page, 'Settings');
+  const card = page.getByRole('region', { name: 'Organisation', exact: true });
+  await card.waitFor();
+  return card;
+}
+
+/** The text of a code the screen shows for copying (a read-only field or a labelled element). */
+export async function shownCode(scope: Locator, label: string): Promise<string> {
+  const el = scope.getByLabel(label, { exact: true });
+  await el.waitFor();
+  const text = await el.evaluate((node) => (node instanceof HTMLInputElement ? node.value : (node.textContent ?? '')));
+  return text.trim();
+}
+
+/** Settings → Organisation → Set up a new organisation: up to the recovery kit. Returns the recovery code. */
+export async function startOrganisation(card: Locator, passphrase: string): Promise<string> {
+  await card.getByRole('button', { name: 'Set up a new organisation' }).click();
+  await card.getByLabel('Admin passphrase (at least 12 characters)').fill(passphrase);
+  await card.getByLabel('Passphrase again').fill(passphrase);
+  await card.getByRole('button', { name: 'Make the keys and the recovery kit' }).click();
+  return shownCode(card, 'Recovery code');
+}
+
+/** Types the recovery code back from the kit and creates the organisation. */
+export async function finishOrganisation(card: Locator, typedRecoveryCode: string): Promise<void> {
+  await card.getByRole('textbox', { name: 'Type the recovery code from the printed kit' }).fill(typedRecoveryCode);
+  await card.getByRole('button', { name: 'Check the kit and create the organisation' }).click();
+  await card.getByText('This device is enrolled with the organisation and syncs by itself.').waitFor({ timeout: 20_000 });
+}
+
+/** On an enrolled admin device: a one-time code for another device. Returns the code as shown. */
+export async function makeEnrolmentCode(card: Locator, use: 'Front desk' | 'Outreach' | 'Casework' | 'Admin' = 'Front desk'): Promise<string> {
+  await card.getByRole('combobox', { name: 'It will be used for' }).selectOption({ label: use });
+  await card.getByRole('button', { name: 'Make a one-time code' }).click();
+  return shownCode(card, 'Enrolment code');
+}
+
+/** Settings → Organisation → Enrol with a code from the admin. */
+export async function enrolWithCode(card: Locator, code: string): Promise<void> {
+  await card.getByRole('button', { name: 'Enrol with a code from the admin' }).click();
+  await card.getByRole('textbox', { name: 'Enrolment code' }).fill(code);
+  await card.getByRole('button', { name: 'Enrol this device' }).click();
+  await card.getByText('This device is enrolled with the organisation and syncs by itself.').waitFor({ timeout: 20_000 });
+}
+
+/** What this device's IndexedDB holds for sync: its id, saved events (the outbox) and sealed batches. */
+export interface Outbox {
+  deviceId: string;
+  eventIds: string[];
+  unsynced: number;
+  batchIds: string[];
+}
+
+/** Reads the outbox straight from IndexedDB (ids and flags only: the events themselves are sealed). */
+export async function readOutbox(page: Page): Promise<Outbox> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('footfall');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    const all = <T,>(store: string) =>
+      new Promise<T[]>((resolve, reject) => {
+        const req = db.transaction(store, 'readonly').objectStore(store).getAll();
+        req.onsuccess = () => resolve(req.result as T[]);
+        req.onerror = () => reject(req.error);
+      });
+    try {
+      const events = await all<{ id: string; synced: number }>('events');
+      const batches = await all<{ batchId: string }>('batches');
+      const device = await all<{ key: string; deviceId?: string }>('device');
+      return {
+        deviceId: device.find((d) => d.key === 'identity')?.deviceId ?? '',
+        eventIds: events.map((e) => e.id),
+        unsynced: events.filter((e) => e.synced === 0).length,
+        batchIds: batches.map((b) => b.batchId),
+      };
+    } finally {
+      db.close();
+    }
+  });
+}

@@ -3,13 +3,18 @@
  * Chromium with playwright-core. Each browser gets a fresh profile folder that outlives the
  * browser, so a test can close it and open it again on the same storage.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.ts';
-import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
+import { openSqliteStorage, SQLITE_FILE } from '../../src/server/storage/sqlite.ts';
+import Database from 'better-sqlite3';
+import { enrolmentKeys, openPackage } from '../../src/crypto/enrolmentCode.ts';
+import { bytesJson, importTeamKey, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
+import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
+import { FootfallEvent } from '../../src/domain/events.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -120,4 +125,77 @@ export async function waitForOfflineReady(page: Page): Promise<void> {
     const reg = await navigator.serviceWorker?.getRegistration();
     return Boolean(reg?.active) && Boolean(navigator.serviceWorker.controller);
   }, undefined, { timeout: 20_000 });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the server stored: its data folder, read as a backup (or someone with the disk) would.
+
+/** Every file of the data folder (the SQLite file and its -wal and -shm), as latin1 and UTF-8 text. */
+export function dataFolderText(dataDir: string): { files: string[]; text: string } {
+  const files: string[] = [];
+  const parts: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else {
+        files.push(name);
+        const bytes = readFileSync(path);
+        parts.push(bytes.toString('latin1'), bytes.toString('utf8'));
+      }
+    }
+  };
+  walk(dataDir);
+  return { files: files.sort(), text: parts.join('\n') };
+}
+
+/** Runs one read-only query on the server's SQLite file (the server may be running: WAL allows it). */
+export function queryServer<T>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+export interface OpenedBatch {
+  batchId: string;
+  deviceId: string;
+  seq: number;
+  /** The activity part, opened with the organisation's private key. */
+  activity: FootfallEvent[];
+  /** The directory part, opened with the team key. */
+  directory: FootfallEvent[];
+}
+
+/**
+ * Opens every stored batch as the admin can, with only what the admin knows: her passphrase
+ * unwraps the organisation's key from the wrapped copy the server keeps, and a one-time
+ * enrolment code she made opens its package, which holds the team key. Nothing is deduplicated
+ * here: a batch stored twice, or an event in two batches, shows as such.
+ */
+export async function openServerArchive(dataDir: string, secrets: { passphrase: string; enrolmentCode: string }): Promise<OpenedBatch[]> {
+  const [wrapped] = queryServer<{ wrapped: string }>(dataDir, "SELECT wrapped FROM wrapped_keys WHERE kind = 'passphrase'");
+  if (!wrapped) throw new Error('The server holds no passphrase-wrapped organisation key.');
+  const orgKey = await unwrapOrgKey(wrapped.wrapped, secrets.passphrase);
+  if (!orgKey) throw new Error('The passphrase does not open the organisation key the server holds.');
+  const { lookup, packageKey } = await enrolmentKeys(secrets.enrolmentCode);
+  const [enrolment] = queryServer<{ package: string }>(dataDir, 'SELECT package FROM enrolments WHERE lookup = ?', lookup);
+  if (!enrolment) throw new Error('The server holds no enrolment for that code.');
+  const pkg = (await openPackage(packageKey, enrolment.package)) as { teamKeys: { version: number; raw: string }[] };
+  const teamKeys = new Map(await Promise.all(pkg.teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
+  const rows = queryServer<{ batch_id: string; device_id: string; seq: number; activity: string; directory: string }>(
+    dataDir,
+    'SELECT batch_id, device_id, seq, activity, directory FROM batches ORDER BY cursor',
+  );
+  return Promise.all(
+    rows.map(async (r) => ({
+      batchId: r.batch_id,
+      deviceId: r.device_id,
+      seq: r.seq,
+      activity: FootfallEvent.array().parse(bytesJson(await openWith(orgKey, r.activity))),
+      directory: FootfallEvent.array().parse(bytesJson(await openWithTeamKey(teamKeys, r.directory))),
+    })),
+  );
 }

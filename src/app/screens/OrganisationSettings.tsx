@@ -17,6 +17,8 @@ import { retryQuarantined } from '../sync/outbox.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
 import { database } from '../device.ts';
 
+const ROLE_LABELS: Record<Role, string> = { frontDesk: 'Front desk', outreach: 'Outreach', casework: 'Casework', admin: 'Admin' };
+
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
 export function OrganisationSettings() {
   const sync = useFootfall((s) => s.sync);
@@ -120,9 +122,10 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
         <h3 id="kit-title">Footfall recovery kit</h3>
         <p>Organisation {pending.orgId}</p>
         <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
-        <p className="code" aria-label="Recovery code">
-          {pending.recoveryCode}
-        </p>
+        <label>
+          Recovery code
+          <input className="code" readOnly value={pending.recoveryCode} />
+        </label>
         <button type="button" onClick={() => window.print()}>
           Print the kit
         </button>
@@ -146,7 +149,7 @@ function Enrolled() {
   const [notice, setNotice] = useState<string | null>(null);
   return (
     <>
-      <p>This device is enrolled with the organisation and syncs by itself.</p>
+      <p>This device is enrolled with the organisation{sync.deviceRole ? ` as a ${ROLE_LABELS[sync.deviceRole].toLowerCase()} device` : ''} and syncs by itself.</p>
       <div className="actions">
         <button type="button" onClick={() => run(syncNow)} disabled={busy}>
           Sync now
@@ -168,8 +171,14 @@ function Enrolled() {
       </div>
       <p role="status">{notice}</p>
       <ErrorAlert message={error} />
-      <EnrolAnotherDevice />
-      <DeviceList />
+      {sync.deviceRole === 'admin' ? (
+        <>
+          <EnrolAnotherDevice />
+          <DeviceList />
+        </>
+      ) : (
+        <p className="hint">Devices are enrolled and revoked from an admin’s device.</p>
+      )}
     </>
   );
 }
@@ -191,10 +200,11 @@ function EnrolAnotherDevice() {
       <label>
         It will be used for
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          <option value="frontDesk">Front desk</option>
-          <option value="outreach">Outreach</option>
-          <option value="casework">Casework</option>
-          <option value="admin">Admin</option>
+          {Object.entries(ROLE_LABELS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
         </select>
       </label>
       <button type="button" onClick={create} disabled={busy}>
@@ -204,9 +214,10 @@ function EnrolAnotherDevice() {
       {made && (
         <div className="kit">
           <p>On the new device: Settings, Organisation, Enrol with a code. Or scan this with its camera.</p>
-          <p className="code" aria-label="Enrolment code">
-            {made.code}
-          </p>
+          <label>
+            Enrolment code
+            <input className="code" readOnly value={made.code} />
+          </label>
           <img className="qr" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(made.qr)}`} alt="QR code that opens Footfall with this enrolment code" />
           <p>Works once, until {new Date(made.expiresAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}.</p>
         </div>

@@ -111,6 +111,6 @@ export async function refreshStatus(db: FootfallDb): Promise<void> {
   ]);
   useFootfall.setState((s) => ({
     unsynced,
-    sync: { ...s.sync, enrolled: Boolean(enrolment), running: false, lastSyncedAt: state.lastSyncedAt, skewMs: state.skewMs, quarantined },
+    sync: { ...s.sync, enrolled: Boolean(enrolment), deviceRole: enrolment?.role ?? null, running: false, lastSyncedAt: state.lastSyncedAt, skewMs: state.skewMs, quarantined },
   }));
 }

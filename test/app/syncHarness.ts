@@ -1,0 +1,221 @@
+/**
+ * What the sync tests share: the real endpoint (Fastify + SQLite) on a real port, devices as the
+ * app runs them (fake-indexeddb + the app's own actions), a ledger of every event any device
+ * saved, and the admin's reading of the archive that the invariant of DESIGN.md §5 is checked on.
+ *
+ * The app keeps one store per page, so one device at a time is "the app" in this process:
+ * `use(device)` locks the current one and unlocks another, as switching tablets would.
+ */
+import 'fake-indexeddb/auto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { applyDirectory, checkIn, lock, registerWoman, unlock } from '../../src/app/actions.ts';
+import type { FootfallDb } from '../../src/app/db/database.ts';
+import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
+import { readEnrolment, syncRound, type RoundResult, type Unlocked } from '../../src/app/sync/engine.ts';
+import { receiveTeamKeys } from '../../src/app/sync/organisation.ts';
+import { useFootfall } from '../../src/app/store.ts';
+import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
+import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
+import { FootfallEvent } from '../../src/domain/events.ts';
+import { buildServer } from '../../src/server/app.ts';
+import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
+import type { Storage } from '../../src/server/storage/types.ts';
+import { ADMIN_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
+
+export const PASSPHRASE = 'correct horse battery staple';
+
+/** The endpoint as a process: it can be closed politely, or killed. */
+export interface RunningServer {
+  app: FastifyInstance;
+  /** The storage the server owns, open on `dataDir`: spy on it to fail or kill at an exact point. */
+  storage: Storage;
+  url: string;
+  port: number;
+  dataDir: string;
+  /**
+   * The process dies: every connection is cut where it stands (a request being handled gets no
+   * answer) and nothing more is accepted. Its SQLite file is left as a crash leaves it.
+   */
+  kill(): void;
+  close(): Promise<void>;
+}
+
+export function newDataDir(): string {
+  return mkdtempSync(join(tmpdir(), 'footfall-sync-'));
+}
+
+/** Starts the endpoint on `dataDir` (a fresh folder by default), on `port` (any free one by default). */
+export async function startServer(dataDir = newDataDir(), port = 0): Promise<RunningServer> {
+  const storage = await openSqliteStorage(dataDir);
+  const app = await buildServer(
+    { port, host: '127.0.0.1', staticDir: resolve('dist'), dataDir },
+    { storage, limits: { perDevicePerMinute: 100_000, enrolPerMinute: 1_000 } },
+  );
+  // The port a killed server held is free at once, but give the kernel a moment if it is not.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await app.listen({ port, host: '127.0.0.1' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const bound = (app.server.address() as { port: number }).port;
+  let killed = false;
+  return {
+    app,
+    storage,
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    dataDir,
+    kill() {
+      killed = true;
+      app.server.close();
+      app.server.closeAllConnections();
+    },
+    async close() {
+      if (killed) await storage.close();
+      else await app.close();
+    },
+  };
+}
+
+/** A device as the app runs it: its database, its id, and what its unlocked session lends a round. */
+export interface Device {
+  db: FootfallDb;
+  deviceId: string;
+  saved: FootfallEvent[];
+}
+
+/** What the unlocked session lends a round; team keys are fetched through `keysClient`. */
+export function unlockedWith(keysClient: SyncClient): Unlocked {
+  const s = currentSession();
+  return {
+    keyring: s.vault.keyring,
+    teamKeys: () => currentSession().teamKeys,
+    receiveTeamKeys: () => receiveTeamKeys(keysClient),
+    applyDirectory,
+  };
+}
+
+/** Switches the (single) app in this process to a device, unlocked. */
+export async function use(device: Device): Promise<void> {
+  const { boot } = await import('../../src/app/device.ts');
+  if (useFootfall.getState().phase.kind === 'unlocked') await lock();
+  await boot(device.db);
+  const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;
+  expect(await unlock(grace.id, ADMIN_PIN)).toEqual({ ok: true });
+}
+
+/** Whether `device` is the one the app is running now (unlocked). */
+export function isCurrent(device: Device): boolean {
+  return useFootfall.getState().phase.kind === 'unlocked' && useFootfall.getState().identity?.deviceId === device.deviceId;
+}
+
+/** A brand-new device, set up through the real first-run action; it is the current one, unlocked. */
+export async function newDevice(prefix: string): Promise<Device> {
+  const db = await setUpFresh(prefix);
+  return { db, deviceId: useFootfall.getState().identity!.deviceId, saved: [] };
+}
+
+/**
+ * Every event any device has saved, synced or not, keyed by id. Events leave a device once the
+ * server acknowledges them, so the ledger is read (collect) before the outbox lets them go.
+ */
+export class Ledger extends Map<string, FootfallEvent> {
+  /** Reads every event on `device` (the current one) into the ledger; returns all of its events so far. */
+  async collect(device: Device): Promise<FootfallEvent[]> {
+    for (const e of await readEvents(device.db, currentSession().vault.keyring)) this.set(e.id, e);
+    return [...this.values()].filter((e) => e.deviceId === device.deviceId);
+  }
+}
+
+/** Records a morning at the desk on the current device, remembering every event it saved. */
+export async function recordSome(ledger: Ledger, device: Device, names: string[]): Promise<void> {
+  for (const name of names) {
+    const w = await registerWoman(name, {});
+    await checkIn(w.id, ['meal']);
+    await checkIn(w.id, ['shower']); // the same visit: adds a service
+  }
+  await checkIn(null, ['laundry']);
+  device.saved = await ledger.collect(device);
+}
+
+/** Nothing of this device's is waiting: no event kept, no batch pending or set aside. */
+export async function waiting(device: Device): Promise<{ events: number; batches: number }> {
+  return { events: await device.db.events.count(), batches: await device.db.batches.count() };
+}
+
+/** Sync rounds until nothing is waiting (or a round limit, so a bug cannot hang the test). */
+export async function syncUntilDone(device: Device, client: SyncClient, rounds = 30, keysClient = client): Promise<RoundResult[]> {
+  const results: RoundResult[] = [];
+  for (let i = 0; i < rounds; i++) {
+    results.push(await syncRound(device.db, client, device.deviceId, unlockedWith(keysClient)));
+    const left = await waiting(device);
+    if (left.events === 0 && left.batches === 0) return results;
+  }
+  throw new Error(`still waiting after ${rounds} rounds: ${JSON.stringify(await waiting(device))}`);
+}
+
+/** The signing credentials of a device, as its rounds use them. */
+export async function credentialsOf(device: Device): Promise<DeviceCredentials> {
+  const enrolment = await readEnrolment(device.db);
+  if (!enrolment) throw new Error('not enrolled');
+  return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey: enrolment.signingKey };
+}
+
+const WrappedKeys = z.object({ keys: z.array(z.object({ kind: z.string(), wrapped: z.string() }).passthrough()) });
+
+/**
+ * What the admin does to open the archive: fetch the organisation key's wrapped copies from the
+ * server and unwrap the passphrase one. The admin's device must be the current one.
+ */
+export async function organisationKey(client: SyncClient, admin: Device, passphrase = PASSPHRASE): Promise<CryptoKey> {
+  const creds = await credentialsOf(admin);
+  const outcome = await client.signed(creds, 'GET', `/api/orgs/${creds.orgId}/admin-keys`, undefined, WrappedKeys);
+  if (outcome.kind !== 'ok') throw new Error(`admin keys: ${outcome.message}`);
+  const wrapped = outcome.value.keys.find((k) => k.kind === 'passphrase');
+  const key = wrapped && (await unwrapOrgKey(wrapped.wrapped, passphrase));
+  if (!key) throw new Error('the passphrase did not unwrap the organisation key');
+  return key;
+}
+
+/**
+ * How many times each event is held by the batches the server stored, counting every copy (the
+ * archive reader keeps one of each; this shows whether the server holds any event twice).
+ * Batches that cannot be opened are skipped; readArchive reports them.
+ */
+export async function storedCopies(
+  client: SyncClient,
+  creds: DeviceCredentials,
+  orgKey: CryptoKey,
+  teamKeys: ReadonlyMap<number, CryptoKey>,
+): Promise<Map<string, number>> {
+  const copies = new Map<string, number>();
+  const count = (bytes: Uint8Array | null) => {
+    if (!bytes) return;
+    const parsed = FootfallEvent.array().safeParse(bytesJson(bytes));
+    if (parsed.success) for (const e of parsed.data) copies.set(e.id, (copies.get(e.id) ?? 0) + 1);
+  };
+  for (let after: string | null = null; ; ) {
+    const page = await client.archive(creds, after);
+    if (page.kind !== 'ok') throw new Error(page.message);
+    for (const item of page.value.items) count(await openWith(orgKey, item.activity).catch(() => null));
+    if (!page.value.next) break;
+    after = page.value.next;
+  }
+  for (let after: string | null = null; ; ) {
+    const page = await client.directory(creds, after);
+    if (page.kind !== 'ok') throw new Error(page.message);
+    for (const item of page.value.items) count(await openWithTeamKey(teamKeys, item.directory).catch(() => null));
+    if (!page.value.next) break;
+    after = page.value.next;
+  }
+  return copies;
+}
