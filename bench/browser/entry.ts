@@ -14,6 +14,7 @@ import { FootfallEvent, type EventOf } from '../../src/domain/events.ts';
 import type { Woman } from '../../src/app/db/plain.ts';
 import { knownAsNames, rng, searchQueries } from '../lib/names.ts';
 import { runSearchBench } from '../lib/searchBench.ts';
+import { syncApi } from './syncBench.ts';
 
 const DEVICE = uuidv7();
 const STAFF = uuidv7();
@@ -188,6 +189,8 @@ const api = {
     const queries = searchQueries(names, queryCount);
     return runSearchBench(names, queries, runs, () => performance.now());
   },
+
+  ...syncApi,
 };
 
 export type BenchApi = typeof api;

@@ -5,7 +5,9 @@ import type { JsSize } from './bundleSize.ts';
 import type { Machine } from './machine.ts';
 import type { SaveResult } from './saveBench.ts';
 import type { SearchBenchResult } from './searchBench.ts';
+import type { ServerBenchResult } from './serverBench.ts';
 import { median, medianOfRuns } from './stats.ts';
+import type { SyncResult } from './syncBench.ts';
 
 export interface Row {
   figure: string;
@@ -13,7 +15,8 @@ export interface Row {
   baseline: string;
   ratio: string;
   target: string;
-  met: boolean;
+  /** null: reported without a target. */
+  met: boolean | null;
 }
 
 export interface ReportInput {
@@ -25,6 +28,8 @@ export interface ReportInput {
   searchBrowser: SearchBenchResult;
   searchConfig: { women: number; queries: number };
   cold: ColdStartResult;
+  sync: SyncResult;
+  server: ServerBenchResult[];
   appJs: JsSize;
   reactJs: JsSize;
   runs: number;
@@ -32,7 +37,18 @@ export interface ReportInput {
 }
 
 const HEAD = ['Figure', 'Measured', 'Baseline (same run)', 'Ratio', 'Target', 'Met'];
-const cells = (r: Row) => [r.figure, r.measured, r.baseline, r.ratio, r.target, r.met ? 'yes' : 'NO'];
+const cells = (r: Row) => [r.figure, r.measured, r.baseline, r.ratio, r.target, r.met === null ? '-' : r.met ? 'yes' : 'NO'];
+
+/** How much the server's RSS may grow from the end of its first run to the end of its last and still count as bounded. */
+export const RSS_GROWTH_ALLOWED_MIB = 16;
+/** And no run's peak may pass this. */
+export const RSS_CEILING_MIB = 512;
+
+/** Memory bounded: no growth run over run beyond a little noise, and never near the ceiling. */
+export function memoryBounded(r: ServerBenchResult): boolean {
+  const ends = r.runs.map((k) => k.rssMiB);
+  return ends.at(-1)! - ends[0]! <= RSS_GROWTH_ALLOWED_MIB && Math.max(r.maxRssMiB, ...r.runs.map((k) => k.peakRssMiB)) <= RSS_CEILING_MIB;
+}
 
 function textTable(rows: Row[]): string {
   const all = [HEAD, ...rows.map(cells)];
@@ -63,7 +79,7 @@ export function renderReport(i: ReportInput): { table: string; markdown: string 
         f(s.indexBuildMs[k]!, 1),
       ]),
     );
-  const missed = i.rows.filter((r) => !r.met);
+  const missed = i.rows.filter((r) => r.met === false);
   const aloneSave = medianOfRuns(i.save.runs.map((r) => r.saveAlone));
   const aloneRaw = medianOfRuns(i.save.runs.map((r) => r.rawAlone));
   const sealM = medianOfRuns(i.save.seal);
@@ -73,7 +89,7 @@ export function renderReport(i: ReportInput): { table: string; markdown: string 
 
 Written by \`npm run bench\` (bench/run.ts) on ${m.date}. Do not edit by hand: run it again.
 Targets are DESIGN.md §8. Every figure is the median of ${i.runs} runs (cold start: of ${i.cold.app.length} cold starts),
-each beside a baseline measured in the same run, on the same machine, in the same process or page.
+each beside a baseline measured in the same run, on the same machine, in the same process, page or server.
 
 ## Machine
 
@@ -95,8 +111,7 @@ ${mdTable(HEAD, i.rows.map(cells))}
 
 ${missed.length ? `**Not met:** ${missed.map((r) => r.figure).join('; ')}.` : 'Every target measured here is met.'}
 
-Not measured here yet (no code for them in the repository at the time of writing): sync upload,
-the financial-year report, server throughput, accessibility, and check-in in 3 taps.
+Not measured here yet: the financial-year report, accessibility, and check-in in 3 taps.
 
 ## 1. Saving a visit
 
@@ -210,6 +225,162 @@ ${mdTable(
 )}
 
 All in bytes.
+
+${syncSection(i)}
+
+${serverSection(i)}
 `;
   return { table: textTable(i.rows), markdown };
+}
+
+function syncSection(i: ReportInput): string {
+  const runs = i.sync.runs;
+  const n = i.sync.events.toLocaleString('en-GB');
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const round = median(runs.map((r) => r.roundMs));
+  const base = median(runs.map((r) => r.baseline.totalMs));
+  const upload = median(runs.map((r) => r.uploadFetchMs));
+  const steps = Object.keys(i.sync.breakdown);
+  const altSteps = Object.keys(i.sync.alternatives);
+  const sum = (b: Record<string, number>) => Object.values(b).reduce((a, v) => a + v, 0);
+  const met = round < 3000 && round / base <= 3;
+  const verdict = met
+    ? 'The target (under 3 s and within 3x of the baseline) is met.'
+    : `**The target (under 3 s and within 3x of the baseline) is not met.** The uploads themselves are a small
+part of the round (${f(upload, 0)} ms of it in the upload requests, median). The time goes to IndexedDB writes on the
+device, as the step-by-step pass below shows: outbox.ts rewrites every event row to mark it with its batch id
+(Dexie \`bulkUpdate\`: a get and a put per row), then deletes every event row by walking the id index
+(\`where('id').anyOf(...)\`), so each of the ${n} rows is written twice, and in this Chromium a put or a delete
+of one row costs about 0.1 ms, far more than reading it. That code is src/app/sync/outbox.ts, which this
+benchmark's author did not change; the right-hand column below measures what a batch that names its events
+by a seq range (no row rewritten, one range delete) would take instead.`;
+  return `## 5. Sync: ${n} waiting events sealed and uploaded
+
+In Chromium, on the same page as §1 (bench/browser/syncBench.ts, bundled), against the real endpoint serving
+that page (Fastify + SQLite in the bench's own Node process, HTTP on loopback): the real \`syncRound\`
+(src/app/sync/engine.ts), which calls the real \`sealWaitingEvents\` (src/app/sync/outbox.ts), with the real
+\`SyncClient\`, \`FootfallDb\` (Dexie, strict durability) and keyring. The organisation is created on the server
+through the API, with this device its admin. Each run gets a fresh device database holding ${n} waiting
+events saved through \`Vault.commit\` (one in twenty a registration, the rest check-ins; untimed), then one
+timed \`syncRound\`: open and check every event, seal them into batches of 1,000 (activity to the organisation's
+key, directory with the team key), store each batch and mark its events, upload each batch (a signed PUT),
+acknowledge it (delete its events), fetch the team keys and read the shared directory. One untimed round
+first, then ${runs.length} timed rounds; every round acknowledged all ${n} events and left none waiting.
+
+Baseline, the raw cost of the same bytes, in the same page and run: a plain IndexedDB \`getAll\` of the same
+event rows from the same database (just before the round), one AES-GCM encryption of as many bytes as the
+round uploaded, and one HTTP POST of that many bytes to the same server (\`/bench/sink\`, a route the bench
+adds, which reads the whole body), each timed on its own and added up.
+
+${mdTable(
+  ['Run', 'syncRound', 'in upload requests', 'in other requests', 'uploads', 'uploaded', 'baseline: IDB read', 'AES-GCM', 'POST', 'baseline total', 'ratio'],
+  runs.map((r, k) => [
+    String(k + 1),
+    f(r.roundMs, 0),
+    f(r.uploadFetchMs, 0),
+    f(r.otherFetchMs, 0),
+    String(r.batches),
+    mb(r.uploadBytes),
+    f(r.baseline.idbReadMs, 0),
+    f(r.baseline.aesGcmMs, 0),
+    f(r.baseline.postMs, 0),
+    f(r.baseline.totalMs, 0),
+    `${f(r.roundMs / r.baseline.totalMs, 1)}x`,
+  ]),
+)}
+
+All in ms. Median: round ${f(round, 0)} ms, baseline ${f(base, 0)} ms, a ratio of ${f(round / base, 1)}x. The waiting event rows held
+${mb(runs[0]?.ctBytes ?? 0)} of ciphertext; the uploads are larger because each part is padded to its size bucket.
+${verdict}
+
+Where a round's time goes: one more pass over a fresh database of ${n} waiting events, doing the round's steps
+one by one with the same functions and Dexie calls as outbox.ts, without the HTTP requests. Beside it, the
+same pass with the two IndexedDB steps done as a batch that names its events by their seq range could do
+them: no event row rewritten when batching, one primary-key range delete when acknowledged (not what the
+app does; a measure of what such a design would save).
+
+${mdTable(
+  ['Step, as outbox.ts does it', 'ms', 'Step, seq-range alternative', 'ms'],
+  [
+    ...Array.from({ length: Math.max(steps.length, altSteps.length) }, (_, k) => [
+      steps[k] ?? '',
+      steps[k] ? f(i.sync.breakdown[steps[k]!]!, 0) : '',
+      altSteps[k] ?? '',
+      altSteps[k] ? f(i.sync.alternatives[altSteps[k]!]!, 0) : '',
+    ]),
+    ['**total**', f(sum(i.sync.breakdown), 0), '**total**', f(sum(i.sync.alternatives), 0)],
+  ],
+)}`;
+}
+
+function serverSection(i: ReportInput): string {
+  const s = i.server[0]!;
+  const parts = i.server.map((r) => {
+    const name = r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    const where = r.backend === 'sqlite' ? `journal mode read back from the file: ${r.journalMode}; synchronous = FULL` : `a fresh schema, ${r.schema}, dropped afterwards`;
+    const up = median(r.runs.map((k) => k.upload.perSecond));
+    const p99 = median(r.runs.map((k) => k.upload.p99));
+    const table = mdTable(
+      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'health/s', 'health p50', 'health p99', 'server RSS at end', 'server RSS peak', 'JS heap'],
+      r.runs.map((k, n) => [
+        String(n + 1),
+        f(k.upload.perSecond, 0),
+        f(k.upload.p50),
+        f(k.upload.p99),
+        f(k.upload.max, 1),
+        f(k.health.perSecond, 0),
+        f(k.health.p50),
+        f(k.health.p99),
+        f(k.rssMiB, 0),
+        f(k.peakRssMiB, 0),
+        f(k.heapMiB, 0),
+      ]),
+    );
+    return `### ${name}, ${r.devices} devices x ${r.inFlightPerDevice} in flight (${where})
+
+${table}
+
+Latencies in ms, memory in MiB. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
+${f(r.idleRssMiB, 0)} MiB; the kernel's high-water mark (VmHWM) for the server process over its whole life ${f(r.maxRssMiB, 0)} MiB.
+Memory ${memoryBounded(r) ? 'stayed bounded' : '**grew**'}: end-of-run RSS from the first run to the last ${f(r.runs[0]!.rssMiB, 0)} to ${f(r.runs.at(-1)!.rssMiB, 0)} MiB
+(allowed growth ${RSS_GROWTH_ALLOWED_MIB} MiB; ceiling ${RSS_CEILING_MIB} MiB). The machine's load average (1 min) was ${f(r.load[0])} when this
+figure started and ${f(r.load[1])} when it ended.`;
+  });
+  return `## 6. Server: signed batch uploads per second
+
+The real endpoint (src/server/app.ts, built by \`buildServer\` as in production) in a Node process of its own
+(bench/lib/serverProcess.ts), on SQLite and then on PostgreSQL (postgres://postgres@127.0.0.1:5432/test, on this
+same machine, so it shares the two cores too). The load generator is a fresh Node process of its own
+(bench/lib/loadProcess.ts; the bench process only orchestrates): ${s.devices} devices, each with its own P-256 signing key
+and enrolled through the storage API before timing, each keeping ${s.inFlightPerDevice} requests in flight on its own keep-alive
+connections (node:http), ${s.devices * s.inFlightPerDevice} in flight in all; SQLite is then measured again at ${i.server.at(-1)!.inFlightPerDevice} per device. The target is a
+capacity (the rate sustained with p99 under 50 ms), so the main figure keeps enough requests in flight to keep
+the endpoint busy; the second SQLite figure shows the rate at lower concurrency. Every request is a real upload:
+\`PUT /api/orgs/:org/batches/:id\` with a fresh random batch id and a body of ${s.bodyBytes} bytes, a real sealed batch
+with both parts padded to the smallest bucket (1 KiB), which is the smallest upload the app sends (so a little
+over the "about 2 KB" asked for), signed with the app's own \`signRequest\`. Requests are built and signed before
+each run starts (uploads carry no freshness check, so this is what a device with a queue of batches sends),
+so signing does not compete with the server for the cores while it is timed. Every upload had to answer 201
+(stored) and every health check 200. The per-device rate limit (20,000 a minute by default) is raised for
+the benchmark: the limiter still runs on every request but does not stop the devices.
+
+Each run: ${s.perRun.toLocaleString('en-GB')} uploads and, alternating which goes first, the baseline: ${s.perRun.toLocaleString('en-GB')} \`GET /api/health\` over the
+same connections at the same concurrency (the same server's emptiest route: routing, security headers, a JSON
+reply). ${s.runs.length} runs after ${s.warmup.toLocaleString('en-GB')} untimed uploads and health checks, so ${(s.perRun * s.runs.length).toLocaleString('en-GB')} of each per figure. Latency is from
+issuing a request to the last byte of its answer; the server's RSS is sampled every 20 ms.
+
+${parts.join('\n\n')}
+
+What one upload costs the endpoint (SQLite): the rate limit, JSON parsing (keeping the signed bytes), zod
+validation, one device lookup, the signature check (ECDSA P-256 by node:crypto on the thread pool, with the
+device's verification key kept after its first use), and one durable commit holding the device's last-seen
+time, the batch and its audit entry. Commits are grouped: what is written in one turn of the event loop goes
+into one transaction (each write in its own savepoint) and one fsync, and no answer goes out before its commit
+is on disk. Before these changes (measured once on 2026-11-25 with this same benchmark, at 8 devices x 2 in
+flight, on this machine, with the old sources, and right after it the new ones under the same conditions):
+SQLite about 960 uploads/s (p50 16 ms, p99 29 ms) before, 3,390 after (p50 3.9 ms, p99 11 ms); PostgreSQL about
+1,070 uploads/s (p50 14 ms, p99 29 ms) before, 1,720 after (p50 8.8 ms, p99 18 ms). An upload then took three
+separate durable commits (last seen, batch, audit entry) and a WebCrypto key import and verification on the
+event loop. The figures move with other work on this machine (the health baseline shows how much): with the
+machine busier (load average about 5), the same sources gave SQLite about 2,100 uploads/s at 32 in flight.`;
 }

@@ -13,6 +13,11 @@ export interface Served {
 export async function serveBuild(staticDir: string): Promise<Served> {
   const dataDir = mkdtempSync(join(tmpdir(), 'footfall-bench-data-'));
   const server = await buildServer({ port: 0, host: '127.0.0.1', staticDir, dataDir }, { storage: await openSqliteStorage(dataDir) });
+  // For the sync figure's baseline: one POST of raw bytes, read in full and answered with its length.
+  await server.register(async (sink) => {
+    sink.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: 256 * 1024 * 1024 }, (_request, body, done) => done(null, body));
+    sink.post('/bench/sink', { bodyLimit: 256 * 1024 * 1024 }, async (request) => ({ bytes: (request.body as Buffer).length }));
+  });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const address = server.server.address();
   if (!address || typeof address !== 'object') throw new Error('the endpoint did not report its port');

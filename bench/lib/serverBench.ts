@@ -2,28 +2,26 @@
  * Server throughput: signed batch uploads over real HTTP on loopback, from several devices at
  * once, to the real endpoint (src/server/app.ts) on SQLite or PostgreSQL.
  *
- * The endpoint runs in its own process (serverProcess.ts); this process is the load generator.
+ * Three processes: the endpoint (serverProcess.ts), the load generator (loadProcess.ts), and this
+ * one, which only orchestrates (so its own heap, grown by the earlier figures, slows neither).
  * Each device has its own P-256 signing key (enrolled through the storage API before timing) and
- * its own keep-alive connections (node:http Agent). Every request is built and signed with the
- * app's own signRequest before its run starts, so signing does not compete with the server for the
- * two cores while it is timed; uploads carry no freshness check, so a signature made a few seconds
+ * its own keep-alive connections. Every request is built and signed with the app's own
+ * signRequest before its run starts, so signing does not compete with the server for the two
+ * cores while it is timed; uploads carry no freshness check, so a signature made a few seconds
  * earlier is as good as a fresh one. The bodies are real sealed batches: the activity part sealed
  * to the organisation's key (ECDH-ES+A256KW) and the directory part with the team key, both by
  * src/crypto/envelope.ts, each padded to its smallest bucket (1 KiB), the smallest upload the app
  * ever sends.
  *
- * Baseline, in the same process, same connections and same concurrency, alternating order per
- * run: GET /api/health, the server's emptiest route.
+ * Baseline, from the same generator over the same connections at the same concurrency,
+ * alternating order per run: GET /api/health, the server's emptiest route.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
-import { generateOrgKeyPair, generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
-import { generateDeviceKeys, publicJwk, signRequest } from '../../src/crypto/signing.ts';
-import { SIGNATURE_HEADERS, type PublicJwk } from '../../src/domain/protocol.ts';
-import type { FromServer, ToServer } from './serverProcess.ts';
-import { percentile } from './stats.ts';
+import type { PublicJwk } from '../../src/domain/protocol.ts';
+import type { LoadDevicePublic } from './loadProcess.ts';
 
 export interface LoadRun {
   requests: number;
@@ -54,11 +52,13 @@ export interface ServerBenchResult {
   runs: ServerRun[];
   /** Server RSS after start-up and set-up, before any load. */
   idleRssMiB: number;
-  /** The OS's peak RSS for the server process over its whole life. */
+  /** The kernel's high-water mark of the server process's RSS (VmHWM) over its whole life. */
   maxRssMiB: number;
   /** Time spent signing requests between runs (not timed in the figures). */
   signMs: number;
   schema: string | null;
+  /** The machine's 1-minute load average when the figure started and ended: other work shows here. */
+  load: [number, number];
 }
 
 export interface ServerBenchOptions {
@@ -73,118 +73,61 @@ export interface ServerBenchOptions {
   log?: (what: string) => void;
 }
 
-interface PreparedRequest {
-  method: 'GET' | 'PUT';
-  path: string;
-  headers: Record<string, string | number>;
-  body: Buffer | null;
-}
-
-interface Device {
-  deviceId: string;
-  signing: CryptoKeyPair;
-  signingKey: PublicJwk;
-  encryptionKey: PublicJwk;
-  agent: Agent;
-}
-
-class ServerHandle {
+/** A forked child (with tsx) answering `{ id }` messages with `{ type: 'done', id, ... }` or `{ type: 'error', id, message }`. */
+class Child {
   private nextId = 1;
-  private waiting = new Map<number, (m: FromServer) => void>();
-  constructor(readonly child: ChildProcess) {
-    child.on('message', (m: FromServer) => {
-      if (m.type === 'done' || m.type === 'error') {
-        const cb = m.id !== undefined ? this.waiting.get(m.id) : undefined;
-        if (cb) {
-          this.waiting.delete(m.id!);
-          cb(m);
-        } else if (m.type === 'error') console.error(`[server] ${m.message}`);
-      }
+  private waiting = new Map<number, { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  readonly child: ChildProcess;
+  /** The child's first message (its port, or that it is ready). */
+  readonly started: Promise<Record<string, unknown>>;
+
+  constructor(file: string, env: Record<string, string>, extraArgs: string[] = []) {
+    this.child = fork(resolve(file), [], {
+      execArgv: ['--import', 'tsx', ...extraArgs],
+      env: { ...process.env, ...env, NODE_ENV: 'production' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let first: ((m: Record<string, unknown>) => void) | undefined;
+    let failed: ((e: Error) => void) | undefined;
+    this.started = new Promise((res, rej) => {
+      first = res;
+      failed = rej;
+    });
+    this.child.on('message', (m: Record<string, unknown> & { type: string; id?: number; message?: string }) => {
+      const waiter = m.id !== undefined ? this.waiting.get(m.id) : undefined;
+      if (waiter && (m.type === 'done' || m.type === 'error')) {
+        this.waiting.delete(m.id!);
+        if (m.type === 'error') waiter.reject(new Error(`${file}: ${m.message}`));
+        else waiter.resolve(m);
+      } else if (m.type === 'error') failed?.(new Error(`${file}: ${m.message}`));
+      else first?.(m);
+    });
+    this.child.once('exit', (code) => {
+      failed?.(new Error(`${file} exited with ${code}`));
+      for (const w of this.waiting.values()) w.reject(new Error(`${file} exited with ${code}`));
+      this.waiting.clear();
     });
   }
-  ask(m: Omit<ToServer, 'id'> & Record<string, unknown>): Promise<Extract<FromServer, { type: 'done' }>> {
+
+  ask(m: Record<string, unknown>): Promise<Record<string, unknown>> {
     const id = this.nextId++;
-    return new Promise((resolvePromise, reject) => {
-      this.waiting.set(id, (reply) => (reply.type === 'error' ? reject(new Error(`server: ${reply.message}`)) : resolvePromise(reply as Extract<FromServer, { type: 'done' }>)));
+    return new Promise((res, rej) => {
+      this.waiting.set(id, { resolve: res, reject: rej });
       this.child.send({ ...m, id });
     });
   }
-}
 
-function startServer(env: Record<string, string>): Promise<{ handle: ServerHandle; port: number; journalMode: string | null }> {
-  const child = fork(resolve('bench/lib/serverProcess.ts'), [], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, NODE_ENV: 'production' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    const onMessage = (m: FromServer) => {
-      if (m.type === 'listening') {
-        child.off('message', onMessage);
-        resolvePromise({ handle: new ServerHandle(child), port: m.port, journalMode: m.journalMode });
-      } else if (m.type === 'error') reject(new Error(`server did not start: ${m.message}`));
-    };
-    child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-  });
-}
-
-/**
- * Sends every device's requests, `inFlight` at a time per device, each device on its own
- * keep-alive connections. Returns latencies (ms, from the request being issued to the last byte
- * of the answer) and the wall time from the first request to the last answer.
- */
-async function drive(port: number, devices: Device[], perDevice: PreparedRequest[][], inFlight: number, expectStatus: number): Promise<LoadRun> {
-  const latencies: number[] = [];
-  let failures = 0;
-  let firstFailure = '';
-  const one = (agent: Agent, r: PreparedRequest): Promise<void> =>
-    new Promise((done) => {
-      const t0 = performance.now();
-      const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          latencies.push(performance.now() - t0);
-          if (res.statusCode !== expectStatus) {
-            failures++;
-            if (!firstFailure) firstFailure = `${res.statusCode} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`;
-          }
-          done();
-        });
-      });
-      req.on('error', (error) => {
-        failures++;
-        if (!firstFailure) firstFailure = error.message;
-        done();
-      });
-      if (r.body) req.end(r.body);
-      else req.end();
-    });
-  const start = performance.now();
-  await Promise.all(
-    devices.flatMap((device, d) => {
-      const queue = perDevice[d]!;
-      let next = 0;
-      return Array.from({ length: inFlight }, async () => {
-        while (next < queue.length) await one(device.agent, queue[next++]!);
-      });
-    }),
-  );
-  const seconds = (performance.now() - start) / 1000;
-  if (failures) throw new Error(`${failures} of ${latencies.length} requests did not answer ${expectStatus}; the first: ${firstFailure}`);
-  return {
-    requests: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: Math.max(...latencies),
-  };
+  /** Waits for the child to exit by itself (up to 10 s), else ends it. */
+  async ended(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    if (!(await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 10_000, false))]))) this.child.kill();
+  }
 }
 
 export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchResult> {
   const log = o.log ?? (() => {});
+  const loadAtStart = loadavg()[0] ?? 0;
   let schema: string | null = null;
   const env: Record<string, string> = { BENCH_BACKEND: o.backend, BENCH_STATIC_DIR: o.appDir };
   if (o.backend === 'postgres') {
@@ -192,120 +135,67 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     Object.assign(env, { BENCH_DATABASE_URL: o.databaseUrl!, BENCH_SCHEMA: schema });
   }
 
-  const { handle, port, journalMode } = await startServer(env);
-  const devices: Device[] = [];
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server.
+  const server = new Child('bench/lib/serverProcess.ts', env, process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
+  const load = new Child('bench/lib/loadProcess.ts', {});
   try {
+    const [listening] = await Promise.all([server.started, load.started]);
+    const port = listening.port as number;
+    const journalMode = (listening.journalMode as string | null) ?? null;
+
     // The organisation, its admin (device 0) and the other devices, each with its own signing key.
-    const orgId = crypto.randomUUID();
-    const orgKey = await generateOrgKeyPair();
-    const team = { version: 1, key: await generateTeamKey() };
+    const init = (await load.ask({ type: 'init', devices: o.devices, inFlightPerDevice: o.inFlightPerDevice })).value as {
+      orgId: string;
+      orgPublicKey: PublicJwk;
+      devices: LoadDevicePublic[];
+    };
     const now = new Date().toISOString();
-    for (let i = 0; i < o.devices; i++) {
-      const keys = await generateDeviceKeys();
-      devices.push({
-        deviceId: crypto.randomUUID(),
-        signing: keys.signing,
-        signingKey: await publicJwk(keys.signing.publicKey),
-        encryptionKey: await publicJwk(keys.encryption.publicKey),
-        agent: new Agent({ keepAlive: true, maxSockets: o.inFlightPerDevice }),
-      });
-    }
-    const pub = (d: Device) => ({ signingKey: d.signingKey, encryptionKey: d.encryptionKey });
-    await handle.ask({
+    const [admin, ...others] = init.devices;
+    await server.ask({
       type: 'setup',
-      org: { orgId, orgPublicKey: orgKey.publicJwk, createdAt: now },
-      admin: { orgId, deviceId: devices[0]!.deviceId, name: 'Bench device 0', role: 'admin', ...pub(devices[0]!), enrolledAt: now, lastSeenAt: null, revokedAt: null },
-      devices: devices.slice(1).map((d, i) => ({ deviceId: d.deviceId, name: `Bench device ${i + 1}`, ...pub(d) })),
+      org: { orgId: init.orgId, orgPublicKey: init.orgPublicKey, createdAt: now },
+      admin: { orgId: init.orgId, ...admin!, name: 'Bench device 0', role: 'admin', enrolledAt: now, lastSeenAt: null, revokedAt: null },
+      devices: others.map((d, i) => ({ ...d, name: `Bench device ${i + 1}` })),
     });
 
-    // A few distinct real sealed batches: three check-ins in the activity part, one registration in the directory part.
-    const parts: { activity: string; directory: string }[] = [];
-    for (let k = 0; k < 16; k++) {
-      const at = new Date(Date.now() - k * 60_000).toISOString();
-      const checkIns = Array.from({ length: 3 }, () => ({
-        id: crypto.randomUUID(),
-        at,
-        deviceId: devices[0]!.deviceId,
-        staffId: crypto.randomUUID(),
-        type: 'visit.checkedIn',
-        occurredAt: at,
-        womanId: crypto.randomUUID(),
-        siteId: 'main',
-        services: ['meal', 'shower'],
-      }));
-      const registration = [{ id: crypto.randomUUID(), at, deviceId: devices[0]!.deviceId, staffId: crypto.randomUUID(), type: 'woman.registered', womanId: crypto.randomUUID(), knownAs: 'Ngozi A', details: {} }];
-      parts.push({ activity: await sealTo(orgKey.publicJwk, jsonBytes(checkIns)), directory: await sealWithTeamKey(team, jsonBytes(registration)) });
-    }
-
     let signMs = 0;
-    let seq = 0;
     let bodyBytes = 0;
-    const uploads = async (count: number): Promise<PreparedRequest[][]> => {
-      const t0 = performance.now();
-      const out = await Promise.all(
-        devices.map(async (d) => {
-          const list: PreparedRequest[] = [];
-          for (let i = 0; i < count; i++) {
-            const p = parts[(seq + i) % parts.length]!;
-            const text = JSON.stringify({ seq: seq + i, activity: p.activity, directory: p.directory });
-            const path = `/api/orgs/${orgId}/batches/${crypto.randomUUID()}`;
-            const timestamp = new Date().toISOString();
-            const signature = await signRequest(d.signing.privateKey, { method: 'PUT', path, orgId, deviceId: d.deviceId, timestamp, body: text });
-            const body = Buffer.from(text, 'utf8');
-            bodyBytes = body.length;
-            list.push({
-              method: 'PUT',
-              path,
-              body,
-              headers: {
-                'content-type': 'application/json',
-                'content-length': body.length,
-                [SIGNATURE_HEADERS.org]: orgId,
-                [SIGNATURE_HEADERS.device]: d.deviceId,
-                [SIGNATURE_HEADERS.timestamp]: timestamp,
-                [SIGNATURE_HEADERS.signature]: signature,
-              },
-            });
-          }
-          return list;
-        }),
-      );
-      seq += count;
-      signMs += performance.now() - t0;
-      return out;
+    const prepare = async (kind: 'upload' | 'health', perDevice: number) => {
+      const r = (await load.ask({ type: 'prepare', kind, perDevice })).value as { signMs: number; bodyBytes: number };
+      if (kind === 'upload') {
+        signMs += r.signMs;
+        bodyBytes = r.bodyBytes;
+      }
     };
-    const health = (count: number): PreparedRequest[][] =>
-      devices.map(() => Array.from({ length: count }, () => ({ method: 'GET' as const, path: '/api/health', headers: {}, body: null })));
+    const drive = async (kind: 'upload' | 'health', perDevice: number): Promise<LoadRun> => {
+      await prepare(kind, perDevice);
+      return (await load.ask({ type: 'run', port, expectStatus: kind === 'upload' ? 201 : 200 })).value as LoadRun;
+    };
 
     const perDevice = Math.ceil(o.perRun / o.devices);
     const warmPerDevice = Math.ceil(o.warmup / o.devices);
     log(`${o.backend}: warming up (${warmPerDevice * o.devices} uploads and health checks)`);
-    await drive(port, devices, await uploads(warmPerDevice), o.inFlightPerDevice, 201);
-    await drive(port, devices, health(warmPerDevice), o.inFlightPerDevice, 200);
-    const idleRssMiB = (await handle.ask({ type: 'mark' })).rssMiB!;
+    await drive('upload', warmPerDevice);
+    await drive('health', warmPerDevice);
+    const idleRssMiB = (await server.ask({ type: 'mark' })).rssMiB as number;
 
     const runs: ServerRun[] = [];
     for (let r = 0; r < o.runs; r++) {
-      const work = await uploads(perDevice);
-      const healthWork = health(perDevice);
-      await handle.ask({ type: 'mark' });
-      let upload: LoadRun;
-      let baseline: LoadRun;
-      if (r % 2 === 0) {
-        upload = await drive(port, devices, work, o.inFlightPerDevice, 201);
-        baseline = await drive(port, devices, healthWork, o.inFlightPerDevice, 200);
-      } else {
-        baseline = await drive(port, devices, healthWork, o.inFlightPerDevice, 200);
-        upload = await drive(port, devices, work, o.inFlightPerDevice, 201);
-      }
-      const mem = await handle.ask({ type: 'mark' });
-      runs.push({ upload, health: baseline, rssMiB: mem.rssMiB!, peakRssMiB: mem.peakRssMiB!, heapMiB: mem.heapMiB! });
+      const order: ('upload' | 'health')[] = r % 2 === 0 ? ['upload', 'health'] : ['health', 'upload'];
+      const got: Partial<Record<'upload' | 'health', LoadRun>> = {};
+      await server.ask({ type: 'mark' });
+      for (const kind of order) got[kind] = await drive(kind, perDevice);
+      const mem = await server.ask({ type: 'mark' });
+      const upload = got.upload!;
+      const baseline = got.health!;
+      runs.push({ upload, health: baseline, rssMiB: mem.rssMiB as number, peakRssMiB: mem.peakRssMiB as number, heapMiB: mem.heapMiB as number });
       log(
         `${o.backend} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms); ` +
-          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms); server RSS ${mem.rssMiB!.toFixed(0)} MiB, peak ${mem.peakRssMiB!.toFixed(0)} MiB`,
+          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms); server RSS ${(mem.rssMiB as number).toFixed(0)} MiB, peak ${(mem.peakRssMiB as number).toFixed(0)} MiB`,
       );
     }
-    const stopped = await handle.ask({ type: 'stop' });
+    await load.ask({ type: 'stop' });
+    const stopped = await server.ask({ type: 'stop' });
     return {
       backend: o.backend,
       devices: o.devices,
@@ -316,13 +206,13 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       journalMode,
       runs,
       idleRssMiB,
-      maxRssMiB: stopped.maxRssMiB!,
+      maxRssMiB: stopped.maxRssMiB as number,
       signMs,
       schema,
+      load: [loadAtStart, loadavg()[0] ?? 0],
     };
   } finally {
-    for (const d of devices) d.agent.destroy();
-    if (handle.child.connected) handle.child.kill();
+    await Promise.all([server.ended(), load.ended()]);
     if (schema) {
       const client = new pg.Client({ connectionString: o.databaseUrl });
       await client.connect();

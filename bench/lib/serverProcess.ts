@@ -7,7 +7,7 @@
  *                    { type: 'stop' }                          close (storage too) and exit
  *   child -> parent  { type: 'listening', port } | { type: 'done', ... } | { type: 'error', message }
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../../src/server/app.ts';
@@ -26,6 +26,20 @@ export type FromServer =
   | { type: 'error'; id?: number; message: string };
 
 const send = (m: FromServer) => process.send!(m);
+
+/**
+ * The kernel's high-water mark of this process's resident set (VmHWM). Not getrusage's maxRSS:
+ * on Linux that survives exec, so a forked child reports its parent's peak if that was higher.
+ */
+function highWaterRssMiB(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (kb) return Number(kb) / 1024;
+  } catch {
+    // Not Linux.
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 const MiB = 2 ** 20;
 
 async function main(): Promise<void> {
@@ -81,7 +95,7 @@ async function main(): Promise<void> {
           peak = rss;
           send({ type: 'done', id: m.id, ...out });
         } else if (m.type === 'stop') {
-          const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+          const maxRssMiB = highWaterRssMiB();
           clearInterval(sampler);
           await server.close();
           if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * `node --import tsx bench/micro/server.ts`: the pieces of one upload, each on its own, in one
- * process and one at a time (no HTTP, no concurrency): verifyRequest, putBatch, appendAudit,
- * touchDevice, and the whole route through Fastify's inject. For finding where an upload's time
+ * process and one at a time (no HTTP, no concurrency): verifyRequest (crypto/signing.ts) and the
+ * endpoint's own verifySignedRequest (server/api/signature.ts), putBatch, appendAudit, touchDevice,
+ * and the whole route through Fastify's inject. One at a time, each SQLite write is its own commit. For finding where an upload's time
  * goes; not part of `npm run bench` and not written to RESULTS.md.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { buildServer } from '../../src/server/app.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import { generateDeviceKeys, publicJwk, signRequest, verifyRequest } from '../../src/crypto/signing.ts';
 import { SIGNATURE_HEADERS } from '../../src/domain/protocol.ts';
+import { verifySignedRequest } from '../../src/server/api/signature.ts';
 
 const SECONDS = Number(process.env.MICRO_SECONDS ?? 2);
 async function rate(name: string, fn: (i: number) => Promise<unknown>): Promise<void> {
@@ -35,7 +37,8 @@ const path = `/api/orgs/${orgId}/batches/${crypto.randomUUID()}`;
 const parts = { method: 'PUT', path, orgId, deviceId, timestamp: now, body: text };
 const sig = await signRequest(keys.signing.privateKey, parts);
 
-await rate('verifyRequest', () => verifyRequest(signingKey, parts, sig));
+await rate('verifyRequest (WebCrypto)', () => verifyRequest(signingKey, parts, sig));
+await rate('verifySignedRequest (server)', () => verifySignedRequest(signingKey, parts, sig));
 await rate('putBatch', () => storage.putBatch({ orgId, batchId: crypto.randomUUID(), deviceId, seq: 1, activity: part, directory: part, sha256: 'x', size: 2, receivedAt: now }));
 await rate('appendAudit', () => storage.appendAudit({ orgId, at: now, actor: deviceId, action: 'batch.uploaded', subject: crypto.randomUUID() }));
 await rate('touchDevice', () => storage.touchDevice(orgId, deviceId, new Date().toISOString()));

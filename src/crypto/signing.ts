@@ -82,13 +82,41 @@ export async function sha256B64u(data: Uint8Array | string): Promise<string> {
  * Throws when a field contains a line break, because the lines would then be ambiguous.
  */
 export async function canonicalRequest(parts: SignedParts): Promise<string> {
+  return canonicalRequestText(parts, await sha256B64u(parts.body));
+}
+
+/**
+ * The canonical request for a body whose SHA-256 (base64url) is already known: what
+ * canonicalRequest returns, for a verifier that hashes the body its own way (the endpoint).
+ * Throws when a field contains a line break.
+ */
+export function canonicalRequestText(parts: Omit<SignedParts, 'body'>, bodySha256B64u: string): string {
   const fields = [parts.method.toUpperCase(), parts.path, parts.orgId, parts.deviceId, parts.timestamp];
   for (const field of fields) {
     if (typeof field !== 'string' || /[\r\n]/.test(field)) {
       throw new Error('A signed request field may not contain a line break.');
     }
   }
-  return [CANONICAL_REQUEST_VERSION, ...fields, await sha256B64u(parts.body)].join('\n');
+  return [CANONICAL_REQUEST_VERSION, ...fields, bodySha256B64u].join('\n');
+}
+
+/** Whether a signature has the one form a verifier accepts: 64 bytes (r || s) in base64url. */
+export function isWellFormedSignature(signature: unknown): signature is string {
+  return typeof signature === 'string' && SIGNATURE_PATTERN.test(signature);
+}
+
+/** Whether a signing key is a P-256 public JWK with well-formed coordinates (not yet whether the point is on the curve). */
+export function isWellFormedSigningKey(signingKey: unknown): signingKey is PublicJwk {
+  if (signingKey === null || typeof signingKey !== 'object') return false;
+  const k = signingKey as Record<string, unknown>;
+  return (
+    k.kty === 'EC' &&
+    k.crv === 'P-256' &&
+    typeof k.x === 'string' &&
+    typeof k.y === 'string' &&
+    COORDINATE_PATTERN.test(k.x) &&
+    COORDINATE_PATTERN.test(k.y)
+  );
 }
 
 /** A base64url ECDSA P-256/SHA-256 signature (64 bytes, r || s) over the canonical request. */
@@ -97,36 +125,43 @@ export async function signRequest(privateKey: CryptoKey, parts: SignedParts): Pr
   return toBase64Url(new Uint8Array(await crypto.subtle.sign(SIGN_PARAMS, privateKey, canonical)));
 }
 
+/** How many imported verification keys are kept: more devices than one endpoint serves. */
+export const VERIFICATION_KEY_CACHE_SIZE = 1000;
+
+/** Imported verification keys by their coordinates, least recently used first. */
+const verificationKeys = new Map<string, CryptoKey>();
+
+/**
+ * The ECDSA verification key with these coordinates. Importing a JWK costs more than verifying a
+ * signature with it, and the endpoint checks the same few devices' keys on every request, so
+ * imported keys are kept (at most VERIFICATION_KEY_CACHE_SIZE, least recently used dropped first).
+ * The key is made from x and y alone, so the two coordinates identify it exactly. A point that is
+ * not on the curve fails to import (WebCrypto checks it) and is never kept.
+ */
+async function verificationKey(x: string, y: string): Promise<CryptoKey> {
+  const id = `${x}.${y}`;
+  const cached = verificationKeys.get(id);
+  if (cached) {
+    verificationKeys.delete(id);
+    verificationKeys.set(id, cached);
+    return cached;
+  }
+  // Only the four public members are imported, so a stray "d" or "key_ops" cannot change anything.
+  const key = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x, y }, SIGNING_ALG, false, ['verify']);
+  verificationKeys.set(id, key);
+  if (verificationKeys.size > VERIFICATION_KEY_CACHE_SIZE) verificationKeys.delete(verificationKeys.keys().next().value!);
+  return key;
+}
+
 /**
  * True only when the signature is a valid ECDSA P-256/SHA-256 signature by this key over these
  * parts. Never throws: a malformed signature, key or field gives false.
  */
 export async function verifyRequest(signingKey: PublicJwk, parts: SignedParts, signature: string): Promise<boolean> {
   try {
-    if (typeof signature !== 'string' || !SIGNATURE_PATTERN.test(signature)) return false;
-    if (
-      signingKey === null ||
-      typeof signingKey !== 'object' ||
-      signingKey.kty !== 'EC' ||
-      signingKey.crv !== 'P-256' ||
-      typeof signingKey.x !== 'string' ||
-      typeof signingKey.y !== 'string' ||
-      !COORDINATE_PATTERN.test(signingKey.x) ||
-      !COORDINATE_PATTERN.test(signingKey.y)
-    ) {
-      return false;
-    }
-    // Only the four public members are imported, so a stray "d" or "key_ops" cannot change anything.
-    // WebCrypto checks that the point lies on the curve.
-    const key = await crypto.subtle.importKey(
-      'jwk',
-      { kty: 'EC', crv: 'P-256', x: signingKey.x, y: signingKey.y },
-      SIGNING_ALG,
-      false,
-      ['verify'],
-    );
-    const canonical = utf8.encode(await canonicalRequest(parts));
-    return await crypto.subtle.verify(SIGN_PARAMS, key, fromBase64Url(signature), canonical);
+    if (!isWellFormedSignature(signature) || !isWellFormedSigningKey(signingKey)) return false;
+    const [key, canonical] = await Promise.all([verificationKey(signingKey.x, signingKey.y), canonicalRequest(parts)]);
+    return await crypto.subtle.verify(SIGN_PARAMS, key, fromBase64Url(signature), utf8.encode(canonical));
   } catch {
     return false;
   }

@@ -147,6 +147,9 @@ export async function waitForSyncStatus(page: Page, pattern: RegExp, timeout = 2
   return syncStatusText(page);
 }
 
+/** What the Organisation card says once the device is enrolled ("… as a front desk device …"). */
+export const ENROLLED = /^This device is enrolled with the organisation( as an? [a-z ]+ device)? and syncs by itself\.$/;
+
 /** Settings → the Organisation card. */
 export async function organisationCard(page: Page): Promise<Locator> {
   await openTab(page, 'Settings');
@@ -176,7 +179,7 @@ export async function startOrganisation(card: Locator, passphrase: string): Prom
 export async function finishOrganisation(card: Locator, typedRecoveryCode: string): Promise<void> {
   await card.getByRole('textbox', { name: 'Type the recovery code from the printed kit' }).fill(typedRecoveryCode);
   await card.getByRole('button', { name: 'Check the kit and create the organisation' }).click();
-  await card.getByText('This device is enrolled with the organisation and syncs by itself.').waitFor({ timeout: 20_000 });
+  await card.getByText(ENROLLED).waitFor({ timeout: 20_000 });
 }
 
 /** On an enrolled admin device: a one-time code for another device. Returns the code as shown. */
@@ -191,7 +194,7 @@ export async function enrolWithCode(card: Locator, code: string): Promise<void> 
   await card.getByRole('button', { name: 'Enrol with a code from the admin' }).click();
   await card.getByRole('textbox', { name: 'Enrolment code' }).fill(code);
   await card.getByRole('button', { name: 'Enrol this device' }).click();
-  await card.getByText('This device is enrolled with the organisation and syncs by itself.').waitFor({ timeout: 20_000 });
+  await card.getByText(ENROLLED).waitFor({ timeout: 20_000 });
 }
 
 /** What this device's IndexedDB holds for sync: its id, saved events (the outbox) and sealed batches. */

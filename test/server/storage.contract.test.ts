@@ -277,6 +277,53 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.deleteBatches(a.orgId, [])).toBe(0);
       });
 
+      it('appends the audit entry given with a batch only when the batch is stored', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const b = batch(orgId, admin.deviceId);
+        const entry = (s: number) => ({ orgId, at: at(s), actor: admin.deviceId, action: 'batch.uploaded' as const, subject: b.batchId });
+        expect(await storage.putBatch(b, entry(10))).toEqual({ status: 'stored', receivedAt: b.receivedAt });
+        expect(await storage.putBatch({ ...b, receivedAt: at(20) }, entry(20))).toEqual({ status: 'duplicate', receivedAt: b.receivedAt });
+        expect(await storage.putBatch({ ...b, seq: 9, sha256: b64u(32) }, entry(30))).toEqual({ status: 'conflict' });
+        expect((await storage.listAudit(orgId, null, 10)).map(({ cursor, ...rest }) => rest)).toEqual([entry(10)]);
+      });
+
+      it('stores neither the batch nor its audit entry when the entry cannot be written', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const b = batch(orgId, admin.deviceId);
+        const broken = { orgId, at: at(10), actor: admin.deviceId, action: null, subject: b.batchId } as unknown as Parameters<Storage['appendAudit']>[0];
+        await expect(storage.putBatch(b, broken)).rejects.toThrow();
+        expect(await storage.listBatches(orgId, null, 10)).toEqual([]);
+        expect(await storage.listAudit(orgId, null, 10)).toEqual([]);
+        // And the id is still free.
+        expect(await storage.putBatch(b, { ...broken, action: 'batch.uploaded' })).toMatchObject({ status: 'stored' });
+        expect(await storage.listAudit(orgId, null, 10)).toHaveLength(1);
+      });
+
+      it('keeps simultaneous uploads apart: one that fails takes none of the others with it', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const entry = (b: NewBatch) => ({ orgId, at: at(10), actor: admin.deviceId, action: 'batch.uploaded' as const, subject: b.batchId });
+        const batches = Array.from({ length: 5 }, (_, seq) => batch(orgId, admin.deviceId, { seq }));
+        const broken = { ...entry(batches[2]!), action: null } as unknown as Parameters<Storage['appendAudit']>[0];
+        const results = await Promise.allSettled(batches.map((b, i) => storage.putBatch(b, i === 2 ? broken : entry(b))));
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        // Simultaneous, so in no particular order.
+        const stored = (await storage.listBatches(orgId, null, 10)).map((b) => b.batchId).sort();
+        expect(stored).toEqual([0, 1, 3, 4].map((i) => batches[i]!.batchId).sort());
+        expect((await storage.listAudit(orgId, null, 10)).map((e) => e.subject).sort()).toEqual(stored);
+      });
+
+      it('stores one of twenty simultaneous identical uploads with their audit entries, and audits it once', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const b = batch(orgId, admin.deviceId);
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            storage.putBatch({ ...b, receivedAt: at(10 + i) }, { orgId, at: at(10 + i), actor: admin.deviceId, action: 'batch.uploaded', subject: b.batchId }),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'stored')).toHaveLength(1);
+        expect(await storage.listAudit(orgId, null, 100)).toHaveLength(1);
+      });
+
       it('rejects a malformed cursor or limit', async () => {
         const { orgId } = await newOrg(storage);
         await expect(storage.listBatches(orgId, '1 OR 1=1', 10)).rejects.toThrow(RangeError);

@@ -149,7 +149,7 @@ function Enrolled() {
   const [notice, setNotice] = useState<string | null>(null);
   return (
     <>
-      <p>This device is enrolled with the organisation{sync.deviceRole ? ` as a ${ROLE_LABELS[sync.deviceRole].toLowerCase()} device` : ''} and syncs by itself.</p>
+      <p>This device is enrolled with the organisation{sync.deviceRole ? ` as ${/^[aeiou]/i.test(ROLE_LABELS[sync.deviceRole]) ? 'an' : 'a'} ${ROLE_LABELS[sync.deviceRole].toLowerCase()} device` : ''} and syncs by itself.</p>
       <div className="actions">
         <button type="button" onClick={() => run(syncNow)} disabled={busy}>
           Sync now

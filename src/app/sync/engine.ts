@@ -3,7 +3,7 @@
  * then read what other devices added to the shared directory (when unlocked).
  */
 import type { Keyring } from '../../crypto/keyring.ts';
-import { bytesJson, openWithTeamKey } from '../../crypto/envelope.ts';
+import { bytesJson, openWithTeamKey, teamKeyVersionOf } from '../../crypto/envelope.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import type { Enrolment, FootfallDb, SyncState } from '../db/database.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
@@ -110,7 +110,10 @@ async function pullDirectory(
     for (const item of page.value.items) {
       if (item.deviceId === device.deviceId) continue; // this device's own, already applied
       const opened = await readDirectoryPart(unlocked.teamKeys(), item.directory);
-      // Stop before it, not past it: the cursor stays, and the next round reads it again.
+      // A part damaged beyond opening with a key this device holds never will open: it is passed
+      // (the admin's archive reports it), so one damaged batch cannot hold up every later entry.
+      if (!opened.ok && opened.damaged) continue;
+      // Otherwise stop before it, not past it: the cursor stays, and the next round reads it again.
       if (!opened.ok) return { cursor, serverTime, stopped: { kind: 'unreachable', message: opened.message } };
       events.push(...opened.events);
     }
@@ -123,14 +126,17 @@ async function pullDirectory(
 async function readDirectoryPart(
   teamKeys: ReadonlyMap<number, CryptoKey>,
   sealed: string,
-): Promise<{ ok: true; events: FootfallEvent[] } | { ok: false; message: string }> {
+): Promise<{ ok: true; events: FootfallEvent[] } | { ok: false; damaged: boolean; message: string }> {
   let plain: unknown;
   try {
     plain = bytesJson(await openWithTeamKey(teamKeys, sealed));
   } catch (error) {
-    return { ok: false, message: `The shared directory could not be read: ${error instanceof Error ? error.message : 'unknown error'}` };
+    // Damaged, unless it names a team key this device does not hold yet (one issued since).
+    const version = teamKeyVersionOf(sealed);
+    const damaged = version === null || teamKeys.has(version);
+    return { ok: false, damaged, message: `The shared directory could not be read: ${error instanceof Error ? error.message : 'unknown error'}` };
   }
   const parsed = FootfallEvent.array().safeParse(plain);
-  if (!parsed.success) return { ok: false, message: 'The shared directory holds records from a newer version of Footfall. Update this device.' };
+  if (!parsed.success) return { ok: false, damaged: false, message: 'The shared directory holds records from a newer version of Footfall. Update this device.' };
   return { ok: true, events: parsed.data };
 }

@@ -11,6 +11,7 @@ import { readEnrolment, readSyncState, syncRound, type Unlocked } from './engine
 export const SYNC_LOCK = 'footfall-sync';
 const SOON_MS = 500;
 const PERIOD_MS = 60_000;
+const LOCK_BUSY_RETRY_MS = 1_000;
 const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
 
@@ -45,7 +46,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
 
   async function runNow(): Promise<void> {
     clearTimeout(timer);
-    await withSyncLock(async () => {
+    const ran = await withSyncLock(async () => {
       const deviceId = deps.deviceId();
       if (!deviceId || !(await readEnrolment(deps.db))) return;
       setStatus({ running: true });
@@ -60,6 +61,9 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         await refreshStatus(deps.db);
       }
     });
+    // Another tab held the lock: its round may have started before this tab's save, so try again
+    // once it is done rather than a minute later (this tab's status line is refreshed then too).
+    if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
     // Full jitter: a random wait up to the backoff ceiling.
     schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : PERIOD_MS);
   }
@@ -89,11 +93,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   };
 }
 
-/** Runs `work` unless another tab of this app is already syncing. */
-async function withSyncLock(work: () => Promise<void>): Promise<void> {
-  if (!navigator.locks) return work();
-  await navigator.locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => {
-    if (lock) await work();
+/** Runs `work` unless another tab of this app is already syncing; says whether it ran. */
+async function withSyncLock(work: () => Promise<void>): Promise<boolean> {
+  if (!navigator.locks) return work().then(() => true);
+  return navigator.locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => {
+    if (!lock) return false;
+    await work();
+    return true;
   });
 }
 

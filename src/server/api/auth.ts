@@ -11,7 +11,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { DeviceId, OrgId, SIGNATURE_HEADERS } from '../../domain/protocol.ts';
-import { verifyRequest } from '../../crypto/signing.ts';
+import { verifySignedRequest } from './signature.ts';
 import type { Storage, StoredDevice } from '../storage/types.ts';
 import { errors } from './errors.ts';
 
@@ -49,7 +49,10 @@ function readSignatureHeaders(request: FastifyRequest): SignatureHeaders {
 
 /**
  * Checks a signed request and returns the device that sent it, or throws the HttpError to send.
- * `orgId` is the organisation in the (already validated) path.
+ * `orgId` is the organisation in the (already validated) path. Once the signature is good and the
+ * device not revoked, its last-seen time is written, unless `deferTouch` says the caller writes it
+ * itself (route.ts does, alongside the handler's own writes; only for plain device access, where
+ * nothing is checked after the touch).
  */
 export async function authenticate(
   request: FastifyRequest,
@@ -57,6 +60,7 @@ export async function authenticate(
   access: Exclude<Access, 'public'>,
   storage: Storage,
   now: Date,
+  options: { deferTouch?: boolean } = {},
 ): Promise<StoredDevice> {
   const signed = readSignatureHeaders(request);
   if (signed.orgId !== orgId) throw errors.wrongOrg();
@@ -64,7 +68,7 @@ export async function authenticate(
   const device = await storage.getDevice(orgId, signed.deviceId);
   if (!device) throw errors.unknownDevice();
 
-  const valid = await verifyRequest(
+  const valid = await verifySignedRequest(
     device.signingKey,
     {
       method: request.method,
@@ -80,7 +84,7 @@ export async function authenticate(
   // Checked after the signature, so only the device itself can learn that it was revoked.
   if (device.revokedAt !== null) throw errors.revoked();
 
-  await storage.touchDevice(orgId, device.deviceId, now.toISOString());
+  if (!options.deferTouch) await storage.touchDevice(orgId, device.deviceId, now.toISOString());
 
   if (access === 'admin' || access === 'adminChange') {
     if (device.role !== 'admin') throw errors.adminOnly();

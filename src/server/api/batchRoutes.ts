@@ -1,8 +1,8 @@
 /** Uploading sealed batches, and reading them back: the directory for devices, the archive for admins. */
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { BatchUpload } from '../../domain/protocol.ts';
 import type { ArchivePage, BatchReceipt, DirectoryPage } from '../../domain/protocol.ts';
-import { sha256B64u } from '../../crypto/signing.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { BatchParams, OrgParams, PageQuery, page } from './schemas.ts';
@@ -14,8 +14,10 @@ export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
  * What decides "the same batch again": the parsed upload in a fixed key order, so a device that
  * re-serialises the same batch (other whitespace or key order) is still recognised.
  */
-export function canonicalBatchHash(batch: BatchUpload): Promise<string> {
-  return sha256B64u(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }));
+export function canonicalBatchHash(batch: BatchUpload): string {
+  // The same value as crypto/signing.ts's sha256B64u, computed synchronously: base64url (no
+  // padding) of the SHA-256 of the UTF-8 JSON.
+  return createHash('sha256').update(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }), 'utf8').digest('base64url');
 }
 
 export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -28,24 +30,27 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     params: BatchParams,
     body: BatchUpload,
     bodyLimit: UPLOAD_BODY_LIMIT,
+    // The last-seen time, the batch and its audit entry go to disk in one commit.
+    touchAlongside: true,
     handler: async ({ params, body, device, now, reply }): Promise<BatchReceipt> => {
       const at = now.toISOString();
-      const result = await storage.putBatch({
-        orgId: params.orgId,
-        batchId: params.batchId,
-        deviceId: device.deviceId,
-        seq: body.seq,
-        activity: body.activity,
-        directory: body.directory,
-        sha256: await canonicalBatchHash(body),
-        size: body.activity.length + body.directory.length,
-        receivedAt: at,
-      });
+      // The batch and its audit entry in one transaction: an upload is never stored unaudited.
+      const result = await storage.putBatch(
+        {
+          orgId: params.orgId,
+          batchId: params.batchId,
+          deviceId: device.deviceId,
+          seq: body.seq,
+          activity: body.activity,
+          directory: body.directory,
+          sha256: canonicalBatchHash(body),
+          size: body.activity.length + body.directory.length,
+          receivedAt: at,
+        },
+        { orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId },
+      );
       if (result.status === 'conflict') throw errors.batchConflict();
-      if (result.status === 'stored') {
-        await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId });
-        reply.code(201);
-      }
+      if (result.status === 'stored') reply.code(201);
       return { status: result.status, receivedAt: result.receivedAt, serverTime: at };
     },
   });

@@ -44,6 +44,13 @@ export interface RouteSpec<P, Q, B, A extends Access> {
   guard?: (request: FastifyRequest) => Promise<void>;
   /** Returns the JSON body; sets another status with `reply.code` (200 by default). */
   handler: (input: RouteInput<P, Q, B, A>) => Promise<unknown>;
+  /**
+   * Device routes only: write the device's last-seen time alongside the handler's own writes
+   * instead of before the handler runs, so both go to disk in one commit (SQLite's group commit)
+   * rather than one after the other. The answer still waits for both. Only for handlers that do
+   * not read devices, which would not yet see this request's time.
+   */
+  touchAlongside?: A extends 'device' ? boolean : never;
 }
 
 declare module 'fastify' {
@@ -53,12 +60,21 @@ declare module 'fastify' {
   }
 }
 
+/** Settles both; throws the handler's error first, else the touch's, else returns the handler's value. */
+async function withTouch<T>(handled: Promise<T>, touched: Promise<void>): Promise<T> {
+  const [h, t] = await Promise.allSettled([handled, touched]);
+  if (h.status === 'rejected') throw h.reason;
+  if (t.status === 'rejected') throw t.reason;
+  return h.value;
+}
+
 export function addRoute<P = undefined, Q = undefined, B = undefined, A extends Access = Access>(
   app: FastifyInstance,
   ctx: ApiContext,
   spec: RouteSpec<P, Q, B, A>,
 ): void {
   const access: Access = spec.access;
+  const touchAlongside = access === 'device' && spec.touchAlongside === true;
   app.route({
     method: spec.method,
     url: spec.url,
@@ -76,18 +92,23 @@ export function addRoute<P = undefined, Q = undefined, B = undefined, A extends 
       : {
           preHandler: async (request: FastifyRequest) => {
             const { orgId } = request.params as { orgId: string };
-            request.device = await authenticate(request, orgId, access, ctx.storage, ctx.now());
+            request.device = await authenticate(request, orgId, access, ctx.storage, ctx.now(), { deferTouch: touchAlongside });
           },
         }),
-    handler: async (request, reply) =>
-      spec.handler({
+    handler: async (request, reply) => {
+      const now = ctx.now();
+      // Queued before anything the handler writes, so it is never committed after it.
+      const touched = touchAlongside && request.device ? ctx.storage.touchDevice(request.device.orgId, request.device.deviceId, now.toISOString()) : null;
+      const handled = spec.handler({
         params: request.params as P,
         query: request.query as Q,
         body: request.body as B,
         device: request.device as RouteInput<P, Q, B, A>['device'],
-        now: ctx.now(),
+        now,
         request,
         reply,
-      }),
+      });
+      return touched ? withTouch(handled, touched) : handled;
+    },
   });
 }

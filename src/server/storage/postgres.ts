@@ -101,6 +101,16 @@ const SQL = {
     WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package`,
   insertBatch: `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING cursor`,
+  // The same insert with its audit entry, in one statement (so one transaction): the audit row is
+  // written only when the batch row was.
+  insertBatchAudited: `WITH stored AS (
+      INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING cursor
+    ), audited AS (
+      INSERT INTO audit (org_id, at, actor, action, subject)
+      SELECT $10::text, $11::timestamptz, $12::text, $13::text, $14::text FROM stored RETURNING cursor
+    )
+    SELECT cursor FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
   listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
   deleteBatches: 'DELETE FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
@@ -244,14 +254,17 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         return toClaim(used);
       });
     },
-    async putBatch(b) {
+    async putBatch(b, audit) {
       const receivedAt = isoTime(b.receivedAt);
       const values = [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, receivedAt];
+      const insert = audit
+        ? () => run(pool, 'insertBatchAudited', [...values, audit.orgId, isoTime(audit.at), audit.actor, audit.action, audit.subject])
+        : () => run(pool, 'insertBatch', values);
       // ON CONFLICT waits for a concurrent insert of the same id to commit. The follow-up SELECT is
       // a new statement with a fresh snapshot, so it sees that row. Only if the row was deleted in
       // between does it find nothing, and then inserting again is the right answer.
       for (;;) {
-        if ((await run(pool, 'insertBatch', values)).rowCount === 1) return { status: 'stored', receivedAt };
+        if ((await insert()).rowCount === 1) return { status: 'stored', receivedAt };
         const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [b.orgId, b.batchId]);
         if (rows[0]) return existingBatchResult(rows[0], b.sha256);
       }

@@ -108,8 +108,12 @@ export interface Storage {
     device: Omit<StoredDevice, 'orgId' | 'role' | 'enrolledAt' | 'lastSeenAt' | 'revokedAt'>,
   ): Promise<{ orgId: string; role: Role; package: string } | null>;
 
-  /** Idempotent by (orgId, batchId): the same bytes again are a duplicate, other bytes a conflict. */
-  putBatch(batch: NewBatch): Promise<PutBatchResult>;
+  /**
+   * Idempotent by (orgId, batchId): the same bytes again are a duplicate, other bytes a conflict.
+   * `audit`, when given, is appended in the same transaction as the batch and only when the batch
+   * is stored (never for a duplicate or a conflict): both are kept, or neither.
+   */
+  putBatch(batch: NewBatch, audit?: NewAuditEntry): Promise<PutBatchResult>;
   listBatches(orgId: string, after: string | null, limit: number): Promise<StoredBatch[]>;
   /** Removes superseded batches (erasure and compaction). Returns how many were removed. */
   deleteBatches(orgId: string, batchIds: string[]): Promise<number>;

@@ -1,0 +1,284 @@
+/**
+ * The sync figure, in the page (bundled into entry.ts): the real outbox and sync engine
+ * (src/app/sync/outbox.ts sealWaitingEvents, inside engine.ts syncRound) with the real SyncClient,
+ * FootfallDb (Dexie, strict durability) and keyring, uploading to the real endpoint that serves
+ * the page. Each run gets a fresh device database holding `count` waiting events, saved first
+ * through Vault.commit (untimed), and then one timed syncRound seals them into batches, uploads
+ * every batch (signed PUTs), acknowledges them and reads the shared directory.
+ *
+ * Baseline, in the same page and run: the raw cost of the same bytes. A plain IndexedDB getAll of
+ * the same event rows (before the round, from the same database), one AES-GCM encryption of as
+ * many bytes as the round uploaded, and one HTTP POST of that many bytes to the same server
+ * (/bench/sink, a route the bench adds, which reads the body and answers its length).
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { FootfallDb, type Enrolment } from '../../src/app/db/database.ts';
+import { Vault } from '../../src/app/vault.ts';
+import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
+import { syncRound, type Unlocked } from '../../src/app/sync/engine.ts';
+import { BATCH_MAX_EVENTS, isDirectoryEvent } from '../../src/app/sync/outbox.ts';
+import { openJson } from '../../src/crypto/atRest.ts';
+import { generateOrgKeyPair, generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
+import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
+import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
+import { FootfallEvent } from '../../src/domain/events.ts';
+import type { PublicJwk } from '../../src/domain/protocol.ts';
+import { knownAsNames, rng } from '../lib/names.ts';
+
+const SERVICES = ['meal', 'hot-drink', 'shower', 'laundry', 'clothing', 'advice', 'nurse', 'phone'];
+
+interface SyncDevice {
+  orgId: string;
+  deviceId: string;
+  staffId: string;
+  orgPublicKey: PublicJwk;
+  signing: CryptoKeyPair;
+  encryption: CryptoKeyPair;
+  teamKey: CryptoKey;
+  keyring: Keyring;
+  nextSeq: number;
+}
+
+let device: SyncDevice | undefined;
+let current: { db: FootfallDb; name: string; count: number } | undefined;
+const random = rng(7);
+
+export interface SyncRunResult {
+  /** The timed syncRound, ms. */
+  roundMs: number;
+  /** Of it, time spent in fetch for the uploads (request sent to answer read), ms. */
+  uploadFetchMs: number;
+  /** Of it, time spent in fetch for everything else (team keys, directory), ms. */
+  otherFetchMs: number;
+  acknowledged: number;
+  batches: number;
+  /** Bytes of the upload bodies (JSON text) the round sent. */
+  uploadBytes: number;
+  /** Event rows waiting before, and after, the round. */
+  waitingBefore: number;
+  waitingAfter: number;
+}
+
+function events(count: number, deviceId: string, staffId: string): FootfallEvent[] {
+  const names = knownAsNames(Math.ceil(count / 20) + 1, 5);
+  const out: FootfallEvent[] = [];
+  const women: string[] = [];
+  const start = Date.now() - 6 * 3_600_000;
+  for (let i = 0; i < count; i++) {
+    const at = start + i * 1000;
+    const iso = new Date(at).toISOString();
+    const id = uuidv7({ msecs: at });
+    // One in twenty is a registration (the shared directory); the rest are check-ins (activity).
+    if (i % 20 === 0) {
+      women.push(id);
+      out.push({ id, at: iso, deviceId, staffId, type: 'woman.registered', womanId: id, knownAs: names[women.length - 1]!, details: { ageBand: '25-34', housing: 'rough-sleeping' } });
+    } else {
+      const services = SERVICES.filter(() => random() < 0.3);
+      const womanId = random() < 0.9 ? women[Math.floor(random() * women.length)]! : null;
+      out.push({ id, at: iso, deviceId, staffId, type: 'visit.checkedIn', occurredAt: iso, womanId, siteId: 'main', services });
+    }
+  }
+  return out;
+}
+
+function credentials(d: SyncDevice): DeviceCredentials {
+  return { orgId: d.orgId, deviceId: d.deviceId, signingKey: d.signing.privateKey };
+}
+
+export const syncApi = {
+  /** A device, and its organisation created on the server through the real API (this device its admin). */
+  async syncSetUp(): Promise<{ orgId: string; deviceId: string }> {
+    const [org, keys, teamKey, keyring] = await Promise.all([generateOrgKeyPair(), generateDeviceKeys(), generateTeamKey(), createKeyring()]);
+    const d: SyncDevice = {
+      orgId: crypto.randomUUID(),
+      deviceId: crypto.randomUUID(),
+      staffId: uuidv7(),
+      orgPublicKey: org.publicJwk,
+      signing: keys.signing,
+      encryption: keys.encryption,
+      teamKey,
+      keyring,
+      nextSeq: 0,
+    };
+    const created = await new SyncClient(location.origin).createOrg({
+      orgId: d.orgId,
+      orgPublicKey: d.orgPublicKey,
+      adminDevice: { deviceId: d.deviceId, name: 'Bench tablet', signingKey: await publicJwk(keys.signing.publicKey), encryptionKey: await publicJwk(keys.encryption.publicKey) },
+      wrappedKeys: [{ id: crypto.randomUUID(), kind: 'passphrase', wrapped: 'bench' }],
+    });
+    if (created.kind !== 'ok') throw new Error(`createOrg: ${JSON.stringify(created)}`);
+    device = d;
+    return { orgId: d.orgId, deviceId: d.deviceId };
+  },
+
+  /** A fresh device database, enrolled, holding `count` waiting events saved through Vault.commit. */
+  async syncPrefill(name: string, count: number): Promise<{ ms: number; waiting: number; ctBytes: number }> {
+    const d = device;
+    if (!d) throw new Error('call syncSetUp() first');
+    const t0 = performance.now();
+    if (current) {
+      current.db.close();
+      await current.db.delete();
+    }
+    const db = new FootfallDb(name);
+    await db.open();
+    const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq };
+    await db.device.put(enrolment);
+    const vault = new Vault(db, d.keyring);
+    const all = events(count, d.deviceId, d.staffId);
+    for (let i = 0; i < all.length; i += 1000) await vault.commit(all.slice(i, i + 1000));
+    current = { db, name, count };
+    const waiting = await db.events.where('synced').equals(0).count();
+    let ctBytes = 0;
+    await db.events.each((row) => {
+      ctBytes += row.ct.byteLength;
+    });
+    return { ms: performance.now() - t0, waiting, ctBytes };
+  },
+
+  /** The figure: one real syncRound over the waiting events. */
+  async syncRun(): Promise<SyncRunResult> {
+    const d = device;
+    const c = current;
+    if (!d || !c) throw new Error('call syncPrefill() first');
+    let uploadFetchMs = 0;
+    let otherFetchMs = 0;
+    let uploadBytes = 0;
+    let batches = 0;
+    const timedFetch: typeof fetch = async (input, init) => {
+      const t = performance.now();
+      const isUpload = init?.method === 'PUT';
+      try {
+        const response = await fetch(input, init);
+        // The client reads the body next; read it here so the time includes it.
+        const body = await response.arrayBuffer();
+        return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      } finally {
+        const ms = performance.now() - t;
+        if (isUpload) {
+          uploadFetchMs += ms;
+          batches++;
+          uploadBytes += typeof init?.body === 'string' ? new TextEncoder().encode(init.body).byteLength : 0;
+        } else otherFetchMs += ms;
+      }
+    };
+    const client = new SyncClient(location.origin, timedFetch);
+    const unlocked: Unlocked = {
+      keyring: d.keyring,
+      teamKeys: () => new Map([[1, d.teamKey]]),
+      // What the app's receiveTeamKeys does on the wire (one signed GET); there are no new keys to store.
+      receiveTeamKeys: async () => {
+        await client.teamKeys(credentials(d));
+      },
+      applyDirectory: async () => {},
+    };
+    const waitingBefore = await c.db.events.count();
+    const t0 = performance.now();
+    const result = await syncRound(c.db, client, d.deviceId, unlocked);
+    const roundMs = performance.now() - t0;
+    if (result.stopped) throw new Error(`the sync round stopped: ${JSON.stringify(result.stopped)}`);
+    const waitingAfter = await c.db.events.count();
+    const enrolment = (await c.db.device.get('enrolment')) as Enrolment;
+    d.nextSeq = enrolment.nextSeq;
+    if (batches !== Math.ceil(c.count / BATCH_MAX_EVENTS)) throw new Error(`expected ${Math.ceil(c.count / BATCH_MAX_EVENTS)} uploads, saw ${batches}`);
+    return { roundMs, uploadFetchMs, otherFetchMs, acknowledged: result.acknowledged, batches, uploadBytes, waitingBefore, waitingAfter };
+  },
+
+  /**
+   * Where a round's time goes, step by step, with the functions and Dexie calls outbox.ts uses
+   * (not the round itself: a diagnosis beside the figure). Leaves the database as the round would:
+   * every event batched, sent and acknowledged, but without the HTTP requests. With
+   * `alternatives`, the two IndexedDB steps are done the way a batch that names its events by a
+   * seq range could do them: no event row rewritten when batching, one key-range delete when
+   * acknowledged. (Not what the app does today; a measure of what that design would save.)
+   */
+  async syncBreakdown(alternatives = false): Promise<Record<string, number>> {
+    const d = device;
+    const c = current;
+    if (!d || !c) throw new Error('call syncPrefill() first');
+    const { db } = c;
+    const ms: Record<string, number> = {};
+    let t = performance.now();
+    const lap = (name: string) => {
+      const now = performance.now();
+      ms[name] = (ms[name] ?? 0) + (now - t);
+      t = now;
+    };
+    const waiting = (await db.events.where('synced').equals(0).sortBy('seq')).filter((row) => !row.batchId);
+    lap('read waiting rows (Dexie where/sortBy)');
+    const batches: { id: string; rows: typeof waiting }[] = [];
+    for (let i = 0; i < waiting.length; i += BATCH_MAX_EVENTS) {
+      const rows = waiting.slice(i, i + BATCH_MAX_EVENTS);
+      const plain = await Promise.all(rows.map((row) => openJson(d.keyring, `events:${row.id}`, row)));
+      lap('decrypt event rows (openJson)');
+      const evs = plain.map((p) => FootfallEvent.parse(p));
+      lap('validate events (FootfallEvent.parse)');
+      const activity = jsonBytes(evs.filter((e) => !isDirectoryEvent(e)));
+      const directory = jsonBytes(evs.filter(isDirectoryEvent));
+      lap('JSON of the batch parts');
+      const [a, dir] = await Promise.all([sealTo(d.orgPublicKey, activity), sealWithTeamKey({ version: 1, key: d.teamKey }, directory)]);
+      lap('seal the parts (sealTo + sealWithTeamKey)');
+      const batchId = crypto.randomUUID();
+      await db.transaction('rw', [db.events, db.batches, db.device], async () => {
+        const currentRows = await db.events.bulkGet(rows.map((r) => r.seq!));
+        if (currentRows.some((row) => !row || row.batchId)) throw new Error('batched meanwhile');
+        await db.batches.add({ batchId, seq: i, eventIds: rows.map((r) => r.id), activity: a, directory: dir, state: 'pending', refusals: 0, lastError: null });
+        // The alternative: the batch names its events by their (contiguous) seq range, and no event row is rewritten.
+        if (!alternatives) await db.events.bulkUpdate(rows.map((r) => ({ key: r.seq!, changes: { batchId } })));
+      });
+      lap(alternatives ? 'store the batch only (its events by seq range, no row rewritten)' : 'store the batch, mark its events (one transaction)');
+      batches.push({ id: batchId, rows });
+    }
+    for (const b of await db.batches.where('state').equals('pending').sortBy('seq')) {
+      const seqs = batches.find((x) => x.id === b.batchId)!.rows.map((r) => r.seq!);
+      await db.transaction('rw', [db.events, db.batches], async () => {
+        // The alternative: one primary-key range delete instead of walking the id index with anyOf.
+        if (alternatives) await db.events.where(':id').between(seqs[0]!, seqs.at(-1)!, true, true).delete();
+        else await db.events.where('id').anyOf(b.eventIds).delete();
+        await db.batches.delete(b.batchId);
+      });
+    }
+    lap(alternatives ? 'acknowledge: delete the seq range and the batch' : 'acknowledge: delete events and batch (one transaction each)');
+    return ms;
+  },
+
+  /** Baseline part 1, before the round: a plain IndexedDB getAll of the same event rows. */
+  async syncBaselineRead(): Promise<{ ms: number; rows: number }> {
+    const c = current;
+    if (!c) throw new Error('call syncPrefill() first');
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(c.name);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      const t0 = performance.now();
+      const rows = await new Promise<unknown[]>((resolve, reject) => {
+        const req = raw.transaction('events', 'readonly').objectStore('events').getAll();
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+      return { ms: performance.now() - t0, rows: rows.length };
+    } finally {
+      raw.close();
+    }
+  },
+
+  /** Baseline parts 2 and 3, after the round: one AES-GCM encryption and one POST of `bytes` bytes. */
+  async syncBaselineSend(bytes: number): Promise<{ aesGcmMs: number; postMs: number }> {
+    const data = crypto.getRandomValues(new Uint8Array(Math.min(bytes, 65536)));
+    const payload = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i += data.length) payload.set(data.subarray(0, Math.min(data.length, bytes - i)), i);
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt']);
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    let t = performance.now();
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, payload);
+    const aesGcmMs = performance.now() - t;
+    t = performance.now();
+    const response = await fetch('/bench/sink', { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: payload, cache: 'no-store' });
+    const answer = (await response.json()) as { bytes: number };
+    const postMs = performance.now() - t;
+    if (answer.bytes !== bytes) throw new Error(`the sink read ${answer.bytes} bytes of ${bytes}`);
+    return { aesGcmMs, postMs };
+  },
+};

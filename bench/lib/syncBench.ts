@@ -1,0 +1,67 @@
+/**
+ * Node side of the sync figure (the page side is bench/browser/syncBench.ts): per run, a fresh
+ * device database with the waiting events, the baseline's IndexedDB read, the timed syncRound,
+ * then the baseline's AES-GCM encryption and POST of as many bytes as the round uploaded.
+ */
+import type { BenchPage } from './browserPage.ts';
+
+export interface SyncRun {
+  roundMs: number;
+  uploadFetchMs: number;
+  otherFetchMs: number;
+  batches: number;
+  uploadBytes: number;
+  acknowledged: number;
+  waitingBefore: number;
+  waitingAfter: number;
+  prefillMs: number;
+  /** Ciphertext bytes of the waiting event rows. */
+  ctBytes: number;
+  baseline: { idbReadMs: number; rowsRead: number; aesGcmMs: number; postMs: number; totalMs: number };
+}
+
+export interface SyncResult {
+  runs: SyncRun[];
+  events: number;
+  /** Where a round's time goes (ms per step), from one diagnostic pass over a fresh database. */
+  breakdown: Record<string, number>;
+  /** The same pass with two alternative Dexie calls (see syncBreakdown in the page). */
+  alternatives: Record<string, number>;
+}
+
+export async function benchSync(bp: BenchPage, opts: { events: number; runs: number; log?: (what: string) => void }): Promise<SyncResult> {
+  await bp.call('syncSetUp');
+  const runs: SyncRun[] = [];
+  // One untimed round first, so both sides run warm (code compiled, connections open).
+  for (let r = -1; r < opts.runs; r++) {
+    const prefill = await bp.call('syncPrefill', `footfall-bench-sync-${r + 1}`, opts.events);
+    if (prefill.waiting !== opts.events) throw new Error(`expected ${opts.events} waiting events, found ${prefill.waiting}`);
+    const read = await bp.call('syncBaselineRead');
+    const round = await bp.call('syncRun');
+    if (round.acknowledged !== opts.events || round.waitingAfter !== 0) {
+      throw new Error(`the round acknowledged ${round.acknowledged} of ${opts.events} events and left ${round.waitingAfter} waiting`);
+    }
+    const send = await bp.call('syncBaselineSend', round.uploadBytes);
+    if (r < 0) continue;
+    const run: SyncRun = {
+      ...round,
+      prefillMs: prefill.ms,
+      ctBytes: prefill.ctBytes,
+      baseline: { idbReadMs: read.ms, rowsRead: read.rows, aesGcmMs: send.aesGcmMs, postMs: send.postMs, totalMs: read.ms + send.aesGcmMs + send.postMs },
+    };
+    runs.push(run);
+    opts.log?.(
+      `sync run ${r + 1}: ${run.roundMs.toFixed(0)} ms for ${run.acknowledged} events in ${run.batches} uploads (${(run.uploadBytes / 1e6).toFixed(1)} MB; ` +
+        `${run.uploadFetchMs.toFixed(0)} ms in upload requests); baseline ${run.baseline.totalMs.toFixed(0)} ms ` +
+        `(IndexedDB read ${read.ms.toFixed(0)}, AES-GCM ${send.aesGcmMs.toFixed(0)}, POST ${send.postMs.toFixed(0)})`,
+    );
+  }
+  await bp.call('syncPrefill', 'footfall-bench-sync-breakdown', opts.events);
+  const breakdown = await bp.call('syncBreakdown', false);
+  await bp.call('syncPrefill', 'footfall-bench-sync-alternatives', opts.events);
+  const alternatives = await bp.call('syncBreakdown', true);
+  const show = (b: Record<string, number>) => Object.entries(b).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join('; ');
+  opts.log?.(`sync breakdown: ${show(breakdown)}`);
+  opts.log?.(`with the alternatives: ${show(alternatives)}`);
+  return { runs, events: opts.events, breakdown, alternatives };
+}
