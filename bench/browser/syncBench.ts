@@ -16,9 +16,8 @@ import { FootfallDb, type Enrolment } from '../../src/app/db/database.ts';
 import { Vault } from '../../src/app/vault.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
 import { syncRound, type Unlocked } from '../../src/app/sync/engine.ts';
-import { BATCH_MAX_EVENTS, isDirectoryEvent } from '../../src/app/sync/outbox.ts';
-import { openJson } from '../../src/crypto/atRest.ts';
-import { generateOrgKeyPair, generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
+import { BATCH_MAX_EVENTS } from '../../src/app/sync/outbox.ts';
+import { generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
@@ -122,7 +121,7 @@ export const syncApi = {
     }
     const db = new FootfallDb(name);
     await db.open();
-    const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq };
+    const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq, sealedThrough: 0 };
     await db.device.put(enrolment);
     const vault = new Vault(db, d.keyring);
     const all = events(count, d.deviceId, d.staffId);
@@ -192,56 +191,6 @@ export const syncApi = {
    * seq range could do them: no event row rewritten when batching, one key-range delete when
    * acknowledged. (Not what the app does today; a measure of what that design would save.)
    */
-  async syncBreakdown(alternatives = false): Promise<Record<string, number>> {
-    const d = device;
-    const c = current;
-    if (!d || !c) throw new Error('call syncPrefill() first');
-    const { db } = c;
-    const ms: Record<string, number> = {};
-    let t = performance.now();
-    const lap = (name: string) => {
-      const now = performance.now();
-      ms[name] = (ms[name] ?? 0) + (now - t);
-      t = now;
-    };
-    const waiting = (await db.events.where('synced').equals(0).sortBy('seq')).filter((row) => !row.batchId);
-    lap('read waiting rows (Dexie where/sortBy)');
-    const batches: { id: string; rows: typeof waiting }[] = [];
-    for (let i = 0; i < waiting.length; i += BATCH_MAX_EVENTS) {
-      const rows = waiting.slice(i, i + BATCH_MAX_EVENTS);
-      const plain = await Promise.all(rows.map((row) => openJson(d.keyring, `events:${row.id}`, row)));
-      lap('decrypt event rows (openJson)');
-      const evs = plain.map((p) => FootfallEvent.parse(p));
-      lap('validate events (FootfallEvent.parse)');
-      const activity = jsonBytes(evs.filter((e) => !isDirectoryEvent(e)));
-      const directory = jsonBytes(evs.filter(isDirectoryEvent));
-      lap('JSON of the batch parts');
-      const [a, dir] = await Promise.all([sealTo(d.orgPublicKey, activity), sealWithTeamKey({ version: 1, key: d.teamKey }, directory)]);
-      lap('seal the parts (sealTo + sealWithTeamKey)');
-      const batchId = crypto.randomUUID();
-      await db.transaction('rw', [db.events, db.batches, db.device], async () => {
-        const currentRows = await db.events.bulkGet(rows.map((r) => r.seq!));
-        if (currentRows.some((row) => !row || row.batchId)) throw new Error('batched meanwhile');
-        await db.batches.add({ batchId, seq: i, eventIds: rows.map((r) => r.id), activity: a, directory: dir, state: 'pending', refusals: 0, lastError: null });
-        // The alternative: the batch names its events by their (contiguous) seq range, and no event row is rewritten.
-        if (!alternatives) await db.events.bulkUpdate(rows.map((r) => ({ key: r.seq!, changes: { batchId } })));
-      });
-      lap(alternatives ? 'store the batch only (its events by seq range, no row rewritten)' : 'store the batch, mark its events (one transaction)');
-      batches.push({ id: batchId, rows });
-    }
-    for (const b of await db.batches.where('state').equals('pending').sortBy('seq')) {
-      const seqs = batches.find((x) => x.id === b.batchId)!.rows.map((r) => r.seq!);
-      await db.transaction('rw', [db.events, db.batches], async () => {
-        // The alternative: one primary-key range delete instead of walking the id index with anyOf.
-        if (alternatives) await db.events.where(':id').between(seqs[0]!, seqs.at(-1)!, true, true).delete();
-        else await db.events.where('id').anyOf(b.eventIds).delete();
-        await db.batches.delete(b.batchId);
-      });
-    }
-    lap(alternatives ? 'acknowledge: delete the seq range and the batch' : 'acknowledge: delete events and batch (one transaction each)');
-    return ms;
-  },
-
   /** Baseline part 1, before the round: a plain IndexedDB getAll of the same event rows. */
   async syncBaselineRead(): Promise<{ ms: number; rows: number }> {
     const c = current;

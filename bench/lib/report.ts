@@ -240,20 +240,10 @@ function syncSection(i: ReportInput): string {
   const round = median(runs.map((r) => r.roundMs));
   const base = median(runs.map((r) => r.baseline.totalMs));
   const upload = median(runs.map((r) => r.uploadFetchMs));
-  const steps = Object.keys(i.sync.breakdown);
-  const altSteps = Object.keys(i.sync.alternatives);
-  const sum = (b: Record<string, number>) => Object.values(b).reduce((a, v) => a + v, 0);
   const met = round < 3000 && round / base <= 3;
   const verdict = met
     ? 'The target (under 3 s and within 3x of the baseline) is met.'
-    : `**The target (under 3 s and within 3x of the baseline) is not met.** The uploads themselves are a small
-part of the round (${f(upload, 0)} ms of it in the upload requests, median). The time goes to IndexedDB writes on the
-device, as the step-by-step pass below shows: outbox.ts rewrites every event row to mark it with its batch id
-(Dexie \`bulkUpdate\`: a get and a put per row), then deletes every event row by walking the id index
-(\`where('id').anyOf(...)\`), so each of the ${n} rows is written twice, and in this Chromium a put or a delete
-of one row costs about 0.1 ms, far more than reading it. That code is src/app/sync/outbox.ts, which this
-benchmark's author did not change; the right-hand column below measures what a batch that names its events
-by a seq range (no row rewritten, one range delete) would take instead.`;
+    : `**The target (under 3 s and within 3x of the baseline) is not met.** ${f(upload, 0)} ms of the round (median) is in the upload requests; the rest is on the device.`;
   return `## 5. Sync: ${n} waiting events sealed and uploaded
 
 In Chromium, on the same page as §1 (bench/browser/syncBench.ts, bundled), against the real endpoint serving
@@ -263,8 +253,9 @@ that page (Fastify + SQLite in the bench's own Node process, HTTP on loopback): 
 through the API, with this device its admin. Each run gets a fresh device database holding ${n} waiting
 events saved through \`Vault.commit\` (one in twenty a registration, the rest check-ins; untimed), then one
 timed \`syncRound\`: open and check every event, seal them into batches of 1,000 (activity to the organisation's
-key, directory with the team key), store each batch and mark its events, upload each batch (a signed PUT),
-acknowledge it (delete its events), fetch the team keys and read the shared directory. One untimed round
+key, directory with the team key), store each batch with the run of event rows it carries, upload each batch
+(a signed PUT), acknowledge it (delete its run of events in one range delete), fetch the team keys and read
+the shared directory. One untimed round
 first, then ${runs.length} timed rounds; every round acknowledged all ${n} events and left none waiting.
 
 Baseline, the raw cost of the same bytes, in the same page and run: a plain IndexedDB \`getAll\` of the same
@@ -292,25 +283,7 @@ ${mdTable(
 All in ms. Median: round ${f(round, 0)} ms, baseline ${f(base, 0)} ms, a ratio of ${f(round / base, 1)}x. The waiting event rows held
 ${mb(runs[0]?.ctBytes ?? 0)} of ciphertext; the uploads are larger because each part is padded to its size bucket.
 ${verdict}
-
-Where a round's time goes: one more pass over a fresh database of ${n} waiting events, doing the round's steps
-one by one with the same functions and Dexie calls as outbox.ts, without the HTTP requests. Beside it, the
-same pass with the two IndexedDB steps done as a batch that names its events by their seq range could do
-them: no event row rewritten when batching, one primary-key range delete when acknowledged (not what the
-app does; a measure of what such a design would save).
-
-${mdTable(
-  ['Step, as outbox.ts does it', 'ms', 'Step, seq-range alternative', 'ms'],
-  [
-    ...Array.from({ length: Math.max(steps.length, altSteps.length) }, (_, k) => [
-      steps[k] ?? '',
-      steps[k] ? f(i.sync.breakdown[steps[k]!]!, 0) : '',
-      altSteps[k] ?? '',
-      altSteps[k] ? f(i.sync.alternatives[altSteps[k]!]!, 0) : '',
-    ]),
-    ['**total**', f(sum(i.sync.breakdown), 0), '**total**', f(sum(i.sync.alternatives), 0)],
-  ],
-)}`;
+`;
 }
 
 function serverSection(i: ReportInput): string {

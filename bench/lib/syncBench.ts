@@ -23,10 +23,6 @@ export interface SyncRun {
 export interface SyncResult {
   runs: SyncRun[];
   events: number;
-  /** Where a round's time goes (ms per step), from one diagnostic pass over a fresh database. */
-  breakdown: Record<string, number>;
-  /** The same pass with two alternative Dexie calls (see syncBreakdown in the page). */
-  alternatives: Record<string, number>;
 }
 
 export async function benchSync(bp: BenchPage, opts: { events: number; runs: number; log?: (what: string) => void }): Promise<SyncResult> {
@@ -56,12 +52,5 @@ export async function benchSync(bp: BenchPage, opts: { events: number; runs: num
         `(IndexedDB read ${read.ms.toFixed(0)}, AES-GCM ${send.aesGcmMs.toFixed(0)}, POST ${send.postMs.toFixed(0)})`,
     );
   }
-  await bp.call('syncPrefill', 'footfall-bench-sync-breakdown', opts.events);
-  const breakdown = await bp.call('syncBreakdown', false);
-  await bp.call('syncPrefill', 'footfall-bench-sync-alternatives', opts.events);
-  const alternatives = await bp.call('syncBreakdown', true);
-  const show = (b: Record<string, number>) => Object.entries(b).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join('; ');
-  opts.log?.(`sync breakdown: ${show(breakdown)}`);
-  opts.log?.(`with the alternatives: ${show(alternatives)}`);
-  return { runs, events: opts.events, breakdown, alternatives };
+  return { runs, events: opts.events };
 }

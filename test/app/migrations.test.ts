@@ -118,17 +118,28 @@ const HISTORY: HistoricVersion[] = [
     },
   },
   {
-    // The sync outbox: sealed batches, and events that know which batch carries them.
+    // The sync outbox: sealed batches, each naming the run of event rows it carries.
     version: 2,
     stores: { batches: '&batchId, seq, state' },
     async fill(db, today) {
       const fixture = await HISTORY[0]!.fill(db, today);
-      const waiting = fixture.events.filter((e) => e.synced === 0).map((e) => e.event.id);
+      const rows = await db.table('events').orderBy('seq').toArray();
+      const waiting = rows.filter((r) => r.synced === 0);
       const batchId = '3b2d7c1e-8f4a-4c6b-9d2e-5a1f0e9c8b7a';
       const sealedPart = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn'; // opaque to the device: never opened here
       await db.transaction('rw', db.tables, async () => {
-        await db.table('batches').add({ batchId, seq: 0, eventIds: waiting, activity: sealedPart, directory: sealedPart, state: 'pending', refusals: 0, lastError: null });
-        await db.table('events').where('id').anyOf(waiting).modify({ batchId });
+        await db.table('batches').add({
+          batchId,
+          seq: 0,
+          fromSeq: waiting[0].seq,
+          toSeq: waiting.at(-1).seq,
+          eventIds: waiting.map((r) => r.id),
+          activity: sealedPart,
+          directory: sealedPart,
+          state: 'pending',
+          refusals: 0,
+          lastError: null,
+        });
       });
       return { ...fixture, batchIds: [batchId] };
     },

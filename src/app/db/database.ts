@@ -15,13 +15,12 @@ export interface SealedRow {
 
 /**
  * One event of the append-only log, which is also the outbox: `synced` 0 until acknowledged.
- * Once sealed into a batch for upload it carries that batch's id; once the server acknowledges
- * the batch, the row is deleted: the organisation's archive holds it from then on.
+ * Events are sealed into batches in `seq` order (see Enrolment.sealedThrough); once the server
+ * acknowledges a batch its rows are deleted: the organisation's archive holds them from then on.
  */
 export interface EventRow extends SealedRow {
   seq?: number;
   synced: 0 | 1;
-  batchId?: string;
 }
 
 /**
@@ -31,6 +30,9 @@ export interface EventRow extends SealedRow {
 export interface BatchRow {
   batchId: string;
   seq: number;
+  /** The run of event rows it carries, by their `seq`: acknowledging deletes the run in one go. */
+  fromSeq: number;
+  toSeq: number;
   eventIds: string[];
   activity: string;
   directory: string;
@@ -89,6 +91,8 @@ export interface Enrolment {
   encryptionKey: CryptoKey;
   /** The next batch sequence number. */
   nextSeq: number;
+  /** Every event row up to this `seq` is in a batch; those after it are waiting to be sealed. */
+  sealedThrough: number;
 }
 
 export interface SyncState {

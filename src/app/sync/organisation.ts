@@ -176,6 +176,7 @@ async function joinOrganisation(
     signingKey: member.device.signing.privateKey,
     encryptionKey: member.device.encryption.privateKey,
     nextSeq: 0,
+    sealedThrough: 0, // everything recorded before enrolment is sealed and uploaded too
   };
   await session.vault.commit([], { teamKeys: { keys: teamKeys } });
   await session.vault.db.device.put(enrolment);

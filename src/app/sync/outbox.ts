@@ -27,48 +27,56 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
 }
 
 /**
- * Seals every saved event not yet in a batch. Needs the unlocked keyring to read them; the result
- * is readable by the organisation (activity) and enrolled devices (directory) only.
+ * Seals every saved event not yet in a batch, in `seq` order. Needs the unlocked keyring to read
+ * them; the result is readable by the organisation (activity) and enrolled devices (directory) only.
  */
 export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
-  const waiting = (await db.events.where('synced').equals(0).sortBy('seq')).filter((row) => !row.batchId);
   let sealed = 0;
-  for (let i = 0; i < waiting.length; i += BATCH_MAX_EVENTS) {
-    const rows = waiting.slice(i, i + BATCH_MAX_EVENTS);
+  for (;;) {
+    const after = (await currentEnrolment(db)).sealedThrough;
+    const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
+    if (!rows.length) return sealed;
     const events = await Promise.all(rows.map((row) => openEvent(keyring, row)));
     const [activity, directory] = await Promise.all([
       sealTo(enrolment.orgPublicKey, jsonBytes(events.filter((e) => !isDirectoryEvent(e)))),
       sealWithTeamKey(team, jsonBytes(events.filter(isDirectoryEvent))),
     ]);
-    if (await addBatch(db, rows, activity, directory)) sealed += rows.length;
+    // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
+    if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
+    sealed += rows.length;
   }
-  return sealed;
 }
 
 /**
- * Writes the batch and marks its events in one transaction, unless another tab has batched any
- * of them meanwhile: then nothing is written, and no event is ever in two batches.
+ * Writes the batch and moves the sealed-through mark in one transaction, unless the mark moved
+ * since the rows were read: then nothing is written, and no event is ever in two batches.
  */
-async function addBatch(db: FootfallDb, rows: EventRow[], activity: string, directory: string): Promise<boolean> {
-  return db.transaction('rw', [db.events, db.batches, db.device], async () => {
-    const current = await db.events.bulkGet(rows.map((r) => r.seq!));
-    if (current.some((row) => !row || row.batchId)) return false;
-    const enrolment = (await db.device.get('enrolment')) as Enrolment;
-    const batch: BatchRow = {
+async function addBatch(db: FootfallDb, rows: EventRow[], activity: string, directory: string, after: number): Promise<boolean> {
+  return db.transaction('rw', [db.batches, db.device], async () => {
+    const enrolment = await currentEnrolment(db);
+    if (enrolment.sealedThrough !== after) return false;
+    const toSeq = rows.at(-1)!.seq!;
+    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + 1, sealedThrough: toSeq });
+    await db.batches.add({
       batchId: crypto.randomUUID(),
       seq: enrolment.nextSeq,
+      fromSeq: rows[0]!.seq!,
+      toSeq,
       eventIds: rows.map((r) => r.id),
       activity,
       directory,
       state: 'pending',
       refusals: 0,
       lastError: null,
-    };
-    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + 1 });
-    await db.batches.add(batch);
-    await db.events.bulkUpdate(rows.map((r) => ({ key: r.seq!, changes: { batchId: batch.batchId } })));
+    });
     return true;
   });
+}
+
+async function currentEnrolment(db: FootfallDb): Promise<Enrolment> {
+  const row = await db.device.get('enrolment');
+  if (row?.key !== 'enrolment') throw new Error('This device is not enrolled with the organisation yet.');
+  return row;
 }
 
 async function openEvent(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
@@ -78,7 +86,7 @@ async function openEvent(keyring: Keyring, row: EventRow): Promise<FootfallEvent
 /** The server has the batch: its events leave this device. */
 export async function acknowledge(db: FootfallDb, batch: BatchRow): Promise<void> {
   await db.transaction('rw', [db.events, db.batches], async () => {
-    await db.events.where('id').anyOf(batch.eventIds).delete();
+    await db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true).delete();
     await db.batches.delete(batch.batchId);
   });
 }
@@ -101,15 +109,14 @@ export async function recordRefusal(db: FootfallDb, batch: BatchRow, message: st
  * cause is fixed). Its sealed contents do not change, and its events stay on the device.
  */
 export async function retryQuarantined(db: FootfallDb): Promise<number> {
-  return db.transaction('rw', [db.events, db.batches, db.device], async () => {
+  return db.transaction('rw', [db.batches, db.device], async () => {
     const quarantined = await db.batches.where('state').equals('quarantined').toArray();
-    let enrolment = (await db.device.get('enrolment')) as Enrolment;
+    let enrolment = await currentEnrolment(db);
     for (const batch of quarantined) {
       const fresh: BatchRow = { ...batch, batchId: crypto.randomUUID(), seq: enrolment.nextSeq, state: 'pending', refusals: 0, lastError: null };
       enrolment = { ...enrolment, nextSeq: enrolment.nextSeq + 1 };
       await db.batches.delete(batch.batchId);
       await db.batches.add(fresh);
-      await db.events.where('id').anyOf(batch.eventIds).modify({ batchId: fresh.batchId });
     }
     await db.device.put(enrolment);
     return quarantined.length;
