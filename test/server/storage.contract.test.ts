@@ -167,6 +167,13 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listDevices(orgId)).toHaveLength(2);
       });
 
+      it('treats a retried registration of the same code as done: the first one stands', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const e = await newEnrolment(storage, orgId, admin.deviceId);
+        await storage.createEnrolment({ ...e, package: sealed(), createdAt: at(5) });
+        expect(await storage.claimEnrolment(e.lookup, at(30), deviceKeys())).toEqual({ orgId, role: 'outreach', package: e.package });
+      });
+
       it('cannot be claimed once expired (expiry itself included) or when unknown', async () => {
         const { orgId, admin } = await newOrg(storage);
         const e = await newEnrolment(storage, orgId, admin.deviceId, at(600));

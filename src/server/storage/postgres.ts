@@ -96,7 +96,7 @@ const SQL = {
   // Requests can arrive out of order; last seen never goes backwards. GREATEST ignores NULL.
   touchDevice: 'UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $3) WHERE org_id = $1 AND device_id = $2',
   insertEnrolment: `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lookup) DO NOTHING`,
   useEnrolment: `UPDATE enrolments SET used_at = $2, used_by = $3
     WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package`,
   insertBatch: `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)

@@ -147,7 +147,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     touchDevice: db.prepare("UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE org_id = ? AND device_id = ?"),
     insertEnrolment: db.prepare(
       `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
-       VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at)`,
+       VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at)
+       ON CONFLICT (lookup) DO NOTHING`,
     ),
     useEnrolment: db.prepare(
       `UPDATE enrolments SET used_at = @now, used_by = @device_id

@@ -97,6 +97,7 @@ export interface Storage {
   revokeDevice(orgId: string, deviceId: string, at: string): Promise<boolean>;
   touchDevice(orgId: string, deviceId: string, at: string): Promise<void>;
 
+  /** A retried request for the same code (same lookup) changes nothing: the first one stands. */
   createEnrolment(enrolment: NewEnrolment): Promise<void>;
   /**
    * Uses a one-time code, atomically: the code must exist, be unused and unexpired at `now`; the
