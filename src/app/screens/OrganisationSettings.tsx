@@ -230,9 +230,11 @@ function DeviceList() {
   const [devices, setDevices] = useState<DeviceSummary[] | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const myId = useFootfall((s) => s.identity?.deviceId);
+  // Fetched again after each sync round, so "last seen" stays current while the card is open.
+  const lastSyncedAt = useFootfall((s) => s.sync.lastSyncedAt);
   const { run, error } = useAction();
   const load = () => run(async () => setDevices(await listDevices(syncClient)));
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [lastSyncedAt]);
   return (
     <section aria-labelledby="devices-title">
       <h3 id="devices-title">Devices</h3>
