@@ -23,6 +23,117 @@ export type Site = z.infer<typeof Site>;
 const uniqueKeys = <T extends { key: string }>(items: T[]) => new Set(items.map((i) => i.key)).size === items.length;
 const TermList = z.array(Term).refine(uniqueKeys, 'each key may appear once');
 
+const terms = (pairs: [string, string][]): Term[] => pairs.map(([key, label]) => ({ key, label, retired: false }));
+
+/** London's 32 boroughs and the City of London: where outreach happens unless configured otherwise. */
+export const DEFAULT_AREAS = terms([
+  ['barking-and-dagenham', 'Barking and Dagenham'],
+  ['barnet', 'Barnet'],
+  ['bexley', 'Bexley'],
+  ['brent', 'Brent'],
+  ['bromley', 'Bromley'],
+  ['camden', 'Camden'],
+  ['city-of-london', 'City of London'],
+  ['croydon', 'Croydon'],
+  ['ealing', 'Ealing'],
+  ['enfield', 'Enfield'],
+  ['greenwich', 'Greenwich'],
+  ['hackney', 'Hackney'],
+  ['hammersmith-and-fulham', 'Hammersmith and Fulham'],
+  ['haringey', 'Haringey'],
+  ['harrow', 'Harrow'],
+  ['havering', 'Havering'],
+  ['hillingdon', 'Hillingdon'],
+  ['hounslow', 'Hounslow'],
+  ['islington', 'Islington'],
+  ['kensington-and-chelsea', 'Kensington and Chelsea'],
+  ['kingston-upon-thames', 'Kingston upon Thames'],
+  ['lambeth', 'Lambeth'],
+  ['lewisham', 'Lewisham'],
+  ['merton', 'Merton'],
+  ['newham', 'Newham'],
+  ['redbridge', 'Redbridge'],
+  ['richmond-upon-thames', 'Richmond upon Thames'],
+  ['southwark', 'Southwark'],
+  ['sutton', 'Sutton'],
+  ['tower-hamlets', 'Tower Hamlets'],
+  ['waltham-forest', 'Waltham Forest'],
+  ['wandsworth', 'Wandsworth'],
+  ['westminster', 'Westminster'],
+]);
+
+/** The kinds of place an outreach contact happens in. */
+export const DEFAULT_PLACES = terms([
+  ['street', 'Street'],
+  ['hostel', 'Hostel'],
+  ['hospital', 'Hospital'],
+  ['police-station', 'Police station'],
+  ['premises', 'Premises'],
+  ['phone', 'Phone'],
+  ['other', 'Other'],
+]);
+
+/** Needs a woman raises on outreach. */
+export const DEFAULT_NEEDS = terms([
+  ['food', 'Food'],
+  ['hygiene', 'Hygiene'],
+  ['health', 'Health'],
+  ['housing', 'Housing'],
+  ['safety', 'Safety'],
+  ['advice', 'Advice'],
+  ['other', 'Other'],
+]);
+
+/** Support given on outreach. */
+export const DEFAULT_SUPPORT = terms([
+  ['food', 'Food'],
+  ['hygiene-kit', 'Hygiene kit'],
+  ['advice', 'Advice'],
+  ['accompaniment', 'Accompaniment'],
+  ['signposting', 'Signposting'],
+  ['other', 'Other'],
+]);
+
+/** Where outreach workers and caseworkers refer women to. */
+export const DEFAULT_REFERRAL_DESTINATIONS = terms([
+  ['gp', 'GP'],
+  ['a-and-e', 'A&E'],
+  ['sexual-health', 'Sexual health service'],
+  ['drug-alcohol-service', 'Drug and alcohol service'],
+  ['housing-options', 'Housing options'],
+  ['police', 'Police'],
+  ['legal-advice', 'Legal advice'],
+  ['immigration-advice', 'Immigration advice'],
+  ['domestic-abuse-service', 'Domestic abuse service'],
+  ['other', 'Other'],
+]);
+
+/** What an advice or casework session covered. */
+export const DEFAULT_CASEWORK_TOPICS = terms([
+  ['housing', 'Housing'],
+  ['health-gp', 'Health and GP registration'],
+  ['drugs-alcohol', 'Drugs and alcohol'],
+  ['benefits', 'Benefits'],
+  ['legal-immigration', 'Legal and immigration advice'],
+  ['safety', 'Safety'],
+  ['exiting', 'Exiting (when she raises it)'],
+]);
+
+/** How an advice or casework session ended. */
+export const DEFAULT_CASEWORK_OUTCOMES = terms([
+  ['advice-given', 'Advice given'],
+  ['referral-made', 'Referral made'],
+  ['follow-up-booked', 'Follow-up booked'],
+  ['resolved', 'Resolved'],
+  ['did-not-attend', 'Did not attend'],
+]);
+
+/**
+ * A list added after configurations were first stored: a stored configuration without it parses
+ * with the default terms. Each parse gets its own copy, so editing one never changes another.
+ */
+const addedList = (defaults: Term[]) => TermList.default(() => defaults.map((t) => ({ ...t })));
+
 export const OrgConfig = z.object({
   timeZone: z
     .string()
@@ -48,10 +159,15 @@ export const OrgConfig = z.object({
     exploitation: TermList,
     referralSource: TermList,
   }),
+  areas: addedList(DEFAULT_AREAS),
+  places: addedList(DEFAULT_PLACES),
+  needs: addedList(DEFAULT_NEEDS),
+  support: addedList(DEFAULT_SUPPORT),
+  referralDestinations: addedList(DEFAULT_REFERRAL_DESTINATIONS),
+  caseworkTopics: addedList(DEFAULT_CASEWORK_TOPICS),
+  caseworkOutcomes: addedList(DEFAULT_CASEWORK_OUTCOMES),
 });
 export type OrgConfig = z.infer<typeof OrgConfig>;
-
-const terms = (pairs: [string, string][]): Term[] => pairs.map(([key, label]) => ({ key, label, retired: false }));
 
 export const DEFAULT_SERVICES = terms([
   ['meal', 'Meal'],
@@ -65,6 +181,13 @@ export const DEFAULT_SERVICES = terms([
 export function defaultConfig(site: { key: string; name: string }): OrgConfig {
   return OrgConfig.parse({
     services: DEFAULT_SERVICES,
+    areas: DEFAULT_AREAS,
+    places: DEFAULT_PLACES,
+    needs: DEFAULT_NEEDS,
+    support: DEFAULT_SUPPORT,
+    referralDestinations: DEFAULT_REFERRAL_DESTINATIONS,
+    caseworkTopics: DEFAULT_CASEWORK_TOPICS,
+    caseworkOutcomes: DEFAULT_CASEWORK_OUTCOMES,
     sites: [{ ...site, retired: false }],
     safeguardingNote:
       'She may be under 18. Follow the safeguarding procedure now: tell the safeguarding lead on duty before she leaves.',

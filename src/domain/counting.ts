@@ -4,8 +4,8 @@
  *
  * Counting happens in two steps. `resolveRecords` folds the event history into records as they
  * stand now (corrections, voids, services added later, merged women). `countRecords` then counts
- * those records for a date range. Visits are the only kind of record today; outreach contacts and
- * casework sessions join the `ResolvedRecord` union and are counted beside them.
+ * those records for a date range. Visits, outreach contacts and casework sessions are the three
+ * kinds of record; a woman counts through any of them.
  */
 import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
 import type { OrgConfig } from './config.ts';
@@ -27,8 +27,42 @@ export interface ResolvedVisit {
   services: string[];
 }
 
-/** Every kind of record that counts. Outreach contacts and casework sessions will join this union. */
-export type ResolvedRecord = ResolvedVisit;
+/** An outreach contact as it stands after every correction. */
+export interface ResolvedOutreach {
+  kind: 'outreach';
+  /** The id of the event that recorded it. */
+  id: string;
+  /** The canonical id of the woman after merges; null when she was not known. */
+  womanId: string | null;
+  occurredAt: string;
+  date: LocalDate;
+  area: string;
+  place: string;
+  /** Each sorted, without repeats. */
+  needs: string[];
+  support: string[];
+  referrals: string[];
+}
+
+/** An advice or casework session as it stands after every correction. Always with a known woman. */
+export interface ResolvedCasework {
+  kind: 'casework';
+  id: string;
+  /** The canonical id of the woman after merges. */
+  womanId: string;
+  occurredAt: string;
+  date: LocalDate;
+  /** Each sorted, without repeats. */
+  topics: string[];
+  referrals: string[];
+  outcome: string;
+}
+
+/** Every kind of record that counts. */
+export type ResolvedRecord = ResolvedVisit | ResolvedOutreach | ResolvedCasework;
+
+/** The service key that counts a visit towards women supported with advice and casework. */
+export const ADVICE_SERVICE = 'advice';
 
 export interface SiteFigures {
   visits: number;
@@ -38,16 +72,32 @@ export interface SiteFigures {
 
 export interface MonthFigures extends SiteFigures {
   newWomen: number;
+  outreachContacts: number;
 }
 
 export interface Figures {
   visits: number;
   anonymousVisits: number;
   identifiedVisits: number;
+  /** Distinct known women with a visit, outreach contact or casework session in the range. */
   uniqueWomen: number;
+  /** Unique women whose first record of any kind falls in the range. */
   newWomen: number;
   /** Visits that included each service, by service key. A service no visit had is absent. */
   services: Record<string, number>;
+  /** Every outreach contact in the range, known woman or not. */
+  outreachContacts: number;
+  /** Distinct known women with an outreach contact in the range. */
+  womenReached: number;
+  /** Outreach contacts with no known woman. */
+  unknownContacts: number;
+  caseworkSessions: number;
+  /** Distinct women with an advice service on a visit, or a casework session, in the range. */
+  womenSupported: number;
+  /** By destination: outreach contacts and casework sessions that made each referral. */
+  referrals: Record<string, number>;
+  /** Outreach contacts by area key. An area with no contacts is absent. */
+  byArea: Record<string, number>;
   /** By site key. A site with no visits in the range is absent. */
   bySite: Record<string, SiteFigures>;
   /** By month, YYYY-MM: every month the range touches, counted within the range only. */
@@ -81,17 +131,52 @@ export const DEFINITIONS: readonly { figure: FigureKey | 'dates' | 'corrections'
   {
     figure: 'uniqueWomen',
     term: 'Unique women',
-    text: 'Different known women with at least one visit in the period. Records found to be the same woman count once. Anonymous visits are not included.',
+    text: 'Different known women with at least one visit, outreach contact or advice and casework session in the period. Records found to be the same woman count once. Anonymous visits and unknown contacts are not included.',
   },
   {
     figure: 'newWomen',
     term: 'New women',
-    text: 'Unique women whose first record ever falls in the period.',
+    text: 'Unique women whose first record ever, whether a visit, an outreach contact or a casework session, falls in the period.',
   },
   {
     figure: 'services',
     term: 'Services',
     text: "The number of visits that included each service. A service given at more than one of a woman's check-ins at the same site on the same day counts once.",
+  },
+  {
+    figure: 'outreachContacts',
+    term: 'Outreach contacts',
+    text: 'Every contact made by outreach workers counts, whether or not the woman was known, including several with the same woman.',
+  },
+  {
+    figure: 'womenReached',
+    term: 'Women reached by outreach',
+    text: 'Different known women with at least one outreach contact in the period, counted once each.',
+  },
+  {
+    figure: 'unknownContacts',
+    term: 'Contacts with unknown women',
+    text: 'Outreach contacts where the woman was not known or not named. They are never counted as women.',
+  },
+  {
+    figure: 'caseworkSessions',
+    term: 'Casework sessions',
+    text: 'Every advice or casework session with a woman counts, including several with the same woman.',
+  },
+  {
+    figure: 'womenSupported',
+    term: 'Women supported with advice and casework',
+    text: 'Different known women given the advice service at a visit, or with a casework session, in the period. Other services do not count here.',
+  },
+  {
+    figure: 'referrals',
+    term: 'Referrals',
+    text: 'Counted by destination: each outreach contact or casework session that referred a woman to a destination counts once for it.',
+  },
+  {
+    figure: 'byArea',
+    term: 'Contacts by area',
+    text: 'Outreach contacts counted by the area where they happened.',
   },
   {
     figure: 'corrections',
@@ -113,7 +198,7 @@ export function resolveRecords(
 ): ResolvedRecord[] {
   // Each record is built once and finished in place: a year's report resolves hundreds of
   // thousands of them, so allocation is most of the cost. Until a change replaces it, a record's
-  // services array is the check-in event's own, never mutated.
+  // arrays are the creating event's own, never mutated.
   const records = new Map<string, ResolvedRecord>();
   const voided = new Set<string>();
   const changes: Change[] = [];
@@ -131,6 +216,32 @@ export function resolveRecords(
           occurredAt: e.occurredAt,
           date: '', // set once corrections are applied
           services: e.services,
+        });
+        break;
+      case 'outreach.contacted':
+        records.set(e.id, {
+          kind: 'outreach',
+          id: e.id,
+          womanId: e.womanId,
+          occurredAt: e.occurredAt,
+          date: '',
+          area: e.area,
+          place: e.place,
+          needs: e.needs,
+          support: e.support,
+          referrals: e.referrals,
+        });
+        break;
+      case 'casework.session':
+        records.set(e.id, {
+          kind: 'casework',
+          id: e.id,
+          womanId: e.womanId,
+          occurredAt: e.occurredAt,
+          date: '',
+          topics: e.topics,
+          referrals: e.referrals,
+          outcome: e.outcome,
         });
         break;
       case 'visit.serviceAdded':
@@ -159,19 +270,16 @@ export function resolveRecords(
     if (!record || voided.has(targetId)) continue;
     switch (c.type) {
       case 'visit.serviceAdded':
+        if (record.kind !== 'visit') break; // services belong to visits only
         if (!record.services.includes(c.service)) record.services = [...record.services, c.service];
         break;
       case 'visit.serviceRemoved':
+        if (record.kind !== 'visit') break;
         record.services = record.services.filter((s) => s !== c.service);
         break;
-      case 'record.corrected': {
-        const { occurredAt, womanId, siteId, services } = c.changes;
-        if (occurredAt !== undefined) record.occurredAt = occurredAt;
-        if (womanId !== undefined) record.womanId = womanId;
-        if (siteId !== undefined) record.siteId = siteId;
-        if (services !== undefined) record.services = services;
+      case 'record.corrected':
+        applyCorrection(record, c.changes);
         break;
-      }
       case 'record.voided':
         voided.add(targetId);
         break;
@@ -183,12 +291,57 @@ export function resolveRecords(
   const resolved: ResolvedRecord[] = [];
   for (const r of records.values()) {
     if (voided.has(r.id)) continue;
-    if (r.womanId !== null) r.womanId = canonical(r.womanId);
     r.date = localDate(r.occurredAt);
-    r.services = sortedSet(r.services);
+    switch (r.kind) {
+      case 'visit':
+        if (r.womanId !== null) r.womanId = canonical(r.womanId);
+        r.services = sortedSet(r.services);
+        break;
+      case 'outreach':
+        if (r.womanId !== null) r.womanId = canonical(r.womanId);
+        r.needs = sortedSet(r.needs);
+        r.support = sortedSet(r.support);
+        r.referrals = sortedSet(r.referrals);
+        break;
+      case 'casework':
+        r.womanId = canonical(r.womanId);
+        r.topics = sortedSet(r.topics);
+        r.referrals = sortedSet(r.referrals);
+        break;
+    }
     resolved.push(r);
   }
   return resolved;
+}
+
+/**
+ * Applies the fields of a correction that the record's kind has; the others are ignored (one
+ * correction shape serves every kind). A casework session is always with a known woman, so a
+ * correction of its woman to nobody is ignored too.
+ */
+function applyCorrection(record: ResolvedRecord, changes: EventOf<'record.corrected'>['changes']): void {
+  if (changes.occurredAt !== undefined) record.occurredAt = changes.occurredAt;
+  switch (record.kind) {
+    case 'visit':
+      if (changes.womanId !== undefined) record.womanId = changes.womanId;
+      if (changes.siteId !== undefined) record.siteId = changes.siteId;
+      if (changes.services !== undefined) record.services = changes.services;
+      break;
+    case 'outreach':
+      if (changes.womanId !== undefined) record.womanId = changes.womanId;
+      if (changes.area !== undefined) record.area = changes.area;
+      if (changes.place !== undefined) record.place = changes.place;
+      if (changes.needs !== undefined) record.needs = changes.needs;
+      if (changes.support !== undefined) record.support = changes.support;
+      if (changes.referrals !== undefined) record.referrals = changes.referrals;
+      break;
+    case 'casework':
+      if (changes.womanId !== undefined && changes.womanId !== null) record.womanId = changes.womanId;
+      if (changes.topics !== undefined) record.topics = changes.topics;
+      if (changes.referrals !== undefined) record.referrals = changes.referrals;
+      if (changes.outcome !== undefined) record.outcome = changes.outcome;
+      break;
+  }
 }
 
 /** Sorted and without repeats; always a fresh array, so no record shares an event's. */
@@ -238,12 +391,25 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
     if (first === undefined || r.date < first) firstDate.set(r.womanId, r.date);
   }
 
-  const totals = { visits: 0, anonymousVisits: 0, identifiedVisits: 0 };
+  const totals = {
+    visits: 0,
+    anonymousVisits: 0,
+    identifiedVisits: 0,
+    outreachContacts: 0,
+    unknownContacts: 0,
+    caseworkSessions: 0,
+  };
   const services = new Map<string, number>();
+  const referrals = new Map<string, number>();
+  const areas = new Map<string, number>();
   const sites = new Map<string, SiteFigures>();
   const months = new Map<string, MonthFigures>();
-  for (const month of monthsOf(range)) months.set(month, { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0 });
+  for (const month of monthsOf(range)) {
+    months.set(month, { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 });
+  }
   const women = new Set<string>();
+  const reached = new Set<string>();
+  const supported = new Set<string>();
   const womenBySite = new Map<string, Set<string>>();
   const womenByMonth = new Map<string, Set<string>>();
   /** Each identified visit, keyed by woman, site and date, with the services counted for it. */
@@ -253,10 +419,30 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
     if (r.date < range.from || r.date > range.to) continue;
     const monthKey = r.date.slice(0, 7);
     const month = months.get(monthKey) as MonthFigures; // every month in the range is seeded above
+    const womanId = r.womanId;
+    if (womanId !== null) {
+      women.add(womanId);
+      addTo(womenByMonth, monthKey, womanId);
+    }
+
+    if (r.kind === 'outreach') {
+      totals.outreachContacts++;
+      month.outreachContacts++;
+      areas.set(r.area, (areas.get(r.area) ?? 0) + 1);
+      if (womanId === null) totals.unknownContacts++;
+      else reached.add(womanId);
+      for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
+      continue;
+    }
+    if (r.kind === 'casework') {
+      totals.caseworkSessions++;
+      supported.add(r.womanId);
+      for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
+      continue;
+    }
+
     let site = sites.get(r.siteId);
     if (!site) sites.set(r.siteId, (site = { visits: 0, uniqueWomen: 0, anonymousVisits: 0 }));
-
-    const womanId = r.womanId;
     // The services already counted for this visit: a second check-in of the same woman at the
     // same site that day is the same visit, and adds only services not given before.
     let counted: Set<string> | undefined;
@@ -277,15 +463,14 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
         month.anonymousVisits++;
       } else {
         totals.identifiedVisits++;
-        women.add(womanId);
         addTo(womenBySite, r.siteId, womanId);
-        addTo(womenByMonth, monthKey, womanId);
       }
     }
     for (const s of r.services) {
       if (counted?.has(s)) continue;
       counted?.add(s);
       services.set(s, (services.get(s) ?? 0) + 1);
+      if (s === ADVICE_SERVICE && womanId !== null) supported.add(womanId);
     }
   }
 
@@ -301,10 +486,19 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
   for (const [month, set] of womenByMonth) (months.get(month) as MonthFigures).uniqueWomen = set.size;
 
   return {
-    ...totals,
+    visits: totals.visits,
+    anonymousVisits: totals.anonymousVisits,
+    identifiedVisits: totals.identifiedVisits,
     uniqueWomen: women.size,
     newWomen,
     services: Object.fromEntries([...services].sort(byKey)),
+    outreachContacts: totals.outreachContacts,
+    womenReached: reached.size,
+    unknownContacts: totals.unknownContacts,
+    caseworkSessions: totals.caseworkSessions,
+    womenSupported: supported.size,
+    referrals: Object.fromEntries([...referrals].sort(byKey)),
+    byArea: Object.fromEntries([...areas].sort(byKey)),
     bySite: Object.fromEntries([...sites].sort(byKey)),
     byMonth: Object.fromEntries(months),
   };

@@ -2,7 +2,7 @@
  * Every change in Footfall is one immutable event. Events are the only thing that is stored,
  * synced and counted; the screens and the reports are projections of them.
  *
- * Records (a visit today; outreach contacts and casework later) are created by one event and
+ * Records (visits, outreach contacts and casework sessions) are created by one event and
  * referred to afterwards by that event's id. Corrections and voids are events too, so nothing is
  * ever edited in place and every device converges on the same history.
  */
@@ -102,16 +102,68 @@ export const VisitServiceRemoved = z
   .object({ ...common, type: z.literal('visit.serviceRemoved'), visitId: EventId, service: Key })
   .strict();
 
+/**
+ * An outreach contact: when, where (area and kind of place), which woman (null when she is not
+ * known or did not want to be named), needs raised, support given and referrals made. Every list
+ * holds configured term keys; there is no free text. The contact is referred to by this event's id.
+ */
+export const OutreachContacted = z
+  .object({
+    ...common,
+    type: z.literal('outreach.contacted'),
+    occurredAt: Instant,
+    womanId: EventId.nullable(),
+    area: Key,
+    place: Key,
+    needs: z.array(Key).max(64),
+    support: z.array(Key).max(64),
+    referrals: z.array(Key).max(64),
+  })
+  .strict();
+
+/**
+ * An advice or casework session with a known woman: the topics covered (at least one), referrals
+ * made and one outcome from the configured list. No narrative.
+ */
+export const CaseworkSession = z
+  .object({
+    ...common,
+    type: z.literal('casework.session'),
+    occurredAt: Instant,
+    womanId: EventId,
+    topics: z.array(Key).min(1, 'choose at least one topic').max(64),
+    referrals: z.array(Key).max(64),
+    outcome: Key,
+  })
+  .strict();
+
 const Reason = z.string().trim().min(1, 'say why').max(200, 'a reason is at most 200 characters');
 
-/** The latest correction of a field wins (DESIGN.md §2). Only the fields given are changed. */
+/**
+ * The latest correction of a field wins (DESIGN.md §2). Only the fields given are changed. One
+ * shape serves every kind of record; a field the target record does not have (a site on an
+ * outreach contact, topics on a visit) is ignored by counting. A casework session always stays
+ * with a known woman: correcting its woman to null is ignored too.
+ */
 export const RecordCorrected = z
   .object({
     ...common,
     type: z.literal('record.corrected'),
     targetId: EventId,
     changes: z
-      .object({ occurredAt: Instant, womanId: EventId.nullable(), siteId: Key, services: z.array(Key).max(64) })
+      .object({
+        occurredAt: Instant,
+        womanId: EventId.nullable(),
+        siteId: Key,
+        services: z.array(Key).max(64),
+        area: Key,
+        place: Key,
+        needs: z.array(Key).max(64),
+        support: z.array(Key).max(64),
+        referrals: z.array(Key).max(64),
+        topics: z.array(Key).min(1, 'choose at least one topic').max(64),
+        outcome: Key,
+      })
       .partial()
       .strict()
       .refine((c) => Object.keys(c).length > 0, 'a correction must change something'),
@@ -131,6 +183,8 @@ export const FootfallEvent = z.discriminatedUnion('type', [
   VisitCheckedIn,
   VisitServiceAdded,
   VisitServiceRemoved,
+  OutreachContacted,
+  CaseworkSession,
   RecordCorrected,
   RecordVoided,
 ]);

@@ -9,7 +9,7 @@ import { countPeriod, countRecords, resolveRecords, type Figures } from '../../s
 import { compareEvents, type EventOf, type FootfallEvent } from '../../src/domain/events.ts';
 import { periodRange, type DateRange, type Period } from '../../src/domain/periods.ts';
 import { formatLocalDate, localDateOf, parseLocalDate } from '../../src/domain/time.ts';
-import { addService, checkIn, correct, merge, register, removeService, v7Id, voidRecord } from './fixtures.ts';
+import { addService, checkIn, contact, correct, merge, register, removeService, session, v7Id, voidRecord } from './fixtures.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The reference
@@ -19,6 +19,14 @@ interface RefVisit {
   site: string;
   date: string;
   services: string[];
+}
+
+interface RefOther {
+  kind: 'outreach' | 'casework';
+  woman: string | null;
+  date: string;
+  area: string;
+  referrals: string[];
 }
 
 function referenceCount(events: FootfallEvent[], timeZone: string, range: DateRange): Figures {
@@ -71,8 +79,35 @@ function referenceCount(events: FootfallEvent[], timeZone: string, range: DateRa
     });
   }
 
+  // Every outreach contact and casework session, corrected the same way. Services added or
+  // removed mean nothing to them, and a session's woman is never corrected to nobody.
+  const others: RefOther[] = [];
+  for (const e of unique) {
+    if (e.type !== 'outreach.contacted' && e.type !== 'casework.session') continue;
+    const changes = unique
+      .filter((c) => (c.type === 'record.corrected' || c.type === 'record.voided') && c.targetId === e.id)
+      .sort(compareEvents);
+    if (changes.some((c) => c.type === 'record.voided')) continue;
+    let { womanId, occurredAt, referrals } = e as { womanId: string | null; occurredAt: string; referrals: string[] };
+    let area = e.type === 'outreach.contacted' ? e.area : '';
+    for (const c of changes) {
+      if (c.type !== 'record.corrected') continue;
+      if ('womanId' in c.changes && (e.type === 'outreach.contacted' || c.changes.womanId)) womanId = c.changes.womanId ?? null;
+      if (c.changes.occurredAt) occurredAt = c.changes.occurredAt;
+      if (c.changes.referrals) referrals = c.changes.referrals;
+      if (c.changes.area && e.type === 'outreach.contacted') area = c.changes.area;
+    }
+    others.push({
+      kind: e.type === 'outreach.contacted' ? 'outreach' : 'casework',
+      woman: womanId === null ? null : groupOf(womanId),
+      date: localDateOf(occurredAt, timeZone),
+      area,
+      referrals,
+    });
+  }
+
   const firstDateOf = (woman: string): string =>
-    visits
+    [...visits, ...others]
       .filter((v) => v.woman === woman)
       .map((v) => v.date)
       .sort()[0] as string;
@@ -86,9 +121,12 @@ function referenceCount(events: FootfallEvent[], timeZone: string, range: DateRa
       if (same) same.services = [...same.services, ...v.services];
       else counted.push({ ...v, services: [...v.services] });
     }
-    const women = [...new Set(counted.map((c) => c.woman).filter((w) => w !== null))];
+    const inRange = others.filter((o) => o.date >= from && o.date <= to);
+    const women = [...new Set([...counted, ...inRange].map((c) => c.woman).filter((w) => w !== null))];
     return {
       counted,
+      inRange,
+      outreachContacts: inRange.filter((o) => o.kind === 'outreach').length,
       visits: counted.length,
       anonymousVisits: counted.filter((c) => c.woman === null).length,
       uniqueWomen: women.length,
@@ -116,8 +154,26 @@ function referenceCount(events: FootfallEvent[], timeZone: string, range: DateRa
     if (byMonth[month]) continue;
     const lastDay = daysOf(range).filter((d) => d.startsWith(month)).pop() as string;
     const m = countIn(date, lastDay);
-    byMonth[month] = { visits: m.visits, anonymousVisits: m.anonymousVisits, uniqueWomen: m.uniqueWomen, newWomen: m.newWomen };
+    byMonth[month] = {
+      visits: m.visits,
+      anonymousVisits: m.anonymousVisits,
+      uniqueWomen: m.uniqueWomen,
+      newWomen: m.newWomen,
+      outreachContacts: m.outreachContacts,
+    };
   }
+  const contacts = all.inRange.filter((o) => o.kind === 'outreach');
+  const sessions = all.inRange.filter((o) => o.kind === 'casework');
+  const referrals: Record<string, number> = {};
+  for (const d of new Set(all.inRange.flatMap((o) => o.referrals))) {
+    referrals[d] = all.inRange.filter((o) => o.referrals.includes(d)).length;
+  }
+  const byArea: Record<string, number> = {};
+  for (const a of new Set(contacts.map((c) => c.area))) byArea[a] = contacts.filter((c) => c.area === a).length;
+  const supported = [
+    ...all.counted.filter((c) => c.services.includes('advice')).map((c) => c.woman),
+    ...sessions.map((s) => s.woman),
+  ].filter((w) => w !== null);
   return {
     visits: all.visits,
     anonymousVisits: all.anonymousVisits,
@@ -125,6 +181,13 @@ function referenceCount(events: FootfallEvent[], timeZone: string, range: DateRa
     uniqueWomen: all.uniqueWomen,
     newWomen: all.newWomen,
     services,
+    outreachContacts: contacts.length,
+    womenReached: new Set(contacts.map((c) => c.woman).filter((w) => w !== null)).size,
+    unknownContacts: contacts.filter((c) => c.woman === null).length,
+    caseworkSessions: sessions.length,
+    womenSupported: new Set(supported).size,
+    referrals,
+    byArea,
     bySite,
     byMonth,
   };
@@ -146,6 +209,13 @@ function daysOf(range: DateRange): string[] {
 
 const SITES = ['north', 'south'] as const;
 const SERVICES = ['meal', 'shower', 'laundry', 'advice'] as const;
+const AREAS = ['camden', 'westminster', 'city-of-london'] as const;
+const PLACES = ['street', 'hostel'] as const;
+const NEEDS = ['food', 'housing', 'safety'] as const;
+const SUPPORT = ['food', 'hygiene-kit', 'advice'] as const;
+const DESTINATIONS = ['gp', 'police', 'housing-options'] as const;
+const TOPICS = ['housing', 'benefits', 'safety'] as const;
+const OUTCOMES = ['advice-given', 'resolved'] as const;
 const WOMEN = [1, 2, 3].map((i) => v7Id(1_000_000 + i));
 const TIME_ZONES = ['Europe/London', 'Europe/London', 'America/New_York', 'Asia/Kathmandu', 'Australia/Lord_Howe'];
 
@@ -181,7 +251,17 @@ const woman = fc.option(fc.constantFrom(...WOMEN), { freq: 4, nil: null });
 const site = fc.constantFrom(...SITES);
 const services = fc.subarray([...SERVICES]);
 const service = fc.constantFrom(...SERVICES);
-/** An index into the history's check-ins; the one past the end is a record that does not exist. */
+const area = fc.constantFrom(...AREAS);
+const place = fc.constantFrom(...PLACES);
+const needs = fc.subarray([...NEEDS]);
+const support = fc.subarray([...SUPPORT]);
+const referrals = fc.array(fc.constantFrom(...DESTINATIONS), { maxLength: 4 });
+const topics = fc.subarray([...TOPICS], { minLength: 1 });
+const outcome = fc.constantFrom(...OUTCOMES);
+/**
+ * An index into the history's records (check-ins, contacts and sessions); the one past the end is
+ * a record that does not exist.
+ */
 const target = fc.nat();
 
 function commandNear(edges: number[]) {
@@ -190,6 +270,32 @@ function commandNear(edges: number[]) {
   const at = fc.oneof(instant, fc.constantFrom('2025-01-01T12:00:00.000Z', '2025-06-01T12:00:00.000Z'));
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('checkIn' as const), occurredAt: instant, woman, site, services, at }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant('contact' as const),
+        occurredAt: instant,
+        woman,
+        area,
+        place,
+        needs,
+        support,
+        referrals,
+        at,
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('session' as const),
+        occurredAt: instant,
+        woman: fc.constantFrom(...WOMEN),
+        topics,
+        referrals,
+        outcome,
+        at,
+      }),
+    },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('add' as const), target, service, at }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('remove' as const), target, service, at }) },
     {
@@ -198,7 +304,10 @@ function commandNear(edges: number[]) {
         kind: fc.constant('correct' as const),
         target,
         changes: fc
-          .record({ occurredAt: instant, womanId: woman, siteId: site, services }, { requiredKeys: [] })
+          .record(
+            { occurredAt: instant, womanId: woman, siteId: site, services, area, place, needs, support, referrals, topics, outcome },
+            { requiredKeys: [] },
+          )
           .filter((c) => Object.keys(c).length > 0),
         at,
       }),
@@ -218,13 +327,17 @@ type Command = ReturnType<typeof commandNear> extends fc.Arbitrary<infer C> ? C 
 /** Turns commands into valid events. Ids are given in command order, so they need not follow device time. */
 function historyOf(commands: Command[]): FootfallEvent[] {
   const ids = commands.map((_, i) => v7Id(i + 1));
-  const checkIns = ids.filter((_, i) => commands[i]?.kind === 'checkIn');
-  const targetOf = (n: number) => checkIns[n % (checkIns.length + 1)] ?? v7Id(999_999);
+  const created = ids.filter((_, i) => ['checkIn', 'contact', 'session'].includes(commands[i]?.kind as string));
+  const targetOf = (n: number) => created[n % (created.length + 1)] ?? v7Id(999_999);
   return commands.map((c, i): FootfallEvent => {
     const id = ids[i] as string;
     switch (c.kind) {
       case 'checkIn':
         return checkIn({ id, occurredAt: c.occurredAt, woman: c.woman, site: c.site, services: c.services, at: c.at });
+      case 'contact':
+        return contact({ id, ...c });
+      case 'session':
+        return session({ id, ...c });
       case 'add':
         return addService(targetOf(c.target), c.service, c.at, id);
       case 'remove':
@@ -329,13 +442,21 @@ describe('counting properties', () => {
   });
 
   it('keeps the figures consistent with each other, and months and sites add up to the total', () => {
-    type Part = { visits: number; anonymousVisits: number; newWomen?: number };
+    type Part = { visits: number; anonymousVisits: number; newWomen?: number; outreachContacts?: number };
     const sum = (parts: Record<string, Part>, key: keyof Part) => Object.values(parts).reduce((n, p) => n + (p[key] ?? 0), 0);
     fc.assert(
       fc.property(scenario, ({ events, range }) => {
         const f = countPeriod(events, config, range);
         expect(f.visits).toBe(f.identifiedVisits + f.anonymousVisits);
-        expect(f.uniqueWomen).toBeLessThanOrEqual(f.identifiedVisits);
+        const identifiedContacts = f.outreachContacts - f.unknownContacts;
+        expect(f.uniqueWomen).toBeLessThanOrEqual(f.identifiedVisits + identifiedContacts + f.caseworkSessions);
+        expect(f.womenReached).toBeLessThanOrEqual(identifiedContacts);
+        expect(f.womenReached).toBeLessThanOrEqual(f.uniqueWomen);
+        expect(f.womenSupported).toBeLessThanOrEqual(f.uniqueWomen);
+        expect(f.womenSupported).toBeLessThanOrEqual((f.services['advice'] ?? 0) + f.caseworkSessions);
+        expect(Object.values(f.byArea).reduce((n, c) => n + c, 0)).toBe(f.outreachContacts);
+        for (const n of Object.values(f.referrals)) expect(n).toBeLessThanOrEqual(f.outreachContacts + f.caseworkSessions);
+        expect(sum(f.byMonth, 'outreachContacts')).toBe(f.outreachContacts);
         expect(f.newWomen).toBeLessThanOrEqual(f.uniqueWomen);
         for (const n of Object.values(f.services)) expect(n).toBeLessThanOrEqual(f.visits);
         expect(sum(f.bySite, 'visits')).toBe(f.visits);
@@ -356,6 +477,8 @@ describe('counting properties', () => {
         const whole = countRecords(records, periodRange({ kind: 'financialYear', startYear }, startMonth));
         let visits = 0;
         let newWomen = 0;
+        let contacts = 0;
+        let sessions = 0;
         for (let i = 0; i < 12; i++) {
           const month: Period = {
             kind: 'month',
@@ -365,10 +488,14 @@ describe('counting properties', () => {
           const m = countRecords(records, periodRange(month, startMonth));
           visits += m.visits;
           newWomen += m.newWomen;
+          contacts += m.outreachContacts;
+          sessions += m.caseworkSessions;
           expect(m.uniqueWomen).toBeLessThanOrEqual(whole.uniqueWomen);
         }
         expect(visits).toBe(whole.visits);
         expect(newWomen).toBe(whole.newWomen);
+        expect(contacts).toBe(whole.outreachContacts);
+        expect(sessions).toBe(whole.caseworkSessions);
       }),
     );
   });

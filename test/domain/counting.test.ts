@@ -6,6 +6,8 @@ import {
   resolveRecords,
   type Figures,
   type FigureKey,
+  type ResolvedRecord,
+  type ResolvedVisit,
 } from '../../src/domain/counting.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { periodRange, type DateRange } from '../../src/domain/periods.ts';
@@ -28,6 +30,9 @@ function headline(f: Figures) {
   const { visits, anonymousVisits, identifiedVisits, uniqueWomen, newWomen, services } = f;
   return { visits, anonymousVisits, identifiedVisits, uniqueWomen, newWomen, services };
 }
+
+/** The site of the first resolved record, which these tests know to be a visit. */
+const siteOf = (records: ResolvedRecord[]) => (records[0] as ResolvedVisit | undefined)?.siteId;
 
 const MAY_6 = '2025-05-06';
 const at = (time: string, date = MAY_6) => `${date}T${time}:00Z`;
@@ -265,12 +270,12 @@ describe('corrections', () => {
     const first = correct(v.id, { siteId: 'south' }, at('10:00'));
     const second = correct(v.id, { siteId: 'east' }, at('10:00'));
     expect(first.id < second.id).toBe(true);
-    expect(resolveRecords([second, v, first], LONDON)[0]?.siteId).toBe('east');
+    expect(siteOf(resolveRecords([second, v, first], LONDON))).toBe('east');
   });
 
   it('applies a correction whose device clock is behind the check-in device', () => {
     const v = base();
-    expect(resolveRecords([v, correct(v.id, { siteId: 'south' }, at('08:00'))], LONDON)[0]?.siteId).toBe('south');
+    expect(siteOf(resolveRecords([v, correct(v.id, { siteId: 'south' }, at('08:00'))], LONDON))).toBe('south');
   });
 
   it('applies services added after a services correction on top of it, and replaces those added before', () => {
@@ -423,7 +428,7 @@ describe('new women', () => {
     ];
     const f = count(events, fy(2025));
     expect(headline(f)).toMatchObject({ visits: 2, uniqueWomen: 2, newWomen: 1 });
-    expect(f.byMonth['2025-05']).toEqual({ visits: 2, uniqueWomen: 2, anonymousVisits: 0, newWomen: 1 });
+    expect(f.byMonth['2025-05']).toEqual({ visits: 2, uniqueWomen: 2, anonymousVisits: 0, newWomen: 1, outreachContacts: 0 });
     expect(count(events, fy(2024)).newWomen).toBe(1);
   });
 
@@ -457,9 +462,9 @@ describe('new women', () => {
     const f = count(events, { from: '2025-04-15', to: '2025-06-10' });
     expect(f.newWomen).toBe(1);
     expect(f.byMonth).toEqual({
-      '2025-04': { visits: 1, uniqueWomen: 1, anonymousVisits: 0, newWomen: 1 },
-      '2025-05': { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0 },
-      '2025-06': { visits: 1, uniqueWomen: 1, anonymousVisits: 0, newWomen: 0 },
+      '2025-04': { visits: 1, uniqueWomen: 1, anonymousVisits: 0, newWomen: 1, outreachContacts: 0 },
+      '2025-05': { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 },
+      '2025-06': { visits: 1, uniqueWomen: 1, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 },
     });
   });
 });
@@ -468,8 +473,8 @@ describe('ranges and breakdowns', () => {
   it('lists every month of the range, with zeros where nothing happened', () => {
     const f = count([checkIn({ occurredAt: '2026-03-31T12:00:00Z' })], fy(2025));
     expect(Object.keys(f.byMonth)).toHaveLength(12);
-    expect(f.byMonth['2025-04']).toEqual({ visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0 });
-    expect(f.byMonth['2026-03']).toEqual({ visits: 1, uniqueWomen: 0, anonymousVisits: 1, newWomen: 0 });
+    expect(f.byMonth['2025-04']).toEqual({ visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 });
+    expect(f.byMonth['2026-03']).toEqual({ visits: 1, uniqueWomen: 0, anonymousVisits: 1, newWomen: 0, outreachContacts: 0 });
   });
 
   it('counts several ranges from one resolution the same as counting each from the events', () => {
@@ -495,7 +500,21 @@ describe('ranges and breakdowns', () => {
 
 describe('DEFINITIONS', () => {
   it('defines every headline figure, briefly and in plain words', () => {
-    const figures: FigureKey[] = ['visits', 'anonymousVisits', 'identifiedVisits', 'uniqueWomen', 'newWomen', 'services'];
+    const figures: FigureKey[] = [
+      'visits',
+      'anonymousVisits',
+      'identifiedVisits',
+      'uniqueWomen',
+      'newWomen',
+      'services',
+      'outreachContacts',
+      'womenReached',
+      'unknownContacts',
+      'caseworkSessions',
+      'womenSupported',
+      'referrals',
+      'byArea',
+    ];
     for (const figure of figures) expect(DEFINITIONS.some((d) => d.figure === figure), figure).toBe(true);
     for (const d of DEFINITIONS) {
       expect(d.text.length).toBeLessThan(250);

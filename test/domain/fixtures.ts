@@ -75,3 +75,51 @@ export function merge(womanId: string, intoId: string, at: string, id = newId())
 export function register(womanId: string, at: string, id = newId()): EventOf<'woman.registered'> {
   return valid<'woman.registered'>({ ...who, id, at, type: 'woman.registered', womanId, knownAs: 'Jo', details: {} });
 }
+
+export function contact(p: {
+  occurredAt: string;
+  woman?: string | null;
+  area?: string;
+  place?: string;
+  needs?: string[];
+  support?: string[];
+  referrals?: string[];
+  at?: string;
+  id?: string;
+}): EventOf<'outreach.contacted'> {
+  return valid<'outreach.contacted'>({
+    ...who,
+    id: p.id ?? newId(),
+    at: p.at ?? p.occurredAt,
+    type: 'outreach.contacted',
+    occurredAt: p.occurredAt,
+    womanId: p.woman ?? null,
+    area: p.area ?? 'camden',
+    place: p.place ?? 'street',
+    needs: p.needs ?? [],
+    support: p.support ?? [],
+    referrals: p.referrals ?? [],
+  });
+}
+
+export function session(p: {
+  occurredAt: string;
+  woman: string;
+  topics?: string[];
+  referrals?: string[];
+  outcome?: string;
+  at?: string;
+  id?: string;
+}): EventOf<'casework.session'> {
+  return valid<'casework.session'>({
+    ...who,
+    id: p.id ?? newId(),
+    at: p.at ?? p.occurredAt,
+    type: 'casework.session',
+    occurredAt: p.occurredAt,
+    womanId: p.woman,
+    topics: p.topics ?? ['housing'],
+    referrals: p.referrals ?? [],
+    outcome: p.outcome ?? 'advice-given',
+  });
+}
