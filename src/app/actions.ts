@@ -204,10 +204,15 @@ export function pruneSynced(): Promise<void> {
   });
 }
 
+// Today's visits resolved once per change of the list, not once per search result per keystroke.
+const resolvedVisits = new WeakMap<VisitRecord[], VisitView[]>();
+
 /** Today's visit of this woman at this device's site, if she already has one. */
 export function todaysVisitOf(s: Session, womanId: string): VisitView | undefined {
+  let views = resolvedVisits.get(s.visits);
+  if (!views) resolvedVisits.set(s.visits, (views = s.visits.map((v) => visitView(v, s.config))));
   const siteKey = useFootfall.getState().identity?.siteKey;
-  return s.visits.map((v) => visitView(v, s.config)).find((v) => !v.voided && v.womanId === womanId && v.siteId === siteKey);
+  return views.find((v) => !v.voided && v.womanId === womanId && v.siteId === siteKey);
 }
 
 /**

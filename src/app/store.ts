@@ -7,6 +7,7 @@ import type { OrgConfig } from '../domain/config.ts';
 import type { Role } from '../domain/protocol.ts';
 import type { SearchIndex } from '../domain/search.ts';
 import type { DeviceIdentity, LockState, StaffRow } from './db/database.ts';
+import { OPEN_LOCK } from './lockPolicy.ts';
 import type { Woman } from './db/plain.ts';
 import type { Vault, VisitRecord } from './vault.ts';
 
@@ -73,7 +74,7 @@ export const useFootfall = create<FootfallState>(() => ({
   phase: { kind: 'loading' },
   identity: null,
   staff: [],
-  lock: { key: 'lock', failures: 0, waitUntil: 0, held: false },
+  lock: OPEN_LOCK,
   unsynced: 0,
   draftOpen: false,
   sync: NOT_ENROLLED,

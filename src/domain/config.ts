@@ -181,13 +181,8 @@ export const DEFAULT_SERVICES = terms([
 export function defaultConfig(site: { key: string; name: string }): OrgConfig {
   return OrgConfig.parse({
     services: DEFAULT_SERVICES,
-    areas: DEFAULT_AREAS,
-    places: DEFAULT_PLACES,
-    needs: DEFAULT_NEEDS,
-    support: DEFAULT_SUPPORT,
-    referralDestinations: DEFAULT_REFERRAL_DESTINATIONS,
-    caseworkTopics: DEFAULT_CASEWORK_TOPICS,
-    caseworkOutcomes: DEFAULT_CASEWORK_OUTCOMES,
+    // Areas, places, needs, support, referral destinations and casework terms come from the
+    // schema's defaults, the same ones a configuration stored before they existed is given.
     sites: [{ ...site, retired: false }],
     safeguardingNote:
       'She may be under 18. Follow the safeguarding procedure now: tell the safeguarding lead on duty before she leaves.',
