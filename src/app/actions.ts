@@ -111,7 +111,7 @@ async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
   const women = await vault.loadWomen();
   const byId = new Map(women.items.map((w) => [w.id, w]));
   const today = localDateOf(Date.now(), config.timeZone);
-  const visits = await vault.loadVisitsOn(today);
+  const day = await vault.loadVisitsOn(today);
   const team = await vault.loadTeamKeys();
   const session: Session = {
     vault,
@@ -120,9 +120,9 @@ async function openSession(vault: Vault, staff: StaffRow): Promise<void> {
     women: byId,
     searchIndex: directorySearchIndex(byId),
     today,
-    visits: visits.items,
+    ...splitDay(day.items),
     teamKeys: new Map(await Promise.all((team?.keys ?? []).map(async (k) => [k.version, await importTeamKey(k.raw)] as const))),
-    unreadable: women.unreadable + visits.unreadable,
+    unreadable: women.unreadable + day.unreadable,
   };
   useFootfall.setState({ phase: { kind: 'unlocked', session }, unsynced: await countUnsynced() });
 }
@@ -133,28 +133,38 @@ let writes: Promise<unknown> = Promise.resolve();
  * Saves run one at a time, each starting from the state the one before it left, so two quick
  * taps can never write a visit row that misses the other's events.
  */
-function serially<T>(work: () => Promise<T>): Promise<T> {
+export function serially<T>(work: () => Promise<T>): Promise<T> {
   const next = writes.then(work, work);
   writes = next.catch(() => undefined);
   return next;
 }
 
 
-
 /** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
-function stamp(s: Session): { id: string; at: string; deviceId: string; staffId: string } {
+export function stamp(s: Session): { id: string; at: string; deviceId: string; staffId: string } {
   const identity = useFootfall.getState().identity;
   if (!identity) throw new Error('This device is not set up.');
   return { id: uuidv7(), at: new Date().toISOString(), deviceId: identity.deviceId, staffId: s.staff.id };
 }
 
-/** Reloads today's visits when the local date has changed since they were loaded. */
-async function currentDay(): Promise<Session> {
+/**
+ * A day's rows hold visits (at any site) and the outreach contacts and casework sessions this
+ * device recorded; each row's first event says which it is.
+ */
+function splitDay(rows: VisitRecord[]): Pick<Session, 'visits' | 'contacts'> {
+  const visits: VisitRecord[] = [];
+  const contacts: VisitRecord[] = [];
+  for (const row of rows) (row.events[0]?.type === 'visit.checkedIn' ? visits : contacts).push(row);
+  return { visits, contacts };
+}
+
+/** Reloads today's records when the local date has changed since they were loaded. */
+export async function currentDay(): Promise<Session> {
   const s = session();
   const today = localDateOf(Date.now(), s.config.timeZone);
   if (today === s.today) return s;
-  const visits = await s.vault.loadVisitsOn(today);
-  updateSession({ today, visits: visits.items, unreadable: s.unreadable + visits.unreadable });
+  const day = await s.vault.loadVisitsOn(today);
+  updateSession({ today, ...splitDay(day.items), unreadable: s.unreadable + day.unreadable });
   return session();
 }
 
@@ -288,11 +298,19 @@ function findVisit(s: Session, visitId: string): { record: VisitRecord; view: Vi
   return { record, view: visitView(record, s.config) };
 }
 
-async function saveVisit(record: VisitRecord, events: FootfallEvent[]): Promise<void> {
+function saveVisit(record: VisitRecord, events: FootfallEvent[]): Promise<void> {
+  return saveDayRecord('visits', record, events);
+}
+
+/**
+ * Saves a record's row with its new events in one transaction, then shows it on today's list
+ * (`visits`, or `contacts` for outreach contacts and casework sessions) if it belongs to today.
+ */
+export async function saveDayRecord(list: 'visits' | 'contacts', record: VisitRecord, events: FootfallEvent[]): Promise<void> {
   const s = session();
   await s.vault.commit(events, { visits: [record] });
-  const others = s.visits.filter((v) => v.id !== record.id);
-  updateSession({ visits: record.date === s.today ? [...others, record] : others });
+  const others = s[list].filter((v) => v.id !== record.id);
+  updateSession({ [list]: record.date === s.today ? [...others, record] : others });
   await refreshUnsynced();
 }
 

@@ -20,6 +20,8 @@ export interface Session {
   /** The local date the visits below belong to. */
   today: string;
   visits: VisitRecord[];
+  /** Outreach contacts and casework sessions recorded on this device on `today`. */
+  contacts: VisitRecord[];
   /** Team keys by version, once enrolled: they open the shared directory. */
   teamKeys: Map<number, CryptoKey>;
   /** Stored rows that could not be read this session; they are left as they are on disk. */

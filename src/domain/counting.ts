@@ -255,7 +255,10 @@ export function resolveRecords(
         break;
       case 'woman.registered':
       case 'woman.updated':
+      case 'woman.erased':
         break; // a woman counts through her records, not her directory entry
+      case 'org.configured':
+        break;
     }
   }
 

@@ -7,6 +7,7 @@
  * ever edited in place and every device converges on the same history.
  */
 import { z } from 'zod';
+import { OrgConfig } from './config.ts';
 
 /** UUIDv7: unique across devices and sortable by creation time. */
 export const EventId = z.uuid({ version: 'v7', message: 'must be a UUIDv7 event id' });
@@ -81,6 +82,19 @@ export const WomanMerged = z
   .object({ ...common, type: z.literal('woman.merged'), womanId: EventId, intoId: EventId })
   .strict()
   .refine((e) => e.womanId !== e.intoId, 'a woman cannot be merged into herself');
+
+/**
+ * The admin erased a woman's entry: her known-as name and details go from the directory on every
+ * device, and from the server once the archive is compacted. Her records keep counting under her
+ * internal id, which nothing links to her any more, so figures already published stay true.
+ */
+export const WomanErased = z.object({ ...common, type: z.literal('woman.erased'), womanId: EventId }).strict();
+
+/**
+ * The organisation's configuration (services, sites, terms), set by an admin and shared with
+ * every enrolled device through the directory. The latest one wins.
+ */
+export const OrgConfigured = z.object({ ...common, type: z.literal('org.configured'), config: OrgConfig }).strict();
 
 /** A check-in. `womanId` null is an anonymous visit. The visit is referred to by this event's id. */
 export const VisitCheckedIn = z
@@ -180,6 +194,8 @@ export const FootfallEvent = z.discriminatedUnion('type', [
   WomanRegistered,
   WomanUpdated,
   WomanMerged,
+  WomanErased,
+  OrgConfigured,
   VisitCheckedIn,
   VisitServiceAdded,
   VisitServiceRemoved,

@@ -5,7 +5,7 @@
  */
 import Dexie, { type Table } from 'dexie';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
-import type { Role as DeviceRole, PublicJwk } from '../../domain/protocol.ts';
+import type { Role, PublicJwk } from '../../domain/protocol.ts';
 
 export interface SealedRow {
   id: string;
@@ -47,7 +47,8 @@ export interface VisitRow extends SealedRow {
   dayTag: string;
 }
 
-export type Role = 'admin' | 'frontDesk';
+/** A staff member's role decides which modes she sees (src/app/modes.ts). */
+export type { Role };
 
 export interface StaffRow {
   id: string;
@@ -85,7 +86,7 @@ export interface LockState {
 export interface Enrolment {
   key: 'enrolment';
   orgId: string;
-  role: DeviceRole;
+  role: Role;
   orgPublicKey: PublicJwk;
   signingKey: CryptoKey;
   encryptionKey: CryptoKey;

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import QRCode from 'qrcode';
 import type { DeviceSummary, Role } from '../../domain/protocol.ts';
+import { ROLE_LABELS } from '../modes.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { useFootfall } from '../store.ts';
 import {
@@ -17,7 +18,6 @@ import { retryQuarantined } from '../sync/outbox.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
 import { database } from '../device.ts';
 
-const ROLE_LABELS: Record<Role, string> = { frontDesk: 'Front desk', outreach: 'Outreach', casework: 'Casework', admin: 'Admin' };
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
 export function OrganisationSettings() {

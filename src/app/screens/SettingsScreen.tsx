@@ -6,6 +6,7 @@ import { pinProblem } from '../lockPolicy.ts';
 import { useFootfall, useSession } from '../store.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { OrganisationSettings } from './OrganisationSettings.tsx';
+import { ROLE_LABELS } from '../modes.ts';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
@@ -202,7 +203,7 @@ function StaffSettings() {
         {staff.map((s) => (
           <li key={s.id}>
             <span>
-              {s.name} <span className="muted">{s.role === 'admin' ? 'Admin' : 'Front desk'}</span>
+              {s.name} <span className="muted">{ROLE_LABELS[s.role]}</span>
             </span>
             {s.id !== me.id &&
               (confirming === s.id ? (
@@ -231,8 +232,11 @@ function StaffSettings() {
           <label>
             Role
             <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              <option value="frontDesk">Front desk</option>
-              <option value="admin">Admin</option>
+              {Object.entries(ROLE_LABELS).map(([value, label]) => (
+                <option key={value} value={value}>
+                  {label}
+                </option>
+              ))}
             </select>
           </label>
           <label>

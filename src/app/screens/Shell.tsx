@@ -1,26 +1,27 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
 import { lock } from '../actions.ts';
 import { SyncStatus } from '../components/SyncStatus.tsx';
 import { useIdleLock } from '../components/useIdleLock.ts';
+import { MODE_LABELS, modesFor, type Mode } from '../modes.ts';
 import { useFootfall, useSession } from '../store.ts';
 import { CheckInScreen } from './CheckInScreen.tsx';
 import { SettingsScreen } from './SettingsScreen.tsx';
 import { TodayScreen } from './TodayScreen.tsx';
 
-type Tab = 'checkIn' | 'today' | 'settings';
+// Modes most devices never show are loaded when first opened.
+const OutreachScreen = lazy(() => import('./OutreachScreen.tsx').then((m) => ({ default: m.OutreachScreen })));
+const CaseworkScreen = lazy(() => import('./CaseworkScreen.tsx').then((m) => ({ default: m.CaseworkScreen })));
+const ReportsScreen = lazy(() => import('../reports/ReportsScreen.tsx').then((m) => ({ default: m.ReportsScreen })));
 
-/** The unlocked app: who is signed in, the lock button, sync status and the screens. */
+/** The unlocked app: who is signed in, the lock button, sync status and the modes her role sees. */
 export function Shell() {
   const session = useSession();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
-  const [tab, setTab] = useState<Tab>('checkIn');
+  const modes = modesFor(session.staff.role);
+  const [chosen, setTab] = useState<Mode>(modes[0]!);
+  const tab = modes.includes(chosen) ? chosen : modes[0]!;
   useIdleLock(session.config.idleLockMinutes);
-  const tabs: [Tab, string][] = [
-    ['checkIn', 'Check in'],
-    ['today', 'Today'],
-    ...(session.staff.role === 'admin' ? ([['settings', 'Settings']] as [Tab, string][]) : []),
-  ];
 
   return (
     <div className="shell">
@@ -42,17 +43,24 @@ export function Shell() {
           Nothing has been deleted; tell your admin before anyone clears this browser.
         </p>
       )}
-      <nav aria-label="Screens" className="tabs">
-        {tabs.map(([key, label]) => (
-          <button key={key} type="button" aria-current={tab === key ? 'page' : undefined} onClick={() => setTab(key)}>
-            {label}
-          </button>
-        ))}
-      </nav>
+      {modes.length > 1 && (
+        <nav aria-label="Screens" className="tabs">
+          {modes.map((mode) => (
+            <button key={mode} type="button" aria-current={tab === mode ? 'page' : undefined} onClick={() => setTab(mode)}>
+              {MODE_LABELS[mode]}
+            </button>
+          ))}
+        </nav>
+      )}
       <main>
-        {tab === 'checkIn' && <CheckInScreen />}
-        {tab === 'today' && <TodayScreen />}
-        {tab === 'settings' && <SettingsScreen />}
+        <Suspense fallback={<p role="status">Opening…</p>}>
+          {tab === 'checkIn' && <CheckInScreen />}
+          {tab === 'today' && <TodayScreen />}
+          {tab === 'outreach' && <OutreachScreen />}
+          {tab === 'casework' && <CaseworkScreen />}
+          {tab === 'reports' && <ReportsScreen />}
+          {tab === 'settings' && <SettingsScreen />}
+        </Suspense>
       </main>
     </div>
   );

@@ -1,0 +1,36 @@
+/**
+ * What each staff member sees. Her role decides her modes: a volunteer at the desk is not shown
+ * outreach records, an outreach worker is not shown the check-in desk, and only an admin sees
+ * reports and settings.
+ */
+import type { Role } from './db/database.ts';
+
+export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'settings';
+
+export const MODE_LABELS: Record<Mode, string> = {
+  checkIn: 'Check in',
+  today: 'Today',
+  outreach: 'Outreach',
+  casework: 'Casework',
+  reports: 'Reports',
+  settings: 'Settings',
+};
+
+export const ROLE_LABELS: Record<Role, string> = {
+  frontDesk: 'Front desk',
+  outreach: 'Outreach',
+  casework: 'Casework',
+  admin: 'Admin',
+};
+
+const MODES: Record<Role, Mode[]> = {
+  frontDesk: ['checkIn', 'today'],
+  outreach: ['outreach'],
+  casework: ['casework'],
+  admin: ['checkIn', 'today', 'outreach', 'casework', 'reports', 'settings'],
+};
+
+/** The modes a role sees, in the order of the tabs; the first is where she starts. */
+export function modesFor(role: Role): readonly Mode[] {
+  return MODES[role];
+}
