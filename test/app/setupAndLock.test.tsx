@@ -53,7 +53,7 @@ describe('setting up a new device', () => {
 
     expect(await screen.findByRole('heading', { name: 'Check in' }, { timeout: 5000 })).toBeInTheDocument();
     expect(screen.getByText(/Drop-in centre · Grace/)).toBeInTheDocument();
-    expect(nav().getAllByRole('button').map((b) => b.textContent)).toEqual(['Check in', 'Today', 'Settings']);
+    expect(nav().getAllByRole('button').map((b) => b.textContent)).toEqual(['Check in', 'Today', 'Outreach', 'Casework', 'Reports', 'Settings']);
     expect(screen.getByRole('searchbox', { name: 'Find a woman by the name she goes by' })).toHaveFocus();
     expect(await db.device.get('identity')).toMatchObject({ deviceName: 'Front desk tablet' });
   });
