@@ -16,7 +16,7 @@ import { patchSession as updateSession, requireSession as session, useFootfall, 
 import { Vault, type VisitRecord } from './vault.ts';
 import { visitView, type VisitView } from './visitView.ts';
 import { importTeamKey } from '../crypto/envelope.ts';
-import { applyDirectoryEvent, directorySearchIndex } from './directory.ts';
+import { applyDirectoryEvent, directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from './directory.ts';
 import { newestTeamKey, readEnrolment } from './sync/engine.ts';
 import { sealWaitingEvents } from './sync/outbox.ts';
 
@@ -186,24 +186,37 @@ async function registerNow(knownAs: string, details: WomanDetails): Promise<Woma
 
 /**
  * Directory events other devices recorded, pulled by sync. They change the entries this device
- * shows; they are not this device's events, so they are not added to its outbox.
+ * shows (and its configuration, when a newer one is shared); they are not this device's events,
+ * so they are not added to its outbox.
  */
 export function applyDirectory(events: FootfallEvent[]): Promise<void> {
+  return serially(() => foldIntoDirectory(events, []));
+}
+
+/**
+ * This device's own directory events (a merge, an erasure, a shared configuration): saved for
+ * upload and applied to the directory here in one transaction.
+ */
+export function recordDirectoryEvents(events: FootfallEvent[]): Promise<void> {
   return serially(async () => {
-    const s = session();
-    const women = new Map(s.women);
-    const changed = new Map<string, Woman>();
-    for (const e of [...events].sort(compareEvents)) {
-      const next = applyDirectoryEvent(women, e);
-      if (next) {
-        women.set(next.id, next);
-        changed.set(next.id, next);
-      }
-    }
-    if (!changed.size) return;
-    await s.vault.commit([], { women: [...changed.values()] });
-    updateSession({ women, searchIndex: directorySearchIndex(women) });
+    await foldIntoDirectory(events, events);
+    await refreshUnsynced();
   });
+}
+
+async function foldIntoDirectory(events: FootfallEvent[], own: FootfallEvent[], check?: (result: DirectoryChanges) => void): Promise<void> {
+  const s = session();
+  const state = (await s.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
+  const result = foldDirectory(s.women, state, events);
+  check?.(result);
+  if (!result.changed && !own.length) return;
+  await s.vault.commit(own, {
+    women: result.put,
+    removeWomen: result.removed,
+    directory: result.state,
+    ...(result.config && { config: result.config }),
+  });
+  updateSession({ women: result.women, searchIndex: directorySearchIndex(result.women), ...(result.config && { config: result.config }) });
 }
 
 /** Visit rows of other days whose events the server now holds are no longer kept here. */
@@ -314,13 +327,35 @@ export async function saveDayRecord(list: 'visits' | 'contacts', record: VisitRe
   await refreshUnsynced();
 }
 
+/**
+ * Saves the organisation's configuration. On the organisation's admin device it is also shared:
+ * an org.configured event reaches every enrolled device, where the newest one wins. Another
+ * enrolled device takes its lists from the organisation, so they are not changed there.
+ */
 export function saveConfig(config: OrgConfig): Promise<void> {
   return serially(async () => {
     requireAdmin();
-    await session().vault.commit([], { config });
-    updateSession({ config });
+    const s = session();
+    const enrolment = await readEnrolment(s.vault.db);
+    if (!enrolment) {
+      await s.vault.commit([], { config });
+      updateSession({ config });
+      return;
+    }
+    if (enrolment.role !== 'admin') throw new Error(NOT_THE_ADMIN_DEVICE);
+    const event: EventOf<'org.configured'> = { ...stamp(s), type: 'org.configured', config };
+    await foldIntoDirectory([event], [event], (result) => {
+      // Latest wins everywhere: a save stamped before the settings already shared would be ignored.
+      if (result.state.configChange?.id !== event.id) throw new Error(CLOCK_BEHIND);
+    });
+    await refreshUnsynced();
   });
 }
+
+export const NOT_THE_ADMIN_DEVICE =
+  'This device takes the organisation’s settings from the admin’s device. Change them there; they reach this device when it syncs.';
+const CLOCK_BEHIND =
+  'This device’s clock is behind the settings last shared with the organisation, so the change would be ignored. Set the clock right, then save again.';
 
 export async function addStaff(name: string, role: Role, pin: string): Promise<void> {
   requireAdmin();
@@ -341,6 +376,20 @@ export async function removeStaff(staffId: string): Promise<void> {
   const staff = await database().staff.get(staffId);
   if (!staff) return;
   await database().staff.put({ ...staff, removed: true, wrappedRoot: { ...staff.wrappedRoot, ciphertext: '' } });
+  useFootfall.setState({ staff: await activeStaff() });
+}
+
+/**
+ * An admin sets a new PIN for a staff member who forgot hers: the device's keys are wrapped
+ * again under the new PIN, replacing the old wrap, so the old PIN stops working at once.
+ */
+export async function resetPin(staffId: string, pin: string): Promise<void> {
+  requireAdmin();
+  const problem = pinProblem(pin);
+  if (problem) throw new Error(problem);
+  const staff = await database().staff.get(staffId);
+  if (!staff || staff.removed) throw new Error('That staff member is no longer on this device. Reopen Settings and try again.');
+  await database().staff.put({ ...staff, wrappedRoot: await wrapRoot(session().vault.keyring, pin, staff.id) });
   useFootfall.setState({ staff: await activeStaff() });
 }
 

@@ -9,7 +9,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import { FootfallEvent } from '../domain/events.ts';
 import { OrgConfig } from '../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './db/database.ts';
-import { TeamKeys, VisitEvents, Woman } from './db/plain.ts';
+import { DirectoryState, TeamKeys, VisitEvents, Woman } from './db/plain.ts';
 
 export interface VisitRecord extends VisitEvents {
   id: string;
@@ -27,10 +27,14 @@ export interface Changes {
   visits?: VisitRecord[];
   config?: OrgConfig;
   teamKeys?: TeamKeys;
+  /** Entries erased from the directory: their rows are deleted. */
+  removeWomen?: string[];
+  directory?: DirectoryState;
 }
 
 const CONFIG_ID = 'config';
 const TEAM_KEYS_ID = 'teamKeys';
+const DIRECTORY_ID = 'directory';
 
 export class Vault {
   constructor(
@@ -53,12 +57,14 @@ export class Vault {
     const settingRows = [
       ...(changes.config ? [await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config))] : []),
       ...(changes.teamKeys ? [await this.seal('settings', TEAM_KEYS_ID, TeamKeys.parse(changes.teamKeys))] : []),
+      ...(changes.directory ? [await this.seal('settings', DIRECTORY_ID, DirectoryState.parse(changes.directory))] : []),
     ];
 
     const { db } = this;
     await db.transaction('rw', [db.events, db.women, db.visits, db.settings], async () => {
       if (eventRows.length) await db.events.bulkAdd(eventRows);
       if (womanRows.length) await db.women.bulkPut(womanRows);
+      if (changes.removeWomen?.length) await db.women.bulkDelete(changes.removeWomen);
       if (visitRows.length) await db.visits.bulkPut(visitRows);
       if (settingRows.length) await db.settings.bulkPut(settingRows);
     });
@@ -74,6 +80,12 @@ export class Vault {
   async loadTeamKeys(): Promise<TeamKeys | null> {
     const row = await this.db.settings.get(TEAM_KEYS_ID);
     return row ? this.open('settings', row, TeamKeys) : null;
+  }
+
+  /** What the directory remembers beyond its entries, or null before anything was erased or shared. */
+  async loadDirectoryState(): Promise<DirectoryState | null> {
+    const row = await this.db.settings.get(DIRECTORY_ID);
+    return row ? this.open('settings', row, DirectoryState) : null;
   }
 
   async loadWomen(): Promise<Loaded<Woman>> {

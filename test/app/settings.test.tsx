@@ -1,5 +1,8 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import { act } from '@testing-library/react';
+import { v7 as uuidv7 } from 'uuid';
+import { applyDirectory } from '../../src/app/actions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { DESK_PIN, currentSession } from './helpers.ts';
 import { goTo, renderUnlocked, tiles, type User } from './ui.tsx';
@@ -172,5 +175,23 @@ describe('Settings', () => {
     expect(await screen.findByText('Site changed for this device.')).toBe(notice());
     expect(useFootfall.getState().identity?.siteKey).toBe('outreach-van');
     expect(screen.getByText(/Outreach van · Grace/)).toBeInTheDocument();
+  });
+
+  it('warns when the shared settings no longer list the device’s site, until one is chosen', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const device = region('This device');
+    expect(device.queryByRole('alert')).not.toBeInTheDocument();
+    const config = currentSession().config;
+    const id = uuidv7();
+    const shared = { ...config, sites: [{ key: 'hub', name: 'Hub', retired: false }, { key: 'van', name: 'Van', retired: false }] };
+    await act(() => applyDirectory([{ id, at: new Date().toISOString(), deviceId: 'admin', staffId: 'admin', type: 'org.configured', config: shared }]));
+    expect(device.getByRole('alert')).toHaveTextContent('The organisation’s settings no longer list this device’s site.');
+    const select = device.getByRole('combobox', { name: 'Site this device is used at' });
+    expect(select).toHaveValue('');
+    await user.selectOptions(select, 'Van');
+    expect(await screen.findByText('Site changed for this device.')).toBe(notice());
+    expect(device.queryByRole('alert')).not.toBeInTheDocument();
+    expect(useFootfall.getState().identity?.siteKey).toBe('van');
   });
 });

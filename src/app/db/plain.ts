@@ -24,3 +24,14 @@ export type VisitEvents = z.infer<typeof VisitEvents>;
 /** Team keys for the shared directory, newest last. Sealed at rest like everything else. */
 export const TeamKeys = z.object({ keys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1) });
 export type TeamKeys = z.infer<typeof TeamKeys>;
+
+/**
+ * What the directory remembers beyond its entries: the ids of women erased (ids only, which
+ * nothing links to a name any more), so a late registration cannot bring one back, and the newest
+ * shared configuration applied, so an older one arriving late is ignored.
+ */
+export const DirectoryState = z.object({
+  erased: z.array(EventId),
+  configChange: z.object({ at: Instant, id: EventId }).nullable(),
+});
+export type DirectoryState = z.infer<typeof DirectoryState>;

@@ -57,18 +57,29 @@ export function SettingsScreen() {
 function DeviceSettings({ onSiteChange }: { onSiteChange: (siteKey: string) => void }) {
   const { config } = useSession();
   const identity = useFootfall((s) => s.identity);
+  const siteKey = identity?.siteKey ?? '';
+  // The organisation's shared settings may no longer list the site this device was set to.
+  const known = config.sites.some((s) => s.key === siteKey && !s.retired);
   return (
     <section aria-labelledby="device-title" className="card">
       <h2 id="device-title">This device</h2>
       <p>{identity?.deviceName}</p>
+      {!known && (
+        <p role="alert" className="warning">
+          The organisation’s settings no longer list this device’s site. Choose the site this device is used at, so its visits are counted at the
+          right place.
+        </p>
+      )}
       <label>
         Site this device is used at
-        <select
-          value={identity?.siteKey}
-          onChange={(e) => onSiteChange(e.target.value)}
-        >
+        <select value={known ? siteKey : ''} onChange={(e) => onSiteChange(e.target.value)}>
+          {!known && (
+            <option value="" disabled>
+              Choose a site
+            </option>
+          )}
           {config.sites
-            .filter((s) => !s.retired || s.key === identity?.siteKey)
+            .filter((s) => !s.retired)
             .map((s) => (
               <option key={s.key} value={s.key}>
                 {s.name}
