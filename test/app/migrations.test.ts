@@ -34,6 +34,8 @@ interface Fixture {
   visitsOn: Record<string, string[]>;
   /** Sealed batches waiting for the server (from version 2). */
   batchIds?: string[];
+  /** Rows of the admin's sealed archive (from version 3). */
+  archiveIds?: string[];
 }
 
 interface HistoricVersion {
@@ -144,6 +146,24 @@ const HISTORY: HistoricVersion[] = [
       return { ...fixture, batchIds: [batchId] };
     },
   },
+  {
+    // The admin's decrypted archive for reports, sealed at rest: a state row and one chunk per fetched page.
+    version: 3,
+    stores: { archive: 'id' },
+    async fill(db, today) {
+      const fixture = await HISTORY[1]!.fill(db, today);
+      const seal = async (rowId: string, value: unknown) => ({ id: rowId, ...(await sealJson(fixture.keyring, `archive:${rowId}`, value)) });
+      const archived = fixture.events.filter((e) => e.synced === 1).map((e) => e.event);
+      const rows = [
+        { ...(await seal('state', { v: 1, orgId: id(3), cursors: { activity: '1', directory: '1' }, batches: 1, events: archived.length, unreadable: [], refreshedAt: null })), rev: 1 },
+        await seal('chunk:000000000001', { v: 1, events: archived }),
+      ];
+      await db.transaction('rw', db.tables, async () => {
+        await db.table('archive').bulkPut(rows);
+      });
+      return { ...fixture, archiveIds: rows.map((r) => r.id).sort() };
+    },
+  },
 ];
 
 /** A database exactly as a device on `upTo` left it, declared with every version up to it. */
@@ -195,6 +215,7 @@ describe('database versions', () => {
         for (const v of visits.items) expect(visitView(v, { timeZone: 'Europe/London' }).date).toBe(date);
       }
       expect((await db.batches.toArray()).map((b) => b.batchId)).toEqual(fixture.batchIds ?? []);
+      expect((await db.archive.toArray()).map((r) => r.id).sort()).toEqual(fixture.archiveIds ?? []);
       expect(await db.staff.get(fixture.staffId)).toMatchObject({ name: 'Grace', role: 'admin' });
       expect(await db.device.get('lock')).toMatchObject({ failures: 2, held: false });
     });

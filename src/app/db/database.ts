@@ -105,6 +105,16 @@ export interface SyncState {
   skewMs: number | null;
 }
 
+/**
+ * The organisation's archive as the admin's device holds it (src/app/reports/archiveStore.ts):
+ * decrypted events sealed again under the device keyring, one row per fetched page, plus a
+ * sealed state row (where to fetch from next). `rev` is in the clear only so that a write can
+ * check in the same transaction that no other window has written since it read.
+ */
+export interface ArchiveRow extends SealedRow {
+  rev?: number;
+}
+
 export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState;
 
 export const DB_NAME = 'footfall';
@@ -117,6 +127,7 @@ export class FootfallDb extends Dexie {
   staff!: Table<StaffRow, string>;
   device!: Table<DeviceRow, string>;
   batches!: Table<BatchRow, string>;
+  archive!: Table<ArchiveRow, string>;
 
   constructor(name = DB_NAME) {
     // 'strict' durability: a saved visit is on disk before the screen says so.
@@ -134,5 +145,7 @@ export class FootfallDb extends Dexie {
     // Version 2: the sync outbox's sealed batches. Nothing else changes: unsynced events stay
     // where they are and are sealed into batches once the device is enrolled.
     this.version(2).stores({ batches: '&batchId, seq, state' });
+    // Version 3: the admin's decrypted archive for reports, sealed at rest. A new table only.
+    this.version(3).stores({ archive: 'id' });
   }
 }

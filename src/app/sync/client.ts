@@ -17,10 +17,12 @@ import {
   type CreateEnrolmentRequest,
   type CreateOrgRequest,
   type TeamKeyEnvelopes,
+  WrappedOrgKey,
 } from '../../domain/protocol.ts';
 
 const Acknowledged = zod.object({}).passthrough();
 const Devices = zod.object({ devices: zod.array(DeviceSummary) });
+const AdminKeys = zod.object({ keys: zod.array(WrappedOrgKey) });
 const Envelopes = zod.object({ envelopes: zod.array(zod.object({ version: zod.number().int(), sealed: zod.string() })) });
 
 export interface DeviceCredentials {
@@ -87,6 +89,11 @@ export class SyncClient {
 
   teamKeys(device: DeviceCredentials): Promise<Outcome<zod.infer<typeof Envelopes>>> {
     return this.signed(device, 'GET', `/api/orgs/${device.orgId}/team-keys`, undefined, Envelopes);
+  }
+
+  /** The wrapped copies of the organisation's private key (admin devices only). */
+  adminKeys(device: DeviceCredentials): Promise<Outcome<zod.infer<typeof AdminKeys>>> {
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/admin-keys`, undefined, AdminKeys);
   }
 
   async signed<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {

@@ -1,0 +1,255 @@
+/**
+ * The organisation's archive as the admin's device keeps it for reports.
+ *
+ * Fetched from the server page by page (src/app/sync/archive.ts), decrypted, and sealed again
+ * under this device's keyring: one row per fetched page, not per event, because a year can be
+ * half a million events and reports must open in a moment. The state row (where the next
+ * refresh starts, and what has been counted) is written in the same transaction as each page, so
+ * a refresh cut short resumes where it stopped and a later one fetches only new pages.
+ *
+ * Every function needs an admin's unlocked session; refreshing also needs the organisation key.
+ */
+import { z } from 'zod';
+import { openJson } from '../../crypto/atRest.ts';
+import { FootfallEvent } from '../../domain/events.ts';
+import { Cursor } from '../../domain/protocol.ts';
+import type { ArchiveRow, FootfallDb } from '../db/database.ts';
+import { requireSession } from '../store.ts';
+import { FROM_THE_START, readArchivePages, type ArchiveProgress } from '../sync/archive.ts';
+import type { SyncClient } from '../sync/client.ts';
+import { adminDevice, defaultClient } from './adminDevice.ts';
+import { openArchiveRow, sealArchiveRow } from './archiveRows.ts';
+import { orgKey } from './orgKey.ts';
+
+export type { ArchiveProgress };
+
+const STATE_ID = 'state';
+const CHUNK_PREFIX = 'chunk:';
+/** Events per row when the whole archive is written at once (replaceArchive). */
+const CHUNK_EVENTS = 5_000;
+
+const ArchiveState = z.object({
+  v: z.literal(1),
+  orgId: z.uuid(),
+  cursors: z.object({ activity: Cursor.nullable(), directory: Cursor.nullable() }),
+  /** Batches fetched so far (each batch once, by its activity part). */
+  batches: z.number().int().min(0),
+  /** Events stored so far, counting each copy (a compaction re-delivers some). */
+  events: z.number().int().min(0),
+  /** Ids of batches that could not be opened: counted, never guessed at. */
+  unreadable: z.array(z.string()),
+  refreshedAt: z.iso.datetime().nullable(),
+});
+type ArchiveState = z.infer<typeof ArchiveState>;
+
+/** What the reports screen says about the copy on this device. */
+export interface ArchiveSummary {
+  batches: number;
+  events: number;
+  unreadable: number;
+  /** When a refresh last reached the end of the archive; null before the first one has. */
+  refreshedAt: string | null;
+}
+
+export interface RefreshResult {
+  /** What this refresh fetched: new batches and the events they held. */
+  fetched: ArchiveProgress;
+  summary: ArchiveSummary;
+}
+
+export interface RefreshOptions {
+  /** Defaults to the app's own client for this origin. */
+  client?: SyncClient;
+  /** Forget the copy on this device and fetch everything again (after a damaged row or another admin's compaction). */
+  fromStart?: boolean;
+}
+
+export interface History {
+  /** Every archived event and this device's own events not yet acknowledged, each once by id. */
+  events: FootfallEvent[];
+  summary: ArchiveSummary;
+  /** Rows on this device that could not be opened (left as they are): a refresh from the start rebuilds them. */
+  unreadableRows: number;
+}
+
+interface Stored {
+  state: ArchiveState;
+  /** Bumped by every write; a write checks it in its own transaction, so two windows cannot interleave. */
+  rev: number;
+  /** The rows on this device belong to an earlier enrolment: they are not read, and the next write clears them. */
+  stale: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refreshing
+
+let running: Promise<RefreshResult> | null = null;
+
+/**
+ * Fetches what the server holds beyond the copy on this device, page by page, keeping each page
+ * before the next is fetched. `onProgress` hears what this refresh has fetched so far. A second
+ * call while one runs joins it.
+ */
+export function refreshArchive(onProgress?: (p: ArchiveProgress) => void, options: RefreshOptions = {}): Promise<RefreshResult> {
+  running ??= refresh(onProgress, options).finally(() => {
+    running = null;
+  });
+  return running;
+}
+
+async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, options: RefreshOptions): Promise<RefreshResult> {
+  const key = orgKey();
+  if (!key) throw new Error('Unlock the organisation key with the passphrase first.');
+  const { enrolment, credentials } = await adminDevice();
+  const { vault, teamKeys } = requireSession();
+  const { db, keyring } = vault;
+  const client = options.client ?? (await defaultClient());
+
+  let stored = await readState(db, enrolment.orgId);
+  if (options.fromStart || stored.stale) stored = await write(db, stored, fresh(enrolment.orgId), [], { clearChunks: true });
+  const fetched: ArchiveProgress = { batches: 0, events: 0 };
+  await readArchivePages(client, credentials, key, teamKeys, stored.state.cursors, async (page) => {
+    const batches = page.part === 'activity' ? page.batches : 0;
+    const next: ArchiveState = {
+      ...stored.state,
+      cursors: page.cursors,
+      batches: stored.state.batches + batches,
+      events: stored.state.events + page.events.length,
+      unreadable: [...new Set([...stored.state.unreadable, ...page.unreadable])],
+    };
+    if (page.batches > 0) {
+      const chunks = page.events.length ? [await sealArchiveRow(keyring, chunkId(stored.rev + 1, 0), chunk(page.events))] : [];
+      stored = await write(db, stored, next, chunks);
+    }
+    fetched.batches += batches;
+    fetched.events += page.events.length;
+    onProgress?.({ ...fetched });
+  });
+  stored = await write(db, stored, { ...stored.state, refreshedAt: new Date().toISOString() }, []);
+  return { fetched, summary: summarise(stored.state) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/** What is on this device, without opening the events. */
+export async function archiveSummary(): Promise<ArchiveSummary> {
+  const { enrolment } = await adminDevice();
+  return summarise((await readState(requireSession().vault.db, enrolment.orgId)).state);
+}
+
+/**
+ * Every archived event plus this device's own events not yet acknowledged by the server, each
+ * once by id, with what could not be read.
+ */
+export async function loadHistory(): Promise<History> {
+  const { enrolment } = await adminDevice();
+  const { db, keyring } = requireSession().vault;
+  const { state, stale } = await readState(db, enrolment.orgId);
+  const rows = stale ? [] : await db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
+  const opened = await Promise.all(rows.map((row) => openChunk(row).catch(() => null)));
+  const byId = new Map<string, FootfallEvent>();
+  for (const events of opened) for (const e of events ?? []) byId.set(e.id, e);
+  let unreadableRows = opened.filter((o) => o === null).length;
+
+  // Events saved here and not yet acknowledged are not in the archive yet, but already count.
+  for (const row of await db.events.toArray()) {
+    if (byId.has(row.id)) continue;
+    const parsed = FootfallEvent.safeParse(await openJson(keyring, `events:${row.id}`, row).catch(() => null));
+    if (parsed.success && parsed.data.id === row.id) byId.set(row.id, parsed.data);
+    else unreadableRows++;
+  }
+  return { events: [...byId.values()], summary: summarise(state), unreadableRows };
+
+  async function openChunk(row: ArchiveRow): Promise<FootfallEvent[]> {
+    const plain = await openArchiveRow(keyring, row);
+    // Every event was checked against the event schema before it was sealed into this row, and
+    // AES-GCM with the row id as associated data proves the row is exactly what this device
+    // wrote there. Parsing half a million events again on every opening would cost more than
+    // the decryption itself (DESIGN.md §8: a year's report in under 3 s), so only the row's
+    // shape is checked here.
+    const body = plain as { v?: unknown; events?: unknown } | null;
+    if (body?.v !== 1 || !Array.isArray(body.events)) throw new Error('not an archive chunk of this version');
+    return body.events as FootfallEvent[];
+  }
+}
+
+export async function loadHistoryEvents(): Promise<FootfallEvent[]> {
+  return (await loadHistory()).events;
+}
+
+/** The id of every event this device holds for the organisation: archived, or waiting to upload here. */
+export async function archivedEventIds(): Promise<Set<string>> {
+  return new Set((await loadHistory()).events.map((e) => e.id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replacing
+
+/**
+ * After a compaction (erasure, retention): the copy on this device becomes exactly `events`.
+ * Where the next refresh starts is kept, so it fetches only batches stored after this.
+ */
+export async function replaceArchive(events: FootfallEvent[]): Promise<void> {
+  const checked = FootfallEvent.array().parse(events);
+  const { enrolment } = await adminDevice();
+  const { db, keyring } = requireSession().vault;
+  const stored = await readState(db, enrolment.orgId);
+  const rows: ArchiveRow[] = [];
+  for (let i = 0; i * CHUNK_EVENTS < checked.length; i++) {
+    rows.push(await sealArchiveRow(keyring, chunkId(stored.rev + 1, i), chunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS))));
+  }
+  await write(db, stored, { ...stored.state, events: checked.length }, rows, { clearChunks: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows
+
+function fresh(orgId: string): ArchiveState {
+  return { v: 1, orgId, cursors: { ...FROM_THE_START }, batches: 0, events: 0, unreadable: [], refreshedAt: null };
+}
+
+function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
+  return { v: 1, events };
+}
+
+/** Unique (each write has its own rev) and in the order written. */
+function chunkId(rev: number, index: number): string {
+  return `${CHUNK_PREFIX}${String(rev).padStart(12, '0')}:${String(index).padStart(6, '0')}`;
+}
+
+function summarise(state: ArchiveState): ArchiveSummary {
+  return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, refreshedAt: state.refreshedAt };
+}
+
+/** The stored state, or a fresh one for a device that has none (or one from an earlier enrolment). */
+async function readState(db: FootfallDb, orgId: string): Promise<Stored> {
+  const row = await db.archive.get(STATE_ID);
+  if (!row) return { state: fresh(orgId), rev: 0, stale: false };
+  const parsed = ArchiveState.safeParse(await openArchiveRow(requireSession().vault.keyring, row));
+  const rev = row.rev ?? 0;
+  if (!parsed.success) {
+    throw new Error('The reports archive on this device is not in a form this version understands. Use “Fetch everything again” to rebuild it.');
+  }
+  const stale = parsed.data.orgId !== orgId;
+  return { state: stale ? fresh(orgId) : parsed.data, rev, stale };
+}
+
+/**
+ * Writes the new state with its chunks in one transaction, if no other window has written since
+ * `from` was read; otherwise nothing is written and the admin is asked to try again.
+ */
+async function write(db: FootfallDb, from: Stored, state: ArchiveState, chunks: ArchiveRow[], options: { clearChunks?: boolean } = {}): Promise<Stored> {
+  const rev = from.rev + 1;
+  // Sealed before the transaction: WebCrypto is not IndexedDB work, and awaiting it would end it.
+  const stateRow = { ...(await sealArchiveRow(requireSession().vault.keyring, STATE_ID, ArchiveState.parse(state))), rev };
+  await db.transaction('rw', db.archive, async () => {
+    const current = await db.archive.get(STATE_ID);
+    if ((current?.rev ?? 0) !== from.rev) {
+      throw new Error('The reports archive was changed in another window at the same time. Close the other window, then try again.');
+    }
+    if (options.clearChunks) await db.archive.where('id').startsWith(CHUNK_PREFIX).delete();
+    await db.archive.bulkPut([...chunks, stateRow]);
+  });
+  return { state, rev, stale: false };
+}

@@ -1,0 +1,241 @@
+/**
+ * The admin's copy of the archive for reports (src/app/reports/archiveStore.ts), in Node: the
+ * admin's device (fake-indexeddb + the app's own actions) and a tablet talking to the real
+ * endpoint (Fastify + SQLite) over HTTP. The organisation key is unlocked through orgKey.ts, as
+ * the reports screen does.
+ */
+import 'fake-indexeddb/auto';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lock } from '../../src/app/actions.ts';
+import {
+  archivedEventIds,
+  archiveSummary,
+  loadHistory,
+  loadHistoryEvents,
+  refreshArchive,
+  replaceArchive,
+  type ArchiveProgress,
+} from '../../src/app/reports/archiveStore.ts';
+import { forgetOrgKey, orgKey, unlockOrgKey } from '../../src/app/reports/orgKey.ts';
+import { SyncClient } from '../../src/app/sync/client.ts';
+import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { useFootfall } from '../../src/app/store.ts';
+import { utf8 } from '../../src/crypto/bytes.ts';
+import { currentSession } from './helpers.ts';
+import {
+  Ledger,
+  PASSPHRASE,
+  credentialsOf,
+  newDevice,
+  recordSome,
+  startServer,
+  syncUntilDone,
+  use,
+  type Device,
+  type RunningServer,
+} from './syncHarness.ts';
+
+let server: RunningServer;
+const ledger = new Ledger();
+let admin: Device;
+let tablet: Device;
+let recoveryCode = '';
+
+/** The real fetch, with every archive request's path noted, and a switch to cut the network. */
+const requests: string[] = [];
+let cutAfter = Infinity;
+const watched: typeof fetch = async (input, init) => {
+  const url = new URL(String(input));
+  if (/\/(batches|directory)$/.test(url.pathname)) requests.push(`${url.pathname.split('/').at(-1)}${url.search}`);
+  if (requests.length > cutAfter) throw new TypeError('network down');
+  return fetch(input, init);
+};
+const client = () => new SyncClient(server.url, watched);
+
+beforeAll(async () => {
+  server = await startServer();
+  admin = await newDevice('admin');
+  const pending = await prepareOrganisation(PASSPHRASE, PASSPHRASE);
+  recoveryCode = pending.recoveryCode;
+  await createOrganisation(new SyncClient(server.url), pending, pending.recoveryCode);
+  const { code } = await createEnrolmentCode(new SyncClient(server.url), 'frontDesk');
+  tablet = await newDevice('tablet');
+  await enrolWithCode(new SyncClient(server.url), code);
+  await recordSome(ledger, tablet, ['Tamsin', 'Ngozi']);
+  await syncUntilDone(tablet, new SyncClient(server.url));
+  await use(admin);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (server) rmSync(server.dataDir, { recursive: true, force: true });
+});
+
+function fetchesSince(start: number): string[] {
+  return requests.slice(start);
+}
+
+describe('the organisation key', () => {
+  it('refuses a wrong passphrase, and holds nothing', async () => {
+    await expect(unlockOrgKey('not the passphrase at all', 'passphrase', client())).rejects.toThrow(
+      'That passphrase did not open the organisation key. Check it (capitals and spaces count) and try again, or use the recovery code.',
+    );
+    expect(orgKey()).toBeNull();
+  });
+
+  it('refuses what is not a recovery code before trying it', async () => {
+    await expect(unlockOrgKey('ABCD-EFGH', 'recovery', client())).rejects.toThrow(/not a recovery code/);
+  });
+
+  it('opens with the passphrase into a key no code can read, and is dropped when the app locks', async () => {
+    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+    expect(orgKey()?.extractable).toBe(false);
+    expect(orgKey()?.type).toBe('private');
+    await lock();
+    expect(useFootfall.getState().phase.kind).toBe('locked');
+    expect(orgKey()).toBeNull();
+    await use(admin);
+  });
+
+  it('opens offline next time from the copy sealed on the device, also with the recovery code', async () => {
+    const offline = new SyncClient(server.url, async () => {
+      throw new TypeError('offline');
+    });
+    await unlockOrgKey(recoveryCode.toLowerCase().replace(/-/g, ' '), 'recovery', offline);
+    expect(orgKey()).not.toBeNull();
+    forgetOrgKey();
+    await unlockOrgKey(PASSPHRASE, 'passphrase', offline);
+    expect(orgKey()).not.toBeNull();
+    // The copy at rest is sealed: the wrapped keys are not in the row in the clear.
+    const row = await admin.db.archive.get('adminKeys');
+    expect(Object.keys(row!).sort()).toEqual(['ct', 'id', 'iv']);
+  });
+});
+
+describe('the archive on the admin’s device', () => {
+  it('fetches and decrypts every batch, reporting progress, and keeps each event once', async () => {
+    const progress: ArchiveProgress[] = [];
+    const start = requests.length;
+    const result = await refreshArchive((p) => progress.push(p), { client: client() });
+    expect(fetchesSince(start)).toEqual(['batches', 'directory']);
+    const uploaded = [...ledger.values()];
+    expect(result.fetched.events).toBe(uploaded.length);
+    expect(result.fetched.batches).toBeGreaterThan(0);
+    expect(progress.at(-1)).toEqual(result.fetched);
+    expect(result.summary).toMatchObject({ batches: result.fetched.batches, events: uploaded.length, unreadable: 0 });
+    expect(result.summary.refreshedAt).not.toBeNull();
+
+    const events = await loadHistoryEvents();
+    expect(events.map((e) => e.id).sort()).toEqual(uploaded.map((e) => e.id).sort());
+    for (const e of events) expect(e).toEqual(ledger.get(e.id));
+  });
+
+  it('counts this device’s own events not yet acknowledged, once each', async () => {
+    await recordSome(ledger, admin, ['Grace A']);
+    const waiting = (await admin.db.events.toArray()).map((r) => r.id);
+    expect(waiting.length).toBeGreaterThan(0);
+    const events = await loadHistoryEvents();
+    expect(events.map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    for (const id of waiting) expect(events.some((e) => e.id === id)).toBe(true);
+    expect(await archivedEventIds()).toEqual(new Set(ledger.keys()));
+  });
+
+  it('refreshes incrementally: only pages after the last one kept are fetched', async () => {
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await use(tablet);
+    await recordSome(ledger, tablet, ['Ama']);
+    await syncUntilDone(tablet, new SyncClient(server.url));
+    await use(admin);
+    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+
+    const before = await archiveSummary();
+    const start = requests.length;
+    const result = await refreshArchive(undefined, { client: client() });
+    const asked = fetchesSince(start);
+    expect(asked).toHaveLength(2);
+    expect(asked.every((r) => /\?after=\d+$/.test(r))).toBe(true);
+    // The admin's own upload and the tablet's new one: nothing fetched twice.
+    expect(result.fetched.batches).toBeGreaterThan(0);
+    expect(result.summary.batches).toBe(before.batches + result.fetched.batches);
+    expect(result.summary.events).toBe(ledger.size);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+
+    const again = await refreshArchive(undefined, { client: client() });
+    expect(again.fetched).toEqual({ batches: 0, events: 0 });
+  });
+
+  it('resumes after an interruption from the last page it kept', async () => {
+    await use(tablet);
+    await recordSome(ledger, tablet, ['Bex']);
+    await syncUntilDone(tablet, new SyncClient(server.url));
+    await use(admin);
+    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+
+    const start = requests.length;
+    cutAfter = start + 1; // the activity page arrives; the directory page does not
+    await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
+    cutAfter = Infinity;
+    const kept = await loadHistoryEvents();
+    const bex = [...ledger.values()].filter((e) => e.deviceId === tablet.deviceId && e.type === 'visit.checkedIn' && !kept.some((k) => k.id === e.id));
+    expect(bex).toEqual([]); // the visits (activity) were kept before the cut
+    expect(kept.length).toBeLessThan(ledger.size); // Bex's directory entry was not
+
+    const resumed = requests.length;
+    const result = await refreshArchive(undefined, { client: client() });
+    const asked = fetchesSince(resumed);
+    // The activity part carries on after the page it kept; the directory part from where it was.
+    const cursorOf = (r: string | undefined) => Number(r?.match(/after=(\d+)$/)?.[1] ?? 0);
+    expect(asked[0]).toMatch(/^batches\?after=\d+$/);
+    expect(cursorOf(asked[0])).toBeGreaterThan(cursorOf(requests[start]));
+    expect(asked[1]).toBe(requests[start + 1]);
+    expect(result.fetched.batches).toBe(0);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+  });
+
+  it('reports batches it cannot open by count, and never guesses at them', async () => {
+    const creds = await credentialsOf(admin);
+    const forged = 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyIsImVuYyI6IkEyNTZHQ00ifQ.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA';
+    const put = await new SyncClient(server.url).putBatch(creds, crypto.randomUUID(), { seq: 9_999, activity: forged, directory: forged });
+    expect(put.kind).toBe('ok');
+    const result = await refreshArchive(undefined, { client: client() });
+    expect(result.fetched.batches).toBe(1);
+    expect(result.summary.unreadable).toBe(1);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+  });
+
+  it('keeps everything sealed at rest: no name, id or event field in any row', async () => {
+    const rows = await admin.db.archive.toArray();
+    expect(rows.length).toBeGreaterThan(2);
+    const names = ['Tamsin', 'Ngozi', 'Ama', 'Bex', 'Grace A'];
+    const ids = [...ledger.keys()];
+    for (const row of rows) {
+      expect(Object.keys(row).filter((k) => !['id', 'iv', 'ct', 'rev'].includes(k))).toEqual([]);
+      const text = utf8.decode(new Uint8Array(row.ct)) + JSON.stringify(row.id);
+      for (const needle of [...names, ...ids, 'visit.checkedIn', 'womanId']) expect(text).not.toContain(needle);
+    }
+  });
+
+  it('replaces the copy after a compaction with exactly the events given, and still refreshes incrementally', async () => {
+    const all = await loadHistoryEvents();
+    const kept = all.filter((e) => !(e.type === 'visit.checkedIn' && e.womanId === null));
+    expect(kept.length).toBeLessThan(all.length);
+    await replaceArchive(kept);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
+    expect((await archiveSummary()).events).toBe(kept.length);
+
+    const start = requests.length;
+    expect((await refreshArchive(undefined, { client: client() })).fetched).toEqual({ batches: 0, events: 0 });
+    expect(fetchesSince(start).every((r) => /\?after=\d+$/.test(r))).toBe(true);
+    await expect(replaceArchive([{ ...kept[0]!, id: 'not-an-event-id' }])).rejects.toThrow();
+    expect((await loadHistory()).events).toHaveLength(kept.length);
+  });
+
+  it('fetches everything again from the start when asked', async () => {
+    const result = await refreshArchive(undefined, { client: client(), fromStart: true });
+    expect(result.summary.unreadable).toBe(1);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect(currentSession().staff.name).toBe('Grace');
+  });
+});
