@@ -55,7 +55,8 @@ export interface ResolvedCasework {
   /** Each sorted, without repeats. */
   topics: string[];
   referrals: string[];
-  outcome: string;
+  /** Null for a session imported from a historic spreadsheet, which records none. */
+  outcome: string | null;
 }
 
 /** Every kind of record that counts. */
@@ -241,7 +242,7 @@ export function resolveRecords(
           date: '',
           topics: e.topics,
           referrals: e.referrals,
-          outcome: e.outcome,
+          outcome: e.outcome ?? null,
         });
         break;
       case 'visit.serviceAdded':

@@ -137,7 +137,8 @@ export const OutreachContacted = z
 
 /**
  * An advice or casework session with a known woman: the topics covered (at least one), referrals
- * made and one outcome from the configured list. No narrative.
+ * made and one outcome from the configured list. No narrative. The outcome is optional because
+ * sessions imported from historic spreadsheets (DESIGN.md §7) have none.
  */
 export const CaseworkSession = z
   .object({
@@ -147,7 +148,7 @@ export const CaseworkSession = z
     womanId: EventId,
     topics: z.array(Key).min(1, 'choose at least one topic').max(64),
     referrals: z.array(Key).max(64),
-    outcome: Key,
+    outcome: Key.optional(),
   })
   .strict();
 
