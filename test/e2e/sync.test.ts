@@ -151,7 +151,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await registerFromSearch(page, 'Zephyrine', ['Meal', 'Shower']);
     await anonymousVisit(page, ['Laundry']);
     // Three events: her registration, her visit, the anonymous visit.
-    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync; not enrolled yet$/);
+    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; not enrolled yet$/);
     const before = await readOutbox(page);
     expect(before.eventIds).toHaveLength(3);
     expect(before.unsynced).toBe(3);
@@ -188,7 +188,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await tablet.context.setOffline(true);
     await registerFromSearch(page, 'Oluwaseun', ['Meal']);
     await anonymousVisit(page, ['Shower']);
-    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
     const waiting = await readOutbox(page);
     expect(waiting.unsynced).toBe(3);
     waiting.eventIds.forEach((id) => savedOnTablet.add(id));
@@ -198,7 +198,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await page.reload();
     await waitLocked(page);
     await unlock(page, DESK.name, DESK.pin);
-    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
 
     // The browser closed and opened again, still offline.
     await tablet.reopen();
@@ -207,7 +207,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await page.goto(served.url);
     await waitLocked(page);
     await unlock(page, DESK.name, DESK.pin);
-    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
     expect((await readOutbox(page)).eventIds.sort()).toEqual([...waiting.eventIds].sort());
     const day = allFigures({ Visits: 4, Women: 2, 'Anonymous visits': 2, Meal: 2, Shower: 2, Laundry: 1 });
     expect(await todayFigures(page)).toEqual(day);

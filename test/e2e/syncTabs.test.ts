@@ -142,7 +142,7 @@ describe('the outbox with two tabs, and across an app update', () => {
       // moment and both reach for the lock: one syncs, the other waits its turn.
       await tablet.context.setOffline(true);
       for (let i = 0; i < 2; i++) await Promise.all([anonymousVisit(first, ['Meal']), anonymousVisit(second, ['Laundry'])]);
-      await waitForSyncStatus(second, /^Offline · \d+ records? waiting to sync; last synced \d\d:\d\d$/);
+      await waitForSyncStatus(second, /^Offline · \d+ records? waiting to sync since [^;]+; last synced \d\d:\d\d$/);
       // A slow connection (each API request a quarter of a second) makes each round last long
       // enough that the two tabs' rounds are sure to meet.
       const slow = (route: Route) => new Promise((r) => setTimeout(r, 250)).then(() => route.continue());
@@ -193,7 +193,7 @@ describe('the outbox with two tabs, and across an app update', () => {
     await context.setOffline(true);
     await registerFromSearch(page, 'Thandiwe', ['Meal']);
     await anonymousVisit(page, ['Shower']);
-    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
     await expect.poll(async () => (await readOutbox(page)).batchIds.length).toBeGreaterThan(0);
     const waiting = await readOutbox(page);
     expect(waiting.unsynced).toBe(3);
@@ -207,14 +207,14 @@ describe('the outbox with two tabs, and across an app update', () => {
     await unlock(page, DESK.name, DESK.pin);
     const banner = page.getByRole('region', { name: 'App update' });
     await banner.waitFor({ timeout: 30_000 });
-    await waitForSyncStatus(page, /^3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
     await Promise.all([page.waitForEvent('load'), banner.getByRole('button', { name: 'Update now' }).click()]);
     await waitLocked(page);
     await unlock(page, DESK.name, DESK.pin);
     expect(await page.evaluate(async () => Boolean((await navigator.serviceWorker.getRegistration())?.waiting))).toBe(false);
 
     // The new version holds the same outbox: the same events, the same sealed batches.
-    await waitForSyncStatus(page, /^3 records waiting to sync; last synced \d\d:\d\d$/);
+    await waitForSyncStatus(page, /^3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
     const after = await readOutbox(page);
     expect(after.eventIds.sort()).toEqual([...waiting.eventIds].sort());
     expect(after.unsynced).toBe(3);

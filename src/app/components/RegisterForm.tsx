@@ -27,7 +27,16 @@ const ANSWERS = [
  * Registering a woman: the name she chooses and, only if she wants to share them, a few answers
  * from fixed lists (DESIGN.md §3). There is deliberately no free text.
  */
-export function RegisterForm({ initialName, onDone }: { initialName: string; onDone: (woman: Woman | null) => void }) {
+export function RegisterForm({
+  initialName,
+  onDone,
+  submitLabel = 'Register and check in',
+}: {
+  initialName: string;
+  onDone: (woman: Woman | null) => void;
+  /** What saving leads to on this screen (outreach and casework register, then go back to the form). */
+  submitLabel?: string;
+}) {
   const session = useSession();
   const { terms, safeguardingNote } = session.config;
   const [knownAs, setKnownAs] = useState(initialName);
@@ -116,7 +125,7 @@ export function RegisterForm({ initialName, onDone }: { initialName: string; onD
         </fieldset>
         <ErrorAlert message={error} />
         <button type="submit" className="primary" disabled={busy}>
-          Register and check in
+          {submitLabel}
         </button>
       </form>
     </Dialog>

@@ -1,4 +1,129 @@
-/** Placeholder while this screen is being built in this session. */
+import { useState } from 'react';
+import { labelOf } from '../../domain/config.ts';
+import { localTimeOf } from '../../domain/time.ts';
+import { TermChips, TermChoice } from '../components/TermChips.tsx';
+import { useDraftWhile } from '../components/useDraftWhile.ts';
+import { ErrorAlert, useAction } from '../components/useAction.tsx';
+import { VoidRecordDialog } from '../components/VoidRecordDialog.tsx';
+import { WhenFields, occurredAtOf, type EditedWhen } from '../components/WhenFields.tsx';
+import { WomanPicker, type WomanChoice } from '../components/WomanPicker.tsx';
+import { recordSession, todaysRecords } from '../recordActions.ts';
+import { useSession } from '../store.ts';
+import './outreach.css';
+
+interface Draft {
+  when: EditedWhen | null;
+  woman: WomanChoice | null;
+  topics: string[];
+  referrals: string[];
+  outcome: string;
+}
+
+const EMPTY: Draft = { when: null, woman: null, topics: [], referrals: [], outcome: '' };
+
+/**
+ * An advice or casework session with a known woman: the date, the topics covered, referrals made
+ * and one outcome, each from the centre's lists. There is deliberately no notes field: records
+ * can be demanded in court and can reach the people who exploit her (DESIGN.md §3).
+ */
 export function CaseworkScreen() {
-  return <h1>Casework</h1>;
+  const session = useSession();
+  const { config } = session;
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [voiding, setVoiding] = useState<{ id: string; what: string } | null>(null);
+  const { run, error, setError, busy } = useAction();
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setNotice(null);
+    setError(null);
+  };
+  useDraftWhile(draft !== EMPTY);
+
+  const sessions = todaysRecords(session, 'casework');
+  const live = sessions.filter((c) => !c.voided);
+  const voided = sessions.filter((c) => c.voided);
+  const nameOf = (womanId: string) => session.women.get(womanId)?.knownAs ?? 'Unknown';
+
+  async function save() {
+    const womanId = draft.woman?.kind === 'known' ? draft.woman.id : null;
+    const saved = await run(async () => {
+      const occurredAt = occurredAtOf(draft.when, config.timeZone, false);
+      await recordSession({ occurredAt, womanId, topics: draft.topics, referrals: draft.referrals, outcome: draft.outcome });
+      return true;
+    });
+    if (!saved || !womanId) return;
+    setNotice(`Session saved for ${nameOf(womanId)}.`);
+    setDraft(EMPTY);
+  }
+
+  return (
+    <section aria-labelledby="casework-title" className="record-screen casework">
+      <h1 id="casework-title">Casework</h1>
+      <p role="status" className="notice" aria-live="polite">
+        {notice}
+      </p>
+      <div className="record-form">
+        <WhenFields timeZone={config.timeZone} edited={draft.when} onChange={(when) => set('when', when)} withTime={false} />
+        <WomanPicker value={draft.woman} onChange={(w) => set('woman', w)} allowUnknown={false} />
+        <TermChips legend="Topics" terms={config.caseworkTopics} value={draft.topics} onChange={(v) => set('topics', v)} />
+        <TermChips legend="Referrals made" terms={config.referralDestinations} value={draft.referrals} onChange={(v) => set('referrals', v)} />
+        <TermChoice legend="Outcome" terms={config.caseworkOutcomes} value={draft.outcome} onChange={(v) => set('outcome', v)} />
+        <div className="save-bar">
+          <ErrorAlert message={error} />
+          <button type="button" className="primary" onClick={save} disabled={busy}>
+            Save session
+          </button>
+        </div>
+      </div>
+
+      <h2>Today’s sessions on this device</h2>
+      {live.length === 0 ? (
+        <p className="muted">No sessions recorded today yet.</p>
+      ) : (
+        <ul className="record-list" aria-label="Today’s sessions">
+          {live.map((c) => {
+            const time = localTimeOf(c.occurredAt, config.timeZone);
+            const what = `the session with ${nameOf(c.womanId)} at ${time}`;
+            return (
+              <li key={c.id} className="record-row">
+                <div>
+                  <strong>{nameOf(c.womanId)}</strong> <span className="muted">{time}</span>
+                  <div className="muted">
+                    {c.topics.map((t) => labelOf(config.caseworkTopics, t)).join(', ')}
+                    {c.outcome ? ` · ${labelOf(config.caseworkOutcomes, c.outcome)}` : ''}
+                  </div>
+                </div>
+                <button type="button" className="danger-quiet" aria-label={`Void ${what}`} onClick={() => setVoiding({ id: c.id, what })}>
+                  Void
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {voided.length > 0 && (
+        <details>
+          <summary>Voided today ({voided.length})</summary>
+          <ul aria-label="Voided sessions">
+            {voided.map((c) => (
+              <li key={c.id}>
+                <s>{nameOf(c.womanId)}</s>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {voiding && (
+        <VoidRecordDialog
+          recordId={voiding.id}
+          what={voiding.what}
+          onDone={(message) => {
+            setVoiding(null);
+            if (message) setNotice(message);
+          }}
+        />
+      )}
+    </section>
+  );
 }

@@ -3,6 +3,7 @@ import { loadUnlockedApp } from '../App.tsx';
 import { formatWait, waitRemaining } from '../lockPolicy.ts';
 import { useFootfall } from '../store.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
+import { SyncStatus } from '../components/SyncStatus.tsx';
 
 /** Who is at the desk: she picks her name and enters her own PIN. */
 export function LockScreen() {
@@ -34,6 +35,7 @@ export function LockScreen() {
     <main className="narrow">
       <h1>Footfall is locked</h1>
       <p className="muted">{deviceName}</p>
+      <SyncStatus />
       {lock.held && (
         <p role="alert" className="warning">
           Too many wrong PINs were entered. Only an admin can unlock this device now. Nothing on it has been deleted.

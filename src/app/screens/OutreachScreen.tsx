@@ -1,4 +1,161 @@
-/** Placeholder while this screen is being built in this session. */
+import { useEffect, useRef, useState } from 'react';
+import { labelOf } from '../../domain/config.ts';
+import { localTimeOf } from '../../domain/time.ts';
+import { AreaPicker } from '../components/AreaPicker.tsx';
+import { TermChips, TermChoice } from '../components/TermChips.tsx';
+import { useDraftWhile } from '../components/useDraftWhile.ts';
+import { ErrorAlert, useAction } from '../components/useAction.tsx';
+import { VoidRecordDialog } from '../components/VoidRecordDialog.tsx';
+import { WhenFields, occurredAtOf, type EditedWhen } from '../components/WhenFields.tsx';
+import { WomanPicker, type WomanChoice } from '../components/WomanPicker.tsx';
+import { recentAreas, recordContact, todaysRecords } from '../recordActions.ts';
+import { useSession } from '../store.ts';
+import './outreach.css';
+
+interface Draft {
+  when: EditedWhen | null;
+  place: string;
+  woman: WomanChoice | null;
+  needs: string[];
+  support: string[];
+  referrals: string[];
+}
+
+const EMPTY: Draft = { when: null, place: '', woman: null, needs: [], support: [], referrals: [] };
+
+/**
+ * An outreach contact on a phone held in one hand: when, where, who, needs, support, referrals,
+ * then Save at the bottom, in reach of the thumb. No free text anywhere (DESIGN.md §3). Saved
+ * on the phone at once, sealed, and synced whenever there is signal.
+ */
 export function OutreachScreen() {
-  return <h1>Outreach</h1>;
+  const session = useSession();
+  const { config } = session;
+  const [draft, setDraft] = useState<Draft>(EMPTY);
+  const [area, setArea] = useState('');
+  const [recent, setRecent] = useState<string[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [voiding, setVoiding] = useState<{ id: string; what: string } | null>(null);
+  const { run, error, setError, busy } = useAction();
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setNotice(null);
+    setError(null);
+  };
+  useDraftWhile(draft !== EMPTY);
+
+  // Her last area is where the next contact starts.
+  const { vault, staff } = session;
+  useEffect(() => {
+    let live = true;
+    void recentAreas({ vault, staff }).then((areas) => {
+      if (!live) return;
+      setRecent(areas);
+      setArea((current) => current || (areas[0] ?? ''));
+    });
+    return () => {
+      live = false;
+    };
+  }, [vault, staff]);
+
+  const contacts = todaysRecords(session, 'outreach');
+  const live = contacts.filter((c) => !c.voided);
+  const voided = contacts.filter((c) => c.voided);
+  const nameOf = (womanId: string | null) => (womanId ? (session.women.get(womanId)?.knownAs ?? 'Unknown') : 'Unknown');
+
+  async function save() {
+    const saved = await run(async () => {
+      if (!draft.woman) throw new Error('Choose the woman: find her, register her as new, or choose Unknown.');
+      const occurredAt = occurredAtOf(draft.when, config.timeZone, true);
+      const womanId = draft.woman.kind === 'known' ? draft.woman.id : null;
+      await recordContact({ occurredAt, womanId, area, place: draft.place, needs: draft.needs, support: draft.support, referrals: draft.referrals });
+      return { womanId, occurredAt };
+    });
+    if (!saved) return;
+    const at = localTimeOf(saved.occurredAt ?? Date.now(), config.timeZone);
+    setNotice(`Contact saved: ${nameOf(saved.womanId)}, ${labelOf(config.areas, area)}, ${at}. Ready for the next one.`);
+    setRecent((r) => [area, ...r.filter((a) => a !== area)]);
+    setDraft(EMPTY);
+    noticeRef.current?.scrollIntoView?.({ block: 'center' });
+  }
+
+  return (
+    <section aria-labelledby="outreach-title" className="record-screen">
+      <h1 id="outreach-title">Outreach</h1>
+      <p ref={noticeRef} role="status" className="notice" aria-live="polite">
+        {notice}
+      </p>
+      <div className="record-form">
+        <WhenFields timeZone={config.timeZone} edited={draft.when} onChange={(when) => set('when', when)} withTime />
+        <AreaPicker
+          areas={config.areas}
+          value={area}
+          recent={recent}
+          onChange={(a) => {
+            setArea(a);
+            setNotice(null);
+          }}
+        />
+        <TermChoice legend="Kind of place" terms={config.places} value={draft.place} onChange={(p) => set('place', p)} />
+        <WomanPicker value={draft.woman} onChange={(w) => set('woman', w)} allowUnknown />
+        <TermChips legend="Needs raised" terms={config.needs} value={draft.needs} onChange={(v) => set('needs', v)} />
+        <TermChips legend="Support given" terms={config.support} value={draft.support} onChange={(v) => set('support', v)} />
+        <TermChips legend="Referrals made" terms={config.referralDestinations} value={draft.referrals} onChange={(v) => set('referrals', v)} />
+        <div className="save-bar">
+          <ErrorAlert message={error} />
+          <button type="button" className="primary" onClick={save} disabled={busy}>
+            Save contact
+          </button>
+        </div>
+      </div>
+
+      <h2>Today’s contacts on this phone</h2>
+      {live.length === 0 ? (
+        <p className="muted">No contacts recorded today yet.</p>
+      ) : (
+        <ul className="record-list" aria-label="Today’s contacts">
+          {live.map((c) => {
+            const time = localTimeOf(c.occurredAt, config.timeZone);
+            const what = `the contact with ${nameOf(c.womanId)} at ${time}`;
+            return (
+              <li key={c.id} className="record-row">
+                <div>
+                  <strong>{nameOf(c.womanId)}</strong> <span className="muted">{time}</span>
+                  <div className="muted">
+                    {labelOf(config.areas, c.area)} · {labelOf(config.places, c.place)}
+                  </div>
+                </div>
+                <button type="button" className="danger-quiet" aria-label={`Void ${what}`} onClick={() => setVoiding({ id: c.id, what })}>
+                  Void
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {voided.length > 0 && (
+        <details>
+          <summary>Voided today ({voided.length})</summary>
+          <ul aria-label="Voided contacts">
+            {voided.map((c) => (
+              <li key={c.id}>
+                <s>{nameOf(c.womanId)}</s> <span className="muted">{localTimeOf(c.occurredAt, config.timeZone)}</span>
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+      {voiding && (
+        <VoidRecordDialog
+          recordId={voiding.id}
+          what={voiding.what}
+          onDone={(message) => {
+            setVoiding(null);
+            if (message) setNotice(message);
+          }}
+        />
+      )}
+    </section>
+  );
 }

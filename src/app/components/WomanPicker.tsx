@@ -1,0 +1,113 @@
+/**
+ * Which woman a contact or session is with: found in the shared directory by the name she goes
+ * by, registered new (the same form as the front desk, safeguarding note included), or, on
+ * outreach only, unknown because she did not give a name.
+ */
+import { useDeferredValue, useEffect, useRef, useState } from 'react';
+import { searchByName } from '../../domain/search.ts';
+import { useSession } from '../store.ts';
+import { RegisterForm } from './RegisterForm.tsx';
+
+export type WomanChoice = { kind: 'known'; id: string } | { kind: 'unknown' };
+
+export const UNKNOWN_LABEL = 'Unknown / did not give a name';
+
+interface Props {
+  value: WomanChoice | null;
+  onChange: (choice: WomanChoice | null) => void;
+  /** Outreach may record a contact with a woman who did not give a name; casework may not. */
+  allowUnknown: boolean;
+}
+
+export function WomanPicker({ value, onChange, allowUnknown }: Props) {
+  const session = useSession();
+  const [query, setQuery] = useState('');
+  const [registering, setRegistering] = useState(false);
+  const deferred = useDeferredValue(query);
+  const matches = searchByName(session.searchIndex, deferred, 8);
+  const changeRef = useRef<HTMLButtonElement>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+  const chosen = value?.kind === 'known' ? session.women.get(value.id) : undefined;
+  const under18 = chosen ? session.config.terms.ageBand.some((b) => b.under18 && b.key === chosen.details.ageBand) : false;
+
+  // Focus follows the choice, so a keyboard or screen-reader user is not left on a vanished button.
+  const [moveFocus, setMoveFocus] = useState<'change' | 'search' | null>(null);
+  useEffect(() => {
+    if (moveFocus === 'change') changeRef.current?.focus();
+    if (moveFocus === 'search') searchRef.current?.focus();
+    setMoveFocus(null);
+  }, [moveFocus]);
+
+  function choose(choice: WomanChoice) {
+    onChange(choice);
+    setQuery('');
+    setMoveFocus('change');
+  }
+
+  return (
+    <fieldset className="woman-picker">
+      <legend>The woman</legend>
+      {value ? (
+        <div className="chosen-woman">
+          <p>
+            <strong>{value.kind === 'known' ? (chosen?.knownAs ?? 'Unknown') : UNKNOWN_LABEL}</strong>
+          </p>
+          <button
+            ref={changeRef}
+            type="button"
+            onClick={() => {
+              onChange(null);
+              setMoveFocus('search');
+            }}
+          >
+            Change woman
+          </button>
+        </div>
+      ) : (
+        <>
+          <label className="search">
+            Find a woman by the name she goes by
+            <input ref={searchRef} type="search" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" enterKeyHint="search" />
+          </label>
+          {deferred.trim() && (
+            <ul className="results" aria-label="Matching women">
+              {matches.length === 0 && <li className="muted">No one known as “{deferred.trim()}” yet.</li>}
+              {matches.map((w) => (
+                <li key={w.id}>
+                  <button type="button" className="result" onClick={() => choose({ kind: 'known', id: w.id })}>
+                    {w.knownAs}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className="actions">
+            <button type="button" onClick={() => setRegistering(true)}>
+              {query.trim() ? `New woman: “${query.trim()}”` : 'New woman'}
+            </button>
+            {allowUnknown && (
+              <button type="button" onClick={() => choose({ kind: 'unknown' })}>
+                {UNKNOWN_LABEL}
+              </button>
+            )}
+          </div>
+        </>
+      )}
+      {under18 && (
+        <p role="alert" className="safeguarding">
+          {session.config.safeguardingNote}
+        </p>
+      )}
+      {registering && (
+        <RegisterForm
+          initialName={query.trim()}
+          submitLabel="Register"
+          onDone={(woman) => {
+            setRegistering(false);
+            if (woman) choose({ kind: 'known', id: woman.id });
+          }}
+        />
+      )}
+    </fieldset>
+  );
+}
