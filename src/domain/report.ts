@@ -263,6 +263,7 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
     statement: statement(current.label, figures.visits, figures.uniqueWomen, women.visited === figures.uniqueWomen, (n) => ({
       text: n.toLocaleString('en-GB'),
       one: n === 1,
+      none: n === 0,
     })),
     definitions: REPORT_DEFINITIONS,
   };
@@ -387,8 +388,8 @@ function mapOf(bySite: Figures['bySite']): Record<string, number> {
   return Object.fromEntries(Object.entries(bySite).map(([k, v]) => [k, v.visits]));
 }
 
-/** A number as text for a statement, and whether it takes the singular. */
-export type StatementNumber = (n: number) => { text: string; one: boolean };
+/** A number as text for a statement, whether it takes the singular, and whether it may be said as "no". */
+export type StatementNumber = (n: number) => { text: string; one: boolean; none: boolean };
 
 /**
  * "In 2025/26 we welcomed 1,312 visits from 604 women." When some women were met only by outreach
@@ -399,9 +400,9 @@ export function statement(label: string, visits: number, women: number, allVisit
   const w = format(women);
   const visitsText = `${v.text} ${v.one ? 'visit' : 'visits'}`;
   const womenText = `${w.text} ${w.one ? 'woman' : 'women'}`;
-  if (visits === 0 && women === 0) return `In ${label} we recorded no visits.`;
-  if (women === 0) return `In ${label} we welcomed ${visitsText}.`;
-  if (visits === 0) return `In ${label} we worked with ${womenText}.`;
+  if (v.none && w.none) return `In ${label} we recorded no visits.`;
+  if (w.none) return `In ${label} we welcomed ${visitsText}.`;
+  if (v.none) return `In ${label} we worked with ${womenText}.`;
   return allVisited
     ? `In ${label} we welcomed ${visitsText} from ${womenText}.`
     : `In ${label} we welcomed ${visitsText} and worked with ${womenText}.`;

@@ -185,7 +185,7 @@ describe('buildReport on the hand-computed history', () => {
 });
 
 describe('statement', () => {
-  const exact = (n: number) => ({ text: n.toLocaleString('en-GB'), one: n === 1 });
+  const exact = (n: number) => ({ text: n.toLocaleString('en-GB'), one: n === 1, none: n === 0 });
   it.each([
     [1312, 604, true, 'In 2025/26 we welcomed 1,312 visits from 604 women.'],
     [1, 1, true, 'In 2025/26 we welcomed 1 visit from 1 woman.'],
