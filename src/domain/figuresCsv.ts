@@ -1,0 +1,99 @@
+/**
+ * The figures of a report as tidy CSV (DESIGN.md §7): one row per figure, each with its period,
+ * the same period last year and its definition, so a row means something on its own when pasted
+ * into a funder's spreadsheet. The statement and the notes come last, as rows of their own.
+ */
+import Papa from 'papaparse';
+import type { Definition, Report } from './report.ts';
+import type { PublishedReport } from './disclosure.ts';
+
+export const FIGURES_COLUMNS = [
+  'period',
+  'period_start',
+  'period_end',
+  'section',
+  'figure',
+  'category',
+  'label',
+  'value',
+  'previous_period',
+  'previous_value',
+  'definition',
+] as const;
+type FiguresRow = Record<(typeof FIGURES_COLUMNS)[number], string>;
+
+/** A report the admin sees unrounded is marked as such, so an exact export is not published by mistake. */
+const EXACT_NOTE = 'Exact figures for internal use: not safe to publish. Export in publication mode to share them.';
+
+/**
+ * Values are numbers without thousands separators, so spreadsheets read them as numbers; a
+ * published report's withheld cells keep their marks ("<5", "[c]").
+ */
+export function figuresCsv(report: Report<number> | PublishedReport): string {
+  const definitionOf = definitionLookup(report.definitions);
+  const { period, previousPeriod } = report;
+  const rows: FiguresRow[] = [];
+  const add = (r: Pick<FiguresRow, 'section' | 'figure' | 'category' | 'label' | 'definition'> & { value: number | string; previous: number | string | null }) =>
+    rows.push({
+      period: period.label,
+      period_start: period.from,
+      period_end: period.to,
+      section: r.section,
+      figure: r.figure,
+      category: r.category,
+      label: r.label,
+      value: valueText(r.value),
+      previous_period: r.previous === null ? '' : previousPeriod.label,
+      previous_value: r.previous === null ? '' : valueText(r.previous),
+      definition: r.definition,
+    });
+
+  for (const section of report.sections) {
+    for (const row of section.rows) {
+      add({
+        section: section.title,
+        figure: row.figure,
+        category: row.category ?? '',
+        label: row.label,
+        value: row.current,
+        previous: row.previous,
+        definition: definitionOf(row.figure),
+      });
+    }
+  }
+  for (const table of report.tables) {
+    const tableDefinition = definitionOf(table.id === 'months' ? 'byMonth' : 'bySite');
+    table.columns.forEach((column, c) => {
+      for (const row of table.rows) {
+        const cell = row.cells[c];
+        if (!cell) continue;
+        add({
+          section: table.title,
+          figure: column.figure,
+          category: row.key,
+          label: `${column.label}, ${row.label}`,
+          value: cell.current,
+          previous: cell.previous,
+          definition: `${definitionOf(column.figure)} ${tableDefinition}`.trim(),
+        });
+      }
+    });
+  }
+  const text = (section: string, figure: string, label: string) =>
+    add({ section, figure, category: '', label, value: '', previous: null, definition: '' });
+  text('Statement', 'statement', report.statement);
+  const notes = 'notes' in report ? report.notes : [EXACT_NOTE];
+  for (const note of notes) text('Notes', 'note', note);
+
+  // Spreadsheets would run a label beginning "=" as a formula; escapeFormulae quotes it.
+  return Papa.unparse({ fields: [...FIGURES_COLUMNS], data: rows.map((r) => FIGURES_COLUMNS.map((c) => r[c])) }, { escapeFormulae: true });
+}
+
+function valueText(value: number | string): string {
+  return typeof value === 'number' ? String(value) : /^[\d,]+$/.test(value) ? value.replace(/,/g, '') : value;
+}
+
+function definitionLookup(definitions: readonly Definition[]): (figure: string) => string {
+  const byFigure = new Map(definitions.map((d) => [d.figure, d.text]));
+  return (figure) => byFigure.get(figure) ?? '';
+}
