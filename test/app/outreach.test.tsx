@@ -199,6 +199,35 @@ describe('the Outreach screen', () => {
   });
 });
 
+describe('the sync status', () => {
+  it('says how many records wait and since when; locked, only what needs no keys', async () => {
+    const { user } = await outreach();
+    const status = () => within(screen.getByRole('banner')).getByRole('status');
+    // Precious's registration is already waiting.
+    // Shown in the device's own time, as the status line has no organisation settings while locked.
+    const since = new Date(await firstWaitingAt()).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+    await waitFor(() => expect(status()).toHaveTextContent(`1 record waiting to sync since ${since}; not enrolled yet`));
+    await user.click(group('The woman').getByRole('button', { name: 'Unknown / did not give a name' }));
+    await chooseArea(user, 'ealing', 'Ealing');
+    await user.click(group('Kind of place').getByRole('radio', { name: 'Premises' }));
+    await user.click(screen.getByRole('button', { name: 'Save contact' }));
+    // The oldest waiting record is still the registration.
+    await waitFor(() => expect(status()).toHaveTextContent(`2 records waiting to sync since ${since}; not enrolled yet`));
+
+    await user.click(screen.getByRole('button', { name: 'Lock' }));
+    await screen.findByRole('heading', { name: 'Footfall is locked' });
+    // Without keys the lock screen cannot read when a sealed record was made, and does not say.
+    expect(within(screen.getByRole('main')).getByRole('status')).toHaveTextContent(/^2 records waiting to sync; not enrolled yet$/);
+  });
+});
+
+/** When the oldest waiting event was recorded, read as an auditor would. */
+async function firstWaitingAt(): Promise<string> {
+  const s = currentSession();
+  const [first] = await readEvents(s.vault.db, s.vault.keyring);
+  return first!.at;
+}
+
 describe('a staff member’s role decides the modes she sees', () => {
   const PINS = { outreach: '604172', casework: '715283' };
 

@@ -68,3 +68,9 @@ export function TermChoice({ legend, terms, value, onChange }: OneProps) {
 function shown(terms: readonly Term[], chosen: string[]): Term[] {
   return terms.filter((t) => !t.retired || chosen.includes(t.key));
 }
+
+/** The labels of chosen keys in the centre's order, any no longer listed last. */
+export function labelsInOrder(keys: readonly string[], terms: readonly Term[]): string[] {
+  const order = new Map(terms.map((t, i) => [t.key, i]));
+  return [...keys].sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity)).map((k) => terms.find((t) => t.key === k)?.label ?? k);
+}

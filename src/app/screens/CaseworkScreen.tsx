@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
 import { localTimeOf } from '../../domain/time.ts';
-import { TermChips, TermChoice } from '../components/TermChips.tsx';
+import { TermChips, TermChoice, labelsInOrder } from '../components/TermChips.tsx';
 import { useDraftWhile } from '../components/useDraftWhile.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { VoidRecordDialog } from '../components/VoidRecordDialog.tsx';
@@ -90,7 +90,7 @@ export function CaseworkScreen() {
                 <div>
                   <strong>{nameOf(c.womanId)}</strong> <span className="muted">{time}</span>
                   <div className="muted">
-                    {c.topics.map((t) => labelOf(config.caseworkTopics, t)).join(', ')}
+                    {labelsInOrder(c.topics, config.caseworkTopics).join(', ')}
                     {c.outcome ? ` · ${labelOf(config.caseworkOutcomes, c.outcome)}` : ''}
                   </div>
                 </div>
