@@ -105,8 +105,9 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
   const { db, keyring } = vault;
   const client = options.client ?? (await defaultClient());
 
-  let stored = await readState(db, enrolment.orgId);
-  if (options.fromStart || stored.stale) stored = await write(db, stored, fresh(enrolment.orgId), [], { clearChunks: true });
+  // From the start, the stored state is not even read: it may be the damaged row being replaced.
+  let stored = options.fromStart ? await startAgain(db, enrolment.orgId) : await readState(db, enrolment.orgId);
+  if (stored.stale) stored = await write(db, stored, fresh(enrolment.orgId), [], { clearChunks: true });
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
   await readArchivePages(client, credentials, key, teamKeys, stored.state.cursors, async (page) => {
     const batches = page.part === 'activity' ? page.batches : 0;
@@ -233,6 +234,11 @@ async function readState(db: FootfallDb, orgId: string): Promise<Stored> {
   }
   const stale = parsed.data.orgId !== orgId;
   return { state: stale ? fresh(orgId) : parsed.data, rev, stale };
+}
+
+/** A fresh state at the stored rev, to be written over whatever is there. */
+async function startAgain(db: FootfallDb, orgId: string): Promise<Stored> {
+  return { state: fresh(orgId), rev: (await db.archive.get(STATE_ID))?.rev ?? 0, stale: true };
 }
 
 /**
