@@ -132,6 +132,102 @@ export const TeamKeyEnvelopes = z.object({
 });
 export type TeamKeyEnvelopes = z.infer<typeof TeamKeyEnvelopes>;
 
+/**
+ * Every action the audit log knows. The endpoint writes most of them itself; the ones in
+ * ReportedAuditAction happen on the admin's device (inside sealed batches the endpoint cannot
+ * read), so her device reports that they happened, and nothing more.
+ */
+const REPORTED_AUDIT_ACTIONS = ['records.merged', 'woman.erased', 'retention.applied', 'records.imported', 'staff.changed', 'config.changed'] as const;
+export const ReportedAuditAction = z.enum(REPORTED_AUDIT_ACTIONS, { message: `must be one of ${REPORTED_AUDIT_ACTIONS.join(', ')}` });
+export type ReportedAuditAction = z.infer<typeof ReportedAuditAction>;
+
+export const AuditAction = z.enum([
+  'org.created',
+  'enrolment.created',
+  'device.enrolled',
+  'device.revoked',
+  'batch.uploaded',
+  'archive.downloaded',
+  'directory.downloaded',
+  'teamKey.rotated',
+  'wrappedKey.added',
+  'archive.compacted',
+  ...ReportedAuditAction.options,
+]);
+export type AuditAction = z.infer<typeof AuditAction>;
+
+/** What an admin device reports: the action alone, never whom or what it touched. */
+export const AuditRequest = z.object({ action: ReportedAuditAction });
+export type AuditRequest = z.infer<typeof AuditRequest>;
+
+export const AuditPage = z.object({
+  entries: z.array(
+    z.object({
+      cursor: Cursor,
+      orgId: OrgId,
+      at: z.iso.datetime(),
+      /** The device that acted, or null for the endpoint itself or an enrolling device. */
+      actor: DeviceId.nullable(),
+      action: AuditAction,
+      /** A device id, a batch id or a compaction's reason. Never content. */
+      subject: z.string().nullable(),
+    }),
+  ),
+  next: Cursor.nullable(),
+  serverTime: z.iso.datetime(),
+});
+export type AuditPage = z.infer<typeof AuditPage>;
+
+/** Most batches one compaction may store, and most it may supersede; more is done in several compactions. */
+export const COMPACTION_MAX_BATCHES = 100;
+export const COMPACTION_MAX_SUPERSEDED = 10_000;
+
+/**
+ * A compaction: the admin's device re-sealed what some batches held (less what an erasure or the
+ * retention rule removed) into new batches, which replace them. The endpoint stores the new ones
+ * as the admin device's batches, removes the superseded ones and remembers their ids (so a device
+ * retrying an old upload cannot bring erased content back), all at once. Batches received after
+ * the snapshot was made are not in `supersedes` and stay.
+ */
+export const CompactionRequest = z
+  .object({
+    batches: z
+      .array(BatchUpload.extend({ batchId: BatchId }))
+      .max(COMPACTION_MAX_BATCHES, `must hold at most ${COMPACTION_MAX_BATCHES} batches; split the snapshot into several compactions`),
+    supersedes: z
+      .array(BatchId)
+      .min(1, 'must name at least one batch that the new batches replace')
+      .max(COMPACTION_MAX_SUPERSEDED, `must name at most ${COMPACTION_MAX_SUPERSEDED} batches; split the snapshot into several compactions`),
+    reason: z.enum(['erasure', 'retention'], { message: 'must be erasure or retention' }),
+  })
+  .superRefine((body, ctx) => {
+    const superseded = new Set<string>();
+    body.supersedes.forEach((id, i) => {
+      const key = id.toLowerCase();
+      if (superseded.has(key)) ctx.addIssue({ code: 'custom', path: ['supersedes', i], message: 'names a batch already named earlier in the list' });
+      superseded.add(key);
+    });
+    const added = new Set<string>();
+    body.batches.forEach((b, i) => {
+      const key = b.batchId.toLowerCase();
+      if (added.has(key)) ctx.addIssue({ code: 'custom', path: ['batches', i, 'batchId'], message: 'is the id of an earlier batch in the list; give each new batch its own id' });
+      if (superseded.has(key)) ctx.addIssue({ code: 'custom', path: ['batches', i, 'batchId'], message: 'is also in supersedes: a new batch cannot replace itself' });
+      added.add(key);
+    });
+  });
+export type CompactionRequest = z.infer<typeof CompactionRequest>;
+
+export const CompactionReceipt = z.object({
+  /** New batches stored now, and those already stored by an earlier attempt of the same compaction. */
+  stored: z.number().int().min(0),
+  alreadyStored: z.number().int().min(0),
+  /** Superseded batches removed now, and those an earlier compaction had already removed. */
+  removed: z.number().int().min(0),
+  alreadyRemoved: z.number().int().min(0),
+  serverTime: z.iso.datetime(),
+});
+export type CompactionReceipt = z.infer<typeof CompactionReceipt>;
+
 /** Every error the endpoint sends: a stable code and a sentence saying what to do. */
 export const ApiError = z.object({ error: z.string(), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;

@@ -14,7 +14,9 @@ import { enrolmentKeys, generateEnrolmentCode, sealPackage } from '../../src/cry
 import { generateDeviceKeys, publicJwk, signRequest, type DeviceKeys as KeyPairs } from '../../src/crypto/signing.ts';
 import {
   ArchivePage,
+  AuditPage,
   BatchReceipt,
+  CompactionReceipt,
   ClaimEnrolmentResponse,
   DirectoryPage,
   SIGNATURE_HEADERS,
@@ -484,6 +486,8 @@ describe('admin routes', () => {
       { method: 'POST', url: `/api/orgs/${org.orgId}/devices/${org.admin.deviceId}/revoke` },
       { method: 'POST', url: `/api/orgs/${org.orgId}/admin-keys`, body: { keys: [{ id: uuidv4(), kind: 'recovery', wrapped: 'x' }] } },
       { method: 'PUT', url: `/api/orgs/${org.orgId}/team-keys`, body: { version: 9, envelopes: [] } },
+      { method: 'POST', url: `/api/orgs/${org.orgId}/compactions`, body: { batches: [], supersedes: [uuidv4()], reason: 'erasure' } },
+      { method: 'POST', url: `/api/orgs/${org.orgId}/audit`, body: { action: 'woman.erased' } },
       {
         method: 'POST',
         url: `/api/orgs/${org.orgId}/enrolments`,
@@ -625,6 +629,166 @@ describe('the audit log', () => {
     const paged = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/audit?limit=3` });
     expect(paged.json().entries).toHaveLength(3);
     expect(paged.json().next).toBe(paged.json().entries[2].cursor);
+  });
+});
+
+/** The organisation's admin sends a compaction. */
+function compact(o: Org, body: unknown, extra: Partial<SignedOptions> = {}) {
+  return send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/compactions`, body, ...extra });
+}
+
+describe('data care: compaction', () => {
+  /** An organisation whose front-desk tablet has uploaded three batches. */
+  async function orgWithBatches() {
+    const { org: o } = await createOrg(app);
+    const tablet = await enrol(app, o, 'frontDesk', 'Tablet');
+    const uploads: { batchId: string; body: Awaited<ReturnType<typeof sealedBatch>> }[] = [];
+    for (let seq = 0; seq < 3; seq++) {
+      const item = { batchId: uuidv4(), body: await sealedBatch(o, seq) };
+      expect((await upload(app, tablet, o, item.batchId, item.body)).statusCode).toBe(201);
+      uploads.push(item);
+    }
+    return { o, tablet, uploads };
+  }
+  const snapshotBatch = async (o: Org, seq = 0) => ({ batchId: uuidv4(), ...(await sealedBatch(o, seq, 'anonymised visit')) });
+
+  it('stores the admin’s new batches and removes the superseded ones; the same request again changes nothing', async () => {
+    const { o, tablet, uploads } = await orgWithBatches();
+    const [b1, b2, b3] = uploads;
+    const fresh = await snapshotBatch(o);
+    const body = { batches: [fresh], supersedes: [b1!.batchId, b2!.batchId], reason: 'erasure' };
+
+    const res = await compact(o, body);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(CompactionReceipt.parse(res.json())).toEqual({ stored: 1, alreadyStored: 0, removed: 2, alreadyRemoved: 0, serverTime: now().toISOString() });
+    const items = (await archive(app, o)).items;
+    expect(items.map((b) => [b.batchId, b.deviceId])).toEqual([
+      [b3!.batchId, tablet.deviceId],
+      [fresh.batchId, o.admin.deviceId],
+    ]);
+    expect(items[1]).toMatchObject({ seq: fresh.seq, activity: fresh.activity, receivedAt: now().toISOString() });
+    const directory = DirectoryPage.parse((await send(app, tablet, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/directory` })).json());
+    expect(directory.items.map((b) => [b.batchId, b.directory])).toEqual([
+      [b3!.batchId, b3!.body.directory],
+      [fresh.batchId, fresh.directory],
+    ]);
+
+    const again = await compact(o, body);
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toMatchObject({ stored: 0, alreadyStored: 1, removed: 0, alreadyRemoved: 2 });
+    expect((await archive(app, o)).items.map((b) => b.batchId)).toEqual([b3!.batchId, fresh.batchId]);
+    // The new batch is the admin device's like any upload of hers: the same bytes again are a duplicate.
+    const { batchId, ...freshUpload } = fresh;
+    expect((await upload(app, o.admin, o, batchId, freshUpload)).json()).toMatchObject({ status: 'duplicate' });
+  });
+
+  it('answers a tablet retrying the upload of a removed batch with a duplicate, and keeps the content out', async () => {
+    const { o, tablet, uploads } = await orgWithBatches();
+    const [b1] = uploads;
+    expect((await compact(o, { batches: [await snapshotBatch(o)], supersedes: [b1!.batchId], reason: 'retention' })).statusCode).toBe(200);
+    const retry = await upload(app, tablet, o, b1!.batchId, b1!.body);
+    expect(retry.statusCode, retry.body).toBe(200);
+    expect(BatchReceipt.parse(retry.json()).status).toBe('duplicate');
+    const items = (await archive(app, o)).items;
+    expect(items.some((b) => b.batchId === b1!.batchId || b.activity === b1!.body.activity)).toBe(false);
+    expectError(await upload(app, tablet, o, b1!.batchId, await sealedBatch(o, 0)), 409, 'batch_conflict');
+  });
+
+  it('refuses a superseded id that is not a batch of this organisation (409), naming the field, and changes nothing', async () => {
+    const { o, uploads } = await orgWithBatches();
+    const { uploads: theirs } = await orgWithBatches();
+    const before = await archive(app, o);
+    const stranger = uuidv4();
+    const fresh = await snapshotBatch(o);
+    const res = await compact(o, { batches: [fresh], supersedes: [uploads[0]!.batchId, stranger, theirs[0]!.batchId], reason: 'erasure' });
+    const body = expectError(res, 409, 'unknown_batches');
+    expect(body.message).toBe(
+      'supersedes[1] and supersedes[2] are not batches of this organisation. Nothing was changed. Fetch the archive again and make the snapshot from the batches it holds.',
+    );
+    expect(res.body).not.toContain(stranger);
+    expect((await archive(app, o)).items).toEqual(before.items);
+  });
+
+  it('refuses a new batch id already received with other contents (409), and changes nothing', async () => {
+    const { o, uploads } = await orgWithBatches();
+    const before = await archive(app, o);
+    const taken = { ...(await snapshotBatch(o)), batchId: uploads[2]!.batchId };
+    const res = await compact(o, { batches: [await snapshotBatch(o), taken], supersedes: [uploads[0]!.batchId], reason: 'erasure' });
+    expectError(res, 409, 'batch_conflict', /^batches\[1\]\.batchId was already received with different contents\. Nothing was changed\./);
+    expect((await archive(app, o)).items).toEqual(before.items);
+  });
+
+  it('refuses a malformed body with a 400 that says what is wrong', async () => {
+    const { o, uploads } = await orgWithBatches();
+    const id = uploads[0]!.batchId;
+    const fresh = await snapshotBatch(o);
+    const cases: [unknown, RegExp][] = [
+      [{ batches: [], supersedes: [id] }, /reason: must be erasure or retention/],
+      [{ batches: [], supersedes: [id], reason: 'tidying' }, /reason: must be erasure or retention/],
+      [{ batches: [], supersedes: [], reason: 'erasure' }, /supersedes: must name at least one batch that the new batches replace/],
+      [{ batches: [], supersedes: [id, id], reason: 'erasure' }, /supersedes\[1\]: names a batch already named earlier in the list/],
+      [{ batches: [{ ...fresh, batchId: id }], supersedes: [id], reason: 'erasure' }, /batches\[0\]\.batchId: is also in supersedes/],
+      [{ batches: [fresh, fresh], supersedes: [id], reason: 'erasure' }, /batches\[1\]\.batchId: is the id of an earlier batch in the list/],
+      [{ batches: [{ ...fresh, batchId: uuidv7() }], supersedes: [id], reason: 'erasure' }, /batches\[0\]\.batchId: a batch id must be a random \(v4\) UUID/],
+      [{ batches: [{ ...fresh, activity: 'plain text' }], supersedes: [id], reason: 'erasure' }, /batches\[0\]\.activity: must be a compact JWE/],
+      [{ batches: [], supersedes: Array.from({ length: 10_001 }, () => uuidv4()), reason: 'retention' }, /supersedes: must name at most 10000 batches; split the snapshot/],
+      [{ batches: Array.from({ length: 101 }, () => fresh), supersedes: [id], reason: 'erasure' }, /batches: must hold at most 100 batches; split the snapshot/],
+    ];
+    for (const [body, message] of cases) {
+      const res = await compact(o, body);
+      expectError(res, 400, 'invalid_request', message);
+      expect(res.body).not.toContain(fresh.activity);
+    }
+    expect((await archive(app, o)).items).toHaveLength(3);
+  });
+
+  it('is an admin change: refused when signed more than 15 minutes ago', async () => {
+    const { o, uploads } = await orgWithBatches();
+    const stale = new Date(clock - 20 * 60_000).toISOString();
+    const res = await compact(o, { batches: [], supersedes: [uploads[0]!.batchId], reason: 'erasure' }, { timestamp: stale });
+    expectError(res, 401, 'stale_request', /20 minutes behind the server's/);
+    expect((await archive(app, o)).items).toHaveLength(3);
+  });
+});
+
+describe('data care: the audit log', () => {
+  const report = (o: Org, body: unknown, extra: Partial<SignedOptions> = {}) =>
+    send(app, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/audit`, body, ...extra });
+
+  it('records what the admin reports doing on her device, and compactions with their reason, never whom', async () => {
+    const { org: o } = await createOrg(app);
+    const tablet = await enrol(app, o, 'frontDesk', 'Tablet');
+    const batchId = uuidv4();
+    expect((await upload(app, tablet, o, batchId, await sealedBatch(o, 0))).statusCode).toBe(201);
+    const actions = ['records.merged', 'woman.erased', 'retention.applied', 'records.imported', 'staff.changed', 'config.changed'] as const;
+    for (const action of actions) {
+      const res = await report(o, { action });
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json()).toEqual({ serverTime: now().toISOString() });
+    }
+    // Anything beyond the action is dropped, never stored.
+    expect((await report(o, { action: 'woman.erased', subject: 'Jane Doe' })).statusCode).toBe(201);
+    expect((await compact(o, { batches: [], supersedes: [batchId], reason: 'erasure' })).statusCode).toBe(200);
+
+    const res = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/audit` });
+    const page = AuditPage.parse(res.json());
+    expect(page.entries.slice(4).map((e) => [e.action, e.actor, e.subject])).toEqual([
+      ...actions.map((a) => [a, o.admin.deviceId, null]),
+      ['woman.erased', o.admin.deviceId, null],
+      ['archive.compacted', o.admin.deviceId, 'erasure'],
+    ]);
+    expect(res.body).not.toContain('Jane');
+  });
+
+  it('refuses an action it does not know (400), a front-desk device (403) and a stale signature (401)', async () => {
+    const { org: o } = await createOrg(app);
+    expectError(await report(o, { action: 'woman.deleted' }), 400, 'invalid_request', /^The request body is not valid: action: must be one of records\.merged, woman\.erased, retention\.applied, records\.imported, staff\.changed, config\.changed\./);
+    expectError(await report(o, {}), 400, 'invalid_request', /action: must be one of records\.merged/);
+    const tablet = await enrol(app, o, 'frontDesk', 'Tablet');
+    expectError(await send(app, tablet, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/audit`, body: { action: 'woman.erased' } }), 403, 'admin_only');
+    expectError(await report(o, { action: 'woman.erased' }, { timestamp: new Date(clock + 16 * 60_000).toISOString() }), 401, 'stale_request');
+    const res = await send(app, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/audit` });
+    expect(AuditPage.parse(res.json()).entries.map((e) => e.action)).not.toContain('woman.erased');
   });
 });
 

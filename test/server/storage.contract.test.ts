@@ -4,8 +4,8 @@
  * loudly instead of skipping: CI has PostgreSQL, and a skipped suite would hide a broken adapter.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,9 +13,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Role, WrappedOrgKey } from '../../src/domain/protocol.ts';
 import { openStorage } from '../../src/server/storage/index.ts';
-import { openPostgresStorage } from '../../src/server/storage/postgres.ts';
-import { openSqliteStorage, SQLITE_FILE } from '../../src/server/storage/sqlite.ts';
-import { DeviceExistsError, OrgExistsError, type NewBatch, type Storage, type StoredDevice, type StoredOrg } from '../../src/server/storage/types.ts';
+import { MIGRATIONS as POSTGRES_MIGRATIONS, openPostgresStorage } from '../../src/server/storage/postgres.ts';
+import { MIGRATIONS as SQLITE_MIGRATIONS, openSqliteStorage, SQLITE_FILE } from '../../src/server/storage/sqlite.ts';
+import {
+  DeviceExistsError,
+  OrgExistsError,
+  type Compaction,
+  type NewBatch,
+  type Storage,
+  type StoredDevice,
+  type StoredOrg,
+} from '../../src/server/storage/types.ts';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -47,6 +55,19 @@ async function newOrg(storage: Storage) {
   await storage.createOrg(org, admin, wrappedKeys);
   return { org, orgId: org.orgId, admin, wrappedKeys };
 }
+
+/** The admin's compaction: `batches` (hers, received at `s`) replace `supersedes`, for an erasure. */
+function compaction(orgId: string, adminId: string, batches: NewBatch[], supersedes: string[], s = 100): Compaction {
+  return {
+    orgId,
+    batches: batches.map((b) => ({ ...b, deviceId: adminId, receivedAt: at(s) })),
+    supersedes,
+    at: at(s),
+    audit: { orgId, at: at(s), actor: adminId, action: 'archive.compacted', subject: 'erasure' },
+  };
+}
+
+const ids = (rows: { batchId: string }[]) => rows.map((r) => r.batchId);
 
 async function newEnrolment(storage: Storage, orgId: string, createdBy: string, expiresAt = at(600)) {
   const e = { orgId, lookup: b64u(32), role: 'outreach' as const, package: sealed(), createdBy, createdAt: at(0), expiresAt };
@@ -272,18 +293,6 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listBatches(randomUUID(), null, 10)).toEqual([]);
       });
 
-      it('deletes batches of one organisation and says how many went', async () => {
-        const a = await newOrg(storage);
-        const b = await newOrg(storage);
-        const [x, y, z] = [0, 1, 2].map((seq) => batch(a.orgId, a.admin.deviceId, { seq }));
-        const theirs = batch(b.orgId, b.admin.deviceId);
-        for (const each of [x!, y!, z!, theirs]) await storage.putBatch(each);
-        expect(await storage.deleteBatches(a.orgId, [x!.batchId, z!.batchId, theirs.batchId, randomUUID()])).toBe(2);
-        expect((await storage.listBatches(a.orgId, null, 10)).map((r) => r.batchId)).toEqual([y!.batchId]);
-        expect(await storage.listBatches(b.orgId, null, 10)).toHaveLength(1);
-        expect(await storage.deleteBatches(a.orgId, [])).toBe(0);
-      });
-
       it('appends the audit entry given with a batch only when the batch is stored', async () => {
         const { orgId, admin } = await newOrg(storage);
         const b = batch(orgId, admin.deviceId);
@@ -339,6 +348,136 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
       });
     });
 
+    describe('compaction and tombstones', () => {
+      /** An organisation with a front-desk tablet that has uploaded three batches. */
+      async function orgWithBatches() {
+        const o = await newOrg(storage);
+        const tablet = device(o.orgId);
+        const e = await newEnrolment(storage, o.orgId, o.admin.deviceId);
+        await storage.claimEnrolment(e.lookup, at(1), tablet);
+        const [x, y, z] = [0, 1, 2].map((seq) => batch(o.orgId, tablet.deviceId, { seq, receivedAt: at(10 + seq) }));
+        for (const each of [x!, y!, z!]) await storage.putBatch(each);
+        return { ...o, tablet, x: x!, y: y!, z: z! };
+      }
+      const audited = async (orgId: string) => (await storage.listAudit(orgId, null, 100)).map(({ cursor, ...rest }) => rest);
+
+      it('stores the new batches, removes the superseded ones and audits it, all together; other batches stay', async () => {
+        const o = await orgWithBatches();
+        const other = await newOrg(storage);
+        const theirs = batch(other.orgId, other.admin.deviceId);
+        await storage.putBatch(theirs);
+        const [n1, n2] = [batch(o.orgId, o.admin.deviceId, { seq: 0 }), batch(o.orgId, o.admin.deviceId, { seq: 1 })];
+        const c = compaction(o.orgId, o.admin.deviceId, [n1!, n2!], [o.x.batchId, o.z.batchId]);
+        expect(await storage.compact(c)).toEqual({ status: 'compacted', stored: 2, alreadyStored: 0, removed: 2, alreadyRemoved: 0 });
+
+        const listed = await storage.listBatches(o.orgId, null, 10);
+        expect(ids(listed)).toEqual([o.y.batchId, n1!.batchId, n2!.batchId]);
+        expect(listed[1]).toEqual({ ...n1!, deviceId: o.admin.deviceId, receivedAt: at(100), cursor: expect.stringMatching(/^\d+$/) });
+        expect(ids(await storage.listBatches(other.orgId, null, 10))).toEqual([theirs.batchId]);
+        expect(await audited(o.orgId)).toEqual([c.audit]);
+        // A batch received after the snapshot was made is not superseded, and comes after it.
+        const later = batch(o.orgId, o.tablet.deviceId, { seq: 3 });
+        await storage.putBatch(later);
+        expect(ids(await storage.listBatches(o.orgId, listed.at(-1)!.cursor, 10))).toEqual([later.batchId]);
+      });
+
+      it('answers a retried upload of a removed batch as a duplicate and stores nothing; other bytes are a conflict', async () => {
+        const o = await orgWithBatches();
+        await storage.compact(compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [o.x.batchId]));
+        const before = await storage.listBatches(o.orgId, null, 10);
+        const auditBefore = await audited(o.orgId);
+
+        const retry = { orgId: o.orgId, at: at(200), actor: o.tablet.deviceId, action: 'batch.uploaded' as const, subject: o.x.batchId };
+        expect(await storage.putBatch({ ...o.x, receivedAt: at(200) }, retry)).toEqual({ status: 'duplicate', receivedAt: o.x.receivedAt });
+        expect(await storage.putBatch({ ...o.x, receivedAt: at(201) })).toEqual({ status: 'duplicate', receivedAt: o.x.receivedAt });
+        expect(await storage.putBatch({ ...o.x, seq: 9, sha256: b64u(32) })).toEqual({ status: 'conflict' });
+        expect(await storage.listBatches(o.orgId, null, 10)).toEqual(before);
+        expect(await audited(o.orgId)).toEqual(auditBefore);
+      });
+
+      it('changes nothing, and audits nothing, when the same compaction comes again', async () => {
+        const o = await orgWithBatches();
+        const c = compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [o.x.batchId, o.y.batchId]);
+        await storage.compact(c);
+        const before = await storage.listBatches(o.orgId, null, 10);
+        expect(await storage.compact({ ...c, at: at(300) })).toEqual({ status: 'compacted', stored: 0, alreadyStored: 1, removed: 0, alreadyRemoved: 2 });
+        expect(await storage.listBatches(o.orgId, null, 10)).toEqual(before);
+        expect(await audited(o.orgId)).toEqual([c.audit]);
+      });
+
+      it('lets a later compaction supersede an earlier one’s batches, and the earlier one retried is still harmless', async () => {
+        const o = await orgWithBatches();
+        const first = compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [o.x.batchId], 100);
+        await storage.compact(first);
+        const second = compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [first.batches[0]!.batchId, o.y.batchId], 200);
+        expect(await storage.compact(second)).toEqual({ status: 'compacted', stored: 1, alreadyStored: 0, removed: 2, alreadyRemoved: 0 });
+        expect(await storage.compact(first)).toEqual({ status: 'compacted', stored: 0, alreadyStored: 1, removed: 0, alreadyRemoved: 1 });
+        expect(ids(await storage.listBatches(o.orgId, null, 10))).toEqual([o.z.batchId, second.batches[0]!.batchId]);
+        expect((await audited(o.orgId)).map((e) => e.at)).toEqual([at(100), at(200)]);
+      });
+
+      it('may store no new batch at all: the superseded ones are just removed', async () => {
+        const o = await orgWithBatches();
+        expect(await storage.compact(compaction(o.orgId, o.admin.deviceId, [], [o.y.batchId]))).toEqual({
+          status: 'compacted',
+          stored: 0,
+          alreadyStored: 0,
+          removed: 1,
+          alreadyRemoved: 0,
+        });
+        expect(ids(await storage.listBatches(o.orgId, null, 10))).toEqual([o.x.batchId, o.z.batchId]);
+      });
+
+      it('changes nothing when a superseded id is not a batch of this organisation, and says which', async () => {
+        const o = await orgWithBatches();
+        const other = await newOrg(storage);
+        const theirs = batch(other.orgId, other.admin.deviceId);
+        await storage.putBatch(theirs);
+        const before = await storage.listBatches(o.orgId, null, 10);
+        const fresh = batch(o.orgId, o.admin.deviceId);
+        const unknown = randomUUID();
+        const c = compaction(o.orgId, o.admin.deviceId, [fresh], [o.x.batchId, unknown, theirs.batchId]);
+        expect(await storage.compact(c)).toEqual({ status: 'unknownBatches', batchIds: [unknown, theirs.batchId] });
+        expect(await storage.listBatches(o.orgId, null, 10)).toEqual(before);
+        expect(ids(await storage.listBatches(other.orgId, null, 10))).toEqual([theirs.batchId]);
+        expect(await audited(o.orgId)).toEqual([]);
+        // The new batch's id is still free: it was never stored.
+        expect((await storage.putBatch(fresh)).status).toBe('stored');
+      });
+
+      it('changes nothing when a new batch id was already received with other bytes, even after storing others', async () => {
+        const o = await orgWithBatches();
+        const before = await storage.listBatches(o.orgId, null, 10);
+        const fresh = batch(o.orgId, o.admin.deviceId);
+        const taken = batch(o.orgId, o.admin.deviceId, { batchId: o.z.batchId });
+        const c = compaction(o.orgId, o.admin.deviceId, [fresh, taken], [o.x.batchId]);
+        expect(await storage.compact(c)).toEqual({ status: 'conflict', batchIds: [o.z.batchId] });
+        expect(await storage.listBatches(o.orgId, null, 10)).toEqual(before);
+        expect(await audited(o.orgId)).toEqual([]);
+        expect((await storage.putBatch(fresh)).status).toBe('stored');
+      });
+
+      it('changes nothing when its audit entry cannot be written', async () => {
+        const o = await orgWithBatches();
+        const before = await storage.listBatches(o.orgId, null, 10);
+        const c = compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [o.x.batchId]);
+        const broken = { ...c, audit: { ...c.audit, action: null } } as unknown as Compaction;
+        await expect(storage.compact(broken)).rejects.toThrow();
+        expect(await storage.listBatches(o.orgId, null, 10)).toEqual(before);
+        expect(await storage.compact(c)).toMatchObject({ status: 'compacted', stored: 1, removed: 1 });
+      });
+
+      it('never lets retried uploads racing a compaction bring removed content back', async () => {
+        const o = await orgWithBatches();
+        const c = compaction(o.orgId, o.admin.deviceId, [batch(o.orgId, o.admin.deviceId)], [o.x.batchId, o.y.batchId, o.z.batchId]);
+        const retries = [o.x, o.y, o.z].flatMap((b) => Array.from({ length: 5 }, (_, i) => storage.putBatch({ ...b, receivedAt: at(150 + i) })));
+        const [compacted, ...uploads] = await Promise.all([storage.compact(c), ...retries]);
+        expect(compacted).toMatchObject({ status: 'compacted', removed: 3 });
+        expect(uploads.every((u) => u.status === 'duplicate')).toBe(true);
+        expect(ids(await storage.listBatches(o.orgId, null, 10))).toEqual([c.batches[0]!.batchId]);
+      });
+    });
+
     describe('keys', () => {
       it('adds wrapped keys in order; adding the same id again keeps the first', async () => {
         const { orgId, wrappedKeys } = await newOrg(storage);
@@ -390,6 +529,9 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
       const e = await newEnrolment(storage, orgId, admin.deviceId);
       const b = batch(orgId, admin.deviceId);
       await storage.putBatch(b);
+      const removed = batch(orgId, admin.deviceId, { seq: 1 });
+      await storage.putBatch(removed);
+      await storage.compact(compaction(orgId, admin.deviceId, [], [removed.batchId], 6));
       await storage.putTeamKeyEnvelopes(orgId, 1, [{ deviceId: admin.deviceId, sealed: 'sealed.team.key' }]);
       await storage.appendAudit({ orgId, at: at(5), actor: admin.deviceId, action: 'batch.uploaded', subject: b.batchId });
       await storage.revokeDevice(orgId, admin.deviceId, at(7));
@@ -408,6 +550,8 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
       expect(await storage.listAudit(orgId, null, 10)).toEqual(before.audit);
       expect(await storage.listTeamKeyEnvelopes(orgId, admin.deviceId)).toEqual([{ version: 1, sealed: 'sealed.team.key' }]);
       expect(await storage.putBatch({ ...b, receivedAt: at(50) })).toEqual({ status: 'duplicate', receivedAt: b.receivedAt });
+      // A removed batch's id is remembered too.
+      expect(await storage.putBatch({ ...removed, receivedAt: at(50) })).toEqual({ status: 'duplicate', receivedAt: removed.receivedAt });
       // The enrolment code survived too, still unused.
       expect(await storage.claimEnrolment(e.lookup, at(60), deviceKeys())).not.toBeNull();
       // Cursors keep growing after a restart: clients page on from where they were.
@@ -494,6 +638,41 @@ describeStorageContract('PostgreSQL', postgresHarness);
 
 // ---- what only one adapter has ---------------------------------------------------------------
 
+/**
+ * What a database made by schema version 1 (the first release) holds: an organisation, its admin
+ * and one batch, as rows of that schema. Each adapter's migration test writes them with the
+ * version 1 SQL and then opens the database with today's code.
+ */
+function versionOneData() {
+  const org: StoredOrg = { orgId: randomUUID(), orgPublicKey: jwk(), createdAt: at(0) };
+  const admin = device(org.orgId, 'admin');
+  const b = batch(org.orgId, admin.deviceId, { seq: 4 });
+  const rows = [
+    ['orgs (org_id, public_key, created_at)', [org.orgId, JSON.stringify(org.orgPublicKey), org.createdAt]],
+    [
+      'devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at)',
+      [org.orgId, admin.deviceId, admin.name, admin.role, JSON.stringify(admin.signingKey), JSON.stringify(admin.encryptionKey), admin.enrolledAt],
+    ],
+    [
+      'batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)',
+      [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, b.receivedAt],
+    ],
+  ] as const;
+  return { org, admin, batch: b, rows };
+}
+
+/** Today's storage on a version 1 database: everything is still there, and removal works on old batches. */
+async function expectMigrated(storage: Storage, old: ReturnType<typeof versionOneData>) {
+  const { org, admin, batch: b } = old;
+  expect(await storage.getOrg(org.orgId)).toEqual(org);
+  expect(await storage.listDevices(org.orgId)).toEqual([admin]);
+  expect(await storage.listBatches(org.orgId, null, 10)).toEqual([{ ...b, cursor: expect.stringMatching(/^\d+$/) }]);
+  expect(await storage.putBatch({ ...b, receivedAt: at(50) })).toEqual({ status: 'duplicate', receivedAt: b.receivedAt });
+  expect(await storage.compact(compaction(org.orgId, admin.deviceId, [], [b.batchId]))).toMatchObject({ status: 'compacted', removed: 1 });
+  expect(await storage.listBatches(org.orgId, null, 10)).toEqual([]);
+  expect(await storage.putBatch({ ...b, receivedAt: at(60) })).toEqual({ status: 'duplicate', receivedAt: b.receivedAt });
+}
+
 describe('SQLite storage', () => {
   it('creates the data folder and a WAL database file, with one schema version recorded', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
@@ -503,9 +682,60 @@ describe('SQLite storage', () => {
       await Promise.all([one.close(), two.close()]);
       const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
+      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       db.close();
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('opens a data folder made by schema version 1, keeps its batches and migrates it to version 2', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
+    try {
+      const old = versionOneData();
+      mkdirSync(dir, { recursive: true });
+      // Exactly what the version 1 code did to a new folder.
+      const db = new Database(join(dir, SQLITE_FILE));
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL) STRICT');
+      db.exec(SQLITE_MIGRATIONS[0]!);
+      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (1, ?)').run(at(0));
+      for (const [table, values] of old.rows) db.prepare(`INSERT INTO ${table} VALUES (${values.map(() => '?').join(', ')})`).run(...values);
+      db.close();
+
+      const storage = await openSqliteStorage(dir);
+      try {
+        await expectMigrated(storage, old);
+      } finally {
+        await storage.close();
+      }
+      const check = new Database(join(dir, SQLITE_FILE), { readonly: true });
+      expect(check.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+      check.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves no copy of a removed batch’s content in the database file or its log', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
+    const storage = await openSqliteStorage(dir);
+    try {
+      const { orgId, admin } = await newOrg(storage);
+      // One small enough to sit in its table page, one spread over overflow pages.
+      const long = () => [b64u(20), '', b64u(12), b64u(30_000), b64u(16)].join('.');
+      const [small, large, kept] = [batch(orgId, admin.deviceId), batch(orgId, admin.deviceId, { activity: long(), directory: long() }), batch(orgId, admin.deviceId)];
+      for (const b of [small, large, kept]) await storage.putBatch(b);
+      await storage.compact(compaction(orgId, admin.deviceId, [], [small.batchId, large.batchId]));
+
+      const files = [SQLITE_FILE, `${SQLITE_FILE}-wal`].map((f) => join(dir, f)).filter((f) => existsSync(f));
+      const bytes = Buffer.concat(await Promise.all(files.map((f) => readFile(f))));
+      const contains = (text: string) => bytes.includes(Buffer.from(text, 'utf8'));
+      // The search itself works: what was kept is found.
+      expect(contains(kept.activity)).toBe(true);
+      for (const removed of [small.activity, small.directory, large.activity.slice(0, 2000), large.directory.slice(-2000)]) expect(contains(removed)).toBe(false);
+    } finally {
+      await storage.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
@@ -546,9 +776,38 @@ describe('PostgreSQL storage', () => {
       const client = new pg.Client({ connectionString: DATABASE_URL });
       await client.connect();
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version`).finally(() => client.end());
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
     } finally {
       await dropSchema(schema);
+    }
+  });
+
+  it('opens a database made by schema version 1, keeps its batches and migrates it to version 2', async () => {
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    try {
+      const old = versionOneData();
+      // Exactly what the version 1 code did to a new database.
+      await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}`);
+      await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      await client.query(POSTGRES_MIGRATIONS[0]!);
+      await client.query('INSERT INTO schema_version (version) VALUES (1)');
+      for (const [table, values] of old.rows) await client.query(`INSERT INTO ${table} VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, [...values]);
+
+      const storage = await openPostgresStorage(DATABASE_URL, { schema });
+      try {
+        await expectMigrated(storage, old);
+      } finally {
+        await storage.close();
+      }
+      expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }]);
+      // The removed batch's row holds nothing of its content, only what makes its id a tombstone.
+      const { rows } = await client.query('SELECT activity, directory, sha256, removed_at FROM batches WHERE batch_id = $1', [old.batch.batchId]);
+      expect(rows).toEqual([{ activity: '', directory: '', sha256: old.batch.sha256, removed_at: new Date(at(100)) }]);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
     }
   });
 

@@ -9,13 +9,16 @@ import {
   ArchivePage,
   BatchReceipt,
   ClaimEnrolmentResponse,
+  CompactionReceipt,
   DeviceSummary,
   DirectoryPage,
   SIGNATURE_HEADERS,
   type BatchUpload,
   type ClaimEnrolmentRequest,
+  type CompactionRequest,
   type CreateEnrolmentRequest,
   type CreateOrgRequest,
+  type ReportedAuditAction,
   type TeamKeyEnvelopes,
   WrappedOrgKey,
 } from '../../domain/protocol.ts';
@@ -61,6 +64,20 @@ export class SyncClient {
   archive(device: DeviceCredentials, after: string | null): Promise<Outcome<ArchivePage>> {
     const query = after ? `?after=${after}` : '';
     return this.signed(device, 'GET', `/api/orgs/${device.orgId}/batches${query}`, undefined, ArchivePage);
+  }
+
+  /**
+   * Replaces batches with re-sealed ones (erasure, retention), at once: the new batches are stored
+   * as this admin device's and the superseded ones removed for good. Sending the same body again is
+   * harmless, so a compaction whose answer was lost is simply sent again.
+   */
+  compact(device: DeviceCredentials, body: CompactionRequest): Promise<Outcome<CompactionReceipt>> {
+    return this.signed(device, 'POST', `/api/orgs/${device.orgId}/compactions`, body, CompactionReceipt);
+  }
+
+  /** Records in the audit log that the admin did something on this device (never whom or what). */
+  audit(device: DeviceCredentials, action: ReportedAuditAction): Promise<Outcome<unknown>> {
+    return this.signed(device, 'POST', `/api/orgs/${device.orgId}/audit`, { action }, Acknowledged);
   }
 
   claimEnrolment(body: ClaimEnrolmentRequest): Promise<Outcome<ClaimEnrolmentResponse>> {

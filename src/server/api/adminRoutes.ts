@@ -1,7 +1,7 @@
 /** The admin's routes (devices, revocation, team keys, wrapped organisation keys, audit) and a device's team keys. */
 import type { FastifyInstance } from 'fastify';
-import { TeamKeyEnvelopes } from '../../domain/protocol.ts';
-import type { AuditEntry, TeamKeyEnvelope } from '../storage/types.ts';
+import { AuditRequest, TeamKeyEnvelopes, type AuditPage } from '../../domain/protocol.ts';
+import type { TeamKeyEnvelope } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { AddWrappedKeysRequest, DeviceParams, OrgParams, PageQuery, page, type DeviceListing } from './schemas.ts';
@@ -122,9 +122,25 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
     access: 'admin',
     params: OrgParams,
     query: PageQuery,
-    handler: async ({ params, query, now }): Promise<{ entries: AuditEntry[]; next: string | null; serverTime: string }> => {
+    handler: async ({ params, query, now }): Promise<AuditPage> => {
       const { items, next } = await page((after, limit) => storage.listAudit(params.orgId, after, limit), query);
       return { entries: items, next, serverTime: now.toISOString() };
+    },
+  });
+
+  // What the admin did on her own device, where the endpoint cannot see it (a merge, an erasure, an
+  // import): the action and who, never whom or what.
+  addRoute(app, ctx, {
+    method: 'POST',
+    url: '/orgs/:orgId/audit',
+    access: 'adminChange',
+    params: OrgParams,
+    body: AuditRequest,
+    handler: async ({ params, body, device, now, reply }) => {
+      const at = now.toISOString();
+      await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: body.action, subject: null });
+      reply.code(201);
+      return { serverTime: at };
     },
   });
 }

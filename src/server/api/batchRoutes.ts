@@ -1,8 +1,13 @@
-/** Uploading sealed batches, and reading them back: the directory for devices, the archive for admins. */
+/**
+ * Uploading sealed batches, and reading them back: the directory for devices, the archive for
+ * admins. And compaction: the admin's device replacing batches with re-sealed ones (erasure,
+ * retention).
+ */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { BatchUpload } from '../../domain/protocol.ts';
-import type { ArchivePage, BatchReceipt, DirectoryPage } from '../../domain/protocol.ts';
+import { BatchUpload, CompactionRequest } from '../../domain/protocol.ts';
+import type { ArchivePage, BatchReceipt, CompactionReceipt, DirectoryPage } from '../../domain/protocol.ts';
+import type { NewBatch } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { BatchParams, OrgParams, PageQuery, page } from './schemas.ts';
@@ -20,6 +25,27 @@ export function canonicalBatchHash(batch: BatchUpload): string {
   return createHash('sha256').update(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }), 'utf8').digest('base64url');
 }
 
+/** A batch as stored: what was sent, who sent it and when, and what decides "the same batch again". */
+function newBatch(orgId: string, batchId: string, deviceId: string, body: BatchUpload, receivedAt: string): NewBatch {
+  return {
+    orgId,
+    batchId,
+    deviceId,
+    seq: body.seq,
+    activity: body.activity,
+    directory: body.directory,
+    sha256: canonicalBatchHash(body),
+    size: body.activity.length + body.directory.length,
+    receivedAt,
+  };
+}
+
+/** Positions in `list` of the ids in `ids`, for error messages that name fields rather than values. */
+function positions(list: readonly string[], ids: readonly string[]): number[] {
+  const wanted = new Set(ids);
+  return list.flatMap((id, i) => (wanted.has(id) ? [i] : []));
+}
+
 export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { storage } = ctx;
 
@@ -35,20 +61,13 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     handler: async ({ params, body, device, now, reply }): Promise<BatchReceipt> => {
       const at = now.toISOString();
       // The batch and its audit entry in one transaction: an upload is never stored unaudited.
-      const result = await storage.putBatch(
-        {
-          orgId: params.orgId,
-          batchId: params.batchId,
-          deviceId: device.deviceId,
-          seq: body.seq,
-          activity: body.activity,
-          directory: body.directory,
-          sha256: canonicalBatchHash(body),
-          size: body.activity.length + body.directory.length,
-          receivedAt: at,
-        },
-        { orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId },
-      );
+      const result = await storage.putBatch(newBatch(params.orgId, params.batchId, device.deviceId, body, at), {
+        orgId: params.orgId,
+        at,
+        actor: device.deviceId,
+        action: 'batch.uploaded',
+        subject: params.batchId,
+      });
       if (result.status === 'conflict') throw errors.batchConflict();
       if (result.status === 'stored') reply.code(201);
       return { status: result.status, receivedAt: result.receivedAt, serverTime: at };
@@ -93,6 +112,30 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
         next,
         serverTime: at,
       };
+    },
+  });
+  addRoute(app, ctx, {
+    method: 'POST',
+    url: '/orgs/:orgId/compactions',
+    access: 'adminChange',
+    params: OrgParams,
+    body: CompactionRequest,
+    bodyLimit: UPLOAD_BODY_LIMIT,
+    handler: async ({ params, body, device, now }): Promise<CompactionReceipt> => {
+      const at = now.toISOString();
+      const result = await storage.compact({
+        orgId: params.orgId,
+        // The new batches are the admin device's own, received now.
+        batches: body.batches.map((b) => newBatch(params.orgId, b.batchId, device.deviceId, b, at)),
+        supersedes: body.supersedes,
+        at,
+        // The reason alone: never which woman, batch or record.
+        audit: { orgId: params.orgId, at, actor: device.deviceId, action: 'archive.compacted', subject: body.reason },
+      });
+      if (result.status === 'unknownBatches') throw errors.unknownSuperseded(positions(body.supersedes, result.batchIds));
+      if (result.status === 'conflict') throw errors.compactionConflict(positions(body.batches.map((b) => b.batchId), result.batchIds));
+      const { stored, alreadyStored, removed, alreadyRemoved } = result;
+      return { stored, alreadyStored, removed, alreadyRemoved, serverTime: at };
     },
   });
 }

@@ -81,9 +81,31 @@ export const errors = {
   cannotRevokeSelf: () =>
     new HttpError(409, 'cannot_revoke_self', 'An admin cannot revoke the device she is using. Revoke it from another admin device.'),
   deviceNotFound: () => new HttpError(404, 'device_not_found', 'There is no device with this id in this organisation. Check the device list.'),
+  unknownSuperseded: (indices: number[]) =>
+    new HttpError(
+      409,
+      'unknown_batches',
+      `${fieldList('supersedes', indices)} ${indices.length === 1 ? 'is not a batch' : 'are not batches'} of this organisation. ` +
+        'Nothing was changed. Fetch the archive again and make the snapshot from the batches it holds.',
+    ),
+  compactionConflict: (indices: number[]) =>
+    new HttpError(
+      409,
+      'batch_conflict',
+      `${fieldList('batches', indices, '.batchId')} ${indices.length === 1 ? 'was' : 'were'} already received with different contents. ` +
+        'Nothing was changed. Give the new batches new ids and send the compaction again.',
+    ),
   rateLimited: (after: string, who: string) =>
     new HttpError(429, 'rate_limited', `Too many requests from ${who}. Wait ${after} and try again; nothing unsent is lost.`),
 };
+
+/** "supersedes[2]", "supersedes[2] and supersedes[7]", "supersedes[2], supersedes[7], supersedes[9] and 4 more". */
+function fieldList(field: string, indices: number[], suffix = ''): string {
+  const names = indices.slice(0, 3).map((i) => `${field}[${i}]${suffix}`);
+  const more = indices.length - names.length;
+  if (more > 0) return `${names.join(', ')} and ${more} more`;
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : (names[0] ?? field);
+}
 
 function describeDuration(ms: number): string {
   const minutes = Math.round(ms / 60_000);

@@ -11,6 +11,7 @@
  *   POST /api/enrol                                  claim a one-time enrolment code
  *   POST /api/orgs/:orgId/enrolments                 admin change: create an enrolment code
  *   PUT  /api/orgs/:orgId/batches/:batchId           device: upload a sealed batch (idempotent)
+ *   POST /api/orgs/:orgId/compactions                admin change: replace batches with re-sealed ones
  *   GET  /api/orgs/:orgId/directory?after=&limit=    device: the directory parts of all batches
  *   GET  /api/orgs/:orgId/batches?after=&limit=      admin: the archive (activity parts)
  *   GET  /api/orgs/:orgId/devices                    admin: the enrolled devices
@@ -20,6 +21,7 @@
  *   GET  /api/orgs/:orgId/admin-keys                 admin: wrapped copies of the organisation key
  *   POST /api/orgs/:orgId/admin-keys                 admin change: add wrapped copies
  *   GET  /api/orgs/:orgId/audit?after=&limit=        admin: who did what (never content)
+ *   POST /api/orgs/:orgId/audit                      admin change: report an action done on the device
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';

@@ -6,12 +6,26 @@
  */
 import pg from 'pg';
 import type { Role } from '../../domain/protocol.ts';
-import { afterCursor, existingBatchResult, isoTime, pageLimit, toAudit, toBatch, toClaim, toDevice, toEnvelope, toOrg, toWrappedKey } from './rows.ts';
+import {
+  afterCursor,
+  CompactionRefused,
+  existingBatchResult,
+  isoTime,
+  pageLimit,
+  toAudit,
+  toBatch,
+  toClaim,
+  toDevice,
+  toEnvelope,
+  toOrg,
+  toWrappedKey,
+  unknownBatchIds,
+} from './rows.ts';
 import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
-import { DeviceExistsError, OrgExistsError, type Storage, type StoredDevice } from './types.ts';
+import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type Storage, type StoredDevice } from './types.ts';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE orgs (
     org_id TEXT PRIMARY KEY,
@@ -82,6 +96,14 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX audit_by_org ON audit (org_id, cursor);
   `,
+  // Tombstones. A batch a compaction removes keeps its row, without its content, so that its id
+  // stays taken: the unique (org_id, batch_id) key that makes uploads idempotent then also answers
+  // a retried upload of a removed batch. A separate tombstone table would race: an upload's ON
+  // CONFLICT waits for a compaction deleting the row, then finds no conflict and inserts the
+  // removed content again.
+  `
+  ALTER TABLE batches ADD COLUMN removed_at TIMESTAMPTZ;
+  `,
 ];
 
 /** Statements by name: node-postgres prepares each once per connection and reuses it. */
@@ -112,8 +134,11 @@ const SQL = {
     )
     SELECT cursor FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
-  listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
-  deleteBatches: 'DELETE FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
+  listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 AND removed_at IS NULL ORDER BY cursor LIMIT $3',
+  // Removed ones included: naming an already removed batch again is a retry, not a mistake.
+  findBatchIds: 'SELECT batch_id FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
+  removeBatches: `UPDATE batches SET activity = '', directory = '', removed_at = $3
+    WHERE org_id = $1 AND removed_at IS NULL AND batch_id = ANY ($2::text[])`,
   insertWrappedKey: 'INSERT INTO wrapped_keys (org_id, key_id, kind, wrapped) VALUES ($1, $2, $3, $4) ON CONFLICT (org_id, key_id) DO NOTHING',
   listWrappedKeys: 'SELECT key_id, kind, wrapped FROM wrapped_keys WHERE org_id = $1 ORDER BY position',
   putEnvelope: `INSERT INTO team_key_envelopes (org_id, device_id, version, sealed) VALUES ($1, $2, $3, $4)
@@ -207,6 +232,9 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     return rowCount === 1;
   };
 
+  const batchValues = (b: NewBatch) => [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, isoTime(b.receivedAt)];
+  const auditValues = (e: NewAuditEntry) => [e.orgId, isoTime(e.at), e.actor, e.action, e.subject];
+
   const addWrappedKeys = async (db: Queryable, orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
     for (const k of keys) await run(db, 'insertWrappedKey', [orgId, k.id, k.kind, k.wrapped]);
   };
@@ -256,13 +284,11 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     async putBatch(b, audit) {
       const receivedAt = isoTime(b.receivedAt);
-      const values = [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, receivedAt];
-      const insert = audit
-        ? () => run(pool, 'insertBatchAudited', [...values, audit.orgId, isoTime(audit.at), audit.actor, audit.action, audit.subject])
-        : () => run(pool, 'insertBatch', values);
+      const values = batchValues(b);
+      const insert = audit ? () => run(pool, 'insertBatchAudited', [...values, ...auditValues(audit)]) : () => run(pool, 'insertBatch', values);
       // ON CONFLICT waits for a concurrent insert of the same id to commit. The follow-up SELECT is
-      // a new statement with a fresh snapshot, so it sees that row. Only if the row was deleted in
-      // between does it find nothing, and then inserting again is the right answer.
+      // a new statement with a fresh snapshot, so it sees that row (rows are never deleted: a
+      // removed batch stays as a tombstone). The loop is only a guard should one ever go.
       for (;;) {
         if ((await insert()).rowCount === 1) return { status: 'stored', receivedAt };
         const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [b.orgId, b.batchId]);
@@ -272,8 +298,32 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listBatches(orgId, after, limit) {
       return (await run<BatchRow>(pool, 'listBatches', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toBatch);
     },
-    async deleteBatches(orgId, batchIds) {
-      return (await run(pool, 'deleteBatches', [orgId, batchIds])).rowCount ?? 0;
+    async compact(c) {
+      try {
+        return await transaction(pool, async (t) => {
+          const { rows: found } = await run<{ batch_id: string }>(t, 'findBatchIds', [c.orgId, c.supersedes]);
+          const unknown = unknownBatchIds(c.supersedes, found.map((r) => r.batch_id));
+          if (unknown.length > 0) throw new CompactionRefused({ status: 'unknownBatches', batchIds: unknown });
+          let stored = 0;
+          const conflicts: string[] = [];
+          for (const b of c.batches) {
+            if ((await run(t, 'insertBatch', batchValues(b))).rowCount === 1) {
+              stored++;
+              continue;
+            }
+            const { rows } = await run<{ sha256: string; received_at: Date }>(t, 'getBatchSha', [b.orgId, b.batchId]);
+            if (!rows[0] || existingBatchResult(rows[0], b.sha256).status === 'conflict') conflicts.push(b.batchId);
+          }
+          if (conflicts.length > 0) throw new CompactionRefused({ status: 'conflict', batchIds: conflicts });
+          const removed = (await run(t, 'removeBatches', [c.orgId, c.supersedes, isoTime(c.at)])).rowCount ?? 0;
+          if (stored + removed > 0) await run(t, 'appendAudit', auditValues(c.audit));
+          return { status: 'compacted', stored, alreadyStored: c.batches.length - stored, removed, alreadyRemoved: c.supersedes.length - removed } as const;
+        });
+      } catch (error) {
+        // Thrown inside the transaction so that it rolls back; nothing was changed.
+        if (error instanceof CompactionRefused) return error.result;
+        throw error;
+      }
     },
     async addWrappedKeys(orgId, keys) {
       await transaction(pool, (c) => addWrappedKeys(c, orgId, keys));
@@ -290,7 +340,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       return (await run<EnvelopeRow>(pool, 'listEnvelopes', [orgId, deviceId])).rows.map(toEnvelope);
     },
     async appendAudit(e) {
-      await run(pool, 'appendAudit', [e.orgId, isoTime(e.at), e.actor, e.action, e.subject]);
+      await run(pool, 'appendAudit', auditValues(e));
     },
     async listAudit(orgId, after, limit) {
       return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);

@@ -4,7 +4,7 @@
  * strings and parsed JSONB. These helpers accept both, so each adapter only writes its SQL.
  */
 import type { PublicJwk, Role, WrappedOrgKey } from '../../domain/protocol.ts';
-import type { AuditEntry, StoredBatch, StoredDevice, StoredOrg, TeamKeyEnvelope } from './types.ts';
+import type { AuditEntry, CompactionResult, StoredBatch, StoredDevice, StoredOrg, TeamKeyEnvelope } from './types.ts';
 
 type Time = string | Date;
 type Int = number | string | bigint;
@@ -131,4 +131,21 @@ export function existingBatchResult(existing: { sha256: string; received_at: Tim
   return existing.sha256 === sha256
     ? ({ status: 'duplicate', receivedAt: isoTime(existing.received_at) } as const)
     : ({ status: 'conflict' } as const);
+}
+
+/** The superseded ids a compaction names that are not batches of the organisation (removed ones count as batches). */
+export function unknownBatchIds(supersedes: readonly string[], found: Iterable<string>): string[] {
+  const known = new Set(found);
+  return supersedes.filter((id) => !known.has(id));
+}
+
+/**
+ * Thrown inside a compaction's transaction to roll back what it wrote so far; the adapter catches
+ * it outside the transaction and answers with its result.
+ */
+export class CompactionRefused extends Error {
+  constructor(readonly result: Exclude<CompactionResult, { status: 'compacted' }>) {
+    super(`Compaction refused: ${result.status}`);
+    this.name = 'CompactionRefused';
+  }
 }

@@ -15,15 +15,29 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterCursor, existingBatchResult, isoTime, pageLimit, toAudit, toBatch, toClaim, toDevice, toEnvelope, toOrg, toWrappedKey } from './rows.ts';
+import {
+  afterCursor,
+  CompactionRefused,
+  existingBatchResult,
+  isoTime,
+  pageLimit,
+  toAudit,
+  toBatch,
+  toClaim,
+  toDevice,
+  toEnvelope,
+  toOrg,
+  toWrappedKey,
+  unknownBatchIds,
+} from './rows.ts';
 import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
 import type { Role } from '../../domain/protocol.ts';
-import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type Storage, type StoredDevice } from './types.ts';
+import { DeviceExistsError, OrgExistsError, type Compaction, type CompactionResult, type NewAuditEntry, type NewBatch, type Storage, type StoredDevice } from './types.ts';
 
 export const SQLITE_FILE = 'footfall.sqlite3';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE orgs (
     org_id TEXT PRIMARY KEY,
@@ -94,6 +108,12 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX audit_by_org ON audit (org_id, cursor);
   `,
+  // Tombstones. A batch a compaction removes keeps its row, without its content, so that its id
+  // stays taken: the unique (org_id, batch_id) key that makes uploads idempotent then also answers
+  // a retried upload of a removed batch, with no extra query on the upload path.
+  `
+  ALTER TABLE batches ADD COLUMN removed_at TEXT;
+  `,
 ];
 
 function migrate(db: Database.Database): void {
@@ -126,6 +146,10 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Content a compaction removes (an erased woman's records) is overwritten with zeros in the
+    // file, not left in free pages. Uploads add rows and rewrite a last-seen time in place, which
+    // frees nothing, so this costs them nothing.
+    db.pragma('secure_delete = ON');
     migrate(db);
   } catch (error) {
     db.close();
@@ -161,8 +185,13 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
        ON CONFLICT (org_id, batch_id) DO NOTHING`,
     ),
     getBatchSha: db.prepare('SELECT sha256, received_at FROM batches WHERE org_id = ? AND batch_id = ?'),
-    listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? ORDER BY cursor LIMIT ?'),
-    deleteBatches: db.prepare('DELETE FROM batches WHERE org_id = ? AND batch_id IN (SELECT value FROM json_each(?))'),
+    listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
+    // Removed ones included: naming an already removed batch again is a retry, not a mistake.
+    findBatchIds: db.prepare('SELECT batch_id FROM batches WHERE org_id = ? AND batch_id IN (SELECT value FROM json_each(?))').pluck(),
+    removeBatches: db.prepare(
+      `UPDATE batches SET activity = '', directory = '', removed_at = ?
+       WHERE org_id = ? AND removed_at IS NULL AND batch_id IN (SELECT value FROM json_each(?))`,
+    ),
     insertWrappedKey: db.prepare('INSERT INTO wrapped_keys (org_id, key_id, kind, wrapped) VALUES (?, ?, ?, ?) ON CONFLICT (org_id, key_id) DO NOTHING'),
     listWrappedKeys: db.prepare('SELECT key_id, kind, wrapped FROM wrapped_keys WHERE org_id = ? ORDER BY position'),
     putEnvelope: db.prepare(
@@ -208,7 +237,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     return toClaim(used);
   });
 
-  const putBatch = db.transaction((...[b, audit]: Parameters<Storage['putBatch']>) => {
+  /** Stored, or what the id already taken (by a stored or a removed batch) says about this one. */
+  const insertBatch = (b: NewBatch) => {
     const receivedAt = isoTime(b.receivedAt);
     const inserted = s.insertBatch.run({
       org_id: b.orgId,
@@ -221,11 +251,27 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       size: b.size,
       received_at: receivedAt,
     });
-    if (inserted.changes === 1) {
-      if (audit) appendAudit(audit);
-      return { status: 'stored', receivedAt } as const;
-    }
+    if (inserted.changes === 1) return { status: 'stored', receivedAt } as const;
     return existingBatchResult(s.getBatchSha.get(b.orgId, b.batchId) as { sha256: string; received_at: string }, b.sha256);
+  };
+
+  const putBatch = db.transaction((...[b, audit]: Parameters<Storage['putBatch']>) => {
+    const result = insertBatch(b);
+    if (result.status === 'stored' && audit) appendAudit(audit);
+    return result;
+  });
+
+  const compact = db.transaction((c: Compaction): CompactionResult => {
+    const unknown = unknownBatchIds(c.supersedes, s.findBatchIds.all(c.orgId, JSON.stringify(c.supersedes)) as string[]);
+    if (unknown.length > 0) return { status: 'unknownBatches', batchIds: unknown };
+    const results = c.batches.map(insertBatch);
+    const conflicts = c.batches.filter((_, i) => results[i]!.status === 'conflict').map((b) => b.batchId);
+    // Throwing rolls back the batches already inserted.
+    if (conflicts.length > 0) throw new CompactionRefused({ status: 'conflict', batchIds: conflicts });
+    const stored = results.filter((r) => r.status === 'stored').length;
+    const removed = s.removeBatches.run(isoTime(c.at), c.orgId, JSON.stringify(c.supersedes)).changes;
+    if (stored + removed > 0) appendAudit(c.audit);
+    return { status: 'compacted', stored, alreadyStored: c.batches.length - stored, removed, alreadyRemoved: c.supersedes.length - removed };
   });
 
   const appendAudit = (e: NewAuditEntry): void => {
@@ -333,8 +379,21 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     async listBatches(orgId, after, limit) {
       return (s.listBatches.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as BatchRow[]).map(toBatch);
     },
-    async deleteBatches(orgId, batchIds) {
-      return write(() => s.deleteBatches.run(orgId, JSON.stringify(batchIds)).changes);
+    async compact(compaction) {
+      const result = await write(() => {
+        try {
+          return compact(compaction);
+        } catch (error) {
+          if (error instanceof CompactionRefused) return error.result;
+          throw error;
+        }
+      });
+      // The removed content may still sit in earlier frames of the write-ahead log; copying the
+      // log into the database file (where secure_delete has zeroed it) and emptying the log leaves
+      // no copy behind. A reader holding the log (a running backup) is waited for up to the busy
+      // timeout; past that the log is left as it is and later writes overwrite it.
+      if (result.status === 'compacted' && result.removed > 0 && !closed) db.pragma('wal_checkpoint(TRUNCATE)');
+      return result;
     },
     async addWrappedKeys(orgId, keys) {
       await write(() => addWrappedKeys(orgId, keys));

@@ -3,7 +3,7 @@
  * host that serves many organisations) both implement it, and one contract test suite runs
  * against both. Everything stored is ciphertext, public keys, ids and times.
  */
-import type { PublicJwk, Role, WrappedOrgKey } from '../../domain/protocol.ts';
+import type { AuditAction, PublicJwk, Role, WrappedOrgKey } from '../../domain/protocol.ts';
 
 export interface StoredOrg {
   orgId: string;
@@ -54,14 +54,34 @@ export type NewBatch = Omit<StoredBatch, 'cursor'>;
 
 export type PutBatchResult = { status: 'stored' | 'duplicate'; receivedAt: string } | { status: 'conflict' };
 
+/** New batches that replace others, written as one transaction by `Storage.compact`. */
+export interface Compaction {
+  orgId: string;
+  /** Stored like uploads: an id already received with the same bytes is left as it is. */
+  batches: NewBatch[];
+  /** Ids of the batches the new ones replace: each must be a batch of the organisation, or a removed one. */
+  supersedes: string[];
+  /** When the superseded batches are removed. */
+  at: string;
+  /** Appended in the same transaction, and only when the compaction changed something. */
+  audit: NewAuditEntry;
+}
+
+export type CompactionResult =
+  | { status: 'compacted'; stored: number; alreadyStored: number; removed: number; alreadyRemoved: number }
+  /** Nothing was changed: these superseded ids are not batches of the organisation. */
+  | { status: 'unknownBatches'; batchIds: string[] }
+  /** Nothing was changed: these new batch ids were already received with other bytes. */
+  | { status: 'conflict'; batchIds: string[] };
+
 export interface AuditEntry {
   cursor: string;
   orgId: string;
   at: string;
   /** The device that acted, or null for the endpoint itself or an enrolling device. */
   actor: string | null;
-  action: 'org.created' | 'enrolment.created' | 'device.enrolled' | 'device.revoked' | 'batch.uploaded' | 'archive.downloaded' | 'directory.downloaded' | 'teamKey.rotated' | 'wrappedKey.added';
-  /** What it acted on: a device or batch id. Never content. */
+  action: AuditAction;
+  /** What it acted on: a device or batch id, or a compaction's reason. Never content. */
   subject: string | null;
 }
 
@@ -111,13 +131,21 @@ export interface Storage {
 
   /**
    * Idempotent by (orgId, batchId): the same bytes again are a duplicate, other bytes a conflict.
+   * That holds for a batch a compaction has removed too (its id is remembered as a tombstone), so
+   * a device retrying an upload whose answer it missed never brings removed content back.
    * `audit`, when given, is appended in the same transaction as the batch and only when the batch
    * is stored (never for a duplicate or a conflict): both are kept, or neither.
    */
   putBatch(batch: NewBatch, audit?: NewAuditEntry): Promise<PutBatchResult>;
+  /** An organisation's batches in receipt order; removed batches are not listed. */
   listBatches(orgId: string, after: string | null, limit: number): Promise<StoredBatch[]>;
-  /** Removes superseded batches (erasure and compaction). Returns how many were removed. */
-  deleteBatches(orgId: string, batchIds: string[]): Promise<number>;
+  /**
+   * Erasure and retention, in one transaction: stores the new batches, removes the superseded ones
+   * (their content goes, their ids stay as tombstones) and appends the audit entry. Either all of
+   * it happens or, when a superseded id is unknown or a new id is taken by other bytes, none of it.
+   * The same compaction again changes nothing.
+   */
+  compact(compaction: Compaction): Promise<CompactionResult>;
 
   addWrappedKeys(orgId: string, keys: WrappedOrgKey[]): Promise<void>;
   listWrappedKeys(orgId: string): Promise<WrappedOrgKey[]>;
