@@ -16,11 +16,13 @@ import { resolveWomen, type WomanProfile } from './women.ts';
 export interface History {
   records: ResolvedRecord[];
   women: Map<string, WomanProfile>;
+  /** The configuration it was resolved with: its time zone dated every record. */
+  config: OrgConfig;
 }
 
-export function resolveHistory(events: Iterable<FootfallEvent>, config: Pick<OrgConfig, 'timeZone'>): History {
+export function resolveHistory(events: Iterable<FootfallEvent>, config: OrgConfig): History {
   const all = Array.isArray(events) ? (events as FootfallEvent[]) : [...events];
-  return { records: resolveRecords(all, config), women: resolveWomen(all) };
+  return { records: resolveRecords(all, config), women: resolveWomen(all), config };
 }
 
 export interface ReportPeriod extends DateRange {
