@@ -121,14 +121,14 @@ function OpenReports() {
 /** What the copy on this device holds, the refresh under way, and what could not be read. */
 function ArchiveStatus({ archive }: { archive: ArchiveView }) {
   const { progress, summary, error, unreadableRows, events } = archive;
-  const count = (n: number) => n.toLocaleString('en-GB');
+  const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
   return (
     <section aria-label="Records on this device" className="archive-status no-print">
       <p role="status">
         {progress
-          ? `Fetching and decrypting: fetched ${count(progress.batches)} ${progress.batches === 1 ? 'batch' : 'batches'}, ${count(progress.events)} records…`
+          ? `Fetching and decrypting: fetched ${count(progress.batches, 'batch', 'batches')}, ${count(progress.events, 'record')}…`
           : summary && events
-            ? `${count(events.length)} records from ${count(summary.batches)} batches on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
+            ? `${count(events.length, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
             : ''}
       </p>
       {error && (
@@ -138,13 +138,13 @@ function ArchiveStatus({ archive }: { archive: ArchiveView }) {
       )}
       {summary && summary.unreadable > 0 && (
         <p className="warning">
-          {summary.unreadable === 1 ? 'One batch' : `${count(summary.unreadable)} batches`} on the server could not be opened and{' '}
+          {summary.unreadable === 1 ? 'One batch' : count(summary.unreadable, 'batch', 'batches')} on the server could not be opened and{' '}
           {summary.unreadable === 1 ? 'is' : 'are'} not counted. They may be damaged or not from an enrolled device; nothing in them was guessed at.
         </p>
       )}
       {unreadableRows > 0 && (
         <p className="warning">
-          {unreadableRows === 1 ? 'One stored part' : `${count(unreadableRows)} stored parts`} of the copy on this device could not be read. Use
+          {unreadableRows === 1 ? 'One stored part' : count(unreadableRows, 'stored part')} of the copy on this device could not be read. Use
           “Fetch everything again” to rebuild it from the server.
         </p>
       )}

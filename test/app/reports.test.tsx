@@ -1,0 +1,409 @@
+/**
+ * The reports screen as the admin uses it (jsdom, fake-indexeddb): the real <App /> on an admin
+ * device, with the server played by a stub of fetch that serves the wrapped organisation key and
+ * an archive of sealed batches made here with the real envelope code. Elements are found by role
+ * and name. Expected figures are worked out by hand from the records below.
+ */
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { v7 as uuidv7 } from 'uuid';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../../src/app/App.tsx';
+import { lock, unlock } from '../../src/app/actions.ts';
+import { patchSession, useFootfall } from '../../src/app/store.ts';
+import { refreshStatus } from '../../src/app/sync/scheduler.ts';
+import { sealBatchParts } from '../../src/app/sync/outbox.ts';
+import { exportTeamKey, generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
+import { normaliseRecoveryCode, wrapOrgKey } from '../../src/crypto/orgKey.ts';
+import { generateDeviceKeys } from '../../src/crypto/signing.ts';
+import { publishReport } from '../../src/domain/disclosure.ts';
+import { FootfallEvent } from '../../src/domain/events.ts';
+import { figuresCsv } from '../../src/domain/figuresCsv.ts';
+import { financialYearOf, periodRange } from '../../src/domain/periods.ts';
+import { recordsCsv } from '../../src/domain/recordsCsv.ts';
+import { buildReport, resolveHistory } from '../../src/domain/report.ts';
+import { localDateOf } from '../../src/domain/time.ts';
+import type { PublicJwk } from '../../src/domain/protocol.ts';
+import { ADMIN_PIN, currentSession, setUpFresh } from './helpers.ts';
+
+const PASSPHRASE = 'plum orchard lantern seventeen';
+const RECOVERY = 'ABCD-EFGH-JKMN-PQRS-TVWX-YZ01';
+const SITE = 'drop-in-centre'; // "Drop-in centre", as setUpFresh names it
+
+// ---------------------------------------------------------------------------------------------
+// The records: this financial year and the last, worked out by hand.
+//
+// This year: Ana checked in twice on one day (one visit: meal, shower), Bea once (meal), and 12
+// anonymous visits (laundry): 14 visits, 2 unique women, 1 new woman (Bea: Ana's first record was
+// last year), 12 anonymous. Last year: Ana once (meal): 1 visit, 1 woman, new then.
+
+const today = localDateOf(Date.now(), 'Europe/London');
+const fy = financialYearOf(today, 4);
+const THIS_YEAR = periodRange({ kind: 'financialYear', startYear: fy }, 4);
+const LAST_YEAR = periodRange({ kind: 'financialYear', startYear: fy - 1 }, 4);
+const at = (year: number, monthDay: string, hh = '10') => `${year}-${monthDay}T${hh}:00:00.000Z`;
+const who = { deviceId: uuidv7(), staffId: uuidv7() };
+const ana = uuidv7();
+const bea = uuidv7();
+
+function event(fields: Record<string, unknown>): FootfallEvent {
+  return FootfallEvent.parse({ ...who, id: uuidv7(), ...fields });
+}
+function visit(womanId: string | null, when: string, services: string[]): FootfallEvent {
+  return event({ at: when, type: 'visit.checkedIn', occurredAt: when, womanId, siteId: SITE, services });
+}
+const registered = (womanId: string, knownAs: string, when: string) =>
+  FootfallEvent.parse({ ...who, id: womanId, at: when, type: 'woman.registered', womanId, knownAs, details: { ageBand: '25-34' } });
+
+const lastYear = [registered(ana, 'Ana', at(fy - 1, '05-10', '09')), visit(ana, at(fy - 1, '05-10'), ['meal'])];
+const thisYear = [
+  registered(bea, 'Bea', at(fy, '06-02', '09')),
+  visit(ana, at(fy, '05-10'), ['meal']),
+  visit(ana, at(fy, '05-10', '14'), ['shower']),
+  visit(bea, at(fy, '06-02'), ['meal']),
+  ...Array.from({ length: 12 }, (_, i) => visit(null, at(fy, `07-${String(i + 1).padStart(2, '0')}`), ['laundry'])),
+];
+/** Each batch as a tablet would have sealed it: a handful of events. */
+const BATCHES = [lastYear, thisYear.slice(0, 4), thisYear.slice(4, 10), thisYear.slice(10)];
+const ALL = BATCHES.flat();
+
+// ---------------------------------------------------------------------------------------------
+// The server, stubbed: wrapped keys and a paged archive. `hold` keeps a page back until released.
+
+interface StubServer {
+  orgId: string;
+  keys: { id: string; kind: 'passphrase' | 'recovery'; wrapped: string }[];
+  batches: { cursor: string; batchId: string; activity: string; directory: string }[];
+  pageSize: number;
+  offline: boolean;
+  hold: Promise<void> | null;
+  requests: string[];
+}
+let server: StubServer;
+
+const stubFetch: typeof fetch = async (input) => {
+  const url = new URL(String(input));
+  server.requests.push(url.pathname.split('/').at(-1)! + url.search);
+  if (server.offline) throw new TypeError('Failed to fetch');
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify({ ...(body as object), serverTime: new Date().toISOString() }), { status, headers: { 'content-type': 'application/json' } });
+  const base = `/api/orgs/${server.orgId}`;
+  if (url.pathname === `${base}/admin-keys`) return json({ keys: server.keys });
+  const part = url.pathname === `${base}/batches` ? 'activity' : url.pathname === `${base}/directory` ? 'directory' : null;
+  if (!part) return json({ error: 'not_found', message: 'Not here.' }, 404);
+  if (part === 'activity' && server.hold && url.searchParams.has('after')) await server.hold;
+  const after = Number(url.searchParams.get('after') ?? 0);
+  const rest = server.batches.filter((b) => Number(b.cursor) > after);
+  const items = rest.slice(0, server.pageSize).map((b) => ({
+    cursor: b.cursor,
+    batchId: b.batchId,
+    deviceId: who.deviceId,
+    ...(part === 'activity' ? { seq: Number(b.cursor), receivedAt: new Date().toISOString(), activity: b.activity } : { directory: b.directory }),
+  }));
+  return json({ items, next: rest.length > server.pageSize ? items.at(-1)!.cursor : null });
+};
+
+/** Enrols the unlocked device as the organisation's admin device, as joining would. */
+async function enrolAsAdmin(orgPublicKey: PublicJwk, teamKey: CryptoKey): Promise<void> {
+  const s = currentSession();
+  const device = await generateDeviceKeys();
+  await s.vault.commit([], { teamKeys: { keys: [{ version: 1, raw: await exportTeamKey(teamKey) }] } });
+  await s.vault.db.device.put({
+    key: 'enrolment',
+    orgId: server.orgId,
+    role: 'admin',
+    orgPublicKey,
+    signingKey: device.signing.privateKey,
+    encryptionKey: device.encryption.privateKey,
+    nextSeq: 0,
+    sealedThrough: 0,
+  });
+  patchSession({ teamKeys: new Map([[1, teamKey]]) });
+  await refreshStatus(s.vault.db);
+}
+
+/** Downloads, caught on their way to the browser: file name and text. */
+const downloads: { name: string; text: Promise<string> }[] = [];
+const print = vi.fn();
+
+beforeEach(async () => {
+  server = { orgId: crypto.randomUUID(), keys: [], batches: [], pageSize: 500, offline: false, hold: null, requests: [] };
+  vi.stubGlobal('fetch', stubFetch);
+  downloads.length = 0;
+  let lastBlob: Blob | null = null;
+  vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => ((lastBlob = blob as Blob), 'blob:footfall-test'));
+  vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
+  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+    downloads.push({ name: this.download, text: lastBlob!.text() });
+  });
+  print.mockClear();
+  vi.spyOn(window, 'print').mockImplementation(print);
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+/** An admin device of an organisation whose archive holds BATCHES; unlocked on Check in. */
+async function adminDevice(options: { enrolled?: boolean; role?: 'admin' | 'frontDesk' } = {}) {
+  await setUpFresh('reports');
+  const org = await generateOrgKeyPair();
+  const teamKey = await generateTeamKey();
+  const fast = 1_000; // the iteration count is stored with each wrap; 600,000 would only slow the test
+  server.keys = [
+    { id: crypto.randomUUID(), kind: 'passphrase', wrapped: await wrapOrgKey(org.privateKey, PASSPHRASE, fast) },
+    { id: crypto.randomUUID(), kind: 'recovery', wrapped: await wrapOrgKey(org.privateKey, normaliseRecoveryCode(RECOVERY)!, fast) },
+  ];
+  server.batches = await Promise.all(
+    BATCHES.map(async (events, i) => ({
+      cursor: String(i + 1),
+      batchId: crypto.randomUUID(),
+      ...(await sealBatchParts(events, org.publicJwk, { version: 1, key: teamKey })),
+    })),
+  );
+  if (options.enrolled !== false) {
+    await enrolAsAdmin(org.publicJwk, teamKey);
+    if (options.role === 'frontDesk') {
+      const row = (await currentSession().vault.db.device.get('enrolment'))!;
+      await currentSession().vault.db.device.put({ ...row, role: 'frontDesk' } as typeof row);
+      await refreshStatus(currentSession().vault.db);
+    }
+  }
+  const user = userEvent.setup();
+  render(<App />);
+  await screen.findByRole('heading', { name: 'Check in' });
+  return { user, org, teamKey };
+}
+
+type User = ReturnType<typeof userEvent.setup>;
+
+async function openReports(user: User): Promise<void> {
+  await user.click(within(screen.getByRole('navigation', { name: 'Screens' })).getByRole('button', { name: 'Reports' }));
+  await screen.findByRole('heading', { level: 1, name: 'Reports' });
+}
+
+async function typePassphrase(user: User, passphrase: string): Promise<void> {
+  const field = await screen.findByLabelText('Organisation passphrase');
+  await user.clear(field);
+  await user.type(field, passphrase);
+  await user.click(screen.getByRole('button', { name: 'Open reports' }));
+}
+
+/** Waits until the archive is fetched and the report drawn. */
+async function reportReady(): Promise<void> {
+  await waitFor(() => expect(screen.getByRole('region', { name: 'Records on this device' })).toHaveTextContent(/records from \d+ batches on this device, up to date/), {
+    timeout: 10_000,
+  });
+}
+
+/** A totals table by its caption: figure → [this period, same period last year]. */
+function tableFigures(caption: string | RegExp): Record<string, [string, string]> {
+  const table = screen.getByRole('table', { name: caption });
+  const out: Record<string, [string, string]> = {};
+  for (const row of within(table).getAllByRole('row').slice(1)) {
+    const head = within(row).queryByRole('rowheader');
+    if (!head) continue;
+    const cells = within(row).getAllByRole('cell').map((c) => c.textContent ?? '');
+    const label = head.cloneNode(true) as HTMLElement;
+    label.querySelector('.footnote-mark')?.remove(); // the footnote's number is not part of the label
+    out[label.textContent!] = [cells[0]!, cells[1]!];
+  }
+  return out;
+}
+
+const statement = () => screen.getByRole('region', { name: 'For a letter' });
+
+describe('the reports screen', () => {
+  it('says what to do on a device that is not enrolled, or not enrolled as an admin device', async () => {
+    const { user } = await adminDevice({ enrolled: false });
+    await openReports(user);
+    expect(screen.getByText(/This device is not enrolled with the organisation yet\./)).toBeInTheDocument();
+    expect(screen.queryByLabelText('Organisation passphrase')).not.toBeInTheDocument();
+
+    await act(async () => {
+      await enrolAsAdmin((await generateOrgKeyPair()).publicJwk, await generateTeamKey());
+      const row = (await currentSession().vault.db.device.get('enrolment'))!;
+      await currentSession().vault.db.device.put({ ...row, role: 'frontDesk' } as typeof row);
+      await refreshStatus(currentSession().vault.db);
+    });
+    expect(await screen.findByText(/Reports open only on a device enrolled as an admin device\./)).toBeInTheDocument();
+    expect(server.requests).toEqual([]);
+  });
+
+  it('refuses a wrong passphrase and keeps what was typed; the right one opens the yearly summary', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, 'plum orchard lantern seventeen!');
+    expect(await screen.findByRole('alert', {}, { timeout: 10_000 })).toHaveTextContent('That passphrase did not open the organisation key.');
+    expect(screen.getByLabelText('Organisation passphrase')).toHaveValue('plum orchard lantern seventeen!');
+    expect(server.requests).toEqual(['admin-keys']); // nothing was fetched beyond the wrapped keys
+
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    expect(screen.getByRole('heading', { level: 2, name: new RegExp(`^${THIS_YEAR.label.replace('/', '\\/')}`) })).toBeInTheDocument();
+    expect(tableFigures('Summary')).toEqual({
+      Visits: ['14', '1'],
+      'Unique women': ['2', '1'],
+      'New women': ['1', '1'],
+      'Anonymous visits': ['12', '0'],
+    });
+    expect(tableFigures(/^Services/)).toMatchObject({ Meal: ['2', '1'], Shower: ['1', '0'], Laundry: ['12', '0'] });
+    expect(tableFigures(/^Women by age band/)).toMatchObject({ '25–34': ['2', '1'], 'Not known': ['0', '0'] });
+    expect(within(statement()).getByText(`In ${THIS_YEAR.label} we welcomed 14 visits from 2 women.`)).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: /^Visits by month/ })).toBeInTheDocument();
+    const months = screen.getByRole('table', { name: /^Month by month/ });
+    const july = within(months).getByRole('rowheader', { name: `Jul ${fy}` }).closest('tr')!;
+    expect(within(july).getAllByRole('cell').map((c) => c.textContent).slice(0, 2)).toEqual(['12', '0']); // visits, and last July's
+  });
+
+  it('opens with the recovery code instead', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await user.click(screen.getByRole('switch', { name: 'Use the recovery code instead' }));
+    await user.type(screen.getByRole('textbox', { name: 'Recovery code' }), RECOVERY.toLowerCase().replace(/-/g, ' '));
+    await user.click(screen.getByRole('button', { name: 'Open reports' }));
+    await reportReady();
+  });
+
+  it('shows progress while it fetches and decrypts, page by page', async () => {
+    const { user } = await adminDevice();
+    server.pageSize = 1;
+    let release!: () => void;
+    server.hold = new Promise((r) => (release = r));
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    const status = within(await screen.findByRole('region', { name: 'Records on this device' })).getAllByRole('status')[0]!;
+    // The first page (last year's batch: a registration and a visit) is in; the next is held back.
+    await waitFor(() => expect(status).toHaveTextContent('Fetching and decrypting: fetched 1 batch, 1 record…'));
+    release();
+    await reportReady();
+    expect(status).toHaveTextContent(`${ALL.length} records from 4 batches on this device`);
+  });
+
+  it('counts again when the period changes, beside the same period last year', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Financial year' }), LAST_YEAR.label);
+    expect(tableFigures('Summary').Visits).toEqual(['1', '0']);
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Kind of period' }), 'Month');
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Year' }), String(fy));
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Month' }), 'July');
+    expect(tableFigures('Summary')).toMatchObject({ Visits: ['12', '0'], 'Anonymous visits': ['12', '0'], 'Unique women': ['0', '0'] });
+    expect(within(statement()).getByText(`In July ${fy} we welcomed 12 visits.`)).toBeInTheDocument();
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Kind of period' }), 'Custom range');
+    // Date fields are typed into as the browser's date picker sets them: a whole date at once.
+    fireEvent.change(screen.getByLabelText('From'), { target: { value: `${fy}-05-10` } });
+    fireEvent.change(screen.getByLabelText('To (inclusive)'), { target: { value: `${fy}-05-10` } });
+    expect(tableFigures('Summary').Visits).toEqual(['1', '1']);
+    fireEvent.change(screen.getByLabelText('To (inclusive)'), { target: { value: `${fy}-05-01` } });
+    expect(screen.getByRole('alert')).toHaveTextContent('the start date must not be after the end date');
+    expect(tableFigures('Summary').Visits).toEqual(['1', '1']); // the last period that could be counted
+  });
+
+  it('previews the published figures in publication mode', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
+    expect(tableFigures('Summary')).toEqual({
+      Visits: ['15', '<5'],
+      'Unique women': ['<5', '<5'],
+      'New women': ['<5', '<5'],
+      'Anonymous visits': ['10', '<5'],
+    });
+    expect(within(statement()).getByText(`In ${THIS_YEAR.label} we welcomed 15 visits from fewer than 5 women.`)).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Notes' })).toBeInTheDocument();
+    expect(screen.getByText(/They do not measure how many women are affected \(prevalence\)\./)).toBeInTheDocument();
+
+    await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
+    expect(tableFigures('Summary').Visits).toEqual(['14', '1']);
+  });
+
+  it('copies the statement for a letter', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    await user.click(within(statement()).getByRole('button', { name: 'Copy' }));
+    expect(await navigator.clipboard.readText()).toBe(`In ${THIS_YEAR.label} we welcomed 14 visits from 2 women.`);
+    expect(within(statement()).getByRole('status')).toHaveTextContent('Copied.');
+  });
+
+  it('exports published figures by default, exact ones when asked, and the raw records', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    const config = currentSession().config;
+    const history = resolveHistory(ALL, config);
+    const report = buildReport(history, config, { kind: 'financialYear', startYear: fy });
+    const exports = within(screen.getByRole('region', { name: 'Export' }));
+    const slug = THIS_YEAR.label.replace('/', '-');
+
+    await user.click(exports.getByRole('button', { name: 'Download figures (CSV)' }));
+    expect(downloads.at(-1)!.name).toBe(`footfall-figures-${slug}.csv`);
+    const published = await downloads.at(-1)!.text;
+    expect(published).toBe(figuresCsv(publishReport(report)));
+    expect(published).toContain('<5');
+    expect(exports.getByRole('status')).toHaveTextContent(`footfall-figures-${slug}.csv is in your downloads.`);
+
+    await user.click(exports.getByRole('checkbox', { name: 'Exact figures (internal use only)' }));
+    await user.click(exports.getByRole('button', { name: 'Download figures (CSV)' }));
+    expect(downloads.at(-1)!.name).toBe(`footfall-figures-${slug}-exact-internal.csv`);
+    expect(await downloads.at(-1)!.text).toBe(figuresCsv(report));
+
+    await user.click(exports.getByRole('button', { name: 'Download raw records (CSV)' }));
+    expect(downloads.at(-1)!.name).toBe(`footfall-records-${slug}.csv`);
+    expect(await downloads.at(-1)!.text).toBe(recordsCsv(history, THIS_YEAR));
+    await user.click(exports.getByRole('radio', { name: 'All records' }));
+    await user.click(exports.getByRole('button', { name: 'Download raw records (CSV)' }));
+    expect(downloads.at(-1)!.name).toBe('footfall-records-all.csv');
+    const all = await downloads.at(-1)!.text;
+    expect(all).toBe(recordsCsv(history, null));
+    expect(all).not.toContain('Ana');
+  });
+
+  it('opens the printable report and the print dialog, and goes back', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    await user.click(screen.getByRole('button', { name: 'Printable report' }));
+    const printed = await screen.findByRole('article', { name: `Footfall report: ${THIS_YEAR.label}` });
+    await waitFor(() => expect(print).toHaveBeenCalledTimes(1));
+    expect(within(printed).getByText('Published figures: safe to share.')).toBeInTheDocument();
+    expect(within(printed).getByRole('img', { name: /^Visits by month/ })).toBeInTheDocument();
+    expect(within(printed).getByRole('heading', { name: 'Definitions' })).toBeInTheDocument();
+    expect(within(printed).getByRole('heading', { name: 'Notes' })).toBeInTheDocument();
+    expect(within(within(printed).getByRole('table', { name: 'Summary' })).getByRole('row', { name: /^Visits/ })).toHaveTextContent('15');
+    await user.click(within(printed).getByRole('button', { name: 'Back to reports' }));
+    expect(await screen.findByRole('button', { name: 'Printable report' })).toBeInTheDocument();
+  });
+
+  it('forgets the organisation key when the app locks, and opens offline next time', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+
+    await act(() => lock());
+    server.offline = true;
+    await act(async () => {
+      const grace = useFootfall.getState().staff[0]!;
+      expect(await unlock(grace.id, ADMIN_PIN)).toEqual({ ok: true });
+    });
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    expect(await screen.findByRole('alert', {}, { timeout: 10_000 })).toHaveTextContent(
+      'The archive could not be fetched: The server could not be reached. The report shows the records already on this device.',
+    );
+    expect(tableFigures('Summary').Visits).toEqual(['14', '1']);
+  });
+});
