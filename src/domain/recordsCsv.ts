@@ -60,10 +60,13 @@ export interface DirectoryEntry {
 
 export interface ImportContext {
   config: OrgConfig;
-  /** The directory by woman id, to find women named in the file. */
+  /** The entries a name in the file is looked for among (merged-away duplicates left out), by id. */
   directory: ReadonlyMap<string, DirectoryEntry>;
-  /** Ids of erased women: a row may name one (her records still count) without bringing her entry back. */
-  erasedIds?: ReadonlySet<string>;
+  /**
+   * Other ids the organisation knows: entries merged into another, and erased women. A row may
+   * give one (her records count as before) without a new entry being made for her.
+   */
+  otherKnownIds?: ReadonlySet<string>;
   deviceId: string;
   staffId: string;
 }
@@ -89,6 +92,11 @@ export interface ImportError {
 }
 
 export type ImportParse = { ok: true; events: FootfallEvent[]; counts: ImportCounts } | { ok: false; errors: ImportError[] };
+
+/** The known-as name given to a woman imported by an id from elsewhere, which brings no name with it. */
+export function placeholderName(womanId: string): string {
+  return `Imported ${womanId.slice(-8)}`;
+}
 
 /** Fixed, so that ids derived from a file are the same on every device and every day. */
 const NAMESPACE = '0f6f2b1c-5d3e-4a8b-9c47-6a1e2f3d4b5c';
@@ -353,7 +361,7 @@ function personOf(value: string, ctx: ImportContext, byName: Map<string, string[
   if (value === '') return { kind: 'none' };
   if (UUID.test(value)) {
     const id = value.toLowerCase();
-    if (ctx.directory.has(id) || ctx.erasedIds?.has(id)) return { kind: 'known', id };
+    if (ctx.directory.has(id) || ctx.otherKnownIds?.has(id)) return { kind: 'known', id };
     if (!UUID_V7.test(id)) {
       problems.push(`person "${value}" looks like an id but is not a Footfall woman id: give her Footfall id or the name she is known by.`);
       return null;
@@ -391,8 +399,7 @@ function eventsOf(rows: Row[], ctx: ImportContext): { events: FootfallEvent[]; c
     if (!seen) {
       newWomen.set(key, {
         id: p.kind === 'id' ? p.id : null,
-        // Placeholder: an id from another organisation brings no name with it.
-        knownAs: p.kind === 'id' ? `Imported ${p.id.slice(-8)}` : p.knownAs,
+        knownAs: p.kind === 'id' ? placeholderName(p.id) : p.knownAs,
         ms: r.ms,
         fromId: p.kind === 'id',
       });

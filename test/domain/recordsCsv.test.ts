@@ -106,7 +106,7 @@ describe('parseRecordsCsv', () => {
 
   it('accepts an erased woman by id without bringing her entry back', () => {
     const gone = v7Id(903);
-    const result = clean(parseRecordsCsv(`kind,date,person,site\nvisit,2025-06-01,${gone},north`, { ...ctx(), erasedIds: new Set([gone]) }));
+    const result = clean(parseRecordsCsv(`kind,date,person,site\nvisit,2025-06-01,${gone},north`, { ...ctx(), otherKnownIds: new Set([gone]) }));
     expect(result.events.map((e) => e.type)).toEqual(['visit.checkedIn']);
   });
 
