@@ -14,6 +14,7 @@ import { FootfallEvent, type EventOf } from '../../src/domain/events.ts';
 import type { Woman } from '../../src/app/db/plain.ts';
 import { knownAsNames, rng, searchQueries } from '../lib/names.ts';
 import { runSearchBench } from '../lib/searchBench.ts';
+import { reportApi } from './reportBench.ts';
 import { syncApi } from './syncBench.ts';
 
 const DEVICE = uuidv7();
@@ -191,6 +192,7 @@ const api = {
   },
 
   ...syncApi,
+  ...reportApi,
 };
 
 export type BenchApi = typeof api;
