@@ -7,15 +7,14 @@ import 'fake-indexeddb/auto';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyDirectory, lock, NOT_THE_ADMIN_DEVICE, registerWoman, saveConfig, unlock } from '../../src/app/actions.ts';
-import type { Enrolment, FootfallDb } from '../../src/app/db/database.ts';
+import type { FootfallDb } from '../../src/app/db/database.ts';
 import type { Woman } from '../../src/app/db/plain.ts';
 import { canonicalId, EMPTY_DIRECTORY_STATE, foldDirectory, mergedInto } from '../../src/app/directory.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
-import { generateDeviceKeys } from '../../src/crypto/signing.ts';
 import { defaultConfig, type OrgConfig } from '../../src/domain/config.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 import { searchByName } from '../../src/domain/search.ts';
+import { enrolAs } from './careFixtures.ts';
 import { ADMIN_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
 
 const base = (at: string) => ({ id: uuidv7(), at, deviceId: 'tablet', staffId: 'staff' });
@@ -156,7 +155,7 @@ describe('the directory on a device', () => {
     await saveConfig({ ...config, idleLockMinutes: 11 });
     expect(await db.events.count()).toBe(0); // not enrolled: kept on this device
 
-    await enrol(db, 'admin');
+    await enrolAs(db, 'admin');
     await saveConfig({ ...config, idleLockMinutes: 12 });
     const events = await readEvents(db, currentSession().vault.keyring);
     expect(events.map((e) => e.type)).toEqual(['org.configured']);
@@ -170,26 +169,10 @@ describe('the directory on a device', () => {
 
   it('refuses to change the organisation’s settings on an enrolled device that is not the admin’s', async () => {
     const db = await device();
-    await enrol(db, 'frontDesk');
+    await enrolAs(db, 'frontDesk');
     const config = currentSession().config;
     await expect(saveConfig({ ...config, idleLockMinutes: 30 })).rejects.toThrow(NOT_THE_ADMIN_DEVICE);
     expect(currentSession().config).toEqual(config);
     expect(await db.events.count()).toBe(0);
   });
 });
-
-/** A stand-in enrolment: enough for the device to know it belongs to an organisation, and as what. */
-async function enrol(db: FootfallDb, role: Enrolment['role']): Promise<void> {
-  const keys = await generateDeviceKeys();
-  const org = await generateOrgKeyPair();
-  await db.device.put({
-    key: 'enrolment',
-    orgId: crypto.randomUUID(),
-    role,
-    orgPublicKey: org.publicJwk,
-    signingKey: keys.signing.privateKey,
-    encryptionKey: keys.encryption.privateKey,
-    nextSeq: 0,
-    sealedThrough: 0,
-  });
-}

@@ -2,9 +2,11 @@ import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { act } from '@testing-library/react';
 import { v7 as uuidv7 } from 'uuid';
-import { applyDirectory } from '../../src/app/actions.ts';
+import { applyDirectory, lock, unlock } from '../../src/app/actions.ts';
+import { refreshStatus } from '../../src/app/sync/scheduler.ts';
+import { enrolAs } from './careFixtures.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { DESK_PIN, currentSession } from './helpers.ts';
+import { DESK_PIN, currentSession, readEvents } from './helpers.ts';
 import { goTo, renderUnlocked, tiles, type User } from './ui.tsx';
 
 const region = (name: string) => within(screen.getByRole('region', { name }));
@@ -193,5 +195,90 @@ describe('Settings', () => {
     expect(await screen.findByText('Site changed for this device.')).toBe(notice());
     expect(device.queryByRole('alert')).not.toBeInTheDocument();
     expect(useFootfall.getState().identity?.siteKey).toBe('van');
+  });
+
+  it('resets a staff member’s PIN: the new one unlocks, the old one no longer does', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const staff = region('Staff on this device');
+    await user.type(staff.getByRole('textbox', { name: 'Name' }), 'Mary');
+    await user.type(staff.getByLabelText('Her PIN (6 to 12 digits)'), DESK_PIN);
+    await user.click(staff.getByRole('button', { name: 'Add staff member' }));
+    await staff.findByText('Mary can now unlock this device with her PIN.');
+
+    await user.click(staff.getByRole('button', { name: 'Reset PIN for Mary' }));
+    const field = staff.getByLabelText('New PIN for Mary (6 to 12 digits)');
+    expect(field).toHaveFocus();
+    await user.type(field, '1234');
+    await user.click(staff.getByRole('button', { name: 'Save new PIN' }));
+    expect(staff.getByRole('alert')).toHaveTextContent('A PIN needs at least 6 digits.');
+    await user.clear(field);
+    await user.type(field, '591738');
+    await user.click(staff.getByRole('button', { name: 'Save new PIN' }));
+    expect(await staff.findByText('Mary’s PIN is changed. Her old PIN no longer unlocks this device.')).toBeInTheDocument();
+    expect(staff.queryByLabelText('New PIN for Mary (6 to 12 digits)')).not.toBeInTheDocument();
+
+    const mary = useFootfall.getState().staff.find((x) => x.name === 'Mary')!;
+    await act(() => lock());
+    expect(await unlock(mary.id, DESK_PIN)).toMatchObject({ ok: false });
+    expect(await act(() => unlock(mary.id, '591738'))).toEqual({ ok: true });
+  });
+
+  it('edits the other lists: a casework topic added, an age band retired keeping its under-18 flag', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const lists = region('Other lists');
+    const which = lists.getByRole('combobox', { name: 'List to edit' });
+    expect(lists.getByRole('heading', { name: 'Age bands' })).toBeInTheDocument();
+    await user.click(lists.getByRole('button', { name: 'Retire Under 18' }));
+    expect(await screen.findByText('Age bands: Under 18 retired.')).toBe(notice());
+    expect(currentSession().config.terms.ageBand[0]).toEqual({ key: 'under-18', label: 'Under 18', under18: true, retired: true });
+    await user.type(lists.getByRole('textbox', { name: 'New age band' }), '75 and over');
+    await user.click(lists.getByRole('button', { name: 'Add age band' }));
+    await screen.findByText('Age bands: 75 and over added.');
+    expect(currentSession().config.terms.ageBand.at(-1)).toEqual({ key: '75-and-over', label: '75 and over', under18: false, retired: false });
+
+    await user.selectOptions(which, 'Casework topics');
+    expect(lists.getByRole('heading', { name: 'Casework topics' })).toBeInTheDocument();
+    expect(lists.getByRole('textbox', { name: 'New topic' })).toHaveValue('');
+    await user.type(lists.getByRole('textbox', { name: 'New topic' }), 'Debt');
+    await user.click(lists.getByRole('button', { name: 'Add topic' }));
+    expect(await screen.findByText('Casework topics: Debt added.')).toBe(notice());
+    expect(currentSession().config.caseworkTopics.at(-1)).toEqual({ key: 'debt', label: 'Debt', retired: false });
+
+    await user.selectOptions(which, 'Referral destinations');
+    await user.click(lists.getByRole('button', { name: 'Retire Police' }));
+    await screen.findByText('Referral destinations: Police retired.');
+    expect(currentSession().config.referralDestinations.find((t) => t.key === 'police')?.retired).toBe(true);
+    await user.selectOptions(which, 'Forms of exploitation');
+    await user.type(lists.getByRole('textbox', { name: 'New form of exploitation' }), 'Online');
+    await user.click(lists.getByRole('button', { name: 'Add form of exploitation' }));
+    await screen.findByText('Forms of exploitation: Online added.');
+    expect(currentSession().config.terms.exploitation.at(-1)).toMatchObject({ key: 'online', label: 'Online' });
+  });
+
+  it('on the enrolled admin device, shares each change with every device as an event', async () => {
+    const { user, db } = await renderUnlocked();
+    await enrolAs(db, 'admin');
+    await act(() => refreshStatus(db));
+    await goTo(user, 'Settings');
+    await user.type(region('Services').getByRole('textbox', { name: 'New service' }), 'Haircut');
+    await user.click(region('Services').getByRole('button', { name: 'Add service' }));
+    expect(await screen.findByText('Haircut added. Every device gets it when it next syncs.')).toBe(notice());
+    const events = await readEvents(db, currentSession().vault.keyring);
+    expect(events.map((e) => e.type)).toEqual(['org.configured']);
+    expect(events[0]).toMatchObject({ config: { services: expect.arrayContaining([{ key: 'haircut', label: 'Haircut', retired: false }]) } });
+  });
+
+  it('on another enrolled device, leaves the organisation’s lists to the admin’s device', async () => {
+    const { user, db } = await renderUnlocked();
+    await enrolAs(db, 'frontDesk');
+    await act(() => refreshStatus(db));
+    await goTo(user, 'Settings');
+    expect(screen.getByRole('region', { name: 'The organisation’s settings' })).toHaveTextContent('This device takes the organisation’s settings from the admin’s device.');
+    expect(screen.queryByRole('region', { name: 'Services' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Other lists' })).not.toBeInTheDocument();
+    expect(screen.getByRole('region', { name: 'This device' })).toBeInTheDocument();
+    expect(screen.getByRole('region', { name: 'Staff on this device' })).toBeInTheDocument();
   });
 });

@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { keyFromLabel, OrgConfig, type Term } from '../../domain/config.ts';
-import { addStaff, removeStaff, saveConfig, setDeviceSite } from '../actions.ts';
+import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite } from '../actions.ts';
 import type { Role } from '../db/database.ts';
 import { pinProblem } from '../lockPolicy.ts';
 import { useFootfall, useSession } from '../store.ts';
+import { reportAuditIfOnline } from '../care/audit.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { OrganisationSettings } from './OrganisationSettings.tsx';
 import { ROLE_LABELS } from '../modes.ts';
@@ -11,8 +12,11 @@ import { ROLE_LABELS } from '../modes.ts';
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
   const { config } = useSession();
+  const sync = useFootfall((s) => s.sync);
   const [notice, setNotice] = useState<string | null>(null);
   const { run, error } = useAction();
+  // Once enrolled, only the organisation's admin device changes its settings; every device gets them.
+  const sharedFromElsewhere = sync.enrolled && sync.deviceRole !== 'admin';
 
   async function update(change: (c: OrgConfig) => unknown, message: string) {
     const saved = await run(async () => {
@@ -23,7 +27,9 @@ export function SettingsScreen() {
       await saveConfig(parsed.data);
       return true;
     });
-    if (saved) setNotice(message);
+    if (!saved) return;
+    setNotice(sync.enrolled ? `${message} Every device gets it when it next syncs.` : message);
+    void reportAuditIfOnline('config.changed');
   }
 
   return (
@@ -34,22 +40,96 @@ export function SettingsScreen() {
       </p>
       <ErrorAlert message={error} />
       <DeviceSettings onSiteChange={(key) => run(async () => (await setDeviceSite(key), setNotice('Site changed for this device.')))} />
-      <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
-      <TermList
-        title="Services"
-        itemName="service"
-        items={config.services}
-        onChange={(items, message) => update((c) => (c.services = items), message)}
-      />
-      <TermList
-        title="Sites"
-        itemName="site"
-        items={config.sites.map((s) => ({ key: s.key, label: s.name, retired: s.retired }))}
-        onChange={(items, message) => update((c) => (c.sites = items.map((i) => ({ key: i.key, name: i.label, retired: i.retired }))), message)}
-      />
-      <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
+      {sharedFromElsewhere ? (
+        <section aria-labelledby="lists-title" className="card">
+          <h2 id="lists-title">The organisation’s settings</h2>
+          <p>{NOT_THE_ADMIN_DEVICE}</p>
+        </section>
+      ) : (
+        <>
+          <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
+          <TermList
+            title="Services"
+            itemName="service"
+            items={config.services}
+            onChange={(items, message) => update((c) => (c.services = items), message)}
+          />
+          <TermList
+            title="Sites"
+            itemName="site"
+            items={config.sites.map((s) => ({ key: s.key, label: s.name, retired: s.retired }))}
+            onChange={(items, message) => update((c) => (c.sites = items.map((i) => ({ key: i.key, name: i.label, retired: i.retired }))), message)}
+          />
+          <OtherLists config={config} onChange={(change, message) => update(change, message)} />
+          <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
+        </>
+      )}
       <StaffSettings />
       <OrganisationSettings />
+    </section>
+  );
+}
+
+/** The other configurable lists: the optional questions about a woman, outreach and casework terms. */
+const OTHER_LISTS = {
+  ageBand: { title: 'Age bands', itemName: 'age band' },
+  nationality: { title: 'Nationalities or regions', itemName: 'nationality or region' },
+  ethnicity: { title: 'Ethnicities', itemName: 'ethnicity' },
+  housing: { title: 'Housing situations', itemName: 'housing situation' },
+  exploitation: { title: 'Forms of exploitation', itemName: 'form of exploitation' },
+  referralSource: { title: 'Referral sources', itemName: 'referral source' },
+  areas: { title: 'Outreach areas', itemName: 'area' },
+  places: { title: 'Outreach places', itemName: 'place' },
+  needs: { title: 'Needs raised', itemName: 'need' },
+  support: { title: 'Support given', itemName: 'kind of support' },
+  referralDestinations: { title: 'Referral destinations', itemName: 'referral destination' },
+  caseworkTopics: { title: 'Casework topics', itemName: 'topic' },
+  caseworkOutcomes: { title: 'Casework outcomes', itemName: 'outcome' },
+} as const;
+type OtherList = keyof typeof OTHER_LISTS;
+type DetailList = keyof OrgConfig['terms'];
+
+const DETAIL_LISTS: Record<DetailList, true> = { ageBand: true, nationality: true, ethnicity: true, housing: true, exploitation: true, referralSource: true };
+const isDetailList = (list: OtherList): list is DetailList => list in DETAIL_LISTS;
+
+function termsOf(config: OrgConfig, list: OtherList): Term[] {
+  return isDetailList(list) ? config.terms[list] : config[list];
+}
+
+/** Sets a list's terms; an age band keeps its under-18 flag (a new one is not under 18). */
+function setTerms(config: OrgConfig, list: OtherList, items: Term[]): void {
+  if (list === 'ageBand') {
+    const before = new Map(config.terms.ageBand.map((band) => [band.key, band.under18]));
+    config.terms.ageBand = items.map((i) => ({ ...i, under18: before.get(i.key) ?? false }));
+  } else if (isDetailList(list)) config.terms[list] = items;
+  else config[list] = items;
+}
+
+function OtherLists({ config, onChange }: { config: OrgConfig; onChange: (change: (c: OrgConfig) => void, message: string) => void }) {
+  const [list, setList] = useState<OtherList>('ageBand');
+  const { title, itemName } = OTHER_LISTS[list];
+  return (
+    <section aria-labelledby="other-lists-title" className="card">
+      <h2 id="other-lists-title">Other lists</h2>
+      <p className="hint">The words offered for a woman’s details, outreach contacts and casework. Partner agencies may use different ones.</p>
+      <label>
+        List to edit
+        <select value={list} onChange={(e) => setList(e.target.value as OtherList)}>
+          {Object.entries(OTHER_LISTS).map(([value, l]) => (
+            <option key={value} value={value}>
+              {l.title}
+            </option>
+          ))}
+        </select>
+      </label>
+      <TermList
+        key={list}
+        nested
+        title={title}
+        itemName={itemName}
+        items={termsOf(config, list)}
+        onChange={(items, message) => onChange((c) => setTerms(c, list, items), `${title}: ${message}`)}
+      />
     </section>
   );
 }
@@ -119,7 +199,20 @@ function IdleLock({ minutes, onSave }: { minutes: number; onSave: (m: number) =>
 }
 
 /** A configurable list: rename is not offered so that keys and their meaning stay stable. */
-function TermList({ title, itemName, items, onChange }: { title: string; itemName: string; items: Term[]; onChange: (items: Term[], message: string) => void }) {
+function TermList({
+  title,
+  itemName,
+  items,
+  onChange,
+  nested = false,
+}: {
+  title: string;
+  itemName: string;
+  items: Term[];
+  onChange: (items: Term[], message: string) => void;
+  /** Shown inside another card, under its heading. */
+  nested?: boolean;
+}) {
   const [label, setLabel] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   function add(event: FormEvent) {
@@ -132,10 +225,11 @@ function TermList({ title, itemName, items, onChange }: { title: string; itemNam
     setLabel('');
     onChange([...items, { key, label: trimmed, retired: false }], `${trimmed} added.`);
   }
-  const id = `${itemName}-title`;
+  const id = `${keyFromLabel(itemName)}-title`;
+  const Heading = nested ? 'h3' : 'h2';
   return (
-    <section aria-labelledby={id} className="card">
-      <h2 id={id}>{title}</h2>
+    <section aria-labelledby={id} className={nested ? undefined : 'card'}>
+      <Heading id={id}>{title}</Heading>
       <ul className="term-list">
         {items.map((item) => (
           <li key={item.key}>
@@ -194,6 +288,7 @@ function StaffSettings() {
   const { run, error, setError, busy } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [resetting, setResetting] = useState<string | null>(null);
 
   async function add(event: FormEvent) {
     event.preventDefault();
@@ -201,6 +296,7 @@ function StaffSettings() {
     const problem = pinProblem(pin);
     if (problem) return setError(problem);
     if (await run(async () => (await addStaff(name, role, pin), true))) {
+      void reportAuditIfOnline('staff.changed');
       setNotice(`${name.trim()} can now unlock this device with her PIN.`);
       setName('');
       setPin('');
@@ -216,21 +312,50 @@ function StaffSettings() {
             <span>
               {s.name} <span className="muted">{ROLE_LABELS[s.role]}</span>
             </span>
-            {s.id !== me.id &&
-              (confirming === s.id ? (
-                <span className="row-actions">
-                  <button type="button" className="danger-quiet" onClick={() => run(async () => (await removeStaff(s.id), setNotice(`${s.name} can no longer unlock this device.`)))}>
-                    Yes, remove {s.name}
-                  </button>
-                  <button type="button" onClick={() => setConfirming(null)}>
-                    Keep {s.name}
-                  </button>
-                </span>
-              ) : (
-                <button type="button" className="danger-quiet" onClick={() => setConfirming(s.id)}>
-                  Remove {s.name}
+            {resetting === s.id ? (
+              <NewPin
+                name={s.name}
+                onCancel={() => setResetting(null)}
+                onSave={async (newPin) => {
+                  if (await run(async () => (await resetPin(s.id, newPin), true))) {
+                    void reportAuditIfOnline('staff.changed');
+                    setResetting(null);
+                    setNotice(`${s.name}’s PIN is changed. Her old PIN no longer unlocks this device.`);
+                  }
+                }}
+              />
+            ) : (
+              <span className="row-actions">
+                <button type="button" onClick={() => (setResetting(s.id), setConfirming(null), setError(null))}>
+                  Reset PIN for {s.name}
                 </button>
-              ))}
+                {s.id !== me.id &&
+                  (confirming === s.id ? (
+                    <>
+                      <button
+                        type="button"
+                        className="danger-quiet"
+                        onClick={() =>
+                          run(async () => {
+                            await removeStaff(s.id);
+                            void reportAuditIfOnline('staff.changed');
+                            setNotice(`${s.name} can no longer unlock this device.`);
+                          })
+                        }
+                      >
+                        Yes, remove {s.name}
+                      </button>
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        Keep {s.name}
+                      </button>
+                    </>
+                  ) : (
+                    <button type="button" className="danger-quiet" onClick={() => setConfirming(s.id)}>
+                      Remove {s.name}
+                    </button>
+                  ))}
+              </span>
+            )}
           </li>
         ))}
       </ul>
@@ -262,5 +387,29 @@ function StaffSettings() {
         </button>
       </form>
     </section>
+  );
+}
+
+/** The admin types a new PIN for someone who forgot hers (the admin tells her in person). */
+function NewPin({ name, onSave, onCancel }: { name: string; onSave: (pin: string) => void; onCancel: () => void }) {
+  const [pin, setPin] = useState('');
+  return (
+    <form
+      className="inline-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSave(pin);
+      }}
+    >
+      <label>
+        New PIN for {name} (6 to 12 digits)
+        <input type="password" inputMode="numeric" autoComplete="new-password" autoFocus value={pin} onChange={(e) => setPin(e.target.value)} />
+      </label>
+      <button type="submit">Save new PIN</button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
   );
 }
