@@ -7,6 +7,7 @@ import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ImportPanel } from '../../src/app/reports/ImportPanel.tsx';
+import { refreshArchive } from '../../src/app/reports/archiveStore.ts';
 import type { FootfallDb } from '../../src/app/db/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
@@ -29,6 +30,13 @@ const BAD = [
   'casework,2024-05-04,,,,,,,housing,', // line 5
 ].join('\n');
 // Line 4 is bad too: "soup" is not a service.
+
+// The archive's refresh from the server is the reports screen's own (tested with it); here the
+// copy on this device is what it is, and its ids and the outbox's are read for real.
+vi.mock('../../src/app/reports/archiveStore.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/app/reports/archiveStore.ts')>()),
+  refreshArchive: vi.fn(async () => ({ fetched: { batches: 0, events: 0 }, summary: { batches: 0, events: 0, unreadable: 0, refreshedAt: null } })),
+}));
 
 let db: FootfallDb;
 const audit = vi.fn<SyncClient['audit']>();
@@ -125,6 +133,18 @@ describe('ImportPanel', () => {
     expect(screen.getByText('Everything in this file is already imported. There is nothing to add.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Import/ })).toBeNull();
     expect(await db.events.count()).toBe(written);
+  });
+
+  it('checks nothing while the organisation’s records cannot be fetched', async () => {
+    vi.mocked(refreshArchive).mockRejectedValueOnce(new Error('The archive could not be fetched: the server could not be reached.'));
+    const user = userEvent.setup();
+    render(<ImportPanel client={client} />);
+    await user.upload(screen.getByLabelText('CSV file of records'), file(GOOD));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'The file could not be checked against the organisation’s records: The archive could not be fetched: the server could not be reached.',
+    );
+    expect(screen.queryByRole('table')).toBeNull();
+    expect(await db.events.count()).toBe(0);
   });
 
   it('imports nothing when the audit log cannot be told', async () => {

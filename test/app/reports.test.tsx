@@ -4,7 +4,7 @@
  * an archive of sealed batches made here with the real envelope code. Elements are found by role
  * and name. Expected figures are worked out by hand from the records below.
  */
-import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { act, configure, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -25,6 +25,10 @@ import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { localDateOf } from '../../src/domain/time.ts';
 import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { ADMIN_PIN, currentSession, setUpFresh } from './helpers.ts';
+
+// The first screens of a file load lazily, and PBKDF2 and decryption run for real: on a busy
+// machine that takes more than Testing Library's default second.
+configure({ asyncUtilTimeout: 10_000 });
 
 const PASSPHRASE = 'plum orchard lantern seventeen';
 const RECOVERY = 'ABCD-EFGH-JKMN-PQRS-TVWX-YZ01';
@@ -192,9 +196,7 @@ async function typePassphrase(user: User, passphrase: string): Promise<void> {
 
 /** Waits until the archive is fetched and the report drawn. */
 async function reportReady(): Promise<void> {
-  await waitFor(() => expect(screen.getByRole('region', { name: 'Records on this device' })).toHaveTextContent(/records from \d+ batches on this device, up to date/), {
-    timeout: 10_000,
-  });
+  await waitFor(() => expect(screen.getByRole('region', { name: 'Records on this device' })).toHaveTextContent(/records from \d+ batches on this device, up to date/));
 }
 
 /** A totals table by its caption: figure → [this period, same period last year]. */
@@ -235,7 +237,7 @@ describe('the reports screen', () => {
     const { user } = await adminDevice();
     await openReports(user);
     await typePassphrase(user, 'plum orchard lantern seventeen!');
-    expect(await screen.findByRole('alert', {}, { timeout: 10_000 })).toHaveTextContent('That passphrase did not open the organisation key.');
+    expect(await screen.findByRole('alert')).toHaveTextContent('That passphrase did not open the organisation key.');
     expect(screen.getByLabelText('Organisation passphrase')).toHaveValue('plum orchard lantern seventeen!');
     expect(server.requests).toEqual(['admin-keys']); // nothing was fetched beyond the wrapped keys
 
@@ -401,7 +403,7 @@ describe('the reports screen', () => {
     });
     await openReports(user);
     await typePassphrase(user, PASSPHRASE);
-    expect(await screen.findByRole('alert', {}, { timeout: 10_000 })).toHaveTextContent(
+    expect(await screen.findByRole('alert')).toHaveTextContent(
       'The archive could not be fetched: The server could not be reached. The report shows the records already on this device.',
     );
     expect(tableFigures('Summary').Visits).toEqual(['14', '1']);

@@ -234,3 +234,38 @@ export async function readOutbox(page: Page): Promise<Outbox> {
     }
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reports, on an admin device
+
+/** The Reports tab, as far as its first screen (the passphrase form, or the report). */
+export async function openReports(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Reports', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
+}
+
+/** Reports → the organisation passphrase typed, until the archive is fetched and the report drawn. */
+export async function openReportsWith(page: Page, passphrase: string): Promise<void> {
+  await openReports(page);
+  await page.getByLabel('Organisation passphrase', { exact: true }).fill(passphrase);
+  await page.getByRole('button', { name: 'Open reports' }).click();
+  await expect
+    .poll(() => page.getByRole('region', { name: 'Records on this device' }).getByRole('status').first().textContent(), { timeout: 30_000 })
+    .toMatch(/records? from \d+ batch(es)? on this device, up to date/);
+}
+
+/** A table of the report by its caption: each row's label → [this period, same period last year]. */
+export async function reportTable(scope: Page | Locator, caption: string | RegExp): Promise<Record<string, [string, string]>> {
+  const table = scope.getByRole('table', { name: caption });
+  await table.waitFor();
+  return table.evaluate((el) => {
+    const out: Record<string, [string, string]> = {};
+    for (const row of el.querySelectorAll('tbody tr')) {
+      const head = row.querySelector('th')?.cloneNode(true) as HTMLElement | undefined;
+      head?.querySelector('.footnote-mark')?.remove();
+      const cells = [...row.querySelectorAll('td')].map((td) => td.textContent ?? '');
+      if (head) out[head.textContent ?? ''] = [cells[0] ?? '', cells[1] ?? ''];
+    }
+    return out;
+  });
+}

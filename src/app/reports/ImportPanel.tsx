@@ -27,7 +27,7 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
     setDone('');
     if (!file) return;
     void run(async () => {
-      const result = await checkImport(await file.text());
+      const result = await checkImport(await file.text(), client ? { client } : {});
       setChecked(result.ok ? { name: file.name, preview: result.preview } : { name: file.name, errors: result.errors });
     });
   }

@@ -42,7 +42,7 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
       </p>
       <p className="statement">{report.statement}</p>
       <VisitsChart report={report} />
-      <ReportFigures report={report} prefix="print" />
+      <ReportFigures report={report} />
       {published && (
         <section aria-labelledby="print-notes" className="notes">
           <h2 id="print-notes">Notes</h2>
@@ -53,7 +53,7 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
           </ul>
         </section>
       )}
-      <Definitions report={report} prefix="print" />
+      <Definitions report={report} />
     </article>
   );
 }

@@ -14,31 +14,33 @@ export function shown(value: number | string): string {
 }
 
 /** Footnote numbers by the figure each definition explains. */
-export function footnotes(report: ShownReport): Map<string, number> {
+function footnotes(report: ShownReport): Map<string, number> {
   return new Map(report.definitions.map((d, i) => [d.figure, i + 1]));
 }
 
-/** A footnote mark linking to its definition (on the screen and in the printed report alike). */
-export function Footnote({ n, prefix }: { n: number | undefined; prefix: string }) {
+/**
+ * A footnote mark: the number of its definition below, as on paper. Not a link, so the tables
+ * have no tiny tap targets; a screen reader hears "see definition 2".
+ */
+function Footnote({ n }: { n: number | undefined }) {
   if (n === undefined) return null;
   return (
     <sup className="footnote-mark">
-      <a href={`#${prefix}-def-${n}`} aria-label={`Definition ${n}`}>
-        {n}
-      </a>
+      <span className="visually-hidden">, see definition </span>
+      {n}
     </sup>
   );
 }
 
-export function ReportFigures({ report, prefix }: { report: ShownReport; prefix: string }) {
+export function ReportFigures({ report }: { report: ShownReport }) {
   const notes = footnotes(report);
   return (
     <>
       {report.sections.map((section) => (
-        <SectionTable key={section.id} section={section} report={report} notes={notes} prefix={prefix} />
+        <SectionTable key={section.id} section={section} report={report} notes={notes} />
       ))}
       {report.tables.map((table) => (
-        <GridTable key={table.id} table={table} report={report} notes={notes} prefix={prefix} />
+        <GridTable key={table.id} table={table} report={report} notes={notes} />
       ))}
     </>
   );
@@ -57,7 +59,7 @@ function PeriodHeads({ report }: { report: ShownReport }) {
   );
 }
 
-function SectionTable({ section, report, notes, prefix }: { section: ReportSection<number | string>; report: ShownReport; notes: Map<string, number>; prefix: string }) {
+function SectionTable({ section, report, notes }: { section: ReportSection<number | string>; report: ShownReport; notes: Map<string, number> }) {
   const figures = new Set(section.rows.map((r) => r.figure));
   // One footnote on the caption when every row is the same figure; otherwise one per row.
   const captionNote = figures.size === 1 ? notes.get([...figures][0]!) : undefined;
@@ -67,7 +69,7 @@ function SectionTable({ section, report, notes, prefix }: { section: ReportSecti
       <table className="figures-table">
         <caption>
           {section.title}
-          <Footnote n={captionNote} prefix={prefix} />
+          <Footnote n={captionNote} />
           {section.adds === 'atLeast' && <span className="caption-hint"> A woman can be counted in more than one row.</span>}
         </caption>
         <thead>
@@ -87,7 +89,7 @@ function SectionTable({ section, report, notes, prefix }: { section: ReportSecti
             <tr key={`${row.figure}:${row.category ?? ''}`}>
               <th scope="row">
                 {row.label}
-                {captionNote === undefined && <Footnote n={notes.get(row.figure)} prefix={prefix} />}
+                {captionNote === undefined && <Footnote n={notes.get(row.figure)} />}
               </th>
               <td className="num">{shown(row.current)}</td>
               <td className="num">{shown(row.previous)}</td>
@@ -108,7 +110,7 @@ function SectionTable({ section, report, notes, prefix }: { section: ReportSecti
   );
 }
 
-function GridTable({ table, report, notes, prefix }: { table: ReportTable<number | string>; report: ShownReport; notes: Map<string, number>; prefix: string }) {
+function GridTable({ table, report, notes }: { table: ReportTable<number | string>; report: ShownReport; notes: Map<string, number> }) {
   const captionId = useId();
   const note = notes.get(table.id === 'months' ? 'byMonth' : 'bySite');
   return (
@@ -116,7 +118,7 @@ function GridTable({ table, report, notes, prefix }: { table: ReportTable<number
       <table className="figures-table grid">
         <caption id={captionId}>
           {table.title}, {report.period.label} beside the same {table.id === 'months' ? 'months' : 'period'} last year
-          <Footnote n={note} prefix={prefix} />
+          <Footnote n={note} />
         </caption>
         <thead>
           <tr>
@@ -171,13 +173,14 @@ function GridTable({ table, report, notes, prefix }: { table: ReportTable<number
 }
 
 /** The definitions, numbered as the footnote marks refer to them. */
-export function Definitions({ report, prefix }: { report: ShownReport; prefix: string }) {
+export function Definitions({ report }: { report: ShownReport }) {
+  const titleId = useId();
   return (
-    <section aria-labelledby={`${prefix}-definitions`} className="definitions">
-      <h2 id={`${prefix}-definitions`}>Definitions</h2>
+    <section aria-labelledby={titleId} className="definitions">
+      <h2 id={titleId}>Definitions</h2>
       <ol>
-        {report.definitions.map((d, i) => (
-          <li key={d.figure} id={`${prefix}-def-${i + 1}`}>
+        {report.definitions.map((d) => (
+          <li key={d.figure}>
             <strong>{d.term}.</strong> {d.text}
           </li>
         ))}

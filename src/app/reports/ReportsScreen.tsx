@@ -86,7 +86,7 @@ function OpenReports() {
           </h2>
           <Statement key={shown.statement} text={shown.statement} />
           <VisitsChart report={shown} />
-          <ReportFigures report={shown} prefix="screen" />
+          <ReportFigures report={shown} />
           {publication && (
             <section aria-labelledby="notes-title" className="notes">
               <h2 id="notes-title">Notes</h2>
@@ -97,7 +97,7 @@ function OpenReports() {
               </ul>
             </section>
           )}
-          <Definitions report={shown} prefix="screen" />
+          <Definitions report={shown} />
           <Exports
             report={report}
             published={published}

@@ -10,13 +10,14 @@
  */
 import type { EventOf, FootfallEvent } from '../../domain/events.ts';
 import { parseRecordsCsv, placeholderName, type ImportError } from '../../domain/recordsCsv.ts';
+import { messageOf } from '../components/useAction.tsx';
 import { countUnsynced } from '../device.ts';
 import { directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory } from '../directory.ts';
 import { serially } from '../actions.ts';
 import { patchSession, requireSession, useFootfall } from '../store.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
-import { archivedEventIds } from './archiveStore.ts';
+import { archivedEventIds, refreshArchive } from './archiveStore.ts';
 
 /** What importing a clean file would add, worked out before anything is written. */
 export interface ImportPreview {
@@ -43,9 +44,18 @@ export interface ImportOptions {
   client?: SyncClient;
 }
 
-/** Reads a file's text and says what importing it would do, or every line that is wrong. */
-export async function checkImport(text: string): Promise<ImportCheck> {
+/**
+ * Reads a file's text and says what importing it would do, or every line that is wrong. The
+ * archive is refreshed first: records this device imported and has since uploaded have left its
+ * outbox, and are known here again only once fetched back.
+ */
+export async function checkImport(text: string, options: ImportOptions = {}): Promise<ImportCheck> {
   await adminDevice();
+  try {
+    await refreshArchive(undefined, options.client ? { client: options.client } : {});
+  } catch (e) {
+    throw new Error(`The file could not be checked against the organisation’s records: ${messageOf(e)}`);
+  }
   const s = requireSession();
   const identity = useFootfall.getState().identity;
   if (!identity) throw new Error('This device has no identity. Reload the page.');
