@@ -236,6 +236,120 @@ export async function readOutbox(page: Page): Promise<Outbox> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Staff, outreach and casework
+
+/** A small phone, as an outreach worker holds it. */
+export const PHONE_SIZE = { width: 360, height: 740 };
+
+/** Settings → Staff on this device: adds a staff member with her role and PIN. */
+export async function addStaffMember(page: Page, staff: { name: string; pin: string }, role: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<void> {
+  await openTab(page, 'Settings');
+  const card = page.getByRole('region', { name: 'Staff on this device' });
+  await card.getByRole('textbox', { name: 'Name' }).fill(staff.name);
+  await card.getByRole('combobox', { name: 'Role' }).selectOption({ label: role });
+  await card.getByLabel('Her PIN (6 to 12 digits)').fill(staff.pin);
+  await card.getByRole('button', { name: 'Add staff member' }).click();
+  await card.getByText(`${staff.name} can now unlock this device with her PIN.`).waitFor();
+}
+
+/** An admin's tab for outreach or casework (a worker with only that mode has no tabs: it is already open). */
+export async function openMode(page: Page, mode: 'Outreach' | 'Casework'): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: mode, exact: true }).click();
+  await modeHeading(page, mode).waitFor();
+}
+
+export function modeHeading(page: Page, mode: 'Outreach' | 'Casework'): Locator {
+  return page.getByRole('heading', { level: 1, name: mode, exact: true });
+}
+
+/** A part of the outreach or casework form, by its legend. */
+export function formGroup(page: Page, legend: string): Locator {
+  return page.locator('main').getByRole('group', { name: legend, exact: true });
+}
+
+/** Who a contact was with: found by a search, registered new by her known-as name, or unknown. */
+export type ContactWoman = { find: string; knownAs: string } | { register: string } | 'unknown';
+
+export interface ContactSteps {
+  area: { find: string; label: string };
+  place: string;
+  woman: ContactWoman;
+  needs?: string[];
+  support?: string[];
+  referrals?: string[];
+}
+
+/** Fills the outreach form as a worker would and saves it; returns the confirmation shown. */
+export async function recordContact(page: Page, c: ContactSteps): Promise<string> {
+  const area = formGroup(page, 'Area');
+  const areaButton = area.getByRole('button', { name: exactly(c.area.label) });
+  // Her last area is already chosen; another is a few letters away.
+  if ((await areaButton.count()) === 0 || (await areaButton.getAttribute('aria-pressed')) !== 'true') {
+    await area.getByRole('searchbox', { name: 'Find an area' }).fill(c.area.find);
+    await areaButton.click();
+  }
+  await formGroup(page, 'Kind of place').getByRole('radio', { name: exactly(c.place) }).check();
+  await chooseWoman(page, c.woman);
+  for (const [legend, labels] of [
+    ['Needs raised', c.needs],
+    ['Support given', c.support],
+    ['Referrals made', c.referrals],
+  ] as const) {
+    for (const label of labels ?? []) await formGroup(page, legend).getByRole('button', { name: exactly(label) }).click();
+  }
+  await page.getByRole('button', { name: 'Save contact' }).click();
+  const name = c.woman === 'unknown' ? 'Unknown' : 'register' in c.woman ? c.woman.register : c.woman.knownAs;
+  const saved = page.locator('main').getByRole('status').filter({ hasText: /^Contact saved: / });
+  await expect.poll(() => saved.textContent()).toMatch(new RegExp(`^Contact saved: ${escape(name)}, ${escape(c.area.label)}, \\d\\d:\\d\\d\\.`));
+  return (await saved.textContent()) ?? '';
+}
+
+async function chooseWoman(page: Page, woman: ContactWoman): Promise<void> {
+  const group = formGroup(page, 'The woman');
+  if (woman === 'unknown') {
+    await group.getByRole('button', { name: 'Unknown / did not give a name' }).click();
+    return;
+  }
+  const searchbox = group.getByRole('searchbox', { name: 'Find a woman by the name she goes by' });
+  if ('register' in woman) {
+    await searchbox.fill(woman.register);
+    await group.getByRole('button', { name: `New woman: “${woman.register}”` }).click();
+    const form = dialog(page, 'Register a new woman');
+    await expect.poll(() => form.getByRole('textbox', { name: 'Known as' }).inputValue()).toBe(woman.register);
+    await form.getByRole('button', { name: 'Register', exact: true }).click();
+    await form.waitFor({ state: 'detached' });
+  } else {
+    await searchbox.fill(woman.find);
+    await page.getByRole('list', { name: 'Matching women' }).getByRole('button', { name: exactly(woman.knownAs) }).click();
+  }
+  await group.getByRole('button', { name: 'Change woman' }).waitFor();
+}
+
+/** Today's contacts on this phone, one line each. */
+export async function todaysContacts(page: Page): Promise<string[]> {
+  const list = page.getByRole('list', { name: 'Today’s contacts' });
+  if ((await list.count()) === 0) return [];
+  return (await list.getByRole('listitem').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').replace(/ Void$/, '').trim());
+}
+
+/** Voids today's contact with `knownAs` (the only one with her), with a reason from the list. */
+export async function voidContact(page: Page, knownAs: string, reason: string): Promise<void> {
+  await page.getByRole('list', { name: 'Today’s contacts' }).getByRole('button', { name: new RegExp(`^Void the contact with ${escape(knownAs)} at \\d\\d:\\d\\d$`) }).click();
+  const form = dialog(page, new RegExp(`^Void the contact with ${escape(knownAs)} at`));
+  await form.getByRole('combobox', { name: 'Reason' }).selectOption({ label: reason });
+  await form.getByRole('button', { name: 'Void it' }).click();
+  await form.waitFor({ state: 'detached' });
+  await page.locator('main').getByRole('status').filter({ hasText: /^Voided the contact with / }).waitFor();
+}
+
+/** The sync status as the lock screen shows it, before anyone has unlocked. */
+export async function lockScreenStatusText(page: Page): Promise<string> {
+  await waitLocked(page);
+  const status = page.getByRole('main').getByRole('status').filter({ hasText: /sync/ });
+  return ((await status.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Reports, on an admin device
 
 /** The Reports tab, as far as its first screen (the passphrase form, or the report). */

@@ -89,12 +89,20 @@ export interface Browser {
   dispose: () => Promise<void>;
 }
 
-export async function openBrowser(appUrl: string, viewport = { width: 1280, height: 800 }): Promise<Browser> {
+/** How a phone differs from the desk's tablet: a touch screen, a mobile viewport, its own time zone and language. */
+export interface DeviceOptions {
+  isMobile?: boolean;
+  hasTouch?: boolean;
+  timezoneId?: string;
+  locale?: string;
+}
+
+export async function openBrowser(appUrl: string, viewport = { width: 1280, height: 800 }, device: DeviceOptions = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'footfall-e2e-'));
   const foreignRequests: string[] = [];
   const origin = new URL(appUrl).origin;
   const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport, serviceWorkers: 'allow' });
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport, serviceWorkers: 'allow', ...device });
     context.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u);

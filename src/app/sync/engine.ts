@@ -53,6 +53,8 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
   }
 
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
+  // "Last synced" means the server answered: a locked round with nothing to upload asks it nothing.
+  let answered = false;
   const note = (serverTime: string | null) => {
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
@@ -62,10 +64,12 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
     if (outcome.kind === 'ok') {
       await acknowledge(db, batch);
       result.acknowledged += batch.eventIds.length;
+      answered = true;
       note(outcome.serverTime);
     } else if (outcome.kind === 'refused') {
       // Set aside; the batches behind it go on.
       await recordRefusal(db, batch, outcome.message, outcome.error === 'batch_conflict');
+      answered = true;
     } else {
       result.stopped = { kind: outcome.kind, message: outcome.message };
       break;
@@ -78,10 +82,13 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
   if (!result.stopped && unlocked) {
     const pulled = await pullDirectory(client, device, state.directoryCursor, unlocked);
     if (pulled.stopped) result.stopped = pulled.stopped;
-    else state = { ...state, directoryCursor: pulled.cursor };
+    else {
+      state = { ...state, directoryCursor: pulled.cursor };
+      answered = true;
+    }
     note(pulled.serverTime);
   }
-  if (!result.stopped) state = { ...state, lastSyncedAt: new Date().toISOString() };
+  if (!result.stopped && answered) state = { ...state, lastSyncedAt: new Date().toISOString() };
   if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
   await db.device.put(state);
   return result;
