@@ -11,6 +11,7 @@ import { buildReport, resolveHistory, type History } from '../../domain/report.t
 import { useFootfall, useSession } from '../store.ts';
 import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from './adminDevice.ts';
 import { Exports } from './Exports.tsx';
+import { ImportPanel } from './ImportPanel.tsx';
 import { forgetOrgKey, useOrgKey } from './orgKey.ts';
 import { currentFinancialYear, PeriodPicker } from './PeriodPicker.tsx';
 import { PrintableReport } from './PrintableReport.tsx';
@@ -106,6 +107,8 @@ function OpenReports() {
             onExactChange={setExactExport}
             onPrint={() => setPrinting(true)}
           />
+          {/* Historic records: imported records count in the report at once (they wait in the outbox until synced). */}
+          <ImportPanel onImported={() => void archive.reload()} />
         </>
       ) : (
         !archive.error && (

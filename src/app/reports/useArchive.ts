@@ -17,7 +17,7 @@ export interface ArchiveView {
   /** Why the last refresh stopped short: reports still show the copy on this device. */
   error: string | null;
   refresh: (options?: { fromStart?: boolean }) => Promise<void>;
-  /** Opens the copy on this device again (after an import, say). */
+  /** Opens the copy on this device again (after an import, say); a failure is shown as `error`. */
   reload: () => Promise<void>;
 }
 
@@ -29,13 +29,21 @@ export function useArchive(): ArchiveView {
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
 
-  const reload = useCallback(async () => {
+  const open = useCallback(async () => {
     const history = await loadHistory();
     if (!mounted.current) return;
     setEvents(history.events);
     setSummary(history.summary);
     setUnreadableRows(history.unreadableRows);
   }, []);
+
+  const reload = useCallback(async () => {
+    try {
+      await open();
+    } catch (e) {
+      if (mounted.current) setError(messageOf(e));
+    }
+  }, [open]);
 
   const refresh = useCallback(
     async (options: { fromStart?: boolean } = {}) => {
@@ -45,26 +53,19 @@ export function useArchive(): ArchiveView {
         const result = await refreshArchive((p) => mounted.current && setProgress(p), options);
         if (!mounted.current) return;
         setSummary(result.summary);
-        if (result.fetched.batches > 0 || options.fromStart) await reload();
+        if (result.fetched.batches > 0 || options.fromStart) await open();
       } catch (e) {
         if (mounted.current) setError(messageOf(e));
       } finally {
         if (mounted.current) setProgress(null);
       }
     },
-    [reload],
+    [open],
   );
 
   useEffect(() => {
     mounted.current = true;
-    void (async () => {
-      try {
-        await reload();
-      } catch (e) {
-        if (mounted.current) setError(messageOf(e));
-      }
-      await refresh();
-    })();
+    void reload().then(() => refresh());
     return () => {
       mounted.current = false;
     };
