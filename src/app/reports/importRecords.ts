@@ -44,18 +44,9 @@ export interface ImportOptions {
   client?: SyncClient;
 }
 
-/**
- * Reads a file's text and says what importing it would do, or every line that is wrong. The
- * archive is refreshed first: records this device imported and has since uploaded have left its
- * outbox, and are known here again only once fetched back.
- */
+/** Reads a file's text and says what importing it would do, or every line that is wrong. */
 export async function checkImport(text: string, options: ImportOptions = {}): Promise<ImportCheck> {
   await adminDevice();
-  try {
-    await refreshArchive(undefined, options.client ? { client: options.client } : {});
-  } catch (e) {
-    throw new Error(`The file could not be checked against the organisation’s records: ${messageOf(e)}`);
-  }
   const s = requireSession();
   const identity = useFootfall.getState().identity;
   if (!identity) throw new Error('This device has no identity. Reload the page.');
@@ -65,7 +56,7 @@ export async function checkImport(text: string, options: ImportOptions = {}): Pr
   const parsed = parseRecordsCsv(text, { config: s.config, directory, otherKnownIds, deviceId: identity.deviceId, staffId: s.staff.id });
   if (!parsed.ok) return parsed;
 
-  const held = await heldEventIds();
+  const held = await heldEventIdsFresh(options);
   const events = parsed.events.filter((e) => !held.has(e.id));
   const count = (type: FootfallEvent['type']) => events.filter((e) => e.type === type).length;
   const registrations = events.filter((e): e is EventOf<'woman.registered'> => e.type === 'woman.registered');
@@ -118,7 +109,32 @@ export function commitImport(preview: ImportPreview, options: ImportOptions = {}
 
 /** Every event id this device holds: the archive's, and every row of its own outbox, readable or not. */
 async function heldEventIds(): Promise<Set<string>> {
-  const held = await archivedEventIds();
-  for (const id of (await requireSession().vault.db.events.orderBy('id').keys()) as string[]) held.add(id);
+  const held = await outboxIds();
+  for (const id of await archivedEventIds()) held.add(id);
   return held;
+}
+
+/**
+ * Every event id the organisation holds, as far as this device can know. Records it imported
+ * and has since uploaded have left its outbox, and are known here again only once the archive
+ * has fetched them back; an upload may be acknowledged at any moment meanwhile. So the outbox is
+ * read first, and the archive refreshed after: an event gone from the outbox by then was stored
+ * on the server before the refresh began. A refresh already running may have begun earlier, so
+ * one is started anew after it.
+ */
+async function heldEventIdsFresh(options: ImportOptions): Promise<Set<string>> {
+  const held = await outboxIds();
+  try {
+    const refresh = () => refreshArchive(undefined, options.client ? { client: options.client } : {});
+    await refresh();
+    await refresh();
+  } catch (e) {
+    throw new Error(`The file could not be checked against the organisation’s records: ${messageOf(e)}`);
+  }
+  for (const id of await archivedEventIds()) held.add(id);
+  return held;
+}
+
+async function outboxIds(): Promise<Set<string>> {
+  return new Set((await requireSession().vault.db.events.orderBy('id').keys()) as string[]);
 }
