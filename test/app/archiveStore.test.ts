@@ -232,6 +232,14 @@ describe('the archive on the admin’s device', () => {
     expect((await loadHistory()).events).toHaveLength(kept.length);
   });
 
+  it('keeps the copy on the device when fetching everything again fails at once (offline)', async () => {
+    const before = (await loadHistoryEvents()).map((e) => e.id).sort();
+    cutAfter = requests.length; // the very first request fails
+    await expect(refreshArchive(undefined, { client: client(), fromStart: true })).rejects.toThrow(/could not be fetched/);
+    cutAfter = Infinity;
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(before);
+  });
+
   it('fetches everything again from the start when asked', async () => {
     const result = await refreshArchive(undefined, { client: client(), fromStart: true });
     expect(result.summary.unreadable).toBe(1);

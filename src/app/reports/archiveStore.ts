@@ -107,7 +107,12 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
 
   // From the start, the stored state is not even read: it may be the damaged row being replaced.
   let stored = options.fromStart ? await startAgain(db, enrolment.orgId) : await readState(db, enrolment.orgId);
-  if (stored.stale) stored = await write(db, stored, fresh(enrolment.orgId), [], { clearChunks: true });
+  // The old copy goes with the first page that replaces it, not before: offline, it stays as it was.
+  let clearChunks = stored.stale;
+  const keep = async (state: ArchiveState, chunks: ArchiveRow[]) => {
+    stored = await write(db, stored, state, chunks, { clearChunks });
+    clearChunks = false;
+  };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
   await readArchivePages(client, credentials, key, teamKeys, stored.state.cursors, async (page) => {
     const batches = page.part === 'activity' ? page.batches : 0;
@@ -120,13 +125,13 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
     };
     if (page.batches > 0) {
       const chunks = page.events.length ? [await sealArchiveRow(keyring, chunkId(stored.rev + 1, 0), chunk(page.events))] : [];
-      stored = await write(db, stored, next, chunks);
+      await keep(next, chunks);
     }
     fetched.batches += batches;
     fetched.events += page.events.length;
     onProgress?.({ ...fetched });
   });
-  stored = await write(db, stored, { ...stored.state, refreshedAt: new Date().toISOString() }, []);
+  await keep({ ...stored.state, refreshedAt: new Date().toISOString() }, []);
   return { fetched, summary: summarise(stored.state) };
 }
 
