@@ -5,7 +5,7 @@
  */
 import type { Role } from './db/database.ts';
 
-export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'settings';
+export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'care' | 'settings';
 
 export const MODE_LABELS: Record<Mode, string> = {
   checkIn: 'Check in',
@@ -13,6 +13,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   outreach: 'Outreach',
   casework: 'Casework',
   reports: 'Reports',
+  care: 'Women’s records',
   settings: 'Settings',
 };
 
@@ -27,10 +28,14 @@ const MODES: Record<Role, Mode[]> = {
   frontDesk: ['checkIn', 'today'],
   outreach: ['outreach'],
   casework: ['casework'],
-  admin: ['checkIn', 'today', 'outreach', 'casework', 'reports', 'settings'],
+  admin: ['checkIn', 'today', 'outreach', 'casework', 'reports', 'care', 'settings'],
 };
 
-/** The modes a role sees, in the order of the tabs; the first is where she starts. */
-export function modesFor(role: Role): readonly Mode[] {
-  return MODES[role];
+/**
+ * The modes a role sees, in the order of the tabs; the first is where she starts. Data care
+ * (merging, erasing) changes the organisation's records, so it is offered only on the
+ * organisation's admin device.
+ */
+export function modesFor(role: Role, onAdminDevice = false): readonly Mode[] {
+  return onAdminDevice ? MODES[role] : MODES[role].filter((mode) => mode !== 'care');
 }

@@ -148,6 +148,12 @@ export const OrgConfig = z.object({
     .default('Europe/London'),
   financialYearStartMonth: z.number().int().min(1).max(12).default(4),
   idleLockMinutes: z.number().int().min(1).max(240).default(5),
+  /**
+   * The retention rule: a woman whose latest record is older than this many years has her
+   * identifying data erased (her records keep counting). Null: no rule. Added after
+   * configurations were first stored, so a stored one without it has no rule.
+   */
+  retentionYears: z.number().int().min(1, 'keep identifying data at least 1 year').max(100, 'at most 100 years').nullable().default(null),
   services: TermList,
   sites: z.array(Site).min(1, 'at least one site is needed').refine(uniqueKeys, 'each site key may appear once'),
   safeguardingNote: z.string().trim().max(600),

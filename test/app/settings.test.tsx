@@ -1,6 +1,5 @@
-import { screen, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
-import { act } from '@testing-library/react';
+import { act, screen, within } from '@testing-library/react';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { applyDirectory, lock, unlock } from '../../src/app/actions.ts';
 import { refreshStatus } from '../../src/app/sync/scheduler.ts';
@@ -20,6 +19,11 @@ async function anonymousTiles(user: User): Promise<Record<string, boolean>> {
   await user.keyboard('{Escape}');
   return result;
 }
+
+// The unlocked app is loaded lazily; loaded once here, no test waits on it.
+beforeAll(async () => {
+  await import('../../src/app/screens/Shell.tsx');
+});
 
 describe('Settings', () => {
   it('adds a service, which then appears as a tile on check-in', async () => {

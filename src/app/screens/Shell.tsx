@@ -12,13 +12,15 @@ import { TodayScreen } from './TodayScreen.tsx';
 // Modes most devices never show are loaded when first opened.
 const OutreachScreen = lazy(() => import('./OutreachScreen.tsx').then((m) => ({ default: m.OutreachScreen })));
 const CaseworkScreen = lazy(() => import('./CaseworkScreen.tsx').then((m) => ({ default: m.CaseworkScreen })));
+const CareScreen = lazy(() => import('../care/CareScreen.tsx').then((m) => ({ default: m.CareScreen })));
 const ReportsScreen = lazy(() => import('../reports/ReportsScreen.tsx').then((m) => ({ default: m.ReportsScreen })));
 
 /** The unlocked app: who is signed in, the lock button, sync status and the modes her role sees. */
 export function Shell() {
   const session = useSession();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
-  const modes = modesFor(session.staff.role);
+  const onAdminDevice = useFootfall((s) => s.sync.enrolled && s.sync.deviceRole === 'admin');
+  const modes = modesFor(session.staff.role, onAdminDevice);
   const [chosen, setTab] = useState<Mode>(modes[0]!);
   const tab = modes.includes(chosen) ? chosen : modes[0]!;
   useIdleLock(session.config.idleLockMinutes);
@@ -59,6 +61,7 @@ export function Shell() {
           {tab === 'outreach' && <OutreachScreen />}
           {tab === 'casework' && <CaseworkScreen />}
           {tab === 'reports' && <ReportsScreen />}
+          {tab === 'care' && <CareScreen />}
           {tab === 'settings' && <SettingsScreen />}
         </Suspense>
       </main>

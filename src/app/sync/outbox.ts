@@ -6,6 +6,7 @@ import { openJson } from '../../crypto/atRest.ts';
 import { jsonBytes, sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
+import type { PublicJwk } from '../../domain/protocol.ts';
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from '../db/database.ts';
 
 /** Large enough that 10,000 waiting events are ten uploads, small enough to stay well under the body limit. */
@@ -37,14 +38,40 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
     if (!rows.length) return sealed;
     const events = await Promise.all(rows.map((row) => openEvent(keyring, row)));
-    const [activity, directory] = await Promise.all([
-      sealTo(enrolment.orgPublicKey, jsonBytes(events.filter((e) => !isDirectoryEvent(e)))),
-      sealWithTeamKey(team, jsonBytes(events.filter(isDirectoryEvent))),
-    ]);
+    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team);
     // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
     if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
     sealed += rows.length;
   }
+}
+
+/**
+ * A batch's two parts: activity events sealed to the organisation's key (only the admin reads
+ * them), directory events with the team key (every enrolled device reads them). Both are always
+ * present and padded, so the server cannot tell which kinds of event a batch holds.
+ */
+export async function sealBatchParts(
+  events: readonly FootfallEvent[],
+  orgPublicKey: PublicJwk,
+  team: TeamKey,
+): Promise<{ activity: string; directory: string }> {
+  const [activity, directory] = await Promise.all([
+    sealTo(orgPublicKey, jsonBytes(events.filter((e) => !isDirectoryEvent(e)))),
+    sealWithTeamKey(team, jsonBytes(events.filter(isDirectoryEvent))),
+  ]);
+  return { activity, directory };
+}
+
+/**
+ * Takes `count` of this device's batch sequence numbers for batches made outside the outbox
+ * (an admin's compaction), so every batch the device sends keeps its own number. Returns the first.
+ */
+export async function reserveSeqs(db: FootfallDb, count: number): Promise<number> {
+  return db.transaction('rw', db.device, async () => {
+    const enrolment = await currentEnrolment(db);
+    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + count });
+    return enrolment.nextSeq;
+  });
 }
 
 /**
