@@ -119,6 +119,8 @@ describe('the Outreach screen', () => {
     // She is the chosen woman now; the note stays in view while the contact is recorded.
     expect(group('The woman').getByText('Blessing')).toBeInTheDocument();
     expect(group('The woman').getByRole('alert')).toHaveTextContent(/^She may be under 18\./);
+    // The form still holds an unsaved contact: no app update is offered over it.
+    expect(useFootfall.getState().draftOpen).toBe(true);
     await chooseArea(user, 'lamb', 'Lambeth');
     await user.click(group('Kind of place').getByRole('radio', { name: 'Hostel' }));
     await user.click(screen.getByRole('button', { name: 'Save contact' }));

@@ -6,9 +6,12 @@ import { useFootfall } from '../store.ts';
  * not offered, as for a dialog (useDraftOpen); an empty form never holds an update back.
  */
 export function useDraftWhile(dirty: boolean): void {
+  // Said again after every render: a dialog over the form (registering a woman) clears the flag as it closes.
+  useEffect(() => {
+    if (dirty && !useFootfall.getState().draftOpen) useFootfall.setState({ draftOpen: true });
+  });
   useEffect(() => {
     if (!dirty) return;
-    useFootfall.setState({ draftOpen: true });
     return () => useFootfall.setState({ draftOpen: false });
   }, [dirty]);
 }
