@@ -266,12 +266,16 @@ describe('Settings', () => {
     await enrolAs(db, 'admin');
     await act(() => refreshStatus(db));
     await goTo(user, 'Settings');
+    // Until it shares its settings, the other devices keep their own: it offers to.
+    await user.click(await screen.findByRole('button', { name: 'Share these settings with every device' }));
+    expect(await screen.findByText('These settings are shared: every device gets them when it next syncs.')).toBe(notice());
+    expect(screen.queryByRole('region', { name: 'Share these settings' })).not.toBeInTheDocument();
     await user.type(region('Services').getByRole('textbox', { name: 'New service' }), 'Haircut');
     await user.click(region('Services').getByRole('button', { name: 'Add service' }));
-    expect(await screen.findByText('Haircut added. Every device gets it when it next syncs.')).toBe(notice());
+    expect(await screen.findByText('Haircut added. Every device gets the change when it next syncs.')).toBe(notice());
     const events = await readEvents(db, currentSession().vault.keyring);
-    expect(events.map((e) => e.type)).toEqual(['org.configured']);
-    expect(events[0]).toMatchObject({ config: { services: expect.arrayContaining([{ key: 'haircut', label: 'Haircut', retired: false }]) } });
+    expect(events.map((e) => e.type)).toEqual(['org.configured', 'org.configured']);
+    expect(events[1]).toMatchObject({ config: { services: expect.arrayContaining([{ key: 'haircut', label: 'Haircut', retired: false }]) } });
   });
 
   it('on another enrolled device, leaves the organisation’s lists to the admin’s device', async () => {

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { keyFromLabel, OrgConfig, type Term } from '../../domain/config.ts';
 import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite } from '../actions.ts';
 import type { Role } from '../db/database.ts';
@@ -18,7 +18,7 @@ export function SettingsScreen() {
   // Once enrolled, only the organisation's admin device changes its settings; every device gets them.
   const sharedFromElsewhere = sync.enrolled && sync.deviceRole !== 'admin';
 
-  async function update(change: (c: OrgConfig) => unknown, message: string) {
+  async function update(change: (c: OrgConfig) => unknown, message: string, whenShared = `${message} Every device gets the change when it next syncs.`): Promise<boolean> {
     const saved = await run(async () => {
       const next = structuredClone(config);
       change(next);
@@ -27,9 +27,10 @@ export function SettingsScreen() {
       await saveConfig(parsed.data);
       return true;
     });
-    if (!saved) return;
-    setNotice(sync.enrolled ? `${message} Every device gets it when it next syncs.` : message);
+    if (!saved) return false;
+    setNotice(sync.enrolled ? whenShared : message);
     void reportAuditIfOnline('config.changed');
+    return true;
   }
 
   return (
@@ -47,6 +48,7 @@ export function SettingsScreen() {
         </section>
       ) : (
         <>
+          {sync.enrolled && <ShareSettings onShare={() => update(() => undefined, '', 'These settings are shared: every device gets them when it next syncs.')} />}
           <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
           <TermList
             title="Services"
@@ -66,6 +68,31 @@ export function SettingsScreen() {
       )}
       <StaffSettings />
       <OrganisationSettings />
+    </section>
+  );
+}
+
+/**
+ * Until the admin device first shares its settings, every other device keeps the ones it was set
+ * up with. Any change shares them too; this shares them as they are.
+ */
+function ShareSettings({ onShare }: { onShare: () => Promise<boolean> }) {
+  const { vault, config } = useSession();
+  const [shared, setShared] = useState<boolean | null>(null);
+  // Read again after each change of the settings: a change shares them too.
+  useEffect(() => {
+    let live = true;
+    void vault.loadDirectoryState().then((state) => live && setShared(Boolean(state?.configChange)));
+    return () => void (live = false);
+  }, [vault, config]);
+  if (shared !== false) return null;
+  return (
+    <section aria-labelledby="share-title" className="card">
+      <h2 id="share-title">Share these settings</h2>
+      <p>The other devices keep the settings they were set up with until this device shares its own: services, sites, lists and the lock time.</p>
+      <button type="button" onClick={() => void onShare().then((done) => done && setShared(true))}>
+        Share these settings with every device
+      </button>
     </section>
   );
 }
