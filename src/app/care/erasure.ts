@@ -18,7 +18,7 @@ export function erasedWomen(events: Iterable<FootfallEvent>): Set<string> {
   const parent = new Map<string, string>();
   const root = (id: string): string => {
     let r = id;
-    for (let p = parent.get(r); p !== undefined && p !== r; p = parent.get(r)) r = p;
+    for (let p = parent.get(r); p !== undefined; p = parent.get(r)) r = p;
     return r;
   };
   const ids = new Set<string>();

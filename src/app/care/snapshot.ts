@@ -31,7 +31,6 @@ export async function readSnapshot(
   device: DeviceCredentials,
   orgKey: CryptoKey,
   teamKeys: ReadonlyMap<number, CryptoKey>,
-  onProgress?: (batchesRead: number) => void,
 ): Promise<Snapshot> {
   const activity = new Map<string, FootfallEvent[] | null>();
   const directory = new Map<string, FootfallEvent[] | null>();
@@ -41,7 +40,6 @@ export async function readSnapshot(
       for (const item of page.items) {
         into.set(item.batchId, await open(item.sealed).then((bytes) => FootfallEvent.array().parse(bytesJson(bytes))).catch(() => null));
       }
-      onProgress?.(activity.size + directory.size);
       if (!page.next) return;
       after = page.next;
     }
