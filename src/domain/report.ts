@@ -6,7 +6,7 @@
  * `Report<V>` is generic over the value of a cell: numbers for the admin's own screen, display
  * text once disclosure control has been applied (disclosure.ts), with the same shape.
  */
-import { countRecords, DEFINITIONS, resolveRecords, type Figures, type FigureKey, type ResolvedRecord } from './counting.ts';
+import { countRecords, DEFINITIONS, firstRecordDates, resolveRecords, type Figures, type FigureKey, type ResolvedRecord } from './counting.ts';
 import { labelOf, type OrgConfig } from './config.ts';
 import { NOT_KNOWN, PREFERS_NOT_TO_SAY, type DetailField, type FootfallEvent } from './events.ts';
 import { periodRange, previousPeriod, type DateRange, type Period } from './periods.ts';
@@ -72,6 +72,8 @@ export interface ReportSection<V> {
   /** For a breakdown: the figure it splits, as published elsewhere in the report. */
   total?: ReportRow<V>;
   adds?: Adds;
+  /** What to say when the section has no rows. */
+  empty?: string;
 }
 
 export interface TableColumn {
@@ -167,8 +169,9 @@ const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Se
 export function buildReport(history: History, config: OrgConfig, period: Period): ExactReport {
   const current = reportPeriod(period, config);
   const previous = reportPeriod(previousPeriod(period), config);
-  const figures = countRecords(history.records, current);
-  const previousFigures = countRecords(history.records, previous);
+  const firstDates = firstRecordDates(history.records);
+  const figures = countRecords(history.records, current, firstDates);
+  const previousFigures = countRecords(history.records, previous, firstDates);
   const women = womenIn(history.records, current);
   const previousWomen = womenIn(history.records, previous);
   const womenWhoVisited = { current: women.visited, previous: previousWomen.visited };
@@ -182,8 +185,9 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   const keyed = (
     figure: 'services' | 'referrals' | 'byArea',
     terms: readonly { key: string; label?: string; name?: string; retired?: boolean }[],
+    countedOnly = false,
   ): ReportRow<number>[] =>
-    keysToShow(terms, figures[figure], previousFigures[figure]).map((key) => ({
+    keysToShow(terms, figures[figure], previousFigures[figure], countedOnly).map((key) => ({
       figure,
       category: key,
       label: labelOf(terms, key),
@@ -228,7 +232,9 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
       id: 'areas',
       title: 'Outreach contacts by area',
       kind: 'breakdown',
-      rows: keyed('byArea', config.areas),
+      // Thirty-three boroughs by default: only those with contacts in either period are listed.
+      rows: keyed('byArea', config.areas, true),
+      empty: 'No outreach contacts in either period.',
       total: single('outreachContacts', 'Outreach contacts'),
       adds: 'sum',
     },
@@ -312,9 +318,10 @@ function keysToShow(
   terms: readonly { key: string; retired?: boolean }[],
   current: Record<string, number>,
   previous: Record<string, number>,
+  countedOnly = false,
 ): string[] {
   const counted = (key: string) => (current[key] ?? 0) > 0 || (previous[key] ?? 0) > 0;
-  const keys = terms.filter((t) => !t.retired || counted(t.key)).map((t) => t.key);
+  const keys = terms.filter((t) => (countedOnly || t.retired ? counted(t.key) : true)).map((t) => t.key);
   const known = new Set(terms.map((t) => t.key));
   const extra = [...new Set([...Object.keys(current), ...Object.keys(previous)])].filter((k) => !known.has(k)).sort();
   return [...keys, ...extra];

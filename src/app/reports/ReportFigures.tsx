@@ -81,8 +81,7 @@ function SectionTable({ section, report, notes }: { section: ReportSection<numbe
         <tbody>
           {section.rows.length === 0 && (
             <tr>
-              <th scope="row">None configured</th>
-              <td colSpan={2}>Nothing of this kind is set up in Settings.</td>
+              <td colSpan={3}>{section.empty ?? 'Nothing of this kind is set up in Settings.'}</td>
             </tr>
           )}
           {section.rows.map((row) => (

@@ -26,12 +26,12 @@ function numeric(value: number | string): number | null {
   return Number.isFinite(n) && value.trim() !== '' ? n : null;
 }
 
-/** The largest value rounded up to a step that reads well on the axis. */
-function niceMax(max: number): number {
-  if (max <= 5) return 5;
-  const magnitude = 10 ** Math.floor(Math.log10(max));
-  const step = [1, 2, 2.5, 5, 10].find((s) => s * magnitude >= max / 4)! * magnitude;
-  return Math.ceil(max / step) * step;
+/** Whole-number axis marks, at most five steps, from 0 to just past the largest value. */
+function axisTicks(max: number): number[] {
+  const magnitude = 10 ** Math.floor(Math.log10(Math.max(1, max / 4)));
+  const step = [1, 2, 5, 10].find((s) => s * magnitude >= max / 5)! * magnitude;
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  return Array.from({ length: top / step + 1 }, (_, i) => i * step);
 }
 
 export function VisitsChart({ report }: { report: ShownReport }) {
@@ -44,13 +44,13 @@ export function VisitsChart({ report }: { report: ShownReport }) {
   const total = months.totals[column]!;
 
   const values = bars.flatMap((b) => [numeric(b.current), numeric(b.previous)]).filter((v): v is number => v !== null);
-  const top = niceMax(Math.max(0, ...values));
+  const ticks = axisTicks(Math.max(0, ...values));
+  const top = ticks[ticks.length - 1]!;
   const plotWidth = WIDTH - LEFT - 8;
   const plotHeight = HEIGHT - TOP - BOTTOM;
   const group = plotWidth / Math.max(1, bars.length);
   const barWidth = Math.max(2, Math.min(28, (group - 6) / 2));
   const y = (v: number) => TOP + plotHeight - (v / top) * plotHeight;
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   let busiest: Bar | null = null;
   for (const b of bars) if ((numeric(b.current) ?? 0) > (busiest ? (numeric(busiest.current) ?? 0) : 0)) busiest = b;
 
