@@ -180,7 +180,8 @@ export interface OpenedBatch {
 /**
  * Opens every stored batch as the admin can, with only what the admin knows: her passphrase
  * unwraps the organisation's key from the wrapped copy the server keeps, and a one-time
- * enrolment code she made opens its package, which holds the team key. Nothing is deduplicated
+ * enrolment code she made opens its package, which holds the team key. Every batch still stored is
+ * opened (not those a compaction removed); nothing is deduplicated
  * here: a batch stored twice, or an event in two batches, shows as such.
  */
 export async function openServerArchive(dataDir: string, secrets: { passphrase: string; enrolmentCode: string }): Promise<OpenedBatch[]> {
@@ -195,7 +196,8 @@ export async function openServerArchive(dataDir: string, secrets: { passphrase: 
   const teamKeys = new Map(await Promise.all(pkg.teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
   const rows = queryServer<{ batch_id: string; device_id: string; seq: number; activity: string; directory: string }>(
     dataDir,
-    'SELECT batch_id, device_id, seq, activity, directory FROM batches ORDER BY cursor',
+    // Batches removed by a compaction keep their row (as a tombstone) with their content emptied.
+    'SELECT batch_id, device_id, seq, activity, directory FROM batches WHERE removed_at IS NULL ORDER BY cursor',
   );
   return Promise.all(
     rows.map(async (r) => ({
