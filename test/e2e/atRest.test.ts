@@ -148,7 +148,7 @@ describe('records are encrypted at rest on the device', () => {
 
   test('IndexedDB, read from the page, holds no name, service or date in the clear', async () => {
     const { stores } = await dumpIndexedDb(browser);
-    expect(Object.keys(stores).sort()).toEqual(['batches', 'device', 'events', 'settings', 'staff', 'visits', 'women']);
+    expect(Object.keys(stores).sort()).toEqual(['archive', 'batches', 'device', 'events', 'settings', 'staff', 'visits', 'women']);
     expect(stores.women!.count).toBe(2);
     expect(stores.visits!.count).toBe(3);
     expect(stores.events!.count).toBeGreaterThanOrEqual(7);
