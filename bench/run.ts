@@ -28,7 +28,7 @@ const COLD_ROUNDS = 5;
 const FRAME_MS = 16;
 const SYNC = { events: 10_000, runs: RUNS };
 /** Three financial years of history; the report counts the middle one (and the one before, beside it). */
-const REPORT = { events: 500_000, runs: RUNS, startYear: 2024 };
+const REPORT = { events: 500_000, runs: RUNS, firstOpeningRuns: 3, startYear: 2024 };
 
 const started = performance.now();
 const log = (what: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${what}`);
@@ -104,6 +104,7 @@ async function main(): Promise<void> {
   const syncBase = median(sync.runs.map((r) => r.baseline.totalMs));
   const reportMs = median(reportBenchResult.runs.map((r) => r.ms));
   const reportBase = median(reportBenchResult.runs.map((r) => r.baselineMs));
+  const reportFirst = median(reportBenchResult.firstOpenings.map((r) => r.ms));
   const serverRow = (r: ServerBenchResult, target: boolean): Row => {
     const up = { rate: median(r.runs.map((k) => k.upload.perSecond)), p50: median(r.runs.map((k) => k.upload.p50)), p99: median(r.runs.map((k) => k.upload.p99)) };
     const hp = { rate: median(r.runs.map((k) => k.health.perSecond)), p99: median(r.runs.map((k) => k.health.p99)) };
@@ -169,12 +170,20 @@ async function main(): Promise<void> {
       met: syncRound < 3000 && ratio(syncRound, syncBase) <= 3,
     },
     {
-      figure: `Financial-year report out of ${REPORT.events.toLocaleString('en-GB')} stored events (Chromium), median`,
+      figure: `Financial-year report out of ${REPORT.events.toLocaleString('en-GB')} stored events, opened from the kept resolution (Chromium), median`,
       measured: ms(reportMs),
       baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the same rows`,
       ratio: x(ratio(reportMs, reportBase)),
       target: '< 3 s',
       met: reportMs < 3000,
+    },
+    {
+      figure: `Report, first opening with no kept resolution (every event resolved), ${REPORT.events.toLocaleString('en-GB')} events (Chromium), median`,
+      measured: ms(reportFirst),
+      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the same rows`,
+      ratio: x(ratio(reportFirst, reportBase)),
+      target: 'none in §8 (the opening above is the target)',
+      met: null,
     },
     ...server.map((r) => serverRow(r, r.backend === 'sqlite')),
     {

@@ -294,28 +294,50 @@ ${verdict}
 function reportSection(i: ReportInput): string {
   const r = i.report;
   const y = i.reportConfig.startYear;
+  const fy = (start: number) => `${start}/${String((start + 1) % 100).padStart(2, '0')}`;
   const total = median(r.runs.map((k) => k.ms));
   const base = median(r.runs.map((k) => k.baselineMs));
+  const first = median(r.firstOpenings.map((k) => k.ms));
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
   return `## 6. A financial year's report out of ${r.stored.events.toLocaleString('en-GB')} stored events
 
 In Chromium, on the same page as §1 (bench/browser/reportBench.ts, bundled): an admin device's reports archive
 holding ${r.stored.events.toLocaleString('en-GB')} events over three financial years (2023/24 to 2025/26: registrations, check-ins with
 services, services added later, outreach contacts, casework sessions, corrections, voids and merges), stored
 through the app's own \`replaceArchive\` (src/app/reports/archiveStore.ts) as ${r.stored.rows} rows sealed with AES-256-GCM under
-the device keyring (${(r.stored.ctBytes / 1e6).toFixed(1)} MB of ciphertext; stored in ${f(r.stored.ms / 1000, 1)} s, untimed). Each run times what the
-Reports screen does when it opens: \`loadHistory\` (read every row from IndexedDB, decrypt it, parse it),
-then \`resolveHistory\` and \`buildReport\` (src/domain/report.ts) for ${y}/${String((y + 1) % 100).padStart(2, '0')}, which also counts ${y - 1}/${String(y % 100).padStart(2, '0')} beside it.
-Every run counted the same: ${r.counted.visits.toLocaleString('en-GB')} visits from ${r.counted.women.toLocaleString('en-GB')} women in the year.
+the device keyring (${mb(r.stored.ctBytes)} of ciphertext). As after every refresh that brings something new, \`replaceArchive\`
+also resolved every event once and kept the result beside them, sealed in one row in the compact columnar form of
+src/domain/historyCodec.ts (${mb(r.stored.resolvedBytes)}; ${mb(r.resolvedPlainBytes)} of plain JSON against ${mb(r.plainBytes)} for the events). All of it was stored in
+${f(r.stored.ms / 1000, 1)} s, untimed.
 
-Baseline, in the same page and run (alternating which goes first): a plain read of the same rows and their
-AES-GCM decryption alone.
+Each run times what the Reports screen does when it opens: \`loadReportHistory\` (read the state and the kept
+resolution from IndexedDB, check it was resolved from exactly the rows stored now, in the organisation's time zone,
+with nothing of this device's waiting to upload; decrypt, parse and decode it), then \`buildReport\`
+(src/domain/report.ts) for ${fy(y)}, which also counts ${fy(y - 1)} beside it. Every run counted the same:
+${r.counted.visits.toLocaleString('en-GB')} visits from ${r.counted.women.toLocaleString('en-GB')} women in the year.
+
+Baseline, in the same page and run (alternating which goes first): a plain read of the ${r.stored.rows} chunk rows of events and
+their AES-GCM decryption alone, what opening the reports cost before any of it is parsed or counted. Beside it, the
+kept resolution's row read and decrypted alone.
 
 ${mdTable(
-  ['Run', 'report', 'open archive', 'resolve', 'count', 'baseline (read + decrypt)', 'ratio'],
-  r.runs.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.resolveMs, 0), f(k.countMs, 0), f(k.baselineMs, 0), `${f(k.ms / k.baselineMs, 1)}x`]),
+  ['Run', 'report', 'open (kept resolution)', 'count', 'baseline (read + decrypt the events)', 'ratio', 'read + decrypt the kept resolution'],
+  r.runs.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.countMs, 0), f(k.baselineMs, 0), `${f(k.ms / k.baselineMs, 1)}x`, f(k.resolvedReadMs, 0)]),
 )}
 
 All in ms. Median: report ${f(total, 0)} ms, baseline ${f(base, 0)} ms. ${total < 3000 ? 'The target (under 3 s) is met.' : '**The target (under 3 s) is not met.**'}
+
+Without a target: the first opening when no resolution is kept (on a device that has never opened the reports, or
+with events of its own waiting to upload), which is also what a refresh that brings something new spends before it
+keeps the resolution: \`loadHistory\` (read and decrypt every chunk, parse every event), \`resolveHistory\` and
+\`buildReport\`; then, after the report is shown, encoding and sealing its resolution to keep it.
+
+${mdTable(
+  ['Run', 'first opening', 'open (every event)', 'resolve', 'count', 'then keep the resolution'],
+  r.firstOpenings.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.resolveMs, 0), f(k.countMs, 0), f(k.keepMs, 0)]),
+)}
+
+All in ms. Median first opening: ${f(first, 0)} ms.
 `;
 }
 

@@ -201,7 +201,6 @@ export function resolveRecords(
   // thousands of them, so allocation is most of the cost. Until a change replaces it, a record's
   // arrays are the creating event's own, never mutated.
   const records = new Map<string, ResolvedRecord>();
-  const voided = new Set<string>();
   const changes: Change[] = [];
   const merges: EventOf<'woman.merged'>[] = [];
 
@@ -271,7 +270,7 @@ export function resolveRecords(
   for (const c of changes) {
     const targetId = c.type === 'visit.serviceAdded' || c.type === 'visit.serviceRemoved' ? c.visitId : c.targetId;
     const record = records.get(targetId);
-    if (!record || voided.has(targetId)) continue;
+    if (!record) continue; // not delivered yet, or voided
     switch (c.type) {
       case 'visit.serviceAdded':
         if (record.kind !== 'visit') break; // services belong to visits only
@@ -285,7 +284,8 @@ export function resolveRecords(
         applyCorrection(record, c.changes);
         break;
       case 'record.voided':
-        voided.add(targetId);
+        // Gone for good: later changes find nothing to change, and it is never counted.
+        records.delete(targetId);
         break;
     }
   }
@@ -294,7 +294,6 @@ export function resolveRecords(
   const localDate = localDateReader(config.timeZone);
   const resolved: ResolvedRecord[] = [];
   for (const r of records.values()) {
-    if (voided.has(r.id)) continue;
     r.date = localDate(r.occurredAt);
     switch (r.kind) {
       case 'visit':
@@ -381,19 +380,53 @@ function mergedWomen(merges: EventOf<'woman.merged'>[]): (womanId: string) => st
   return find;
 }
 
-/** Counts resolved records for an inclusive range. Resolve once to count several periods. */
-export function countRecords(records: readonly ResolvedRecord[], range: DateRange): Figures {
-  parseLocalDate(range.from);
-  parseLocalDate(range.to);
-  if (range.from > range.to) throw new RangeError(`the range starts after it ends: ${range.from} to ${range.to}`);
-
-  // "First record ever" looks at all history, not only the range.
+/**
+ * The date of each known woman's first record ever: what "new women" is counted from. Pass it to
+ * `countRecords` when counting several ranges of the same records.
+ */
+export function firstRecordDates(records: readonly ResolvedRecord[]): Map<string, LocalDate> {
   const firstDate = new Map<string, LocalDate>();
   for (const r of records) {
     if (r.womanId === null) continue;
     const first = firstDate.get(r.womanId);
     if (first === undefined || r.date < first) firstDate.set(r.womanId, r.date);
   }
+  return firstDate;
+}
+
+/** What counting one range keeps about each known woman with a record in it. */
+interface WomanTally {
+  /** The months she has a record in. */
+  months: MonthFigures[];
+  /** The sites she visited. */
+  sites: string[];
+  /** Her visits: one per site and date, with the services counted for each. */
+  visits: VisitTally[];
+  /** The latest date of her visits so far: a later one cannot be a visit already counted. */
+  lastVisitDate: LocalDate;
+  reached: boolean;
+  supported: boolean;
+}
+
+interface VisitTally {
+  date: LocalDate;
+  siteId: string;
+  /** The services counted for it: the first check-in's own list until a later one adds to it. */
+  counted: readonly string[];
+}
+
+/**
+ * Counts resolved records for an inclusive range. Resolve once to count several ranges, and pass
+ * `firstDates` (firstRecordDates of the same records) to find them once too.
+ */
+export function countRecords(
+  records: readonly ResolvedRecord[],
+  range: DateRange,
+  firstDates: ReadonlyMap<string, LocalDate> = firstRecordDates(records),
+): Figures {
+  parseLocalDate(range.from);
+  parseLocalDate(range.to);
+  if (range.from > range.to) throw new RangeError(`the range starts after it ends: ${range.from} to ${range.to}`);
 
   const totals = {
     visits: 0,
@@ -411,83 +444,104 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
   for (const month of monthsOf(range)) {
     months.set(month, { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 });
   }
-  const women = new Set<string>();
-  const reached = new Set<string>();
-  const supported = new Set<string>();
-  const womenBySite = new Map<string, Set<string>>();
-  const womenByMonth = new Map<string, Set<string>>();
-  /** Each identified visit, keyed by woman, site and date, with the services counted for it. */
-  const visitServices = new Map<string, Set<string>>();
+  // Everything counted per woman hangs off one entry, so a record costs one lookup of her id
+  // rather than one per set she belongs to: a year's report counts hundreds of thousands.
+  const women = new Map<string, WomanTally>();
+  const countService = (s: string, woman: WomanTally | null) => {
+    services.set(s, (services.get(s) ?? 0) + 1);
+    if (s === ADVICE_SERVICE && woman) woman.supported = true;
+  };
 
+  // Records mostly come in date order, so the month of the record before is usually this one's.
+  let lastDate = '';
+  let month = undefined as unknown as MonthFigures;
   for (const r of records) {
     if (r.date < range.from || r.date > range.to) continue;
-    const monthKey = r.date.slice(0, 7);
-    const month = months.get(monthKey) as MonthFigures; // every month in the range is seeded above
-    const womanId = r.womanId;
-    if (womanId !== null) {
-      women.add(womanId);
-      addTo(womenByMonth, monthKey, womanId);
+    if (r.date !== lastDate) {
+      month = months.get(r.date.slice(0, 7)) as MonthFigures; // every month in the range is seeded above
+      lastDate = r.date;
+    }
+    let woman: WomanTally | null = null;
+    if (r.womanId !== null) {
+      woman = women.get(r.womanId) ?? null;
+      if (woman === null) {
+        woman = { months: [], sites: [], visits: [], lastVisitDate: '', reached: false, supported: false };
+        women.set(r.womanId, woman);
+      }
+      if (!woman.months.includes(month)) woman.months.push(month);
     }
 
     if (r.kind === 'outreach') {
       totals.outreachContacts++;
       month.outreachContacts++;
       areas.set(r.area, (areas.get(r.area) ?? 0) + 1);
-      if (womanId === null) totals.unknownContacts++;
-      else reached.add(womanId);
+      if (woman === null) totals.unknownContacts++;
+      else woman.reached = true;
       for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
       continue;
     }
     if (r.kind === 'casework') {
       totals.caseworkSessions++;
-      supported.add(r.womanId);
+      (woman as WomanTally).supported = true;
       for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
       continue;
     }
 
     let site = sites.get(r.siteId);
     if (!site) sites.set(r.siteId, (site = { visits: 0, uniqueWomen: 0, anonymousVisits: 0 }));
-    // The services already counted for this visit: a second check-in of the same woman at the
-    // same site that day is the same visit, and adds only services not given before.
-    let counted: Set<string> | undefined;
-    let isNewVisit = true;
-    if (womanId !== null) {
-      const visitKey = `${womanId}|${r.siteId}|${r.date}`;
-      counted = visitServices.get(visitKey);
-      isNewVisit = counted === undefined;
-      if (!counted) visitServices.set(visitKey, (counted = new Set()));
-    }
-    if (isNewVisit) {
+    if (woman === null) {
+      // Each anonymous check-in is a visit of its own, with every service it lists.
       totals.visits++;
       site.visits++;
       month.visits++;
-      if (womanId === null) {
-        totals.anonymousVisits++;
-        site.anonymousVisits++;
-        month.anonymousVisits++;
-      } else {
-        totals.identifiedVisits++;
-        addTo(womenBySite, r.siteId, womanId);
+      totals.anonymousVisits++;
+      site.anonymousVisits++;
+      month.anonymousVisits++;
+      for (const s of r.services) countService(s, null);
+      continue;
+    }
+
+    // A second check-in of the same woman at the same site that day is the same visit, and adds
+    // only the services not counted for it before.
+    const visit = r.date > woman.lastVisitDate ? undefined : woman.visits.find((v) => v.date === r.date && v.siteId === r.siteId);
+    if (visit === undefined) {
+      totals.visits++;
+      site.visits++;
+      month.visits++;
+      totals.identifiedVisits++;
+      if (!woman.sites.includes(r.siteId)) {
+        woman.sites.push(r.siteId);
+        site.uniqueWomen++;
       }
+      woman.visits.push({ date: r.date, siteId: r.siteId, counted: r.services });
+      if (r.date > woman.lastVisitDate) woman.lastVisitDate = r.date;
+      const listed = r.services;
+      for (let i = 0; i < listed.length; i++) {
+        const s = listed[i] as string;
+        if (listed.indexOf(s) === i) countService(s, woman); // listed twice: counted once
+      }
+      continue;
     }
     for (const s of r.services) {
-      if (counted?.has(s)) continue;
-      counted?.add(s);
-      services.set(s, (services.get(s) ?? 0) + 1);
-      if (s === ADVICE_SERVICE && womanId !== null) supported.add(womanId);
+      if (visit.counted.includes(s)) continue;
+      visit.counted = [...visit.counted, s];
+      countService(s, woman);
     }
   }
 
   let newWomen = 0;
-  for (const w of women) {
+  let reached = 0;
+  let supported = 0;
+  for (const [id, woman] of women) {
+    for (const m of woman.months) m.uniqueWomen++;
+    if (woman.reached) reached++;
+    if (woman.supported) supported++;
     // She has a record in the range, so her first record cannot be after it.
-    const first = firstDate.get(w) as LocalDate;
+    const first = firstDates.get(id) as LocalDate;
     if (first < range.from) continue;
     newWomen++;
     (months.get(first.slice(0, 7)) as MonthFigures).newWomen++;
   }
-  for (const [site, set] of womenBySite) (sites.get(site) as SiteFigures).uniqueWomen = set.size;
-  for (const [month, set] of womenByMonth) (months.get(month) as MonthFigures).uniqueWomen = set.size;
 
   return {
     visits: totals.visits,
@@ -497,10 +551,10 @@ export function countRecords(records: readonly ResolvedRecord[], range: DateRang
     newWomen,
     services: Object.fromEntries([...services].sort(byKey)),
     outreachContacts: totals.outreachContacts,
-    womenReached: reached.size,
+    womenReached: reached,
     unknownContacts: totals.unknownContacts,
     caseworkSessions: totals.caseworkSessions,
-    womenSupported: supported.size,
+    womenSupported: supported,
     referrals: Object.fromEntries([...referrals].sort(byKey)),
     byArea: Object.fromEntries([...areas].sort(byKey)),
     bySite: Object.fromEntries([...sites].sort(byKey)),
@@ -515,12 +569,6 @@ export function countPeriod(
   range: DateRange,
 ): Figures {
   return countRecords(resolveRecords(events, config), range);
-}
-
-function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
 }
 
 function byKey(a: [string, unknown], b: [string, unknown]): number {

@@ -13,6 +13,7 @@ import {
   archiveSummary,
   loadHistory,
   loadHistoryEvents,
+  loadReportHistory,
   refreshArchive,
   replaceArchive,
   type ArchiveProgress,
@@ -22,6 +23,8 @@ import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
+import type { OrgConfig } from '../../src/domain/config.ts';
+import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { currentSession } from './helpers.ts';
 import {
   Ledger,
@@ -245,5 +248,128 @@ describe('the archive on the admin’s device', () => {
     expect(result.summary.unreadable).toBe(1);
     expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(currentSession().staff.name).toBe('Grace');
+  });
+});
+
+describe('the resolved history kept for the reports', () => {
+  const config = (): OrgConfig => currentSession().config;
+  /** What opening the reports gives when every event is resolved now. */
+  const resolvedFromEvents = async (c = config()) => resolveHistory(await loadHistoryEvents(), c);
+  const resolvedRow = () => admin.db.archive.get('resolved');
+
+  it('opens from the resolution kept after a refresh, the same as resolving every event', async () => {
+    expect(await admin.db.events.count()).toBe(0);
+    expect(await resolvedRow()).toBeDefined(); // kept when the last refresh fetched everything again
+    const opened = await loadReportHistory(config());
+    expect(opened.resolvedNow).toBe(false);
+    const expected = await resolvedFromEvents();
+    expect(opened.history).toEqual(expected);
+    expect(opened.history.records.length).toBeGreaterThan(0);
+    expect(opened.events).toBe((await loadHistoryEvents()).length);
+    expect(opened.summary).toEqual(await archiveSummary());
+    expect(opened.unreadableRows).toBe(0);
+    const year = { kind: 'calendarYear' as const, year: Number(currentSession().today.slice(0, 4)) };
+    expect(buildReport(opened.history, config(), year)).toEqual(buildReport(expected, config(), year));
+  });
+
+  it('is still used after a refresh that finds nothing new', async () => {
+    const result = await refreshArchive(undefined, { client: client() });
+    expect(result.fetched.batches).toBe(0);
+    expect(result.resolved).toBeNull();
+    expect((await loadReportHistory(config())).resolvedNow).toBe(false);
+  });
+
+  it('is resolved again when a refresh brings new batches, and not used when one stops short', async () => {
+    await use(tablet);
+    await recordSome(ledger, tablet, ['Cleo']);
+    await syncUntilDone(tablet, new SyncClient(server.url));
+    await use(admin);
+    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+
+    // Cut after the activity page: new rows are stored, the kept resolution is not theirs.
+    cutAfter = requests.length + 1;
+    await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
+    cutAfter = Infinity;
+    expect(await resolvedRow()).toBeUndefined();
+    const cut = await loadReportHistory(config());
+    expect(cut.resolvedNow).toBe(true);
+    expect(cut.history).toEqual(await resolvedFromEvents());
+
+    // The rest of the refresh: resolved again at its end, so the next opening reads it.
+    const result = await refreshArchive(undefined, { client: client() });
+    expect(result.fetched.events).toBeGreaterThan(0);
+    expect(result.resolved?.history).toEqual(await resolvedFromEvents());
+    const opened = await loadReportHistory(config());
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Cleo');
+  });
+
+  it('is not used while this device has events waiting to upload, which count at once', async () => {
+    const before = await resolvedRow();
+    expect(before).toBeDefined();
+    await recordSome(ledger, admin, ['Dina']);
+    const opened = await loadReportHistory(config());
+    expect(opened.resolvedNow).toBe(true);
+    expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    // Nothing is kept from a resolution that holds events the archive does not.
+    expect((await resolvedRow())?.iv).toEqual(before?.iv);
+
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await refreshArchive(undefined, { client: client() });
+    const synced = await loadReportHistory(config());
+    expect(synced.resolvedNow).toBe(false);
+    expect([...synced.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
+  });
+
+  it('is not used in another time zone, and is kept in the new one for next time', async () => {
+    const newYork: OrgConfig = { ...config(), timeZone: 'America/New_York' };
+    const moved = await loadReportHistory(newYork);
+    expect(moved.resolvedNow).toBe(true);
+    expect(moved.history).toEqual(await resolvedFromEvents(newYork));
+    expect(moved.history.config).toBe(newYork);
+    expect((await loadReportHistory(newYork)).resolvedNow).toBe(false);
+    const back = await loadReportHistory(config());
+    expect(back.resolvedNow).toBe(true);
+    expect(back.history).toEqual(await resolvedFromEvents());
+  });
+
+  it('takes the rest of the configuration as it is now', async () => {
+    const renamed: OrgConfig = { ...config(), sites: config().sites.map((s) => ({ ...s, name: `${s.name} (renamed)` })) };
+    const opened = await loadReportHistory(renamed);
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history.config).toBe(renamed);
+  });
+
+  it('is replaced with the archive after a compaction, keeping nothing of what was left out', async () => {
+    const all = await loadHistoryEvents();
+    const cleo = all.find((e) => e.type === 'woman.registered' && e.knownAs === 'Cleo');
+    expect(cleo?.type).toBe('woman.registered');
+    const cleoId = cleo?.type === 'woman.registered' ? cleo.womanId : '';
+    const kept = all.filter((e) => !('womanId' in e && e.womanId === cleoId));
+    await replaceArchive(kept);
+    const opened = await loadReportHistory(config());
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history).toEqual(resolveHistory(kept, config()));
+    const text = utf8.decode(new Uint8Array((await resolvedRow())!.ct));
+    expect(text).not.toContain('Cleo');
+    expect([...opened.history.women.values()].map((w) => w.knownAs)).not.toContain('Cleo');
+  });
+
+  it('is sealed at rest, bound to its row, and resolved again when it cannot be opened', async () => {
+    const row = (await resolvedRow())!;
+    expect(Object.keys(row).sort()).toEqual(['ct', 'id', 'iv']);
+    const text = utf8.decode(new Uint8Array(row.ct));
+    for (const needle of ['Tamsin', 'Ngozi', 'Dina', ...ledger.keys(), 'visit', 'meal', 'womanId', 'records']) expect(text).not.toContain(needle);
+
+    // A sealed row moved here from another id does not open: every event is resolved again, and
+    // the resolution kept anew.
+    const state = (await admin.db.archive.get('state'))!;
+    await admin.db.archive.put({ ...state, id: 'resolved', rev: undefined });
+    const opened = await loadReportHistory(config());
+    expect(opened.resolvedNow).toBe(true);
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    expect((await loadReportHistory(config())).resolvedNow).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
 import { useMemo, useState } from 'react';
 import { publishReport } from '../../domain/disclosure.ts';
 import { financialYearOf, type Period } from '../../domain/periods.ts';
-import { buildReport, resolveHistory, type History } from '../../domain/report.ts';
+import { buildReport, type History } from '../../domain/report.ts';
 import { useFootfall, useSession } from '../store.ts';
 import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from './adminDevice.ts';
 import { Exports } from './Exports.tsx';
@@ -41,9 +41,9 @@ export function ReportsScreen() {
 
 function OpenReports() {
   const { config, today } = useSession();
-  const archive = useArchive();
-  // Resolved once per opening of the archive; each period is then only counted.
-  const history = useMemo(() => archive.events && resolveHistory(archive.events, config), [archive.events, config]);
+  const archive = useArchive(config);
+  // Resolved once per opening of the archive (useArchive); each period is then only counted.
+  const history = archive.history;
   const [period, setPeriod] = useState<Period>(() => currentFinancialYear(today, config.financialYearStartMonth));
   const report = useMemo(() => history && buildReport(history, config, period), [history, config, period]);
   const published = useMemo(() => report && publishReport(report), [report]);
@@ -130,13 +130,13 @@ function ArchiveStatus({ archive }: { archive: ArchiveView }) {
       <p role="status">
         {progress
           ? `Fetching and decrypting: fetched ${count(progress.batches, 'batch', 'batches')}, ${count(progress.events, 'record')}…`
-          : summary && events
-            ? `${count(events.length, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
+          : summary && events !== null
+            ? `${count(events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
             : ''}
       </p>
       {error && (
         <p role="alert" className="warning">
-          {error} {events ? 'The report shows the records already on this device.' : ''}
+          {error} {events !== null ? 'The report shows the records already on this device.' : ''}
         </p>
       )}
       {summary && summary.unreadable > 0 && (

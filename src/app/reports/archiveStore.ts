@@ -7,12 +7,22 @@
  * refresh starts, and what has been counted) is written in the same transaction as each page, so
  * a refresh cut short resumes where it stopped and a later one fetches only new pages.
  *
+ * Beside the events, the history they resolve to is kept too (one sealed row, in the compact form
+ * of src/domain/historyCodec.ts), so opening the reports reads that instead of resolving every
+ * event again. It is rebuilt after every change to the stored events, and used only while it was
+ * resolved from exactly the rows stored now, in the organisation's time zone now, with nothing of
+ * this device's own waiting to upload (those count too, and are not in it).
+ *
  * Every function needs an admin's unlocked session; refreshing also needs the organisation key.
  */
 import { z } from 'zod';
 import { openJson } from '../../crypto/atRest.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
+import type { OrgConfig } from '../../domain/config.ts';
 import { FootfallEvent } from '../../domain/events.ts';
+import { decodeHistory, encodeHistory, type EncodedHistory } from '../../domain/historyCodec.ts';
 import { Cursor } from '../../domain/protocol.ts';
+import { resolveHistory, type History } from '../../domain/report.ts';
 import type { ArchiveRow, FootfallDb } from '../db/database.ts';
 import { requireSession } from '../store.ts';
 import { FROM_THE_START, readArchivePages, type ArchiveProgress } from '../sync/archive.ts';
@@ -25,6 +35,7 @@ export type { ArchiveProgress };
 
 const STATE_ID = 'state';
 const CHUNK_PREFIX = 'chunk:';
+const RESOLVED_ID = 'resolved';
 /** Events per row when the whole archive is written at once (replaceArchive). */
 const CHUNK_EVENTS = 5_000;
 
@@ -55,6 +66,13 @@ export interface RefreshResult {
   /** What this refresh fetched: new batches and the events they held. */
   fetched: ArchiveProgress;
   summary: ArchiveSummary;
+  /**
+   * When it stored new events: the history they resolve to now (as loadReportHistory would open
+   * it, in the session's configuration), kept for the next opening too. Null when nothing new
+   * was stored, or this device has events waiting to upload (the reports resolve them when they
+   * open), or resolving failed.
+   */
+  resolved: ReportHistory | null;
 }
 
 export interface RefreshOptions {
@@ -64,13 +82,40 @@ export interface RefreshOptions {
   fromStart?: boolean;
 }
 
-export interface History {
+export interface ArchivedEvents {
   /** Every archived event and this device's own events not yet acknowledged, each once by id. */
   events: FootfallEvent[];
   summary: ArchiveSummary;
   /** Rows on this device that could not be opened (left as they are): a refresh from the start rebuilds them. */
   unreadableRows: number;
 }
+
+/** What the reports count: the same events as ArchivedEvents, resolved. */
+export interface ReportHistory {
+  history: History;
+  /** How many events it was resolved from. */
+  events: number;
+  summary: ArchiveSummary;
+  unreadableRows: number;
+  /** True when every event was resolved for this opening; false when the kept resolution was read. */
+  resolvedNow: boolean;
+}
+
+/**
+ * The kept resolution. `chunks` are the ids of the rows it was resolved from: each write of
+ * events adds rows under new ids, so any change of them shows, while a refresh that finds nothing
+ * new (and writes only the state) leaves it in use.
+ */
+const KeptResolution = z.object({
+  v: z.literal(1),
+  orgId: z.uuid(),
+  chunks: z.array(z.string()),
+  events: z.number().int().min(0),
+  unreadableRows: z.number().int().min(0),
+  // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
+  history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),
+});
+type KeptResolution = z.infer<typeof KeptResolution>;
 
 interface Stored {
   state: ArchiveState;
@@ -109,8 +154,10 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
   let stored = options.fromStart ? await startAgain(db, enrolment.orgId) : await readState(db, enrolment.orgId);
   // The old copy goes with the first page that replaces it, not before: offline, it stays as it was.
   let clearChunks = stored.stale;
+  let changed = false;
   const keep = async (state: ArchiveState, chunks: ArchiveRow[]) => {
     stored = await write(db, stored, state, chunks, { clearChunks });
+    changed ||= clearChunks || chunks.length > 0;
     clearChunks = false;
   };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
@@ -132,7 +179,8 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
     onProgress?.({ ...fetched });
   });
   await keep({ ...stored.state, refreshedAt: new Date().toISOString() }, []);
-  return { fetched, summary: summarise(stored.state) };
+  const resolved = changed ? await resolveAgain() : null;
+  return { fetched, summary: summarise(stored.state), resolved };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,7 +196,37 @@ export async function archiveSummary(): Promise<ArchiveSummary> {
  * Every archived event plus this device's own events not yet acknowledged by the server, each
  * once by id, with what could not be read.
  */
-export async function loadHistory(): Promise<History> {
+export async function loadHistory(): Promise<ArchivedEvents> {
+  const { events, summary, unreadableRows } = await readEvents();
+  return { events, summary, unreadableRows };
+}
+
+/**
+ * The history the reports count, from the resolution kept on this device when it still holds,
+ * otherwise resolved from every event now (and kept for next time). `config` is the
+ * organisation's configuration now: its time zone dates every record.
+ */
+export async function loadReportHistory(config: OrgConfig): Promise<ReportHistory> {
+  const { enrolment } = await adminDevice();
+  const { db, keyring } = requireSession().vault;
+  const { state, stale } = await readState(db, enrolment.orgId);
+  const kept = stale ? null : await readKeptResolution(db, keyring, enrolment.orgId, config);
+  if (kept) {
+    return { history: kept.history, events: kept.events, summary: summarise(state), unreadableRows: kept.unreadableRows, resolvedNow: false };
+  }
+  return resolveAndKeep(config);
+}
+
+/** What loadHistory reads, with what shows whether its resolution may be kept. */
+interface ReadEvents extends ArchivedEvents {
+  /** The ids of the rows read (none when they belong to an earlier enrolment). */
+  chunks: string[];
+  /** This device's own events read: while there are any, no resolution is kept. */
+  waiting: number;
+  orgId: string;
+}
+
+async function readEvents(): Promise<ReadEvents> {
   const { enrolment } = await adminDevice();
   const { db, keyring } = requireSession().vault;
   const { state, stale } = await readState(db, enrolment.orgId);
@@ -159,13 +237,21 @@ export async function loadHistory(): Promise<History> {
   let unreadableRows = opened.filter((o) => o === null).length;
 
   // Events saved here and not yet acknowledged are not in the archive yet, but already count.
-  for (const row of await db.events.toArray()) {
+  const waiting = await db.events.toArray();
+  for (const row of waiting) {
     if (byId.has(row.id)) continue;
     const parsed = FootfallEvent.safeParse(await openJson(keyring, `events:${row.id}`, row).catch(() => null));
     if (parsed.success && parsed.data.id === row.id) byId.set(row.id, parsed.data);
     else unreadableRows++;
   }
-  return { events: [...byId.values()], summary: summarise(state), unreadableRows };
+  return {
+    events: [...byId.values()],
+    summary: summarise(state),
+    unreadableRows,
+    chunks: stale ? [] : rows.map((r) => r.id),
+    waiting: waiting.length,
+    orgId: enrolment.orgId,
+  };
 
   async function openChunk(row: ArchiveRow): Promise<FootfallEvent[]> {
     const plain = await openArchiveRow(keyring, row);
@@ -206,6 +292,74 @@ export async function replaceArchive(events: FootfallEvent[]): Promise<void> {
     rows.push(await sealArchiveRow(keyring, chunkId(stored.rev + 1, i), chunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS))));
   }
   await write(db, stored, { ...stored.state, events: checked.length }, rows, { clearChunks: true });
+  await resolveAgain();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The kept resolution
+
+/** Resolves every event and keeps the result, if it may be kept and nothing changed meanwhile. */
+async function resolveAndKeep(config: OrgConfig): Promise<ReportHistory> {
+  const read = await readEvents();
+  const history = resolveHistory(read.events, config);
+  if (read.waiting === 0) {
+    await keepResolution(read, history).catch(() => {
+      // Best effort: without it the next opening resolves every event again, as this one did.
+    });
+  }
+  return { history, events: read.events.length, summary: read.summary, unreadableRows: read.unreadableRows, resolvedNow: true };
+}
+
+/** After the stored events changed: resolve them now, so that the reports open at once next time. */
+async function resolveAgain(): Promise<ReportHistory | null> {
+  const { vault, config } = requireSession();
+  // With events waiting here nothing would be kept: leave the work to the reports when they open.
+  if ((await vault.db.events.count()) > 0) return null;
+  // The archive itself is stored either way; if this fails, the reports resolve it when they open.
+  return resolveAndKeep(config).catch(() => null);
+}
+
+async function keepResolution(read: ReadEvents, history: History): Promise<void> {
+  const { db, keyring } = requireSession().vault;
+  const kept: KeptResolution = {
+    v: 1,
+    orgId: read.orgId,
+    chunks: read.chunks,
+    events: read.events.length,
+    unreadableRows: read.unreadableRows,
+    history: encodeHistory(history),
+  };
+  const row = await sealArchiveRow(keyring, RESOLVED_ID, kept);
+  await db.transaction('rw', db.archive, db.events, async () => {
+    // Kept only if it is still the resolution of what is stored: no write of rows, and no event
+    // saved here, since they were read.
+    const chunks = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
+    if (!sameIds(chunks, read.chunks) || (await db.events.count()) > 0) return;
+    await db.archive.put(row);
+  });
+}
+
+/** The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time zone. */
+async function readKeptResolution(db: FootfallDb, keyring: Keyring, orgId: string, config: OrgConfig): Promise<{ history: History; events: number; unreadableRows: number } | null> {
+  const found = await db.transaction('r', db.archive, db.events, async () => {
+    if ((await db.events.count()) > 0) return null;
+    const row = await db.archive.get(RESOLVED_ID);
+    return row ? { row, chunks: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
+  });
+  if (!found) return null;
+  try {
+    const kept = KeptResolution.parse(await openArchiveRow(keyring, found.row));
+    if (kept.orgId !== orgId || !sameIds(found.chunks, kept.chunks) || kept.history.timeZone !== config.timeZone) return null;
+    return { history: decodeHistory(kept.history, config), events: kept.events, unreadableRows: kept.unreadableRows };
+  } catch {
+    return null; // damaged or from another version: resolved again, and replaced
+  }
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((id) => set.has(id));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,6 +414,9 @@ async function write(db: FootfallDb, from: Stored, state: ArchiveState, chunks: 
       throw new Error('The reports archive was changed in another window at the same time. Close the other window, then try again.');
     }
     if (options.clearChunks) await db.archive.where('id').startsWith(CHUNK_PREFIX).delete();
+    // The kept resolution goes with the rows it was resolved from: after an erasure it would
+    // still hold her entry.
+    if (options.clearChunks || chunks.length > 0) await db.archive.delete(RESOLVED_ID);
     await db.archive.bulkPut([...chunks, stateRow]);
   });
   return { state, rev, stale: false };

@@ -1,15 +1,20 @@
 /**
  * The reports screen's data: the copy on this device opened at once (so reports show offline),
- * then refreshed from the server with progress, then opened again if anything new came.
+ * then refreshed from the server with progress, then opened again if anything new came. What is
+ * opened is the resolved history (archiveStore.loadReportHistory), once per opening; each period
+ * the admin picks is then only counted.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { FootfallEvent } from '../../domain/events.ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { OrgConfig } from '../../domain/config.ts';
+import type { History } from '../../domain/report.ts';
 import { messageOf } from '../components/useAction.tsx';
-import { loadHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary } from './archiveStore.ts';
+import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type ReportHistory } from './archiveStore.ts';
 
 export interface ArchiveView {
-  /** Null until the copy on this device has been opened. */
-  events: FootfallEvent[] | null;
+  /** Null until the copy on this device has been opened (and while it is opened again in a new time zone). */
+  history: History | null;
+  /** How many events the history holds; null until opened. */
+  events: number | null;
   summary: ArchiveSummary | null;
   unreadableRows: number;
   /** What the refresh running now has fetched; null when none is running. */
@@ -21,20 +26,21 @@ export interface ArchiveView {
   reload: () => Promise<void>;
 }
 
-export function useArchive(): ArchiveView {
-  const [events, setEvents] = useState<FootfallEvent[] | null>(null);
+/** `config` is the organisation's configuration now: the history is opened in its time zone and carries it. */
+export function useArchive(config: OrgConfig): ArchiveView {
+  const [opened, setOpened] = useState<ReportHistory | null>(null);
   const [summary, setSummary] = useState<ArchiveSummary | null>(null);
-  const [unreadableRows, setUnreadableRows] = useState(0);
   const [progress, setProgress] = useState<ArchiveProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
+  const latestConfig = useRef(config);
+  latestConfig.current = config;
 
   const open = useCallback(async () => {
-    const history = await loadHistory();
+    const result = await loadReportHistory(latestConfig.current);
     if (!mounted.current) return;
-    setEvents(history.events);
-    setSummary(history.summary);
-    setUnreadableRows(history.unreadableRows);
+    setOpened(result);
+    setSummary(result.summary);
   }, []);
 
   const reload = useCallback(async () => {
@@ -53,7 +59,9 @@ export function useArchive(): ArchiveView {
         const result = await refreshArchive((p) => mounted.current && setProgress(p), options);
         if (!mounted.current) return;
         setSummary(result.summary);
-        if (result.fetched.batches > 0 || options.fromStart) await open();
+        // A refresh that stored something new has resolved it already, in the session's configuration.
+        if (result.resolved && result.resolved.history.config.timeZone === latestConfig.current.timeZone) setOpened(result.resolved);
+        else if (result.fetched.events > 0 || options.fromStart) await open();
       } catch (e) {
         if (mounted.current) setError(messageOf(e));
       } finally {
@@ -71,5 +79,13 @@ export function useArchive(): ArchiveView {
     };
   }, [reload, refresh]);
 
-  return { events, summary, unreadableRows, progress, error, refresh, reload };
+  // Every record is dated in the organisation's time zone: a new one means opening it again.
+  // Anything else in the configuration (names, labels) only changes how figures are shown.
+  const sameZone = opened !== null && opened.history.config.timeZone === config.timeZone;
+  useEffect(() => {
+    if (opened !== null && !sameZone) void reload();
+  }, [opened, sameZone, reload]);
+  const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
+
+  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, progress, error, refresh, reload };
 }
