@@ -2,8 +2,9 @@
  * What a person does with Footfall, as steps the end-to-end tests share. Every element is found
  * by its role and accessible name, as someone using the screen (or a screen reader) finds it.
  */
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
+import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 
 export const ADMIN = { name: 'Grace Okafor', pin: '472913' };
 export const DEVICE = { name: 'Front desk tablet', site: 'Drop-in centre' };
@@ -382,4 +383,51 @@ export async function reportTable(scope: Page | Locator, caption: string | RegEx
     }
     return out;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Two devices of one organisation
+
+/** The admin's laptop, and the front-desk tablet with the member of staff who uses it. */
+export const LAPTOP = { name: 'Admin laptop', site: 'Drop-in centre' };
+export const TABLET = DEVICE;
+export const DESK = { name: 'Amira Haddad', pin: '583920' };
+
+export interface LaptopAndTablet {
+  served: Served;
+  laptop: Browser;
+  tablet: Browser;
+}
+
+/**
+ * The served app and endpoint, and the admin's laptop and a front-desk tablet, each in its own
+ * Chromium profile: opened before the file's tests and closed after them. The fields are filled
+ * in by then, so read them inside tests, not when the file loads.
+ */
+export function laptopAndTablet(): LaptopAndTablet {
+  const two = {} as LaptopAndTablet;
+  beforeAll(async () => {
+    two.served = await serveApp();
+    two.laptop = await openBrowser(two.served.url);
+    two.tablet = await openBrowser(two.served.url);
+  });
+  afterAll(async () => {
+    await two.laptop?.dispose();
+    await two.tablet?.dispose();
+    await two.served?.dispose();
+  });
+  return two;
+}
+
+/** The admin sets up the organisation on the laptop, and the tablet enrols as a front-desk device with her code. */
+export async function organisationWithTablet({ served, laptop, tablet }: LaptopAndTablet, passphrase: string): Promise<void> {
+  await laptop.page.goto(served.url);
+  await setUpDevice(laptop.page, ADMIN, LAPTOP);
+  const card = await organisationCard(laptop.page);
+  await finishOrganisation(card, await startOrganisation(card, passphrase));
+  const code = await makeEnrolmentCode(card, 'Front desk');
+
+  await tablet.page.goto(served.url);
+  await setUpDevice(tablet.page, DESK, TABLET);
+  await enrolWithCode(await organisationCard(tablet.page), code);
 }

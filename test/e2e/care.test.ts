@@ -4,49 +4,27 @@
  * her; the batches that named her are emptied on the server; her visit still counts in the
  * laptop's report.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { axeViolations, smallTargets } from './a11y.ts';
-import { openBrowser, queryServer, serveApp, type Browser, type Served } from './harness.ts';
+import { queryServer } from './harness.ts';
 import {
-  ADMIN,
-  enrolWithCode,
-  finishOrganisation,
-  makeEnrolmentCode,
+  laptopAndTablet,
   openReports,
   openTab,
   organisationCard,
+  organisationWithTablet,
   readOutbox,
   registerFromSearch,
   reportTable,
   search,
-  setUpDevice,
-  startOrganisation,
   waitForSyncStatus,
 } from './app.ts';
 
 const PASSPHRASE = 'quince harbour velvet ninety';
-const LAPTOP = { name: 'Admin laptop', site: 'Drop-in centre' };
-const TABLET = { name: 'Front desk tablet', site: 'Drop-in centre' };
-const DESK = { name: 'Amira Haddad', pin: '583920' };
 const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 
-let served: Served;
-let laptop: Browser;
-let tablet: Browser;
-let enrolmentCode: string;
-
-beforeAll(async () => {
-  served = await serveApp();
-  laptop = await openBrowser(served.url);
-  tablet = await openBrowser(served.url);
-});
-
-afterAll(async () => {
-  await laptop?.dispose();
-  await tablet?.dispose();
-  await served?.dispose();
-});
+const rig = laptopAndTablet();
 
 /** Settings → Organisation → Sync now, until the status line says everything is up. */
 async function syncNow(page: Page): Promise<void> {
@@ -77,25 +55,17 @@ async function found(page: Page, query: string): Promise<string[]> {
 
 describe('erasing a woman', () => {
   test('the laptop sets up the organisation; the tablet enrols and registers two women', async () => {
-    await laptop.page.goto(served.url);
-    await setUpDevice(laptop.page, ADMIN, LAPTOP);
-    const card = await organisationCard(laptop.page);
-    await finishOrganisation(card, await startOrganisation(card, PASSPHRASE));
-    enrolmentCode = await makeEnrolmentCode(card, 'Front desk');
-
-    await tablet.page.goto(served.url);
-    await setUpDevice(tablet.page, DESK, TABLET);
-    await enrolWithCode(await organisationCard(tablet.page), enrolmentCode);
-    await registerFromSearch(tablet.page, 'Zephyrine', ['Meal']);
-    await registerFromSearch(tablet.page, 'Oluwaseun', ['Shower']);
-    await waitForSyncStatus(tablet.page, LAST_SYNCED);
-    await expect.poll(() => readOutbox(tablet.page), { timeout: 20_000 }).toMatchObject({ eventIds: [], batchIds: [] });
-    await syncNow(laptop.page);
-    expect(await found(laptop.page, 'zeph')).toEqual(['Zephyrine']);
+    await organisationWithTablet(rig, PASSPHRASE);
+    await registerFromSearch(rig.tablet.page, 'Zephyrine', ['Meal']);
+    await registerFromSearch(rig.tablet.page, 'Oluwaseun', ['Shower']);
+    await waitForSyncStatus(rig.tablet.page, LAST_SYNCED);
+    await expect.poll(() => readOutbox(rig.tablet.page), { timeout: 20_000 }).toMatchObject({ eventIds: [], batchIds: [] });
+    await syncNow(rig.laptop.page);
+    expect(await found(rig.laptop.page, 'zeph')).toEqual(['Zephyrine']);
   });
 
   test('the admin erases her on the laptop, with the passphrase and her name typed', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     const erase = await openCare(page);
     await expectAccessible(page, 'care screen, key closed');
     await erase.getByLabel('Organisation passphrase', { exact: true }).fill(PASSPHRASE);
@@ -112,7 +82,7 @@ describe('erasing a woman', () => {
   });
 
   test('the tablet no longer finds her once it syncs, and still finds the others', async () => {
-    const { page } = tablet;
+    const { page } = rig.tablet;
     expect(await found(page, 'zeph')).toEqual(['Zephyrine']);
     await syncNow(page);
     await openTab(page, 'Check in');
@@ -125,7 +95,7 @@ describe('erasing a woman', () => {
     // Every stored batch is opened for her name in test/app/care.test.ts; here, what the replaced
     // ones keep in the server's file: nothing but their ids.
     const rows = queryServer<{ removed: number; activity: string; directory: string }>(
-      served.dataDir,
+      rig.served.dataDir,
       'SELECT removed_at IS NOT NULL AS removed, activity, directory FROM batches',
     );
     const removed = rows.filter((r) => r.removed);
@@ -133,11 +103,11 @@ describe('erasing a woman', () => {
     expect(removed.every((r) => r.activity === '' && r.directory === '')).toBe(true);
     expect(rows.some((r) => !r.removed)).toBe(true);
 
-    const { page } = laptop;
+    const { page } = rig.laptop;
     await openReports(page);
     const summary = await reportTable(page, 'Summary');
     expect(summary.Visits![0]).toBe('2');
     expect(summary['Unique women']![0]).toBe('2');
-    expect(laptop.foreignRequests).toEqual([]);
+    expect(rig.laptop.foreignRequests).toEqual([]);
   });
 });

@@ -8,33 +8,24 @@
  */
 import { readFileSync } from 'node:fs';
 import Papa from 'papaparse';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { financialYearOf, periodRange } from '../../src/domain/periods.ts';
 import { localDateOf } from '../../src/domain/time.ts';
 import { axeViolations, smallTargets } from './a11y.ts';
-import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 import {
-  ADMIN,
   anonymousVisit,
-  enrolWithCode,
-  finishOrganisation,
-  makeEnrolmentCode,
+  laptopAndTablet,
   openReports,
   openReportsWith,
-  organisationCard,
+  organisationWithTablet,
   readOutbox,
   registerFromSearch,
   reportTable,
-  setUpDevice,
-  startOrganisation,
   waitForSyncStatus,
 } from './app.ts';
 
 const PASSPHRASE = 'quince harbour velvet ninety';
-const LAPTOP = { name: 'Admin laptop', site: 'Drop-in centre' };
-const TABLET = { name: 'Front desk tablet', site: 'Drop-in centre' };
-const DESK = { name: 'Amira Haddad', pin: '583920' };
 const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 /** Today's visits fall in the current financial year (April to March, the default). */
 const YEAR = periodRange({ kind: 'financialYear', startYear: financialYearOf(localDateOf(Date.now(), 'Europe/London'), 4) }, 4);
@@ -43,21 +34,7 @@ const SIZES = [
   { width: 360, height: 740 },
 ];
 
-let served: Served;
-let laptop: Browser;
-let tablet: Browser;
-
-beforeAll(async () => {
-  served = await serveApp();
-  laptop = await openBrowser(served.url);
-  tablet = await openBrowser(served.url);
-});
-
-afterAll(async () => {
-  await laptop?.dispose();
-  await tablet?.dispose();
-  await served?.dispose();
-});
+const rig = laptopAndTablet();
 
 /** axe finds nothing, and every control is big enough to tap, at the laptop's size and a small phone's. */
 async function expectAccessible(page: Page, state: string): Promise<void> {
@@ -77,19 +54,11 @@ function csvRows(text: string): Record<string, string>[] {
 
 describe('reports on the admin’s laptop', () => {
   test('the organisation is set up on the laptop, and the tablet enrols', async () => {
-    await laptop.page.goto(served.url);
-    await setUpDevice(laptop.page, ADMIN, LAPTOP);
-    const card = await organisationCard(laptop.page);
-    await finishOrganisation(card, await startOrganisation(card, PASSPHRASE));
-    const code = await makeEnrolmentCode(card, 'Front desk');
-
-    await tablet.page.goto(served.url);
-    await setUpDevice(tablet.page, DESK, TABLET);
-    await enrolWithCode(await organisationCard(tablet.page), code);
+    await organisationWithTablet(rig, PASSPHRASE);
   });
 
   test('visits logged on the tablet sync to the server', async () => {
-    const { page } = tablet;
+    const { page } = rig.tablet;
     await registerFromSearch(page, 'Zephyrine', ['Meal', 'Shower']);
     await registerFromSearch(page, 'Oluwaseun', ['Meal']);
     await anonymousVisit(page, ['Laundry']);
@@ -98,7 +67,7 @@ describe('reports on the admin’s laptop', () => {
   });
 
   test('the reports screen asks for the organisation passphrase, and refuses a wrong one', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     await openReports(page);
     await expectAccessible(page, 'passphrase form');
     await page.getByLabel('Organisation passphrase', { exact: true }).fill('not the passphrase');
@@ -108,7 +77,7 @@ describe('reports on the admin’s laptop', () => {
   });
 
   test('the tablet’s visits appear in the yearly summary with the right figures', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     await openReportsWith(page, PASSPHRASE);
     await page.getByRole('heading', { level: 2, name: new RegExp(`^${YEAR.label.replace('/', '\\/')} \\(`) }).waitFor();
     expect(await reportTable(page, 'Summary')).toEqual({
@@ -130,7 +99,7 @@ describe('reports on the admin’s laptop', () => {
   });
 
   test('the figures CSV downloads, published by default and exact when asked', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     const exports = page.getByRole('region', { name: 'Export' });
     const download = async () => {
       const [file] = await Promise.all([page.waitForEvent('download'), exports.getByRole('button', { name: 'Download figures (CSV)' }).click()]);
@@ -153,7 +122,7 @@ describe('reports on the admin’s laptop', () => {
   });
 
   test('the printable report opens, and on paper shows the report without navigation or controls', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     // The browser's print dialog is the admin's to use; here it is only counted.
     await page.evaluate(() => {
       (window as unknown as { printed: number }).printed = 0;
@@ -179,6 +148,6 @@ describe('reports on the admin’s laptop', () => {
     }
     await report.getByRole('button', { name: 'Back to reports' }).click();
     await page.getByRole('button', { name: 'Printable report' }).waitFor();
-    expect(laptop.foreignRequests).toEqual([]);
+    expect(rig.laptop.foreignRequests).toEqual([]);
   });
 });

@@ -17,28 +17,22 @@
  * - Accessibility: axe-core on the Organisation card in each of its states, on a 10" tablet and
  *   on a small phone.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { localTimeOf } from '../../src/domain/time.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { axeViolations } from './a11y.ts';
-import {
-  dataFolderText,
-  openBrowser,
-  openServerArchive,
-  queryServer,
-  serveApp,
-  waitForOfflineReady,
-  type Browser,
-  type OpenedBatch,
-  type Served,
-} from './harness.ts';
+import { dataFolderText, openServerArchive, queryServer, waitForOfflineReady, type OpenedBatch } from './harness.ts';
 import {
   ADMIN,
+  DESK,
+  LAPTOP,
+  TABLET,
   allFigures,
   anonymousVisit,
   enrolWithCode,
   finishOrganisation,
+  laptopAndTablet,
   makeEnrolmentCode,
   openTab,
   organisationCard,
@@ -54,15 +48,10 @@ import {
 } from './app.ts';
 
 const PASSPHRASE = 'plum orchard lantern seventeen';
-const LAPTOP = { name: 'Admin laptop', site: 'Drop-in centre' };
-const TABLET = { name: 'Front desk tablet', site: 'Drop-in centre' };
-const DESK = { name: 'Amira Haddad', pin: '583920' };
 const WOMEN = ['Zephyrine', 'Oluwaseun'];
 const SITE_TIME_ZONE = 'Europe/London'; // the default organisation settings
 
-let served: Served;
-let laptop: Browser;
-let tablet: Browser;
+const rig = laptopAndTablet();
 /** Read from the screens as the test goes. */
 let enrolmentCode = '';
 let recoveryCode = '';
@@ -71,18 +60,6 @@ const savedOnTablet = new Set<string>();
 let tabletId = '';
 /** Zephyrine's check-in time as the Today screen shows it (HH:MM, site time). */
 let zephyrineShownAt = '';
-
-beforeAll(async () => {
-  served = await serveApp();
-  laptop = await openBrowser(served.url);
-  tablet = await openBrowser(served.url);
-});
-
-afterAll(async () => {
-  await laptop?.dispose();
-  await tablet?.dispose();
-  await served?.dispose();
-});
 
 const SIZES = [
   { width: 1280, height: 800 },
@@ -102,8 +79,8 @@ const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 
 describe('sync between an admin laptop and a front-desk tablet', () => {
   test('the admin sets up the organisation, proving the recovery kit, and makes a one-time code', async () => {
-    const { page } = laptop;
-    await page.goto(served.url);
+    const { page } = rig.laptop;
+    await page.goto(rig.served.url);
     await setUpDevice(page, ADMIN, LAPTOP);
     await waitForSyncStatus(page, /^Nothing waiting to sync; not enrolled yet$/);
 
@@ -142,8 +119,8 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
   });
 
   test('the tablet records visits offline before it is enrolled, then enrols and uploads them', async () => {
-    const { page, context } = tablet;
-    await page.goto(served.url);
+    const { page, context } = rig.tablet;
+    await page.goto(rig.served.url);
     await setUpDevice(page, DESK, TABLET);
     await waitForOfflineReady(page);
 
@@ -184,8 +161,8 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
   });
 
   test('offline again: records wait through a reload and a browser restart, then sync by themselves', async () => {
-    let { page } = tablet;
-    await tablet.context.setOffline(true);
+    let { page } = rig.tablet;
+    await rig.tablet.context.setOffline(true);
     await registerFromSearch(page, 'Oluwaseun', ['Meal']);
     await anonymousVisit(page, ['Shower']);
     await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
@@ -201,10 +178,10 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
 
     // The browser closed and opened again, still offline.
-    await tablet.reopen();
-    await tablet.context.setOffline(true);
-    ({ page } = tablet);
-    await page.goto(served.url);
+    await rig.tablet.reopen();
+    await rig.tablet.context.setOffline(true);
+    ({ page } = rig.tablet);
+    await page.goto(rig.served.url);
     await waitLocked(page);
     await unlock(page, DESK.name, DESK.pin);
     await waitForSyncStatus(page, /^Offline · 3 records waiting to sync since [^;]+; last synced \d\d:\d\d$/);
@@ -215,15 +192,15 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     // Back online. Nobody presses anything: the 'online' event asks for a round half a second
     // later. (A backoff retry from the failed offline rounds could also come first; either way it
     // is the app's own doing, and well inside the minute of the periodic round.)
-    await tablet.context.setOffline(false);
+    await rig.tablet.context.setOffline(false);
     await waitForSyncStatus(page, LAST_SYNCED, 15_000);
     await expect.poll(() => readOutbox(page)).toMatchObject({ eventIds: [], unsynced: 0, batchIds: [] });
     expect(await todayFigures(page)).toEqual(day);
-    expect(tablet.foreignRequests).toEqual([]);
+    expect(rig.tablet.foreignRequests).toEqual([]);
   });
 
   test('the admin’s laptop finds the women registered on the tablet', async () => {
-    const { page } = laptop;
+    const { page } = rig.laptop;
     // The card reads the device list when it opens: leave Settings and come back.
     await openTab(page, 'Check in');
     const card = await organisationCard(page);
@@ -240,16 +217,16 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await expect.poll(() => results.getByRole('button').allInnerTexts()).toEqual(['Zephyrine']);
     await search(page).fill('OLU');
     await expect.poll(() => results.getByRole('button').allInnerTexts()).toEqual(['Oluwaseun']);
-    expect(laptop.foreignRequests).toEqual([]);
+    expect(rig.laptop.foreignRequests).toEqual([]);
   });
 
   test('the invariant: each event the tablet saved is stored once, and the admin’s keys open it', async () => {
-    const batches = await openServerArchive(served.dataDir, { passphrase: PASSPHRASE, enrolmentCode });
+    const batches = await openServerArchive(rig.served.dataDir, { passphrase: PASSPHRASE, enrolmentCode });
 
     // Stored batches: one row per batch id, and exactly the batches whose upload was recorded.
     const ids = batches.map((b) => b.batchId);
     expect(new Set(ids).size).toBe(ids.length);
-    const audited = queryServer<{ subject: string }>(served.dataDir, "SELECT subject FROM audit WHERE action = 'batch.uploaded'").map((r) => r.subject);
+    const audited = queryServer<{ subject: string }>(rig.served.dataDir, "SELECT subject FROM audit WHERE action = 'batch.uploaded'").map((r) => r.subject);
     expect([...audited].sort()).toEqual([...ids].sort());
 
     // Every event in every batch, counted without deduplication: each of the tablet's six once.
@@ -270,13 +247,13 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     expect(events.every((e) => e.deviceId === tabletId)).toBe(true);
 
     // The tablet keeps nothing in its outbox: the server has it all.
-    expect(await readOutbox(tablet.page)).toMatchObject({ eventIds: [], unsynced: 0, batchIds: [] });
+    expect(await readOutbox(rig.tablet.page)).toMatchObject({ eventIds: [], unsynced: 0, batchIds: [] });
   });
 
   test('the server’s data folder holds no names, services or event times', async () => {
-    const batches = await openServerArchive(served.dataDir, { passphrase: PASSPHRASE, enrolmentCode });
+    const batches = await openServerArchive(rig.served.dataDir, { passphrase: PASSPHRASE, enrolmentCode });
     const events = allEvents(batches.filter((b) => b.deviceId === tabletId));
-    const { files, text } = dataFolderText(served.dataDir);
+    const { files, text } = dataFolderText(rig.served.dataDir);
     expect(files).toContain('footfall.sqlite3');
 
     // Positive controls: what the server does store in the clear is found, so the search works.
@@ -331,7 +308,7 @@ function allEvents(batches: OpenedBatch[]): FootfallEvent[] {
 
 /** Every time the server keeps as its own, in the clear: receipts, enrolment, last seen, expiry, audit. */
 function serverOwnTimes(): string[] {
-  const q = (sql: string) => queryServer<{ t: string | null }>(served.dataDir, sql).flatMap((r) => (r.t ? [r.t] : []));
+  const q = (sql: string) => queryServer<{ t: string | null }>(rig.served.dataDir, sql).flatMap((r) => (r.t ? [r.t] : []));
   return [
     ...q('SELECT received_at AS t FROM batches'),
     ...q('SELECT created_at AS t FROM orgs'),

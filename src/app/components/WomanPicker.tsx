@@ -3,9 +3,9 @@
  * by, registered new (the same form as the front desk, safeguarding note included), or, on
  * outreach only, unknown because she did not give a name.
  */
-import { useDeferredValue, useEffect, useRef, useState } from 'react';
-import { searchByName } from '../../domain/search.ts';
+import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../store.ts';
+import { MatchingWomen } from './MatchingWomen.tsx';
 import { RegisterForm } from './RegisterForm.tsx';
 
 export type WomanChoice = { kind: 'known'; id: string } | { kind: 'unknown' };
@@ -23,8 +23,6 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
   const session = useSession();
   const [query, setQuery] = useState('');
   const [registering, setRegistering] = useState(false);
-  const deferred = useDeferredValue(query);
-  const matches = searchByName(session.searchIndex, deferred, 8);
   const changeRef = useRef<HTMLButtonElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const chosen = value?.kind === 'known' ? session.women.get(value.id) : undefined;
@@ -69,18 +67,7 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
             Find a woman by the name she goes by
             <input ref={searchRef} type="search" value={query} onChange={(e) => setQuery(e.target.value)} autoComplete="off" enterKeyHint="search" />
           </label>
-          {deferred.trim() && (
-            <ul className="results" aria-label="Matching women">
-              {matches.length === 0 && <li className="muted">No one known as “{deferred.trim()}” yet.</li>}
-              {matches.map((w) => (
-                <li key={w.id}>
-                  <button type="button" className="result" onClick={() => choose({ kind: 'known', id: w.id })}>
-                    {w.knownAs}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          )}
+          <MatchingWomen query={query} limit={8} onChoose={(id) => choose({ kind: 'known', id })} />
           <div className="actions">
             <button type="button" onClick={() => setRegistering(true)}>
               {query.trim() ? `New woman: “${query.trim()}”` : 'New woman'}

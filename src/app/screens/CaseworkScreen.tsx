@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
-import { localTimeOf } from '../../domain/time.ts';
+import { SaveBar } from '../components/SaveBar.tsx';
 import { TermChips, TermChoice, labelsInOrder } from '../components/TermChips.tsx';
 import { useDraftWhile } from '../components/useDraftWhile.ts';
-import { ErrorAlert, useAction } from '../components/useAction.tsx';
-import { VoidRecordDialog } from '../components/VoidRecordDialog.tsx';
+import { useAction } from '../components/useAction.tsx';
+import { TodaysRecords, knownAsOf } from '../components/TodaysRecords.tsx';
 import { WhenFields, occurredAtOf, type EditedWhen } from '../components/WhenFields.tsx';
 import { WomanPicker, type WomanChoice } from '../components/WomanPicker.tsx';
 import { recordSession, todaysRecords } from '../recordActions.ts';
@@ -31,7 +31,6 @@ export function CaseworkScreen() {
   const { config } = session;
   const [draft, setDraft] = useState<Draft>(EMPTY);
   const [notice, setNotice] = useState<string | null>(null);
-  const [voiding, setVoiding] = useState<{ id: string; what: string } | null>(null);
   const { run, error, setError, busy } = useAction();
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
@@ -39,11 +38,6 @@ export function CaseworkScreen() {
     setError(null);
   };
   useDraftWhile(draft !== EMPTY);
-
-  const sessions = todaysRecords(session, 'casework');
-  const live = sessions.filter((c) => !c.voided);
-  const voided = sessions.filter((c) => c.voided);
-  const nameOf = (womanId: string) => session.women.get(womanId)?.knownAs ?? 'Unknown';
 
   async function save() {
     const womanId = draft.woman?.kind === 'known' ? draft.woman.id : null;
@@ -53,7 +47,7 @@ export function CaseworkScreen() {
       return true;
     });
     if (!saved || !womanId) return;
-    setNotice(`Session saved for ${nameOf(womanId)}.`);
+    setNotice(`Session saved for ${knownAsOf(session.women, womanId)}.`);
     setDraft(EMPTY);
   }
 
@@ -69,61 +63,22 @@ export function CaseworkScreen() {
         <TermChips legend="Topics" terms={config.caseworkTopics} value={draft.topics} onChange={(v) => set('topics', v)} />
         <TermChips legend="Referrals made" terms={config.referralDestinations} value={draft.referrals} onChange={(v) => set('referrals', v)} />
         <TermChoice legend="Outcome" terms={config.caseworkOutcomes} value={draft.outcome} onChange={(v) => set('outcome', v)} />
-        <div className="save-bar">
-          <ErrorAlert message={error} />
-          <button type="button" className="primary" onClick={save} disabled={busy}>
-            Save session
-          </button>
-        </div>
+        <SaveBar label="Save session" onSave={save} error={error} busy={busy} />
       </div>
 
-      <h2>Today’s sessions on this device</h2>
-      {live.length === 0 ? (
-        <p className="muted">No sessions recorded today yet.</p>
-      ) : (
-        <ul className="record-list" aria-label="Today’s sessions">
-          {live.map((c) => {
-            const time = localTimeOf(c.occurredAt, config.timeZone);
-            const what = `the session with ${nameOf(c.womanId)} at ${time}`;
-            return (
-              <li key={c.id} className="record-row">
-                <div>
-                  <strong>{nameOf(c.womanId)}</strong> <span className="muted">{time}</span>
-                  <div className="muted">
-                    {labelsInOrder(c.topics, config.caseworkTopics).join(', ')}
-                    {c.outcome ? ` · ${labelOf(config.caseworkOutcomes, c.outcome)}` : ''}
-                  </div>
-                </div>
-                <button type="button" className="danger-quiet" aria-label={`Void ${what}`} onClick={() => setVoiding({ id: c.id, what })}>
-                  Void
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      {voided.length > 0 && (
-        <details>
-          <summary>Voided today ({voided.length})</summary>
-          <ul aria-label="Voided sessions">
-            {voided.map((c) => (
-              <li key={c.id}>
-                <s>{nameOf(c.womanId)}</s>
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
-      {voiding && (
-        <VoidRecordDialog
-          recordId={voiding.id}
-          what={voiding.what}
-          onDone={(message) => {
-            setVoiding(null);
-            if (message) setNotice(message);
-          }}
-        />
-      )}
+      <TodaysRecords
+        heading="Today’s sessions on this device"
+        noun="session"
+        records={todaysRecords(session, 'casework')}
+        detailOf={(c) => (
+          <>
+            {labelsInOrder(c.topics, config.caseworkTopics).join(', ')}
+            {c.outcome ? ` · ${labelOf(config.caseworkOutcomes, c.outcome)}` : ''}
+          </>
+        )}
+        voidedWithTime={false}
+        onNotice={setNotice}
+      />
     </section>
   );
 }

@@ -1,7 +1,7 @@
-import { useDeferredValue, useRef, useState } from 'react';
-import { searchByName } from '../../domain/search.ts';
+import { useRef, useState } from 'react';
 import { todaysVisitOf } from '../actions.ts';
 import { CheckInPanel } from '../components/CheckInPanel.tsx';
+import { MatchingWomen } from '../components/MatchingWomen.tsx';
 import { RegisterForm } from '../components/RegisterForm.tsx';
 import { useSession } from '../store.ts';
 
@@ -14,8 +14,6 @@ export function CheckInScreen() {
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
-  const deferred = useDeferredValue(query);
-  const matches = searchByName(session.searchIndex, deferred, 12);
 
   function finished(message: string | null) {
     setOpen(null);
@@ -46,20 +44,12 @@ export function CheckInScreen() {
           autoFocus
         />
       </label>
-      {deferred.trim() && (
-        <ul className="results" aria-label="Matching women">
-          {matches.length === 0 && <li className="muted">No one known as “{deferred.trim()}” yet.</li>}
-          {matches.map((w) => (
-            <li key={w.id}>
-              <button type="button" className="result" onClick={() => setOpen({ kind: 'checkIn', womanId: w.id })}>
-                {w.knownAs}
-                {/* The space keeps the button's accessible name "Ana here today", not "Anahere today". */}
-                {todaysVisitOf(session, w.id) && <> <span className="badge">here today</span></>}
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <MatchingWomen
+        query={query}
+        limit={12}
+        onChoose={(womanId) => setOpen({ kind: 'checkIn', womanId })}
+        badgeOf={(womanId) => (todaysVisitOf(session, womanId) ? 'here today' : null)}
+      />
       <div className="actions">
         <button type="button" onClick={() => setOpen({ kind: 'register' })}>
           {query.trim() ? `Register “${query.trim()}” as new` : 'Register a new woman'}

@@ -2,10 +2,11 @@ import { useEffect, useRef, useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
 import { localTimeOf } from '../../domain/time.ts';
 import { AreaPicker } from '../components/AreaPicker.tsx';
+import { SaveBar } from '../components/SaveBar.tsx';
 import { TermChips, TermChoice } from '../components/TermChips.tsx';
 import { useDraftWhile } from '../components/useDraftWhile.ts';
-import { ErrorAlert, useAction } from '../components/useAction.tsx';
-import { VoidRecordDialog } from '../components/VoidRecordDialog.tsx';
+import { useAction } from '../components/useAction.tsx';
+import { TodaysRecords, knownAsOf } from '../components/TodaysRecords.tsx';
 import { WhenFields, occurredAtOf, type EditedWhen } from '../components/WhenFields.tsx';
 import { WomanPicker, type WomanChoice } from '../components/WomanPicker.tsx';
 import { recentAreas, recordContact, todaysRecords } from '../recordActions.ts';
@@ -35,7 +36,6 @@ export function OutreachScreen() {
   const [area, setArea] = useState('');
   const [recent, setRecent] = useState<string[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const [voiding, setVoiding] = useState<{ id: string; what: string } | null>(null);
   const { run, error, setError, busy } = useAction();
   const noticeRef = useRef<HTMLParagraphElement>(null);
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => {
@@ -59,11 +59,6 @@ export function OutreachScreen() {
     };
   }, [vault, staff]);
 
-  const contacts = todaysRecords(session, 'outreach');
-  const live = contacts.filter((c) => !c.voided);
-  const voided = contacts.filter((c) => c.voided);
-  const nameOf = (womanId: string | null) => (womanId ? (session.women.get(womanId)?.knownAs ?? 'Unknown') : 'Unknown');
-
   async function save() {
     const saved = await run(async () => {
       if (!draft.woman) throw new Error('Choose the woman: find her, register her as new, or choose Unknown.');
@@ -74,7 +69,7 @@ export function OutreachScreen() {
     });
     if (!saved) return;
     const at = localTimeOf(saved.occurredAt ?? Date.now(), config.timeZone);
-    setNotice(`Contact saved: ${nameOf(saved.womanId)}, ${labelOf(config.areas, area)}, ${at}. Ready for the next one.`);
+    setNotice(`Contact saved: ${knownAsOf(session.women, saved.womanId)}, ${labelOf(config.areas, area)}, ${at}. Ready for the next one.`);
     setRecent((r) => [area, ...r.filter((a) => a !== area)]);
     setDraft(EMPTY);
     noticeRef.current?.scrollIntoView?.({ block: 'center' });
@@ -102,60 +97,17 @@ export function OutreachScreen() {
         <TermChips legend="Needs raised" terms={config.needs} value={draft.needs} onChange={(v) => set('needs', v)} />
         <TermChips legend="Support given" terms={config.support} value={draft.support} onChange={(v) => set('support', v)} />
         <TermChips legend="Referrals made" terms={config.referralDestinations} value={draft.referrals} onChange={(v) => set('referrals', v)} />
-        <div className="save-bar">
-          <ErrorAlert message={error} />
-          <button type="button" className="primary" onClick={save} disabled={busy}>
-            Save contact
-          </button>
-        </div>
+        <SaveBar label="Save contact" onSave={save} error={error} busy={busy} />
       </div>
 
-      <h2>Today’s contacts on this phone</h2>
-      {live.length === 0 ? (
-        <p className="muted">No contacts recorded today yet.</p>
-      ) : (
-        <ul className="record-list" aria-label="Today’s contacts">
-          {live.map((c) => {
-            const time = localTimeOf(c.occurredAt, config.timeZone);
-            const what = `the contact with ${nameOf(c.womanId)} at ${time}`;
-            return (
-              <li key={c.id} className="record-row">
-                <div>
-                  <strong>{nameOf(c.womanId)}</strong> <span className="muted">{time}</span>
-                  <div className="muted">
-                    {labelOf(config.areas, c.area)} · {labelOf(config.places, c.place)}
-                  </div>
-                </div>
-                <button type="button" className="danger-quiet" aria-label={`Void ${what}`} onClick={() => setVoiding({ id: c.id, what })}>
-                  Void
-                </button>
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      {voided.length > 0 && (
-        <details>
-          <summary>Voided today ({voided.length})</summary>
-          <ul aria-label="Voided contacts">
-            {voided.map((c) => (
-              <li key={c.id}>
-                <s>{nameOf(c.womanId)}</s> <span className="muted">{localTimeOf(c.occurredAt, config.timeZone)}</span>
-              </li>
-            ))}
-          </ul>
-        </details>
-      )}
-      {voiding && (
-        <VoidRecordDialog
-          recordId={voiding.id}
-          what={voiding.what}
-          onDone={(message) => {
-            setVoiding(null);
-            if (message) setNotice(message);
-          }}
-        />
-      )}
+      <TodaysRecords
+        heading="Today’s contacts on this phone"
+        noun="contact"
+        records={todaysRecords(session, 'outreach')}
+        detailOf={(c) => `${labelOf(config.areas, c.area)} · ${labelOf(config.places, c.place)}`}
+        voidedWithTime
+        onNotice={setNotice}
+      />
     </section>
   );
 }
