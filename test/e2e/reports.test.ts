@@ -109,6 +109,8 @@ describe('reports on the admin’s laptop', () => {
 
     const published = await download();
     expect(published.name).toBe(`footfall-figures-${slug}.csv`);
+    // A byte order mark first, so Excel reads the file as UTF-8.
+    expect(published.text.charCodeAt(0)).toBe(0xfeff);
     const visits = csvRows(published.text).find((r) => r.figure === 'visits');
     expect(visits).toMatchObject({ period: YEAR.label, period_start: YEAR.from, period_end: YEAR.to, value: '<5' });
     expect(published.text).toMatch(/not .*prevalence/);

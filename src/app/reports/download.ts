@@ -4,9 +4,14 @@
  */
 import { keyFromLabel } from '../../domain/config.ts';
 
-/** Saves `text` as a file called `fileName` through the browser's download. */
+/**
+ * Saves `text` as a file called `fileName` through the browser's download. CSV files start with a
+ * UTF-8 byte order mark: without it Excel reads them in the computer's legacy code page and garbles
+ * "–", "é" and the like. Footfall's own import, and every UTF-8 reader, skips the mark.
+ */
 export function downloadText(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+  const bytes = type.startsWith('text/csv') ? `\ufeff${text}` : text;
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
   const link = document.createElement('a');
   link.href = url;
   link.download = fileName;
