@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { z } from 'zod';
 import { applyDirectory, checkIn, lock, registerWoman, unlock } from '../../src/app/actions.ts';
 import type { FootfallDb } from '../../src/app/db/database.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
@@ -170,7 +169,6 @@ export async function credentialsOf(device: Device): Promise<DeviceCredentials> 
   return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey: enrolment.signingKey };
 }
 
-const WrappedKeys = z.object({ keys: z.array(z.object({ kind: z.string(), wrapped: z.string() }).passthrough()) });
 
 /**
  * What the admin does to open the archive: fetch the organisation key's wrapped copies from the
@@ -178,7 +176,7 @@ const WrappedKeys = z.object({ keys: z.array(z.object({ kind: z.string(), wrappe
  */
 export async function organisationKey(client: SyncClient, admin: Device, passphrase = PASSPHRASE): Promise<CryptoKey> {
   const creds = await credentialsOf(admin);
-  const outcome = await client.signed(creds, 'GET', `/api/orgs/${creds.orgId}/admin-keys`, undefined, WrappedKeys);
+  const outcome = await client.adminKeys(creds);
   if (outcome.kind !== 'ok') throw new Error(`admin keys: ${outcome.message}`);
   const wrapped = outcome.value.keys.find((k) => k.kind === 'passphrase');
   const key = wrapped && (await unwrapOrgKey(wrapped.wrapped, passphrase));

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import QRCode from 'qrcode';
 import type { DeviceSummary, Role } from '../../domain/protocol.ts';
 import { ROLE_LABELS } from '../modes.ts';
+import { RoleOptions } from '../components/RoleOptions.tsx';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { useFootfall } from '../store.ts';
 import {
@@ -200,11 +201,7 @@ function EnrolAnotherDevice() {
       <label>
         It will be used for
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-          {Object.entries(ROLE_LABELS).map(([value, label]) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
+          <RoleOptions />
         </select>
       </label>
       <button type="button" onClick={create} disabled={busy}>

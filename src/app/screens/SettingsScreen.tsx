@@ -8,6 +8,7 @@ import { reportAuditIfOnline } from '../care/audit.ts';
 import { ErrorAlert, useAction } from '../components/useAction.tsx';
 import { OrganisationSettings } from './OrganisationSettings.tsx';
 import { ROLE_LABELS } from '../modes.ts';
+import { RoleOptions } from '../components/RoleOptions.tsx';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
@@ -395,11 +396,7 @@ function StaffSettings() {
           <label>
             Role
             <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
-              {Object.entries(ROLE_LABELS).map(([value, label]) => (
-                <option key={value} value={value}>
-                  {label}
-                </option>
-              ))}
+              <RoleOptions />
             </select>
           </label>
           <label>
