@@ -78,7 +78,7 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
     // The service worker and the page must always be checked for updates; hashed assets never change.
     setHeaders(res, path) {
       const immutable = path.includes(join('assets', ''));
-      res.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
 
