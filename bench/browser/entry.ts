@@ -5,13 +5,13 @@
  */
 import './jitless.ts';
 import { v7 as uuidv7 } from 'uuid';
-import { FootfallDb } from '../../src/app/db/database.ts';
-import { Vault, type VisitRecord } from '../../src/app/vault.ts';
+import { FootfallDb } from '../../src/app/core/database.ts';
+import { Vault, type VisitRecord } from '../../src/app/core/vault.ts';
 import { createKeyring } from '../../src/crypto/keyring.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
-import { VisitEvents } from '../../src/app/db/plain.ts';
+import { VisitEvents } from '../../src/app/core/rows.ts';
 import { FootfallEvent, type EventOf } from '../../src/domain/events.ts';
-import type { Woman } from '../../src/app/db/plain.ts';
+import type { Woman } from '../../src/app/core/rows.ts';
 import { knownAsNames, rng, searchQueries } from '../lib/names.ts';
 import { runSearchBench } from '../lib/searchBench.ts';
 import { reportApi } from './reportBench.ts';

@@ -10,11 +10,11 @@
  * with AES-GCM; the kept resolution's row is read and decrypted alone beside it.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { FootfallDb, type Enrolment, type StaffRow } from '../../src/app/db/database.ts';
-import { loadHistory, loadReportHistory, replaceArchive } from '../../src/app/reports/archiveStore.ts';
-import { sealArchiveRow } from '../../src/app/reports/archiveRows.ts';
+import { FootfallDb, type Enrolment, type StaffRow } from '../../src/app/core/database.ts';
+import { loadHistory, loadReportHistory, replaceArchive } from '../../src/app/admin/archive/archiveStore.ts';
+import { sealArchiveRow } from '../../src/app/admin/archive/archiveRows.ts';
 import { useFootfall, type Session } from '../../src/app/store.ts';
-import { Vault } from '../../src/app/vault.ts';
+import { Vault } from '../../src/app/core/vault.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
 import { createKeyring } from '../../src/crypto/keyring.ts';

@@ -1,6 +1,6 @@
 /**
  * The sync figure, in the page (bundled into entry.ts): the real outbox and sync engine
- * (src/app/sync/outbox.ts sealWaitingEvents, inside engine.ts syncRound) with the real SyncClient,
+ * (src/app/core/outbox.ts sealWaitingEvents, inside engine.ts syncRound) with the real SyncClient,
  * FootfallDb (Dexie, strict durability) and keyring, uploading to the real endpoint that serves
  * the page. Each run gets a fresh device database holding `count` waiting events, saved first
  * through Vault.commit (untimed), and then one timed syncRound seals them into batches, uploads
@@ -12,11 +12,11 @@
  * (/bench/sink, a route the bench adds, which reads the body and answers its length).
  */
 import { v7 as uuidv7 } from 'uuid';
-import { FootfallDb, type Enrolment } from '../../src/app/db/database.ts';
-import { Vault } from '../../src/app/vault.ts';
+import { FootfallDb, type Enrolment } from '../../src/app/core/database.ts';
+import { Vault } from '../../src/app/core/vault.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
 import { syncRound, type Unlocked } from '../../src/app/sync/engine.ts';
-import { BATCH_MAX_EVENTS } from '../../src/app/sync/outbox.ts';
+import { BATCH_MAX_EVENTS } from '../../src/app/core/outbox.ts';
 import { generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';

@@ -119,7 +119,7 @@ Not measured here: accessibility (axe in the end-to-end tests) and check-in in 3
 ## 1. Saving a visit
 
 In Chromium, on a page of the served app's origin (\`/api/health\`, so none of the app's own code
-runs beside it), the real \`Vault.commit\` from src/app/vault.ts with the real \`FootfallDb\` (Dexie,
+runs beside it), the real \`Vault.commit\` from src/app/core/vault.ts with the real \`FootfallDb\` (Dexie,
 \`chromeTransactionDurability: 'strict'\`) and a real keyring, bundled from the sources with Vite
 into bench/.tmp. One save is what \`actions.checkIn\` writes: one \`visit.checkedIn\` event validated
 and sealed (AES-256-GCM), the visit row sealed and blind-tagged (HMAC), then one transaction adding
@@ -253,7 +253,7 @@ function syncSection(i: ReportInput): string {
 
 In Chromium, on the same page as §1 (bench/browser/syncBench.ts, bundled), against the real endpoint serving
 that page (Fastify + SQLite in the bench's own Node process, HTTP on loopback): the real \`syncRound\`
-(src/app/sync/engine.ts), which calls the real \`sealWaitingEvents\` (src/app/sync/outbox.ts), with the real
+(src/app/sync/engine.ts), which calls the real \`sealWaitingEvents\` (src/app/core/outbox.ts), with the real
 \`SyncClient\`, \`FootfallDb\` (Dexie, strict durability) and keyring. The organisation is created on the server
 through the API, with this device its admin. Each run gets a fresh device database holding ${n} waiting
 events saved through \`Vault.commit\` (one in twenty a registration, the rest check-ins; untimed), then one
@@ -304,7 +304,7 @@ function reportSection(i: ReportInput): string {
 In Chromium, on the same page as §1 (bench/browser/reportBench.ts, bundled): an admin device's reports archive
 holding ${r.stored.events.toLocaleString('en-GB')} events over three financial years (2023/24 to 2025/26: registrations, check-ins with
 services, services added later, outreach contacts, casework sessions, corrections, voids and merges), stored
-through the app's own \`replaceArchive\` (src/app/reports/archiveStore.ts) as ${r.stored.rows} rows sealed with AES-256-GCM under
+through the app's own \`replaceArchive\` (src/app/admin/archive/archiveStore.ts) as ${r.stored.rows} rows sealed with AES-256-GCM under
 the device keyring (${mb(r.stored.ctBytes)} of ciphertext). As after every refresh that brings something new, \`replaceArchive\`
 also resolved every event once and kept the result beside them, sealed in one row in the compact columnar form of
 src/domain/historyCodec.ts (${mb(r.stored.resolvedBytes)}; ${mb(r.resolvedPlainBytes)} of plain JSON against ${mb(r.plainBytes)} for the events). All of it was stored in

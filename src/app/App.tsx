@@ -1,12 +1,12 @@
 import { lazy, Suspense, type ReactNode } from 'react';
 import { useFootfall } from './store.ts';
-import { LockScreen } from './screens/LockScreen.tsx';
+import { LockScreen } from './lock/LockScreen.tsx';
 
 // The lock screen is what a cold start shows, so it loads first; the rest of the app (and the
 // schemas and crypto it needs) loads from the service worker's cache while she types her PIN.
-const SetupScreen = lazy(() => import('./screens/SetupScreen.tsx').then((m) => ({ default: m.SetupScreen })));
-const Shell = lazy(() => import('./screens/Shell.tsx').then((m) => ({ default: m.Shell })));
-export const loadUnlockedApp = () => Promise.all([import('./screens/Shell.tsx'), import('./actions.ts')]);
+const SetupScreen = lazy(() => import('./lock/SetupScreen.tsx').then((m) => ({ default: m.SetupScreen })));
+const Shell = lazy(() => import('./Shell.tsx').then((m) => ({ default: m.Shell })));
+export const loadUnlockedApp = () => Promise.all([import('./Shell.tsx'), import('./session.ts')]);
 
 /** Which screen the device is on follows from the store's phase alone. */
 export function App({ banner }: { banner?: ReactNode }) {

@@ -1,8 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { boot } from './device.ts';
+import { boot } from './core/device.ts';
 import { App } from './App.tsx';
-import { FootfallDb } from './db/database.ts';
+import { FootfallDb } from './core/database.ts';
 import { useFootfall } from './store.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 import './styles.css';

@@ -3,7 +3,7 @@
  * outreach records, an outreach worker is not shown the check-in desk, and only an admin sees
  * reports and settings.
  */
-import type { Role } from './db/database.ts';
+import type { Role } from './core/database.ts';
 
 export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'care' | 'settings';
 

@@ -6,10 +6,10 @@ import { create } from 'zustand';
 import type { OrgConfig } from '../domain/config.ts';
 import type { Role } from '../domain/protocol.ts';
 import type { SearchIndex } from '../domain/search.ts';
-import type { DeviceIdentity, LockState, StaffRow } from './db/database.ts';
-import { OPEN_LOCK } from './lockPolicy.ts';
-import type { Woman } from './db/plain.ts';
-import type { Vault, VisitRecord } from './vault.ts';
+import type { DeviceIdentity, LockState, StaffRow } from './core/database.ts';
+import { OPEN_LOCK } from './lock/lockPolicy.ts';
+import type { Woman } from './core/rows.ts';
+import type { Vault, VisitRecord } from './core/vault.ts';
 
 export interface Session {
   vault: Vault;

@@ -13,12 +13,12 @@ import {
   todaysVisitOf,
   unlock,
   voidVisit,
-} from '../../src/app/actions.ts';
-import { boot } from '../../src/app/device.ts';
-import { FootfallDb, type LockState, type StaffRow } from '../../src/app/db/database.ts';
-import { OPEN_LOCK } from '../../src/app/lockPolicy.ts';
+} from '../../src/app/session.ts';
+import { boot } from '../../src/app/core/device.ts';
+import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
+import { OPEN_LOCK } from '../../src/app/lock/lockPolicy.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { visitView } from '../../src/app/visitView.ts';
+import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { sealJson } from '../../src/crypto/atRest.ts';
 import { PIN_KDF_ITERATIONS } from '../../src/crypto/keyring.ts';
 import { searchByName } from '../../src/domain/search.ts';

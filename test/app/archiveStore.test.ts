@@ -1,5 +1,5 @@
 /**
- * The admin's copy of the archive for reports (src/app/reports/archiveStore.ts), in Node: the
+ * The admin's copy of the archive for reports (src/app/admin/archive/archiveStore.ts), in Node: the
  * admin's device (fake-indexeddb + the app's own actions) and a tablet talking to the real
  * endpoint (Fastify + SQLite) over HTTP. The organisation key is unlocked through orgKey.ts, as
  * the reports screen does.
@@ -7,7 +7,7 @@
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lock } from '../../src/app/actions.ts';
+import { lock } from '../../src/app/session.ts';
 import {
   archivedEventIds,
   archiveSummary,
@@ -17,8 +17,8 @@ import {
   refreshArchive,
   replaceArchive,
   type ArchiveProgress,
-} from '../../src/app/reports/archiveStore.ts';
-import { forgetOrgKey, orgKey, unlockOrgKey } from '../../src/app/reports/orgKey.ts';
+} from '../../src/app/admin/archive/archiveStore.ts';
+import { forgetOrgKey, orgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';

@@ -7,12 +7,12 @@
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkIn, registerWoman, saveConfig } from '../../src/app/actions.ts';
-import { eraseWoman, finishErasures, mergeWomen, previewRetention, applyRetention } from '../../src/app/care/careActions.ts';
-import { KEY_LOCKED } from '../../src/app/care/compaction.ts';
-import { loadHistoryEvents } from '../../src/app/reports/archiveStore.ts';
-import { forgetOrgKey, unlockOrgKey } from '../../src/app/reports/orgKey.ts';
-import { readArchive } from '../../src/app/sync/archive.ts';
+import { checkIn, registerWoman, saveConfig } from '../../src/app/session.ts';
+import { eraseWoman, finishErasures, mergeWomen, previewRetention, applyRetention } from '../../src/app/admin/care/careActions.ts';
+import { KEY_LOCKED } from '../../src/app/admin/care/compaction.ts';
+import { loadHistoryEvents } from '../../src/app/admin/archive/archiveStore.ts';
+import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
+import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { bytesJson, openWithTeamKey } from '../../src/crypto/envelope.ts';

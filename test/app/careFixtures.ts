@@ -1,5 +1,5 @@
 /** Shared by the directory, settings and care tests. */
-import type { Enrolment, FootfallDb } from '../../src/app/db/database.ts';
+import type { Enrolment, FootfallDb } from '../../src/app/core/database.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys } from '../../src/crypto/signing.ts';
 

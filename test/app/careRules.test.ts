@@ -5,7 +5,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { erasedWomen, identifies, planCompaction, womenPastRetention } from '../../src/app/care/erasure.ts';
+import { erasedWomen, identifies, planCompaction, womenPastRetention } from '../../src/app/admin/care/erasure.ts';
 import { defaultConfig, OrgConfig } from '../../src/domain/config.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 

@@ -6,8 +6,8 @@
  */
 import { act, screen, within } from '@testing-library/react';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerWoman } from '../../src/app/actions.ts';
-import type { Woman } from '../../src/app/db/plain.ts';
+import { registerWoman } from '../../src/app/session.ts';
+import type { Woman } from '../../src/app/core/rows.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { refreshStatus } from '../../src/app/sync/scheduler.ts';
 import type { Outcome } from '../../src/app/sync/client.ts';
@@ -22,8 +22,8 @@ const fake = vi.hoisted(() => ({
 }));
 
 // The app's client, as the screen gets it, reports to a stand-in audit log.
-vi.mock('../../src/app/reports/adminDevice.ts', async (original) => ({
-  ...(await original<typeof import('../../src/app/reports/adminDevice.ts')>()),
+vi.mock('../../src/app/admin/adminDevice.ts', async (original) => ({
+  ...(await original<typeof import('../../src/app/admin/adminDevice.ts')>()),
   defaultClient: async () => ({
     audit: async (_device: unknown, action: string) => {
       if (fake.auditOutcome.kind === 'ok') fake.audited.push(action);
@@ -32,15 +32,15 @@ vi.mock('../../src/app/reports/adminDevice.ts', async (original) => ({
   }),
 }));
 // The organisation key as if opened with the passphrase (the real unlocking is reports-app's, tested there).
-vi.mock('../../src/app/reports/orgKey.ts', async (original) => ({
-  ...(await original<typeof import('../../src/app/reports/orgKey.ts')>()),
+vi.mock('../../src/app/admin/orgKey.ts', async (original) => ({
+  ...(await original<typeof import('../../src/app/admin/orgKey.ts')>()),
   orgKey: () => fake.key,
   useOrgKey: () => fake.key,
 }));
 
 // The unlocked app and this screen are loaded lazily; loaded once here, no test waits on it.
 beforeAll(async () => {
-  await Promise.all([import('../../src/app/screens/Shell.tsx'), import('../../src/app/care/CareScreen.tsx')]);
+  await Promise.all([import('../../src/app/Shell.tsx'), import('../../src/app/admin/care/CareScreen.tsx')]);
 });
 
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { registerWoman } from '../../src/app/actions.ts';
+import { registerWoman } from '../../src/app/session.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { instantOf, localDateOf, localTimeOf } from '../../src/domain/time.ts';
 import { currentSession, readEvents } from './helpers.ts';

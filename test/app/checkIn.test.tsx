@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { useFootfall } from '../../src/app/store.ts';
-import { visitView } from '../../src/app/visitView.ts';
+import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { currentSession, readEvents } from './helpers.ts';
 import { figures, goTo, renderUnlocked, tiles, type User } from './ui.tsx';
 

@@ -6,10 +6,10 @@
 import 'fake-indexeddb/auto';
 import { v7 as uuidv7 } from 'uuid';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyDirectory, lock, NOT_THE_ADMIN_DEVICE, registerWoman, saveConfig, unlock } from '../../src/app/actions.ts';
-import type { FootfallDb } from '../../src/app/db/database.ts';
-import type { Woman } from '../../src/app/db/plain.ts';
-import { canonicalId, EMPTY_DIRECTORY_STATE, foldDirectory, mergedInto } from '../../src/app/directory.ts';
+import { applyDirectory, lock, NOT_THE_ADMIN_DEVICE, registerWoman, saveConfig, unlock } from '../../src/app/session.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
+import type { Woman } from '../../src/app/core/rows.ts';
+import { canonicalId, EMPTY_DIRECTORY_STATE, foldDirectory, mergedInto } from '../../src/app/directory/directory.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { defaultConfig, type OrgConfig } from '../../src/domain/config.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';

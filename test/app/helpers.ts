@@ -5,9 +5,9 @@
 import { openJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
-import { setUpDevice } from '../../src/app/actions.ts';
-import { boot } from '../../src/app/device.ts';
-import { FootfallDb } from '../../src/app/db/database.ts';
+import { setUpDevice } from '../../src/app/session.ts';
+import { boot } from '../../src/app/core/device.ts';
+import { FootfallDb } from '../../src/app/core/database.ts';
 import { useFootfall, type Session } from '../../src/app/store.ts';
 
 export const ADMIN_PIN = '482915';

@@ -6,9 +6,9 @@
 import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ImportPanel } from '../../src/app/reports/ImportPanel.tsx';
-import { refreshArchive } from '../../src/app/reports/archiveStore.ts';
-import type { FootfallDb } from '../../src/app/db/database.ts';
+import { ImportPanel } from '../../src/app/admin/import/ImportPanel.tsx';
+import { refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys } from '../../src/crypto/signing.ts';
@@ -33,8 +33,8 @@ const BAD = [
 
 // The archive's refresh from the server is the reports screen's own (tested with it); here the
 // copy on this device is what it is, and its ids and the outbox's are read for real.
-vi.mock('../../src/app/reports/archiveStore.ts', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/app/reports/archiveStore.ts')>()),
+vi.mock('../../src/app/admin/archive/archiveStore.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/app/admin/archive/archiveStore.ts')>()),
   refreshArchive: vi.fn(async () => ({ fetched: { batches: 0, events: 0 }, summary: { batches: 0, events: 0, unreadable: 0, refreshedAt: null } })),
 }));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LockState } from '../../src/app/db/database.ts';
+import type { LockState } from '../../src/app/core/database.ts';
 import {
   FREE_TRIES,
   HOLD_AFTER,
@@ -9,7 +9,7 @@ import {
   pinProblem,
   waitRemaining,
   wrongPinMessage,
-} from '../../src/app/lockPolicy.ts';
+} from '../../src/app/lock/lockPolicy.ts';
 
 const T0 = Date.UTC(2025, 3, 1, 9, 0, 0);
 const SECOND = 1000;

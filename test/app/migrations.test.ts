@@ -2,18 +2,18 @@
  * Every Dexie version the app has shipped must open under the current code with its data intact,
  * above all its unsynced events (DESIGN.md §5: "schema migrations carry the outbox across
  * versions"). Each shipped schema is copied below as it was released, never imported, because
- * src/app/db/database.ts moves on. When a version is added there, add a row to HISTORY with the
+ * src/app/core/database.ts moves on. When a version is added there, add a row to HISTORY with the
  * schema it replaces and the rows that release wrote.
  */
 import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unlock } from '../../src/app/actions.ts';
-import { boot } from '../../src/app/device.ts';
-import { FootfallDb, type LockState, type StaffRow } from '../../src/app/db/database.ts';
+import { unlock } from '../../src/app/session.ts';
+import { boot } from '../../src/app/core/device.ts';
+import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { Vault } from '../../src/app/vault.ts';
-import { visitView } from '../../src/app/visitView.ts';
+import { Vault } from '../../src/app/core/vault.ts';
+import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
 import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
 import { defaultConfig } from '../../src/domain/config.ts';

@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { addStaff, lock, registerWoman, unlock } from '../../src/app/actions.ts';
+import { addStaff, lock, registerWoman, unlock } from '../../src/app/session.ts';
 import { App } from '../../src/app/App.tsx';
 import { useFootfall } from '../../src/app/store.ts';
 import { instantOf, localDateOf, localTimeOf } from '../../src/domain/time.ts';

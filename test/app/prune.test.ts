@@ -4,7 +4,7 @@
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkIn, pruneSynced, registerWoman } from '../../src/app/actions.ts';
+import { checkIn, pruneSynced, registerWoman } from '../../src/app/session.ts';
 import { currentSession, setUpFresh } from './helpers.ts';
 
 afterEach(() => {

@@ -1,9 +1,9 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { lock, registerWoman, unlock } from '../../src/app/actions.ts';
-import type { FootfallDb } from '../../src/app/db/database.ts';
-import { VisitEvents } from '../../src/app/db/plain.ts';
-import { recentAreas, recordContact, recordSession, todaysRecords, voidRecord, dayRecordView } from '../../src/app/recordActions.ts';
+import { lock, registerWoman, unlock } from '../../src/app/session.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
+import { VisitEvents } from '../../src/app/core/rows.ts';
+import { recentAreas, recordContact, recordSession, todaysRecords, voidRecord, dayRecordView } from '../../src/app/shared/recordActions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { blindTag, openJson } from '../../src/crypto/atRest.ts';
 import { countPeriod } from '../../src/domain/counting.ts';

@@ -3,7 +3,7 @@
  * backing off with jitter after failures, and never in two tabs at once.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FootfallDb } from '../../src/app/db/database.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
 import type { RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';

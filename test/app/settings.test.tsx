@@ -1,7 +1,7 @@
 import { act, screen, within } from '@testing-library/react';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
-import { applyDirectory, lock, unlock } from '../../src/app/actions.ts';
+import { applyDirectory, lock, unlock } from '../../src/app/session.ts';
 import { refreshStatus } from '../../src/app/sync/scheduler.ts';
 import { enrolAs } from './careFixtures.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -22,7 +22,7 @@ async function anonymousTiles(user: User): Promise<Record<string, boolean>> {
 
 // The unlocked app is loaded lazily; loaded once here, no test waits on it.
 beforeAll(async () => {
-  await import('../../src/app/screens/Shell.tsx');
+  await import('../../src/app/Shell.tsx');
 });
 
 describe('Settings', () => {

@@ -1,9 +1,9 @@
 import { act, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addStaff, lock } from '../../src/app/actions.ts';
-import { boot } from '../../src/app/device.ts';
+import { addStaff, lock } from '../../src/app/session.ts';
+import { boot } from '../../src/app/core/device.ts';
 import { App } from '../../src/app/App.tsx';
-import { FootfallDb } from '../../src/app/db/database.ts';
+import { FootfallDb } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { ADMIN_PIN, DESK_PIN, resetStore, uniqueDbName } from './helpers.ts';
 import { goTo, nav, renderNewDevice, renderUnlocked } from './ui.tsx';

@@ -7,7 +7,7 @@
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readArchive } from '../../src/app/sync/archive.ts';
+import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { readEnrolment, syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
@@ -119,7 +119,7 @@ describe('sync', () => {
     // Its events are still on the device, counted as waiting.
     expect(await tablet.db.events.where('seq').between(first!.fromSeq, first!.toSeq, true, true).count()).toBe(first!.eventIds.length);
     conflicted.push(stolenId);
-    const { retryQuarantined } = await import('../../src/app/sync/outbox.ts');
+    const { retryQuarantined } = await import('../../src/app/core/outbox.ts');
     await retryQuarantined(tablet.db);
     await syncUntilDone(tablet, direct);
   });

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { applyDirectory, checkIn, lock, registerWoman, unlock } from '../../src/app/actions.ts';
-import type { FootfallDb } from '../../src/app/db/database.ts';
+import { applyDirectory, checkIn, lock, registerWoman, unlock } from '../../src/app/session.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
 import { readEnrolment, syncRound, type RoundResult, type Unlocked } from '../../src/app/sync/engine.ts';
 import { receiveTeamKeys } from '../../src/app/sync/organisation.ts';
@@ -105,7 +105,7 @@ export function unlockedWith(keysClient: SyncClient): Unlocked {
 
 /** Switches the (single) app in this process to a device, unlocked. */
 export async function use(device: Device): Promise<void> {
-  const { boot } = await import('../../src/app/device.ts');
+  const { boot } = await import('../../src/app/core/device.ts');
   if (useFootfall.getState().phase.kind === 'unlocked') await lock();
   await boot(device.db);
   const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;

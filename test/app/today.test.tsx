@@ -1,7 +1,7 @@
 import { act, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { checkIn, registerWoman } from '../../src/app/actions.ts';
-import { visitView } from '../../src/app/visitView.ts';
+import { checkIn, registerWoman } from '../../src/app/session.ts';
+import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { currentSession, readEvents } from './helpers.ts';
 import { figures, goTo, renderUnlocked, tiles } from './ui.tsx';
 

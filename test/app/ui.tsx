@@ -2,7 +2,7 @@
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { App } from '../../src/app/App.tsx';
-import type { FootfallDb } from '../../src/app/db/database.ts';
+import type { FootfallDb } from '../../src/app/core/database.ts';
 import { bootFresh, setUpFresh } from './helpers.ts';
 
 export type User = ReturnType<typeof userEvent.setup>;

@@ -4,7 +4,7 @@
  * not from IndexedDB as the page sees it (every store, every value, every byte buffer), and not
  * from the Chromium profile's IndexedDB files on disk.
  *
- * What IS stored in the clear, by design (src/app/db/database.ts): the device's id and name,
+ * What IS stored in the clear, by design (src/app/core/database.ts): the device's id and name,
  * the staff members' names and roles, and the PIN rate-limit counters, because the lock screen
  * has to show "who are you?" before anyone has unlocked, and the counters must hold while
  * locked. So the staff name below is expected in plain text; the test checks that it is found,

@@ -5,9 +5,9 @@
 import type { Keyring } from '../../crypto/keyring.ts';
 import { bytesJson, openWithTeamKey, teamKeyVersionOf } from '../../crypto/envelope.ts';
 import { FootfallEvent } from '../../domain/events.ts';
-import type { Enrolment, FootfallDb, SyncState } from '../db/database.ts';
+import type { Enrolment, FootfallDb, SyncState } from '../core/database.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
-import { acknowledge, recordRefusal, sealWaitingEvents, type TeamKey } from './outbox.ts';
+import { acknowledge, recordRefusal, sealWaitingEvents, type TeamKey } from '../core/outbox.ts';
 
 export interface RoundResult {
   /** Events the server acknowledged in this round. */

@@ -9,8 +9,8 @@ import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, json
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
 import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
-import type { Enrolment } from '../db/database.ts';
-import type { TeamKeys } from '../db/plain.ts';
+import type { Enrolment } from '../core/database.ts';
+import type { TeamKeys } from '../core/rows.ts';
 import { patchSession, requireSession, useFootfall } from '../store.ts';
 import type { DeviceCredentials, Outcome, SyncClient } from './client.ts';
 import { readEnrolment } from './engine.ts';

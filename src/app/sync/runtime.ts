@@ -2,8 +2,8 @@
  * Sync for the running app: one client for this origin and one scheduler, started after the
  * device has booted. Loaded lazily, so the lock screen does not wait for it.
  */
-import { applyDirectory, pruneSynced } from '../actions.ts';
-import { database } from '../device.ts';
+import { applyDirectory, pruneSynced } from '../session.ts';
+import { database } from '../core/device.ts';
 import { useFootfall } from '../store.ts';
 import { SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';

@@ -3,7 +3,7 @@
  * and when someone presses "Sync now". Only one tab syncs at a time (Web Locks); failures back
  * off exponentially with full jitter so a fleet of tablets never hammers a recovering server.
  */
-import type { FootfallDb } from '../db/database.ts';
+import type { FootfallDb } from '../core/database.ts';
 import { useFootfall } from '../store.ts';
 import type { SyncClient } from './client.ts';
 import { readEnrolment, readSyncState, syncRound, type Unlocked } from './engine.ts';

@@ -1,0 +1,65 @@
+/**
+ * Opening the organisation's key for reports: the passphrase, or the printed recovery code.
+ * A wrong attempt says so and changes nothing.
+ */
+import { useState, type FormEvent } from 'react';
+import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { unlockOrgKey } from './orgKey.ts';
+
+export function UnlockReports() {
+  const [secret, setSecret] = useState('');
+  const [useRecovery, setUseRecovery] = useState(false);
+  const { run, error, setError, busy } = useAction();
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    // A wrong attempt leaves what was typed, to correct.
+    await run(() => unlockOrgKey(secret, useRecovery ? 'recovery' : 'passphrase'));
+  }
+
+  return (
+    <section aria-labelledby="unlock-reports-title" className="card">
+      <h2 id="unlock-reports-title">Open the organisation’s records</h2>
+      <p>
+        Reports are counted on this device from the organisation’s records, which only the organisation key opens. Type the organisation
+        passphrase to open it. It stays open until Footfall locks.
+      </p>
+      <form onSubmit={submit} noValidate>
+        <label className="check switch">
+          <input
+            type="checkbox"
+            role="switch"
+            checked={useRecovery}
+            onChange={(e) => {
+              setUseRecovery(e.target.checked);
+              setSecret('');
+              setError(null);
+            }}
+          />
+          Use the recovery code instead
+        </label>
+        {useRecovery ? (
+          <label>
+            Recovery code
+            <input value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+          </label>
+        ) : (
+          <label>
+            Organisation passphrase
+            <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="current-password" />
+          </label>
+        )}
+        {useRecovery && <p className="hint">As printed on the recovery kit: 24 letters and digits in groups of four. Case and dashes do not matter.</p>}
+        <ErrorAlert message={error} />
+        {busy && (
+          <p role="status" className="muted">
+            Opening the organisation key… this takes a few seconds.
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Opening…' : 'Open reports'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,91 @@
+/**
+ * The reports screen's data: the copy on this device opened at once (so reports show offline),
+ * then refreshed from the server with progress, then opened again if anything new came. What is
+ * opened is the resolved history (archiveStore.loadReportHistory), once per opening; each period
+ * the admin picks is then only counted.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { OrgConfig } from '../../../domain/config.ts';
+import type { History } from '../../../domain/report.ts';
+import { messageOf } from '../../shared/useAction.tsx';
+import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type ReportHistory } from './archiveStore.ts';
+
+export interface ArchiveView {
+  /** Null until the copy on this device has been opened (and while it is opened again in a new time zone). */
+  history: History | null;
+  /** How many events the history holds; null until opened. */
+  events: number | null;
+  summary: ArchiveSummary | null;
+  unreadableRows: number;
+  /** What the refresh running now has fetched; null when none is running. */
+  progress: ArchiveProgress | null;
+  /** Why the last refresh stopped short: reports still show the copy on this device. */
+  error: string | null;
+  refresh: (options?: { fromStart?: boolean }) => Promise<void>;
+  /** Opens the copy on this device again (after an import, say); a failure is shown as `error`. */
+  reload: () => Promise<void>;
+}
+
+/** `config` is the organisation's configuration now: the history is opened in its time zone and carries it. */
+export function useArchive(config: OrgConfig): ArchiveView {
+  const [opened, setOpened] = useState<ReportHistory | null>(null);
+  const [summary, setSummary] = useState<ArchiveSummary | null>(null);
+  const [progress, setProgress] = useState<ArchiveProgress | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const mounted = useRef(true);
+  const latestConfig = useRef(config);
+  latestConfig.current = config;
+
+  const open = useCallback(async () => {
+    const result = await loadReportHistory(latestConfig.current);
+    if (!mounted.current) return;
+    setOpened(result);
+    setSummary(result.summary);
+  }, []);
+
+  const reload = useCallback(async () => {
+    try {
+      await open();
+    } catch (e) {
+      if (mounted.current) setError(messageOf(e));
+    }
+  }, [open]);
+
+  const refresh = useCallback(
+    async (options: { fromStart?: boolean } = {}) => {
+      setError(null);
+      setProgress({ batches: 0, events: 0 });
+      try {
+        const result = await refreshArchive((p) => mounted.current && setProgress(p), options);
+        if (!mounted.current) return;
+        setSummary(result.summary);
+        // A refresh that stored something new has resolved it already, in the session's configuration.
+        if (result.resolved && result.resolved.history.config.timeZone === latestConfig.current.timeZone) setOpened(result.resolved);
+        else if (result.fetched.events > 0 || options.fromStart) await open();
+      } catch (e) {
+        if (mounted.current) setError(messageOf(e));
+      } finally {
+        if (mounted.current) setProgress(null);
+      }
+    },
+    [open],
+  );
+
+  useEffect(() => {
+    mounted.current = true;
+    void reload().then(() => refresh());
+    return () => {
+      mounted.current = false;
+    };
+  }, [reload, refresh]);
+
+  // Every record is dated in the organisation's time zone: a new one means opening it again.
+  // Anything else in the configuration (names, labels) only changes how figures are shown.
+  const sameZone = opened !== null && opened.history.config.timeZone === config.timeZone;
+  useEffect(() => {
+    if (opened !== null && !sameZone) void reload();
+  }, [opened, sameZone, reload]);
+  const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
+
+  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, progress, error, refresh, reload };
+}

@@ -1,0 +1,196 @@
+/**
+ * The admin's reports (DESIGN.md §7), on an admin device: the organisation key opened with her
+ * passphrase, the archive fetched and decrypted here (and kept here, sealed), and every figure
+ * counted here by the domain's counting module. The screen shows exact figures; publication mode
+ * previews what may be published, and exports are published unless she asks otherwise.
+ */
+import { useMemo, useState } from 'react';
+import { publishReport } from '../../../domain/disclosure.ts';
+import { financialYearOf, type Period } from '../../../domain/periods.ts';
+import { buildReport, type History } from '../../../domain/report.ts';
+import { useFootfall, useSession } from '../../store.ts';
+import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from '../adminDevice.ts';
+import { Exports } from './Exports.tsx';
+import { ImportPanel } from '../import/ImportPanel.tsx';
+import { forgetOrgKey, useOrgKey } from '../orgKey.ts';
+import { currentFinancialYear, PeriodPicker } from './PeriodPicker.tsx';
+import { PrintableReport } from './PrintableReport.tsx';
+import { Definitions, ReportFigures } from './ReportFigures.tsx';
+import { UnlockReports } from '../UnlockOrgKey.tsx';
+import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
+import { VisitsChart } from './VisitsChart.tsx';
+import './reports.css';
+
+export function ReportsScreen() {
+  const sync = useFootfall((s) => s.sync);
+  const key = useOrgKey();
+  if (sync.enrolled && sync.deviceRole === 'admin' && key) return <OpenReports />;
+  return (
+    <>
+      <h1>Reports</h1>
+      {!sync.enrolled ? (
+        <p className="warning">{NOT_ENROLLED_MESSAGE}</p>
+      ) : sync.deviceRole !== 'admin' ? (
+        <p className="warning">{NOT_ADMIN_DEVICE_MESSAGE}</p>
+      ) : (
+        <UnlockReports />
+      )}
+    </>
+  );
+}
+
+function OpenReports() {
+  const { config, today } = useSession();
+  const archive = useArchive(config);
+  // Resolved once per opening of the archive (useArchive); each period is then only counted.
+  const history = archive.history;
+  const [period, setPeriod] = useState<Period>(() => currentFinancialYear(today, config.financialYearStartMonth));
+  const report = useMemo(() => history && buildReport(history, config, period), [history, config, period]);
+  const published = useMemo(() => report && publishReport(report), [report]);
+  const [publication, setPublication] = useState(false);
+  const [exactExport, setExactExport] = useState(false);
+  const [printing, setPrinting] = useState(false);
+  const years = useMemo(() => history && yearsOf(history, today, config.financialYearStartMonth), [history, today, config.financialYearStartMonth]);
+
+  if (printing && report && published) return <PrintableReport report={exactExport ? report : published} onClose={() => setPrinting(false)} />;
+
+  const shown = publication ? published : report;
+  return (
+    <>
+      <div className="reports-head">
+        <h1>Reports</h1>
+        <button type="button" className="quiet" onClick={forgetOrgKey}>
+          Close the organisation’s records
+        </button>
+      </div>
+      <ArchiveStatus archive={archive} />
+      {history && report && shown && published && years ? (
+        <>
+          <div className="report-controls">
+            <PeriodPicker today={today} startMonth={config.financialYearStartMonth} years={years} onChange={setPeriod} />
+            <label className="check switch">
+              <input type="checkbox" role="switch" checked={publication} onChange={(e) => setPublication(e.target.checked)} aria-describedby="publication-hint" />
+              Publication mode
+            </label>
+            <p id="publication-hint" className="hint">
+              {publication
+                ? 'Showing the figures as they would be published: totals rounded to the nearest 5, small numbers as <5, some withheld as [c].'
+                : 'Showing exact figures, for the organisation only. Switch on to preview the published figures.'}
+            </p>
+          </div>
+          <h2 className="report-title">
+            {report.period.label}
+            <span className="muted">
+              {' '}
+              ({report.period.from} to {report.period.to}), beside the same period last year ({report.previousPeriod.label})
+            </span>
+          </h2>
+          <Statement key={shown.statement} text={shown.statement} />
+          <VisitsChart report={shown} />
+          <ReportFigures report={shown} />
+          {publication && (
+            <section aria-labelledby="notes-title" className="notes">
+              <h2 id="notes-title">Notes</h2>
+              <ul>
+                {published.notes.map((note) => (
+                  <li key={note}>{note}</li>
+                ))}
+              </ul>
+            </section>
+          )}
+          <Definitions report={shown} />
+          <Exports
+            report={report}
+            published={published}
+            history={history}
+            exact={exactExport}
+            onExactChange={setExactExport}
+            onPrint={() => setPrinting(true)}
+          />
+          {/* Historic records: imported records count in the report at once (they wait in the outbox until synced). */}
+          <ImportPanel onImported={() => void archive.reload()} />
+        </>
+      ) : (
+        !archive.error && (
+          <p role="status" className="muted">
+            Opening the records on this device…
+          </p>
+        )
+      )}
+    </>
+  );
+}
+
+/** What the copy on this device holds, the refresh under way, and what could not be read. */
+function ArchiveStatus({ archive }: { archive: ArchiveView }) {
+  const { progress, summary, error, unreadableRows, events } = archive;
+  const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+  return (
+    <section aria-label="Records on this device" className="archive-status no-print">
+      <p role="status">
+        {progress
+          ? `Fetching and decrypting: fetched ${count(progress.batches, 'batch', 'batches')}, ${count(progress.events, 'record')}…`
+          : summary && events !== null
+            ? `${count(events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
+            : ''}
+      </p>
+      {error && (
+        <p role="alert" className="warning">
+          {error} {events !== null ? 'The report shows the records already on this device.' : ''}
+        </p>
+      )}
+      {summary && summary.unreadable > 0 && (
+        <p className="warning">
+          {summary.unreadable === 1 ? 'One batch' : count(summary.unreadable, 'batch', 'batches')} on the server could not be opened and{' '}
+          {summary.unreadable === 1 ? 'is' : 'are'} not counted. They may be damaged or not from an enrolled device; nothing in them was guessed at.
+        </p>
+      )}
+      {unreadableRows > 0 && (
+        <p className="warning">
+          {unreadableRows === 1 ? 'One stored part' : count(unreadableRows, 'stored part')} of the copy on this device could not be read. Use
+          “Fetch everything again” to rebuild it from the server.
+        </p>
+      )}
+      <div className="row-actions">
+        <button type="button" onClick={() => void archive.refresh()} disabled={progress !== null}>
+          Refresh
+        </button>
+        <button type="button" onClick={() => void archive.refresh({ fromStart: true })} disabled={progress !== null}>
+          Fetch everything again
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Statement({ text }: { text: string }) {
+  const [copied, setCopied] = useState('');
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied('Copied. Paste it into your letter.');
+    } catch {
+      setCopied('This browser did not allow copying. Select the sentence and copy it yourself.');
+    }
+  }
+  return (
+    <section aria-labelledby="statement-title" className="statement-card">
+      <h2 id="statement-title">For a letter</h2>
+      <p className="statement">{text}</p>
+      <button type="button" onClick={() => void copy()}>
+        Copy
+      </button>
+      <p role="status" className="muted">
+        {copied}
+      </p>
+    </section>
+  );
+}
+
+/** The years the period picker offers: from the first record's (financial) year, or last year, to this year. */
+function yearsOf(history: History, today: string, startMonth: number): number[] {
+  const thisYear = Number(today.slice(0, 4));
+  let first = thisYear - 1;
+  for (const r of history.records) first = Math.min(first, financialYearOf(r.date, startMonth));
+  return Array.from({ length: thisYear - first + 1 }, (_, i) => first + i);
+}

@@ -1,0 +1,151 @@
+/**
+ * The device's IndexedDB database. Everything about a woman or a visit is sealed (see
+ * src/crypto/atRest.ts); what is stored in the clear is only what the lock screen needs before
+ * anyone has unlocked: the device's id, staff names and roles, and the PIN rate-limit counters.
+ */
+import Dexie, { type Table } from 'dexie';
+import type { WrappedRoot } from '../../crypto/keyring.ts';
+import type { Role, PublicJwk } from '../../domain/protocol.ts';
+
+export interface SealedRow {
+  id: string;
+  iv: Uint8Array<ArrayBuffer>;
+  ct: ArrayBuffer;
+}
+
+/**
+ * One event of the append-only log, which is also the outbox: `synced` 0 until acknowledged.
+ * Events are sealed into batches in `seq` order (see Enrolment.sealedThrough); once the server
+ * acknowledges a batch its rows are deleted: the organisation's archive holds them from then on.
+ */
+export interface EventRow extends SealedRow {
+  seq?: number;
+  synced: 0 | 1;
+}
+
+/**
+ * A batch waiting for the server: already sealed (to the organisation's key and the team key),
+ * so it can be uploaded while the app is locked, and this device cannot read it back.
+ */
+export interface BatchRow {
+  batchId: string;
+  seq: number;
+  /** The run of event rows it carries, by their `seq`: acknowledging deletes the run in one go. */
+  fromSeq: number;
+  toSeq: number;
+  eventIds: string[];
+  activity: string;
+  directory: string;
+  state: 'pending' | 'quarantined';
+  /** Refusals by the server (not network failures); past a limit the batch is quarantined. */
+  refusals: number;
+  lastError: string | null;
+}
+
+/** A visit's own events, sealed together; `dayTag` is a blind tag of its local date. */
+export interface VisitRow extends SealedRow {
+  dayTag: string;
+}
+
+/** A staff member's role decides which modes she sees (src/app/modes.ts). */
+export type { Role };
+
+export interface StaffRow {
+  id: string;
+  name: string;
+  role: Role;
+  wrappedRoot: WrappedRoot;
+  /** Only on rows from earlier builds: no longer written, as it dated the device in the clear. */
+  createdAt?: string;
+  removed?: boolean;
+}
+
+export interface DeviceIdentity {
+  key: 'identity';
+  deviceId: string;
+  deviceName: string;
+  siteKey: string;
+  /** Only on rows from earlier builds: no longer written, as it dated the device in the clear. */
+  createdAt?: string;
+}
+
+export interface LockState {
+  key: 'lock';
+  /** Wrong PINs since the last successful unlock. */
+  failures: number;
+  /** Epoch ms before which no PIN is tried. */
+  waitUntil: number;
+  /** Past the limit: only an admin's PIN releases the device. */
+  held: boolean;
+}
+
+/**
+ * This device's membership of an organisation, once enrolled. The private keys are non-extractable
+ * CryptoKeys: the browser can use them but never hands their bytes to any code.
+ */
+export interface Enrolment {
+  key: 'enrolment';
+  orgId: string;
+  role: Role;
+  orgPublicKey: PublicJwk;
+  signingKey: CryptoKey;
+  encryptionKey: CryptoKey;
+  /** The next batch sequence number. */
+  nextSeq: number;
+  /** Every event row up to this `seq` is in a batch; those after it are waiting to be sealed. */
+  sealedThrough: number;
+}
+
+export interface SyncState {
+  key: 'sync';
+  lastSyncedAt: string | null;
+  /** Where this device has read the shared directory up to. */
+  directoryCursor: string | null;
+  /** Server time minus device time at the last exchange, in ms. */
+  skewMs: number | null;
+}
+
+/**
+ * The organisation's archive as the admin's device holds it (src/app/admin/archive/archiveStore.ts):
+ * decrypted events sealed again under the device keyring, one row per fetched page, plus a
+ * sealed state row (where to fetch from next). `rev` is in the clear only so that a write can
+ * check in the same transaction that no other window has written since it read.
+ */
+export interface ArchiveRow extends SealedRow {
+  rev?: number;
+}
+
+export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState;
+
+export const DB_NAME = 'footfall';
+
+export class FootfallDb extends Dexie {
+  events!: Table<EventRow, number>;
+  women!: Table<SealedRow, string>;
+  visits!: Table<VisitRow, string>;
+  settings!: Table<SealedRow, string>;
+  staff!: Table<StaffRow, string>;
+  device!: Table<DeviceRow, string>;
+  batches!: Table<BatchRow, string>;
+  archive!: Table<ArchiveRow, string>;
+
+  constructor(name = DB_NAME) {
+    // 'strict' durability: a saved visit is on disk before the screen says so.
+    super(name, { chromeTransactionDurability: 'strict' });
+    // Each version is kept forever: a device on any older version opens, and its data (above all
+    // its unsynced events) is carried across. See test/app/migrations.test.ts, which needs a row per version.
+    this.version(1).stores({
+      events: '++seq, &id, synced',
+      women: 'id',
+      visits: 'id, dayTag',
+      settings: 'id',
+      staff: 'id',
+      device: 'key',
+    });
+    // Version 2: the sync outbox's sealed batches. Nothing else changes: unsynced events stay
+    // where they are and are sealed into batches once the device is enrolled.
+    this.version(2).stores({ batches: '&batchId, seq, state' });
+    // Version 3: the admin's decrypted archive for reports, sealed at rest. A new table only.
+    this.version(3).stores({ archive: 'id' });
+  }
+}

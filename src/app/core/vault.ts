@@ -1,0 +1,148 @@
+/**
+ * The unlocked device store: reads and writes sealed rows. Every save seals first and then writes
+ * the events and the rows the screens show in one IndexedDB transaction, so the log and the
+ * screen can never disagree, and a visit the screen shows is on disk.
+ */
+import type { z } from 'zod';
+import { blindTag, openJson, sealJson } from '../../crypto/atRest.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
+import { FootfallEvent } from '../../domain/events.ts';
+import { OrgConfig } from '../../domain/config.ts';
+import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
+import { DirectoryState, TeamKeys, VisitEvents, Woman } from './rows.ts';
+
+export interface VisitRecord extends VisitEvents {
+  id: string;
+  date: string;
+}
+
+/** Rows read back, and how many could not be (left untouched on disk, and reported). */
+export interface Loaded<T> {
+  items: T[];
+  unreadable: number;
+}
+
+export interface Changes {
+  women?: Woman[];
+  visits?: VisitRecord[];
+  config?: OrgConfig;
+  teamKeys?: TeamKeys;
+  /** Entries erased from the directory: their rows are deleted. */
+  removeWomen?: string[];
+  directory?: DirectoryState;
+}
+
+const CONFIG_ID = 'config';
+const TEAM_KEYS_ID = 'teamKeys';
+const DIRECTORY_ID = 'directory';
+
+export class Vault {
+  constructor(
+    readonly db: FootfallDb,
+    readonly keyring: Keyring,
+  ) {}
+
+  /** Saves events and the state they lead to, atomically and durably. */
+  async commit(events: FootfallEvent[], changes: Changes = {}): Promise<void> {
+    const eventRows: EventRow[] = await Promise.all(
+      events.map(async (e) => ({ id: e.id, synced: 0 as const, ...(await sealJson(this.keyring, `events:${e.id}`, FootfallEvent.parse(e))) })),
+    );
+    const womanRows = await Promise.all((changes.women ?? []).map((w) => this.seal('women', w.id, Woman.parse(w))));
+    const visitRows: VisitRow[] = await Promise.all(
+      (changes.visits ?? []).map(async (v) => ({
+        ...(await this.seal('visits', v.id, VisitEvents.parse({ events: v.events }))),
+        dayTag: await blindTag(this.keyring, v.date),
+      })),
+    );
+    const settingRows = [
+      ...(changes.config ? [await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config))] : []),
+      ...(changes.teamKeys ? [await this.seal('settings', TEAM_KEYS_ID, TeamKeys.parse(changes.teamKeys))] : []),
+      ...(changes.directory ? [await this.seal('settings', DIRECTORY_ID, DirectoryState.parse(changes.directory))] : []),
+    ];
+
+    const { db } = this;
+    await db.transaction('rw', [db.events, db.women, db.visits, db.settings], async () => {
+      if (eventRows.length) await db.events.bulkAdd(eventRows);
+      if (womanRows.length) await db.women.bulkPut(womanRows);
+      if (changes.removeWomen?.length) await db.women.bulkDelete(changes.removeWomen);
+      if (visitRows.length) await db.visits.bulkPut(visitRows);
+      if (settingRows.length) await db.settings.bulkPut(settingRows);
+    });
+  }
+
+  async loadConfig(): Promise<OrgConfig> {
+    const row = await this.db.settings.get(CONFIG_ID);
+    if (!row) throw new Error('This device has no configuration. Set it up again from the start screen.');
+    return this.open('settings', row, OrgConfig);
+  }
+
+  /** The team keys, once this device is enrolled. */
+  async loadTeamKeys(): Promise<TeamKeys | null> {
+    const row = await this.db.settings.get(TEAM_KEYS_ID);
+    return row ? this.open('settings', row, TeamKeys) : null;
+  }
+
+  /** What the directory remembers beyond its entries, or null before anything was erased or shared. */
+  async loadDirectoryState(): Promise<DirectoryState | null> {
+    const row = await this.db.settings.get(DIRECTORY_ID);
+    return row ? this.open('settings', row, DirectoryState) : null;
+  }
+
+  async loadWomen(): Promise<Loaded<Woman>> {
+    const rows = await this.db.women.toArray();
+    return settle(rows.map((row) => this.open('women', row, Woman)));
+  }
+
+  /** The visits whose local date is `date`. */
+  async loadVisitsOn(date: string): Promise<Loaded<VisitRecord>> {
+    const rows = await this.db.visits.where('dayTag').equals(await blindTag(this.keyring, date)).toArray();
+    return settle(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
+  }
+
+  /**
+   * After upload a device keeps only what its job needs: visit rows of other days go once every
+   * one of their events has left the outbox. Today's stay for the Today screen; unreadable rows
+   * stay for an admin to look at.
+   */
+  async pruneVisitsExcept(date: string): Promise<number> {
+    const rows = await this.db.visits.where('dayTag').notEqual(await blindTag(this.keyring, date)).toArray();
+    if (!rows.length) return 0;
+    const waiting = new Set((await this.db.events.orderBy('id').keys()) as string[]);
+    const done: string[] = [];
+    for (const row of rows) {
+      const opened = await this.open('visits', row, VisitEvents).catch(() => null);
+      if (opened?.events.every((e) => !waiting.has(e.id))) done.push(row.id);
+    }
+    await this.db.visits.bulkDelete(done);
+    return done.length;
+  }
+
+  private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
+    return { id, ...(await sealJson(this.keyring, `${table}:${id}`, value)) };
+  }
+
+  private async open<T>(table: string, row: SealedRow, schema: z.ZodType<T>): Promise<T> {
+    let plain: unknown;
+    try {
+      plain = await openJson(this.keyring, `${table}:${row.id}`, row);
+    } catch {
+      throw new Error(`A stored ${table} record could not be decrypted on this device. It has been left untouched; ask your admin.`);
+    }
+    const parsed = schema.safeParse(plain);
+    if (!parsed.success) {
+      throw new Error(`A stored ${table} record is not in a form this version understands. It has been left untouched; ask your admin.`);
+    }
+    return parsed.data;
+  }
+}
+
+/**
+ * One damaged row must not lock everyone out of the rest: it is skipped, counted and shown, and
+ * stays on disk as it is for an admin to look at.
+ */
+async function settle<T>(reads: Promise<T>[]): Promise<Loaded<T>> {
+  const results = await Promise.allSettled(reads);
+  const items: T[] = [];
+  for (const r of results) if (r.status === 'fulfilled') items.push(r.value);
+  return { items, unreadable: results.length - items.length };
+}

@@ -1,0 +1,70 @@
+import { useRef, useState } from 'react';
+import { todaysVisitOf } from '../session.ts';
+import { CheckInPanel } from './CheckInPanel.tsx';
+import { MatchingWomen } from '../directory/MatchingWomen.tsx';
+import { RegisterForm } from '../directory/RegisterForm.tsx';
+import { useSession } from '../store.ts';
+
+type Open = { kind: 'checkIn'; womanId: string | null } | { kind: 'register' } | null;
+
+/** Find her, tick services, save: three taps for a woman who has been before. */
+export function CheckInScreen() {
+  const session = useSession();
+  const [query, setQuery] = useState('');
+  const [open, setOpen] = useState<Open>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  function finished(message: string | null) {
+    setOpen(null);
+    if (message) {
+      setNotice(message);
+      setQuery('');
+    }
+    searchRef.current?.focus();
+  }
+
+  return (
+    <section aria-labelledby="check-in-title">
+      <h1 id="check-in-title">Check in</h1>
+      <p role="status" className="notice" aria-live="polite">
+        {notice}
+      </p>
+      <label className="search">
+        Find a woman by the name she goes by
+        <input
+          ref={searchRef}
+          type="search"
+          value={query}
+          onChange={(e) => {
+            setQuery(e.target.value);
+            setNotice(null);
+          }}
+          autoComplete="off"
+          autoFocus
+        />
+      </label>
+      <MatchingWomen
+        query={query}
+        limit={12}
+        onChoose={(womanId) => setOpen({ kind: 'checkIn', womanId })}
+        badgeOf={(womanId) => (todaysVisitOf(session, womanId) ? 'here today' : null)}
+      />
+      <div className="actions">
+        <button type="button" onClick={() => setOpen({ kind: 'register' })}>
+          {query.trim() ? `Register “${query.trim()}” as new` : 'Register a new woman'}
+        </button>
+        <button type="button" onClick={() => setOpen({ kind: 'checkIn', womanId: null })}>
+          Anonymous visit
+        </button>
+      </div>
+      {open?.kind === 'checkIn' && <CheckInPanel womanId={open.womanId} onDone={finished} />}
+      {open?.kind === 'register' && (
+        <RegisterForm
+          initialName={query.trim()}
+          onDone={(woman) => (woman ? setOpen({ kind: 'checkIn', womanId: woman.id }) : finished(null))}
+        />
+      )}
+    </section>
+  );
+}

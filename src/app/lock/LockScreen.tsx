@@ -1,0 +1,88 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { loadUnlockedApp } from '../App.tsx';
+import { formatWait, waitRemaining } from './lockPolicy.ts';
+import { useFootfall } from '../store.ts';
+import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { SyncStatus } from '../sync/SyncStatus.tsx';
+
+/** Who is at the desk: she picks her name and enters her own PIN. */
+export function LockScreen() {
+  const staff = useFootfall((s) => s.staff);
+  const lock = useFootfall((s) => s.lock);
+  const deviceName = useFootfall((s) => s.identity?.deviceName);
+  const choices = lock.held ? staff.filter((s) => s.role === 'admin') : staff;
+  const [chosen, setStaffId] = useState(choices.length === 1 ? choices[0]!.id : '');
+  // When the device becomes held, a volunteer's name leaves the list: so does her selection.
+  const staffId = choices.some((s) => s.id === chosen) ? chosen : choices.length === 1 ? choices[0]!.id : '';
+  const [pin, setPin] = useState('');
+  const { run, error, setError, busy } = useAction();
+  const wait = useCountdown(lock.waitUntil);
+  useEffect(() => void loadUnlockedApp(), []);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!staffId) return setError('Choose your name first.');
+    if (!pin) return setError('Enter your PIN.');
+    const result = await run(async () => {
+      const [, { unlock }] = await loadUnlockedApp();
+      return unlock(staffId, pin);
+    });
+    setPin('');
+    if (result && !result.ok) setError(result.message);
+  }
+
+  return (
+    <main className="narrow">
+      <h1>Footfall is locked</h1>
+      <p className="muted">{deviceName}</p>
+      <SyncStatus />
+      {lock.held && (
+        <p role="alert" className="warning">
+          Too many wrong PINs were entered. Only an admin can unlock this device now. Nothing on it has been deleted.
+        </p>
+      )}
+      <form onSubmit={submit} noValidate>
+        <fieldset>
+          <legend>Who are you?</legend>
+          <div className="choices">
+            {choices.map((s) => (
+              <label key={s.id} className="choice">
+                <input type="radio" name="staff" value={s.id} checked={staffId === s.id} onChange={() => setStaffId(s.id)} />
+                {s.name}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <label>
+          PIN
+          <input
+            type="password"
+            inputMode="numeric"
+            autoComplete="off"
+            value={pin}
+            onChange={(e) => setPin(e.target.value)}
+            disabled={wait > 0}
+          />
+        </label>
+        {wait > 0 && <p role="status">Wait {formatWait(wait)} before trying again.</p>}
+        <ErrorAlert message={error} />
+        <button type="submit" className="primary" disabled={busy || wait > 0}>
+          {busy ? 'Checking…' : 'Unlock'}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+/** Milliseconds left until `until`, ticking each second. */
+function useCountdown(until: number): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (until <= Date.now()) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [until]);
+  // `now` only ticks while a wait runs; a wait that has just begun is measured from the real time,
+  // not from when the lock screen last ticked (which showed "Wait 6 minutes" for a 30 s wait).
+  return waitRemaining({ key: 'lock', failures: 0, held: false, waitUntil: until }, Math.max(now, Date.now()));
+}

@@ -1,0 +1,59 @@
+/**
+ * Wrong-PIN rate limiting. A few slips are free; then each wrong PIN doubles a wait; past the
+ * limit the device is held until an admin's PIN releases it. Nothing is ever wiped: unsynced
+ * records matter more than a locked screen.
+ */
+import type { LockState } from '../core/database.ts';
+
+export const FREE_TRIES = 4;
+export const HOLD_AFTER = 10;
+const FIRST_WAIT_MS = 30_000;
+const MAX_WAIT_MS = 15 * 60_000;
+
+export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
+
+export function afterWrongPin(state: LockState, now: number): LockState {
+  const failures = state.failures + 1;
+  const overFree = failures - FREE_TRIES;
+  const held = state.held || failures >= HOLD_AFTER;
+  // The wrong PIN that holds the device starts no wait: the admin called over can try at once.
+  // Her own wrong PINs after that wait as before, so a held device is no easier to guess.
+  const justHeld = held && !state.held;
+  const wait = overFree > 0 && !justHeld ? Math.min(FIRST_WAIT_MS * 2 ** (overFree - 1), MAX_WAIT_MS) : 0;
+  return { key: 'lock', failures, waitUntil: wait ? now + wait : 0, held };
+}
+
+/** Milliseconds before another PIN may be tried; 0 when one may be tried now. */
+export function waitRemaining(state: LockState, now: number): number {
+  return Math.max(0, state.waitUntil - now);
+}
+
+/** What the lock screen tells the person after a wrong PIN. */
+export function wrongPinMessage(state: LockState, now: number): string {
+  if (state.held) {
+    return 'Too many wrong PINs. This device stays locked until an admin unlocks it with her PIN. Nothing on it has been deleted.';
+  }
+  const wait = waitRemaining(state, now);
+  if (wait > 0) return `That PIN is not right. Wait ${formatWait(wait)} before trying again.`;
+  const left = FREE_TRIES - state.failures;
+  if (left <= 0) return 'That PIN is not right. One more wrong PIN and you will have to wait before trying again.';
+  return `That PIN is not right. ${left} more ${left === 1 ? 'try' : 'tries'} before a wait.`;
+}
+
+export function formatWait(ms: number): string {
+  const s = Math.ceil(ms / 1000);
+  const [n, unit] = s < 60 ? [s, 'second'] : [Math.ceil(s / 60), 'minute'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** PINs are digits only, 6 to 12 of them, and not a trivial pattern. Returns the problem, or null. */
+export function pinProblem(pin: string): string | null {
+  if (pin === '') return 'Enter a PIN of 6 to 12 digits.';
+  if (!/^\d+$/.test(pin)) return 'A PIN is digits only.';
+  if (pin.length < 6) return 'A PIN needs at least 6 digits.';
+  if (pin.length > 12) return 'A PIN is at most 12 digits.';
+  if (/^(\d)\1+$/.test(pin) || '01234567890123456789'.includes(pin) || '98765432109876543210'.includes(pin)) {
+    return 'That PIN is too easy to guess. Avoid repeated or consecutive digits.';
+  }
+  return null;
+}

@@ -1,0 +1,287 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import QRCode from 'qrcode';
+import type { DeviceSummary, Role } from '../../domain/protocol.ts';
+import { ROLE_LABELS } from '../modes.ts';
+import { RoleOptions } from './RoleOptions.tsx';
+import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { useFootfall } from '../store.ts';
+import {
+  createEnrolmentCode,
+  createOrganisation,
+  enrolWithCode,
+  listDevices,
+  prepareOrganisation,
+  revokeDevice,
+  type EnrolmentCode,
+  type PendingOrganisation,
+} from '../sync/organisation.ts';
+import { retryQuarantined } from '../core/outbox.ts';
+import { syncClient, syncNow } from '../sync/runtime.ts';
+import { database } from '../core/device.ts';
+
+
+/** Joining the organisation, enrolling other devices and revoking them. Admins only. */
+export function OrganisationSettings() {
+  const sync = useFootfall((s) => s.sync);
+  return (
+    <section aria-labelledby="organisation-title" className="card">
+      <h2 id="organisation-title">Organisation</h2>
+      {sync.enrolled ? <Enrolled /> : <NotEnrolled />}
+    </section>
+  );
+}
+
+function NotEnrolled() {
+  const [mode, setMode] = useState<'choose' | 'enrol' | 'create'>(enrolCodeFromLink() ? 'enrol' : 'choose');
+  if (mode === 'enrol') return <EnrolThisDevice onBack={() => setMode('choose')} />;
+  if (mode === 'create') return <CreateOrganisation onBack={() => setMode('choose')} />;
+  return (
+    <>
+      <p>
+        This device keeps its records to itself until it is enrolled with the organisation. Enrolling keeps everything already recorded here and
+        syncs it, sealed, to the organisation’s server.
+      </p>
+      <div className="actions">
+        <button type="button" onClick={() => setMode('enrol')}>
+          Enrol with a code from the admin
+        </button>
+        <button type="button" onClick={() => setMode('create')}>
+          Set up a new organisation
+        </button>
+      </div>
+    </>
+  );
+}
+
+function EnrolThisDevice({ onBack }: { onBack: () => void }) {
+  const [code, setCode] = useState(enrolCodeFromLink() ?? '');
+  const { run, error, busy } = useAction();
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (await run(async () => (await enrolWithCode(syncClient, code), true))) {
+      history.replaceState(null, '', location.pathname); // the code is used: drop it from the address
+      void syncNow();
+    }
+  }
+  return (
+    <form onSubmit={submit} noValidate>
+      <label>
+        Enrolment code
+        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+      </label>
+      <p className="hint">The admin’s screen shows it as five groups, such as 7K2M-…-X. Case and dashes do not matter.</p>
+      <ErrorAlert message={error} />
+      <SubmitOrBack busy={busy} label={busy ? 'Enrolling…' : 'Enrol this device'} onBack={onBack} />
+    </form>
+  );
+}
+
+function CreateOrganisation({ onBack }: { onBack: () => void }) {
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [pending, setPending] = useState<PendingOrganisation | null>(null);
+  const [typed, setTyped] = useState('');
+  const { run, error, busy } = useAction();
+
+  if (!pending) {
+    return (
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const made = await run(() => prepareOrganisation(passphrase, confirm));
+          if (made) setPending(made);
+        }}
+        noValidate
+      >
+        <p>
+          The organisation’s key opens every record. It is only ever stored locked: by a passphrase only you know, and by a recovery code you
+          print now. The server keeps the locked copies so you can open the key from your devices, but never the passphrase or the code.
+        </p>
+        <label>
+          Admin passphrase (at least 12 characters)
+          <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        </label>
+        <label>
+          Passphrase again
+          <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+        </label>
+        <ErrorAlert message={error} />
+        <SubmitOrBack busy={busy} label={busy ? 'Making keys…' : 'Make the keys and the recovery kit'} onBack={onBack} />
+      </form>
+    );
+  }
+
+  return (
+    <form
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (await run(async () => (await createOrganisation(syncClient, pending, typed), true))) void syncNow();
+      }}
+      noValidate
+    >
+      <div className="kit printable" aria-labelledby="kit-title">
+        <h3 id="kit-title">Footfall recovery kit</h3>
+        <p>Organisation {pending.orgId}</p>
+        <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
+        <label>
+          Recovery code
+          <input className="code" readOnly value={pending.recoveryCode} />
+        </label>
+        <button type="button" onClick={() => window.print()}>
+          Print the kit
+        </button>
+      </div>
+      <label>
+        Type the recovery code from the printed kit
+        <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+      </label>
+      <p className="hint">This proves the kit works before the organisation is created.</p>
+      <ErrorAlert message={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Checking the kit…' : 'Check the kit and create the organisation'}
+      </button>
+    </form>
+  );
+}
+
+function Enrolled() {
+  const sync = useFootfall((s) => s.sync);
+  const { run, error, busy } = useAction();
+  const [notice, setNotice] = useState<string | null>(null);
+  return (
+    <>
+      <p>This device is enrolled with the organisation{sync.deviceRole ? ` as ${/^[aeiou]/i.test(ROLE_LABELS[sync.deviceRole]) ? 'an' : 'a'} ${ROLE_LABELS[sync.deviceRole].toLowerCase()} device` : ''} and syncs by itself.</p>
+      <div className="actions">
+        <button type="button" onClick={() => run(syncNow)} disabled={busy}>
+          Sync now
+        </button>
+        {sync.quarantined > 0 && (
+          <button
+            type="button"
+            onClick={() =>
+              run(async () => {
+                const n = await retryQuarantined(database());
+                setNotice(`${n} set-aside ${n === 1 ? 'batch' : 'batches'} will be sent again.`);
+                await syncNow();
+              })
+            }
+          >
+            Send set-aside batches again
+          </button>
+        )}
+      </div>
+      <p role="status">{notice}</p>
+      <ErrorAlert message={error} />
+      {sync.deviceRole === 'admin' ? (
+        <>
+          <EnrolAnotherDevice />
+          <DeviceList />
+        </>
+      ) : (
+        <p className="hint">Devices are enrolled and revoked from an admin’s device.</p>
+      )}
+    </>
+  );
+}
+
+function EnrolAnotherDevice() {
+  const [role, setRole] = useState<Role>('frontDesk');
+  const [made, setMade] = useState<(EnrolmentCode & { qr: string }) | null>(null);
+  const { run, error, busy } = useAction();
+  async function create() {
+    const code = await run(async () => {
+      const c = await createEnrolmentCode(syncClient, role);
+      return { ...c, qr: await QRCode.toString(c.link, { type: 'svg', margin: 1 }) };
+    });
+    if (code) setMade(code);
+  }
+  return (
+    <section aria-labelledby="enrol-title">
+      <h3 id="enrol-title">Enrol another device</h3>
+      <label>
+        It will be used for
+        <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <RoleOptions />
+        </select>
+      </label>
+      <button type="button" onClick={create} disabled={busy}>
+        Make a one-time code
+      </button>
+      <ErrorAlert message={error} />
+      {made && (
+        <div className="kit">
+          <p>On the new device: Settings, Organisation, Enrol with a code. Or scan this with its camera.</p>
+          <label>
+            Enrolment code
+            <input className="code" readOnly value={made.code} />
+          </label>
+          <img className="qr" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(made.qr)}`} alt="QR code that opens Footfall with this enrolment code" />
+          <p>Works once, until {new Date(made.expiresAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}.</p>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function DeviceList() {
+  const [devices, setDevices] = useState<DeviceSummary[] | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const myId = useFootfall((s) => s.identity?.deviceId);
+  // Fetched again after each sync round, so "last seen" stays current while the card is open.
+  const lastSyncedAt = useFootfall((s) => s.sync.lastSyncedAt);
+  const { run, error } = useAction();
+  const load = () => run(async () => setDevices(await listDevices(syncClient)));
+  useEffect(() => void load(), [lastSyncedAt]);
+  return (
+    <section aria-labelledby="devices-title">
+      <h3 id="devices-title">Devices</h3>
+      <ErrorAlert message={error} />
+      {devices && (
+        <ul className="term-list" aria-label="Enrolled devices">
+          {devices.map((d) => (
+            <li key={d.deviceId}>
+              <span>
+                {d.name} <span className="muted">{d.revokedAt ? 'revoked' : d.lastSeenAt ? `last seen ${new Date(d.lastSeenAt).toLocaleString('en-GB')}` : 'not seen yet'}</span>
+              </span>
+              {!d.revokedAt && d.deviceId !== myId && (
+                confirming === d.deviceId ? (
+                  <span className="row-actions">
+                    <button type="button" className="danger-quiet" onClick={() => run(async () => (await revokeDevice(syncClient, d.deviceId), setConfirming(null), await load()))}>
+                      Yes, revoke {d.name}
+                    </button>
+                    <button type="button" onClick={() => setConfirming(null)}>
+                      Keep {d.name}
+                    </button>
+                  </span>
+                ) : (
+                  <button type="button" className="danger-quiet" onClick={() => setConfirming(d.deviceId)}>
+                    Revoke {d.name}
+                  </button>
+                )
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; onBack: () => void }) {
+  return (
+    <div className="actions">
+      <button type="submit" className="primary" disabled={busy}>
+        {label}
+      </button>
+      <button type="button" onClick={onBack}>
+        Back
+      </button>
+    </div>
+  );
+}
+
+/** A code carried in the address after # (from scanning the admin's QR code). */
+function enrolCodeFromLink(): string | null {
+  const match = /[#&]enrol=([^&]+)/.exec(location.hash);
+  return match ? decodeURIComponent(match[1]!) : null;
+}

@@ -1,0 +1,101 @@
+import { useEffect, useState } from 'react';
+import { useFootfall } from '../store.ts';
+import type { Vault } from '../core/vault.ts';
+
+const SKEW_WARNING_MS = 5 * 60_000;
+
+/**
+ * Always visible, on the lock screen too: how many records this device holds that the server has
+ * not confirmed and since when, when it last synced, and anything that needs a person (a clock
+ * that is off, a refused batch). Locked, it shows only what needs no keys: the count and the last
+ * sync. When the oldest record was made is sealed with it, so it shows once someone unlocks.
+ */
+export function SyncStatus() {
+  const unsynced = useFootfall((s) => s.unsynced);
+  const sync = useFootfall((s) => s.sync);
+  const vault = useFootfall((s) => (s.phase.kind === 'unlocked' ? s.phase.session.vault : null));
+  const since = useWaitingSince(vault, unsynced);
+  const online = useOnline();
+  const waiting =
+    unsynced === 0
+      ? 'Nothing waiting to sync'
+      : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
+  const last = sync.lastSyncedAt ? `last synced ${timeOrDate(sync.lastSyncedAt)}` : sync.enrolled ? 'not synced yet' : 'not enrolled yet';
+  return (
+    <div className="sync-status">
+      <p role="status" aria-live="polite">
+        <span className={online ? 'dot online' : 'dot offline'} aria-hidden="true" />
+        {online ? '' : 'Offline · '}
+        {waiting}; {last}
+        {sync.running && ' · syncing…'}
+      </p>
+      {sync.revoked && <p className="status-problem">This device has been revoked. Its records stay on it; ask your admin.</p>}
+      {!sync.revoked && sync.problem && online && <p className="status-problem">{sync.problem}</p>}
+      {sync.quarantined > 0 && (
+        <p className="status-problem">
+          {sync.quarantined} {sync.quarantined === 1 ? 'batch was' : 'batches were'} refused by the server and set aside. Nothing is lost; see Settings.
+        </p>
+      )}
+      {sync.skewMs !== null && Math.abs(sync.skewMs) > SKEW_WARNING_MS && (
+        <p className="status-problem">
+          This device’s clock is {describeSkew(sync.skewMs)} the server’s. Times recorded will be wrong: set the clock.
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** When the oldest waiting record was made, read again whenever the count changes; null while locked. */
+function useWaitingSince(vault: Pick<Vault, 'db' | 'keyring'> | null, unsynced: number): string | null {
+  const [since, setSince] = useState<string | null>(null);
+  useEffect(() => {
+    if (!vault || unsynced === 0) {
+      setSince(null);
+      return;
+    }
+    let live = true;
+    void import('../core/oldestWaiting.ts')
+      .then(({ oldestWaitingAt }) => oldestWaitingAt(vault))
+      .then((at) => live && setSince(at), () => live && setSince(null));
+    return () => {
+      live = false;
+    };
+  }, [vault, unsynced]);
+  return vault && unsynced > 0 ? since : null;
+}
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/** "14:02" today, "Mon 14:02" within the last week, "3 Mar 14:02" before that. */
+function timeOrDate(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (d.toDateString() === now.toDateString()) return time;
+  const startOfToday = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime();
+  const day =
+    d.getTime() >= startOfToday - 6 * DAY_MS && d.getTime() < startOfToday
+      ? d.toLocaleDateString('en-GB', { weekday: 'short' })
+      : d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+  return `${day} ${time}`;
+}
+
+function describeSkew(skewMs: number): string {
+  const minutes = Math.round(Math.abs(skewMs) / 60_000);
+  const amount = minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`;
+  // skew = server − device: positive means the device is behind.
+  return `${amount} ${skewMs > 0 ? 'behind' : 'ahead of'}`;
+}
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener('online', update);
+    window.addEventListener('offline', update);
+    return () => {
+      window.removeEventListener('online', update);
+      window.removeEventListener('offline', update);
+    };
+  }, []);
+  return online;
+}
