@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the DESIGN.md §8 figures this repository can measure so far, each beside a
+ * `npm run bench`: the performance targets (docs/architecture.md#performance-targets) this repository can measure so far, each beside a
  * baseline measured in the same run, as the median of several runs. Prints a table and writes
  * bench/RESULTS.md. Everything it serves and measures it builds into bench/.tmp (gitignored)
  * from the current sources, the app with the project's own vite.config.ts.
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
       measured: `${up.rate.toFixed(0)}/s, p50 ${ms(up.p50)}, p99 ${ms(up.p99)}; peak RSS ${peak.toFixed(0)} MiB${bounded ? '' : ' (growing)'}`,
       baseline: `${hp.rate.toFixed(0)}/s, p99 ${ms(hp.p99)} GET /api/health`,
       ratio: `${(up.rate / hp.rate).toFixed(2)}x the rate`,
-      target: target ? '>= 3,000/s, p99 < 50 ms, memory bounded' : 'none in §8 (SQLite is the target)',
+      target: target ? '>= 3,000/s, p99 < 50 ms, memory bounded' : 'none (SQLite is the target)',
       met: target ? up.rate >= 3000 && up.p99 < 50 && bounded : null,
     };
   };
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       measured: ms(reportFirst),
       baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the same rows`,
       ratio: x(ratio(reportFirst, reportBase)),
-      target: 'none in §8 (the opening above is the target)',
+      target: 'none (the opening above is the target)',
       met: null,
     },
     ...server.map((r) => serverRow(r, r.backend === 'sqlite')),

@@ -91,7 +91,7 @@ export function renderReport(i: ReportInput): { table: string; markdown: string 
   const markdown = `# Footfall benchmark results
 
 Written by \`npm run bench\` (bench/run.ts) on ${m.date}. Do not edit by hand: run it again.
-Targets are DESIGN.md §8. Every figure is the median of ${i.runs} runs (cold start: of ${i.cold.app.length} cold starts),
+Targets are in docs/architecture.md#performance-targets. Every figure is the median of ${i.runs} runs (cold start: of ${i.cold.app.length} cold starts),
 each beside a baseline measured in the same run, on the same machine, in the same process, page or server.
 
 ## Machine

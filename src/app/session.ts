@@ -16,7 +16,7 @@ import { patchSession as updateSession, requireSession as session, useFootfall, 
 import { Vault, type VisitRecord } from './core/vault.ts';
 import { visitView, type VisitView } from './frontDesk/visitView.ts';
 import { importTeamKey } from '../crypto/envelope.ts';
-import { applyDirectoryEvent, directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from './directory/directory.ts';
+import { directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from './directory/directory.ts';
 import { newestTeamKey, readEnrolment } from './sync/engine.ts';
 import { sealWaitingEvents } from './core/outbox.ts';
 
@@ -173,15 +173,12 @@ export function registerWoman(knownAs: string, details: WomanDetails): Promise<W
 }
 
 async function registerNow(knownAs: string, details: WomanDetails): Promise<Woman> {
-  const s = session();
-  const base = stamp(s);
+  const base = stamp(session());
   const event: EventOf<'woman.registered'> = { ...base, type: 'woman.registered', womanId: base.id, knownAs: knownAs.trim(), details };
-  const woman = applyDirectoryEvent(s.women, event)!;
-  await s.vault.commit([event], { women: [woman] });
-  const women = new Map(s.women).set(woman.id, woman);
-  updateSession({ women, searchIndex: directorySearchIndex(women) });
+  // Folded like every directory event, so her entry says what the reports will say.
+  await foldIntoDirectory([event], [event]);
   await refreshUnsynced();
-  return woman;
+  return session().women.get(event.womanId)!;
 }
 
 /**

@@ -11,10 +11,10 @@
  *    recipient's private key can open it; the sender keeps nothing that could (a device that sealed a
  *    batch cannot read it back).
  *
- *    About the key derivation, honestly: the design names "ECDH-ES with HKDF". JWE's ECDH-ES does not
+ *    About the key derivation (docs/security.md#envelopes), honestly: JWE's ECDH-ES does not
  *    use HKDF; it uses the Concat KDF of RFC 7518 §4.6 (NIST SP 800-56A §5.8.1, single-step, SHA-256),
  *    with the algorithm name, the (empty) PartyUInfo/PartyVInfo and the key length as OtherInfo. That
- *    is a standard, well-analysed KDF for exactly this purpose, and the brief names JWE from jose as an
+ *    is a standard, well-analysed KDF for exactly this purpose, and JWE from jose is an
  *    acceptable envelope, so we use it as specified rather than altering the format. HKDF is used
  *    elsewhere (keyring.ts, enrolmentCode.ts), where we choose the derivation ourselves.
  *

@@ -1,5 +1,5 @@
 /**
- * The counting rules of DESIGN.md §2: the product's contract. Every published figure comes from
+ * The counting rules of docs/counting.md: the product's contract. Every published figure comes from
  * here, and DEFINITIONS below is printed beside it, so the two must say the same thing.
  *
  * Counting happens in two steps. `resolveRecords` folds the event history into records as they
@@ -9,6 +9,7 @@
  */
 import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
 import type { OrgConfig } from './config.ts';
+import { canonicalIds } from './directory.ts';
 import { monthsOf, type DateRange } from './periods.ts';
 import { localDateReader, parseLocalDate, type LocalDate } from './time.ts';
 
@@ -290,7 +291,8 @@ export function resolveRecords(
     }
   }
 
-  const canonical = mergedWomen(merges.sort(compareEvents));
+  // Who each record's woman is counted under: the directory's one rule for merges.
+  const canonical = canonicalIds(merges);
   const localDate = localDateReader(config.timeZone);
   const resolved: ResolvedRecord[] = [];
   for (const r of records.values()) {
@@ -352,32 +354,6 @@ function sortedSet(items: readonly string[]): string[] {
   if (items.length < 2) return items.slice();
   const sorted = [...items].sort();
   return sorted.filter((s, i) => i === 0 || s !== sorted[i - 1]);
-}
-
-/**
- * Union-find over merges, given in `compareEvents` order so that every device picks the same
- * canonical id: after A into B and then B into C, all three are C. A merge of two women who are
- * already one (a cycle such as A into B, B into A) changes nothing, so resolution always ends.
- */
-function mergedWomen(merges: EventOf<'woman.merged'>[]): (womanId: string) => string {
-  const parent = new Map<string, string>();
-  const find = (id: string): string => {
-    let root = id;
-    for (let p = parent.get(root); p !== undefined; p = parent.get(root)) root = p;
-    // Path compression keeps long chains cheap for every later lookup.
-    for (let node = id; node !== root; ) {
-      const next = parent.get(node) as string;
-      parent.set(node, root);
-      node = next;
-    }
-    return root;
-  };
-  for (const m of merges) {
-    const from = find(m.womanId);
-    const into = find(m.intoId);
-    if (from !== into) parent.set(from, into);
-  }
-  return find;
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Publication mode (DESIGN.md §7): statistical disclosure control, so that figures the centre
+ * Publication mode (docs/counting.md#publication-mode): statistical disclosure control, so that figures the centre
  * publishes can never single out a woman.
  *
  * - Totals are rounded to the nearest 5, and shown as "<5" when under 5.

@@ -27,7 +27,7 @@ export const NOT_KNOWN = 'not-known';
 export const PREFERS_NOT_TO_SAY = 'prefers-not-to-say';
 
 /**
- * The name a woman chooses to be known by. It is the only name Footfall holds (DESIGN.md §3), so
+ * The name a woman chooses to be known by. It is the only name Footfall holds (docs/security.md#what-is-recorded), so
  * it is short and single-line: no room for a narrative.
  */
 export const KnownAs = z
@@ -38,7 +38,7 @@ export const KnownAs = z
   .refine((s) => !/[\n\r\t]/.test(s), 'a known-as name is a single line');
 
 /**
- * The optional fields of DESIGN.md §3. A missing field means "not asked"; otherwise the value is a
+ * The optional fields of docs/security.md#what-is-recorded. A missing field means "not asked"; otherwise the value is a
  * configured term key, NOT_KNOWN or PREFERS_NOT_TO_SAY. Nothing else about a woman is recorded.
  */
 export const WomanDetails = z
@@ -138,7 +138,7 @@ export const OutreachContacted = z
 /**
  * An advice or casework session with a known woman: the topics covered (at least one), referrals
  * made and one outcome from the configured list. No narrative. The outcome is optional because
- * sessions imported from historic spreadsheets (DESIGN.md §7) have none.
+ * sessions imported from historic spreadsheets (docs/counting.md#import) have none.
  */
 export const CaseworkSession = z
   .object({
@@ -155,7 +155,7 @@ export const CaseworkSession = z
 const Reason = z.string().trim().min(1, 'say why').max(200, 'a reason is at most 200 characters');
 
 /**
- * The latest correction of a field wins (DESIGN.md §2). Only the fields given are changed. One
+ * The latest correction of a field wins (docs/counting.md#corrections-and-voids). Only the fields given are changed. One
  * shape serves every kind of record; a field the target record does not have (a site on an
  * outreach contact, topics on a visit) is ignored by counting. A casework session always stays
  * with a known woman: correcting its woman to null is ignored too.

@@ -1,5 +1,5 @@
 /**
- * The figures of a report as tidy CSV (DESIGN.md §7): one row per figure, each with its period,
+ * The figures of a report as tidy CSV (docs/counting.md#figures-csv): one row per figure, each with its period,
  * the same period last year and its definition, so a row means something on its own when pasted
  * into a funder's spreadsheet. The statement and the notes come last, as rows of their own.
  */

@@ -1,7 +1,7 @@
 /**
  * A resolved history (report.ts) in a compact, JSON-serialisable columnar form, so the admin's
  * device can keep the resolved records and open a year's report without resolving half a million
- * events again (DESIGN.md §8: a financial year out of 500,000 stored events in under 3 s).
+ * events again (docs/architecture.md#performance-targets: a financial year out of 500,000 stored events in under 3 s).
  *
  * Records are held column by column: every repeated string (women's ids, site, area and place
  * keys, services, needs, support, topics, referrals, outcomes) once in a dictionary and referred

@@ -1,5 +1,5 @@
 /**
- * Reporting periods (DESIGN.md §2): financial year, calendar year, quarter, month and custom range.
+ * Reporting periods (docs/counting.md#periods): financial year, calendar year, quarter, month and custom range.
  * Each becomes inclusive local-date bounds and the label a funder would expect to read.
  */
 import { z } from 'zod';

@@ -104,14 +104,41 @@ export const DirectoryPage = z.object({
 });
 export type DirectoryPage = z.infer<typeof DirectoryPage>;
 
+/** A batch as the admin reads it back: both parts, with who sent it and when it arrived. */
+const ArchiveItem = z.object({
+  cursor: Cursor,
+  batchId: BatchId,
+  deviceId: DeviceId,
+  seq: z.number().int(),
+  receivedAt: z.iso.datetime(),
+  /** Opened with the organisation's private key. */
+  activity: SealedText,
+  /** Opened with the team keys. */
+  directory: SealedText,
+});
+
+/**
+ * The archive as the admin's device reads it (GET /archive): every batch once, both parts on the
+ * same page, in receipt order from one cursor (docs/sync.md). A page is bounded by its number of
+ * batches and by their size in bytes, so `next` may come after fewer batches than the limit.
+ */
 export const ArchivePage = z.object({
-  items: z.array(
-    z.object({ cursor: Cursor, batchId: BatchId, deviceId: DeviceId, seq: z.number().int(), receivedAt: z.iso.datetime(), activity: SealedText }),
-  ),
+  items: z.array(ArchiveItem),
   next: Cursor.nullable(),
   serverTime: z.iso.datetime(),
 });
 export type ArchivePage = z.infer<typeof ArchivePage>;
+
+/**
+ * The activity parts alone (GET /batches): how admin devices read the archive before GET /archive,
+ * kept for an installed app that has not yet loaded its update.
+ */
+export const ActivityPage = z.object({
+  items: z.array(ArchiveItem.omit({ directory: true })),
+  next: Cursor.nullable(),
+  serverTime: z.iso.datetime(),
+});
+export type ActivityPage = z.infer<typeof ActivityPage>;
 
 export const DeviceSummary = z.object({
   deviceId: DeviceId,

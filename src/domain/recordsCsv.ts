@@ -1,5 +1,5 @@
 /**
- * Raw records as CSV, in the one format Footfall both exports and imports (DESIGN.md §7):
+ * Raw records as CSV, in the one format Footfall both exports and imports (docs/counting.md#records-csv):
  *
  *   kind,date,time,site,person,services,area,place,topics,referrals
  *

@@ -1,5 +1,5 @@
 /**
- * The report model (DESIGN.md §7): one plain data structure that the reports screen, the printable
+ * The report model (docs/counting.md#the-report): one plain data structure that the reports screen, the printable
  * report, the figures CSV and publication mode all render, so every output says the same thing.
  * Numbers come only from counting.ts; this module arranges and labels them.
  *

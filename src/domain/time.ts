@@ -1,5 +1,5 @@
 /**
- * Local dates in the organisation's time zone. Every count is by local date (DESIGN.md §2):
+ * Local dates in the organisation's time zone. Every count is by local date (docs/counting.md#dates-and-time-zone):
  * 00:30 BST on 1 April belongs to 1 April, and a daylight-saving change never moves a record.
  */
 import { TZDate } from '@date-fns/tz';

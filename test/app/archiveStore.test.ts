@@ -18,12 +18,14 @@ import {
   replaceArchive,
   type ArchiveProgress,
 } from '../../src/app/admin/archive/archiveStore.ts';
+import { openArchiveRow, sealArchiveRow } from '../../src/app/admin/archive/archiveRows.ts';
 import { forgetOrgKey, orgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
+import { ArchivePage } from '../../src/domain/protocol.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { currentSession } from './helpers.ts';
 import {
@@ -45,14 +47,23 @@ let admin: Device;
 let tablet: Device;
 let recoveryCode = '';
 
-/** The real fetch, with every archive request's path noted, and a switch to cut the network. */
+/**
+ * The real fetch, with every archive request's path noted, a switch to cut the network, and one
+ * to make the archive's pages smaller (as the server's bound in bytes does for large batches).
+ */
 const requests: string[] = [];
 let cutAfter = Infinity;
+let pageSize = Infinity;
 const watched: typeof fetch = async (input, init) => {
   const url = new URL(String(input));
-  if (/\/(batches|directory)$/.test(url.pathname)) requests.push(`${url.pathname.split('/').at(-1)}${url.search}`);
+  const archive = url.pathname.endsWith('/archive');
+  if (archive) requests.push(`archive${url.search}`);
   if (requests.length > cutAfter) throw new TypeError('network down');
-  return fetch(input, init);
+  const response = await fetch(input, init);
+  if (!archive || !Number.isFinite(pageSize)) return response;
+  const page = ArchivePage.parse(await response.json());
+  const items = page.items.slice(0, pageSize);
+  return Response.json(items.length < page.items.length ? { ...page, items, next: items.at(-1)!.cursor } : page);
 };
 const client = () => new SyncClient(server.url, watched);
 
@@ -77,6 +88,16 @@ afterAll(async () => {
 
 function fetchesSince(start: number): string[] {
   return requests.slice(start);
+}
+
+/** Where an archive request read from: its cursor, or 0 from the start. */
+const cursorOf = (request: string | undefined) => Number(request?.match(/after=(\d+)$/)?.[1] ?? 0);
+
+/** The ids of the events recorded for the woman known as `name`: her entry and her visits. */
+function eventsOf(name: string): string[] {
+  const entry = [...ledger.values()].find((e) => e.type === 'woman.registered' && e.knownAs === name);
+  const womanId = entry?.type === 'woman.registered' ? entry.womanId : '';
+  return [...ledger.values()].filter((e) => 'womanId' in e && e.womanId === womanId).map((e) => e.id);
 }
 
 describe('the organisation key', () => {
@@ -121,7 +142,7 @@ describe('the archive on the admin’s device', () => {
     const progress: ArchiveProgress[] = [];
     const start = requests.length;
     const result = await refreshArchive((p) => progress.push(p), { client: client() });
-    expect(fetchesSince(start)).toEqual(['batches', 'directory']);
+    expect(fetchesSince(start)).toEqual(['archive']);
     const uploaded = [...ledger.values()];
     expect(result.fetched.events).toBe(uploaded.length);
     expect(result.fetched.batches).toBeGreaterThan(0);
@@ -156,9 +177,7 @@ describe('the archive on the admin’s device', () => {
     const before = await archiveSummary();
     const start = requests.length;
     const result = await refreshArchive(undefined, { client: client() });
-    const asked = fetchesSince(start);
-    expect(asked).toHaveLength(2);
-    expect(asked.every((r) => /\?after=\d+$/.test(r))).toBe(true);
+    expect(fetchesSince(start)).toEqual([expect.stringMatching(/^archive\?after=\d+$/)]);
     // The admin's own upload and the tablet's new one: nothing fetched twice.
     expect(result.fetched.batches).toBeGreaterThan(0);
     expect(result.summary.batches).toBe(before.batches + result.fetched.batches);
@@ -169,31 +188,36 @@ describe('the archive on the admin’s device', () => {
     expect(again.fetched).toEqual({ batches: 0, events: 0 });
   });
 
-  it('resumes after an interruption from the last page it kept', async () => {
+  it('resumes after an interruption from the last page it kept, fetching no batch twice', async () => {
     await use(tablet);
     await recordSome(ledger, tablet, ['Bex']);
+    await syncUntilDone(tablet, new SyncClient(server.url));
+    await recordSome(ledger, tablet, ['Cass']);
     await syncUntilDone(tablet, new SyncClient(server.url));
     await use(admin);
     await unlockOrgKey(PASSPHRASE, 'passphrase', client());
 
+    const before = await archiveSummary();
     const start = requests.length;
-    cutAfter = start + 1; // the activity page arrives; the directory page does not
+    pageSize = 1;
+    cutAfter = start + 1; // the page with Bex's batch arrives; the next one does not
     await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
     cutAfter = Infinity;
-    const kept = await loadHistoryEvents();
-    const bex = [...ledger.values()].filter((e) => e.deviceId === tablet.deviceId && e.type === 'visit.checkedIn' && !kept.some((k) => k.id === e.id));
-    expect(bex).toEqual([]); // the visits (activity) were kept before the cut
-    expect(kept.length).toBeLessThan(ledger.size); // Bex's directory entry was not
+    // Both parts of the batch on the page were kept together: her entry and her visits.
+    const kept = new Set((await loadHistoryEvents()).map((e) => e.id));
+    expect(eventsOf('Bex').length).toBeGreaterThan(1);
+    expect(eventsOf('Bex').filter((id) => !kept.has(id))).toEqual([]);
+    expect(eventsOf('Cass').filter((id) => kept.has(id))).toEqual([]);
+    expect((await archiveSummary()).batches).toBe(before.batches + 1);
 
     const resumed = requests.length;
     const result = await refreshArchive(undefined, { client: client() });
+    pageSize = Infinity;
     const asked = fetchesSince(resumed);
-    // The activity part carries on after the page it kept; the directory part from where it was.
-    const cursorOf = (r: string | undefined) => Number(r?.match(/after=(\d+)$/)?.[1] ?? 0);
-    expect(asked[0]).toMatch(/^batches\?after=\d+$/);
+    // It carries on after the page it kept: Cass's batch only, Bex's is not fetched again.
     expect(cursorOf(asked[0])).toBeGreaterThan(cursorOf(requests[start]));
-    expect(asked[1]).toBe(requests[start + 1]);
-    expect(result.fetched.batches).toBe(0);
+    expect(result.fetched.batches).toBe(1);
+    expect(result.summary.batches).toBe(before.batches + 2);
     expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
   });
 
@@ -211,7 +235,7 @@ describe('the archive on the admin’s device', () => {
   it('keeps everything sealed at rest: no name, id or event field in any row', async () => {
     const rows = await admin.db.archive.toArray();
     expect(rows.length).toBeGreaterThan(2);
-    const names = ['Tamsin', 'Ngozi', 'Ama', 'Bex', 'Grace A'];
+    const names = ['Tamsin', 'Ngozi', 'Ama', 'Bex', 'Cass', 'Grace A'];
     const ids = [...ledger.keys()];
     for (const row of rows) {
       expect(Object.keys(row).filter((k) => !['id', 'iv', 'ct', 'rev'].includes(k))).toEqual([]);
@@ -230,7 +254,7 @@ describe('the archive on the admin’s device', () => {
 
     const start = requests.length;
     expect((await refreshArchive(undefined, { client: client() })).fetched).toEqual({ batches: 0, events: 0 });
-    expect(fetchesSince(start).every((r) => /\?after=\d+$/.test(r))).toBe(true);
+    expect(fetchesSince(start)).toEqual([expect.stringMatching(/^archive\?after=\d+$/)]);
     await expect(replaceArchive([{ ...kept[0]!, id: 'not-an-event-id' }])).rejects.toThrow();
     expect((await loadHistory()).events).toHaveLength(kept.length);
   });
@@ -248,6 +272,57 @@ describe('the archive on the admin’s device', () => {
     expect(result.summary.unreadable).toBe(1);
     expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(currentSession().staff.name).toBe('Grace');
+  });
+});
+
+describe('a copy kept by the previous version', () => {
+  /**
+   * Rewrites the stored state as the previous version wrote it: a cursor for the activity parts
+   * and one for the directory parts, at the same rev (so no write sees another window's).
+   */
+  async function writeV1State(cursors: (cursor: string | null) => { activity: string | null; directory: string | null }): Promise<void> {
+    const { keyring } = currentSession().vault;
+    const row = (await admin.db.archive.get('state'))!;
+    const { cursor, ...state } = (await openArchiveRow(keyring, row)) as { v: number; cursor: string | null };
+    await admin.db.archive.put({ ...(await sealArchiveRow(keyring, 'state', { ...state, v: 1, cursors: cursors(cursor) })), rev: row.rev });
+  }
+  const storedState = async () => (await openArchiveRow(currentSession().vault.keyring, (await admin.db.archive.get('state'))!)) as Record<string, unknown>;
+
+  it('opens, and carries on from its cursors where both parts were read to the same batch', async () => {
+    const summary = await archiveSummary();
+    const events = (await loadHistoryEvents()).map((e) => e.id).sort();
+    const { cursor } = await storedState();
+    await writeV1State((c) => ({ activity: c, directory: c }));
+    expect(await archiveSummary()).toEqual(summary);
+
+    const start = requests.length;
+    const result = await refreshArchive(undefined, { client: client() });
+    expect(fetchesSince(start)).toEqual([`archive?after=${String(cursor)}`]);
+    expect(result.fetched).toEqual({ batches: 0, events: 0 });
+    expect(result.summary).toMatchObject({ batches: summary.batches, events: summary.events, unreadable: summary.unreadable });
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(events);
+    expect(await storedState()).toMatchObject({ v: 2, cursor });
+  });
+
+  it('opens where its cursors differ, and the next refresh reads from the start, replacing the copy rather than adding to it', async () => {
+    const summary = await archiveSummary();
+    // A refresh of the previous version cut short after the activity parts.
+    await writeV1State((c) => ({ activity: c, directory: null }));
+    // Offline, the reports still open from the copy on this device.
+    expect(await archiveSummary()).toEqual(summary);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+
+    const start = requests.length;
+    const result = await refreshArchive(undefined, { client: client() });
+    expect(fetchesSince(start)).toEqual(['archive']);
+    // Every batch once, counted afresh: nothing of the old copy is counted twice.
+    expect(result.fetched.batches).toBe(summary.batches);
+    expect(result.summary).toMatchObject({ batches: summary.batches, events: result.fetched.events, unreadable: summary.unreadable });
+    const rows = await admin.db.archive.where('id').startsWith('chunk:').toArray();
+    const stored = await Promise.all(rows.map(async (r) => ((await openArchiveRow(currentSession().vault.keyring, r)) as { events: unknown[] }).events.length));
+    expect(stored.reduce((a, b) => a + b, 0)).toBe(result.fetched.events);
+    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect(await storedState()).toMatchObject({ v: 2, cursor: expect.stringMatching(/^\d+$/) });
   });
 });
 
@@ -283,13 +358,17 @@ describe('the resolved history kept for the reports', () => {
     await use(tablet);
     await recordSome(ledger, tablet, ['Cleo']);
     await syncUntilDone(tablet, new SyncClient(server.url));
+    await recordSome(ledger, tablet, ['Edna']);
+    await syncUntilDone(tablet, new SyncClient(server.url));
     await use(admin);
     await unlockOrgKey(PASSPHRASE, 'passphrase', client());
 
-    // Cut after the activity page: new rows are stored, the kept resolution is not theirs.
+    // Cut after the first page: new rows are stored, the kept resolution is not theirs.
+    pageSize = 1;
     cutAfter = requests.length + 1;
     await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
     cutAfter = Infinity;
+    pageSize = Infinity;
     expect(await resolvedRow()).toBeUndefined();
     const cut = await loadReportHistory(config());
     expect(cut.resolvedNow).toBe(true);

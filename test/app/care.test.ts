@@ -10,19 +10,25 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkIn, registerWoman, saveConfig } from '../../src/app/session.ts';
 import { eraseWoman, finishErasures, mergeWomen, previewRetention, applyRetention } from '../../src/app/admin/care/careActions.ts';
 import { KEY_LOCKED } from '../../src/app/admin/care/compaction.ts';
-import { loadHistoryEvents } from '../../src/app/admin/archive/archiveStore.ts';
+import { loadHistoryEvents, loadReportHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
-import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
+import { readArchive, readArchivePages } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { bytesJson, openWithTeamKey } from '../../src/crypto/envelope.ts';
 import { countRecords, resolveRecords } from '../../src/domain/counting.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
-import { AuditPage, type BatchUpload } from '../../src/domain/protocol.ts';
+import { ArchivePage, AuditPage, DirectoryPage, type BatchUpload } from '../../src/domain/protocol.ts';
 import { searchByName } from '../../src/domain/search.ts';
 import { resolveWomen } from '../../src/domain/women.ts';
 import { currentSession } from './helpers.ts';
 import { PASSPHRASE, credentialsOf, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+
+// Counted, so the test at the end can show who reads the archive through it.
+vi.mock('../../src/app/admin/archive/archiveReader.ts', async (importOriginal) => {
+  const reader = await importOriginal<typeof import('../../src/app/admin/archive/archiveReader.ts')>();
+  return { ...reader, readArchivePages: vi.fn(reader.readArchivePages) };
+});
 
 let server: RunningServer;
 let client: SyncClient;
@@ -257,5 +263,53 @@ describe('data care', () => {
     expect(searchByName(currentSession().searchIndex, 'nora').map((w) => w.knownAs)).toEqual(['Nora New']);
     // The rule reached the tablet with the shared settings.
     expect(currentSession().config.retentionYears).toBe(2);
+  });
+
+  it('reads the archive for the reports’ refresh and for data care through the one reader and GET /archive, each batch once per reading', async () => {
+    await use(admin);
+    await syncUntilDone(admin, client);
+    await openRecords();
+    const creds = await credentialsOf(admin);
+    const held = (await server.storage.listBatches(creds.orgId, null, 1000)).map((b) => b.batchId).sort();
+    expect(held.length).toBeGreaterThan(1);
+
+    /** Every request, and the batches each page of the archive and of the directory delivered. */
+    const requests: string[] = [];
+    const delivered = { archive: [] as string[], directory: [] as string[] };
+    const counting = new SyncClient(server.url, async (input, init) => {
+      const path = new URL(String(input)).pathname.replace(/^\/api\/orgs\/[^/]+/, '');
+      requests.push(`${init?.method ?? 'GET'} ${path}`);
+      const response = await fetch(input, init);
+      if (path === '/archive') delivered.archive.push(...ArchivePage.parse(await response.clone().json()).items.map((i) => i.batchId));
+      if (path === '/directory') delivered.directory.push(...DirectoryPage.parse(await response.clone().json()).items.map((i) => i.batchId));
+      return response;
+    });
+    const reader = vi.mocked(readArchivePages);
+    const reading = async (read: () => Promise<unknown>) => {
+      requests.length = 0;
+      delivered.archive = [];
+      delivered.directory = [];
+      reader.mockClear();
+      await read();
+      return { requests: [...requests], archive: [...delivered.archive].sort(), directory: delivered.directory, readers: reader.mock.calls.length };
+    };
+
+    // The reports' refresh: everything from the start, then only what is new (nothing).
+    expect(await reading(() => refreshArchive(undefined, { client: counting, fromStart: true }))).toEqual({
+      requests: ['GET /archive'],
+      archive: held,
+      directory: [],
+      readers: 1,
+    });
+    expect(await reading(() => refreshArchive(undefined, { client: counting }))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    // The reports open from the copy the refresh kept: no request at all.
+    expect(await reading(() => loadReportHistory(currentSession().config))).toEqual({ requests: [], archive: [], directory: [], readers: 0 });
+    // Data care: the retention count refreshes the same copy; a compaction reads every batch once
+    // (its device sync round first pulls the directory, which brings no batch the device has not had).
+    expect(await reading(() => previewRetention(counting))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    const finished = await reading(() => finishErasures(counting));
+    expect(finished).toMatchObject({ archive: held, directory: [], readers: 1 });
+    expect(finished.requests.filter((r) => r.startsWith('GET /archive'))).toEqual(['GET /archive']);
+    expect(finished.requests).not.toContain('GET /batches');
   });
 });

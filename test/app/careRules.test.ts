@@ -40,6 +40,11 @@ describe('erasedWomen', () => {
     expect(erasedWomen(viaDuplicate)).toEqual(new Set([ann.womanId, annie.womanId]));
     expect(erasedWomen([ann, annie, bea])).toEqual(new Set());
   });
+
+  it('covers an entry merged with her after the erasure, as every device does', () => {
+    const events = [erased(ann.womanId, '2024-03-01T00:00:00.000Z'), ann, annie, bea, merged(ann.womanId, bea.womanId, '2024-04-01T00:00:00.000Z')];
+    expect(erasedWomen(events)).toEqual(new Set([ann.womanId, bea.womanId]));
+  });
 });
 
 describe('planCompaction', () => {

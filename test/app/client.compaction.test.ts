@@ -1,7 +1,7 @@
 /**
- * The admin's data-care calls of SyncClient (compact, audit, adminKeys) against the real endpoint
- * (Fastify + SQLite) over HTTP: requests signed as the app signs them, answers checked against the
- * protocol's schemas, refusals sorted into outcomes.
+ * The admin's data-care calls of SyncClient (compact, archive, audit, adminKeys) against the real
+ * endpoint (Fastify + SQLite) over HTTP: requests signed as the app signs them, answers checked
+ * against the protocol's schemas, refusals sorted into outcomes.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,8 @@ describe('SyncClient data care', () => {
     const archive = await client.archive(admin, null);
     if (archive.kind !== 'ok') throw new Error(archive.kind);
     expect(archive.value.items.map((b) => b.batchId)).toEqual([kept.batchId, body.batches[0]!.batchId]);
+    // Both parts of each batch, on one page.
+    expect(archive.value.items[0]).toMatchObject({ activity: kept.upload.activity, directory: kept.upload.directory, seq: 1, deviceId: admin.deviceId });
   });
 
   it('reports a compaction naming an unknown batch as refused, with the endpoint’s message', async () => {

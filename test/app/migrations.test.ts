@@ -1,6 +1,6 @@
 /**
  * Every Dexie version the app has shipped must open under the current code with its data intact,
- * above all its unsynced events (DESIGN.md §5: "schema migrations carry the outbox across
+ * above all its unsynced events (docs/sync.md#schema-versions-and-updates: "schema migrations carry the outbox across
  * versions"). Each shipped schema is copied below as it was released, never imported, because
  * src/app/core/database.ts moves on. When a version is added there, add a row to HISTORY with the
  * schema it replaces and the rows that release wrote.

@@ -1,5 +1,5 @@
 /**
- * After the server acknowledges, a device keeps only what its job needs (DESIGN.md §4): today's
+ * After the server acknowledges, a device keeps only what its job needs (docs/security.md#holding-little): today's
  * visits and the directory. Nothing the server does not yet hold is ever let go.
  */
 import 'fake-indexeddb/auto';

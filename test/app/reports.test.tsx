@@ -93,16 +93,18 @@ const stubFetch: typeof fetch = async (input) => {
     new Response(JSON.stringify({ ...(body as object), serverTime: new Date().toISOString() }), { status, headers: { 'content-type': 'application/json' } });
   const base = `/api/orgs/${server.orgId}`;
   if (url.pathname === `${base}/admin-keys`) return json({ keys: server.keys });
-  const part = url.pathname === `${base}/batches` ? 'activity' : url.pathname === `${base}/directory` ? 'directory' : null;
-  if (!part) return json({ error: 'not_found', message: 'Not here.' }, 404);
-  if (part === 'activity' && server.hold && url.searchParams.has('after')) await server.hold;
+  if (url.pathname !== `${base}/archive`) return json({ error: 'not_found', message: 'Not here.' }, 404);
+  if (server.hold && url.searchParams.has('after')) await server.hold;
   const after = Number(url.searchParams.get('after') ?? 0);
   const rest = server.batches.filter((b) => Number(b.cursor) > after);
   const items = rest.slice(0, server.pageSize).map((b) => ({
     cursor: b.cursor,
     batchId: b.batchId,
     deviceId: who.deviceId,
-    ...(part === 'activity' ? { seq: Number(b.cursor), receivedAt: new Date().toISOString(), activity: b.activity } : { directory: b.directory }),
+    seq: Number(b.cursor),
+    receivedAt: new Date().toISOString(),
+    activity: b.activity,
+    directory: b.directory,
   }));
   return json({ items, next: rest.length > server.pageSize ? items.at(-1)!.cursor : null });
 };
@@ -276,8 +278,9 @@ describe('the reports screen', () => {
     await openReports(user);
     await typePassphrase(user, PASSPHRASE);
     const status = within(await screen.findByRole('region', { name: 'Records on this device' })).getAllByRole('status')[0]!;
-    // The first page (last year's batch: a registration and a visit) is in; the next is held back.
-    await waitFor(() => expect(status).toHaveTextContent('Fetching and decrypting: fetched 1 batch, 1 record…'));
+    // The first page (last year's batch, both parts: a registration and a visit) is in; the next
+    // is held back.
+    await waitFor(() => expect(status).toHaveTextContent('Fetching and decrypting: fetched 1 batch, 2 records…'));
     release();
     await reportReady();
     expect(status).toHaveTextContent(`${ALL.length} records from 4 batches on this device`);

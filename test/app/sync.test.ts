@@ -1,7 +1,7 @@
 /**
  * Sync end to end in Node: real devices (IndexedDB via fake-indexeddb, the app's own actions)
  * talking to the real endpoint (Fastify + SQLite) over HTTP. Each scenario ends with the
- * invariant of DESIGN.md §5: every event saved on any device appears exactly once when the
+ * invariant of docs/sync.md#the-invariant: every event saved on any device appears exactly once when the
  * admin opens the archive, whatever the network did.
  */
 import 'fake-indexeddb/auto';

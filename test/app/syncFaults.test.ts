@@ -1,7 +1,7 @@
 /**
- * Fault tests of DESIGN.md §9, in Node: real devices (fake-indexeddb + the app's own actions and
+ * Fault tests (docs/sync.md#how-the-invariant-is-tested), in Node: real devices (fake-indexeddb + the app's own actions and
  * outbox) against the real endpoint (Fastify + SQLite) over HTTP, with the network and the server
- * made to misbehave. Every scenario ends with the invariant of §5: each event saved on any device
+ * made to misbehave. Every scenario ends with the invariant (docs/sync.md#the-invariant): each event saved on any device
  * appears exactly once when the admin opens the archive (with the organisation key unwrapped from
  * her passphrase), and nothing is left waiting on the devices once the faults stop, except where
  * the scenario says so. Beyond what the reader sees, it also checks that the server holds each
@@ -103,7 +103,7 @@ interface InvariantOptions {
 }
 
 /**
- * The invariant of DESIGN.md §5, as the admin sees it: she unlocks her device, unwraps the
+ * The invariant of docs/sync.md#the-invariant, as the admin sees it: she unlocks her device, unwraps the
  * organisation key with her passphrase and reads the whole archive.
  */
 async function expectInvariant(org: Org, url: string, options: InvariantOptions = {}): Promise<Archive> {

@@ -1,7 +1,7 @@
 /**
  * What the sync tests share: the real endpoint (Fastify + SQLite) on a real port, devices as the
  * app runs them (fake-indexeddb + the app's own actions), a ledger of every event any device
- * saved, and the admin's reading of the archive that the invariant of DESIGN.md §5 is checked on.
+ * saved, and the admin's reading of the archive that the invariant of docs/sync.md#the-invariant is checked on.
  *
  * The app keeps one store per page, so one device at a time is "the app" in this process:
  * `use(device)` locks the current one and unlocks another, as switching tablets would.

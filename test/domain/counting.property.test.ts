@@ -1,5 +1,5 @@
 /**
- * Property tests of the counting rules against a naive reference: the rules of DESIGN.md §2
+ * Property tests of the counting rules against a naive reference: the rules of docs/counting.md
  * written out in the most obvious way, with nested loops over a fully materialised list and no
  * code shared with counting.ts beyond the event and local-date helpers.
  */

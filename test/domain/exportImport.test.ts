@@ -1,5 +1,5 @@
 /**
- * DESIGN.md §7: export the raw records, import them into a new organisation, and every figure of
+ * docs/counting.md#records-csv: export the raw records, import them into a new organisation, and every figure of
  * every report is the same. Histories are random and use every kind of event that changes what
  * is counted.
  */

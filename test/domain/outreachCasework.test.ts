@@ -1,5 +1,5 @@
 /**
- * The counting rules of DESIGN.md §2 for outreach contacts and advice and casework sessions, and
+ * The counting rules of docs/counting.md for outreach contacts and advice and casework sessions, and
  * how they meet visits: unique women, new women, women reached, women supported and referrals.
  */
 import { describe, it, expect } from 'vitest';

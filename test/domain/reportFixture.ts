@@ -1,6 +1,6 @@
 /**
  * A hand-computed history for the report tests: two financial years at two sites, touching every
- * counting rule of DESIGN.md §2. The expected figures in report.test.ts are worked out by hand
+ * counting rule of docs/counting.md. The expected figures in report.test.ts are worked out by hand
  * from the comments here, not by running the code.
  */
 import { defaultConfig, type OrgConfig } from '../../src/domain/config.ts';

@@ -13,6 +13,7 @@ import { generateOrgKeyPair, sealTo } from '../../src/crypto/envelope.ts';
 import { enrolmentKeys, generateEnrolmentCode, sealPackage } from '../../src/crypto/enrolmentCode.ts';
 import { generateDeviceKeys, publicJwk, signRequest, type DeviceKeys as KeyPairs } from '../../src/crypto/signing.ts';
 import {
+  ActivityPage,
   ArchivePage,
   AuditPage,
   BatchReceipt,
@@ -25,6 +26,7 @@ import {
   type PublicJwk,
   type Role,
 } from '../../src/domain/protocol.ts';
+import { ARCHIVE_PAGE_BYTES } from '../../src/server/api/batchRoutes.ts';
 import { MESSAGES } from '../../src/server/api/errors.ts';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
 import type { ServerConfig } from '../../src/server/config.ts';
@@ -179,8 +181,9 @@ function upload(app: FastifyInstance, device: Device, org: Org, batchId: string,
   return send(app, device, org.orgId, { method: 'PUT', url: `/api/orgs/${org.orgId}/batches/${batchId}`, body, ...extra });
 }
 
+/** One page of the archive, as the admin's device reads it. */
 async function archive(app: FastifyInstance, org: Org, query = ''): Promise<ArchivePage> {
-  const res = await send(app, org.admin, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/batches${query}` });
+  const res = await send(app, org.admin, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/archive${query}` });
   expect(res.statusCode, res.body).toBe(200);
   return ArchivePage.parse(res.json());
 }
@@ -456,22 +459,61 @@ describe('reading batches back', () => {
     expect(first.items.map((i) => i.batchId)).toEqual(uploaded.slice(0, 3).map((u) => u.batchId));
     expect(first.next).toBe(first.items[2]!.cursor);
     const rest = await archive(app, fresh, `?limit=3&after=${first.next}`);
-    expect(rest.items.map((i) => i.activity)).toEqual(uploaded.slice(3).map((u) => u.activity));
-    expect(rest.next).toBeNull();
+    // Both parts of each batch on the same page, with who sent it and when.
+    expect(rest.items.map((i) => [i.activity, i.directory])).toEqual(uploaded.slice(3).map((u) => [u.activity, u.directory]));
     expect(rest.items.map((i) => i.seq)).toEqual([4, 5]);
+    expect(rest.items.every((i) => i.deviceId === tablet.deviceId && i.receivedAt === now().toISOString())).toBe(true);
+    expect(rest.next).toBeNull();
+    expect([...first.items, ...rest.items].map((i) => i.cursor)).toEqual(seen.map((i) => i.cursor));
 
     const all = await archive(app, fresh);
     expect(all.items).toHaveLength(5);
     expect(all.next).toBeNull();
+
+    // The activity parts alone, as apps from before /archive read them, still page the same way.
+    const legacy = await send(app, fresh.admin, fresh.orgId, { method: 'GET', url: `/api/orgs/${fresh.orgId}/batches?limit=3&after=${first.next}` });
+    expect(legacy.statusCode, legacy.body).toBe(200);
+    const activity = ActivityPage.parse(legacy.json());
+    expect(activity.items).toEqual(rest.items.map(({ directory, ...item }) => item));
+    expect(activity.next).toBeNull();
+    expect(legacy.body).not.toContain(uploaded[3]!.directory);
+  });
+
+  it('bounds a page of the archive in bytes as well: large batches come a few to a page, every one once', async () => {
+    const { org: fresh } = await createOrg(app);
+    const tablet = await enrol(app, fresh, 'frontDesk', 'Tablet');
+    // Three batches, any two of which fit in a page and all three do not.
+    const large = (seq: number) => `eyJhbGciOiJFQ0RILUVTIn0..${'i'.repeat(16)}.${String(seq).repeat(Math.ceil(ARCHIVE_PAGE_BYTES / 3))}.${'t'.repeat(22)}`;
+    const uploaded: string[] = [];
+    for (let seq = 1; seq <= 3; seq++) {
+      const batchId = uuidv4();
+      const batch = { seq, activity: large(seq), directory: (await sealedBatch(fresh, seq)).directory };
+      expect((await upload(app, tablet, fresh, batchId, batch)).statusCode).toBe(201);
+      uploaded.push(batchId);
+    }
+    const first = await archive(app, fresh, '?limit=1000');
+    expect(first.items.map((i) => i.batchId)).toEqual(uploaded.slice(0, 2));
+    expect(first.items.reduce((bytes, i) => bytes + i.activity.length + i.directory.length, 0)).toBeLessThanOrEqual(ARCHIVE_PAGE_BYTES);
+    expect(first.next).toBe(first.items[1]!.cursor);
+    const rest = await archive(app, fresh, `?limit=1000&after=${first.next}`);
+    expect(rest.items.map((i) => i.batchId)).toEqual(uploaded.slice(2));
+    expect(rest.items[0]!.activity).toBe(large(3));
+    expect(rest.next).toBeNull();
   });
 
   it('checks the query: limit 1 to 1000, a cursor from an earlier page', async () => {
-    const get = (query: string) => send(app, frontDesk, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/directory${query}` });
-    expectError(await get('?limit=0'), 400, 'invalid_request', /query string is not valid: limit: must be a whole number from 1 to 1000/);
-    expectError(await get('?limit=1001'), 400, 'invalid_request', /limit/);
-    expectError(await get('?limit=ten'), 400, 'invalid_request', /limit/);
-    expectError(await get('?after=yesterday'), 400, 'invalid_request', /after: must be a cursor from an earlier page/);
-    expect((await get('?limit=1000')).statusCode).toBe(200);
+    const reads = [
+      { device: frontDesk, path: 'directory' },
+      { device: org.admin, path: 'archive' },
+    ];
+    for (const { device, path } of reads) {
+      const get = (query: string) => send(app, device, org.orgId, { method: 'GET', url: `/api/orgs/${org.orgId}/${path}${query}` });
+      expectError(await get('?limit=0'), 400, 'invalid_request', /query string is not valid: limit: must be a whole number from 1 to 1000/);
+      expectError(await get('?limit=1001'), 400, 'invalid_request', /limit/);
+      expectError(await get('?limit=ten'), 400, 'invalid_request', /limit/);
+      expectError(await get('?after=yesterday'), 400, 'invalid_request', /after: must be a cursor from an earlier page/);
+      expect((await get('?limit=1000')).statusCode).toBe(200);
+    }
   });
 });
 
@@ -479,6 +521,7 @@ describe('admin routes', () => {
   it('refuse a front-desk device (403)', async () => {
     const code = await enrolmentKeys(generateEnrolmentCode());
     const attempts: SignedOptions[] = [
+      { method: 'GET', url: `/api/orgs/${org.orgId}/archive` },
       { method: 'GET', url: `/api/orgs/${org.orgId}/batches` },
       { method: 'GET', url: `/api/orgs/${org.orgId}/devices` },
       { method: 'GET', url: `/api/orgs/${org.orgId}/audit` },

@@ -48,6 +48,12 @@ function batch(orgId: string, deviceId: string, over: Partial<NewBatch> = {}): N
   return { orgId, batchId: randomUUID(), deviceId, seq: 0, activity, directory, sha256: b64u(32), size: activity.length + directory.length, receivedAt: at(10), ...over };
 }
 
+/** A batch whose two sealed parts are `bytes` long in all, as its `size` says. */
+function sizedBatch(orgId: string, deviceId: string, bytes: number, over: Partial<NewBatch> = {}): NewBatch {
+  const directory = sealed();
+  return batch(orgId, deviceId, { activity: 'A'.repeat(bytes - directory.length), directory, size: bytes, ...over });
+}
+
 async function newOrg(storage: Storage) {
   const org: StoredOrg = { orgId: randomUUID(), orgPublicKey: jwk(), createdAt: at(0) };
   const admin = device(org.orgId, 'admin');
@@ -293,6 +299,40 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listBatches(randomUUID(), null, 10)).toEqual([]);
       });
 
+      it('pages the archive with whole batches, bounded in number and in bytes, and says where to read on', async () => {
+        const a = await newOrg(storage);
+        const b = await newOrg(storage);
+        for (const [seq, bytes] of [1000, 1000, 1000, 5000, 500].entries()) {
+          await storage.putBatch(sizedBatch(a.orgId, a.admin.deviceId, bytes, { seq }));
+          await storage.putBatch(sizedBatch(b.orgId, b.admin.deviceId, bytes, { seq }));
+        }
+        const all = await storage.listBatches(a.orgId, null, 10);
+        const [, , b2, b3, b4] = all;
+        /** Every page from the start, as [its batches' seq numbers, whether `next` is its last batch's cursor]. */
+        const pages = async (limit: number, maxBytes: number) => {
+          const seen: [number[], boolean][] = [];
+          for (let after: string | null = null; ; ) {
+            const page = await storage.listBatchPage(a.orgId, after, limit, maxBytes);
+            seen.push([page.batches.map((x) => x.seq), page.next !== null && page.next === page.batches.at(-1)?.cursor]);
+            // Whole batches, both parts, as they are stored.
+            for (const listed of page.batches) expect(listed).toEqual(all.find((x) => x.cursor === listed.cursor));
+            if (page.next === null) return seen;
+            after = page.next;
+          }
+        };
+        // Up to 2,500 bytes: the 5,000-byte batch has a page of its own, since a page always moves on.
+        expect(await pages(10, 2500)).toEqual([[[0, 1], true], [[2], true], [[3], true], [[4], false]]);
+        // Exactly the bound fits.
+        expect(await pages(10, 2000)).toEqual([[[0, 1], true], [[2], true], [[3], true], [[4], false]]);
+        expect(await pages(10, 6000)).toEqual([[[0, 1, 2], true], [[3, 4], false]]);
+        expect(await pages(2, 1_000_000)).toEqual([[[0, 1], true], [[2, 3], true], [[4], false]]);
+        // A page that ends where the batches do says so: no empty page after it.
+        expect(await pages(5, 8500)).toEqual([[[0, 1, 2, 3, 4], false]]);
+        expect(await storage.listBatchPage(a.orgId, b2!.cursor, 1, 100)).toEqual({ batches: [b3], next: b3!.cursor });
+        expect(await storage.listBatchPage(a.orgId, b4!.cursor, 10, 100)).toEqual({ batches: [], next: null });
+        expect(await storage.listBatchPage(randomUUID(), null, 10, 100)).toEqual({ batches: [], next: null });
+      });
+
       it('appends the audit entry given with a batch only when the batch is stored', async () => {
         const { orgId, admin } = await newOrg(storage);
         const b = batch(orgId, admin.deviceId);
@@ -344,6 +384,9 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         const { orgId } = await newOrg(storage);
         await expect(storage.listBatches(orgId, '1 OR 1=1', 10)).rejects.toThrow(RangeError);
         await expect(storage.listBatches(orgId, null, 0)).rejects.toThrow(RangeError);
+        await expect(storage.listBatchPage(orgId, 'x', 10, 1000)).rejects.toThrow(RangeError);
+        await expect(storage.listBatchPage(orgId, null, 0, 1000)).rejects.toThrow(RangeError);
+        await expect(storage.listBatchPage(orgId, null, 10, 0)).rejects.toThrow(RangeError);
         await expect(storage.listAudit(orgId, '-1', 10)).rejects.toThrow(RangeError);
       });
     });
@@ -372,6 +415,7 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
 
         const listed = await storage.listBatches(o.orgId, null, 10);
         expect(ids(listed)).toEqual([o.y.batchId, n1!.batchId, n2!.batchId]);
+        expect(await storage.listBatchPage(o.orgId, null, 10, 1_000_000)).toEqual({ batches: listed, next: null });
         expect(listed[1]).toEqual({ ...n1!, deviceId: o.admin.deviceId, receivedAt: at(100), cursor: expect.stringMatching(/^\d+$/) });
         expect(ids(await storage.listBatches(other.orgId, null, 10))).toEqual([theirs.batchId]);
         expect(await audited(o.orgId)).toEqual([c.audit]);

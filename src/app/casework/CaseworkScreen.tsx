@@ -24,7 +24,7 @@ const EMPTY: Draft = { when: null, woman: null, topics: [], referrals: [], outco
 /**
  * An advice or casework session with a known woman: the date, the topics covered, referrals made
  * and one outcome, each from the centre's lists. There is deliberately no notes field: records
- * can be demanded in court and can reach the people who exploit her (DESIGN.md §3).
+ * can be demanded in court and can reach the people who exploit her (docs/security.md#what-is-recorded).
  */
 export function CaseworkScreen() {
   const session = useSession();

@@ -3,17 +3,29 @@
  * written by an older version or damaged on disk is caught with a clear error, never half-used.
  */
 import { z } from 'zod';
+import { DirectoryFold, Said, Stamp } from '../../domain/directory.ts';
 import { EventId, FootfallEvent, Instant, KnownAs, WomanDetails } from '../../domain/events.ts';
 
+/**
+ * One directory entry as this device holds it: what her group shows now (name, details, when
+ * registered, and the id it is counted under when that is not hers), and what the directory
+ * events said about this entry itself, which the directory fold (src/domain/directory.ts) works
+ * from. Every entry of a merged group has a row, each showing the group.
+ */
 export const Woman = z.object({
   id: EventId,
   knownAs: KnownAs,
   details: WomanDetails,
   registeredAt: Instant,
-  /** The latest directory event applied, so changes from other devices apply latest-wins. */
-  lastChange: z.object({ at: Instant, id: EventId }).optional(),
-  /** Found to be the same woman as another entry: search shows that one instead. */
+  /**
+   * Found to be the same woman as another entry: the id her group is counted under, which search
+   * shows instead. On rows stored before the directory fold, the next entry of a chain.
+   */
   mergedInto: EventId.optional(),
+  /** Absent only on rows stored before the directory fold; they are converted at the next fold. */
+  said: Said.optional(),
+  /** Only on rows stored before the directory fold: the latest directory event applied to her. */
+  lastChange: Stamp.optional(),
 });
 export type Woman = z.infer<typeof Woman>;
 
@@ -26,12 +38,17 @@ export const TeamKeys = z.object({ keys: z.array(z.object({ version: z.number().
 export type TeamKeys = z.infer<typeof TeamKeys>;
 
 /**
- * What the directory remembers beyond its entries: the ids of women erased (ids only, which
- * nothing links to a name any more), so a late registration cannot bring one back, and the newest
- * shared configuration applied, so an older one arriving late is ignored.
+ * What the directory remembers beyond its entries: the ids an erasure covers (ids only, which
+ * nothing links to a name any more), so a late registration cannot bring one back; every merge
+ * (ids and stamp only), so who a woman is counted under is worked out as the reports do; what was
+ * said about entries whose registration has not arrived yet; and the newest shared configuration
+ * applied, so an older one arriving late is ignored. Rows stored before the directory fold have
+ * no merges or waiting entries: their merges are read from the entries' rows.
  */
 export const DirectoryState = z.object({
-  erased: z.array(EventId),
-  configChange: z.object({ at: Instant, id: EventId }).nullable(),
+  erased: DirectoryFold.shape.erased,
+  merges: DirectoryFold.shape.merges.default([]),
+  waiting: DirectoryFold.shape.said.default({}),
+  configChange: Stamp.nullable(),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;

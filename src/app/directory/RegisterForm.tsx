@@ -25,7 +25,7 @@ const ANSWERS = [
 
 /**
  * Registering a woman: the name she chooses and, only if she wants to share them, a few answers
- * from fixed lists (DESIGN.md §3). There is deliberately no free text.
+ * from fixed lists (docs/security.md#what-is-recorded). There is deliberately no free text.
  */
 export function RegisterForm({
   initialName,

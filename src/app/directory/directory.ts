@@ -1,36 +1,17 @@
 /**
- * The shared directory on this device: folding directory events (from this device or pulled from
- * others) into the entries that search shows, the women erased from it, and the organisation's
- * configuration, which every device receives through the directory too.
+ * The shared directory on this device: the directory fold (src/domain/directory.ts), the same one
+ * the reports use, kept as one sealed row per entry plus a state row, and folded page by page as
+ * sync pulls what other devices recorded. The organisation's configuration reaches every device
+ * through the directory too: the newest one shared wins.
  */
 import type { OrgConfig } from '../../domain/config.ts';
+import { applyDirectoryEvents, directoryGroups, NOTHING_SAID, type DirectoryFold, type MergeEdge, type Said } from '../../domain/directory.ts';
 import { compareEvents, type FootfallEvent } from '../../domain/events.ts';
 import { buildSearchIndex, type SearchIndex } from '../../domain/search.ts';
 import type { DirectoryState, Woman } from '../core/rows.ts';
 
-/** A device that has applied no erasure and no shared configuration yet. */
-export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], configChange: null };
-
-/** The entry after one woman.registered/updated/merged event, or null when the event changes nothing here. */
-export function applyDirectoryEvent(women: ReadonlyMap<string, Woman>, e: FootfallEvent): Woman | null {
-  switch (e.type) {
-    case 'woman.registered':
-      if (women.has(e.womanId)) return null;
-      return { id: e.womanId, knownAs: e.knownAs, details: e.details, registeredAt: e.at, lastChange: { at: e.at, id: e.id } };
-    case 'woman.updated': {
-      const w = women.get(e.womanId);
-      // Latest wins: an older change arriving late is already superseded.
-      if (!w || (w.lastChange && compareEvents(e, w.lastChange) <= 0)) return null;
-      return { ...w, knownAs: e.knownAs ?? w.knownAs, details: { ...w.details, ...e.details }, lastChange: { at: e.at, id: e.id } };
-    }
-    case 'woman.merged': {
-      const w = women.get(e.womanId);
-      return w && !w.mergedInto ? { ...w, mergedInto: e.intoId } : null;
-    }
-    default:
-      return null;
-  }
-}
+/** A device that has applied no directory event and no shared configuration yet. */
+export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], merges: [], waiting: {}, configChange: null };
 
 /** What a run of directory events changes on this device: the rows to write and to delete. */
 export interface DirectoryChanges {
@@ -47,60 +28,103 @@ export interface DirectoryChanges {
 }
 
 /**
- * Applies directory events in "latest wins" order. An erased woman's entry goes, with every entry
- * merged into her (they are the same woman), and her id is remembered so that an older
- * registration or change arriving late cannot bring her back. The newest org.configured wins.
+ * Folds directory events, in any order, into this device's rows. Only the groups the events touch
+ * are worked out again; every entry of a group gets a row showing the group, and an erased group's
+ * rows go. Rows stored before the directory fold are converted at the first fold (events or not).
  */
 export function foldDirectory(women: ReadonlyMap<string, Woman>, state: DirectoryState, events: readonly FootfallEvent[]): DirectoryChanges {
-  const next = new Map(women);
-  const erased = new Set(state.erased);
-  const put = new Map<string, Woman>();
-  const removed = new Set<string>();
-  let configChange = state.configChange;
-  let config: OrgConfig | null = null;
+  const legacy = [...women.values()].filter((w) => !w.said);
+  const before = foldOf(women, state, legacy);
+  const after = applyDirectoryEvents(before, events);
 
-  const erase = (id: string) => {
-    for (const gone of [id, ...mergedInto(next, id)]) {
-      erased.add(gone);
-      if (next.delete(gone)) removed.add(gone);
-      put.delete(gone);
-    }
-  };
-
-  for (const e of [...events].sort(compareEvents)) {
-    if (e.type === 'woman.erased') {
-      if (!erased.has(e.womanId)) erase(e.womanId);
-      continue;
-    }
-    if (e.type === 'org.configured') {
-      if (!configChange || compareEvents(e, configChange) > 0) {
-        configChange = { at: e.at, id: e.id };
-        config = e.config;
-      }
-      continue;
-    }
-    if ((e.type === 'woman.registered' || e.type === 'woman.updated' || e.type === 'woman.merged') && erased.has(e.womanId)) continue;
-    const entry = applyDirectoryEvent(next, e);
-    if (!entry) continue;
-    next.set(entry.id, entry);
-    put.set(entry.id, entry);
-    // Folded into a woman already erased: she is that woman, so she goes too.
-    if (entry.mergedInto && erased.has(canonicalId(next, entry.mergedInto))) erase(entry.id);
+  // The groups that may show something new: those of entries whose facts changed, of new merges
+  // and erasures, and of rows converted now.
+  const touched = new Set(legacy.map((w) => w.id));
+  for (const e of events) {
+    if ((e.type === 'woman.registered' || e.type === 'woman.updated') && after.said[e.womanId] !== before.said[e.womanId]) touched.add(e.womanId);
+  }
+  if (after.merges !== before.merges) {
+    const had = new Set(before.merges.map((m) => m.id));
+    for (const m of after.merges) if (!had.has(m.id)) touched.add(m.womanId).add(m.intoId);
+  }
+  if (after.erased !== before.erased) {
+    const had = new Set(before.erased);
+    for (const id of after.erased) if (!had.has(id)) touched.add(id);
   }
 
-  const nextState: DirectoryState = { erased: [...erased].sort(), configChange };
-  const stateChanged = nextState.erased.length !== state.erased.length || configChange !== state.configChange;
+  const next = new Map(women);
+  const put: Woman[] = [];
+  const removed: string[] = [];
+  const waiting = { ...state.waiting };
+  let waitingChanged = false;
+  for (const group of directoryGroups(after, touched)) {
+    for (const id of group.members) {
+      const said = after.said[id];
+      if (group.woman) {
+        const { knownAs, details, registeredAt } = group.woman;
+        const row: Woman = { id, knownAs, details, registeredAt, ...(id !== group.id && { mergedInto: group.id }), said: said ?? NOTHING_SAID };
+        next.set(id, row);
+        put.push(row);
+      } else if (next.delete(id)) {
+        removed.push(id);
+      }
+      // What was said about a group not shown yet (her registration is still to come) waits here.
+      const wait = group.woman || group.erased ? undefined : said;
+      if (waiting[id] === wait) continue;
+      if (wait) waiting[id] = wait;
+      else delete waiting[id];
+      waitingChanged = true;
+    }
+  }
+
+  let configChange = state.configChange;
+  let config: OrgConfig | null = null;
+  for (const e of events) {
+    if (e.type !== 'org.configured' || (configChange && compareEvents(e, configChange) <= 0)) continue;
+    configChange = { at: e.at, id: e.id };
+    config = e.config;
+  }
+
+  const stateChanged =
+    after.merges !== state.merges || after.erased !== state.erased || waitingChanged || configChange !== state.configChange;
   return {
     women: next,
-    put: [...put.values()],
-    removed: [...removed],
-    state: nextState,
+    put,
+    removed,
+    state: { erased: after.erased, merges: after.merges, waiting, configChange },
     config,
-    changed: stateChanged || put.size > 0 || removed.size > 0,
+    changed: stateChanged || put.length > 0 || removed.length > 0,
   };
 }
 
-/** The entry a woman is counted under: hers, or the one she was (perhaps in turn) merged into. */
+/** The fold's state as this device holds it, rows stored before the fold converted. */
+function foldOf(women: ReadonlyMap<string, Woman>, state: DirectoryState, legacy: readonly Woman[]): DirectoryFold {
+  const said: Record<string, Said> = { ...state.waiting };
+  for (const w of women.values()) {
+    const s = w.said ?? legacySaid(w);
+    if (s.registration || Object.keys(s.stamps).length) said[w.id] = s;
+  }
+  // An old row named the entry it was merged into, undated: the merge is dated by the last
+  // change the row had seen, and takes the row's id, so the conversion gives one order anywhere.
+  const edges = legacy.flatMap((w): MergeEdge[] =>
+    w.mergedInto ? [{ id: w.id, at: w.lastChange?.at ?? w.registeredAt, womanId: w.id, intoId: w.mergedInto }] : [],
+  );
+  return { said, merges: edges.length ? [...state.merges, ...edges].sort(compareEvents) : state.merges, erased: state.erased };
+}
+
+/**
+ * What an old row says, as the fold keeps it. It held her registration (dated by her id, which is
+ * the registration's) and one stamp for all of her changes since: each field it holds is dated by it.
+ */
+function legacySaid(w: Woman): Said {
+  const registration = { at: w.registeredAt, id: w.id, knownAs: w.knownAs, details: w.details };
+  const change = w.lastChange;
+  if (!change || change.id === w.id) return { registration, changed: {}, stamps: {} };
+  const changed = { ...w.details, knownAs: w.knownAs };
+  return { registration, changed, stamps: Object.fromEntries(Object.keys(changed).map((field) => [field, change])) };
+}
+
+/** The entry a woman is counted under: hers, or the one her group was merged into. */
 export function canonicalId(women: ReadonlyMap<string, Woman>, id: string): string {
   return chainOf(women, id).at(-1)!;
 }
@@ -110,7 +134,10 @@ export function mergedInto(women: ReadonlyMap<string, Woman>, id: string): strin
   return [...women.values()].filter((w) => w.id !== id && chainOf(women, w.id).includes(id)).map((w) => w.id);
 }
 
-/** A woman's id, then each entry she was merged into in turn. */
+/**
+ * A woman's id, then the entry she was merged into. A row names the id her group is counted under,
+ * so the chain is one step; a row stored before the fold may name the next of a longer chain.
+ */
 function chainOf(women: ReadonlyMap<string, Woman>, id: string): string[] {
   const chain = [id];
   for (let into = women.get(id)?.mergedInto; into && !chain.includes(into); into = women.get(into)?.mergedInto) chain.push(into);

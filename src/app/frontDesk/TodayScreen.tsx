@@ -1,9 +1,9 @@
 import { useMemo, useState } from 'react';
 import { labelOf } from '../../domain/config.ts';
-import { countPeriod } from '../../domain/counting.ts';
 import { localTimeOf } from '../../domain/time.ts';
 import { CorrectDialog, ServicesDialog, VoidDialog, visitName } from './VisitDialogs.tsx';
 import { useFootfall, useSession } from '../store.ts';
+import { todayFigures } from './todayFigures.ts';
 import { visitView, type VisitView } from './visitView.ts';
 
 type Open = { kind: 'services' | 'correct' | 'void'; visit: VisitView } | null;
@@ -20,10 +20,7 @@ export function TodayScreen() {
     () => visits.map((v) => visitView(v, config)).sort((a, b) => (a.occurredAt < b.occurredAt ? 1 : -1)),
     [visits, config],
   );
-  const figures = useMemo(
-    () => countPeriod(visits.flatMap((v) => v.events), config, { from: today, to: today }),
-    [visits, config, today],
-  );
+  const figures = useMemo(() => todayFigures(visits, session.women, config, today), [visits, session.women, config, today]);
   const live = views.filter((v) => !v.voided);
   const voided = views.filter((v) => v.voided);
   const dayLabel = new Intl.DateTimeFormat('en-GB', { weekday: 'long', day: 'numeric', month: 'long', timeZone: 'UTC' }).format(

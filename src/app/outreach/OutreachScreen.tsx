@@ -26,7 +26,7 @@ const EMPTY: Draft = { when: null, place: '', woman: null, needs: [], support: [
 
 /**
  * An outreach contact on a phone held in one hand: when, where, who, needs, support, referrals,
- * then Save at the bottom, in reach of the thumb. No free text anywhere (DESIGN.md §3). Saved
+ * then Save at the bottom, in reach of the thumb. No free text anywhere (docs/security.md#what-is-recorded). Saved
  * on the phone at once, sealed, and synced whenever there is signal.
  */
 export function OutreachScreen() {

@@ -61,9 +61,10 @@ export class SyncClient {
     return this.signed(device, 'GET', `/api/orgs/${device.orgId}/directory${query}`, undefined, DirectoryPage);
   }
 
+  /** One page of the archive (admin devices only): both parts of each batch, from one cursor. */
   archive(device: DeviceCredentials, after: string | null): Promise<Outcome<ArchivePage>> {
     const query = after ? `?after=${after}` : '';
-    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/batches${query}`, undefined, ArchivePage);
+    return this.signed(device, 'GET', `/api/orgs/${device.orgId}/archive${query}`, undefined, ArchivePage);
   }
 
   /**

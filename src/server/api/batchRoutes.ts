@@ -1,19 +1,27 @@
 /**
  * Uploading sealed batches, and reading them back: the directory for devices, the archive for
- * admins. And compaction: the admin's device replacing batches with re-sealed ones (erasure,
- * retention).
+ * admins (docs/sync.md). And compaction: the admin's device replacing batches with re-sealed ones
+ * (erasure, retention).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { BatchUpload, CompactionRequest } from '../../domain/protocol.ts';
-import type { ArchivePage, BatchReceipt, CompactionReceipt, DirectoryPage } from '../../domain/protocol.ts';
-import type { NewBatch } from '../storage/types.ts';
+import type { ActivityPage, ArchivePage, BatchReceipt, CompactionReceipt, DirectoryPage } from '../../domain/protocol.ts';
+import type { NewBatch, StoredBatch } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { BatchParams, OrgParams, PageQuery, page } from './schemas.ts';
 
 /** The largest upload body: two sealed parts of a batch. */
 export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Most bytes of sealed parts on one page of the archive: as much as one upload may carry. A
+ * thousand batches (the most a page may hold) of up to that size each would be gigabytes in the
+ * endpoint's memory; bounded so, a page is never larger than the largest upload it accepts (its
+ * first batch is always on it, and no batch is larger than its upload).
+ */
+export const ARCHIVE_PAGE_BYTES = UPLOAD_BODY_LIMIT;
 
 /**
  * What decides "the same batch again": the parsed upload in a fixed key order, so a device that
@@ -38,6 +46,11 @@ function newBatch(orgId: string, batchId: string, deviceId: string, body: BatchU
     size: body.activity.length + body.directory.length,
     receivedAt,
   };
+}
+
+/** A stored batch as the admin reads it back. */
+function archiveItem(b: StoredBatch): ArchivePage['items'][number] {
+  return { cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, seq: b.seq, receivedAt: b.receivedAt, activity: b.activity, directory: b.directory };
 }
 
 /** Positions in `list` of the ids in `ids`, for error messages that name fields rather than values. */
@@ -92,28 +105,40 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   addRoute(app, ctx, {
     method: 'GET',
-    url: '/orgs/:orgId/batches',
+    url: '/orgs/:orgId/archive',
     access: 'admin',
     params: OrgParams,
     query: PageQuery,
     handler: async ({ params, query, device, now }): Promise<ArchivePage> => {
+      const { batches, next } = await storage.listBatchPage(params.orgId, query.after ?? null, query.limit, ARCHIVE_PAGE_BYTES);
+      const at = now.toISOString();
+      await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'archive.downloaded', subject: null });
+      return { items: batches.map(archiveItem), next, serverTime: at };
+    },
+  });
+
+  // Superseded by /archive; kept until no installed app reads the archive this way.
+  addRoute(app, ctx, {
+    method: 'GET',
+    url: '/orgs/:orgId/batches',
+    access: 'admin',
+    params: OrgParams,
+    query: PageQuery,
+    handler: async ({ params, query, device, now }): Promise<ActivityPage> => {
       const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
       const at = now.toISOString();
       await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'archive.downloaded', subject: null });
       return {
-        items: items.map((b) => ({
-          cursor: b.cursor,
-          batchId: b.batchId,
-          deviceId: b.deviceId,
-          seq: b.seq,
-          receivedAt: b.receivedAt,
-          activity: b.activity,
-        })),
+        items: items.map((b) => {
+          const { directory, ...activity } = archiveItem(b);
+          return activity;
+        }),
         next,
         serverTime: at,
       };
     },
   });
+
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/compactions',

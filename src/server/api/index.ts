@@ -13,7 +13,8 @@
  *   PUT  /api/orgs/:orgId/batches/:batchId           device: upload a sealed batch (idempotent)
  *   POST /api/orgs/:orgId/compactions                admin change: replace batches with re-sealed ones
  *   GET  /api/orgs/:orgId/directory?after=&limit=    device: the directory parts of all batches
- *   GET  /api/orgs/:orgId/batches?after=&limit=      admin: the archive (activity parts)
+ *   GET  /api/orgs/:orgId/archive?after=&limit=      admin: the archive, both parts of each batch
+ *   GET  /api/orgs/:orgId/batches?after=&limit=      admin: the activity parts alone (older apps)
  *   GET  /api/orgs/:orgId/devices                    admin: the enrolled devices
  *   POST /api/orgs/:orgId/devices/:deviceId/revoke   admin change: revoke a device
  *   PUT  /api/orgs/:orgId/team-keys                  admin change: a new team key, sealed per device

@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { Role } from '../../domain/protocol.ts';
 import {
   afterCursor,
+  batchPageCursors,
   CompactionRefused,
   existingBatchResult,
   isoTime,
@@ -135,6 +136,8 @@ const SQL = {
     SELECT cursor FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
   listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 AND removed_at IS NULL ORDER BY cursor LIMIT $3',
+  listBatchSizes: 'SELECT cursor, size FROM batches WHERE org_id = $1 AND cursor > $2 AND removed_at IS NULL ORDER BY cursor LIMIT $3',
+  listBatchesAt: 'SELECT * FROM batches WHERE org_id = $1 AND cursor = ANY ($2::bigint[]) AND removed_at IS NULL ORDER BY cursor',
   // Removed ones included: naming an already removed batch again is a retry, not a mistake.
   findBatchIds: 'SELECT batch_id FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
   removeBatches: `UPDATE batches SET activity = '', directory = '', removed_at = $3
@@ -297,6 +300,19 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     async listBatches(orgId, after, limit) {
       return (await run<BatchRow>(pool, 'listBatches', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toBatch);
+    },
+    async listBatchPage(orgId, after, limit, maxBytes) {
+      // Sizes are cheap to read here (PostgreSQL keeps large values such as the sealed parts out of
+      // line, and reads them only when asked for), so the candidates come in one query. The page's
+      // batches are then read by cursor: one a compaction removes meanwhile is simply not listed,
+      // and no batch beyond those planned gets in.
+      const [count, bytes] = [pageLimit(limit), pageLimit(maxBytes)];
+      const { rows } = await run<{ cursor: string; size: string }>(pool, 'listBatchSizes', [orgId, afterCursor(after), count + 1]);
+      const { cursors, more } = batchPageCursors(rows, count, bytes);
+      const last = cursors.at(-1);
+      if (last === undefined) return { batches: [], next: null };
+      const batches = (await run<BatchRow>(pool, 'listBatchesAt', [orgId, cursors])).rows.map(toBatch);
+      return { batches, next: more ? last : null };
     },
     async compact(c) {
       try {

@@ -126,6 +126,24 @@ export const toAudit = (r: AuditRow): AuditEntry => ({
   subject: r.subject,
 });
 
+/**
+ * Which batches a page of Storage.listBatchPage covers, from their sizes in receipt order: at most
+ * `limit`, and at most `maxBytes` in all past the first. Reads `sizes` no further than one batch
+ * past the page, so an adapter may hand it a lazy listing. Returns the page's cursors and whether
+ * a batch follows it.
+ */
+export function batchPageCursors(sizes: Iterable<{ cursor: Int; size: Int }>, limit: number, maxBytes: number): { cursors: string[]; more: boolean } {
+  const cursors: string[] = [];
+  let bytes = 0;
+  for (const row of sizes) {
+    const size = Number(row.size);
+    if (cursors.length === limit || (cursors.length > 0 && bytes + size > maxBytes)) return { cursors, more: true };
+    cursors.push(String(row.cursor));
+    bytes += size;
+  }
+  return { cursors, more: false };
+}
+
 /** Decides a putBatch that found the id already taken: same bytes is a retry, other bytes a conflict. */
 export function existingBatchResult(existing: { sha256: string; received_at: Time }, sha256: string) {
   return existing.sha256 === sha256

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   afterCursor,
+  batchPageCursors,
   CompactionRefused,
   existingBatchResult,
   isoTime,
@@ -186,6 +187,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     ),
     getBatchSha: db.prepare('SELECT sha256, received_at FROM batches WHERE org_id = ? AND batch_id = ?'),
     listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
+    listBatchSizes: db.prepare('SELECT cursor, size FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
+    listBatchRange: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND cursor <= ? AND removed_at IS NULL ORDER BY cursor'),
     // Removed ones included: naming an already removed batch again is a retry, not a mistake.
     findBatchIds: db.prepare('SELECT batch_id FROM batches WHERE org_id = ? AND batch_id IN (SELECT value FROM json_each(?))').pluck(),
     removeBatches: db.prepare(
@@ -378,6 +381,21 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     },
     async listBatches(orgId, after, limit) {
       return (s.listBatches.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as BatchRow[]).map(toBatch);
+    },
+    async listBatchPage(orgId, after, limit, maxBytes) {
+      // Checked before the listing starts: one left open would keep the connection busy.
+      const [from, count, bytes] = [BigInt(afterCursor(after)), pageLimit(limit), pageLimit(maxBytes)];
+      // Stepped through only as far as the page goes: `size` comes after both sealed parts in the
+      // row, so reading it walks their overflow pages, and a page of large batches must not read
+      // the sizes of a thousand of them.
+      const sizes = s.listBatchSizes.iterate(orgId, from, count + 1) as Iterable<{ cursor: number; size: number }>;
+      const { cursors, more } = batchPageCursors(sizes, count, bytes);
+      const last = cursors.at(-1);
+      if (last === undefined) return { batches: [], next: null };
+      // Nothing of this process runs between the two statements (better-sqlite3 is synchronous),
+      // and a batch stored meanwhile by another has a higher cursor than any here.
+      const batches = (s.listBatchRange.all(orgId, from, BigInt(last)) as BatchRow[]).map(toBatch);
+      return { batches, next: more ? last : null };
     },
     async compact(compaction) {
       const result = await write(() => {

@@ -52,6 +52,13 @@ export interface StoredBatch {
 
 export type NewBatch = Omit<StoredBatch, 'cursor'>;
 
+/** One page of an organisation's batches (Storage.listBatchPage). */
+export interface BatchPage {
+  batches: StoredBatch[];
+  /** When more batches follow: the cursor to read on after (the last one this page covers). Null at the end. */
+  next: string | null;
+}
+
 export type PutBatchResult = { status: 'stored' | 'duplicate'; receivedAt: string } | { status: 'conflict' };
 
 /** New batches that replace others, written as one transaction by `Storage.compact`. */
@@ -139,6 +146,13 @@ export interface Storage {
   putBatch(batch: NewBatch, audit?: NewAuditEntry): Promise<PutBatchResult>;
   /** An organisation's batches in receipt order; removed batches are not listed. */
   listBatches(orgId: string, after: string | null, limit: number): Promise<StoredBatch[]>;
+  /**
+   * The admin's page of the archive: an organisation's batches in receipt order, whole, at most
+   * `limit` of them and at most `maxBytes` of sealed parts (their `size`) in all, except that the
+   * first is always listed so that paging moves on whatever one batch's size. Removed batches are
+   * not listed.
+   */
+  listBatchPage(orgId: string, after: string | null, limit: number, maxBytes: number): Promise<BatchPage>;
   /**
    * Erasure and retention, in one transaction: stores the new batches, removes the superseded ones
    * (their content goes, their ids stay as tombstones) and appends the audit entry. Either all of

@@ -1,14 +1,18 @@
 /**
  * The organisation's archive, read on the admin's device: every batch's activity part opened
- * with the organisation's private key, and every directory part with the team keys. Only here
- * do records become readable again, and only for the admin.
+ * with the organisation's private key, and its directory part with the team keys. Only here do
+ * records become readable again, and only for the admin. Everything that reads the archive reads
+ * it through readArchivePages: the reports' copy (archiveStore.ts), data care's snapshot
+ * (care/snapshot.ts) and readArchive.
  *
- * It is read page by page from a pair of cursors (the server's own receipt order), so a reader
- * that keeps the cursors it was handed after each page can stop anywhere and carry on from there,
- * and a later refresh fetches only what arrived since.
+ * It is read page by page (GET /archive, docs/sync.md), both parts of a batch on the same page,
+ * from one cursor (the server's own receipt order), so a reader that keeps the cursor it was
+ * handed after each page can stop anywhere and carry on from there, and a later refresh fetches
+ * only what arrived since.
  */
 import { bytesJson, openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
+import type { ArchivePage } from '../../../domain/protocol.ts';
 import type { DeviceCredentials, Outcome, SyncClient } from '../../sync/client.ts';
 
 export interface ArchiveProgress {
@@ -22,87 +26,50 @@ export interface Archive {
   unreadable: string[];
 }
 
-/** Where reading stopped: the cursor of the last item read of each part, or null for the start. */
-export interface ArchiveCursors {
-  activity: string | null;
-  directory: string | null;
+/** One batch of the archive, opened. */
+export interface OpenedBatch {
+  batchId: string;
+  /** The events of the parts that opened (activity, then directory), checked against the event schema. */
+  events: FootfallEvent[];
+  /** Whether both parts opened. When one did not, what the batch holds is not wholly known. */
+  whole: boolean;
 }
-
-export const FROM_THE_START: ArchiveCursors = { activity: null, directory: null };
 
 /** One page of the archive, opened. */
 export interface OpenedPage {
-  part: 'activity' | 'directory';
-  /** The batches on this page, each counted once, readable or not. */
-  batches: number;
-  /** Every event the page's readable batches held, already checked against the event schema. */
-  events: FootfallEvent[];
-  /** Ids of batches on this page that could not be opened. */
+  /** The batches on this page in receipt order, each once, readable or not. */
+  batches: OpenedBatch[];
+  /** Ids of the batches on this page with a part that could not be opened. */
   unreadable: string[];
-  /** Where to read from once this page is kept: hand these back to carry on after it. */
-  cursors: ArchiveCursors;
-}
-
-interface Page {
-  items: { cursor: string; batchId: string; sealed: string }[];
-  next: string | null;
+  /** Where reading stands once this page is kept: hand it back to carry on after it. */
+  cursor: string | null;
 }
 
 /**
- * Reads the archive from `from` to its end, handing each page to `onPage` and waiting for it
- * (so the caller can keep the page and its cursors before the next is fetched). Returns where it
- * ended. Activity parts are read first, then directory parts.
+ * Reads the archive from after `from` (null: from the start) to its end, handing each page to
+ * `onPage` and waiting for it (so the caller can keep the page and its cursor before the next is
+ * fetched). Returns where it ended. A batch that cannot be opened does not stop the reading.
  */
 export async function readArchivePages(
   client: SyncClient,
   device: DeviceCredentials,
   orgKey: CryptoKey,
   teamKeys: ReadonlyMap<number, CryptoKey>,
-  from: ArchiveCursors,
+  from: string | null,
   onPage: (page: OpenedPage) => Promise<void> | void,
-): Promise<ArchiveCursors> {
-  let cursors = { ...from };
-  const collect = async (
-    part: OpenedPage['part'],
-    fetchPage: (after: string | null) => Promise<Page>,
-    open: (sealed: string) => Promise<Uint8Array>,
-  ) => {
-    for (let after = cursors[part]; ; ) {
-      const page = await fetchPage(after);
-      const events: FootfallEvent[] = [];
-      const unreadable: string[] = [];
-      for (const item of page.items) {
-        const opened = await open(item.sealed)
-          .then((bytes) => FootfallEvent.array().parse(bytesJson(bytes)))
-          .catch(() => null);
-        if (opened) events.push(...opened);
-        else unreadable.push(item.batchId);
-      }
-      // `next` is null on the last page, but the last item read is where the next refresh starts.
-      const last = page.items.at(-1);
-      if (last) cursors = { ...cursors, [part]: last.cursor };
-      await onPage({ part, batches: page.items.length, events, unreadable, cursors });
-      if (!page.next) return;
-      after = page.next;
-    }
+): Promise<string | null> {
+  const open = async (item: ArchivePage['items'][number]): Promise<OpenedBatch> => {
+    const [activity, directory] = await Promise.all([eventsIn(openWith(orgKey, item.activity)), eventsIn(openWithTeamKey(teamKeys, item.directory))]);
+    return { batchId: item.batchId, events: [...(activity ?? []), ...(directory ?? [])], whole: activity !== null && directory !== null };
   };
-  await collect(
-    'activity',
-    async (after) => {
-      const page = ok(await client.archive(device, after));
-      return { items: page.items.map((i) => ({ cursor: i.cursor, batchId: i.batchId, sealed: i.activity })), next: page.next };
-    },
-    (sealed) => openWith(orgKey, sealed),
-  );
-  await collect(
-    'directory',
-    async (after) => {
-      const page = ok(await client.directory(device, after));
-      return { items: page.items.map((i) => ({ cursor: i.cursor, batchId: i.batchId, sealed: i.directory })), next: page.next };
-    },
-    (sealed) => openWithTeamKey(teamKeys, sealed),
-  );
-  return cursors;
+  for (let cursor = from; ; ) {
+    const page = ok(await client.archive(device, cursor));
+    const batches = await Promise.all(page.items.map(open));
+    // `next` is null on the last page, but the last batch read is where the next refresh starts.
+    cursor = page.next ?? page.items.at(-1)?.cursor ?? cursor;
+    await onPage({ batches, unreadable: batches.filter((b) => !b.whole).map((b) => b.batchId), cursor });
+    if (!page.next) return cursor;
+  }
 }
 
 /** Every event in the archive, each once however often a batch was delivered. */
@@ -116,13 +83,18 @@ export async function readArchive(
   const byId = new Map<string, FootfallEvent>();
   const unreadable = new Set<string>();
   let batches = 0;
-  await readArchivePages(client, device, orgKey, teamKeys, FROM_THE_START, (page) => {
-    for (const e of page.events) byId.set(e.id, e);
+  await readArchivePages(client, device, orgKey, teamKeys, null, (page) => {
+    for (const batch of page.batches) for (const e of batch.events) byId.set(e.id, e);
     for (const id of page.unreadable) unreadable.add(id);
-    batches += page.batches;
+    batches += page.batches.length;
     onProgress?.({ batches, events: byId.size });
   });
   return { events: [...byId.values()], unreadable: [...unreadable] };
+}
+
+/** A part's events, or null when it cannot be opened or does not hold events this version reads. */
+function eventsIn(opened: Promise<Uint8Array>): Promise<FootfallEvent[] | null> {
+  return opened.then((bytes) => FootfallEvent.array().parse(bytesJson(bytes))).catch(() => null);
 }
 
 function ok<T>(outcome: Outcome<T>): T {

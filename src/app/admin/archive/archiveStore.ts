@@ -25,7 +25,7 @@ import { Cursor } from '../../../domain/protocol.ts';
 import { resolveHistory, type History } from '../../../domain/report.ts';
 import type { ArchiveRow, FootfallDb } from '../../core/database.ts';
 import { requireSession } from '../../store.ts';
-import { FROM_THE_START, readArchivePages, type ArchiveProgress } from './archiveReader.ts';
+import { readArchivePages, type ArchiveProgress } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { openArchiveRow, sealArchiveRow } from './archiveRows.ts';
@@ -40,10 +40,14 @@ const RESOLVED_ID = 'resolved';
 const CHUNK_EVENTS = 5_000;
 
 const ArchiveState = z.object({
-  v: z.literal(1),
+  v: z.literal(2),
   orgId: z.uuid(),
-  cursors: z.object({ activity: Cursor.nullable(), directory: Cursor.nullable() }),
-  /** Batches fetched so far (each batch once, by its activity part). */
+  /**
+   * Where the next refresh starts: the cursor of the last batch kept, both parts. Null reads from
+   * the start, and a refresh that does replaces the copy on this device with what it fetches.
+   */
+  cursor: Cursor.nullable(),
+  /** Batches fetched so far, each once. */
   batches: z.number().int().min(0),
   /** Events stored so far, counting each copy (a compaction re-delivers some). */
   events: z.number().int().min(0),
@@ -52,6 +56,30 @@ const ArchiveState = z.object({
   refreshedAt: z.iso.datetime().nullable(),
 });
 type ArchiveState = z.infer<typeof ArchiveState>;
+
+/**
+ * The state as the previous version wrote it: a cursor for each part, because it read every
+ * activity part first (GET /batches) and then every directory part (GET /directory).
+ */
+const ArchiveStateV1 = ArchiveState.omit({ cursor: true }).extend({
+  v: z.literal(1),
+  cursors: z.object({ activity: Cursor.nullable(), directory: Cursor.nullable() }),
+});
+
+/**
+ * Where both of the previous version's cursors stand at the same batch, the copy here holds both
+ * parts of every batch up to it, and reading carries on from there. Where they differ (a refresh
+ * cut short between the two parts, or a batch stored between the two listings), some batches
+ * are held by one part only, and carrying on from either cursor would miss or repeat the other
+ * part: the next refresh reads from the start instead and replaces the copy. Until then the copy
+ * and its counts stay as they are, and the reports open from them.
+ */
+function fromV1({ cursors, ...state }: z.infer<typeof ArchiveStateV1>): ArchiveState {
+  return { ...state, v: 2, cursor: cursors.activity === cursors.directory ? cursors.activity : null };
+}
+
+/** The state row of this version or the previous one, as this version's. */
+const StoredState = z.union([ArchiveState, ArchiveStateV1.transform(fromV1)]);
 
 /** What the reports screen says about the copy on this device. */
 export interface ArchiveSummary {
@@ -152,8 +180,11 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
 
   // From the start, the stored state is not even read: it may be the damaged row being replaced.
   let stored = options.fromStart ? await startAgain(db, enrolment.orgId) : await readState(db, enrolment.orgId);
-  // The old copy goes with the first page that replaces it, not before: offline, it stays as it was.
-  let clearChunks = stored.stale;
+  // Read from the start, every batch comes again: what is fetched replaces the copy on this device
+  // and is counted afresh. The old copy goes with the first page that replaces it, not before:
+  // offline, it stays as it was.
+  let clearChunks = stored.state.cursor === null;
+  if (clearChunks) stored = { ...stored, state: fresh(enrolment.orgId) };
   let changed = false;
   const keep = async (state: ArchiveState, chunks: ArchiveRow[]) => {
     stored = await write(db, stored, state, chunks, { clearChunks });
@@ -161,21 +192,22 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
     clearChunks = false;
   };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
-  await readArchivePages(client, credentials, key, teamKeys, stored.state.cursors, async (page) => {
-    const batches = page.part === 'activity' ? page.batches : 0;
+  await readArchivePages(client, credentials, key, teamKeys, stored.state.cursor, async (page) => {
+    // A batch with a part that did not open still counts the events of the part that did.
+    const events = page.batches.flatMap((b) => b.events);
     const next: ArchiveState = {
       ...stored.state,
-      cursors: page.cursors,
-      batches: stored.state.batches + batches,
-      events: stored.state.events + page.events.length,
+      cursor: page.cursor,
+      batches: stored.state.batches + page.batches.length,
+      events: stored.state.events + events.length,
       unreadable: [...new Set([...stored.state.unreadable, ...page.unreadable])],
     };
-    if (page.batches > 0) {
-      const chunks = page.events.length ? [await sealArchiveRow(keyring, chunkId(stored.rev + 1, 0), chunk(page.events))] : [];
+    if (page.batches.length > 0) {
+      const chunks = events.length ? [await sealArchiveRow(keyring, chunkId(stored.rev + 1, 0), chunk(events))] : [];
       await keep(next, chunks);
     }
-    fetched.batches += batches;
-    fetched.events += page.events.length;
+    fetched.batches += page.batches.length;
+    fetched.events += events.length;
     onProgress?.({ ...fetched });
   });
   await keep({ ...stored.state, refreshedAt: new Date().toISOString() }, []);
@@ -258,7 +290,7 @@ async function readEvents(): Promise<ReadEvents> {
     // Every event was checked against the event schema before it was sealed into this row, and
     // AES-GCM with the row id as associated data proves the row is exactly what this device
     // wrote there. Parsing half a million events again on every opening would cost more than
-    // the decryption itself (DESIGN.md §8: a year's report in under 3 s), so only the row's
+    // the decryption itself (docs/architecture.md#performance-targets: a year's report in under 3 s), so only the row's
     // shape is checked here.
     const body = plain as { v?: unknown; events?: unknown } | null;
     if (body?.v !== 1 || !Array.isArray(body.events)) throw new Error('not an archive chunk of this version');
@@ -280,7 +312,8 @@ export async function archivedEventIds(): Promise<Set<string>> {
 
 /**
  * After a compaction (erasure, retention): the copy on this device becomes exactly `events`.
- * Where the next refresh starts is kept, so it fetches only batches stored after this.
+ * Where the next refresh starts is kept, so it fetches only batches stored after this (or, for a
+ * copy not yet read to any cursor, everything, replacing this).
  */
 export async function replaceArchive(events: FootfallEvent[]): Promise<void> {
   const checked = FootfallEvent.array().parse(events);
@@ -366,7 +399,7 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
 // Rows
 
 function fresh(orgId: string): ArchiveState {
-  return { v: 1, orgId, cursors: { ...FROM_THE_START }, batches: 0, events: 0, unreadable: [], refreshedAt: null };
+  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], refreshedAt: null };
 }
 
 function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
@@ -386,7 +419,7 @@ function summarise(state: ArchiveState): ArchiveSummary {
 async function readState(db: FootfallDb, orgId: string): Promise<Stored> {
   const row = await db.archive.get(STATE_ID);
   if (!row) return { state: fresh(orgId), rev: 0, stale: false };
-  const parsed = ArchiveState.safeParse(await openArchiveRow(requireSession().vault.keyring, row));
+  const parsed = StoredState.safeParse(await openArchiveRow(requireSession().vault.keyring, row));
   const rev = row.rev ?? 0;
   if (!parsed.success) {
     throw new Error('The reports archive on this device is not in a form this version understands. Use “Fetch everything again” to rebuild it.');

@@ -9,33 +9,13 @@
  */
 import type { OrgConfig } from '../../../domain/config.ts';
 import { resolveRecords } from '../../../domain/counting.ts';
+import { applyDirectoryEvents, directoryWomen, EMPTY_DIRECTORY } from '../../../domain/directory.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
-import { resolveWomen } from '../../../domain/women.ts';
 import type { SnapshotBatch } from './snapshot.ts';
 
 /** Every woman's id in a group that an erasure names: the entries merged together are one woman. */
 export function erasedWomen(events: Iterable<FootfallEvent>): Set<string> {
-  const parent = new Map<string, string>();
-  const root = (id: string): string => {
-    let r = id;
-    for (let p = parent.get(r); p !== undefined; p = parent.get(r)) r = p;
-    return r;
-  };
-  const ids = new Set<string>();
-  const named: string[] = [];
-  for (const e of events) {
-    if (e.type === 'woman.registered' || e.type === 'woman.updated') ids.add(e.womanId);
-    else if (e.type === 'woman.merged') {
-      ids.add(e.womanId).add(e.intoId);
-      const [a, b] = [root(e.womanId), root(e.intoId)];
-      if (a !== b) parent.set(a, b);
-    } else if (e.type === 'woman.erased') {
-      ids.add(e.womanId);
-      named.push(e.womanId);
-    }
-  }
-  const erasedRoots = new Set(named.map(root));
-  return new Set([...ids].filter((id) => erasedRoots.has(root(id))));
+  return new Set(applyDirectoryEvents(EMPTY_DIRECTORY, events).erased);
 }
 
 /** Whether an event says who an erased woman is. */
@@ -78,7 +58,7 @@ export function womenPastRetention(events: readonly FootfallEvent[], config: Pic
   cutoff.setUTCFullYear(cutoff.getUTCFullYear() - years);
   const limit = cutoff.toISOString();
   const latest = new Map<string, string>();
-  for (const [id, woman] of resolveWomen(events)) latest.set(id, woman.registeredAt);
+  for (const [id, woman] of directoryWomen(applyDirectoryEvents(EMPTY_DIRECTORY, events))) latest.set(id, woman.registeredAt);
   for (const record of resolveRecords(events, config)) {
     const seen = record.womanId === null ? undefined : latest.get(record.womanId);
     if (seen !== undefined && record.occurredAt > seen) latest.set(record.womanId!, record.occurredAt);

@@ -1,11 +1,11 @@
 /**
  * The organisation's archive read batch by batch, for a compaction: which events each batch on
  * the server holds, so that a batch is only ever replaced by new ones holding everything it held
- * (less what is being erased). Reports read the archive by pages instead (src/app/admin/archive/archiveReader.ts).
+ * (less what is being erased). Read through the archive's one reader (src/app/admin/archive/archiveReader.ts).
  */
-import { bytesJson, openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
-import { FootfallEvent } from '../../../domain/events.ts';
-import type { DeviceCredentials, Outcome, SyncClient } from '../../sync/client.ts';
+import type { FootfallEvent } from '../../../domain/events.ts';
+import { readArchivePages } from '../archive/archiveReader.ts';
+import type { DeviceCredentials, SyncClient } from '../../sync/client.ts';
 
 export interface SnapshotBatch {
   batchId: string;
@@ -20,11 +20,6 @@ export interface Snapshot {
   unreadable: string[];
 }
 
-interface Listing {
-  items: { batchId: string; sealed: string }[];
-  next: string | null;
-}
-
 /** Every batch the server holds, opened with the organisation key and the team keys. */
 export async function readSnapshot(
   client: SyncClient,
@@ -32,48 +27,11 @@ export async function readSnapshot(
   orgKey: CryptoKey,
   teamKeys: ReadonlyMap<number, CryptoKey>,
 ): Promise<Snapshot> {
-  const activity = new Map<string, FootfallEvent[] | null>();
-  const directory = new Map<string, FootfallEvent[] | null>();
-  const read = async (into: Map<string, FootfallEvent[] | null>, list: (after: string | null) => Promise<Listing>, open: (sealed: string) => Promise<Uint8Array>) => {
-    for (let after: string | null = null; ; ) {
-      const page = await list(after);
-      for (const item of page.items) {
-        into.set(item.batchId, await open(item.sealed).then((bytes) => FootfallEvent.array().parse(bytesJson(bytes))).catch(() => null));
-      }
-      if (!page.next) return;
-      after = page.next;
-    }
-  };
-  await read(
-    activity,
-    async (after) => {
-      const page = ok(await client.archive(device, after));
-      return { items: page.items.map((i) => ({ batchId: i.batchId, sealed: i.activity })), next: page.next };
-    },
-    (sealed) => openWith(orgKey, sealed),
-  );
-  await read(
-    directory,
-    async (after) => {
-      const page = ok(await client.directory(device, after));
-      return { items: page.items.map((i) => ({ batchId: i.batchId, sealed: i.directory })), next: page.next };
-    },
-    (sealed) => openWithTeamKey(teamKeys, sealed),
-  );
-
   const batches: SnapshotBatch[] = [];
   const unreadable: string[] = [];
-  for (const [batchId, activityEvents] of activity) {
-    // A batch stored between the two listings is in the second only: it is left for next time.
-    if (!directory.has(batchId)) continue;
-    const directoryEvents = directory.get(batchId);
-    if (activityEvents && directoryEvents) batches.push({ batchId, events: [...activityEvents, ...directoryEvents] });
-    else unreadable.push(batchId);
-  }
+  await readArchivePages(client, device, orgKey, teamKeys, null, (page) => {
+    for (const { batchId, events, whole } of page.batches) if (whole) batches.push({ batchId, events });
+    unreadable.push(...page.unreadable);
+  });
   return { batches, unreadable };
-}
-
-function ok<T>(outcome: Outcome<T>): T {
-  if (outcome.kind !== 'ok') throw new Error(`The organisation’s records could not be fetched: ${outcome.message}`);
-  return outcome.value;
 }

@@ -1,5 +1,5 @@
 /**
- * Import of historic records from CSV (DESIGN.md §7): choose a file, see every line that needs
+ * Import of historic records from CSV (docs/counting.md#import): choose a file, see every line that needs
  * fixing or what importing it would add, then confirm. Nothing is written before the confirm,
  * and a file with any bad line cannot be imported at all.
  */

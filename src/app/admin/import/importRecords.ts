@@ -1,5 +1,5 @@
 /**
- * Importing historic records from CSV (DESIGN.md §7) on the admin's device. Checking a file
+ * Importing historic records from CSV (docs/counting.md#import) on the admin's device. Checking a file
  * writes nothing: it reads the whole file against the organisation's configuration and
  * directory, and says what importing would add. Only a clean file can be imported; its records
  * then go through the normal outbox, as if recorded here, and reach the server at the next sync.

@@ -1,5 +1,5 @@
 /**
- * The admin's reports (DESIGN.md §7), on an admin device: the organisation key opened with her
+ * The admin's reports (docs/counting.md#the-report), on an admin device: the organisation key opened with her
  * passphrase, the archive fetched and decrypted here (and kept here, sealed), and every figure
  * counted here by the domain's counting module. The screen shows exact figures; publication mode
  * previews what may be published, and exports are published unless she asks otherwise.
