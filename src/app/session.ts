@@ -16,7 +16,7 @@ import { patchSession as updateSession, requireSession as session, useFootfall, 
 import { Vault, type VisitRecord } from './core/vault.ts';
 import { visitView, type VisitView } from './frontDesk/visitView.ts';
 import { importTeamKey } from '../crypto/envelope.ts';
-import { directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from './directory/directory.ts';
+import { canonicalId, directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from './directory/directory.ts';
 import { newestTeamKey, readEnrolment } from './sync/engine.ts';
 import { sealWaitingEvents } from './core/outbox.ts';
 
@@ -227,12 +227,14 @@ export function pruneSynced(): Promise<void> {
 // Today's visits resolved once per change of the list, not once per search result per keystroke.
 const resolvedVisits = new WeakMap<VisitRecord[], VisitView[]>();
 
-/** Today's visit of this woman at this device's site, if she already has one. */
+/** Today's visit of this woman (or an entry merged with hers) at this device's site, if she already has one. */
 export function todaysVisitOf(s: Session, womanId: string): VisitView | undefined {
   let views = resolvedVisits.get(s.visits);
   if (!views) resolvedVisits.set(s.visits, (views = s.visits.map((v) => visitView(v, s.config))));
   const siteKey = useFootfall.getState().identity?.siteKey;
-  return views.find((v) => !v.voided && v.womanId === womanId && v.siteId === siteKey);
+  // Any entry of her merged group counts as her: a merge must not let the desk open a second visit.
+  const woman = canonicalId(s.women, womanId);
+  return views.find((v) => !v.voided && v.womanId !== null && canonicalId(s.women, v.womanId) === woman && v.siteId === siteKey);
 }
 
 /**
