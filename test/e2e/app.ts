@@ -185,8 +185,12 @@ export async function finishOrganisation(card: Locator, typedRecoveryCode: strin
 
 /** On an enrolled admin device: a one-time code for another device. Returns the code as shown. */
 export async function makeEnrolmentCode(card: Locator, use: 'Front desk' | 'Outreach' | 'Casework' | 'Admin' = 'Front desk'): Promise<string> {
+  const shown = card.getByLabel('Enrolment code', { exact: true });
+  // A code made before stays on screen until the new one replaces it: wait for the new one.
+  const before = (await shown.count()) ? await shownCode(card, 'Enrolment code') : null;
   await card.getByRole('combobox', { name: 'It will be used for' }).selectOption({ label: use });
   await card.getByRole('button', { name: 'Make a one-time code' }).click();
+  await expect.poll(() => shownCode(card, 'Enrolment code'), { timeout: 20_000 }).not.toBe(before);
   return shownCode(card, 'Enrolment code');
 }
 
