@@ -12,13 +12,17 @@
  * (/bench/sink, a route the bench adds, which reads the body and answers its length).
  */
 import { v7 as uuidv7 } from 'uuid';
-import { FootfallDb, type Enrolment } from '../../src/app/core/database.ts';
+import type { DeviceCore } from '../../src/app/core/core.ts';
+import { FootfallDb, OPEN_LOCK, type Enrolment } from '../../src/app/core/database.ts';
+import { boot } from '../../src/app/core/device.ts';
 import { Vault } from '../../src/app/core/vault.ts';
-import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
-import { syncRound, type Unlocked } from '../../src/app/sync/engine.ts';
+import { lock, unlock } from '../../src/app/lock/access.ts';
+import { SyncClient } from '../../src/app/sync/client.ts';
+import { syncRound } from '../../src/app/sync/engine.ts';
 import { BATCH_MAX_EVENTS } from '../../src/app/core/outbox.ts';
 import { generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
-import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
+import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
+import { defaultConfig } from '../../src/domain/config.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 import type { PublicJwk } from '../../src/domain/protocol.ts';
@@ -39,7 +43,8 @@ interface SyncDevice {
 }
 
 let device: SyncDevice | undefined;
-let current: { db: FootfallDb; name: string; count: number } | undefined;
+let current: { db: FootfallDb; name: string; count: number; core: DeviceCore } | undefined;
+const PIN = '482915';
 const random = rng(7);
 
 export interface SyncRunResult {
@@ -80,8 +85,21 @@ function events(count: number, deviceId: string, staffId: string): FootfallEvent
   return out;
 }
 
-function credentials(d: SyncDevice): DeviceCredentials {
-  return { orgId: d.orgId, deviceId: d.deviceId, signingKey: d.signing.privateKey };
+/**
+ * A device database as set-up and enrolment leave it, with this device's fixed ids (the server
+ * knows it by them), then unlocked through the app's own unlock: the core the round is lent.
+ */
+async function openDevice(d: SyncDevice, db: FootfallDb): Promise<DeviceCore> {
+  await db.open();
+  await new Vault(db, d.keyring).commit([], { config: defaultConfig({ key: 'main', name: 'Main' }) });
+  const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq, sealedThrough: 0 };
+  await db.staff.put({ id: d.staffId, name: 'Bench', role: 'admin', wrappedRoot: await wrapRoot(d.keyring, PIN, d.staffId) });
+  await db.device.bulkPut([enrolment, OPEN_LOCK, { key: 'identity', deviceId: d.deviceId, deviceName: 'Bench tablet', siteKey: 'main' }]);
+  await boot(db);
+  const opened = await unlock(d.staffId, PIN);
+  if (!opened.ok) throw new Error(opened.message);
+  await opened.core.saveTeamKeys(new Map([[1, d.teamKey]]));
+  return opened.core;
 }
 
 export const syncApi = {
@@ -116,17 +134,15 @@ export const syncApi = {
     if (!d) throw new Error('call syncSetUp() first');
     const t0 = performance.now();
     if (current) {
+      await lock();
       current.db.close();
       await current.db.delete();
     }
     const db = new FootfallDb(name);
-    await db.open();
-    const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq, sealedThrough: 0 };
-    await db.device.put(enrolment);
-    const vault = new Vault(db, d.keyring);
+    const core = await openDevice(d, db);
     const all = events(count, d.deviceId, d.staffId);
-    for (let i = 0; i < all.length; i += 1000) await vault.commit(all.slice(i, i + 1000));
-    current = { db, name, count };
+    for (let i = 0; i < all.length; i += 1000) await core.vault.commit(all.slice(i, i + 1000));
+    current = { db, name, count, core };
     const waiting = await db.events.where('synced').equals(0).count();
     let ctBytes = 0;
     await db.events.each((row) => {
@@ -162,18 +178,9 @@ export const syncApi = {
       }
     };
     const client = new SyncClient(location.origin, timedFetch);
-    const unlocked: Unlocked = {
-      keyring: d.keyring,
-      teamKeys: () => new Map([[1, d.teamKey]]),
-      // What the app's receiveTeamKeys does on the wire (one signed GET); there are no new keys to store.
-      receiveTeamKeys: async () => {
-        await client.teamKeys(credentials(d));
-      },
-      applyDirectory: async () => {},
-    };
     const waitingBefore = await c.db.events.count();
     const t0 = performance.now();
-    const result = await syncRound(c.db, client, d.deviceId, unlocked);
+    const result = await syncRound(client, c.core);
     const roundMs = performance.now() - t0;
     if (result.stopped) throw new Error(`the sync round stopped: ${JSON.stringify(result.stopped)}`);
     const waitingAfter = await c.db.events.count();

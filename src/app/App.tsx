@@ -6,7 +6,7 @@ import { LockScreen } from './lock/LockScreen.tsx';
 // schemas and crypto it needs) loads from the service worker's cache while she types her PIN.
 const SetupScreen = lazy(() => import('./lock/SetupScreen.tsx').then((m) => ({ default: m.SetupScreen })));
 const Shell = lazy(() => import('./Shell.tsx').then((m) => ({ default: m.Shell })));
-export const loadUnlockedApp = () => Promise.all([import('./Shell.tsx'), import('./session.ts')]);
+export const loadUnlockedApp = () => Promise.all([import('./Shell.tsx'), import('./lock/access.ts')]);
 
 /** Which screen the device is on follows from the store's phase alone. */
 export function App({ banner }: { banner?: ReactNode }) {

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useState } from 'react';
 import { labelOf } from '../domain/config.ts';
-import { lock } from './session.ts';
+import { lock, openedCore } from './lock/access.ts';
+import { CoreContext } from './shared/useCore.ts';
 import { SyncStatus } from './sync/SyncStatus.tsx';
 import { useIdleLock } from './lock/useIdleLock.ts';
 import { MODE_LABELS, modesFor, type Mode } from './modes.ts';
@@ -18,6 +19,8 @@ const ReportsScreen = lazy(() => import('./admin/reports/ReportsScreen.tsx').the
 /** The unlocked app: who is signed in, the lock button, sync status and the modes her role sees. */
 export function Shell() {
   const session = useSession();
+  // Unlocking keeps the core before it shows this screen; locking shows the lock screen first.
+  const core = openedCore();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
   const onAdminDevice = useFootfall((s) => s.sync.enrolled && s.sync.deviceRole === 'admin');
   const modes = modesFor(session.staff.role, onAdminDevice);
@@ -25,7 +28,9 @@ export function Shell() {
   const tab = modes.includes(chosen) ? chosen : modes[0]!;
   useIdleLock(session.config.idleLockMinutes);
 
+  if (!core) return null;
   return (
+    <CoreContext.Provider value={core}>
     <div className="shell">
       <header className="topbar">
         <div className="who">
@@ -35,7 +40,7 @@ export function Shell() {
           </span>
         </div>
         <SyncStatus />
-        <button type="button" className="lock-button" onClick={lock}>
+        <button type="button" className="lock-button" onClick={() => void lock()}>
           Lock
         </button>
       </header>
@@ -66,5 +71,6 @@ export function Shell() {
         </Suspense>
       </main>
     </div>
+    </CoreContext.Provider>
   );
 }

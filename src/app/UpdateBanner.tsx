@@ -1,5 +1,5 @@
 import { useRegisterSW } from 'virtual:pwa-register/react';
-import { useFootfall } from './store.ts';
+import { useDrafts } from './shared/useDraftWhile.ts';
 
 /**
  * Offers a new version of the app once it has downloaded. It is never applied on its own, and
@@ -7,7 +7,7 @@ import { useFootfall } from './store.ts';
  * saved, and the database's versioned migrations carry unsynced records across the update.
  */
 export function UpdateBanner() {
-  const draftOpen = useFootfall((s) => s.draftOpen);
+  const draftOpen = useDrafts((s) => s.open);
   const {
     needRefresh: [needRefresh],
     updateServiceWorker,

@@ -2,12 +2,11 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { boot } from './core/device.ts';
 import { App } from './App.tsx';
-import { FootfallDb } from './core/database.ts';
 import { useFootfall } from './store.ts';
 import { UpdateBanner } from './UpdateBanner.tsx';
 import './styles.css';
 
-void boot(new FootfallDb()).then(async () => {
+void boot().then(async () => {
   if (useFootfall.getState().phase.kind === 'failed') return;
   (await import('./sync/runtime.ts')).startSync();
 });

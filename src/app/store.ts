@@ -1,29 +1,24 @@
 /**
- * What the screens show, in one zustand store. Only actions.ts writes to it, and only after the
- * matching IndexedDB transaction has committed.
+ * What the screens show, in one zustand store: a read-only view of the device core. Only
+ * src/app/core/publish.ts writes to it, and only after the matching IndexedDB transaction has
+ * committed. Derived indexes (search) are computed from it where they are used.
  */
 import { create } from 'zustand';
 import type { OrgConfig } from '../domain/config.ts';
 import type { Role } from '../domain/protocol.ts';
-import type { SearchIndex } from '../domain/search.ts';
-import type { DeviceIdentity, LockState, StaffRow } from './core/database.ts';
-import { OPEN_LOCK } from './lock/lockPolicy.ts';
+import { OPEN_LOCK, type DeviceIdentity, type LockState, type StaffRow } from './core/database.ts';
 import type { Woman } from './core/rows.ts';
-import type { Vault, VisitRecord } from './core/vault.ts';
+import type { VisitRecord } from './core/vault.ts';
 
 export interface Session {
-  vault: Vault;
   staff: StaffRow;
   config: OrgConfig;
   women: Map<string, Woman>;
-  searchIndex: SearchIndex<Woman>;
   /** The local date the visits below belong to. */
   today: string;
   visits: VisitRecord[];
   /** Outreach contacts and casework sessions recorded on this device on `today`. */
   contacts: VisitRecord[];
-  /** Team keys by version, once enrolled: they open the shared directory. */
-  teamKeys: Map<number, CryptoKey>;
   /** Stored rows that could not be read this session; they are left as they are on disk. */
   unreadable: number;
 }
@@ -67,8 +62,6 @@ export interface FootfallState {
   staff: StaffRow[];
   lock: LockState;
   unsynced: number;
-  /** A check-in or form is open: an app update waits until it is closed. */
-  draftOpen: boolean;
   sync: SyncStatus;
 }
 
@@ -78,7 +71,6 @@ export const useFootfall = create<FootfallState>(() => ({
   staff: [],
   lock: OPEN_LOCK,
   unsynced: 0,
-  draftOpen: false,
   sync: NOT_ENROLLED,
 }));
 
@@ -87,15 +79,4 @@ export function useSession(): Session {
   const phase = useFootfall((s) => s.phase);
   if (phase.kind !== 'unlocked') throw new Error('This screen needs an unlocked session.');
   return phase.session;
-}
-
-/** The unlocked session, for actions; throws a message for the person when the app is locked. */
-export function requireSession(): Session {
-  const { phase } = useFootfall.getState();
-  if (phase.kind !== 'unlocked') throw new Error('The app is locked. Unlock it with your PIN and try again.');
-  return phase.session;
-}
-
-export function patchSession(patch: Partial<Session>): void {
-  useFootfall.setState({ phase: { kind: 'unlocked', session: { ...requireSession(), ...patch } } });
 }

@@ -3,6 +3,7 @@
  * different words, so every list is configurable; keys are stable and labels may change.
  */
 import { z } from 'zod';
+import { foldName } from './search.ts';
 
 const Key = z
   .string()
@@ -248,20 +249,65 @@ export function defaultConfig(site: { key: string; name: string }): OrgConfig {
   });
 }
 
+/** A term as the lists hold it: sites have a name where the other lists have a label. */
+export type TermLike = { key: string; label?: string; name?: string };
+
 /** A label for a key, falling back to the key itself so a retired or renamed term still shows. */
-export function labelOf(list: readonly { key: string; label?: string; name?: string }[], key: string): string {
+export function labelOf(list: readonly TermLike[], key: string): string {
   const t = list.find((i) => i.key === key);
   return t?.label ?? t?.name ?? key;
 }
 
 /** A key made from a label: "Hot drink" becomes "hot-drink". */
 export function keyFromLabel(label: string): string {
-  const key = label
+  return keyWords(label) || 'item';
+}
+
+/** The key a label makes, empty when it has no letter a key can hold (all of it punctuation, say). */
+function keyWords(label: string): string {
+  return label
     .normalize('NFKD')
     .replace(/[\u0300-\u036f]/g, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 64);
-  return key || 'item';
+}
+
+/**
+ * What a value written by hand (a historic spreadsheet's cell) stands for in a term list: one
+ * term, several it could equally be, or none.
+ */
+export type TermMatch = { kind: 'one'; key: string } | { kind: 'several'; keys: string[] } | { kind: 'none' };
+
+/**
+ * Finds the term a value written by hand means. People write the same term many ways: "King's
+ * Cross" typed with a straight apostrophe and "King’s Cross" pasted with a curly one make the
+ * same key, so they must be the same term. Tried in turn, the first step that finds anything
+ * deciding:
+ *
+ * 1. the key itself, in any case;
+ * 2. the label or the key with typographic variants folded away: case, accents, apostrophes,
+ *    dashes and spacing (the fold a woman's name is searched with, `foldName`);
+ * 3. the key the value would make as a label (`keyFromLabel`): a term whose label has been
+ *    changed since is still found by the words its key was made from.
+ *
+ * Two terms found at the same step are both returned: the caller asks which one is meant.
+ */
+export function termMatcher(list: readonly TermLike[]): (value: string) => TermMatch {
+  const keys = new Set(list.map((t) => t.key));
+  const byFolded = new Map<string, Set<string>>();
+  for (const t of list) {
+    for (const text of [t.key, t.label ?? t.name ?? '']) {
+      const folded = foldName(text);
+      if (folded !== '') byFolded.set(folded, (byFolded.get(folded) ?? new Set()).add(t.key));
+    }
+  }
+  const matchOf = (found: readonly string[]): TermMatch | null =>
+    found.length === 0 ? null : found.length === 1 ? { kind: 'one', key: found[0]! } : { kind: 'several', keys: [...found] };
+  const only = (key: string) => (keys.has(key) ? [key] : []);
+  return (value) =>
+    matchOf(only(value.trim().toLowerCase())) ??
+    matchOf([...(byFolded.get(foldName(value)) ?? [])]) ??
+    matchOf(only(keyWords(value))) ?? { kind: 'none' };
 }

@@ -4,8 +4,9 @@
  *
  * Counting happens in two steps. `resolveRecords` folds the event history into records as they
  * stand now (corrections, voids, services added later, merged women). `countRecords` then counts
- * those records for a date range. Visits, outreach contacts and casework sessions are the three
- * kinds of record; a woman counts through any of them.
+ * those records for a date range, and `countTerms` breaks the range's outreach contacts and
+ * casework sessions down by what was recorded on them. Visits, outreach contacts and casework
+ * sessions are the three kinds of record; a woman counts through any of them.
  */
 import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
 import type { OrgConfig } from './config.ts';
@@ -66,6 +67,13 @@ export type ResolvedRecord = ResolvedVisit | ResolvedOutreach | ResolvedCasework
 /** The service key that counts a visit towards women supported with advice and casework. */
 export const ADVICE_SERVICE = 'advice';
 
+/**
+ * The key of the row for records with none of a breakdown's terms (a contact that raised no need,
+ * a session with no outcome) and for women with none (in the breakdowns of women, a question not
+ * asked): a row of its own, so that every record and every woman is in some row.
+ */
+export const NOT_RECORDED = 'not-recorded';
+
 export interface SiteFigures {
   visits: number;
   uniqueWomen: number;
@@ -108,8 +116,38 @@ export interface Figures {
 
 export type FigureKey = Exclude<keyof Figures, 'bySite' | 'byMonth'>;
 
+/**
+ * What outreach contacts and casework sessions recorded, term by term (docs/counting.md#needs-and-support,
+ * docs/counting.md#outreach-by-area-and-kind-of-place, docs/counting.md#casework-topics-and-outcomes):
+ * each breakdown counts records with each term and, apart, the distinct known women (after
+ * merges) whose records had it. A term with no records is absent.
+ */
+export interface TermFigures {
+  /** Outreach contacts by kind of place: one each. */
+  byPlace: Record<string, number>;
+  /** Known women with a contact in each area, and in each kind of place. */
+  womenByArea: Record<string, number>;
+  womenByPlace: Record<string, number>;
+  /** Outreach contacts that raised each need; NOT_RECORDED: contacts that raised none. */
+  needs: Record<string, number>;
+  /** Known women who raised each need; NOT_RECORDED: women reached who raised none at all. */
+  womenByNeed: Record<string, number>;
+  /** The same for support given. */
+  support: Record<string, number>;
+  womenBySupport: Record<string, number>;
+  /** Casework sessions that covered each topic (every session covers at least one). */
+  topics: Record<string, number>;
+  womenByTopic: Record<string, number>;
+  /** Casework sessions by outcome; NOT_RECORDED: sessions with none (imported ones). */
+  outcomes: Record<string, number>;
+  /** Distinct known women with a casework session: what women by topic is out of. */
+  caseworkWomen: number;
+}
+
+export type TermFigureKey = keyof TermFigures;
+
 /** Plain-English definitions, printed as footnotes on every report and export. */
-export const DEFINITIONS: readonly { figure: FigureKey | 'dates' | 'corrections'; term: string; text: string }[] = [
+export const DEFINITIONS: readonly { figure: FigureKey | TermFigureKey | 'dates' | 'corrections'; term: string; text: string }[] = [
   {
     figure: 'dates',
     term: 'Dates',
@@ -179,6 +217,61 @@ export const DEFINITIONS: readonly { figure: FigureKey | 'dates' | 'corrections'
     figure: 'byArea',
     term: 'Contacts by area',
     text: 'Outreach contacts counted by the area where they happened.',
+  },
+  {
+    figure: 'womenByArea',
+    term: 'Women reached by area',
+    text: 'Different known women with at least one outreach contact in each area. A woman met in two areas counts once in each, so the areas add up to at least the women reached.',
+  },
+  {
+    figure: 'byPlace',
+    term: 'Contacts by kind of place',
+    text: 'Outreach contacts counted by the kind of place where they happened, such as the street or a hostel. Each contact has one.',
+  },
+  {
+    figure: 'womenByPlace',
+    term: 'Women reached by kind of place',
+    text: 'Different known women with at least one outreach contact in each kind of place. A woman met in two kinds of place counts once in each.',
+  },
+  {
+    figure: 'needs',
+    term: 'Needs raised',
+    text: 'Outreach contacts at which each need was raised. A contact that raised several needs counts once for each; "None recorded" counts contacts that raised none.',
+  },
+  {
+    figure: 'womenByNeed',
+    term: 'Women who raised each need',
+    text: 'Different known women who raised each need at one or more contacts, counted once per need however often; merged records count once. "None recorded": women reached who raised none.',
+  },
+  {
+    figure: 'support',
+    term: 'Support given',
+    text: 'Outreach contacts at which each kind of support was given. A contact that gave several counts once for each; "None recorded" counts contacts that gave none.',
+  },
+  {
+    figure: 'womenBySupport',
+    term: 'Women given each kind of support',
+    text: 'Different known women given each kind of support at one or more contacts, counted once per kind however often; merged records count once. "None recorded": women reached given none.',
+  },
+  {
+    figure: 'caseworkWomen',
+    term: 'Women with casework sessions',
+    text: 'Different known women with at least one advice or casework session in the period, counted once each. Unlike women supported, the advice service at a visit does not count here.',
+  },
+  {
+    figure: 'topics',
+    term: 'Casework topics',
+    text: 'Casework sessions that covered each topic. A session that covered several topics counts once for each.',
+  },
+  {
+    figure: 'womenByTopic',
+    term: 'Women by casework topic',
+    text: 'Different known women with at least one casework session covering each topic, counted once per topic however many sessions covered it; merged records count once.',
+  },
+  {
+    figure: 'outcomes',
+    term: 'Casework outcomes',
+    text: 'Casework sessions by how each one ended, each counted once. Sessions imported from old spreadsheets record no outcome and are "Not recorded".',
   },
   {
     figure: 'corrections',
@@ -400,9 +493,7 @@ export function countRecords(
   range: DateRange,
   firstDates: ReadonlyMap<string, LocalDate> = firstRecordDates(records),
 ): Figures {
-  parseLocalDate(range.from);
-  parseLocalDate(range.to);
-  if (range.from > range.to) throw new RangeError(`the range starts after it ends: ${range.from} to ${range.to}`);
+  checkRange(range);
 
   const totals = {
     visits: 0,
@@ -536,6 +627,99 @@ export function countRecords(
     bySite: Object.fromEntries([...sites].sort(byKey)),
     byMonth: Object.fromEntries(months),
   };
+}
+
+/**
+ * Counts what outreach contacts and casework sessions in an inclusive range recorded, term by
+ * term (TermFigures). Kept apart from countRecords, whose Figures are the headline figures: these
+ * breakdowns read only contacts and sessions, a small part of a year's records.
+ */
+export function countTerms(records: readonly ResolvedRecord[], range: DateRange): TermFigures {
+  checkRange(range);
+  const areas = new TermTally();
+  const places = new TermTally();
+  const needs = new TermTally();
+  const support = new TermTally();
+  const topics = new TermTally();
+  const outcomes = new TermTally();
+  const caseworkWomen = new Set<string>();
+  for (const r of records) {
+    if (r.kind === 'visit' || r.date < range.from || r.date > range.to) continue;
+    if (r.kind === 'outreach') {
+      areas.addOne(r.area, r.womanId);
+      places.addOne(r.place, r.womanId);
+      needs.add(r.needs, r.womanId);
+      support.add(r.support, r.womanId);
+      continue;
+    }
+    topics.add(r.topics, r.womanId);
+    // One outcome per session; women by outcome is not a figure.
+    outcomes.add(r.outcome === null ? [] : [r.outcome], null);
+    caseworkWomen.add(r.womanId);
+  }
+  return {
+    byPlace: places.records(),
+    womenByArea: areas.women(),
+    womenByPlace: places.women(),
+    needs: needs.records(),
+    womenByNeed: needs.women(),
+    support: support.records(),
+    womenBySupport: support.women(),
+    topics: topics.records(),
+    womenByTopic: topics.women(),
+    outcomes: outcomes.records(),
+    caseworkWomen: caseworkWomen.size,
+  };
+}
+
+/** Records with each term, and the distinct known women whose records had it. */
+class TermTally {
+  private readonly recordCounts = new Map<string, number>();
+  private readonly womenWith = new Map<string, Set<string>>();
+  /** Every known woman with a record here, whatever it had. */
+  private readonly everyone = new Set<string>();
+
+  /** One record's terms, each once; a record with none counts under NOT_RECORDED. */
+  add(terms: readonly string[], womanId: string | null): void {
+    if (terms.length === 0) {
+      this.recordCounts.set(NOT_RECORDED, (this.recordCounts.get(NOT_RECORDED) ?? 0) + 1);
+      if (womanId !== null) this.everyone.add(womanId);
+    }
+    for (const term of terms) this.addOne(term, womanId);
+  }
+
+  /** A record with exactly one term (an area, a kind of place): no list to build for each. */
+  addOne(term: string, womanId: string | null): void {
+    this.recordCounts.set(term, (this.recordCounts.get(term) ?? 0) + 1);
+    if (womanId === null) return;
+    let women = this.womenWith.get(term);
+    if (!women) this.womenWith.set(term, (women = new Set()));
+    women.add(womanId);
+    this.everyone.add(womanId);
+  }
+
+  records(): Record<string, number> {
+    return Object.fromEntries([...this.recordCounts].sort(byKey));
+  }
+
+  /**
+   * Women with each term. NOT_RECORDED counts women none of whose records had any term: one who
+   * raised housing at one contact and nothing at another raised housing, and is in that row only.
+   */
+  women(): Record<string, number> {
+    const counts = new Map([...this.womenWith].map(([term, women]) => [term, women.size]));
+    const withAny = new Set<string>();
+    for (const women of this.womenWith.values()) for (const w of women) withAny.add(w);
+    const none = this.everyone.size - withAny.size;
+    if (none > 0) counts.set(NOT_RECORDED, none);
+    return Object.fromEntries([...counts].sort(byKey));
+  }
+}
+
+function checkRange(range: DateRange): void {
+  parseLocalDate(range.from);
+  parseLocalDate(range.to);
+  if (range.from > range.to) throw new RangeError(`the range starts after it ends: ${range.from} to ${range.to}`);
 }
 
 /** Resolves the history and counts one range. */

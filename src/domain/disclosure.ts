@@ -1,16 +1,17 @@
 /**
- * Publication mode (docs/counting.md#publication-mode): statistical disclosure control, so that figures the centre
- * publishes can never single out a woman.
+ * Publication mode (docs/counting.md#publication-mode): statistical disclosure control, so that
+ * figures the centre publishes can never single out a woman, and no arithmetic on them gives an
+ * exact figure back.
  *
- * - Totals are rounded to the nearest 5, and shown as "<5" when under 5.
- * - In a breakdown (and in the month and site tables), a cell under 5, including 0, is "<5".
- * - Secondary suppression: within each group of cells that add up to a published total, more
- *   cells are withheld ("[c]") until no withheld cell can be worked out from the published cells
- *   and the rounded total. A reader who knows these rules knows a "<5" cell is 0 to 4, a "[c]"
- *   cell is at least 5 and the true total is within 2 of the rounded one; every withheld cell must
- *   still have more than one possible value under those facts.
+ * - Every figure is rounded to the nearest 5 on its own, totals, breakdown rows and table cells
+ *   alike, and shown as "<5" when under 5. The rows of a breakdown then add up to a multiple of 5
+ *   that says nothing exact: 1,657 visits show as 1,655, and their months add up to some other
+ *   multiple of 5 near it.
+ * - Secondary suppression: where the published figures would still pin a figure to one value (a
+ *   "<5" cell, a rounded cell or a total), more cells are withheld ("[c]"), smallest first; see
+ *   protectGroups for what the reader is assumed to know.
  */
-import type { Adds, Cell, ExactReport, Report, ReportRow, ReportSection, ReportTable } from './report.ts';
+import type { Adds, Cell, ExactReport, Report } from './report.ts';
 import { statement, type StatementNumber } from './report.ts';
 
 export const SMALL = '<5';
@@ -23,125 +24,210 @@ export interface PublishedReport extends Report<string> {
 }
 
 const format = (n: number) => n.toLocaleString('en-GB');
+/** Counts are whole numbers, so n / 5 is never halfway between two and rounding has no ties to break. */
+const nearestFive = (n: number) => Math.round(n / 5) * 5;
 
-/** A total as published: "<5", or rounded to the nearest 5. */
-export function roundedTotal(n: number): string {
-  return n < 5 ? SMALL : format(Math.round(n / 5) * 5);
+/** Any figure as published on its own: "<5", or rounded to the nearest 5. */
+export function rounded(n: number): string {
+  return n < 5 ? SMALL : format(nearestFive(n));
 }
+
+/** The method, printed on every export: all a reader needs to know to read the figures, and all that protectGroups assumes she knows. */
+const METHOD_NOTES: readonly string[] = [
+  'Every figure is rounded to the nearest 5 on its own, so it is within 2 of the true figure: totals, and each figure in a breakdown or table. The figures in a breakdown or table need not add up to the total shown, and adding them up does not give the exact total.',
+  '"<5" means fewer than 5, including none.',
+  `"${WITHHELD}" marks a figure of 5 or more withheld because, together with the other figures and the totals, it would let a figure be worked out exactly. The smallest figures in a breakdown or table column are withheld first. Where withholding all its figures of 5 or more is not enough, every figure in it is shown as "${WITHHELD}", and then any of them may be fewer than 5.`,
+];
 
 export function publishReport(report: ExactReport): PublishedReport {
   const statementNumber: StatementNumber = (n) => ({
-    text: n < 5 ? 'fewer than 5' : format(Math.round(n / 5) * 5),
+    text: n < 5 ? 'fewer than 5' : format(nearestFive(n)),
     one: false,
     none: false, // "none" would say more than "fewer than 5"
   });
   const allVisited = report.womenWhoVisited.current === report.figures.uniqueWomen;
+
+  // Every group of cells is protected together: groups that share a total share what a reader
+  // can work out about it (the months and the sites both add up to the visits).
+  const groups: Group[] = [];
+  /** Adds the groups of both periods; gives where each is in `groups`. */
+  const register = (cells: readonly Cell<number>[], total: Cell<number>, adds: Adds | 'none'): Cell<number> => ({
+    current: groups.push({ values: cells.map((c) => c.current), total: total.current, adds }) - 1,
+    previous: groups.push({ values: cells.map((c) => c.previous), total: total.previous, adds }) - 1,
+  });
+  const sectionGroups = report.sections.map((s) => (s.kind === 'breakdown' && s.total && s.adds ? register(s.rows, s.total, s.adds) : null));
+  const tableGroups = report.tables.map((t) =>
+    t.columns.map((column, c) => register(t.rows.map((r) => r.cells[c] ?? NO_CELL), t.totals[c] ?? NO_CELL, column.adds)),
+  );
+  const texts = protectGroups(groups);
+  const protectedCell = (group: Cell<number>, row: number): Cell<string> => ({
+    current: texts[group.current]![row]!,
+    previous: texts[group.previous]![row]!,
+  });
+  const roundedCell = (cell: Cell<number>): Cell<string> => ({ current: rounded(cell.current), previous: rounded(cell.previous) });
+
   return {
     published: true,
     period: report.period,
     previousPeriod: report.previousPeriod,
-    sections: report.sections.map(publishSection),
-    tables: report.tables.map(publishTable),
+    sections: report.sections.map(({ rows, total, ...section }, s) => {
+      const group = sectionGroups[s];
+      return {
+        ...section,
+        rows: rows.map((row, i) => ({ ...row, ...(group ? protectedCell(group, i) : roundedCell(row)) })),
+        ...(total ? { total: { ...total, ...roundedCell(total) } } : {}),
+      };
+    }),
+    tables: report.tables.map((table, t) => ({
+      ...table,
+      rows: table.rows.map((row, i) => ({ ...row, cells: tableGroups[t]!.map((group) => protectedCell(group, i)) })),
+      totals: table.totals.map(roundedCell),
+    })),
     statement: statement(report.period.label, report.figures.visits, report.figures.uniqueWomen, allVisited, statementNumber),
     definitions: report.definitions,
     notes: [
       `Period: ${report.period.label} (${report.period.from} to ${report.period.to}), beside the same period a year earlier, ${report.previousPeriod.label} (${report.previousPeriod.from} to ${report.previousPeriod.to}).`,
       'These figures count service contacts: the visits, contacts and women the centre worked with. They do not measure how many women are affected (prevalence).',
-      'Totals are rounded to the nearest 5. "<5" means fewer than 5, including none.',
-      `"${WITHHELD}" marks a figure withheld so that a figure under 5 cannot be worked out from the others; it is not a small number itself.`,
-      'Breakdowns of women are by what each woman\'s record says now; see the definitions.',
+      ...METHOD_NOTES,
+      "Breakdowns of women are by what each woman's record says now; see the definitions.",
     ],
   };
 }
 
-function publishSection(section: ReportSection<number>): ReportSection<string> {
-  const rounded = (r: ReportRow<number>): ReportRow<string> => ({
-    ...r,
-    current: roundedTotal(r.current),
-    previous: roundedTotal(r.previous),
-  });
-  const { total, adds, rows, ...rest } = section;
-  if (section.kind === 'totals' || !total || !adds) {
-    return { ...rest, rows: rows.map(rounded), ...(total ? { total: rounded(total) } : {}) };
-  }
-  const current = protect(rows.map((r) => r.current), total.current, adds);
-  const previous = protect(rows.map((r) => r.previous), total.previous, adds);
-  return {
-    ...rest,
-    adds,
-    total: rounded(total),
-    rows: rows.map((r, i) => ({ ...r, current: current[i] as string, previous: previous[i] as string })),
-  };
-}
+/** A row without a cell for a column counts nothing in it. */
+const NO_CELL: Cell<number> = { current: 0, previous: 0 };
 
-function publishTable(table: ReportTable<number>): ReportTable<string> {
-  const byColumn = table.columns.map((column, c) => {
-    const cells = (which: keyof Cell<number>) => table.rows.map((r) => r.cells[c]?.[which] ?? 0);
-    const total = table.totals[c] ?? { current: 0, previous: 0 };
-    return {
-      current: protect(cells('current'), total.current, column.adds),
-      previous: protect(cells('previous'), total.previous, column.adds),
-    };
-  });
-  return {
-    ...table,
-    rows: table.rows.map((r, i) => ({
-      ...r,
-      cells: byColumn.map((column) => ({ current: column.current[i] as string, previous: column.previous[i] as string })),
-    })),
-    totals: table.totals.map((t) => ({ current: roundedTotal(t.current), previous: roundedTotal(t.previous) })),
-  };
+/**
+ * Cells and the total they make up: each counted thing in exactly one cell (`sum`) or in at least
+ * one (`atLeast`), every cell at most the total; `none` when the cells do not make up the total.
+ */
+export interface Group {
+  values: readonly number[];
+  total: number;
+  adds: Adds | 'none';
 }
 
 type Mark = 'shown' | 'small' | 'withheld';
-
-/**
- * The published text of a group of cells whose total is published rounded. Cells under 5 are
- * "<5"; then, while any withheld cell could be worked out (or is the only one withheld), the
- * smallest shown cell is withheld too. Should even withholding every cell leave one exposed (a
- * few cells, each just under 5), the whole group is withheld and no cell says it is small.
- */
-export function protect(values: readonly number[], total: number, adds: Adds | 'none'): string[] {
-  const marks: Mark[] = values.map((v) => (v < 5 ? 'small' : 'shown'));
-  if (adds !== 'none') {
-    for (;;) {
-      const withheld = marks.filter((m) => m !== 'shown').length;
-      if (withheld === 0) break;
-      const exposed = (withheld === 1 && values.length > 1) || anyDetermined(values, marks, total, adds);
-      if (!exposed) break;
-      let smallest = -1;
-      marks.forEach((m, i) => {
-        if (m === 'shown' && (smallest < 0 || (values[i] as number) < (values[smallest] as number))) smallest = i;
-      });
-      if (smallest < 0) {
-        if (anyDetermined(values, marks, total, adds)) marks.fill('withheld');
-        break;
-      }
-      marks[smallest] = 'withheld';
-    }
-  }
-  return marks.map((m, i) => (m === 'shown' ? format(values[i] as number) : m === 'small' ? SMALL : WITHHELD));
+/** The whole numbers lo..hi that a figure could be, as far as a reader can tell; hi may be Infinity. */
+interface Range {
+  lo: number;
+  hi: number;
 }
 
-/** Whether some withheld cell has only one value consistent with what is published. */
-function anyDetermined(values: readonly number[], marks: readonly Mark[], total: number, adds: Adds): boolean {
-  const [totalLo, totalHi] = total < 5 ? [0, 4] : [Math.round(total / 5) * 5 - 2, Math.round(total / 5) * 5 + 2];
-  const anySmall = marks.includes('small');
-  let shown = 0;
-  const bounds: [number, number][] = [];
-  marks.forEach((m, i) => {
-    if (m === 'shown') shown += values[i] as number;
-    else bounds.push(m === 'small' ? [0, 4] : [anySmall ? 5 : 0, Infinity]);
-  });
-  return bounds.some(([lo, hi], j) => {
-    let othersLo = 0;
-    let othersHi = 0;
-    bounds.forEach((b, i) => {
-      if (i !== j) [othersLo, othersHi] = [othersLo + b[0], othersHi + b[1]];
+/**
+ * The published text of each group's cells: rounded to the nearest 5, "<5" under 5, and "[c]"
+ * where withheld.
+ *
+ * The reader is assumed to know the rules, so from the published text alone she knows that:
+ * - a rounded figure r (a cell or a total) is r-2 to r+2, and at least 5;
+ * - "<5" is 0 to 4;
+ * - "[c]" is at least 5 (it would have been shown) and, being withheld smallest first (by rounded
+ *   value, then by position), at most r+2 for each cell r shown after it and r-3 for each shown
+ *   before it; when every cell of a group is "[c]" she knows nothing of any of them;
+ * - the cells make up the total as the group's `adds` says, and none is more than the total;
+ * - groups with the same total may be the same figure (the months and the sites both split the
+ *   visits): a total is what every group with that total allows. Groups are linked by their exact
+ *   totals, which links every group a reader could link and, by coincidence, perhaps more, which
+ *   only withholds more.
+ * Each cell, and each total, must still have more than one possible value. While some cell has
+ * only one, its group withholds its smallest shown cell, or, with none left, is withheld whole.
+ * Withholding only widens what each cell could be, so this ends, and the result depends on
+ * nothing but the figures.
+ *
+ * Given those facts, every range here is exact, not an estimate: the sum of figures each within a
+ * range of whole numbers takes every whole number between the sums of the ends.
+ */
+export function protectGroups(groups: readonly Group[]): string[][] {
+  const marks: Mark[][] = groups.map((g) => g.values.map((v) => (v < 5 ? 'small' : 'shown')));
+  // `none` relates nothing. A group with no rows is left out: it could only say that its total is
+  // 0, and then every cell of that total is known to be 0 whatever is withheld.
+  const related = groups.flatMap((g, i) => (g.adds !== 'none' && g.values.length > 0 ? [{ ...g, adds: g.adds, marks: marks[i]! }] : []));
+  for (;;) {
+    const known = related.map((g) => {
+      const cells = readerRanges(g.values, g.marks);
+      return { cells, total: totalRange(cells, g.adds) };
     });
-    const min = Math.max(lo, totalLo - shown - othersHi);
-    let max = Math.min(hi, totalHi);
-    if (adds === 'sum') max = Math.min(max, totalHi - shown - othersLo);
-    return max <= min;
+    const totals = new Map<number, Range>();
+    related.forEach((g, i) => {
+      const own = known[i]!.total;
+      const range = totals.get(g.total) ?? publishedRange(g.total);
+      totals.set(g.total, { lo: Math.max(range.lo, own.lo), hi: Math.min(range.hi, own.hi) });
+    });
+    // A total pinned to one value pins every cell of the groups that pin it (all at the ends of
+    // their ranges), so looking at the cells finds those groups too.
+    const exposed = related.filter((g, i) => {
+      const { cells } = known[i]!;
+      return cells.some((_, j) => single(possible(cells, j, totals.get(g.total)!, g.adds)));
+    });
+    const changed = exposed.map((g) => withholdMore(g.values, g.marks));
+    if (!changed.includes(true)) break;
+  }
+  return groups.map((g, i) =>
+    g.values.map((v, j) => {
+      const mark = marks[i]![j]!;
+      return mark === 'small' ? SMALL : mark === 'withheld' ? WITHHELD : format(nearestFive(v));
+    }),
+  );
+}
+
+/** One value left (or none, which true figures never give: withholding more is the safe answer). */
+const single = (range: Range) => range.hi <= range.lo;
+
+/** What a rounded total tells the reader on its own. */
+function publishedRange(total: number): Range {
+  if (total < 5) return { lo: 0, hi: 4 };
+  const r = nearestFive(total);
+  return { lo: Math.max(5, r - 2), hi: r + 2 };
+}
+
+/** What the reader can tell of each cell from the published text of its group (see protectGroups). */
+function readerRanges(values: readonly number[], marks: readonly Mark[]): Range[] {
+  if (marks.every((m) => m === 'withheld')) return marks.map(() => ({ lo: 0, hi: Infinity }));
+  return marks.map((mark, i) => {
+    if (mark === 'small') return { lo: 0, hi: 4 };
+    if (mark === 'shown') return publishedRange(values[i]!);
+    let hi = Infinity;
+    marks.forEach((m, k) => {
+      if (m === 'shown') hi = Math.min(hi, nearestFive(values[k]!) - (k < i ? 5 : 0) + 2);
+    });
+    return { lo: 5, hi };
   });
+}
+
+/** The totals that the cells' ranges allow. */
+function totalRange(cells: readonly Range[], adds: Adds): Range {
+  const hi = cells.reduce((s, c) => s + c.hi, 0);
+  // Each cell is at most the total; with `sum`, the cells are the total.
+  const lo = adds === 'sum' ? cells.reduce((s, c) => s + c.lo, 0) : Math.max(...cells.map((c) => c.lo));
+  return { lo, hi };
+}
+
+/** The values cell j could have, given the others' ranges and the total's. */
+function possible(cells: readonly Range[], j: number, total: Range, adds: Adds): Range {
+  let othersLo = 0;
+  let othersHi = 0;
+  cells.forEach((c, i) => {
+    if (i !== j) [othersLo, othersHi] = [othersLo + c.lo, othersHi + c.hi];
+  });
+  const cell = cells[j]!;
+  // The cells make up at least the total; with `sum`, no more than it either.
+  return {
+    lo: Math.max(cell.lo, total.lo - othersHi),
+    hi: Math.min(cell.hi, total.hi - (adds === 'sum' ? othersLo : 0)),
+  };
+}
+
+/** Withholds the smallest shown cell, or failing that the whole group; false when nothing is left to withhold. */
+function withholdMore(values: readonly number[], marks: Mark[]): boolean {
+  let next = -1;
+  marks.forEach((m, i) => {
+    if (m === 'shown' && (next < 0 || nearestFive(values[i]!) < nearestFive(values[next]!))) next = i;
+  });
+  if (next >= 0) {
+    marks[next] = 'withheld';
+    return true;
+  }
+  if (!marks.includes('small')) return false;
+  marks.fill('withheld');
+  return true;
 }

@@ -1,10 +1,11 @@
 /**
  * The figures of a report as tidy CSV (docs/counting.md#figures-csv): one row per figure, each with its period,
  * the same period last year and its definition, so a row means something on its own when pasted
- * into a funder's spreadsheet. The statement and the notes come last, as rows of their own.
+ * into a funder's spreadsheet. Every section and table of the report is written the same way, so
+ * a new one needs nothing here. The statement and the notes come last, as rows of their own.
  */
 import Papa from 'papaparse';
-import type { Definition, Report } from './report.ts';
+import { NOT_RECORDED_THEN, previousPeriodNote, type Cell, type Definition, type Report } from './report.ts';
 import type { PublishedReport } from './disclosure.ts';
 
 export const FIGURES_COLUMNS = [
@@ -27,13 +28,14 @@ const EXACT_NOTE = 'Exact figures for internal use: not safe to publish. Export 
 
 /**
  * Values are numbers without thousands separators, so spreadsheets read them as numbers; a
- * published report's withheld cells keep their marks ("<5", "[c]").
+ * published report's withheld cells keep their marks ("<5", "[c]"), and the figures of a same
+ * period last year before the first record say they were not recorded then.
  */
 export function figuresCsv(report: Report<number> | PublishedReport): string {
   const definitionOf = definitionLookup(report.definitions);
   const { period, previousPeriod } = report;
   const rows: FiguresRow[] = [];
-  const add = (r: Pick<FiguresRow, 'section' | 'figure' | 'category' | 'label' | 'definition'> & { value: number | string; previous: number | string | null }) =>
+  const add = (r: Pick<FiguresRow, 'section' | 'figure' | 'category' | 'label' | 'definition'> & { cell: Cell<number | string> | null }) =>
     rows.push({
       period: period.label,
       period_start: period.from,
@@ -42,27 +44,19 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
       figure: r.figure,
       category: r.category,
       label: r.label,
-      value: valueText(r.value),
-      previous_period: r.previous === null ? '' : previousPeriod.label,
-      previous_value: r.previous === null ? '' : valueText(r.previous),
+      value: r.cell === null ? '' : valueText(r.cell.current),
+      previous_period: r.cell === null ? '' : previousPeriod.label,
+      previous_value: r.cell === null ? '' : previousPeriod.recorded ? valueText(r.cell.previous) : NOT_RECORDED_THEN,
       definition: r.definition,
     });
 
   for (const section of report.sections) {
     for (const row of section.rows) {
-      add({
-        section: section.title,
-        figure: row.figure,
-        category: row.category ?? '',
-        label: row.label,
-        value: row.current,
-        previous: row.previous,
-        definition: definitionOf(row.figure),
-      });
+      add({ section: section.title, figure: row.figure, category: row.category ?? '', label: row.label, cell: row, definition: definitionOf(row.figure) });
     }
   }
   for (const table of report.tables) {
-    const tableDefinition = definitionOf(table.id === 'months' ? 'byMonth' : 'bySite');
+    const tableDefinition = table.figure === undefined ? '' : definitionOf(table.figure);
     table.columns.forEach((column, c) => {
       for (const row of table.rows) {
         const cell = row.cells[c];
@@ -72,18 +66,17 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
           figure: column.figure,
           category: row.key,
           label: `${column.label}, ${row.label}`,
-          value: cell.current,
-          previous: cell.previous,
+          cell,
           definition: `${definitionOf(column.figure)} ${tableDefinition}`.trim(),
         });
       }
     });
   }
-  const text = (section: string, figure: string, label: string) =>
-    add({ section, figure, category: '', label, value: '', previous: null, definition: '' });
+  const text = (section: string, figure: string, label: string) => add({ section, figure, category: '', label, cell: null, definition: '' });
   text('Statement', 'statement', report.statement);
   const notes = 'notes' in report ? report.notes : [EXACT_NOTE];
-  for (const note of notes) text('Notes', 'note', note);
+  const previousNote = previousPeriodNote(previousPeriod);
+  for (const note of previousNote === null ? notes : [...notes, previousNote]) text('Notes', 'note', note);
 
   // Spreadsheets would run a label beginning "=" as a formula; escapeFormulae quotes it.
   return Papa.unparse({ fields: [...FIGURES_COLUMNS], data: rows.map((r) => FIGURES_COLUMNS.map((c) => r[c])) }, { escapeFormulae: true });

@@ -1,50 +1,122 @@
 /**
  * Raw records as CSV, in the one format Footfall both exports and imports (docs/counting.md#records-csv):
  *
- *   kind,date,time,site,person,services,area,place,topics,referrals
+ *   kind,date,time,site,person,services,area,place,topics,referrals,needs,support,outcome
  *
  * One row per visit, outreach contact or casework session as it stands now (corrections applied,
  * voided records left out). Dates and times are local to the organisation; a woman appears by her
  * internal id, never her name. Exporting an organisation's records and importing them into a new
  * one reproduces every figure of its reports.
  *
- * Importing checks the whole file before anything is made: every bad row is reported with its
- * line and what to fix, and events come back only when the file is clean. Event and woman ids are
- * derived from the file's content, so importing the same file twice gives the same ids and the
- * app can drop the ones it already holds.
+ * Importing checks the whole file before anything is made (docs/counting.md#import). Terms are
+ * matched forgivingly (`termMatcher`), and a value that matches no term is not a line to fix but
+ * a question for the admin: values are grouped, and she maps each to a term or adds it (a
+ * `TermMapping`), then the file is read again with her answers. Every other bad row is reported
+ * with its line and what to fix. Events come back only when the file is clean and every value is
+ * decided. Event and woman ids are derived from the file's content, so importing the same file
+ * twice gives the same ids and the app can drop the ones it already holds.
  */
 import Papa from 'papaparse';
 import { parse as uuidBytes, v5, v7 } from 'uuid';
-import type { OrgConfig } from './config.ts';
+import { z } from 'zod';
+import { keyFromLabel, Term, termMatcher, type OrgConfig } from './config.ts';
 import { FootfallEvent, KnownAs } from './events.ts';
-import type { ResolvedRecord } from './counting.ts';
+import { countRecords, resolveRecords, type ResolvedRecord } from './counting.ts';
 import type { DateRange } from './periods.ts';
 import type { History } from './report.ts';
 import { foldName } from './search.ts';
 import { instantOf, localTimeOf, parseLocalDate } from './time.ts';
 
-export const RECORD_COLUMNS = ['kind', 'date', 'time', 'site', 'person', 'services', 'area', 'place', 'topics', 'referrals'] as const;
+export const RECORD_COLUMNS = [
+  'kind',
+  'date',
+  'time',
+  'site',
+  'person',
+  'services',
+  'area',
+  'place',
+  'topics',
+  'referrals',
+  'needs',
+  'support',
+  'outcome',
+] as const;
 type Column = (typeof RECORD_COLUMNS)[number];
 const REQUIRED: Column[] = ['kind', 'date'];
 const LIST_SEPARATOR = ';';
+
+type Kind = 'visit' | 'outreach' | 'casework';
+
+/** "a site", "an area". */
+function aOrAn(what: string): string {
+  return `${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}`;
+}
+
+/**
+ * The columns that hold the organisation's terms: the list each is matched against, what one of
+ * its terms is called, and whether a cell holds one term or a `;`-separated list.
+ */
+export const TERM_COLUMNS = {
+  site: { list: 'sites', what: 'site', many: false },
+  services: { list: 'services', what: 'service', many: true },
+  area: { list: 'areas', what: 'area', many: false },
+  place: { list: 'places', what: 'kind of place', many: false },
+  topics: { list: 'caseworkTopics', what: 'topic', many: true },
+  referrals: { list: 'referralDestinations', what: 'referral destination', many: true },
+  needs: { list: 'needs', what: 'need', many: true },
+  support: { list: 'support', what: 'kind of support', many: true },
+  // A session has one outcome; the column is a list like the others so that a cell naming two is
+  // read, and refused with its line, rather than taken for one unknown term.
+  outcome: { list: 'caseworkOutcomes', what: 'outcome', many: true },
+} as const satisfies Record<string, { list: keyof OrgConfig; what: string; many: boolean }>;
+export type TermColumn = keyof typeof TERM_COLUMNS;
+const TERM_COLUMN_NAMES = Object.keys(TERM_COLUMNS) as TermColumn[];
+type ListColumn = { [C in TermColumn]: (typeof TERM_COLUMNS)[C]['many'] extends true ? C : never }[TermColumn];
+type OneColumn = Exclude<TermColumn, ListColumn>;
+
+/** The columns a kind of record may fill, beyond kind, date, time and person. */
+const KIND_COLUMNS: Record<Kind, TermColumn[]> = {
+  visit: ['site', 'services'],
+  outreach: ['area', 'place', 'needs', 'support', 'referrals'],
+  casework: ['topics', 'outcome', 'referrals'],
+};
+const RECORDS_OF: Record<Kind, string> = { visit: 'visits', outreach: 'outreach contacts', casework: 'casework sessions' };
+const A_RECORD: Record<Kind, string> = { visit: 'a visit', outreach: 'an outreach contact', casework: 'a casework session' };
+
+/** The terms a column is matched against, each with its label (a site's is its name). */
+export function columnTerms(config: OrgConfig, column: TermColumn): Term[] {
+  const list = TERM_COLUMNS[column].list;
+  return list === 'sites' ? config.sites.map((s) => ({ key: s.key, label: s.name, retired: s.retired })) : config[list];
+}
 
 /** The records of a range (every record when null), oldest first. */
 export function recordsCsv(history: History, range: DateRange | null): string {
   const { timeZone, sites } = history.config;
   const siteName = new Map(sites.map((s) => [s.key, s.name]));
   const inRange = (r: ResolvedRecord) => range === null || (r.date >= range.from && r.date <= range.to);
+  const list = (items: readonly string[]) => items.join(LIST_SEPARATOR);
   const rows = history.records
     .filter(inRange)
     .map((r): Record<Column, string> => {
       const common = { date: r.date, time: localTimeOf(r.occurredAt, timeZone), person: r.womanId ?? '' };
-      const none = { site: '', services: '', area: '', place: '', topics: '', referrals: '' };
+      const none = { site: '', services: '', area: '', place: '', topics: '', referrals: '', needs: '', support: '', outcome: '' };
       switch (r.kind) {
         case 'visit':
-          return { ...none, ...common, kind: 'visit', site: siteName.get(r.siteId) ?? r.siteId, services: r.services.join(LIST_SEPARATOR) };
+          return { ...none, ...common, kind: 'visit', site: siteName.get(r.siteId) ?? r.siteId, services: list(r.services) };
         case 'outreach':
-          return { ...none, ...common, kind: 'outreach', area: r.area, place: r.place, referrals: r.referrals.join(LIST_SEPARATOR) };
+          return {
+            ...none,
+            ...common,
+            kind: 'outreach',
+            area: r.area,
+            place: r.place,
+            needs: list(r.needs),
+            support: list(r.support),
+            referrals: list(r.referrals),
+          };
         case 'casework':
-          return { ...none, ...common, kind: 'casework', topics: r.topics.join(LIST_SEPARATOR), referrals: r.referrals.join(LIST_SEPARATOR) };
+          return { ...none, ...common, kind: 'casework', topics: list(r.topics), outcome: r.outcome ?? '', referrals: list(r.referrals) };
       }
     });
   const key = (r: Record<Column, string>) => `${r.date} ${r.time} ${r.kind} ${r.site} ${r.person} ${r.services}${r.area}${r.topics}`;
@@ -71,8 +143,11 @@ export interface ImportContext {
   staffId: string;
 }
 
+/** What a set of imported events adds, counted as the reports count (docs/counting.md). */
 export interface ImportCounts {
-  rows: number;
+  /** Records: visits' check-ins, outreach contacts and casework sessions, one per row. */
+  records: number;
+  /** Visits as reports count them: one woman at one site on one date, however many rows. */
   visits: number;
   outreachContacts: number;
   caseworkSessions: number;
@@ -91,7 +166,60 @@ export interface ImportError {
   message: string;
 }
 
-export type ImportParse = { ok: true; events: FootfallEvent[]; counts: ImportCounts } | { ok: false; errors: ImportError[] };
+/** How many line numbers a group of unknown values shows: enough to find them in the file. */
+export const LINES_SHOWN = 5;
+
+/** A value of the file that is none of the organisation's terms, with every spelling of it folded together. */
+export interface UnknownTerm {
+  column: TermColumn;
+  /** As the file first writes it. */
+  value: string;
+  /** The rows that give it. */
+  rows: number;
+  /** The first of those rows' lines, at most LINES_SHOWN. */
+  lines: number[];
+  /** Terms it could equally be (it matches each as well as the others); empty when it matches none. */
+  candidates: string[];
+}
+
+/** A term the admin chose to add while importing: added to the configuration with the records. */
+export interface AddedTerm {
+  column: TermColumn;
+  key: string;
+  label: string;
+}
+
+/**
+ * What the admin decided for an unknown value: an existing term's key, a new term with this
+ * label, or (in a list column) to leave the value out.
+ */
+const Decision = z.union([
+  Term.shape.key,
+  z.object({ add: Term.shape.label }).strict(),
+  z.object({ leaveOut: z.literal(true) }).strict(),
+]);
+export type Decision = z.infer<typeof Decision>;
+
+/** Per column, the decision for each unknown value as `UnknownTerm.value` gives it (any spelling of it will do). */
+export const TermMapping = z
+  .partialRecord(z.enum(TERM_COLUMN_NAMES), z.record(z.string(), Decision))
+  .superRefine((mapping, ctx) => {
+    for (const column of TERM_COLUMN_NAMES) {
+      if (TERM_COLUMNS[column].many) continue;
+      for (const [value, decision] of Object.entries(mapping[column] ?? {})) {
+        if (typeof decision === 'object' && 'leaveOut' in decision) {
+          const { what } = TERM_COLUMNS[column];
+          ctx.addIssue({ code: 'custom', path: [column, value], message: `${what} “${value}” cannot be left out: every record with it needs ${aOrAn(what)}. Choose one, or add it.` });
+        }
+      }
+    }
+  });
+export type TermMapping = z.infer<typeof TermMapping>;
+
+export type ImportParse =
+  | { ok: true; events: FootfallEvent[]; counts: ImportCounts; addedTerms: AddedTerm[] }
+  /** Lines to fix in the file, and values to decide in the preview: either may be empty, not both. */
+  | { ok: false; errors: ImportError[]; unknownTerms: UnknownTerm[] };
 
 /** The known-as name given to a woman imported by an id from elsewhere, which brings no name with it. */
 export function placeholderName(womanId: string): string {
@@ -112,16 +240,19 @@ function derivedId(ms: number, name: string): string {
 
 interface Row {
   line: number;
-  kind: 'visit' | 'outreach' | 'casework';
+  kind: Kind;
   occurredAt: string;
   ms: number;
-  siteId: string;
   person: Person;
-  services: string[];
+  siteId: string;
   area: string;
   place: string;
+  services: string[];
   topics: string[];
   referrals: string[];
+  needs: string[];
+  support: string[];
+  outcome: string | null;
 }
 
 type Person =
@@ -132,12 +263,19 @@ type Person =
   /** A name not in the directory, folded: she is registered under it. */
   | { kind: 'name'; folded: string; knownAs: string };
 
-export function parseRecordsCsv(text: string, ctx: ImportContext): ImportParse {
+/**
+ * Reads a records file against the organisation's configuration and directory. `mapping` holds
+ * the admin's decisions for values that match no term (from an earlier read's `unknownTerms`).
+ * Throws when the mapping itself is not valid (a caller's mistake, not the file's).
+ */
+export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermMapping = {}): ImportParse {
+  const decided = TermMapping.safeParse(mapping);
+  if (!decided.success) throw new Error(`The choices for the file’s terms cannot be used: ${decided.error.issues[0]?.message}`);
   // One kind of line break, so the lines counted are the lines a spreadsheet shows.
   const normalised = text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   const errors: ImportError[] = [];
   const rows: Row[] = [];
-  const vocabulary = vocabularyOf(ctx.config);
+  const vocabulary = new Vocabulary(ctx.config, decided.data);
   const byName = namesOf(ctx.directory);
 
   let header: Column[] | null = null;
@@ -177,15 +315,54 @@ export function parseRecordsCsv(text: string, ctx: ImportContext): ImportParse {
       }
       const values = Object.fromEntries(header.map((c, i) => [c, (fields[i] ?? '').trim()])) as Partial<Record<Column, string>>;
       const row = readRow(values, rowLine, ctx, vocabulary, byName);
-      if ('problems' in row) errors.push({ line: rowLine, message: row.problems.join(' ') });
-      else rows.push(row);
+      if ('problems' in row) {
+        if (row.problems.length > 0) errors.push({ line: rowLine, message: row.problems.join(' ') });
+      } else rows.push(row);
     },
   });
   if (header === null && errors.length === 0) {
     errors.push({ line: 1, message: `The file is empty: it needs a header row (${RECORD_COLUMNS.join(',')}) and a row per record.` });
   }
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, ...eventsOf(rows, ctx) };
+  const unknownTerms = vocabulary.unknownTerms();
+  if (errors.length > 0 || unknownTerms.length > 0) return { ok: false, errors, unknownTerms };
+  const events = eventsOf(rows, ctx);
+  return { ok: true, events, counts: importCounts(events, ctx.config), addedTerms: vocabulary.addedTerms() };
+}
+
+/**
+ * What importing these events adds, counted by the counting module itself (resolveRecords,
+ * countRecords) so that the preview says what the report will: several check-ins of one woman at
+ * one site on one date are one visit. Counted among these events only: a visit that joins one
+ * the organisation already holds is counted here and not in the report.
+ */
+export function importCounts(events: readonly FootfallEvent[], config: Pick<OrgConfig, 'timeZone'>): ImportCounts {
+  const records = resolveRecords(events, config);
+  const registered = events.flatMap((e) => (e.type === 'woman.registered' ? [e] : []));
+  const womenFromIds = registered.filter((e) => e.knownAs === placeholderName(e.womanId)).length;
+  const counts = { records: records.length, visits: 0, outreachContacts: 0, caseworkSessions: 0, newWomen: registered.length - womenFromIds, womenFromIds };
+  if (records.length === 0) return counts;
+  let from = records[0]!.date;
+  let to = from;
+  for (const r of records) {
+    if (r.date < from) from = r.date;
+    if (r.date > to) to = r.date;
+  }
+  const figures = countRecords(records, { from, to });
+  return { ...counts, visits: figures.visits, outreachContacts: figures.outreachContacts, caseworkSessions: figures.caseworkSessions };
+}
+
+/** The configuration with the terms an import added, each in its list (a term already there is kept as it is). */
+export function withAddedTerms(config: OrgConfig, added: readonly AddedTerm[]): OrgConfig {
+  let next = config;
+  for (const { column, key, label } of added) {
+    if (columnTerms(next, column).some((t) => t.key === key)) continue;
+    const list = TERM_COLUMNS[column].list;
+    next =
+      list === 'sites'
+        ? { ...next, sites: [...next.sites, { key, name: label, retired: false }] }
+        : { ...next, [list]: [...next[list], { key, label, retired: false }] };
+  }
+  return next;
 }
 
 function countNewlines(text: string, from: number, to: number): number {
@@ -208,39 +385,113 @@ function headerProblem(fields: string[]): string | null {
   return null;
 }
 
-/** A term list as the import reads it: by key or by label, ignoring case. */
-interface Terms {
-  what: string;
-  find: (value: string) => string | undefined;
-  accepted: string;
+/** Every spelling of a value that folds the same is one value to decide. */
+function groupKey(value: string): string {
+  return foldName(value) || value.trim();
 }
 
-function termsOf(what: string, list: readonly { key: string; label?: string; name?: string }[]): Terms {
-  const lookup = new Map<string, string>();
-  for (const t of list) {
-    const label = t.label ?? t.name;
-    if (label !== undefined) lookup.set(label.toLowerCase(), t.key);
+type Resolved = { key: string } | { leaveOut: true } | { unknown: true };
+
+/**
+ * The organisation's terms as one read of a file meets them: each value is matched forgivingly,
+ * then looked up among the admin's decisions; what is still unknown is gathered into groups.
+ */
+class Vocabulary {
+  private readonly columns = new Map<TermColumn, { terms: Term[]; match: ReturnType<typeof termMatcher>; decisions: Map<string, Resolved> }>();
+  private readonly added: AddedTerm[] = [];
+  /** By column and folded value; `lastLine` so that a row naming a value twice counts once. */
+  private readonly unknown = new Map<string, { group: UnknownTerm; lastLine: number }>();
+
+  constructor(config: OrgConfig, mapping: TermMapping) {
+    for (const column of TERM_COLUMN_NAMES) {
+      const terms = columnTerms(config, column);
+      const match = termMatcher(terms);
+      const decisions = new Map<string, Resolved>();
+      const newKeys = new Map<string, string>(); // by folded label: one new term however many values name it
+      for (const [value, decision] of Object.entries(mapping[column] ?? {})) {
+        decisions.set(groupKey(value), this.resolveDecision(column, terms, match, newKeys, value, decision));
+      }
+      this.columns.set(column, { terms, match, decisions });
+    }
   }
-  for (const t of list) lookup.set(t.key.toLowerCase(), t.key); // a key wins over another term's label
-  return {
-    what,
-    find: (value) => lookup.get(value.toLowerCase()),
-    accepted: list.map((t) => t.key).join(', '),
-  };
+
+  private resolveDecision(
+    column: TermColumn,
+    terms: Term[],
+    match: ReturnType<typeof termMatcher>,
+    newKeys: Map<string, string>,
+    value: string,
+    decision: Decision,
+  ): Resolved {
+    const { what } = TERM_COLUMNS[column];
+    if (typeof decision === 'string') {
+      if (!terms.some((t) => t.key === decision)) {
+        throw new Error(`The ${what} chosen for “${value}” is no longer in Settings: choose again.`);
+      }
+      return { key: decision };
+    }
+    if ('leaveOut' in decision) return { leaveOut: true };
+    // A label that is already a term's, in another spelling, is that term: never a twin of it.
+    const existing = match(decision.add);
+    if (existing.kind === 'one') return { key: existing.key };
+    const folded = groupKey(decision.add);
+    let key = newKeys.get(folded);
+    if (key === undefined) {
+      key = uniqueKey(decision.add, new Set([...terms.map((t) => t.key), ...newKeys.values()]));
+      newKeys.set(folded, key);
+      this.added.push({ column, key, label: decision.add });
+    }
+    return { key };
+  }
+
+  /** The term a value stands for; an unknown value is counted in its group, once per row. */
+  resolve(column: TermColumn, value: string, line: number): Resolved {
+    const { match, decisions } = this.columns.get(column)!;
+    const found = match(value);
+    if (found.kind === 'one') return { key: found.key };
+    const decision = decisions.get(groupKey(value));
+    if (decision) return decision;
+    const id = `${column}\n${groupKey(value)}`;
+    let tally = this.unknown.get(id);
+    if (!tally) {
+      tally = { group: { column, value, rows: 0, lines: [], candidates: found.kind === 'several' ? found.keys : [] }, lastLine: 0 };
+      this.unknown.set(id, tally);
+    }
+    if (tally.lastLine !== line) {
+      tally.lastLine = line;
+      tally.group.rows++;
+      if (tally.group.lines.length < LINES_SHOWN) tally.group.lines.push(line);
+    }
+    return { unknown: true };
+  }
+
+  /** The unknown values, column by column, the most frequent first. */
+  unknownTerms(): UnknownTerm[] {
+    const order = (c: TermColumn) => TERM_COLUMN_NAMES.indexOf(c);
+    return [...this.unknown.values()].map((t) => t.group).sort((a, b) => order(a.column) - order(b.column) || b.rows - a.rows || a.lines[0]! - b.lines[0]!);
+  }
+
+  /** The new terms the decisions made. */
+  addedTerms(): AddedTerm[] {
+    return [...this.added];
+  }
+
+  /** What a row lacking this column's term needs, with the first term in use as an example. */
+  needed(column: TermColumn, atLeastOne = false): string {
+    const { what } = TERM_COLUMNS[column];
+    const term = this.columns.get(column)!.terms.find((t) => !t.retired);
+    return `${atLeastOne ? `at least one ${what}` : aOrAn(what)}${term ? `, such as “${term.label}”` : ''}`;
+  }
 }
 
-type Vocabulary = Record<'site' | 'services' | 'area' | 'place' | 'topics' | 'referrals', Terms>;
-
-function vocabularyOf(config: OrgConfig): Vocabulary {
-  const site = termsOf('site', config.sites);
-  return {
-    site: { ...site, accepted: config.sites.map((s) => `${s.name} (${s.key})`).join(', ') },
-    services: termsOf('service', config.services),
-    area: termsOf('area', config.areas),
-    place: termsOf('place', config.places),
-    topics: termsOf('topic', config.caseworkTopics),
-    referrals: termsOf('referral destination', config.referralDestinations),
-  };
+/** A new term's key: made from its label, and numbered when a term already has that key. */
+function uniqueKey(label: string, taken: ReadonlySet<string>): string {
+  const base = keyFromLabel(label);
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) {
+    const key = `${base.slice(0, 60)}-${n}`;
+    if (!taken.has(key)) return key;
+  }
 }
 
 /** Directory ids by folded known-as name. */
@@ -253,20 +504,10 @@ function namesOf(directory: ReadonlyMap<string, DirectoryEntry>): Map<string, st
   return byName;
 }
 
-const KIND_COLUMNS: Record<Row['kind'], Column[]> = {
-  visit: ['site', 'services'],
-  outreach: ['area', 'place', 'referrals'],
-  casework: ['topics', 'referrals'],
-};
-const KIND_OF_COLUMN: Partial<Record<Column, string>> = {
-  site: 'visits',
-  services: 'visits',
-  area: 'outreach contacts',
-  place: 'outreach contacts',
-  topics: 'casework sessions',
-  referrals: 'outreach contacts and casework sessions',
-};
-
+/**
+ * A row as a record, or its problems. No problems and no record: the row waits on a decision
+ * about one of its values (the file's `unknownTerms`).
+ */
 function readRow(
   values: Partial<Record<Column, string>>,
   line: number,
@@ -285,32 +526,32 @@ function readRow(
 
   const occurredAt = instantOfRow(values.date ?? '', values.time ?? '', ctx.config.timeZone, problems);
 
-  for (const column of RECORD_COLUMNS) {
-    const only = KIND_OF_COLUMN[column];
-    if (only && values[column] && !KIND_COLUMNS[kind].includes(column)) {
-      problems.push(`${column} is only for ${only}: leave it empty on a ${kind} row, or change the kind.`);
+  for (const column of TERM_COLUMN_NAMES) {
+    if (values[column] && !KIND_COLUMNS[kind].includes(column)) {
+      const kinds = (Object.keys(KIND_COLUMNS) as Kind[]).filter((k) => KIND_COLUMNS[k].includes(column));
+      problems.push(`${column} is only for ${kinds.map((k) => RECORDS_OF[k]).join(' and ')}: leave it empty on a ${kind} row, or change the kind.`);
     }
   }
-  const one = (column: 'site' | 'area' | 'place'): string => {
-    const value = values[column] ?? '';
+  let undecided = false;
+  const one = (column: OneColumn): string => {
     if (!KIND_COLUMNS[kind].includes(column)) return '';
-    const terms = vocabulary[column];
+    const value = values[column] ?? '';
     if (value === '') {
-      problems.push(`a ${kind === 'visit' ? 'visit' : 'contact'} needs ${/^[aeiou]/.test(terms.what) ? 'an' : 'a'} ${terms.what}: one of ${terms.accepted}.`);
+      problems.push(`${column} is empty: ${A_RECORD[kind]} needs ${vocabulary.needed(column)}.`);
       return '';
     }
-    const key = terms.find(value);
-    if (key === undefined) problems.push(`${terms.what} "${value}" is not one of the centre's: use one of ${terms.accepted}.`);
-    return key ?? '';
+    // Never left out: the mapping's schema refuses that for a column of one term.
+    const found = vocabulary.resolve(column, value, line);
+    if ('unknown' in found) undecided = true;
+    return 'key' in found ? found.key : '';
   };
-  const many = (column: 'services' | 'topics' | 'referrals'): string[] => {
+  const many = (column: ListColumn): string[] => {
     if (!KIND_COLUMNS[kind].includes(column)) return [];
-    const terms = vocabulary[column];
     const keys: string[] = [];
     for (const item of (values[column] ?? '').split(LIST_SEPARATOR).map((s) => s.trim()).filter(Boolean)) {
-      const key = terms.find(item);
-      if (key === undefined) problems.push(`${terms.what} "${item}" is not one of the centre's: use one of ${terms.accepted}, separated by "${LIST_SEPARATOR}".`);
-      else if (!keys.includes(key)) keys.push(key);
+      const found = vocabulary.resolve(column, item, line);
+      if ('unknown' in found) undecided = true;
+      else if ('key' in found && !keys.includes(found.key)) keys.push(found.key);
     }
     return keys;
   };
@@ -318,10 +559,16 @@ function readRow(
   const area = one('area');
   const place = one('place');
   const services = many('services');
+  const needs = many('needs');
+  const support = many('support');
   const topics = many('topics');
+  const outcomes = many('outcome');
   const referrals = many('referrals');
-  if (kind === 'casework' && topics.length === 0 && !problems.some((p) => p.startsWith('topic'))) {
-    problems.push(`a casework session needs at least one topic: one of ${vocabulary.topics.accepted}, separated by "${LIST_SEPARATOR}".`);
+  if (kind === 'casework' && topics.length === 0 && !undecided) {
+    problems.push(`topics is empty: a casework session needs ${vocabulary.needed('topics', true)}; separate several with "${LIST_SEPARATOR}".`);
+  }
+  if (outcomes.length > 1) {
+    problems.push(`outcome names ${outcomes.length} outcomes: a casework session has one outcome, so keep one.`);
   }
 
   const person = personOf(values.person ?? '', ctx, byName, problems);
@@ -329,8 +576,8 @@ function readRow(
     problems.push('a casework session is always with a known woman: give her id or the name she is known by.');
   }
 
-  if (problems.length > 0 || occurredAt === null || person === null) return { problems };
-  return { line, kind, occurredAt, ms: Date.parse(occurredAt), siteId, person, services, area, place, topics, referrals };
+  if (problems.length > 0 || undecided || occurredAt === null || person === null) return { problems };
+  return { line, kind, occurredAt, ms: Date.parse(occurredAt), person, siteId, area, place, services, topics, referrals, needs, support, outcome: outcomes[0] ?? null };
 }
 
 function instantOfRow(date: string, time: string, timeZone: string, problems: string[]): string | null {
@@ -384,25 +631,19 @@ function personOf(value: string, ctx: ImportContext, byName: Map<string, string[
 }
 
 /** The events of a clean file, every id derived from the rows. */
-function eventsOf(rows: Row[], ctx: ImportContext): { events: FootfallEvent[]; counts: ImportCounts } {
+function eventsOf(rows: Row[], ctx: ImportContext): FootfallEvent[] {
   const who = { deviceId: ctx.deviceId, staffId: ctx.staffId };
   const events: FootfallEvent[] = [];
-  const counts: ImportCounts = { rows: rows.length, visits: 0, outreachContacts: 0, caseworkSessions: 0, newWomen: 0, womenFromIds: 0 };
 
   // Each woman new to the directory is registered once, dated by her first record in the file.
-  const newWomen = new Map<string, { id: string | null; knownAs: string; ms: number; fromId: boolean }>();
+  const newWomen = new Map<string, { id: string | null; knownAs: string; ms: number }>();
   for (const r of rows) {
     const p = r.person;
     if (p.kind !== 'id' && p.kind !== 'name') continue;
     const key = p.kind === 'id' ? `id:${p.id}` : `name:${p.folded}`;
     const seen = newWomen.get(key);
     if (!seen) {
-      newWomen.set(key, {
-        id: p.kind === 'id' ? p.id : null,
-        knownAs: p.kind === 'id' ? placeholderName(p.id) : p.knownAs,
-        ms: r.ms,
-        fromId: p.kind === 'id',
-      });
+      newWomen.set(key, { id: p.kind === 'id' ? p.id : null, knownAs: p.kind === 'id' ? placeholderName(p.id) : p.knownAs, ms: r.ms });
     } else if (r.ms < seen.ms) seen.ms = r.ms;
   }
   const womanIdOf = new Map<string, string>();
@@ -413,8 +654,6 @@ function eventsOf(rows: Row[], ctx: ImportContext): { events: FootfallEvent[]; c
     events.push(
       FootfallEvent.parse({ ...who, id: derivedId(w.ms, `registered\n${womanId}`), at, type: 'woman.registered', womanId, knownAs: w.knownAs, details: {} }),
     );
-    if (w.fromId) counts.womenFromIds++;
-    else counts.newWomen++;
   }
 
   const ordinals = new Map<string, number>();
@@ -422,27 +661,36 @@ function eventsOf(rows: Row[], ctx: ImportContext): { events: FootfallEvent[]; c
     const p = r.person;
     const womanId = p.kind === 'none' ? null : p.kind === 'known' ? p.id : (womanIdOf.get(p.kind === 'id' ? `id:${p.id}` : `name:${p.folded}`) as string);
     // Identical rows are separate records (two anonymous check-ins at the same time): the
-    // ordinal among them keeps their ids apart and the same from one import to the next.
-    const canonical = JSON.stringify([r.kind, r.occurredAt, r.siteId, womanId, r.services, r.area, r.place, r.topics, r.referrals]);
+    // ordinal among them keeps their ids apart and the same from one import to the next. Needs,
+    // support and outcome came to the file later: a row without them is named as it was before,
+    // so a file imported then adds nothing when imported again now.
+    const later = r.needs.length > 0 || r.support.length > 0 || r.outcome !== null ? [r.needs, r.support, r.outcome] : [];
+    const canonical = JSON.stringify([r.kind, r.occurredAt, r.siteId, womanId, r.services, r.area, r.place, r.topics, r.referrals, ...later]);
     const ordinal = ordinals.get(canonical) ?? 0;
     ordinals.set(canonical, ordinal + 1);
     const common = { ...who, id: derivedId(r.ms, `${canonical}\n${ordinal}`), at: r.occurredAt, occurredAt: r.occurredAt };
     switch (r.kind) {
       case 'visit':
-        counts.visits++;
         events.push(FootfallEvent.parse({ ...common, type: 'visit.checkedIn', womanId, siteId: r.siteId, services: r.services }));
         break;
       case 'outreach':
-        counts.outreachContacts++;
         events.push(
-          FootfallEvent.parse({ ...common, type: 'outreach.contacted', womanId, area: r.area, place: r.place, needs: [], support: [], referrals: r.referrals }),
+          FootfallEvent.parse({ ...common, type: 'outreach.contacted', womanId, area: r.area, place: r.place, needs: r.needs, support: r.support, referrals: r.referrals }),
         );
         break;
       case 'casework':
-        counts.caseworkSessions++;
-        events.push(FootfallEvent.parse({ ...common, type: 'casework.session', womanId, topics: r.topics, referrals: r.referrals }));
+        events.push(
+          FootfallEvent.parse({
+            ...common,
+            type: 'casework.session',
+            womanId,
+            topics: r.topics,
+            referrals: r.referrals,
+            ...(r.outcome !== null && { outcome: r.outcome }),
+          }),
+        );
         break;
     }
   }
-  return { events, counts };
+  return events;
 }

@@ -6,10 +6,25 @@
  * `Report<V>` is generic over the value of a cell: numbers for the admin's own screen, display
  * text once disclosure control has been applied (disclosure.ts), with the same shape.
  */
-import { countRecords, DEFINITIONS, firstRecordDates, resolveRecords, type Figures, type FigureKey, type ResolvedRecord } from './counting.ts';
+import {
+  countRecords,
+  countTerms,
+  DEFINITIONS,
+  firstRecordDates,
+  NOT_RECORDED,
+  resolveRecords,
+  type Figures,
+  type FigureKey,
+  type MonthFigures,
+  type ResolvedRecord,
+  type SiteFigures,
+  type TermFigureKey,
+  type TermFigures,
+} from './counting.ts';
 import { labelOf, type OrgConfig } from './config.ts';
 import { NOT_KNOWN, PREFERS_NOT_TO_SAY, type DetailField, type FootfallEvent } from './events.ts';
 import { periodRange, previousPeriod, type DateRange, type Period } from './periods.ts';
+import type { LocalDate } from './time.ts';
 import { resolveWomen, type WomanProfile } from './women.ts';
 
 /** The event history resolved once, to count as many periods as the admin asks for. */
@@ -31,23 +46,39 @@ export interface ReportPeriod extends DateRange {
   label: string;
 }
 
+/** The same period a year earlier, and whether the centre had begun recording by then. */
+export interface ComparedPeriod extends ReportPeriod {
+  /**
+   * False when it ended before the first record held (docs/counting.md#the-same-period-last-year):
+   * its figures are not known rather than zero, and every output says so instead of showing them.
+   */
+  recorded: boolean;
+}
+
+/** What a figure of a period that is not recorded is shown as, in words. */
+export const NOT_RECORDED_THEN = 'not recorded then';
+
 /** A figure in this period and the same period a year earlier. */
 export interface Cell<V> {
   current: V;
+  /** Only meaningful when the report's previous period is `recorded`. */
   previous: V;
 }
 
+/** A figure of the report: a key of Figures or TermFigures, or `women` for a breakdown of unique women. */
+export type ReportFigure = FigureKey | TermFigureKey | 'women';
+
 export interface ReportRow<V> extends Cell<V> {
-  /** The figure counted: a key of Figures, or `women` for a breakdown of unique women. */
-  figure: FigureKey | 'women';
+  figure: ReportFigure;
   /** The category within the figure (a service, destination, area or term key); absent for a single figure. */
   category?: string;
   label: string;
 }
 
 /**
- * How a breakdown's rows relate to its total: `sum` when each counted thing is in exactly one row,
- * `atLeast` when one can be in several (forms of exploitation). Disclosure control needs this.
+ * How a breakdown's rows relate to its total: `sum` when each counted thing is in exactly one row
+ * (a contact's kind of place), `atLeast` when one can be in several but is in at least one (forms
+ * of exploitation, needs raised, with "Not recorded" for none). Disclosure control needs this.
  */
 export type Adds = 'sum' | 'atLeast';
 
@@ -57,7 +88,6 @@ export type SectionId =
   | 'outreach'
   | 'casework'
   | 'referrals'
-  | 'areas'
   | `women.${DetailField}`;
 
 export interface ReportSection<V> {
@@ -77,27 +107,38 @@ export interface ReportSection<V> {
 }
 
 export interface TableColumn {
-  figure: 'visits' | 'anonymousVisits' | 'uniqueWomen' | 'newWomen' | 'outreachContacts';
+  /** The figure in its cells, as defined in the definitions. */
+  figure: FigureKey | TermFigureKey;
   label: string;
-  /** How the column's cells relate to the report's total of the same figure; `none` when they do not. */
+  /** How the column's cells relate to its total; `none` when they do not. */
   adds: Adds | 'none';
 }
 
 export interface TableRow<V> {
-  /** YYYY-MM for a month, the site key for a site. */
+  /** YYYY-MM for a month; the key of a site or term. */
   key: string;
   label: string;
   /** One per column, in column order. */
   cells: Cell<V>[];
 }
 
+export type TableId = 'months' | 'sites' | 'areas' | 'places' | 'needs' | 'support' | 'topics' | 'outcomes';
+
 export interface ReportTable<V> {
-  id: 'months' | 'sites';
+  id: TableId;
   title: string;
+  /** The definition of the table as a whole, beside its columns' own. */
+  figure?: 'byMonth' | 'bySite';
+  /** What each row is: "Month", "Site", "Need". */
+  rowHeading: string;
   columns: TableColumn[];
   rows: TableRow<V>[];
-  /** The report's totals of each column's figure, in column order. */
+  /** The figure each column splits, in column order, as published elsewhere in the report. */
   totals: Cell<V>[];
+  /** What the totals row is called: "Whole period", "All contacts". */
+  totalLabel: string;
+  /** What to say when the table has no rows. */
+  empty?: string;
 }
 
 export interface Definition {
@@ -109,9 +150,12 @@ export interface Definition {
 export interface Report<V = number> {
   period: ReportPeriod;
   /** The same period a year earlier, shown beside every figure. */
-  previousPeriod: ReportPeriod;
+  previousPeriod: ComparedPeriod;
   sections: ReportSection<V>[];
-  /** Month by month (the chart draws the visits column), then by site. */
+  /**
+   * Month by month (the chart draws the visits column), by site, then outreach by area, kind of
+   * place, needs and support, and casework by topic and outcome.
+   */
   tables: ReportTable<V>[];
   /** One line for a letter: "In 2025/26 we welcomed 1,312 visits from 604 women." */
   statement: string;
@@ -122,6 +166,8 @@ export interface Report<V = number> {
 export interface ExactReport extends Report<number> {
   figures: Figures;
   previousFigures: Figures;
+  termFigures: TermFigures;
+  previousTermFigures: TermFigures;
   /** Different known women with a visit: the "from N women" of the statement when all of them visited. */
   womenWhoVisited: Cell<number>;
 }
@@ -156,7 +202,6 @@ const BREAKDOWNS: { field: DetailField; title: string; adds: Adds }[] = [
 ];
 
 /** Answers besides configured terms, always shown as rows of their own, in this order. */
-export const NOT_RECORDED = 'not-recorded';
 const OTHER_ANSWERS: [string, string][] = [
   [NOT_KNOWN, 'Not known'],
   [PREFERS_NOT_TO_SAY, 'Prefers not to say'],
@@ -165,34 +210,43 @@ const OTHER_ANSWERS: [string, string][] = [
 
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** One period's counts, Figures and TermFigures side by side: every number a report shows is read from here. */
+type Counted = Figures & TermFigures;
+/** Figures that are one number, and figures by key. */
+type TotalFigure = { [K in keyof Counted]: Counted[K] extends number ? K : never }[keyof Counted];
+type KeyedFigure = { [K in keyof Counted]: Counted[K] extends Record<string, number> ? K : never }[keyof Counted];
+type Terms = readonly { key: string; label?: string; name?: string; retired?: boolean }[];
+
 /** Builds the report for a period, with the same period last year beside it. */
 export function buildReport(history: History, config: OrgConfig, period: Period): ExactReport {
   const current = reportPeriod(period, config);
-  const previous = reportPeriod(previousPeriod(period), config);
+  const first = firstRecordDate(history.records);
+  const previousRange = reportPeriod(previousPeriod(period), config);
+  const previous: ComparedPeriod = { ...previousRange, recorded: first !== null && previousRange.to >= first };
   const firstDates = firstRecordDates(history.records);
   const figures = countRecords(history.records, current, firstDates);
   const previousFigures = countRecords(history.records, previous, firstDates);
+  const termFigures = countTerms(history.records, current);
+  const previousTermFigures = countTerms(history.records, previous);
+  const now: Counted = { ...figures, ...termFigures };
+  const before: Counted = { ...previousFigures, ...previousTermFigures };
   const women = womenIn(history.records, current);
   const previousWomen = womenIn(history.records, previous);
   const womenWhoVisited = { current: women.visited, previous: previousWomen.visited };
 
-  const single = (figure: FigureKey, label: string): ReportRow<number> => ({
+  const single = (figure: TotalFigure, label: string): ReportRow<number> => ({
     figure,
     label,
-    current: figures[figure] as number,
-    previous: previousFigures[figure] as number,
+    current: now[figure],
+    previous: before[figure],
   });
-  const keyed = (
-    figure: 'services' | 'referrals' | 'byArea',
-    terms: readonly { key: string; label?: string; name?: string; retired?: boolean }[],
-    countedOnly = false,
-  ): ReportRow<number>[] =>
-    keysToShow(terms, figures[figure], previousFigures[figure], countedOnly).map((key) => ({
+  const keyed = (figure: KeyedFigure, terms: Terms): ReportRow<number>[] =>
+    keysToShow(terms, now[figure], before[figure]).map((key) => ({
       figure,
       category: key,
       label: labelOf(terms, key),
-      current: figures[figure][key] ?? 0,
-      previous: previousFigures[figure][key] ?? 0,
+      current: now[figure][key] ?? 0,
+      previous: before[figure][key] ?? 0,
     }));
 
   const sections: ReportSection<number>[] = [
@@ -225,34 +279,21 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
       rows: [
         single('womenSupported', 'Women supported with advice and casework'),
         single('caseworkSessions', 'Casework sessions'),
+        single('caseworkWomen', 'Women with casework sessions'),
       ],
     },
     { id: 'referrals', title: 'Referrals by destination', kind: 'totals', rows: keyed('referrals', config.referralDestinations) },
-    {
-      id: 'areas',
-      title: 'Outreach contacts by area',
-      kind: 'breakdown',
-      // Thirty-three boroughs by default: only those with contacts in either period are listed.
-      rows: keyed('byArea', config.areas, true),
-      empty: 'No outreach contacts in either period.',
-      total: single('outreachContacts', 'Outreach contacts'),
-      adds: 'sum',
-    },
     ...BREAKDOWNS.map(({ field, title, adds }): ReportSection<number> => {
-      const now = tally(women.identified, history.women, field);
-      const before = tally(previousWomen.identified, history.women, field);
+      const nowTally = tally(women.identified, history.women, field);
+      const beforeTally = tally(previousWomen.identified, history.women, field);
       const terms = config.terms[field];
-      const configured = keysToShow(
-        terms,
-        withoutOtherAnswers(now),
-        withoutOtherAnswers(before),
-      );
+      const configured = keysToShow(terms, without(nowTally, OTHER_KEYS), without(beforeTally, OTHER_KEYS));
       return {
         id: `women.${field}`,
         title,
         kind: 'breakdown',
         rows: [...configured.map((key): [string, string] => [key, labelOf(terms, key)]), ...OTHER_ANSWERS].map(
-          ([key, label]) => ({ figure: 'women', category: key, label, current: now[key] ?? 0, previous: before[key] ?? 0 }),
+          ([key, label]) => ({ figure: 'women', category: key, label, current: nowTally[key] ?? 0, previous: beforeTally[key] ?? 0 }),
         ),
         total: single('uniqueWomen', 'Unique women'),
         adds,
@@ -265,9 +306,15 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
     previousPeriod: previous,
     figures,
     previousFigures,
+    termFigures,
+    previousTermFigures,
     womenWhoVisited,
     sections,
-    tables: [monthTable(figures, previousFigures), siteTable(figures, previousFigures, womenWhoVisited, config)],
+    tables: [
+      monthTable(figures, previousFigures),
+      siteTable(figures, previousFigures, womenWhoVisited, config),
+      ...termTables(config).map((spec) => termTable(spec, now, before)),
+    ],
     statement: statement(current.label, figures.visits, figures.uniqueWomen, women.visited === figures.uniqueWomen, (n) => ({
       text: n.toLocaleString('en-GB'),
       one: n === 1,
@@ -277,8 +324,24 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   };
 }
 
+/**
+ * Says, when it is so, that the same period last year ended before the first record held: every
+ * output prints it beside figures it shows as not recorded.
+ */
+export function previousPeriodNote(previous: ComparedPeriod): string | null {
+  if (previous.recorded) return null;
+  return `The same period last year, ${previous.label} (${previous.from} to ${previous.to}), ended before the first record held, so its figures are not known: they are shown as ${NOT_RECORDED_THEN}, not as 0.`;
+}
+
 function reportPeriod(period: Period, config: Pick<OrgConfig, 'financialYearStartMonth'>): ReportPeriod {
   return { period, ...periodRange(period, config.financialYearStartMonth) };
+}
+
+/** The local date of the earliest record of any kind, anonymous ones included; null when there is none. */
+function firstRecordDate(records: readonly ResolvedRecord[]): LocalDate | null {
+  let first: LocalDate | null = null;
+  for (const r of records) if (first === null || r.date < first) first = r.date;
+  return first;
 }
 
 /** Distinct known women with a record in the range, and how many of them visited. */
@@ -304,9 +367,12 @@ function tally(women: Set<string>, directory: Map<string, WomanProfile>, field: 
   return counts;
 }
 
-function withoutOtherAnswers(counts: Record<string, number>): Record<string, number> {
+const OTHER_KEYS = OTHER_ANSWERS.map(([key]) => key);
+
+/** Counts without the keys that are rows of their own, so keysToShow does not list them again. */
+function without(counts: Record<string, number>, keys: readonly string[]): Record<string, number> {
   const rest = { ...counts };
-  for (const [key] of OTHER_ANSWERS) delete rest[key];
+  for (const key of keys) delete rest[key];
   return rest;
 }
 
@@ -315,7 +381,7 @@ function withoutOtherAnswers(counts: Record<string, number>): Record<string, num
  * was counted in either period (shown by its key, so no count is lost from a report).
  */
 function keysToShow(
-  terms: readonly { key: string; retired?: boolean }[],
+  terms: Terms,
   current: Record<string, number>,
   previous: Record<string, number>,
   countedOnly = false,
@@ -327,7 +393,10 @@ function keysToShow(
   return [...keys, ...extra];
 }
 
-const MONTH_COLUMNS: TableColumn[] = [
+/** A column of a month's or site's own figures. */
+type Column<Of> = TableColumn & { figure: keyof Of & FigureKey };
+
+const MONTH_COLUMNS: Column<MonthFigures>[] = [
   { figure: 'visits', label: 'Visits', adds: 'sum' },
   { figure: 'uniqueWomen', label: 'Unique women', adds: 'atLeast' },
   { figure: 'newWomen', label: 'New women', adds: 'sum' },
@@ -335,16 +404,12 @@ const MONTH_COLUMNS: TableColumn[] = [
   { figure: 'outreachContacts', label: 'Outreach contacts', adds: 'sum' },
 ];
 
-const SITE_COLUMNS: TableColumn[] = [
+const SITE_COLUMNS: Column<SiteFigures>[] = [
   { figure: 'visits', label: 'Visits', adds: 'sum' },
   // A woman who visited two sites counts at each, so the sites add up to at least the total.
   { figure: 'uniqueWomen', label: 'Unique women', adds: 'atLeast' },
   { figure: 'anonymousVisits', label: 'Anonymous visits', adds: 'sum' },
 ];
-
-function totalsOf(columns: TableColumn[], figures: Figures, previous: Figures): Cell<number>[] {
-  return columns.map((c) => ({ current: figures[c.figure], previous: previous[c.figure] }));
-}
 
 /** Months of the period beside the same months a year earlier. */
 function monthTable(figures: Figures, previousFigures: Figures): ReportTable<number> {
@@ -353,6 +418,8 @@ function monthTable(figures: Figures, previousFigures: Figures): ReportTable<num
   return {
     id: 'months',
     title: 'Month by month',
+    figure: 'byMonth',
+    rowHeading: 'Month',
     columns: MONTH_COLUMNS,
     rows: months.map((month, i) => {
       const now = figures.byMonth[month];
@@ -363,7 +430,8 @@ function monthTable(figures: Figures, previousFigures: Figures): ReportTable<num
         cells: MONTH_COLUMNS.map((c) => ({ current: now?.[c.figure] ?? 0, previous: before?.[c.figure] ?? 0 })),
       };
     }),
-    totals: totalsOf(MONTH_COLUMNS, figures, previousFigures),
+    totals: MONTH_COLUMNS.map((c) => ({ current: figures[c.figure], previous: previousFigures[c.figure] })),
+    totalLabel: 'Whole period',
   };
 }
 
@@ -377,24 +445,149 @@ function siteTable(
   return {
     id: 'sites',
     title: 'By site',
+    figure: 'bySite',
+    rowHeading: 'Site',
     columns: SITE_COLUMNS,
     rows: keys.map((key) => ({
       key,
       label: labelOf(config.sites, key),
       cells: SITE_COLUMNS.map((c) => ({
-        current: figures.bySite[key]?.[c.figure as 'visits'] ?? 0,
-        previous: previousFigures.bySite[key]?.[c.figure as 'visits'] ?? 0,
+        current: figures.bySite[key]?.[c.figure] ?? 0,
+        previous: previousFigures.bySite[key]?.[c.figure] ?? 0,
       })),
     })),
     // Unique women across the sites are the women who visited, not every woman in the period.
     totals: SITE_COLUMNS.map((c) =>
       c.figure === 'uniqueWomen' ? womenWhoVisited : { current: figures[c.figure], previous: previousFigures[c.figure] },
     ),
+    totalLabel: 'All sites',
   };
 }
 
 function mapOf(bySite: Figures['bySite']): Record<string, number> {
   return Object.fromEntries(Object.entries(bySite).map(([k, v]) => [k, v.visits]));
+}
+
+type TermColumn = TableColumn & { figure: KeyedFigure; total: TotalFigure };
+
+/** A table of what contacts or sessions recorded: a row per term, records and women side by side. */
+interface TermTableSpec {
+  id: TableId;
+  title: string;
+  rowHeading: string;
+  terms: Terms;
+  /** The first column counts records: its terms are the rows (a woman's terms are her records'). */
+  columns: [TermColumn, ...TermColumn[]];
+  totalLabel: string;
+  /** The label of the row of records with none of the terms, for lists that may be empty. */
+  none?: string;
+  /** Only terms counted in either period, for long lists (thirty-three boroughs). */
+  countedOnly?: boolean;
+  empty?: string;
+}
+
+/**
+ * Outreach by area and kind of place, needs and support, and casework by topic and outcome. A
+ * contact has one area and one kind of place, so its column adds up to the contacts (`sum`); the
+ * other lists can have several terms or none, so with the "None recorded" row each record is in at
+ * least one row (`atLeast`), and so is each woman.
+ */
+function termTables(config: OrgConfig): TermTableSpec[] {
+  const contacts = { label: 'Contacts', total: 'outreachContacts' } as const;
+  const reached = { adds: 'atLeast', total: 'womenReached' } as const;
+  const sessions = { label: 'Sessions', total: 'caseworkSessions' } as const;
+  return [
+    {
+      id: 'areas',
+      title: 'Outreach by area',
+      rowHeading: 'Area',
+      terms: config.areas,
+      columns: [
+        { ...contacts, figure: 'byArea', adds: 'sum' },
+        { ...reached, figure: 'womenByArea', label: 'Women reached' },
+      ],
+      totalLabel: 'All contacts',
+      countedOnly: true,
+      empty: 'No outreach contacts in either period.',
+    },
+    {
+      id: 'places',
+      title: 'Outreach by kind of place',
+      rowHeading: 'Kind of place',
+      terms: config.places,
+      columns: [
+        { ...contacts, figure: 'byPlace', adds: 'sum' },
+        { ...reached, figure: 'womenByPlace', label: 'Women reached' },
+      ],
+      totalLabel: 'All contacts',
+    },
+    {
+      id: 'needs',
+      title: 'Needs raised on outreach',
+      rowHeading: 'Need',
+      terms: config.needs,
+      columns: [
+        { ...contacts, figure: 'needs', adds: 'atLeast' },
+        { ...reached, figure: 'womenByNeed', label: 'Women' },
+      ],
+      totalLabel: 'All contacts',
+      none: 'None recorded',
+    },
+    {
+      id: 'support',
+      title: 'Support given on outreach',
+      rowHeading: 'Support',
+      terms: config.support,
+      columns: [
+        { ...contacts, figure: 'support', adds: 'atLeast' },
+        { ...reached, figure: 'womenBySupport', label: 'Women' },
+      ],
+      totalLabel: 'All contacts',
+      none: 'None recorded',
+    },
+    {
+      id: 'topics',
+      title: 'Casework topics',
+      rowHeading: 'Topic',
+      terms: config.caseworkTopics,
+      columns: [
+        { ...sessions, figure: 'topics', adds: 'atLeast' },
+        { label: 'Women', figure: 'womenByTopic', adds: 'atLeast', total: 'caseworkWomen' },
+      ],
+      totalLabel: 'All sessions',
+    },
+    {
+      id: 'outcomes',
+      title: 'Casework outcomes',
+      rowHeading: 'Outcome',
+      terms: config.caseworkOutcomes,
+      columns: [{ ...sessions, figure: 'outcomes', adds: 'sum' }],
+      totalLabel: 'All sessions',
+      none: 'Not recorded',
+    },
+  ];
+}
+
+function termTable(spec: TermTableSpec, now: Counted, before: Counted): ReportTable<number> {
+  const { id, title, rowHeading, terms, columns, totalLabel, none, countedOnly, empty } = spec;
+  const records = columns[0].figure;
+  const keys = keysToShow(terms, without(now[records], [NOT_RECORDED]), without(before[records], [NOT_RECORDED]), countedOnly);
+  const rows: [string, string][] = keys.map((key) => [key, labelOf(terms, key)]);
+  if (none !== undefined) rows.push([NOT_RECORDED, none]);
+  return {
+    id,
+    title,
+    rowHeading,
+    columns: columns.map(({ figure, label, adds }) => ({ figure, label, adds })),
+    rows: rows.map(([key, label]) => ({
+      key,
+      label,
+      cells: columns.map((c) => ({ current: now[c.figure][key] ?? 0, previous: before[c.figure][key] ?? 0 })),
+    })),
+    totals: columns.map((c) => ({ current: now[c.total], previous: before[c.total] })),
+    totalLabel,
+    ...(empty === undefined ? {} : { empty }),
+  };
 }
 
 /** A number as text for a statement, whether it takes the singular, and whether it may be said as "no". */

@@ -97,3 +97,12 @@ export function daysInMonth(y: number, m: number): number {
 function pad(n: number): string {
   return String(n).padStart(2, '0');
 }
+
+/** The local dates from `days - 1` days before `date` up to `date`, oldest first. */
+export function datesUpTo(date: LocalDate, days: number): LocalDate[] {
+  const [y, m, d] = parseLocalDate(date);
+  return Array.from({ length: days }, (_, i) => {
+    const at = new Date(Date.UTC(y, m - 1, d - (days - 1 - i)));
+    return formatLocalDate(at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate());
+  });
+}

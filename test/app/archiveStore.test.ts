@@ -7,7 +7,7 @@
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lock } from '../../src/app/session.ts';
+import { lock } from '../../src/app/lock/access.ts';
 import {
   archivedEventIds,
   archiveSummary,
@@ -18,8 +18,10 @@ import {
   replaceArchive,
   type ArchiveProgress,
 } from '../../src/app/admin/archive/archiveStore.ts';
-import { openArchiveRow, sealArchiveRow } from '../../src/app/admin/archive/archiveRows.ts';
-import { forgetOrgKey, orgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
+import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
+import type { ArchiveRow } from '../../src/app/core/database.ts';
+import { openJson, sealJson } from '../../src/crypto/atRest.ts';
+import type { Keyring } from '../../src/crypto/keyring.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -27,7 +29,11 @@ import { utf8 } from '../../src/crypto/bytes.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
 import { ArchivePage } from '../../src/domain/protocol.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
-import { currentSession } from './helpers.ts';
+import { currentSession, core } from './helpers.ts';
+
+// Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
+const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
+const sealArchiveRow = async (keyring: Keyring, id: string, value: unknown): Promise<ArchiveRow> => ({ id, ...(await sealJson(keyring, `archive:${id}`, value)) });
 import {
   Ledger,
   PASSPHRASE,
@@ -70,12 +76,12 @@ const client = () => new SyncClient(server.url, watched);
 beforeAll(async () => {
   server = await startServer();
   admin = await newDevice('admin');
-  const pending = await prepareOrganisation(PASSPHRASE, PASSPHRASE);
+  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
   recoveryCode = pending.recoveryCode;
-  await createOrganisation(new SyncClient(server.url), pending, pending.recoveryCode);
-  const { code } = await createEnrolmentCode(new SyncClient(server.url), 'frontDesk');
+  await createOrganisation(core(), new SyncClient(server.url), pending, pending.recoveryCode);
+  const { code } = await createEnrolmentCode(core(), new SyncClient(server.url), 'frontDesk');
   tablet = await newDevice('tablet');
-  await enrolWithCode(new SyncClient(server.url), code);
+  await enrolWithCode(core(), new SyncClient(server.url), code);
   await recordSome(ledger, tablet, ['Tamsin', 'Ngozi']);
   await syncUntilDone(tablet, new SyncClient(server.url));
   await use(admin);
@@ -102,23 +108,24 @@ function eventsOf(name: string): string[] {
 
 describe('the organisation key', () => {
   it('refuses a wrong passphrase, and holds nothing', async () => {
-    await expect(unlockOrgKey('not the passphrase at all', 'passphrase', client())).rejects.toThrow(
+    await expect(unlockOrgKey(core(), 'not the passphrase at all', 'passphrase', client())).rejects.toThrow(
       'That passphrase did not open the organisation key. Check it (capitals and spaces count) and try again, or use the recovery code.',
     );
-    expect(orgKey()).toBeNull();
+    expect(core().orgKey).toBeNull();
   });
 
   it('refuses what is not a recovery code before trying it', async () => {
-    await expect(unlockOrgKey('ABCD-EFGH', 'recovery', client())).rejects.toThrow(/not a recovery code/);
+    await expect(unlockOrgKey(core(), 'ABCD-EFGH', 'recovery', client())).rejects.toThrow(/not a recovery code/);
   });
 
   it('opens with the passphrase into a key no code can read, and is dropped when the app locks', async () => {
-    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
-    expect(orgKey()?.extractable).toBe(false);
-    expect(orgKey()?.type).toBe('private');
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client());
+    const opened = core();
+    expect(opened.orgKey?.extractable).toBe(false);
+    expect(opened.orgKey?.type).toBe('private');
     await lock();
     expect(useFootfall.getState().phase.kind).toBe('locked');
-    expect(orgKey()).toBeNull();
+    expect(opened.orgKey).toBeNull();
     await use(admin);
   });
 
@@ -126,11 +133,11 @@ describe('the organisation key', () => {
     const offline = new SyncClient(server.url, async () => {
       throw new TypeError('offline');
     });
-    await unlockOrgKey(recoveryCode.toLowerCase().replace(/-/g, ' '), 'recovery', offline);
-    expect(orgKey()).not.toBeNull();
-    forgetOrgKey();
-    await unlockOrgKey(PASSPHRASE, 'passphrase', offline);
-    expect(orgKey()).not.toBeNull();
+    await unlockOrgKey(core(), recoveryCode.toLowerCase().replace(/-/g, ' '), 'recovery', offline);
+    expect(core().orgKey).not.toBeNull();
+    forgetOrgKey(core());
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', offline);
+    expect(core().orgKey).not.toBeNull();
     // The copy at rest is sealed: the wrapped keys are not in the row in the clear.
     const row = await admin.db.archive.get('adminKeys');
     expect(Object.keys(row!).sort()).toEqual(['ct', 'id', 'iv']);
@@ -141,7 +148,7 @@ describe('the archive on the admin’s device', () => {
   it('fetches and decrypts every batch, reporting progress, and keeps each event once', async () => {
     const progress: ArchiveProgress[] = [];
     const start = requests.length;
-    const result = await refreshArchive((p) => progress.push(p), { client: client() });
+    const result = await refreshArchive(core(), (p) => progress.push(p), { client: client() });
     expect(fetchesSince(start)).toEqual(['archive']);
     const uploaded = [...ledger.values()];
     expect(result.fetched.events).toBe(uploaded.length);
@@ -150,7 +157,7 @@ describe('the archive on the admin’s device', () => {
     expect(result.summary).toMatchObject({ batches: result.fetched.batches, events: uploaded.length, unreadable: 0 });
     expect(result.summary.refreshedAt).not.toBeNull();
 
-    const events = await loadHistoryEvents();
+    const events = await loadHistoryEvents(core());
     expect(events.map((e) => e.id).sort()).toEqual(uploaded.map((e) => e.id).sort());
     for (const e of events) expect(e).toEqual(ledger.get(e.id));
   });
@@ -159,11 +166,11 @@ describe('the archive on the admin’s device', () => {
     await recordSome(ledger, admin, ['Grace A']);
     const waiting = (await admin.db.events.toArray()).map((r) => r.id);
     expect(waiting.length).toBeGreaterThan(0);
-    const events = await loadHistoryEvents();
+    const events = await loadHistoryEvents(core());
     expect(events.map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     for (const id of waiting) expect(events.some((e) => e.id === id)).toBe(true);
-    expect(await archivedEventIds()).toEqual(new Set(ledger.keys()));
+    expect(await archivedEventIds(core())).toEqual(new Set(ledger.keys()));
   });
 
   it('refreshes incrementally: only pages after the last one kept are fetched', async () => {
@@ -172,19 +179,19 @@ describe('the archive on the admin’s device', () => {
     await recordSome(ledger, tablet, ['Ama']);
     await syncUntilDone(tablet, new SyncClient(server.url));
     await use(admin);
-    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client());
 
-    const before = await archiveSummary();
+    const before = await archiveSummary(core());
     const start = requests.length;
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(fetchesSince(start)).toEqual([expect.stringMatching(/^archive\?after=\d+$/)]);
     // The admin's own upload and the tablet's new one: nothing fetched twice.
     expect(result.fetched.batches).toBeGreaterThan(0);
     expect(result.summary.batches).toBe(before.batches + result.fetched.batches);
     expect(result.summary.events).toBe(ledger.size);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
 
-    const again = await refreshArchive(undefined, { client: client() });
+    const again = await refreshArchive(core(), undefined, { client: client() });
     expect(again.fetched).toEqual({ batches: 0, events: 0 });
   });
 
@@ -195,30 +202,30 @@ describe('the archive on the admin’s device', () => {
     await recordSome(ledger, tablet, ['Cass']);
     await syncUntilDone(tablet, new SyncClient(server.url));
     await use(admin);
-    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client());
 
-    const before = await archiveSummary();
+    const before = await archiveSummary(core());
     const start = requests.length;
     pageSize = 1;
     cutAfter = start + 1; // the page with Bex's batch arrives; the next one does not
-    await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
+    await expect(refreshArchive(core(), undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
     cutAfter = Infinity;
     // Both parts of the batch on the page were kept together: her entry and her visits.
-    const kept = new Set((await loadHistoryEvents()).map((e) => e.id));
+    const kept = new Set((await loadHistoryEvents(core())).map((e) => e.id));
     expect(eventsOf('Bex').length).toBeGreaterThan(1);
     expect(eventsOf('Bex').filter((id) => !kept.has(id))).toEqual([]);
     expect(eventsOf('Cass').filter((id) => kept.has(id))).toEqual([]);
-    expect((await archiveSummary()).batches).toBe(before.batches + 1);
+    expect((await archiveSummary(core())).batches).toBe(before.batches + 1);
 
     const resumed = requests.length;
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     pageSize = Infinity;
     const asked = fetchesSince(resumed);
     // It carries on after the page it kept: Cass's batch only, Bex's is not fetched again.
     expect(cursorOf(asked[0])).toBeGreaterThan(cursorOf(requests[start]));
     expect(result.fetched.batches).toBe(1);
     expect(result.summary.batches).toBe(before.batches + 2);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
   });
 
   it('reports batches it cannot open by count, and never guesses at them', async () => {
@@ -226,10 +233,10 @@ describe('the archive on the admin’s device', () => {
     const forged = 'eyJhbGciOiJFQ0RILUVTK0EyNTZLVyIsImVuYyI6IkEyNTZHQ00ifQ.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA';
     const put = await new SyncClient(server.url).putBatch(creds, crypto.randomUUID(), { seq: 9_999, activity: forged, directory: forged });
     expect(put.kind).toBe('ok');
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(result.fetched.batches).toBe(1);
     expect(result.summary.unreadable).toBe(1);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
   });
 
   it('keeps everything sealed at rest: no name, id or event field in any row', async () => {
@@ -245,32 +252,32 @@ describe('the archive on the admin’s device', () => {
   });
 
   it('replaces the copy after a compaction with exactly the events given, and still refreshes incrementally', async () => {
-    const all = await loadHistoryEvents();
+    const all = await loadHistoryEvents(core());
     const kept = all.filter((e) => !(e.type === 'visit.checkedIn' && e.womanId === null));
     expect(kept.length).toBeLessThan(all.length);
-    await replaceArchive(kept);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
-    expect((await archiveSummary()).events).toBe(kept.length);
+    await replaceArchive(core(), kept);
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual(kept.map((e) => e.id).sort());
+    expect((await archiveSummary(core())).events).toBe(kept.length);
 
     const start = requests.length;
-    expect((await refreshArchive(undefined, { client: client() })).fetched).toEqual({ batches: 0, events: 0 });
+    expect((await refreshArchive(core(), undefined, { client: client() })).fetched).toEqual({ batches: 0, events: 0 });
     expect(fetchesSince(start)).toEqual([expect.stringMatching(/^archive\?after=\d+$/)]);
-    await expect(replaceArchive([{ ...kept[0]!, id: 'not-an-event-id' }])).rejects.toThrow();
-    expect((await loadHistory()).events).toHaveLength(kept.length);
+    await expect(replaceArchive(core(), [{ ...kept[0]!, id: 'not-an-event-id' }])).rejects.toThrow();
+    expect((await loadHistory(core())).events).toHaveLength(kept.length);
   });
 
   it('keeps the copy on the device when fetching everything again fails at once (offline)', async () => {
-    const before = (await loadHistoryEvents()).map((e) => e.id).sort();
+    const before = (await loadHistoryEvents(core())).map((e) => e.id).sort();
     cutAfter = requests.length; // the very first request fails
-    await expect(refreshArchive(undefined, { client: client(), fromStart: true })).rejects.toThrow(/could not be fetched/);
+    await expect(refreshArchive(core(), undefined, { client: client(), fromStart: true })).rejects.toThrow(/could not be fetched/);
     cutAfter = Infinity;
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(before);
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual(before);
   });
 
   it('fetches everything again from the start when asked', async () => {
-    const result = await refreshArchive(undefined, { client: client(), fromStart: true });
+    const result = await refreshArchive(core(), undefined, { client: client(), fromStart: true });
     expect(result.summary.unreadable).toBe(1);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(currentSession().staff.name).toBe('Grace');
   });
 });
@@ -281,47 +288,47 @@ describe('a copy kept by the previous version', () => {
    * and one for the directory parts, at the same rev (so no write sees another window's).
    */
   async function writeV1State(cursors: (cursor: string | null) => { activity: string | null; directory: string | null }): Promise<void> {
-    const { keyring } = currentSession().vault;
+    const { keyring } = core().vault;
     const row = (await admin.db.archive.get('state'))!;
     const { cursor, ...state } = (await openArchiveRow(keyring, row)) as { v: number; cursor: string | null };
     await admin.db.archive.put({ ...(await sealArchiveRow(keyring, 'state', { ...state, v: 1, cursors: cursors(cursor) })), rev: row.rev });
   }
-  const storedState = async () => (await openArchiveRow(currentSession().vault.keyring, (await admin.db.archive.get('state'))!)) as Record<string, unknown>;
+  const storedState = async () => (await openArchiveRow(core().keyring, (await admin.db.archive.get('state'))!)) as Record<string, unknown>;
 
   it('opens, and carries on from its cursors where both parts were read to the same batch', async () => {
-    const summary = await archiveSummary();
-    const events = (await loadHistoryEvents()).map((e) => e.id).sort();
+    const summary = await archiveSummary(core());
+    const events = (await loadHistoryEvents(core())).map((e) => e.id).sort();
     const { cursor } = await storedState();
     await writeV1State((c) => ({ activity: c, directory: c }));
-    expect(await archiveSummary()).toEqual(summary);
+    expect(await archiveSummary(core())).toEqual(summary);
 
     const start = requests.length;
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(fetchesSince(start)).toEqual([`archive?after=${String(cursor)}`]);
     expect(result.fetched).toEqual({ batches: 0, events: 0 });
     expect(result.summary).toMatchObject({ batches: summary.batches, events: summary.events, unreadable: summary.unreadable });
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual(events);
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual(events);
     expect(await storedState()).toMatchObject({ v: 2, cursor });
   });
 
   it('opens where its cursors differ, and the next refresh reads from the start, replacing the copy rather than adding to it', async () => {
-    const summary = await archiveSummary();
+    const summary = await archiveSummary(core());
     // A refresh of the previous version cut short after the activity parts.
     await writeV1State((c) => ({ activity: c, directory: null }));
     // Offline, the reports still open from the copy on this device.
-    expect(await archiveSummary()).toEqual(summary);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect(await archiveSummary(core())).toEqual(summary);
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
 
     const start = requests.length;
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(fetchesSince(start)).toEqual(['archive']);
     // Every batch once, counted afresh: nothing of the old copy is counted twice.
     expect(result.fetched.batches).toBe(summary.batches);
     expect(result.summary).toMatchObject({ batches: summary.batches, events: result.fetched.events, unreadable: summary.unreadable });
     const rows = await admin.db.archive.where('id').startsWith('chunk:').toArray();
-    const stored = await Promise.all(rows.map(async (r) => ((await openArchiveRow(currentSession().vault.keyring, r)) as { events: unknown[] }).events.length));
+    const stored = await Promise.all(rows.map(async (r) => ((await openArchiveRow(core().keyring, r)) as { events: unknown[] }).events.length));
     expect(stored.reduce((a, b) => a + b, 0)).toBe(result.fetched.events);
-    expect((await loadHistoryEvents()).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(await storedState()).toMatchObject({ v: 2, cursor: expect.stringMatching(/^\d+$/) });
   });
 });
@@ -329,29 +336,29 @@ describe('a copy kept by the previous version', () => {
 describe('the resolved history kept for the reports', () => {
   const config = (): OrgConfig => currentSession().config;
   /** What opening the reports gives when every event is resolved now. */
-  const resolvedFromEvents = async (c = config()) => resolveHistory(await loadHistoryEvents(), c);
+  const resolvedFromEvents = async (c = config()) => resolveHistory(await loadHistoryEvents(core()), c);
   const resolvedRow = () => admin.db.archive.get('resolved');
 
   it('opens from the resolution kept after a refresh, the same as resolving every event', async () => {
     expect(await admin.db.events.count()).toBe(0);
     expect(await resolvedRow()).toBeDefined(); // kept when the last refresh fetched everything again
-    const opened = await loadReportHistory(config());
+    const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(false);
     const expected = await resolvedFromEvents();
     expect(opened.history).toEqual(expected);
     expect(opened.history.records.length).toBeGreaterThan(0);
-    expect(opened.events).toBe((await loadHistoryEvents()).length);
-    expect(opened.summary).toEqual(await archiveSummary());
+    expect(opened.events).toBe((await loadHistoryEvents(core())).length);
+    expect(opened.summary).toEqual(await archiveSummary(core()));
     expect(opened.unreadableRows).toBe(0);
     const year = { kind: 'calendarYear' as const, year: Number(currentSession().today.slice(0, 4)) };
     expect(buildReport(opened.history, config(), year)).toEqual(buildReport(expected, config(), year));
   });
 
   it('is still used after a refresh that finds nothing new', async () => {
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(result.fetched.batches).toBe(0);
     expect(result.resolved).toBeNull();
-    expect((await loadReportHistory(config())).resolvedNow).toBe(false);
+    expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
   });
 
   it('is resolved again when a refresh brings new batches, and not used when one stops short', async () => {
@@ -361,24 +368,24 @@ describe('the resolved history kept for the reports', () => {
     await recordSome(ledger, tablet, ['Edna']);
     await syncUntilDone(tablet, new SyncClient(server.url));
     await use(admin);
-    await unlockOrgKey(PASSPHRASE, 'passphrase', client());
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client());
 
     // Cut after the first page: new rows are stored, the kept resolution is not theirs.
     pageSize = 1;
     cutAfter = requests.length + 1;
-    await expect(refreshArchive(undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
+    await expect(refreshArchive(core(), undefined, { client: client() })).rejects.toThrow(/could not be fetched/);
     cutAfter = Infinity;
     pageSize = Infinity;
     expect(await resolvedRow()).toBeUndefined();
-    const cut = await loadReportHistory(config());
+    const cut = await loadReportHistory(core(), config());
     expect(cut.resolvedNow).toBe(true);
     expect(cut.history).toEqual(await resolvedFromEvents());
 
     // The rest of the refresh: resolved again at its end, so the next opening reads it.
-    const result = await refreshArchive(undefined, { client: client() });
+    const result = await refreshArchive(core(), undefined, { client: client() });
     expect(result.fetched.events).toBeGreaterThan(0);
     expect(result.resolved?.history).toEqual(await resolvedFromEvents());
-    const opened = await loadReportHistory(config());
+    const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(false);
     expect(opened.history).toEqual(await resolvedFromEvents());
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Cleo');
@@ -388,7 +395,7 @@ describe('the resolved history kept for the reports', () => {
     const before = await resolvedRow();
     expect(before).toBeDefined();
     await recordSome(ledger, admin, ['Dina']);
-    const opened = await loadReportHistory(config());
+    const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(true);
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
     expect(opened.history).toEqual(await resolvedFromEvents());
@@ -396,39 +403,39 @@ describe('the resolved history kept for the reports', () => {
     expect((await resolvedRow())?.iv).toEqual(before?.iv);
 
     await syncUntilDone(admin, new SyncClient(server.url));
-    await refreshArchive(undefined, { client: client() });
-    const synced = await loadReportHistory(config());
+    await refreshArchive(core(), undefined, { client: client() });
+    const synced = await loadReportHistory(core(), config());
     expect(synced.resolvedNow).toBe(false);
     expect([...synced.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
   });
 
   it('is not used in another time zone, and is kept in the new one for next time', async () => {
     const newYork: OrgConfig = { ...config(), timeZone: 'America/New_York' };
-    const moved = await loadReportHistory(newYork);
+    const moved = await loadReportHistory(core(), newYork);
     expect(moved.resolvedNow).toBe(true);
     expect(moved.history).toEqual(await resolvedFromEvents(newYork));
     expect(moved.history.config).toBe(newYork);
-    expect((await loadReportHistory(newYork)).resolvedNow).toBe(false);
-    const back = await loadReportHistory(config());
+    expect((await loadReportHistory(core(), newYork)).resolvedNow).toBe(false);
+    const back = await loadReportHistory(core(), config());
     expect(back.resolvedNow).toBe(true);
     expect(back.history).toEqual(await resolvedFromEvents());
   });
 
   it('takes the rest of the configuration as it is now', async () => {
     const renamed: OrgConfig = { ...config(), sites: config().sites.map((s) => ({ ...s, name: `${s.name} (renamed)` })) };
-    const opened = await loadReportHistory(renamed);
+    const opened = await loadReportHistory(core(), renamed);
     expect(opened.resolvedNow).toBe(false);
     expect(opened.history.config).toBe(renamed);
   });
 
   it('is replaced with the archive after a compaction, keeping nothing of what was left out', async () => {
-    const all = await loadHistoryEvents();
+    const all = await loadHistoryEvents(core());
     const cleo = all.find((e) => e.type === 'woman.registered' && e.knownAs === 'Cleo');
     expect(cleo?.type).toBe('woman.registered');
     const cleoId = cleo?.type === 'woman.registered' ? cleo.womanId : '';
     const kept = all.filter((e) => !('womanId' in e && e.womanId === cleoId));
-    await replaceArchive(kept);
-    const opened = await loadReportHistory(config());
+    await replaceArchive(core(), kept);
+    const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(false);
     expect(opened.history).toEqual(resolveHistory(kept, config()));
     const text = utf8.decode(new Uint8Array((await resolvedRow())!.ct));
@@ -446,9 +453,9 @@ describe('the resolved history kept for the reports', () => {
     // the resolution kept anew.
     const state = (await admin.db.archive.get('state'))!;
     await admin.db.archive.put({ ...state, id: 'resolved', rev: undefined });
-    const opened = await loadReportHistory(config());
+    const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(true);
     expect(opened.history).toEqual(await resolvedFromEvents());
-    expect((await loadReportHistory(config())).resolvedNow).toBe(false);
+    expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
   });
 });

@@ -7,9 +7,11 @@
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkIn, registerWoman, saveConfig } from '../../src/app/session.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
+import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { eraseWoman, finishErasures, mergeWomen, previewRetention, applyRetention } from '../../src/app/admin/care/careActions.ts';
-import { KEY_LOCKED } from '../../src/app/admin/care/compaction.ts';
+import { PROBLEMS } from '../../src/app/problems.ts';
 import { loadHistoryEvents, loadReportHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { readArchive, readArchivePages } from '../../src/app/admin/archive/archiveReader.ts';
@@ -21,8 +23,9 @@ import { FootfallEvent } from '../../src/domain/events.ts';
 import { ArchivePage, AuditPage, DirectoryPage, type BatchUpload } from '../../src/domain/protocol.ts';
 import { searchByName } from '../../src/domain/search.ts';
 import { resolveWomen } from '../../src/domain/women.ts';
-import { currentSession } from './helpers.ts';
+import { currentSession, core } from './helpers.ts';
 import { PASSPHRASE, credentialsOf, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
 // Counted, so the test at the end can show who reads the archive through it.
 vi.mock('../../src/app/admin/archive/archiveReader.ts', async (importOriginal) => {
@@ -56,7 +59,7 @@ const WHOLE_TIME = { from: '2000-01-01', to: '2100-12-31' };
 
 /** The archive as the admin reads it from the server now. */
 async function serverArchive(admin: Device, orgKey: CryptoKey) {
-  return readArchive(client, await credentialsOf(admin), orgKey, currentSession().teamKeys);
+  return readArchive(client, await credentialsOf(admin), orgKey, core().teamKeys);
 }
 
 /** Every directory part the server holds, opened with the team keys: what any enrolled device can read. */
@@ -67,7 +70,7 @@ async function everyDirectoryPart(admin: Device): Promise<{ text: string; events
     const page = await client.directory(creds, after);
     if (page.kind !== 'ok') throw new Error(page.message);
     for (const item of page.value.items) {
-      const bytes = await openWithTeamKey(currentSession().teamKeys, item.directory);
+      const bytes = await openWithTeamKey(core().teamKeys, item.directory);
       parts.push({ text: new TextDecoder().decode(bytes), events: FootfallEvent.array().parse(bytesJson(bytes)) });
     }
     if (!page.value.next) return parts;
@@ -84,7 +87,7 @@ async function auditActions(admin: Device): Promise<string[]> {
 
 /** The admin's organisation key, as the care screen unlocks it. */
 async function openRecords(): Promise<void> {
-  await unlockOrgKey(PASSPHRASE, 'passphrase', client);
+  await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
 }
 
 describe('data care', () => {
@@ -95,18 +98,18 @@ describe('data care', () => {
 
   it('sets up an organisation, a tablet with women and visits, and both in sync', async () => {
     admin = await newDevice('care-admin');
-    const pending = await prepareOrganisation(PASSPHRASE, PASSPHRASE);
-    await createOrganisation(client, pending, pending.recoveryCode);
-    const { code } = await createEnrolmentCode(client, 'frontDesk');
+    const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
+    await createOrganisation(core(), client, pending, pending.recoveryCode);
+    const { code } = await createEnrolmentCode(core(), client, 'frontDesk');
 
     tablet = await newDevice('care-tablet');
-    await enrolWithCode(client, code);
+    await enrolWithCode(core(), client, code);
     for (const name of ['Ann Lee', 'Annie L', 'Bea Stone']) {
-      const w = await registerWoman(name, { housing: 'hostel' });
+      const w = await registerWoman(core(), name, { housing: 'hostel' });
       ids[name] = w.id;
-      await checkIn(w.id, ['meal']);
+      await checkIn(core(), w.id, ['meal']);
     }
-    await checkIn(null, ['shower']);
+    await checkIn(core(), null, ['shower']);
     await syncUntilDone(tablet, new SyncClient(server.url, recording));
     expect(sent.size).toBeGreaterThan(0);
 
@@ -122,10 +125,10 @@ describe('data care', () => {
     const before = countRecords(resolveRecords((await serverArchive(admin, orgKey)).events, currentSession().config), WHOLE_TIME);
     expect(before.uniqueWomen).toBe(3);
 
-    await expect(mergeWomen(client, ids['Annie L']!, ids['Annie L']!)).rejects.toThrow('Choose two different records to merge.');
-    await mergeWomen(client, ids['Annie L']!, ids['Ann Lee']!);
+    await expect(mergeWomen(core(), client, ids['Annie L']!, ids['Annie L']!)).rejects.toThrow('Choose two different records to merge.');
+    await mergeWomen(core(), client, ids['Annie L']!, ids['Ann Lee']!);
     expect(currentSession().women.get(ids['Annie L']!)?.mergedInto).toBe(ids['Ann Lee']);
-    expect(searchByName(currentSession().searchIndex, 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
     await syncUntilDone(admin, client);
 
     const after = countRecords(resolveRecords((await serverArchive(admin, orgKey)).events, currentSession().config), WHOLE_TIME);
@@ -136,15 +139,15 @@ describe('data care', () => {
 
     await use(tablet);
     await syncUntilDone(tablet, client);
-    expect(searchByName(currentSession().searchIndex, 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
   });
 
   it('will not erase without the organisation key open, or without her name typed', async () => {
     await use(admin);
-    forgetOrgKey();
-    await expect(eraseWoman(client, ids['Ann Lee']!, 'Ann Lee')).rejects.toThrow(KEY_LOCKED);
+    forgetOrgKey(core());
+    await expect(eraseWoman(core(), client, ids['Ann Lee']!, 'Ann Lee')).rejects.toThrow(PROBLEMS.org_records_locked());
     await openRecords();
-    await expect(eraseWoman(client, ids['Ann Lee']!, 'Bea Stone')).rejects.toThrow('Type her known-as name, Ann Lee, exactly as shown, to confirm.');
+    await expect(eraseWoman(core(), client, ids['Ann Lee']!, 'Bea Stone')).rejects.toThrow('Type her known-as name, Ann Lee, exactly as shown, to confirm.');
     expect(currentSession().women.has(ids['Ann Lee']!)).toBe(true);
     expect(await admin.db.events.count()).toBe(0);
   });
@@ -152,7 +155,7 @@ describe('data care', () => {
   it('erases a woman: no batch on the server opens to her name, her visits still count, others are untouched', async () => {
     const before = countRecords(resolveRecords((await serverArchive(admin, orgKey)).events, currentSession().config), WHOLE_TIME);
     const steps: string[] = [];
-    const result = await eraseWoman(client, ids['Ann Lee']!, '  ann LEE ', (step) => steps.push(step));
+    const result = await eraseWoman(core(), client, ids['Ann Lee']!, '  ann LEE ', (step) => steps.push(step));
     expect(steps).toEqual(['uploading', 'reading', 'sealing', 'replacing']);
     // Her registration and Annie's (merged into her): the identifying events.
     expect(result).toMatchObject({ removed: 2, unreadable: 0 });
@@ -176,7 +179,7 @@ describe('data care', () => {
     expect(after.visits).toBe(3);
 
     // The admin's own copy of the archive is the compacted one.
-    expect(JSON.stringify(await loadHistoryEvents())).not.toMatch(/Ann Lee|Annie L/);
+    expect(JSON.stringify(await loadHistoryEvents(core()))).not.toMatch(/Ann Lee|Annie L/);
     expect(currentSession().women.has(ids['Ann Lee']!)).toBe(false);
     expect(currentSession().women.has(ids['Annie L']!)).toBe(false);
     const audit = await auditActions(admin);
@@ -192,15 +195,15 @@ describe('data care', () => {
     }
     expect(JSON.stringify((await serverArchive(admin, orgKey)).events)).not.toMatch(/Ann Lee|Annie L/);
     // Running it again finds nothing left to remove.
-    expect(await finishErasures(client)).toMatchObject({ removed: 0, replaced: 0 });
+    expect(await finishErasures(core(), client)).toMatchObject({ removed: 0, replaced: 0 });
   });
 
   it('the tablet no longer finds her once it syncs, and keeps everyone else', async () => {
     await use(tablet);
-    expect(searchByName(currentSession().searchIndex, 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'ann').map((w) => w.knownAs)).toEqual(['Ann Lee']);
     await syncUntilDone(tablet, client);
-    expect(searchByName(currentSession().searchIndex, 'ann')).toEqual([]);
-    expect(searchByName(currentSession().searchIndex, 'bea').map((w) => w.knownAs)).toEqual(['Bea Stone']);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'ann')).toEqual([]);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'bea').map((w) => w.knownAs)).toEqual(['Bea Stone']);
     expect(await tablet.db.women.count()).toBe(1);
   });
 
@@ -208,20 +211,20 @@ describe('data care', () => {
     await use(admin);
     await openRecords();
     // Registered on the admin's own device and not yet uploaded: it goes up first.
-    const cleo = await registerWoman('Cleo Cut', {});
-    await checkIn(cleo.id, ['meal']);
+    const cleo = await registerWoman(core(), 'Cleo Cut', {});
+    await checkIn(core(), cleo.id, ['meal']);
     const failing = new SyncClient(server.url, async (input, init) => {
       if (String(input instanceof Request ? input.url : input).endsWith('/compactions')) throw new TypeError('connection cut');
       return fetch(input, init);
     });
-    await expect(eraseWoman(failing, cleo.id, 'Cleo Cut')).rejects.toThrow(
+    await expect(eraseWoman(core(), failing, cleo.id, 'Cleo Cut')).rejects.toThrow(
       /^Cleo Cut is erased from the directory here, and on every other device as it syncs, but her name is still in the server’s sealed copies\. The server could not replace the stored records \(The server could not be reached\)\. Nothing has been lost\. When the connection is back, use “Finish erasing on the server”\.$/,
     );
     expect(currentSession().women.has(cleo.id)).toBe(false);
     expect(await admin.db.events.count()).toBe(0);
     expect(JSON.stringify((await serverArchive(admin, orgKey)).events)).toContain('Cleo Cut');
 
-    expect(await finishErasures(client)).toMatchObject({ removed: 1 });
+    expect(await finishErasures(core(), client)).toMatchObject({ removed: 1 });
     const archive = await serverArchive(admin, orgKey);
     expect(JSON.stringify(archive.events)).not.toContain('Cleo Cut');
     expect(archive.events.filter((e) => e.type === 'visit.checkedIn' && e.womanId === cleo.id)).toHaveLength(1);
@@ -231,23 +234,23 @@ describe('data care', () => {
     // On the tablet: a woman last seen three years ago, and one seen today.
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date(Date.now() - 3 * 366 * 24 * 3600_000));
-    const olive = await registerWoman('Olive Old', {});
-    await checkIn(olive.id, ['meal']);
+    const olive = await registerWoman(core(), 'Olive Old', {});
+    await checkIn(core(), olive.id, ['meal']);
     vi.useRealTimers();
-    const nora = await registerWoman('Nora New', {});
-    await checkIn(nora.id, ['meal']);
+    const nora = await registerWoman(core(), 'Nora New', {});
+    await checkIn(core(), nora.id, ['meal']);
     await syncUntilDone(tablet, client);
 
     await use(admin);
     await syncUntilDone(admin, client);
     await openRecords();
-    await expect(previewRetention(client)).rejects.toThrow('No retention rule is set.');
-    await saveConfig({ ...currentSession().config, retentionYears: 2 });
+    await expect(previewRetention(core(), client)).rejects.toThrow('No retention rule is set.');
+    await saveConfig(core(), { ...currentSession().config, retentionYears: 2 });
     const before = countRecords(resolveRecords((await serverArchive(admin, orgKey)).events, currentSession().config), WHOLE_TIME);
 
-    const preview = await previewRetention(client);
+    const preview = await previewRetention(core(), client);
     expect(preview).toEqual({ years: 2, women: [olive.id] });
-    const result = await applyRetention(client, preview);
+    const result = await applyRetention(core(), client, preview);
     expect(result.removed).toBe(1);
 
     const archive = await serverArchive(admin, orgKey);
@@ -255,12 +258,12 @@ describe('data care', () => {
     expect([...resolveWomen(archive.events).values()].map((w) => w.knownAs).sort()).toEqual(['Bea Stone', 'Nora New']);
     expect(countRecords(resolveRecords(archive.events, currentSession().config), WHOLE_TIME)).toEqual(before);
     expect(await auditActions(admin)).toContain('retention.applied');
-    expect((await previewRetention(client)).women).toEqual([]);
+    expect((await previewRetention(core(), client)).women).toEqual([]);
 
     await use(tablet);
     await syncUntilDone(tablet, client);
-    expect(searchByName(currentSession().searchIndex, 'olive')).toEqual([]);
-    expect(searchByName(currentSession().searchIndex, 'nora').map((w) => w.knownAs)).toEqual(['Nora New']);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'olive')).toEqual([]);
+    expect(searchByName(directorySearchIndex(currentSession().women), 'nora').map((w) => w.knownAs)).toEqual(['Nora New']);
     // The rule reached the tablet with the shared settings.
     expect(currentSession().config.retentionYears).toBe(2);
   });
@@ -295,19 +298,19 @@ describe('data care', () => {
     };
 
     // The reports' refresh: everything from the start, then only what is new (nothing).
-    expect(await reading(() => refreshArchive(undefined, { client: counting, fromStart: true }))).toEqual({
+    expect(await reading(() => refreshArchive(core(), undefined, { client: counting, fromStart: true }))).toEqual({
       requests: ['GET /archive'],
       archive: held,
       directory: [],
       readers: 1,
     });
-    expect(await reading(() => refreshArchive(undefined, { client: counting }))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    expect(await reading(() => refreshArchive(core(), undefined, { client: counting }))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
     // The reports open from the copy the refresh kept: no request at all.
-    expect(await reading(() => loadReportHistory(currentSession().config))).toEqual({ requests: [], archive: [], directory: [], readers: 0 });
+    expect(await reading(() => loadReportHistory(core(), currentSession().config))).toEqual({ requests: [], archive: [], directory: [], readers: 0 });
     // Data care: the retention count refreshes the same copy; a compaction reads every batch once
     // (its device sync round first pulls the directory, which brings no batch the device has not had).
-    expect(await reading(() => previewRetention(counting))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
-    const finished = await reading(() => finishErasures(counting));
+    expect(await reading(() => previewRetention(core(), counting))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    const finished = await reading(() => finishErasures(core(), counting));
     expect(finished).toMatchObject({ archive: held, directory: [], readers: 1 });
     expect(finished.requests.filter((r) => r.startsWith('GET /archive'))).toEqual(['GET /archive']);
     expect(finished.requests).not.toContain('GET /batches');

@@ -6,13 +6,13 @@
  */
 import { act, screen, within } from '@testing-library/react';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerWoman } from '../../src/app/session.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import type { Woman } from '../../src/app/core/rows.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { refreshStatus } from '../../src/app/sync/scheduler.ts';
+import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import type { Outcome } from '../../src/app/sync/client.ts';
 import { enrolAs } from './careFixtures.ts';
-import { currentSession, readEvents } from './helpers.ts';
+import { currentSession, readEvents, core } from './helpers.ts';
 import { nav, renderUnlocked, type User } from './ui.tsx';
 
 const fake = vi.hoisted(() => ({
@@ -57,9 +57,9 @@ async function adminDevice(): Promise<{ user: User; women: Record<string, Woman>
   const { user, db } = await renderUnlocked();
   const women: Record<string, Woman> = {};
   await act(async () => {
-    for (const name of ['Ann Lee', 'Annie L', 'Bea Stone']) women[name] = await registerWoman(name, {});
+    for (const name of ['Ann Lee', 'Annie L', 'Bea Stone']) women[name] = await registerWoman(core(), name, {});
     await enrolAs(db, 'admin');
-    await refreshStatus(db);
+    await refreshStatus();
   });
   await user.click(nav().getByRole('button', { name: 'Women’s records' }));
   await screen.findByRole('heading', { level: 1, name: 'Women’s records' });
@@ -77,12 +77,12 @@ describe('Women’s records', () => {
     expect(nav().queryByRole('button', { name: 'Women’s records' })).not.toBeInTheDocument();
     await act(async () => {
       await enrolAs(db, 'frontDesk');
-      await refreshStatus(db);
+      await refreshStatus();
     });
     expect(nav().queryByRole('button', { name: 'Women’s records' })).not.toBeInTheDocument();
     await act(async () => {
       await enrolAs(db, 'admin');
-      await refreshStatus(db);
+      await refreshStatus();
     });
     expect(nav().getAllByRole('button').map((b) => b.textContent)).toEqual(['Check in', 'Today', 'Outreach', 'Casework', 'Reports', 'Women’s records', 'Settings']);
   });
@@ -107,7 +107,7 @@ describe('Women’s records', () => {
     expect(await screen.findByText('Annie L is merged into Ann Lee: they are counted as one woman from now on, on every device.')).toBe(notice());
     expect(fake.audited).toEqual(['records.merged']);
     expect(currentSession().women.get(women['Annie L']!.id)?.mergedInto).toBe(women['Ann Lee']!.id);
-    const events = await readEvents(sessionDb(), currentSession().vault.keyring);
+    const events = await readEvents(sessionDb(), core().keyring);
     expect(events.at(-1)).toMatchObject({ type: 'woman.merged', womanId: women['Annie L']!.id, intoId: women['Ann Lee']!.id });
   });
 
@@ -122,7 +122,7 @@ describe('Women’s records', () => {
       'The audit log could not be updated: The server could not be reached.',
     );
     expect(currentSession().women.get(women['Ann Lee']!.id)?.mergedInto).toBeUndefined();
-    expect((await readEvents(sessionDb(), currentSession().vault.keyring)).map((e) => e.type)).not.toContain('woman.merged');
+    expect((await readEvents(sessionDb(), core().keyring)).map((e) => e.type)).not.toContain('woman.merged');
   });
 
   it('asks for the organisation key before erasing, then for her name typed', async () => {
@@ -156,7 +156,7 @@ describe('Women’s records', () => {
     await user.click(rule.getByRole('button', { name: 'Save rule' }));
     expect(await screen.findByText('Retention rule saved: 7 years.')).toBe(notice());
     expect(currentSession().config.retentionYears).toBe(7);
-    const events = await readEvents(sessionDb(), currentSession().vault.keyring);
+    const events = await readEvents(sessionDb(), core().keyring);
     expect(events.at(-1)).toMatchObject({ type: 'org.configured', config: { retentionYears: 7 } });
     // Checking whom it applies to needs the organisation key.
     expect(rule.getByText('Open the organisation key (above) to apply the rule.')).toBeInTheDocument();
@@ -168,7 +168,5 @@ describe('Women’s records', () => {
 });
 
 function sessionDb() {
-  const { phase } = useFootfall.getState();
-  if (phase.kind !== 'unlocked') throw new Error('locked');
-  return phase.session.vault.db;
+  return core().vault.db;
 }

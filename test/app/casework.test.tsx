@@ -1,10 +1,11 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { registerWoman } from '../../src/app/session.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { instantOf, localDateOf, localTimeOf } from '../../src/domain/time.ts';
-import { currentSession, readEvents } from './helpers.ts';
+import { currentSession, readEvents, core } from './helpers.ts';
 import { nav, renderUnlocked, type User } from './ui.tsx';
+import { useDrafts } from '../../src/app/shared/useDraftWhile.ts';
 
 const TZ = 'Europe/London';
 const group = (name: string) => within(screen.getByRole('group', { name }));
@@ -14,7 +15,7 @@ const sessionsList = () => within(screen.getByRole('list', { name: 'Today’s se
 /** Grace's device with Precious registered, on the Casework tab. */
 async function casework() {
   const rendered = await renderUnlocked();
-  const precious = await act(() => registerWoman('Precious', {}));
+  const precious = await act(() => registerWoman(core(), 'Precious', {}));
   await rendered.user.click(nav().getByRole('button', { name: 'Casework' }));
   await screen.findByRole('heading', { level: 1, name: 'Casework' });
   return { ...rendered, precious };
@@ -55,11 +56,11 @@ describe('the Casework screen', () => {
     await waitFor(() => expect(notice()).toHaveTextContent('Session saved for Precious.'));
     expect(group('Topics').getByRole('button', { name: 'Housing' })).toHaveAttribute('aria-pressed', 'false');
     expect(group('Outcome').getByRole('radio', { name: 'Follow-up booked' })).not.toBeChecked();
-    expect(useFootfall.getState().draftOpen).toBe(false);
+    await waitFor(() => expect(useDrafts.getState().open).toBe(false));
     expect(sessionsList().getAllByRole('listitem')[0]).toHaveTextContent(/^Precious \d\d:\d\dHousing, Exiting \(when she raises it\) · Follow-up bookedVoid$/);
 
     const s = currentSession();
-    const session = (await readEvents(db, s.vault.keyring)).at(-1)!;
+    const session = (await readEvents(db, core().keyring)).at(-1)!;
     expect(session).toMatchObject({
       type: 'casework.session',
       womanId: precious.id,
@@ -95,7 +96,7 @@ describe('the Casework screen', () => {
     await user.click(group('Outcome').getByRole('radio', { name: 'Advice given' }));
     await user.click(screen.getByRole('button', { name: 'Save session' }));
     await waitFor(() => expect(notice()).toHaveTextContent('Session saved for Wanjiru.'));
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     const registered = events.find((e) => e.type === 'woman.registered' && e.knownAs === 'Wanjiru')!;
     expect(events.at(-1)).toMatchObject({ type: 'casework.session', womanId: registered.id, topics: ['legal-immigration'], outcome: 'advice-given' });
   });
@@ -111,7 +112,7 @@ describe('the Casework screen', () => {
     await user.click(screen.getByRole('button', { name: 'Save session' }));
     await waitFor(() => expect(notice()).toHaveTextContent('Session saved for Precious.'));
     expect(screen.getByText('No sessions recorded today yet.')).toBeInTheDocument();
-    expect((await readEvents(db, currentSession().vault.keyring)).at(-1)).toMatchObject({
+    expect((await readEvents(db, core().keyring)).at(-1)).toMatchObject({
       type: 'casework.session',
       occurredAt: instantOf(earlier, '12:00', TZ),
     });
@@ -132,7 +133,7 @@ describe('the Casework screen', () => {
     await user.click(dialog.getByRole('button', { name: 'Void it' }));
     await waitFor(() => expect(notice()).toHaveTextContent(`Voided the session with Precious at ${time}. It no longer counts anywhere.`));
     expect(screen.getByText('No sessions recorded today yet.')).toBeInTheDocument();
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     expect(events.at(-1)).toMatchObject({ type: 'record.voided', targetId: events.at(-2)!.id, reason: 'Recorded by mistake' });
   });
 });

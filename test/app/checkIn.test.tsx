@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { useFootfall } from '../../src/app/store.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
-import { currentSession, readEvents } from './helpers.ts';
+import { core, currentSession, readEvents } from './helpers.ts';
 import { figures, goTo, renderUnlocked, tiles, type User } from './ui.tsx';
 
 const search = () => screen.getByRole('searchbox', { name: 'Find a woman by the name she goes by' });
@@ -61,7 +61,7 @@ describe('checking in', () => {
     const [woman] = [...s.women.values()];
     expect(woman).toMatchObject({ knownAs: 'Zofia', details: { ageBand: '25-34', nationality: 'europe', housing: 'not-known', exploitation: ['trafficking'] } });
     expect(visitView(s.visits[0]!, s.config)).toMatchObject({ womanId: woman!.id, services: ['meal', 'shower'] });
-    expect((await readEvents(db, s.vault.keyring)).map((e) => e.type)).toEqual(['woman.registered', 'visit.checkedIn']);
+    expect((await readEvents(db, core().keyring)).map((e) => e.type)).toEqual(['woman.registered', 'visit.checkedIn']);
   });
 
   it('asks for a name before registering', async () => {
@@ -97,16 +97,75 @@ describe('checking in', () => {
     await user.click(screen.getByRole('button', { name: 'Register a new woman' }));
     const dialog = within(screen.getByRole('dialog', { name: 'Register a new woman' }));
     await user.type(dialog.getByRole('textbox', { name: 'Known as' }), 'ana  maria');
-    expect(dialog.getByRole('status')).toHaveTextContent('Someone known as “Ana María” is already registered. Check it is not her before registering again.');
+    expect(dialog.getByRole('status')).toHaveTextContent('Possibly already registered: “Ana María”. Check it is not her before registering again.');
     await user.clear(dialog.getByRole('textbox', { name: 'Known as' }));
     await user.type(dialog.getByRole('textbox', { name: 'Known as' }), 'Anabel');
     expect(dialog.queryByRole('status')).not.toBeInTheDocument();
+  });
+
+  it('never drops the visit of a woman just registered without asking', async () => {
+    const { user, db } = await renderUnlocked();
+    const panel = await register(user, 'Cleo');
+    await user.click(within(panel).getByRole('button', { name: 'Meal' }));
+    // Closing (the button or Escape) asks first; the services ticked are still there.
+    await user.keyboard('{Escape}');
+    expect(within(panel).getByRole('alert')).toHaveTextContent('Cleo is registered, but no visit is saved for her yet. Save her visit, or close without one.');
+    expect(within(panel).getByRole('button', { name: 'Meal' })).toHaveAttribute('aria-pressed', 'true');
+    await user.click(within(panel).getByRole('button', { name: 'Save visit' }));
+    expect(await screen.findByText('Visit saved for Cleo.')).toBeInTheDocument();
+    expect(currentSession().visits).toHaveLength(1);
+
+    // Closing without one is a choice she makes, and the screen says so.
+    const second = await register(user, 'Dina');
+    await user.click(within(second).getByRole('button', { name: 'Close' }));
+    await user.click(within(second).getByRole('button', { name: 'Close without a visit' }));
+    expect(await screen.findByText('Dina is registered; no visit was saved.')).toBeInTheDocument();
+    expect(currentSession().visits).toHaveLength(1);
+    expect((await readEvents(db, core().keyring)).map((e) => e.type)).toEqual(['woman.registered', 'visit.checkedIn', 'woman.registered']);
+
+    // A returning woman's panel closes at once: nothing was registered for it.
+    await user.clear(search());
+    await user.type(search(), 'Cleo');
+    await user.click(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Cleo/ }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Close' }));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
+
+  it('keeps her record right: her name and answers can be changed where she is found, each change an event', async () => {
+    const { user, db } = await renderUnlocked();
+    const panel = await register(user, 'Rosa', async (dialog) => {
+      await user.selectOptions(within(dialog).getByRole('combobox', { name: 'Age' }), '25–34');
+    });
+    await user.click(within(panel).getByRole('button', { name: 'Change her name or details' }));
+    const edit = within(screen.getByRole('dialog', { name: 'Change the record of Rosa' }));
+    expect(edit.getByRole('textbox', { name: 'Known as' })).toHaveValue('Rosa');
+    // An answer given can change, or become "not known", but not vanish.
+    expect(within(edit.getByRole('combobox', { name: 'Age' })).queryByRole('option', { name: 'Not asked' })).not.toBeInTheDocument();
+    await user.clear(edit.getByRole('textbox', { name: 'Known as' }));
+    await user.type(edit.getByRole('textbox', { name: 'Known as' }), 'Rosa M');
+    await user.selectOptions(edit.getByRole('combobox', { name: 'Housing situation' }), 'Not known');
+    await user.click(edit.getByRole('button', { name: 'Save changes' }));
+
+    const back = await screen.findByRole('dialog', { name: 'Check in Rosa M' });
+    await user.click(within(back).getByRole('button', { name: 'Save visit' }));
+    await screen.findByText('Visit saved for Rosa M.');
+    const events = await readEvents(db, core().keyring);
+    const update = events.find((e) => e.type === 'woman.updated');
+    // Only what changed: her new name and the one new answer; her age stays as it was.
+    expect(update).toMatchObject({ knownAs: 'Rosa M', details: { housing: 'not-known' } });
+    expect(update?.type === 'woman.updated' && Object.keys(update.details)).toEqual(['housing']);
+    const rosa = [...currentSession().women.values()].find((w) => w.knownAs === 'Rosa M');
+    expect(rosa?.details).toMatchObject({ ageBand: '25-34', housing: 'not-known' });
+    // Search finds her by her new name.
+    await user.type(search(), 'rosa m');
+    expect(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Rosa M/ })).toBeInTheDocument();
   });
 
   it('checks in a returning woman in three taps after search', async () => {
     const { user } = await renderUnlocked();
     const panel = await register(user, 'Bea');
     await user.click(within(panel).getByRole('button', { name: 'Close' }));
+    await user.click(within(panel).getByRole('button', { name: 'Close without a visit' }));
     await user.clear(search());
     // Case and accents do not matter: "BÉ" finds "Bea".
     await user.type(search(), 'BÉ');

@@ -5,10 +5,13 @@
 import { openJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
-import { setUpDevice } from '../../src/app/session.ts';
+import { setUpDevice } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb } from '../../src/app/core/database.ts';
 import { useFootfall, type Session } from '../../src/app/store.ts';
+import type { DeviceCore } from '../../src/app/core/core.ts';
+import type { Enrolment } from '../../src/app/core/database.ts';
+import { openedCore } from '../../src/app/lock/access.ts';
 
 export const ADMIN_PIN = '482915';
 export const DESK_PIN = '730241';
@@ -36,6 +39,19 @@ export async function setUpFresh(prefix = 'test'): Promise<FootfallDb> {
   const db = await bootFresh(prefix);
   await setUpDevice({ deviceName: 'Front desk tablet', siteName: 'Drop-in centre', staffName: 'Grace', pin: ADMIN_PIN });
   return db;
+}
+
+/** The device core the app opened at the last unlock, as the shell hands it to the screens. */
+export function core(): DeviceCore {
+  const opened = openedCore();
+  if (!opened) throw new Error('expected an unlocked device core');
+  return opened;
+}
+
+/** A device's enrolment row, read from its own database (whichever device the app is running). */
+export async function enrolmentOf(db: FootfallDb): Promise<Enrolment | null> {
+  const row = await db.device.get('enrolment');
+  return row?.key === 'enrolment' ? row : null;
 }
 
 export function currentSession(): Session {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { LockState } from '../../src/app/core/database.ts';
+import { OPEN_LOCK, type LockState } from '../../src/app/core/database.ts';
 import {
   FREE_TRIES,
   HOLD_AFTER,
-  OPEN_LOCK,
   afterWrongPin,
   formatWait,
   pinProblem,

@@ -8,7 +8,7 @@
 import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { unlock } from '../../src/app/session.ts';
+import { unlock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -237,7 +237,7 @@ describe('database versions', () => {
       expect(state.unsynced).toBe(fixture.events.filter((e) => e.synced === 0).length);
       expect(state.lock.failures).toBe(2);
 
-      expect(await unlock(fixture.staffId, PIN)).toEqual({ ok: true });
+      expect(await unlock(fixture.staffId, PIN)).toMatchObject({ ok: true });
       const s = currentSession();
       expect([...s.women.values()].map((w) => w.knownAs).sort()).toEqual(fixture.women.map((w) => w.knownAs).sort());
       expect(s.visits.map((v) => v.id).sort()).toEqual([...fixture.visitsOn[today]!].sort());

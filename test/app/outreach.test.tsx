@@ -1,12 +1,15 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { addStaff, lock, registerWoman, unlock } from '../../src/app/session.ts';
+import { addStaff } from '../../src/app/settings/settingsActions.ts';
+import { lock, unlock } from '../../src/app/lock/access.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { App } from '../../src/app/App.tsx';
 import { useFootfall } from '../../src/app/store.ts';
 import { instantOf, localDateOf, localTimeOf } from '../../src/domain/time.ts';
-import { ADMIN_PIN, DESK_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
+import { ADMIN_PIN, DESK_PIN, currentSession, readEvents, setUpFresh, core } from './helpers.ts';
 import { nav, renderUnlocked, type User } from './ui.tsx';
+import { useDrafts } from '../../src/app/shared/useDraftWhile.ts';
 
 const TZ = 'Europe/London';
 const group = (name: string) => within(screen.getByRole('group', { name }));
@@ -16,7 +19,7 @@ const contactsList = () => within(screen.getByRole('list', { name: 'Today’s co
 /** Grace's device with Precious registered, on the Outreach tab. */
 async function outreach() {
   const rendered = await renderUnlocked();
-  const precious = await act(() => registerWoman('Precious', {}));
+  const precious = await act(() => registerWoman(core(), 'Precious', {}));
   await rendered.user.click(nav().getByRole('button', { name: 'Outreach' }));
   await screen.findByRole('heading', { level: 1, name: 'Outreach' });
   return { ...rendered, precious };
@@ -55,7 +58,7 @@ describe('the Outreach screen', () => {
     await user.click(group('Referrals made').getByRole('button', { name: 'GP' }));
     expect(group('Needs raised').getByRole('button', { name: 'Food' })).toHaveAttribute('aria-pressed', 'true');
     expect(group('Support given').getByRole('button', { name: 'Food' })).toHaveAttribute('aria-pressed', 'false');
-    expect(useFootfall.getState().draftOpen).toBe(true);
+    expect(useDrafts.getState().open).toBe(true);
     await user.click(screen.getByRole('button', { name: 'Save contact' }));
 
     await waitFor(() => expect(notice()).toHaveTextContent(/^Contact saved: Precious, Hackney, \d\d:\d\d\. Ready for the next one\.$/));
@@ -64,12 +67,13 @@ describe('the Outreach screen', () => {
     expect(group('The woman').getByRole('searchbox', { name: 'Find a woman by the name she goes by' })).toHaveValue('');
     expect(group('Needs raised').getByRole('button', { name: 'Food' })).toHaveAttribute('aria-pressed', 'false');
     expect(group('Area').getByRole('button', { name: 'Hackney' })).toHaveAttribute('aria-pressed', 'true');
-    expect(useFootfall.getState().draftOpen).toBe(false);
+    // The form's effects run after the render that emptied it.
+    await waitFor(() => expect(useDrafts.getState().open).toBe(false));
 
     const [row] = contactsList().getAllByRole('listitem');
     expect(row).toHaveTextContent(/^Precious \d\d:\d\dHackney · StreetVoid$/);
     const s = currentSession();
-    const events = await readEvents(db, s.vault.keyring);
+    const events = await readEvents(db, core().keyring);
     const contact = events.at(-1)!;
     expect(contact).toMatchObject({
       type: 'outreach.contacted',
@@ -100,7 +104,7 @@ describe('the Outreach screen', () => {
     await user.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(notice()).toHaveTextContent(/^Contact saved: Unknown, City of London, \d\d:\d\d\./));
     expect(contactsList().getAllByRole('listitem')[0]).toHaveTextContent(/^Unknown \d\d:\d\dCity of London · Police station/);
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     expect(events.at(-1)).toMatchObject({ type: 'outreach.contacted', womanId: null, area: 'city-of-london', place: 'police-station', needs: [], support: [], referrals: [] });
   });
 
@@ -120,13 +124,13 @@ describe('the Outreach screen', () => {
     expect(group('The woman').getByText('Blessing')).toBeInTheDocument();
     expect(group('The woman').getByRole('alert')).toHaveTextContent(/^She may be under 18\./);
     // The form still holds an unsaved contact: no app update is offered over it.
-    expect(useFootfall.getState().draftOpen).toBe(true);
+    expect(useDrafts.getState().open).toBe(true);
     await chooseArea(user, 'lamb', 'Lambeth');
     await user.click(group('Kind of place').getByRole('radio', { name: 'Hostel' }));
     await user.click(screen.getByRole('button', { name: 'Save contact' }));
     await waitFor(() => expect(notice()).toHaveTextContent(/^Contact saved: Blessing, Lambeth/));
 
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     const registered = events.find((e) => e.type === 'woman.registered' && e.knownAs === 'Blessing');
     expect(registered).toMatchObject({ details: { ageBand: 'under-18' } });
     expect(events.at(-1)).toMatchObject({ type: 'outreach.contacted', womanId: registered!.id });
@@ -156,10 +160,20 @@ describe('the Outreach screen', () => {
     // Back to now for the next contact.
     expect(screen.getByLabelText('Date')).toHaveValue(localDateOf(Date.now(), TZ));
 
-    const contact = (await readEvents(db, currentSession().vault.keyring)).at(-1)!;
+    const contact = (await readEvents(db, core().keyring)).at(-1)!;
     expect(contact).toMatchObject({ type: 'outreach.contacted', occurredAt: instantOf(yesterday, '21:40', TZ) });
-    // It belongs to yesterday, so today's list does not show it.
+    // It belongs to yesterday, so today's list does not show it; the past days' list does, and a
+    // mistake found a day later can still be voided.
     expect(screen.getByText('No contacts recorded today yet.')).toBeInTheDocument();
+    const earlier = within(screen.getByRole('list', { name: 'Earlier contacts' }));
+    const day = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${yesterday}T12:00:00Z`));
+    await user.click(earlier.getByRole('button', { name: `Void the contact with Unknown on ${day} 21:40` }));
+    const dialog = within(screen.getByRole('dialog', { name: `Void the contact with Unknown on ${day} 21:40` }));
+    await user.selectOptions(dialog.getByRole('combobox', { name: 'Reason' }), 'Recorded twice');
+    await user.click(dialog.getByRole('button', { name: 'Void it' }));
+    await waitFor(() => expect(notice()).toHaveTextContent(`Voided the contact with Unknown on ${day} 21:40. It no longer counts anywhere.`));
+    expect(screen.queryByRole('list', { name: 'Earlier contacts' })).not.toBeInTheDocument();
+    expect((await readEvents(db, core().keyring)).at(-1)).toMatchObject({ type: 'record.voided', targetId: contact.id, reason: 'Recorded twice' });
   });
 
   it('voids a mistaken contact with a chosen reason', async () => {
@@ -181,7 +195,7 @@ describe('the Outreach screen', () => {
 
     expect(screen.getByText('No contacts recorded today yet.')).toBeInTheDocument();
     expect(screen.getByText('Voided today (1)')).toBeInTheDocument();
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     expect(events.at(-1)).toMatchObject({ type: 'record.voided', targetId: events.at(-2)!.id, reason: 'Recorded twice' });
   });
 
@@ -225,8 +239,7 @@ describe('the sync status', () => {
 
 /** When the oldest waiting event was recorded, read as an auditor would. */
 async function firstWaitingAt(): Promise<string> {
-  const s = currentSession();
-  const [first] = await readEvents(s.vault.db, s.vault.keyring);
+  const [first] = await readEvents(core().vault.db, core().keyring);
   return first!.at;
 }
 
@@ -236,7 +249,7 @@ describe('a staff member’s role decides the modes she sees', () => {
   async function signInAs(name: string, pin: string) {
     await act(() => lock());
     const staffId = useFootfall.getState().staff.find((s) => s.name === name)!.id;
-    await act(async () => expect(await unlock(staffId, pin)).toEqual({ ok: true }));
+    await act(async () => expect(await unlock(staffId, pin)).toMatchObject({ ok: true }));
   }
 
   const tabs = () => {
@@ -247,9 +260,9 @@ describe('a staff member’s role decides the modes she sees', () => {
   it('admin: every mode; front desk: check-in and today; outreach and casework: their own only', async () => {
     await setUpFresh('roles');
     await act(async () => {
-      await addStaff('Mary', 'frontDesk', DESK_PIN);
-      await addStaff('Olu', 'outreach', PINS.outreach);
-      await addStaff('Cass', 'casework', PINS.casework);
+      await addStaff(core(), 'Mary', 'frontDesk', DESK_PIN);
+      await addStaff(core(), 'Olu', 'outreach', PINS.outreach);
+      await addStaff(core(), 'Cass', 'casework', PINS.casework);
     });
     userEvent.setup();
     render(<App />);

@@ -1,11 +1,14 @@
 /**
  * After the server acknowledges, a device keeps only what its job needs (docs/security.md#holding-little): today's
- * visits and the directory. Nothing the server does not yet hold is ever let go.
+ * visits, its own contacts and sessions of the last week, and the directory. Nothing the server
+ * does not yet hold is ever let go.
  */
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkIn, pruneSynced, registerWoman } from '../../src/app/session.ts';
-import { currentSession, setUpFresh } from './helpers.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
+import { recordContact } from '../../src/app/shared/recordActions.ts';
+import { currentSession, setUpFresh, core } from './helpers.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -16,25 +19,53 @@ describe('letting go of synced visits', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2025-06-10T09:00:00Z'));
     const db = await setUpFresh('prune');
-    const ana = await registerWoman('Ana', {});
-    const synced = await checkIn(ana.id, ['meal']);
-    const stillWaiting = await checkIn(null, ['shower']);
+    const ana = await registerWoman(core(), 'Ana', {});
+    const synced = await checkIn(core(), ana.id, ['meal']);
+    const stillWaiting = await checkIn(core(), null, ['shower']);
 
     vi.setSystemTime(new Date('2025-06-11T09:00:00Z'));
-    const today = await checkIn(ana.id, ['laundry']);
+    const today = await checkIn(core(), ana.id, ['laundry']);
     expect(currentSession().today).toBe('2025-06-11');
 
     // The server acknowledged everything but yesterday's anonymous visit.
-    const waitingIds = new Set((await currentSession().vault.loadVisitsOn('2025-06-10')).items.find((v) => v.id === stillWaiting)!.events.map((e) => e.id));
+    const waitingIds = new Set((await core().vault.loadVisitsOn('2025-06-10')).items.find((v) => v.id === stillWaiting)!.events.map((e) => e.id));
     await db.events.filter((e) => !waitingIds.has(e.id) && e.id !== today).delete();
 
-    await pruneSynced();
+    await core().pruneSynced();
     expect((await db.visits.toArray()).map((v) => v.id).sort()).toEqual([stillWaiting, today].sort());
     expect(await db.women.count()).toBe(1); // the directory stays
     expect(synced).not.toBe(today);
 
     await db.events.clear();
-    await pruneSynced();
+    await core().pruneSynced();
     expect((await db.visits.toArray()).map((v) => v.id)).toEqual([today]);
+  });
+});
+
+describe('letting go of synced contacts', () => {
+  it('keeps this device’s contacts of the last seven days, synced or not, and lets older ones go once synced', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2025-06-01T09:00:00Z'));
+    const db = await setUpFresh('prune-contacts');
+    const contact = (area: string) => recordContact(core(), { occurredAt: null, womanId: null, area, place: 'street', needs: [], support: [], referrals: [] });
+    const old = await contact('camden');
+    vi.setSystemTime(new Date('2025-06-05T09:00:00Z'));
+    const recent = await contact('hackney');
+    vi.setSystemTime(new Date('2025-06-10T09:00:00Z'));
+    await db.events.clear(); // the server holds them all
+
+    // On 10 June the last seven days are 4 to 10 June: 1 June's contact goes, 5 June's stays and is listed.
+    await core().currentDay();
+    await core().pruneSynced();
+    expect((await db.visits.toArray()).map((v) => v.id)).toEqual([recent]);
+    expect(currentSession().contacts.map((c) => c.id)).toEqual([recent]);
+    expect(old).not.toBe(recent);
+
+    // A week on, it goes too.
+    vi.setSystemTime(new Date('2025-06-12T09:00:00Z'));
+    await core().currentDay();
+    await core().pruneSynced();
+    expect(await db.visits.count()).toBe(0);
+    expect(currentSession().contacts).toEqual([]);
   });
 });

@@ -1,14 +1,15 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { lock, registerWoman, unlock } from '../../src/app/session.ts';
+import { lock, unlock } from '../../src/app/lock/access.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import { VisitEvents } from '../../src/app/core/rows.ts';
-import { recentAreas, recordContact, recordSession, todaysRecords, voidRecord, dayRecordView } from '../../src/app/shared/recordActions.ts';
+import { earlierRecords, recentAreas, recordContact, recordSession, todaysRecords, voidRecord, dayRecordView } from '../../src/app/shared/recordActions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { blindTag, openJson } from '../../src/crypto/atRest.ts';
 import { countPeriod } from '../../src/domain/counting.ts';
 import { localDateOf } from '../../src/domain/time.ts';
-import { ADMIN_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
+import { ADMIN_PIN, currentSession, readEvents, setUpFresh, core } from './helpers.ts';
 
 const open: FootfallDb[] = [];
 async function device(): Promise<FootfallDb> {
@@ -27,13 +28,13 @@ const CONTACT = { occurredAt: null, area: 'hackney', place: 'street', needs: ['f
 describe('recording an outreach contact', () => {
   it('saves one event of the right shape, and the row today’s list reads, in one go', async () => {
     const db = await device();
-    const woman = await registerWoman('Precious', {});
+    const woman = await registerWoman(core(), 'Precious', {});
     const before = { events: await db.events.count(), rows: await db.visits.count(), unsynced: useFootfall.getState().unsynced };
 
-    const id = await recordContact({ ...CONTACT, womanId: woman.id });
+    const id = await recordContact(core(), { ...CONTACT, womanId: woman.id });
 
     const s = currentSession();
-    const [event] = (await readEvents(db, s.vault.keyring)).slice(-1);
+    const [event] = (await readEvents(db, core().keyring)).slice(-1);
     expect(event).toEqual({
       id,
       type: 'outreach.contacted',
@@ -54,8 +55,8 @@ describe('recording an outreach contact', () => {
     // Its row is sealed beside the visits, under a blind tag of its local date.
     expect(await db.visits.count()).toBe(before.rows + 1);
     const row = (await db.visits.get(id))!;
-    expect(row.dayTag).toBe(await blindTag(s.vault.keyring, localDateOf(event!.at, s.config.timeZone)));
-    expect(VisitEvents.parse(await openJson(s.vault.keyring, `visits:${id}`, row)).events).toEqual([event]);
+    expect(row.dayTag).toBe(await blindTag(core().keyring, localDateOf(event!.at, s.config.timeZone)));
+    expect(VisitEvents.parse(await openJson(core().keyring, `visits:${id}`, row)).events).toEqual([event]);
     expect(Buffer.from(row.ct).includes(Buffer.from('hackney'))).toBe(false);
 
     // Listed today, as counting resolves it.
@@ -68,63 +69,67 @@ describe('recording an outreach contact', () => {
     const db = await device();
     const before = { events: await db.events.count(), rows: await db.visits.count() };
     const failing = vi.spyOn(db.visits, 'bulkPut').mockRejectedValueOnce(Object.assign(new Error('disk full'), { name: 'QuotaExceededError' }));
-    await expect(recordContact({ ...CONTACT, womanId: null })).rejects.toThrow('disk full');
+    await expect(recordContact(core(), { ...CONTACT, womanId: null })).rejects.toThrow('disk full');
     expect(failing).toHaveBeenCalledTimes(1);
     // The event and its row are one transaction: neither was written.
     expect(await db.events.count()).toBe(before.events);
     expect(await db.visits.count()).toBe(before.rows);
     expect(currentSession().contacts).toEqual([]);
     // And the next save goes through.
-    await recordContact({ ...CONTACT, womanId: null });
+    await recordContact(core(), { ...CONTACT, womanId: null });
     expect(currentSession().contacts).toHaveLength(1);
   });
 
   it('says what is missing, and refuses a time still to come', async () => {
     const db = await device();
     const before = await db.events.count();
-    await expect(recordContact({ ...CONTACT, womanId: null, area: '' })).rejects.toThrow('Choose the area where you met her.');
-    await expect(recordContact({ ...CONTACT, womanId: null, place: '' })).rejects.toThrow('Choose the kind of place.');
+    await expect(recordContact(core(), { ...CONTACT, womanId: null, area: '' })).rejects.toThrow('Choose the area where you met her.');
+    await expect(recordContact(core(), { ...CONTACT, womanId: null, place: '' })).rejects.toThrow('Choose the kind of place.');
     const later = new Date(Date.now() + 3 * 3600_000).toISOString();
-    await expect(recordContact({ ...CONTACT, womanId: null, occurredAt: later })).rejects.toThrow(
+    await expect(recordContact(core(), { ...CONTACT, womanId: null, occurredAt: later })).rejects.toThrow(
       'That date and time is still to come. Check the date and the time, then save again.',
     );
     expect(await db.events.count()).toBe(before);
   });
 
-  it('dates a late entry by when it happened: on its own day, not today’s list', async () => {
+  it('dates a late entry by when it happened: on its own day, not today’s list, and it can still be voided', async () => {
     const db = await device();
     const s = currentSession();
     const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000).toISOString();
-    const id = await recordContact({ ...CONTACT, womanId: null, occurredAt: twoDaysAgo });
-    expect(currentSession().contacts).toEqual([]);
-    const day = await s.vault.loadVisitsOn(localDateOf(twoDaysAgo, s.config.timeZone));
+    const id = await recordContact(core(), { ...CONTACT, womanId: null, occurredAt: twoDaysAgo });
+    expect(todaysRecords(currentSession(), 'outreach')).toEqual([]);
+    expect(earlierRecords(currentSession(), 'outreach').map((r) => [r.id, r.voided])).toEqual([[id, false]]);
+    const day = await core().vault.loadVisitsOn(localDateOf(twoDaysAgo, s.config.timeZone));
     expect(day.items.map((r) => r.id)).toEqual([id]);
-    const [event] = (await readEvents(db, s.vault.keyring)).slice(-1);
+    const [event] = (await readEvents(db, core().keyring)).slice(-1);
     expect(event).toMatchObject({ type: 'outreach.contacted', occurredAt: twoDaysAgo });
     expect(event!.at).not.toBe(twoDaysAgo);
+
+    await voidRecord(core(), id, 'Entered by mistake');
+    expect(earlierRecords(currentSession(), 'outreach').map((r) => [r.id, r.voided])).toEqual([[id, true]]);
   });
 
   it('remembers her recent areas, latest first, sealed, and through a lock', async () => {
     const db = await device();
-    for (const area of ['hackney', 'camden', 'hackney', 'brent']) await recordContact({ ...CONTACT, womanId: null, area });
-    expect(await recentAreas(currentSession())).toEqual(['brent', 'hackney', 'camden']);
+    for (const area of ['hackney', 'camden', 'hackney', 'brent']) await recordContact(core(), { ...CONTACT, womanId: null, area });
+    expect(await recentAreas(core())).toEqual(['brent', 'hackney', 'camden']);
     const rows = await db.settings.toArray();
     expect(rows.some((r) => Buffer.from(r.ct).includes(Buffer.from('camden')))).toBe(false);
 
     const me = currentSession().staff;
     await lock();
-    expect(await unlock(me.id, ADMIN_PIN)).toEqual({ ok: true });
-    expect(await recentAreas(currentSession())).toEqual(['brent', 'hackney', 'camden']);
+    expect(await unlock(me.id, ADMIN_PIN)).toMatchObject({ ok: true });
+    expect(await recentAreas(core())).toEqual(['brent', 'hackney', 'camden']);
   });
 });
 
 describe('recording a casework session', () => {
   it('saves one event with the woman, topics, referrals and the outcome', async () => {
     const db = await device();
-    const woman = await registerWoman('Wanjiru', {});
-    const id = await recordSession({ occurredAt: null, womanId: woman.id, topics: ['housing', 'exiting'], referrals: [], outcome: 'advice-given' });
+    const woman = await registerWoman(core(), 'Wanjiru', {});
+    const id = await recordSession(core(), { occurredAt: null, womanId: woman.id, topics: ['housing', 'exiting'], referrals: [], outcome: 'advice-given' });
     const s = currentSession();
-    const [event] = (await readEvents(db, s.vault.keyring)).slice(-1);
+    const [event] = (await readEvents(db, core().keyring)).slice(-1);
     expect(event).toEqual({
       id,
       type: 'casework.session',
@@ -149,11 +154,11 @@ describe('recording a casework session', () => {
 
   it('is always with a known woman, covers a topic and has an outcome', async () => {
     await device();
-    const woman = await registerWoman('Ana', {});
+    const woman = await registerWoman(core(), 'Ana', {});
     const base = { occurredAt: null, womanId: woman.id, topics: ['benefits'], referrals: [], outcome: 'resolved' };
-    await expect(recordSession({ ...base, womanId: null })).rejects.toThrow('Choose the woman: a casework session is always with a known woman.');
-    await expect(recordSession({ ...base, topics: [] })).rejects.toThrow('Choose at least one topic.');
-    await expect(recordSession({ ...base, outcome: '' })).rejects.toThrow('Choose the outcome.');
+    await expect(recordSession(core(), { ...base, womanId: null })).rejects.toThrow('Choose the woman: a casework session is always with a known woman.');
+    await expect(recordSession(core(), { ...base, topics: [] })).rejects.toThrow('Choose at least one topic.');
+    await expect(recordSession(core(), { ...base, outcome: '' })).rejects.toThrow('Choose the outcome.');
     expect(currentSession().contacts).toEqual([]);
   });
 });
@@ -161,12 +166,12 @@ describe('recording a casework session', () => {
 describe('voiding a mistaken record today', () => {
   it('adds a record.voided event to its row; it stays listed as voided and counts nowhere', async () => {
     const db = await device();
-    const kept = await recordContact({ ...CONTACT, womanId: null });
-    const mistaken = await recordContact({ ...CONTACT, womanId: null, place: 'hostel' });
-    await voidRecord(mistaken, 'Recorded twice');
+    const kept = await recordContact(core(), { ...CONTACT, womanId: null });
+    const mistaken = await recordContact(core(), { ...CONTACT, womanId: null, place: 'hostel' });
+    await voidRecord(core(), mistaken, 'Recorded twice');
 
     const s = currentSession();
-    const [event] = (await readEvents(db, s.vault.keyring)).slice(-1);
+    const [event] = (await readEvents(db, core().keyring)).slice(-1);
     expect(event).toMatchObject({ type: 'record.voided', targetId: mistaken, reason: 'Recorded twice', staffId: s.staff.id });
     const row = s.contacts.find((r) => r.id === mistaken)!;
     expect(row.events.map((e) => e.type)).toEqual(['outreach.contacted', 'record.voided']);
@@ -182,9 +187,9 @@ describe('voiding a mistaken record today', () => {
 
   it('needs a reason, and a record on today’s list', async () => {
     await device();
-    const id = await recordContact({ ...CONTACT, womanId: null });
-    await expect(voidRecord(id, '  ')).rejects.toThrow('Choose a reason for voiding it.');
-    await expect(voidRecord('0190a4a2-7c1e-7000-8000-000000000000', 'Test entry')).rejects.toThrow(
+    const id = await recordContact(core(), { ...CONTACT, womanId: null });
+    await expect(voidRecord(core(), id, '  ')).rejects.toThrow('Choose a reason for voiding it.');
+    await expect(voidRecord(core(), '0190a4a2-7c1e-7000-8000-000000000000', 'Test entry')).rejects.toThrow(
       'That record is no longer on today’s list, so it cannot be voided here. Ask your admin.',
     );
   });

@@ -3,7 +3,6 @@
  * backing off with jitter after failures, and never in two tabs at once.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { FootfallDb } from '../../src/app/core/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
 import type { RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -11,9 +10,13 @@ import { useFootfall } from '../../src/app/store.ts';
 const rounds: number[] = [];
 let nextResult: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
 
-vi.mock('../../src/app/sync/engine.ts', () => ({
+vi.mock('../../src/app/core/device.ts', () => ({
   readEnrolment: async () => ({ key: 'enrolment' }),
-  readSyncState: async () => ({ key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null }),
+}));
+// The status line is read from the device's rows; here nothing but the rounds matters.
+vi.mock('../../src/app/core/syncStatus.ts', () => ({ refreshStatus: async () => undefined }));
+
+vi.mock('../../src/app/sync/engine.ts', () => ({
   syncRound: async () => {
     rounds.push(Date.now());
     return nextResult;
@@ -22,13 +25,8 @@ vi.mock('../../src/app/sync/engine.ts', () => ({
 
 const { startScheduler, SYNC_LOCK } = await import('../../src/app/sync/scheduler.ts');
 
-const fakeDb = {
-  batches: { where: () => ({ equals: () => ({ count: async () => 0 }) }) },
-  events: { where: () => ({ equals: () => ({ count: async () => useFootfall.getState().unsynced }) }) },
-} as unknown as FootfallDb;
-
 function start(random = () => 0.5) {
-  return startScheduler({ db: fakeDb, client: {} as SyncClient, deviceId: () => 'device', unlocked: () => null, random });
+  return startScheduler({ client: {} as SyncClient, core: () => null, random });
 }
 
 beforeEach(() => {

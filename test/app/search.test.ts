@@ -1,4 +1,17 @@
-import { describe, expect, it } from 'vitest';
+/**
+ * Name search as the screens use it: the domain functions, then the list of matching women and
+ * the "possibly already registered" hint, rendered (hence a DOM for this file).
+ * @vitest-environment jsdom
+ */
+import '@testing-library/jest-dom/vitest';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { createElement } from 'react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Woman } from '../../src/app/core/rows.ts';
+import { MatchingWomen } from '../../src/app/directory/MatchingWomen.tsx';
+import { PossibleDuplicates } from '../../src/app/directory/PossibleDuplicates.tsx';
+import { useFootfall, type Session } from '../../src/app/store.ts';
+import { defaultConfig } from '../../src/domain/config.ts';
 import { buildSearchIndex, foldName, searchByName, type Searchable } from '../../src/domain/search.ts';
 
 let n = 0;
@@ -115,5 +128,59 @@ describe('names written differently', () => {
     expect(ids('annemarie')).toEqual(['3']);
     expect(ids('marie')).toEqual(['3']);
     expect(ids('soren')).toEqual(['4']);
+  });
+});
+
+describe('the matching women and the possible duplicates, on screen', () => {
+  afterEach(() => cleanup());
+
+  const woman = (id: string, knownAs: string, registeredAt: string, ageBand?: string): Woman => ({
+    id,
+    knownAs,
+    registeredAt,
+    details: ageBand ? { ageBand } : {},
+  });
+  const rosa = woman('01', 'Rosa', '2025-03-03T12:00:00.000Z', '25-34');
+  const otherRosa = woman('02', 'Rosa', '2026-01-10T12:00:00.000Z', 'not-known');
+  const bea = woman('03', 'Bea', '2025-05-01T12:00:00.000Z');
+  const merged = { ...woman('04', 'Rosa', '2025-06-01T12:00:00.000Z'), mergedInto: '01' };
+  const women = new Map([rosa, otherRosa, bea, merged].map((w) => [w.id, w]));
+  // The components read the organisation's terms and time zone, and the directory, from the session.
+  const session: Pick<Session, 'config' | 'women'> = { config: defaultConfig({ key: 'centre', name: 'Centre' }), women };
+  useFootfall.setState({ phase: { kind: 'unlocked', session: session as Session } });
+
+  it('tells namesakes apart by age band and registration, and marks close matches', () => {
+    render(createElement(MatchingWomen, { query: 'rosa', limit: 8, onChoose: () => {} }));
+    const list = within(screen.getByRole('list', { name: 'Matching women' }));
+    // A merged duplicate is not offered; the button's name stays hers, the facts describe it.
+    const [first, second] = list.getAllByRole('button', { name: 'Rosa' });
+    expect(list.getAllByRole('button')).toHaveLength(2);
+    expect(first).toHaveAccessibleDescription('age 25–34, registered 3 Mar 2025');
+    expect(second).toHaveAccessibleDescription('registered 10 Jan 2026');
+    expect(list.queryByText('close match')).not.toBeInTheDocument();
+    cleanup();
+
+    render(createElement(MatchingWomen, { query: 'rossa', limit: 8, onChoose: () => {} }));
+    const close = within(screen.getByRole('list', { name: 'Matching women' })).getAllByRole('button', { name: 'Rosa' });
+    expect(close[0]).toHaveAccessibleDescription('close match age 25–34, registered 3 Mar 2025');
+    expect(close[1]).toHaveAccessibleDescription('close match registered 10 Jan 2026');
+  });
+
+  it('offers the women a registration may duplicate, to pick instead', () => {
+    const onPick = vi.fn();
+    render(createElement(PossibleDuplicates, { women, name: 'Roza', onPick }));
+    expect(screen.getByRole('status')).toHaveTextContent('Possibly already registered: “Rosa”. Check it is not her before registering again.');
+    const list = within(screen.getByRole('list', { name: 'Possibly already registered' }));
+    const buttons = list.getAllByRole('button', { name: 'Choose Rosa instead' });
+    expect(buttons).toHaveLength(2);
+    expect(buttons[1]).toHaveAccessibleDescription('registered 10 Jan 2026');
+    fireEvent.click(buttons[1]!);
+    expect(onPick).toHaveBeenCalledWith(otherRosa);
+  });
+
+  it('shows nothing for a name no one is close to', () => {
+    const { container } = render(createElement(PossibleDuplicates, { women, name: 'Zofia', onPick: () => {} }));
+    expect(container).toBeEmptyDOMElement();
+    expect(screen.queryByRole('status')).not.toBeInTheDocument();
   });
 });

@@ -1,11 +1,12 @@
 import { act, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { addStaff, lock } from '../../src/app/session.ts';
+import { addStaff } from '../../src/app/settings/settingsActions.ts';
+import { lock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { App } from '../../src/app/App.tsx';
 import { FootfallDb } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { ADMIN_PIN, DESK_PIN, resetStore, uniqueDbName } from './helpers.ts';
+import { ADMIN_PIN, DESK_PIN, resetStore, uniqueDbName, core } from './helpers.ts';
 import { goTo, nav, renderNewDevice, renderUnlocked } from './ui.tsx';
 
 afterEach(() => {
@@ -99,7 +100,7 @@ describe('locking', () => {
 
   it('asks her to choose her name when several people use the device', async () => {
     const { user } = await renderUnlocked();
-    await act(() => addStaff('Mary', 'frontDesk', DESK_PIN));
+    await act(() => addStaff(core(), 'Mary', 'frontDesk', DESK_PIN));
     await user.click(screen.getByRole('button', { name: 'Lock' }));
     await user.type(screen.getByLabelText('PIN'), DESK_PIN);
     await user.click(screen.getByRole('button', { name: 'Unlock' }));
@@ -114,7 +115,7 @@ describe('locking', () => {
 
   it('shows only admins, and says why, on a held device', async () => {
     const { db } = await renderUnlocked();
-    await act(() => addStaff('Mary', 'frontDesk', DESK_PIN));
+    await act(() => addStaff(core(), 'Mary', 'frontDesk', DESK_PIN));
     await db.device.put({ key: 'lock', failures: 10, waitUntil: 0, held: true });
     useFootfall.setState({ lock: { key: 'lock', failures: 10, waitUntil: 0, held: true } });
     await act(() => lock());

@@ -9,10 +9,10 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { readEnrolment, syncRound } from '../../src/app/sync/engine.ts';
+import { syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
-import { currentSession } from './helpers.ts';
+import { currentSession, core, enrolmentOf } from './helpers.ts';
 import * as harness from './syncHarness.ts';
 import { Ledger, PASSPHRASE, newDevice, startServer, use, type Device, type RunningServer } from './syncHarness.ts';
 
@@ -29,10 +29,6 @@ afterAll(async () => {
   rmSync(server.dataDir, { recursive: true, force: true });
 });
 
-function unlockedNow() {
-  return harness.unlockedWith(new SyncClient(url));
-}
-
 /** Records a morning at the desk on the current device, remembering every event it saved. */
 function recordSome(device: Device, names: string[]): Promise<void> {
   return harness.recordSome(ledger, device, names);
@@ -46,7 +42,7 @@ const conflicted: string[] = [];
 
 /** Sync rounds until nothing is waiting (or a round limit, so a bug cannot hang the test). */
 async function syncUntilDone(device: Device, client: SyncClient, rounds = 30): Promise<void> {
-  await harness.syncUntilDone(device, client, rounds, new SyncClient(url));
+  await harness.syncUntilDone(device, client, rounds);
 }
 
 describe('sync', () => {
@@ -60,10 +56,10 @@ describe('sync', () => {
     Object.assign(client, { baseUrl: url });
     admin = await newDevice('admin');
     await recordSome(admin, ['Grace A']);
-    const pending = await prepareOrganisation(PASSPHRASE, PASSPHRASE);
-    await expect(createOrganisation(client, pending, 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF')).rejects.toThrow(/does not match the kit/);
-    await createOrganisation(client, pending, pending.recoveryCode.toLowerCase().replace(/-/g, ' '));
-    expect(await readEnrolment(admin.db)).toMatchObject({ role: 'admin', nextSeq: 0 });
+    const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
+    await expect(createOrganisation(core(), client, pending, 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF')).rejects.toThrow(/does not match the kit/);
+    await createOrganisation(core(), client, pending, pending.recoveryCode.toLowerCase().replace(/-/g, ' '));
+    expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin', nextSeq: 0 });
     adminWrapped = pending.wrappedByPassphrase;
     orgKey = (await unwrapOrgKey(adminWrapped, PASSPHRASE))!;
     expect(orgKey).toBeTruthy();
@@ -73,14 +69,14 @@ describe('sync', () => {
   });
 
   it('enrols a tablet that already has records, keeps them, and uploads them', async () => {
-    const { code } = await createEnrolmentCode(new SyncClient(url), 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
     tablet = await newDevice('tablet');
     await recordSome(tablet, ['Tamsin', 'Ngozi']);
-    await expect(enrolWithCode(new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);
-    await enrolWithCode(new SyncClient(url), code.toLowerCase());
+    await expect(enrolWithCode(core(), new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);
+    await enrolWithCode(core(), new SyncClient(url), code.toLowerCase());
     await syncUntilDone(tablet, new SyncClient(url));
     // The code works once.
-    await expect(enrolWithCode(new SyncClient(url), code)).rejects.toThrow(/already enrolled/);
+    await expect(enrolWithCode(core(), new SyncClient(url), code)).rejects.toThrow(/already enrolled/);
   });
 
   it('survives 500s, timeouts, cut connections and duplicated deliveries', async () => {
@@ -101,7 +97,7 @@ describe('sync', () => {
 
   it('sets aside a batch the server refuses, without blocking the ones behind it', async () => {
     await recordSome(tablet, ['Dora']);
-    await syncRound(tablet.db, new SyncClient(url, async () => new TypeError('offline') as never), tablet.deviceId, unlockedNow()).catch(() => undefined);
+    await syncRound(new SyncClient(url, async () => { throw new TypeError('offline'); }), core()).catch(() => undefined);
     const [first] = await tablet.db.batches.toArray();
     expect(first).toBeDefined();
     // Another batch with the same id already on the server, with other bytes: a conflict.
@@ -109,10 +105,10 @@ describe('sync', () => {
     await recordSome(tablet, ['Edie']);
     const corrupt = { ...first!, activity: first!.activity.replace(/\.[^.]+\./, '.AAAA.') };
     const direct = new SyncClient(url);
-    const enrolment = (await readEnrolment(tablet.db))!;
+    const enrolment = (await enrolmentOf(tablet.db))!;
     const creds = { orgId: enrolment.orgId, deviceId: tablet.deviceId, signingKey: enrolment.signingKey };
     expect((await direct.putBatch(creds, stolenId, { seq: corrupt.seq, activity: corrupt.activity, directory: corrupt.directory })).kind).toBe('ok');
-    await syncRound(tablet.db, direct, tablet.deviceId, unlockedNow());
+    await syncRound(direct, core());
     const left = await tablet.db.batches.toArray();
     expect(left.map((b) => [b.batchId, b.state])).toEqual([[stolenId, 'quarantined']]);
     expect(left[0]!.lastError).toMatch(/different contents/);
@@ -120,7 +116,7 @@ describe('sync', () => {
     expect(await tablet.db.events.where('seq').between(first!.fromSeq, first!.toSeq, true, true).count()).toBe(first!.eventIds.length);
     conflicted.push(stolenId);
     const { retryQuarantined } = await import('../../src/app/core/outbox.ts');
-    await retryQuarantined(tablet.db);
+    await retryQuarantined();
     await syncUntilDone(tablet, direct);
   });
 
@@ -132,22 +128,22 @@ describe('sync', () => {
   });
 
   it('revokes a device: the server refuses it, its records stay, the team key is rotated', async () => {
-    await revokeDevice(new SyncClient(url), tablet.deviceId);
-    expect([...currentSession().teamKeys.keys()]).toEqual([1, 2]);
+    await revokeDevice(core(), new SyncClient(url), tablet.deviceId);
+    expect([...core().teamKeys.keys()]).toEqual([1, 2]);
     await use(tablet);
     const before = new Set(ledger.keys());
     await recordSome(tablet, ['Fola']);
     for (const id of ledger.keys()) if (!before.has(id)) neverUploaded.add(id);
-    const result = await syncRound(tablet.db, new SyncClient(url), tablet.deviceId, unlockedNow());
+    const result = await syncRound(new SyncClient(url), core());
     expect(result.stopped?.kind).toBe('revoked');
     expect(await tablet.db.events.count()).toBeGreaterThan(0);
   });
 
   it('the admin reads every event saved on any device exactly once', async () => {
     await use(admin);
-    const enrolment = (await readEnrolment(admin.db))!;
+    const enrolment = (await enrolmentOf(admin.db))!;
     const creds = { orgId: enrolment.orgId, deviceId: admin.deviceId, signingKey: enrolment.signingKey };
-    const archive = await readArchive(new SyncClient(url), creds, orgKey, currentSession().teamKeys);
+    const archive = await readArchive(new SyncClient(url), creds, orgKey, core().teamKeys);
     // The bytes planted under the conflicting batch id are reported, not guessed at; the real
     // batch went again under a fresh id.
     expect(archive.unreadable).toEqual(conflicted);

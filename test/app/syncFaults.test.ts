@@ -13,15 +13,16 @@ import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { checkIn, registerWoman } from '../../src/app/session.ts';
-import { messageOf } from '../../src/app/shared/useAction.tsx';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
+import { messageOf } from '../../src/app/problems.ts';
 import type { EventRow } from '../../src/app/core/database.ts';
 import { readArchive, type Archive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { readEnrolment, syncRound } from '../../src/app/sync/engine.ts';
+import { syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { isDirectoryEvent, retryQuarantined } from '../../src/app/core/outbox.ts';
-import { refreshStatus } from '../../src/app/sync/scheduler.ts';
+import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
 import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
@@ -29,7 +30,7 @@ import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { MESSAGES } from '../../src/server/api/errors.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
-import { currentSession, snapshotRows } from './helpers.ts';
+import { currentSession, snapshotRows, core, enrolmentOf } from './helpers.ts';
 import {
   Ledger,
   PASSPHRASE,
@@ -41,7 +42,6 @@ import {
   startServer,
   storedCopies,
   syncUntilDone,
-  unlockedWith,
   use,
   waiting,
   type Device,
@@ -78,17 +78,17 @@ interface Org {
 
 async function newOrganisation(url: string): Promise<Org> {
   const admin = await newDevice('admin');
-  const pending = await prepareOrganisation(PASSPHRASE, PASSPHRASE);
-  await createOrganisation(new SyncClient(url), pending, pending.recoveryCode);
+  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
+  await createOrganisation(core(), new SyncClient(url), pending, pending.recoveryCode);
   return { admin, devices: [admin], ledger: new Ledger() };
 }
 
 /** A new front-desk tablet, enrolled with a code from the admin; it is the current device after. */
 async function enrolTablet(org: Org, url: string): Promise<Device> {
   if (!isCurrent(org.admin)) await use(org.admin);
-  const { code } = await createEnrolmentCode(new SyncClient(url), 'frontDesk');
+  const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
   const tablet = await newDevice('tablet');
-  await enrolWithCode(new SyncClient(url), code);
+  await enrolWithCode(core(), new SyncClient(url), code);
   org.devices.push(tablet);
   return tablet;
 }
@@ -115,7 +115,7 @@ async function expectInvariant(org: Org, url: string, options: InvariantOptions 
   const client = new SyncClient(url);
   const creds = await credentialsOf(org.admin);
   org.orgKey ??= await organisationKey(client, org.admin, PASSPHRASE);
-  const teamKeys = currentSession().teamKeys;
+  const teamKeys = core().teamKeys;
   const archive = await readArchive(client, creds, org.orgKey, teamKeys);
 
   expect([...archive.unreadable].sort()).toEqual([...(options.unreadable ?? [])].sort());
@@ -169,7 +169,7 @@ const offline = new SyncClient('http://127.0.0.1:9', async () => {
 
 /** Seals what is waiting on the current device into a batch without uploading it. */
 async function sealOffline(device: Device): Promise<void> {
-  const result = await syncRound(device.db, offline, device.deviceId, unlockedWith(offline));
+  const result = await syncRound(offline, core());
   expect(result.stopped?.kind).toBe('unreachable');
 }
 
@@ -208,7 +208,7 @@ async function saveMany(org: Org, device: Device, n: number): Promise<void> {
     const at = new Date(Date.now() + i).toISOString();
     return { id: uuidv7(), at, deviceId: identity.deviceId, staffId: s.staff.id, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: identity.siteKey, services: ['meal'] };
   });
-  await s.vault.commit(events);
+  await core().vault.commit(events);
   device.saved = await org.ledger.collect(device);
 }
 
@@ -262,7 +262,7 @@ describe('the server killed mid-upload, and started again on the same data folde
       srv.kill(); // committed to SQLite; the answer never leaves
       return result;
     });
-    const round = await syncRound(org.admin.db, client, org.admin.deviceId, unlockedWith(client));
+    const round = await syncRound(client, core());
     expect(round.stopped?.kind).toBe('unreachable');
     expect(await org.admin.db.batches.count()).toBe(3); // nothing let go without an answer
 
@@ -284,7 +284,7 @@ describe('the server killed mid-upload, and started again on the same data folde
       srv.kill();
       throw new Error('the process died');
     });
-    const round = await syncRound(org.admin.db, client, org.admin.deviceId, unlockedWith(client));
+    const round = await syncRound(client, core());
     expect(round.stopped?.kind).toBe('unreachable');
 
     await restart();
@@ -306,7 +306,7 @@ describe('the server killed mid-upload, and started again on the same data folde
       srv.kill();
       return new Response(body, { status: response.status, headers: response.headers });
     });
-    const round = await syncRound(org.admin.db, dying, org.admin.deviceId, unlockedWith(dying));
+    const round = await syncRound(dying, core());
     expect(round.stopped?.kind).toBe('unreachable');
     expect(round.acknowledged).toBeGreaterThan(0);
     expect((await org.admin.db.batches.orderBy('seq').toArray()).map((b) => b.batchId)).toEqual(ids.slice(1));
@@ -378,7 +378,7 @@ describe('the connection cut mid-batch, 500s and timeouts', () => {
     });
     const rounds: { stopped: string | undefined; message: string | undefined }[] = [];
     for (let i = 0; i < 10 && (await waiting(org.admin)).batches + (await waiting(org.admin)).events > 0; i++) {
-      const r = await syncRound(org.admin.db, proxy, org.admin.deviceId, unlockedWith(proxy));
+      const r = await syncRound(proxy, core());
       rounds.push({ stopped: r.stopped?.kind, message: r.stopped?.message });
     }
     // The proxy's 500 on the first upload; the server's own 500 (its contract message); the 500 after storing.
@@ -478,7 +478,7 @@ describe('duplicated and reordered deliveries', () => {
       }
       return fetch(input, init);
     });
-    await syncRound(org.admin.db, hiccup, org.admin.deviceId, unlockedWith(hiccup));
+    await syncRound(hiccup, core());
     const [held] = await org.admin.db.batches.toArray();
     expect(held).toMatchObject({ seq: seqs[0], state: 'pending', refusals: 1, lastError: 'A proxy refused this request.' });
     await syncUntilDone(org.admin, hiccup, 5);
@@ -502,7 +502,7 @@ describe('duplicated and reordered deliveries', () => {
         headers: { 'content-type': 'application/json' },
       });
     });
-    await syncRound(org.admin.db, holding, org.admin.deviceId, unlockedWith(holding));
+    await syncRound(holding, core());
     expect(held).toHaveLength(3);
     const { uploads } = tapUploads(server.storage);
     for (const [input, init] of held.reverse()) expect((await deliver(input, init)).status).toBe(201);
@@ -548,12 +548,12 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     for (const b of batches) expect(rows.filter((r) => r.seq! >= b.fromSeq && r.seq! <= b.toSeq).map((r) => r.id)).toEqual(b.eventIds);
     const seqs = batches.map((b) => b.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect((await readEnrolment(db))!.nextSeq).toBe(Math.max(...seqs) + 1);
+    expect((await enrolmentOf(db))!.nextSeq).toBe(Math.max(...seqs) + 1);
 
     const client = new SyncClient(url);
     const [a, b] = await Promise.all([
-      syncRound(db, client, org.admin.deviceId, unlockedWith(client)),
-      syncRound(db, client, org.admin.deviceId, unlockedWith(client)),
+      syncRound(client, core()),
+      syncRound(client, core()),
     ]);
     expect(a.stopped).toBeNull();
     expect(b.stopped).toBeNull();
@@ -567,8 +567,8 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     const { uploads } = tapUploads(server.storage);
     const client = new SyncClient(url);
     await Promise.all([
-      syncRound(org.admin.db, client, org.admin.deviceId, unlockedWith(client)),
-      syncRound(org.admin.db, client, org.admin.deviceId, unlockedWith(client)),
+      syncRound(client, core()),
+      syncRound(client, core()),
     ]);
     await syncUntilDone(org.admin, client, 3);
     expect(uploads.filter((u) => u.status === 'stored').length).toBeGreaterThanOrEqual(3);
@@ -621,7 +621,7 @@ describe('corrupt, tampered, forged and replayed batches', () => {
     // The admin's device pulls the directory past the damaged part (it could never be opened),
     // and gets the woman registered after it. Before the fix, every later round stopped there.
     await use(org.admin);
-    const round = await syncRound(org.admin.db, new SyncClient(url), org.admin.deviceId, unlockedWith(new SyncClient(url)));
+    const round = await syncRound(new SyncClient(url), core());
     expect(round.stopped).toBeNull();
     const known = [...currentSession().women.values()].map((w) => w.knownAs);
     expect(known).toEqual(expect.arrayContaining(['After the damage']));
@@ -641,17 +641,17 @@ describe('corrupt, tampered, forged and replayed batches', () => {
       return fetch(input, { ...init, body: JSON.stringify({ ...body, seq: body.seq + 100 }) });
     });
     for (let i = 0; i < 3; i++) {
-      const round = await syncRound(tablet.db, tampering, tablet.deviceId, unlockedWith(tampering));
+      const round = await syncRound(tampering, core());
       expect(round.stopped).toBeNull(); // a refusal does not stop the round
     }
     const [set] = await tablet.db.batches.toArray();
     expect(set).toMatchObject({ state: 'quarantined', refusals: 3 });
     expect(set!.lastError).toMatch(/signature does not match/);
-    await refreshStatus(tablet.db);
+    await refreshStatus();
     expect(useFootfall.getState().sync.quarantined).toBe(1);
     expect(useFootfall.getState().unsynced).toBe(set!.eventIds.length); // counted as waiting, not dropped
 
-    expect(await retryQuarantined(tablet.db)).toBe(1); // "Try again", once the cause is gone
+    expect(await retryQuarantined()).toBe(1); // "Try again", once the cause is gone
     await syncUntilDone(tablet, new SyncClient(url));
     await expectInvariant(org, url, { missing, unreadable });
   });
@@ -660,7 +660,7 @@ describe('corrupt, tampered, forged and replayed batches', () => {
     await use(tablet);
     const direct = new SyncClient(url);
     const tabletCreds = await credentialsOf(tablet);
-    const enrolment = (await readEnrolment(tablet.db))!;
+    const enrolment = (await enrolmentOf(tablet.db))!;
     const stranger = await generateDeviceKeys();
     // A forger can seal to the organisation's public key: only the signature keeps this out.
     const fake: FootfallEvent = {
@@ -727,16 +727,16 @@ describe('a revoked device', () => {
     await syncUntilDone(tablet, new SyncClient(url));
 
     await use(org.admin);
-    await revokeDevice(new SyncClient(url), tablet.deviceId);
+    await revokeDevice(core(), new SyncClient(url), tablet.deviceId);
 
     await use(tablet);
     await recordSome(org.ledger, tablet, ['After revocation']);
-    const round = await syncRound(tablet.db, new SyncClient(url), tablet.deviceId, unlockedWith(new SyncClient(url)));
+    const round = await syncRound(new SyncClient(url), core());
     expect(round.stopped).toEqual({ kind: 'revoked', message: MESSAGES.deviceRevoked });
     const stranded = new Set((await tablet.db.events.toArray()).map((e) => e.id));
     expect(stranded.size).toBeGreaterThan(0);
     expect([...stranded].every((id) => org.ledger.get(id)!.deviceId === tablet.deviceId)).toBe(true);
-    await refreshStatus(tablet.db);
+    await refreshStatus();
     expect(useFootfall.getState().unsynced).toBe(stranded.size);
     // The sealed batch waits as it was: revocation is not a refusal of the batch.
     expect((await tablet.db.batches.toArray()).map((b) => [b.state, b.refusals])).toEqual([['pending', 0]]);
@@ -744,9 +744,9 @@ describe('a revoked device', () => {
     // Re-enrolment: the admin issues a new code. The app refuses first (the device still holds its
     // enrolment), and the server would refuse the claim too: the device id is taken.
     await use(org.admin);
-    const { code } = await createEnrolmentCode(new SyncClient(url), 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
     await use(tablet);
-    await expect(enrolWithCode(new SyncClient(url), code)).rejects.toThrow('This device is already enrolled.');
+    await expect(enrolWithCode(core(), new SyncClient(url), code)).rejects.toThrow('This device is already enrolled.');
     const { lookup } = await enrolmentKeys(code);
     const keys = await generateDeviceKeys();
     const claim = await new SyncClient(url).claimEnrolment({
@@ -756,7 +756,7 @@ describe('a revoked device', () => {
     expect(claim).toMatchObject({ kind: 'refused', status: 409, error: 'device_exists' });
     // The refused claim did not use up the code: a new device can still take it.
     const replacement = await newDevice('replacement');
-    await enrolWithCode(new SyncClient(url), code);
+    await enrolWithCode(core(), new SyncClient(url), code);
     org.devices.push(replacement);
     await recordSome(org.ledger, replacement, ['On the replacement']);
     await syncUntilDone(replacement, new SyncClient(url));
@@ -764,14 +764,15 @@ describe('a revoked device', () => {
     // A device that does not hold the new team key yet stops before the part sealed with it (the
     // next round, having received it, reads it): it is waiting, not damaged.
     await use(org.admin);
-    const v1 = new Map([[1, currentSession().teamKeys.get(1)!]]);
-    const behind = await syncRound(org.admin.db, new SyncClient(url), org.admin.deviceId, {
-      ...unlockedWith(new SyncClient(url)),
-      teamKeys: () => v1,
-      receiveTeamKeys: async () => undefined,
-    });
+    const held = core().teamKeys;
+    await core().saveTeamKeys(new Map([[1, held.get(1)!]]));
+    // Its next team keys are not handed out this round (the server is slow to answer for them).
+    const keysLate = new SyncClient(url, (input, init) =>
+      String(input).endsWith('/team-keys') ? Promise.resolve(new Response('{}', { status: 503 })) : fetch(input, init),
+    );
+    const behind = await syncRound(keysLate, core());
     expect(behind.stopped?.message).toMatch(/team key version 2, which this device does not hold/);
-    const caughtUp = await syncRound(org.admin.db, new SyncClient(url), org.admin.deviceId, unlockedWith(new SyncClient(url)));
+    const caughtUp = await syncRound(new SyncClient(url), core());
     expect(caughtUp.stopped).toBeNull();
     expect([...currentSession().women.values()].map((w) => w.knownAs)).toContain('On the replacement');
 
@@ -806,13 +807,13 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
       await realAdd(rows);
       throw quotaError();
     }) as unknown as typeof db.events.bulkAdd);
-    const failed = await checkIn(woman.id, ['clothes']).catch((e: unknown) => e);
+    const failed = await checkIn(core(), woman.id, ['clothes']).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(Error);
     expect((failed as Error).name).toBe('QuotaExceededError');
     expect(messageOf(failed)).toBe(QUOTA_MESSAGE);
 
     vi.spyOn(db.women, 'bulkPut').mockRejectedValueOnce(quotaError());
-    const failedRegistration = await registerWoman('Not saved', {}).catch((e: unknown) => e);
+    const failedRegistration = await registerWoman(core(), 'Not saved', {}).catch((e: unknown) => e);
     expect(messageOf(failedRegistration)).toBe(QUOTA_MESSAGE);
 
     expect(await snapshotRows(db)).toBe(before); // nothing half-written
@@ -822,17 +823,17 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
     await org.ledger.collect(org.admin);
 
     // The disk fills while a round seals the waiting records into a batch: nothing half-sealed.
-    const { nextSeq, sealedThrough: sealedBefore } = (await readEnrolment(db))!;
+    const { nextSeq, sealedThrough: sealedBefore } = (await enrolmentOf(db))!;
     vi.spyOn(db.batches, 'add').mockRejectedValueOnce(quotaError());
-    await expect(syncRound(db, new SyncClient(url), org.admin.deviceId, unlockedWith(new SyncClient(url)))).rejects.toMatchObject({
+    await expect(syncRound(new SyncClient(url), core())).rejects.toMatchObject({
       name: 'QuotaExceededError',
     });
     expect(await db.batches.count()).toBe(0);
-    expect((await readEnrolment(db))!).toMatchObject({ nextSeq, sealedThrough: sealedBefore });
+    expect((await enrolmentOf(db))!).toMatchObject({ nextSeq, sealedThrough: sealedBefore });
     expect(await snapshotRows(db)).toBe(before);
 
     // Room again: the same save works, and everything syncs.
-    await checkIn(woman.id, ['clothes']);
+    await checkIn(core(), woman.id, ['clothes']);
     await org.ledger.collect(org.admin);
     await syncUntilDone(org.admin, new SyncClient(url));
     const archive = await expectInvariant(org, url);
@@ -887,13 +888,13 @@ describe('property: any schedule of saves and faulty deliveries ends with the in
         run++;
         for (const [i, { saves, faults }] of schedule.entries()) {
           for (const save of saves) {
-            if (save === 'visit') await checkIn(null, ['meal']);
-            else if (save === 'woman') await registerWoman(`Run ${run} step ${i}`, {});
+            if (save === 'visit') await checkIn(core(), null, ['meal']);
+            else if (save === 'woman') await registerWoman(core(), `Run ${run} step ${i}`, {});
             else await sealOffline(device);
           }
           await org.ledger.collect(device);
           const faulty = new SyncClient(url, scripted(faults));
-          await syncRound(device.db, faulty, device.deviceId, unlockedWith(faulty));
+          await syncRound(faulty, core());
         }
         // The faults stop.
         await syncUntilDone(device, new SyncClient(url), 5);

@@ -12,11 +12,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
-import { applyDirectory, checkIn, lock, registerWoman, unlock } from '../../src/app/session.ts';
+import { applyDirectory, registerWoman } from '../../src/app/directory/directoryActions.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { lock, unlock } from '../../src/app/lock/access.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
-import { readEnrolment, syncRound, type RoundResult, type Unlocked } from '../../src/app/sync/engine.ts';
-import { receiveTeamKeys } from '../../src/app/sync/organisation.ts';
+import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
@@ -24,7 +25,7 @@ import { FootfallEvent } from '../../src/domain/events.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
-import { ADMIN_PIN, currentSession, readEvents, setUpFresh } from './helpers.ts';
+import { ADMIN_PIN, currentSession, enrolmentOf, readEvents, setUpFresh, core } from './helpers.ts';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -92,24 +93,13 @@ export interface Device {
   saved: FootfallEvent[];
 }
 
-/** What the unlocked session lends a round; team keys are fetched through `keysClient`. */
-export function unlockedWith(keysClient: SyncClient): Unlocked {
-  const s = currentSession();
-  return {
-    keyring: s.vault.keyring,
-    teamKeys: () => currentSession().teamKeys,
-    receiveTeamKeys: () => receiveTeamKeys(keysClient),
-    applyDirectory,
-  };
-}
-
 /** Switches the (single) app in this process to a device, unlocked. */
 export async function use(device: Device): Promise<void> {
   const { boot } = await import('../../src/app/core/device.ts');
   if (useFootfall.getState().phase.kind === 'unlocked') await lock();
   await boot(device.db);
   const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;
-  expect(await unlock(grace.id, ADMIN_PIN)).toEqual({ ok: true });
+  expect(await unlock(grace.id, ADMIN_PIN)).toMatchObject({ ok: true });
 }
 
 /** Whether `device` is the one the app is running now (unlocked). */
@@ -130,7 +120,7 @@ export async function newDevice(prefix: string): Promise<Device> {
 export class Ledger extends Map<string, FootfallEvent> {
   /** Reads every event on `device` (the current one) into the ledger; returns all of its events so far. */
   async collect(device: Device): Promise<FootfallEvent[]> {
-    for (const e of await readEvents(device.db, currentSession().vault.keyring)) this.set(e.id, e);
+    for (const e of await readEvents(device.db, core().keyring)) this.set(e.id, e);
     return [...this.values()].filter((e) => e.deviceId === device.deviceId);
   }
 }
@@ -138,11 +128,11 @@ export class Ledger extends Map<string, FootfallEvent> {
 /** Records a morning at the desk on the current device, remembering every event it saved. */
 export async function recordSome(ledger: Ledger, device: Device, names: string[]): Promise<void> {
   for (const name of names) {
-    const w = await registerWoman(name, {});
-    await checkIn(w.id, ['meal']);
-    await checkIn(w.id, ['shower']); // the same visit: adds a service
+    const w = await registerWoman(core(), name, {});
+    await checkIn(core(), w.id, ['meal']);
+    await checkIn(core(), w.id, ['shower']); // the same visit: adds a service
   }
-  await checkIn(null, ['laundry']);
+  await checkIn(core(), null, ['laundry']);
   device.saved = await ledger.collect(device);
 }
 
@@ -152,10 +142,10 @@ export async function waiting(device: Device): Promise<{ events: number; batches
 }
 
 /** Sync rounds until nothing is waiting (or a round limit, so a bug cannot hang the test). */
-export async function syncUntilDone(device: Device, client: SyncClient, rounds = 30, keysClient = client): Promise<RoundResult[]> {
+export async function syncUntilDone(device: Device, client: SyncClient, rounds = 30): Promise<RoundResult[]> {
   const results: RoundResult[] = [];
   for (let i = 0; i < rounds; i++) {
-    results.push(await syncRound(device.db, client, device.deviceId, unlockedWith(keysClient)));
+    results.push(await syncRound(client, core()));
     const left = await waiting(device);
     if (left.events === 0 && left.batches === 0) return results;
   }
@@ -164,7 +154,7 @@ export async function syncUntilDone(device: Device, client: SyncClient, rounds =
 
 /** The signing credentials of a device, as its rounds use them. */
 export async function credentialsOf(device: Device): Promise<DeviceCredentials> {
-  const enrolment = await readEnrolment(device.db);
+  const enrolment = await enrolmentOf(device.db);
   if (!enrolment) throw new Error('not enrolled');
   return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey: enrolment.signingKey };
 }

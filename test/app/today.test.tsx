@@ -1,19 +1,20 @@
 import { act, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { checkIn, registerWoman } from '../../src/app/session.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
-import { currentSession, readEvents } from './helpers.ts';
+import { currentSession, readEvents, core } from './helpers.ts';
 import { figures, goTo, renderUnlocked, tiles } from './ui.tsx';
 
 /** A device with Ana (meal, shower), Bea (meal) and an anonymous visit (laundry), on the Today screen. */
 async function today() {
   const rendered = await renderUnlocked();
   await act(async () => {
-    const ana = await registerWoman('Ana', {});
-    const bea = await registerWoman('Bea', {});
-    await checkIn(ana.id, ['meal', 'shower']);
-    await checkIn(bea.id, ['meal']);
-    await checkIn(null, ['laundry']);
+    const ana = await registerWoman(core(), 'Ana', {});
+    const bea = await registerWoman(core(), 'Bea', {});
+    await checkIn(core(), ana.id, ['meal', 'shower']);
+    await checkIn(core(), bea.id, ['meal']);
+    await checkIn(core(), null, ['laundry']);
   });
   await goTo(rendered.user, 'Today');
   return rendered;
@@ -45,7 +46,7 @@ describe('the Today screen', () => {
     expect(figures()).toMatchObject({ Visits: 3, Meal: 2, Shower: 0, Advice: 1 });
     expect(within(row('Ana')).getByText('Advice')).toBeInTheDocument();
     expect(within(row('Ana')).queryByText('Shower')).not.toBeInTheDocument();
-    const events = await readEvents(db, currentSession().vault.keyring);
+    const events = await readEvents(db, core().keyring);
     expect(events.slice(-2).map((e) => e.type).sort()).toEqual(['visit.serviceAdded', 'visit.serviceRemoved']);
   });
 
@@ -75,7 +76,7 @@ describe('the Today screen', () => {
     // Ana now has two records today at this site: still one visit by the counting rules.
     expect(figures()).toMatchObject({ Visits: 2, Women: 1, 'Anonymous visits': 1, Meal: 1, Shower: 1 });
     expect(visitsList().queryByText('Bea')).not.toBeInTheDocument();
-    const last = (await readEvents(db, currentSession().vault.keyring)).at(-1)!;
+    const last = (await readEvents(db, core().keyring)).at(-1)!;
     expect(last).toMatchObject({ type: 'record.corrected', reason: 'Wrong woman chosen' });
   });
 
@@ -111,7 +112,7 @@ describe('the Today screen', () => {
     expect(within(screen.getByRole('list', { name: 'Voided visits' })).getByText('Ana').tagName).toBe('S');
     // Nothing is deleted: the visit and its history stay on the device.
     expect(await db.visits.count()).toBe(3);
-    expect((await readEvents(db, currentSession().vault.keyring)).at(-1)).toMatchObject({ type: 'record.voided', reason: 'Recorded twice' });
+    expect((await readEvents(db, core().keyring)).at(-1)).toMatchObject({ type: 'record.voided', reason: 'Recorded twice' });
   });
 
   it.each([

@@ -9,6 +9,8 @@ import {
   DEFAULT_SUPPORT,
   OrgConfig,
   defaultConfig,
+  keyFromLabel,
+  termMatcher,
 } from '../../src/domain/config.ts';
 
 const ADDED = {
@@ -83,5 +85,57 @@ describe('OrgConfig', () => {
     for (const list of Object.keys(ADDED)) expect(c[list as keyof typeof ADDED].length).toBeGreaterThan(0);
     expect(c.referralDestinations.map((t) => t.key)).toContain('gp');
     expect(c.caseworkOutcomes.map((t) => t.key)).toContain('did-not-attend');
+  });
+});
+
+describe('keyFromLabel', () => {
+  it('makes a key of lower-case letters, digits and dashes', () => {
+    expect(keyFromLabel('Hot drink')).toBe('hot-drink');
+    expect(keyFromLabel('  Crèche & Café ')).toBe('creche-cafe');
+    expect(keyFromLabel('18–24')).toBe('18-24');
+    expect(keyFromLabel('!!!')).toBe('item');
+  });
+
+  it('makes one key of a straight and a curly apostrophe, so Settings keeps one of them', () => {
+    expect(keyFromLabel("King's Cross")).toBe('king-s-cross');
+    expect(keyFromLabel('King’s Cross')).toBe('king-s-cross');
+  });
+});
+
+describe('termMatcher', () => {
+  const sites = [
+    { key: 'king-s-cross', name: "King's Cross" },
+    { key: 'old-kent-road', name: 'Bermondsey hub' },
+    { key: 'a-and-e', name: 'A&E' },
+  ];
+  const match = termMatcher(sites);
+
+  it('finds a term by its key, or its label or key in any typographic variant', () => {
+    expect(match('KING-S-CROSS')).toEqual({ kind: 'one', key: 'king-s-cross' });
+    for (const value of ['King’s Cross', "king's cross", 'Kings Cross', ' KING‘S  CROSS ', 'King’s-Cross', 'king s cross']) {
+      expect(match(value), value).toEqual({ kind: 'one', key: 'king-s-cross' });
+    }
+    expect(match('bermondsey  HUB')).toEqual({ kind: 'one', key: 'old-kent-road' });
+    expect(match('a&e')).toEqual({ kind: 'one', key: 'a-and-e' });
+  });
+
+  it('finds a renamed term by the words its key was made from', () => {
+    expect(match('Old Kent Road')).toEqual({ kind: 'one', key: 'old-kent-road' });
+  });
+
+  it('folds accents', () => {
+    expect(termMatcher([{ key: 'cafe', label: 'Café' }])('CAFE')).toEqual({ kind: 'one', key: 'cafe' });
+    expect(termMatcher([{ key: 'x', label: 'Crèche' }])('creche')).toEqual({ kind: 'one', key: 'x' });
+  });
+
+  it('says when a value could be either of two terms, and when it is none', () => {
+    const twins = termMatcher([
+      { key: 'follow-up', label: 'Follow up' },
+      { key: 'followup', label: 'Follow-up!' },
+    ]);
+    expect(twins('follow – up')).toEqual({ kind: 'several', keys: ['follow-up', 'followup'] });
+    expect(twins('followup')).toEqual({ kind: 'one', key: 'followup' }); // its key, exactly
+    expect(match('Riverside')).toEqual({ kind: 'none' });
+    expect(match('???')).toEqual({ kind: 'none' });
   });
 });

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import {
   countPeriod,
   countRecords,
+  countTerms,
   DEFINITIONS,
   resolveRecords,
   type Figures,
@@ -516,6 +517,8 @@ describe('DEFINITIONS', () => {
       'byArea',
     ];
     for (const figure of figures) expect(DEFINITIONS.some((d) => d.figure === figure), figure).toBe(true);
+    // Every figure of what contacts and sessions recorded, read from what countTerms gives.
+    for (const figure of Object.keys(countTerms([], day(MAY_6)))) expect(DEFINITIONS.some((d) => d.figure === figure), figure).toBe(true);
     for (const d of DEFINITIONS) {
       expect(d.text.length).toBeLessThan(250);
       expect(d.text).toMatch(/^[A-Z].*\.$/);

@@ -3,7 +3,7 @@ import Papa from 'papaparse';
 import { figuresCsv, FIGURES_COLUMNS } from '../../src/domain/figuresCsv.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { publishReport } from '../../src/domain/disclosure.ts';
-import { CONFIG, HISTORY } from './reportFixture.ts';
+import { CONFIG, HISTORY, TERMS_HISTORY } from './reportFixture.ts';
 
 const exact = buildReport(resolveHistory(HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
 
@@ -62,12 +62,49 @@ describe('figuresCsv', () => {
     const published = publishReport(exact);
     const rows = parse(figuresCsv(published));
     expect(rows.find((r) => r.section === 'Summary' && r.figure === 'visits')).toMatchObject({ value: '10', previous_value: '<5' });
-    const areas = rows.filter((r) => r.section === 'Outreach contacts by area');
-    expect(new Set(areas.map((r) => r.value))).toEqual(new Set(['<5']));
+    const areas = rows.filter((r) => r.section === 'Outreach by area');
+    expect(areas.map((r) => [r.figure, r.category, r.value])).toEqual([
+      ['byArea', 'camden', '<5'],
+      ['byArea', 'westminster', '<5'],
+      ['womenByArea', 'camden', '<5'],
+      ['womenByArea', 'westminster', '<5'],
+    ]);
     for (const r of rows) expect(r.value).not.toMatch(/^[0-4]$/);
     const notes = rows.filter((r) => r.section === 'Notes').map((r) => r.label);
     expect(notes).toEqual(published.notes);
     expect(rows.find((r) => r.section === 'Statement')?.label).toBe(published.statement);
+  });
+
+  it('writes every table of what outreach and casework recorded, a row per figure, with both definitions a row needs', () => {
+    const report = buildReport(resolveHistory(TERMS_HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
+    const rows = parse(figuresCsv(report));
+    const row = (section: string, figure: string, category: string) => rows.filter((r) => r.section === section && r.figure === figure && r.category === category);
+    expect(row('Needs raised on outreach', 'needs', 'housing')).toEqual([
+      expect.objectContaining({ label: 'Contacts, Housing', value: '3', previous_period: '2024/25', previous_value: '1', definition: expect.stringMatching(/^Outreach contacts at which each need was raised/) }),
+    ]);
+    expect(row('Needs raised on outreach', 'womenByNeed', 'housing')).toEqual([
+      expect.objectContaining({ label: 'Women, Housing', value: '1', previous_value: '1', definition: expect.stringMatching(/^Different known women who raised each need/) }),
+    ]);
+    expect(row('Needs raised on outreach', 'needs', 'not-recorded')[0]).toMatchObject({ label: 'Contacts, None recorded', value: '2' });
+    expect(row('Support given on outreach', 'womenBySupport', 'food')[0]).toMatchObject({ value: '2', previous_value: '1' });
+    expect(row('Outreach by kind of place', 'byPlace', 'street')[0]).toMatchObject({ label: 'Contacts, Street', value: '4' });
+    expect(row('Outreach by area', 'womenByArea', 'camden')[0]).toMatchObject({ label: 'Women reached, Camden', value: '3' });
+    expect(row('Casework topics', 'womenByTopic', 'benefits')[0]).toMatchObject({ label: 'Women, Benefits', value: '2', previous_value: '0' });
+    expect(row('Casework outcomes', 'outcomes', 'not-recorded')[0]).toMatchObject({ label: 'Sessions, Not recorded', value: '1' });
+    expect(row('Advice and casework', 'caseworkWomen', '')[0]).toMatchObject({ value: '3' });
+  });
+
+  it('says the figures of a same period last year before the first record were not recorded then, not 0', () => {
+    const report = buildReport(resolveHistory(TERMS_HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2024 });
+    const rows = parse(figuresCsv(report));
+    const figures = rows.filter((r) => r.section !== 'Statement' && r.section !== 'Notes');
+    expect(new Set(figures.map((r) => `${r.previous_period}: ${r.previous_value}`))).toEqual(new Set(['2023/24: not recorded then']));
+    expect(rows.filter((r) => r.section === 'Notes').map((r) => r.label)).toEqual([
+      expect.stringContaining('not safe to publish'),
+      expect.stringContaining('2023/24 (2023-04-01 to 2024-03-31), ended before the first record held'),
+    ]);
+    const published = parse(figuresCsv(publishReport(report)));
+    expect(published.find((r) => r.section === 'Summary' && r.figure === 'visits')).toMatchObject({ previous_value: 'not recorded then' });
   });
 
   it('keeps a label that looks like a formula from running in a spreadsheet', () => {

@@ -11,6 +11,7 @@ import { decodeHistory, encodeHistory, type EncodedHistory } from '../../src/dom
 import type { Period } from '../../src/domain/periods.ts';
 import { buildReport, resolveHistory, type History } from '../../src/domain/report.ts';
 import { v7Id } from './fixtures.ts';
+import { CONFIG, TERMS_HISTORY } from './reportFixture.ts';
 
 const BASE = defaultConfig({ key: 'north', name: 'North Centre' });
 const WOMEN = [1, 2, 3, 4, 5, 6].map((n) => v7Id(1_000_000 + n));
@@ -146,6 +147,20 @@ describe('encodeHistory and decodeHistory', () => {
     expect(ana.details).toEqual(bea.details);
     expect(ana.details).not.toBe(bea.details);
     expect(ana.details.exploitation).not.toBe(bea.details.exploitation);
+  });
+
+  it('keeps what contacts and sessions recorded: place, needs, support, topics and outcome, none included', () => {
+    const history = resolveHistory(TERMS_HISTORY, CONFIG);
+    const decoded = decodeHistory(stored(history), CONFIG);
+    const recorded = (h: History) =>
+      h.records.map((r) =>
+        r.kind === 'outreach' ? [r.area, r.place, r.needs, r.support] : r.kind === 'casework' ? [r.topics, r.outcome] : [],
+      );
+    expect(recorded(decoded)).toEqual(recorded(history));
+    expect(recorded(decoded)).toContainEqual([['housing'], null]); // the imported session
+    expect(recorded(decoded)).toContainEqual(['hackney', 'street', [], []]);
+    const period: Period = { kind: 'financialYear', startYear: 2025 };
+    expect(buildReport(decoded, CONFIG, period).termFigures).toEqual(buildReport(history, CONFIG, period).termFigures);
   });
 
   it('shares each list between the records that have it, frozen, so that no record can change another', () => {

@@ -1,6 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import Papa from 'papaparse';
-import { parseRecordsCsv, recordsCsv, RECORD_COLUMNS, type ImportContext, type ImportParse } from '../../src/domain/recordsCsv.ts';
+import {
+  importCounts,
+  LINES_SHOWN,
+  parseRecordsCsv,
+  recordsCsv,
+  RECORD_COLUMNS,
+  withAddedTerms,
+  type ImportContext,
+  type ImportParse,
+} from '../../src/domain/recordsCsv.ts';
 import { resolveHistory } from '../../src/domain/report.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 import { A, B, C, CONFIG, HISTORY } from './reportFixture.ts';
@@ -20,6 +29,10 @@ function errorsOf(result: ImportParse) {
   if (result.ok) throw new Error('expected errors');
   return result.errors;
 }
+function unknownOf(result: ImportParse) {
+  if (result.ok) throw new Error('expected unknown terms');
+  return result.unknownTerms;
+}
 const ofType = <T extends FootfallEvent['type']>(events: FootfallEvent[], type: T) =>
   events.filter((e): e is EventOf<T> => e.type === type);
 
@@ -31,7 +44,21 @@ describe('recordsCsv', () => {
     // 3 visits last year; 12 check-ins this year less 1 voided; 2 contacts; 2 sessions.
     expect(rows).toHaveLength(3 + 11 + 2 + 2);
     expect(rows.map((r) => r.date)).toEqual([...rows.map((r) => r.date)].sort());
-    expect(rows[0]).toEqual({ kind: 'visit', date: '2024-05-01', time: '11:00', site: 'North Centre', person: A, services: 'meal', area: '', place: '', topics: '', referrals: '' });
+    expect(rows[0]).toEqual({
+      kind: 'visit',
+      date: '2024-05-01',
+      time: '11:00',
+      site: 'North Centre',
+      person: A,
+      services: 'meal',
+      area: '',
+      place: '',
+      topics: '',
+      referrals: '',
+      needs: '',
+      support: '',
+      outcome: '',
+    });
   });
 
   it('dates and times each record locally, across the year boundary and the clock changes', () => {
@@ -47,7 +74,7 @@ describe('recordsCsv', () => {
     expect(rows.find((r) => r.date === '2026-03-30')).toMatchObject({ person: B, services: 'clothes' });
     expect(rows.some((r) => r.date === '2025-09-10')).toBe(false);
     expect(rows.find((r) => r.kind === 'outreach' && r.person === '')).toMatchObject({ area: 'westminster', place: 'street', referrals: 'gp;police' });
-    expect(rows.find((r) => r.kind === 'casework' && r.person === C)).toMatchObject({ topics: 'housing', referrals: 'housing-options' });
+    expect(rows.find((r) => r.kind === 'casework' && r.person === C)).toMatchObject({ topics: 'housing', referrals: 'housing-options', outcome: 'advice-given' });
     expect(recordsCsv(history, null)).not.toContain('Jo');
   });
 
@@ -67,7 +94,7 @@ describe('parseRecordsCsv', () => {
       ['south', null, []],
     ]);
     expect(visits[0]).toMatchObject({ occurredAt: '2025-06-01T11:00:00.000Z', at: '2025-06-01T11:00:00.000Z', deviceId: 'laptop-1', staffId: 'admin-1' });
-    expect(result.counts).toEqual({ rows: 2, visits: 2, outreachContacts: 0, caseworkSessions: 0, newWomen: 0, womenFromIds: 0 });
+    expect(result.counts).toEqual({ records: 2, visits: 2, outreachContacts: 0, caseworkSessions: 0, newWomen: 0, womenFromIds: 0 });
   });
 
   it('dates a record with no time at midday local time, and a time in the GMT winter as GMT', () => {
@@ -101,7 +128,7 @@ describe('parseRecordsCsv', () => {
     expect(ofType(result.events, 'casework.session')[1]).toMatchObject({ topics: ['benefits', 'housing'], referrals: [] });
     expect(ofType(result.events, 'casework.session')[1]).not.toHaveProperty('outcome');
     expect(ofType(result.events, 'outreach.contacted')[1]).toMatchObject({ area: 'camden', place: 'phone', needs: [], support: [] });
-    expect(result.counts).toEqual({ rows: 6, visits: 2, outreachContacts: 2, caseworkSessions: 2, newWomen: 1, womenFromIds: 1 });
+    expect(result.counts).toEqual({ records: 6, visits: 2, outreachContacts: 2, caseworkSessions: 2, newWomen: 1, womenFromIds: 1 });
   });
 
   it('accepts an erased woman by id without bringing her entry back', () => {
@@ -111,7 +138,7 @@ describe('parseRecordsCsv', () => {
   });
 
   it('gives the same ids every time, and identical rows ids of their own', () => {
-    const text = `${HEADER}\nvisit,2025-06-01,10:00,north,,meal,,,,\nvisit,2025-06-01,10:00,north,,meal,,,,\nvisit,2025-06-01,10:00,north,Jo,,,,,\n`;
+    const text = `${HEADER}\nvisit,2025-06-01,10:00,north,,meal,,,,,,,\nvisit,2025-06-01,10:00,north,,meal,,,,,,,\nvisit,2025-06-01,10:00,north,Jo,,,,,,,,\n`;
     const first = clean(parseRecordsCsv(text, ctx()));
     const again = clean(parseRecordsCsv(text, ctx()));
     expect(again.events).toEqual(first.events);
@@ -140,29 +167,231 @@ describe('parseRecordsCsv', () => {
       'Marie",meal,', // 4
       'visit,01/06/2025,10:00,north,,meal,', // 5
       '', // 6
-      'visit,2025-06-31,25:00,nowhere,,meal;soup,', // 7
+      'visit,2025-06-31,25:00,,,meal,', // 7
       'outreach,2025-06-01,,north,,,gp', // 8
       'casework,2025-06-01,,,,,gp', // 9
       'walk,2025-06-01,,,,,', // 10
       'visit,2025-06-01,,north,,meal', // 11
       'visit,2025-06-01,,"north,,meal,', // 12: a quote never closed
     ].join('\n');
-    const errors = errorsOf(parseRecordsCsv(text, ctx()));
+    const result = parseRecordsCsv(text, ctx());
+    const errors = errorsOf(result);
+    expect(unknownOf(result)).toEqual([]);
     expect(errors.map((e) => e.line)).toEqual([3, 5, 7, 8, 9, 10, 11, 12]);
     const message = (line: number) => errors.find((e) => e.line === line)?.message;
     expect(message(3)).toContain('single line');
     expect(message(5)).toBe('date "01/06/2025" is not a real date written YYYY-MM-DD, such as 2025-04-01.');
     expect(message(7)).toContain('date "2025-06-31" is not a real date');
     expect(message(7)).toContain('time "25:00" is not a time of day');
-    expect(message(7)).toContain('site "nowhere" is not one of the centre\'s: use one of North Centre (north), South Centre (south).');
-    expect(message(7)).toContain('service "soup" is not one of the centre\'s: use one of meal, shower, laundry, clothes, advice');
+    expect(message(7)).toContain('site is empty: a visit needs a site, such as “North Centre”.');
     expect(message(8)).toContain('site is only for visits');
-    expect(message(8)).toContain('a contact needs an area: one of barking-and-dagenham');
-    expect(message(9)).toContain('needs at least one topic');
-    expect(message(9)).toContain('always with a known woman');
+    expect(message(8)).toContain('area is empty: an outreach contact needs an area, such as “Barking and Dagenham”.');
+    expect(message(9)).toBe(
+      'topics is empty: a casework session needs at least one topic, such as “Housing”; separate several with ";". a casework session is always with a known woman: give her id or the name she is known by.',
+    );
     expect(message(10)).toBe('kind "walk" is not one Footfall knows: write visit, outreach or casework.');
     expect(message(11)).toContain('has 6 fields but the header has 7');
     expect(message(12)).toContain('check the quotes');
+  });
+
+  it('never lists every accepted term in a message, and names terms by their labels', () => {
+    const text = 'kind,date,area,place,person\noutreach,2025-06-01,,,\n';
+    const [error] = errorsOf(parseRecordsCsv(text, ctx()));
+    expect(error?.message).toBe(
+      'area is empty: an outreach contact needs an area, such as “Barking and Dagenham”. place is empty: an outreach contact needs a kind of place, such as “Street”.',
+    );
+    expect(error?.message).not.toContain('barking-and-dagenham');
+    expect(error?.message).not.toContain('Camden');
+  });
+
+  it('reads needs, support and an outcome, and refuses them on the wrong kind of record or two outcomes', () => {
+    const text = [
+      'kind,date,person,area,place,needs,support,topics,outcome,referrals',
+      'outreach,2025-06-01,,camden,street,Food; housing,hygiene kit;Signposting,,,gp', // 2
+      'casework,2025-06-02,Jo,,,,,housing,Resolved,', // 3
+      'casework,2025-06-03,Jo,,,,,housing,,', // 4
+    ].join('\n');
+    const result = clean(parseRecordsCsv(text, ctx()));
+    expect(ofType(result.events, 'outreach.contacted')[0]).toMatchObject({ needs: ['food', 'housing'], support: ['hygiene-kit', 'signposting'], referrals: ['gp'] });
+    const sessions = ofType(result.events, 'casework.session');
+    expect(sessions[0]).toMatchObject({ outcome: 'resolved' });
+    expect(sessions[1]).not.toHaveProperty('outcome');
+
+    const bad = [
+      'kind,date,person,site,area,place,needs,topics,outcome',
+      'visit,2025-06-01,,north,,,food,,resolved', // 2
+      'casework,2025-06-02,Jo,,,,,housing,resolved;advice-given', // 3
+    ].join('\n');
+    const errors = errorsOf(parseRecordsCsv(bad, ctx()));
+    expect(errors).toEqual([
+      {
+        line: 2,
+        message:
+          'needs is only for outreach contacts: leave it empty on a visit row, or change the kind. outcome is only for casework sessions: leave it empty on a visit row, or change the kind.',
+      },
+      { line: 3, message: 'outcome names 2 outcomes: a casework session has one outcome, so keep one.' },
+    ]);
+  });
+
+  it('matches terms whatever the apostrophes, dashes, spaces, case and accents, and by the words a key was made from', () => {
+    const config = {
+      ...CONFIG,
+      // A site added in Settings typed with a straight apostrophe, and one whose name changed since its key was made.
+      sites: [...CONFIG.sites, { key: 'king-s-cross', name: "King's Cross", retired: false }, { key: 'old-kent-road', name: 'Bermondsey hub', retired: false }],
+      services: [...CONFIG.services, { key: 'cafe', label: 'Café', retired: false }, { key: 'follow-up', label: 'Follow-up call', retired: false }],
+    };
+    const text = [
+      'kind,date,site,services',
+      'visit,2025-06-01,King’s Cross,CAFE; follow up call',
+      'visit,2025-06-01,  kings   cross ,café;Follow–up  Call',
+      'visit,2025-06-01,Old Kent Road,clean clothes',
+    ].join('\n');
+    const visits = ofType(clean(parseRecordsCsv(text, { ...ctx(), config })).events, 'visit.checkedIn');
+    expect(visits.map((v) => [v.siteId, v.services])).toEqual([
+      ['king-s-cross', ['cafe', 'follow-up']],
+      ['king-s-cross', ['cafe', 'follow-up']],
+      ['old-kent-road', ['clothes']],
+    ]);
+  });
+});
+
+describe('unknown terms', () => {
+  const header = 'kind,date,site,person,services,area,place,topics,referrals';
+  /** 8 rows whose only fault is a word the centre does not use, some twice, spelled two ways. */
+  const text = [
+    header,
+    'visit,2025-06-01,north,,meal;Soup,,,,', // 2
+    'visit,2025-06-02,Riverside,,soup;SOUP,,,,', // 3: soup twice in one row counts once
+    'visit,2025-06-03,riverside,,,,,,', // 4
+    'visit,2025-06-04,north,,soup ,,,,', // 5
+    'visit,2025-06-05,north,,Soup,,,,', // 6
+    'visit,2025-06-06,north,,soup,,,,', // 7
+    'visit,2025-06-07,north,,soup,,,,', // 8
+    'outreach,2025-06-08,,,,Camden,car park,,gp;N/A', // 9
+  ].join('\n');
+
+  it('groups each unknown value with how many rows give it and their first lines, instead of an error per line', () => {
+    expect(LINES_SHOWN).toBe(5);
+    const result = parseRecordsCsv(text, ctx());
+    expect(errorsOf(result)).toEqual([]);
+    expect(unknownOf(result)).toEqual([
+      { column: 'site', value: 'Riverside', rows: 2, lines: [3, 4], candidates: [] },
+      { column: 'services', value: 'Soup', rows: 6, lines: [2, 3, 5, 6, 7], candidates: [] }, // the first LINES_SHOWN
+      { column: 'place', value: 'car park', rows: 1, lines: [9], candidates: [] },
+      { column: 'referrals', value: 'N/A', rows: 1, lines: [9], candidates: [] },
+    ]);
+  });
+
+  it('still reports the lines to fix beside the values to decide', () => {
+    const result = parseRecordsCsv(`${text}\nvisit,2025-13-01,north,,soup,,,,`, ctx());
+    expect(errorsOf(result)).toEqual([{ line: 10, message: expect.stringContaining('date "2025-13-01" is not a real date') }]);
+    // The row with a bad date gives soup too: it still needs deciding, whatever the date.
+    expect(unknownOf(result).find((g) => g.column === 'services')).toMatchObject({ rows: 7, lines: [2, 3, 5, 6, 7] });
+  });
+
+  it('imports once each value is mapped to a term, added as a new one, or left out of a list', () => {
+    const mapping = {
+      site: { Riverside: { add: 'Riverside' } },
+      services: { soup: 'meal' },
+      place: { 'Car park': { add: 'Car park' } },
+      referrals: { 'n/a': { leaveOut: true as const } },
+    };
+    const result = clean(parseRecordsCsv(text, ctx(), mapping));
+    expect(result.addedTerms).toEqual([
+      { column: 'site', key: 'riverside', label: 'Riverside' },
+      { column: 'place', key: 'car-park', label: 'Car park' },
+    ]);
+    const visits = ofType(result.events, 'visit.checkedIn');
+    expect(visits.map((v) => [v.siteId, v.services])).toEqual([
+      ['north', ['meal']],
+      ['riverside', ['meal']],
+      ['riverside', []],
+      ['north', ['meal']],
+      ['north', ['meal']],
+      ['north', ['meal']],
+      ['north', ['meal']],
+    ]);
+    expect(ofType(result.events, 'outreach.contacted')[0]).toMatchObject({ place: 'car-park', referrals: ['gp'] });
+
+    const config = withAddedTerms(CONFIG, result.addedTerms);
+    expect(config.sites.at(-1)).toEqual({ key: 'riverside', name: 'Riverside', retired: false });
+    expect(config.places.at(-1)).toEqual({ key: 'car-park', label: 'Car park', retired: false });
+    expect(config.services).toBe(CONFIG.services);
+    // Once added, the terms are the organisation's: the file reads with no mapping for them.
+    const again = parseRecordsCsv(text, { ...ctx(), config }, { services: mapping.services, referrals: mapping.referrals });
+    expect(clean(again).events).toEqual(result.events);
+    expect(withAddedTerms(config, result.addedTerms)).toEqual(config);
+  });
+
+  it('uses the existing term when a new one would be the same in another spelling, and gives a clashing key a number', () => {
+    const config = { ...CONFIG, places: [...CONFIG.places, { key: 'car-park', label: 'Multi-storey', retired: false }] };
+    const result = clean(
+      parseRecordsCsv('kind,date,area,place\noutreach,2025-06-01,camden,car park\noutreach,2025-06-02,camden,lay-by\n', { ...ctx(), config }, {
+        place: { 'lay-by': { add: 'STREET' } },
+      }),
+    );
+    // "car park" found the key made from it; "STREET" is the street already there.
+    expect(ofType(result.events, 'outreach.contacted').map((c) => c.place)).toEqual(['car-park', 'street']);
+    expect(result.addedTerms).toEqual([]);
+
+    // Labels with no letter a key can hold all make the key "item": each new one is numbered.
+    const numbered = clean(
+      parseRecordsCsv('kind,date,site,services\nvisit,2025-06-01,north,Кафе;Чай;чай\n', ctx(), { services: { кафе: { add: 'Кафе' }, Чай: { add: 'Чай' } } }),
+    );
+    expect(numbered.addedTerms).toEqual([
+      { column: 'services', key: 'item', label: 'Кафе' },
+      { column: 'services', key: 'item-2', label: 'Чай' },
+    ]);
+    expect(ofType(numbered.events, 'visit.checkedIn')[0]?.services).toEqual(['item', 'item-2']);
+  });
+
+  it('asks which term is meant when a value folds to two, and refuses choices that cannot be used', () => {
+    const config = { ...CONFIG, services: [...CONFIG.services, { key: 'hot-meal', label: 'Meal!', retired: true }] };
+    // The key "meal" itself decides first.
+    expect(ofType(clean(parseRecordsCsv('kind,date,site,services\nvisit,2025-06-01,north,MEAL \n', { ...ctx(), config })).events, 'visit.checkedIn')[0]?.services).toEqual(['meal']);
+    const twice = unknownOf(parseRecordsCsv('kind,date,site,services\nvisit,2025-06-01,north,meal!\n', { ...ctx(), config }));
+    expect(twice).toEqual([{ column: 'services', value: 'meal!', rows: 1, lines: [2], candidates: ['meal', 'hot-meal'] }]);
+
+    expect(() => parseRecordsCsv('kind,date\n', ctx(), { site: { Riverside: { leaveOut: true } } })).toThrow(
+      'site “Riverside” cannot be left out: every record with it needs a site. Choose one, or add it.',
+    );
+    expect(() => parseRecordsCsv('kind,date\n', ctx(), { services: { soup: 'soup' } })).toThrow('The service chosen for “soup” is no longer in Settings: choose again.');
+    expect(() => parseRecordsCsv('kind,date\n', ctx(), { services: { soup: { add: ' ' } } })).toThrow('a label is needed');
+  });
+});
+
+describe('importCounts', () => {
+  it('counts visits as the report does: one woman at one site on one local date, however many rows', () => {
+    const text = [
+      'kind,date,time,site,person,services',
+      'visit,2025-06-01,09:00,north,Jo,meal',
+      'visit,2025-06-01,15:00,north,jo,shower', // the same visit
+      'visit,2025-06-01,15:00,south,Jo,', // another site: another visit
+      'visit,2025-06-02,09:00,north,Jo,', // another day
+      'visit,2025-06-01,09:00,north,,', // anonymous check-ins are a visit each
+      'visit,2025-06-01,09:00,north,,',
+    ].join('\n');
+    const result = clean(parseRecordsCsv(text, ctx()));
+    expect(result.counts).toEqual({ records: 6, visits: 5, outreachContacts: 0, caseworkSessions: 0, newWomen: 1, womenFromIds: 0 });
+    expect(importCounts([], CONFIG)).toEqual({ records: 0, visits: 0, outreachContacts: 0, caseworkSessions: 0, newWomen: 0, womenFromIds: 0 });
+  });
+});
+
+describe('parseRecordsCsv, more', () => {
+  it('names a record without needs, support or outcome as it did before those columns, so a file imported then adds nothing now', () => {
+    const text = [
+      'kind,date,time,site,person,services,area,place,topics,referrals',
+      'visit,2025-06-01,10:00,north,,meal,,,,',
+      'outreach,2025-06-02,21:30,,,,camden,street,,gp',
+      'casework,2025-06-03,14:00,,Jo,,,,housing,housing-options',
+    ].join('\n');
+    // Ids worked out by the import before the needs, support and outcome columns existed.
+    expect(clean(parseRecordsCsv(text, { ...ctx(), deviceId: 'd', staffId: 's' })).events.map((e) => [e.type, e.id])).toEqual([
+      ['woman.registered', '019735e0-9480-75c6-9a98-32f867a5a310'],
+      ['visit.checkedIn', '01972ab8-2280-75da-9609-f4d3559c65a3'],
+      ['outreach.contacted', '01973256-3540-7545-be65-7cf1eed411cc'],
+      ['casework.session', '019735e0-9480-7593-aaa9-940408a57b48'],
+    ]);
   });
 
   it('asks for an id when two women share the name given', () => {

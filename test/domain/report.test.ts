@@ -90,17 +90,23 @@ describe('buildReport on the hand-computed history', () => {
     ]);
     expect(nonZero(section(report, 'referrals'))).toEqual({ gp: [2, 0], police: [1, 0], 'housing-options': [1, 0] });
     expect(section(report, 'referrals').rows.find((r) => r.category === 'gp')?.label).toBe('GP');
-    const areas = section(report, 'areas');
-    // Thirty-three boroughs would bury the two that had contacts.
-    expect(areas.rows.map((r) => r.label)).toEqual(['Camden', 'Westminster']);
-    expect(nonZero(areas)).toEqual({ camden: [1, 0], westminster: [1, 0] });
-    expect(areas.total).toMatchObject({ figure: 'outreachContacts', current: 2, previous: 0 });
+    const areas = report.tables.find((t) => t.id === 'areas')!;
+    // Thirty-three boroughs would bury the two that had contacts. F was met in Camden; o2's woman was not known.
+    expect(areas.rows.map((r) => [r.label, r.cells.map((c) => [c.current, c.previous])])).toEqual([
+      ['Camden', [[1, 0], [1, 0]]],
+      ['Westminster', [[1, 0], [0, 0]]],
+    ]);
+    expect(areas.columns).toEqual([
+      { figure: 'byArea', label: 'Contacts', adds: 'sum' },
+      { figure: 'womenByArea', label: 'Women reached', adds: 'atLeast' },
+    ]);
+    expect(areas.totals).toEqual([{ current: 2, previous: 0 }, { current: 1, previous: 0 }]);
     expect(rows(section(report, 'outreach'))).toEqual({
       outreachContacts: [2, 0],
       womenReached: [1, 0],
       unknownContacts: [1, 0],
     });
-    expect(rows(section(report, 'casework'))).toEqual({ womenSupported: [2, 0], caseworkSessions: [2, 0] });
+    expect(rows(section(report, 'casework'))).toEqual({ womenSupported: [2, 0], caseworkSessions: [2, 0], caseworkWomen: [2, 0] });
   });
 
   it('breaks women down by what their directory entries say now, merged and erased entries included', () => {
@@ -169,8 +175,11 @@ describe('buildReport on the hand-computed history', () => {
   it('carries the definitions of every figure it shows', () => {
     const defined = new Set(report.definitions.map((d) => d.figure));
     for (const s of report.sections) for (const r of s.rows) expect(defined).toContain(r.figure);
-    expect(defined).toContain('byMonth');
-    expect(defined).toContain('bySite');
+    for (const t of report.tables) {
+      for (const c of t.columns) expect(defined).toContain(c.figure);
+      if (t.figure) expect(defined).toContain(t.figure);
+    }
+    expect(report.tables.map((t) => t.figure)).toEqual(['byMonth', 'bySite', undefined, undefined, undefined, undefined, undefined, undefined]);
   });
 
   it('counts women as their merged and canonical selves in the breakdowns', () => {

@@ -87,3 +87,57 @@ export const HISTORY: FootfallEvent[] = [
     referrals: [],
   }), // w2: imported, no outcome
 ];
+
+/**
+ * A second hand-computed history, for what outreach contacts and casework sessions record
+ * (docs/counting.md#needs-and-support): 2025/26 beside 2024/25, whose one record is last year's o0.
+ * Expected figures in reportEverything.test.ts are worked out from the comments here.
+ */
+export const ANA = newId();
+export const BEA = newId();
+export const CAT = newId();
+/** Turns out to be Ana: merged into her. */
+export const DEE = newId();
+
+const o6 = newId();
+const o8 = newId();
+
+export const TERMS_HISTORY: FootfallEvent[] = [
+  registered(ANA, '2024-09-01T09:00:00Z'),
+  registered(BEA, '2025-04-01T09:00:00Z'),
+  registered(CAT, '2025-04-01T09:00:00Z'),
+  registered(DEE, '2025-04-01T09:00:00Z'),
+  merge(DEE, ANA, '2025-12-01T09:00:00Z'),
+
+  // 2024/25: the first record held.
+  contact({ occurredAt: '2024-10-01T10:00:00Z', woman: ANA, area: 'camden', place: 'street', needs: ['housing'], support: ['food'] }), // o0
+
+  // 2025/26, outreach. Ana raises housing at three contacts (one as Dee): three contacts, one woman.
+  contact({ occurredAt: '2025-05-01T10:00:00Z', woman: ANA, area: 'camden', place: 'street', needs: ['housing', 'food'], support: ['food'] }), // o1
+  contact({ occurredAt: '2025-06-01T10:00:00Z', woman: ANA, area: 'camden', place: 'hostel', needs: ['housing'] }), // o2: no support
+  contact({ occurredAt: '2025-07-01T10:00:00Z', woman: DEE, area: 'hackney', place: 'street', needs: ['housing', 'safety'], support: ['advice'] }), // o3
+  contact({ occurredAt: '2025-08-01T10:00:00Z', woman: BEA, area: 'hackney', place: 'street' }), // o4: no needs, no support
+  // o5: an unknown woman, with a need no longer configured ("dental").
+  contact({ occurredAt: '2025-09-01T10:00:00Z', area: 'westminster', place: 'phone', needs: ['health', 'dental'], support: ['signposting'] }),
+  contact({ id: o6, occurredAt: '2025-10-01T10:00:00Z', woman: BEA, area: 'camden', place: 'street', needs: ['hygiene'], support: ['food'] }), // o6
+  correct(o6, { needs: ['food'] }, '2025-10-01T11:00:00Z'), // ... she raised food, not hygiene
+  contact({ occurredAt: '2025-11-01T10:00:00Z', woman: CAT, area: 'camden', place: 'hospital', support: ['hygiene-kit'] }), // o7: no needs
+  contact({ id: o8, occurredAt: '2025-11-02T10:00:00Z', woman: CAT, area: 'hackney', place: 'street', needs: ['housing'] }), // o8
+  voidRecord(o8, '2025-11-02T11:00:00Z'), // ... entered twice: counts nowhere
+
+  // 2025/26, casework.
+  session({ occurredAt: '2025-05-10T10:00:00Z', woman: ANA, topics: ['housing', 'benefits'], outcome: 'advice-given' }), // s1
+  session({ occurredAt: '2025-06-10T10:00:00Z', woman: DEE, topics: ['housing'], outcome: 'referral-made' }), // s2
+  session({ occurredAt: '2025-07-10T10:00:00Z', woman: BEA, topics: ['safety'], outcome: 'resolved' }), // s3
+  FootfallEvent.parse({
+    ...who,
+    id: newId(),
+    at: '2025-08-10T10:00:00Z',
+    type: 'casework.session',
+    occurredAt: '2025-08-10T10:00:00Z',
+    womanId: BEA,
+    topics: ['housing'],
+    referrals: [],
+  }), // s4: imported, no outcome
+  session({ occurredAt: '2025-09-10T10:00:00Z', woman: CAT, topics: ['benefits'], outcome: 'closed' }), // s5: an outcome no longer configured
+];

@@ -47,6 +47,11 @@ import {
   waitLocked,
 } from './app.ts';
 
+/** The pages of a PDF Chromium printed: each page object names its type. */
+function pagesOf(pdf: Buffer): number {
+  return pdf.toString('latin1').match(/\/Type\s*\/Page\b(?!s)/g)?.length ?? 0;
+}
+
 const PASSPHRASE = 'plum orchard lantern seventeen';
 const WOMEN = ['Zephyrine', 'Oluwaseun'];
 const SITE_TIME_ZONE = 'Europe/London'; // the default organisation settings
@@ -99,6 +104,8 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     recoveryCode = await startOrganisation(card, PASSPHRASE);
     expect(recoveryCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
     await expectAccessible(page, 'recovery kit');
+    // On paper the kit is one page: the rest of the screen leaves the layout rather than printing blank pages.
+    expect(pagesOf(await page.pdf({ format: 'A4' }))).toBe(1);
 
     // A code that is not the kit's is refused: the organisation is not created.
     const wrong = recoveryCode.replace(/^./, (c) => (c === '0' ? '1' : '0'));

@@ -5,8 +5,10 @@
 import { useState, type FormEvent } from 'react';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { unlockOrgKey } from './orgKey.ts';
+import { useCore } from '../shared/useCore.ts';
 
 export function UnlockReports() {
+  const core = useCore();
   const [secret, setSecret] = useState('');
   const [useRecovery, setUseRecovery] = useState(false);
   const { run, error, setError, busy } = useAction();
@@ -14,7 +16,7 @@ export function UnlockReports() {
   async function submit(event: FormEvent) {
     event.preventDefault();
     // A wrong attempt leaves what was typed, to correct.
-    await run(() => unlockOrgKey(secret, useRecovery ? 'recovery' : 'passphrase'));
+    await run(() => unlockOrgKey(core, secret, useRecovery ? 'recovery' : 'passphrase'));
   }
 
   return (

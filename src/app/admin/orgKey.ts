@@ -10,10 +10,10 @@ import { useSyncExternalStore } from 'react';
 import { z } from 'zod';
 import { normaliseRecoveryCode, unwrapOrgKey } from '../../crypto/orgKey.ts';
 import { WrappedOrgKey, type PublicJwk } from '../../domain/protocol.ts';
-import { requireSession, useFootfall } from '../store.ts';
+import type { DeviceCore } from '../core/core.ts';
+import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
-import { openArchiveRow, sealArchiveRow } from './archive/archiveRows.ts';
 
 export type Secret = 'passphrase' | 'recovery';
 
@@ -21,43 +21,18 @@ const STORED_ID = 'adminKeys';
 const StoredCopies = z.object({ orgId: z.uuid(), keys: z.array(WrappedOrgKey) });
 type StoredCopies = z.infer<typeof StoredCopies>;
 
-// ---------------------------------------------------------------------------------------------
-// The key in memory
-
-let held: CryptoKey | null = null;
-const listeners = new Set<() => void>();
-
-function setHeld(key: CryptoKey | null): void {
-  if (held === key) return;
-  held = key;
-  for (const listener of listeners) listener();
-}
-
-/** The organisation's private key while it is unlocked on this device, else null. */
-export function orgKey(): CryptoKey | null {
-  return held;
-}
-
-/** The same, for screens: they re-render when it is unlocked or dropped. */
-export function useOrgKey(): CryptoKey | null {
+/** The organisation's key while it is unlocked on this device, for screens: they re-render when it comes or goes. */
+export function useOrgKey(core: DeviceCore): CryptoKey | null {
   return useSyncExternalStore(
-    (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    orgKey,
+    (listener) => core.onOrgKeyChange(listener),
+    () => core.orgKey,
   );
 }
 
 /** Drops the key from memory (the screen's "Close reports"; locking does it too). */
-export function forgetOrgKey(): void {
-  setHeld(null);
+export function forgetOrgKey(core: DeviceCore): void {
+  core.holdOrgKey(null);
 }
-
-// Whoever signs in next must type the passphrase again: the key goes as the app locks.
-useFootfall.subscribe((state) => {
-  if (state.phase.kind !== 'unlocked') forgetOrgKey();
-});
 
 // ---------------------------------------------------------------------------------------------
 // Unlocking
@@ -68,13 +43,11 @@ useFootfall.subscribe((state) => {
  * added since). Throws a message for the admin when the secret is wrong or the copies cannot be
  * had; nothing is changed or lost by a wrong attempt.
  */
-export async function unlockOrgKey(secret: string, kind: Secret, client?: SyncClient): Promise<void> {
+export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secret, client?: SyncClient): Promise<void> {
   const typed = kind === 'recovery' ? normaliseRecoveryCode(secret) : secret;
-  if (kind === 'recovery' && !typed) {
-    throw new Error('That is not a recovery code: it has 24 letters and digits, in groups of four, as on the printed kit.');
-  }
-  if (!typed) throw new Error('Type the organisation passphrase first.');
-  const { enrolment, credentials } = await adminDevice();
+  if (kind === 'recovery' && !typed) throw new ClientError('not_a_recovery_code_grouped');
+  if (!typed) throw new ClientError('passphrase_missing');
+  const { enrolment, credentials } = await adminDevice(core);
   const tried = new Set<string>();
   const attempt = async (copies: WrappedOrgKey[]): Promise<CryptoKey | null> => {
     for (const copy of copies) {
@@ -86,29 +59,20 @@ export async function unlockOrgKey(secret: string, kind: Secret, client?: SyncCl
     return null;
   };
 
-  const stored = await readStoredCopies(enrolment.orgId);
+  const stored = await readStoredCopies(core, enrolment.orgId);
   let key = stored ? await attempt(stored.keys) : null;
   if (!key) {
     const outcome = await (client ?? (await defaultClient())).adminKeys(credentials);
     if (outcome.kind === 'ok') {
-      await storeCopies({ orgId: enrolment.orgId, keys: outcome.value.keys });
+      await core.archive.put(STORED_ID, StoredCopies.parse({ orgId: enrolment.orgId, keys: outcome.value.keys }));
       key = await attempt(outcome.value.keys);
     } else if (!stored) {
-      throw new Error(
-        `The organisation key could not be fetched (${outcome.message.replace(/\.$/, '')}). Connect this device to the network once; after that, reports open offline too.`,
-      );
+      throw new ClientError('org_key_unfetched', { message: outcome.message });
     }
   }
-  if (!key) {
-    throw new Error(
-      kind === 'passphrase'
-        ? 'That passphrase did not open the organisation key. Check it (capitals and spaces count) and try again, or use the recovery code.'
-        : 'That recovery code did not open the organisation key. Check each group of four against the printed kit and try again.',
-    );
-  }
-  // The app may have locked while the key was being unwrapped: it must not outlive the session.
-  if (useFootfall.getState().phase.kind !== 'unlocked') return;
-  setHeld(key);
+  if (!key) throw new ClientError(kind === 'passphrase' ? 'passphrase_wrong' : 'recovery_wrong');
+  // The app may have locked while the key was being unwrapped: the core refuses it once closed.
+  core.holdOrgKey(key);
 }
 
 /**
@@ -119,23 +83,15 @@ export async function unlockOrgKey(secret: string, kind: Secret, client?: SyncCl
 async function inMemoryOnly(key: CryptoKey, orgPublicKey: PublicJwk): Promise<CryptoKey> {
   const jwk = await crypto.subtle.exportKey('jwk', key);
   if (jwk.x !== orgPublicKey.x || jwk.y !== orgPublicKey.y) {
-    throw new Error('This key is not the key of the organisation this device is enrolled with. Ask the other admins which passphrase belongs to it.');
+    throw new ClientError('other_org_key');
   }
   return crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, { name: 'ECDH', namedCurve: 'P-256' }, false, [
     'deriveBits',
   ]);
 }
 
-async function readStoredCopies(orgId: string): Promise<StoredCopies | null> {
-  const { vault } = requireSession();
-  const row = await vault.db.archive.get(STORED_ID);
-  if (!row) return null;
-  const parsed = StoredCopies.safeParse(await openArchiveRow(vault.keyring, row).catch(() => null));
+async function readStoredCopies(core: DeviceCore, orgId: string): Promise<StoredCopies | null> {
+  const parsed = StoredCopies.safeParse(await core.archive.read(STORED_ID).catch(() => null));
   // A copy that cannot be read, or that belongs to an earlier enrolment, is fetched again.
   return parsed.success && parsed.data.orgId === orgId ? parsed.data : null;
-}
-
-async function storeCopies(copies: StoredCopies): Promise<void> {
-  const { vault } = requireSession();
-  await vault.db.archive.put(await sealArchiveRow(vault.keyring, STORED_ID, StoredCopies.parse(copies)));
 }

@@ -4,12 +4,13 @@ import { SaveBar } from '../shared/SaveBar.tsx';
 import { TermChips, TermChoice, labelsInOrder } from '../shared/TermChips.tsx';
 import { useDraftWhile } from '../shared/useDraftWhile.ts';
 import { useAction } from '../shared/useAction.tsx';
-import { TodaysRecords, knownAsOf } from '../shared/TodaysRecords.tsx';
+import { RecentRecords, knownAsOf } from '../shared/RecentRecords.tsx';
 import { WhenFields, occurredAtOf, type EditedWhen } from '../shared/WhenFields.tsx';
 import { WomanPicker, type WomanChoice } from '../directory/WomanPicker.tsx';
-import { recordSession, todaysRecords } from '../shared/recordActions.ts';
+import { recordSession, todaysRecords, earlierRecords } from '../shared/recordActions.ts';
 import { useSession } from '../store.ts';
 import '../outreach/outreach.css';
+import { useCore } from '../shared/useCore.ts';
 
 interface Draft {
   when: EditedWhen | null;
@@ -27,6 +28,7 @@ const EMPTY: Draft = { when: null, woman: null, topics: [], referrals: [], outco
  * can be demanded in court and can reach the people who exploit her (docs/security.md#what-is-recorded).
  */
 export function CaseworkScreen() {
+  const core = useCore();
   const session = useSession();
   const { config } = session;
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -43,7 +45,7 @@ export function CaseworkScreen() {
     const womanId = draft.woman?.kind === 'known' ? draft.woman.id : null;
     const saved = await run(async () => {
       const occurredAt = occurredAtOf(draft.when, config.timeZone, false);
-      await recordSession({ occurredAt, womanId, topics: draft.topics, referrals: draft.referrals, outcome: draft.outcome });
+      await recordSession(core, { occurredAt, womanId, topics: draft.topics, referrals: draft.referrals, outcome: draft.outcome });
       return true;
     });
     if (!saved || !womanId) return;
@@ -66,10 +68,11 @@ export function CaseworkScreen() {
         <SaveBar label="Save session" onSave={save} error={error} busy={busy} />
       </div>
 
-      <TodaysRecords
+      <RecentRecords
         heading="Today’s sessions on this device"
         noun="session"
         records={todaysRecords(session, 'casework')}
+        earlier={earlierRecords(session, 'casework')}
         detailOf={(c) => (
           <>
             {labelsInOrder(c.topics, config.caseworkTopics).join(', ')}

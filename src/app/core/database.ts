@@ -115,6 +115,9 @@ export interface ArchiveRow extends SealedRow {
   rev?: number;
 }
 
+/** No wrong PINs outstanding. */
+export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
+
 export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState;
 
 export const DB_NAME = 'footfall';

@@ -1,26 +1,23 @@
 /**
- * The device database and the first screen. Kept apart from actions.ts, which needs the
- * decrypted session, so the lock screen loads without the rest of the app.
+ * The device's rows that a locked device needs: who may unlock it, the PIN limits, its identity,
+ * its enrolment and where sync stands. The database is opened here at boot, and only code in this
+ * folder reaches its tables (docs/architecture.md#the-device-core). Kept apart from the unlocked
+ * core so the lock screen loads without the rest of the app.
  */
-import type { DeviceIdentity, FootfallDb, LockState, StaffRow } from './database.ts';
-import { OPEN_LOCK } from '../lock/lockPolicy.ts';
-import { useFootfall } from '../store.ts';
+import { FootfallDb, OPEN_LOCK } from './database.ts';
+import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from './database.ts';
+import { showBooted, showDevice } from './publish.ts';
 
 let db: FootfallDb | undefined;
 
-/** The database opened by boot(). */
+/** The database opened by boot(); for this folder only. */
 export function database(): FootfallDb {
   if (!db) throw new Error('Footfall has not opened its storage yet. Reload the page.');
   return db;
 }
 
-/** Records on this device not yet acknowledged by the server. */
-export function countUnsynced(): Promise<number> {
-  return database().events.where('synced').equals(0).count();
-}
-
-/** Opens the device database and decides what the first screen is. */
-export async function boot(opened: FootfallDb): Promise<void> {
+/** Opens the device database (tests name their own) and decides what the first screen is. */
+export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void> {
   db = opened;
   try {
     await db.open();
@@ -30,30 +27,90 @@ export async function boot(opened: FootfallDb): Promise<void> {
       db.close();
       throw Object.assign(new Error('The database on this device is from a newer version.'), { name: 'VersionError' });
     }
-    const identity = (await db.device.get('identity')) as DeviceIdentity | undefined;
-    if (!identity) {
-      useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
-      return;
-    }
-    useFootfall.setState({
-      identity,
-      staff: await activeStaff(),
-      lock: await currentLock(),
-      unsynced: await countUnsynced(),
-      phase: { kind: 'locked' },
-    });
+    const identity = await readIdentity();
+    if (!identity) return showBooted({ kind: 'setup' });
+    showBooted({ kind: 'locked', identity, staff: await activeStaff(), lock: await currentLock(), unsynced: await waitingCount() });
   } catch (error) {
-    useFootfall.setState({ phase: { kind: 'failed', message: describeStorageError(error) } });
+    showBooted({ kind: 'failed', message: describeStorageError(error) });
   }
+}
+
+/**
+ * Records saved on this device and not yet acknowledged by the server (in a batch already, or
+ * still to be sealed): the one definition of "waiting". Acknowledged events are deleted; rows an
+ * early version marked synced instead are not waiting.
+ */
+export function waitingCount(): Promise<number> {
+  return waitingRows(database()).count();
+}
+
+export function waitingRows(db: FootfallDb) {
+  return db.events.where('synced').equals(0);
 }
 
 export async function activeStaff(): Promise<StaffRow[]> {
   return (await database().staff.toArray()).filter((s) => !s.removed).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** A staff member of this device, removed or not. */
+export async function staffMember(id: string): Promise<StaffRow | undefined> {
+  return database().staff.get(id);
+}
+
+/** Adds or changes a staff member, and shows the lock screen's list as it now is. */
+export async function saveStaff(row: StaffRow): Promise<void> {
+  await database().staff.put(row);
+  showDevice({ staff: await activeStaff() });
+}
+
 export async function currentLock(): Promise<LockState> {
   const row = await database().device.get('lock');
   return row?.key === 'lock' ? row : OPEN_LOCK;
+}
+
+export async function saveLock(lock: LockState): Promise<void> {
+  await database().device.put(lock);
+}
+
+export async function readIdentity(): Promise<DeviceIdentity | null> {
+  const row = await database().device.get('identity');
+  return row?.key === 'identity' ? row : null;
+}
+
+export async function saveIdentity(identity: DeviceIdentity): Promise<void> {
+  await database().device.put(identity);
+  showDevice({ identity });
+}
+
+/** A new device's first person and identity, in one transaction: until then it is not set up. */
+export async function saveNewDevice(staff: StaffRow, identity: DeviceIdentity): Promise<void> {
+  const d = database();
+  await d.transaction('rw', [d.staff, d.device], async () => {
+    await d.staff.put(staff);
+    await d.device.put(OPEN_LOCK);
+    // The identity row is written last: until it exists, the device counts as not set up.
+    await d.device.put(identity);
+  });
+}
+
+export async function readEnrolment(): Promise<Enrolment | null> {
+  const row = await database().device.get('enrolment');
+  return row?.key === 'enrolment' ? row : null;
+}
+
+export async function saveEnrolment(enrolment: Enrolment): Promise<void> {
+  await database().device.put(enrolment);
+}
+
+const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
+
+export async function readSyncState(): Promise<SyncState> {
+  const row = await database().device.get('sync');
+  return row?.key === 'sync' ? row : EMPTY_SYNC;
+}
+
+export async function saveSyncState(state: SyncState): Promise<void> {
+  await database().device.put(state);
 }
 
 export function describeStorageError(error: unknown): string {

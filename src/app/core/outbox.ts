@@ -2,12 +2,14 @@
  * The outbox: events saved on this device, sealed into batches, kept until the server has
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
-import { openJson } from '../../crypto/atRest.ts';
 import { jsonBytes, sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import type { PublicJwk } from '../../domain/protocol.ts';
+import { ClientError } from '../problems.ts';
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
+import { database, waitingRows } from './device.ts';
+import { openEventRow } from './vault.ts';
 
 /** Large enough that 10,000 waiting events are ten uploads, small enough to stay well under the body limit. */
 export const BATCH_MAX_EVENTS = 1000;
@@ -37,7 +39,7 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const after = (await currentEnrolment(db)).sealedThrough;
     const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
     if (!rows.length) return sealed;
-    const events = await Promise.all(rows.map((row) => openEvent(keyring, row)));
+    const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
     const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team);
     // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
     if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
@@ -66,7 +68,8 @@ export async function sealBatchParts(
  * Takes `count` of this device's batch sequence numbers for batches made outside the outbox
  * (an admin's compaction), so every batch the device sends keeps its own number. Returns the first.
  */
-export async function reserveSeqs(db: FootfallDb, count: number): Promise<number> {
+export async function reserveSeqs(count: number): Promise<number> {
+  const db = database();
   return db.transaction('rw', db.device, async () => {
     const enrolment = await currentEnrolment(db);
     await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + count });
@@ -102,16 +105,29 @@ async function addBatch(db: FootfallDb, rows: EventRow[], activity: string, dire
 
 async function currentEnrolment(db: FootfallDb): Promise<Enrolment> {
   const row = await db.device.get('enrolment');
-  if (row?.key !== 'enrolment') throw new Error('This device is not enrolled with the organisation yet.');
+  if (row?.key !== 'enrolment') throw new ClientError('not_enrolled');
   return row;
 }
 
-async function openEvent(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
-  return FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
+/** Sealed batches waiting for the server, in the order they must be sent. */
+export function pendingBatches(): Promise<BatchRow[]> {
+  return database().batches.where('state').equals('pending').sortBy('seq');
+}
+
+/** Whether every event saved here has reached the server (none waiting, none sealed, none set aside). */
+export async function allSent(): Promise<boolean> {
+  const db = database();
+  return (await waitingRows(db).count()) + (await db.batches.count()) === 0;
+}
+
+/** Batches set aside after the server kept refusing them: shown, never dropped. */
+export function quarantinedCount(): Promise<number> {
+  return database().batches.where('state').equals('quarantined').count();
 }
 
 /** The server has the batch: its events leave this device. */
-export async function acknowledge(db: FootfallDb, batch: BatchRow): Promise<void> {
+export async function acknowledge(batch: BatchRow): Promise<void> {
+  const db = database();
   await db.transaction('rw', [db.events, db.batches], async () => {
     await db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true).delete();
     await db.batches.delete(batch.batchId);
@@ -119,7 +135,7 @@ export async function acknowledge(db: FootfallDb, batch: BatchRow): Promise<void
 }
 
 /** The server refused the batch. After a few refusals it is set aside, shown, and never deleted. */
-export async function recordRefusal(db: FootfallDb, batch: BatchRow, message: string, final: boolean): Promise<BatchRow> {
+export async function recordRefusal(batch: BatchRow, message: string, final: boolean): Promise<BatchRow> {
   const refusals = batch.refusals + 1;
   const next: BatchRow = {
     ...batch,
@@ -127,7 +143,7 @@ export async function recordRefusal(db: FootfallDb, batch: BatchRow, message: st
     lastError: message,
     state: final || refusals >= REFUSALS_BEFORE_QUARANTINE ? 'quarantined' : 'pending',
   };
-  await db.batches.put(next);
+  await database().batches.put(next);
   return next;
 }
 
@@ -135,7 +151,8 @@ export async function recordRefusal(db: FootfallDb, batch: BatchRow, message: st
  * Gives a quarantined batch a fresh id and sequence number so it can be tried again (after the
  * cause is fixed). Its sealed contents do not change, and its events stay on the device.
  */
-export async function retryQuarantined(db: FootfallDb): Promise<number> {
+export async function retryQuarantined(): Promise<number> {
+  const db = database();
   return db.transaction('rw', [db.batches, db.device], async () => {
     const quarantined = await db.batches.where('state').equals('quarantined').toArray();
     let enrolment = await currentEnrolment(db);
@@ -148,4 +165,46 @@ export async function retryQuarantined(db: FootfallDb): Promise<number> {
     await db.device.put(enrolment);
     return quarantined.length;
   });
+}
+
+/**
+ * This device's own events not yet acknowledged, as an unlocked device reads them. Their times
+ * are inside the sealed events, so it takes the keyring: nothing about when work happened is kept
+ * in the clear for a locked (or lost) device to show.
+ */
+export class OutboxReader {
+  constructor(
+    private readonly db: FootfallDb,
+    private readonly keyring: Keyring,
+  ) {}
+
+  async anythingWaiting(): Promise<boolean> {
+    return (await waitingRows(this.db).count()) > 0;
+  }
+
+  /** The ids of every event still waiting. */
+  async waitingIds(): Promise<Set<string>> {
+    return new Set((await waitingRows(this.db).toArray()).map((row) => row.id));
+  }
+
+  /** Every waiting event, opened; rows that cannot be opened are counted, not guessed at. */
+  async waitingEvents(): Promise<{ events: FootfallEvent[]; unreadable: number }> {
+    const events: FootfallEvent[] = [];
+    let unreadable = 0;
+    for (const row of await waitingRows(this.db).toArray()) {
+      const event = await openEventRow(this.keyring, row).catch(() => null);
+      if (event) events.push(event);
+      else unreadable++;
+    }
+    return { events, unreadable };
+  }
+
+  /** When the oldest record still waiting was made, or null when nothing waits (or it cannot be read). */
+  async oldestWaitingAt(): Promise<string | null> {
+    // The index lists waiting rows in the order they were written (by seq): the first is the oldest.
+    const row = await waitingRows(this.db).first();
+    if (!row) return null;
+    const event = await openEventRow(this.keyring, row).catch(() => null);
+    return event?.at ?? null; // an unreadable row is reported elsewhere; the count still shows
+  }
 }

@@ -52,3 +52,7 @@ export const DirectoryState = z.object({
   configChange: Stamp.nullable(),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;
+
+/** The areas a staff member recorded outreach contacts in lately, so the next contact starts there. */
+export const RECENT_AREAS = 5;
+export const RecentAreas = z.object({ areas: z.array(z.string().min(1).max(64)).max(RECENT_AREAS) });

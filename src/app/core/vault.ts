@@ -9,7 +9,8 @@ import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import { OrgConfig } from '../../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
-import { DirectoryState, TeamKeys, VisitEvents, Woman } from './rows.ts';
+import { ClientError } from '../problems.ts';
+import { DirectoryState, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
 
 export interface VisitRecord extends VisitEvents {
   id: string;
@@ -35,6 +36,20 @@ export interface Changes {
 const CONFIG_ID = 'config';
 const TEAM_KEYS_ID = 'teamKeys';
 const DIRECTORY_ID = 'directory';
+// Where outreach happens is as sensitive as what happened, so the list is sealed like the records.
+const recentAreasId = (staffId: string) => `recentAreas:${staffId}`;
+
+/** An event of the log, sealed with its id as associated data, so a row cannot be moved unnoticed. */
+export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<EventRow> {
+  return { id: event.id, synced: 0, ...(await sealJson(keyring, `events:${event.id}`, FootfallEvent.parse(event))) };
+}
+
+/** An event row opened and checked by the schema; throws when it cannot be. */
+export async function openEventRow(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
+  const event = FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
+  if (event.id !== row.id) throw new ClientError('row_unreadable', { table: 'events' });
+  return event;
+}
 
 export class Vault {
   constructor(
@@ -44,9 +59,7 @@ export class Vault {
 
   /** Saves events and the state they lead to, atomically and durably. */
   async commit(events: FootfallEvent[], changes: Changes = {}): Promise<void> {
-    const eventRows: EventRow[] = await Promise.all(
-      events.map(async (e) => ({ id: e.id, synced: 0 as const, ...(await sealJson(this.keyring, `events:${e.id}`, FootfallEvent.parse(e))) })),
-    );
+    const eventRows = await Promise.all(events.map((e) => sealEventRow(this.keyring, e)));
     const womanRows = await Promise.all((changes.women ?? []).map((w) => this.seal('women', w.id, Woman.parse(w))));
     const visitRows: VisitRow[] = await Promise.all(
       (changes.visits ?? []).map(async (v) => ({
@@ -72,7 +85,7 @@ export class Vault {
 
   async loadConfig(): Promise<OrgConfig> {
     const row = await this.db.settings.get(CONFIG_ID);
-    if (!row) throw new Error('This device has no configuration. Set it up again from the start screen.');
+    if (!row) throw new ClientError('no_configuration');
     return this.open('settings', row, OrgConfig);
   }
 
@@ -100,21 +113,39 @@ export class Vault {
   }
 
   /**
-   * After upload a device keeps only what its job needs: visit rows of other days go once every
-   * one of their events has left the outbox. Today's stay for the Today screen; unreadable rows
-   * stay for an admin to look at.
+   * After upload a device keeps only what its job needs. Rows of today (the last of `recent`)
+   * stay for the day's screens; a row of the other recent days stays when `keepRecent` says so
+   * from its first event; any other row goes once every one of its events has left the outbox.
+   * Unreadable rows stay for an admin to look at.
    */
-  async pruneVisitsExcept(date: string): Promise<number> {
-    const rows = await this.db.visits.where('dayTag').notEqual(await blindTag(this.keyring, date)).toArray();
+  async pruneDayRows(
+    recent: readonly string[],
+    keepRecent: (firstEvent: FootfallEvent['type'] | undefined) => boolean,
+    waitingIds: () => Promise<Set<string>>,
+  ): Promise<number> {
+    const tags = await Promise.all(recent.map((date) => blindTag(this.keyring, date)));
+    const recentTags = new Set(tags);
+    const rows = await this.db.visits.where('dayTag').notEqual(tags.at(-1)!).toArray();
     if (!rows.length) return 0;
-    const waiting = new Set((await this.db.events.orderBy('id').keys()) as string[]);
+    const waiting = await waitingIds();
     const done: string[] = [];
     for (const row of rows) {
       const opened = await this.open('visits', row, VisitEvents).catch(() => null);
-      if (opened?.events.every((e) => !waiting.has(e.id))) done.push(row.id);
+      if (!opened || (recentTags.has(row.dayTag) && keepRecent(opened.events[0]?.type))) continue;
+      if (opened.events.every((e) => !waiting.has(e.id))) done.push(row.id);
     }
     await this.db.visits.bulkDelete(done);
     return done.length;
+  }
+
+  /** The areas a staff member recorded contacts in lately, latest first; a convenience, so a damaged list starts again empty. */
+  async loadRecentAreas(staffId: string): Promise<string[]> {
+    const row = await this.db.settings.get(recentAreasId(staffId));
+    return row ? this.open('settings', row, RecentAreas).then((r) => r.areas, () => []) : [];
+  }
+
+  async saveRecentAreas(staffId: string, areas: string[]): Promise<void> {
+    await this.db.settings.put(await this.seal('settings', recentAreasId(staffId), RecentAreas.parse({ areas })));
   }
 
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
@@ -126,12 +157,10 @@ export class Vault {
     try {
       plain = await openJson(this.keyring, `${table}:${row.id}`, row);
     } catch {
-      throw new Error(`A stored ${table} record could not be decrypted on this device. It has been left untouched; ask your admin.`);
+      throw new ClientError('row_unreadable', { table });
     }
     const parsed = schema.safeParse(plain);
-    if (!parsed.success) {
-      throw new Error(`A stored ${table} record is not in a form this version understands. It has been left untouched; ask your admin.`);
-    }
+    if (!parsed.success) throw new ClientError('row_unknown_form', { table });
     return parsed.data;
   }
 }

@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { NOT_KNOWN, PREFERS_NOT_TO_SAY, KnownAs, type WomanDetails } from '../../domain/events.ts';
-import { foldName } from '../../domain/search.ts';
-import { registerWoman } from '../session.ts';
+import { registerWoman, updateWoman, type WomanChanges } from './directoryActions.ts';
+import { useCore } from '../shared/useCore.ts';
 import type { Woman } from '../core/rows.ts';
 import { useSession } from '../store.ts';
-import { useDraftOpen } from '../frontDesk/CheckInPanel.tsx';
+import { useDraftOpen } from '../shared/useDraftWhile.ts';
 import { Dialog } from '../shared/Dialog.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { PossibleDuplicates } from './PossibleDuplicates.tsx';
 
 type SingleField = Exclude<keyof WomanDetails, 'exploitation'>;
 
@@ -26,27 +27,30 @@ const ANSWERS = [
 /**
  * Registering a woman: the name she chooses and, only if she wants to share them, a few answers
  * from fixed lists (docs/security.md#what-is-recorded). There is deliberately no free text.
+ * With `editing`, the same form keeps her record right: it saves only what changed.
  */
 export function RegisterForm({
   initialName,
   onDone,
   submitLabel = 'Register and check in',
+  editing,
 }: {
   initialName: string;
   onDone: (woman: Woman | null) => void;
   /** What saving leads to on this screen (outreach and casework register, then go back to the form). */
   submitLabel?: string;
+  /** Her record as it stands, to change instead of registering someone new. */
+  editing?: Woman;
 }) {
+  const core = useCore();
   const session = useSession();
   const { terms, safeguardingNote } = session.config;
-  const [knownAs, setKnownAs] = useState(initialName);
-  const [details, setDetails] = useState<WomanDetails>({});
+  const [knownAs, setKnownAs] = useState(editing?.knownAs ?? initialName);
+  const [details, setDetails] = useState<WomanDetails>(editing?.details ?? {});
   const { run, error, setError, busy } = useAction();
   useDraftOpen();
 
   const under18 = terms.ageBand.some((b) => b.under18 && b.key === details.ageBand);
-  const folded = foldName(knownAs);
-  const namesake = folded ? [...session.women.values()].find((w) => foldName(w.knownAs) === folded) : undefined;
 
   function set<K extends keyof WomanDetails>(field: K, value: WomanDetails[K] | undefined) {
     setDetails((d) => {
@@ -68,29 +72,33 @@ export function RegisterForm({
     event.preventDefault();
     const name = KnownAs.safeParse(knownAs);
     if (!name.success) return setError(name.error.issues[0]?.message ?? 'Check the name.');
-    const woman = await run(() => registerWoman(name.data, details));
+    if (editing?.details.exploitation?.length && !details.exploitation?.length) {
+      return setError('An answer given stays an answer: tick “Not known” or “Prefers not to say” instead of clearing every form of exploitation.');
+    }
+    const woman = await run(() => {
+      if (!editing) return registerWoman(core, name.data, details);
+      const changes = changesTo(editing, name.data, details);
+      return changes ? updateWoman(core, editing.id, changes) : Promise.resolve(editing);
+    });
     if (woman) onDone(woman);
   }
 
   return (
-    <Dialog title="Register a new woman" onClose={() => onDone(null)}>
+    <Dialog title={editing ? `Change the record of ${editing.knownAs}` : 'Register a new woman'} onClose={() => onDone(null)}>
       <form onSubmit={submit} noValidate>
         <label>
           Known as
           <input data-autofocus value={knownAs} onChange={(e) => setKnownAs(e.target.value)} autoComplete="off" maxLength={60} />
         </label>
         <p className="hint">The name she chooses. Never a full legal name.</p>
-        {namesake && (
-          <p role="status" className="warning">
-            Someone known as “{namesake.knownAs}” is already registered. Check it is not her before registering again.
-          </p>
-        )}
+        {!editing && <PossibleDuplicates women={session.women} name={knownAs} onPick={onDone} />}
         <div className="grid-2">
           {SINGLE_FIELDS.map(([field, label]) => (
             <label key={field}>
               {label}
               <select value={details[field] ?? ''} onChange={(e) => set(field, e.target.value || undefined)}>
-                <option value="">Not asked</option>
+                {/* An answer given stays an answer: it can change, or become "not known", not vanish. */}
+                {!editing?.details[field] && <option value="">Not asked</option>}
                 {terms[field]
                   .filter((t) => !t.retired)
                   .map((t) => (
@@ -125,9 +133,20 @@ export function RegisterForm({
         </fieldset>
         <ErrorAlert message={error} />
         <button type="submit" className="primary" disabled={busy}>
-          {submitLabel}
+          {editing ? 'Save changes' : submitLabel}
         </button>
       </form>
     </Dialog>
   );
+}
+
+/** The fields that differ from her record, or null when nothing does. */
+function changesTo(woman: Woman, knownAs: string, details: WomanDetails): WomanChanges | null {
+  const changed: WomanDetails = {};
+  for (const field of Object.keys(details) as (keyof WomanDetails)[]) {
+    if (JSON.stringify(details[field]) !== JSON.stringify(woman.details[field])) Object.assign(changed, { [field]: details[field] });
+  }
+  const renamed = knownAs.trim() !== woman.knownAs;
+  if (!renamed && Object.keys(changed).length === 0) return null;
+  return { ...(renamed && { knownAs }), details: changed };
 }

@@ -23,6 +23,7 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
   const session = useSession();
   const [query, setQuery] = useState('');
   const [registering, setRegistering] = useState(false);
+  const [editing, setEditing] = useState(false);
   const changeRef = useRef<HTMLButtonElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const chosen = value?.kind === 'known' ? session.women.get(value.id) : undefined;
@@ -60,6 +61,11 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
           >
             Change woman
           </button>
+          {chosen && (
+            <button type="button" className="quiet" onClick={() => setEditing(true)}>
+              Change her name or details
+            </button>
+          )}
         </div>
       ) : (
         <>
@@ -85,6 +91,7 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
           {session.config.safeguardingNote}
         </p>
       )}
+      {editing && chosen && <RegisterForm initialName={chosen.knownAs} editing={chosen} onDone={() => setEditing(false)} />}
       {registering && (
         <RegisterForm
           initialName={query.trim()}

@@ -129,11 +129,6 @@ export function canonicalId(women: ReadonlyMap<string, Woman>, id: string): stri
   return chainOf(women, id).at(-1)!;
 }
 
-/** Every entry merged, directly or through others, into this woman. */
-export function mergedInto(women: ReadonlyMap<string, Woman>, id: string): string[] {
-  return [...women.values()].filter((w) => w.id !== id && chainOf(women, w.id).includes(id)).map((w) => w.id);
-}
-
 /**
  * A woman's id, then the entry she was merged into. A row names the id her group is counted under,
  * so the chain is one step; a row stored before the fold may name the next of a longer chain.
@@ -144,7 +139,12 @@ function chainOf(women: ReadonlyMap<string, Woman>, id: string): string[] {
   return chain;
 }
 
+// Derived from the directory the core published, once per change of it: never kept by hand.
+const indexes = new WeakMap<ReadonlyMap<string, Woman>, SearchIndex<Woman>>();
+
 /** Search finds women by the entry they are counted under: a merged duplicate is not offered. */
 export function directorySearchIndex(women: ReadonlyMap<string, Woman>): SearchIndex<Woman> {
-  return buildSearchIndex([...women.values()].filter((w) => !w.mergedInto));
+  let index = indexes.get(women);
+  if (!index) indexes.set(women, (index = buildSearchIndex([...women.values()].filter((w) => !w.mergedInto))));
+  return index;
 }

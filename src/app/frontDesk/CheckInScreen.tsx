@@ -1,15 +1,16 @@
 import { useRef, useState } from 'react';
-import { todaysVisitOf } from '../session.ts';
+import { todaysVisitOf } from './visitActions.ts';
 import { CheckInPanel } from './CheckInPanel.tsx';
 import { MatchingWomen } from '../directory/MatchingWomen.tsx';
 import { RegisterForm } from '../directory/RegisterForm.tsx';
-import { useSession } from '../store.ts';
+import { useFootfall, useSession } from '../store.ts';
 
-type Open = { kind: 'checkIn'; womanId: string | null } | { kind: 'register' } | null;
+type Open = { kind: 'checkIn'; womanId: string | null; justRegistered?: boolean } | { kind: 'register' } | null;
 
 /** Find her, tick services, save: three taps for a woman who has been before. */
 export function CheckInScreen() {
   const session = useSession();
+  const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
   const [query, setQuery] = useState('');
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -48,7 +49,7 @@ export function CheckInScreen() {
         query={query}
         limit={12}
         onChoose={(womanId) => setOpen({ kind: 'checkIn', womanId })}
-        badgeOf={(womanId) => (todaysVisitOf(session, womanId) ? 'here today' : null)}
+        badgeOf={(womanId) => (todaysVisitOf(session, siteKey, womanId) ? 'here today' : null)}
       />
       <div className="actions">
         <button type="button" onClick={() => setOpen({ kind: 'register' })}>
@@ -58,11 +59,11 @@ export function CheckInScreen() {
           Anonymous visit
         </button>
       </div>
-      {open?.kind === 'checkIn' && <CheckInPanel womanId={open.womanId} onDone={finished} />}
+      {open?.kind === 'checkIn' && <CheckInPanel womanId={open.womanId} justRegistered={open.justRegistered ?? false} onDone={finished} />}
       {open?.kind === 'register' && (
         <RegisterForm
           initialName={query.trim()}
-          onDone={(woman) => (woman ? setOpen({ kind: 'checkIn', womanId: woman.id }) : finished(null))}
+          onDone={(woman) => (woman ? setOpen({ kind: 'checkIn', womanId: woman.id, justRegistered: true }) : finished(null))}
         />
       )}
     </section>

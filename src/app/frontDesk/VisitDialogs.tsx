@@ -1,10 +1,12 @@
 import { useState, type FormEvent } from 'react';
 import { searchByName } from '../../domain/search.ts';
 import { instantOf, localTimeOf } from '../../domain/time.ts';
-import { correctVisit, setServices, voidVisit } from '../session.ts';
+import { correctVisit, setServices, voidVisit } from './visitActions.ts';
+import { useCore } from '../shared/useCore.ts';
+import { directorySearchIndex } from '../directory/directory.ts';
 import { useSession } from '../store.ts';
 import type { VisitView } from './visitView.ts';
-import { useDraftOpen } from './CheckInPanel.tsx';
+import { useDraftOpen } from '../shared/useDraftWhile.ts';
 import { Dialog } from '../shared/Dialog.tsx';
 import { ServicePicker } from './ServicePicker.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
@@ -19,12 +21,13 @@ interface Props {
 }
 
 export function ServicesDialog({ visit, onDone }: Props) {
+  const core = useCore();
   const session = useSession();
   const [services, setChosen] = useState(visit.services);
   const { run, error, busy } = useAction();
   useDraftOpen();
   async function save() {
-    if (await run(async () => (await setServices(visit.id, services), true))) onDone('Services updated.');
+    if (await run(async () => (await setServices(core, visit.id, services), true))) onDone('Services updated.');
   }
   return (
     <Dialog title={`Services for ${visitName(session, visit)}`} onClose={() => onDone(null)}>
@@ -38,6 +41,7 @@ export function ServicesDialog({ visit, onDone }: Props) {
 }
 
 export function CorrectDialog({ visit, onDone }: Props) {
+  const core = useCore();
   const session = useSession();
   const { config } = session;
   const [womanId, setWomanId] = useState(visit.womanId);
@@ -47,7 +51,7 @@ export function CorrectDialog({ visit, onDone }: Props) {
   const [reason, setReason] = useState('');
   const { run, error, setError, busy } = useAction();
   useDraftOpen();
-  const matches = searchByName(session.searchIndex, query, 6);
+  const matches = searchByName(directorySearchIndex(session.women), query, 6);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -59,7 +63,7 @@ export function CorrectDialog({ visit, onDone }: Props) {
       ...(time !== localTimeOf(visit.occurredAt, config.timeZone) ? { occurredAt: instantOf(visit.date, time, config.timeZone) } : {}),
     };
     if (Object.keys(changes).length === 0) return setError('Nothing has changed. Change the woman, the time or the site, or close.');
-    if (await run(async () => (await correctVisit(visit.id, changes, reason), true))) onDone('Visit corrected.');
+    if (await run(async () => (await correctVisit(core, visit.id, changes, reason), true))) onDone('Visit corrected.');
   }
 
   return (
@@ -110,6 +114,7 @@ export function CorrectDialog({ visit, onDone }: Props) {
 }
 
 export function VoidDialog({ visit, onDone }: Props) {
+  const core = useCore();
   const session = useSession();
   const [reason, setReason] = useState('');
   const { run, error, setError, busy } = useAction();
@@ -117,7 +122,7 @@ export function VoidDialog({ visit, onDone }: Props) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!reason) return setError('Choose a reason for voiding this visit.');
-    if (await run(async () => (await voidVisit(visit.id, reason), true))) onDone('Visit voided. It no longer counts anywhere.');
+    if (await run(async () => (await voidVisit(core, visit.id, reason), true))) onDone('Visit voided. It no longer counts anywhere.');
   }
   return (
     <Dialog title={`Void the visit of ${visitName(session, visit)}`} onClose={() => onDone(null)}>

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { setUpDevice } from '../session.ts';
+import { setUpDevice } from './access.ts';
 import { pinProblem } from './lockPolicy.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 

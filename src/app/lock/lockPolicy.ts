@@ -10,8 +10,6 @@ export const HOLD_AFTER = 10;
 const FIRST_WAIT_MS = 30_000;
 const MAX_WAIT_MS = 15 * 60_000;
 
-export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
-
 export function afterWrongPin(state: LockState, now: number): LockState {
   const failures = state.failures + 1;
   const overFree = failures - FREE_TRIES;

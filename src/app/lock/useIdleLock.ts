@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { lock } from '../session.ts';
+import { lock } from './access.ts';
 
 const ACTIVITY = ['pointerdown', 'keydown', 'touchstart', 'wheel'] as const;
 
@@ -12,7 +12,7 @@ export function useIdleLock(minutes: number): void {
     };
     for (const type of ACTIVITY) window.addEventListener(type, touch, { passive: true, capture: true });
     const timer = setInterval(() => {
-      if (Date.now() - last >= minutes * 60_000) lock();
+      if (Date.now() - last >= minutes * 60_000) void lock();
     }, 5_000);
     return () => {
       clearInterval(timer);

@@ -6,12 +6,14 @@ import { SaveBar } from '../shared/SaveBar.tsx';
 import { TermChips, TermChoice } from '../shared/TermChips.tsx';
 import { useDraftWhile } from '../shared/useDraftWhile.ts';
 import { useAction } from '../shared/useAction.tsx';
-import { TodaysRecords, knownAsOf } from '../shared/TodaysRecords.tsx';
+import { RecentRecords, knownAsOf } from '../shared/RecentRecords.tsx';
 import { WhenFields, occurredAtOf, type EditedWhen } from '../shared/WhenFields.tsx';
 import { WomanPicker, type WomanChoice } from '../directory/WomanPicker.tsx';
-import { recentAreas, recordContact, todaysRecords } from '../shared/recordActions.ts';
+import { recentAreas, recordContact, todaysRecords, earlierRecords } from '../shared/recordActions.ts';
 import { useSession } from '../store.ts';
 import './outreach.css';
+import { useCore } from '../shared/useCore.ts';
+import { ClientError } from '../problems.ts';
 
 interface Draft {
   when: EditedWhen | null;
@@ -30,6 +32,7 @@ const EMPTY: Draft = { when: null, place: '', woman: null, needs: [], support: [
  * on the phone at once, sealed, and synced whenever there is signal.
  */
 export function OutreachScreen() {
+  const core = useCore();
   const session = useSession();
   const { config } = session;
   const [draft, setDraft] = useState<Draft>(EMPTY);
@@ -46,10 +49,9 @@ export function OutreachScreen() {
   useDraftWhile(draft !== EMPTY);
 
   // Her last area is where the next contact starts.
-  const { vault, staff } = session;
   useEffect(() => {
     let live = true;
-    void recentAreas({ vault, staff }).then((areas) => {
+    void recentAreas(core).then((areas) => {
       if (!live) return;
       setRecent(areas);
       setArea((current) => current || (areas[0] ?? ''));
@@ -57,14 +59,14 @@ export function OutreachScreen() {
     return () => {
       live = false;
     };
-  }, [vault, staff]);
+  }, [core]);
 
   async function save() {
     const saved = await run(async () => {
-      if (!draft.woman) throw new Error('Choose the woman: find her, register her as new, or choose Unknown.');
+      if (!draft.woman) throw new ClientError('choose_woman_outreach');
       const occurredAt = occurredAtOf(draft.when, config.timeZone, true);
       const womanId = draft.woman.kind === 'known' ? draft.woman.id : null;
-      await recordContact({ occurredAt, womanId, area, place: draft.place, needs: draft.needs, support: draft.support, referrals: draft.referrals });
+      await recordContact(core, { occurredAt, womanId, area, place: draft.place, needs: draft.needs, support: draft.support, referrals: draft.referrals });
       return { womanId, occurredAt };
     });
     if (!saved) return;
@@ -100,10 +102,11 @@ export function OutreachScreen() {
         <SaveBar label="Save contact" onSave={save} error={error} busy={busy} />
       </div>
 
-      <TodaysRecords
+      <RecentRecords
         heading="Today’s contacts on this phone"
         noun="contact"
         records={todaysRecords(session, 'outreach')}
+        earlier={earlierRecords(session, 'outreach')}
         detailOf={(c) => `${labelOf(config.areas, c.area)} · ${labelOf(config.places, c.place)}`}
         voidedWithTime
         onNotice={setNotice}

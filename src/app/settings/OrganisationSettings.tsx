@@ -17,7 +17,7 @@ import {
 } from '../sync/organisation.ts';
 import { retryQuarantined } from '../core/outbox.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
-import { database } from '../core/device.ts';
+import { useCore } from '../shared/useCore.ts';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -54,11 +54,12 @@ function NotEnrolled() {
 }
 
 function EnrolThisDevice({ onBack }: { onBack: () => void }) {
+  const core = useCore();
   const [code, setCode] = useState(enrolCodeFromLink() ?? '');
   const { run, error, busy } = useAction();
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (await run(async () => (await enrolWithCode(syncClient, code), true))) {
+    if (await run(async () => (await enrolWithCode(core, syncClient, code), true))) {
       history.replaceState(null, '', location.pathname); // the code is used: drop it from the address
       void syncNow();
     }
@@ -77,6 +78,7 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
 }
 
 function CreateOrganisation({ onBack }: { onBack: () => void }) {
+  const core = useCore();
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [pending, setPending] = useState<PendingOrganisation | null>(null);
@@ -88,7 +90,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
       <form
         onSubmit={async (e) => {
           e.preventDefault();
-          const made = await run(() => prepareOrganisation(passphrase, confirm));
+          const made = await run(() => prepareOrganisation(core, passphrase, confirm));
           if (made) setPending(made);
         }}
         noValidate
@@ -115,14 +117,16 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        if (await run(async () => (await createOrganisation(syncClient, pending, typed), true))) void syncNow();
+        if (await run(async () => (await createOrganisation(core, syncClient, pending, typed), true))) void syncNow();
       }}
       noValidate
     >
       <div className="kit printable" aria-labelledby="kit-title">
         <h3 id="kit-title">Footfall recovery kit</h3>
         <p>Organisation {pending.orgId}</p>
+        <p>Made {new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}.</p>
         <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
+        <p>To use it: on an admin device, open Reports, choose “Use the recovery code instead” and type the code.</p>
         <label>
           Recovery code
           <input className="code" readOnly value={pending.recoveryCode} />
@@ -160,7 +164,7 @@ function Enrolled() {
             type="button"
             onClick={() =>
               run(async () => {
-                const n = await retryQuarantined(database());
+                const n = await retryQuarantined();
                 setNotice(`${n} set-aside ${n === 1 ? 'batch' : 'batches'} will be sent again.`);
                 await syncNow();
               })
@@ -185,12 +189,13 @@ function Enrolled() {
 }
 
 function EnrolAnotherDevice() {
+  const core = useCore();
   const [role, setRole] = useState<Role>('frontDesk');
   const [made, setMade] = useState<(EnrolmentCode & { qr: string }) | null>(null);
   const { run, error, busy } = useAction();
   async function create() {
     const code = await run(async () => {
-      const c = await createEnrolmentCode(syncClient, role);
+      const c = await createEnrolmentCode(core, syncClient, role);
       return { ...c, qr: await QRCode.toString(c.link, { type: 'svg', margin: 1 }) };
     });
     if (code) setMade(code);
@@ -224,13 +229,14 @@ function EnrolAnotherDevice() {
 }
 
 function DeviceList() {
+  const core = useCore();
   const [devices, setDevices] = useState<DeviceSummary[] | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const myId = useFootfall((s) => s.identity?.deviceId);
   // Fetched again after each sync round, so "last seen" stays current while the card is open.
   const lastSyncedAt = useFootfall((s) => s.sync.lastSyncedAt);
   const { run, error } = useAction();
-  const load = () => run(async () => setDevices(await listDevices(syncClient)));
+  const load = () => run(async () => setDevices(await listDevices(core, syncClient)));
   useEffect(() => void load(), [lastSyncedAt]);
   return (
     <section aria-labelledby="devices-title">
@@ -246,7 +252,7 @@ function DeviceList() {
               {!d.revokedAt && d.deviceId !== myId && (
                 confirming === d.deviceId ? (
                   <span className="row-actions">
-                    <button type="button" className="danger-quiet" onClick={() => run(async () => (await revokeDevice(syncClient, d.deviceId), setConfirming(null), await load()))}>
+                    <button type="button" className="danger-quiet" onClick={() => run(async () => (await revokeDevice(core, syncClient, d.deviceId), setConfirming(null), await load()))}>
                       Yes, revoke {d.name}
                     </button>
                     <button type="button" onClick={() => setConfirming(null)}>

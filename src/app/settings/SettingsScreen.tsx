@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { keyFromLabel, OrgConfig, type Term } from '../../domain/config.ts';
-import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite } from '../session.ts';
+import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite } from './settingsActions.ts';
+import { useCore } from '../shared/useCore.ts';
 import type { Role } from '../core/database.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
 import { useFootfall, useSession } from '../store.ts';
@@ -12,6 +13,7 @@ import { RoleOptions } from './RoleOptions.tsx';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
+  const core = useCore();
   const { config } = useSession();
   const sync = useFootfall((s) => s.sync);
   const [notice, setNotice] = useState<string | null>(null);
@@ -25,12 +27,12 @@ export function SettingsScreen() {
       change(next);
       const parsed = OrgConfig.safeParse(next);
       if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'That setting is not valid.');
-      await saveConfig(parsed.data);
+      await saveConfig(core, parsed.data);
       return true;
     });
     if (!saved) return false;
     setNotice(sync.enrolled ? whenShared : message);
-    void reportAuditIfOnline('config.changed');
+    void reportAuditIfOnline(core, 'config.changed');
     return true;
   }
 
@@ -41,7 +43,7 @@ export function SettingsScreen() {
         {notice}
       </p>
       <ErrorAlert message={error} />
-      <DeviceSettings onSiteChange={(key) => run(async () => (await setDeviceSite(key), setNotice('Site changed for this device.')))} />
+      <DeviceSettings onSiteChange={(key) => run(async () => (await setDeviceSite(core, key), setNotice('Site changed for this device.')))} />
       {sharedFromElsewhere ? (
         <section aria-labelledby="lists-title" className="card">
           <h2 id="lists-title">The organisation’s settings</h2>
@@ -78,14 +80,15 @@ export function SettingsScreen() {
  * up with. Any change shares them too; this shares them as they are.
  */
 function ShareSettings({ onShare }: { onShare: () => Promise<boolean> }) {
-  const { vault, config } = useSession();
+  const core = useCore();
+  const { config } = useSession();
   const [shared, setShared] = useState<boolean | null>(null);
   // Read again after each change of the settings: a change shares them too.
   useEffect(() => {
     let live = true;
-    void vault.loadDirectoryState().then((state) => live && setShared(Boolean(state?.configChange)));
+    void core.vault.loadDirectoryState().then((state) => live && setShared(Boolean(state?.configChange)));
     return () => void (live = false);
-  }, [vault, config]);
+  }, [core, config]);
   if (shared !== false) return null;
   return (
     <section aria-labelledby="share-title" className="card">
@@ -309,6 +312,7 @@ function SafeguardingNote({ note, onSave }: { note: string; onSave: (n: string) 
 
 function StaffSettings() {
   const staff = useFootfall((s) => s.staff);
+  const core = useCore();
   const me = useSession().staff;
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('frontDesk');
@@ -323,8 +327,8 @@ function StaffSettings() {
     if (!name.trim()) return setError('Enter her name.');
     const problem = pinProblem(pin);
     if (problem) return setError(problem);
-    if (await run(async () => (await addStaff(name, role, pin), true))) {
-      void reportAuditIfOnline('staff.changed');
+    if (await run(async () => (await addStaff(core, name, role, pin), true))) {
+      void reportAuditIfOnline(core, 'staff.changed');
       setNotice(`${name.trim()} can now unlock this device with her PIN.`);
       setName('');
       setPin('');
@@ -345,8 +349,8 @@ function StaffSettings() {
                 name={s.name}
                 onCancel={() => setResetting(null)}
                 onSave={async (newPin) => {
-                  if (await run(async () => (await resetPin(s.id, newPin), true))) {
-                    void reportAuditIfOnline('staff.changed');
+                  if (await run(async () => (await resetPin(core, s.id, newPin), true))) {
+                    void reportAuditIfOnline(core, 'staff.changed');
                     setResetting(null);
                     setNotice(`${s.name}’s PIN is changed. Her old PIN no longer unlocks this device.`);
                   }
@@ -365,8 +369,8 @@ function StaffSettings() {
                         className="danger-quiet"
                         onClick={() =>
                           run(async () => {
-                            await removeStaff(s.id);
-                            void reportAuditIfOnline('staff.changed');
+                            await removeStaff(core, s.id);
+                            void reportAuditIfOnline(core, 'staff.changed');
                             setNotice(`${s.name} can no longer unlock this device.`);
                           })
                         }

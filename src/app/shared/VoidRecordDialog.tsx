@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import { voidRecord } from './recordActions.ts';
-import { useDraftOpen } from '../frontDesk/CheckInPanel.tsx';
+import { useDraftOpen } from './useDraftWhile.ts';
 import { Dialog } from './Dialog.tsx';
 import { ErrorAlert, useAction } from './useAction.tsx';
+import { useCore } from './useCore.ts';
 
 /** Reasons are chosen, not typed: a record must never grow a narrative about a woman. */
 const VOID_REASONS = ['Recorded twice', 'Recorded by mistake', 'Wrong details: recorded again', 'Test entry'];
@@ -16,6 +17,7 @@ interface Props {
 
 /** Voids a contact or session recorded today: it stays in the history and counts nowhere. */
 export function VoidRecordDialog({ recordId, what, onDone }: Props) {
+  const core = useCore();
   const [reason, setReason] = useState('');
   const { run, error, setError, busy } = useAction();
   useDraftOpen();
@@ -23,7 +25,7 @@ export function VoidRecordDialog({ recordId, what, onDone }: Props) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (!reason) return setError('Choose a reason for voiding it.');
-    if (await run(async () => (await voidRecord(recordId, reason), true))) onDone(`Voided ${what}. It no longer counts anywhere.`);
+    if (await run(async () => (await voidRecord(core, recordId, reason), true))) onDone(`Voided ${what}. It no longer counts anywhere.`);
   }
 
   return (

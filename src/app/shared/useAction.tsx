@@ -1,8 +1,9 @@
 /**
  * Runs a save or other async action for a screen, keeping its error message to show in an alert.
- * Errors from storage are already written for the person at the desk (see actions.ts).
+ * Errors are already written for the person at the desk (src/app/problems.ts).
  */
 import { useCallback, useState } from 'react';
+import { messageOf } from '../problems.ts';
 
 export function useAction() {
   const [error, setError] = useState<string | null>(null);
@@ -20,13 +21,6 @@ export function useAction() {
     }
   }, []);
   return { run, error, setError, busy };
-}
-
-export function messageOf(error: unknown): string {
-  if (error instanceof Error && error.name === 'QuotaExceededError') {
-    return 'Not saved: this device is out of storage space. Free some space and try again. Everything saved before is safe.';
-  }
-  return error instanceof Error ? error.message : 'Something went wrong. Try again.';
 }
 
 export function ErrorAlert({ message }: { message: string | null }) {

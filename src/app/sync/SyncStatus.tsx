@@ -1,6 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useContext, useEffect, useState } from 'react';
 import { useFootfall } from '../store.ts';
-import type { Vault } from '../core/vault.ts';
+import type { DeviceCore } from '../core/core.ts';
+import { CoreContext } from '../shared/useCore.ts';
 
 const SKEW_WARNING_MS = 5 * 60_000;
 
@@ -13,8 +14,9 @@ const SKEW_WARNING_MS = 5 * 60_000;
 export function SyncStatus() {
   const unsynced = useFootfall((s) => s.unsynced);
   const sync = useFootfall((s) => s.sync);
-  const vault = useFootfall((s) => (s.phase.kind === 'unlocked' ? s.phase.session.vault : null));
-  const since = useWaitingSince(vault, unsynced);
+  // Shown on the lock screen too, where no core is open.
+  const core = useContext(CoreContext);
+  const since = useWaitingSince(core, unsynced);
   const online = useOnline();
   const waiting =
     unsynced === 0
@@ -46,22 +48,23 @@ export function SyncStatus() {
 }
 
 /** When the oldest waiting record was made, read again whenever the count changes; null while locked. */
-function useWaitingSince(vault: Pick<Vault, 'db' | 'keyring'> | null, unsynced: number): string | null {
+function useWaitingSince(core: DeviceCore | null, unsynced: number): string | null {
   const [since, setSince] = useState<string | null>(null);
   useEffect(() => {
-    if (!vault || unsynced === 0) {
+    if (!core || unsynced === 0) {
       setSince(null);
       return;
     }
     let live = true;
-    void import('../core/oldestWaiting.ts')
-      .then(({ oldestWaitingAt }) => oldestWaitingAt(vault))
-      .then((at) => live && setSince(at), () => live && setSince(null));
+    core.outbox.oldestWaitingAt().then(
+      (at) => live && setSince(at),
+      () => live && setSince(null),
+    );
     return () => {
       live = false;
     };
-  }, [vault, unsynced]);
-  return vault && unsynced > 0 ? since : null;
+  }, [core, unsynced]);
+  return core && unsynced > 0 ? since : null;
 }
 
 const DAY_MS = 24 * 60 * 60_000;

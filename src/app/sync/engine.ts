@@ -2,12 +2,14 @@
  * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
  * then read what other devices added to the shared directory (when unlocked).
  */
-import type { Keyring } from '../../crypto/keyring.ts';
 import { bytesJson, openWithTeamKey, teamKeyVersionOf } from '../../crypto/envelope.ts';
 import { FootfallEvent } from '../../domain/events.ts';
-import type { Enrolment, FootfallDb, SyncState } from '../core/database.ts';
+import type { DeviceCore } from '../core/core.ts';
+import { readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
+import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
+import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
-import { acknowledge, recordRefusal, sealWaitingEvents, type TeamKey } from '../core/outbox.ts';
+import { receiveTeamKeys } from './organisation.ts';
 
 export interface RoundResult {
   /** Events the server acknowledged in this round. */
@@ -17,39 +19,19 @@ export interface RoundResult {
   skewMs: number | null;
 }
 
-/** What an unlocked session lends a round: without it, sealed batches still upload. */
-export interface Unlocked {
-  keyring: Keyring;
-  /** Read when needed: receiving new team keys changes them during a round. */
-  teamKeys: () => ReadonlyMap<number, CryptoKey>;
-  /** Picks up team keys issued since the last round (after a revocation). */
-  receiveTeamKeys: () => Promise<void>;
-  applyDirectory: (events: FootfallEvent[]) => Promise<void>;
-  /** Lets go of what the server now holds and this device's job no longer needs. */
-  pruneSynced?: () => Promise<void>;
-}
-
-export const SYNC_STATE_KEY = 'sync';
-const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
-
-export async function readSyncState(db: FootfallDb): Promise<SyncState> {
-  const row = await db.device.get(SYNC_STATE_KEY);
-  return row?.key === 'sync' ? row : EMPTY_SYNC;
-}
-
-export async function readEnrolment(db: FootfallDb): Promise<Enrolment | null> {
-  const row = await db.device.get('enrolment');
-  return row?.key === 'enrolment' ? row : null;
-}
-
-export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: string, unlocked: Unlocked | null): Promise<RoundResult> {
-  const enrolment = await readEnrolment(db);
-  if (!enrolment) return { acknowledged: 0, stopped: null, skewMs: null };
-  const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId, signingKey: enrolment.signingKey };
+/**
+ * One round. `core` is the unlocked device, lent while someone is signed in: it seals what is
+ * waiting and reads the shared directory. Without it (locked), sealed batches still upload.
+ */
+export async function syncRound(client: SyncClient, core: DeviceCore | null): Promise<RoundResult> {
+  const [enrolment, identity] = await Promise.all([readEnrolment(), readIdentity()]);
+  if (!enrolment || !identity) return { acknowledged: 0, stopped: null, skewMs: null };
+  const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey: enrolment.signingKey };
+  const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
 
   if (unlocked) {
-    await unlocked.receiveTeamKeys();
-    await sealWaitingEvents(db, unlocked.keyring, enrolment, newestTeamKey(unlocked.teamKeys()));
+    await receiveTeamKeys(client, unlocked);
+    await unlocked.sealWaiting(enrolment);
   }
 
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
@@ -59,16 +41,16 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
-  for (const batch of await db.batches.where('state').equals('pending').sortBy('seq')) {
+  for (const batch of await pendingBatches()) {
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
-      await acknowledge(db, batch);
+      await acknowledge(batch);
       result.acknowledged += batch.eventIds.length;
       answered = true;
       note(outcome.serverTime);
     } else if (outcome.kind === 'refused') {
       // Set aside; the batches behind it go on.
-      await recordRefusal(db, batch, outcome.message, outcome.error === 'batch_conflict');
+      await recordRefusal(batch, outcome.message, outcome.error === 'batch_conflict');
       answered = true;
     } else {
       result.stopped = { kind: outcome.kind, message: outcome.message };
@@ -76,9 +58,9 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
     }
   }
 
-  if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced?.();
+  if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 
-  let state = await readSyncState(db);
+  let state = await readSyncState();
   if (!result.stopped && unlocked) {
     const pulled = await pullDirectory(client, device, state.directoryCursor, unlocked);
     if (pulled.stopped) result.stopped = pulled.stopped;
@@ -90,22 +72,15 @@ export async function syncRound(db: FootfallDb, client: SyncClient, deviceId: st
   }
   if (!result.stopped && answered) state = { ...state, lastSyncedAt: new Date().toISOString() };
   if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
-  await db.device.put(state);
+  await saveSyncState(state);
   return result;
-}
-
-export function newestTeamKey(keys: ReadonlyMap<number, CryptoKey>): TeamKey {
-  const version = Math.max(...keys.keys());
-  const key = keys.get(version);
-  if (!key) throw new Error('This device holds no team key. Enrol it again.');
-  return { version, key };
 }
 
 async function pullDirectory(
   client: SyncClient,
   device: DeviceCredentials,
   cursor: string | null,
-  unlocked: Unlocked,
+  unlocked: DeviceCore,
 ): Promise<{ cursor: string | null; serverTime: string | null; stopped: RoundResult['stopped'] }> {
   let serverTime: string | null = null;
   for (;;) {
@@ -116,7 +91,7 @@ async function pullDirectory(
     const events: FootfallEvent[] = [];
     for (const item of page.value.items) {
       if (item.deviceId === device.deviceId) continue; // this device's own, already applied
-      const opened = await readDirectoryPart(unlocked.teamKeys(), item.directory);
+      const opened = await readDirectoryPart(unlocked.teamKeys, item.directory);
       // A part damaged beyond opening with a key this device holds never will open: it is passed
       // (the admin's archive reports it), so one damaged batch cannot hold up every later entry.
       if (!opened.ok && opened.damaged) continue;
@@ -124,7 +99,7 @@ async function pullDirectory(
       if (!opened.ok) return { cursor, serverTime, stopped: { kind: 'unreachable', message: opened.message } };
       events.push(...opened.events);
     }
-    if (events.length) await unlocked.applyDirectory(events);
+    if (events.length) await applyDirectory(unlocked, events);
     if (page.value.items.length) cursor = page.value.items.at(-1)!.cursor;
     if (!page.value.next) return { cursor, serverTime, stopped: null };
   }

@@ -9,12 +9,13 @@ import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, json
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
 import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
+import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
+import { readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
-import { patchSession, requireSession, useFootfall } from '../store.ts';
+import { refreshStatus } from '../core/syncStatus.ts';
+import { ClientError } from '../problems.ts';
 import type { DeviceCredentials, Outcome, SyncClient } from './client.ts';
-import { readEnrolment } from './engine.ts';
-import { refreshStatus } from './scheduler.ts';
 
 /** What a new device receives, sealed under a key only the one-time code gives. */
 const EnrolmentPackage = z.object({
@@ -37,10 +38,10 @@ export interface PendingOrganisation {
 }
 
 /** Step one on the admin's device: keys, the passphrase wrap, and a recovery code to print. */
-export async function prepareOrganisation(passphrase: string, confirm: string): Promise<PendingOrganisation> {
-  requireAdmin();
+export async function prepareOrganisation(core: DeviceCore, passphrase: string, confirm: string): Promise<PendingOrganisation> {
+  requireAdmin(core);
   const problem = passphraseProblem(passphrase) ?? (passphrase !== confirm ? 'The two passphrases are not the same. Type them again.' : null);
-  if (problem) throw new Error(problem);
+  if (problem) throw new ClientError('input', { message: problem });
   const orgKey = await generateOrgKeyPair();
   const recoveryCode = generateRecoveryCode();
   const [wrappedByPassphrase, wrappedByRecovery, teamKey, device] = await Promise.all([
@@ -57,16 +58,16 @@ export async function prepareOrganisation(passphrase: string, confirm: string): 
  * organisation's key and open a record sealed to it, or the organisation is not created: a kit
  * that does not work would mean records lost for good.
  */
-export async function createOrganisation(client: SyncClient, pending: PendingOrganisation, typedRecoveryCode: string): Promise<void> {
+export async function createOrganisation(core: DeviceCore, client: SyncClient, pending: PendingOrganisation, typedRecoveryCode: string): Promise<void> {
   const typed = normaliseRecoveryCode(typedRecoveryCode);
-  if (!typed) throw new Error('That is not a recovery code: it has 24 letters and digits, as on the printed kit.');
+  if (!typed) throw new ClientError('not_a_recovery_code');
   const key = await unwrapOrgKey(pending.wrappedByRecovery, typed);
-  if (!key) throw new Error('That recovery code does not match the kit. Check each group of four against the printed page.');
+  if (!key) throw new ClientError('recovery_code_wrong');
   const probe = crypto.randomUUID();
   const opened = bytesJson(await openWith(key, await sealTo(pending.orgPublicKey, jsonBytes(probe))));
-  if (opened !== probe) throw new Error('The recovery kit could not be proven to work. Start again.');
+  if (opened !== probe) throw new ClientError('kit_unproven');
 
-  const identity = useFootfall.getState().identity!;
+  const { identity } = core;
   const result = await client.createOrg({
     orgId: pending.orgId,
     orgPublicKey: pending.orgPublicKey,
@@ -77,7 +78,7 @@ export async function createOrganisation(client: SyncClient, pending: PendingOrg
     ],
   });
   expectOk(result, 'The organisation could not be created on the server');
-  await joinOrganisation({ orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device }, [
+  await joinOrganisation(core, { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device }, [
     { version: 1, raw: await exportTeamKey(pending.teamKey) },
   ]);
 }
@@ -90,12 +91,12 @@ export interface EnrolmentCode {
 }
 
 /** On the admin's device: a one-time code that enrols one device into the organisation. */
-export async function createEnrolmentCode(client: SyncClient, role: Role): Promise<EnrolmentCode> {
-  requireAdmin();
-  const { enrolment, credentials } = await enrolled();
+export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, role: Role): Promise<EnrolmentCode> {
+  requireAdmin(core);
+  const { enrolment, credentials } = await enrolled(core);
   const code = generateEnrolmentCode();
   const { lookup, packageKey } = await enrolmentKeys(code);
-  const teamKeys = await exportTeamKeys(requireSession().teamKeys);
+  const teamKeys = await exportTeamKeys(core.teamKeys);
   const expiresAt = new Date(Date.now() + ENROLMENT_LIFETIME_MS).toISOString();
   const pkg = await sealPackage(packageKey, { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, teamKeys });
   expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
@@ -103,13 +104,13 @@ export async function createEnrolmentCode(client: SyncClient, role: Role): Promi
 }
 
 /** On a new device, unlocked: joins the organisation with the admin's one-time code. */
-export async function enrolWithCode(client: SyncClient, typed: string): Promise<void> {
-  requireAdmin();
-  if (await readEnrolment(requireSession().vault.db)) throw new Error('This device is already enrolled.');
+export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed: string): Promise<void> {
+  requireAdmin(core);
+  if (await readEnrolment()) throw new ClientError('already_enrolled');
   const parsed = parseEnrolmentCode(typed);
-  if (!parsed.ok) throw new Error(parsed.message);
+  if (!parsed.ok) throw new ClientError('input', { message: parsed.message });
   const { lookup, packageKey } = await enrolmentKeys(parsed.code);
-  const identity = useFootfall.getState().identity!;
+  const { identity } = core;
   const device = await generateDeviceKeys();
   const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(identity.deviceId, identity.deviceName, device) });
   const response = expectOk(claimed, 'This device could not be enrolled');
@@ -117,14 +118,14 @@ export async function enrolWithCode(client: SyncClient, typed: string): Promise<
   try {
     pkg = EnrolmentPackage.parse(await openPackage(packageKey, response.package));
   } catch {
-    throw new Error('The enrolment answer could not be opened with this code. Ask your admin for a new code.');
+    throw new ClientError('enrolment_unopened');
   }
-  await joinOrganisation({ orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device }, pkg.teamKeys);
+  await joinOrganisation(core, { orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device }, pkg.teamKeys);
 }
 
 /** The admin's view of the organisation's devices. */
-export async function listDevices(client: SyncClient): Promise<DeviceSummary[]> {
-  const { credentials } = await enrolled();
+export async function listDevices(core: DeviceCore, client: SyncClient): Promise<DeviceSummary[]> {
+  const { credentials } = await enrolled(core);
   return expectOk(await client.listDevices(credentials), 'The device list could not be fetched').devices;
 }
 
@@ -132,42 +133,41 @@ export async function listDevices(client: SyncClient): Promise<DeviceSummary[]> 
  * Revokes a device: the server refuses it from now on, and a new team key is sealed to every
  * remaining device, so directory entries written from now on are closed to the revoked one.
  */
-export async function revokeDevice(client: SyncClient, deviceId: string): Promise<void> {
-  requireAdmin();
-  const { credentials } = await enrolled();
+export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceId: string): Promise<void> {
+  requireAdmin(core);
+  const { credentials } = await enrolled(core);
   expectOk(await client.revokeDevice(credentials, deviceId), 'The device could not be revoked');
-  const session = requireSession();
-  const version = Math.max(0, ...session.teamKeys.keys()) + 1;
+  const version = Math.max(0, ...core.teamKeys.keys()) + 1;
   const key = await generateTeamKey();
   const raw = await exportTeamKey(key);
-  const devices = (await listDevices(client)).filter((d) => !d.revokedAt);
+  const devices = (await listDevices(core, client)).filter((d) => !d.revokedAt);
   const envelopes = await Promise.all(
     devices.map(async (d) => ({ deviceId: d.deviceId, sealed: await sealTo(d.encryptionKey, jsonBytes({ version, raw })) })),
   );
   expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The new team key could not be shared');
-  await saveTeamKeys(new Map(session.teamKeys).set(version, key));
+  await core.saveTeamKeys(new Map(core.teamKeys).set(version, key));
 }
 
 /** On every device, each sync: picks up team keys issued since (after a revocation). */
-export async function receiveTeamKeys(client: SyncClient): Promise<void> {
-  const { enrolment, credentials } = await enrolled();
+export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Promise<void> {
+  const { enrolment, credentials } = await enrolled(core);
   const outcome = await client.teamKeys(credentials);
   if (outcome.kind !== 'ok') return;
-  const held = requireSession().teamKeys;
+  const held = core.teamKeys;
   const fresh = new Map(held);
   for (const { version, sealed } of outcome.value.envelopes) {
     if (held.has(version)) continue;
     const opened = z.object({ version: z.number().int(), raw: z.string() }).parse(bytesJson(await openWith(enrolment.encryptionKey, sealed)));
     fresh.set(opened.version, await importTeamKey(opened.raw));
   }
-  if (fresh.size > held.size) await saveTeamKeys(fresh);
+  if (fresh.size > held.size) await core.saveTeamKeys(fresh);
 }
 
 async function joinOrganisation(
+  core: DeviceCore,
   member: { orgId: string; role: Role; orgPublicKey: PublicJwk; device: DeviceKeys },
   teamKeys: TeamKeys['keys'],
 ): Promise<void> {
-  const session = requireSession();
   const enrolment: Enrolment = {
     key: 'enrolment',
     orgId: member.orgId,
@@ -178,15 +178,9 @@ async function joinOrganisation(
     nextSeq: 0,
     sealedThrough: 0, // everything recorded before enrolment is sealed and uploaded too
   };
-  await session.vault.commit([], { teamKeys: { keys: teamKeys } });
-  await session.vault.db.device.put(enrolment);
-  patchSession({ teamKeys: new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))) });
-  await refreshStatus(session.vault.db);
-}
-
-async function saveTeamKeys(keys: Map<number, CryptoKey>): Promise<void> {
-  await requireSession().vault.commit([], { teamKeys: { keys: await exportTeamKeys(keys) } });
-  patchSession({ teamKeys: keys });
+  await core.saveTeamKeys(new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))));
+  await saveEnrolment(enrolment);
+  await refreshStatus();
 }
 
 async function exportTeamKeys(keys: ReadonlyMap<number, CryptoKey>): Promise<TeamKeys['keys']> {
@@ -197,19 +191,17 @@ async function deviceKeysBody(deviceId: string, name: string, keys: DeviceKeys) 
   return { deviceId, name, signingKey: await publicJwk(keys.signing.publicKey), encryptionKey: await publicJwk(keys.encryption.publicKey) };
 }
 
-async function enrolled(): Promise<{ enrolment: Enrolment; credentials: DeviceCredentials }> {
-  const session = requireSession();
-  const enrolment = await readEnrolment(session.vault.db);
-  if (!enrolment) throw new Error('This device is not enrolled with the organisation yet.');
-  const deviceId = useFootfall.getState().identity!.deviceId;
-  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId, signingKey: enrolment.signingKey } };
+async function enrolled(core: DeviceCore): Promise<{ enrolment: Enrolment; credentials: DeviceCredentials }> {
+  const enrolment = await readEnrolment();
+  if (!enrolment) throw new ClientError('not_enrolled');
+  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey } };
 }
 
-function requireAdmin(): void {
-  if (requireSession().staff.role !== 'admin') throw new Error('Only an admin can do this.');
+function requireAdmin(core: DeviceCore): void {
+  if (!core.isAdmin) throw new ClientError('admin_only');
 }
 
 function expectOk<T>(outcome: Outcome<T>, what: string): T {
   if (outcome.kind === 'ok') return outcome.value;
-  throw new Error(`${what}: ${outcome.message}`);
+  throw new ClientError('server_said', { what, message: outcome.message });
 }

@@ -3,10 +3,13 @@
  * and when someone presses "Sync now". Only one tab syncs at a time (Web Locks); failures back
  * off exponentially with full jitter so a fleet of tablets never hammers a recovering server.
  */
-import type { FootfallDb } from '../core/database.ts';
+import type { DeviceCore } from '../core/core.ts';
+import { readEnrolment } from '../core/device.ts';
+import { showSync } from '../core/publish.ts';
+import { refreshStatus } from '../core/syncStatus.ts';
 import { useFootfall } from '../store.ts';
 import type { SyncClient } from './client.ts';
-import { readEnrolment, readSyncState, syncRound, type Unlocked } from './engine.ts';
+import { syncRound } from './engine.ts';
 
 export const SYNC_LOCK = 'footfall-sync';
 const SOON_MS = 500;
@@ -16,11 +19,9 @@ const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_CAP_MS = 5 * 60_000;
 
 export interface SchedulerDeps {
-  db: FootfallDb;
   client: SyncClient;
-  deviceId: () => string | undefined;
-  /** The unlocked session's keys, or null while locked. */
-  unlocked: () => Unlocked | null;
+  /** The unlocked device core, or null while locked. */
+  core: () => DeviceCore | null;
   random?: () => number;
 }
 
@@ -47,18 +48,17 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   async function runNow(): Promise<void> {
     clearTimeout(timer);
     const ran = await withSyncLock(async () => {
-      const deviceId = deps.deviceId();
-      if (!deviceId || !(await readEnrolment(deps.db))) return;
-      setStatus({ running: true });
+      if (!(await readEnrolment())) return;
+      showSync({ running: true });
       try {
-        const result = await syncRound(deps.db, deps.client, deviceId, deps.unlocked());
+        const result = await syncRound(deps.client, deps.core());
         failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
-        setStatus({ problem: result.stopped?.message ?? null, revoked: result.stopped?.kind === 'revoked' });
+        showSync({ problem: result.stopped?.message ?? null, revoked: result.stopped?.kind === 'revoked' });
       } catch (error) {
         failures++;
-        setStatus({ problem: error instanceof Error ? error.message : 'Sync failed.' });
+        showSync({ problem: error instanceof Error ? error.message : 'Sync failed.' });
       } finally {
-        await refreshStatus(deps.db);
+        await refreshStatus();
       }
     });
     // Another tab held the lock: its round may have started before this tab's save, so try again
@@ -79,7 +79,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     // Locking seals what was saved, so it can upload while locked.
     if (s.unsynced > prev.unsynced || s.phase.kind !== prev.phase.kind) request();
   });
-  void refreshStatus(deps.db).then(request);
+  void refreshStatus().then(request);
 
   return {
     request,
@@ -101,22 +101,4 @@ async function withSyncLock(work: () => Promise<void>): Promise<boolean> {
     await work();
     return true;
   });
-}
-
-function setStatus(patch: Partial<ReturnType<typeof useFootfall.getState>['sync']>): void {
-  useFootfall.setState((s) => ({ sync: { ...s.sync, ...patch } }));
-}
-
-/** Reads the sync facts from the database, so every tab shows the same. */
-export async function refreshStatus(db: FootfallDb): Promise<void> {
-  const [enrolment, state, quarantined, unsynced] = await Promise.all([
-    readEnrolment(db),
-    readSyncState(db),
-    db.batches.where('state').equals('quarantined').count(),
-    db.events.where('synced').equals(0).count(),
-  ]);
-  useFootfall.setState((s) => ({
-    unsynced,
-    sync: { ...s.sync, enrolled: Boolean(enrolment), deviceRole: enrolment?.role ?? null, running: false, lastSyncedAt: state.lastSyncedAt, skewMs: state.skewMs, quarantined },
-  }));
 }

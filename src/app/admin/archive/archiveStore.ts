@@ -13,29 +13,23 @@
  * resolved from exactly the rows stored now, in the organisation's time zone now, with nothing of
  * this device's own waiting to upload (those count too, and are not in it).
  *
- * Every function needs an admin's unlocked session; refreshing also needs the organisation key.
+ * Every function is handed an admin's unlocked core; refreshing also needs the organisation key.
  */
 import { z } from 'zod';
-import { openJson } from '../../../crypto/atRest.ts';
-import type { Keyring } from '../../../crypto/keyring.ts';
 import type { OrgConfig } from '../../../domain/config.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
 import { decodeHistory, encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
 import { resolveHistory, type History } from '../../../domain/report.ts';
-import type { ArchiveRow, FootfallDb } from '../../core/database.ts';
-import { requireSession } from '../../store.ts';
+import { sameIds, type ArchiveChunk } from '../../core/archiveTable.ts';
+import type { DeviceCore } from '../../core/core.ts';
+import { ClientError } from '../../problems.ts';
 import { readArchivePages, type ArchiveProgress } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
-import { openArchiveRow, sealArchiveRow } from './archiveRows.ts';
-import { orgKey } from '../orgKey.ts';
 
 export type { ArchiveProgress };
 
-const STATE_ID = 'state';
-const CHUNK_PREFIX = 'chunk:';
-const RESOLVED_ID = 'resolved';
 /** Events per row when the whole archive is written at once (replaceArchive). */
 const CHUNK_EVENTS = 5_000;
 
@@ -163,36 +157,34 @@ let running: Promise<RefreshResult> | null = null;
  * before the next is fetched. `onProgress` hears what this refresh has fetched so far. A second
  * call while one runs joins it.
  */
-export function refreshArchive(onProgress?: (p: ArchiveProgress) => void, options: RefreshOptions = {}): Promise<RefreshResult> {
-  running ??= refresh(onProgress, options).finally(() => {
+export function refreshArchive(core: DeviceCore, onProgress?: (p: ArchiveProgress) => void, options: RefreshOptions = {}): Promise<RefreshResult> {
+  running ??= refresh(core, onProgress, options).finally(() => {
     running = null;
   });
   return running;
 }
 
-async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, options: RefreshOptions): Promise<RefreshResult> {
-  const key = orgKey();
-  if (!key) throw new Error('Unlock the organisation key with the passphrase first.');
-  const { enrolment, credentials } = await adminDevice();
-  const { vault, teamKeys } = requireSession();
-  const { db, keyring } = vault;
+async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => void) | undefined, options: RefreshOptions): Promise<RefreshResult> {
+  const key = core.orgKey;
+  if (!key) throw new ClientError('org_key_locked');
+  const { enrolment, credentials } = await adminDevice(core);
   const client = options.client ?? (await defaultClient());
 
   // From the start, the stored state is not even read: it may be the damaged row being replaced.
-  let stored = options.fromStart ? await startAgain(db, enrolment.orgId) : await readState(db, enrolment.orgId);
+  let stored = options.fromStart ? await startAgain(core, enrolment.orgId) : await readState(core, enrolment.orgId);
   // Read from the start, every batch comes again: what is fetched replaces the copy on this device
   // and is counted afresh. The old copy goes with the first page that replaces it, not before:
   // offline, it stays as it was.
   let clearChunks = stored.state.cursor === null;
   if (clearChunks) stored = { ...stored, state: fresh(enrolment.orgId) };
   let changed = false;
-  const keep = async (state: ArchiveState, chunks: ArchiveRow[]) => {
-    stored = await write(db, stored, state, chunks, { clearChunks });
+  const keep = async (state: ArchiveState, chunks: ArchiveChunk[]) => {
+    stored = await write(core, stored, state, chunks, { clearChunks });
     changed ||= clearChunks || chunks.length > 0;
     clearChunks = false;
   };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
-  await readArchivePages(client, credentials, key, teamKeys, stored.state.cursor, async (page) => {
+  await readArchivePages(client, credentials, key, core.teamKeys, stored.state.cursor, async (page) => {
     // A batch with a part that did not open still counts the events of the part that did.
     const events = page.batches.flatMap((b) => b.events);
     const next: ArchiveState = {
@@ -203,7 +195,7 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
       unreadable: [...new Set([...stored.state.unreadable, ...page.unreadable])],
     };
     if (page.batches.length > 0) {
-      const chunks = events.length ? [await sealArchiveRow(keyring, chunkId(stored.rev + 1, 0), chunk(events))] : [];
+      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: chunk(events) }] : [];
       await keep(next, chunks);
     }
     fetched.batches += page.batches.length;
@@ -211,7 +203,7 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
     onProgress?.({ ...fetched });
   });
   await keep({ ...stored.state, refreshedAt: new Date().toISOString() }, []);
-  const resolved = changed ? await resolveAgain() : null;
+  const resolved = changed ? await resolveAgain(core) : null;
   return { fetched, summary: summarise(stored.state), resolved };
 }
 
@@ -219,17 +211,17 @@ async function refresh(onProgress: ((p: ArchiveProgress) => void) | undefined, o
 // Reading
 
 /** What is on this device, without opening the events. */
-export async function archiveSummary(): Promise<ArchiveSummary> {
-  const { enrolment } = await adminDevice();
-  return summarise((await readState(requireSession().vault.db, enrolment.orgId)).state);
+export async function archiveSummary(core: DeviceCore): Promise<ArchiveSummary> {
+  const { enrolment } = await adminDevice(core);
+  return summarise((await readState(core, enrolment.orgId)).state);
 }
 
 /**
  * Every archived event plus this device's own events not yet acknowledged by the server, each
  * once by id, with what could not be read.
  */
-export async function loadHistory(): Promise<ArchivedEvents> {
-  const { events, summary, unreadableRows } = await readEvents();
+export async function loadHistory(core: DeviceCore): Promise<ArchivedEvents> {
+  const { events, summary, unreadableRows } = await readEvents(core);
   return { events, summary, unreadableRows };
 }
 
@@ -238,15 +230,14 @@ export async function loadHistory(): Promise<ArchivedEvents> {
  * otherwise resolved from every event now (and kept for next time). `config` is the
  * organisation's configuration now: its time zone dates every record.
  */
-export async function loadReportHistory(config: OrgConfig): Promise<ReportHistory> {
-  const { enrolment } = await adminDevice();
-  const { db, keyring } = requireSession().vault;
-  const { state, stale } = await readState(db, enrolment.orgId);
-  const kept = stale ? null : await readKeptResolution(db, keyring, enrolment.orgId, config);
+export async function loadReportHistory(core: DeviceCore, config: OrgConfig): Promise<ReportHistory> {
+  const { enrolment } = await adminDevice(core);
+  const { state, stale } = await readState(core, enrolment.orgId);
+  const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
   if (kept) {
     return { history: kept.history, events: kept.events, summary: summarise(state), unreadableRows: kept.unreadableRows, resolvedNow: false };
   }
-  return resolveAndKeep(config);
+  return resolveAndKeep(core, config);
 }
 
 /** What loadHistory reads, with what shows whether its resolution may be kept. */
@@ -258,53 +249,52 @@ interface ReadEvents extends ArchivedEvents {
   orgId: string;
 }
 
-async function readEvents(): Promise<ReadEvents> {
-  const { enrolment } = await adminDevice();
-  const { db, keyring } = requireSession().vault;
-  const { state, stale } = await readState(db, enrolment.orgId);
-  const rows = stale ? [] : await db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
-  const opened = await Promise.all(rows.map((row) => openChunk(row).catch(() => null)));
+async function readEvents(core: DeviceCore): Promise<ReadEvents> {
+  const { enrolment } = await adminDevice(core);
+  const { state, stale } = await readState(core, enrolment.orgId);
+  const chunks = stale ? [] : await core.archive.readChunks();
   const byId = new Map<string, FootfallEvent>();
-  for (const events of opened) for (const e of events ?? []) byId.set(e.id, e);
-  let unreadableRows = opened.filter((o) => o === null).length;
-
-  // Events saved here and not yet acknowledged are not in the archive yet, but already count.
-  const waiting = await db.events.toArray();
-  for (const row of waiting) {
-    if (byId.has(row.id)) continue;
-    const parsed = FootfallEvent.safeParse(await openJson(keyring, `events:${row.id}`, row).catch(() => null));
-    if (parsed.success && parsed.data.id === row.id) byId.set(row.id, parsed.data);
+  let unreadableRows = 0;
+  for (const { value } of chunks) {
+    const events = eventsOf(value);
+    if (events) for (const e of events) byId.set(e.id, e);
     else unreadableRows++;
   }
+
+  // Events saved here and not yet acknowledged are not in the archive yet, but already count.
+  const waiting = await core.outbox.waitingEvents();
+  for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
+  unreadableRows += waiting.unreadable;
   return {
     events: [...byId.values()],
     summary: summarise(state),
     unreadableRows,
-    chunks: stale ? [] : rows.map((r) => r.id),
-    waiting: waiting.length,
+    chunks: chunks.map((c) => c.id),
+    waiting: waiting.events.length + waiting.unreadable,
     orgId: enrolment.orgId,
   };
-
-  async function openChunk(row: ArchiveRow): Promise<FootfallEvent[]> {
-    const plain = await openArchiveRow(keyring, row);
-    // Every event was checked against the event schema before it was sealed into this row, and
-    // AES-GCM with the row id as associated data proves the row is exactly what this device
-    // wrote there. Parsing half a million events again on every opening would cost more than
-    // the decryption itself (docs/architecture.md#performance-targets: a year's report in under 3 s), so only the row's
-    // shape is checked here.
-    const body = plain as { v?: unknown; events?: unknown } | null;
-    if (body?.v !== 1 || !Array.isArray(body.events)) throw new Error('not an archive chunk of this version');
-    return body.events as FootfallEvent[];
-  }
 }
 
-export async function loadHistoryEvents(): Promise<FootfallEvent[]> {
-  return (await loadHistory()).events;
+/**
+ * A chunk's events, or null when it is not a chunk of this version. Every event was checked
+ * against the event schema before it was sealed into the row, and AES-GCM with the row id as
+ * associated data proves the row is exactly what this device wrote there. Parsing half a million
+ * events again on every opening would cost more than the decryption itself
+ * (docs/architecture.md#performance-targets: a year's report in under 3 s), so only the row's
+ * shape is checked here.
+ */
+function eventsOf(value: unknown): FootfallEvent[] | null {
+  const body = value as { v?: unknown; events?: unknown } | null;
+  return body?.v === 1 && Array.isArray(body.events) ? (body.events as FootfallEvent[]) : null;
+}
+
+export async function loadHistoryEvents(core: DeviceCore): Promise<FootfallEvent[]> {
+  return (await loadHistory(core)).events;
 }
 
 /** The id of every event this device holds for the organisation: archived, or waiting to upload here. */
-export async function archivedEventIds(): Promise<Set<string>> {
-  return new Set((await loadHistory()).events.map((e) => e.id));
+export async function archivedEventIds(core: DeviceCore): Promise<Set<string>> {
+  return new Set((await loadHistory(core)).events.map((e) => e.id));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,28 +305,35 @@ export async function archivedEventIds(): Promise<Set<string>> {
  * Where the next refresh starts is kept, so it fetches only batches stored after this (or, for a
  * copy not yet read to any cursor, everything, replacing this).
  */
-export async function replaceArchive(events: FootfallEvent[]): Promise<void> {
+export async function replaceArchive(core: DeviceCore, events: FootfallEvent[]): Promise<void> {
   const checked = FootfallEvent.array().parse(events);
-  const { enrolment } = await adminDevice();
-  const { db, keyring } = requireSession().vault;
-  const stored = await readState(db, enrolment.orgId);
-  const rows: ArchiveRow[] = [];
+  const { enrolment } = await adminDevice(core);
+  const stored = await readState(core, enrolment.orgId);
+  const chunks: ArchiveChunk[] = [];
   for (let i = 0; i * CHUNK_EVENTS < checked.length; i++) {
-    rows.push(await sealArchiveRow(keyring, chunkId(stored.rev + 1, i), chunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS))));
+    chunks.push({ id: core.archive.chunkId(stored.rev + 1, i), value: chunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS)) });
   }
-  await write(db, stored, { ...stored.state, events: checked.length }, rows, { clearChunks: true });
-  await resolveAgain();
+  await write(core, stored, { ...stored.state, events: checked.length }, chunks, { clearChunks: true });
+  await resolveAgain(core);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The kept resolution
 
 /** Resolves every event and keeps the result, if it may be kept and nothing changed meanwhile. */
-async function resolveAndKeep(config: OrgConfig): Promise<ReportHistory> {
-  const read = await readEvents();
+async function resolveAndKeep(core: DeviceCore, config: OrgConfig): Promise<ReportHistory> {
+  const read = await readEvents(core);
   const history = resolveHistory(read.events, config);
   if (read.waiting === 0) {
-    await keepResolution(read, history).catch(() => {
+    const kept: KeptResolution = {
+      v: 1,
+      orgId: read.orgId,
+      chunks: read.chunks,
+      events: read.events.length,
+      unreadableRows: read.unreadableRows,
+      history: encodeHistory(history),
+    };
+    await core.archive.keepResolution(kept, read.chunks).catch(() => {
       // Best effort: without it the next opening resolves every event again, as this one did.
     });
   }
@@ -344,55 +341,24 @@ async function resolveAndKeep(config: OrgConfig): Promise<ReportHistory> {
 }
 
 /** After the stored events changed: resolve them now, so that the reports open at once next time. */
-async function resolveAgain(): Promise<ReportHistory | null> {
-  const { vault, config } = requireSession();
+async function resolveAgain(core: DeviceCore): Promise<ReportHistory | null> {
   // With events waiting here nothing would be kept: leave the work to the reports when they open.
-  if ((await vault.db.events.count()) > 0) return null;
+  if (await core.outbox.anythingWaiting()) return null;
   // The archive itself is stored either way; if this fails, the reports resolve it when they open.
-  return resolveAndKeep(config).catch(() => null);
-}
-
-async function keepResolution(read: ReadEvents, history: History): Promise<void> {
-  const { db, keyring } = requireSession().vault;
-  const kept: KeptResolution = {
-    v: 1,
-    orgId: read.orgId,
-    chunks: read.chunks,
-    events: read.events.length,
-    unreadableRows: read.unreadableRows,
-    history: encodeHistory(history),
-  };
-  const row = await sealArchiveRow(keyring, RESOLVED_ID, kept);
-  await db.transaction('rw', db.archive, db.events, async () => {
-    // Kept only if it is still the resolution of what is stored: no write of rows, and no event
-    // saved here, since they were read.
-    const chunks = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
-    if (!sameIds(chunks, read.chunks) || (await db.events.count()) > 0) return;
-    await db.archive.put(row);
-  });
+  return resolveAndKeep(core, core.session.config).catch(() => null);
 }
 
 /** The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time zone. */
-async function readKeptResolution(db: FootfallDb, keyring: Keyring, orgId: string, config: OrgConfig): Promise<{ history: History; events: number; unreadableRows: number } | null> {
-  const found = await db.transaction('r', db.archive, db.events, async () => {
-    if ((await db.events.count()) > 0) return null;
-    const row = await db.archive.get(RESOLVED_ID);
-    return row ? { row, chunks: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
-  });
-  if (!found) return null;
+async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig): Promise<{ history: History; events: number; unreadableRows: number } | null> {
   try {
-    const kept = KeptResolution.parse(await openArchiveRow(keyring, found.row));
-    if (kept.orgId !== orgId || !sameIds(found.chunks, kept.chunks) || kept.history.timeZone !== config.timeZone) return null;
+    const found = await core.archive.readResolution();
+    if (!found) return null;
+    const kept = KeptResolution.parse(found.value);
+    if (kept.orgId !== orgId || !sameIds(found.chunkIds, kept.chunks) || kept.history.timeZone !== config.timeZone) return null;
     return { history: decodeHistory(kept.history, config), events: kept.events, unreadableRows: kept.unreadableRows };
   } catch {
     return null; // damaged or from another version: resolved again, and replaced
   }
-}
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((id) => set.has(id));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,51 +372,27 @@ function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
   return { v: 1, events };
 }
 
-/** Unique (each write has its own rev) and in the order written. */
-function chunkId(rev: number, index: number): string {
-  return `${CHUNK_PREFIX}${String(rev).padStart(12, '0')}:${String(index).padStart(6, '0')}`;
-}
-
 function summarise(state: ArchiveState): ArchiveSummary {
   return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, refreshedAt: state.refreshedAt };
 }
 
 /** The stored state, or a fresh one for a device that has none (or one from an earlier enrolment). */
-async function readState(db: FootfallDb, orgId: string): Promise<Stored> {
-  const row = await db.archive.get(STATE_ID);
-  if (!row) return { state: fresh(orgId), rev: 0, stale: false };
-  const parsed = StoredState.safeParse(await openArchiveRow(requireSession().vault.keyring, row));
-  const rev = row.rev ?? 0;
-  if (!parsed.success) {
-    throw new Error('The reports archive on this device is not in a form this version understands. Use “Fetch everything again” to rebuild it.');
-  }
+async function readState(core: DeviceCore, orgId: string): Promise<Stored> {
+  const { value, rev } = await core.archive.readState();
+  if (value === null) return { state: fresh(orgId), rev, stale: false };
+  const parsed = StoredState.safeParse(value);
+  if (!parsed.success) throw new ClientError('archive_unknown_form');
   const stale = parsed.data.orgId !== orgId;
   return { state: stale ? fresh(orgId) : parsed.data, rev, stale };
 }
 
-/** A fresh state at the stored rev, to be written over whatever is there. */
-async function startAgain(db: FootfallDb, orgId: string): Promise<Stored> {
-  return { state: fresh(orgId), rev: (await db.archive.get(STATE_ID))?.rev ?? 0, stale: true };
+/** A fresh state at the stored rev, to be written over whatever is there (which may be the damaged row being replaced). */
+async function startAgain(core: DeviceCore, orgId: string): Promise<Stored> {
+  return { state: fresh(orgId), rev: await core.archive.stateRev(), stale: true };
 }
 
-/**
- * Writes the new state with its chunks in one transaction, if no other window has written since
- * `from` was read; otherwise nothing is written and the admin is asked to try again.
- */
-async function write(db: FootfallDb, from: Stored, state: ArchiveState, chunks: ArchiveRow[], options: { clearChunks?: boolean } = {}): Promise<Stored> {
-  const rev = from.rev + 1;
-  // Sealed before the transaction: WebCrypto is not IndexedDB work, and awaiting it would end it.
-  const stateRow = { ...(await sealArchiveRow(requireSession().vault.keyring, STATE_ID, ArchiveState.parse(state))), rev };
-  await db.transaction('rw', db.archive, async () => {
-    const current = await db.archive.get(STATE_ID);
-    if ((current?.rev ?? 0) !== from.rev) {
-      throw new Error('The reports archive was changed in another window at the same time. Close the other window, then try again.');
-    }
-    if (options.clearChunks) await db.archive.where('id').startsWith(CHUNK_PREFIX).delete();
-    // The kept resolution goes with the rows it was resolved from: after an erasure it would
-    // still hold her entry.
-    if (options.clearChunks || chunks.length > 0) await db.archive.delete(RESOLVED_ID);
-    await db.archive.bulkPut([...chunks, stateRow]);
-  });
+/** Writes the new state with its chunks, if no other window has written since `from` was read. */
+async function write(core: DeviceCore, from: Stored, state: ArchiveState, chunks: ArchiveChunk[], options: { clearChunks?: boolean } = {}): Promise<Stored> {
+  const rev = await core.archive.write(from.rev, ArchiveState.parse(state), chunks, options);
   return { state, rev, stale: false };
 }

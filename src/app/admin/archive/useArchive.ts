@@ -7,8 +7,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OrgConfig } from '../../../domain/config.ts';
 import type { History } from '../../../domain/report.ts';
-import { messageOf } from '../../shared/useAction.tsx';
+import { messageOf } from '../../problems.ts';
 import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type ReportHistory } from './archiveStore.ts';
+import { useCore } from '../../shared/useCore.ts';
 
 export interface ArchiveView {
   /** Null until the copy on this device has been opened (and while it is opened again in a new time zone). */
@@ -28,6 +29,7 @@ export interface ArchiveView {
 
 /** `config` is the organisation's configuration now: the history is opened in its time zone and carries it. */
 export function useArchive(config: OrgConfig): ArchiveView {
+  const core = useCore();
   const [opened, setOpened] = useState<ReportHistory | null>(null);
   const [summary, setSummary] = useState<ArchiveSummary | null>(null);
   const [progress, setProgress] = useState<ArchiveProgress | null>(null);
@@ -37,11 +39,11 @@ export function useArchive(config: OrgConfig): ArchiveView {
   latestConfig.current = config;
 
   const open = useCallback(async () => {
-    const result = await loadReportHistory(latestConfig.current);
+    const result = await loadReportHistory(core, latestConfig.current);
     if (!mounted.current) return;
     setOpened(result);
     setSummary(result.summary);
-  }, []);
+  }, [core]);
 
   const reload = useCallback(async () => {
     try {
@@ -56,7 +58,7 @@ export function useArchive(config: OrgConfig): ArchiveView {
       setError(null);
       setProgress({ batches: 0, events: 0 });
       try {
-        const result = await refreshArchive((p) => mounted.current && setProgress(p), options);
+        const result = await refreshArchive(core, (p) => mounted.current && setProgress(p), options);
         if (!mounted.current) return;
         setSummary(result.summary);
         // A refresh that stored something new has resolved it already, in the session's configuration.
@@ -68,7 +70,7 @@ export function useArchive(config: OrgConfig): ArchiveView {
         if (mounted.current) setProgress(null);
       }
     },
-    [open],
+    [core, open],
   );
 
   useEffect(() => {

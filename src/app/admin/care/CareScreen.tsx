@@ -6,7 +6,9 @@
 import { useDeferredValue, useState, type FormEvent } from 'react';
 import { searchByName } from '../../../domain/search.ts';
 import { OrgConfig } from '../../../domain/config.ts';
-import { saveConfig } from '../../session.ts';
+import { saveConfig } from '../../settings/settingsActions.ts';
+import { useCore } from '../../shared/useCore.ts';
+import { directorySearchIndex } from '../../directory/directory.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import type { Woman } from '../../core/rows.ts';
 import { defaultClient } from '../adminDevice.ts';
@@ -46,7 +48,7 @@ function WomanPicker({ label, exclude, onPick }: { label: string; exclude?: stri
   const session = useSession();
   const [query, setQuery] = useState('');
   const deferred = useDeferredValue(query);
-  const matches = searchByName(session.searchIndex, deferred, 8).filter((w) => w.id !== exclude);
+  const matches = searchByName(directorySearchIndex(session.women), deferred, 8).filter((w) => w.id !== exclude);
   return (
     <>
       <label className="search">
@@ -84,6 +86,7 @@ function Chosen({ title, woman, onChange }: { title: string; woman: Woman; onCha
 }
 
 function MergeRecords({ onDone }: { onDone: (message: string) => void }) {
+  const core = useCore();
   const [keep, setKeep] = useState<Woman | null>(null);
   const [duplicate, setDuplicate] = useState<Woman | null>(null);
   const [confirming, setConfirming] = useState(false);
@@ -92,7 +95,7 @@ function MergeRecords({ onDone }: { onDone: (message: string) => void }) {
 
   async function merge() {
     if (!keep || !duplicate) return;
-    const done = await run(async () => (await mergeWomen(await defaultClient(), duplicate.id, keep.id), true));
+    const done = await run(async () => (await mergeWomen(core, await defaultClient(), duplicate.id, keep.id), true));
     if (done) {
       onDone(`${duplicate.knownAs} is merged into ${keep.knownAs}: they are counted as one woman from now on, on every device.`);
       reset();
@@ -137,11 +140,12 @@ function MergeRecords({ onDone }: { onDone: (message: string) => void }) {
 
 /** Erasure re-seals the organisation's records, so it needs their key open on this device. */
 function OpenRecords() {
+  const core = useCore();
   const [passphrase, setPassphrase] = useState('');
   const { run, error, busy } = useAction();
   async function submit(event: FormEvent) {
     event.preventDefault();
-    await run(async () => unlockOrgKey(passphrase, 'passphrase', await defaultClient()));
+    await run(async () => unlockOrgKey(core, passphrase, 'passphrase', await defaultClient()));
   }
   return (
     <form onSubmit={submit} noValidate>
@@ -165,7 +169,8 @@ function compactionSummary(result: CompactionResult): string {
 }
 
 function EraseWoman({ onDone }: { onDone: (message: string) => void }) {
-  const key = useOrgKey();
+  const core = useCore();
+  const key = useOrgKey(core);
   const [woman, setWoman] = useState<Woman | null>(null);
   const [typed, setTyped] = useState('');
   const [step, setStep] = useState<CompactionStep | null>(null);
@@ -174,7 +179,7 @@ function EraseWoman({ onDone }: { onDone: (message: string) => void }) {
   async function erase(event: FormEvent) {
     event.preventDefault();
     if (!woman) return;
-    const result = await run(async () => eraseWoman(await defaultClient(), woman.id, typed, setStep));
+    const result = await run(async () => eraseWoman(core, await defaultClient(), woman.id, typed, setStep));
     setStep(null);
     if (result) {
       onDone(`${woman.knownAs}’s name and details are erased. Her visits still count, under a number nothing links to her. ${compactionSummary(result)}`);
@@ -184,7 +189,7 @@ function EraseWoman({ onDone }: { onDone: (message: string) => void }) {
   }
 
   async function finish() {
-    const result = await run(async () => finishErasures(await defaultClient(), setStep));
+    const result = await run(async () => finishErasures(core, await defaultClient(), setStep));
     setStep(null);
     if (result) onDone(result.replaced ? `Erasures finished on the server. ${compactionSummary(result)}` : 'Nothing was left to erase on the server.');
   }
@@ -231,8 +236,9 @@ function EraseWoman({ onDone }: { onDone: (message: string) => void }) {
 }
 
 function RetentionRule({ onDone }: { onDone: (message: string) => void }) {
+  const core = useCore();
   const { config } = useSession();
-  const key = useOrgKey();
+  const key = useOrgKey(core);
   const [years, setYears] = useState(config.retentionYears === null ? '' : String(config.retentionYears));
   const [preview, setPreview] = useState<RetentionPreview | null>(null);
   const [step, setStep] = useState<CompactionStep | null>(null);
@@ -243,19 +249,19 @@ function RetentionRule({ onDone }: { onDone: (message: string) => void }) {
     const value = years.trim() === '' ? null : Number(years);
     const parsed = OrgConfig.shape.retentionYears.safeParse(value);
     if (!parsed.success) return setError('Enter a whole number of years from 1 to 100, or leave it empty for no rule.');
-    const saved = await run(async () => (await saveConfig({ ...config, retentionYears: parsed.data }), true));
+    const saved = await run(async () => (await saveConfig(core, { ...config, retentionYears: parsed.data }), true));
     setPreview(null);
     if (saved) onDone(parsed.data === null ? 'No retention rule: identifying data is kept until a woman is erased.' : `Retention rule saved: ${parsed.data} years.`);
   }
 
   async function check() {
-    const found = await run(async () => previewRetention(await defaultClient()));
+    const found = await run(async () => previewRetention(core, await defaultClient()));
     if (found) setPreview(found);
   }
 
   async function apply() {
     if (!preview) return;
-    const result = await run(async () => applyRetention(await defaultClient(), preview, setStep));
+    const result = await run(async () => applyRetention(core, await defaultClient(), preview, setStep));
     setStep(null);
     if (result) {
       onDone(`The retention rule is applied: ${preview.women.length === 1 ? 'one woman’s' : `${preview.women.length} women’s`} names and details are erased. Their visits still count. ${compactionSummary(result)}`);

@@ -7,15 +7,13 @@
  */
 import type { FootfallEvent } from '../../../domain/events.ts';
 import { COMPACTION_MAX_BATCHES, COMPACTION_MAX_SUPERSEDED, type CompactionRequest } from '../../../domain/protocol.ts';
-import { applyDirectory } from '../../session.ts';
+import type { DeviceCore } from '../../core/core.ts';
+import { ClientError } from '../../problems.ts';
+import { allSent, BATCH_MAX_EVENTS, reserveSeqs, sealBatchParts } from '../../core/outbox.ts';
+import type { SyncClient } from '../../sync/client.ts';
+import { syncRound } from '../../sync/engine.ts';
 import { adminDevice } from '../adminDevice.ts';
 import { replaceArchive } from '../archive/archiveStore.ts';
-import { orgKey } from '../orgKey.ts';
-import { requireSession } from '../../store.ts';
-import type { SyncClient } from '../../sync/client.ts';
-import { newestTeamKey, syncRound } from '../../sync/engine.ts';
-import { receiveTeamKeys } from '../../sync/organisation.ts';
-import { BATCH_MAX_EVENTS, reserveSeqs, sealBatchParts } from '../../core/outbox.ts';
 import { planCompaction, type CompactionPlan } from './erasure.ts';
 import { readSnapshot } from './snapshot.ts';
 
@@ -30,59 +28,50 @@ export interface CompactionResult {
 
 export type CompactionStep = 'uploading' | 'reading' | 'sealing' | 'replacing';
 
-export const KEY_LOCKED = 'Open the organisation’s records with the passphrase first: erasing re-seals them.';
-
 /**
  * Removes from the server every stored record that identifies an erased woman. Safe to run
  * again: with nothing left to remove it changes nothing. This device's own waiting records are
  * uploaded first, so none of them can bring a name back afterwards.
  */
-export async function compactErasures(client: SyncClient, reason: CompactionRequest['reason'], onStep?: (step: CompactionStep) => void): Promise<CompactionResult> {
-  const { enrolment, credentials } = await adminDevice();
-  const key = orgKey();
-  if (!key) throw new Error(KEY_LOCKED);
+export async function compactErasures(
+  core: DeviceCore,
+  client: SyncClient,
+  reason: CompactionRequest['reason'],
+  onStep?: (step: CompactionStep) => void,
+): Promise<CompactionResult> {
+  const { enrolment, credentials } = await adminDevice(core);
+  const key = core.orgKey;
+  if (!key) throw new ClientError('org_records_locked');
   onStep?.('uploading');
-  await uploadWaiting(client);
+  await uploadWaiting(core, client);
   onStep?.('reading');
-  const { teamKeys, vault } = requireSession();
-  const snapshot = await readSnapshot(client, credentials, key, teamKeys);
+  const snapshot = await readSnapshot(client, credentials, key, core.teamKeys);
   const plan = planCompaction(snapshot.batches);
   const result = { removed: plan.removed, replaced: plan.rewrite.length, unreadable: snapshot.unreadable.length };
   if (!plan.rewrite.length) return result;
 
   onStep?.('sealing');
-  const team = newestTeamKey(teamKeys);
+  const team = core.newestTeamKey();
   for (const group of groups(plan.rewrite)) {
     const chunks = chunksOf(group.flatMap((b) => b.keep));
-    const firstSeq = await reserveSeqs(vault.db, chunks.length);
+    const firstSeq = await reserveSeqs(chunks.length);
     const batches = await Promise.all(
       chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team)) })),
     );
     // Each request replaces batches only with new ones holding what they held: if a later one
     // fails, nothing is lost, and running the compaction again finishes the work.
     const outcome = await client.compact(credentials, { batches, supersedes: group.map((b) => b.batchId), reason });
-    if (outcome.kind !== 'ok') throw new Error(`The server could not replace the stored records (${outcome.message.replace(/\.$/, '')}). Nothing has been lost.`);
+    if (outcome.kind !== 'ok') throw new ClientError('compaction_refused', { message: outcome.message });
   }
   onStep?.('replacing');
-  await replaceArchive(plan.kept);
+  await replaceArchive(core, plan.kept);
   return result;
 }
 
 /** This device's waiting records go up first; if they cannot, nothing is compacted. */
-async function uploadWaiting(client: SyncClient): Promise<void> {
-  const { vault } = requireSession();
-  const { credentials } = await adminDevice();
-  const round = await syncRound(vault.db, client, credentials.deviceId, {
-    keyring: vault.keyring,
-    teamKeys: () => requireSession().teamKeys,
-    receiveTeamKeys: () => receiveTeamKeys(client),
-    applyDirectory,
-  });
-  const waiting = (await vault.db.events.count()) + (await vault.db.batches.count());
-  if (round.stopped || waiting > 0) {
-    const why = round.stopped ? ` (${round.stopped.message.replace(/\.$/, '')})` : '';
-    throw new Error(`This device’s own records must reach the server first, and could not${why}.`);
-  }
+async function uploadWaiting(core: DeviceCore, client: SyncClient): Promise<void> {
+  const round = await syncRound(client, core);
+  if (round.stopped || !(await allSent())) throw new ClientError('own_records_first', { reason: round.stopped?.message ?? null });
 }
 
 /**

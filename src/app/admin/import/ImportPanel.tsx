@@ -1,10 +1,27 @@
 /**
- * Import of historic records from CSV (docs/counting.md#import): choose a file, see every line that needs
- * fixing or what importing it would add, then confirm. Nothing is written before the confirm,
- * and a file with any bad line cannot be imported at all.
+ * Import of historic records from CSV (docs/counting.md#import): choose a file, decide what each
+ * value the organisation does not use means, see every line that needs fixing or what importing
+ * adds, then confirm. Nothing is written before the confirm, and a file with any bad line cannot
+ * be imported at all.
+ *
+ * Old spreadsheets use their own words, many times over: a value that is none of the terms is
+ * asked about once, with how many rows give it, not reported on every line. The admin maps it to
+ * a term, adds it as a new one, or (in a list) leaves it out; the file is then checked again with
+ * her choices, and the new terms are saved to Settings with the records.
  */
-import { useId, useRef, useState, type ChangeEvent } from 'react';
-import { RECORD_COLUMNS, type ImportError } from '../../../domain/recordsCsv.ts';
+import { useId, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
+import {
+  columnTerms,
+  RECORD_COLUMNS,
+  TERM_COLUMNS,
+  type Decision,
+  type ImportError,
+  type TermMapping,
+  type UnknownTerm,
+} from '../../../domain/recordsCsv.ts';
+import type { OrgConfig } from '../../../domain/config.ts';
+import { useSession } from '../../store.ts';
+import { useCore } from '../../shared/useCore.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import type { SyncClient } from '../../sync/client.ts';
 import { checkImport, commitImport, type ImportPreview } from './importRecords.ts';
@@ -12,30 +29,95 @@ import { checkImport, commitImport, type ImportPreview } from './importRecords.t
 /** Enough to fix a file in one go without making the page unusable; the count says how many more. */
 const ERRORS_SHOWN = 200;
 
-type Checked = { name: string; errors: ImportError[] } | { name: string; preview: ImportPreview };
+/** The panel's heading: what the Reports screen's shortcut (ImportShortcut) moves to. */
+const TITLE_ID = 'import-records-title';
+
+/** A choice in a value's select: a term's key, or one of these. */
+const ADD = ':add';
+const LEAVE_OUT = ':leave-out';
+
+/** What the admin has chosen for one value so far, by `groupId`; kept while she checks the file again. */
+interface Choice {
+  /** A term's key, ADD or LEAVE_OUT; empty until she chooses. */
+  option: string;
+  /** The new term's label, when adding: the value as the file writes it until she edits it. */
+  label: string;
+}
+
+type Checked =
+  | { name: string; errors: ImportError[]; unknownTerms: UnknownTerm[] }
+  | { name: string; preview: ImportPreview };
+
+/**
+ * A control for the top of the Reports screen: the panel sits below the whole report, so this
+ * moves the reader (and the keyboard focus) to it.
+ */
+export function ImportShortcut() {
+  return (
+    <button type="button" className="quiet no-print" onClick={() => document.getElementById(TITLE_ID)?.focus()}>
+      Import historic records
+    </button>
+  );
+}
 
 export function ImportPanel({ onImported, client }: { onImported?: () => void; client?: SyncClient }) {
+  const core = useCore();
+  const { config } = useSession();
+  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  /** The values to decide, as the file's first check found them. */
+  const [groups, setGroups] = useState<UnknownTerm[]>([]);
+  const [choices, setChoices] = useState<Record<string, Choice>>({});
   const [checked, setChecked] = useState<Checked | null>(null);
   const [done, setDone] = useState('');
-  const { run, error, busy } = useAction();
+  const { run, error, setError, busy } = useAction();
   const input = useRef<HTMLInputElement>(null);
   const id = useId();
+  const options = client ? { client } : {};
 
   function choose(e: ChangeEvent<HTMLInputElement>) {
-    const file = e.target.files?.[0];
+    const chosen = e.target.files?.[0];
     setChecked(null);
+    setGroups([]);
     setDone('');
-    if (!file) return;
+    if (!chosen) return setFile(null);
     void run(async () => {
-      const result = await checkImport(await file.text(), client ? { client } : {});
-      setChecked(result.ok ? { name: file.name, preview: result.preview } : { name: file.name, errors: result.errors });
+      const text = await chosen.text();
+      setFile({ name: chosen.name, text });
+      const result = await checkImport(core, text, {}, options);
+      if (!result.ok) setGroups(result.unknownTerms);
+      setChecked(result.ok ? { name: chosen.name, preview: result.preview } : { name: chosen.name, ...result });
     });
+  }
+
+  function checkWithChoices(event: FormEvent) {
+    event.preventDefault();
+    if (!file) return;
+    const undecided = groups.filter((g) => !choices[groupId(g)]?.option);
+    if (undecided.length > 0) {
+      return setError(`Choose what ${undecided.length === 1 ? 'one value means' : `${plural(undecided.length, 'value')} mean`} first: ${undecided.map(nameOf).join(', ')}.`);
+    }
+    const unnamed = groups.find((g) => choices[groupId(g)]?.option === ADD && !choices[groupId(g)]?.label.trim());
+    if (unnamed) return setError(`Give the new ${TERM_COLUMNS[unnamed.column].what} for “${unnamed.value}” a name.`);
+    const mapping = mappingOf(groups, choices);
+    setChecked(null);
+    void run(async () => {
+      const result = await checkImport(core, file.text, mapping, options);
+      setChecked(result.ok ? { name: file.name, preview: result.preview } : { name: file.name, ...result });
+    });
+  }
+
+  function decide(group: UnknownTerm, choice: Choice) {
+    setChoices((all) => ({ ...all, [groupId(group)]: choice }));
+    // What was previewed was worked out with the choices before this one.
+    if (checked && 'preview' in checked) setChecked(null);
   }
 
   function confirm(preview: ImportPreview) {
     void run(async () => {
-      const added = await commitImport(preview, client ? { client } : {});
+      const added = await commitImport(core, preview, options);
       setChecked(null);
+      setGroups([]);
+      setFile(null);
       if (input.current) input.current.value = '';
       const women = preview.newWomen ? ` and ${plural(preview.newWomen, 'new woman', 'new women')}` : '';
       setDone(
@@ -48,12 +130,14 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
   }
 
   const preview = checked && 'preview' in checked ? checked.preview : null;
-  const errors = checked && 'errors' in checked ? checked.errors : null;
-  const toAdd = preview ? preview.visits + preview.outreachContacts + preview.caseworkSessions : 0;
+  const errors = checked && 'errors' in checked ? checked.errors : [];
+  const toAdd = preview ? preview.records : 0;
 
   return (
-    <section aria-labelledby={`${id}-title`} className="card no-print">
-      <h2 id={`${id}-title`}>Import records</h2>
+    <section aria-labelledby={TITLE_ID} className="card no-print">
+      <h2 id={TITLE_ID} tabIndex={-1}>
+        Import records
+      </h2>
       <p className="hint" id={`${id}-hint`}>
         A CSV file with a header row and the columns {RECORD_COLUMNS.join(', ')}, as the raw records export writes them. The file is checked in
         full first; nothing is written until you confirm.
@@ -68,10 +152,10 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
         </p>
       )}
 
-      {errors && (
+      {checked && errors.length > 0 && (
         <div role="alert" className="warning">
           <p>
-            {checked?.name} cannot be imported: {plural(new Set(errors.map((e) => e.line)).size, 'line needs', 'lines need')} fixing. Nothing has
+            {checked.name} cannot be imported: {plural(new Set(errors.map((e) => e.line)).size, 'line needs', 'lines need')} fixing. Nothing has
             been written. Correct the file and choose it again.
           </p>
           <ul aria-label="Lines to fix">
@@ -85,10 +169,32 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
         </div>
       )}
 
-      {preview && (
+      {file && groups.length > 0 && (
+        <form onSubmit={checkWithChoices} aria-labelledby={`${id}-terms`} noValidate>
+          <h3 id={`${id}-terms`}>
+            {plural(groups.length, 'value')} in {file.name} {groups.length === 1 ? 'is' : 'are'} not among the organisation’s terms
+          </h3>
+          <p className="hint">
+            Choose what each one means: one of the terms in Settings, a new term (added to Settings when you import), or, in a list, nothing. Every
+            spelling of a value is one choice; case, accents, apostrophes, dashes and spaces do not matter.
+          </p>
+          <ul className="term-choices">
+            {groups.map((group) => (
+              <TermChoice key={groupId(group)} group={group} config={config} choice={choices[groupId(group)]} onChange={(c) => decide(group, c)} />
+            ))}
+          </ul>
+          <div className="actions">
+            <button type="submit" disabled={busy}>
+              Check the file with these choices
+            </button>
+          </div>
+        </form>
+      )}
+
+      {checked && preview && (
         <>
           <table className="figures-table">
-            <caption>What importing {checked?.name} adds</caption>
+            <caption>What importing {checked.name} adds</caption>
             <tbody>
               {(
                 [
@@ -107,6 +213,21 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
               ))}
             </tbody>
           </table>
+          <p className="hint">
+            Visits are counted as the reports count them: one woman at one site on one day is one visit, however many times she was checked in.
+          </p>
+          {preview.addedTerms.length > 0 && (
+            <>
+              <p>Added to Settings when you import:</p>
+              <ul aria-label="New terms">
+                {preview.addedTerms.map((t) => (
+                  <li key={`${t.column} ${t.key}`}>
+                    {capitalised(TERM_COLUMNS[t.column].what)} “{t.label}”
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           {preview.placeholderWomen > 0 && (
             <p className="hint">
               {plural(preview.placeholderWomen, 'woman is', 'women are')} given by an id from elsewhere: each is added with a placeholder name
@@ -131,6 +252,70 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
       </p>
     </section>
   );
+}
+
+/** One value to decide: what it is, where it is, and a select of what it means. */
+function TermChoice({ group, config, choice, onChange }: { group: UnknownTerm; config: OrgConfig; choice: Choice | undefined; onChange: (c: Choice) => void }) {
+  const id = useId();
+  const { what, many } = TERM_COLUMNS[group.column];
+  const terms = columnTerms(config, group.column);
+  const label = (key: string) => terms.find((t) => t.key === key)?.label ?? key;
+  const current = choice ?? { option: '', label: group.value };
+  const more = group.rows - group.lines.length;
+  return (
+    <li>
+      <label>
+        {nameOf(group)}
+        <select value={current.option} onChange={(e) => onChange({ ...current, option: e.target.value })} aria-describedby={`${id}-where`}>
+          <option value="">Choose what it means…</option>
+          {terms.map((t) => (
+            <option key={t.key} value={t.key}>
+              {t.label}
+              {t.retired ? ' (retired)' : ''}
+            </option>
+          ))}
+          <option value={ADD}>Add it as a new {what}</option>
+          {many && <option value={LEAVE_OUT}>Leave it out of the list</option>}
+        </select>
+      </label>
+      <p className="hint" id={`${id}-where`}>
+        {plural(group.rows, 'row')}: {group.lines.length === 1 ? 'line' : 'lines'} {group.lines.join(', ')}
+        {more > 0 ? ` and ${more.toLocaleString('en-GB')} more` : ''}.
+        {group.candidates.length > 0 && ` It could be ${group.candidates.map((k) => `“${label(k)}”`).join(' or ')}.`}
+      </p>
+      {current.option === ADD && (
+        <label>
+          Name of the new {what}
+          <input value={current.label} onChange={(e) => onChange({ ...current, label: e.target.value })} maxLength={60} autoComplete="off" />
+        </label>
+      )}
+    </li>
+  );
+}
+
+/** One id per value and column, as the domain groups them. */
+function groupId(group: UnknownTerm): string {
+  return `${group.column}\n${group.value}`;
+}
+
+/** "Site “Riverside”": the select's label, and how a message names the value. */
+function nameOf(group: UnknownTerm): string {
+  return `${capitalised(TERM_COLUMNS[group.column].what)} “${group.value}”`;
+}
+
+function mappingOf(groups: readonly UnknownTerm[], choices: Readonly<Record<string, Choice>>): TermMapping {
+  const mapping: Record<string, Record<string, Decision>> = {};
+  for (const group of groups) {
+    const choice = choices[groupId(group)];
+    if (!choice) continue;
+    const decision: Decision = choice.option === ADD ? { add: choice.label } : choice.option === LEAVE_OUT ? { leaveOut: true } : choice.option;
+    (mapping[group.column] ??= {})[group.value] = decision;
+  }
+  return mapping;
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

@@ -1,29 +1,42 @@
 /**
  * Importing historic records from CSV (docs/counting.md#import) on the admin's device. Checking a file
  * writes nothing: it reads the whole file against the organisation's configuration and
- * directory, and says what importing would add. Only a clean file can be imported; its records
- * then go through the normal outbox, as if recorded here, and reach the server at the next sync.
+ * directory, with the admin's decisions for values that are none of its terms, and says what
+ * importing would add. Only a clean file can be imported; the terms she chose to add are saved
+ * to the configuration first, then its records go through the normal outbox, as if recorded
+ * here, and reach the server at the next sync.
  *
  * Every id is derived from the file's rows (src/domain/recordsCsv.ts), so importing a file again,
  * here or after the first import has synced, adds nothing: ids this device already holds (the
  * archive's and its own outbox's) are left out.
  */
-import type { EventOf, FootfallEvent } from '../../../domain/events.ts';
-import { parseRecordsCsv, placeholderName, type ImportError } from '../../../domain/recordsCsv.ts';
-import { messageOf } from '../../shared/useAction.tsx';
-import { countUnsynced } from '../../core/device.ts';
-import { directorySearchIndex, EMPTY_DIRECTORY_STATE, foldDirectory } from '../../directory/directory.ts';
-import { serially } from '../../session.ts';
-import { patchSession, requireSession, useFootfall } from '../../store.ts';
+import { OrgConfig } from '../../../domain/config.ts';
+import type { FootfallEvent } from '../../../domain/events.ts';
+import {
+  importCounts,
+  parseRecordsCsv,
+  withAddedTerms,
+  type AddedTerm,
+  type ImportError,
+  type TermMapping,
+  type UnknownTerm,
+} from '../../../domain/recordsCsv.ts';
+import { ClientError, messageOf } from '../../problems.ts';
+import { EMPTY_DIRECTORY_STATE } from '../../directory/directory.ts';
 import type { SyncClient } from '../../sync/client.ts';
+import type { DeviceCore } from '../../core/core.ts';
+import { saveConfig } from '../../settings/settingsActions.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
+import { reportAuditIfOnline } from '../care/audit.ts';
 import { archivedEventIds, refreshArchive } from '../archive/archiveStore.ts';
 
 /** What importing a clean file would add, worked out before anything is written. */
 export interface ImportPreview {
   /** Records in the file. */
   rows: number;
-  /** New records of each kind: those this organisation does not hold yet. */
+  /** Of those, the records this organisation does not hold yet. */
+  records: number;
+  /** What they add, counted as the report counts (visits: one woman at one site on one date). */
   visits: number;
   outreachContacts: number;
   caseworkSessions: number;
@@ -35,82 +48,96 @@ export interface ImportPreview {
   alreadyImported: number;
   /** The events importing writes. */
   events: FootfallEvent[];
+  /** The terms the admin chose to add: commitImport saves them to the configuration before the records. */
+  addedTerms: AddedTerm[];
 }
 
-export type ImportCheck = { ok: true; preview: ImportPreview } | { ok: false; errors: ImportError[] };
+export type ImportCheck = { ok: true; preview: ImportPreview } | { ok: false; errors: ImportError[]; unknownTerms: UnknownTerm[] };
 
 export interface ImportOptions {
   /** Defaults to the app's own client for this origin. */
   client?: SyncClient;
 }
 
-/** Reads a file's text and says what importing it would do, or every line that is wrong. */
-export async function checkImport(text: string, options: ImportOptions = {}): Promise<ImportCheck> {
-  await adminDevice();
-  const s = requireSession();
-  const identity = useFootfall.getState().identity;
-  if (!identity) throw new Error('This device has no identity. Reload the page.');
-  const state = (await s.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
+/**
+ * Reads a file's text, with the admin's decisions for values that are none of the organisation's
+ * terms, and says what importing it would do, or every line that is wrong and every value still
+ * to decide.
+ */
+export async function checkImport(core: DeviceCore, text: string, mapping: TermMapping = {}, options: ImportOptions = {}): Promise<ImportCheck> {
+  await adminDevice(core);
+  const s = core.session;
+  const state = (await core.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
   const directory = new Map([...s.women].filter(([, w]) => !w.mergedInto));
   const otherKnownIds = new Set([...state.erased, ...[...s.women.values()].filter((w) => w.mergedInto).map((w) => w.id)]);
-  const parsed = parseRecordsCsv(text, { config: s.config, directory, otherKnownIds, deviceId: identity.deviceId, staffId: s.staff.id });
+  const parsed = parseRecordsCsv(text, { config: s.config, directory, otherKnownIds, deviceId: core.identity.deviceId, staffId: s.staff.id }, mapping);
   if (!parsed.ok) return parsed;
 
-  const held = await heldEventIdsFresh(options);
+  const held = await heldEventIdsFresh(core, options);
   const events = parsed.events.filter((e) => !held.has(e.id));
-  const count = (type: FootfallEvent['type']) => events.filter((e) => e.type === type).length;
-  const registrations = events.filter((e): e is EventOf<'woman.registered'> => e.type === 'woman.registered');
-  const visits = count('visit.checkedIn');
-  const outreachContacts = count('outreach.contacted');
-  const caseworkSessions = count('casework.session');
+  const counts = importCounts(events, s.config);
   return {
     ok: true,
     preview: {
-      rows: parsed.counts.rows,
-      visits,
-      outreachContacts,
-      caseworkSessions,
-      newWomen: registrations.length,
-      placeholderWomen: registrations.filter((e) => e.knownAs === placeholderName(e.womanId)).length,
-      alreadyImported: parsed.counts.rows - visits - outreachContacts - caseworkSessions,
+      rows: parsed.counts.records,
+      records: counts.records,
+      visits: counts.visits,
+      outreachContacts: counts.outreachContacts,
+      caseworkSessions: counts.caseworkSessions,
+      newWomen: counts.newWomen + counts.womenFromIds,
+      placeholderWomen: counts.womenFromIds,
+      alreadyImported: parsed.counts.records - counts.records,
       events,
+      addedTerms: parsed.addedTerms,
     },
   };
 }
 
 /**
- * Writes a checked file's new events through the outbox in one transaction, and adds its new
- * women to the directory here. The audit log is told first, so no import goes unlogged. Returns
- * how many records were added.
+ * Saves the terms the admin chose to add while importing to the organisation's configuration, as
+ * Settings saves a change: shared with every device, and the audit log told when it can be. A
+ * term added meanwhile is kept as it is.
  */
-export function commitImport(preview: ImportPreview, options: ImportOptions = {}): Promise<number> {
-  return serially(async () => {
-    const { credentials } = await adminDevice();
+async function saveAddedTerms(core: DeviceCore, addedTerms: readonly AddedTerm[], options: ImportOptions = {}): Promise<void> {
+  const config = withAddedTerms(core.session.config, addedTerms);
+  if (config === core.session.config) return;
+  await saveConfig(core, OrgConfig.parse(config));
+  void reportAuditIfOnline(core, 'config.changed', options.client);
+}
+
+/**
+ * Saves the terms the admin chose to add, then writes a checked file's new events through the
+ * outbox in one transaction and adds its new women to the directory here. The audit log is told
+ * before the events are written, so no import goes unlogged. Returns how many records were added.
+ */
+export async function commitImport(core: DeviceCore, preview: ImportPreview, options: ImportOptions = {}): Promise<number> {
+  // The new terms first, and not inside the writes below (saving settings waits its turn among
+  // them): no record is then written with a term Settings does not have, while a term no record
+  // uses yet, should the import fail, is harmless.
+  await saveAddedTerms(core, preview.addedTerms, options);
+  return core.serially(async () => {
+    const { credentials } = await adminDevice(core);
     // Another import may have finished since this file was checked.
-    const held = await heldEventIds();
+    const held = await heldEventIds(core);
     const events = preview.events.filter((e) => !held.has(e.id));
     if (events.length === 0) return 0;
 
     const client = options.client ?? (await defaultClient());
     const outcome = await client.audit(credentials, 'records.imported');
     if (outcome.kind !== 'ok') {
-      throw new Error(`Nothing was imported: the organisation’s audit log could not be told (${outcome.message}). Try again when this device is online.`);
+      throw new ClientError('import_unaudited', { message: outcome.message });
     }
 
-    const s = requireSession();
-    const state = (await s.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
-    const directory = foldDirectory(s.women, state, events.filter((e) => e.type === 'woman.registered'));
-    await s.vault.commit(events, { women: directory.put, ...(directory.changed && { directory: directory.state }) });
-    patchSession({ women: directory.women, searchIndex: directorySearchIndex(directory.women) });
-    useFootfall.setState({ unsynced: await countUnsynced() });
+    // Its registrations go through the one directory fold; every event goes to the outbox with them.
+    await core.foldDirectory(events.filter((e) => e.type === 'woman.registered'), events);
     return events.filter((e) => e.type !== 'woman.registered').length;
   });
 }
 
 /** Every event id this device holds: the archive's, and every row of its own outbox, readable or not. */
-async function heldEventIds(): Promise<Set<string>> {
-  const held = await outboxIds();
-  for (const id of await archivedEventIds()) held.add(id);
+async function heldEventIds(core: DeviceCore): Promise<Set<string>> {
+  const held = await core.outbox.waitingIds();
+  for (const id of await archivedEventIds(core)) held.add(id);
   return held;
 }
 
@@ -122,19 +149,16 @@ async function heldEventIds(): Promise<Set<string>> {
  * on the server before the refresh began. A refresh already running may have begun earlier, so
  * one is started anew after it.
  */
-async function heldEventIdsFresh(options: ImportOptions): Promise<Set<string>> {
-  const held = await outboxIds();
+async function heldEventIdsFresh(core: DeviceCore, options: ImportOptions): Promise<Set<string>> {
+  const held = await core.outbox.waitingIds();
   try {
-    const refresh = () => refreshArchive(undefined, options.client ? { client: options.client } : {});
+    const refresh = () => refreshArchive(core, undefined, options.client ? { client: options.client } : {});
     await refresh();
     await refresh();
   } catch (e) {
-    throw new Error(`The file could not be checked against the organisation’s records: ${messageOf(e)}`);
+    throw new ClientError('import_unchecked', { reason: messageOf(e) });
   }
-  for (const id of await archivedEventIds()) held.add(id);
+  for (const id of await archivedEventIds(core)) held.add(id);
   return held;
 }
 
-async function outboxIds(): Promise<Set<string>> {
-  return new Set((await requireSession().vault.db.events.orderBy('id').keys()) as string[]);
-}

@@ -48,7 +48,7 @@ export function Exports({
       <p className="hint">
         {exact
           ? 'Exact figures can single out a woman where numbers are small. Keep them inside the organisation.'
-          : 'Published figures are safe to share: totals rounded to the nearest 5, small numbers shown as <5, with the definitions and notes.'}
+          : 'Published figures are safe to share: every figure rounded to the nearest 5, small numbers shown as <5, with the definitions and notes.'}
       </p>
       <div className="actions">
         <button type="button" onClick={() => save(fileName('figures', label, exact ? '-exact-internal' : ''), () => figuresCsv(exact ? report : published))}>

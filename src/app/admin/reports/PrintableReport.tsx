@@ -9,6 +9,8 @@ import type { ExactReport } from '../../../domain/report.ts';
 import { Definitions, ReportFigures } from './ReportFigures.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 
+const PRINTED = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' });
+
 export function PrintableReport({ report, onClose }: { report: ExactReport | PublishedReport; onClose: () => void }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const published = 'published' in report;
@@ -37,6 +39,7 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
         {report.period.label}: {report.period.from} to {report.period.to}, beside the same period last year ({report.previousPeriod.label}:{' '}
         {report.previousPeriod.from} to {report.previousPeriod.to}).
       </p>
+      <p className="muted">Printed {PRINTED.format(new Date())}.</p>
       <p className={published ? 'badge' : 'warning'}>
         {published ? 'Published figures: safe to share.' : 'Exact figures for internal use only: not safe to publish.'}
       </p>

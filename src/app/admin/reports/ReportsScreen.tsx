@@ -11,7 +11,7 @@ import { buildReport, type History } from '../../../domain/report.ts';
 import { useFootfall, useSession } from '../../store.ts';
 import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from '../adminDevice.ts';
 import { Exports } from './Exports.tsx';
-import { ImportPanel } from '../import/ImportPanel.tsx';
+import { ImportPanel, ImportShortcut } from '../import/ImportPanel.tsx';
 import { forgetOrgKey, useOrgKey } from '../orgKey.ts';
 import { currentFinancialYear, PeriodPicker } from './PeriodPicker.tsx';
 import { PrintableReport } from './PrintableReport.tsx';
@@ -20,10 +20,12 @@ import { UnlockReports } from '../UnlockOrgKey.tsx';
 import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
 import { VisitsChart } from './VisitsChart.tsx';
 import './reports.css';
+import { useCore } from '../../shared/useCore.ts';
 
 export function ReportsScreen() {
   const sync = useFootfall((s) => s.sync);
-  const key = useOrgKey();
+  const core = useCore();
+  const key = useOrgKey(core);
   if (sync.enrolled && sync.deviceRole === 'admin' && key) return <OpenReports />;
   return (
     <>
@@ -40,6 +42,7 @@ export function ReportsScreen() {
 }
 
 function OpenReports() {
+  const core = useCore();
   const { config, today } = useSession();
   const archive = useArchive(config);
   // Resolved once per opening of the archive (useArchive); each period is then only counted.
@@ -59,7 +62,8 @@ function OpenReports() {
     <>
       <div className="reports-head">
         <h1>Reports</h1>
-        <button type="button" className="quiet" onClick={forgetOrgKey}>
+        {history && <ImportShortcut />}
+        <button type="button" className="quiet" onClick={() => forgetOrgKey(core)}>
           Close the organisation’s records
         </button>
       </div>
@@ -74,7 +78,7 @@ function OpenReports() {
             </label>
             <p id="publication-hint" className="hint">
               {publication
-                ? 'Showing the figures as they would be published: totals rounded to the nearest 5, small numbers as <5, some withheld as [c].'
+                ? 'Showing the figures as they would be published: every figure rounded to the nearest 5 (so rows need not add up to their total), small numbers as <5, some withheld as [c].'
                 : 'Showing exact figures, for the organisation only. Switch on to preview the published figures.'}
             </p>
           </div>

@@ -1,9 +1,12 @@
 /**
  * Visits by month, this period beside the same months last year: a plain SVG drawn here (no
- * chart library, no third-party request). It is one image to assistive technology, with a text
- * alternative that says what it shows; the month-by-month table is the accessible data.
+ * chart library, no third-party request), under a title of its own so it reads on paper too. It
+ * is one image to assistive technology, with a text alternative that says what it shows; the
+ * month-by-month table is the accessible data. Last year's bars are left out when the centre
+ * had no records yet: they would be zeros that are not known to be zero.
  */
 import { useId } from 'react';
+import { NOT_RECORDED_THEN } from '../../../domain/report.ts';
 import type { ShownReport } from './ReportFigures.tsx';
 import { shown } from './ReportFigures.tsx';
 
@@ -40,10 +43,11 @@ export function VisitsChart({ report }: { report: ShownReport }) {
   const months = report.tables.find((t) => t.id === 'months');
   const column = months?.columns.findIndex((c) => c.figure === 'visits') ?? -1;
   if (!months || column < 0) return null;
+  const recorded = report.previousPeriod.recorded;
   const bars: Bar[] = months.rows.map((row) => ({ label: row.label, current: row.cells[column]!.current, previous: row.cells[column]!.previous }));
   const total = months.totals[column]!;
 
-  const values = bars.flatMap((b) => [numeric(b.current), numeric(b.previous)]).filter((v): v is number => v !== null);
+  const values = bars.flatMap((b) => [numeric(b.current), recorded ? numeric(b.previous) : null]).filter((v): v is number => v !== null);
   const ticks = axisTicks(Math.max(0, ...values));
   const top = ticks[ticks.length - 1]!;
   const plotWidth = WIDTH - LEFT - 8;
@@ -54,16 +58,21 @@ export function VisitsChart({ report }: { report: ShownReport }) {
   let busiest: Bar | null = null;
   for (const b of bars) if ((numeric(b.current) ?? 0) > (busiest ? (numeric(busiest.current) ?? 0) : 0)) busiest = b;
 
+  const title = `Visits by month, ${report.period.label} beside ${report.previousPeriod.label}`;
+  const comparison = recorded
+    ? `Bar chart of visits by month in ${report.period.label} (dark bars) beside the same months of ${report.previousPeriod.label} (grey bars). ` +
+      `${shown(total.current)} visits in the period against ${shown(total.previous)} the year before.`
+    : `Bar chart of visits by month in ${report.period.label}; ${report.previousPeriod.label} is ${NOT_RECORDED_THEN}. ${shown(total.current)} visits in the period.`;
   const description =
-    `Bar chart of visits by month in ${report.period.label} (dark bars) beside the same months of ${report.previousPeriod.label} (grey bars). ` +
-    `${shown(total.current)} visits in the period against ${shown(total.previous)} the year before.` +
+    comparison +
     (busiest ? ` The most visits were in ${busiest.label}: ${shown(busiest.current)}.` : '') +
     ' Every figure is in the month-by-month table.';
 
   return (
     <figure className="chart">
+      <figcaption className="chart-title">{title}</figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${titleId} ${descId}`} preserveAspectRatio="xMidYMid meet">
-        <title id={titleId}>Visits by month</title>
+        <title id={titleId}>{title}</title>
         <desc id={descId}>{description}</desc>
         {ticks.map((t) => (
           <g key={t}>
@@ -78,7 +87,7 @@ export function VisitsChart({ report }: { report: ShownReport }) {
           return (
             <g key={b.label}>
               <BarMark x={x} width={barWidth} value={b.current} y={y} className="chart-current" />
-              <BarMark x={x + barWidth} width={barWidth} value={b.previous} y={y} className="chart-previous" />
+              {recorded && <BarMark x={x + barWidth} width={barWidth} value={b.previous} y={y} className="chart-previous" />}
               <text x={LEFT + i * group + group / 2} y={HEIGHT - BOTTOM + 18} textAnchor="middle" className="chart-axis">
                 {bars.length > 13 ? b.label.slice(0, 1) : b.label.slice(0, 3)}
               </text>
@@ -87,14 +96,15 @@ export function VisitsChart({ report }: { report: ShownReport }) {
         })}
         <line x1={LEFT} x2={WIDTH - 8} y1={y(0)} y2={y(0)} className="chart-baseline" />
       </svg>
-      <figcaption>
+      <div className="chart-legend">
         <span className="legend">
           <span className="swatch chart-current" aria-hidden="true" /> {report.period.label}
         </span>
         <span className="legend">
-          <span className="swatch chart-previous" aria-hidden="true" /> {report.previousPeriod.label} (same months last year)
+          {recorded && <span className="swatch chart-previous" aria-hidden="true" />} {report.previousPeriod.label} (same months last year
+          {recorded ? '' : `: ${NOT_RECORDED_THEN}`})
         </span>
-      </figcaption>
+      </div>
     </figure>
   );
 }

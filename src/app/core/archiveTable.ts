@@ -1,0 +1,129 @@
+/**
+ * The `archive` table: the admin's copy of the organisation's archive (docs/architecture.md#reports),
+ * every row sealed under the device keyring with its id as associated data (`archive:<id>`), so a
+ * row cannot be moved to another id or table unnoticed.
+ *
+ * Its layout: one state row (where the next refresh starts; its `rev` is in the clear only so that
+ * a write can check, in the same transaction, that no other window has written since it read),
+ * chunk rows of events (ids in the order written), a resolution row derived from exactly the chunk
+ * rows stored (dropped whenever they change), and named rows of their own (the wrapped copies of
+ * the organisation key). What the rows mean is src/app/admin/archive's business; this keeps them.
+ */
+import { openJson, sealJson } from '../../crypto/atRest.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
+import { ClientError } from '../problems.ts';
+import type { ArchiveRow, FootfallDb } from './database.ts';
+import { waitingRows } from './device.ts';
+
+const STATE_ID = 'state';
+const CHUNK_PREFIX = 'chunk:';
+const RESOLUTION_ID = 'resolved';
+
+export interface ArchiveChunk {
+  id: string;
+  value: unknown;
+}
+
+export class ArchiveTable {
+  constructor(
+    private readonly db: FootfallDb,
+    private readonly keyring: Keyring,
+  ) {}
+
+  /** A named row's value, or null when there is none; throws when it cannot be opened. */
+  async read(id: string): Promise<unknown> {
+    const row = await this.db.archive.get(id);
+    return row ? this.open(row) : null;
+  }
+
+  async put(id: string, value: unknown): Promise<void> {
+    await this.db.archive.put(await this.seal(id, value));
+  }
+
+  /** The state row's value and its rev (0 before the first write); null value when there is none. */
+  async readState(): Promise<{ value: unknown; rev: number }> {
+    const row = await this.db.archive.get(STATE_ID);
+    return { value: row ? await this.open(row) : null, rev: row?.rev ?? 0 };
+  }
+
+  /** The state row's rev alone, without opening it (it may be the damaged row being replaced). */
+  async stateRev(): Promise<number> {
+    return (await this.db.archive.get(STATE_ID))?.rev ?? 0;
+  }
+
+  /** Every chunk row, each opened (null where it could not be), with the ids read. */
+  async readChunks(): Promise<ArchiveChunk[]> {
+    const rows = await this.db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
+    return Promise.all(rows.map(async (row) => ({ id: row.id, value: await this.open(row).catch(() => null) })));
+  }
+
+  /** A chunk id unique to a write (each has its own rev), in the order written. */
+  chunkId(rev: number, index: number): string {
+    return `${CHUNK_PREFIX}${String(rev).padStart(12, '0')}:${String(index).padStart(6, '0')}`;
+  }
+
+  /**
+   * Writes the state with new chunks in one transaction, if no other window has written since
+   * `fromRev` was read; otherwise nothing is written and the admin is asked to try again. The
+   * resolution goes whenever the chunks change: after an erasure it would still hold her entry.
+   */
+  async write(fromRev: number, state: unknown, chunks: ArchiveChunk[], options: { clearChunks?: boolean } = {}): Promise<number> {
+    const rev = fromRev + 1;
+    // Sealed before the transaction: WebCrypto is not IndexedDB work, and awaiting it would end it.
+    const stateRow = { ...(await this.seal(STATE_ID, state)), rev };
+    const chunkRows = await Promise.all(chunks.map((c) => this.seal(c.id, c.value)));
+    const { db } = this;
+    await db.transaction('rw', db.archive, async () => {
+      const current = await db.archive.get(STATE_ID);
+      if ((current?.rev ?? 0) !== fromRev) throw new ClientError('archive_changed_elsewhere');
+      if (options.clearChunks) await db.archive.where('id').startsWith(CHUNK_PREFIX).delete();
+      if (options.clearChunks || chunkRows.length > 0) await db.archive.delete(RESOLUTION_ID);
+      await db.archive.bulkPut([...chunkRows, stateRow]);
+    });
+    return rev;
+  }
+
+  /**
+   * Keeps a resolution of the chunks `chunkIds`, unless they changed since they were read or this
+   * device saved an event of its own meanwhile (its own events count too, and are not in it).
+   */
+  async keepResolution(value: unknown, chunkIds: readonly string[]): Promise<void> {
+    const row = await this.seal(RESOLUTION_ID, value);
+    const { db } = this;
+    await db.transaction('rw', db.archive, db.events, async () => {
+      const chunks = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
+      if (!sameIds(chunks, chunkIds) || (await waitingRows(db).count()) > 0) return;
+      await db.archive.put(row);
+    });
+  }
+
+  /** The kept resolution with the chunk ids stored now, when nothing of this device's own is waiting. */
+  async readResolution(): Promise<{ value: unknown; chunkIds: string[] } | null> {
+    const { db } = this;
+    const found = await db.transaction('r', db.archive, db.events, async () => {
+      if ((await waitingRows(db).count()) > 0) return null;
+      const row = await db.archive.get(RESOLUTION_ID);
+      return row ? { row, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
+    });
+    if (!found) return null;
+    return { value: await this.open(found.row), chunkIds: found.chunkIds };
+  }
+
+  private async seal(id: string, value: unknown): Promise<ArchiveRow> {
+    return { id, ...(await sealJson(this.keyring, `archive:${id}`, value)) };
+  }
+
+  private async open(row: ArchiveRow): Promise<unknown> {
+    try {
+      return await openJson(this.keyring, `archive:${row.id}`, row);
+    } catch {
+      throw new ClientError('archive_unreadable');
+    }
+  }
+}
+
+export function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((id) => set.has(id));
+}

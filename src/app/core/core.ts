@@ -1,0 +1,304 @@
+/**
+ * The device core: what an unlocked device holds, and the only way feature code reads or writes
+ * the device's storage (docs/architecture.md#the-device-core). It is opened when someone unlocks
+ * and closed when the app locks; feature actions are handed it and never reach a table. The store
+ * (src/app/store.ts) is a read-only view of it, published by core/publish.ts after each write has
+ * committed, so what a screen shows is on disk.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { importTeamKey, exportTeamKey } from '../../crypto/envelope.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
+import type { OrgConfig } from '../../domain/config.ts';
+import type { FootfallEvent } from '../../domain/events.ts';
+import { datesUpTo, localDateOf } from '../../domain/time.ts';
+import { EMPTY_DIRECTORY_STATE, foldDirectory, type DirectoryChanges } from '../directory/directory.ts';
+import { ClientError } from '../problems.ts';
+import type { Session } from '../store.ts';
+import { ArchiveTable } from './archiveTable.ts';
+import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
+import { database, readEnrolment, readIdentity, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
+import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
+import { patchSessionView, showSession, showUnsynced } from './publish.ts';
+import { Vault, type Changes, type VisitRecord } from './vault.ts';
+
+/** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
+export interface Stamp {
+  id: string;
+  at: string;
+  deviceId: string;
+  staffId: string;
+}
+
+type OrgKeyListener = (key: CryptoKey | null) => void;
+
+/**
+ * Outreach contacts and casework sessions stay on this device for this many days (today
+ * included), synced or not, so a worker can see and void her own mistakes of the past days;
+ * visits of other days go once synced (docs/security.md#holding-little).
+ */
+export const RECENT_RECORD_DAYS = 7;
+
+export class DeviceCore {
+  /** Today's view of the device, as the screens show it. */
+  #session: Session;
+  #identity: DeviceIdentity;
+  #teamKeys: ReadonlyMap<number, CryptoKey>;
+  #orgKey: CryptoKey | null = null;
+  readonly #orgKeyListeners = new Set<OrgKeyListener>();
+  #writes: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  readonly vault: Vault;
+  /** This device's own events not yet acknowledged, readable only while unlocked. */
+  readonly outbox: OutboxReader;
+  /** The admin's copy of the organisation's archive, for reports and data care. */
+  readonly archive: ArchiveTable;
+
+  private constructor(
+    readonly keyring: Keyring,
+    identity: DeviceIdentity,
+    session: Session,
+    teamKeys: ReadonlyMap<number, CryptoKey>,
+  ) {
+    this.#identity = identity;
+    const db = database();
+    this.vault = new Vault(db, keyring);
+    this.outbox = new OutboxReader(db, keyring);
+    this.archive = new ArchiveTable(db, keyring);
+    this.#session = session;
+    this.#teamKeys = teamKeys;
+  }
+
+  /**
+   * Reads what the screens need for the person who unlocked. Nothing is shown yet: the caller
+   * keeps the core first, then calls show(), so no screen renders before the core can be reached.
+   */
+  static async open(keyring: Keyring, staff: StaffRow): Promise<DeviceCore> {
+    const identity = await readIdentity();
+    if (!identity) throw new ClientError('not_set_up');
+    const vault = new Vault(database(), keyring);
+    const config = await vault.loadConfig();
+    const women = await vault.loadWomen();
+    const today = localDateOf(Date.now(), config.timeZone);
+    const day = await loadRecentDays(vault, today);
+    const team = await vault.loadTeamKeys();
+    const teamKeys = new Map(await Promise.all((team?.keys ?? []).map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
+    const session: Session = {
+      staff,
+      config,
+      women: new Map(women.items.map((w) => [w.id, w])),
+      today,
+      ...splitDay(day.items, today),
+      unreadable: women.unreadable + day.unreadable,
+    };
+    return new DeviceCore(keyring, identity, session, teamKeys);
+  }
+
+  /** Publishes the unlocked view. */
+  async show(): Promise<void> {
+    showSession(this.#session, await waitingCount());
+  }
+
+  get session(): Session {
+    if (this.#closed) throw new ClientError('locked');
+    return this.#session;
+  }
+
+  get staff(): StaffRow {
+    return this.session.staff;
+  }
+
+  /** This device: its id, name and the site its visits are at. */
+  get identity(): DeviceIdentity {
+    return this.#identity;
+  }
+
+  /** Moves this device to another site (an admin's choice in Settings). */
+  async moveToSite(siteKey: string): Promise<void> {
+    const next = { ...this.#identity, siteKey };
+    await saveIdentity(next);
+    this.#identity = next;
+  }
+
+  get isAdmin(): boolean {
+    return this.session.staff.role === 'admin';
+  }
+
+  /** Drops the keys: what was saved is sealed for upload first, so it can sync while locked. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.holdOrgKey(null);
+    try {
+      const enrolment = await readEnrolment();
+      if (enrolment && this.#teamKeys.size) await sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey());
+    } catch {
+      // sealed at the next unlock instead
+    } finally {
+      this.keyring.root.fill(0);
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Writing
+
+  /**
+   * Saves run one at a time, each starting from the state the one before it left, so two quick
+   * taps can never write a visit row that misses the other's events.
+   */
+  serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.#writes.then(work, work);
+    this.#writes = next.catch(() => undefined);
+    return next;
+  }
+
+  stamp(): Stamp {
+    return { id: uuidv7(), at: new Date().toISOString(), deviceId: this.#identity.deviceId, staffId: this.session.staff.id };
+  }
+
+  /** Saves events and the rows they change in one transaction, then shows the result. */
+  async save(events: FootfallEvent[], changes: Changes, view: Partial<Session> = {}): Promise<void> {
+    await this.vault.commit(events, changes);
+    this.#show(view);
+    if (events.length) showUnsynced(await waitingCount());
+  }
+
+  /** Reloads today's records when the local date has changed since they were loaded. */
+  async currentDay(): Promise<Session> {
+    const s = this.session;
+    const today = localDateOf(Date.now(), s.config.timeZone);
+    if (today === s.today) return s;
+    const day = await loadRecentDays(this.vault, today);
+    this.#show({ today, ...splitDay(day.items, today), unreadable: s.unreadable + day.unreadable });
+    return this.session;
+  }
+
+  /**
+   * Saves a record's row with its new events in one transaction, then shows it: on today's list of
+   * visits, or among the contacts and sessions of the recent days.
+   */
+  async saveDayRecord(list: 'visits' | 'contacts', record: VisitRecord, events: FootfallEvent[]): Promise<void> {
+    const others = this.session[list].filter((v) => v.id !== record.id);
+    const shown = list === 'visits' ? record.date === this.session.today : recentDates(this.session.today).includes(record.date);
+    await this.save(events, { visits: [record] }, { [list]: shown ? [...others, record] : others });
+  }
+
+  /**
+   * Folds directory events (this device's own, `own`, saved for upload too; or other devices',
+   * pulled by sync) into the directory here, in one transaction. `check` may refuse the result
+   * before anything is written.
+   */
+  async foldDirectory(events: readonly FootfallEvent[], own: FootfallEvent[], check?: (result: DirectoryChanges) => void): Promise<DirectoryChanges> {
+    const state = (await this.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
+    const result = foldDirectory(this.session.women, state, events);
+    check?.(result);
+    if (!result.changed && !own.length) return result;
+    await this.save(
+      own,
+      { women: result.put, removeWomen: result.removed, directory: result.state, ...(result.config && { config: result.config }) },
+      { women: result.women, ...(result.config && { config: result.config }) },
+    );
+    return result;
+  }
+
+  /** This device's own configuration, kept here only (before enrolment, or a device's site). */
+  async saveConfig(config: OrgConfig): Promise<void> {
+    await this.save([], { config }, { config });
+  }
+
+  /**
+   * Rows the server now holds and this device's job no longer needs go: visits of other days, and
+   * contacts and sessions older than the recent days.
+   */
+  pruneSynced(): Promise<number> {
+    const keepRecent = (firstEvent: FootfallEvent['type'] | undefined) => firstEvent !== 'visit.checkedIn';
+    return this.serially(() => this.vault.pruneDayRows(recentDates(this.session.today), keepRecent, () => this.outbox.waitingIds()));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Keys
+
+  /** Team keys by version, once enrolled: they open the shared directory. */
+  get teamKeys(): ReadonlyMap<number, CryptoKey> {
+    return this.#teamKeys;
+  }
+
+  newestTeamKey(): TeamKey {
+    const version = Math.max(...this.#teamKeys.keys());
+    const key = this.#teamKeys.get(version);
+    if (!key) throw new ClientError('no_team_key');
+    return { version, key };
+  }
+
+  async saveTeamKeys(keys: ReadonlyMap<number, CryptoKey>): Promise<void> {
+    const exported = await Promise.all([...keys].sort(([a], [b]) => a - b).map(async ([version, key]) => ({ version, raw: await exportTeamKey(key) })));
+    await this.vault.commit([], { teamKeys: { keys: exported } });
+    this.#teamKeys = keys;
+  }
+
+  /** Seals every saved event not yet in a batch, with the newest team key. */
+  async sealWaiting(enrolment: Enrolment): Promise<number> {
+    if (!this.#teamKeys.size) return 0;
+    return sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey());
+  }
+
+  /** The organisation's private key while an admin has unlocked it on this device (memory only). */
+  get orgKey(): CryptoKey | null {
+    return this.#orgKey;
+  }
+
+  holdOrgKey(key: CryptoKey | null): void {
+    if (this.#orgKey === key || (key && this.#closed)) return;
+    this.#orgKey = key;
+    for (const listener of this.#orgKeyListeners) listener(key);
+  }
+
+  onOrgKeyChange(listener: OrgKeyListener): () => void {
+    this.#orgKeyListeners.add(listener);
+    return () => this.#orgKeyListeners.delete(listener);
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #show(patch: Partial<Session>): void {
+    if (this.#closed) return;
+    this.#session = { ...this.#session, ...patch };
+    patchSessionView(this.#session);
+  }
+}
+
+/**
+ * A new device's first configuration, person and identity. The identity goes last: until it is
+ * written the device counts as not set up, and set-up starts again.
+ */
+export async function writeNewDevice(keyring: Keyring, config: OrgConfig, staff: StaffRow, identity: DeviceIdentity): Promise<void> {
+  await new Vault(database(), keyring).commit([], { config });
+  await saveNewDevice(staff, identity);
+}
+
+function recentDates(today: string): string[] {
+  return datesUpTo(today, RECENT_RECORD_DAYS);
+}
+
+/** The rows of the recent days, today's last. */
+async function loadRecentDays(vault: Vault, today: string) {
+  const days = await Promise.all(recentDates(today).map((date) => vault.loadVisitsOn(date)));
+  return { items: days.flatMap((d) => d.items), unreadable: days.reduce((n, d) => n + d.unreadable, 0) };
+}
+
+/**
+ * A day's rows hold visits (at any site) and the outreach contacts and casework sessions this
+ * device recorded; each row's first event says which it is. Visits are today's only.
+ */
+function splitDay(rows: VisitRecord[], today: string): Pick<Session, 'visits' | 'contacts'> {
+  const visits: VisitRecord[] = [];
+  const contacts: VisitRecord[] = [];
+  for (const row of rows) {
+    if (row.events[0]?.type !== 'visit.checkedIn') contacts.push(row);
+    else if (row.date === today) visits.push(row);
+  }
+  return { visits, contacts };
+}

@@ -1,0 +1,48 @@
+/**
+ * The only writer of the store (src/app/store.ts): the core publishes what it has committed, and
+ * screens only read it. Kept in one place so the view can never run ahead of the disk.
+ */
+import { useFootfall, type Session, type SyncStatus } from '../store.ts';
+import type { DeviceIdentity, LockState, StaffRow } from './database.ts';
+
+export type Booted =
+  | { kind: 'setup' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'locked'; identity: DeviceIdentity; staff: StaffRow[]; lock: LockState; unsynced: number };
+
+export function showBooted(booted: Booted): void {
+  if (booted.kind === 'locked') {
+    const { identity, staff, lock, unsynced } = booted;
+    useFootfall.setState({ identity, staff, lock, unsynced, phase: { kind: 'locked' } });
+  } else if (booted.kind === 'setup') {
+    useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
+  } else {
+    useFootfall.setState({ phase: { kind: 'failed', message: booted.message } });
+  }
+}
+
+export function showDevice(patch: { identity?: DeviceIdentity; staff?: StaffRow[]; lock?: LockState }): void {
+  useFootfall.setState(patch);
+}
+
+export function showSession(session: Session, unsynced: number): void {
+  useFootfall.setState({ phase: { kind: 'unlocked', session }, unsynced });
+}
+
+/** A newer view of the open session; ignored once the app has locked. */
+export function patchSessionView(session: Session): void {
+  if (useFootfall.getState().phase.kind === 'unlocked') useFootfall.setState({ phase: { kind: 'unlocked', session } });
+}
+
+export function showLocked(): void {
+  useFootfall.setState({ phase: { kind: 'locked' } });
+}
+
+export function showUnsynced(unsynced: number): void {
+  useFootfall.setState({ unsynced });
+}
+
+export function showSync(patch: Partial<SyncStatus> & { unsynced?: number }): void {
+  const { unsynced, ...sync } = patch;
+  useFootfall.setState((s) => ({ ...(unsynced !== undefined && { unsynced }), sync: { ...s.sync, ...sync } }));
+}

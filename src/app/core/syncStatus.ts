@@ -1,0 +1,20 @@
+/**
+ * Where sync stands, read from the device's rows and published, so every tab shows the same:
+ * enrolment, last exchange, clock skew, quarantined batches and records waiting.
+ */
+import { readEnrolment, readSyncState, waitingCount } from './device.ts';
+import { quarantinedCount } from './outbox.ts';
+import { showSync } from './publish.ts';
+
+export async function refreshStatus(): Promise<void> {
+  const [enrolment, state, quarantined, unsynced] = await Promise.all([readEnrolment(), readSyncState(), quarantinedCount(), waitingCount()]);
+  showSync({
+    unsynced,
+    enrolled: Boolean(enrolment),
+    deviceRole: enrolment?.role ?? null,
+    running: false,
+    lastSyncedAt: state.lastSyncedAt,
+    skewMs: state.skewMs,
+    quarantined,
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * Who holds the device's keys: setting a new device up, unlocking with a PIN and locking. Unlocking
+ * opens the device core (src/app/core/core.ts) and locking closes it; this module is the one place
+ * that knows which core is open, for the composition root (the shell, sync) to hand it on.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { createKeyring, unwrapRoot, wrapRoot, type Keyring } from '../../crypto/keyring.ts';
+import { defaultConfig, keyFromLabel } from '../../domain/config.ts';
+import { DeviceCore, writeNewDevice } from '../core/core.ts';
+import { OPEN_LOCK, type DeviceIdentity, type StaffRow } from '../core/database.ts';
+import { activeStaff, currentLock, saveLock } from '../core/device.ts';
+import { showDevice, showLocked } from '../core/publish.ts';
+import { ClientError } from '../problems.ts';
+import '../zodConfig.ts';
+import { afterWrongPin, formatWait, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
+
+export interface SetupInput {
+  deviceName: string;
+  siteName: string;
+  staffName: string;
+  pin: string;
+}
+
+let opened: DeviceCore | null = null;
+const listeners = new Set<(core: DeviceCore | null) => void>();
+
+/** The open core, for the composition root only: feature code is handed it. */
+export function openedCore(): DeviceCore | null {
+  return opened;
+}
+
+/** Hears every unlock (the new core) and lock (null). */
+export function onCoreChange(listener: (core: DeviceCore | null) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function open(keyring: Keyring, staff: StaffRow): Promise<DeviceCore> {
+  const core = await DeviceCore.open(keyring, staff);
+  // Kept before it is shown, so no screen renders before the core can be handed to it.
+  opened = core;
+  for (const listener of listeners) listener(core);
+  await core.show();
+  return core;
+}
+
+/**
+ * First run on a new device. Everything set up here is kept when the device is later enrolled
+ * with the organisation's server: the device id, the staff and every record made before.
+ */
+export async function setUpDevice(input: SetupInput): Promise<DeviceCore> {
+  const problem = pinProblem(input.pin);
+  if (problem) throw new ClientError('input', { message: problem });
+  const keyring = await createKeyring();
+  const id = uuidv7();
+  const staff: StaffRow = { id, name: input.staffName.trim(), role: 'admin', wrappedRoot: await wrapRoot(keyring, input.pin, id) };
+  const site = { key: keyFromLabel(input.siteName), name: input.siteName.trim() };
+  const identity: DeviceIdentity = { key: 'identity', deviceId: uuidv7(), deviceName: input.deviceName.trim(), siteKey: site.key };
+  await writeNewDevice(keyring, defaultConfig(site), staff, identity);
+  showDevice({ identity, staff: [staff], lock: OPEN_LOCK });
+  return open(keyring, staff);
+}
+
+export type UnlockResult = { ok: true; core: DeviceCore } | { ok: false; message: string };
+
+export async function unlock(staffId: string, pin: string): Promise<UnlockResult> {
+  const lock = await currentLock();
+  const wait = waitRemaining(lock, Date.now());
+  if (wait > 0) return refused(new ClientError('pin_wait', { wait: formatWait(wait) }));
+  const staff = (await activeStaff()).find((s) => s.id === staffId);
+  if (!staff) return refused(new ClientError('choose_name'));
+  if (lock.held && staff.role !== 'admin') return refused(new ClientError('device_held'));
+  const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
+  if (!keyring) {
+    const next = afterWrongPin(lock, Date.now());
+    await saveLock(next);
+    showDevice({ lock: next });
+    return { ok: false, message: wrongPinMessage(next, Date.now()) };
+  }
+  await saveLock(OPEN_LOCK);
+  showDevice({ lock: OPEN_LOCK });
+  return { ok: true, core: await open(keyring, staff) };
+}
+
+function refused(problem: ClientError): UnlockResult {
+  return { ok: false, message: problem.message };
+}
+
+/**
+ * Locks at once: the lock screen shows, then the core seals what was saved (so it can sync while
+ * locked) and drops every key. The promise settles when the keys are gone.
+ */
+export function lock(): Promise<void> {
+  const core = opened;
+  if (!core) return Promise.resolve();
+  opened = null;
+  showLocked();
+  for (const listener of listeners) listener(null);
+  return core.close();
+}
