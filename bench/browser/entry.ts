@@ -122,7 +122,7 @@ const api = {
 
   /**
    * `n` single visit saves through the real Vault.commit (one check-in event and its visit row,
-   * as actions.checkIn does) and/or `n` raw strict puts of a value with the same bytes as that
+   * as checkIn in src/app/frontDesk/visitActions.ts does) and/or `n` raw strict puts of a value with the same bytes as that
    * save's sealed event row. 'interleaved' does one of each per step, alternating which goes
    * first; 'save' and 'raw' do only the one. Each time is ms from the call to the transaction's
    * completion.

@@ -121,7 +121,7 @@ Not measured here: accessibility (axe in the end-to-end tests) and check-in in 3
 In Chromium, on a page of the served app's origin (\`/api/health\`, so none of the app's own code
 runs beside it), the real \`Vault.commit\` from src/app/core/vault.ts with the real \`FootfallDb\` (Dexie,
 \`chromeTransactionDurability: 'strict'\`) and a real keyring, bundled from the sources with Vite
-into bench/.tmp. One save is what \`actions.checkIn\` writes: one \`visit.checkedIn\` event validated
+into bench/.tmp. One save is what \`checkIn\` (src/app/frontDesk/visitActions.ts) writes: one \`visit.checkedIn\` event validated
 and sealed (AES-256-GCM), the visit row sealed and blind-tagged (HMAC), then one transaction adding
 the event row and putting the visit row. Timed from the call to the transaction's completion.
 

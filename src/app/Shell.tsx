@@ -15,6 +15,7 @@ const OutreachScreen = lazy(() => import('./outreach/OutreachScreen.tsx').then((
 const CaseworkScreen = lazy(() => import('./casework/CaseworkScreen.tsx').then((m) => ({ default: m.CaseworkScreen })));
 const CareScreen = lazy(() => import('./admin/care/CareScreen.tsx').then((m) => ({ default: m.CareScreen })));
 const ReportsScreen = lazy(() => import('./admin/reports/ReportsScreen.tsx').then((m) => ({ default: m.ReportsScreen })));
+const ImportScreen = lazy(() => import('./admin/import/ImportScreen.tsx').then((m) => ({ default: m.ImportScreen })));
 
 /** The unlocked app: who is signed in, the lock button, sync status and the modes her role sees. */
 export function Shell() {
@@ -66,6 +67,7 @@ export function Shell() {
           {tab === 'outreach' && <OutreachScreen />}
           {tab === 'casework' && <CaseworkScreen />}
           {tab === 'reports' && <ReportsScreen />}
+          {tab === 'import' && <ImportScreen />}
           {tab === 'care' && <CareScreen />}
           {tab === 'settings' && <SettingsScreen />}
         </Suspense>

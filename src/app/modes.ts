@@ -5,7 +5,7 @@
  */
 import type { Role } from './core/database.ts';
 
-export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'care' | 'settings';
+export type Mode = 'checkIn' | 'today' | 'outreach' | 'casework' | 'reports' | 'import' | 'care' | 'settings';
 
 export const MODE_LABELS: Record<Mode, string> = {
   checkIn: 'Check in',
@@ -13,6 +13,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   outreach: 'Outreach',
   casework: 'Casework',
   reports: 'Reports',
+  import: 'Import',
   care: 'Women’s records',
   settings: 'Settings',
 };
@@ -28,14 +29,16 @@ const MODES: Record<Role, Mode[]> = {
   frontDesk: ['checkIn', 'today'],
   outreach: ['outreach'],
   casework: ['casework'],
-  admin: ['checkIn', 'today', 'outreach', 'casework', 'reports', 'care', 'settings'],
+  admin: ['checkIn', 'today', 'outreach', 'casework', 'reports', 'import', 'care', 'settings'],
 };
 
 /**
- * The modes a role sees, in the order of the tabs; the first is where she starts. Data care
- * (merging, erasing) changes the organisation's records, so it is offered only on the
- * organisation's admin device.
+ * Import and data care (merging, erasing) change the organisation's records, checked against its
+ * archive, which only the organisation's admin device holds.
  */
+const ADMIN_DEVICE_ONLY: readonly Mode[] = ['import', 'care'];
+
+/** The modes a role sees, in the order of the tabs; the first is where she starts. */
 export function modesFor(role: Role, onAdminDevice = false): readonly Mode[] {
-  return onAdminDevice ? MODES[role] : MODES[role].filter((mode) => mode !== 'care');
+  return onAdminDevice ? MODES[role] : MODES[role].filter((mode) => !ADMIN_DEVICE_ONLY.includes(mode));
 }

@@ -365,6 +365,24 @@ export function withAddedTerms(config: OrgConfig, added: readonly AddedTerm[]): 
   return next;
 }
 
+export const PROBLEM_COLUMNS = ['line', 'column', 'value', 'problem'] as const;
+
+/**
+ * Every problem of a file that cannot be imported yet, as CSV to work through beside the file
+ * (docs/counting.md#import): a row per line to fix, whose problem names its column in its own
+ * words, and a row per value that is none of the organisation's terms, with the lines that give it.
+ */
+export function problemsCsv(errors: readonly ImportError[], unknownTerms: readonly UnknownTerm[]): string {
+  const lineRows = errors.map((e) => [String(e.line), '', '', e.message]);
+  const termRows = unknownTerms.map((t) => {
+    const { what } = TERM_COLUMNS[t.column];
+    const rows = `${t.rows} ${t.rows === 1 ? 'row' : 'rows'}${t.rows > t.lines.length ? `, the first ${t.lines.length} listed` : ''}`;
+    return [t.lines.join(LIST_SEPARATOR), t.column, t.value, `${what} “${t.value}” is not among the organisation’s terms (${rows}): choose what it means when importing, or correct the file.`];
+  });
+  // The values are the file's own: a spreadsheet would run one beginning "=" as a formula.
+  return Papa.unparse({ fields: [...PROBLEM_COLUMNS], data: [...lineRows, ...termRows] }, { newline: '\r\n', escapeFormulae: true });
+}
+
 function countNewlines(text: string, from: number, to: number): number {
   let n = 0;
   for (let i = text.indexOf('\n', from); i !== -1 && i < to; i = text.indexOf('\n', i + 1)) n++;

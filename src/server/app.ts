@@ -1,13 +1,15 @@
 /**
  * The Footfall endpoint: one process serving the built app and the sync API (api/index.ts) on one
  * port. Security headers go on every response; the Content-Security-Policy allows this origin
- * only, so the app can make no third-party request even if a dependency tried to.
+ * only, so the app can make no third-party request even if a dependency tried to. Every API
+ * answer is `Cache-Control: no-store` (docs/security.md#the-endpoint).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { api, type ApiLimits } from './api/index.ts';
+import { errors, sendError } from './api/errors.ts';
 import type { ServerConfig } from './config.ts';
 import type { Storage } from './storage/types.ts';
 
@@ -70,6 +72,10 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
   app.addHook('onSend', async (request, reply) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
     if (config.tls) reply.header('strict-transport-security', 'max-age=31536000');
+    // API answers hold ciphertext, keys, device lists and errors about them: no browser, proxy or
+    // service worker cache may keep one (a shared computer's disk cache would outlive a lock).
+    // Every answer, errors and the health check included, so no route can forget it.
+    if (isApiPath(request.url)) reply.header('cache-control', 'no-store');
   });
 
   await app.register(fastifyStatic, {
@@ -97,9 +103,14 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
 
   // Any other page path is the app itself, which routes on the device.
   app.setNotFoundHandler((request, reply) => {
-    if (request.method === 'GET' && !request.url.startsWith('/api/')) return reply.sendFile('index.html');
-    return reply.code(404).send({ error: 'not_found', message: `No such endpoint: ${request.method} ${request.url.split('?')[0]}` });
+    if (request.method === 'GET' && !isApiPath(request.url)) return reply.sendFile('index.html');
+    return sendError(reply, errors.notFound(request.method, request.url.split('?')[0] ?? request.url));
   });
 
   return app;
+}
+
+/** The API's addresses: /api and everything under it (a query string included). */
+function isApiPath(url: string): boolean {
+  return /^\/api(?:[/?]|$)/.test(url);
 }

@@ -84,7 +84,7 @@ describe('Women’s records', () => {
       await enrolAs(db, 'admin');
       await refreshStatus();
     });
-    expect(nav().getAllByRole('button').map((b) => b.textContent)).toEqual(['Check in', 'Today', 'Outreach', 'Casework', 'Reports', 'Women’s records', 'Settings']);
+    expect(nav().getAllByRole('button').map((b) => b.textContent)).toEqual(['Check in', 'Today', 'Outreach', 'Casework', 'Reports', 'Import', 'Women’s records', 'Settings']);
   });
 
   it('merges a duplicate into the record kept, after a confirmation, and logs it', async () => {

@@ -2,14 +2,15 @@
  * The import panel on an admin device (jsdom, fake-indexeddb): a file is checked in full and
  * nothing is written until the admin confirms; a bad file lists every line to fix; a value that
  * is none of the organisation's terms is asked about once, in the preview, and mapped or added;
- * importing the same file again adds nothing. The server is played by a stub client that only
- * hears audits.
+ * importing the same file again adds nothing; every problem of a file can be downloaded as CSV.
+ * The server is played by a stub client that only hears audits.
  */
 import { render, screen, waitFor, within } from '@testing-library/react';
 import type { ReactElement } from 'react';
 import userEvent from '@testing-library/user-event';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { ImportPanel, ImportShortcut } from '../../src/app/admin/import/ImportPanel.tsx';
+import Papa from 'papaparse';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ImportPanel } from '../../src/app/admin/import/ImportPanel.tsx';
 import { CoreContext } from '../../src/app/shared/useCore.ts';
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
@@ -76,7 +77,7 @@ async function enrolAsAdmin(): Promise<void> {
   });
 }
 
-/** The panel as the Reports screen shows it: behind the lock, handed the unlocked device core. */
+/** The panel as the Import screen shows it: behind the lock, handed the unlocked device core. */
 function renderPanel(panel: ReactElement) {
   return render(<CoreContext.Provider value={core()}>{panel}</CoreContext.Provider>);
 }
@@ -84,6 +85,10 @@ function renderPanel(panel: ReactElement) {
 function file(text: string, name = 'records.csv'): File {
   return new File([text], name, { type: 'text/csv' });
 }
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 beforeEach(async () => {
   db = await setUpFresh('import');
@@ -111,10 +116,46 @@ describe('ImportPanel', () => {
     expect(audit).not.toHaveBeenCalled();
   });
 
+  it('downloads every line to fix and every value to decide as CSV', async () => {
+    let saved: { name: string; blob: Blob } | null = null;
+    let lastBlob: Blob | null = null;
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => ((lastBlob = blob as Blob), 'blob:footfall-test'));
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      saved = { name: this.download, blob: lastBlob! };
+    });
+    const user = userEvent.setup();
+    renderPanel(<ImportPanel client={client} />);
+    await user.upload(screen.getByLabelText('CSV file of records'), file(BAD, 'old.csv'));
+    await user.click(await screen.findByRole('button', { name: 'Download the problems as CSV' }));
+
+    expect(saved!.name).toBe('old-problems.csv');
+    expect(await screen.findByText('old-problems.csv is in your downloads.')).toBeInTheDocument();
+    const parsed = Papa.parse<Record<string, string>>(await saved!.blob.text(), { header: true, skipEmptyLines: true });
+    expect(parsed.meta.fields).toEqual(['line', 'column', 'value', 'problem']);
+    expect(parsed.data).toEqual([
+      { line: '3', column: '', value: '', problem: 'date "02/05/2024" is not a real date written YYYY-MM-DD, such as 2025-04-01.' },
+      { line: '5', column: '', value: '', problem: expect.stringMatching(/^a casework session is always with a known woman/) },
+      {
+        line: '4',
+        column: 'services',
+        value: 'soup',
+        problem: 'service “soup” is not among the organisation’s terms (1 row): choose what it means when importing, or correct the file.',
+      },
+    ]);
+  });
+
+  it('offers no download for a clean file', async () => {
+    const user = userEvent.setup();
+    renderPanel(<ImportPanel client={client} />);
+    await user.upload(screen.getByLabelText('CSV file of records'), file(GOOD));
+    await screen.findByRole('table', { name: 'What importing records.csv adds' });
+    expect(screen.queryByRole('button', { name: 'Download the problems as CSV' })).toBeNull();
+  });
+
   it('previews what a clean file adds, then imports it through the outbox and the directory', async () => {
     const user = userEvent.setup();
-    const onImported = vi.fn();
-    renderPanel(<ImportPanel client={client} onImported={onImported} />);
+    renderPanel(<ImportPanel client={client} />);
     await user.upload(screen.getByLabelText('CSV file of records'), file(GOOD));
     const table = await screen.findByRole('table', { name: 'What importing records.csv adds' });
     const rows = within(table).getAllByRole('row').map((r) => [within(r).getByRole('rowheader').textContent, within(r).getByRole('cell').textContent]);
@@ -132,7 +173,6 @@ describe('ImportPanel', () => {
     await screen.findByText('Imported 4 records and 1 new woman. They count in reports now and reach the server at the next sync.');
     expect(audit).toHaveBeenCalledTimes(1);
     expect(audit.mock.calls[0]?.[1]).toBe('records.imported');
-    expect(onImported).toHaveBeenCalledTimes(1);
 
     const events = await readEvents(db, core().keyring);
     expect(events.map((e) => e.type).sort()).toEqual(['casework.session', 'outreach.contacted', 'visit.checkedIn', 'visit.checkedIn', 'woman.registered']);
@@ -288,17 +328,5 @@ describe('ImportPanel with a spreadsheet in its own words', () => {
     await user.clear(within(terms).getByLabelText('Name of the new service'));
     await user.click(within(terms).getByRole('button', { name: 'Check the file with these choices' }));
     expect(screen.getByRole('alert')).toHaveTextContent('Give the new service for “Soup” a name.');
-  });
-
-  it('is reached from the top of the Reports screen, with the keyboard focus moved to it', async () => {
-    const user = userEvent.setup();
-    renderPanel(
-      <>
-        <ImportShortcut />
-        <ImportPanel client={client} />
-      </>,
-    );
-    await user.click(screen.getByRole('button', { name: 'Import historic records' }));
-    expect(screen.getByRole('heading', { name: 'Import records' })).toHaveFocus();
   });
 });

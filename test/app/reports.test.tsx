@@ -216,6 +216,19 @@ function tableFigures(caption: string | RegExp): Record<string, [string, string]
 
 const statement = () => screen.getByRole('region', { name: 'For a letter' });
 
+/** The headline figures at the top: figure → [this period, what is said of the same period last year]. */
+function headlines(): Record<string, [string, string]> {
+  const out: Record<string, [string, string]> = {};
+  for (const term of within(screen.getByLabelText('Headline figures')).getAllByRole('term')) {
+    const [now, before] = within(term.parentElement!).getAllByRole('definition').map((d) => d.textContent ?? '');
+    out[term.textContent!] = [now!, before!];
+  }
+  return out;
+}
+
+/** Whether `a` comes before `b` in the page. */
+const before = (a: Element, b: Element) => Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+
 describe('the reports screen', () => {
   it('says what to do on a device that is not enrolled, or not enrolled as an admin device', async () => {
     const { user } = await adminDevice({ enrolled: false });
@@ -329,6 +342,80 @@ describe('the reports screen', () => {
 
     await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
     expect(tableFigures('Summary').Visits).toEqual(['14', '1']);
+  });
+
+  it('opens on the period, the sentence, the headline figures and the chart, then a contents list of every part', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+
+    const glance = screen.getByRole('region', { name: new RegExp(`^${THIS_YEAR.label.replace('/', '\\/')}.* at a glance`) });
+    expect(within(glance).getByRole('combobox', { name: 'Financial year' })).toHaveDisplayValue(THIS_YEAR.label);
+    expect(within(glance).getByRole('region', { name: 'For a letter' })).toBeInTheDocument();
+    expect(within(glance).getByRole('img', { name: /^Visits by month/ })).toBeInTheDocument();
+    expect(headlines()).toEqual({
+      Visits: ['14', 'Last year: 1'],
+      'Unique women': ['2', 'Last year: 1'],
+      'New women': ['1', 'Last year: 1'],
+      'Anonymous visits': ['12', 'Last year: 0'],
+      'Outreach contacts': ['0', 'Last year: 0'],
+      'Women supported with advice and casework': ['0', 'Last year: 0'],
+    });
+
+    // Headings in order: the screen, the first screen and its sentence, the contents, then the figures and each part.
+    const headings = screen.getAllByRole('heading').map((h) => `${h.tagName} ${h.textContent}`);
+    expect(headings.slice(0, 6)).toEqual([
+      'H1 Reports',
+      expect.stringMatching(/^H2 .* at a glance/),
+      'H3 For a letter',
+      'H2 Report sections',
+      'H2 All figures',
+      'H3 Summary',
+    ]);
+    expect(headings.slice(-3)).toEqual(['H3 Casework outcomes', 'H2 Definitions', 'H2 Export']);
+
+    const contents = screen.getByRole('navigation', { name: 'Report sections' });
+    expect(before(glance, contents)).toBe(true);
+    const links = within(contents).getAllByRole('link');
+    expect(links.map((a) => a.textContent)).toEqual([
+      'Summary',
+      'Services (visits that included each)',
+      'Outreach',
+      'Advice and casework',
+      'Referrals by destination',
+      'Women by age band',
+      'Women by nationality or region',
+      'Women by ethnicity',
+      'Women by housing situation',
+      'Women by forms of exploitation',
+      'Women by referral source',
+      'Month by month',
+      'By site',
+      'Outreach by area',
+      'Outreach by kind of place',
+      'Needs raised on outreach',
+      'Support given on outreach',
+      'Casework topics',
+      'Casework outcomes',
+      'Definitions',
+      'Export',
+    ]);
+    // Each link leads to its part's heading, which takes focus so the keyboard follows.
+    for (const link of links) {
+      const target = document.getElementById(link.getAttribute('href')!.replace(/^#/, ''))!;
+      expect(target).toHaveRole('heading');
+      expect(target.textContent!.startsWith(link.textContent!)).toBe(true);
+      expect(target).toHaveAttribute('tabindex', '-1');
+      expect(before(contents, target)).toBe(true);
+    }
+
+    await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
+    expect(headlines().Visits).toEqual(['15', 'Last year: <5']);
+    expect(within(contents).getAllByRole('link').map((a) => a.textContent).slice(-3)).toEqual(['Notes', 'Definitions', 'Export']);
+
+    await user.selectOptions(screen.getByRole('combobox', { name: 'Financial year' }), LAST_YEAR.label);
+    expect(headlines().Visits).toEqual(['<5', 'Last year: not recorded then']);
   });
 
   it('copies the statement for a letter', async () => {

@@ -4,6 +4,7 @@ import {
   importCounts,
   LINES_SHOWN,
   parseRecordsCsv,
+  problemsCsv,
   recordsCsv,
   RECORD_COLUMNS,
   withAddedTerms,
@@ -402,5 +403,30 @@ describe('parseRecordsCsv, more', () => {
   it('refuses an id that is not a Footfall id', () => {
     const errors = errorsOf(parseRecordsCsv('kind,date,site,person\nvisit,2025-06-01,north,123e4567-e89b-12d3-a456-426614174000\n', ctx()));
     expect(errors[0]?.message).toContain('is not a Footfall woman id');
+  });
+});
+
+describe('problemsCsv', () => {
+  it('writes a row per line to fix and a row per value to decide, with the lines that give it', () => {
+    // Seven rows give "=Soup" (a spreadsheet would run it as a formula); the group keeps the first five lines.
+    const text = [
+      'kind,date,site,person,services',
+      'visit,01/06/2025,north,,meal', // 2: a line to fix
+      ...Array.from({ length: 7 }, () => 'visit,2025-06-01,north,,=Soup'), // 3 to 9
+      'visit,2025-06-01,Riverside,,meal', // 10
+    ].join('\n');
+    const result = parseRecordsCsv(text, ctx());
+    const rows = Papa.parse<string[]>(problemsCsv(errorsOf(result), unknownOf(result)), { skipEmptyLines: true }).data;
+    expect(rows).toEqual([
+      ['line', 'column', 'value', 'problem'],
+      ['2', '', '', 'date "01/06/2025" is not a real date written YYYY-MM-DD, such as 2025-04-01.'],
+      ['10', 'site', 'Riverside', 'site “Riverside” is not among the organisation’s terms (1 row): choose what it means when importing, or correct the file.'],
+      [
+        '3;4;5;6;7',
+        'services',
+        "'=Soup",
+        'service “=Soup” is not among the organisation’s terms (7 rows, the first 5 listed): choose what it means when importing, or correct the file.',
+      ],
+    ]);
   });
 });

@@ -373,6 +373,20 @@ export async function openReportsWith(page: Page, passphrase: string): Promise<v
     .toMatch(/records? from \d+ batch(es)? on this device, up to date/);
 }
 
+/** The Import tab, as far as its first screen (the passphrase form, or the file to choose). */
+export async function openImport(page: Page): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByRole('heading', { level: 1, name: 'Import records' }).waitFor();
+}
+
+/** Import → the organisation passphrase typed, until a file can be chosen. */
+export async function openImportWith(page: Page, passphrase: string): Promise<void> {
+  await openImport(page);
+  await page.getByLabel('Organisation passphrase', { exact: true }).fill(passphrase);
+  await page.getByRole('button', { name: 'Open the records' }).click();
+  await page.getByLabel('CSV file of records').waitFor({ timeout: 30_000 });
+}
+
 /** A table of the report by its caption: each row's label → [this period, same period last year]. */
 export async function reportTable(scope: Page | Locator, caption: string | RegExp): Promise<Record<string, [string, string]>> {
   const table = scope.getByRole('table', { name: caption });

@@ -1,18 +1,32 @@
 /**
  * Importing historic records end to end, in Chromium with the real endpoint: the admin's laptop
- * sets up the organisation, opens Reports, and imports last year's spreadsheet of 2,000 records.
- * A file with two bad rows is refused with their line numbers and nothing is written; a site the
- * organisation does not have is asked about once, and mapped to its own site in the preview; the
- * fixed file is previewed and imported; importing it again adds nothing; and the imported
- * records appear in the yearly summary as the same period last year.
+ * sets up the organisation, opens the Import tab with the passphrase, and imports last year's
+ * spreadsheet of 2,000 records. A file with two bad rows is refused with their line numbers,
+ * nothing is written, and its problems download as CSV; a site the organisation does not have is
+ * asked about once, and mapped to its own site in the preview; the fixed file is previewed and
+ * imported; importing it again adds nothing; and the Reports tab, opened next, shows the imported
+ * records in the yearly summary as the same period last year.
  */
+import { readFileSync } from 'node:fs';
+import Papa from 'papaparse';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { financialYearOf, periodRange } from '../../src/domain/periods.ts';
 import { formatLocalDate, localDateOf, parseLocalDate } from '../../src/domain/time.ts';
 import { axeViolations, smallTargets } from './a11y.ts';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
-import { ADMIN, finishOrganisation, openReportsWith, organisationCard, readOutbox, reportTable, setUpDevice, startOrganisation } from './app.ts';
+import {
+  ADMIN,
+  finishOrganisation,
+  openImport,
+  openImportWith,
+  openReports,
+  organisationCard,
+  readOutbox,
+  reportTable,
+  setUpDevice,
+  startOrganisation,
+} from './app.ts';
 
 const PASSPHRASE = 'saffron lighthouse meadow forty';
 const LAPTOP = { name: 'Admin laptop', site: 'Drop-in centre' };
@@ -86,15 +100,16 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
 }
 
 describe('importing historic records on the admin’s laptop', () => {
-  test('the organisation is set up and its reports opened', async () => {
+  test('the organisation is set up and the Import tab opened with its passphrase', async () => {
     const { page } = laptop;
     await page.goto(served.url);
     await setUpDevice(page, ADMIN, LAPTOP);
     const card = await organisationCard(page);
     await finishOrganisation(card, await startOrganisation(card, PASSPHRASE));
-    await openReportsWith(page, PASSPHRASE);
-    await panel(page).waitFor();
-    await expectAccessible(page, 'reports with the import panel');
+    await openImport(page);
+    await expectAccessible(page, 'import, asking for the passphrase');
+    await openImportWith(page, PASSPHRASE);
+    await expectAccessible(page, 'import, ready for a file');
   });
 
   test('a 2,000-row file with two bad rows is refused with their line numbers, and nothing is written', async () => {
@@ -116,6 +131,17 @@ describe('importing historic records on the admin’s laptop', () => {
     expect(await panel(page).getByRole('button', { name: /^Import/ }).count()).toBe(0);
     expect((await readOutbox(page)).eventIds).toEqual(before.eventIds);
     await expectAccessible(page, 'import refused');
+
+    // Every problem, to work through beside the file: the two lines, then the value to decide.
+    const [download] = await Promise.all([page.waitForEvent('download'), panel(page).getByRole('button', { name: 'Download the problems as CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe('last-year-draft-problems.csv');
+    const problems = Papa.parse<Record<string, string>>(readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, ''), { header: true, skipEmptyLines: true }).data;
+    expect(problems.map((p) => [p.line, p.column, p.value])).toEqual([
+      ['15', '', ''],
+      ['1999', '', ''],
+      ['1001', 'site', 'Riverside'],
+    ]);
+    expect(problems[0]?.problem).toMatch(/date ".*\/2024" is not a real date written YYYY-MM-DD/);
   });
 
   test('the fixed file’s old site name is mapped to the site in the preview, then the file is imported with its counts', async () => {
@@ -155,8 +181,9 @@ describe('importing historic records on the admin’s laptop', () => {
     expect((await readOutbox(page)).eventIds.length).toBeLessThanOrEqual(before.eventIds.length);
   });
 
-  test('the yearly summary counts the imported records as the same period last year', async () => {
+  test('the Reports tab, opened next, counts the imported records as the same period last year', async () => {
     const { page } = laptop;
+    await openReports(page);
     await expect
       .poll(async () => (await reportTable(page, 'Summary')).Visits?.[1], { timeout: 30_000 })
       .toBe('1,800');

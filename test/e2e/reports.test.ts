@@ -93,6 +93,9 @@ describe('reports on the admin’s laptop', () => {
     expect(await reportTable(page, /^By site/)).toMatchObject({ 'Drop-in centre': ['3', NOT_RECORDED] });
     expect(await page.getByRole('region', { name: 'For a letter' }).locator('.statement').textContent()).toBe(`In ${YEAR.label} we welcomed 3 visits from 2 women.`);
     expect(await page.getByRole('img', { name: /^Visits by month/ }).isVisible()).toBe(true);
+    // The contents list takes the keyboard to a table's heading, not only the view.
+    await page.getByRole('navigation', { name: 'Report sections' }).getByRole('link', { name: 'By site' }).press('Enter');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent ?? '')).toMatch(/^By site/);
     await expectAccessible(page, 'yearly summary');
 
     await page.getByRole('switch', { name: 'Publication mode' }).check();

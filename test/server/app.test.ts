@@ -85,6 +85,16 @@ describe('the endpoint', () => {
     );
   });
 
+  it('makes every API answer no-store, while the app files keep their own caching', async () => {
+    for (const url of ['/api/health', '/api', '/api?x=1', '/api/nothing', '/api/orgs/not-a-uuid/devices']) {
+      expect((await app.inject({ method: 'GET', url })).headers['cache-control'], url).toBe('no-store');
+    }
+    expect((await app.inject({ method: 'POST', url: '/api/orgs', payload: {} })).headers['cache-control']).toBe('no-store');
+    // A page path that merely starts with the same letters is the app.
+    expect((await app.inject({ method: 'GET', url: '/apiary' })).headers['cache-control']).toBe('no-cache');
+    expect((await app.inject({ method: 'GET', url: '/today' })).headers['cache-control']).toBe('no-cache');
+  });
+
   it('gives a clear JSON 404 for an unknown API path, without echoing the query', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/nothing?token=secret' });
     expect(res.statusCode).toBe(404);

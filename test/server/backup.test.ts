@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,8 +31,12 @@ describe('backup', () => {
     await storage.putBatch({ orgId, batchId: crypto.randomUUID(), deviceId, seq: 0, activity: jwe, directory: jwe, sha256: 'x', size: 2 * jwe.length, receivedAt: now });
 
     // Taken while the server still has the database open.
-    const file = await backupSqlite(dataDir, tempDir('footfall-backups-'), new Date('2026-11-25T10:32:00Z'));
+    const backups = join(tempDir('footfall-backups-'), 'new');
+    const file = await backupSqlite(dataDir, backups, new Date('2026-11-25T10:32:00Z'));
     expect(file).toMatch(/footfall-20261125T103200Z\.sqlite3$/);
+    // As private as the database itself.
+    expect(statSync(backups).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     await storage.close();
 
     const restoredDir = tempDir('footfall-restored-');

@@ -4,7 +4,7 @@
  * loudly instead of skipping: CI has PostgreSQL, and a skipped suite would hide a broken adapter.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -728,6 +728,45 @@ describe('SQLite storage', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }, { version: 2 }]);
       db.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** The permission bits of a file or folder, as 0o600 and the like. */
+  const mode = (path: string) => statSync(path).mode & 0o777;
+  const files = (dataDir: string) => ['', '-wal', '-shm'].map((suffix) => join(dataDir, SQLITE_FILE + suffix));
+
+  it("keeps its folder and files to the server's own user: the folder 0700, the database, its log and shared memory 0600", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
+    const dataDir = join(dir, 'data');
+    try {
+      const storage = await openSqliteStorage(dataDir);
+      const org = await newOrg(storage);
+      await storage.putBatch(batch(org.orgId, org.admin.deviceId));
+      // While it runs, as a written batch leaves it: the log and shared memory exist.
+      expect(mode(dataDir)).toBe(0o700);
+      for (const file of files(dataDir)) expect(mode(file), file).toBe(0o600);
+      await storage.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes database files an earlier version left readable by everyone 0600, and leaves the mode of a folder it did not make', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
+    try {
+      const old = new Database(join(dir, SQLITE_FILE));
+      old.pragma('journal_mode = WAL');
+      old.close();
+      chmodSync(dir, 0o755);
+      chmodSync(join(dir, SQLITE_FILE), 0o644);
+      const storage = await openSqliteStorage(dir);
+      const org = await newOrg(storage);
+      await storage.putBatch(batch(org.orgId, org.admin.deviceId));
+      for (const file of files(dir)) expect(mode(file), file).toBe(0o600);
+      expect(mode(dir)).toBe(0o755);
+      await storage.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

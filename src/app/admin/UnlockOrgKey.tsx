@@ -1,13 +1,25 @@
 /**
- * Opening the organisation's key for reports: the passphrase, or the printed recovery code.
- * A wrong attempt says so and changes nothing.
+ * Opening the organisation's key for reports or import: the passphrase, or the printed recovery
+ * code. A wrong attempt says so and changes nothing.
  */
 import { useState, type FormEvent } from 'react';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { unlockOrgKey } from './orgKey.ts';
 import { useCore } from '../shared/useCore.ts';
 
+/** What each screen opens the key for: said first in the form, and on its button. */
+const PURPOSES = {
+  reports: { why: 'Reports are counted on this device from the organisation’s records', button: 'Open reports' },
+  import: { why: 'A file is checked against the organisation’s records before anything is imported', button: 'Open the records' },
+} as const;
+
+/** The Reports screen's form. */
 export function UnlockReports() {
+  return <UnlockOrgKey purpose="reports" />;
+}
+
+export function UnlockOrgKey({ purpose }: { purpose: keyof typeof PURPOSES }) {
+  const { why, button } = PURPOSES[purpose];
   const core = useCore();
   const [secret, setSecret] = useState('');
   const [useRecovery, setUseRecovery] = useState(false);
@@ -20,11 +32,10 @@ export function UnlockReports() {
   }
 
   return (
-    <section aria-labelledby="unlock-reports-title" className="card">
-      <h2 id="unlock-reports-title">Open the organisation’s records</h2>
+    <section aria-labelledby="unlock-org-key-title" className="card">
+      <h2 id="unlock-org-key-title">Open the organisation’s records</h2>
       <p>
-        Reports are counted on this device from the organisation’s records, which only the organisation key opens. Type the organisation
-        passphrase to open it. It stays open until Footfall locks.
+        {why}, which only the organisation key opens. Type the organisation passphrase to open it. It stays open until Footfall locks.
       </p>
       <form onSubmit={submit} noValidate>
         <label className="check switch">
@@ -59,7 +70,7 @@ export function UnlockReports() {
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Opening…' : 'Open reports'}
+          {busy ? 'Opening…' : button}
         </button>
       </form>
     </section>

@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { instantOf, localDateOf, localTimeOf } from '../../domain/time.ts';
+import { ClientError } from '../problems.ts';
 
 /** What she typed, or null while the fields still show now. */
 export interface EditedWhen {
@@ -67,8 +68,8 @@ export function WhenFields({ timeZone, edited, onChange, withTime }: Props) {
  */
 export function occurredAtOf(edited: EditedWhen | null, timeZone: string, withTime: boolean): string | null {
   if (!edited) return null;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(edited.date)) throw new Error('Enter the date, or go back to now.');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(edited.date)) throw new ClientError('enter_date');
   if (!withTime) return edited.date === localDateOf(Date.now(), timeZone) ? null : instantOf(edited.date, '12:00', timeZone);
-  if (!/^\d{2}:\d{2}$/.test(edited.time)) throw new Error('Enter the time as HH:MM, or go back to now.');
+  if (!/^\d{2}:\d{2}$/.test(edited.time)) throw new ClientError('enter_time');
   return instantOf(edited.date, edited.time, timeZone);
 }

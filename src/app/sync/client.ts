@@ -42,11 +42,18 @@ export type Outcome<T> =
   /** This device may no longer sync. */
   | { kind: 'revoked'; message: string }
   /** Network down, server down, timeout or overload: try again later. */
-  | { kind: 'unreachable'; message: string };
+  | { kind: 'unreachable'; message: string; error?: 'stale_request' };
 
 const TIMEOUT_MS = 30_000;
 
 export class SyncClient {
+  /**
+   * Server time minus this device's time, from the Date header of the last answer. Requests are
+   * signed in the server's time, so a device whose clock is wrong still syncs (the server accepts
+   * signatures only minutes old, docs/security.md#signed-requests; the status line shows the skew).
+   */
+  #clockOffsetMs = 0;
+
   constructor(
     readonly baseUrl: string,
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
@@ -115,8 +122,15 @@ export class SyncClient {
   }
 
   async signed<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {
+    const first = await this.signedOnce(device, method, path, body, schema);
+    // The answer itself said the clock is off, and carried the server's time: signed again once in it.
+    if (first.kind === 'unreachable' && first.error === 'stale_request') return this.signedOnce(device, method, path, body, schema);
+    return first;
+  }
+
+  private async signedOnce<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {
     const text = body === undefined ? '' : JSON.stringify(body);
-    const timestamp = new Date().toISOString();
+    const timestamp = new Date(Date.now() + this.#clockOffsetMs).toISOString();
     const signature = await signRequest(device.signingKey, { method, path, orgId: device.orgId, deviceId: device.deviceId, timestamp, body: text });
     const headers = {
       [SIGNATURE_HEADERS.org]: device.orgId,
@@ -140,6 +154,8 @@ export class SyncClient {
     } catch {
       return { kind: 'unreachable', message: 'The server could not be reached.' };
     }
+    const serverDate = Date.parse(response.headers.get('date') ?? '');
+    if (Number.isFinite(serverDate)) this.#clockOffsetMs = serverDate - Date.now();
     const json: unknown = await response.json().catch(() => null);
     if (response.ok) {
       const parsed = schema.safeParse(json);
@@ -150,6 +166,8 @@ export class SyncClient {
     const error = ApiError.safeParse(json);
     const message = error.success ? error.data.message : `The server answered ${response.status}.`;
     if (response.status === 403 && error.success && error.data.error === 'device_revoked') return { kind: 'revoked', message };
+    // A wrong clock is not the batch's fault: it is tried again, never set aside.
+    if (error.success && error.data.error === 'stale_request') return { kind: 'unreachable', message, error: 'stale_request' };
     if (response.status >= 500 || response.status === 429 || response.status === 408 || !error.success) {
       return { kind: 'unreachable', message };
     }

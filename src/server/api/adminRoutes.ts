@@ -35,7 +35,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/devices/:deviceId/revoke',
-    access: 'adminChange',
+    access: 'admin',
     params: DeviceParams,
     handler: async ({ params, device, now }) => {
       if (params.deviceId === device.deviceId) throw errors.cannotRevokeSelf();
@@ -53,7 +53,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   addRoute(app, ctx, {
     method: 'PUT',
     url: '/orgs/:orgId/team-keys',
-    access: 'adminChange',
+    access: 'admin',
     params: OrgParams,
     body: TeamKeyEnvelopes,
     // 10,000 envelopes of a sealed 32-byte key are a few megabytes.
@@ -102,7 +102,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/admin-keys',
-    access: 'adminChange',
+    access: 'admin',
     params: OrgParams,
     body: AddWrappedKeysRequest,
     handler: async ({ params, body, device, now, reply }) => {
@@ -133,7 +133,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/audit',
-    access: 'adminChange',
+    access: 'admin',
     params: OrgParams,
     body: AuditRequest,
     handler: async ({ params, body, device, now, reply }) => {

@@ -5,9 +5,14 @@
  * query as sent, organisation, device, timestamp and the raw body bytes; see crypto/signing.ts).
  * Here the endpoint checks, in order: the signature headers are present and well formed; the
  * organisation in the header is the one in the path; the device is enrolled in it; the signature
- * is valid; the device is not revoked; and, for admin routes, that the device is an admin's and
- * that an admin change was signed within the last 15 minutes. Uploads carry no freshness check:
- * devices are offline for days, and a replayed upload is harmless because uploads are idempotent.
+ * is valid; it was signed within SIGNATURE_WINDOW_MINUTES of the server's clock, either way; the
+ * device is not revoked; and, for admin routes, that the device is an admin's.
+ *
+ * The window holds for every signed route, uploads included. A device signs each request as it
+ * sends it (never when it sealed the batch), so being offline for days does not age a request;
+ * only a wrong clock does, and the app warns when its clock is off by as much as this window
+ * (docs/sync.md#events-and-ids). Without it, a signed request captured once (a page of the
+ * archive, the list of wrapped keys) could be replayed for ever (docs/security.md#signed-requests).
  */
 import type { FastifyRequest } from 'fastify';
 import { DeviceId, OrgId, SIGNATURE_HEADERS } from '../../domain/protocol.ts';
@@ -15,11 +20,11 @@ import { verifySignedRequest } from './signature.ts';
 import type { Storage, StoredDevice } from '../storage/types.ts';
 import { errors } from './errors.ts';
 
-/** Who may call a route: anyone, any enrolled device, an admin's device, or an admin making a change. */
-export type Access = 'public' | 'device' | 'admin' | 'adminChange';
+/** Who may call a route: anyone, any enrolled device, or an admin's device. */
+export type Access = 'public' | 'device' | 'admin';
 
-/** How far an admin change's timestamp may be from the server's clock. */
-export const ADMIN_CHANGE_WINDOW_MINUTES = 15;
+/** How far a signed request's timestamp may be from the server's clock, either way. */
+export const SIGNATURE_WINDOW_MINUTES = 5;
 
 const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
 
@@ -81,18 +86,16 @@ export async function authenticate(
     signed.signature,
   );
   if (!valid) throw errors.badSignature();
+  // Before anything else is said or written: a replayed old request learns nothing (not even a
+  // revocation) and does not move the device's last-seen time.
+  const skew = Date.parse(signed.timestamp) - now.getTime();
+  if (Math.abs(skew) > SIGNATURE_WINDOW_MINUTES * 60_000) throw errors.stale(skew, SIGNATURE_WINDOW_MINUTES);
   // Checked after the signature, so only the device itself can learn that it was revoked.
   if (device.revokedAt !== null) throw errors.revoked();
 
   if (!options.deferTouch) await storage.touchDevice(orgId, device.deviceId, now.toISOString());
 
-  if (access === 'admin' || access === 'adminChange') {
-    if (device.role !== 'admin') throw errors.adminOnly();
-  }
-  if (access === 'adminChange') {
-    const skew = Date.parse(signed.timestamp) - now.getTime();
-    if (Math.abs(skew) > ADMIN_CHANGE_WINDOW_MINUTES * 60_000) throw errors.stale(skew, ADMIN_CHANGE_WINDOW_MINUTES);
-  }
+  if (access === 'admin' && device.role !== 'admin') throw errors.adminOnly();
   return device;
 }
 

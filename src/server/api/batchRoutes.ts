@@ -5,12 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { BatchUpload, CompactionRequest } from '../../domain/protocol.ts';
+import { BatchUpload } from '../../domain/protocol.ts';
 import type { ActivityPage, ArchivePage, BatchReceipt, CompactionReceipt, DirectoryPage } from '../../domain/protocol.ts';
 import type { NewBatch, StoredBatch } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
-import { BatchParams, OrgParams, PageQuery, page } from './schemas.ts';
+import { BatchParams, CompactionBody, OrgParams, PageQuery, page } from './schemas.ts';
 
 /** The largest upload body: two sealed parts of a batch. */
 export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
@@ -142,9 +142,9 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/compactions',
-    access: 'adminChange',
+    access: 'admin',
     params: OrgParams,
-    body: CompactionRequest,
+    body: CompactionBody,
     bodyLimit: UPLOAD_BODY_LIMIT,
     handler: async ({ params, body, device, now }): Promise<CompactionReceipt> => {
       const at = now.toISOString();

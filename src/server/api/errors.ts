@@ -5,6 +5,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiError } from '../../domain/protocol.ts';
+import { isOutOfSpace } from '../storage/types.ts';
+import { lingerAfterEarlyAnswer } from './linger.ts';
 
 export class HttpError extends Error {
   readonly statusCode: number;
@@ -29,6 +31,8 @@ export const MESSAGES = {
   enrolmentCodeUnusable: 'This enrolment code is unknown, already used or expired. Ask your admin for a new code.',
   batchConflict: 'A batch with this id was already received with different contents. This upload was refused.',
   malformedJson: 'The request body is not valid JSON. Send a JSON object with content-type application/json.',
+  storageFull:
+    "The server is out of storage space, so nothing was stored. This device keeps its records and sends them once the server has room again; tell whoever runs the server.",
 } as const;
 
 export const errors = {
@@ -59,8 +63,8 @@ export const errors = {
     new HttpError(
       401,
       'stale_request',
-      `This device's clock is ${describeDuration(Math.abs(skewMs))} ${skewMs < 0 ? 'behind' : 'ahead of'} the server's; ` +
-        `admin changes must be sent within ${windowMinutes} minutes of being signed. Set this device's date and time, then try again.`,
+      `This device's clock is ${describeDuration(Math.abs(skewMs))} ${skewMs < 0 ? 'behind' : 'ahead of'} the server's (or this is an old request sent again); ` +
+        `signed requests must reach the server within ${windowMinutes} minutes of being signed. Nothing was done. Set this device's date and time, then try again.`,
     ),
   setupToken: () =>
     new HttpError(
@@ -95,6 +99,21 @@ export const errors = {
       `${fieldList('batches', indices, '.batchId')} ${indices.length === 1 ? 'was' : 'were'} already received with different contents. ` +
         'Nothing was changed. Give the new batches new ids and send the compaction again.',
     ),
+  bodyTooLarge: () =>
+    new HttpError(413, 'body_too_large', 'The request body is larger than this endpoint accepts. Nothing was stored; send smaller batches.'),
+  unsupportedMediaType: () =>
+    new HttpError(415, 'unsupported_media_type', 'This endpoint accepts JSON only. Send the body with content-type application/json.'),
+  unreadable: (status: number) =>
+    new HttpError(
+      status,
+      'invalid_request',
+      'This request could not be read. Send a JSON body with content-type application/json and a correct content-length.',
+    ),
+  notFound: (method: string, path: string) => new HttpError(404, 'not_found', `No such endpoint: ${method} ${path}`),
+  // 507 rather than 500: the request was fine and the server is not broken, it needs room. The
+  // app treats any 5xx as "try again later" and keeps the batch, which is exactly right here.
+  storageFull: () => new HttpError(507, 'storage_full', MESSAGES.storageFull),
+  serverError: () => new HttpError(500, 'server_error', MESSAGES.serverError),
   rateLimited: (after: string, who: string) =>
     new HttpError(429, 'rate_limited', `Too many requests from ${who}. Wait ${after} and try again; nothing unsent is lost.`),
 };
@@ -123,32 +142,29 @@ function describeDuration(ms: number): string {
 /**
  * The one error handler of the API. Known errors become their `{ error, message }`; Fastify's own
  * client errors (body too large, wrong content type, bad content length) get a plain message of
- * ours, never Fastify's text; anything else is a 500 that is logged without the request body.
+ * ours, never Fastify's text; a full disk is a 507; anything else is a 500. Server-side failures
+ * are logged without the request body.
  */
 export function handleError(error: FastifyError | HttpError | Error, request: FastifyRequest, reply: FastifyReply) {
-  if (error instanceof HttpError) {
-    return reply.code(error.statusCode).send(error.toJSON());
-  }
+  if (error instanceof HttpError) return sendError(reply, error);
   const status = (error as FastifyError).statusCode;
   if (status === 413) {
-    return reply.code(413).send({
-      error: 'body_too_large',
-      message: 'The request body is larger than this endpoint accepts. Nothing was stored; send smaller batches.',
-    } satisfies ApiError);
+    lingerAfterEarlyAnswer(request, reply);
+    return sendError(reply, errors.bodyTooLarge());
   }
-  if (status === 415) {
-    return reply.code(415).send({
-      error: 'unsupported_media_type',
-      message: 'This endpoint accepts JSON only. Send the body with content-type application/json.',
-    } satisfies ApiError);
-  }
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return reply.code(status).send({
-      error: 'invalid_request',
-      message: 'This request could not be read. Send a JSON body with content-type application/json and a correct content-length.',
-    } satisfies ApiError);
-  }
+  if (status === 415) return sendError(reply, errors.unsupportedMediaType());
+  if (typeof status === 'number' && status >= 400 && status < 500) return sendError(reply, errors.unreadable(status));
   // Log what went wrong in the server, never what the request carried.
-  request.log.error({ error: { name: error.name, message: error.message, stack: error.stack } }, 'API request failed');
-  return reply.code(500).send({ error: 'server_error', message: MESSAGES.serverError } satisfies ApiError);
+  const logged = { error: { name: error.name, message: error.message, stack: error.stack } };
+  if (isOutOfSpace(error)) {
+    request.log.error(logged, 'API request failed: the storage is out of space');
+    return sendError(reply, errors.storageFull());
+  }
+  request.log.error(logged, 'API request failed');
+  return sendError(reply, errors.serverError());
+}
+
+/** Sends an error of the catalogue as its `{ error, message }`. */
+export function sendError(reply: FastifyReply, error: HttpError) {
+  return reply.code(error.statusCode).send(error.toJSON());
 }

@@ -9,20 +9,20 @@
  * Routes (all JSON):
  *   POST /api/orgs                                   create an organisation (setup token if configured)
  *   POST /api/enrol                                  claim a one-time enrolment code
- *   POST /api/orgs/:orgId/enrolments                 admin change: create an enrolment code
+ *   POST /api/orgs/:orgId/enrolments                 admin: create an enrolment code
  *   PUT  /api/orgs/:orgId/batches/:batchId           device: upload a sealed batch (idempotent)
- *   POST /api/orgs/:orgId/compactions                admin change: replace batches with re-sealed ones
+ *   POST /api/orgs/:orgId/compactions                admin: replace batches with re-sealed ones
  *   GET  /api/orgs/:orgId/directory?after=&limit=    device: the directory parts of all batches
  *   GET  /api/orgs/:orgId/archive?after=&limit=      admin: the archive, both parts of each batch
  *   GET  /api/orgs/:orgId/batches?after=&limit=      admin: the activity parts alone (older apps)
  *   GET  /api/orgs/:orgId/devices                    admin: the enrolled devices
- *   POST /api/orgs/:orgId/devices/:deviceId/revoke   admin change: revoke a device
- *   PUT  /api/orgs/:orgId/team-keys                  admin change: a new team key, sealed per device
+ *   POST /api/orgs/:orgId/devices/:deviceId/revoke   admin: revoke a device
+ *   PUT  /api/orgs/:orgId/team-keys                  admin: a new team key, sealed per device
  *   GET  /api/orgs/:orgId/team-keys                  device: its own sealed team keys
  *   GET  /api/orgs/:orgId/admin-keys                 admin: wrapped copies of the organisation key
- *   POST /api/orgs/:orgId/admin-keys                 admin change: add wrapped copies
+ *   POST /api/orgs/:orgId/admin-keys                 admin: add wrapped copies
  *   GET  /api/orgs/:orgId/audit?after=&limit=        admin: who did what (never content)
- *   POST /api/orgs/:orgId/audit                      admin change: report an action done on the device
+ *   POST /api/orgs/:orgId/audit                      admin: report an action done on the device
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';

@@ -95,7 +95,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
   addRoute(app, ctx, {
     method: 'POST',
     url: '/orgs/:orgId/enrolments',
-    access: 'adminChange',
+    access: 'admin',
     params: OrgParams,
     body: CreateEnrolmentRequest,
     handler: async ({ params, body, device, now, reply }) => {

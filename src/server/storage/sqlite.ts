@@ -12,7 +12,7 @@
  * exactly as with one commit per write; writes run in the order they were made. Reads run at once,
  * on what has been committed.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -131,8 +131,37 @@ function migrate(db: Database.Database): void {
   }).immediate();
 }
 
+/** The database and the files SQLite keeps beside it (write-ahead log, shared memory, journal). */
+const SQLITE_FILES = [SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`, `${SQLITE_FILE}-journal`];
+
+/**
+ * The data folder and the database files are the server user's alone (docs/security.md#the-endpoint):
+ * they hold wrapped organisation keys, whose passphrase anyone who can read them can search
+ * offline, and the sealed records. A folder this creates is 0700. The database file is created
+ * 0600 before SQLite opens it, because SQLite gives its log and shared-memory files the database
+ * file's permissions; files left by an earlier version, made under the usual umask as 0644, are
+ * set to 0600 too. A folder that already existed keeps the mode its owner chose.
+ */
+function restrictFiles(dataDir: string): void {
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
+  // Creates the file if it is missing (the mode applies only then) and leaves one that exists as it is.
+  closeSync(openSync(join(dataDir, SQLITE_FILE), 'a', 0o600));
+  try {
+    for (const name of SQLITE_FILES) {
+      const path = join(dataDir, name);
+      if (existsSync(path)) chmodSync(path, 0o600);
+    }
+  } catch (error) {
+    throw new Error(
+      `Footfall cannot start: it could not make the database files in ${dataDir} readable by its own user only (${(error as Error).message}). ` +
+        'Run Footfall as the user that owns the data folder and its files, or give that user ownership of them.',
+      { cause: error },
+    );
+  }
+}
+
 export async function openSqliteStorage(dataDir: string): Promise<Storage> {
-  mkdirSync(dataDir, { recursive: true });
+  restrictFiles(dataDir);
   const db = new Database(join(dataDir, SQLITE_FILE));
   try {
     // Checked, not assumed: SQLite quietly stays in its rollback journal where WAL cannot work (a

@@ -113,6 +113,22 @@ export class DeviceExistsError extends Error {
   }
 }
 
+/**
+ * The codes each store uses for "no room left": SQLite's SQLITE_FULL (better-sqlite3 puts it in
+ * `code`), PostgreSQL's SQLSTATE 53100 disk_full (node-postgres's `code`) and the system's ENOSPC
+ * (a file the store writes itself). A write that fails so was rolled back: nothing was stored.
+ */
+const OUT_OF_SPACE_CODES: ReadonlySet<unknown> = new Set(['SQLITE_FULL', '53100', 'ENOSPC']);
+
+/** True when a storage error, or one it was caused by, says the disk is full. */
+export function isOutOfSpace(error: unknown): boolean {
+  // A few links of `cause` at most: a driver may wrap the system's error, and a cycle must not hang.
+  for (let e = error, depth = 0; e instanceof Object && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (OUT_OF_SPACE_CODES.has((e as { code?: unknown }).code)) return true;
+  }
+  return false;
+}
+
 export interface Storage {
   /** The organisation, its first admin device and her wrapped keys, in one transaction. */
   createOrg(org: StoredOrg, admin: StoredDevice, wrappedKeys: WrappedOrgKey[]): Promise<void>;

@@ -23,8 +23,6 @@ export interface ArchiveView {
   /** Why the last refresh stopped short: reports still show the copy on this device. */
   error: string | null;
   refresh: (options?: { fromStart?: boolean }) => Promise<void>;
-  /** Opens the copy on this device again (after an import, say); a failure is shown as `error`. */
-  reload: () => Promise<void>;
 }
 
 /** `config` is the organisation's configuration now: the history is opened in its time zone and carries it. */
@@ -45,6 +43,7 @@ export function useArchive(config: OrgConfig): ArchiveView {
     setSummary(result.summary);
   }, [core]);
 
+  /** Opens the copy on this device again; a failure is shown as `error`. */
   const reload = useCallback(async () => {
     try {
       await open();
@@ -89,5 +88,5 @@ export function useArchive(config: OrgConfig): ArchiveView {
   }, [opened, sameZone, reload]);
   const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
 
-  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, progress, error, refresh, reload };
+  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, progress, error, refresh };
 }

@@ -12,6 +12,7 @@
 import { useId, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import {
   columnTerms,
+  problemsCsv,
   RECORD_COLUMNS,
   TERM_COLUMNS,
   type Decision,
@@ -24,13 +25,11 @@ import { useSession } from '../../store.ts';
 import { useCore } from '../../shared/useCore.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import type { SyncClient } from '../../sync/client.ts';
+import { downloadText } from '../reports/download.ts';
 import { checkImport, commitImport, type ImportPreview } from './importRecords.ts';
 
 /** Enough to fix a file in one go without making the page unusable; the count says how many more. */
 const ERRORS_SHOWN = 200;
-
-/** The panel's heading: what the Reports screen's shortcut (ImportShortcut) moves to. */
-const TITLE_ID = 'import-records-title';
 
 /** A choice in a value's select: a term's key, or one of these. */
 const ADD = ':add';
@@ -48,19 +47,7 @@ type Checked =
   | { name: string; errors: ImportError[]; unknownTerms: UnknownTerm[] }
   | { name: string; preview: ImportPreview };
 
-/**
- * A control for the top of the Reports screen: the panel sits below the whole report, so this
- * moves the reader (and the keyboard focus) to it.
- */
-export function ImportShortcut() {
-  return (
-    <button type="button" className="quiet no-print" onClick={() => document.getElementById(TITLE_ID)?.focus()}>
-      Import historic records
-    </button>
-  );
-}
-
-export function ImportPanel({ onImported, client }: { onImported?: () => void; client?: SyncClient }) {
+export function ImportPanel({ client }: { client?: SyncClient }) {
   const core = useCore();
   const { config } = useSession();
   const [file, setFile] = useState<{ name: string; text: string } | null>(null);
@@ -125,19 +112,24 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
           ? 'Nothing new was imported: every record in the file was already here.'
           : `Imported ${plural(added, 'record')}${women}. They count in reports now and reach the server at the next sync.`,
       );
-      onImported?.();
     });
+  }
+
+  /** Every line to fix and value to decide, not only those shown, to work through beside the file. */
+  function downloadProblems(name: string) {
+    const saved = `${name.replace(/\.csv$/i, '')}-problems.csv`;
+    downloadText(saved, problemsCsv(errors, unknownTerms));
+    setDone(`${saved} is in your downloads.`);
   }
 
   const preview = checked && 'preview' in checked ? checked.preview : null;
   const errors = checked && 'errors' in checked ? checked.errors : [];
+  const unknownTerms = checked && 'unknownTerms' in checked ? checked.unknownTerms : [];
   const toAdd = preview ? preview.records : 0;
 
   return (
-    <section aria-labelledby={TITLE_ID} className="card no-print">
-      <h2 id={TITLE_ID} tabIndex={-1}>
-        Import records
-      </h2>
+    <section aria-labelledby={`${id}-title`} className="card">
+      <h2 id={`${id}-title`}>Choose a file</h2>
       <p className="hint" id={`${id}-hint`}>
         A CSV file with a header row and the columns {RECORD_COLUMNS.join(', ')}, as the raw records export writes them. The file is checked in
         full first; nothing is written until you confirm.
@@ -165,7 +157,15 @@ export function ImportPanel({ onImported, client }: { onImported?: () => void; c
               </li>
             ))}
           </ul>
-          {errors.length > ERRORS_SHOWN && <p>…and {(errors.length - ERRORS_SHOWN).toLocaleString('en-GB')} more.</p>}
+          {errors.length > ERRORS_SHOWN && <p>…and {(errors.length - ERRORS_SHOWN).toLocaleString('en-GB')} more: download the problems to see every one.</p>}
+        </div>
+      )}
+
+      {checked && errors.length + unknownTerms.length > 0 && (
+        <div className="row-actions">
+          <button type="button" onClick={() => downloadProblems(checked.name)}>
+            Download the problems as CSV
+          </button>
         </div>
       )}
 

@@ -10,6 +10,9 @@ import { recordsCsv } from '../../../domain/recordsCsv.ts';
 import type { ExactReport, History } from '../../../domain/report.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import { downloadText, fileName } from './download.ts';
+import { PartHeading, type ReportPart } from './ReportFigures.tsx';
+
+export const EXPORTS_PART: ReportPart = { id: 'report-exports', title: 'Export' };
 
 export function Exports({
   report,
@@ -39,8 +42,10 @@ export function Exports({
   }
 
   return (
-    <section aria-labelledby="exports-title" className="card no-print">
-      <h2 id="exports-title">Export</h2>
+    <section aria-labelledby={EXPORTS_PART.id} className="card no-print">
+      <PartHeading id={EXPORTS_PART.id} level={2}>
+        {EXPORTS_PART.title}
+      </PartHeading>
       <label className="check">
         <input type="checkbox" checked={exact} onChange={(e) => onExactChange(e.target.checked)} />
         Exact figures (internal use only)

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'react';
 import type { PublishedReport } from '../../../domain/disclosure.ts';
 import type { ExactReport } from '../../../domain/report.ts';
-import { Definitions, ReportFigures } from './ReportFigures.tsx';
+import { AllFigures, Definitions, Notes } from './ReportFigures.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 
 const PRINTED = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' });
@@ -45,17 +45,8 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
       </p>
       <p className="statement">{report.statement}</p>
       <VisitsChart report={report} />
-      <ReportFigures report={report} />
-      {published && (
-        <section aria-labelledby="print-notes" className="notes">
-          <h2 id="print-notes">Notes</h2>
-          <ul>
-            {report.notes.map((note) => (
-              <li key={note}>{note}</li>
-            ))}
-          </ul>
-        </section>
-      )}
+      <AllFigures report={report} />
+      {published && <Notes notes={report.notes} />}
       <Definitions report={report} />
     </article>
   );

@@ -3,16 +3,23 @@
  * definitions as numbered footnotes. The screen and the printable report render the same model,
  * exact (numbers) or published (display text), so they can never disagree. Every section and
  * table is drawn by the same code, so a new one in the model needs nothing here.
+ *
+ * Each section and table has a heading of its own with an id made from its id in the model
+ * (docs/counting.md#the-report), so the screen's contents list links to it and a screen reader
+ * can move from table to table by heading; its caption, read with the table, is not shown twice.
  */
-import { Fragment, useId } from 'react';
+import { Fragment, useId, type ReactNode } from 'react';
 import {
   NOT_RECORDED_THEN,
   previousPeriodNote,
   type Cell,
   type Definition,
   type Report,
+  type ReportFigure,
   type ReportSection,
   type ReportTable,
+  type SectionId,
+  type TableId,
 } from '../../../domain/report.ts';
 
 /** A report as the screen shows it: exact numbers, or published text. */
@@ -22,8 +29,41 @@ export function shown(value: number | string): string {
   return typeof value === 'number' ? value.toLocaleString('en-GB') : value;
 }
 
-/** The figure a section's caption carries the footnote of: its rows' one figure, when they share one. */
-function captionFigure(section: ReportSection<number | string>): string | undefined {
+/** A part of the report the contents list links to: its heading's id and its title. */
+export interface ReportPart {
+  id: string;
+  title: string;
+}
+
+export const NOTES_PART: ReportPart = { id: 'report-notes', title: 'Notes' };
+export const DEFINITIONS_PART: ReportPart = { id: 'report-definitions', title: 'Definitions' };
+
+/** The heading id of a section or table: stable across periods and modes, as its id in the model is. */
+function partId(id: SectionId | TableId): string {
+  return `report-${id.replace('.', '-')}`;
+}
+
+/** The sections and tables in the order ReportFigures draws them. */
+export function reportParts(report: ShownReport): ReportPart[] {
+  return [...report.sections, ...report.tables].map((part) => ({ id: partId(part.id), title: part.title }));
+}
+
+/**
+ * The heading of a part of the report: a block of the page (2), or a section or table within
+ * the figures (3). It takes focus (tabIndex -1) so that following a link of the contents list
+ * moves the keyboard there too, not only the view.
+ */
+export function PartHeading({ id, level, children }: { id: string; level: 2 | 3; children: ReactNode }) {
+  const Heading = level === 2 ? 'h2' : 'h3';
+  return (
+    <Heading id={id} tabIndex={-1} className="part-title">
+      {children}
+    </Heading>
+  );
+}
+
+/** The figure a section's heading carries the footnote of: its rows' one figure, when they share one. */
+function headingFigure(section: ReportSection<number | string>): string | undefined {
   const figures = new Set(section.rows.map((r) => r.figure));
   return figures.size === 1 ? [...figures][0] : undefined;
 }
@@ -32,8 +72,8 @@ function captionFigure(section: ReportSection<number | string>): string | undefi
 function marks(report: ShownReport): string[] {
   const figures: string[] = [];
   for (const section of report.sections) {
-    const caption = captionFigure(section);
-    figures.push(...(caption === undefined ? section.rows.map((r) => r.figure) : [caption]));
+    const heading = headingFigure(section);
+    figures.push(...(heading === undefined ? section.rows.map((r) => r.figure) : [heading]));
   }
   for (const table of report.tables) {
     if (table.figure !== undefined) figures.push(table.figure);
@@ -72,6 +112,18 @@ function Footnote({ n }: { n: number | undefined }) {
   );
 }
 
+/** The figures under a heading of their own, on the screen and on paper alike. */
+export function AllFigures({ report }: { report: ShownReport }) {
+  return (
+    <section aria-labelledby="report-figures">
+      <PartHeading id="report-figures" level={2}>
+        All figures
+      </PartHeading>
+      <ReportFigures report={report} />
+    </section>
+  );
+}
+
 export function ReportFigures({ report }: { report: ShownReport }) {
   const notes = footnotes(report);
   const previousNote = previousPeriodNote(report.previousPeriod);
@@ -85,6 +137,35 @@ export function ReportFigures({ report }: { report: ShownReport }) {
         <GridTable key={table.id} table={table} report={report} notes={notes} />
       ))}
     </>
+  );
+}
+
+/** The figures a reader wants first, in this order, from whichever section holds each. */
+const HEADLINES: readonly ReportFigure[] = ['visits', 'uniqueWomen', 'newWomen', 'anonymousVisits', 'outreachContacts', 'womenSupported'];
+
+/**
+ * The headline figures, each beside the same period last year. They are the report's own rows
+ * (Summary, Outreach, Advice and casework), so they always match the tables below, exact or
+ * published. A year before the first record says so in words, as there is room for them here.
+ */
+export function Headlines({ report }: { report: ShownReport }) {
+  const rows = HEADLINES.flatMap((figure) => {
+    for (const section of report.sections) {
+      const row = section.rows.find((r) => r.figure === figure && r.category === undefined);
+      if (row) return [row];
+    }
+    return [];
+  });
+  return (
+    <dl className="figures headlines" aria-label="Headline figures">
+      {rows.map((row) => (
+        <div key={row.figure} className="figure">
+          <dt>{row.label}</dt>
+          <dd>{shown(row.current)}</dd>
+          <dd className="last-year">Last year: {report.previousPeriod.recorded ? shown(row.previous) : NOT_RECORDED_THEN}</dd>
+        </div>
+      ))}
+    </dl>
   );
 }
 
@@ -121,120 +202,159 @@ function PeriodHeads({ report }: { report: ShownReport }) {
 }
 
 function SectionTable({ section, report, notes }: { section: ReportSection<number | string>; report: ShownReport; notes: Map<string, number> }) {
-  const caption = captionFigure(section);
+  const heading = headingFigure(section);
+  const id = partId(section.id);
+  const hintId = useId();
+  const hint = section.adds === 'atLeast';
   // Three columns fit a small phone, so this table wraps rather than scrolls.
   return (
-    <div className="table-wrap">
-      <table className="figures-table">
-        <caption>
-          {section.title}
-          <Footnote n={caption === undefined ? undefined : notes.get(caption)} />
-          {section.adds === 'atLeast' && <span className="caption-hint"> A woman can be counted in more than one row.</span>}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Figure</th>
-            <PeriodHeads report={report} />
-          </tr>
-        </thead>
-        <tbody>
-          {section.rows.length === 0 && (
+    <>
+      <PartHeading id={id} level={3}>
+        {section.title}
+        <Footnote n={heading === undefined ? undefined : notes.get(heading)} />
+      </PartHeading>
+      {hint && (
+        <p id={hintId} className="part-hint">
+          A woman can be counted in more than one row.
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="figures-table" aria-describedby={hint ? hintId : undefined}>
+          <caption>{section.title}</caption>
+          <thead>
             <tr>
-              <td colSpan={3}>{section.empty ?? 'Nothing of this kind is set up in Settings.'}</td>
+              <th scope="col">Figure</th>
+              <PeriodHeads report={report} />
             </tr>
+          </thead>
+          <tbody>
+            {section.rows.length === 0 && (
+              <tr>
+                <td colSpan={3}>{section.empty ?? 'Nothing of this kind is set up in Settings.'}</td>
+              </tr>
+            )}
+            {section.rows.map((row) => (
+              <tr key={`${row.figure}:${row.category ?? ''}`}>
+                <th scope="row">
+                  {row.label}
+                  {heading === undefined && <Footnote n={notes.get(row.figure)} />}
+                </th>
+                <PeriodCells cell={row} report={report} />
+              </tr>
+            ))}
+          </tbody>
+          {section.total && (
+            <tfoot>
+              <tr>
+                <th scope="row">{section.total.label} (total)</th>
+                <PeriodCells cell={section.total} report={report} />
+              </tr>
+            </tfoot>
           )}
-          {section.rows.map((row) => (
-            <tr key={`${row.figure}:${row.category ?? ''}`}>
-              <th scope="row">
-                {row.label}
-                {caption === undefined && <Footnote n={notes.get(row.figure)} />}
-              </th>
-              <PeriodCells cell={row} report={report} />
-            </tr>
-          ))}
-        </tbody>
-        {section.total && (
-          <tfoot>
-            <tr>
-              <th scope="row">{section.total.label} (total)</th>
-              <PeriodCells cell={section.total} report={report} />
-            </tr>
-          </tfoot>
-        )}
-      </table>
-    </div>
+        </table>
+      </div>
+    </>
   );
 }
 
 function GridTable({ table, report, notes }: { table: ReportTable<number | string>; report: ShownReport; notes: Map<string, number> }) {
+  const id = partId(table.id);
   const captionId = useId();
+  const hintId = useId();
+  const hint = table.columns.some((c) => c.adds === 'atLeast');
   const previousHead = report.previousPeriod.recorded ? 'Last year' : `Last year (${NOT_RECORDED_THEN})`;
   return (
-    <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
-      <table className="figures-table grid">
-        <caption id={captionId}>
-          {table.title}, {report.period.label} beside the same period last year
-          <Footnote n={table.figure === undefined ? undefined : notes.get(table.figure)} />
-          {table.columns.some((c) => c.adds === 'atLeast') && <span className="caption-hint"> Rows can add up to more than the total.</span>}
-        </caption>
-        <thead>
-          <tr>
-            <td />
-            {table.columns.map((c) => (
-              <th key={c.figure} scope="colgroup" colSpan={2}>
-                {c.label}
-                <Footnote n={notes.get(c.figure)} />
-              </th>
-            ))}
-          </tr>
-          <tr>
-            <th scope="col">{table.rowHeading}</th>
-            {table.columns.map((c) => (
-              <Fragment key={c.figure}>
-                <th scope="col" className="num">
-                  {report.period.label}
-                </th>
-                <th scope="col" className="num">
-                  {previousHead}
-                </th>
-              </Fragment>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {table.rows.length === 0 && (
+    <>
+      <PartHeading id={id} level={3}>
+        {table.title}
+        <Footnote n={table.figure === undefined ? undefined : notes.get(table.figure)} />
+      </PartHeading>
+      {hint && (
+        <p id={hintId} className="part-hint">
+          Rows can add up to more than the total.
+        </p>
+      )}
+      <div className="table-scroll" role="region" aria-labelledby={captionId} tabIndex={0}>
+        <table className="figures-table grid" aria-describedby={hint ? hintId : undefined}>
+          <caption id={captionId}>
+            {table.title}, {report.period.label} beside the same period last year
+          </caption>
+          <thead>
             <tr>
-              <td colSpan={1 + 2 * table.columns.length}>{table.empty ?? 'Nothing of this kind is set up in Settings.'}</td>
+              <td />
+              {table.columns.map((c) => (
+                <th key={c.figure} scope="colgroup" colSpan={2}>
+                  {c.label}
+                  <Footnote n={notes.get(c.figure)} />
+                </th>
+              ))}
             </tr>
-          )}
-          {table.rows.map((row) => (
-            <tr key={row.key}>
-              <th scope="row">{row.label}</th>
-              {row.cells.map((cell, i) => (
+            <tr>
+              <th scope="col">{table.rowHeading}</th>
+              {table.columns.map((c) => (
+                <Fragment key={c.figure}>
+                  <th scope="col" className="num">
+                    {report.period.label}
+                  </th>
+                  <th scope="col" className="num">
+                    {previousHead}
+                  </th>
+                </Fragment>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {table.rows.length === 0 && (
+              <tr>
+                <td colSpan={1 + 2 * table.columns.length}>{table.empty ?? 'Nothing of this kind is set up in Settings.'}</td>
+              </tr>
+            )}
+            {table.rows.map((row) => (
+              <tr key={row.key}>
+                <th scope="row">{row.label}</th>
+                {row.cells.map((cell, i) => (
+                  <PeriodCells key={table.columns[i]!.figure} cell={cell} report={report} />
+                ))}
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            <tr>
+              <th scope="row">{table.totalLabel}</th>
+              {table.totals.map((cell, i) => (
                 <PeriodCells key={table.columns[i]!.figure} cell={cell} report={report} />
               ))}
             </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          <tr>
-            <th scope="row">{table.totalLabel}</th>
-            {table.totals.map((cell, i) => (
-              <PeriodCells key={table.columns[i]!.figure} cell={cell} report={report} />
-            ))}
-          </tr>
-        </tfoot>
-      </table>
-    </div>
+          </tfoot>
+        </table>
+      </div>
+    </>
+  );
+}
+
+/** The notes of published figures: the method of disclosure control, and what the figures count. */
+export function Notes({ notes }: { notes: readonly string[] }) {
+  return (
+    <section aria-labelledby={NOTES_PART.id} className="notes">
+      <PartHeading id={NOTES_PART.id} level={2}>
+        {NOTES_PART.title}
+      </PartHeading>
+      <ul>
+        {notes.map((note) => (
+          <li key={note}>{note}</li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
 /** The definitions, numbered as the footnote marks refer to them. */
 export function Definitions({ report }: { report: ShownReport }) {
-  const titleId = useId();
   return (
-    <section aria-labelledby={titleId} className="definitions">
-      <h2 id={titleId}>Definitions</h2>
+    <section aria-labelledby={DEFINITIONS_PART.id} className="definitions">
+      <PartHeading id={DEFINITIONS_PART.id} level={2}>
+        {DEFINITIONS_PART.title}
+      </PartHeading>
       <ol>
         {numberedDefinitions(report).map((d) => (
           <li key={d.figure}>

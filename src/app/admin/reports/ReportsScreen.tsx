@@ -3,6 +3,10 @@
  * passphrase, the archive fetched and decrypted here (and kept here, sealed), and every figure
  * counted here by the domain's counting module. The screen shows exact figures; publication mode
  * previews what may be published, and exports are published unless she asks otherwise.
+ *
+ * The page opens on one screen of what a trustee or funder asks first: the period, the sentence
+ * for a letter, the headline figures beside last year's and the chart. Every table follows, each
+ * reachable from a contents list.
  */
 import { useMemo, useState } from 'react';
 import { publishReport } from '../../../domain/disclosure.ts';
@@ -10,12 +14,11 @@ import { financialYearOf, type Period } from '../../../domain/periods.ts';
 import { buildReport, type History } from '../../../domain/report.ts';
 import { useFootfall, useSession } from '../../store.ts';
 import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from '../adminDevice.ts';
-import { Exports } from './Exports.tsx';
-import { ImportPanel, ImportShortcut } from '../import/ImportPanel.tsx';
+import { EXPORTS_PART, Exports } from './Exports.tsx';
 import { forgetOrgKey, useOrgKey } from '../orgKey.ts';
 import { currentFinancialYear, PeriodPicker } from './PeriodPicker.tsx';
 import { PrintableReport } from './PrintableReport.tsx';
-import { Definitions, ReportFigures } from './ReportFigures.tsx';
+import { AllFigures, Definitions, DEFINITIONS_PART, Headlines, Notes, NOTES_PART, reportParts, type ReportPart } from './ReportFigures.tsx';
 import { UnlockReports } from '../UnlockOrgKey.tsx';
 import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
 import { VisitsChart } from './VisitsChart.tsx';
@@ -62,7 +65,6 @@ function OpenReports() {
     <>
       <div className="reports-head">
         <h1>Reports</h1>
-        {history && <ImportShortcut />}
         <button type="button" className="quiet" onClick={() => forgetOrgKey(core)}>
           Close the organisation’s records
         </button>
@@ -70,38 +72,35 @@ function OpenReports() {
       <ArchiveStatus archive={archive} />
       {history && report && shown && published && years ? (
         <>
-          <div className="report-controls">
-            <PeriodPicker today={today} startMonth={config.financialYearStartMonth} years={years} onChange={setPeriod} />
-            <label className="check switch">
-              <input type="checkbox" role="switch" checked={publication} onChange={(e) => setPublication(e.target.checked)} aria-describedby="publication-hint" />
-              Publication mode
-            </label>
-            <p id="publication-hint" className="hint">
-              {publication
-                ? 'Showing the figures as they would be published: every figure rounded to the nearest 5 (so rows need not add up to their total), small numbers as <5, some withheld as [c].'
-                : 'Showing exact figures, for the organisation only. Switch on to preview the published figures.'}
-            </p>
-          </div>
-          <h2 className="report-title">
-            {report.period.label}
-            <span className="muted">
-              {' '}
-              ({report.period.from} to {report.period.to}), beside the same period last year ({report.previousPeriod.label})
-            </span>
-          </h2>
-          <Statement key={shown.statement} text={shown.statement} />
-          <VisitsChart report={shown} />
-          <ReportFigures report={shown} />
-          {publication && (
-            <section aria-labelledby="notes-title" className="notes">
-              <h2 id="notes-title">Notes</h2>
-              <ul>
-                {published.notes.map((note) => (
-                  <li key={note}>{note}</li>
-                ))}
-              </ul>
-            </section>
-          )}
+          <section aria-labelledby="glance-title" className="glance">
+            <h2 id="glance-title" className="report-title">
+              {report.period.label}
+              <span className="muted">
+                {' '}
+                ({report.period.from} to {report.period.to}) at a glance, beside the same period last year ({report.previousPeriod.label})
+              </span>
+            </h2>
+            <div className="report-controls">
+              <PeriodPicker today={today} startMonth={config.financialYearStartMonth} years={years} onChange={setPeriod} />
+              <label className="check switch">
+                <input type="checkbox" role="switch" checked={publication} onChange={(e) => setPublication(e.target.checked)} aria-describedby="publication-hint" />
+                Publication mode
+              </label>
+              <p id="publication-hint" className="hint">
+                {publication
+                  ? 'Showing the figures as published: each rounded to the nearest 5 (rows need not add up), under 5 as <5, some withheld as [c].'
+                  : 'Showing exact figures, for the organisation only. Switch on to preview the published figures.'}
+              </p>
+            </div>
+            <Statement key={shown.statement} text={shown.statement} />
+            <div className="glance-body">
+              <Headlines report={shown} />
+              <VisitsChart report={shown} />
+            </div>
+          </section>
+          <ReportContents parts={[...reportParts(shown), ...(publication ? [NOTES_PART] : []), DEFINITIONS_PART, EXPORTS_PART]} />
+          <AllFigures report={shown} />
+          {publication && <Notes notes={published.notes} />}
           <Definitions report={shown} />
           <Exports
             report={report}
@@ -111,8 +110,6 @@ function OpenReports() {
             onExactChange={setExactExport}
             onPrint={() => setPrinting(true)}
           />
-          {/* Historic records: imported records count in the report at once (they wait in the outbox until synced). */}
-          <ImportPanel onImported={() => void archive.reload()} />
         </>
       ) : (
         !archive.error && (
@@ -122,6 +119,25 @@ function OpenReports() {
         )
       )}
     </>
+  );
+}
+
+/**
+ * A link to the heading of every part below the first screen. Plain in-page links, which work
+ * with any keyboard or reader; each heading takes focus (PartHeading), so the keyboard follows.
+ */
+function ReportContents({ parts }: { parts: ReportPart[] }) {
+  return (
+    <nav aria-labelledby="contents-title" className="contents">
+      <h2 id="contents-title">Report sections</h2>
+      <ul>
+        {parts.map((part) => (
+          <li key={part.id}>
+            <a href={`#${part.id}`}>{part.title}</a>
+          </li>
+        ))}
+      </ul>
+    </nav>
   );
 }
 
@@ -179,8 +195,10 @@ function Statement({ text }: { text: string }) {
   }
   return (
     <section aria-labelledby="statement-title" className="statement-card">
-      <h2 id="statement-title">For a letter</h2>
-      <p className="statement">{text}</p>
+      <div>
+        <h3 id="statement-title">For a letter</h3>
+        <p className="statement">{text}</p>
+      </div>
       <button type="button" onClick={() => void copy()}>
         Copy
       </button>

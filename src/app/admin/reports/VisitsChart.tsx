@@ -10,8 +10,10 @@ import { NOT_RECORDED_THEN } from '../../../domain/report.ts';
 import type { ShownReport } from './ReportFigures.tsx';
 import { shown } from './ReportFigures.tsx';
 
-const WIDTH = 720;
-const HEIGHT = 280;
+// About as wide as the chart is drawn beside the headline figures, so its labels are read at
+// about their own size there; wider on paper, narrower on a phone.
+const WIDTH = 560;
+const HEIGHT = 210;
 const LEFT = 48;
 const BOTTOM = 36;
 const TOP = 16;
