@@ -156,9 +156,11 @@ describe('checking in', () => {
     expect(update?.type === 'woman.updated' && Object.keys(update.details)).toEqual(['housing']);
     const rosa = [...currentSession().women.values()].find((w) => w.knownAs === 'Rosa M');
     expect(rosa?.details).toMatchObject({ ageBand: '25-34', housing: 'not-known' });
-    // Search finds her by her new name.
+    // Search finds her by her new name, with what tells her apart: age, when registered, and when
+    // and where this device last saw her.
     await user.type(search(), 'rosa m');
-    expect(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Rosa M/ })).toBeInTheDocument();
+    const found = within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Rosa M/ });
+    expect(found).toHaveAccessibleDescription(/^age 25–34, registered .+, last seen .+ \(Drop-in centre\)$/);
   });
 
   it('checks in a returning woman in three taps after search', async () => {

@@ -145,8 +145,8 @@ describe('the matching women and the possible duplicates, on screen', () => {
   const bea = woman('03', 'Bea', '2025-05-01T12:00:00.000Z');
   const merged = { ...woman('04', 'Rosa', '2025-06-01T12:00:00.000Z'), mergedInto: '01' };
   const women = new Map([rosa, otherRosa, bea, merged].map((w) => [w.id, w]));
-  // The components read the organisation's terms and time zone, and the directory, from the session.
-  const session: Pick<Session, 'config' | 'women'> = { config: defaultConfig({ key: 'centre', name: 'Centre' }), women };
+  // The components read the organisation's terms and time zone, the directory and the records this device keeps, from the session.
+  const session: Pick<Session, 'config' | 'women' | 'visits' | 'contacts'> = { config: defaultConfig({ key: 'centre', name: 'Centre' }), women, visits: [], contacts: [] };
   useFootfall.setState({ phase: { kind: 'unlocked', session: session as Session } });
 
   it('tells namesakes apart by age band and registration, and marks close matches', () => {

@@ -11,6 +11,7 @@ import { searchMatches } from '../../domain/search.ts';
 import type { Woman } from '../core/rows.ts';
 import { useSession } from '../store.ts';
 import { directorySearchIndex } from './directory.ts';
+import { lastSeenOf } from './lastSeen.ts';
 
 interface Props {
   query: string;
@@ -52,18 +53,21 @@ export function MatchingWomen({ query, limit, onChoose, badgeOf }: Props) {
 /**
  * What tells two women of one name apart, of the little the directory holds
  * (docs/security.md#what-is-recorded): her age band when she gave one, and when she was
- * registered, which is when she was first met. With `closeMatch`, a mark that her name is only
- * close to what was typed.
+ * registered, which is when she was first met; and when and where this device last saw her, of
+ * the records it keeps. With `closeMatch`, a mark that her name is only close to what was typed.
  */
 export function WomanFacts({ id, woman, closeMatch = false }: { id: string; woman: Woman; closeMatch?: boolean }) {
-  const { config } = useSession();
+  const session = useSession();
+  const { config } = session;
+  const seen = lastSeenOf(session, woman.id);
+  const day = (iso: string) => new Date(iso).toLocaleDateString('en-GB', { dateStyle: 'medium', timeZone: config.timeZone });
   const ageBand = woman.details.ageBand;
   const age = ageBand && ageBand !== NOT_KNOWN && ageBand !== PREFERS_NOT_TO_SAY ? `age ${labelOf(config.terms.ageBand, ageBand)}, ` : '';
-  const registered = new Date(woman.registeredAt).toLocaleDateString('en-GB', { dateStyle: 'medium', timeZone: config.timeZone });
   return (
     <small id={id} className="muted">
       {closeMatch && <><span className="badge">close match</span> </>}
-      {age}registered {registered}
+      {age}registered {day(woman.registeredAt)}
+      {seen && `, last seen ${day(seen.occurredAt)} (${seen.where})`}
     </small>
   );
 }
