@@ -136,6 +136,8 @@ export const DEFAULT_CASEWORK_OUTCOMES = terms([
 const addedList = (defaults: Term[]) => TermList.default(() => defaults.map((t) => ({ ...t })));
 
 export const OrgConfig = z.object({
+  /** The organisation's name, printed on reports; empty until the admin gives it (stored before it existed). */
+  name: z.string().trim().max(120, 'at most 120 characters').default(''),
   timeZone: z
     .string()
     .refine((tz) => {

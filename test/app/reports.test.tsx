@@ -25,6 +25,7 @@ import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { localDateOf } from '../../src/domain/time.ts';
 import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { ADMIN_PIN, currentSession, setUpFresh, core } from './helpers.ts';
+import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 
 // The first screens of a file load lazily, and PBKDF2 and decryption run for real: on a busy
 // machine that takes more than Testing Library's default second.
@@ -464,12 +465,16 @@ describe('the reports screen', () => {
 
   it('opens the printable report and the print dialog, and goes back', async () => {
     const { user } = await adminDevice();
+    await act(() => saveConfig(core(), { ...currentSession().config, name: 'Beyond the Streets' }));
     await openReports(user);
     await typePassphrase(user, PASSPHRASE);
     await reportReady();
     await user.click(screen.getByRole('button', { name: 'Printable report' }));
     const printed = await screen.findByRole('article', { name: `Footfall report: ${THIS_YEAR.label}` });
     await waitFor(() => expect(print).toHaveBeenCalledTimes(1));
+    // Whose figures, and when printed: a page that is sent on says both.
+    expect(within(printed).getByText('Beyond the Streets')).toBeInTheDocument();
+    expect(within(printed).getByText(/^Printed \d/)).toBeInTheDocument();
     expect(within(printed).getByText('Published figures: safe to share.')).toBeInTheDocument();
     expect(within(printed).getByRole('img', { name: /^Visits by month/ })).toBeInTheDocument();
     expect(within(printed).getByRole('heading', { name: 'Definitions' })).toBeInTheDocument();

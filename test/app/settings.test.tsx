@@ -154,6 +154,16 @@ describe('Settings', () => {
     expect((await db.staff.toArray()).find((s) => s.name === 'Mary')).toMatchObject({ removed: true });
   });
 
+  it('saves the organisation’s name, printed at the top of every report', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const card = region('Organisation name');
+    await user.type(card.getByRole('textbox', { name: 'Printed at the top of every report' }), '  Beyond the Streets ');
+    await user.click(card.getByRole('button', { name: 'Save name' }));
+    expect(await screen.findByText('Organisation name saved.')).toBe(notice());
+    expect(currentSession().config.name).toBe('Beyond the Streets');
+  });
+
   it('saves the safeguarding note shown for under-18s', async () => {
     const { user } = await renderUnlocked();
     await goTo(user, 'Settings');

@@ -4,7 +4,7 @@ import type { DeviceSummary, Role } from '../../domain/protocol.ts';
 import { ROLE_LABELS } from '../modes.ts';
 import { RoleOptions } from './RoleOptions.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
-import { useFootfall } from '../store.ts';
+import { useFootfall, useSession } from '../store.ts';
 import {
   createEnrolmentCode,
   createOrganisation,
@@ -79,6 +79,7 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
 
 function CreateOrganisation({ onBack }: { onBack: () => void }) {
   const core = useCore();
+  const { config } = useSession();
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [pending, setPending] = useState<PendingOrganisation | null>(null);
@@ -123,7 +124,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
     >
       <div className="kit printable" aria-labelledby="kit-title">
         <h3 id="kit-title">Footfall recovery kit</h3>
-        <p>Organisation {pending.orgId}</p>
+        <p>Organisation {config.name || pending.orgId}</p>
         <p>Made {new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}.</p>
         <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
         <p>To use it: on an admin device, open Reports, choose “Use the recovery code instead” and type the code.</p>

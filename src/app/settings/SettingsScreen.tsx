@@ -52,6 +52,7 @@ export function SettingsScreen() {
       ) : (
         <>
           {sync.enrolled && <ShareSettings onShare={() => update(() => undefined, '', 'These settings are shared: every device gets them when it next syncs.')} />}
+          <OrganisationName name={config.name} onSave={(name) => update((c) => (c.name = name), 'Organisation name saved.')} />
           <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
           <TermList
             title="Services"
@@ -290,6 +291,23 @@ function TermList({
         <button type="submit">Add {itemName}</button>
       </form>
       <ErrorAlert message={problem} />
+    </section>
+  );
+}
+
+/** The name printed at the top of every report, so a printed page says whose figures they are. */
+function OrganisationName({ name, onSave }: { name: string; onSave: (n: string) => void }) {
+  const [value, setValue] = useState(name);
+  return (
+    <section aria-labelledby="org-name-title" className="card">
+      <h2 id="org-name-title">Organisation name</h2>
+      <label>
+        Printed at the top of every report
+        <input value={value} onChange={(e) => setValue(e.target.value)} maxLength={120} autoComplete="off" />
+      </label>
+      <button type="button" onClick={() => onSave(value)}>
+        Save name
+      </button>
     </section>
   );
 }

@@ -8,10 +8,12 @@ import type { PublishedReport } from '../../../domain/disclosure.ts';
 import type { ExactReport } from '../../../domain/report.ts';
 import { AllFigures, Definitions, Notes } from './ReportFigures.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
+import { useSession } from '../../store.ts';
 
 const PRINTED = new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short' });
 
 export function PrintableReport({ report, onClose }: { report: ExactReport | PublishedReport; onClose: () => void }) {
+  const { name } = useSession().config;
   const heading = useRef<HTMLHeadingElement>(null);
   const published = 'published' in report;
 
@@ -32,6 +34,7 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
           Back to reports
         </button>
       </div>
+      {name && <p className="org-name">{name}</p>}
       <h1 id="print-title" ref={heading} tabIndex={-1}>
         Footfall report: {report.period.label}
       </h1>
