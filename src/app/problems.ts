@@ -29,6 +29,8 @@ export const PROBLEMS = {
   admin_only_reports: () => 'Only an admin can open reports.',
   not_the_admin_device: () =>
     'This device takes the organisation’s settings from the admin’s device. Change them there; they reach this device when it syncs.',
+  admin_uncertified: () =>
+    'This admin device is not yet certified by the organisation’s key, so other devices would ignore the change. Open Reports once with the admin passphrase or the recovery code (online), then try again.',
   clock_behind: () =>
     'This device’s clock is behind the settings last shared with the organisation, so the change would be ignored. Set the clock right, then save again.',
   remove_yourself: () => 'You cannot remove yourself. Ask another admin.',

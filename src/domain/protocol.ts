@@ -41,6 +41,20 @@ export const DeviceKeys = z.object({
 });
 export type DeviceKeys = z.infer<typeof DeviceKeys>;
 
+/**
+ * What an admin certificate says (src/crypto/authority.ts): signed by the organisation's key, it
+ * makes a device's signing key an admin's. `authoritySince` is when the organisation began to sign
+ * authority: a part without a signature received before then is from before signing existed.
+ */
+export const AdminCertificateClaims = z.object({
+  orgId: OrgId,
+  deviceId: DeviceId,
+  signingKey: PublicJwk,
+  issuedAt: z.iso.datetime(),
+  authoritySince: z.iso.datetime(),
+});
+export type AdminCertificateClaims = z.infer<typeof AdminCertificateClaims>;
+
 /** A copy of the organisation's private key, wrapped on the admin's device. Opaque here. */
 export const WrappedOrgKey = z.object({
   id: Uuid,
@@ -98,7 +112,16 @@ export type BatchReceipt = z.infer<typeof BatchReceipt>;
 export const Cursor = z.string().regex(/^\d{1,18}$/, 'must be a cursor from an earlier page');
 
 export const DirectoryPage = z.object({
-  items: z.array(z.object({ cursor: Cursor, batchId: BatchId, deviceId: DeviceId, directory: SealedText })),
+  items: z.array(
+    z.object({
+      cursor: Cursor,
+      batchId: BatchId,
+      deviceId: DeviceId,
+      /** Decides whether an unsigned part is from before the organisation signed authority (docs/security.md#authority). */
+      receivedAt: z.iso.datetime(),
+      directory: SealedText,
+    }),
+  ),
   next: Cursor.nullable(),
   serverTime: z.iso.datetime(),
 });
@@ -149,6 +172,8 @@ export const DeviceSummary = z.object({
   revokedAt: z.iso.datetime().nullable(),
   /** New team keys are sealed to it when another device is revoked. */
   encryptionKey: PublicJwk,
+  /** Verifies its signatures: an admin device checks its own before it certifies itself. */
+  signingKey: PublicJwk,
 });
 export type DeviceSummary = z.infer<typeof DeviceSummary>;
 

@@ -23,8 +23,9 @@ import { FootfallEvent } from '../../src/domain/events.ts';
 import { ArchivePage, AuditPage, DirectoryPage, type BatchUpload } from '../../src/domain/protocol.ts';
 import { searchByName } from '../../src/domain/search.ts';
 import { resolveWomen } from '../../src/domain/women.ts';
-import { currentSession, core } from './helpers.ts';
-import { PASSPHRASE, credentialsOf, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { currentSession, core, enrolmentOf } from './helpers.ts';
+import { readPart } from '../../src/crypto/authority.ts';
+import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
 // Counted, so the test at the end can show who reads the archive through it.
@@ -59,7 +60,7 @@ const WHOLE_TIME = { from: '2000-01-01', to: '2100-12-31' };
 
 /** The archive as the admin reads it from the server now. */
 async function serverArchive(admin: Device, orgKey: CryptoKey) {
-  return readArchive(client, await credentialsOf(admin), orgKey, core().teamKeys);
+  return readArchive(client, await credentialsOf(admin), await archiveKeysOf(admin, orgKey));
 }
 
 /** Every directory part the server holds, opened with the team keys: what any enrolled device can read. */
@@ -70,8 +71,10 @@ async function everyDirectoryPart(admin: Device): Promise<{ text: string; events
     const page = await client.directory(creds, after);
     if (page.kind !== 'ok') throw new Error(page.message);
     for (const item of page.value.items) {
-      const bytes = await openWithTeamKey(core().teamKeys, item.directory);
-      parts.push({ text: new TextDecoder().decode(bytes), events: FootfallEvent.array().parse(bytesJson(bytes)) });
+      // A signed part's events are base64url inside the JWS: read as the app reads them, so a name shows.
+      const enrolment = (await enrolmentOf(admin.db))!;
+      const { plaintext } = await readPart(enrolment.orgPublicKey, enrolment.orgId, await openWithTeamKey(core().teamKeys, item.directory));
+      parts.push({ text: new TextDecoder().decode(plaintext), events: FootfallEvent.array().parse(bytesJson(plaintext)) });
     }
     if (!page.value.next) return parts;
     after = page.value.next;

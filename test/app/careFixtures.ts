@@ -1,23 +1,32 @@
 /** Shared by the directory, settings and care tests. */
 import type { Enrolment, FootfallDb } from '../../src/app/core/database.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
-import { generateDeviceKeys } from '../../src/crypto/signing.ts';
+import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
+import { certifyAdminDevice } from '../../src/crypto/authority.ts';
 
 /**
  * A stand-in enrolment with no server behind it: enough for the device to know it belongs to an
- * organisation, and as what.
+ * organisation, and as what. An admin device holds its certificate, as set-up gives it.
  */
 export async function enrolAs(db: FootfallDb, role: Enrolment['role']): Promise<void> {
   const keys = await generateDeviceKeys();
   const org = await generateOrgKeyPair();
+  const orgId = crypto.randomUUID();
+  const signingPublicKey = await publicJwk(keys.signing.publicKey);
+  const since = new Date().toISOString();
+  const deviceId = ((await db.device.get('identity')) as { deviceId: string } | undefined)?.deviceId ?? crypto.randomUUID();
+  const certificate =
+    role === 'admin' ? await certifyAdminDevice(org.privateKey, { orgId, deviceId, signingKey: signingPublicKey, issuedAt: since, authoritySince: since }) : undefined;
   await db.device.put({
     key: 'enrolment',
-    orgId: crypto.randomUUID(),
+    orgId,
     role,
     orgPublicKey: org.publicJwk,
     signingKey: keys.signing.privateKey,
+    signingPublicKey,
     encryptionKey: keys.encryption.privateKey,
     nextSeq: 0,
     sealedThrough: 0,
+    ...(certificate && { certificate, authoritySince: since }),
   });
 }

@@ -16,8 +16,7 @@ import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
-import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
-import { generateDeviceKeys } from '../../src/crypto/signing.ts';
+import { enrolAs } from './careFixtures.ts';
 import { currentSession, readEvents, setUpFresh, core } from './helpers.ts';
 import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
@@ -62,19 +61,8 @@ let db: FootfallDb;
 const audit = vi.fn<SyncClient['audit']>();
 const client = { audit } as unknown as SyncClient;
 
-async function enrolAsAdmin(): Promise<void> {
-  const keys = await generateDeviceKeys();
-  const org = await generateOrgKeyPair();
-  await db.device.put({
-    key: 'enrolment',
-    orgId: crypto.randomUUID(),
-    role: 'admin',
-    orgPublicKey: org.publicJwk,
-    signingKey: keys.signing.privateKey,
-    encryptionKey: keys.encryption.privateKey,
-    nextSeq: 0,
-    sealedThrough: 0,
-  });
+function enrolAsAdmin(): Promise<void> {
+  return enrolAs(db, 'admin');
 }
 
 /** The panel as the Import screen shows it: behind the lock, handed the unlocked device core. */

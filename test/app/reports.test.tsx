@@ -15,7 +15,8 @@ import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { sealBatchParts } from '../../src/app/core/outbox.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { normaliseRecoveryCode, wrapOrgKey } from '../../src/crypto/orgKey.ts';
-import { generateDeviceKeys } from '../../src/crypto/signing.ts';
+import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
+import { certifyAdminDevice } from '../../src/crypto/authority.ts';
 import { publishReport } from '../../src/domain/disclosure.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 import { figuresCsv } from '../../src/domain/figuresCsv.ts';
@@ -111,18 +112,25 @@ const stubFetch: typeof fetch = async (input) => {
 };
 
 /** Enrols the unlocked device as the organisation's admin device, as joining would. */
-async function enrolAsAdmin(orgPublicKey: PublicJwk, teamKey: CryptoKey): Promise<void> {
+async function enrolAsAdmin(org: { publicJwk: PublicJwk; privateKey: CryptoKey }, teamKey: CryptoKey): Promise<void> {
   const device = await generateDeviceKeys();
   await core().saveTeamKeys(new Map([[1, teamKey]]));
+  const signingPublicKey = await publicJwk(device.signing.publicKey);
+  // Certified, so it may share settings; its enrolment does not name when signing began, so the
+  // fake server's unsigned batches are read as every batch was before signing existed.
+  const since = new Date().toISOString();
+  const claims = { orgId: server.orgId, deviceId: core().identity.deviceId, signingKey: signingPublicKey, issuedAt: since, authoritySince: since };
   await core().vault.db.device.put({
     key: 'enrolment',
     orgId: server.orgId,
     role: 'admin',
-    orgPublicKey,
+    orgPublicKey: org.publicJwk,
     signingKey: device.signing.privateKey,
+    signingPublicKey,
     encryptionKey: device.encryption.privateKey,
     nextSeq: 0,
     sealedThrough: 0,
+    certificate: await certifyAdminDevice(org.privateKey, claims),
   });
   await refreshStatus();
 }
@@ -164,11 +172,11 @@ async function adminDevice(options: { enrolled?: boolean; role?: 'admin' | 'fron
     BATCHES.map(async (events, i) => ({
       cursor: String(i + 1),
       batchId: crypto.randomUUID(),
-      ...(await sealBatchParts(events, org.publicJwk, { version: 1, key: teamKey })),
+      ...(await sealBatchParts(events, org.publicJwk, { version: 1, key: teamKey }, null)),
     })),
   );
   if (options.enrolled !== false) {
-    await enrolAsAdmin(org.publicJwk, teamKey);
+    await enrolAsAdmin(org, teamKey);
     if (options.role === 'frontDesk') {
       const row = (await core().vault.db.device.get('enrolment'))!;
       await core().vault.db.device.put({ ...row, role: 'frontDesk' } as typeof row);
@@ -238,7 +246,7 @@ describe('the reports screen', () => {
     expect(screen.queryByLabelText('Organisation passphrase')).not.toBeInTheDocument();
 
     await act(async () => {
-      await enrolAsAdmin((await generateOrgKeyPair()).publicJwk, await generateTeamKey());
+      await enrolAsAdmin(await generateOrgKeyPair(), await generateTeamKey());
       const row = (await core().vault.db.device.get('enrolment'))!;
       await core().vault.db.device.put({ ...row, role: 'frontDesk' } as typeof row);
       await refreshStatus();
@@ -271,6 +279,31 @@ describe('the reports screen', () => {
     const months = screen.getByRole('table', { name: /^Month by month/ });
     const july = within(months).getByRole('rowheader', { name: `Jul ${fy}` }).closest('tr')!;
     expect(within(july).getAllByRole('cell').map((c) => c.textContent).slice(0, 2)).toEqual(['12', '0']); // visits, and last July's
+  });
+
+  it('counts nothing a device had no authority to send, and lists it by device and reason', async () => {
+    const { user, org, teamKey } = await adminDevice();
+    // Signing began before these batches arrived, so an unsigned one may carry only its uploader's own records.
+    const row = (await core().vault.db.device.get('enrolment'))!;
+    await core().vault.db.device.put({ ...row, authoritySince: '2000-01-01T00:00:00.000Z' } as typeof row);
+    const config = structuredClone(currentSession().config);
+    const forged = [
+      event({ at: at(fy, '07-20'), type: 'org.configured', config: { ...config, idleLockMinutes: 240 } }),
+      event({ at: at(fy, '07-20'), type: 'woman.erased', womanId: ana }),
+      { ...visit(null, at(fy, '07-20'), ['meal']), deviceId: uuidv7() },
+    ];
+    server.batches.push({
+      cursor: String(server.batches.length + 1),
+      batchId: crypto.randomUUID(),
+      ...(await sealBatchParts(forged, org.publicJwk, { version: 1, key: teamKey }, null)),
+    });
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    expect(tableFigures('Summary')).toMatchObject({ Visits: ['14', '1'], 'Unique women': ['2', '1'] });
+    const notice = screen.getByRole('region', { name: 'Records set aside' });
+    expect(notice).toHaveTextContent(`2 records from “device ${who.deviceId.slice(0, 8)}”: changes only an admin device may make (settings, merges, erasures).`);
+    expect(notice).toHaveTextContent(`1 record from “device ${who.deviceId.slice(0, 8)}”: records that claim to come from another device.`);
   });
 
   it('opens with the recovery code instead', async () => {

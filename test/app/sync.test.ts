@@ -143,7 +143,7 @@ describe('sync', () => {
     await use(admin);
     const enrolment = (await enrolmentOf(admin.db))!;
     const creds = { orgId: enrolment.orgId, deviceId: admin.deviceId, signingKey: enrolment.signingKey };
-    const archive = await readArchive(new SyncClient(url), creds, orgKey, core().teamKeys);
+    const archive = await readArchive(new SyncClient(url), creds, await harness.archiveKeysOf(admin, orgKey));
     // The bytes planted under the conflicting batch id are reported, not guessed at; the real
     // batch went again under a fresh id.
     expect(archive.unreadable).toEqual(conflicted);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { expect } from 'vitest';
+import type { ArchiveKeys } from '../../src/app/admin/archive/archiveReader.ts';
 import { applyDirectory, registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { lock, unlock } from '../../src/app/lock/access.ts';
@@ -20,6 +21,7 @@ import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
+import { readPart } from '../../src/crypto/authority.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 import { buildServer } from '../../src/server/app.ts';
@@ -160,6 +162,13 @@ export async function credentialsOf(device: Device): Promise<DeviceCredentials> 
 }
 
 
+/** What opens the archive on `admin` (the current device) once its organisation key is unwrapped. */
+export async function archiveKeysOf(admin: Device, orgKey: CryptoKey): Promise<ArchiveKeys> {
+  const enrolment = await enrolmentOf(admin.db);
+  if (!enrolment) throw new Error('not enrolled');
+  return { orgKey, teamKeys: core().teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
+}
+
 /**
  * What the admin does to open the archive: fetch the organisation key's wrapped copies from the
  * server and unwrap the passphrase one. The admin's device must be the current one.
@@ -179,29 +188,26 @@ export async function organisationKey(client: SyncClient, admin: Device, passphr
  * archive reader keeps one of each; this shows whether the server holds any event twice).
  * Batches that cannot be opened are skipped; readArchive reports them.
  */
-export async function storedCopies(
-  client: SyncClient,
-  creds: DeviceCredentials,
-  orgKey: CryptoKey,
-  teamKeys: ReadonlyMap<number, CryptoKey>,
-): Promise<Map<string, number>> {
+export async function storedCopies(client: SyncClient, creds: DeviceCredentials, keys: ArchiveKeys): Promise<Map<string, number>> {
   const copies = new Map<string, number>();
-  const count = (bytes: Uint8Array | null) => {
+  const count = async (opened: Promise<Uint8Array>) => {
+    const bytes = await opened.catch(() => null);
     if (!bytes) return;
-    const parsed = FootfallEvent.array().safeParse(bytesJson(bytes));
+    const { plaintext } = await readPart(keys.orgPublicKey, keys.orgId, bytes);
+    const parsed = FootfallEvent.array().safeParse(bytesJson(plaintext));
     if (parsed.success) for (const e of parsed.data) copies.set(e.id, (copies.get(e.id) ?? 0) + 1);
   };
   for (let after: string | null = null; ; ) {
     const page = await client.archive(creds, after);
     if (page.kind !== 'ok') throw new Error(page.message);
-    for (const item of page.value.items) count(await openWith(orgKey, item.activity).catch(() => null));
+    for (const item of page.value.items) await count(openWith(keys.orgKey, item.activity));
     if (!page.value.next) break;
     after = page.value.next;
   }
   for (let after: string | null = null; ; ) {
     const page = await client.directory(creds, after);
     if (page.kind !== 'ok') throw new Error(page.message);
-    for (const item of page.value.items) count(await openWithTeamKey(teamKeys, item.directory).catch(() => null));
+    for (const item of page.value.items) await count(openWithTeamKey(keys.teamKeys, item.directory));
     if (!page.value.next) break;
     after = page.value.next;
   }

@@ -283,7 +283,10 @@ describe('a body over the limit, sent in chunks by a real HTTP client', () => {
         res.on('data', (text: string) => (result.body += text));
         res.on('error', (error: NodeJS.ErrnoException) => (result.clientError ??= error.code ?? error.message));
       });
-      req.on('error', (error: NodeJS.ErrnoException) => (result.clientError ??= error.code ?? error.message));
+      const noteError = (error: NodeJS.ErrnoException) => (result.clientError ??= error.code ?? error.message);
+      req.on('error', noteError);
+      // A reset can also reach the socket itself after the response has ended: it is the same finding.
+      req.on('socket', (socket) => socket.on('error', noteError));
       req.on('close', () => {
         agent.destroy();
         resolve(result);
@@ -315,5 +318,28 @@ describe('a body over the limit, sent in chunks by a real HTTP client', () => {
     const exchange = await sendInChunks(uploadPath(), DRAIN_BYTES + 16 * 1024 * 1024, false);
     expect(exchange.status).toBe(413);
     expect(exchange.clientError).toMatch(/^(EPIPE|ECONNRESET)$/);
+  });
+});
+
+describe('public keys at set-up and enrolment', () => {
+  const offCurve = (jwk: { x: string; y: string }) => ({ ...jwk, y: jwk.y.slice(0, -2) + (jwk.y.endsWith('AA') ? 'AQ' : 'AA') });
+
+  it('refuses a key that is not a point on P-256 with a 400 that names it, and stores nothing', async () => {
+    const { app } = await startServer();
+    const admin = await newDevice('Admin laptop');
+    const request = {
+      orgId: uuidv4(),
+      orgPublicKey: admin.encryptionKey,
+      adminDevice: { ...deviceKeys(admin), encryptionKey: offCurve(admin.encryptionKey) },
+      wrappedKeys: [{ id: uuidv4(), kind: 'passphrase', wrapped: 'wrapped-org-key-under-passphrase' }],
+    };
+    const refused = await app.inject({ method: 'POST', url: '/api/orgs', payload: request });
+    expectError(refused, 400, 'invalid_request');
+    expect(refused.json().message).toMatch(/adminDevice\.encryptionKey is not a point on the P-256 curve/);
+    const offOrgKey = await app.inject({ method: 'POST', url: '/api/orgs', payload: { ...request, orgPublicKey: offCurve(admin.encryptionKey), adminDevice: deviceKeys(admin) } });
+    expect(offOrgKey.json().message).toMatch(/orgPublicKey is not a point/);
+    // The same organisation with good keys is created: nothing was kept from the refused ones.
+    const created = await app.inject({ method: 'POST', url: '/api/orgs', payload: { ...request, adminDevice: deviceKeys(admin) } });
+    expect(created.statusCode, created.body).toBe(201);
   });
 });

@@ -25,6 +25,16 @@ export async function adminDevice(core: DeviceCore): Promise<AdminDevice> {
   return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey } };
 }
 
+/**
+ * The same, for a change that binds every device (settings, a merge, an erasure): it carries
+ * authority only when this device holds its admin certificate (docs/security.md#authority).
+ */
+export async function certifiedAdminDevice(core: DeviceCore): Promise<AdminDevice> {
+  const admin = await adminDevice(core);
+  if (!admin.enrolment.certificate) throw new ClientError('admin_uncertified');
+  return admin;
+}
+
 /** The app's own client for this origin, loaded when first needed (tests pass their own). */
 export async function defaultClient(): Promise<SyncClient> {
   return (await import('../sync/runtime.ts')).syncClient;

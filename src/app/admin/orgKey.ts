@@ -8,9 +8,12 @@
  */
 import { useSyncExternalStore } from 'react';
 import { z } from 'zod';
+import { certifyAdminDevice, isKeyPair } from '../../crypto/authority.ts';
 import { normaliseRecoveryCode, unwrapOrgKey } from '../../crypto/orgKey.ts';
 import { WrappedOrgKey, type PublicJwk } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
+import type { Enrolment } from '../core/database.ts';
+import { noteAuthority } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
@@ -48,13 +51,14 @@ export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secre
   if (kind === 'recovery' && !typed) throw new ClientError('not_a_recovery_code_grouped');
   if (!typed) throw new ClientError('passphrase_missing');
   const { enrolment, credentials } = await adminDevice(core);
+  const api = client ?? (await defaultClient());
   const tried = new Set<string>();
   const attempt = async (copies: WrappedOrgKey[]): Promise<CryptoKey | null> => {
     for (const copy of copies) {
       if (copy.kind !== kind || tried.has(copy.wrapped)) continue;
       tried.add(copy.wrapped);
       const key = await unwrapOrgKey(copy.wrapped, typed).catch(() => null);
-      if (key) return inMemoryOnly(key, enrolment.orgPublicKey);
+      if (key) return key;
     }
     return null;
   };
@@ -62,7 +66,7 @@ export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secre
   const stored = await readStoredCopies(core, enrolment.orgId);
   let key = stored ? await attempt(stored.keys) : null;
   if (!key) {
-    const outcome = await (client ?? (await defaultClient())).adminKeys(credentials);
+    const outcome = await api.adminKeys(credentials);
     if (outcome.kind === 'ok') {
       await core.archive.put(STORED_ID, StoredCopies.parse({ orgId: enrolment.orgId, keys: outcome.value.keys }));
       key = await attempt(outcome.value.keys);
@@ -71,8 +75,30 @@ export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secre
     }
   }
   if (!key) throw new ClientError(kind === 'passphrase' ? 'passphrase_wrong' : 'recovery_wrong');
+  const held = await inMemoryOnly(key, enrolment.orgPublicKey);
+  if (!enrolment.certificate) await certifyThisDevice(core, api, enrolment, key);
   // The app may have locked while the key was being unwrapped: the core refuses it once closed.
-  core.holdOrgKey(key);
+  core.holdOrgKey(held);
+}
+
+/**
+ * An admin device set up before signed authority (docs/security.md#authority) certifies itself the
+ * first time its admin opens the organisation's key, and the organisation's authority starts then.
+ * Its signing key's public half comes from the endpoint on such a device, so it is checked to be
+ * this device's own before it is certified.
+ */
+async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment: Enrolment, orgKey: CryptoKey): Promise<void> {
+  let signingKey = enrolment.signingPublicKey;
+  if (!signingKey) {
+    const listed = await client.listDevices({ orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey });
+    if (listed.kind !== 'ok') return; // offline: certified the next time the key is opened online
+    signingKey = listed.value.devices.find((d) => d.deviceId === core.identity.deviceId)?.signingKey;
+  }
+  if (!signingKey || !(await isKeyPair(enrolment.signingKey, signingKey))) return;
+  const now = new Date().toISOString();
+  const since = enrolment.authoritySince ?? now;
+  const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
+  await noteAuthority({ certificate, authoritySince: since, signingPublicKey: signingKey });
 }
 
 /**

@@ -94,6 +94,15 @@ export interface Enrolment {
   nextSeq: number;
   /** Every event row up to this `seq` is in a batch; those after it are waiting to be sealed. */
   sealedThrough: number;
+  /**
+   * The public half of `signingKey`, as the endpoint knows it. Missing on rows written before
+   * signed authority (docs/security.md#authority); an admin device then checks the endpoint's copy.
+   */
+  signingPublicKey?: PublicJwk;
+  /** An admin device's certificate, signed by the organisation's key: its parts carry authority. */
+  certificate?: string;
+  /** When the organisation began to sign authority; missing until this device learns it. */
+  authoritySince?: string;
 }
 
 export interface SyncState {
@@ -101,6 +110,8 @@ export interface SyncState {
   lastSyncedAt: string | null;
   /** Where this device has read the shared directory up to. */
   directoryCursor: string | null;
+  /** How it was read (sync/engine.ts); missing before signed parts existed. */
+  directoryForm?: number;
   /** Server time minus device time at the last exchange, in ms. */
   skewMs: number | null;
 }

@@ -102,6 +102,19 @@ export async function saveEnrolment(enrolment: Enrolment): Promise<void> {
   await database().device.put(enrolment);
 }
 
+/**
+ * Adds what this device learnt about the organisation's authority (its certificate, the time
+ * signing began) to the enrolment row, in a transaction of its own, so the sequence numbers the
+ * outbox moves meanwhile are never written back stale.
+ */
+export async function noteAuthority(patch: Pick<Enrolment, 'certificate' | 'authoritySince' | 'signingPublicKey'>): Promise<void> {
+  const d = database();
+  await d.transaction('rw', d.device, async () => {
+    const row = await d.device.get('enrolment');
+    if (row?.key === 'enrolment') await d.device.put({ ...row, ...patch });
+  });
+}
+
 const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
 
 export async function readSyncState(): Promise<SyncState> {

@@ -2,6 +2,7 @@
  * The outbox: events saved on this device, sealed into batches, kept until the server has
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
+import { signPart, type Signer } from '../../crypto/authority.ts';
 import { jsonBytes, sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
@@ -40,26 +41,34 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
     if (!rows.length) return sealed;
     const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
-    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team);
+    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment));
     // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
     if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
     sealed += rows.length;
   }
 }
 
+/** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
+export function signerOf(enrolment: Enrolment): Signer | null {
+  return enrolment.role === 'admin' && enrolment.certificate ? { key: enrolment.signingKey, certificate: enrolment.certificate } : null;
+}
+
 /**
  * A batch's two parts: activity events sealed to the organisation's key (only the admin reads
  * them), directory events with the team key (every enrolled device reads them). Both are always
- * present and padded, so the server cannot tell which kinds of event a batch holds.
+ * present and padded, so the server cannot tell which kinds of event a batch holds. A certified
+ * admin device signs each part inside the seal, so every device can tell its changes carry authority.
  */
 export async function sealBatchParts(
   events: readonly FootfallEvent[],
   orgPublicKey: PublicJwk,
   team: TeamKey,
+  signer: Signer | null,
 ): Promise<{ activity: string; directory: string }> {
+  const plain = async (list: FootfallEvent[]) => (signer ? signPart(signer, jsonBytes(list)) : jsonBytes(list));
   const [activity, directory] = await Promise.all([
-    sealTo(orgPublicKey, jsonBytes(events.filter((e) => !isDirectoryEvent(e)))),
-    sealWithTeamKey(team, jsonBytes(events.filter(isDirectoryEvent))),
+    plain(events.filter((e) => !isDirectoryEvent(e))).then((bytes) => sealTo(orgPublicKey, bytes)),
+    plain(events.filter(isDirectoryEvent)).then((bytes) => sealWithTeamKey(team, bytes)),
   ]);
   return { activity, directory };
 }

@@ -25,6 +25,7 @@ export function saveConfig(core: DeviceCore, config: OrgConfig): Promise<void> {
     const enrolment = await readEnrolment();
     if (!enrolment) return core.saveConfig(config);
     if (enrolment.role !== 'admin') throw new ClientError('not_the_admin_device');
+    if (!enrolment.certificate) throw new ClientError('admin_uncertified');
     const event: EventOf<'org.configured'> = { ...core.stamp(), type: 'org.configured', config };
     await core.foldDirectory([event], [event], (result) => {
       // Latest wins everywhere: a save stamped before the settings already shared would be ignored.

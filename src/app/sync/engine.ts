@@ -2,14 +2,21 @@
  * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
  * then read what other devices added to the shared directory (when unlocked).
  */
-import { bytesJson, openWithTeamKey, teamKeyVersionOf } from '../../crypto/envelope.ts';
-import { FootfallEvent } from '../../domain/events.ts';
+import { ZodError } from 'zod';
+import { openWithTeamKey } from '../../crypto/envelope.ts';
+import type { FootfallEvent } from '../../domain/events.ts';
+import type { DirectoryPage } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
-import { readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
+import type { Enrolment } from '../core/database.ts';
+import { noteAuthority, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
+import { readEvents, type Authority } from './parts.ts';
+
+/** How this version reads the shared directory: a device that read it another way reads it again from the start. */
+const DIRECTORY_FORM = 2;
 
 export interface RoundResult {
   /** Events the server acknowledged in this round. */
@@ -29,8 +36,11 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey: enrolment.signingKey };
   const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
 
+  let rereadDirectory = false;
   if (unlocked) {
-    await receiveTeamKeys(client, unlocked);
+    // A new team key may open parts this device passed over: the directory is read again from the
+    // start (the fold is the same whatever the order or repetition, docs/sync.md).
+    rereadDirectory = await receiveTeamKeys(client, unlocked);
     await unlocked.sealWaiting(enrolment);
   }
 
@@ -61,11 +71,15 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 
   let state = await readSyncState();
+  // Kept even if this round stops early, so the next one starts from the beginning too.
+  if (rereadDirectory) state = { ...state, directoryCursor: null };
   if (!result.stopped && unlocked) {
-    const pulled = await pullDirectory(client, device, state.directoryCursor, unlocked);
+    // Versions before signed authority passed over signed parts they could not read: read it all again once.
+    const from = state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null;
+    const pulled = await pullDirectory(client, device, from, unlocked, enrolment);
     if (pulled.stopped) result.stopped = pulled.stopped;
     else {
-      state = { ...state, directoryCursor: pulled.cursor };
+      state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
       answered = true;
     }
     note(pulled.serverTime);
@@ -81,8 +95,10 @@ async function pullDirectory(
   device: DeviceCredentials,
   cursor: string | null,
   unlocked: DeviceCore,
+  enrolment: Enrolment,
 ): Promise<{ cursor: string | null; serverTime: string | null; stopped: RoundResult['stopped'] }> {
   let serverTime: string | null = null;
+  const authority: Authority = { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
   for (;;) {
     const page = await client.directory(device, cursor);
     if (page.kind === 'revoked' || page.kind === 'unreachable') return { cursor, serverTime, stopped: { kind: page.kind, message: page.message } };
@@ -91,13 +107,18 @@ async function pullDirectory(
     const events: FootfallEvent[] = [];
     for (const item of page.value.items) {
       if (item.deviceId === device.deviceId) continue; // this device's own, already applied
-      const opened = await readDirectoryPart(unlocked.teamKeys, item.directory);
-      // A part damaged beyond opening with a key this device holds never will open: it is passed
-      // (the admin's archive reports it), so one damaged batch cannot hold up every later entry.
-      if (!opened.ok && opened.damaged) continue;
-      // Otherwise stop before it, not past it: the cursor stays, and the next round reads it again.
-      if (!opened.ok) return { cursor, serverTime, stopped: { kind: 'unreachable', message: opened.message } };
-      events.push(...opened.events);
+      const read = await readDirectoryPart(unlocked.teamKeys, item, authority);
+      // A part that cannot be opened (damaged, forged, or naming a team key this device does not
+      // hold) is passed, never a stop: the admin's archive reports it, a new team key brings the
+      // directory round again, and one bad batch cannot hold up every later entry.
+      if (read === 'unreadable') continue;
+      // Records of a newer version: stop before them, so that the update reads them.
+      if (read === 'newer') return { cursor, serverTime, stopped: { kind: 'unreachable', message: NEWER_RECORDS } };
+      if (read.signedBy && authority.authoritySince === null) {
+        authority.authoritySince = read.signedBy.authoritySince;
+        await noteAuthority({ authoritySince: authority.authoritySince });
+      }
+      events.push(...read.accepted);
     }
     if (events.length) await applyDirectory(unlocked, events);
     if (page.value.items.length) cursor = page.value.items.at(-1)!.cursor;
@@ -105,20 +126,13 @@ async function pullDirectory(
   }
 }
 
-async function readDirectoryPart(
-  teamKeys: ReadonlyMap<number, CryptoKey>,
-  sealed: string,
-): Promise<{ ok: true; events: FootfallEvent[] } | { ok: false; damaged: boolean; message: string }> {
-  let plain: unknown;
+const NEWER_RECORDS = 'The shared directory holds records from a newer version of Footfall. Update this device.';
+
+/** A directory part's events that may be applied here, or why it cannot be read. */
+async function readDirectoryPart(teamKeys: ReadonlyMap<number, CryptoKey>, item: DirectoryPage['items'][number], authority: Authority) {
   try {
-    plain = bytesJson(await openWithTeamKey(teamKeys, sealed));
+    return await readEvents(await openWithTeamKey(teamKeys, item.directory), item, authority);
   } catch (error) {
-    // Damaged, unless it names a team key this device does not hold yet (one issued since).
-    const version = teamKeyVersionOf(sealed);
-    const damaged = version === null || teamKeys.has(version);
-    return { ok: false, damaged, message: `The shared directory could not be read: ${error instanceof Error ? error.message : 'unknown error'}` };
+    return error instanceof ZodError ? ('newer' as const) : ('unreadable' as const);
   }
-  const parsed = FootfallEvent.array().safeParse(plain);
-  if (!parsed.success) return { ok: false, damaged: false, message: 'The shared directory holds records from a newer version of Footfall. Update this device.' };
-  return { ok: true, events: parsed.data };
 }

@@ -4,6 +4,7 @@
  * recorded before it was enrolled stays, and is uploaded once it is.
  */
 import { z } from 'zod';
+import { certifyAdminDevice } from '../../crypto/authority.ts';
 import { openPackage, enrolmentKeys, generateEnrolmentCode, parseEnrolmentCode, sealPackage } from '../../crypto/enrolmentCode.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, jsonBytes, bytesJson, openWith, sealTo } from '../../crypto/envelope.ts';
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
@@ -22,6 +23,8 @@ const EnrolmentPackage = z.object({
   orgId: z.uuid(),
   orgPublicKey: PublicJwk,
   teamKeys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1),
+  /** When the organisation began to sign authority (docs/security.md#authority); absent from an admin not yet certified. */
+  authoritySince: z.iso.datetime().optional(),
 });
 
 const ENROLMENT_LIFETIME_MS = 24 * 60 * 60_000;
@@ -78,9 +81,20 @@ export async function createOrganisation(core: DeviceCore, client: SyncClient, p
     ],
   });
   expectOk(result, 'The organisation could not be created on the server');
-  await joinOrganisation(core, { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device }, [
-    { version: 1, raw: await exportTeamKey(pending.teamKey) },
-  ]);
+  // The organisation's authority starts now: this laptop is its first certified admin device.
+  const since = new Date().toISOString();
+  const certificate = await certifyAdminDevice(key, {
+    orgId: pending.orgId,
+    deviceId: identity.deviceId,
+    signingKey: await publicJwk(pending.device.signing.publicKey),
+    issuedAt: since,
+    authoritySince: since,
+  });
+  await joinOrganisation(
+    core,
+    { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device, certificate, authoritySince: since },
+    [{ version: 1, raw: await exportTeamKey(pending.teamKey) }],
+  );
 }
 
 export interface EnrolmentCode {
@@ -98,7 +112,12 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
   const { lookup, packageKey } = await enrolmentKeys(code);
   const teamKeys = await exportTeamKeys(core.teamKeys);
   const expiresAt = new Date(Date.now() + ENROLMENT_LIFETIME_MS).toISOString();
-  const pkg = await sealPackage(packageKey, { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, teamKeys });
+  const pkg = await sealPackage(packageKey, {
+    orgId: enrolment.orgId,
+    orgPublicKey: enrolment.orgPublicKey,
+    teamKeys,
+    ...(enrolment.authoritySince && { authoritySince: enrolment.authoritySince }),
+  });
   expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
   return { code, expiresAt, link: new URL(`/#enrol=${encodeURIComponent(code)}`, client.baseUrl).href };
 }
@@ -120,7 +139,7 @@ export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed:
   } catch {
     throw new ClientError('enrolment_unopened');
   }
-  await joinOrganisation(core, { orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device }, pkg.teamKeys);
+  await joinOrganisation(core, { orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device, authoritySince: pkg.authoritySince }, pkg.teamKeys);
 }
 
 /** The admin's view of the organisation's devices. */
@@ -148,11 +167,11 @@ export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceI
   await core.saveTeamKeys(new Map(core.teamKeys).set(version, key));
 }
 
-/** On every device, each sync: picks up team keys issued since (after a revocation). */
-export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Promise<void> {
+/** On every device, each sync: picks up team keys issued since (after a revocation). True when one came. */
+export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Promise<boolean> {
   const { enrolment, credentials } = await enrolled(core);
   const outcome = await client.teamKeys(credentials);
-  if (outcome.kind !== 'ok') return;
+  if (outcome.kind !== 'ok') return false;
   const held = core.teamKeys;
   const fresh = new Map(held);
   for (const { version, sealed } of outcome.value.envelopes) {
@@ -160,23 +179,33 @@ export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Pro
     const opened = z.object({ version: z.number().int(), raw: z.string() }).parse(bytesJson(await openWith(enrolment.encryptionKey, sealed)));
     fresh.set(opened.version, await importTeamKey(opened.raw));
   }
-  if (fresh.size > held.size) await core.saveTeamKeys(fresh);
+  if (fresh.size === held.size) return false;
+  await core.saveTeamKeys(fresh);
+  return true;
 }
 
-async function joinOrganisation(
-  core: DeviceCore,
-  member: { orgId: string; role: Role; orgPublicKey: PublicJwk; device: DeviceKeys },
-  teamKeys: TeamKeys['keys'],
-): Promise<void> {
+interface Member {
+  orgId: string;
+  role: Role;
+  orgPublicKey: PublicJwk;
+  device: DeviceKeys;
+  certificate?: string;
+  authoritySince?: string | undefined;
+}
+
+async function joinOrganisation(core: DeviceCore, member: Member, teamKeys: TeamKeys['keys']): Promise<void> {
   const enrolment: Enrolment = {
     key: 'enrolment',
     orgId: member.orgId,
     role: member.role,
     orgPublicKey: member.orgPublicKey,
     signingKey: member.device.signing.privateKey,
+    signingPublicKey: await publicJwk(member.device.signing.publicKey),
     encryptionKey: member.device.encryption.privateKey,
     nextSeq: 0,
     sealedThrough: 0, // everything recorded before enrolment is sealed and uploaded too
+    ...(member.certificate && { certificate: member.certificate }),
+    ...(member.authoritySince && { authoritySince: member.authoritySince }),
   };
   await core.saveTeamKeys(new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))));
   await saveEnrolment(enrolment);

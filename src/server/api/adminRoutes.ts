@@ -1,10 +1,10 @@
 /** The admin's routes (devices, revocation, team keys, wrapped organisation keys, audit) and a device's team keys. */
 import type { FastifyInstance } from 'fastify';
-import { AuditRequest, TeamKeyEnvelopes, type AuditPage } from '../../domain/protocol.ts';
+import { AuditRequest, TeamKeyEnvelopes, type AuditPage, type DeviceSummary } from '../../domain/protocol.ts';
 import type { TeamKeyEnvelope } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
-import { AddWrappedKeysRequest, DeviceParams, OrgParams, PageQuery, page, type DeviceListing } from './schemas.ts';
+import { AddWrappedKeysRequest, DeviceParams, OrgParams, PageQuery, page } from './schemas.ts';
 import { UPLOAD_BODY_LIMIT } from './batchRoutes.ts';
 
 export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -15,7 +15,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
     url: '/orgs/:orgId/devices',
     access: 'admin',
     params: OrgParams,
-    handler: async ({ params, now }): Promise<{ devices: DeviceListing[]; serverTime: string }> => {
+    handler: async ({ params, now }): Promise<{ devices: DeviceSummary[]; serverTime: string }> => {
       const devices = await storage.listDevices(params.orgId);
       return {
         devices: devices.map((d) => ({
@@ -26,6 +26,7 @@ export function adminRoutes(app: FastifyInstance, ctx: ApiContext): void {
           lastSeenAt: d.lastSeenAt,
           revokedAt: d.revokedAt,
           encryptionKey: d.encryptionKey,
+          signingKey: d.signingKey,
         })),
         serverTime: now.toISOString(),
       };

@@ -96,7 +96,7 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     handler: async ({ params, query, now }): Promise<DirectoryPage> => {
       const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
       return {
-        items: items.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, directory: b.directory })),
+        items: items.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, receivedAt: b.receivedAt, directory: b.directory })),
         next,
         serverTime: now.toISOString(),
       };

@@ -1,6 +1,6 @@
 /** Path, query and body shapes of the API that add to the protocol's own schemas. */
 import { z } from 'zod';
-import { BatchId, CompactionRequest, Cursor, DeviceId, DeviceSummary, OrgId, PublicJwk, WrappedOrgKey } from '../../domain/protocol.ts';
+import { BatchId, CompactionRequest, Cursor, DeviceId, OrgId, WrappedOrgKey } from '../../domain/protocol.ts';
 
 /**
  * Batch ids in lower case only. Both stores compare ids as exact text, so the same UUID in upper
@@ -42,14 +42,6 @@ export const CompactionBody = CompactionRequest.superRefine((body, ctx) => {
     if (!isLowerCase(id)) ctx.addIssue({ code: 'custom', path: ['supersedes', i], message: LOWER_CASE_BATCH_ID });
   });
 });
-
-/**
- * A device in the admin's list. Beyond the protocol's DeviceSummary it carries the device's public
- * encryption key, because after a revocation the admin seals the new team key to each remaining
- * device's key and has nowhere else to get it from.
- */
-export const DeviceListing = DeviceSummary.extend({ encryptionKey: PublicJwk });
-export type DeviceListing = z.infer<typeof DeviceListing>;
 
 /** One page of rows in cursor order: asks for one more than the limit to know whether more follow. */
 export async function page<T extends { cursor: string }>(

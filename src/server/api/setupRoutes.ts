@@ -2,8 +2,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitOptions } from '@fastify/rate-limit';
+import { isP256Point } from '../../crypto/authority.ts';
 import { ClaimEnrolmentRequest, CreateEnrolmentRequest, CreateOrgRequest } from '../../domain/protocol.ts';
-import type { ClaimEnrolmentResponse } from '../../domain/protocol.ts';
+import type { ClaimEnrolmentResponse, DeviceKeys, PublicJwk } from '../../domain/protocol.ts';
 import { DeviceExistsError, OrgExistsError } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
@@ -21,6 +22,23 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * Refuses public keys that are well formed but not points on P-256: such a key could never verify
+ * a signature or receive a team key, and would make a revocation fail half way (docs/security.md#enrolment).
+ */
+async function checkPoints(keys: { where: string; key: PublicJwk }[]): Promise<void> {
+  for (const { where, key } of keys) {
+    if (!(await isP256Point(key))) {
+      throw errors.invalid(`The request body is not valid: ${where} is not a point on the P-256 curve. Make the device's keys again with this app and send the request again.`);
+    }
+  }
+}
+
+const deviceKeysOf = (device: DeviceKeys, where: string) => [
+  { where: `${where}.signingKey`, key: device.signingKey },
+  { where: `${where}.encryptionKey`, key: device.encryptionKey },
+];
+
 export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: RateLimitOptions): void {
   const { storage } = ctx;
 
@@ -36,6 +54,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
       if (typeof given !== 'string' || !sameSecret(given, ctx.setupToken)) throw errors.setupToken();
     },
     handler: async ({ body, now, reply }) => {
+      await checkPoints([{ where: 'orgPublicKey', key: body.orgPublicKey }, ...deviceKeysOf(body.adminDevice, 'adminDevice')]);
       const at = now.toISOString();
       const admin = body.adminDevice;
       try {
@@ -71,6 +90,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
     body: ClaimEnrolmentRequest,
     rateLimit: strictLimit,
     handler: async ({ body, now }): Promise<ClaimEnrolmentResponse> => {
+      await checkPoints(deviceKeysOf(body.device, 'device'));
       const at = now.toISOString();
       const { device } = body;
       let claimed;

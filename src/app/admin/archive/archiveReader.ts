@@ -10,10 +10,27 @@
  * handed after each page can stop anywhere and carry on from there, and a later refresh fetches
  * only what arrived since.
  */
-import { bytesJson, openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
-import { FootfallEvent } from '../../../domain/events.ts';
+import { openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
+import type { SetAsideReason } from '../../../domain/authority.ts';
+import type { FootfallEvent } from '../../../domain/events.ts';
 import type { ArchivePage } from '../../../domain/protocol.ts';
+import type { DeviceCore } from '../../core/core.ts';
+import type { Enrolment } from '../../core/database.ts';
 import type { DeviceCredentials, Outcome, SyncClient } from '../../sync/client.ts';
+import { readEvents, type Authority } from '../../sync/parts.ts';
+
+/** What opens the archive and checks who wrote each part. */
+export interface ArchiveKeys extends Authority {
+  /** The organisation's private key: it opens activity parts. */
+  orgKey: CryptoKey;
+  /** The team keys by version: they open directory parts. */
+  teamKeys: ReadonlyMap<number, CryptoKey>;
+}
+
+/** The keys of an admin device whose organisation key is unlocked. */
+export function archiveKeys(core: DeviceCore, enrolment: Enrolment, orgKey: CryptoKey): ArchiveKeys {
+  return { orgKey, teamKeys: core.teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
+}
 
 export interface ArchiveProgress {
   batches: number;
@@ -24,15 +41,28 @@ export interface Archive {
   events: FootfallEvent[];
   /** Batches that could not be opened (damaged or forged): reported, never guessed at. */
   unreadable: string[];
+  /** Events their senders had no authority to send: reported, never counted. */
+  setAside: SetAside[];
+}
+
+/** Events a batch held that its sender had no authority to send (src/domain/authority.ts): kept out of every count. */
+export interface SetAside {
+  batchId: string;
+  /** The device that uploaded the batch. */
+  deviceId: string;
+  reason: SetAsideReason;
+  events: number;
 }
 
 /** One batch of the archive, opened. */
 export interface OpenedBatch {
   batchId: string;
-  /** The events of the parts that opened (activity, then directory), checked against the event schema. */
+  /** The events of the parts that opened (activity, then directory), checked against the event schema, less those set aside. */
   events: FootfallEvent[];
   /** Whether both parts opened. When one did not, what the batch holds is not wholly known. */
   whole: boolean;
+  /** What was set aside, by reason: never counted, and never re-sealed by a compaction. */
+  setAside: SetAside[];
 }
 
 /** One page of the archive, opened. */
@@ -53,14 +83,23 @@ export interface OpenedPage {
 export async function readArchivePages(
   client: SyncClient,
   device: DeviceCredentials,
-  orgKey: CryptoKey,
-  teamKeys: ReadonlyMap<number, CryptoKey>,
+  keys: ArchiveKeys,
   from: string | null,
   onPage: (page: OpenedPage) => Promise<void> | void,
 ): Promise<string | null> {
   const open = async (item: ArchivePage['items'][number]): Promise<OpenedBatch> => {
-    const [activity, directory] = await Promise.all([eventsIn(openWith(orgKey, item.activity)), eventsIn(openWithTeamKey(teamKeys, item.directory))]);
-    return { batchId: item.batchId, events: [...(activity ?? []), ...(directory ?? [])], whole: activity !== null && directory !== null };
+    const read = (opened: Promise<Uint8Array>) => eventsIn(opened, item, keys);
+    const [activity, directory] = await Promise.all([read(openWith(keys.orgKey, item.activity)), read(openWithTeamKey(keys.teamKeys, item.directory))]);
+    const setAside = new Map<SetAsideReason, number>();
+    for (const part of [activity, directory]) {
+      for (const [reason, n] of Object.entries(part?.setAside ?? {}) as [SetAsideReason, number][]) setAside.set(reason, (setAside.get(reason) ?? 0) + n);
+    }
+    return {
+      batchId: item.batchId,
+      events: [...(activity?.accepted ?? []), ...(directory?.accepted ?? [])],
+      whole: activity !== null && directory !== null,
+      setAside: [...setAside].map(([reason, events]) => ({ batchId: item.batchId, deviceId: item.deviceId, reason, events })),
+    };
   };
   for (let cursor = from; ; ) {
     const page = ok(await client.archive(device, cursor));
@@ -72,29 +111,31 @@ export async function readArchivePages(
   }
 }
 
-/** Every event in the archive, each once however often a batch was delivered. */
-export async function readArchive(
-  client: SyncClient,
-  device: DeviceCredentials,
-  orgKey: CryptoKey,
-  teamKeys: ReadonlyMap<number, CryptoKey>,
-  onProgress?: (p: ArchiveProgress) => void,
-): Promise<Archive> {
+/** Every event in the archive, each once however often a batch was delivered (the first copy received). */
+export async function readArchive(client: SyncClient, device: DeviceCredentials, keys: ArchiveKeys, onProgress?: (p: ArchiveProgress) => void): Promise<Archive> {
   const byId = new Map<string, FootfallEvent>();
   const unreadable = new Set<string>();
+  const setAside: SetAside[] = [];
   let batches = 0;
-  await readArchivePages(client, device, orgKey, teamKeys, null, (page) => {
-    for (const batch of page.batches) for (const e of batch.events) byId.set(e.id, e);
+  await readArchivePages(client, device, keys, null, (page) => {
+    for (const batch of page.batches) {
+      // The first copy of an id stands: a later upload cannot replace a record another device made.
+      for (const e of batch.events) if (!byId.has(e.id)) byId.set(e.id, e);
+      setAside.push(...batch.setAside);
+    }
     for (const id of page.unreadable) unreadable.add(id);
     batches += page.batches.length;
     onProgress?.({ batches, events: byId.size });
   });
-  return { events: [...byId.values()], unreadable: [...unreadable] };
+  return { events: [...byId.values()], unreadable: [...unreadable], setAside };
 }
 
-/** A part's events, or null when it cannot be opened or does not hold events this version reads. */
-function eventsIn(opened: Promise<Uint8Array>): Promise<FootfallEvent[] | null> {
-  return opened.then((bytes) => FootfallEvent.array().parse(bytesJson(bytes))).catch(() => null);
+/**
+ * A part's events as the authority rule screens them, or null when it cannot be opened, does not
+ * hold events this version reads, or claims a signature that does not hold.
+ */
+function eventsIn(opened: Promise<Uint8Array>, item: ArchivePage['items'][number], keys: ArchiveKeys) {
+  return opened.then((bytes) => readEvents(bytes, { deviceId: item.deviceId, receivedAt: item.receivedAt }, keys)).catch(() => null);
 }
 
 function ok<T>(outcome: Outcome<T>): T {

@@ -24,7 +24,7 @@ import { resolveHistory, type History } from '../../../domain/report.ts';
 import { sameIds, type ArchiveChunk } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
-import { readArchivePages, type ArchiveProgress } from './archiveReader.ts';
+import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 
@@ -47,6 +47,10 @@ const ArchiveState = z.object({
   events: z.number().int().min(0),
   /** Ids of batches that could not be opened: counted, never guessed at. */
   unreadable: z.array(z.string()),
+  /** What batches held that their senders had no authority to send (docs/security.md#authority). Rows from before it was kept have none. */
+  setAside: z
+    .array(z.object({ batchId: z.string(), deviceId: z.string(), reason: z.enum(['not_admin', 'other_device']), events: z.number().int().min(1) }))
+    .default([]),
   refreshedAt: z.iso.datetime().nullable(),
 });
 type ArchiveState = z.infer<typeof ArchiveState>;
@@ -80,6 +84,8 @@ export interface ArchiveSummary {
   batches: number;
   events: number;
   unreadable: number;
+  /** Set aside, never counted: what, from which device. */
+  setAside: SetAside[];
   /** When a refresh last reached the end of the archive; null before the first one has. */
   refreshedAt: string | null;
 }
@@ -184,7 +190,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
     clearChunks = false;
   };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
-  await readArchivePages(client, credentials, key, core.teamKeys, stored.state.cursor, async (page) => {
+  await readArchivePages(client, credentials, archiveKeys(core, enrolment, key), stored.state.cursor, async (page) => {
     // A batch with a part that did not open still counts the events of the part that did.
     const events = page.batches.flatMap((b) => b.events);
     const next: ArchiveState = {
@@ -193,6 +199,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
       batches: stored.state.batches + page.batches.length,
       events: stored.state.events + events.length,
       unreadable: [...new Set([...stored.state.unreadable, ...page.unreadable])],
+      setAside: [...stored.state.setAside, ...page.batches.flatMap((b) => b.setAside)],
     };
     if (page.batches.length > 0) {
       const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: chunk(events) }] : [];
@@ -257,7 +264,9 @@ async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   let unreadableRows = 0;
   for (const { value } of chunks) {
     const events = eventsOf(value);
-    if (events) for (const e of events) byId.set(e.id, e);
+    // Rows are in receipt order, and the first copy of an id stands: a later upload that reuses an
+    // id (a compaction's copy is the same event) cannot replace a record another device made.
+    if (events) for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
     else unreadableRows++;
   }
 
@@ -365,7 +374,7 @@ async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgCo
 // Rows
 
 function fresh(orgId: string): ArchiveState {
-  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], refreshedAt: null };
+  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null };
 }
 
 function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
@@ -373,7 +382,7 @@ function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
 }
 
 function summarise(state: ArchiveState): ArchiveSummary {
-  return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, refreshedAt: state.refreshedAt };
+  return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, setAside: state.setAside, refreshedAt: state.refreshedAt };
 }
 
 /** The stored state, or a fresh one for a device that has none (or one from an earlier enrolment). */

@@ -8,7 +8,7 @@ import { foldName } from '../../../domain/search.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError, PROBLEMS } from '../../problems.ts';
 import { recordDirectoryEvents } from '../../directory/directoryActions.ts';
-import { adminDevice } from '../adminDevice.ts';
+import { certifiedAdminDevice } from '../adminDevice.ts';
 import { loadHistoryEvents, refreshArchive } from '../archive/archiveStore.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { reportAudit } from './audit.ts';
@@ -20,7 +20,7 @@ import { womenPastRetention } from './erasure.ts';
  * on every device. The audit log is told first, so no merge goes unlogged.
  */
 export async function mergeWomen(core: DeviceCore, client: SyncClient, duplicateId: string, keepId: string): Promise<void> {
-  await adminDevice(core);
+  await certifiedAdminDevice(core);
   const { women } = core.session;
   const duplicate = women.get(duplicateId);
   const keep = women.get(keepId);
@@ -38,7 +38,7 @@ export async function mergeWomen(core: DeviceCore, client: SyncClient, duplicate
  * by typing her known-as name.
  */
 export async function eraseWoman(core: DeviceCore, client: SyncClient, womanId: string, typedName: string, onStep?: (step: CompactionStep) => void): Promise<CompactionResult> {
-  await adminDevice(core);
+  await certifiedAdminDevice(core);
   const woman = core.session.women.get(womanId);
   if (!woman) throw new ClientError('woman_gone');
   if (foldName(typedName) !== foldName(woman.knownAs)) throw new ClientError('confirm_name', { knownAs: woman.knownAs });
@@ -71,7 +71,7 @@ export interface RetentionPreview {
 
 /** Who the retention rule applies to today, from the archive refreshed now. */
 export async function previewRetention(core: DeviceCore, client: SyncClient): Promise<RetentionPreview> {
-  await adminDevice(core);
+  await certifiedAdminDevice(core);
   const years = core.session.config.retentionYears;
   if (years === null) throw new ClientError('no_retention_rule');
   requireOrgKey(core);
@@ -85,7 +85,7 @@ export async function previewRetention(core: DeviceCore, client: SyncClient): Pr
  * eraseWoman, all in one compaction.
  */
 export async function applyRetention(core: DeviceCore, client: SyncClient, preview: RetentionPreview, onStep?: (step: CompactionStep) => void): Promise<CompactionResult> {
-  await adminDevice(core);
+  await certifiedAdminDevice(core);
   requireOrgKey(core);
   if (!preview.women.length) throw new ClientError('retention_nobody');
   if (core.session.config.retentionYears !== preview.years) throw new ClientError('retention_changed');

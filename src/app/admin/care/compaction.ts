@@ -9,10 +9,11 @@ import type { FootfallEvent } from '../../../domain/events.ts';
 import { COMPACTION_MAX_BATCHES, COMPACTION_MAX_SUPERSEDED, type CompactionRequest } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
-import { allSent, BATCH_MAX_EVENTS, reserveSeqs, sealBatchParts } from '../../core/outbox.ts';
+import { allSent, BATCH_MAX_EVENTS, reserveSeqs, sealBatchParts, signerOf } from '../../core/outbox.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { syncRound } from '../../sync/engine.ts';
 import { adminDevice } from '../adminDevice.ts';
+import { archiveKeys } from '../archive/archiveReader.ts';
 import { replaceArchive } from '../archive/archiveStore.ts';
 import { planCompaction, type CompactionPlan } from './erasure.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -45,7 +46,7 @@ export async function compactErasures(
   onStep?.('uploading');
   await uploadWaiting(core, client);
   onStep?.('reading');
-  const snapshot = await readSnapshot(client, credentials, key, core.teamKeys);
+  const snapshot = await readSnapshot(client, credentials, archiveKeys(core, enrolment, key));
   const plan = planCompaction(snapshot.batches);
   const result = { removed: plan.removed, replaced: plan.rewrite.length, unreadable: snapshot.unreadable.length };
   if (!plan.rewrite.length) return result;
@@ -56,7 +57,7 @@ export async function compactErasures(
     const chunks = chunksOf(group.flatMap((b) => b.keep));
     const firstSeq = await reserveSeqs(chunks.length);
     const batches = await Promise.all(
-      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team)) })),
+      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment))) })),
     );
     // Each request replaces batches only with new ones holding what they held: if a later one
     // fails, nothing is lost, and running the compaction again finishes the work.

@@ -4,7 +4,7 @@
  * (less what is being erased). Read through the archive's one reader (src/app/admin/archive/archiveReader.ts).
  */
 import type { FootfallEvent } from '../../../domain/events.ts';
-import { readArchivePages } from '../archive/archiveReader.ts';
+import { readArchivePages, type ArchiveKeys } from '../archive/archiveReader.ts';
 import type { DeviceCredentials, SyncClient } from '../../sync/client.ts';
 
 export interface SnapshotBatch {
@@ -20,16 +20,15 @@ export interface Snapshot {
   unreadable: string[];
 }
 
-/** Every batch the server holds, opened with the organisation key and the team keys. */
-export async function readSnapshot(
-  client: SyncClient,
-  device: DeviceCredentials,
-  orgKey: CryptoKey,
-  teamKeys: ReadonlyMap<number, CryptoKey>,
-): Promise<Snapshot> {
+/**
+ * Every batch the server holds, opened with the organisation key and the team keys. A batch's
+ * events are those the authority rule accepts: what was set aside is never re-sealed under the
+ * admin's signature, so a compaction that replaces its batch leaves it out.
+ */
+export async function readSnapshot(client: SyncClient, device: DeviceCredentials, keys: ArchiveKeys): Promise<Snapshot> {
   const batches: SnapshotBatch[] = [];
   const unreadable: string[] = [];
-  await readArchivePages(client, device, orgKey, teamKeys, null, (page) => {
+  await readArchivePages(client, device, keys, null, (page) => {
     for (const { batchId, events, whole } of page.batches) if (whole) batches.push({ batchId, events });
     unreadable.push(...page.unreadable);
   });

@@ -21,6 +21,7 @@ import { PrintableReport } from './PrintableReport.tsx';
 import { AllFigures, Definitions, DEFINITIONS_PART, Headlines, Notes, NOTES_PART, reportParts, type ReportPart } from './ReportFigures.tsx';
 import { UnlockReports } from '../UnlockOrgKey.tsx';
 import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
+import { SetAsideNotice } from './SetAsideNotice.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 import './reports.css';
 import { useCore } from '../../shared/useCore.ts';
@@ -165,6 +166,7 @@ function ArchiveStatus({ archive }: { archive: ArchiveView }) {
           {summary.unreadable === 1 ? 'is' : 'are'} not counted. They may be damaged or not from an enrolled device; nothing in them was guessed at.
         </p>
       )}
+      {summary && <SetAsideNotice setAside={summary.setAside} />}
       {unreadableRows > 0 && (
         <p className="warning">
           {unreadableRows === 1 ? 'One stored part' : count(unreadableRows, 'stored part')} of the copy on this device could not be read. Use

@@ -1,0 +1,43 @@
+/**
+ * A batch part as devices read it back: the events it holds, and the certified admin device that
+ * signed it, if one did (src/crypto/authority.ts). The shared directory (sync/engine.ts) and the
+ * admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
+ * one rule of src/domain/authority.ts.
+ */
+import { readPart } from '../../crypto/authority.ts';
+import { bytesJson } from '../../crypto/envelope.ts';
+import { screenPart, type ScreenedPart } from '../../domain/authority.ts';
+import { FootfallEvent } from '../../domain/events.ts';
+import type { AdminCertificateClaims, PublicJwk } from '../../domain/protocol.ts';
+
+/** What a device needs to check who may have written a part. */
+export interface Authority {
+  orgId: string;
+  orgPublicKey: PublicJwk;
+  /** When the organisation began to sign authority, or null when this device has not learnt it yet. */
+  authoritySince: string | null;
+}
+
+/** Where a part came from, as the endpoint listed it. */
+export interface Listed {
+  deviceId: string;
+  receivedAt: string | null;
+}
+
+export interface ReadEvents extends ScreenedPart {
+  /** The certificate of the admin device that signed the part, when one did. */
+  signedBy: AdminCertificateClaims | null;
+}
+
+/**
+ * The events of an opened part that may be applied, with what was set aside. Throws when the part
+ * is not events this version reads, or claims a signature that does not hold.
+ */
+export async function readEvents(opened: Uint8Array, listed: Listed, authority: Authority): Promise<ReadEvents> {
+  const { signedBy, plaintext } = await readPart(authority.orgPublicKey, authority.orgId, opened);
+  const events = FootfallEvent.array().parse(bytesJson(plaintext));
+  // A certificate names the organisation's time; a device that had not learnt it yet takes it from here.
+  const since = authority.authoritySince ?? signedBy?.authoritySince ?? null;
+  const screened = screenPart(events, { uploader: listed.deviceId, signedBy: signedBy?.deviceId ?? null, receivedAt: listed.receivedAt }, since);
+  return { ...screened, signedBy };
+}

@@ -1,0 +1,129 @@
+/**
+ * Signed authority (docs/security.md#authority): who may change what every device sees.
+ *
+ * The organisation's key is its signing identity. The same P-256 secret that opens activity
+ * batches (ECDH, envelope.ts) signs, as ECDSA, one thing only: an admin certificate, which says
+ * "this device, with this signing key, is an admin device of this organisation". Every device
+ * already holds the organisation's public key from its enrolment, so every device can check a
+ * certificate, and the key is recoverable from the kit like everything else. Using one key for
+ * ECDH and ECDSA is what Signal's XEdDSA does on purpose; the two uses never share an input (a
+ * certificate is a JWS with its own `typ`, an ECDH input is a point), and joint security of ECDSA
+ * with ECDH-based encryption is proven in the generic group model (Degabriele et al., CT-RSA 2012).
+ *
+ * A certified admin device signs the batch parts it uploads with its own device key (a JWS whose
+ * header carries its certificate), so a device opening a part can tell, from the part alone, that
+ * a certified admin device wrote it. Devices that are not admins upload parts unsigned (a JSON list
+ * of events, as every device did before), and their parts carry no authority.
+ *
+ * JWS from `jose` (RFC 7515, ES256, compact serialisation); no primitive is written here.
+ */
+import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
+import { AdminCertificateClaims, type PublicJwk } from '../domain/protocol.ts';
+import { utf8 } from './bytes.ts';
+
+const ES256 = 'ES256';
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const CERTIFICATE_TYP = 'footfall-admin-certificate';
+const PART_TYP = 'footfall-signed-part';
+/** The first byte of an unsigned part: a JSON list. A signed part is JWS text, which never starts so. */
+const LIST_START = '['.charCodeAt(0);
+
+/** What a signed part's signer proves. */
+export interface Signer {
+  /** The device's own private signing key (the one its certificate names). */
+  key: CryptoKey;
+  /** Its admin certificate (a JWS by the organisation's key). */
+  certificate: string;
+}
+
+/**
+ * An admin certificate for a device: signed with the organisation's private key, which must be
+ * the extractable copy just unwrapped (its bytes are needed to use the same secret as ECDSA; the
+ * ECDSA key made from them cannot be exported and is dropped when this returns).
+ */
+export async function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertificateClaims): Promise<string> {
+  const jwk = await crypto.subtle.exportKey('jwk', orgKey);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('An admin certificate needs the organisation’s private key.');
+  const signing = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, ECDSA_P256, false, ['sign']);
+  return new CompactSign(ownRealm(utf8.encode(JSON.stringify(AdminCertificateClaims.parse(claims)))))
+    .setProtectedHeader({ alg: ES256, typ: CERTIFICATE_TYP })
+    .sign(signing);
+}
+
+/**
+ * What an admin certificate says, when the organisation's key signed it for this organisation;
+ * null for anything else (a forged, altered or foreign certificate, or not a certificate at all).
+ */
+export async function readCertificate(orgPublicKey: PublicJwk, orgId: string, certificate: unknown): Promise<AdminCertificateClaims | null> {
+  try {
+    if (typeof certificate !== 'string' || decodeProtectedHeader(certificate).typ !== CERTIFICATE_TYP) return null;
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: orgPublicKey.x, y: orgPublicKey.y }, ES256);
+    const { payload } = await compactVerify(certificate, key, { algorithms: [ES256] });
+    const claims = AdminCertificateClaims.parse(JSON.parse(new TextDecoder().decode(payload)));
+    return claims.orgId === orgId ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A part's plaintext signed by a certified admin device: JWS text, its certificate in the header. */
+export async function signPart(signer: Signer, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const jws = await new CompactSign(ownRealm(plaintext)).setProtectedHeader({ alg: ES256, typ: PART_TYP, cert: signer.certificate }).sign(signer.key);
+  return utf8.encode(jws);
+}
+
+/** A part as opened: its plaintext, and the admin device that signed it, if one did. */
+export type ReadPart = { signedBy: null; plaintext: Uint8Array } | { signedBy: AdminCertificateClaims; plaintext: Uint8Array };
+
+/**
+ * Reads an opened part: an unsigned one as it is, a signed one only when its certificate is the
+ * organisation's and its signature is by the certified key. Throws when a part claims a signature
+ * that does not hold: it is forged or damaged, and nothing in it may be used.
+ */
+export async function readPart(orgPublicKey: PublicJwk, orgId: string, opened: Uint8Array): Promise<ReadPart> {
+  if (opened[0] === LIST_START) return { signedBy: null, plaintext: opened };
+  const jws = new TextDecoder().decode(opened);
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(jws);
+  } catch {
+    throw new Error('This part is neither a list of records nor a signed part.');
+  }
+  if (header.typ !== PART_TYP) throw new Error('This part is neither a list of records nor a signed part.');
+  const claims = await readCertificate(orgPublicKey, orgId, header.cert);
+  if (!claims) throw new Error('This part claims an admin certificate that the organisation’s key did not sign.');
+  try {
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: claims.signingKey.x, y: claims.signingKey.y }, ES256);
+    const { payload } = await compactVerify(jws, key, { algorithms: [ES256] });
+    return { signedBy: claims, plaintext: payload };
+  } catch {
+    throw new Error('This part’s signature is not by the certified device’s key.');
+  }
+}
+
+/** A copy made with this realm's Uint8Array, which jose checks for (a test DOM's TextEncoder answers with another's). */
+function ownRealm(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}
+
+/** Whether a private signing key is the private half of this public key (a signature by one verifies with the other). */
+export async function isKeyPair(privateKey: CryptoKey, publicKey: PublicJwk): Promise<boolean> {
+  try {
+    const probe = utf8.encode('footfall-key-pair-probe');
+    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, probe);
+    const verify = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: publicKey.x, y: publicKey.y }, ECDSA_P256, false, ['verify']);
+    return await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, verify, signature, probe);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a JWK is a point on the P-256 curve (WebCrypto refuses to import one that is not). */
+export async function isP256Point(jwk: PublicJwk): Promise<boolean> {
+  try {
+    await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y }, ECDSA_P256, false, ['verify']);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What a batch part may carry, given who sent it (docs/security.md#authority). Every device
+ * applies these rules to what it reads from the endpoint before anything is folded or counted:
+ * ordinary devices to the shared directory, the admin's device to the whole archive. What fails
+ * is set aside whole per event, never applied, and never stops the events after it.
+ */
+import type { FootfallEvent } from './events.ts';
+
+/** Changes that bind every device: only a certified admin device may make them. */
+export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'woman.merged', 'woman.erased']);
+
+/** Why an event was set aside. */
+export type SetAsideReason =
+  /** A change only an admin may make (settings, a merge, an erasure), from a device that is not a certified admin's. */
+  | 'not_admin'
+  /** A record that says another device made it, uploaded by a device that is not a certified admin's. */
+  | 'other_device';
+
+export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
+  not_admin: 'changes only an admin device may make (settings, merges, erasures)',
+  other_device: 'records that claim to come from another device',
+};
+
+/** Who a part comes from. */
+export interface PartOrigin {
+  /** The device that uploaded it: the endpoint checked that device's signature on the upload. */
+  uploader: string;
+  /** The certified admin device that signed the part, or null for an unsigned part. */
+  signedBy: string | null;
+  /** When the endpoint received it, if it said. */
+  receivedAt: string | null;
+}
+
+export interface ScreenedPart {
+  accepted: FootfallEvent[];
+  /** How many events were set aside, by reason; empty when all were accepted. */
+  setAside: Partial<Record<SetAsideReason, number>>;
+}
+
+/**
+ * The events of one part that may be applied and counted.
+ *
+ * A part signed by a certified admin device that also uploaded it stands whole: an admin's
+ * device carries other devices' records when it imports or compacts. Any other part may carry only
+ * records made by its uploader, and none of the changes only an admin may make.
+ *
+ * `authoritySince` is when the organisation began to sign authority. An unsigned part received
+ * before then was written when no device signed anything, and stands as it did then; a device that
+ * has not yet learnt the time (enrolled before signing existed, and no signed part seen since)
+ * passes null and reads every part as before.
+ */
+export function screenPart(events: readonly FootfallEvent[], origin: PartOrigin, authoritySince: string | null): ScreenedPart {
+  const certified = origin.signedBy !== null && origin.signedBy === origin.uploader;
+  const fromBefore = origin.signedBy === null && (authoritySince === null || (origin.receivedAt !== null && origin.receivedAt < authoritySince));
+  if (certified || fromBefore) return { accepted: [...events], setAside: {} };
+  const accepted: FootfallEvent[] = [];
+  const setAside: ScreenedPart['setAside'] = {};
+  for (const event of events) {
+    const reason: SetAsideReason | null = event.deviceId !== origin.uploader ? 'other_device' : AUTHORITY_TYPES.has(event.type) ? 'not_admin' : null;
+    if (reason) setAside[reason] = (setAside[reason] ?? 0) + 1;
+    else accepted.push(event);
+  }
+  return { accepted, setAside };
+}

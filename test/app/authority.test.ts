@@ -1,0 +1,229 @@
+/**
+ * Signed authority against the real endpoint (docs/security.md#authority): an enrolled device
+ * that is not a certified admin's cannot change what everyone sees, whatever it uploads. Each
+ * attack is made the way a rogue device (or a copy of one, running altered code) would make it:
+ * its own outbox, its own signed uploads, accepted by the endpoint; then every other device and
+ * the admin's archive are checked.
+ */
+import 'fake-indexeddb/auto';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
+import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
+import { mergeWomen } from '../../src/app/admin/care/careActions.ts';
+import { unlockOrgKey } from '../../src/app/admin/orgKey.ts';
+import { recordDirectoryEvents, registerWoman } from '../../src/app/directory/directoryActions.ts';
+import { saveConfig } from '../../src/app/settings/settingsActions.ts';
+import { SyncClient } from '../../src/app/sync/client.ts';
+import { syncRound } from '../../src/app/sync/engine.ts';
+import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
+import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
+import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
+import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
+import { core, currentSession, enrolmentOf } from './helpers.ts';
+import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+
+let server: RunningServer;
+let client: SyncClient;
+let admin: Device;
+let tablet: Device;
+let phone: Device;
+
+/** A woman's entry as the current device shows it, by known-as name. */
+function entry(knownAs: string) {
+  return [...currentSession().women.values()].find((w) => w.knownAs === knownAs);
+}
+
+async function enrol(role: 'frontDesk' | 'outreach', prefix: string): Promise<Device> {
+  await use(admin);
+  const { code } = await createEnrolmentCode(core(), client, role);
+  const device = await newDevice(prefix);
+  await enrolWithCode(core(), client, code);
+  await syncUntilDone(device, client);
+  return device;
+}
+
+/** What the admin reads from the whole archive now. */
+async function adminArchive() {
+  await use(admin);
+  await syncUntilDone(admin, client);
+  return readArchive(client, await credentialsOf(admin), await archiveKeysOf(admin, await organisationKey(client, admin)));
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  client = new SyncClient(server.url);
+  admin = await newDevice('admin');
+  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
+  await createOrganisation(core(), client, pending, pending.recoveryCode);
+  await registerWoman(core(), 'Rosa', {});
+  await registerWoman(core(), 'Amira', {});
+  await syncUntilDone(admin, client);
+  tablet = await enrol('frontDesk', 'tablet');
+  phone = await enrol('outreach', 'phone');
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(server.dataDir, { recursive: true, force: true });
+});
+
+describe('signed authority', () => {
+  it('gives the admin’s laptop a certificate at set-up, and every joined device the time signing began', async () => {
+    const [a, t, p] = await Promise.all([enrolmentOf(admin.db), enrolmentOf(tablet.db), enrolmentOf(phone.db)]);
+    expect(a?.certificate).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(a?.authoritySince).toBeTruthy();
+    expect(t).toMatchObject({ authoritySince: a!.authoritySince });
+    expect(t?.certificate).toBeUndefined();
+    expect(p).toMatchObject({ authoritySince: a!.authoritySince });
+  });
+
+  it('a front-desk tablet publishing settings, an erasure and a merge changes nothing on any device, and the admin sees what and from which device', async () => {
+    await use(tablet);
+    const rosa = entry('Rosa')!;
+    const amira = entry('Amira')!;
+    const config = structuredClone(currentSession().config);
+    config.services.push({ key: 'rogue', label: 'Rogue service', retired: false });
+    config.idleLockMinutes = 240;
+    const stamp = () => ({ ...core().stamp(), at: '2099-01-01T00:00:00.000Z' }); // dated in the future, to win for ever
+    const forged: FootfallEvent[] = [
+      { ...stamp(), type: 'org.configured', config } satisfies EventOf<'org.configured'>,
+      { ...stamp(), type: 'woman.erased', womanId: rosa.id } satisfies EventOf<'woman.erased'>,
+      { ...stamp(), type: 'woman.merged', womanId: amira.id, intoId: rosa.id } satisfies EventOf<'woman.merged'>,
+    ];
+    await recordDirectoryEvents(core(), forged);
+    await registerWoman(core(), 'Tamsin', {}); // an ordinary registration in the same batch still counts
+    await syncUntilDone(tablet, client);
+
+    for (const device of [phone, admin]) {
+      await use(device);
+      await syncUntilDone(device, client);
+      expect(entry('Rosa'), 'Rosa is not erased').toMatchObject({ knownAs: 'Rosa' });
+      expect(entry('Amira')?.mergedInto ?? null, 'Amira is not merged').toBeNull();
+      expect(entry('Tamsin'), 'the tablet’s registration arrives').toBeDefined();
+      expect(currentSession().config.services.map((s) => s.key)).not.toContain('rogue');
+      expect(currentSession().config.idleLockMinutes).not.toBe(240);
+    }
+
+    const archive = await adminArchive();
+    const ids = new Set(archive.events.map((e) => e.id));
+    for (const e of forged) expect(ids.has(e.id), `${e.type} is not counted`).toBe(false);
+    expect(archive.setAside).toEqual([{ batchId: expect.any(String), deviceId: tablet.deviceId, reason: 'not_admin', events: 3 }]);
+  });
+
+  it('visits a tablet uploads in another device’s name are set aside and never counted; its own count', async () => {
+    await use(tablet);
+    const forged = [0, 1, 2].map(
+      (): EventOf<'visit.checkedIn'> => ({
+        ...core().stamp(),
+        deviceId: phone.deviceId,
+        type: 'visit.checkedIn',
+        occurredAt: new Date().toISOString(),
+        womanId: null,
+        siteId: currentSession().config.sites[0]!.key,
+        services: ['meal'],
+      }),
+    );
+    const own: EventOf<'visit.checkedIn'> = { ...forged[0]!, ...core().stamp(), deviceId: tablet.deviceId };
+    await core().save([...forged, own], {});
+    await syncUntilDone(tablet, client);
+
+    const archive = await adminArchive();
+    const ids = new Set(archive.events.map((e) => e.id));
+    expect(forged.filter((e) => ids.has(e.id))).toEqual([]);
+    expect(ids.has(own.id)).toBe(true);
+    expect(archive.setAside).toContainEqual({ batchId: expect.any(String), deviceId: tablet.deviceId, reason: 'other_device', events: 3 });
+  });
+
+  it('the admin’s own settings and merges reach every device', async () => {
+    await use(admin);
+    const config = structuredClone(currentSession().config);
+    config.services.push({ key: 'haircut', label: 'Haircut', retired: false });
+    await saveConfig(core(), config);
+    const [amira, rosa] = [entry('Amira')!.id, entry('Rosa')!.id];
+    await mergeWomen(core(), client, amira, rosa);
+    await syncUntilDone(admin, client);
+    // The phone: the rogue tablet's own copy took its forged settings, dated 2099, as its own.
+    await use(phone);
+    await syncUntilDone(phone, client);
+    expect(currentSession().config.services.map((s) => s.key)).toContain('haircut');
+    expect(currentSession().women.get(amira)?.mergedInto).toBe(rosa);
+  });
+
+  it('a directory part naming a team key nobody holds is passed over: entries after it still arrive everywhere', async () => {
+    await use(tablet);
+    const creds = await credentialsOf(tablet);
+    const orgPublicKey = (await enrolmentOf(tablet.db))!.orgPublicKey;
+    const poison = {
+      seq: 10_000,
+      activity: await sealTo(orgPublicKey, jsonBytes([])),
+      directory: await sealWithTeamKey({ version: 999, key: await generateTeamKey() }, jsonBytes([])),
+    };
+    expect((await client.putBatch(creds, crypto.randomUUID(), poison)).kind).toBe('ok');
+    await registerWoman(core(), 'Zainab', {});
+    await syncUntilDone(tablet, client);
+
+    await use(phone);
+    const round = await syncRound(client, core());
+    expect(round.stopped).toBeNull();
+    expect(entry('Zainab')).toBeDefined();
+  });
+
+  it('a device enrolled before signing existed reads as before until a signed part tells it when signing began', async () => {
+    await use(phone);
+    const row = (await enrolmentOf(phone.db))!;
+    const { authoritySince, ...before } = row;
+    await phone.db.device.put(before);
+    // Read the directory again from the start, as a device updated from that version does.
+    const sync = (await phone.db.device.get('sync'))!;
+    await phone.db.device.put({ ...sync, directoryForm: 1 } as typeof sync);
+    await syncRound(client, core());
+    expect((await enrolmentOf(phone.db))?.authoritySince).toBe(authoritySince);
+    // Having learnt it, the forged changes stay refused, now and on every later reading.
+    expect(entry('Rosa')).toMatchObject({ knownAs: 'Rosa' });
+    expect(currentSession().config.services.map((s) => s.key)).not.toContain('rogue');
+  });
+
+  it('an admin laptop set up before signing existed certifies itself when its admin first opens the organisation key', async () => {
+    await use(admin);
+    const { certificate, signingPublicKey, authoritySince, ...before } = (await enrolmentOf(admin.db))!;
+    await admin.db.device.put(before);
+    const config = structuredClone(currentSession().config);
+    config.services.push({ key: 'sewing', label: 'Sewing', retired: false });
+    await expect(saveConfig(core(), config)).rejects.toMatchObject({ code: 'admin_uncertified' });
+
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
+    const after = (await enrolmentOf(admin.db))!;
+    expect(after.certificate).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(after.signingPublicKey).toEqual(signingPublicKey);
+    expect(after.authoritySince! > authoritySince!).toBe(true);
+    await saveConfig(core(), config);
+    await syncUntilDone(admin, client);
+
+    await use(phone);
+    await syncUntilDone(phone, client);
+    expect(currentSession().config.services.map((s) => s.key)).toContain('sewing');
+    expect(certificate).toBeTruthy();
+  });
+});
+
+describe('enrolment keys', () => {
+  it('refuses a key that is not a point on P-256 with a clear 400, and the code still works after', async () => {
+    await use(admin);
+    const { code } = await createEnrolmentCode(core(), client, 'frontDesk');
+    const { lookup } = await enrolmentKeys(code);
+    const keys = await generateDeviceKeys();
+    const good = await publicJwk(keys.signing.publicKey);
+    // Another y for the same x: not on the curve (the curve has only y and -y for each x).
+    const offCurve = { ...good, y: good.y.slice(0, -2) + (good.y.endsWith('AA') ? 'AQ' : 'AA') };
+    const device = { deviceId: uuidv7(), name: 'Odd tablet', signingKey: offCurve, encryptionKey: await publicJwk(keys.encryption.publicKey) };
+    const refused = await client.claimEnrolment({ lookup, device });
+    expect(refused).toMatchObject({ kind: 'refused', error: 'invalid_request' });
+    expect(refused.kind === 'refused' && refused.message).toMatch(/device\.signingKey is not a point on the P-256 curve/);
+
+    const late = await newDevice('late-tablet');
+    await enrolWithCode(core(), client, code);
+    expect(await enrolmentOf(late.db)).toMatchObject({ role: 'frontDesk' });
+  });
+});
