@@ -29,6 +29,14 @@ export const PROBLEMS = {
   admin_only_reports: () => 'Only an admin can open reports.',
   not_the_admin_device: () =>
     'This device takes the organisation’s settings from the admin’s device. Change them there; they reach this device when it syncs.',
+  rotation_due: (p: { name: string; reason: string }) =>
+    `${p.name} is revoked: the server refuses it from now on. But the team key was not changed${p.reason ? ` (${clause(p.reason)})` : ''}, so it could still read names registered from now on if it reached them. Press “Change the team key” under Devices to try again.`,
+  device_revoked: () =>
+    'This device has been removed from the organisation, so it takes no new records. Save the records waiting here as a file for your admin (see the sync status).',
+  records_file_unreadable: (p: { reason: string }) =>
+    `This file cannot be imported: ${clause(p.reason)}. Choose the file saved on the removed device (footfall-records-….json).`,
+  records_file_other_org: () => 'This records file belongs to another organisation. Nothing was imported.',
+  org_name_missing: () => 'Give the organisation its name, as reports and the recovery kit should show it.',
   admin_uncertified: () =>
     'This admin device is not yet certified by the organisation’s key, so other devices would ignore the change. Open Reports once with the admin passphrase or the recovery code (online), then try again.',
   clock_behind: () =>

@@ -101,6 +101,21 @@ export const BatchUpload = z.object({
 });
 export type BatchUpload = z.infer<typeof BatchUpload>;
 
+/**
+ * What a revoked device could not send, saved as a file for the admin (docs/sync.md#a-revoked-device):
+ * its batches exactly as they would have been uploaded, sealed to the organisation's key and the
+ * team key, so the file shows nothing to whoever carries it.
+ */
+export const RecordsFile = z.object({
+  format: z.literal('footfall-records', { message: 'is not a Footfall records file' }),
+  v: z.literal(1, { message: 'is from a newer version of Footfall' }),
+  orgId: OrgId,
+  deviceId: DeviceId,
+  madeAt: z.iso.datetime(),
+  batches: z.array(z.object({ batchId: BatchId, activity: SealedText, directory: SealedText })).max(100_000),
+});
+export type RecordsFile = z.infer<typeof RecordsFile>;
+
 export const BatchReceipt = z.object({
   status: z.enum(['stored', 'duplicate']),
   receivedAt: z.iso.datetime(),

@@ -16,12 +16,15 @@ import { recordDirectoryEvents, registerWoman } from '../../src/app/directory/di
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice, rotateTeamKey, rotationDue } from '../../src/app/sync/organisation.ts';
+import { waitingRecordsFile } from '../../src/app/sync/recordsFile.ts';
+import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
 import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
-import { core, currentSession, enrolmentOf } from './helpers.ts';
+import { core, currentSession, enrolmentOf, readEvents } from './helpers.ts';
 import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
@@ -225,5 +228,67 @@ describe('enrolment keys', () => {
     const late = await newDevice('late-tablet');
     await enrolWithCode(core(), client, code);
     expect(await enrolmentOf(late.db)).toMatchObject({ role: 'frontDesk' });
+  });
+});
+
+describe('revocation that holds', () => {
+  it('says plainly when the team key was not changed, and changes it on the next try', async () => {
+    const spare = await enrol('frontDesk', 'spare');
+    await use(admin);
+    const failing = new SyncClient(server.url, (input, init) =>
+      String(input).endsWith('/team-keys') && init?.method === 'PUT' ? Promise.resolve(new Response('{"error":"x","message":"down"}', { status: 503 })) : fetch(input, init),
+    );
+    const before = Math.max(...core().teamKeys.keys());
+    await expect(revokeDevice(core(), failing, spare.deviceId, 'Spare tablet')).rejects.toMatchObject({
+      code: 'rotation_due',
+      message: expect.stringMatching(/^Spare tablet is revoked: .* the team key was not changed/),
+    });
+    expect(await rotationDue()).toBe(true);
+    await rotateTeamKey(core(), client);
+    expect(await rotationDue()).toBe(false);
+    expect(Math.max(...core().teamKeys.keys())).toBe(before + 1);
+    // The other devices get the new key at their next round; the revoked one never does.
+    await use(phone);
+    await syncRound(client, core());
+    expect(Math.max(...core().teamKeys.keys())).toBe(before + 1);
+  });
+
+  it('a revoked tablet takes no new records, stops asking, and hands its waiting records over as a file the admin imports once', async () => {
+    // Recorded while the admin revokes it, offline: these never reached the server.
+    await use(tablet);
+    const w = await registerWoman(core(), 'Nadia', {});
+    await checkIn(core(), w.id, ['meal']);
+    await checkIn(core(), null, ['laundry']);
+    const unsent = await readEvents(tablet.db, core().keyring);
+    expect(unsent.length).toBeGreaterThanOrEqual(3);
+
+    await use(admin);
+    await revokeDevice(core(), client, tablet.deviceId, 'Front desk tablet');
+
+    await use(tablet);
+    const round = await syncRound(client, core());
+    expect(round.stopped?.kind).toBe('revoked');
+    expect((await tablet.db.device.get('sync')) as { revokedAt?: string }).toMatchObject({ revokedAt: expect.any(String) });
+    await expect(checkIn(core(), null, ['meal'])).rejects.toMatchObject({ code: 'device_revoked' });
+    // Unlocking again keeps it so.
+    await use(tablet);
+    await expect(checkIn(core(), null, ['meal'])).rejects.toMatchObject({ code: 'device_revoked' });
+
+    const file = await waitingRecordsFile(core());
+    expect(file.fileName).toMatch(/^footfall-records-[0-9a-f]{8}-\d{4}-\d{2}-\d{2}\.json$/);
+    expect(file.text).not.toContain('Nadia'); // sealed
+    expect(await readEvents(tablet.db, core().keyring)).toHaveLength(unsent.length); // and still here
+
+    await use(admin);
+    await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
+    await expect(importRecordsFile(core(), '{"format":"footfall-records","v":2}', { client })).rejects.toMatchObject({ code: 'records_file_unreadable' });
+    const first = await importRecordsFile(core(), file.text, { client });
+    expect(first).toMatchObject({ added: unsent.length, setAside: 0, unreadable: 0 });
+    expect(await importRecordsFile(core(), file.text, { client })).toMatchObject({ added: 0, alreadyHeld: unsent.length });
+    expect(entry('Nadia')).toBeDefined();
+
+    const archive = await adminArchive();
+    const counted = archive.events.map((e) => e.id);
+    for (const e of unsent) expect(counted.filter((id) => id === e.id), `${e.type} counted once`).toHaveLength(1);
   });
 });

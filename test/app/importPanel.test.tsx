@@ -17,6 +17,7 @@ import { refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import type { SyncClient } from '../../src/app/sync/client.ts';
 import { enrolAs } from './careFixtures.ts';
+import { catchDownloads } from './downloads.ts';
 import { currentSession, readEvents, setUpFresh, core } from './helpers.ts';
 import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
@@ -105,21 +106,16 @@ describe('ImportPanel', () => {
   });
 
   it('downloads every line to fix and every value to decide as CSV', async () => {
-    let saved: { name: string; blob: Blob } | null = null;
-    let lastBlob: Blob | null = null;
-    vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => ((lastBlob = blob as Blob), 'blob:footfall-test'));
-    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
-    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-      saved = { name: this.download, blob: lastBlob! };
-    });
+    const downloads = catchDownloads();
     const user = userEvent.setup();
     renderPanel(<ImportPanel client={client} />);
     await user.upload(screen.getByLabelText('CSV file of records'), file(BAD, 'old.csv'));
     await user.click(await screen.findByRole('button', { name: 'Download the problems as CSV' }));
 
-    expect(saved!.name).toBe('old-problems.csv');
+    const saved = downloads.at(-1)!;
+    expect(saved.name).toBe('old-problems.csv');
     expect(await screen.findByText('old-problems.csv is in your downloads.')).toBeInTheDocument();
-    const parsed = Papa.parse<Record<string, string>>(await saved!.blob.text(), { header: true, skipEmptyLines: true });
+    const parsed = Papa.parse<Record<string, string>>(await saved.text, { header: true, skipEmptyLines: true });
     expect(parsed.meta.fields).toEqual(['line', 'column', 'value', 'problem']);
     expect(parsed.data).toEqual([
       { line: '3', column: '', value: '', problem: 'date "02/05/2024" is not a real date written YYYY-MM-DD, such as 2025-04-01.' },

@@ -26,6 +26,7 @@ import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { localDateOf } from '../../src/domain/time.ts';
 import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { ADMIN_PIN, currentSession, setUpFresh, core } from './helpers.ts';
+import { catchDownloads, type CaughtDownload } from './downloads.ts';
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 
 // The first screens of a file load lazily, and PBKDF2 and decryption run for real: on a busy
@@ -135,20 +136,13 @@ async function enrolAsAdmin(org: { publicJwk: PublicJwk; privateKey: CryptoKey }
   await refreshStatus();
 }
 
-/** Downloads, caught on their way to the browser: file name and text. */
-const downloads: { name: string; text: Promise<string> }[] = [];
+let downloads: CaughtDownload[] = [];
 const print = vi.fn();
 
 beforeEach(async () => {
   server = { orgId: crypto.randomUUID(), keys: [], batches: [], pageSize: 500, offline: false, hold: null, requests: [] };
   vi.stubGlobal('fetch', stubFetch);
-  downloads.length = 0;
-  let lastBlob: Blob | null = null;
-  vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => ((lastBlob = blob as Blob), 'blob:footfall-test'));
-  vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => undefined);
-  vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
-    downloads.push({ name: this.download, text: lastBlob!.text() });
-  });
+  downloads = catchDownloads();
   print.mockClear();
   vi.spyOn(window, 'print').mockImplementation(print);
 });

@@ -10,8 +10,10 @@ import { useFootfall } from '../../src/app/store.ts';
 const rounds: number[] = [];
 let nextResult: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
 
+let revokedAt: string | undefined;
 vi.mock('../../src/app/core/device.ts', () => ({
   readEnrolment: async () => ({ key: 'enrolment' }),
+  readSyncState: async () => ({ key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null, revokedAt }),
 }));
 // The status line is read from the device's rows; here nothing but the rounds matters.
 vi.mock('../../src/app/core/syncStatus.ts', () => ({ refreshStatus: async () => undefined }));
@@ -33,12 +35,28 @@ beforeEach(() => {
   vi.useFakeTimers();
   rounds.length = 0;
   nextResult = { acknowledged: 0, stopped: null, skewMs: null };
+  revokedAt = undefined;
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('the sync scheduler', () => {
+  it('stops asking once the server has said the device is revoked, even when asked or back online', async () => {
+    nextResult = { acknowledged: 0, stopped: { kind: 'revoked', message: 'revoked' }, skewMs: null };
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    revokedAt = new Date().toISOString(); // what the round wrote
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    s.request();
+    window.dispatchEvent(new Event('online'));
+    await s.runNow();
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(rounds).toHaveLength(1);
+    s.stop();
+  });
+
   it('runs once at start, once for a burst of saves, then every minute', async () => {
     const s = start();
     await vi.advanceTimersByTimeAsync(1_000);

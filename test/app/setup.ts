@@ -12,3 +12,8 @@ if (!globalThis.crypto?.subtle) {
 import { cleanup } from '@testing-library/react';
 import { afterEach } from 'vitest';
 afterEach(() => cleanup());
+
+// A loaded 2-core machine can take over a second to unwrap a PIN or seal a batch: findBy and
+// waitFor wait on their condition for up to 10 s instead of Testing Library's 1 s.
+import { configure } from '@testing-library/react';
+configure({ asyncUtilTimeout: 10_000 });

@@ -167,17 +167,28 @@ export async function shownCode(scope: Locator, label: string): Promise<string> 
   return text.trim();
 }
 
+/** The name the tests give the organisation they set up. */
+export const ORGANISATION_NAME = 'Women’s Drop-in Centre';
+
 /** Settings → Organisation → Set up a new organisation: up to the recovery kit. Returns the recovery code. */
-export async function startOrganisation(card: Locator, passphrase: string): Promise<string> {
+export async function startOrganisation(card: Locator, passphrase: string, name = ORGANISATION_NAME): Promise<string> {
   await card.getByRole('button', { name: 'Set up a new organisation' }).click();
+  await card.getByLabel('Organisation name').fill(name);
   await card.getByLabel('Admin passphrase (at least 12 characters)').fill(passphrase);
   await card.getByLabel('Passphrase again').fill(passphrase);
   await card.getByRole('button', { name: 'Make the keys and the recovery kit' }).click();
   return shownCode(card, 'Recovery code');
 }
 
-/** Types the recovery code back from the kit and creates the organisation. */
+/** The kit is put away: the code leaves the screen, and the field to type it back comes. */
+export async function putKitAway(card: Locator): Promise<void> {
+  await card.getByRole('button', { name: 'I have printed it or written it down' }).click();
+  await card.getByRole('textbox', { name: 'Type the recovery code from the printed kit' }).waitFor();
+}
+
+/** Types the recovery code back from the kit (put away first, if it is still shown) and creates the organisation. */
 export async function finishOrganisation(card: Locator, typedRecoveryCode: string): Promise<void> {
+  if (await card.getByRole('button', { name: 'I have printed it or written it down' }).count()) await putKitAway(card);
   await card.getByRole('textbox', { name: 'Type the recovery code from the printed kit' }).fill(typedRecoveryCode);
   await card.getByRole('button', { name: 'Check the kit and create the organisation' }).click();
   await card.getByText(ENROLLED).waitFor({ timeout: 20_000 });

@@ -14,6 +14,8 @@ import Database from 'better-sqlite3';
 import { enrolmentKeys, openPackage } from '../../src/crypto/enrolmentCode.ts';
 import { bytesJson, importTeamKey, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
+import { readPart } from '../../src/crypto/authority.ts';
+import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -192,20 +194,23 @@ export async function openServerArchive(dataDir: string, secrets: { passphrase: 
   const { lookup, packageKey } = await enrolmentKeys(secrets.enrolmentCode);
   const [enrolment] = queryServer<{ package: string }>(dataDir, 'SELECT package FROM enrolments WHERE lookup = ?', lookup);
   if (!enrolment) throw new Error('The server holds no enrolment for that code.');
-  const pkg = (await openPackage(packageKey, enrolment.package)) as { teamKeys: { version: number; raw: string }[] };
+  const pkg = (await openPackage(packageKey, enrolment.package)) as { orgId: string; orgPublicKey: PublicJwk; teamKeys: { version: number; raw: string }[] };
   const teamKeys = new Map(await Promise.all(pkg.teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
   const rows = queryServer<{ batch_id: string; device_id: string; seq: number; activity: string; directory: string }>(
     dataDir,
     // Batches removed by a compaction keep their row (as a tombstone) with their content emptied.
     'SELECT batch_id, device_id, seq, activity, directory FROM batches WHERE removed_at IS NULL ORDER BY cursor',
   );
+  // A certified admin device's parts are signed (docs/security.md#authority): read as the app reads them.
+  const events = async (opened: Uint8Array<ArrayBuffer>) =>
+    FootfallEvent.array().parse(bytesJson((await readPart(pkg.orgPublicKey, pkg.orgId, opened)).plaintext));
   return Promise.all(
     rows.map(async (r) => ({
       batchId: r.batch_id,
       deviceId: r.device_id,
       seq: r.seq,
-      activity: FootfallEvent.array().parse(bytesJson(await openWith(orgKey, r.activity))),
-      directory: FootfallEvent.array().parse(bytesJson(await openWithTeamKey(teamKeys, r.directory))),
+      activity: await events(await openWith(orgKey, r.activity)),
+      directory: await events(await openWithTeamKey(teamKeys, r.directory)),
     })),
   );
 }

@@ -86,12 +86,15 @@ async function merge(page: Page, duplicate: string, keep: string): Promise<void>
 }
 
 describe('merging two records of one woman', () => {
-  test('the laptop sets up the organisation; the tablet and a second admin device enrol', async () => {
+  test('the laptop sets up the organisation; the tablet and a second admin device enrol, and the second is certified', async () => {
     await organisationWithTablet(rig, PASSPHRASE);
     const code = await makeEnrolmentCode(await organisationCard(rig.laptop.page), 'Admin');
     await office.page.goto(rig.served.url);
     await setUpDevice(office.page, SECOND_ADMIN, OFFICE);
     await enrolWithCode(await organisationCard(office.page), code);
+    // Opening the organisation's key with the passphrase certifies the second admin device: its
+    // merges then carry authority on every device (docs/security.md#authority).
+    await openReportsWith(office.page, PASSPHRASE);
   });
 
   test('the tablet registers her twice and checks both in: Today counts two women', async () => {

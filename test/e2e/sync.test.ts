@@ -32,6 +32,8 @@ import {
   anonymousVisit,
   enrolWithCode,
   finishOrganisation,
+  ORGANISATION_NAME,
+  putKitAway,
   laptopAndTablet,
   makeEnrolmentCode,
   openTab,
@@ -94,6 +96,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
 
     // A passphrase typed differently twice is refused, with a reason.
     await card.getByRole('button', { name: 'Set up a new organisation' }).click();
+    await card.getByLabel('Organisation name').fill(ORGANISATION_NAME);
     await card.getByLabel('Admin passphrase (at least 12 characters)').fill(PASSPHRASE);
     await card.getByLabel('Passphrase again').fill(`${PASSPHRASE}!`);
     await card.getByRole('button', { name: 'Make the keys and the recovery kit' }).click();
@@ -104,8 +107,15 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     recoveryCode = await startOrganisation(card, PASSPHRASE);
     expect(recoveryCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
     await expectAccessible(page, 'recovery kit');
-    // On paper the kit is one page: the rest of the screen leaves the layout rather than printing blank pages.
+    // On paper the kit is one page, with the organisation's name: the rest of the screen leaves the
+    // layout rather than printing blank pages.
     expect(pagesOf(await page.pdf({ format: 'A4' }))).toBe(1);
+    await card.getByRole('heading', { name: `Footfall recovery kit: ${ORGANISATION_NAME}` }).waitFor();
+
+    // The proof asks for the code once it has left the screen: typing it back shows it was kept.
+    await putKitAway(card);
+    expect(await card.getByLabel('Recovery code', { exact: true }).count()).toBe(0);
+    expect(await page.content()).not.toContain(recoveryCode);
 
     // A code that is not the kit's is refused: the organisation is not created.
     const wrong = recoveryCode.replace(/^./, (c) => (c === '0' ? '1' : '0'));

@@ -13,7 +13,7 @@ import { normaliseRecoveryCode, unwrapOrgKey } from '../../crypto/orgKey.ts';
 import { WrappedOrgKey, type PublicJwk } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { noteAuthority } from '../core/device.ts';
+import { patchEnrolment } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
@@ -98,7 +98,7 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   const now = new Date().toISOString();
   const since = enrolment.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
-  await noteAuthority({ certificate, authoritySince: since, signingPublicKey: signingKey });
+  await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
 }
 
 /**

@@ -16,7 +16,7 @@ import { ClientError } from '../problems.ts';
 import type { Session } from '../store.ts';
 import { ArchiveTable } from './archiveTable.ts';
 import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
-import { database, readEnrolment, readIdentity, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
+import { database, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
 import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
 import { patchSessionView, showSession, showUnsynced } from './publish.ts';
 import { Vault, type Changes, type VisitRecord } from './vault.ts';
@@ -47,6 +47,7 @@ export class DeviceCore {
   readonly #orgKeyListeners = new Set<OrgKeyListener>();
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
+  #revoked: boolean;
   readonly vault: Vault;
   /** This device's own events not yet acknowledged, readable only while unlocked. */
   readonly outbox: OutboxReader;
@@ -58,8 +59,10 @@ export class DeviceCore {
     identity: DeviceIdentity,
     session: Session,
     teamKeys: ReadonlyMap<number, CryptoKey>,
+    revoked: boolean,
   ) {
     this.#identity = identity;
+    this.#revoked = revoked;
     const db = database();
     this.vault = new Vault(db, keyring);
     this.outbox = new OutboxReader(db, keyring);
@@ -90,7 +93,7 @@ export class DeviceCore {
       ...splitDay(day.items, today),
       unreadable: women.unreadable + day.unreadable,
     };
-    return new DeviceCore(keyring, identity, session, teamKeys);
+    return new DeviceCore(keyring, identity, session, teamKeys, Boolean((await readSyncState()).revokedAt));
   }
 
   /** Publishes the unlocked view. */
@@ -142,6 +145,11 @@ export class DeviceCore {
     return this.#closed;
   }
 
+  /** The server refused this device as revoked (sync/engine.ts): no new records from now on. */
+  markRevoked(): void {
+    this.#revoked = true;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Writing
 
@@ -159,8 +167,12 @@ export class DeviceCore {
     return { id: uuidv7(), at: new Date().toISOString(), deviceId: this.#identity.deviceId, staffId: this.session.staff.id };
   }
 
-  /** Saves events and the rows they change in one transaction, then shows the result. */
+  /**
+   * Saves events and the rows they change in one transaction, then shows the result. A revoked
+   * device takes no new events: they could never be sent.
+   */
   async save(events: FootfallEvent[], changes: Changes, view: Partial<Session> = {}): Promise<void> {
+    if (events.length && this.#revoked) throw new ClientError('device_revoked');
     await this.vault.commit(events, changes);
     this.#show(view);
     if (events.length) showUnsynced(await waitingCount());

@@ -103,6 +103,8 @@ export interface Enrolment {
   certificate?: string;
   /** When the organisation began to sign authority; missing until this device learns it. */
   authoritySince?: string;
+  /** On an admin device: a device was revoked and the new team key has not yet been shared. */
+  rotationDue?: boolean;
 }
 
 export interface SyncState {
@@ -114,6 +116,8 @@ export interface SyncState {
   directoryForm?: number;
   /** Server time minus device time at the last exchange, in ms. */
   skewMs: number | null;
+  /** When the server first refused this device as revoked: it takes no new records and stops syncing. */
+  revokedAt?: string;
 }
 
 /**

@@ -103,11 +103,11 @@ export async function saveEnrolment(enrolment: Enrolment): Promise<void> {
 }
 
 /**
- * Adds what this device learnt about the organisation's authority (its certificate, the time
- * signing began) to the enrolment row, in a transaction of its own, so the sequence numbers the
- * outbox moves meanwhile are never written back stale.
+ * Changes fields of the enrolment row that are not the outbox's (what this device learnt about
+ * the organisation's authority, a team key change still due), in a transaction of its own, so the
+ * sequence numbers the outbox moves meanwhile are never written back stale.
  */
-export async function noteAuthority(patch: Pick<Enrolment, 'certificate' | 'authoritySince' | 'signingPublicKey'>): Promise<void> {
+export async function patchEnrolment(patch: Partial<Pick<Enrolment, 'certificate' | 'authoritySince' | 'signingPublicKey' | 'rotationDue'>>): Promise<void> {
   const d = database();
   await d.transaction('rw', d.device, async () => {
     const row = await d.device.get('enrolment');

@@ -123,6 +123,11 @@ export function pendingBatches(): Promise<BatchRow[]> {
   return database().batches.where('state').equals('pending').sortBy('seq');
 }
 
+/** Every batch still on this device, waiting or set aside, in the order it was sealed. */
+export function allBatches(): Promise<BatchRow[]> {
+  return database().batches.orderBy('seq').toArray();
+}
+
 /** Whether every event saved here has reached the server (none waiting, none sealed, none set aside). */
 export async function allSent(): Promise<boolean> {
   const db = database();

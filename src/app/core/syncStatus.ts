@@ -16,5 +16,6 @@ export async function refreshStatus(): Promise<void> {
     lastSyncedAt: state.lastSyncedAt,
     skewMs: state.skewMs,
     quarantined,
+    revoked: Boolean(state.revokedAt),
   });
 }

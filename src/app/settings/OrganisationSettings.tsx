@@ -12,12 +12,16 @@ import {
   listDevices,
   prepareOrganisation,
   revokeDevice,
+  rotateTeamKey,
+  rotationDue,
   type EnrolmentCode,
   type PendingOrganisation,
 } from '../sync/organisation.ts';
 import { retryQuarantined } from '../core/outbox.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
 import { useCore } from '../shared/useCore.ts';
+import { ClientError } from '../problems.ts';
+import { saveConfig } from './settingsActions.ts';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -77,12 +81,19 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
   );
 }
 
+/**
+ * Setting the organisation up, on the admin's laptop: its name, the passphrase, then the recovery
+ * kit. The kit is proven before anything is created, and the proof asks for the code once it is
+ * no longer on the screen, so typing it back shows it was printed or written down.
+ */
 function CreateOrganisation({ onBack }: { onBack: () => void }) {
   const core = useCore();
   const { config } = useSession();
+  const [name, setName] = useState(config.name);
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [pending, setPending] = useState<PendingOrganisation | null>(null);
+  const [kitPut, setKitPut] = useState(false);
   const [typed, setTyped] = useState('');
   const { run, error, busy } = useAction();
 
@@ -91,7 +102,12 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
       <form
         onSubmit={async (e) => {
           e.preventDefault();
-          const made = await run(() => prepareOrganisation(core, passphrase, confirm));
+          const made = await run(async () => {
+            if (!name.trim()) throw new ClientError('org_name_missing');
+            const prepared = await prepareOrganisation(core, passphrase, confirm);
+            await saveConfig(core, { ...config, name: name.trim() });
+            return prepared;
+          });
           if (made) setPending(made);
         }}
         noValidate
@@ -100,6 +116,10 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
           The organisation’s key opens every record. It is only ever stored locked: by a passphrase only you know, and by a recovery code you
           print now. The server keeps the locked copies so you can open the key from your devices, but never the passphrase or the code.
         </p>
+        <label>
+          Organisation name
+          <input value={name} onChange={(e) => setName(e.target.value)} maxLength={120} autoComplete="off" />
+        </label>
         <label>
           Admin passphrase (at least 12 characters)
           <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
@@ -114,6 +134,30 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
     );
   }
 
+  if (!kitPut) {
+    return (
+      <div>
+        <div className="kit printable" aria-labelledby="kit-title">
+          <h3 id="kit-title">Footfall recovery kit: {config.name}</h3>
+          <p>Made {new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}.</p>
+          <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
+          <p>To use it: on an admin device, open Reports, choose “Use the recovery code instead” and type the code.</p>
+          <label>
+            Recovery code
+            <input className="code" readOnly value={pending.recoveryCode} />
+          </label>
+          <button type="button" onClick={() => window.print()}>
+            Print the kit
+          </button>
+        </div>
+        <p className="hint">Print the kit, or write the code down by hand. Next, the code leaves the screen and you type it back from paper.</p>
+        <button type="button" className="primary" onClick={() => setKitPut(true)}>
+          I have printed it or written it down
+        </button>
+      </div>
+    );
+  }
+
   return (
     <form
       onSubmit={async (e) => {
@@ -122,29 +166,20 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
       }}
       noValidate
     >
-      <div className="kit printable" aria-labelledby="kit-title">
-        <h3 id="kit-title">Footfall recovery kit</h3>
-        <p>Organisation {config.name || pending.orgId}</p>
-        <p>Made {new Date().toLocaleDateString('en-GB', { dateStyle: 'long' })}.</p>
-        <p>If the admin passphrase is lost, this code is the only way to open the organisation’s records. Keep it locked away.</p>
-        <p>To use it: on an admin device, open Reports, choose “Use the recovery code instead” and type the code.</p>
-        <label>
-          Recovery code
-          <input className="code" readOnly value={pending.recoveryCode} />
-        </label>
-        <button type="button" onClick={() => window.print()}>
-          Print the kit
-        </button>
-      </div>
       <label>
         Type the recovery code from the printed kit
         <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
       </label>
       <p className="hint">This proves the kit works before the organisation is created.</p>
       <ErrorAlert message={error} />
-      <button type="submit" className="primary" disabled={busy}>
-        {busy ? 'Checking the kit…' : 'Check the kit and create the organisation'}
-      </button>
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Checking the kit…' : 'Check the kit and create the organisation'}
+        </button>
+        <button type="button" onClick={() => (setTyped(''), setKitPut(false))}>
+          Show the kit again
+        </button>
+      </div>
     </form>
   );
 }
@@ -236,13 +271,26 @@ function DeviceList() {
   const myId = useFootfall((s) => s.identity?.deviceId);
   // Fetched again after each sync round, so "last seen" stays current while the card is open.
   const lastSyncedAt = useFootfall((s) => s.sync.lastSyncedAt);
+  const [keyDue, setKeyDue] = useState(false);
   const { run, error } = useAction();
-  const load = () => run(async () => setDevices(await listDevices(core, syncClient)));
+  const load = () =>
+    run(async () => {
+      setKeyDue(await rotationDue());
+      setDevices(await listDevices(core, syncClient));
+    });
   useEffect(() => void load(), [lastSyncedAt]);
   return (
     <section aria-labelledby="devices-title">
       <h3 id="devices-title">Devices</h3>
       <ErrorAlert message={error} />
+      {keyDue && (
+        <div className="warning">
+          <p>A device was revoked but the team key has not been changed yet, so it could still read names registered from now on.</p>
+          <button type="button" onClick={() => run(async () => (await rotateTeamKey(core, syncClient), await load()))}>
+            Change the team key
+          </button>
+        </div>
+      )}
       {devices && (
         <ul className="term-list" aria-label="Enrolled devices">
           {devices.map((d) => (
@@ -253,7 +301,7 @@ function DeviceList() {
               {!d.revokedAt && d.deviceId !== myId && (
                 confirming === d.deviceId ? (
                   <span className="row-actions">
-                    <button type="button" className="danger-quiet" onClick={() => run(async () => (await revokeDevice(core, syncClient, d.deviceId), setConfirming(null), await load()))}>
+                    <button type="button" className="danger-quiet" onClick={() => run(async () => (setConfirming(null), await revokeDevice(core, syncClient, d.deviceId, d.name).finally(load)))}>
                       Yes, revoke {d.name}
                     </button>
                     <button type="button" onClick={() => setConfirming(null)}>

@@ -2,6 +2,9 @@ import { useContext, useEffect, useState } from 'react';
 import { useFootfall } from '../store.ts';
 import type { DeviceCore } from '../core/core.ts';
 import { CoreContext } from '../shared/useCore.ts';
+import { downloadText } from '../shared/download.ts';
+import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { waitingRecordsFile } from './recordsFile.ts';
 
 const SKEW_WARNING_MS = 5 * 60_000;
 
@@ -31,7 +34,7 @@ export function SyncStatus() {
         {waiting}; {last}
         {sync.running && ' · syncing…'}
       </p>
-      {sync.revoked && <p className="status-problem">This device has been revoked. Its records stay on it; ask your admin.</p>}
+      {sync.revoked && <Revoked core={core} waiting={unsynced} />}
       {!sync.revoked && sync.problem && online && <p className="status-problem">{sync.problem}</p>}
       {sync.quarantined > 0 && (
         <p className="status-problem">
@@ -43,6 +46,40 @@ export function SyncStatus() {
           This device’s clock is {describeSkew(sync.skewMs)} the server’s. Times recorded will be wrong: set the clock.
         </p>
       )}
+    </div>
+  );
+}
+
+/**
+ * A revoked device says so in plain words, and offers what it could not send as a sealed file
+ * for the admin (src/app/sync/recordsFile.ts). Locked, it can only say so.
+ */
+function Revoked({ core, waiting }: { core: DeviceCore | null; waiting: number }) {
+  const { run, error, busy } = useAction();
+  const [saved, setSaved] = useState(false);
+  return (
+    <div className="status-problem" role="region" aria-label="This device was removed">
+      <p>
+        This device has been removed from the organisation. It no longer takes new records or sends any.
+        {waiting > 0 && ` ${waiting} ${waiting === 1 ? 'record was' : 'records were'} not sent: save them as a file and give it to your admin, who can import it.`}
+      </p>
+      {waiting > 0 && core && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() =>
+            run(async () => {
+              const file = await waitingRecordsFile(core);
+              downloadText(file.fileName, file.text, 'application/json');
+              setSaved(true);
+            })
+          }
+        >
+          Save the records for your admin
+        </button>
+      )}
+      {saved && <p>Saved. The file is sealed: only your admin’s laptop can open it. The records also stay here.</p>}
+      <ErrorAlert message={error} />
     </div>
   );
 }

@@ -8,7 +8,7 @@ import type { FootfallEvent } from '../../domain/events.ts';
 import type { DirectoryPage } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { noteAuthority, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
+import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
@@ -85,6 +85,11 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
     note(pulled.serverTime);
   }
   if (!result.stopped && answered) state = { ...state, lastSyncedAt: new Date().toISOString() };
+  // Told once, kept: the device takes no new records from now on, and sync stops asking.
+  if (result.stopped?.kind === 'revoked') {
+    state = { ...state, revokedAt: state.revokedAt ?? new Date().toISOString() };
+    core?.markRevoked();
+  }
   if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
   await saveSyncState(state);
   return result;
@@ -116,7 +121,7 @@ async function pullDirectory(
       if (read === 'newer') return { cursor, serverTime, stopped: { kind: 'unreachable', message: NEWER_RECORDS } };
       if (read.signedBy && authority.authoritySince === null) {
         authority.authoritySince = read.signedBy.authoritySince;
-        await noteAuthority({ authoritySince: authority.authoritySince });
+        await patchEnrolment({ authoritySince: authority.authoritySince });
       }
       events.push(...read.accepted);
     }

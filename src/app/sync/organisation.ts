@@ -12,7 +12,7 @@ import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/sig
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { readEnrolment, saveEnrolment } from '../core/device.ts';
+import { patchEnrolment, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -150,12 +150,32 @@ export async function listDevices(core: DeviceCore, client: SyncClient): Promise
 
 /**
  * Revokes a device: the server refuses it from now on, and a new team key is sealed to every
- * remaining device, so directory entries written from now on are closed to the revoked one.
+ * remaining device, so directory entries written from now on are closed to the revoked one. If the
+ * new key cannot be shared, the revocation still stands and the change of key is remembered as
+ * due: the admin is told plainly, and rotateTeamKey tries again.
  */
-export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceId: string): Promise<void> {
+export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceId: string, name = 'The device'): Promise<void> {
   requireAdmin(core);
   const { credentials } = await enrolled(core);
   expectOk(await client.revokeDevice(credentials, deviceId), 'The device could not be revoked');
+  await patchEnrolment({ rotationDue: true });
+  await rotateTeamKey(core, client).catch((error: unknown) => {
+    throw new ClientError('rotation_due', { name, reason: error instanceof Error ? error.message : '' });
+  });
+}
+
+/** Whether a revocation's change of team key is still due on this admin device. */
+export async function rotationDue(): Promise<boolean> {
+  return Boolean((await readEnrolment())?.rotationDue);
+}
+
+/** Makes the next team key, seals it to every device not revoked, and shares it. */
+export async function rotateTeamKey(core: DeviceCore, client: SyncClient): Promise<void> {
+  requireAdmin(core);
+  const { credentials } = await enrolled(core);
+  // A try cut short after the server stored its key left that version there: take it first, so
+  // the next version is new to every device (a version is never given two keys).
+  await receiveTeamKeys(client, core);
   const version = Math.max(0, ...core.teamKeys.keys()) + 1;
   const key = await generateTeamKey();
   const raw = await exportTeamKey(key);
@@ -165,6 +185,7 @@ export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceI
   );
   expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The new team key could not be shared');
   await core.saveTeamKeys(new Map(core.teamKeys).set(version, key));
+  await patchEnrolment({ rotationDue: false });
 }
 
 /** On every device, each sync: picks up team keys issued since (after a revocation). True when one came. */

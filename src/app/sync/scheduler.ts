@@ -4,7 +4,7 @@
  * off exponentially with full jitter so a fleet of tablets never hammers a recovering server.
  */
 import type { DeviceCore } from '../core/core.ts';
-import { readEnrolment } from '../core/device.ts';
+import { readEnrolment, readSyncState } from '../core/device.ts';
 import { showSync } from '../core/publish.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { useFootfall } from '../store.ts';
@@ -47,13 +47,18 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
 
   async function runNow(): Promise<void> {
     clearTimeout(timer);
+    let revoked = false;
     const ran = await withSyncLock(async () => {
       if (!(await readEnrolment())) return;
+      // A revoked device stops asking: the server will refuse it for good.
+      revoked = Boolean((await readSyncState()).revokedAt);
+      if (revoked) return;
       showSync({ running: true });
       try {
         const result = await syncRound(deps.client, deps.core());
         failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
-        showSync({ problem: result.stopped?.message ?? null, revoked: result.stopped?.kind === 'revoked' });
+        revoked = result.stopped?.kind === 'revoked';
+        showSync({ problem: result.stopped?.message ?? null });
       } catch (error) {
         failures++;
         showSync({ problem: error instanceof Error ? error.message : 'Sync failed.' });
@@ -64,6 +69,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     // Another tab held the lock: its round may have started before this tab's save, so try again
     // once it is done rather than a minute later (this tab's status line is refreshed then too).
     if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
+    if (revoked) return;
     // Full jitter: a random wait up to the backoff ceiling.
     schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : PERIOD_MS);
   }

@@ -25,7 +25,7 @@ import { useSession } from '../../store.ts';
 import { useCore } from '../../shared/useCore.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import type { SyncClient } from '../../sync/client.ts';
-import { downloadText } from '../reports/download.ts';
+import { downloadText } from '../../shared/download.ts';
 import { checkImport, commitImport, type ImportPreview } from './importRecords.ts';
 
 /** Enough to fix a file in one go without making the page unusable; the count says how many more. */

@@ -25,6 +25,7 @@ import { ClientError, messageOf } from '../../problems.ts';
 import { EMPTY_DIRECTORY_STATE } from '../../directory/directory.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import type { DeviceCore } from '../../core/core.ts';
+import { isDirectoryEvent } from '../../core/outbox.ts';
 import { saveConfig } from '../../settings/settingsActions.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { reportAuditIfOnline } from '../care/audit.ts';
@@ -115,22 +116,30 @@ export async function commitImport(core: DeviceCore, preview: ImportPreview, opt
   // them): no record is then written with a term Settings does not have, while a term no record
   // uses yet, should the import fail, is harmless.
   await saveAddedTerms(core, preview.addedTerms, options);
+  const written = await writeImported(core, preview.events, options);
+  return written.filter((e) => e.type !== 'woman.registered').length;
+}
+
+/**
+ * Writes imported events through the outbox in one transaction, leaving out those this device
+ * already holds (another import may have finished since they were read), and folds their
+ * directory events here. The audit log is told first, so no import goes unlogged. Returns the
+ * events written.
+ */
+export function writeImported(core: DeviceCore, events: readonly FootfallEvent[], options: ImportOptions = {}): Promise<FootfallEvent[]> {
   return core.serially(async () => {
     const { credentials } = await adminDevice(core);
-    // Another import may have finished since this file was checked.
     const held = await heldEventIds(core);
-    const events = preview.events.filter((e) => !held.has(e.id));
-    if (events.length === 0) return 0;
+    const fresh = events.filter((e) => !held.has(e.id));
+    if (fresh.length === 0) return [];
 
     const client = options.client ?? (await defaultClient());
     const outcome = await client.audit(credentials, 'records.imported');
     if (outcome.kind !== 'ok') {
       throw new ClientError('import_unaudited', { message: outcome.message });
     }
-
-    // Its registrations go through the one directory fold; every event goes to the outbox with them.
-    await core.foldDirectory(events.filter((e) => e.type === 'woman.registered'), events);
-    return events.filter((e) => e.type !== 'woman.registered').length;
+    await core.foldDirectory(fresh.filter(isDirectoryEvent), fresh);
+    return fresh;
   });
 }
 
@@ -149,7 +158,7 @@ async function heldEventIds(core: DeviceCore): Promise<Set<string>> {
  * on the server before the refresh began. A refresh already running may have begun earlier, so
  * one is started anew after it.
  */
-async function heldEventIdsFresh(core: DeviceCore, options: ImportOptions): Promise<Set<string>> {
+export async function heldEventIdsFresh(core: DeviceCore, options: ImportOptions): Promise<Set<string>> {
   const held = await core.outbox.waitingIds();
   try {
     const refresh = () => refreshArchive(core, undefined, options.client ? { client: options.client } : {});

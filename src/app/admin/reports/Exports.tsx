@@ -9,7 +9,7 @@ import { figuresCsv } from '../../../domain/figuresCsv.ts';
 import { recordsCsv } from '../../../domain/recordsCsv.ts';
 import type { ExactReport, History } from '../../../domain/report.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
-import { downloadText, fileName } from './download.ts';
+import { downloadText, fileName } from '../../shared/download.ts';
 import { PartHeading, type ReportPart } from './ReportFigures.tsx';
 
 export const EXPORTS_PART: ReportPart = { id: 'report-exports', title: 'Export' };

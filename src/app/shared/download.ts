@@ -2,7 +2,7 @@
  * Files made on this device and handed to the browser's own download: nothing leaves the device
  * and no third party is involved.
  */
-import { keyFromLabel } from '../../../domain/config.ts';
+import { keyFromLabel } from '../../domain/config.ts';
 
 /**
  * Saves `text` as a file called `fileName` through the browser's download. CSV files start with a

@@ -1,0 +1,75 @@
+/**
+ * Importing a revoked device's records file (docs/sync.md#a-revoked-device) on an admin device.
+ * Each batch in the file is opened as the archive opens batches, and screened by the one
+ * authority rule as if the revoked device had uploaded it: it may carry only records it made,
+ * and none of the changes only an admin may make. What is accepted goes through this device's
+ * outbox, signed as its own, and the archive keeps one copy of each id: a file imported twice,
+ * or holding records the device did send before it was revoked, adds nothing twice.
+ */
+import { z } from 'zod';
+import { openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
+import type { FootfallEvent } from '../../../domain/events.ts';
+import { RecordsFile } from '../../../domain/protocol.ts';
+import type { DeviceCore } from '../../core/core.ts';
+import { ClientError } from '../../problems.ts';
+import { readEvents } from '../../sync/parts.ts';
+import { certifiedAdminDevice } from '../adminDevice.ts';
+import { archiveKeys } from '../archive/archiveReader.ts';
+import { heldEventIdsFresh, writeImported, type ImportOptions } from './importRecords.ts';
+
+export interface RecordsFileImport {
+  /** Records added now. */
+  added: number;
+  /** Records the organisation already held (sent before, or imported before). */
+  alreadyHeld: number;
+  /** Records the device had no authority to send: left out, as the archive leaves them out. */
+  setAside: number;
+  /** Parts of the file that could not be opened (damaged, or not for this organisation's keys). */
+  unreadable: number;
+}
+
+export async function importRecordsFile(core: DeviceCore, text: string, options: ImportOptions = {}): Promise<RecordsFileImport> {
+  const { enrolment } = await certifiedAdminDevice(core);
+  const orgKey = core.orgKey;
+  if (!orgKey) throw new ClientError('org_key_locked');
+  const file = parseFile(text);
+  if (file.orgId !== enrolment.orgId) throw new ClientError('records_file_other_org');
+
+  const keys = archiveKeys(core, enrolment, orgKey);
+  const byId = new Map<string, FootfallEvent>();
+  let setAside = 0;
+  let unreadable = 0;
+  for (const batch of file.batches) {
+    for (const opened of [openWith(orgKey, batch.activity), openWithTeamKey(keys.teamKeys, batch.directory)]) {
+      // No receipt time: the endpoint never received it, so the rule applies in full.
+      const read = await opened.then((bytes) => readEvents(bytes, { deviceId: file.deviceId, receivedAt: null }, keys)).catch(() => null);
+      if (!read) {
+        unreadable++;
+        continue;
+      }
+      for (const e of read.accepted) if (!byId.has(e.id)) byId.set(e.id, e);
+      setAside += Object.values(read.setAside).reduce((n, k) => n + k, 0);
+    }
+  }
+  const held = await heldEventIdsFresh(core, options);
+  const fresh = [...byId.values()].filter((e) => !held.has(e.id));
+  const written = await writeImported(core, fresh, options);
+  return { added: written.length, alreadyHeld: byId.size - written.length, setAside, unreadable };
+}
+
+function parseFile(text: string): RecordsFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ClientError('records_file_unreadable', { reason: 'it is not JSON' });
+  }
+  const parsed = RecordsFile.safeParse(json);
+  if (!parsed.success) throw new ClientError('records_file_unreadable', { reason: describe(parsed.error) });
+  return parsed.data;
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return issue.path.length ? `${issue.path.join('.')} ${issue.message}` : issue.message;
+}
