@@ -35,10 +35,12 @@ export const PROBLEMS = {
     'This device has been removed from the organisation, so it takes no new records. Save the records waiting here as a file for your admin (see the sync status).',
   records_file_unreadable: (p: { reason: string }) =>
     `This file cannot be imported: ${clause(p.reason)}. Choose the file saved on the removed device (footfall-records-….json).`,
+  records_file_unverified: () =>
+    'This records file is not signed by a device the organisation has revoked, so it cannot be imported. Only the file a removed device saves itself can be.',
   records_file_other_org: () => 'This records file belongs to another organisation. Nothing was imported.',
   org_name_missing: () => 'Give the organisation its name, as reports and the recovery kit should show it.',
   admin_uncertified: () =>
-    'This admin device is not yet certified by the organisation’s key, so other devices would ignore the change. Open Reports once with the admin passphrase or the recovery code (online), then try again.',
+    'This admin device is not yet certified by the organisation’s key, so other devices would ignore the change. While online, open Reports with the admin passphrase or the recovery code (close Reports first if they are open), then try again.',
   clock_behind: () =>
     'This device’s clock is behind the settings last shared with the organisation, so the change would be ignored. Set the clock right, then save again.',
   remove_yourself: () => 'You cannot remove yourself. Ask another admin.',

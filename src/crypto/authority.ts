@@ -19,12 +19,13 @@
  */
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import { AdminCertificateClaims, type PublicJwk } from '../domain/protocol.ts';
-import { utf8 } from './bytes.ts';
+import { fromBase64Url, utf8 } from './bytes.ts';
 
 const ES256 = 'ES256';
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const CERTIFICATE_TYP = 'footfall-admin-certificate';
 const PART_TYP = 'footfall-signed-part';
+const RECORDS_FILE_TYP = 'footfall-records-file';
 /** The first byte of an unsigned part: a JSON list. A signed part is JWS text, which never starts so. */
 const LIST_START = '['.charCodeAt(0);
 
@@ -98,6 +99,36 @@ export async function readPart(orgPublicKey: PublicJwk, orgId: string, opened: U
     return { signedBy: claims, plaintext: payload };
   } catch {
     throw new Error('This part’s signature is not by the certified device’s key.');
+  }
+}
+
+/**
+ * A revoked device's records file (src/app/sync/recordsFile.ts), signed with its own device key:
+ * the admin checks it against the key the organisation enrolled for that device, so no other device
+ * can hand her a file in its name.
+ */
+export function signRecordsFile(deviceKey: CryptoKey, content: Uint8Array): Promise<string> {
+  return new CompactSign(ownRealm(content)).setProtectedHeader({ alg: ES256, typ: RECORDS_FILE_TYP }).sign(deviceKey);
+}
+
+/** What a records file says, not yet checked: it names the device whose key must verify it. Null when it is not one. */
+export function recordsFileClaims(jws: unknown): Uint8Array | null {
+  try {
+    if (typeof jws !== 'string' || decodeProtectedHeader(jws).typ !== RECORDS_FILE_TYP) return null;
+    return fromBase64Url(jws.split('.')[1] ?? '');
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a records file was signed by this device key. Never throws. */
+export async function isRecordsFileBy(signingKey: PublicJwk, jws: string): Promise<boolean> {
+  try {
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: signingKey.x, y: signingKey.y }, ES256);
+    const { protectedHeader } = await compactVerify(jws, key, { algorithms: [ES256] });
+    return protectedHeader.typ === RECORDS_FILE_TYP;
+  } catch {
+    return false;
   }
 }
 

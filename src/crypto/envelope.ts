@@ -234,17 +234,6 @@ export async function sealWithTeamKey(team: { version: number; key: CryptoKey },
     .encrypt(team.key);
 }
 
-/** The team key version a sealed text names, or null when it names none. Reads only the header. */
-export function teamKeyVersionOf(jwe: string): number | null {
-  try {
-    const kid = decodeProtectedHeader(jwe).kid;
-    const match = typeof kid === 'string' ? TEAM_KID.exec(kid) : null;
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Open what `sealWithTeamKey` sealed, choosing the key by the kid's version. */
 export async function openWithTeamKey(keys: ReadonlyMap<number, CryptoKey>, jwe: string): Promise<Uint8Array<ArrayBuffer>> {
   const what = 'shared record';

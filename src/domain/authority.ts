@@ -14,12 +14,18 @@ export type SetAsideReason =
   /** A change only an admin may make (settings, a merge, an erasure), from a device that is not a certified admin's. */
   | 'not_admin'
   /** A record that says another device made it, uploaded by a device that is not a certified admin's. */
-  | 'other_device';
+  | 'other_device'
+  /** From before signing began, a change only an admin may make, dated later than the server received it. */
+  | 'dated_ahead';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   not_admin: 'changes only an admin device may make (settings, merges, erasures)',
   other_device: 'records that claim to come from another device',
+  dated_ahead: 'changes dated after the server received them',
 };
+
+/** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */
+export const CLOCK_ALLOWANCE_MS = 5 * 60_000;
 
 /** Who a part comes from. */
 export interface PartOrigin {
@@ -51,14 +57,25 @@ export interface ScreenedPart {
  */
 export function screenPart(events: readonly FootfallEvent[], origin: PartOrigin, authoritySince: string | null): ScreenedPart {
   const certified = origin.signedBy !== null && origin.signedBy === origin.uploader;
+  if (certified) return { accepted: [...events], setAside: {} };
   const fromBefore = origin.signedBy === null && (authoritySince === null || (origin.receivedAt !== null && origin.receivedAt < authoritySince));
-  if (certified || fromBefore) return { accepted: [...events], setAside: {} };
+  // Even from before signing, a change dated after the server received it would win "latest" for
+  // ever against every later one: it is set aside.
+  const latest = origin.receivedAt === null ? null : Date.parse(origin.receivedAt) + CLOCK_ALLOWANCE_MS;
   const accepted: FootfallEvent[] = [];
   const setAside: ScreenedPart['setAside'] = {};
   for (const event of events) {
-    const reason: SetAsideReason | null = event.deviceId !== origin.uploader ? 'other_device' : AUTHORITY_TYPES.has(event.type) ? 'not_admin' : null;
+    const reason = fromBefore ? datedAhead(event, latest) : unauthorised(event, origin.uploader);
     if (reason) setAside[reason] = (setAside[reason] ?? 0) + 1;
     else accepted.push(event);
   }
   return { accepted, setAside };
+}
+
+function unauthorised(event: FootfallEvent, uploader: string): SetAsideReason | null {
+  return event.deviceId !== uploader ? 'other_device' : AUTHORITY_TYPES.has(event.type) ? 'not_admin' : null;
+}
+
+function datedAhead(event: FootfallEvent, latest: number | null): SetAsideReason | null {
+  return latest !== null && AUTHORITY_TYPES.has(event.type) && Date.parse(event.at) > latest ? 'dated_ahead' : null;
 }

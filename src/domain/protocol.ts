@@ -104,15 +104,21 @@ export type BatchUpload = z.infer<typeof BatchUpload>;
 /**
  * What a revoked device could not send, saved as a file for the admin (docs/sync.md#a-revoked-device):
  * its batches exactly as they would have been uploaded, sealed to the organisation's key and the
- * team key, so the file shows nothing to whoever carries it.
+ * team key, so the file shows nothing to whoever carries it. The file is `RecordsFile`; its
+ * `signed` is a JWS by the device's own key (src/crypto/authority.ts) of `RecordsFileContent`.
  */
-export const RecordsFile = z.object({
-  format: z.literal('footfall-records', { message: 'is not a Footfall records file' }),
-  v: z.literal(1, { message: 'is from a newer version of Footfall' }),
+export const RecordsFileContent = z.object({
   orgId: OrgId,
   deviceId: DeviceId,
   madeAt: z.iso.datetime(),
   batches: z.array(z.object({ batchId: BatchId, activity: SealedText, directory: SealedText })).max(100_000),
+});
+export type RecordsFileContent = z.infer<typeof RecordsFileContent>;
+
+export const RecordsFile = z.object({
+  format: z.literal('footfall-records', { message: 'is not a Footfall records file' }),
+  v: z.literal(1, { message: 'is from a newer version of Footfall' }),
+  signed: z.string().max(512 * 1024 * 1024),
 });
 export type RecordsFile = z.infer<typeof RecordsFile>;
 

@@ -20,6 +20,7 @@ import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisa
 import { waitingRecordsFile } from '../../src/app/sync/recordsFile.ts';
 import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { recordsFileClaims, signRecordsFile } from '../../src/crypto/authority.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
 import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
@@ -279,9 +280,19 @@ describe('revocation that holds', () => {
     expect(file.text).not.toContain('Nadia'); // sealed
     expect(await readEvents(tablet.db, core().keyring)).toHaveLength(unsent.length); // and still here
 
+    // The phone, still enrolled, makes a file in its own name and one claiming to be the tablet's:
+    // neither is a revoked device's own file.
+    await use(phone);
+    const phoneFile = await waitingRecordsFile(core());
+    const phoneEnrolment = (await enrolmentOf(phone.db))!;
+    const claimed = { ...JSON.parse(new TextDecoder().decode(recordsFileClaims(JSON.parse(phoneFile.text).signed)!)), deviceId: tablet.deviceId };
+    const forgedFile = JSON.stringify({ format: 'footfall-records', v: 1, signed: await signRecordsFile(phoneEnrolment.signingKey, jsonBytes(claimed)) });
+
     await use(admin);
     await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
     await expect(importRecordsFile(core(), '{"format":"footfall-records","v":2}', { client })).rejects.toMatchObject({ code: 'records_file_unreadable' });
+    await expect(importRecordsFile(core(), phoneFile.text, { client })).rejects.toMatchObject({ code: 'records_file_unverified' });
+    await expect(importRecordsFile(core(), forgedFile, { client })).rejects.toMatchObject({ code: 'records_file_unverified' });
     const first = await importRecordsFile(core(), file.text, { client });
     expect(first).toMatchObject({ added: unsent.length, setAside: 0, unreadable: 0 });
     expect(await importRecordsFile(core(), file.text, { client })).toMatchObject({ added: 0, alreadyHeld: unsent.length });

@@ -6,12 +6,13 @@ import { act, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
-import { generateTeamKey } from '../../src/crypto/envelope.ts';
-import { RecordsFile } from '../../src/domain/protocol.ts';
+import { recordsFileClaims } from '../../src/crypto/authority.ts';
+import { bytesJson, generateTeamKey } from '../../src/crypto/envelope.ts';
+import { RecordsFile, RecordsFileContent } from '../../src/domain/protocol.ts';
 import { enrolAs } from './careFixtures.ts';
 import { catchDownloads, type CaughtDownload } from './downloads.ts';
 import { core } from './helpers.ts';
-import { renderUnlocked } from './ui.tsx';
+import { goTo, renderUnlocked } from './ui.tsx';
 
 let downloads: CaughtDownload[] = [];
 
@@ -45,8 +46,14 @@ describe('a revoked device', () => {
     await user.click(within(panel).getByRole('button', { name: 'Save the records for your admin' }));
     expect(await within(panel).findByText(/Saved\. The file is sealed/)).toBeInTheDocument();
     const file = RecordsFile.parse(JSON.parse(await downloads.at(-1)!.text));
-    expect(file.batches).toHaveLength(1);
+    const content = RecordsFileContent.parse(bytesJson(recordsFileClaims(file.signed)!));
+    expect(content.batches).toHaveLength(1);
     expect(await downloads.at(-1)!.text).not.toContain('Rosa');
     expect(await db.events.count()).toBe(1); // still here, still waiting
+
+    // Settings no longer says it syncs by itself.
+    await goTo(user, 'Settings');
+    expect(await screen.findByText(/^This device has been removed from the organisation\. It no longer syncs/)).toBeInTheDocument();
+    expect(screen.queryByText(/syncs by itself/)).not.toBeInTheDocument();
   });
 });

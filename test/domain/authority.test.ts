@@ -49,13 +49,26 @@ describe('screenPart', () => {
   });
 
   it('reads an unsigned part from before signing began as it was read then', () => {
-    const events = [settings(TABLET), visit(ADMIN)];
+    const events = [settings(TABLET), visit(ADMIN)].map((e) => ({ ...e, at: '2026-05-31T09:00:00.000Z' }));
     expect(screenPart(events, { uploader: TABLET, signedBy: null, receivedAt: '2026-05-31T23:59:59.999Z' }, SINCE).accepted).toEqual(events);
     expect(screenPart(events, { uploader: TABLET, signedBy: null, receivedAt: null }, SINCE).accepted).toEqual([]);
   });
 
   it('reads every part as before on a device that has not yet learnt when signing began', () => {
-    const events = [settings(TABLET)];
+    const events = [{ ...settings(TABLET), at: '2026-07-01T09:59:00.000Z' }];
     expect(screenPart(events, { uploader: TABLET, signedBy: null, receivedAt: '2026-07-01T10:00:00.000Z' }, null).accepted).toEqual(events);
+  });
+});
+
+describe('screenPart, from before signing began', () => {
+  it('sets aside a change only an admin may make that is dated after the server received it, and keeps the rest', () => {
+    const received = '2026-05-01T10:00:00.000Z';
+    const ahead = { ...settings(TABLET), at: '2099-01-01T00:00:00.000Z' };
+    const withinClock = { ...erasure(TABLET), at: '2026-05-01T10:04:00.000Z' };
+    const aheadVisit = { ...visit(TABLET), at: '2099-01-01T00:00:00.000Z' };
+    expect(screenPart([ahead, withinClock, aheadVisit], { uploader: TABLET, signedBy: null, receivedAt: received }, SINCE)).toEqual({
+      accepted: [withinClock, aheadVisit],
+      setAside: { dated_ahead: 1 },
+    });
   });
 });

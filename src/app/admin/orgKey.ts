@@ -13,7 +13,7 @@ import { normaliseRecoveryCode, unwrapOrgKey } from '../../crypto/orgKey.ts';
 import { WrappedOrgKey, type PublicJwk } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { patchEnrolment } from '../core/device.ts';
+import { patchEnrolment, readEnrolment } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
@@ -96,7 +96,8 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   }
   if (!signingKey || !(await isKeyPair(enrolment.signingKey, signingKey))) return;
   const now = new Date().toISOString();
-  const since = enrolment.authoritySince ?? now;
+  // Read again: a sync round may have learnt when signing began while the key was being unwrapped.
+  const since = (await readEnrolment())?.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
   await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
 }

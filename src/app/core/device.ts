@@ -126,6 +126,19 @@ export async function saveSyncState(state: SyncState): Promise<void> {
   await database().device.put(state);
 }
 
+/**
+ * The shared directory is to be read again from the start: a new team key may open parts this
+ * device passed over (docs/sync.md#the-shared-directory). The fold is the same whatever the order
+ * or repetition, so reading again is always safe.
+ */
+export async function readDirectoryAgain(): Promise<void> {
+  const d = database();
+  await d.transaction('rw', d.device, async () => {
+    const row = await d.device.get('sync');
+    await d.device.put({ ...(row?.key === 'sync' ? row : EMPTY_SYNC), directoryCursor: null });
+  });
+}
+
 export function describeStorageError(error: unknown): string {
   const name = error instanceof Error ? error.name : '';
   if (name === 'QuotaExceededError') return 'This device is out of storage space. Free some space, then reload. Nothing saved has been lost.';

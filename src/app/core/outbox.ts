@@ -37,11 +37,13 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
 export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
   let sealed = 0;
   for (;;) {
-    const after = (await currentEnrolment(db)).sealedThrough;
+    // Read afresh each time: a certificate this device has just received signs from the next batch on.
+    const current = await currentEnrolment(db);
+    const after = current.sealedThrough;
     const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
     if (!rows.length) return sealed;
     const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
-    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment));
+    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(current));
     // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
     if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
     sealed += rows.length;

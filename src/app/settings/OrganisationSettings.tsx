@@ -188,6 +188,9 @@ function Enrolled() {
   const sync = useFootfall((s) => s.sync);
   const { run, error, busy } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
+  if (sync.revoked) {
+    return <p>This device has been removed from the organisation. It no longer syncs or takes new records; see the sync status for what it did not send.</p>;
+  }
   return (
     <>
       <p>This device is enrolled with the organisation{sync.deviceRole ? ` as ${/^[aeiou]/i.test(ROLE_LABELS[sync.deviceRole]) ? 'an' : 'a'} ${ROLE_LABELS[sync.deviceRole].toLowerCase()} device` : ''} and syncs by itself.</p>

@@ -2,8 +2,6 @@
  * Files made on this device and handed to the browser's own download: nothing leaves the device
  * and no third party is involved.
  */
-import { keyFromLabel } from '../../domain/config.ts';
-
 /**
  * Saves `text` as a file called `fileName` through the browser's download. CSV files start with a
  * UTF-8 byte order mark: without it Excel reads them in the computer's legacy code page and garbles
@@ -24,9 +22,4 @@ export function downloadText(fileName: string, text: string, type = 'text/csv;ch
     // The download has its own reference to the bytes once it has started.
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
-}
-
-/** "footfall-figures-2025-26.csv" for the figures of 2025/26. */
-export function fileName(what: string, periodLabel: string, suffix = ''): string {
-  return `footfall-${what}-${keyFromLabel(periodLabel)}${suffix}.csv`;
 }

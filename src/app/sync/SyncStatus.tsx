@@ -4,7 +4,6 @@ import type { DeviceCore } from '../core/core.ts';
 import { CoreContext } from '../shared/useCore.ts';
 import { downloadText } from '../shared/download.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
-import { waitingRecordsFile } from './recordsFile.ts';
 
 const SKEW_WARNING_MS = 5 * 60_000;
 
@@ -69,6 +68,8 @@ function Revoked({ core, waiting }: { core: DeviceCore | null; waiting: number }
           disabled={busy}
           onClick={() =>
             run(async () => {
+              // Loaded when asked for: the status line is on the lock screen, whose code is kept small.
+              const { waitingRecordsFile } = await import('./recordsFile.ts');
               const file = await waitingRecordsFile(core);
               downloadText(file.fileName, file.text, 'application/json');
               setSaved(true);

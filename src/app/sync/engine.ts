@@ -2,7 +2,6 @@
  * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
  * then read what other devices added to the shared directory (when unlocked).
  */
-import { ZodError } from 'zod';
 import { openWithTeamKey } from '../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
 import type { DirectoryPage } from '../../domain/protocol.ts';
@@ -15,7 +14,11 @@ import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
 import { readEvents, type Authority } from './parts.ts';
 
-/** How this version reads the shared directory: a device that read it another way reads it again from the start. */
+/**
+ * How this version reads the shared directory: a device that read it another way reads it again
+ * from the start. Raise it whenever a version starts to read parts an earlier one passed over
+ * (signed parts in form 2; new kinds of event in future), so an update never leaves entries behind.
+ */
 const DIRECTORY_FORM = 2;
 
 export interface RoundResult {
@@ -36,11 +39,10 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey: enrolment.signingKey };
   const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
 
-  let rereadDirectory = false;
   if (unlocked) {
-    // A new team key may open parts this device passed over: the directory is read again from the
-    // start (the fold is the same whatever the order or repetition, docs/sync.md).
-    rereadDirectory = await receiveTeamKeys(client, unlocked);
+    // A new team key may open parts this device passed over: receiving one marks the directory to
+    // be read again from the start.
+    await receiveTeamKeys(client, unlocked);
     await unlocked.sealWaiting(enrolment);
   }
 
@@ -71,17 +73,14 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 
   let state = await readSyncState();
-  // Kept even if this round stops early, so the next one starts from the beginning too.
-  if (rereadDirectory) state = { ...state, directoryCursor: null };
   if (!result.stopped && unlocked) {
-    // Versions before signed authority passed over signed parts they could not read: read it all again once.
+    // A device that read the directory another way reads it all again once (DIRECTORY_FORM).
     const from = state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null;
     const pulled = await pullDirectory(client, device, from, unlocked, enrolment);
+    // The pages applied before a stop are kept: the next round carries on after them.
+    state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
     if (pulled.stopped) result.stopped = pulled.stopped;
-    else {
-      state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
-      answered = true;
-    }
+    else answered = true;
     note(pulled.serverTime);
   }
   if (!result.stopped && answered) state = { ...state, lastSyncedAt: new Date().toISOString() };
@@ -113,13 +112,13 @@ async function pullDirectory(
     for (const item of page.value.items) {
       if (item.deviceId === device.deviceId) continue; // this device's own, already applied
       const read = await readDirectoryPart(unlocked.teamKeys, item, authority);
-      // A part that cannot be opened (damaged, forged, or naming a team key this device does not
-      // hold) is passed, never a stop: the admin's archive reports it, a new team key brings the
-      // directory round again, and one bad batch cannot hold up every later entry.
-      if (read === 'unreadable') continue;
-      // Records of a newer version: stop before them, so that the update reads them.
-      if (read === 'newer') return { cursor, serverTime, stopped: { kind: 'unreachable', message: NEWER_RECORDS } };
-      if (read.signedBy && authority.authoritySince === null) {
+      // A part that cannot be read (damaged, forged, naming a team key this device does not hold,
+      // or holding records of a newer version) is passed, never a stop, so no device's upload can
+      // hold up every later entry: the admin's archive reports it, a new team key marks the
+      // directory to be read again, and so does an update that reads new kinds of record.
+      if (!read) continue;
+      // Learnt only from a part its certified signer uploaded itself, not from a copy another device re-sent.
+      if (read.signedBy?.deviceId === item.deviceId && authority.authoritySince === null) {
         authority.authoritySince = read.signedBy.authoritySince;
         await patchEnrolment({ authoritySince: authority.authoritySince });
       }
@@ -131,13 +130,11 @@ async function pullDirectory(
   }
 }
 
-const NEWER_RECORDS = 'The shared directory holds records from a newer version of Footfall. Update this device.';
-
-/** A directory part's events that may be applied here, or why it cannot be read. */
+/** A directory part's events that may be applied here, or null when it cannot be read. */
 async function readDirectoryPart(teamKeys: ReadonlyMap<number, CryptoKey>, item: DirectoryPage['items'][number], authority: Authority) {
   try {
     return await readEvents(await openWithTeamKey(teamKeys, item.directory), item, authority);
-  } catch (error) {
-    return error instanceof ZodError ? ('newer' as const) : ('unreadable' as const);
+  } catch {
+    return null;
   }
 }

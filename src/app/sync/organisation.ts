@@ -12,7 +12,7 @@ import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/sig
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { patchEnrolment, readEnrolment, saveEnrolment } from '../core/device.ts';
+import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -175,7 +175,7 @@ export async function rotateTeamKey(core: DeviceCore, client: SyncClient): Promi
   const { credentials } = await enrolled(core);
   // A try cut short after the server stored its key left that version there: take it first, so
   // the next version is new to every device (a version is never given two keys).
-  await receiveTeamKeys(client, core);
+  await receiveTeamKeys(client, core, { required: true });
   const version = Math.max(0, ...core.teamKeys.keys()) + 1;
   const key = await generateTeamKey();
   const raw = await exportTeamKey(key);
@@ -188,11 +188,17 @@ export async function rotateTeamKey(core: DeviceCore, client: SyncClient): Promi
   await patchEnrolment({ rotationDue: false });
 }
 
-/** On every device, each sync: picks up team keys issued since (after a revocation). True when one came. */
-export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Promise<boolean> {
+/**
+ * On every device, each sync: picks up team keys issued since (after a revocation). True when one
+ * came. A round goes on without them; `required` throws instead, for a step that must know them all.
+ */
+export async function receiveTeamKeys(client: SyncClient, core: DeviceCore, { required = false } = {}): Promise<boolean> {
   const { enrolment, credentials } = await enrolled(core);
   const outcome = await client.teamKeys(credentials);
-  if (outcome.kind !== 'ok') return false;
+  if (outcome.kind !== 'ok') {
+    if (required) expectOk(outcome, 'The team keys could not be fetched');
+    return false;
+  }
   const held = core.teamKeys;
   const fresh = new Map(held);
   for (const { version, sealed } of outcome.value.envelopes) {
@@ -202,6 +208,7 @@ export async function receiveTeamKeys(client: SyncClient, core: DeviceCore): Pro
   }
   if (fresh.size === held.size) return false;
   await core.saveTeamKeys(fresh);
+  await readDirectoryAgain();
   return true;
 }
 

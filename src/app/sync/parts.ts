@@ -37,7 +37,8 @@ export async function readEvents(opened: Uint8Array, listed: Listed, authority: 
   const { signedBy, plaintext } = await readPart(authority.orgPublicKey, authority.orgId, opened);
   const events = FootfallEvent.array().parse(bytesJson(plaintext));
   // A certificate names the organisation's time; a device that had not learnt it yet takes it from here.
-  const since = authority.authoritySince ?? signedBy?.authoritySince ?? null;
+  const ownSigner = signedBy?.deviceId === listed.deviceId ? signedBy : null;
+  const since = authority.authoritySince ?? ownSigner?.authoritySince ?? null;
   const screened = screenPart(events, { uploader: listed.deviceId, signedBy: signedBy?.deviceId ?? null, receivedAt: listed.receivedAt }, since);
   return { ...screened, signedBy };
 }

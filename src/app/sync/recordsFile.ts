@@ -5,7 +5,9 @@
  * organisation's key and the team key, readable only on an admin device. The records stay on
  * this device too, counted as waiting, until the device is wiped.
  */
-import type { RecordsFile } from '../../domain/protocol.ts';
+import { signRecordsFile } from '../../crypto/authority.ts';
+import { jsonBytes } from '../../crypto/envelope.ts';
+import type { RecordsFile, RecordsFileContent } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import { readEnrolment } from '../core/device.ts';
 import { allBatches } from '../core/outbox.ts';
@@ -18,14 +20,14 @@ export async function waitingRecordsFile(core: DeviceCore): Promise<{ fileName: 
   await core.sealWaiting(enrolment);
   const batches = await allBatches();
   const madeAt = new Date().toISOString();
-  const file: RecordsFile = {
-    format: 'footfall-records',
-    v: 1,
+  const content: RecordsFileContent = {
     orgId: enrolment.orgId,
     deviceId: core.identity.deviceId,
     madeAt,
     batches: batches.map((b) => ({ batchId: b.batchId, activity: b.activity, directory: b.directory })),
   };
+  // Signed with this device's own key, which the organisation enrolled: the admin can tell it is this device's.
+  const file: RecordsFile = { format: 'footfall-records', v: 1, signed: await signRecordsFile(enrolment.signingKey, jsonBytes(content)) };
   // The date and the device's own id only: a file name says nothing about what is inside.
   return { fileName: `footfall-records-${core.identity.deviceId.slice(0, 8)}-${madeAt.slice(0, 10)}.json`, text: JSON.stringify(file) };
 }

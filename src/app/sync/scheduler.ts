@@ -52,7 +52,8 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       if (!(await readEnrolment())) return;
       // A revoked device stops asking: the server will refuse it for good.
       revoked = Boolean((await readSyncState()).revokedAt);
-      if (revoked) return;
+      // Another tab's round may have learnt it: this tab's open core takes no new records either.
+      if (revoked) return deps.core()?.markRevoked();
       showSync({ running: true });
       try {
         const result = await syncRound(deps.client, deps.core());

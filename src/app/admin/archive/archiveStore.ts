@@ -49,7 +49,7 @@ const ArchiveState = z.object({
   unreadable: z.array(z.string()),
   /** What batches held that their senders had no authority to send (docs/security.md#authority). Rows from before it was kept have none. */
   setAside: z
-    .array(z.object({ batchId: z.string(), deviceId: z.string(), reason: z.enum(['not_admin', 'other_device']), events: z.number().int().min(1) }))
+    .array(z.object({ batchId: z.string(), deviceId: z.string(), reason: z.enum(['not_admin', 'other_device', 'dated_ahead']), events: z.number().int().min(1) }))
     .default([]),
   refreshedAt: z.iso.datetime().nullable(),
 });

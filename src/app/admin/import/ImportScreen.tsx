@@ -47,7 +47,7 @@ function RecordsFilePanel() {
     const result = await run(async () => importRecordsFile(core, await file.text()));
     if (result) {
       const parts = [`${result.added} ${result.added === 1 ? 'record' : 'records'} added`, `${result.alreadyHeld} already held`];
-      if (result.setAside) parts.push(`${result.setAside} set aside (the device could not send them)`);
+      if (result.setAside) parts.push(`${result.setAside} set aside (the device had no authority to send them)`);
       if (result.unreadable) parts.push(`${result.unreadable} parts could not be opened`);
       setDone(`${parts.join(', ')}. They reach the server at the next sync.`);
     }

@@ -7,13 +7,15 @@
  * or holding records the device did send before it was revoked, adds nothing twice.
  */
 import { z } from 'zod';
-import { openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
+import { isRecordsFileBy, recordsFileClaims } from '../../../crypto/authority.ts';
+import { bytesJson, openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
-import { RecordsFile } from '../../../domain/protocol.ts';
+import { RecordsFile, RecordsFileContent } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
 import { readEvents } from '../../sync/parts.ts';
-import { certifiedAdminDevice } from '../adminDevice.ts';
+import { listDevices } from '../../sync/organisation.ts';
+import { certifiedAdminDevice, defaultClient } from '../adminDevice.ts';
 import { archiveKeys } from '../archive/archiveReader.ts';
 import { heldEventIdsFresh, writeImported, type ImportOptions } from './importRecords.ts';
 
@@ -34,6 +36,10 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
   if (!orgKey) throw new ClientError('org_key_locked');
   const file = parseFile(text);
   if (file.orgId !== enrolment.orgId) throw new ClientError('records_file_other_org');
+  // Only a device the organisation has revoked hands over a file, and only one signed with the key it was enrolled with.
+  const client = options.client ?? (await defaultClient());
+  const device = (await listDevices(core, client)).find((d) => d.deviceId === file.deviceId);
+  if (!device?.revokedAt || !(await isRecordsFileBy(device.signingKey, file.signed))) throw new ClientError('records_file_unverified');
 
   const keys = archiveKeys(core, enrolment, orgKey);
   const byId = new Map<string, FootfallEvent>();
@@ -43,7 +49,8 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
     for (const opened of [openWith(orgKey, batch.activity), openWithTeamKey(keys.teamKeys, batch.directory)]) {
       // No receipt time: the endpoint never received it, so the rule applies in full.
       const read = await opened.then((bytes) => readEvents(bytes, { deviceId: file.deviceId, receivedAt: null }, keys)).catch(() => null);
-      if (!read) {
+      // A file carries no authority: a part signed as an admin's is not taken from one.
+      if (!read || read.signedBy) {
         unreadable++;
         continue;
       }
@@ -57,16 +64,26 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
   return { added: written.length, alreadyHeld: byId.size - written.length, setAside, unreadable };
 }
 
-function parseFile(text: string): RecordsFile {
+/** The file's content, not yet checked against its device's key, with the signed text that is checked. */
+function parseFile(text: string): RecordsFileContent & { signed: string } {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     throw new ClientError('records_file_unreadable', { reason: 'it is not JSON' });
   }
-  const parsed = RecordsFile.safeParse(json);
-  if (!parsed.success) throw new ClientError('records_file_unreadable', { reason: describe(parsed.error) });
-  return parsed.data;
+  const file = RecordsFile.safeParse(json);
+  if (!file.success) throw new ClientError('records_file_unreadable', { reason: describe(file.error) });
+  const claims = recordsFileClaims(file.data.signed);
+  let content: unknown = null;
+  try {
+    content = claims && bytesJson(claims);
+  } catch {
+    // reported below
+  }
+  const parsed = RecordsFileContent.safeParse(content);
+  if (!parsed.success) throw new ClientError('records_file_unreadable', { reason: content === null ? 'its signed content is damaged' : describe(parsed.error) });
+  return { ...parsed.data, signed: file.data.signed };
 }
 
 function describe(error: z.ZodError): string {

@@ -4,15 +4,21 @@
  * exact ones for internal use. Every file is made on this device.
  */
 import { useState } from 'react';
+import { keyFromLabel } from '../../../domain/config.ts';
 import type { PublishedReport } from '../../../domain/disclosure.ts';
 import { figuresCsv } from '../../../domain/figuresCsv.ts';
 import { recordsCsv } from '../../../domain/recordsCsv.ts';
 import type { ExactReport, History } from '../../../domain/report.ts';
 import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
-import { downloadText, fileName } from '../../shared/download.ts';
+import { downloadText } from '../../shared/download.ts';
 import { PartHeading, type ReportPart } from './ReportFigures.tsx';
 
 export const EXPORTS_PART: ReportPart = { id: 'report-exports', title: 'Export' };
+
+/** "footfall-figures-2025-26.csv" for the figures of 2025/26. */
+function fileName(what: string, periodLabel: string, suffix = ''): string {
+  return `footfall-${what}-${keyFromLabel(periodLabel)}${suffix}.csv`;
+}
 
 export function Exports({
   report,
