@@ -72,6 +72,23 @@ export async function saveLock(lock: LockState): Promise<void> {
   await database().device.put(lock);
 }
 
+/**
+ * Takes one PIN try before the PIN is checked, counting it as wrong until it proves right, in
+ * one transaction: tries made at once (in several tabs) each count, so the limits cannot be
+ * outrun. `next` says what the lock becomes if the PIN is wrong; a refusal returns the lock as it is.
+ */
+export async function takePinTry(next: (lock: LockState) => LockState | null): Promise<{ taken: true; lock: LockState } | { taken: false; lock: LockState }> {
+  const d = database();
+  return d.transaction('rw', d.device, async () => {
+    const row = await d.device.get('lock');
+    const lock = row?.key === 'lock' ? row : OPEN_LOCK;
+    const after = next(lock);
+    if (!after) return { taken: false as const, lock };
+    await d.device.put(after);
+    return { taken: true as const, lock: after };
+  });
+}
+
 export async function readIdentity(): Promise<DeviceIdentity | null> {
   const row = await database().device.get('identity');
   return row?.key === 'identity' ? row : null;

@@ -8,7 +8,7 @@ import { createKeyring, unwrapRoot, wrapRoot, type Keyring } from '../../crypto/
 import { defaultConfig, keyFromLabel } from '../../domain/config.ts';
 import { DeviceCore, writeNewDevice } from '../core/core.ts';
 import { OPEN_LOCK, type DeviceIdentity, type StaffRow } from '../core/database.ts';
-import { activeStaff, currentLock, saveLock } from '../core/device.ts';
+import { activeStaff, saveLock, takePinTry } from '../core/device.ts';
 import { showDevice, showLocked } from '../core/publish.ts';
 import { ClientError } from '../problems.ts';
 import '../zodConfig.ts';
@@ -64,18 +64,22 @@ export async function setUpDevice(input: SetupInput): Promise<DeviceCore> {
 export type UnlockResult = { ok: true; core: DeviceCore } | { ok: false; message: string };
 
 export async function unlock(staffId: string, pin: string): Promise<UnlockResult> {
-  const lock = await currentLock();
-  const wait = waitRemaining(lock, Date.now());
-  if (wait > 0) return refused(new ClientError('pin_wait', { wait: formatWait(wait) }));
   const staff = (await activeStaff()).find((s) => s.id === staffId);
   if (!staff) return refused(new ClientError('choose_name'));
-  if (lock.held && staff.role !== 'admin') return refused(new ClientError('device_held'));
+  // The try is counted as wrong before the PIN is checked, atomically, so tries made at once in
+  // several tabs all count; a right PIN then opens the lock.
+  let problem: ClientError | null = null;
+  const taken = await takePinTry((lock) => {
+    const wait = waitRemaining(lock, Date.now());
+    if (wait > 0) problem = new ClientError('pin_wait', { wait: formatWait(wait) });
+    else if (lock.held && staff.role !== 'admin') problem = new ClientError('device_held');
+    return problem ? null : afterWrongPin(lock, Date.now());
+  });
+  if (!taken.taken) return refused(problem!);
   const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
   if (!keyring) {
-    const next = afterWrongPin(lock, Date.now());
-    await saveLock(next);
-    showDevice({ lock: next });
-    return { ok: false, message: wrongPinMessage(next, Date.now()) };
+    showDevice({ lock: taken.lock });
+    return { ok: false, message: wrongPinMessage(taken.lock, Date.now()) };
   }
   await saveLock(OPEN_LOCK);
   showDevice({ lock: OPEN_LOCK });
