@@ -18,9 +18,12 @@ vi.mock('../../src/app/core/device.ts', () => ({
 // The status line is read from the device's rows; here nothing but the rounds matters.
 vi.mock('../../src/app/core/syncStatus.ts', () => ({ refreshStatus: async () => undefined }));
 
+/** When set, a round waits for it before it ends (a slow upload). */
+let holdRound: Promise<void> | null = null;
 vi.mock('../../src/app/sync/engine.ts', () => ({
   syncRound: async () => {
     rounds.push(Date.now());
+    if (holdRound) await holdRound;
     return nextResult;
   },
 }));
@@ -36,12 +39,39 @@ beforeEach(() => {
   rounds.length = 0;
   nextResult = { acknowledged: 0, stopped: null, skewMs: null };
   revokedAt = undefined;
+  holdRound = null;
 });
 afterEach(() => {
   vi.useRealTimers();
 });
 
 describe('the sync scheduler', () => {
+  it('runs again soon after a round during which something was saved, not a minute later', async () => {
+    // Web Locks as the browser has them: the tab's own round holds the lock while it runs.
+    const held = new Set<string>();
+    const locks = {
+      request: async (name: string, _options: { ifAvailable: boolean }, work: (lock: object | null) => Promise<void>) =>
+        held.has(name) ? work(null) : (held.add(name), work({}).finally(() => held.delete(name))),
+    };
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    let release!: () => void;
+    holdRound = new Promise((r) => (release = r));
+    s.request();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(rounds).toHaveLength(2); // under way, held by a slow upload
+    s.request(); // a save while it runs
+    await vi.advanceTimersByTimeAsync(5_000);
+    holdRound = null;
+    release();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(rounds).toHaveLength(3);
+    s.stop();
+    Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+  });
+
   it('stops asking once the server has said the device is revoked, even when asked or back online', async () => {
     nextResult = { acknowledged: 0, stopped: { kind: 'revoked', message: 'revoked' }, skewMs: null };
     const s = start();

@@ -38,6 +38,10 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
+  // A save while a round runs may come after that round sealed: it gets a round of its own soon
+  // after, not a minute later.
+  let roundRunning = false;
+  let requestedDuring = false;
 
   const schedule = (delay: number) => {
     if (stopped) return;
@@ -55,6 +59,8 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       // Another tab's round may have learnt it: this tab's open core takes no new records either.
       if (revoked) return deps.core()?.markRevoked();
       showSync({ running: true });
+      roundRunning = true;
+      requestedDuring = false;
       try {
         const result = await syncRound(deps.client, deps.core());
         failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
@@ -64,6 +70,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         failures++;
         showSync({ problem: error instanceof Error ? error.message : 'Sync failed.' });
       } finally {
+        roundRunning = false;
         await refreshStatus();
       }
     });
@@ -72,10 +79,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
     if (revoked) return;
     // Full jitter: a random wait up to the backoff ceiling.
-    schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : PERIOD_MS);
+    schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : requestedDuring ? SOON_MS : PERIOD_MS);
   }
 
-  const request = () => schedule(SOON_MS);
+  const request = () => {
+    if (roundRunning) requestedDuring = true;
+    schedule(SOON_MS);
+  };
   const onOnline = () => {
     failures = 0;
     request();
