@@ -15,6 +15,7 @@ const OutreachScreen = lazy(() => import('./outreach/OutreachScreen.tsx').then((
 const CaseworkScreen = lazy(() => import('./casework/CaseworkScreen.tsx').then((m) => ({ default: m.CaseworkScreen })));
 const CareScreen = lazy(() => import('./admin/care/CareScreen.tsx').then((m) => ({ default: m.CareScreen })));
 const ReportsScreen = lazy(() => import('./admin/reports/ReportsScreen.tsx').then((m) => ({ default: m.ReportsScreen })));
+const PinsDialog = lazy(() => import('./people/PinsDialog.tsx').then((m) => ({ default: m.PinsDialog })));
 const ImportScreen = lazy(() => import('./admin/import/ImportScreen.tsx').then((m) => ({ default: m.ImportScreen })));
 
 /** The unlocked app: who is signed in, the lock button, sync status and the modes her role sees. */
@@ -27,6 +28,7 @@ export function Shell() {
   const modes = modesFor(session.staff.role, onAdminDevice);
   const [chosen, setTab] = useState<Mode>(modes[0]!);
   const tab = modes.includes(chosen) ? chosen : modes[0]!;
+  const [pins, setPins] = useState(false);
   useIdleLock(session.config.idleLockMinutes);
 
   if (!core) return null;
@@ -41,6 +43,9 @@ export function Shell() {
           </span>
         </div>
         <SyncStatus />
+        <button type="button" onClick={() => setPins(true)}>
+          PINs
+        </button>
         <button type="button" className="lock-button" onClick={() => void lock()}>
           Lock
         </button>
@@ -59,6 +64,11 @@ export function Shell() {
             </button>
           ))}
         </nav>
+      )}
+      {pins && (
+        <Suspense fallback={null}>
+          <PinsDialog onClose={() => setPins(false)} />
+        </Suspense>
       )}
       <main>
         <Suspense fallback={<p role="status">Opening…</p>}>

@@ -24,7 +24,7 @@ export const CROCKFORD_CHECK_ALPHABET = CROCKFORD_ALPHABET + '*~$=U';
 
 const DATA_LENGTH = 16;
 export const ENROLMENT_CODE_LENGTH = DATA_LENGTH + 1;
-const RECHECK = "Check it against the admin's screen.";
+const RECHECK = "Check it against what the admin gave you.";
 
 /** Big-endian bytes as Crockford base32, 5 bits a character (bytes.length * 8 must divide by 5). */
 export function toCrockford(bytes: Uint8Array): string {
@@ -81,34 +81,37 @@ export type ParsedEnrolmentCode = { ok: true; code: string } | { ok: false; mess
  * Read a typed code. On success `code` is the canonical display form (what generateEnrolmentCode
  * returned), which is also what enrolmentKeys derives from.
  */
-export function parseEnrolmentCode(input: string): ParsedEnrolmentCode {
-  if (typeof input !== 'string') return { ok: false, message: `That is not an enrolment code. ${RECHECK}` };
+export function parseEnrolmentCode(input: string, noun = 'enrolment code'): ParsedEnrolmentCode {
+  if (typeof input !== 'string') return { ok: false, message: `That is not ${article(noun)} ${noun}. ${RECHECK}` };
   const typed = [...input].filter((ch) => !isSeparator(ch));
-  if (typed.length === 0) return { ok: false, message: `Type the enrolment code shown on the admin's screen.` };
+  if (typed.length === 0) return { ok: false, message: `Type the ${noun} the admin gave you.` };
   if (typed.length !== ENROLMENT_CODE_LENGTH) {
     return {
       ok: false,
-      message: `An enrolment code has ${ENROLMENT_CODE_LENGTH} characters; this one has ${typed.length}. ${RECHECK}`,
+      message: `${capitalise(article(noun))} ${noun} has ${ENROLMENT_CODE_LENGTH} characters; this one has ${typed.length}. ${RECHECK}`,
     };
   }
   let data = '';
   for (let i = 0; i < DATA_LENGTH; i++) {
     const ch = readCrockfordChar(typed[i]!);
-    if (!CROCKFORD_ALPHABET.includes(ch)) return { ok: false, message: badCharacter(typed[i]!, i) };
+    if (!CROCKFORD_ALPHABET.includes(ch)) return { ok: false, message: badCharacter(typed[i]!, i, noun) };
     data += ch;
   }
   const check = readCrockfordChar(typed[DATA_LENGTH]!);
-  if (!CROCKFORD_CHECK_ALPHABET.includes(check)) return { ok: false, message: badCharacter(typed[DATA_LENGTH]!, DATA_LENGTH) };
+  if (!CROCKFORD_CHECK_ALPHABET.includes(check)) return { ok: false, message: badCharacter(typed[DATA_LENGTH]!, DATA_LENGTH, noun) };
   if (checkSymbol(data) !== check) {
     return { ok: false, message: `This code has a typo: one character is wrong. ${RECHECK}` };
   }
   return { ok: true, code: `${groupChars(data, 4)}-${check}` };
 }
 
-function badCharacter(ch: string, index: number): string {
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? 'an' : 'a');
+const capitalise = (text: string) => text[0]!.toUpperCase() + text.slice(1);
+
+function badCharacter(ch: string, index: number, noun: string): string {
   const shown = /^[\x21-\x7e]$/.test(ch) ? `"${ch}"` : `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   const where = index === DATA_LENGTH ? 'the last character' : `character ${index + 1}`;
-  return `Enrolment codes do not use ${shown} (${where}). ${RECHECK}`;
+  return `${capitalise(noun)}s do not use ${shown} (${where}). ${RECHECK}`;
 }
 
 /**

@@ -7,21 +7,24 @@
 import type { FootfallEvent } from './events.ts';
 
 /** Changes that bind every device: only a certified admin device may make them. */
-export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'woman.merged', 'woman.erased']);
+export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'staff.saved', 'staff.removed', 'woman.merged', 'woman.erased']);
 
 /** Why an event was set aside. */
 export type SetAsideReason =
-  /** A change only an admin may make (settings, a merge, an erasure), from a device that is not a certified admin's. */
+  /** A change only an admin may make (settings, people, a merge, an erasure), from a device that is not a certified admin's. */
   | 'not_admin'
   /** A record that says another device made it, uploaded by a device that is not a certified admin's. */
   | 'other_device'
   /** From before signing began, a change only an admin may make, dated later than the server received it. */
-  | 'dated_ahead';
+  | 'dated_ahead'
+  /** A record by someone who is not one of the organisation's people (src/domain/people.ts). */
+  | 'unknown_person';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
-  not_admin: 'changes only an admin device may make (settings, merges, erasures)',
+  not_admin: 'changes only an admin device may make (settings, people, merges, erasures)',
   other_device: 'records that claim to come from another device',
   dated_ahead: 'changes dated after the server received them',
+  unknown_person: 'records by someone who is not one of the organisation’s people, or made after she was removed',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

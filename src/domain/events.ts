@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { OrgConfig } from './config.ts';
+import { Role } from './protocol.ts';
 
 /** UUIDv7: unique across devices and sortable by creation time. */
 export const EventId = z.uuid({ version: 'v7', message: 'must be a UUIDv7 event id' });
@@ -16,7 +17,7 @@ export type EventId = z.infer<typeof EventId>;
 /** An instant, always stored in UTC with a Z suffix. Local dates are derived, never stored. */
 export const Instant = z.iso.datetime({ message: 'must be an ISO 8601 UTC timestamp' });
 
-const Key = z
+export const Key = z
   .string()
   .min(1)
   .max(64)
@@ -191,12 +192,48 @@ export const RecordVoided = z
   .object({ ...common, type: z.literal('record.voided'), targetId: EventId, reason: Reason })
   .strict();
 
+/** A person's name as colleagues know her on the lock screen: short and single-line. */
+export const StaffName = z
+  .string()
+  .trim()
+  .min(1, 'a person needs a name')
+  .max(60, 'a name is at most 60 characters')
+  .refine((s) => !/[\n\r\t]/.test(s), 'a name is a single line');
+
+/** What a device checks a typed personal code against (src/crypto/personalCode.ts). */
+export const PersonalCodeCheck = z
+  .object({ codeId: z.uuid(), check: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'a code check is 32 bytes of base64url'), expiresAt: Instant })
+  .strict();
+export type PersonalCodeCheck = z.infer<typeof PersonalCodeCheck>;
+
+/**
+ * A person of the organisation, added or changed by an admin (docs/security.md#people): the
+ * latest says who she is, which roles she works in and at which sites (null: any site), and the
+ * personal code she sets her PIN with on a device (null: none outstanding).
+ */
+export const StaffSaved = z
+  .object({
+    ...common,
+    type: z.literal('staff.saved'),
+    personId: EventId,
+    name: StaffName,
+    roles: z.array(Role).min(1, 'a person needs at least one role').max(4),
+    sites: z.array(Key).max(64).nullable(),
+    code: PersonalCodeCheck.nullable(),
+  })
+  .strict();
+
+/** A person removed from the organisation: her PIN stops working on every device. Final. */
+export const StaffRemoved = z.object({ ...common, type: z.literal('staff.removed'), personId: EventId }).strict();
+
 export const FootfallEvent = z.discriminatedUnion('type', [
   WomanRegistered,
   WomanUpdated,
   WomanMerged,
   WomanErased,
   OrgConfigured,
+  StaffSaved,
+  StaffRemoved,
   VisitCheckedIn,
   VisitServiceAdded,
   VisitServiceRemoved,

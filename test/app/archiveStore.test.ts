@@ -79,7 +79,7 @@ beforeAll(async () => {
   const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
   recoveryCode = pending.recoveryCode;
   await createOrganisation(core(), new SyncClient(server.url), pending, pending.recoveryCode);
-  const { code } = await createEnrolmentCode(core(), new SyncClient(server.url), 'frontDesk');
+  const { code } = await createEnrolmentCode(core(), new SyncClient(server.url), { name: 'New device', role: 'frontDesk', siteKey: null });
   tablet = await newDevice('tablet');
   await enrolWithCode(core(), new SyncClient(server.url), code);
   await recordSome(ledger, tablet, ['Tamsin', 'Ngozi']);

@@ -41,7 +41,7 @@ function entry(knownAs: string) {
 
 async function enrol(role: 'frontDesk' | 'outreach', prefix: string): Promise<Device> {
   await use(admin);
-  const { code } = await createEnrolmentCode(core(), client, role);
+  const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: role, siteKey: null });
   const device = await newDevice(prefix);
   await enrolWithCode(core(), client, code);
   await syncUntilDone(device, client);
@@ -215,7 +215,7 @@ describe('signed authority', () => {
 describe('enrolment keys', () => {
   it('refuses a key that is not a point on P-256 with a clear 400, and the code still works after', async () => {
     await use(admin);
-    const { code } = await createEnrolmentCode(core(), client, 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: 'frontDesk', siteKey: null });
     const { lookup } = await enrolmentKeys(code);
     const keys = await generateDeviceKeys();
     const good = await publicJwk(keys.signing.publicKey);

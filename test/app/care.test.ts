@@ -103,7 +103,7 @@ describe('data care', () => {
     admin = await newDevice('care-admin');
     const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
     await createOrganisation(core(), client, pending, pending.recoveryCode);
-    const { code } = await createEnrolmentCode(core(), client, 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: 'frontDesk', siteKey: null });
 
     tablet = await newDevice('care-tablet');
     await enrolWithCode(core(), client, code);

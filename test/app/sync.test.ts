@@ -69,7 +69,7 @@ describe('sync', () => {
   });
 
   it('enrols a tablet that already has records, keeps them, and uploads them', async () => {
-    const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
     tablet = await newDevice('tablet');
     await recordSome(tablet, ['Tamsin', 'Ngozi']);
     await expect(enrolWithCode(core(), new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);

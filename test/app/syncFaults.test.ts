@@ -87,7 +87,7 @@ async function newOrganisation(url: string): Promise<Org> {
 /** A new front-desk tablet, enrolled with a code from the admin; it is the current device after. */
 async function enrolTablet(org: Org, url: string): Promise<Device> {
   if (!isCurrent(org.admin)) await use(org.admin);
-  const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
+  const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
   const tablet = await newDevice('tablet');
   await enrolWithCode(core(), new SyncClient(url), code);
   org.devices.push(tablet);
@@ -745,7 +745,7 @@ describe('a revoked device', () => {
     // Re-enrolment: the admin issues a new code. The app refuses first (the device still holds its
     // enrolment), and the server would refuse the claim too: the device id is taken.
     await use(org.admin);
-    const { code } = await createEnrolmentCode(core(), new SyncClient(url), 'frontDesk');
+    const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
     await use(tablet);
     await expect(enrolWithCode(core(), new SyncClient(url), code)).rejects.toThrow('This device is already enrolled.');
     const { lookup } = await enrolmentKeys(code);

@@ -12,7 +12,8 @@ export async function renderNewDevice(): Promise<{ user: User; db: FootfallDb }>
   const db = await bootFresh('ui');
   const user = userEvent.setup();
   render(<App />);
-  await screen.findByRole('heading', { name: 'Set up this device' });
+  await userEvent.click(await screen.findByRole('button', { name: 'Set up a new organisation' }));
+  await screen.findByRole('heading', { name: 'Set up a new organisation' });
   return { user, db };
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../../src/crypto/enrolmentCode.ts';
 import { EnrolmentLookup } from '../../src/domain/protocol.ts';
 
-const TYPO = "This code has a typo: one character is wrong. Check it against the admin's screen.";
+const TYPO = "This code has a typo: one character is wrong. Check it against what the admin gave you.";
 const FORMAT = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}-[0-9A-HJKMNP-TV-Z*~$=U]$/;
 
 /** The 17 symbols of a display-form code. */
@@ -77,11 +77,11 @@ describe('parseEnrolmentCode', () => {
     const code = generateEnrolmentCode();
     expect(parseEnrolmentCode(code.slice(0, -2))).toEqual({
       ok: false,
-      message: "An enrolment code has 17 characters; this one has 16. Check it against the admin's screen.",
+      message: "An enrolment code has 17 characters; this one has 16. Check it against what the admin gave you.",
     });
     expect(parseEnrolmentCode(code + '7')).toEqual({
       ok: false,
-      message: "An enrolment code has 17 characters; this one has 18. Check it against the admin's screen.",
+      message: "An enrolment code has 17 characters; this one has 18. Check it against what the admin gave you.",
     });
     const empty = parseEnrolmentCode('  - ');
     expect(empty.ok).toBe(false);
@@ -104,7 +104,7 @@ describe('parseEnrolmentCode', () => {
       expect(parsed.ok).toBe(false);
       if (!parsed.ok) {
         expect(parsed.message).toMatch(pattern);
-        expect(parsed.message).toMatch(/^Enrolment codes do not use .*Check it against the admin's screen\.$/);
+        expect(parsed.message).toMatch(/^Enrolment codes do not use .*Check it against what the admin gave you\.$/);
       }
     }
   });

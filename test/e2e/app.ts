@@ -18,7 +18,10 @@ export const exactly = (text: string) => new RegExp(`^${escape(text)}$`);
 
 /** Fills the first-run form and waits for the unlocked app. */
 export async function setUpDevice(page: Page, admin = ADMIN, device = DEVICE): Promise<void> {
-  await expect.poll(() => page.getByRole('heading', { name: 'Set up this device' }).isVisible(), { timeout: 15_000 }).toBe(true);
+  const form = page.getByRole('heading', { name: 'Set up a new organisation' });
+  const welcome = page.getByRole('heading', { name: 'Welcome to Footfall' });
+  await expect.poll(async () => (await welcome.isVisible()) || (await form.isVisible()), { timeout: 15_000 }).toBe(true);
+  if (await welcome.isVisible()) await page.getByRole('button', { name: 'Set up a new organisation' }).click();
   await page.getByRole('textbox', { name: 'Device name' }).fill(device.name);
   await page.getByRole('textbox', { name: 'Site' }).fill(device.site);
   await page.getByRole('textbox', { name: 'Your name' }).fill(admin.name);

@@ -32,6 +32,7 @@ describe('an app update', () => {
   it('is offered, waits while a check-in is open, and keeps every record', async () => {
     const page = browser.page;
     await page.goto(served.url);
+    await page.getByRole('button', { name: 'Set up a new organisation' }).click();
     await page.getByLabel('Device name').fill('Front desk tablet');
     await page.getByLabel('Site').fill('Drop-in centre');
     await page.getByLabel('Your name').fill('Amira');

@@ -16,7 +16,7 @@ import { ClientError } from '../problems.ts';
 import type { Session } from '../store.ts';
 import { ArchiveTable } from './archiveTable.ts';
 import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
-import { database, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
+import { database, followRoster, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
 import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
 import { patchSessionView, showSession, showUnsynced } from './publish.ts';
 import { Vault, type Changes, type VisitRecord } from './vault.ts';
@@ -122,7 +122,12 @@ export class DeviceCore {
     this.#identity = next;
   }
 
-  get isAdmin(): boolean {
+  /** The device joined in another role: the person signed in now works in it too (sync/organisation.ts). */
+  followStaff(role: StaffRow['role']): void {
+    this.#show({ staff: { ...this.session.staff, role } });
+  }
+
+    get isAdmin(): boolean {
     return this.session.staff.role === 'admin';
   }
 
@@ -213,6 +218,7 @@ export class DeviceCore {
       { women: result.put, removeWomen: result.removed, directory: result.state, ...(result.config && { config: result.config }) },
       { women: result.women, ...(result.config && { config: result.config }) },
     );
+    if (result.people) await followRoster(result.people);
     return result;
   }
 

@@ -58,6 +58,10 @@ export interface StaffRow {
   /** Only on rows from earlier builds: no longer written, as it dated the device in the clear. */
   createdAt?: string;
   removed?: boolean;
+  /** One of the organisation's admins (whatever she works as here): she may release a held device. */
+  orgAdmin?: boolean;
+  /** The personal code she set her PIN here with: it is not taken here again. */
+  codeId?: string;
 }
 
 export interface DeviceIdentity {

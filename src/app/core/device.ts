@@ -6,6 +6,7 @@
  */
 import { FootfallDb, OPEN_LOCK } from './database.ts';
 import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from './database.ts';
+import type { Roster } from '../../domain/people.ts';
 import { showBooted, showDevice } from './publish.ts';
 
 let db: FootfallDb | undefined;
@@ -61,6 +62,33 @@ export async function staffMember(id: string): Promise<StaffRow | undefined> {
 export async function saveStaff(row: StaffRow): Promise<void> {
   await database().staff.put(row);
   showDevice({ staff: await activeStaff() });
+}
+
+/**
+ * Brings this device's people in line with the organisation's (docs/security.md#people): names
+ * as the admin last saved them, and whoever she removed can no longer unlock here.
+ */
+export async function followRoster(roster: Roster): Promise<void> {
+  const d = database();
+  const changed = await d.transaction('rw', d.staff, async () => {
+    const rows: StaffRow[] = [];
+    for (const row of await d.staff.toArray()) {
+      if (row.removed) continue;
+      const person = roster.people[row.id];
+      if (roster.removed[row.id]) rows.push(removedRow(row));
+      else if (person && (person.name !== row.name || Boolean(row.orgAdmin) !== person.roles.includes('admin'))) {
+        rows.push({ ...row, name: person.name, orgAdmin: person.roles.includes('admin') });
+      }
+    }
+    await d.staff.bulkPut(rows);
+    return rows.length > 0;
+  });
+  if (changed) showDevice({ staff: await activeStaff() });
+}
+
+/** A person's row once she is removed: her PIN no longer opens anything here. */
+export function removedRow(row: StaffRow): StaffRow {
+  return { ...row, removed: true, wrappedRoot: { ...row.wrappedRoot, ciphertext: '' } };
 }
 
 export async function currentLock(): Promise<LockState> {

@@ -23,7 +23,15 @@ export interface TeamKey {
   key: CryptoKey;
 }
 
-const DIRECTORY_TYPES = new Set<FootfallEvent['type']>(['woman.registered', 'woman.updated', 'woman.merged', 'woman.erased', 'org.configured']);
+const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
+  'woman.registered',
+  'woman.updated',
+  'woman.merged',
+  'woman.erased',
+  'org.configured',
+  'staff.saved',
+  'staff.removed',
+]);
 
 /** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
 export function isDirectoryEvent(event: FootfallEvent): boolean {

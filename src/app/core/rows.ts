@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DirectoryFold, Said, Stamp } from '../../domain/directory.ts';
 import { EventId, FootfallEvent, Instant, KnownAs, WomanDetails } from '../../domain/events.ts';
+import { EMPTY_ROSTER, Roster } from '../../domain/people.ts';
 
 /**
  * One directory entry as this device holds it: what her group shows now (name, details, when
@@ -42,7 +43,7 @@ export type TeamKeys = z.infer<typeof TeamKeys>;
  * nothing links to a name any more), so a late registration cannot bring one back; every merge
  * (ids and stamp only), so who a woman is counted under is worked out as the reports do; what was
  * said about entries whose registration has not arrived yet; and the newest shared configuration
- * applied, so an older one arriving late is ignored. Rows stored before the directory fold have
+ * applied, so an older one arriving late is ignored; and the organisation's people. Rows stored before the directory fold have
  * no merges or waiting entries: their merges are read from the entries' rows.
  */
 export const DirectoryState = z.object({
@@ -50,6 +51,8 @@ export const DirectoryState = z.object({
   merges: DirectoryFold.shape.merges.default([]),
   waiting: DirectoryFold.shape.said.default({}),
   configChange: Stamp.nullable(),
+  /** The organisation's people as the staff events say (src/domain/people.ts); none on rows from before it kept them. */
+  people: Roster.default(EMPTY_ROSTER),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;
 

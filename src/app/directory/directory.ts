@@ -7,11 +7,12 @@
 import type { OrgConfig } from '../../domain/config.ts';
 import { applyDirectoryEvents, directoryGroups, NOTHING_SAID, type DirectoryFold, type MergeEdge, type Said } from '../../domain/directory.ts';
 import { compareEvents, type FootfallEvent } from '../../domain/events.ts';
+import { applyStaffEvents, EMPTY_ROSTER, type Roster } from '../../domain/people.ts';
 import { buildSearchIndex, type SearchIndex } from '../../domain/search.ts';
 import type { DirectoryState, Woman } from '../core/rows.ts';
 
 /** A device that has applied no directory event and no shared configuration yet. */
-export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], merges: [], waiting: {}, configChange: null };
+export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], merges: [], waiting: {}, configChange: null, people: EMPTY_ROSTER };
 
 /** What a run of directory events changes on this device: the rows to write and to delete. */
 export interface DirectoryChanges {
@@ -23,6 +24,8 @@ export interface DirectoryChanges {
   state: DirectoryState;
   /** The newest shared configuration, when one newer than the device's arrived. */
   config: OrgConfig | null;
+  /** The organisation's people, when a staff event changed them. */
+  people: Roster | null;
   /** Whether anything changed at all (the state row included). */
   changed: boolean;
 }
@@ -85,14 +88,16 @@ export function foldDirectory(women: ReadonlyMap<string, Woman>, state: Director
     config = e.config;
   }
 
+  const people = applyStaffEvents(state.people, events);
   const stateChanged =
-    after.merges !== state.merges || after.erased !== state.erased || waitingChanged || configChange !== state.configChange;
+    after.merges !== state.merges || after.erased !== state.erased || waitingChanged || configChange !== state.configChange || people !== state.people;
   return {
     women: next,
     put,
     removed,
-    state: { erased: after.erased, merges: after.merges, waiting, configChange },
+    state: { erased: after.erased, merges: after.merges, waiting, configChange, people },
     config,
+    people: people !== state.people ? people : null,
     changed: stateChanged || put.length > 0 || removed.length > 0,
   };
 }

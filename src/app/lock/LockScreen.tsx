@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { loadUnlockedApp } from '../App.tsx';
-import { formatWait, waitRemaining } from './lockPolicy.ts';
+import { formatWait, mayRelease, waitRemaining } from './lockPolicy.ts';
 import { useFootfall } from '../store.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { SyncStatus } from '../sync/SyncStatus.tsx';
@@ -10,7 +10,7 @@ export function LockScreen() {
   const staff = useFootfall((s) => s.staff);
   const lock = useFootfall((s) => s.lock);
   const deviceName = useFootfall((s) => s.identity?.deviceName);
-  const choices = lock.held ? staff.filter((s) => s.role === 'admin') : staff;
+  const choices = lock.held ? staff.filter(mayRelease) : staff;
   const [chosen, setStaffId] = useState(choices.length === 1 ? choices[0]!.id : '');
   // When the device becomes held, a volunteer's name leaves the list: so does her selection.
   const staffId = choices.some((s) => s.id === chosen) ? chosen : choices.length === 1 ? choices[0]!.id : '';

@@ -1,10 +1,39 @@
 import { useState, type FormEvent } from 'react';
 import { setUpDevice } from './access.ts';
+import { JoinScreen } from './JoinScreen.tsx';
+import { enrolCodeFromLink } from '../sync/enrolLink.ts';
 import { pinProblem } from './lockPolicy.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 
-/** First run on a new tablet or phone: name it, name the site, and create the first admin. */
+/**
+ * First run. Every device but one joins the organisation with a code from its admin; the one that
+ * sets the organisation up is the admin's laptop, and she is its first admin
+ * (docs/security.md#joining). A QR link goes straight to joining.
+ */
 export function SetupScreen() {
+  const [path, setPath] = useState<'choose' | 'join' | 'new'>(enrolCodeFromLink() ? 'join' : 'choose');
+  if (path === 'join') return <JoinScreen onBack={() => setPath('choose')} />;
+  if (path === 'new') return <NewOrganisation onBack={() => setPath('choose')} />;
+  return (
+    <main className="narrow">
+      <h1>Welcome to Footfall</h1>
+      <p>Footfall keeps the centre’s records on this device, encrypted, and syncs them sealed to your organisation.</p>
+      <div className="actions column">
+        <button type="button" className="primary" onClick={() => setPath('join')}>
+          Join your organisation
+        </button>
+        <p className="hint">With the code your admin made for this device.</p>
+        <button type="button" onClick={() => setPath('new')}>
+          Set up a new organisation
+        </button>
+        <p className="hint">Only on the laptop of the person who will run it: she becomes its admin.</p>
+      </div>
+    </main>
+  );
+}
+
+/** The organisation's admin laptop: name it and its site, and make her its first admin. */
+function NewOrganisation({ onBack }: { onBack: () => void }) {
   const [deviceName, setDeviceName] = useState('');
   const [siteName, setSiteName] = useState('');
   const [staffName, setStaffName] = useState('');
@@ -30,14 +59,10 @@ export function SetupScreen() {
 
   return (
     <main className="narrow">
-      <h1>Set up this device</h1>
+      <h1>Set up a new organisation</h1>
       <p>
-        Footfall keeps its records on this device, encrypted. You will be its first admin: you can add other staff, each with
-        her own PIN, once it is set up.
-      </p>
-      <p className="hint">
-        Joining your organisation? Set this device up first, then enrol it in Settings, Organisation, with the one-time code from your admin.
-        Nothing recorded in between is lost.
+        This laptop becomes the organisation’s admin device and you its first admin. Next, in Settings, you name the organisation, choose its
+        passphrase and print its recovery kit; then you add its people and join its other devices.
       </p>
       <form onSubmit={submit} noValidate>
         <label>
@@ -61,9 +86,14 @@ export function SetupScreen() {
           <input type="password" inputMode="numeric" autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.target.value)} />
         </label>
         <ErrorAlert message={error} />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Setting up…' : 'Set up this device'}
-        </button>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy}>
+            {busy ? 'Setting up…' : 'Set up this device'}
+          </button>
+          <button type="button" onClick={onBack}>
+            Back
+          </button>
+        </div>
       </form>
     </main>
   );

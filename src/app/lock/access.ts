@@ -11,8 +11,10 @@ import { OPEN_LOCK, type DeviceIdentity, type StaffRow } from '../core/database.
 import { activeStaff, saveLock, takePinTry } from '../core/device.ts';
 import { showDevice, showLocked } from '../core/publish.ts';
 import { ClientError } from '../problems.ts';
+import { admit } from '../people/admit.ts';
+import { completeJoin, type JoinOffer } from '../sync/organisation.ts';
 import '../zodConfig.ts';
-import { afterWrongPin, formatWait, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
+import { afterWrongPin, formatWait, mayRelease, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
 
 export interface SetupInput {
   deviceName: string;
@@ -61,6 +63,27 @@ export async function setUpDevice(input: SetupInput): Promise<DeviceCore> {
   return open(keyring, staff);
 }
 
+/**
+ * A device joining the organisation with the admin's code (sync/organisation.ts claimJoin): the
+ * first person proves she is one of the people it was made for with her personal code and sets
+ * her PIN, and the device is set up as the admin planned it, never as an admin of its own.
+ */
+export async function finishJoin(offer: JoinOffer, input: { personId: string; code: string; pin: string }): Promise<DeviceCore> {
+  const { device } = offer.pkg;
+  const person = device.people.find((p) => p.id === input.personId);
+  if (!person) throw new ClientError('choose_name');
+  const keyring = await createKeyring();
+  const staff = await admit(keyring, person, offer.role, input.code, input.pin);
+  // A device with no site of its own (an outreach phone) records no visits; the first site stands in.
+  const siteKey = device.siteKey ?? device.config.sites.find((s) => !s.retired)?.key ?? device.config.sites[0]!.key;
+  const identity: DeviceIdentity = { key: 'identity', deviceId: offer.deviceId, deviceName: device.name, siteKey };
+  await writeNewDevice(keyring, device.config, staff, identity);
+  showDevice({ identity, staff: [staff], lock: OPEN_LOCK });
+  const core = await open(keyring, staff);
+  await completeJoin(core, offer);
+  return core;
+}
+
 export type UnlockResult = { ok: true; core: DeviceCore } | { ok: false; message: string };
 
 export async function unlock(staffId: string, pin: string): Promise<UnlockResult> {
@@ -72,7 +95,7 @@ export async function unlock(staffId: string, pin: string): Promise<UnlockResult
   const taken = await takePinTry((lock) => {
     const wait = waitRemaining(lock, Date.now());
     if (wait > 0) problem = new ClientError('pin_wait', { wait: formatWait(wait) });
-    else if (lock.held && staff.role !== 'admin') problem = new ClientError('device_held');
+    else if (lock.held && !mayRelease(staff)) problem = new ClientError('device_held');
     return problem ? null : afterWrongPin(lock, Date.now());
   });
   if (!taken.taken) return refused(problem!);

@@ -3,7 +3,7 @@
  * limit the device is held until an admin's PIN releases it. Nothing is ever wiped: unsynced
  * records matter more than a locked screen.
  */
-import type { LockState } from '../core/database.ts';
+import type { LockState, StaffRow } from '../core/database.ts';
 
 export const FREE_TRIES = 4;
 export const HOLD_AFTER = 10;
@@ -54,4 +54,9 @@ export function pinProblem(pin: string): string | null {
     return 'That PIN is too easy to guess. Avoid repeated or consecutive digits.';
   }
   return null;
+}
+
+/** Who may unlock a device held after too many wrong PINs: an admin of the device or of the organisation. */
+export function mayRelease(staff: Pick<StaffRow, 'role' | 'orgAdmin'>): boolean {
+  return staff.role === 'admin' || staff.orgAdmin === true;
 }

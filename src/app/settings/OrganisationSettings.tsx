@@ -22,6 +22,7 @@ import { syncClient, syncNow } from '../sync/runtime.ts';
 import { useCore } from '../shared/useCore.ts';
 import { ClientError } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
+import { enrolCodeFromLink, forgetEnrolLink } from '../sync/enrolLink.ts';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -42,15 +43,15 @@ function NotEnrolled() {
   return (
     <>
       <p>
-        This device keeps its records to itself until it is enrolled with the organisation. Enrolling keeps everything already recorded here and
-        syncs it, sealed, to the organisation’s server.
+        This device keeps its records to itself until the organisation exists on its server. Setting it up keeps everything already recorded
+        here and syncs it, sealed, to the server; this device becomes the organisation’s admin device.
       </p>
       <div className="actions">
-        <button type="button" onClick={() => setMode('enrol')}>
-          Enrol with a code from the admin
-        </button>
         <button type="button" onClick={() => setMode('create')}>
-          Set up a new organisation
+          Set up the organisation
+        </button>
+        <button type="button" onClick={() => setMode('enrol')}>
+          Join an organisation instead, keeping what is recorded here
         </button>
       </div>
     </>
@@ -64,7 +65,7 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (await run(async () => (await enrolWithCode(core, syncClient, code), true))) {
-      history.replaceState(null, '', location.pathname); // the code is used: drop it from the address
+      forgetEnrolLink();
       void syncNow();
     }
   }
@@ -227,14 +228,19 @@ function Enrolled() {
   );
 }
 
+/** A one-time code for a new device, made for what it will be: its name, its work and its site (none for outreach). */
 function EnrolAnotherDevice() {
   const core = useCore();
+  const { config } = useSession();
+  const activeSites = config.sites.filter((s) => !s.retired);
+  const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('frontDesk');
+  const [siteKey, setSiteKey] = useState(activeSites[0]?.key ?? '');
   const [made, setMade] = useState<(EnrolmentCode & { qr: string }) | null>(null);
   const { run, error, busy } = useAction();
   async function create() {
     const code = await run(async () => {
-      const c = await createEnrolmentCode(core, syncClient, role);
+      const c = await createEnrolmentCode(core, syncClient, { name, role, siteKey: role === 'outreach' ? null : siteKey });
       return { ...c, qr: await QRCode.toString(c.link, { type: 'svg', margin: 1 }) };
     });
     if (code) setMade(code);
@@ -243,18 +249,34 @@ function EnrolAnotherDevice() {
     <section aria-labelledby="enrol-title">
       <h3 id="enrol-title">Enrol another device</h3>
       <label>
+        Its name
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="Front desk tablet" maxLength={60} autoComplete="off" />
+      </label>
+      <label>
         It will be used for
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
           <RoleOptions />
         </select>
       </label>
+      {role !== 'outreach' && (
+        <label>
+          At the site
+          <select value={siteKey} onChange={(e) => setSiteKey(e.target.value)}>
+            {activeSites.map((s) => (
+              <option key={s.key} value={s.key}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
       <button type="button" onClick={create} disabled={busy}>
         Make a one-time code
       </button>
       <ErrorAlert message={error} />
       {made && (
         <div className="kit">
-          <p>On the new device: Settings, Organisation, Enrol with a code. Or scan this with its camera.</p>
+          <p>On the new device, open Footfall and choose “Join your organisation”, then type this code. Or scan this with its camera.</p>
           <label>
             Enrolment code
             <input className="code" readOnly value={made.code} />
@@ -339,7 +361,3 @@ function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; o
 }
 
 /** A code carried in the address after # (from scanning the admin's QR code). */
-function enrolCodeFromLink(): string | null {
-  const match = /[#&]enrol=([^&]+)/.exec(location.hash);
-  return match ? decodeURIComponent(match[1]!) : null;
-}

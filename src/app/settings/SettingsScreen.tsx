@@ -8,6 +8,7 @@ import { useFootfall, useSession } from '../store.ts';
 import { reportAuditIfOnline } from '../admin/care/audit.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { OrganisationSettings } from './OrganisationSettings.tsx';
+import { PeopleSettings } from '../people/PeopleSettings.tsx';
 import { ROLE_LABELS } from '../modes.ts';
 import { RoleOptions } from './RoleOptions.tsx';
 
@@ -70,7 +71,7 @@ export function SettingsScreen() {
           <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
         </>
       )}
-      <StaffSettings />
+      {sync.enrolled ? sync.deviceRole === 'admin' && <PeopleSettings /> : <StaffSettings />}
       <OrganisationSettings />
     </section>
   );

@@ -8,7 +8,7 @@ import type { OrgConfig } from '../../domain/config.ts';
 import type { EventOf } from '../../domain/events.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Role, StaffRow } from '../core/database.ts';
-import { readEnrolment, saveStaff, staffMember } from '../core/device.ts';
+import { readEnrolment, removedRow, saveStaff, staffMember } from '../core/device.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
 import { ClientError, PROBLEMS } from '../problems.ts';
 
@@ -22,16 +22,23 @@ export const NOT_THE_ADMIN_DEVICE = PROBLEMS.not_the_admin_device();
 export function saveConfig(core: DeviceCore, config: OrgConfig): Promise<void> {
   return core.serially(async () => {
     requireAdmin(core);
-    const enrolment = await readEnrolment();
-    if (!enrolment) return core.saveConfig(config);
-    if (enrolment.role !== 'admin') throw new ClientError('not_the_admin_device');
-    if (!enrolment.certificate) throw new ClientError('admin_uncertified');
+    if (!(await readEnrolment())) return core.saveConfig(config);
+    await requireCertifiedAdmin(core);
     const event: EventOf<'org.configured'> = { ...core.stamp(), type: 'org.configured', config };
     await core.foldDirectory([event], [event], (result) => {
       // Latest wins everywhere: a save stamped before the settings already shared would be ignored.
       if (result.state.configChange?.id !== event.id) throw new ClientError('clock_behind');
     });
   });
+}
+
+/** Changes that bind every device are made only on a certified admin device (docs/security.md#authority). */
+export async function requireCertifiedAdmin(core: DeviceCore): Promise<void> {
+  requireAdmin(core);
+  const enrolment = await readEnrolment();
+  if (!enrolment) throw new ClientError('not_enrolled');
+  if (enrolment.role !== 'admin') throw new ClientError('not_the_admin_device');
+  if (!enrolment.certificate) throw new ClientError('admin_uncertified');
 }
 
 export async function addStaff(core: DeviceCore, name: string, role: Role, pin: string): Promise<void> {
@@ -47,7 +54,7 @@ export async function removeStaff(core: DeviceCore, staffId: string): Promise<vo
   if (staffId === core.staff.id) throw new ClientError('remove_yourself');
   const staff = await staffMember(staffId);
   if (!staff) return;
-  await saveStaff({ ...staff, removed: true, wrappedRoot: { ...staff.wrappedRoot, ciphertext: '' } });
+  await saveStaff(removedRow(staff));
 }
 
 /**

@@ -17,9 +17,9 @@ import { readEvents, type Authority } from './parts.ts';
 /**
  * How this version reads the shared directory: a device that read it another way reads it again
  * from the start. Raise it whenever a version starts to read parts an earlier one passed over
- * (signed parts in form 2; new kinds of event in future), so an update never leaves entries behind.
+ * (signed parts in form 2; the organisation's people in form 3), so an update never leaves entries behind.
  */
-const DIRECTORY_FORM = 2;
+const DIRECTORY_FORM = 3;
 
 export interface RoundResult {
   /** Events the server acknowledged in this round. */

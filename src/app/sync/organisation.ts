@@ -9,10 +9,13 @@ import { openPackage, enrolmentKeys, generateEnrolmentCode, parseEnrolmentCode, 
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, jsonBytes, bytesJson, openWith, sealTo } from '../../crypto/envelope.ts';
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
 import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
+import { OrgConfig } from '../../domain/config.ts';
+import type { FootfallEvent } from '../../domain/events.ts';
+import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
+import { activeStaff, patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment, saveStaff } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -25,7 +28,16 @@ const EnrolmentPackage = z.object({
   teamKeys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1),
   /** When the organisation began to sign authority (docs/security.md#authority); absent from an admin not yet certified. */
   authoritySince: z.iso.datetime().optional(),
+  /**
+   * What the admin chose for the device (its name, and its site unless it has none) with the
+   * organisation's settings and the people who may use it: the device starts as one of the
+   * organisation's. Absent from codes made by an earlier version.
+   */
+  device: z
+    .object({ name: z.string().trim().min(1).max(60), siteKey: z.string().nullable(), config: OrgConfig, people: z.array(Person).max(500) })
+    .optional(),
 });
+type EnrolmentPackage = z.infer<typeof EnrolmentPackage>;
 
 const ENROLMENT_LIFETIME_MS = 24 * 60 * 60_000;
 
@@ -95,6 +107,17 @@ export async function createOrganisation(core: DeviceCore, client: SyncClient, p
     { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device, certificate, authoritySince: since },
     [{ version: 1, raw: await exportTeamKey(pending.teamKey) }],
   );
+  // The people of this laptop become the organisation's first people (docs/security.md#people).
+  const people: FootfallEvent[] = (await activeStaff()).map((row) => ({
+    ...core.stamp(),
+    type: 'staff.saved',
+    personId: row.id,
+    name: row.name,
+    roles: [row.role],
+    sites: null,
+    code: null,
+  }));
+  await core.foldDirectory(people, people);
 }
 
 export interface EnrolmentCode {
@@ -104,10 +127,21 @@ export interface EnrolmentCode {
   link: string;
 }
 
-/** On the admin's device: a one-time code that enrols one device into the organisation. */
-export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, role: Role): Promise<EnrolmentCode> {
+/** What the admin chooses for a device she enrols: its name, what it is used for, and its site (none for outreach). */
+export interface DevicePlan {
+  name: string;
+  role: Role;
+  siteKey: string | null;
+}
+
+/** On the admin's device: a one-time code that joins one device to the organisation, as planned. */
+export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, plan: DevicePlan): Promise<EnrolmentCode> {
   requireAdmin(core);
+  if (!plan.name.trim()) throw new ClientError('device_name_missing');
   const { enrolment, credentials } = await enrolled(core);
+  const { role } = plan;
+  const siteKey = role === 'outreach' ? null : plan.siteKey;
+  const roster = (await core.vault.loadDirectoryState())?.people;
   const code = generateEnrolmentCode();
   const { lookup, packageKey } = await enrolmentKeys(code);
   const teamKeys = await exportTeamKeys(core.teamKeys);
@@ -117,29 +151,68 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
     orgPublicKey: enrolment.orgPublicKey,
     teamKeys,
     ...(enrolment.authoritySince && { authoritySince: enrolment.authoritySince }),
-  });
+    device: { name: plan.name.trim(), siteKey, config: core.session.config, people: roster ? peopleFor(roster, role, siteKey) : [] },
+  } satisfies EnrolmentPackage);
   expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
   return { code, expiresAt, link: new URL(`/#enrol=${encodeURIComponent(code)}`, client.baseUrl).href };
 }
 
-/** On a new device, unlocked: joins the organisation with the admin's one-time code. */
+/**
+ * A code claimed for a new device (docs/security.md#joining): the server has enrolled the device's
+ * keys, and the package says what the device is and who may use it. Held in memory until the
+ * first person sets her PIN (lock/access.ts finishJoin).
+ */
+export interface JoinOffer {
+  deviceId: string;
+  role: Role;
+  keys: DeviceKeys;
+  pkg: EnrolmentPackage & { device: NonNullable<EnrolmentPackage['device']> };
+}
+
+/** On a device not yet set up: claims the admin's one-time code and opens what it carries. */
+export async function claimJoin(client: SyncClient, typed: string): Promise<JoinOffer> {
+  const deviceId = crypto.randomUUID();
+  const claimed = await claimPackage(client, typed, deviceId, 'New device');
+  if (!claimed.pkg.device) throw new ClientError('enrolment_too_old');
+  return { deviceId, role: claimed.role, keys: claimed.keys, pkg: { ...claimed.pkg, device: claimed.pkg.device } };
+}
+
+/** The organisation's keys for a device that has just joined and been set up: from now on it syncs. */
+export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<void> {
+  const { pkg } = offer;
+  await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
+}
+
+/**
+ * On a device set up on its own before it joined (an earlier version's way): joins with the
+ * admin's one-time code, keeping every record made here, which is uploaded from now on. Its
+ * people work in the role the code gives the device; only an admin device has admins.
+ */
 export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed: string): Promise<void> {
   requireAdmin(core);
   if (await readEnrolment()) throw new ClientError('already_enrolled');
+  const { identity } = core;
+  const claimed = await claimPackage(client, typed, identity.deviceId, identity.deviceName);
+  const { pkg } = claimed;
+  await joinOrganisation(core, { orgId: pkg.orgId, role: claimed.role, orgPublicKey: pkg.orgPublicKey, device: claimed.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
+  if (claimed.role !== 'admin') {
+    for (const row of await activeStaff()) await saveStaff({ ...row, role: claimed.role });
+    core.followStaff(claimed.role);
+  }
+}
+
+async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {
   const parsed = parseEnrolmentCode(typed);
   if (!parsed.ok) throw new ClientError('input', { message: parsed.message });
   const { lookup, packageKey } = await enrolmentKeys(parsed.code);
-  const { identity } = core;
-  const device = await generateDeviceKeys();
-  const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(identity.deviceId, identity.deviceName, device) });
+  const keys = await generateDeviceKeys();
+  const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(deviceId, deviceName, keys) });
   const response = expectOk(claimed, 'This device could not be enrolled');
-  let pkg: z.infer<typeof EnrolmentPackage>;
   try {
-    pkg = EnrolmentPackage.parse(await openPackage(packageKey, response.package));
+    return { role: response.role, keys, pkg: EnrolmentPackage.parse(await openPackage(packageKey, response.package)) };
   } catch {
     throw new ClientError('enrolment_unopened');
   }
-  await joinOrganisation(core, { orgId: pkg.orgId, role: response.role, orgPublicKey: pkg.orgPublicKey, device, authoritySince: pkg.authoritySince }, pkg.teamKeys);
 }
 
 /** The admin's view of the organisation's devices. */

@@ -17,7 +17,9 @@
  */
 import { z } from 'zod';
 import type { OrgConfig } from '../../../domain/config.ts';
+import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authority.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
+import { bindToPeople, type Unbound } from '../../../domain/people.ts';
 import { decodeHistory, encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
 import { resolveHistory, type History } from '../../../domain/report.ts';
@@ -49,7 +51,14 @@ const ArchiveState = z.object({
   unreadable: z.array(z.string()),
   /** What batches held that their senders had no authority to send (docs/security.md#authority). Rows from before it was kept have none. */
   setAside: z
-    .array(z.object({ batchId: z.string(), deviceId: z.string(), reason: z.enum(['not_admin', 'other_device', 'dated_ahead']), events: z.number().int().min(1) }))
+    .array(
+      z.object({
+        batchId: z.string(),
+        deviceId: z.string(),
+        reason: z.enum(Object.keys(SET_ASIDE_REASONS) as [SetAsideReason, ...SetAsideReason[]]),
+        events: z.number().int().min(1),
+      }),
+    )
     .default([]),
   refreshedAt: z.iso.datetime().nullable(),
 });
@@ -85,10 +94,13 @@ export interface ArchiveSummary {
   events: number;
   unreadable: number;
   /** Set aside, never counted: what, from which device. */
-  setAside: SetAside[];
+  setAside: SetAsideCount[];
   /** When a refresh last reached the end of the archive; null before the first one has. */
   refreshedAt: string | null;
 }
+
+/** How many records a device sent that are set aside, and why. */
+export type SetAsideCount = Pick<SetAside, 'deviceId' | 'reason' | 'events'>;
 
 export interface RefreshResult {
   /** What this refresh fetched: new batches and the events they held. */
@@ -140,6 +152,8 @@ const KeptResolution = z.object({
   chunks: z.array(z.string()),
   events: z.number().int().min(0),
   unreadableRows: z.number().int().min(0),
+  /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
+  unbound: z.array(z.object({ deviceId: z.string(), events: z.number().int().min(1) })).default([]),
   // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
   history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),
 });
@@ -242,7 +256,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig): Pr
   const { state, stale } = await readState(core, enrolment.orgId);
   const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
   if (kept) {
-    return { history: kept.history, events: kept.events, summary: summarise(state), unreadableRows: kept.unreadableRows, resolvedNow: false };
+    return { history: kept.history, events: kept.events, summary: summarise(state, kept.unbound), unreadableRows: kept.unreadableRows, resolvedNow: false };
   }
   return resolveAndKeep(core, config);
 }
@@ -253,6 +267,7 @@ interface ReadEvents extends ArchivedEvents {
   chunks: string[];
   /** This device's own events read: while there are any, no resolution is kept. */
   waiting: number;
+  unbound: Unbound[];
   orgId: string;
 }
 
@@ -274,9 +289,12 @@ async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   const waiting = await core.outbox.waitingEvents();
   for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
   unreadableRows += waiting.unreadable;
+  // A record counts only when it names one of the organisation's people (docs/security.md#people).
+  const { accepted, unbound } = bindToPeople([...byId.values()]);
   return {
-    events: [...byId.values()],
-    summary: summarise(state),
+    events: accepted,
+    unbound,
+    summary: summarise(state, unbound),
     unreadableRows,
     chunks: chunks.map((c) => c.id),
     waiting: waiting.events.length + waiting.unreadable,
@@ -340,6 +358,7 @@ async function resolveAndKeep(core: DeviceCore, config: OrgConfig): Promise<Repo
       chunks: read.chunks,
       events: read.events.length,
       unreadableRows: read.unreadableRows,
+      unbound: read.unbound,
       history: encodeHistory(history),
     };
     await core.archive.keepResolution(kept, read.chunks).catch(() => {
@@ -358,13 +377,17 @@ async function resolveAgain(core: DeviceCore): Promise<ReportHistory | null> {
 }
 
 /** The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time zone. */
-async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig): Promise<{ history: History; events: number; unreadableRows: number } | null> {
+async function readKeptResolution(
+  core: DeviceCore,
+  orgId: string,
+  config: OrgConfig,
+): Promise<{ history: History; events: number; unreadableRows: number; unbound: Unbound[] } | null> {
   try {
     const found = await core.archive.readResolution();
     if (!found) return null;
     const kept = KeptResolution.parse(found.value);
     if (kept.orgId !== orgId || !sameIds(found.chunkIds, kept.chunks) || kept.history.timeZone !== config.timeZone) return null;
-    return { history: decodeHistory(kept.history, config), events: kept.events, unreadableRows: kept.unreadableRows };
+    return { history: decodeHistory(kept.history, config), events: kept.events, unreadableRows: kept.unreadableRows, unbound: kept.unbound };
   } catch {
     return null; // damaged or from another version: resolved again, and replaced
   }
@@ -381,8 +404,9 @@ function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
   return { v: 1, events };
 }
 
-function summarise(state: ArchiveState): ArchiveSummary {
-  return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, setAside: state.setAside, refreshedAt: state.refreshedAt };
+function summarise(state: ArchiveState, unbound: Unbound[] = []): ArchiveSummary {
+  const setAside: SetAsideCount[] = [...state.setAside, ...unbound.map((u) => ({ ...u, reason: 'unknown_person' as const }))];
+  return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, setAside, refreshedAt: state.refreshedAt };
 }
 
 /** The stored state, or a fresh one for a device that has none (or one from an earlier enrolment). */

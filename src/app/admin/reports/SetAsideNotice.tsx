@@ -8,9 +8,9 @@ import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authorit
 import { useCore } from '../../shared/useCore.ts';
 import { listDevices } from '../../sync/organisation.ts';
 import { defaultClient } from '../adminDevice.ts';
-import type { SetAside } from '../archive/archiveReader.ts';
+import type { SetAsideCount } from '../archive/archiveStore.ts';
 
-export function SetAsideNotice({ setAside }: { setAside: SetAside[] }) {
+export function SetAsideNotice({ setAside }: { setAside: SetAsideCount[] }) {
   const core = useCore();
   const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
   useEffect(() => {
