@@ -17,14 +17,14 @@ export type SetAsideReason =
   | 'other_device'
   /** From before signing began, a change only an admin may make, dated later than the server received it. */
   | 'dated_ahead'
-  /** A record by someone who is not one of the organisation's people (src/domain/people.ts). */
-  | 'unknown_person';
+  /** A record made by one of the organisation's people after the admin removed her (src/domain/people.ts). */
+  | 'removed_person';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   not_admin: 'changes only an admin device may make (settings, people, merges, erasures)',
   other_device: 'records that claim to come from another device',
   dated_ahead: 'changes dated after the server received them',
-  unknown_person: 'records by someone who is not one of the organisation’s people, or made after she was removed',
+  removed_person: 'records made by someone after she was removed from the organisation’s people',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

@@ -67,17 +67,17 @@ export function peopleFor(roster: Roster, role: Role, siteKey: string | null): P
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Records by people the organisation does not have, per device that sent them. */
+/** Records made by people after their removal, per device that sent them. */
 export interface Unbound {
   deviceId: string;
   events: number;
 }
 
 /**
- * The events the organisation's people made, and those it cannot place: a record must name a
- * person of the organisation, made before any removal of hers. Records from before the
- * organisation kept its people (or when it keeps none) stand, as they did then; the changes
- * only an admin may make were checked when they were read (src/domain/authority.ts).
+ * The events that may count, and those made by a person after the admin removed her, which may
+ * not. A record naming someone the organisation does not have still counts for now: devices set
+ * up on their own by an earlier version joined with their own people (docs/security.md#people).
+ * The changes only an admin may make were checked when they were read (src/domain/authority.ts).
  */
 export function bindToPeople(events: readonly FootfallEvent[], roster: Roster = applyStaffEvents(EMPTY_ROSTER, events)): { accepted: FootfallEvent[]; unbound: Unbound[] } {
   const since = roster.since;
@@ -86,7 +86,7 @@ export function bindToPeople(events: readonly FootfallEvent[], roster: Roster = 
   const unbound = new Map<string, number>();
   for (const e of events) {
     const removed = roster.removed[e.staffId];
-    const placed = isStaffEvent(e) || e.at < since.at || (removed ? compareEvents(e, removed) < 0 : e.staffId in roster.people);
+    const placed = isStaffEvent(e) || e.at < since.at || !removed || compareEvents(e, removed) < 0;
     if (placed) accepted.push(e);
     else unbound.set(e.deviceId, (unbound.get(e.deviceId) ?? 0) + 1);
   }

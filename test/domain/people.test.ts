@@ -55,7 +55,7 @@ describe('the organisation’s people', () => {
     expect(peopleFor(roster, 'outreach', null).map((p) => p.name)).toEqual(['Grace']);
   });
 
-  it('counts a record only when it names one of the people, made before any removal of hers; what came before the people stands', () => {
+  it('sets aside what a person recorded after her removal; the rest counts', () => {
     const before = visit('someone-from-before', '2025-12-31T09:00:00.000Z');
     const byAnna = visit(anna, '2026-01-05T09:00:00.000Z');
     const byOluBefore = visit(olu, '2026-01-20T09:00:00.000Z');
@@ -63,11 +63,8 @@ describe('the organisation’s people', () => {
     const byNobody = visit(uuidv7(), '2026-01-05T09:00:00.000Z');
     const byNobodyElsewhere = visit(uuidv7(), '2026-01-05T09:00:00.000Z', 'phone');
     const { accepted, unbound } = bindToPeople([...history, before, byAnna, byOluBefore, byOluAfter, byNobody, byNobodyElsewhere]);
-    expect(accepted).toEqual([...history, before, byAnna, byOluBefore]);
-    expect(unbound).toEqual([
-      { deviceId: TABLET, events: 2 },
-      { deviceId: 'phone', events: 1 },
-    ]);
+    expect(accepted).toEqual([...history, before, byAnna, byOluBefore, byNobody, byNobodyElsewhere]);
+    expect(unbound).toEqual([{ deviceId: TABLET, events: 1 }]);
   });
 
   it('binds nothing for an organisation that keeps no people yet', () => {

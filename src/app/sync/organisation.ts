@@ -189,8 +189,8 @@ export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<
  * people work in the role the code gives the device; only an admin device has admins.
  */
 export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed: string): Promise<void> {
-  requireAdmin(core);
   if (await readEnrolment()) throw new ClientError('already_enrolled');
+  requireAdmin(core);
   const { identity } = core;
   const claimed = await claimPackage(client, typed, identity.deviceId, identity.deviceName);
   const { pkg } = claimed;

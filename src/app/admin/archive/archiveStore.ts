@@ -405,7 +405,7 @@ function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
 }
 
 function summarise(state: ArchiveState, unbound: Unbound[] = []): ArchiveSummary {
-  const setAside: SetAsideCount[] = [...state.setAside, ...unbound.map((u) => ({ ...u, reason: 'unknown_person' as const }))];
+  const setAside: SetAsideCount[] = [...state.setAside, ...unbound.map((u) => ({ ...u, reason: 'removed_person' as const }))];
   return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, setAside, refreshedAt: state.refreshedAt };
 }
 
