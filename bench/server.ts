@@ -1,20 +1,31 @@
 /**
- * `node --import tsx bench/server.ts [sqlite|postgres|both] [inFlightPerDevice]`: only the server
- * throughput figures of `npm run bench`, printed and not written to RESULTS.md. For working on
- * the endpoint's speed. Serves bench/.tmp/app, building it first if it is missing.
+ * `node --import tsx bench/server.ts [sqlite|postgres|both|processes] [inFlightPerDevice] [runs]`: only the
+ * server throughput figures of `npm run bench`, printed and not written to RESULTS.md. For working
+ * on the endpoint's speed. `processes` measures PostgreSQL with one endpoint process and then two
+ * on the one database, in the same run. Serves bench/.tmp/app, building it first if it is missing.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp, TMP } from './lib/build.ts';
 import { benchServer } from './lib/serverBench.ts';
 import { SERVER } from './lib/serverConfig.ts';
+import { median } from './lib/stats.ts';
 
 const which = process.argv[2] ?? 'both';
 const inFlight = Number(process.argv[3] ?? SERVER.inFlightPerDevice);
+const runs = Number(process.argv[4] ?? SERVER.runs);
 const appDir = existsSync(join(TMP, 'app', 'index.html')) ? join(TMP, 'app') : await buildApp();
 const log = (what: string) => console.log(`[server bench] ${what}`);
-for (const backend of ['sqlite', 'postgres'] as const) {
-  if (which !== 'both' && which !== backend) continue;
-  const r = await benchServer({ ...SERVER, inFlightPerDevice: inFlight, backend, appDir, databaseUrl: SERVER.databaseUrl, log });
-  log(`${backend}: body ${r.bodyBytes} B, journal ${r.journalMode}, idle RSS ${r.idleRssMiB.toFixed(0)} MiB, max RSS ${r.maxRssMiB.toFixed(0)} MiB, signing took ${(r.signMs / 1000).toFixed(1)} s`);
+const figures: { backend: 'sqlite' | 'postgres'; processes: number }[] =
+  which === 'processes'
+    ? [1, 2].map((processes) => ({ backend: 'postgres', processes }))
+    : (['sqlite', 'postgres'] as const).filter((backend) => which === 'both' || which === backend).map((backend) => ({ backend, processes: 1 }));
+for (const { backend, processes } of figures) {
+  const r = await benchServer({ ...SERVER, inFlightPerDevice: inFlight, runs, backend, processes, appDir, databaseUrl: SERVER.databaseUrl, log });
+  const rate = median(r.runs.map((k) => k.upload.perSecond));
+  const p99 = median(r.runs.map((k) => k.upload.p99));
+  log(
+    `${backend} x ${processes}: median ${rate.toFixed(0)} uploads/s, p99 ${p99.toFixed(2)} ms; body ${r.bodyBytes} B, journal ${r.journalMode}, ` +
+      `idle RSS ${r.idleRssMiB.toFixed(0)} MiB, max RSS ${r.maxRssMiB.toFixed(0)} MiB, signing took ${(r.signMs / 1000).toFixed(1)} s`,
+  );
 }

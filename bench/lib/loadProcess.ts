@@ -6,7 +6,8 @@
  * run. Talks to its parent over IPC:
  *   { type: 'init', devices, inFlightPerDevice }     -> { orgId, orgPublicKey, devices: [{ deviceId, signingKey, encryptionKey }] }
  *   { type: 'prepare', kind, perDevice }             -> { signMs, bodyBytes }   builds (and signs) the next run's requests
- *   { type: 'run', port, expectStatus }              -> LoadRun                  sends them, `inFlight` at a time per device
+ *   { type: 'run', ports, expectStatus }             -> LoadRun                  sends them, `inFlight` at a time per device,
+ *                                                                                each to the next port in turn (a round-robin load balancer)
  *   { type: 'stop' }                                 -> {}                       closes the connections and exits
  */
 import { Agent, request } from 'node:http';
@@ -19,7 +20,7 @@ import { percentile } from './stats.ts';
 export type ToLoad =
   | { type: 'init'; id: number; devices: number; inFlightPerDevice: number }
   | { type: 'prepare'; id: number; kind: 'upload' | 'health'; perDevice: number }
-  | { type: 'run'; id: number; port: number; expectStatus: number }
+  | { type: 'run'; id: number; ports: number[]; expectStatus: number }
   | { type: 'stop'; id: number };
 
 export interface LoadDevicePublic {
@@ -128,15 +129,18 @@ async function prepare(kind: 'upload' | 'health', perDevice: number) {
 
 /**
  * Sends every device's prepared requests, `inFlight` at a time per device, each device on its own
- * keep-alive connections. Latency is from issuing a request to the last byte of its answer; the
- * rate is answers over the wall time from the first request to the last answer.
+ * keep-alive connections, each request to the next of `ports` in turn. Latency is from issuing a
+ * request to the last byte of its answer; the rate is answers over the wall time from the first
+ * request to the last answer.
  */
-async function run(port: number, expectStatus: number): Promise<LoadRun> {
+async function run(ports: number[], expectStatus: number): Promise<LoadRun> {
   const latencies: number[] = [];
   let failures = 0;
   let firstFailure = '';
+  let sent = 0;
   const one = (agent: Agent, r: PreparedRequest): Promise<void> =>
     new Promise((done) => {
+      const port = ports[sent++ % ports.length]!;
       const t0 = performance.now();
       const req = request({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -187,7 +191,7 @@ process.on('message', (m: ToLoad) => {
     try {
       if (m.type === 'init') reply(m.id, await init(m.devices, m.inFlightPerDevice));
       else if (m.type === 'prepare') reply(m.id, await prepare(m.kind, m.perDevice));
-      else if (m.type === 'run') reply(m.id, await run(m.port, m.expectStatus));
+      else if (m.type === 'run') reply(m.id, await run(m.ports, m.expectStatus));
       else if (m.type === 'stop') {
         for (const d of devices) d.agent.destroy();
         reply(m.id, {});

@@ -341,10 +341,16 @@ All in ms. Median first opening: ${f(first, 0)} ms.
 `;
 }
 
+/** The store a server figure ran on, and how many endpoint processes shared it when more than one. */
+export function serverName(r: ServerBenchResult): string {
+  const store = r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  return r.processes > 1 ? `${store}, ${r.processes} endpoint processes` : store;
+}
+
 function serverSection(i: ReportInput): string {
   const s = i.server[0]!;
   const parts = i.server.map((r) => {
-    const name = r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    const name = serverName(r);
     const where = r.backend === 'sqlite' ? `journal mode read back from the file: ${r.journalMode}; synchronous = FULL` : `a fresh schema, ${r.schema}, dropped afterwards`;
     const up = median(r.runs.map((k) => k.upload.perSecond));
     const p99 = median(r.runs.map((k) => k.upload.p99));
@@ -368,8 +374,8 @@ function serverSection(i: ReportInput): string {
 
 ${table}
 
-Latencies in ms, memory in MiB. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
-${f(r.idleRssMiB, 0)} MiB; the kernel's high-water mark (VmHWM) for the server process over its whole life ${f(r.maxRssMiB, 0)} MiB.
+Latencies in ms, memory in MiB${r.processes > 1 ? ` (RSS and heap summed over the ${r.processes} processes)` : ''}. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
+${f(r.idleRssMiB, 0)} MiB; the kernel's high-water mark (VmHWM) for ${r.processes > 1 ? 'the largest server process' : 'the server process'} over its whole life ${f(r.maxRssMiB, 0)} MiB.
 Memory ${memoryBounded(r) ? 'stayed bounded' : '**grew**'}: end-of-run RSS from the first run to the last ${f(r.runs[0]!.rssMiB, 0)} to ${f(r.runs.at(-1)!.rssMiB, 0)} MiB
 (allowed growth ${RSS_GROWTH_ALLOWED_MIB} MiB; ceiling ${RSS_CEILING_MIB} MiB). The machine's load average (1 min) was ${f(r.load[0])} when this
 figure started and ${f(r.load[1])} when it ended.`;
@@ -378,7 +384,10 @@ figure started and ${f(r.load[1])} when it ended.`;
 
 The real endpoint (src/server/app.ts, built by \`buildServer\` as in production) in a Node process of its own
 (bench/lib/serverProcess.ts), on SQLite and then on PostgreSQL (postgres://postgres@127.0.0.1:5432/test, on this
-same machine, so it shares the two cores too). The load generator is a fresh Node process of its own
+same machine, so it shares the two cores too), and then on PostgreSQL with two endpoint processes on the one
+database, as behind a load balancer, the generator sending each request to the next process in turn (on two
+cores, a second process adds no core of its own: the figure shows what sharing the database costs, not what a
+second machine would add). The load generator is a fresh Node process of its own
 (bench/lib/loadProcess.ts; the bench process only orchestrates): ${s.devices} devices, each with its own P-256 signing key
 and enrolled through the storage API before timing, each keeping ${s.inFlightPerDevice} requests in flight on its own keep-alive
 connections (node:http), ${s.devices * s.inFlightPerDevice} in flight in all; SQLite is then measured again at ${i.server.at(-1)!.inFlightPerDevice} per device. The target is a

@@ -3,7 +3,10 @@
  * once, to the real endpoint (src/server/app.ts) on SQLite or PostgreSQL.
  *
  * Three processes: the endpoint (serverProcess.ts), the load generator (loadProcess.ts), and this
- * one, which only orchestrates (so its own heap, grown by the earlier figures, slows neither).
+ * one, which only orchestrates (so its own heap, grown by the earlier figures, slows neither). On
+ * PostgreSQL the endpoint can be several processes on the one database, as behind a load balancer
+ * (docs/sync.md#several-endpoint-processes): the generator then sends each request to the next
+ * process in turn.
  * Each device has its own P-256 signing key (enrolled through the storage API before timing) and
  * its own keep-alive connections. Every request is built and signed with the app's own
  * signRequest before its run starts, so signing does not compete with the server for the two
@@ -35,7 +38,10 @@ export interface LoadRun {
 export interface ServerRun {
   upload: LoadRun;
   health: LoadRun;
-  /** Server RSS at the end of the run, and its peak during the run (sampled every 20 ms). */
+  /**
+   * Server RSS at the end of the run, and its peak during the run (sampled every 20 ms); with
+   * several endpoint processes, the sum over them (and JS heap likewise).
+   */
   rssMiB: number;
   peakRssMiB: number;
   heapMiB: number;
@@ -43,6 +49,8 @@ export interface ServerRun {
 
 export interface ServerBenchResult {
   backend: 'sqlite' | 'postgres';
+  /** Endpoint processes sharing the database. */
+  processes: number;
   devices: number;
   inFlightPerDevice: number;
   perRun: number;
@@ -50,9 +58,9 @@ export interface ServerBenchResult {
   bodyBytes: number;
   journalMode: string | null;
   runs: ServerRun[];
-  /** Server RSS after start-up and set-up, before any load. */
+  /** Server RSS after start-up and set-up, before any load (summed over the processes). */
   idleRssMiB: number;
-  /** The kernel's high-water mark of the server process's RSS (VmHWM) over its whole life. */
+  /** The kernel's high-water mark of the server process's RSS (VmHWM) over its whole life (the largest of the processes'). */
   maxRssMiB: number;
   /** Time spent signing requests between runs (not timed in the figures). */
   signMs: number;
@@ -63,6 +71,8 @@ export interface ServerBenchResult {
 
 export interface ServerBenchOptions {
   backend: 'sqlite' | 'postgres';
+  /** Endpoint processes on the one database (PostgreSQL only); 1 by default. */
+  processes?: number;
   appDir: string;
   databaseUrl?: string;
   devices: number;
@@ -125,8 +135,14 @@ class Child {
   }
 }
 
+/** The sum of one figure over the processes' answers. */
+const total = (answers: Record<string, unknown>[], key: string) => answers.reduce((sum, m) => sum + (m[key] as number), 0);
+
 export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchResult> {
   const log = o.log ?? (() => {});
+  const processes = o.processes ?? 1;
+  if (processes > 1 && o.backend !== 'postgres') throw new Error('several endpoint processes share PostgreSQL only');
+  const label = processes > 1 ? `${o.backend} x ${processes} processes` : o.backend;
   const loadAtStart = loadavg()[0] ?? 0;
   let schema: string | null = null;
   const env: Record<string, string> = { BENCH_BACKEND: o.backend, BENCH_STATIC_DIR: o.appDir };
@@ -136,14 +152,18 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
   }
 
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server.
-  const server = new Child('bench/lib/serverProcess.ts', env, process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []);
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const servers = Array.from({ length: processes }, () => new Child('bench/lib/serverProcess.ts', env, nodeArgs));
+  const [server] = servers as [Child, ...Child[]];
   const load = new Child('bench/lib/loadProcess.ts', {});
+  const askAll = (m: Record<string, unknown>) => Promise.all(servers.map((s) => s.ask(m)));
   try {
-    const [listening] = await Promise.all([server.started, load.started]);
-    const port = listening.port as number;
-    const journalMode = (listening.journalMode as string | null) ?? null;
+    const [listening] = await Promise.all([Promise.all(servers.map((s) => s.started)), load.started]);
+    const ports = listening.map((l) => l.port as number);
+    const journalMode = (listening[0]!.journalMode as string | null) ?? null;
 
     // The organisation, its admin (device 0) and the other devices, each with its own signing key.
+    // Stored once, through the first process: the others read it from the same database.
     const init = (await load.ask({ type: 'init', devices: o.devices, inFlightPerDevice: o.inFlightPerDevice })).value as {
       orgId: string;
       orgPublicKey: PublicJwk;
@@ -169,35 +189,37 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     };
     const drive = async (kind: 'upload' | 'health', perDevice: number): Promise<LoadRun> => {
       await prepare(kind, perDevice);
-      return (await load.ask({ type: 'run', port, expectStatus: kind === 'upload' ? 201 : 200 })).value as LoadRun;
+      return (await load.ask({ type: 'run', ports, expectStatus: kind === 'upload' ? 201 : 200 })).value as LoadRun;
     };
 
     const perDevice = Math.ceil(o.perRun / o.devices);
     const warmPerDevice = Math.ceil(o.warmup / o.devices);
-    log(`${o.backend}: warming up (${warmPerDevice * o.devices} uploads and health checks)`);
+    log(`${label}: warming up (${warmPerDevice * o.devices} uploads and health checks)`);
     await drive('upload', warmPerDevice);
     await drive('health', warmPerDevice);
-    const idleRssMiB = (await server.ask({ type: 'mark' })).rssMiB as number;
+    const idleRssMiB = total(await askAll({ type: 'mark' }), 'rssMiB');
 
     const runs: ServerRun[] = [];
     for (let r = 0; r < o.runs; r++) {
       const order: ('upload' | 'health')[] = r % 2 === 0 ? ['upload', 'health'] : ['health', 'upload'];
       const got: Partial<Record<'upload' | 'health', LoadRun>> = {};
-      await server.ask({ type: 'mark' });
+      await askAll({ type: 'mark' });
       for (const kind of order) got[kind] = await drive(kind, perDevice);
-      const mem = await server.ask({ type: 'mark' });
+      const marks = await askAll({ type: 'mark' });
+      const mem = { rssMiB: total(marks, 'rssMiB'), peakRssMiB: total(marks, 'peakRssMiB'), heapMiB: total(marks, 'heapMiB') };
       const upload = got.upload!;
       const baseline = got.health!;
-      runs.push({ upload, health: baseline, rssMiB: mem.rssMiB as number, peakRssMiB: mem.peakRssMiB as number, heapMiB: mem.heapMiB as number });
+      runs.push({ upload, health: baseline, ...mem });
       log(
-        `${o.backend} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms); ` +
-          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms); server RSS ${(mem.rssMiB as number).toFixed(0)} MiB, peak ${(mem.peakRssMiB as number).toFixed(0)} MiB`,
+        `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms); ` +
+          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms); server RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakRssMiB.toFixed(0)} MiB`,
       );
     }
     await load.ask({ type: 'stop' });
-    const stopped = await server.ask({ type: 'stop' });
+    const stopped = await askAll({ type: 'stop' });
     return {
       backend: o.backend,
+      processes,
       devices: o.devices,
       inFlightPerDevice: o.inFlightPerDevice,
       perRun: perDevice * o.devices,
@@ -206,13 +228,13 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       journalMode,
       runs,
       idleRssMiB,
-      maxRssMiB: stopped.maxRssMiB as number,
+      maxRssMiB: Math.max(...stopped.map((m) => m.maxRssMiB as number)),
       signMs,
       schema,
       load: [loadAtStart, loadavg()[0] ?? 0],
     };
   } finally {
-    await Promise.all([server.ended(), load.ended()]);
+    await Promise.all([...servers.map((s) => s.ended()), load.ended()]);
     if (schema) {
       const client = new pg.Client({ connectionString: o.databaseUrl });
       await client.connect();

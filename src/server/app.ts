@@ -101,9 +101,13 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
     await options.storage.close();
   });
 
-  // Any other page path is the app itself, which routes on the device.
+  // Any other page path is the app itself, which routes on the device. Never a missing file:
+  // where several processes serve different builds for a while (an upgrade going through them
+  // one by one), the page sent for another build's script would be kept by the service worker as
+  // that script; a 404 fails its install instead, and it tries again later
+  // (docs/sync.md#several-endpoint-processes).
   app.setNotFoundHandler((request, reply) => {
-    if (request.method === 'GET' && !isApiPath(request.url)) return reply.sendFile('index.html');
+    if (request.method === 'GET' && !isApiPath(request.url) && !isFilePath(request.url)) return reply.sendFile('index.html');
     return sendError(reply, errors.notFound(request.method, request.url.split('?')[0] ?? request.url));
   });
 
@@ -113,4 +117,10 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
 /** The API's addresses: /api and everything under it (a query string included). */
 function isApiPath(url: string): boolean {
   return /^\/api(?:[/?]|$)/.test(url);
+}
+
+/** A file's address (its last part has an extension, as every built file's does), never a page's. */
+function isFilePath(url: string): boolean {
+  const path = url.split('?')[0] ?? url;
+  return /\.[^/]*$/.test(path);
 }

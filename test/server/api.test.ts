@@ -1,6 +1,7 @@
 /**
- * The sync API end to end through Fastify's inject: real SQLite storage in a temp folder, real
- * device keys, and requests signed exactly as a device signs them (the harness is apiHarness.ts).
+ * The sync API end to end through Fastify's inject: real SQLite storage in a temp folder (rate
+ * limits on PostgreSQL too), real device keys, and requests signed exactly as a device signs them
+ * (the harness is apiHarness.ts).
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
@@ -24,6 +25,7 @@ import { MESSAGES } from '../../src/server/api/errors.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
 import {
+  STORES,
   archive,
   clock,
   closeAll,
@@ -678,9 +680,10 @@ describe('data care: the audit log', () => {
   });
 });
 
-describe('rate limits and failures', () => {
-  it('answers 429 from the enrolment limiter after 10 claims a minute from one address', async () => {
-    const { app: strict } = await startServer({}, { limits: {} });
+// In this process's memory on SQLite, in the database on PostgreSQL (counted there for every process).
+describe.each(STORES)('rate limits on $name', ({ open }) => {
+  it('answers 429 from the enrolment limiter after 10 claims a minute from one address, and counts creating organisations apart', async () => {
+    const { app: strict } = await startServer({}, { storage: await open(), limits: {} });
     const device = await newDevice('Guessing device');
     const statuses: number[] = [];
     let last: LightMyRequestResponse | undefined;
@@ -690,15 +693,20 @@ describe('rate limits and failures', () => {
     }
     expect(statuses).toEqual([...Array(10).fill(404), 429]);
     expectError(last!, 429, 'rate_limited', /Wait 1 minute and try again/);
+    // The same limit, a count of its own.
+    expect((await createOrg(strict)).res.statusCode).toBe(201);
   });
 
   it('limits each device overall, with a clear 429', async () => {
-    const { app: small } = await startServer({}, { limits: { perDevicePerMinute: 3 } });
+    const { app: small } = await startServer({}, { storage: await open(), limits: { perDevicePerMinute: 3 } });
     const { org: o } = await createOrg(small);
     const get = () => send(small, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` });
     for (let i = 0; i < 3; i++) expect((await get()).statusCode).toBe(200);
     expectError(await get(), 429, 'rate_limited', /Too many requests from this device/);
   });
+});
+
+describe('failures', () => {
 
   it('answers a storage failure with a 500 that says nothing was stored', async () => {
     const dataDir = temp('footfall-api-broken-');

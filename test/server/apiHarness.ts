@@ -137,7 +137,8 @@ export interface Org {
   admin: Device;
 }
 
-export async function createOrg(app: FastifyInstance, headers: Record<string, string> = {}): Promise<{ org: Org; res: LightMyRequestResponse; request: CreateOrgRequest }> {
+/** A new organisation with its admin device, and the body of POST /api/orgs that creates it. */
+export async function newOrg(): Promise<{ org: Org; request: CreateOrgRequest }> {
   const admin = await newDevice('Admin laptop');
   const { publicJwk: orgPublicKey } = await generateOrgKeyPair();
   const request: CreateOrgRequest = {
@@ -146,22 +147,36 @@ export async function createOrg(app: FastifyInstance, headers: Record<string, st
     adminDevice: deviceKeys(admin),
     wrappedKeys: [{ id: uuidv4(), kind: 'passphrase', wrapped: 'wrapped-org-key-under-passphrase' }],
   };
+  return { org: { orgId: request.orgId, orgPublicKey, admin }, request };
+}
+
+export async function createOrg(app: FastifyInstance, headers: Record<string, string> = {}): Promise<{ org: Org; res: LightMyRequestResponse; request: CreateOrgRequest }> {
+  const { org, request } = await newOrg();
   const res = await app.inject({ method: 'POST', url: '/api/orgs', payload: request, headers });
-  return { org: { orgId: request.orgId, orgPublicKey, admin }, res, request };
+  return { org, res, request };
+}
+
+/**
+ * A new device with the given role and what enrols it: the admin's signed request making an
+ * enrolment code that expires at `expiresAt`, and the body of the claim (POST /api/enrol).
+ */
+export async function newEnrolment(org: Org, role: Role, name: string, expiresAt: string) {
+  const device = await newDevice(name);
+  const { lookup, packageKey } = await enrolmentKeys(generateEnrolmentCode());
+  const create: SignedOptions = {
+    method: 'POST',
+    url: `/api/orgs/${org.orgId}/enrolments`,
+    body: { lookup, role, package: await sealPackage(packageKey, { orgPublicKey: org.orgPublicKey }), expiresAt },
+  };
+  return { device, create, claim: { lookup, device: deviceKeys(device) } };
 }
 
 /** An enrolment code made by the admin and claimed by a new device with the given role. */
 export async function enrol(app: FastifyInstance, org: Org, role: Role, name: string): Promise<Device> {
-  const device = await newDevice(name);
-  const code = generateEnrolmentCode();
-  const { lookup, packageKey } = await enrolmentKeys(code);
-  const created = await send(app, org.admin, org.orgId, {
-    method: 'POST',
-    url: `/api/orgs/${org.orgId}/enrolments`,
-    body: { lookup, role, package: await sealPackage(packageKey, { orgPublicKey: org.orgPublicKey }), expiresAt: fromNow(3_600_000) },
-  });
+  const { device, create, claim } = await newEnrolment(org, role, name, fromNow(3_600_000));
+  const created = await send(app, org.admin, org.orgId, create);
   expect(created.statusCode, created.body).toBe(201);
-  const claimed = await app.inject({ method: 'POST', url: '/api/enrol', payload: { lookup, device: deviceKeys(device) } });
+  const claimed = await app.inject({ method: 'POST', url: '/api/enrol', payload: claim });
   expect(claimed.statusCode, claimed.body).toBe(200);
   return device;
 }

@@ -77,6 +77,14 @@ describe('the endpoint', () => {
     }
   });
 
+  it("answers 404 for a file it does not have, never the page (another build's script, during an upgrade)", async () => {
+    for (const url of ['/assets/index-def456.js', '/workbox-0123abcd.js', '/icons/missing.png?v=2']) {
+      const res = await app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body, url).not.toContain('<title>Footfall</title>');
+    }
+  });
+
   it('makes the page and service worker always revalidate, and hashed assets immutable', async () => {
     expect((await app.inject({ method: 'GET', url: '/sw.js' })).headers['cache-control']).toBe('no-cache');
     expect((await app.inject({ method: 'GET', url: '/index.html' })).headers['cache-control']).toBe('no-cache');

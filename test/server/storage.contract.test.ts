@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role, WrappedOrgKey } from '../../src/domain/protocol.ts';
 import { openStorage } from '../../src/server/storage/index.ts';
 import { MIGRATIONS as POSTGRES_MIGRATIONS, openPostgresStorage } from '../../src/server/storage/postgres.ts';
@@ -859,13 +859,48 @@ describe('PostgreSQL storage', () => {
       const client = new pg.Client({ connectionString: DATABASE_URL });
       await client.connect();
       const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version`).finally(() => client.end());
-      expect(rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
     } finally {
       await dropSchema(schema);
     }
   });
 
-  it('opens a database made by schema version 1, keeps its batches and migrates it to version 2', async () => {
+  it('counts a rate limit for every process on the database alike, each key in its own window', async () => {
+    const schema = freshSchema();
+    // Two storages on one schema: what two endpoint processes hold.
+    const [one, two] = await Promise.all([1, 2].map(() => openPostgresStorage(DATABASE_URL, { schema, maxConnections: 4 })));
+    try {
+      const counted = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? one! : two!).countRequest!('device:a@192.0.2.1', 60_000)));
+      expect(counted.map((c) => c.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      for (const c of counted) {
+        expect(c.resetInMs).toBeGreaterThan(0);
+        expect(c.resetInMs).toBeLessThanOrEqual(60_000);
+      }
+      expect((await two!.countRequest!('device:b@192.0.2.1', 60_000)).count).toBe(1);
+    } finally {
+      await Promise.all([one!.close(), two!.close()]);
+      await dropSchema(schema);
+    }
+  });
+
+  it("starts a key's count again once its window has passed", async () => {
+    const schema = freshSchema();
+    const storage = await openPostgresStorage(DATABASE_URL, { schema, maxConnections: 2 });
+    try {
+      expect((await storage.countRequest!('ip:192.0.2.2', 60_000)).count).toBe(1);
+      expect((await storage.countRequest!('ip:192.0.2.2', 60_000)).count).toBe(2);
+      // A window of 50 ms: counted on while it lasts, then from one again.
+      const short = 'ip:192.0.2.3';
+      expect((await storage.countRequest!(short, 50)).count).toBe(1);
+      await vi.waitFor(async () => expect((await storage.countRequest!(short, 50)).count).toBe(1), { timeout: 10_000, interval: 20 });
+      expect((await storage.countRequest!('ip:192.0.2.2', 60_000)).count).toBe(3);
+    } finally {
+      await storage.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('opens a database made by schema version 1, keeps its batches and migrates it to the latest version', async () => {
     const schema = freshSchema();
     const client = new pg.Client({ connectionString: DATABASE_URL });
     await client.connect();
@@ -884,7 +919,7 @@ describe('PostgreSQL storage', () => {
       } finally {
         await storage.close();
       }
-      expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual([{ version: 1 }, { version: 2 }]);
+      expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
       // The removed batch's row holds nothing of its content, only what makes its id a tombstone.
       const { rows } = await client.query('SELECT activity, directory, sha256, removed_at FROM batches WHERE batch_id = $1', [old.batch.batchId]);
       expect(rows).toEqual([{ activity: '', directory: '', sha256: old.batch.sha256, removed_at: new Date(at(100)) }]);

@@ -4,7 +4,8 @@
  *
  * Everything shared by the routes is set up here, once: the JSON body parser that keeps the raw
  * bytes a device signed, zod validation of params, query and body, the signed-request check
- * (route.ts and auth.ts), rate limits and the one error handler.
+ * (route.ts and auth.ts), rate limits (in the store when several processes may share it:
+ * sharedRateLimit.ts) and the one error handler.
  *
  * Routes (all JSON):
  *   POST /api/orgs                                   create an organisation (setup token if configured)
@@ -33,6 +34,7 @@ import { batchRoutes } from './batchRoutes.ts';
 import { HttpError, MESSAGES, errors, handleError } from './errors.ts';
 import type { ApiContext } from './route.ts';
 import { setupRoutes } from './setupRoutes.ts';
+import { sharedRateLimitStore } from './sharedRateLimit.ts';
 import { zodValidatorCompiler } from './validation.ts';
 
 export interface ApiLimits {
@@ -96,6 +98,8 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
     timeWindow: 60_000,
     keyGenerator: deviceOrIp,
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.after, 'this device'),
+    // Counted in the store when it can be shared by several processes, else in this process's memory.
+    ...(options.storage.countRequest ? { store: sharedRateLimitStore(options.storage.countRequest.bind(options.storage)) } : {}),
   });
 
   const strictLimit: RateLimitOptions = {

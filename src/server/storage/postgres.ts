@@ -2,7 +2,9 @@
  * Storage on PostgreSQL, for a host serving many organisations. Same tables and behaviour as the
  * SQLite adapter; here requests really do run concurrently, so every "check then write" is a
  * single conditional statement (ON CONFLICT DO NOTHING, UPDATE ... WHERE ... RETURNING) that
- * PostgreSQL serialises on the row, never a SELECT followed by a write.
+ * PostgreSQL serialises on the row, never a SELECT followed by a write. So several endpoint
+ * processes can share one database (docs/sync.md#several-endpoint-processes): they share their
+ * rate-limit counts here too.
  */
 import pg from 'pg';
 import type { Role } from '../../domain/protocol.ts';
@@ -105,7 +107,21 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE batches ADD COLUMN removed_at TIMESTAMPTZ;
   `,
+  // Rate limits shared by every endpoint process on this database. Unlogged: a count is written
+  // on every request, and an unlogged table's writes skip the write-ahead log, so counting waits
+  // for no disk flush. What that costs is harmless: after a crash of PostgreSQL the counts start
+  // again from nothing, and a standby has none.
+  `
+  CREATE UNLOGGED TABLE request_counts (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    resets_at TIMESTAMPTZ NOT NULL
+  );
+  `,
 ];
+
+/** How often each process deletes rate-limit counts whose window has ended. */
+const PRUNE_REQUEST_COUNTS_MS = 60_000;
 
 /** Statements by name: node-postgres prepares each once per connection and reuses it. */
 const SQL = {
@@ -149,6 +165,17 @@ const SQL = {
   listEnvelopes: 'SELECT version, sealed FROM team_key_envelopes WHERE org_id = $1 AND device_id = $2 ORDER BY version',
   appendAudit: 'INSERT INTO audit (org_id, at, actor, action, subject) VALUES ($1, $2, $3, $4, $5)',
   listAudit: 'SELECT * FROM audit WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
+  // One statement, so the row lock orders concurrent counts from every process. Times are the
+  // database's own clock, the one clock all processes share, read as the statement runs
+  // (clock_timestamp), not when its transaction began (now), which can be before a count it
+  // waited for. "Has the window ended" is asked once, of the time this request arrived (the new
+  // window's end less its length), so the count and the window's end always change together.
+  countRequest: `INSERT INTO request_counts AS r (key, count, resets_at) VALUES ($1, 1, clock_timestamp() + make_interval(secs => $2::int / 1000.0))
+    ON CONFLICT (key) DO UPDATE SET
+      count = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN 1 ELSE r.count + 1 END,
+      resets_at = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN excluded.resets_at ELSE r.resets_at END
+    RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM r.resets_at - clock_timestamp()) * 1000))::int AS reset_in_ms`,
+  pruneRequestCounts: 'DELETE FROM request_counts WHERE resets_at <= clock_timestamp()',
 } as const;
 
 type Queryable = pg.Pool | pg.PoolClient;
@@ -241,6 +268,12 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   const addWrappedKeys = async (db: Queryable, orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
     for (const k of keys) await run(db, 'insertWrappedKey', [orgId, k.id, k.kind, k.wrapped]);
   };
+
+  // Counts whose window has ended are counted afresh anyway; deleting them keeps the table as
+  // small as the keys active within one window. A failure (the database restarting) waits for the
+  // next turn: nothing depends on it.
+  const pruning = setInterval(() => void run(pool, 'pruneRequestCounts', []).catch(() => {}), PRUNE_REQUEST_COUNTS_MS);
+  pruning.unref();
 
   let closed = false;
   return {
@@ -361,9 +394,15 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listAudit(orgId, after, limit) {
       return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);
     },
+    async countRequest(key, windowMs) {
+      const { rows } = await run<{ count: number; reset_in_ms: number }>(pool, 'countRequest', [key, windowMs]);
+      const row = rows[0]!;
+      return { count: row.count, resetInMs: row.reset_in_ms };
+    },
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(pruning);
       await pool.end();
     },
   };

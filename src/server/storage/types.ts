@@ -99,6 +99,14 @@ export interface TeamKeyEnvelope {
   sealed: string;
 }
 
+/** One request counted against a rate limit (Storage.countRequest). */
+export interface RequestCount {
+  /** Requests under the key in its current window, this one included. */
+  count: number;
+  /** Until the window ends and the count starts again. */
+  resetInMs: number;
+}
+
 export class OrgExistsError extends Error {
   constructor() {
     super('An organisation with this id already exists.');
@@ -185,6 +193,15 @@ export interface Storage {
 
   appendAudit(entry: NewAuditEntry): Promise<void>;
   listAudit(orgId: string, after: string | null, limit: number): Promise<AuditEntry[]>;
+
+  /**
+   * Counts one request under a rate limit's `key`, in a window of `windowMs` that starts with the
+   * key's first request, kept where every endpoint process on this store counts alike: so a limit
+   * holds for the host, however many processes share the work (docs/sync.md#several-endpoint-processes).
+   * Only on a store several processes can share (PostgreSQL). Without it, each process counts in
+   * its own memory, which is the whole count when one process owns the store (SQLite).
+   */
+  countRequest?(key: string, windowMs: number): Promise<RequestCount>;
 
   close(): Promise<void>;
 }
