@@ -7,6 +7,7 @@ import './jitless.ts';
 import { v7 as uuidv7 } from 'uuid';
 import { FootfallDb } from '../../src/app/core/database.ts';
 import { Vault, type VisitRecord } from '../../src/app/core/vault.ts';
+import { keptWaiting, waitingRows } from '../../src/app/core/waiting.ts';
 import { createKeyring } from '../../src/crypto/keyring.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
 import { VisitEvents } from '../../src/app/core/rows.ts';
@@ -120,20 +121,28 @@ const api = {
     return { eventCt: e?.ct.byteLength ?? 0, visitCt: v?.ct.byteLength ?? 0 };
   },
 
+  /** Events waiting to upload, two ways: the kept count a save returns, and the real count by the index. */
+  async waiting(): Promise<{ kept: number; counted: number }> {
+    const { db } = requireVault();
+    return { kept: await keptWaiting(db), counted: await waitingRows(db).count() };
+  },
+
   /**
-   * `n` single visit saves through the real Vault.commit (one check-in event and its visit row,
-   * as checkIn in src/app/frontDesk/visitActions.ts does) and/or `n` raw strict puts of a value with the same bytes as that
-   * save's sealed event row. 'interleaved' does one of each per step, alternating which goes
-   * first; 'save' and 'raw' do only the one. Each time is ms from the call to the transaction's
-   * completion.
+   * `n` single visit saves as the app awaits them (DeviceCore.save): the real Vault.commit of one
+   * check-in event and its visit row, as checkIn in src/app/frontDesk/visitActions.ts saves it,
+   * which returns the waiting count from its own transaction, so the save waits for nothing more;
+   * and/or `n` raw strict puts of a value with the same bytes as that save's sealed event row.
+   * 'interleaved' does one of each per step, alternating which goes first; 'save' and 'raw' do
+   * only the one. Each time is ms from the call to the transaction's completion, with the count.
    */
-  async saveRun(n: number, mode: 'interleaved' | 'save' | 'raw' = 'interleaved'): Promise<{ save: number[]; raw: number[]; eventCtBytes: number[] }> {
+  async saveRun(n: number, mode: 'interleaved' | 'save' | 'raw' = 'interleaved'): Promise<{ save: number[]; raw: number[]; eventCtBytes: number[]; waiting: number | null }> {
     const v = requireVault();
     const rawDb = raw;
     if (!rawDb) throw new Error('call setUp() first');
     const save: number[] = [];
     const rawTimes: number[] = [];
     const eventCtBytes: number[] = [];
+    let waiting: number | null = null;
     const encoder = new TextEncoder();
     for (let i = 0; i < n; i++) {
       const event = checkInEvent(Date.now(), womenIds.length ? womenIds[Math.floor(random() * womenIds.length)]! : null);
@@ -144,7 +153,7 @@ const api = {
       const rawValue = { id: uuidv7(), synced: 0, iv: crypto.getRandomValues(new Uint8Array(12)), ct: crypto.getRandomValues(new Uint8Array(ctLength)).buffer };
       const doSave = async () => {
         const t = performance.now();
-        await v.commit([event], { visits: [record] });
+        waiting = await v.commit([event], { visits: [record] });
         save.push(performance.now() - t);
       };
       const doRaw = async () => {
@@ -162,7 +171,22 @@ const api = {
         await doSave();
       }
     }
-    return { save, raw: rawTimes, eventCtBytes };
+    return { save, raw: rawTimes, eventCtBytes, waiting };
+  },
+
+  /**
+   * The waiting count as the app read it after each save before the count was kept: every waiting
+   * entry of the events' `synced` index counted, `n` times. Shown beside the save, not part of it.
+   */
+  async recountRun(n: number): Promise<number[]> {
+    const { db } = requireVault();
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      await waitingRows(db).count();
+      times.push(performance.now() - t);
+    }
+    return times;
   },
 
   /**

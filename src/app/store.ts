@@ -61,7 +61,11 @@ export interface FootfallState {
   identity: DeviceIdentity | null;
   staff: StaffRow[];
   lock: LockState;
-  unsynced: number;
+  /**
+   * Records waiting to sync on this device; null while not yet read (for a moment after the
+   * lock screen first shows), so no screen ever shows a number it has not read.
+   */
+  unsynced: number | null;
   sync: SyncStatus;
 }
 
@@ -70,7 +74,7 @@ export const useFootfall = create<FootfallState>(() => ({
   identity: null,
   staff: [],
   lock: OPEN_LOCK,
-  unsynced: 0,
+  unsynced: null,
   sync: NOT_ENROLLED,
 }));
 

@@ -98,7 +98,8 @@ describe('first run', () => {
     const state = useFootfall.getState();
     expect(state.phase).toEqual({ kind: 'locked' });
     expect(state.staff.map((s) => s.name)).toEqual(['Grace']);
-    expect(state.unsynced).toBe(1);
+    // Read after the lock screen shows.
+    await vi.waitFor(() => expect(useFootfall.getState().unsynced).toBe(1));
   });
 });
 

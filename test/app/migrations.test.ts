@@ -7,12 +7,13 @@
  */
 import 'fake-indexeddb/auto';
 import Dexie from 'dexie';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { unlock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { Vault } from '../../src/app/core/vault.ts';
+import { acknowledge } from '../../src/app/core/outbox.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
 import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
@@ -164,6 +165,16 @@ const HISTORY: HistoricVersion[] = [
       return { ...fixture, archiveIds: rows.map((r) => r.id).sort() };
     },
   },
+  {
+    // The kept count of waiting events, a row of the device table; no table changes.
+    version: 4,
+    stores: {},
+    async fill(db, today) {
+      const fixture = await HISTORY[2]!.fill(db, today);
+      await db.table('device').put({ key: 'waiting', count: fixture.events.filter((e) => e.synced === 0).length });
+      return fixture;
+    },
+  },
 ];
 
 /** A database exactly as a device on `upTo` left it, declared with every version up to it. */
@@ -201,7 +212,10 @@ describe('database versions', () => {
       const rows = await db.events.orderBy('seq').toArray();
       expect(rows.map((r) => [r.id, r.synced])).toEqual(fixture.events.map(({ event, synced }) => [event.id, synced]));
       expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
-      expect(await db.events.where('synced').equals(0).count()).toBe(fixture.events.filter((e) => e.synced === 0).length);
+      const waiting = fixture.events.filter((e) => e.synced === 0).length;
+      expect(await db.events.where('synced').equals(0).count()).toBe(waiting);
+      // Counted once by the upgrade from the events themselves.
+      expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: waiting });
 
       const vault = new Vault(db, fixture.keyring);
       expect((await vault.loadConfig()).sites.map((s) => s.key)).toEqual(['centre']);
@@ -234,8 +248,9 @@ describe('database versions', () => {
       await boot(db);
       const state = useFootfall.getState();
       expect(state.phase).toEqual({ kind: 'locked' });
-      expect(state.unsynced).toBe(fixture.events.filter((e) => e.synced === 0).length);
       expect(state.lock.failures).toBe(2);
+      // The count follows the lock screen.
+      await vi.waitFor(() => expect(useFootfall.getState().unsynced).toBe(fixture.events.filter((e) => e.synced === 0).length));
 
       expect(await unlock(fixture.staffId, PIN)).toMatchObject({ ok: true });
       const s = currentSession();
@@ -245,6 +260,29 @@ describe('database versions', () => {
       expect(views.find((v) => v.id === id(30))).toMatchObject({ services: ['meal', 'shower'], voided: false });
       expect(views.find((v) => v.id === id(40))).toMatchObject({ voided: true });
     });
+  });
+
+  it('acknowledging a run that holds rows an early version marked synced takes only the waiting ones off the count', async () => {
+    const name = uniqueDbName('migrations-ack');
+    const today = localDateOf(Date.now(), 'Europe/London');
+    const old = historicDb(name, HISTORY[0]!);
+    await old.open();
+    const fixture = await HISTORY[0]!.fill(old, today);
+    old.close();
+
+    const db = new FootfallDb(name);
+    opened.push(db);
+    await boot(db);
+    const rows = await db.events.orderBy('seq').toArray();
+    const waiting = fixture.events.filter((e) => e.synced === 0).length;
+    expect(waiting).toBeLessThan(rows.length);
+    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: waiting });
+    // Sealing starts from the first row, so a device's first batch carries the rows marked synced too.
+    const run = rows.slice(0, -1);
+    const sealed = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn';
+    await acknowledge({ batchId: crypto.randomUUID(), seq: 0, fromSeq: run[0]!.seq!, toSeq: run.at(-1)!.seq!, eventIds: run.map((r) => r.id), activity: sealed, directory: sealed, state: 'pending', refusals: 0, lastError: null });
+    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1 });
+    expect(await db.events.where('synced').equals(0).count()).toBe(1);
   });
 
   it('refuses a database from a newer version with a clear message, and leaves it as it was', async () => {

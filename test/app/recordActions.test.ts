@@ -50,7 +50,7 @@ describe('recording an outreach contact', () => {
       referrals: ['gp'],
     });
     expect(await db.events.count()).toBe(before.events + 1);
-    expect(useFootfall.getState().unsynced).toBe(before.unsynced + 1);
+    expect(useFootfall.getState().unsynced).toBe(before.unsynced! + 1);
 
     // Its row is sealed beside the visits, under a blind tag of its local date.
     expect(await db.visits.count()).toBe(before.rows + 1);

@@ -1,10 +1,11 @@
-import { act, render, screen, within } from '@testing-library/react';
+import { act, cleanup, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addStaff } from '../../src/app/settings/settingsActions.ts';
 import { lock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { App } from '../../src/app/App.tsx';
-import { FootfallDb } from '../../src/app/core/database.ts';
+import { FootfallDb, type DeviceRow } from '../../src/app/core/database.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { ADMIN_PIN, DESK_PIN, resetStore, uniqueDbName, core } from './helpers.ts';
 import { goTo, nav, renderNewDevice, renderUnlocked } from './ui.tsx';
@@ -69,6 +70,35 @@ describe('setting up a new device', () => {
     render(<App />);
     expect(screen.getByRole('heading', { name: 'Footfall cannot open' })).toBeInTheDocument();
     expect(screen.getByRole('alert')).toHaveTextContent('This device holds data from a newer version of Footfall. Reload to get the update.');
+  });
+});
+
+describe('a cold start', () => {
+  it('shows the lock screen before the waiting count is read, says it is checking, then shows the count', async () => {
+    const { db: first } = await renderUnlocked();
+    await act(() => checkIn(core(), null, ['meal']));
+    await act(() => checkIn(core(), null, ['shower']));
+    await act(() => lock());
+    cleanup();
+
+    // A page load whose read of the waiting count has not come back yet.
+    resetStore();
+    const db = new FootfallDb(first.name);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const get = db.device.get.bind(db.device) as (key: string) => Promise<DeviceRow | undefined>;
+    vi.spyOn(db.device, 'get').mockImplementation((async (key: string) => {
+      if (key === 'waiting') await held;
+      return get(key);
+    }) as unknown as typeof db.device.get);
+    await boot(db);
+    render(<App />);
+    expect(screen.getByRole('heading', { name: 'Footfall is locked' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Unlock' })).toBeInTheDocument();
+    expect(screen.getByText(/^Checking for records waiting to sync; not enrolled yet$/)).toBeInTheDocument();
+
+    release();
+    expect(await screen.findByText(/^2 records waiting to sync; not enrolled yet$/)).toBeInTheDocument();
   });
 });
 

@@ -13,7 +13,7 @@ import { openJson, sealJson } from '../../crypto/atRest.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { ClientError } from '../problems.ts';
 import type { ArchiveRow, FootfallDb } from './database.ts';
-import { waitingRows } from './device.ts';
+import { keptWaiting } from './waiting.ts';
 
 const STATE_ID = 'state';
 const CHUNK_PREFIX = 'chunk:';
@@ -90,9 +90,9 @@ export class ArchiveTable {
   async keepResolution(value: unknown, chunkIds: readonly string[]): Promise<void> {
     const row = await this.seal(RESOLUTION_ID, value);
     const { db } = this;
-    await db.transaction('rw', db.archive, db.events, async () => {
+    await db.transaction('rw', db.archive, db.device, async () => {
       const chunks = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
-      if (!sameIds(chunks, chunkIds) || (await waitingRows(db).count()) > 0) return;
+      if (!sameIds(chunks, chunkIds) || (await keptWaiting(db)) > 0) return;
       await db.archive.put(row);
     });
   }
@@ -100,8 +100,8 @@ export class ArchiveTable {
   /** The kept resolution with the chunk ids stored now, when nothing of this device's own is waiting. */
   async readResolution(): Promise<{ value: unknown; chunkIds: string[] } | null> {
     const { db } = this;
-    const found = await db.transaction('r', db.archive, db.events, async () => {
-      if ((await waitingRows(db).count()) > 0) return null;
+    const found = await db.transaction('r', db.archive, db.device, async () => {
+      if ((await keptWaiting(db)) > 0) return null;
       const row = await db.archive.get(RESOLUTION_ID);
       return row ? { row, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
     });

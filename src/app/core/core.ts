@@ -173,14 +173,15 @@ export class DeviceCore {
   }
 
   /**
-   * Saves events and the rows they change in one transaction, then shows the result. A revoked
-   * device takes no new events: they could never be sent.
+   * Saves events and the rows they change in one transaction, then shows the result and the
+   * waiting count that transaction left. A revoked device takes no new events: they could never
+   * be sent.
    */
   async save(events: FootfallEvent[], changes: Changes, view: Partial<Session> = {}): Promise<void> {
     if (events.length && this.#revoked) throw new ClientError('device_revoked');
-    await this.vault.commit(events, changes);
+    const waiting = await this.vault.commit(events, changes);
     this.#show(view);
-    if (events.length) showUnsynced(await waitingCount());
+    showUnsynced(waiting);
   }
 
   /** Reloads today's records when the local date has changed since they were loaded. */

@@ -6,6 +6,7 @@
 import Dexie, { type Table } from 'dexie';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
 import type { Role, PublicJwk } from '../../domain/protocol.ts';
+import { WAITING_KEY, waitingIn } from './waiting.ts';
 
 export interface SealedRow {
   id: string;
@@ -134,10 +135,20 @@ export interface ArchiveRow extends SealedRow {
   rev?: number;
 }
 
+/**
+ * How many events are waiting for the server, kept beside them: every transaction that adds or
+ * removes a waiting event moves it (src/app/core/waiting.ts), so the status line and a save read
+ * one row instead of counting a long outbox. The lock screen shows the same number.
+ */
+export interface WaitingCount {
+  key: typeof WAITING_KEY;
+  count: number;
+}
+
 /** No wrong PINs outstanding. */
 export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
 
-export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState;
+export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount;
 
 export const DB_NAME = 'footfall';
 
@@ -169,5 +180,14 @@ export class FootfallDb extends Dexie {
     this.version(2).stores({ batches: '&batchId, seq, state' });
     // Version 3: the admin's decrypted archive for reports, sealed at rest. A new table only.
     this.version(3).stores({ archive: 'id' });
+    // Version 4: the kept count of waiting events, a row of the device table, counted once here
+    // from the events themselves. No table changes. A new database starts without the row: it
+    // holds no events, and a missing row counts as none.
+    this.version(4)
+      .stores({})
+      .upgrade(async (tx) => {
+        const count = await waitingIn(tx.table('events')).count();
+        await tx.table('device').put({ key: WAITING_KEY, count } satisfies WaitingCount);
+      });
   }
 }

@@ -7,7 +7,8 @@
 import { FootfallDb, OPEN_LOCK } from './database.ts';
 import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from './database.ts';
 import type { Roster } from '../../domain/people.ts';
-import { showBooted, showDevice } from './publish.ts';
+import { fillUnsynced, showBooted, showDevice } from './publish.ts';
+import { keptWaiting } from './waiting.ts';
 
 let db: FootfallDb | undefined;
 
@@ -30,23 +31,19 @@ export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void>
     }
     const identity = await readIdentity();
     if (!identity) return showBooted({ kind: 'setup' });
-    showBooted({ kind: 'locked', identity, staff: await activeStaff(), lock: await currentLock(), unsynced: await waitingCount() });
+    showBooted({ kind: 'locked', identity, staff: await activeStaff(), lock: await currentLock() });
   } catch (error) {
     showBooted({ kind: 'failed', message: describeStorageError(error) });
+    return;
   }
+  // The lock screen shows first; the waiting count follows (the status line says it is being
+  // checked until then). A failure to read it leaves that for the next status refresh.
+  waitingCount().then(fillUnsynced, () => undefined);
 }
 
-/**
- * Records saved on this device and not yet acknowledged by the server (in a batch already, or
- * still to be sealed): the one definition of "waiting". Acknowledged events are deleted; rows an
- * early version marked synced instead are not waiting.
- */
+/** Records saved on this device and not yet acknowledged by the server (src/app/core/waiting.ts). */
 export function waitingCount(): Promise<number> {
-  return waitingRows(database()).count();
-}
-
-export function waitingRows(db: FootfallDb) {
-  return db.events.where('synced').equals(0);
+  return keptWaiting(database());
 }
 
 export async function activeStaff(): Promise<StaffRow[]> {

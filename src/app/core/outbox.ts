@@ -9,8 +9,9 @@ import { FootfallEvent } from '../../domain/events.ts';
 import type { PublicJwk } from '../../domain/protocol.ts';
 import { ClientError } from '../problems.ts';
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
-import { database, waitingRows } from './device.ts';
+import { database } from './device.ts';
 import { openEventRow } from './vault.ts';
+import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
 /** Large enough that 10,000 waiting events are ten uploads, small enough to stay well under the body limit. */
 export const BATCH_MAX_EVENTS = 1000;
@@ -141,7 +142,7 @@ export function allBatches(): Promise<BatchRow[]> {
 /** Whether every event saved here has reached the server (none waiting, none sealed, none set aside). */
 export async function allSent(): Promise<boolean> {
   const db = database();
-  return (await waitingRows(db).count()) + (await db.batches.count()) === 0;
+  return (await keptWaiting(db)) + (await db.batches.count()) === 0;
 }
 
 /** Batches set aside after the server kept refusing them: shown, never dropped. */
@@ -149,12 +150,24 @@ export function quarantinedCount(): Promise<number> {
   return database().batches.where('state').equals('quarantined').count();
 }
 
-/** The server has the batch: its events leave this device. */
+/**
+ * The server has the batch: its events leave this device, and the waiting count drops by those
+ * that were waiting, in the same transaction. Counted from the rows still there in it, so
+ * acknowledging a batch twice (two tabs) takes nothing twice.
+ */
 export async function acknowledge(batch: BatchRow): Promise<void> {
   const db = database();
-  await db.transaction('rw', [db.events, db.batches], async () => {
-    await db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true).delete();
+  await db.transaction('rw', [db.events, db.batches, db.device], async () => {
+    const run = db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true);
+    // Counted by key, without reading the rows. Rows an early version marked synced may sit in the
+    // run (they were sealed with the rest); they were never counted as waiting.
+    const inRun = await run.count();
+    const markedSynced = (await db.events.where('synced').equals(1).primaryKeys()).filter((seq) => seq >= batch.fromSeq && seq <= batch.toSeq).length;
+    await run.delete();
     await db.batches.delete(batch.batchId);
+    // One index entry read: when the outbox has just emptied, the count is known exactly.
+    if (await waitingRows(db).first()) await moveWaiting(db, markedSynced - inRun);
+    else await noneWaiting(db);
   });
 }
 
@@ -203,7 +216,7 @@ export class OutboxReader {
   ) {}
 
   async anythingWaiting(): Promise<boolean> {
-    return (await waitingRows(this.db).count()) > 0;
+    return (await keptWaiting(this.db)) > 0;
   }
 
   /** The ids of every event still waiting. */

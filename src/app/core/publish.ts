@@ -8,12 +8,13 @@ import type { DeviceIdentity, LockState, StaffRow } from './database.ts';
 export type Booted =
   | { kind: 'setup' }
   | { kind: 'failed'; message: string }
-  | { kind: 'locked'; identity: DeviceIdentity; staff: StaffRow[]; lock: LockState; unsynced: number };
+  | { kind: 'locked'; identity: DeviceIdentity; staff: StaffRow[]; lock: LockState };
 
+/** The first screen. A locked device's waiting count is not known yet: fillUnsynced() gives it. */
 export function showBooted(booted: Booted): void {
   if (booted.kind === 'locked') {
-    const { identity, staff, lock, unsynced } = booted;
-    useFootfall.setState({ identity, staff, lock, unsynced, phase: { kind: 'locked' } });
+    const { identity, staff, lock } = booted;
+    useFootfall.setState({ identity, staff, lock, unsynced: null, phase: { kind: 'locked' } });
   } else if (booted.kind === 'setup') {
     useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
   } else {
@@ -40,6 +41,11 @@ export function showLocked(): void {
 
 export function showUnsynced(unsynced: number): void {
   useFootfall.setState({ unsynced });
+}
+
+/** The count read after boot, unless a newer one (a save, a status refresh) was shown meanwhile. */
+export function fillUnsynced(unsynced: number): void {
+  useFootfall.setState((s) => (s.unsynced === null ? { unsynced } : s));
 }
 
 export function showSync(patch: Partial<SyncStatus> & { unsynced?: number }): void {

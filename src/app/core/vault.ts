@@ -11,6 +11,7 @@ import { OrgConfig } from '../../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
 import { ClientError } from '../problems.ts';
 import { DirectoryState, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
+import { moveWaiting } from './waiting.ts';
 
 export interface VisitRecord extends VisitEvents {
   id: string;
@@ -57,8 +58,12 @@ export class Vault {
     readonly keyring: Keyring,
   ) {}
 
-  /** Saves events and the state they lead to, atomically and durably. */
-  async commit(events: FootfallEvent[], changes: Changes = {}): Promise<void> {
+  /**
+   * Saves events and the state they lead to, atomically and durably, and returns how many records
+   * are waiting to sync after it: the kept count moves in the same transaction, so the number is
+   * exact however many tabs save at once, and a save waits for no count.
+   */
+  async commit(events: FootfallEvent[], changes: Changes = {}): Promise<number> {
     const eventRows = await Promise.all(events.map((e) => sealEventRow(this.keyring, e)));
     const womanRows = await Promise.all((changes.women ?? []).map((w) => this.seal('women', w.id, Woman.parse(w))));
     const visitRows: VisitRow[] = await Promise.all(
@@ -74,12 +79,13 @@ export class Vault {
     ];
 
     const { db } = this;
-    await db.transaction('rw', [db.events, db.women, db.visits, db.settings], async () => {
+    return db.transaction('rw', [db.events, db.women, db.visits, db.settings, db.device], async () => {
       if (eventRows.length) await db.events.bulkAdd(eventRows);
       if (womanRows.length) await db.women.bulkPut(womanRows);
       if (changes.removeWomen?.length) await db.women.bulkDelete(changes.removeWomen);
       if (visitRows.length) await db.visits.bulkPut(visitRows);
       if (settingRows.length) await db.settings.bulkPut(settingRows);
+      return moveWaiting(db, eventRows.length);
     });
   }
 

@@ -96,9 +96,11 @@ export function TodayScreen() {
 
       <h2>Not yet synced</h2>
       <p>
-        {unsynced === 0
-          ? 'Everything recorded on this device has been synced.'
-          : `This device holds ${unsynced} ${unsynced === 1 ? 'record' : 'records'} that no server has confirmed yet. They stay here, encrypted, until one does. Do not clear this browser’s data.`}
+        {unsynced === null
+          ? 'Checking what this device holds that no server has confirmed yet.'
+          : unsynced === 0
+            ? 'Everything recorded on this device has been synced.'
+            : `This device holds ${unsynced} ${unsynced === 1 ? 'record' : 'records'} that no server has confirmed yet. They stay here, encrypted, until one does. Do not clear this browser’s data.`}
       </p>
 
       {open?.kind === 'services' && <ServicesDialog visit={open.visit} onDone={done} />}

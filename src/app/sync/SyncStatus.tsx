@@ -12,6 +12,7 @@ const SKEW_WARNING_MS = 5 * 60_000;
  * not confirmed and since when, when it last synced, and anything that needs a person (a clock
  * that is off, a refused batch). Locked, it shows only what needs no keys: the count and the last
  * sync. When the oldest record was made is sealed with it, so it shows once someone unlocks.
+ * For a moment after the app starts the count is not read yet, and the line says so.
  */
 export function SyncStatus() {
   const unsynced = useFootfall((s) => s.unsynced);
@@ -21,9 +22,11 @@ export function SyncStatus() {
   const since = useWaitingSince(core, unsynced);
   const online = useOnline();
   const waiting =
-    unsynced === 0
-      ? 'Nothing waiting to sync'
-      : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
+    unsynced === null
+      ? 'Checking for records waiting to sync'
+      : unsynced === 0
+        ? 'Nothing waiting to sync'
+        : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
   const last = sync.lastSyncedAt ? `last synced ${timeOrDate(sync.lastSyncedAt)}` : sync.enrolled ? 'not synced yet' : 'not enrolled yet';
   return (
     <div className="sync-status">
@@ -53,7 +56,9 @@ export function SyncStatus() {
  * A revoked device says so in plain words, and offers what it could not send as a sealed file
  * for the admin (src/app/sync/recordsFile.ts). Locked, it can only say so.
  */
-function Revoked({ core, waiting }: { core: DeviceCore | null; waiting: number }) {
+function Revoked({ core, waiting: read }: { core: DeviceCore | null; waiting: number | null }) {
+  // A count not read yet is said once it is read, never guessed.
+  const waiting = read ?? 0;
   const { run, error, busy } = useAction();
   const [saved, setSaved] = useState(false);
   return (
@@ -86,10 +91,10 @@ function Revoked({ core, waiting }: { core: DeviceCore | null; waiting: number }
 }
 
 /** When the oldest waiting record was made, read again whenever the count changes; null while locked. */
-function useWaitingSince(core: DeviceCore | null, unsynced: number): string | null {
+function useWaitingSince(core: DeviceCore | null, unsynced: number | null): string | null {
   const [since, setSince] = useState<string | null>(null);
   useEffect(() => {
-    if (!core || unsynced === 0) {
+    if (!core || !unsynced) {
       setSince(null);
       return;
     }
@@ -102,7 +107,7 @@ function useWaitingSince(core: DeviceCore | null, unsynced: number): string | nu
       live = false;
     };
   }, [core, unsynced]);
-  return core && unsynced > 0 ? since : null;
+  return core && unsynced ? since : null;
 }
 
 const DAY_MS = 24 * 60 * 60_000;

@@ -93,8 +93,10 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   window.addEventListener('online', onOnline);
   // A save adds to the waiting count; unlocking lends the keys to seal and read the directory.
   const unsubscribe = useFootfall.subscribe((s, prev) => {
-    // Locking seals what was saved, so it can upload while locked.
-    if (s.unsynced > prev.unsynced || s.phase.kind !== prev.phase.kind) request();
+    // Locking seals what was saved, so it can upload while locked. The count read after boot is
+    // not a save: the round at start covers it.
+    const saved = s.unsynced !== null && prev.unsynced !== null && s.unsynced > prev.unsynced;
+    if (saved || s.phase.kind !== prev.phase.kind) request();
   });
   void refreshStatus().then(request);
 

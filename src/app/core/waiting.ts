@@ -1,0 +1,51 @@
+/**
+ * "Waiting to upload", defined once: an event saved on this device that the server has not
+ * acknowledged (in a batch already, or still to be sealed). Acknowledged events are deleted; rows
+ * an early version marked synced instead are not waiting.
+ *
+ * Counting them through the index reads every waiting entry, which takes hundreds of
+ * milliseconds with a long outbox, so their number is also kept in a row of the device table.
+ * Every transaction that adds or removes waiting events moves that row in the same transaction
+ * (docs/sync.md#the-waiting-count), so the two never disagree, even with several tabs writing at once.
+ */
+import type { Table } from 'dexie';
+import type { EventRow, FootfallDb } from './database.ts';
+
+export const WAITING_KEY = 'waiting';
+
+/** The waiting rows of an events table (the app's, or one an upgrade hands over). */
+export function waitingIn(events: Table<EventRow, number>) {
+  return events.where('synced').equals(0);
+}
+
+/** The waiting rows themselves, in the order they were written. */
+export function waitingRows(db: FootfallDb) {
+  return waitingIn(db.events);
+}
+
+/**
+ * The kept count. Inside a transaction it must include `db.device`, and then it is the count as
+ * that transaction sees it. A database made new has no row, and no events.
+ */
+export async function keptWaiting(db: FootfallDb): Promise<number> {
+  const row = await db.device.get(WAITING_KEY);
+  return row?.key === WAITING_KEY ? row.count : 0;
+}
+
+/**
+ * Nothing is waiting any more: the kept count is exactly none, whatever it said. Called whenever
+ * the outbox empties, so even a count that went wrong (docs/sync.md#known-gaps) is right again there.
+ */
+export async function noneWaiting(db: FootfallDb): Promise<void> {
+  await db.device.put({ key: WAITING_KEY, count: 0 });
+}
+
+/**
+ * Moves the kept count by `delta`, in the caller's transaction (which must include `db.device`
+ * and be the one that adds or removes those events); returns the count after it.
+ */
+export async function moveWaiting(db: FootfallDb, delta: number): Promise<number> {
+  const count = (await keptWaiting(db)) + delta;
+  if (delta !== 0) await db.device.put({ key: WAITING_KEY, count });
+  return count;
+}
