@@ -43,6 +43,10 @@ export interface SyncStatus {
   /** Server time minus device time, ms, at the last exchange. */
   skewMs: number | null;
   quarantined: number;
+  /** Whether this device holds its uploads for a random time (docs/sync.md#held-uploads). */
+  holdsUploads: boolean;
+  /** Epoch ms until which what waits is held, or null when nothing is held. */
+  heldUntil: number | null;
 }
 
 export const NOT_ENROLLED: SyncStatus = {
@@ -54,6 +58,8 @@ export const NOT_ENROLLED: SyncStatus = {
   revoked: false,
   skewMs: null,
   quarantined: 0,
+  holdsUploads: false,
+  heldUntil: null,
 };
 
 export interface FootfallState {

@@ -1,6 +1,7 @@
 /**
  * When sync runs: soon after a save (one round for a burst of saves), on reconnect, every minute,
- * backing off with jitter after failures, and never in two tabs at once.
+ * backing off with jitter after failures, and never in two tabs at once. With uploads held, a save
+ * starts no round and no round sends before the held time, unless someone presses "Sync now".
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SyncClient } from '../../src/app/sync/client.ts';
@@ -8,6 +9,8 @@ import type { RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 
 const rounds: number[] = [];
+/** Whether each round was let upload. */
+const uploads: boolean[] = [];
 let nextResult: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
 
 let revokedAt: string | undefined;
@@ -18,11 +21,27 @@ vi.mock('../../src/app/core/device.ts', () => ({
 // The status line is read from the device's rows; here nothing but the rounds matters.
 vi.mock('../../src/app/core/syncStatus.ts', () => ({ refreshStatus: async () => undefined }));
 
+/**
+ * The held time as the device core keeps it (src/app/core/uploadHold.ts, tested on its own),
+ * reduced to what the scheduler reads: each test sets it as the core would have drawn it.
+ */
+let hold: { on: boolean; sendAfter: number | null } = { on: false, sendAfter: null };
+const holdSteps: string[] = [];
+vi.mock('../../src/app/core/uploadHold.ts', () => ({
+  settleUploadHold: async (step: 'check' | 'sendNow' | 'sent') => {
+    holdSteps.push(step);
+    if (step === 'sendNow' && hold.on) hold.sendAfter = Date.now();
+    if (step === 'sent') hold.sendAfter = null;
+    return { on: hold.on, chosen: null, sendAfter: hold.sendAfter };
+  },
+}));
+
 /** When set, a round waits for it before it ends (a slow upload). */
 let holdRound: Promise<void> | null = null;
 vi.mock('../../src/app/sync/engine.ts', () => ({
-  syncRound: async () => {
+  syncRound: async (_client: unknown, _core: unknown, options?: { upload?: boolean }) => {
     rounds.push(Date.now());
+    uploads.push(options?.upload ?? true);
     if (holdRound) await holdRound;
     return nextResult;
   },
@@ -37,6 +56,9 @@ function start(random = () => 0.5) {
 beforeEach(() => {
   vi.useFakeTimers();
   rounds.length = 0;
+  uploads.length = 0;
+  holdSteps.length = 0;
+  hold = { on: false, sendAfter: null };
   nextResult = { acknowledged: 0, stopped: null, skewMs: null };
   revokedAt = undefined;
   holdRound = null;
@@ -154,4 +176,63 @@ describe('the sync scheduler', () => {
     s.stop();
     Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
   });
+
+  it('without a hold, a save starts a round soon', async () => {
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    save();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(2);
+    expect(uploads).toEqual([true, true]);
+    s.stop();
+  });
+
+  it('with uploads held, a save starts no round, and periodic and reconnect rounds send nothing before the held time', async () => {
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    // A save: the core draws the held time, twenty minutes from now.
+    hold = { on: true, sendAfter: Date.now() + 20 * 60_000 };
+    const sendAfter = hold.sendAfter!;
+    save();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(rounds).toHaveLength(1); // nothing for the save
+    expect(useFootfall.getState().sync.heldUntil).toBe(sendAfter); // the status line says until when
+
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(rounds).toHaveLength(2); // the periodic round still reads the directory…
+    window.dispatchEvent(new Event('online'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(3); // …and so does a reconnect…
+    expect(uploads).toEqual([true, false, false]); // …but neither sends
+
+    while (rounds.at(-1)! < sendAfter) await vi.advanceTimersByTimeAsync(60_000);
+    // The round at the held time sends, at that time rather than at the next minute.
+    expect(rounds.at(-1)).toBe(sendAfter);
+    expect(uploads.at(-1)).toBe(true);
+    expect(uploads.slice(1, -1).every((u) => !u)).toBe(true);
+    expect(holdSteps.at(-1)).toBe('sent');
+    s.stop();
+  });
+
+  it('with uploads held, "Sync now" sends at once', async () => {
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    hold = { on: true, sendAfter: Date.now() + 25 * 60_000 };
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(uploads).toEqual([true, false]);
+
+    await s.runNow();
+    expect(rounds).toHaveLength(3);
+    expect(uploads.at(-1)).toBe(true);
+    expect(holdSteps.slice(-2)).toEqual(['sendNow', 'sent']);
+    expect(hold.sendAfter).toBeNull();
+    s.stop();
+  });
 });
+
+/** What a save does to the store: the waiting count rises. */
+function save(): void {
+  useFootfall.setState((state) => ({ unsynced: (state.unsynced ?? 0) + 1 }));
+}

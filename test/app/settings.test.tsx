@@ -300,4 +300,22 @@ describe('Settings', () => {
     expect(screen.getByRole('region', { name: 'This device' })).toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'Staff on this device' })).toBeInTheDocument();
   });
+
+  it('offers to hold this device’s uploads once it is enrolled: off on a front-desk tablet until chosen, and kept', async () => {
+    const { user, db } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const device = region('This device');
+    const label = 'Hold records for a random time before sending';
+    expect(device.queryByRole('checkbox', { name: label })).not.toBeInTheDocument(); // nothing to send yet
+
+    await enrolAs(db, 'frontDesk');
+    await act(() => refreshStatus());
+    const holdSwitch = await device.findByRole('checkbox', { name: label });
+    expect(holdSwitch).not.toBeChecked();
+    expect(holdSwitch).toHaveAccessibleDescription(/^Records wait a random 5 to 30 minutes after they are saved, so the server cannot tell when they were made\./);
+    await user.click(holdSwitch);
+    expect(await screen.findByText('Records from this device now wait a random 5 to 30 minutes before they are sent.')).toBe(notice());
+    expect(holdSwitch).toBeChecked();
+    expect(await db.device.get('uploadHold')).toEqual({ key: 'uploadHold', chosen: true, sendAfter: null });
+  });
 });

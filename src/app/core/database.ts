@@ -126,6 +126,19 @@ export interface SyncState {
 }
 
 /**
+ * Held uploads (docs/sync.md#held-uploads): whether this device holds what it has to send for a
+ * random time, so that the server cannot tell from receipt times when records were made, and
+ * when that time ends. In the clear, because a locked device uploads too and its lock screen says when.
+ */
+export interface UploadHoldRow {
+  key: 'uploadHold';
+  /** The choice made in Settings; null until one is made, and the default for the device's role applies. */
+  chosen: boolean | null;
+  /** Epoch ms from which what is waiting may be sent; null while nothing is held. */
+  sendAfter: number | null;
+}
+
+/**
  * The organisation's archive as the admin's device holds it (src/app/admin/archive/archiveStore.ts):
  * decrypted events sealed again under the device keyring, one row per fetched page, plus a
  * sealed state row (where to fetch from next). `rev` is in the clear only so that a write can
@@ -148,7 +161,7 @@ export interface WaitingCount {
 /** No wrong PINs outstanding. */
 export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
 
-export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount;
+export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow;
 
 export const DB_NAME = 'footfall';
 

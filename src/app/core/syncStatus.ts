@@ -1,13 +1,20 @@
 /**
  * Where sync stands, read from the device's rows and published, so every tab shows the same:
- * enrolment, last exchange, clock skew, quarantined batches and records waiting.
+ * enrolment, last exchange, clock skew, quarantined batches, records waiting and how long they are held.
  */
 import { readEnrolment, readSyncState, waitingCount } from './device.ts';
 import { quarantinedCount } from './outbox.ts';
 import { showSync } from './publish.ts';
+import { readUploadHold } from './uploadHold.ts';
 
 export async function refreshStatus(): Promise<void> {
-  const [enrolment, state, quarantined, unsynced] = await Promise.all([readEnrolment(), readSyncState(), quarantinedCount(), waitingCount()]);
+  const [enrolment, state, quarantined, unsynced, hold] = await Promise.all([
+    readEnrolment(),
+    readSyncState(),
+    quarantinedCount(),
+    waitingCount(),
+    readUploadHold(),
+  ]);
   showSync({
     unsynced,
     enrolled: Boolean(enrolment),
@@ -17,5 +24,7 @@ export async function refreshStatus(): Promise<void> {
     skewMs: state.skewMs,
     quarantined,
     revoked: Boolean(state.revokedAt),
+    holdsUploads: hold.on,
+    heldUntil: hold.sendAfter,
   });
 }

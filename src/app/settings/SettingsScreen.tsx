@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { keyFromLabel, OrgConfig, type Term } from '../../domain/config.ts';
-import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite } from './settingsActions.ts';
+import { addStaff, NOT_THE_ADMIN_DEVICE, removeStaff, resetPin, saveConfig, setDeviceSite, setUploadHold } from './settingsActions.ts';
 import { useCore } from '../shared/useCore.ts';
 import type { Role } from '../core/database.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
@@ -11,6 +11,8 @@ import { OrganisationSettings } from './OrganisationSettings.tsx';
 import { PeopleSettings } from '../people/PeopleSettings.tsx';
 import { ROLE_LABELS } from '../modes.ts';
 import { RoleOptions } from './RoleOptions.tsx';
+import { HOLD_MAX_MS, HOLD_MIN_MS } from '../core/uploadHold.ts';
+import { syncNow } from '../sync/runtime.ts';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
@@ -44,7 +46,17 @@ export function SettingsScreen() {
         {notice}
       </p>
       <ErrorAlert message={error} />
-      <DeviceSettings onSiteChange={(key) => run(async () => (await setDeviceSite(core, key), setNotice('Site changed for this device.')))} />
+      <DeviceSettings
+        onSiteChange={(key) => run(async () => (await setDeviceSite(core, key), setNotice('Site changed for this device.')))}
+        onHoldChange={(on) =>
+          run(async () => {
+            await setUploadHold(core, on);
+            setNotice(on ? `Records from this device now wait ${HOLD_WINDOW} before they are sent.` : 'Records from this device are now sent soon after they are saved.');
+            // What was held goes now, not at its time.
+            if (!on) void syncNow();
+          })
+        }
+      />
       {sharedFromElsewhere ? (
         <section aria-labelledby="lists-title" className="card">
           <h2 id="lists-title">The organisation’s settings</h2>
@@ -167,9 +179,13 @@ function OtherLists({ config, onChange }: { config: OrgConfig; onChange: (change
   );
 }
 
-function DeviceSettings({ onSiteChange }: { onSiteChange: (siteKey: string) => void }) {
+/** "a random 5 to 30 minutes" */
+const HOLD_WINDOW = `a random ${HOLD_MIN_MS / 60_000} to ${HOLD_MAX_MS / 60_000} minutes`;
+
+function DeviceSettings({ onSiteChange, onHoldChange }: { onSiteChange: (siteKey: string) => void; onHoldChange: (on: boolean) => void }) {
   const { config } = useSession();
   const identity = useFootfall((s) => s.identity);
+  const sync = useFootfall((s) => s.sync);
   const siteKey = identity?.siteKey ?? '';
   // The organisation's shared settings may no longer list the site this device was set to.
   const known = config.sites.some((s) => s.key === siteKey && !s.retired);
@@ -200,6 +216,19 @@ function DeviceSettings({ onSiteChange }: { onSiteChange: (siteKey: string) => v
             ))}
         </select>
       </label>
+      {/* Only a device that sends has uploads to hold (docs/sync.md#held-uploads). */}
+      {sync.enrolled && !sync.revoked && (
+        <>
+          <label className="check">
+            <input type="checkbox" checked={sync.holdsUploads} onChange={(e) => onHoldChange(e.target.checked)} aria-describedby="hold-hint" />
+            Hold records for a random time before sending
+          </label>
+          <p id="hold-hint" className="hint">
+            Records wait {HOLD_WINDOW} after they are saved, so the server cannot tell when they were made. Meanwhile they are only on this
+            device: if it is lost, so are they. Anyone can still send them at once with Send now. On by default on outreach phones.
+          </p>
+        </>
+      )}
     </section>
   );
 }

@@ -1,6 +1,6 @@
 /**
- * What an admin changes in Settings: the organisation's configuration, this device's staff and
- * its site. Each is handed the device core.
+ * What an admin changes in Settings: the organisation's configuration, this device's staff, its
+ * site and whether it holds its uploads. Each is handed the device core.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { wrapRoot } from '../../crypto/keyring.ts';
@@ -9,6 +9,8 @@ import type { EventOf } from '../../domain/events.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Role, StaffRow } from '../core/database.ts';
 import { readEnrolment, removedRow, saveStaff, staffMember } from '../core/device.ts';
+import { refreshStatus } from '../core/syncStatus.ts';
+import { chooseUploadHold } from '../core/uploadHold.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
 import { ClientError, PROBLEMS } from '../problems.ts';
 
@@ -73,6 +75,16 @@ export async function resetPin(core: DeviceCore, staffId: string, pin: string): 
 export async function setDeviceSite(core: DeviceCore, siteKey: string): Promise<void> {
   requireAdmin(core);
   await core.moveToSite(siteKey);
+}
+
+/**
+ * Whether this device holds what it has to send for a random time (docs/sync.md#held-uploads).
+ * A device choice, kept on the device: each phone is its own admin's to set.
+ */
+export async function setUploadHold(core: DeviceCore, on: boolean): Promise<void> {
+  requireAdmin(core);
+  await chooseUploadHold(on);
+  await refreshStatus();
 }
 
 function requireAdmin(core: DeviceCore): void {

@@ -9,10 +9,11 @@ const SKEW_WARNING_MS = 5 * 60_000;
 
 /**
  * Always visible, on the lock screen too: how many records this device holds that the server has
- * not confirmed and since when, when it last synced, and anything that needs a person (a clock
- * that is off, a refused batch). Locked, it shows only what needs no keys: the count and the last
- * sync. When the oldest record was made is sealed with it, so it shows once someone unlocks.
- * For a moment after the app starts the count is not read yet, and the line says so.
+ * not confirmed and since when, when it last synced, until when they are held, and anything that
+ * needs a person (a clock that is off, a refused batch). Locked, it shows only what needs no keys:
+ * the count, the held time and the last sync. When the oldest record was made is sealed with it,
+ * so it shows once someone unlocks. For a moment after the app starts the count is not read yet,
+ * and the line says so.
  */
 export function SyncStatus() {
   const unsynced = useFootfall((s) => s.unsynced);
@@ -36,6 +37,7 @@ export function SyncStatus() {
         {waiting}; {last}
         {sync.running && ' · syncing…'}
       </p>
+      {!sync.revoked && (unsynced ?? 0) > 0 && sync.heldUntil !== null && <Held until={sync.heldUntil} online={online} />}
       {sync.revoked && <Revoked core={core} waiting={unsynced} />}
       {!sync.revoked && sync.problem && online && <p className="status-problem">{sync.problem}</p>}
       {sync.quarantined > 0 && (
@@ -50,6 +52,42 @@ export function SyncStatus() {
       )}
     </div>
   );
+}
+
+/**
+ * Records held for a random time (docs/sync.md#held-uploads), said in plain words, with a way to
+ * send them at once: before going where there is no signal, say. Not a live region: the minutes
+ * change as they pass, and the count above already says when something is saved.
+ */
+function Held({ until, online }: { until: number; online: boolean }) {
+  const now = useNow(15_000);
+  const { run, error, busy } = useAction();
+  const sentence = heldSentence(until, now, online);
+  if (!sentence) return null;
+  return (
+    <div className="status-held">
+      <p>{sentence}</p>
+      <button
+        type="button"
+        disabled={busy}
+        // Loaded when asked for: the status line is on the lock screen, whose code is kept small.
+        onClick={() => run(async () => (await import('./runtime.ts')).syncNow())}
+      >
+        Send now
+      </button>
+      <ErrorAlert message={error} />
+    </div>
+  );
+}
+
+/** What the held time means to the person holding the device; null once it has come. */
+export function heldSentence(until: number, now: number, online: boolean): string | null {
+  const minutes = Math.ceil((until - now) / 60_000);
+  if (minutes <= 0) return null;
+  const within = minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  return online
+    ? `Sending within ${within}, at a random time, so the server cannot tell when they were made.`
+    : `Held for up to ${within} more, at a random time, so the server cannot tell when they were made; then sent once there is signal.`;
 }
 
 /**
@@ -130,6 +168,16 @@ function describeSkew(skewMs: number): string {
   const amount = minutes >= 120 ? `${Math.round(minutes / 60)} hours` : `${minutes} minutes`;
   // skew = server − device: positive means the device is behind.
   return `${amount} ${skewMs > 0 ? 'behind' : 'ahead of'}`;
+}
+
+/** The time now, read again every `everyMs`. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(id);
+  }, [everyMs]);
+  return now;
 }
 
 function useOnline(): boolean {

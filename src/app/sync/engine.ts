@@ -32,8 +32,10 @@ export interface RoundResult {
 /**
  * One round. `core` is the unlocked device, lent while someone is signed in: it seals what is
  * waiting and reads the shared directory. Without it (locked), sealed batches still upload.
+ * Without `upload` (uploads held, docs/sync.md#held-uploads) nothing is sealed or sent: what waits
+ * goes later in as few batches as it fills, and the round only picks up team keys and the directory.
  */
-export async function syncRound(client: SyncClient, core: DeviceCore | null): Promise<RoundResult> {
+export async function syncRound(client: SyncClient, core: DeviceCore | null, { upload = true } = {}): Promise<RoundResult> {
   const [enrolment, identity] = await Promise.all([readEnrolment(), readIdentity()]);
   if (!enrolment || !identity) return { acknowledged: 0, stopped: null, skewMs: null };
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey: enrolment.signingKey };
@@ -43,7 +45,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
     // A new team key may open parts this device passed over: receiving one marks the directory to
     // be read again from the start.
     await receiveTeamKeys(client, unlocked);
-    await unlocked.sealWaiting(enrolment);
+    if (upload) await unlocked.sealWaiting(enrolment);
   }
 
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
@@ -53,7 +55,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null): Pr
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
-  for (const batch of await pendingBatches()) {
+  for (const batch of upload ? await pendingBatches() : []) {
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
       await acknowledge(batch);

@@ -2,11 +2,14 @@
  * When sync runs: soon after every save, when the network comes back, at start, every minute,
  * and when someone presses "Sync now". Only one tab syncs at a time (Web Locks); failures back
  * off exponentially with full jitter so a fleet of tablets never hammers a recovering server.
+ * A device that holds its uploads (docs/sync.md#held-uploads) starts no round on a save, and its
+ * rounds send only once the held time has come, or when someone presses "Sync now".
  */
 import type { DeviceCore } from '../core/core.ts';
 import { readEnrolment, readSyncState } from '../core/device.ts';
 import { showSync } from '../core/publish.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
+import { settleUploadHold, type HoldStep } from '../core/uploadHold.ts';
 import { useFootfall } from '../store.ts';
 import type { SyncClient } from './client.ts';
 import { syncRound } from './engine.ts';
@@ -28,13 +31,15 @@ export interface SchedulerDeps {
 export interface Scheduler {
   /** Sync soon (debounced). */
   request: () => void;
-  /** Sync now and wait for the round to finish. */
+  /** Sync now, sending what is held too, and wait for the round to finish: "Sync now". */
   runNow: () => Promise<void>;
   stop: () => void;
 }
 
 export function startScheduler(deps: SchedulerDeps): Scheduler {
-  const random = deps.random ?? Math.random;
+  // The held time must not be guessable from earlier draws: the browser's cryptographic source.
+  const random = deps.random ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32);
+  const settleHold = (step: HoldStep) => settleUploadHold(step, random);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
@@ -46,12 +51,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   const schedule = (delay: number) => {
     if (stopped) return;
     clearTimeout(timer);
-    timer = setTimeout(() => void runNow(), delay);
+    timer = setTimeout(() => void run(false), delay);
   };
 
-  async function runNow(): Promise<void> {
+  async function run(sendNow: boolean): Promise<void> {
     clearTimeout(timer);
     let revoked = false;
+    let heldUntil: number | null = null;
     const ran = await withSyncLock(async () => {
       if (!(await readEnrolment())) return;
       // A revoked device stops asking: the server will refuse it for good.
@@ -62,7 +68,11 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       roundRunning = true;
       requestedDuring = false;
       try {
-        const result = await syncRound(deps.client, deps.core());
+        // What is held waits for its time, unless someone asked to send it now.
+        const hold = await settleHold(sendNow ? 'sendNow' : 'check');
+        const upload = hold.sendAfter === null || hold.sendAfter <= Date.now();
+        const result = await syncRound(deps.client, deps.core(), { upload });
+        heldUntil = (await settleHold(upload && !result.stopped ? 'sent' : 'check')).sendAfter;
         failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
         revoked = result.stopped?.kind === 'revoked';
         showSync({ problem: result.stopped?.message ?? null });
@@ -79,7 +89,10 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
     if (revoked) return;
     // Full jitter: a random wait up to the backoff ceiling.
-    schedule(failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : requestedDuring ? SOON_MS : PERIOD_MS);
+    const wait = failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : requestedDuring ? SOON_MS : PERIOD_MS;
+    // The round at the held time comes then, not up to a minute later.
+    const untilHeld = heldUntil === null ? Infinity : heldUntil - Date.now();
+    schedule(untilHeld > 0 ? Math.min(wait, untilHeld) : wait);
   }
 
   const request = () => {
@@ -91,18 +104,26 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     request();
   };
   window.addEventListener('online', onOnline);
-  // A save adds to the waiting count; unlocking lends the keys to seal and read the directory.
+  /**
+   * A save: sync soon, unless uploads are held. Then what was saved waits for the held time, and
+   * no round starts, since even a directory read right after a save would say when it was made.
+   */
+  const saved = async () => {
+    const hold = await settleHold('check').catch(() => null);
+    if (hold?.on) showSync({ heldUntil: hold.sendAfter });
+    else request();
+  };
   const unsubscribe = useFootfall.subscribe((s, prev) => {
-    // Locking seals what was saved, so it can upload while locked. The count read after boot is
-    // not a save: the round at start covers it.
-    const saved = s.unsynced !== null && prev.unsynced !== null && s.unsynced > prev.unsynced;
-    if (saved || s.phase.kind !== prev.phase.kind) request();
+    // Locking seals what was saved, so it can upload while locked; unlocking lends the keys to
+    // seal and read the directory. The count read after boot is not a save: the round at start covers it.
+    if (s.phase.kind !== prev.phase.kind) request();
+    else if (s.unsynced !== null && prev.unsynced !== null && s.unsynced > prev.unsynced) void saved();
   });
   void refreshStatus().then(request);
 
   return {
     request,
-    runNow,
+    runNow: () => run(true),
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -1,0 +1,98 @@
+/**
+ * Held uploads (docs/sync.md#held-uploads): a device may hold what it has to send for a random
+ * time, so that the server cannot tell from when a batch arrived when its records were made. Kept
+ * in one row of the device table; the scheduler decides when rounds run, this decides whether a
+ * round may upload.
+ */
+import type { Enrolment, FootfallDb, UploadHoldRow } from './database.ts';
+import { database, readEnrolment } from './device.ts';
+
+/**
+ * Held uploads wait a random time, uniformly between these: at least five minutes, so a batch
+ * never leaves within minutes of a save and carries the records made soon after it; at most
+ * thirty, so little waits on a phone that could be lost (docs/sync.md#held-uploads).
+ */
+export const HOLD_MIN_MS = 5 * 60_000;
+export const HOLD_MAX_MS = 30 * 60_000;
+
+export interface UploadHold {
+  /** Whether this device holds its uploads: the choice made in Settings, else its role's default. */
+  on: boolean;
+  /** The choice made in Settings, or null while the role's default applies. */
+  chosen: boolean | null;
+  /** Epoch ms from which what is waiting may be sent; null while nothing is held. */
+  sendAfter: number | null;
+}
+
+/**
+ * What happened, for the held time:
+ * - `check`: nothing new; a time is drawn for what waits without one, and dropped when nothing waits;
+ * - `sendNow`: someone asked to send at once ("Sync now"), so what waits may go now;
+ * - `sent`: what was held has reached the server; anything saved since gets a time of its own.
+ */
+export type HoldStep = 'check' | 'sendNow' | 'sent';
+
+/**
+ * Held by default on an outreach phone: one worker's records, made out where she meets a woman,
+ * whose upload times would otherwise say when and, with the network, roughly where.
+ */
+export function heldByDefault(enrolment: Pick<Enrolment, 'role'> | null): boolean {
+  return enrolment?.role === 'outreach';
+}
+
+export async function readUploadHold(): Promise<UploadHold> {
+  const db = database();
+  return db.transaction('r', db.device, async () => holdOf(await rowOf(db), await readEnrolment()));
+}
+
+/** The choice made in Settings. Switching it off lets what was held go with the next round. */
+export async function chooseUploadHold(on: boolean): Promise<UploadHold> {
+  const db = database();
+  return db.transaction('rw', db.device, async () => {
+    const row: UploadHoldRow = { ...(await rowOf(db)), chosen: on };
+    if (!on) row.sendAfter = null;
+    await db.device.put(row);
+    return holdOf(row, await readEnrolment());
+  });
+}
+
+/**
+ * Brings the held time up to date after `step`, in one transaction (several tabs share it), and
+ * returns it. A time once drawn is kept until what it held is sent: saves that follow go with it,
+ * and drawing again would let the last save decide when the batch leaves. `random` is uniform in
+ * [0, 1).
+ */
+export async function settleUploadHold(step: HoldStep, random: () => number, now = Date.now()): Promise<UploadHold> {
+  const db = database();
+  return db.transaction('rw', [db.device, db.events, db.batches], async () => {
+    const [row, enrolment] = await Promise.all([rowOf(db), readEnrolment()]);
+    const hold = holdOf(row, enrolment);
+    let sendAfter = step === 'sent' ? null : hold.sendAfter;
+    if (!hold.on || !enrolment || !(await somethingToSend(db, enrolment))) sendAfter = null;
+    else if (step === 'sendNow') sendAfter = now;
+    else sendAfter ??= now + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
+    if (sendAfter !== row.sendAfter) await db.device.put({ ...row, sendAfter });
+    return { ...hold, sendAfter };
+  });
+}
+
+/**
+ * Events not yet sealed, or batches waiting for the server. A batch set aside (quarantined) is not
+ * sent by any round, so it holds nothing: it waits for a person (docs/sync.md#refusals-quarantine-and-backoff).
+ */
+async function somethingToSend(db: FootfallDb, enrolment: Enrolment): Promise<boolean> {
+  const [unsealed, pending] = await Promise.all([
+    db.events.where('seq').above(enrolment.sealedThrough).count(),
+    db.batches.where('state').equals('pending').count(),
+  ]);
+  return unsealed + pending > 0;
+}
+
+function holdOf(row: UploadHoldRow, enrolment: Enrolment | null): UploadHold {
+  return { on: row.chosen ?? heldByDefault(enrolment), chosen: row.chosen, sendAfter: row.sendAfter };
+}
+
+async function rowOf(db: FootfallDb): Promise<UploadHoldRow> {
+  const row = await db.device.get('uploadHold');
+  return row?.key === 'uploadHold' ? row : { key: 'uploadHold', chosen: null, sendAfter: null };
+}
