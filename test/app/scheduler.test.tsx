@@ -62,6 +62,7 @@ beforeEach(() => {
   nextResult = { acknowledged: 0, stopped: null, skewMs: null };
   revokedAt = undefined;
   holdRound = null;
+  useFootfall.setState({ unsynced: 0 }); // as boot leaves it once the count is read
 });
 afterEach(() => {
   vi.useRealTimers();

@@ -298,7 +298,9 @@ describe('Settings', () => {
     expect(screen.queryByRole('region', { name: 'Services' })).not.toBeInTheDocument();
     expect(screen.queryByRole('region', { name: 'Other lists' })).not.toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'This device' })).toBeInTheDocument();
+    // Set up on its own before it joined: it keeps its own staff; the organisation's people are the admin device's.
     expect(screen.getByRole('region', { name: 'Staff on this device' })).toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'People' })).not.toBeInTheDocument();
   });
 
   it('offers to hold this device’s uploads once it is enrolled: off on a front-desk tablet until chosen, and kept', async () => {

@@ -6,6 +6,9 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 
+/** The button that joins a device set up on its own, keeping its records. */
+export const JOIN_KEEPING = 'Join an organisation instead, keeping what is recorded here';
+
 export const ADMIN = { name: 'Grace Okafor', pin: '472913' };
 export const DEVICE = { name: 'Front desk tablet', site: 'Drop-in centre' };
 
@@ -202,15 +205,16 @@ export async function makeEnrolmentCode(card: Locator, use: 'Front desk' | 'Outr
   const shown = card.getByLabel('Enrolment code', { exact: true });
   // A code made before stays on screen until the new one replaces it: wait for the new one.
   const before = (await shown.count()) ? await shownCode(card, 'Enrolment code') : null;
+  await card.getByRole('textbox', { name: 'Its name' }).fill(`${use} device`);
   await card.getByRole('combobox', { name: 'It will be used for' }).selectOption({ label: use });
   await card.getByRole('button', { name: 'Make a one-time code' }).click();
   await expect.poll(() => shownCode(card, 'Enrolment code'), { timeout: 20_000 }).not.toBe(before);
   return shownCode(card, 'Enrolment code');
 }
 
-/** Settings → Organisation → Enrol with a code from the admin. */
+/** Settings → Organisation → join with a code, keeping what the device recorded on its own. */
 export async function enrolWithCode(card: Locator, code: string): Promise<void> {
-  await card.getByRole('button', { name: 'Enrol with a code from the admin' }).click();
+  await card.getByRole('button', { name: JOIN_KEEPING }).click();
   await card.getByRole('textbox', { name: 'Enrolment code' }).fill(code);
   await card.getByRole('button', { name: 'Enrol this device' }).click();
   await card.getByText(ENROLLED).waitFor({ timeout: 20_000 });

@@ -31,6 +31,7 @@ import {
   allFigures,
   anonymousVisit,
   enrolWithCode,
+  JOIN_KEEPING,
   finishOrganisation,
   ORGANISATION_NAME,
   putKitAway,
@@ -161,7 +162,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
 
     await context.setOffline(false);
     const card = await organisationCard(page);
-    await card.getByRole('button', { name: 'Enrol with a code from the admin' }).click();
+    await card.getByRole('button', { name: JOIN_KEEPING }).click();
     await expectAccessible(page, 'enrol form');
     await card.getByRole('button', { name: 'Back' }).click();
     // Typed in lower case: case (and dashes) do not matter.

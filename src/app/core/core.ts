@@ -122,11 +122,6 @@ export class DeviceCore {
     this.#identity = next;
   }
 
-  /** The device joined in another role: the person signed in now works in it too (sync/organisation.ts). */
-  followStaff(role: StaffRow['role']): void {
-    this.#show({ staff: { ...this.session.staff, role } });
-  }
-
     get isAdmin(): boolean {
     return this.session.staff.role === 'admin';
   }

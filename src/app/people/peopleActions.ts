@@ -6,11 +6,11 @@
 import { v7 as uuidv7 } from 'uuid';
 import { unwrapRoot, wrapRoot } from '../../crypto/keyring.ts';
 import { generatePersonalCode, personalCodeCheck } from '../../crypto/personalCode.ts';
-import type { EventOf } from '../../domain/events.ts';
+import type { EventOf, FootfallEvent } from '../../domain/events.ts';
 import { EMPTY_ROSTER, peopleFor, type Person, type Roster } from '../../domain/people.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Role } from '../core/database.ts';
-import { readEnrolment, saveStaff, staffMember } from '../core/device.ts';
+import { activeStaff, readEnrolment, saveStaff, staffMember } from '../core/device.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
 import { ClientError } from '../problems.ts';
 import { requireCertifiedAdmin } from '../settings/settingsActions.ts';
@@ -107,10 +107,19 @@ async function publishPerson(core: DeviceCore, personId: string, input: PersonIn
   await publish(core, { ...core.stamp(), type: 'staff.saved', personId, name, roles, sites: input.sites && [...new Set(input.sites)], code });
 }
 
-/** A staff event, signed with the admin device's next batch and applied here at once. */
+/**
+ * A staff event, signed with the admin device's next batch and applied here at once. The first
+ * one brings the people of this laptop in before it: they become the organisation's first people,
+ * under the ids their records already carry.
+ */
 function publish(core: DeviceCore, event: EventOf<'staff.saved' | 'staff.removed'>): Promise<void> {
   return core.serially(async () => {
     await requireCertifiedAdmin(core);
-    await core.foldDirectory([event], [event]);
+    const first = (await roster(core)).since === null;
+    const people: FootfallEvent[] = first
+      ? (await activeStaff()).map((row) => ({ ...core.stamp(), type: 'staff.saved', personId: row.id, name: row.name, roles: [row.role], sites: null, code: null }))
+      : [];
+    const events = [...people, event];
+    await core.foldDirectory(events, events);
   });
 }

@@ -48,7 +48,7 @@ function NotEnrolled() {
       </p>
       <div className="actions">
         <button type="button" onClick={() => setMode('create')}>
-          Set up the organisation
+          Set up a new organisation
         </button>
         <button type="button" onClick={() => setMode('enrol')}>
           Join an organisation instead, keeping what is recorded here

@@ -10,12 +10,11 @@ import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, json
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
 import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
 import { OrgConfig } from '../../domain/config.ts';
-import type { FootfallEvent } from '../../domain/events.ts';
 import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
-import { activeStaff, patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment, saveStaff } from '../core/device.ts';
+import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -107,17 +106,6 @@ export async function createOrganisation(core: DeviceCore, client: SyncClient, p
     { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device, certificate, authoritySince: since },
     [{ version: 1, raw: await exportTeamKey(pending.teamKey) }],
   );
-  // The people of this laptop become the organisation's first people (docs/security.md#people).
-  const people: FootfallEvent[] = (await activeStaff()).map((row) => ({
-    ...core.stamp(),
-    type: 'staff.saved',
-    personId: row.id,
-    name: row.name,
-    roles: [row.role],
-    sites: null,
-    code: null,
-  }));
-  await core.foldDirectory(people, people);
 }
 
 export interface EnrolmentCode {
@@ -185,8 +173,8 @@ export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<
 
 /**
  * On a device set up on its own before it joined (an earlier version's way): joins with the
- * admin's one-time code, keeping every record made here, which is uploaded from now on. Its
- * people work in the role the code gives the device; only an admin device has admins.
+ * admin's one-time code, keeping every record made here, which is uploaded from now on. Its people
+ * keep the roles they had here (docs/security.md#known-gaps).
  */
 export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed: string): Promise<void> {
   if (await readEnrolment()) throw new ClientError('already_enrolled');
@@ -195,10 +183,6 @@ export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed:
   const claimed = await claimPackage(client, typed, identity.deviceId, identity.deviceName);
   const { pkg } = claimed;
   await joinOrganisation(core, { orgId: pkg.orgId, role: claimed.role, orgPublicKey: pkg.orgPublicKey, device: claimed.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
-  if (claimed.role !== 'admin') {
-    for (const row of await activeStaff()) await saveStaff({ ...row, role: claimed.role });
-    core.followStaff(claimed.role);
-  }
 }
 
 async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {
