@@ -137,7 +137,7 @@ function AddPerson({ onAdded }: { onAdded: (given: Given) => Promise<void> }) {
 /** A personal code, shown once: the admin writes or prints it for her. */
 function PersonalCode({ given, onDone }: { given: Given; onDone: () => void }) {
   return (
-    <div className="kit" role="region" aria-label={`${given.name}’s personal code`}>
+    <div className="kit" role="region" aria-label={`Personal code for ${given.name}`}>
       <p>
         Give {given.name} this personal code on paper. On each device she uses she chooses her name, types the code and sets her own PIN. It works
         for {PERSONAL_CODE_DAYS} days, once on each device; a new code replaces it.

@@ -21,11 +21,6 @@ export function PinsDialog({ onClose }: { onClose: () => void }) {
       </p>
       <AddMe onAdded={(name) => setNotice(`${name} can now unlock this device with her own PIN.`)} />
       <ChangeMyPin onChanged={() => setNotice('Your PIN is changed. Your old PIN no longer unlocks this device.')} />
-      <div className="actions">
-        <button type="button" onClick={onClose}>
-          Close
-        </button>
-      </div>
     </Dialog>
   );
 }
