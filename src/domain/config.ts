@@ -3,13 +3,9 @@
  * different words, so every list is configurable; keys are stable and labels may change.
  */
 import { z } from 'zod';
+import { Key } from './key.ts';
 import { foldName } from './search.ts';
 
-const Key = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'keys are lower-case letters, digits and dashes');
 const Label = z.string().trim().min(1, 'a label is needed').max(60, 'a label is at most 60 characters');
 
 export const Term = z.object({ key: Key, label: Label, retired: z.boolean().default(false) });

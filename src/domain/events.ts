@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { OrgConfig } from './config.ts';
+import { Key } from './key.ts';
 import { Role } from './protocol.ts';
 
 /** UUIDv7: unique across devices and sortable by creation time. */
@@ -17,11 +18,6 @@ export type EventId = z.infer<typeof EventId>;
 /** An instant, always stored in UTC with a Z suffix. Local dates are derived, never stored. */
 export const Instant = z.iso.datetime({ message: 'must be an ISO 8601 UTC timestamp' });
 
-export const Key = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a lower-case key such as "meal" or "hot-drink"');
 
 /** Answers every optional question may take besides a configured term. */
 export const NOT_KNOWN = 'not-known';

@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { Stamp } from './directory.ts';
-import { compareEvents, EventId, Key, PersonalCodeCheck, StaffName, type EventOf, type FootfallEvent } from './events.ts';
+import { compareEvents, EventId, PersonalCodeCheck, StaffName, type EventOf, type FootfallEvent } from './events.ts';
+import { Key } from './key.ts';
 import { Role } from './protocol.ts';
 
 export const Person = z.object({
