@@ -3,12 +3,10 @@
  * a real port), real SQLite storage in a temp folder or PostgreSQL in a fresh schema, real device
  * keys, and requests signed exactly as a device signs them. The server's clock is the tests' own.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import pg from 'pg';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { expect } from 'vitest';
 import { utf8 } from '../../src/crypto/bytes.ts';
@@ -21,6 +19,7 @@ import type { ServerConfig } from '../../src/server/config.ts';
 import { openPostgresStorage } from '../../src/server/storage/postgres.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
+import { DATABASE_URL, dropSchemas, freshSchema } from './postgres.ts';
 
 const temps: string[] = [];
 const servers: FastifyInstance[] = [];
@@ -214,8 +213,6 @@ export function expectError(res: LightMyRequestResponse, status: number, error: 
 
 // ---- storage for the API -------------------------------------------------------------------
 
-/** Where the PostgreSQL tests connect (the same default as the storage contract suite). */
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 const schemas: string[] = [];
 
@@ -225,7 +222,7 @@ export const STORES: readonly { name: string; open: () => Promise<Storage> }[] =
   {
     name: 'PostgreSQL',
     open: async () => {
-      const schema = `footfall_api_test_${randomBytes(6).toString('hex')}`;
+      const schema = freshSchema('footfall_api_test');
       schemas.push(schema);
       try {
         return await openPostgresStorage(DATABASE_URL, { schema, maxConnections: 4 });
@@ -243,12 +240,5 @@ export async function closeAll(): Promise<void> {
   for (const server of servers.splice(0)) await server.close();
   for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
   staticDir = undefined;
-  if (schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    for (const schema of schemas.splice(0)) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
+  if (schemas.length) await dropSchemas(...schemas.splice(0));
 }

@@ -14,13 +14,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchivePage, BatchReceipt } from '../../src/domain/protocol.ts';
 import { DEFAULT_LIMITS } from '../../src/server/api/index.ts';
 import { MIGRATIONS } from '../../src/server/storage/postgres.ts';
-import { DATABASE_URL, deviceKeys, newDevice, newEnrolment, newOrg, sealedBatch, signedRequest, type Device, type Org, type SignedOptions } from './apiHarness.ts';
+import { deviceKeys, newDevice, newEnrolment, newOrg, sealedBatch, signedRequest, type Device, type Org, type SignedOptions } from './apiHarness.ts';
+import { DATABASE_URL, dropSchemas, freshSchema, withPostgres } from './postgres.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** How long a process may take to start (tsx compiles the server on the way): generous, for a busy machine. */
@@ -129,7 +129,7 @@ function expectAnswer(answer: Answer, status: number, error?: string) {
 }
 
 describe('two endpoint processes on one PostgreSQL database', () => {
-  const schema = `footfall_scaleout_test_${randomBytes(6).toString('hex')}`;
+  const schema = freshSchema('footfall_scaleout_test');
   const temps: string[] = [];
   let a: EndpointProcess;
   let b: EndpointProcess;
@@ -151,13 +151,7 @@ describe('two endpoint processes on one PostgreSQL database', () => {
   }
 
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA ${schema}`);
-    } finally {
-      await client.end();
-    }
+    await withPostgres((client) => client.query(`CREATE SCHEMA ${schema}`));
     const staticDir = mkdtempSync(join(tmpdir(), 'footfall-scaleout-static-'));
     const dataDir = mkdtempSync(join(tmpdir(), 'footfall-scaleout-data-'));
     temps.push(staticDir, dataDir);
@@ -185,24 +179,12 @@ describe('two endpoint processes on one PostgreSQL database', () => {
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
     for (const dir of temps) rmSync(dir, { recursive: true, force: true });
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
+    await dropSchemas(schema);
   }, 30_000);
 
   it('start together on a new database, each migration applied once', async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
-      expect(rows).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
-    } finally {
-      await client.end();
-    }
+    const { rows } = await withPostgres((client) => client.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`));
+    expect(rows).toEqual(MIGRATIONS.map((_, i) => ({ version: i + 1 })));
   });
 
   it('store once a batch sent to both at the same moment: one says stored, the other already stored', async () => {

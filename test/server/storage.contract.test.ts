@@ -9,7 +9,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Role, WrappedOrgKey } from '../../src/domain/protocol.ts';
 import { openStorage } from '../../src/server/storage/index.ts';
@@ -24,8 +23,7 @@ import {
   type StoredDevice,
   type StoredOrg,
 } from '../../src/server/storage/types.ts';
-
-const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+import { DATABASE_URL, dropSchemas, freshSchema, withPostgres } from './postgres.ts';
 
 // ---- fixtures --------------------------------------------------------------------------------
 
@@ -636,18 +634,6 @@ function redacted(url: string): string {
   }
 }
 
-const freshSchema = () => `footfall_test_${randomBytes(6).toString('hex')}`;
-
-async function dropSchema(schema: string) {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end();
-  }
-}
-
 function unreachable(error: unknown): Error {
   return new Error(
     `PostgreSQL is not reachable at ${redacted(DATABASE_URL)} (${(error as Error).message}). ` +
@@ -672,7 +658,7 @@ async function postgresHarness(): Promise<Harness> {
     },
     async cleanup() {
       await current.close();
-      await dropSchema(schema);
+      await dropSchemas(schema);
     },
   };
 }
@@ -839,10 +825,8 @@ describe('SQLite storage', () => {
 describe('PostgreSQL storage', () => {
   let openError: unknown;
   beforeAll(async () => {
-    const client = new pg.Client({ connectionString: DATABASE_URL, connectionTimeoutMillis: 10_000 });
     try {
-      await client.connect();
-      await client.end();
+      await withPostgres(async () => undefined);
     } catch (error) {
       openError = unreachable(error);
     }
@@ -856,12 +840,10 @@ describe('PostgreSQL storage', () => {
     try {
       const opened = await Promise.all([1, 2, 3].map(() => openPostgresStorage(DATABASE_URL, { schema, maxConnections: 2 })));
       await Promise.all(opened.map((s) => s.close()));
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      const { rows } = await client.query(`SELECT version FROM ${schema}.schema_version`).finally(() => client.end());
+      const { rows } = await withPostgres((client) => client.query(`SELECT version FROM ${schema}.schema_version`));
       expect(rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
     } finally {
-      await dropSchema(schema);
+      await dropSchemas(schema);
     }
   });
 
@@ -879,7 +861,7 @@ describe('PostgreSQL storage', () => {
       expect((await two!.countRequest!('device:b@192.0.2.1', 60_000)).count).toBe(1);
     } finally {
       await Promise.all([one!.close(), two!.close()]);
-      await dropSchema(schema);
+      await dropSchemas(schema);
     }
   });
 
@@ -896,57 +878,55 @@ describe('PostgreSQL storage', () => {
       expect((await storage.countRequest!('ip:192.0.2.2', 60_000)).count).toBe(3);
     } finally {
       await storage.close();
-      await dropSchema(schema);
+      await dropSchemas(schema);
     }
   });
 
   it('opens a database made by schema version 1, keeps its batches and migrates it to the latest version', async () => {
     const schema = freshSchema();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      const old = versionOneData();
-      // Exactly what the version 1 code did to a new database.
-      await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}`);
-      await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      await client.query(POSTGRES_MIGRATIONS[0]!);
-      await client.query('INSERT INTO schema_version (version) VALUES (1)');
-      for (const [table, values] of old.rows) await client.query(`INSERT INTO ${table} VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, [...values]);
-
-      const storage = await openPostgresStorage(DATABASE_URL, { schema });
+    await withPostgres(async (client) => {
       try {
-        await expectMigrated(storage, old);
+        const old = versionOneData();
+        // Exactly what the version 1 code did to a new database.
+        await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}`);
+        await client.query('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+        await client.query(POSTGRES_MIGRATIONS[0]!);
+        await client.query('INSERT INTO schema_version (version) VALUES (1)');
+        for (const [table, values] of old.rows) await client.query(`INSERT INTO ${table} VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})`, [...values]);
+
+        const storage = await openPostgresStorage(DATABASE_URL, { schema });
+        try {
+          await expectMigrated(storage, old);
+        } finally {
+          await storage.close();
+        }
+        expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+        // The removed batch's row holds nothing of its content, only what makes its id a tombstone.
+        const { rows } = await client.query('SELECT activity, directory, sha256, removed_at FROM batches WHERE batch_id = $1', [old.batch.batchId]);
+        expect(rows).toEqual([{ activity: '', directory: '', sha256: old.batch.sha256, removed_at: new Date(at(100)) }]);
       } finally {
-        await storage.close();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       }
-      expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
-      // The removed batch's row holds nothing of its content, only what makes its id a tombstone.
-      const { rows } = await client.query('SELECT activity, directory, sha256, removed_at FROM batches WHERE batch_id = $1', [old.batch.batchId]);
-      expect(rows).toEqual([{ activity: '', directory: '', sha256: old.batch.sha256, removed_at: new Date(at(100)) }]);
-    } finally {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    });
   });
 
   it('is what openStorage opens when a database URL is set', async () => {
     const schema = freshSchema();
-    const client = new pg.Client({ connectionString: DATABASE_URL });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA ${schema}`);
-      const url = new URL(DATABASE_URL);
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const storage = await openStorage({ dataDir: '/nonexistent/never/created', databaseUrl: url.toString() });
-      const { orgId } = await newOrg(storage);
-      await storage.close();
-      const { rows } = await client.query(`SELECT org_id FROM ${schema}.orgs`);
-      expect(rows).toEqual([{ org_id: orgId }]);
-      expect(existsSync('/nonexistent/never/created')).toBe(false);
-    } finally {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    await withPostgres(async (client) => {
+      try {
+        await client.query(`CREATE SCHEMA ${schema}`);
+        const url = new URL(DATABASE_URL);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        const storage = await openStorage({ dataDir: '/nonexistent/never/created', databaseUrl: url.toString() });
+        const { orgId } = await newOrg(storage);
+        await storage.close();
+        const { rows } = await client.query(`SELECT org_id FROM ${schema}.orgs`);
+        expect(rows).toEqual([{ org_id: orgId }]);
+        expect(existsSync('/nonexistent/never/created')).toBe(false);
+      } finally {
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      }
+    });
   });
 
   it('fails to open, quickly and clearly, when the server is not there', async () => {
