@@ -23,7 +23,7 @@ import type { ArchiveRow } from '../../src/app/core/database.ts';
 import { openJson, sealJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, enrolWithCode } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
@@ -34,18 +34,7 @@ import { currentSession, core } from './helpers.ts';
 // Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
 const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
 const sealArchiveRow = async (keyring: Keyring, id: string, value: unknown): Promise<ArchiveRow> => ({ id, ...(await sealJson(keyring, `archive:${id}`, value)) });
-import {
-  Ledger,
-  PASSPHRASE,
-  credentialsOf,
-  newDevice,
-  recordSome,
-  startServer,
-  syncUntilDone,
-  use,
-  type Device,
-  type RunningServer,
-} from './syncHarness.ts';
+import { Ledger, PASSPHRASE, credentialsOf, newDevice, recordSome, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 const ledger = new Ledger();
@@ -76,9 +65,7 @@ const client = () => new SyncClient(server.url, watched);
 beforeAll(async () => {
   server = await startServer();
   admin = await newDevice('admin');
-  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-  recoveryCode = pending.recoveryCode;
-  await createOrganisation(core(), new SyncClient(server.url), pending, pending.recoveryCode);
+  recoveryCode = await setUpOrganisationHere(new SyncClient(server.url));
   const { code } = await createEnrolmentCode(core(), new SyncClient(server.url), { name: 'New device', role: 'frontDesk', siteKey: null });
   tablet = await newDevice('tablet');
   await enrolWithCode(core(), new SyncClient(server.url), code);

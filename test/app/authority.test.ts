@@ -16,7 +16,7 @@ import { recordDirectoryEvents, registerWoman } from '../../src/app/directory/di
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice, rotateTeamKey, rotationDue } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, enrolWithCode, revokeDevice, rotateTeamKey, rotationDue } from '../../src/app/sync/organisation.ts';
 import { waitingRecordsFile } from '../../src/app/sync/recordsFile.ts';
 import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
@@ -26,7 +26,7 @@ import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/c
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 import { core, currentSession, enrolmentOf, readEvents } from './helpers.ts';
-import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 let client: SyncClient;
@@ -59,8 +59,7 @@ beforeAll(async () => {
   server = await startServer();
   client = new SyncClient(server.url);
   admin = await newDevice('admin');
-  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-  await createOrganisation(core(), client, pending, pending.recoveryCode);
+  await setUpOrganisationHere(client);
   await registerWoman(core(), 'Rosa', {});
   await registerWoman(core(), 'Amira', {});
   await syncUntilDone(admin, client);

@@ -16,7 +16,7 @@ import { loadHistoryEvents, loadReportHistory, refreshArchive } from '../../src/
 import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { readArchive, readArchivePages } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, enrolWithCode } from '../../src/app/sync/organisation.ts';
 import { bytesJson, openWithTeamKey } from '../../src/crypto/envelope.ts';
 import { countRecords, resolveRecords } from '../../src/domain/counting.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
@@ -25,7 +25,7 @@ import { searchByName } from '../../src/domain/search.ts';
 import { resolveWomen } from '../../src/domain/women.ts';
 import { currentSession, core, enrolmentOf } from './helpers.ts';
 import { readPart } from '../../src/crypto/authority.ts';
-import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
 // Counted, so the test at the end can show who reads the archive through it.
@@ -101,8 +101,7 @@ describe('data care', () => {
 
   it('sets up an organisation, a tablet with women and visits, and both in sync', async () => {
     admin = await newDevice('care-admin');
-    const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-    await createOrganisation(core(), client, pending, pending.recoveryCode);
+    await setUpOrganisationHere(client);
     const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: 'frontDesk', siteKey: null });
 
     tablet = await newDevice('care-tablet');
@@ -120,8 +119,7 @@ describe('data care', () => {
     await syncUntilDone(admin, client);
     expect([...currentSession().women.values()].map((w) => w.knownAs).sort()).toEqual(['Ann Lee', 'Annie L', 'Bea Stone']);
     await openRecords();
-    const { unwrapOrgKey } = await import('../../src/crypto/orgKey.ts');
-    orgKey = (await unwrapOrgKey(pending.wrappedByPassphrase, PASSPHRASE))!;
+    orgKey = await organisationKey(client, admin);
   });
 
   it('merges two records of the same woman: logged, shared, and the counts follow', async () => {

@@ -18,11 +18,11 @@ import { modesFor } from '../../src/app/modes.ts';
 import { addMeToThisDevice, addPerson, changeMyPin, removePerson, roster } from '../../src/app/people/peopleActions.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { claimJoin, createEnrolmentCode } from '../../src/app/sync/organisation.ts';
 import { generatePersonalCode, personalCodeCheck } from '../../src/crypto/personalCode.ts';
 import type { EventOf } from '../../src/domain/events.ts';
 import { bootFresh, core, currentSession, enrolmentOf } from './helpers.ts';
-import { PASSPHRASE, newDevice, organisationKey, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 const ANNA_PIN = '731904';
 const BEA_PIN = '604729';
@@ -50,8 +50,7 @@ beforeAll(async () => {
   server = await startServer();
   client = new SyncClient(server.url);
   admin = await newDevice('admin');
-  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-  await createOrganisation(core(), client, pending, pending.recoveryCode);
+  await setUpOrganisationHere(client);
   site = currentSession().config.sites[0]!.key;
   anna = await addPerson(core(), { name: 'Anna', roles: ['frontDesk'], sites: [site] });
   olu = await addPerson(core(), { name: 'Olu', roles: ['outreach'], sites: null });

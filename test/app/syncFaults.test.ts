@@ -20,7 +20,7 @@ import type { EventRow } from '../../src/app/core/database.ts';
 import { readArchive, type Archive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, enrolWithCode, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { isDirectoryEvent, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -31,23 +31,7 @@ import type { FootfallEvent } from '../../src/domain/events.ts';
 import { MESSAGES } from '../../src/server/api/errors.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
 import { currentSession, snapshotRows, core, enrolmentOf } from './helpers.ts';
-import {
-  Ledger,
-  PASSPHRASE,
-  credentialsOf,
-  isCurrent,
-  newDevice,
-  organisationKey,
-  recordSome,
-  startServer,
-  storedCopies,
-  syncUntilDone,
-  use,
-  waiting,
-  type Device,
-  type RunningServer,
-  archiveKeysOf,
-} from './syncHarness.ts';
+import { Ledger, PASSPHRASE, archiveKeysOf, credentialsOf, isCurrent, newDevice, organisationKey, recordSome, setUpOrganisationHere, startServer, storedCopies, syncUntilDone, use, waiting, type Device, type RunningServer } from './syncHarness.ts';
 
 const servers: RunningServer[] = [];
 let server: RunningServer;
@@ -79,8 +63,7 @@ interface Org {
 
 async function newOrganisation(url: string): Promise<Org> {
   const admin = await newDevice('admin');
-  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-  await createOrganisation(core(), new SyncClient(url), pending, pending.recoveryCode);
+  await setUpOrganisationHere(new SyncClient(url));
   return { admin, devices: [admin], ledger: new Ledger() };
 }
 

@@ -18,6 +18,7 @@ import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { lock, unlock } from '../../src/app/lock/access.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
+import { createOrganisation, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
@@ -102,6 +103,16 @@ export async function use(device: Device): Promise<void> {
   await boot(device.db);
   const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;
   expect(await unlock(grace.id, ADMIN_PIN)).toMatchObject({ ok: true });
+}
+
+/**
+ * Sets the organisation up on the current device, which becomes its admin device, as the admin
+ * does in Settings (the kit's code typed back at once). Returns the recovery code.
+ */
+export async function setUpOrganisationHere(client: SyncClient): Promise<string> {
+  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
+  await createOrganisation(core(), client, pending, pending.recoveryCode);
+  return pending.recoveryCode;
 }
 
 /** Whether `device` is the one the app is running now (unlocked). */

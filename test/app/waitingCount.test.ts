@@ -19,11 +19,10 @@ import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { sealEventRow } from '../../src/app/core/vault.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createOrganisation, prepareOrganisation } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { core, currentSession } from './helpers.ts';
-import { PASSPHRASE, newDevice, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { PASSPHRASE, newDevice, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 
@@ -50,8 +49,7 @@ async function expectKeptCount(device: Device, step: string): Promise<number> {
 async function newAdmin(prefix: string): Promise<{ device: Device; client: SyncClient }> {
   const device = await newDevice(prefix);
   const client = new SyncClient(server.url);
-  const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
-  await createOrganisation(core(), client, pending, pending.recoveryCode);
+  await setUpOrganisationHere(client);
   return { device, client };
 }
 
