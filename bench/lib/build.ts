@@ -17,8 +17,13 @@ export async function buildApp(): Promise<string> {
 }
 
 /** The browser bench bundle (real Vault, Dexie, crypto and search) as one classic script. */
-export async function buildBrowserBundle(): Promise<string> {
-  const outDir = resolve(TMP, 'browser');
+export const buildBrowserBundle = () => buildScript('bench/browser/entry.ts', 'browser');
+
+/** The PouchDB peer's page script (bench/browser/pouchPeer.ts), as one classic script. */
+export const buildPeerBundle = () => buildScript('bench/browser/pouchPeer.ts', 'peer');
+
+async function buildScript(entry: string, folder: string): Promise<string> {
+  const outDir = resolve(TMP, folder);
   await build({
     configFile: false,
     logLevel: 'warn',
@@ -31,7 +36,7 @@ export async function buildBrowserBundle(): Promise<string> {
       minify: true,
       sourcemap: false,
       copyPublicDir: false,
-      lib: { entry: resolve('bench/browser/entry.ts'), formats: ['iife'], name: 'FootfallBenchBundle', fileName: () => 'bench.js' },
+      lib: { entry: resolve(entry), formats: ['iife'], name: 'FootfallBenchBundle', fileName: () => 'bench.js' },
     },
   });
   return readFileSync(resolve(outDir, 'bench.js'), 'utf8');

@@ -19,7 +19,7 @@ import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -104,7 +104,7 @@ export async function openBrowser(appUrl: string, viewport = { width: 1280, heig
   const foreignRequests: string[] = [];
   const origin = new URL(appUrl).origin;
   const launch = async () => {
-    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport, serviceWorkers: 'allow', ...device });
+    const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, viewport, serviceWorkers: 'allow', ...device });
     context.on('request', (r) => {
       const u = r.url();
       if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u);
