@@ -305,6 +305,9 @@ export type CompactionReceipt = z.infer<typeof CompactionReceipt>;
 export const ApiError = z.object({ error: z.string(), message: z.string() });
 export type ApiError = z.infer<typeof ApiError>;
 
+/** The header that carries the host's set-up token when creating an organisation needs one. */
+export const SETUP_TOKEN_HEADER = 'footfall-setup-token';
+
 /** Headers of a signed request. */
 export const SIGNATURE_HEADERS = {
   org: 'footfall-org',

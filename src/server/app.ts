@@ -94,8 +94,9 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
     prefix: '/api',
     storage: options.storage,
     setupToken: config.setupToken,
+    setupClosed: config.setupClosed === true,
     ...(options.now ? { now: options.now } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
+    limits: { ...(config.orgStorageBytes ? { orgStorageBytes: config.orgStorageBytes } : {}), ...options.limits },
   });
   app.addHook('onClose', async () => {
     await options.storage.close();

@@ -10,11 +10,13 @@
  *   DATABASE_URL                       a postgres:// URL: use PostgreSQL instead of SQLite, for a host
  *                                      that serves many organisations. Never logged.
  *   FOOTFALL_SETUP_TOKEN               when set, creating an organisation (POST /api/orgs) needs this
- *                                      token in the footfall-setup-token header; without it, anyone who
- *                                      can reach the server can create an organisation on it. A host
- *                                      serving many organisations should set it (at least 16 characters)
- *                                      and give it only to the people setting up a new organisation.
- *                                      A centre running its own server can leave it unset.
+ *                                      token in the footfall-setup-token header (at least 16 characters),
+ *                                      given only to the people setting up a new organisation. Unset,
+ *                                      organisations can be created only while the server listens on
+ *                                      loopback alone with no proxy in front (the laptop the centre sets
+ *                                      up on); anywhere else creating one is refused until it is set.
+ *   FOOTFALL_ORG_QUOTA_MB (2048)       the most one organisation may keep on this server, in MB of sealed
+ *                                      batches; past it uploads wait (507) until the host raises it.
  *   TRUST_PROXY                        the proxy's address (e.g. 127.0.0.1) when running behind a
  *                                      TLS-terminating proxy, so rate limits see each client's own
  *                                      address rather than the proxy's.
@@ -37,6 +39,7 @@ const Env = z
       .optional(),
     FOOTFALL_SETUP_TOKEN: z.string().min(16, 'must be at least 16 characters (or leave it unset)').optional(),
     TRUST_PROXY: z.string().min(1, "must be the proxy's address, such as 127.0.0.1").optional(),
+    FOOTFALL_ORG_QUOTA_MB: z.coerce.number().int('must be a whole number of MB').min(1, 'must be at least 1 (MB)').max(1_048_576, 'must be at most 1048576 (1 TB)').optional(),
   })
   .refine((e) => Boolean(e.TLS_CERT) === Boolean(e.TLS_KEY), 'TLS_CERT and TLS_KEY go together: set both paths, or neither');
 
@@ -50,9 +53,21 @@ export interface ServerConfig {
   databaseUrl?: string;
   /** When set, POST /api/orgs needs it in the footfall-setup-token header. */
   setupToken?: string;
+  /**
+   * No organisation may be created: there is no set-up token and the server can be reached from
+   * elsewhere (it listens beyond loopback, or behind a proxy), so anyone there could create one.
+   */
+  setupClosed?: boolean;
+  /** The most one organisation may keep, in bytes of sealed batches. */
+  orgStorageBytes?: number;
   /** Addresses of a trusted reverse proxy, whose X-Forwarded-For is believed. */
   trustProxy?: string;
   tls?: { cert: Buffer; key: Buffer };
+}
+
+/** Addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
@@ -70,7 +85,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ServerConfig {
     dataDir: resolve(e.DATA_DIR),
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     ...(e.FOOTFALL_SETUP_TOKEN ? { setupToken: e.FOOTFALL_SETUP_TOKEN } : {}),
+    ...(!e.FOOTFALL_SETUP_TOKEN && (!isLoopback(e.HOST) || e.TRUST_PROXY) ? { setupClosed: true } : {}),
     ...(e.TRUST_PROXY ? { trustProxy: e.TRUST_PROXY } : {}),
+    ...(e.FOOTFALL_ORG_QUOTA_MB ? { orgStorageBytes: e.FOOTFALL_ORG_QUOTA_MB * 1024 ** 2 } : {}),
     ...(e.TLS_CERT && e.TLS_KEY ? { tls: { cert: readFileSync(e.TLS_CERT), key: readFileSync(e.TLS_KEY) } } : {}),
   };
 }

@@ -35,6 +35,7 @@ import {
   expectError,
   fromNow,
   newDevice,
+  newOrg,
   now,
   sealedBatch,
   send,
@@ -87,6 +88,13 @@ describe('creating an organisation', () => {
     expectError((await createOrg(host)).res, 403, 'setup_token_required', /footfall-setup-token/);
     expectError((await createOrg(host, { 'footfall-setup-token': 'a-long-enough-setup-tokeX' })).res, 403, 'setup_token_required');
     expect((await createOrg(host, { 'footfall-setup-token': token })).res.statusCode).toBe(201);
+  });
+
+  it('refuses to create an organisation, saying how to allow it, when there is no token and the server can be reached from elsewhere', async () => {
+    const { app: host, storage } = await startServer({ setupClosed: true });
+    const { res, org } = await createOrg(host);
+    expectError(res, 403, 'setup_closed', /FOOTFALL_SETUP_TOKEN/);
+    expect(await storage.getOrg(org.orgId)).toBeNull();
   });
 
   it('says nothing about the body before the setup token is right', async () => {
@@ -703,6 +711,34 @@ describe.each(STORES)('rate limits on $name', ({ open }) => {
     const get = () => send(small, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` });
     for (let i = 0; i < 3; i++) expect((await get()).statusCode).toBe(200);
     expectError(await get(), 429, 'rate_limited', /Too many requests from this device/);
+  });
+});
+
+describe.each(STORES)("an organisation's storage quota on $name", ({ open }) => {
+  it('stores up to the quota, then answers 507 and stores nothing more, still answering a batch it holds; a compaction makes room', async () => {
+    const storage = await open();
+    const { org: o, request } = await newOrg();
+    const bodies = await Promise.all([0, 1, 2].map((seq) => sealedBatch(o, seq)));
+    const size = bodies[0]!.activity.length + bodies[0]!.directory.length;
+    expect(bodies.every((b) => b.activity.length + b.directory.length === size)).toBe(true);
+    // Two batches fit, the third does not.
+    const { app: small } = await startServer({}, { storage, limits: { orgStorageBytes: Math.floor(2.5 * size) } });
+    expect((await small.inject({ method: 'POST', url: '/api/orgs', payload: request })).statusCode).toBe(201);
+    const tablet = await enrol(small, o, 'frontDesk', 'Tablet');
+    const ids = bodies.map(() => uuidv4());
+    for (const i of [0, 1]) expect((await upload(small, tablet, o, ids[i]!, bodies[i])).statusCode).toBe(201);
+    const refused = expectError(await upload(small, tablet, o, ids[2]!, bodies[2]), 507, 'org_storage_full', /FOOTFALL_ORG_QUOTA_MB/);
+    expect(refused.message).toMatch(/keeps its records and sends them again later/);
+    expect((await storage.listBatches(o.orgId, null, 100)).map((b) => b.batchId)).toEqual([ids[0], ids[1]]);
+    // A retry of a batch stored before the quota was reached is told it is stored, so it stops.
+    const again = await upload(small, tablet, o, ids[1]!, bodies[1]);
+    expect(again.statusCode).toBe(200);
+    expect(again.json().status).toBe('duplicate');
+    // Erasing makes room: the compaction is never refused for the quota, and uploads go on.
+    const erased = await send(small, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/compactions`, body: { batches: [], supersedes: [ids[0]], reason: 'erasure' } });
+    expect(erased.statusCode, erased.body).toBe(200);
+    expect((await upload(small, tablet, o, ids[2]!, bodies[2])).statusCode).toBe(201);
+    expect(await storage.storedBytes(o.orgId)).toBe(2 * size);
   });
 });
 

@@ -135,6 +135,15 @@ describe('configFromEnv', () => {
     expect(() => configFromEnv({ FOOTFALL_SETUP_TOKEN: 'short' })).toThrow(/^Footfall cannot start: FOOTFALL_SETUP_TOKEN: must be at least 16 characters/);
   });
 
+  it('allows creating organisations without a token only on loopback with no proxy in front', () => {
+    expect(configFromEnv({}).setupClosed).toBeUndefined();
+    expect(configFromEnv({ HOST: '::1' }).setupClosed).toBeUndefined();
+    expect(configFromEnv({ HOST: '0.0.0.0' }).setupClosed).toBe(true);
+    expect(configFromEnv({ HOST: '192.168.1.20' }).setupClosed).toBe(true);
+    expect(configFromEnv({ TRUST_PROXY: '127.0.0.1' }).setupClosed).toBe(true);
+    expect(configFromEnv({ HOST: '0.0.0.0', FOOTFALL_SETUP_TOKEN: 'a-long-enough-setup-token' }).setupClosed).toBeUndefined();
+  });
+
   it('reads the port and host', () => {
     expect(configFromEnv({ PORT: '9000', HOST: '0.0.0.0' })).toMatchObject({ port: 9000, host: '0.0.0.0' });
   });

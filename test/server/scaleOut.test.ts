@@ -25,6 +25,8 @@ import { DATABASE_URL, dropSchemas, freshSchema, withPostgres } from './postgres
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** How long a process may take to start (tsx compiles the server on the way): generous, for a busy machine. */
 const START_MS = 90_000;
+/** Behind a load balancer the endpoint can be reached from elsewhere, so set-up needs a token. */
+const SETUP_TOKEN = 'a-long-enough-setup-token';
 
 interface Answer {
   status: number;
@@ -159,7 +161,7 @@ describe('two endpoint processes on one PostgreSQL database', () => {
     const url = new URL(DATABASE_URL);
     url.searchParams.set('options', `-c search_path=${schema}`);
     // The same settings on both, as a load balancer's pool is configured; the proxy is on loopback.
-    const env = { DATABASE_URL: url.toString(), STATIC_DIR: staticDir, DATA_DIR: dataDir, TRUST_PROXY: '127.0.0.1' };
+    const env = { DATABASE_URL: url.toString(), STATIC_DIR: staticDir, DATA_DIR: dataDir, TRUST_PROXY: '127.0.0.1', FOOTFALL_SETUP_TOKEN: SETUP_TOKEN };
     const [portA, portB] = await freePorts(2);
     // Started at the same moment, on a database neither has seen.
     a = new EndpointProcess('A', portA!, env);
@@ -169,7 +171,7 @@ describe('two endpoint processes on one PostgreSQL database', () => {
     // The organisation is made through A; its front-desk tablet's code through B and claimed through A.
     const made = await newOrg();
     org = made.org;
-    expectAnswer(await a.send({ method: 'POST', url: '/api/orgs', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(made.request) }), 201);
+    expectAnswer(await a.send({ method: 'POST', url: '/api/orgs', headers: { 'content-type': 'application/json', 'footfall-setup-token': SETUP_TOKEN }, payload: JSON.stringify(made.request) }), 201);
     const enrolment = await newEnrolment(org, 'frontDesk', 'Front desk tablet', new Date(Date.now() + 3_600_000).toISOString());
     expectAnswer(await b.send(await signed(org.admin, org, enrolment.create)), 201);
     expectAnswer(await a.send({ method: 'POST', url: '/api/enrol', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(enrolment.claim) }), 200);

@@ -704,7 +704,7 @@ async function expectMigrated(storage: Storage, old: ReturnType<typeof versionOn
 }
 
 describe('SQLite storage', () => {
-  it('creates the data folder and a WAL database file, with one schema version recorded', async () => {
+  it('creates the data folder and a WAL database file, with every schema version recorded once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
     const dataDir = join(dir, 'nested', 'data');
     try {
@@ -712,7 +712,7 @@ describe('SQLite storage', () => {
       await Promise.all([one.close(), two.close()]);
       const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(db.prepare('SELECT version FROM schema_version').all()).toEqual(SQLITE_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
       db.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -758,7 +758,7 @@ describe('SQLite storage', () => {
     }
   });
 
-  it('opens a data folder made by schema version 1, keeps its batches and migrates it to version 2', async () => {
+  it('opens a data folder made by schema version 1, keeps its batches and migrates it to the latest version', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'footfall-storage-'));
     try {
       const old = versionOneData();
@@ -779,7 +779,7 @@ describe('SQLite storage', () => {
         await storage.close();
       }
       const check = new Database(join(dir, SQLITE_FILE), { readonly: true });
-      expect(check.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual([{ version: 1 }, { version: 2 }]);
+      expect(check.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(SQLITE_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
       check.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -876,6 +876,41 @@ describe('PostgreSQL storage', () => {
       expect((await storage.countRequest!(short, 50)).count).toBe(1);
       await vi.waitFor(async () => expect((await storage.countRequest!(short, 50)).count).toBe(1), { timeout: 10_000, interval: 20 });
       expect((await storage.countRequest!('ip:192.0.2.2', 60_000)).count).toBe(3);
+    } finally {
+      await storage.close();
+      await dropSchemas(schema);
+    }
+  });
+
+  it('never lists past a batch whose upload is still committing: a reader sees batches in commit order', async () => {
+    const schema = freshSchema();
+    const storage = await openPostgresStorage(DATABASE_URL, { schema, maxConnections: 4 });
+    try {
+      const { orgId, admin } = await newOrg(storage);
+      const first = batch(orgId, admin.deviceId);
+      await storage.putBatch(first);
+      const page = await storage.listBatchPage(orgId, null, 100, 1 << 20);
+      expect(ids(page.batches)).toEqual([first.batchId]);
+      const cursor = page.batches[0]!.cursor;
+      const slow = batch(orgId, admin.deviceId);
+      const quick = batch(orgId, admin.deviceId);
+      await withPostgres(async (client) => {
+        // An upload that has inserted its row, so holds the lower sequence number, but not committed yet.
+        await client.query(`SET search_path = ${schema}`);
+        await client.query('BEGIN');
+        await client.query('INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)', [
+          slow.orgId, slow.batchId, slow.deviceId, slow.seq, slow.activity, slow.directory, slow.sha256, slow.size, slow.receivedAt,
+        ]);
+        // Another upload, begun after it, commits first.
+        expect((await storage.putBatch(quick)).status).toBe('stored');
+        // A reader now must not be handed a cursor past the first one's place.
+        expect(await storage.listBatchPage(orgId, cursor, 100, 1 << 20)).toEqual({ batches: [], next: null });
+        expect(await storage.listBatches(orgId, cursor, 100)).toEqual([]);
+        await client.query('COMMIT');
+      });
+      const after = await storage.listBatchPage(orgId, cursor, 100, 1 << 20);
+      expect(ids(after.batches)).toEqual([slow.batchId, quick.batchId]);
+      expect(ids(await storage.listBatches(orgId, null, 100))).toEqual([first.batchId, slow.batchId, quick.batchId]);
     } finally {
       await storage.close();
       await dropSchemas(schema);

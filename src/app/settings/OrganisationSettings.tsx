@@ -20,7 +20,7 @@ import {
 import { retryQuarantined } from '../core/outbox.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
 import { useCore } from '../shared/useCore.ts';
-import { ClientError } from '../problems.ts';
+import { ClientError, isProblem } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
 import { enrolCodeFromLink, forgetEnrolLink } from '../sync/enrolLink.ts';
 
@@ -96,6 +96,8 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
   const [pending, setPending] = useState<PendingOrganisation | null>(null);
   const [kitPut, setKitPut] = useState(false);
   const [typed, setTyped] = useState('');
+  // Asked for only once the server says it needs one (docs/security.md#the-endpoint).
+  const [setupToken, setSetupToken] = useState<string | null>(null);
   const { run, error, busy } = useAction();
 
   if (!pending) {
@@ -163,7 +165,16 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        if (await run(async () => (await createOrganisation(core, syncClient, pending, typed), true))) void syncNow();
+        const created = await run(async () => {
+          try {
+            await createOrganisation(core, syncClient, pending, typed, setupToken ?? undefined);
+            return true;
+          } catch (error) {
+            if (isProblem(error, 'setup_token_needed')) setSetupToken('');
+            throw error;
+          }
+        });
+        if (created) void syncNow();
       }}
       noValidate
     >
@@ -172,6 +183,12 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
         <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
       </label>
       <p className="hint">This proves the kit works before the organisation is created.</p>
+      {setupToken !== null && (
+        <label>
+          Set-up token, from whoever runs the server
+          <input value={setupToken} onChange={(e) => setSetupToken(e.target.value)} autoComplete="off" spellCheck={false} autoCapitalize="off" />
+        </label>
+      )}
       <ErrorAlert message={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>

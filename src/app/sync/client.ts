@@ -12,6 +12,7 @@ import {
   CompactionReceipt,
   DeviceSummary,
   DirectoryPage,
+  SETUP_TOKEN_HEADER,
   SIGNATURE_HEADERS,
   type BatchUpload,
   type ClaimEnrolmentRequest,
@@ -92,8 +93,9 @@ export class SyncClient {
     return this.send('POST', '/api/enrol', JSON.stringify(body), {}, ClaimEnrolmentResponse);
   }
 
-  createOrg(body: CreateOrgRequest): Promise<Outcome<unknown>> {
-    return this.send('POST', '/api/orgs', JSON.stringify(body), {}, Acknowledged);
+  /** `setupToken`: the one whoever runs the server gave, when it needs one (docs/security.md#the-endpoint). */
+  createOrg(body: CreateOrgRequest, setupToken?: string): Promise<Outcome<unknown>> {
+    return this.send('POST', '/api/orgs', JSON.stringify(body), setupToken ? { [SETUP_TOKEN_HEADER]: setupToken } : {}, Acknowledged);
   }
 
   createEnrolment(device: DeviceCredentials, body: CreateEnrolmentRequest): Promise<Outcome<unknown>> {

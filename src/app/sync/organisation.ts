@@ -72,7 +72,13 @@ export async function prepareOrganisation(core: DeviceCore, passphrase: string, 
  * organisation's key and open a record sealed to it, or the organisation is not created: a kit
  * that does not work would mean records lost for good.
  */
-export async function createOrganisation(core: DeviceCore, client: SyncClient, pending: PendingOrganisation, typedRecoveryCode: string): Promise<void> {
+export async function createOrganisation(
+  core: DeviceCore,
+  client: SyncClient,
+  pending: PendingOrganisation,
+  typedRecoveryCode: string,
+  setupToken?: string,
+): Promise<void> {
   const typed = normaliseRecoveryCode(typedRecoveryCode);
   if (!typed) throw new ClientError('not_a_recovery_code');
   const key = await unwrapOrgKey(pending.wrappedByRecovery, typed);
@@ -90,7 +96,8 @@ export async function createOrganisation(core: DeviceCore, client: SyncClient, p
       { id: crypto.randomUUID(), kind: 'passphrase', wrapped: pending.wrappedByPassphrase },
       { id: crypto.randomUUID(), kind: 'recovery', wrapped: pending.wrappedByRecovery },
     ],
-  });
+  }, setupToken?.trim() || undefined);
+  if (result.kind === 'refused' && result.error === 'setup_token_required') throw new ClientError(setupToken ? 'setup_token_wrong' : 'setup_token_needed');
   expectOk(result, 'The organisation could not be created on the server');
   // The organisation's authority starts now: this laptop is its first certified admin device.
   const since = new Date().toISOString();

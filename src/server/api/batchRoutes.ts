@@ -9,14 +9,15 @@ import { BatchUpload } from '../../domain/protocol.ts';
 import type { ActivityPage, ArchivePage, BatchReceipt, CompactionReceipt, DirectoryPage } from '../../domain/protocol.ts';
 import type { NewBatch, StoredBatch } from '../storage/types.ts';
 import { errors } from './errors.ts';
+import type { OrgQuota } from './orgQuota.ts';
 import { addRoute, type ApiContext } from './route.ts';
-import { BatchParams, CompactionBody, OrgParams, PageQuery, page } from './schemas.ts';
+import { BatchParams, CompactionBody, OrgParams, PageQuery } from './schemas.ts';
 
 /** The largest upload body: two sealed parts of a batch. */
 export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
 
 /**
- * Most bytes of sealed parts on one page of the archive: as much as one upload may carry. A
+ * Most bytes of sealed parts on one page of the archive or the directory: as much as one upload may carry. A
  * thousand batches (the most a page may hold) of up to that size each would be gigabytes in the
  * endpoint's memory; bounded so, a page is never larger than the largest upload it accepts (its
  * first batch is always on it, and no batch is larger than its upload).
@@ -59,7 +60,7 @@ function positions(list: readonly string[], ids: readonly string[]): number[] {
   return list.flatMap((id, i) => (wanted.has(id) ? [i] : []));
 }
 
-export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
+export function batchRoutes(app: FastifyInstance, ctx: ApiContext, quota: OrgQuota): void {
   const { storage } = ctx;
 
   addRoute(app, ctx, {
@@ -73,14 +74,17 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     touchAlongside: true,
     handler: async ({ params, body, device, now, reply }): Promise<BatchReceipt> => {
       const at = now.toISOString();
-      // The batch and its audit entry in one transaction: an upload is never stored unaudited.
-      const result = await storage.putBatch(newBatch(params.orgId, params.batchId, device.deviceId, body, at), {
-        orgId: params.orgId,
-        at,
-        actor: device.deviceId,
-        action: 'batch.uploaded',
-        subject: params.batchId,
-      });
+      const batch = newBatch(params.orgId, params.batchId, device.deviceId, body, at);
+      let result;
+      if (await quota.admits(params.orgId, batch.size)) {
+        // The batch and its audit entry in one transaction: an upload is never stored unaudited.
+        result = await storage.putBatch(batch, { orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId });
+        if (result.status === 'stored') quota.stored(params.orgId, batch.size);
+      } else {
+        // A batch stored before the quota was reached gets its answer, so its device stops sending it.
+        result = await storage.findBatch(batch);
+        if (!result) throw errors.orgStorageFull(quota.limitBytes);
+      }
       if (result.status === 'conflict') throw errors.batchConflict();
       if (result.status === 'stored') reply.code(201);
       return { status: result.status, receivedAt: result.receivedAt, serverTime: at };
@@ -94,9 +98,11 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     params: OrgParams,
     query: PageQuery,
     handler: async ({ params, query, now }): Promise<DirectoryPage> => {
-      const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
+      // Bounded in bytes as the archive is, so a flood of large batches cannot make one page
+      // gigabytes in the endpoint's memory.
+      const { batches, next } = await storage.listBatchPage(params.orgId, query.after ?? null, query.limit, ARCHIVE_PAGE_BYTES);
       return {
-        items: items.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, receivedAt: b.receivedAt, directory: b.directory })),
+        items: batches.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, receivedAt: b.receivedAt, directory: b.directory })),
         next,
         serverTime: now.toISOString(),
       };
@@ -125,11 +131,11 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
     params: OrgParams,
     query: PageQuery,
     handler: async ({ params, query, device, now }): Promise<ActivityPage> => {
-      const { items, next } = await page((after, limit) => storage.listBatches(params.orgId, after, limit), query);
+      const { batches, next } = await storage.listBatchPage(params.orgId, query.after ?? null, query.limit, ARCHIVE_PAGE_BYTES);
       const at = now.toISOString();
       await storage.appendAudit({ orgId: params.orgId, at, actor: device.deviceId, action: 'archive.downloaded', subject: null });
       return {
-        items: items.map((b) => {
+        items: batches.map((b) => {
           const { directory, ...activity } = archiveItem(b);
           return activity;
         }),
@@ -157,6 +163,8 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext): void {
         // The reason alone: never which woman, batch or record.
         audit: { orgId: params.orgId, at, actor: device.deviceId, action: 'archive.compacted', subject: body.reason },
       });
+      // Never refused for the quota: erasure and retention are how an organisation makes room.
+      quota.forget(params.orgId);
       if (result.status === 'unknownBatches') throw errors.unknownSuperseded(positions(body.supersedes, result.batchIds));
       if (result.status === 'conflict') throw errors.compactionConflict(positions(body.batches.map((b) => b.batchId), result.batchIds));
       const { stored, alreadyStored, removed, alreadyRemoved } = result;

@@ -72,6 +72,19 @@ export const errors = {
       'setup_token_required',
       'This server needs a setup token to create an organisation. Ask whoever runs the server for it and send it in the footfall-setup-token header.',
     ),
+  setupClosed: () =>
+    new HttpError(
+      403,
+      'setup_closed',
+      'New organisations cannot be set up on this server: it can be reached from other machines and has no set-up token. Whoever runs the server sets FOOTFALL_SETUP_TOKEN, restarts it and gives you the token.',
+    ),
+  orgStorageFull: (limitBytes: number) =>
+    new HttpError(
+      507,
+      'org_storage_full',
+      `This organisation keeps ${Math.round(limitBytes / 1024 ** 2).toLocaleString('en-GB')} MB of records on this server, as much as the server allows it. ` +
+        'Nothing was stored; this device keeps its records and sends them again later. Ask whoever runs the server to raise FOOTFALL_ORG_QUOTA_MB.',
+    ),
   orgExists: () =>
     new HttpError(409, 'org_exists', 'An organisation with this id already exists on this server. Nothing was changed.'),
   enrolmentUnusable: () => new HttpError(404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable),

@@ -8,7 +8,7 @@
  * sharedRateLimit.ts) and the one error handler.
  *
  * Routes (all JSON):
- *   POST /api/orgs                                   create an organisation (setup token if configured)
+ *   POST /api/orgs                                   create an organisation (setup token, or loopback only)
  *   POST /api/enrol                                  claim a one-time enrolment code
  *   POST /api/orgs/:orgId/enrolments                 admin: create an enrolment code
  *   PUT  /api/orgs/:orgId/batches/:batchId           device: upload a sealed batch (idempotent)
@@ -34,6 +34,7 @@ import { batchRoutes } from './batchRoutes.ts';
 import { HttpError, MESSAGES, errors, handleError } from './errors.ts';
 import type { ApiContext } from './route.ts';
 import { setupRoutes } from './setupRoutes.ts';
+import { OrgQuota } from './orgQuota.ts';
 import { sharedRateLimitStore } from './sharedRateLimit.ts';
 import { zodValidatorCompiler } from './validation.ts';
 
@@ -42,18 +43,24 @@ export interface ApiLimits {
   perDevicePerMinute: number;
   /** Enrolment claims and organisation creations per minute from one IP address. */
   enrolPerMinute: number;
+  /** Bytes of sealed batches one organisation may keep on this server (orgQuota.ts). */
+  orgStorageBytes: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
   // The benchmark target is 3,000 uploads a second from a few devices; this is bounded but far above it per device.
   perDevicePerMinute: 20_000,
   enrolPerMinute: 10,
+  // About ten years of a busy centre's records (docs/security.md#the-endpoint).
+  orgStorageBytes: 2 * 1024 ** 3,
 };
 
 export interface ApiOptions {
   storage: Storage;
   now?: () => Date;
   setupToken?: string | undefined;
+  /** No organisation may be created here (config.ts: no token, reachable from elsewhere). */
+  setupClosed?: boolean;
   limits?: Partial<ApiLimits>;
 }
 
@@ -71,7 +78,8 @@ function deviceOrIp(request: FastifyRequest): string {
 
 export async function api(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx: ApiContext = { storage: options.storage, now: options.now ?? (() => new Date()), setupToken: options.setupToken };
+  const ctx: ApiContext = { storage: options.storage, now: options.now ?? (() => new Date()), setupToken: options.setupToken, setupClosed: options.setupClosed === true };
+  const quota = new OrgQuota(options.storage, limits.orgStorageBytes);
 
   app.decorateRequest('rawBody', null);
   app.decorateRequest('device', null);
@@ -110,6 +118,6 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
   };
 
   setupRoutes(app, ctx, strictLimit);
-  batchRoutes(app, ctx);
+  batchRoutes(app, ctx, quota);
   adminRoutes(app, ctx);
 }

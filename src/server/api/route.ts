@@ -15,6 +15,8 @@ export interface ApiContext {
   now: () => Date;
   /** When set, creating an organisation needs this token in the footfall-setup-token header. */
   setupToken?: string | undefined;
+  /** Without a token: whether creating an organisation is refused (the server is reachable from elsewhere). */
+  setupClosed: boolean;
 }
 
 export interface RouteInput<P, Q, B, A extends Access> {

@@ -3,14 +3,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import { isP256Point } from '../../crypto/authority.ts';
-import { ClaimEnrolmentRequest, CreateEnrolmentRequest, CreateOrgRequest } from '../../domain/protocol.ts';
+import { ClaimEnrolmentRequest, CreateEnrolmentRequest, CreateOrgRequest, SETUP_TOKEN_HEADER } from '../../domain/protocol.ts';
 import type { ClaimEnrolmentResponse, DeviceKeys, PublicJwk } from '../../domain/protocol.ts';
 import { DeviceExistsError, OrgExistsError } from '../storage/types.ts';
 import { errors } from './errors.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { OrgParams } from './schemas.ts';
-
-export const SETUP_TOKEN_HEADER = 'footfall-setup-token';
 
 /** The longest an enrolment code may stay usable. */
 export const MAX_ENROLMENT_DAYS = 7;
@@ -49,7 +47,10 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
     body: CreateOrgRequest,
     rateLimit: strictLimit,
     guard: async (request: FastifyRequest) => {
-      if (ctx.setupToken === undefined) return;
+      if (ctx.setupToken === undefined) {
+        if (ctx.setupClosed) throw errors.setupClosed();
+        return;
+      }
       const given = request.headers[SETUP_TOKEN_HEADER];
       if (typeof given !== 'string' || !sameSecret(given, ctx.setupToken)) throw errors.setupToken();
     },

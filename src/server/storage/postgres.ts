@@ -118,10 +118,47 @@ export const MIGRATIONS: readonly string[] = [
     resets_at TIMESTAMPTZ NOT NULL
   );
   `,
+  // Listing in commit order (docs/sync.md#listing-in-commit-order). A sequence numbers rows when
+  // they are inserted, not when they commit, so a reader paging by it could move past a batch
+  // whose upload commits later and never see it. Each row now records the transaction that
+  // inserted it, and its listing key leads with that transaction's id: lists show only rows of
+  // transactions older than every one still running, and those rows can no longer change, so
+  // no later commit can land below a cursor already handed out. Rows from before keep their
+  // cursor as their key, below every new key (2^58 and up), so cursors already held stay valid.
+  `
+  ALTER TABLE batches ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+  ALTER TABLE batches ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+  ALTER TABLE batches ADD COLUMN list_key BIGINT;
+  UPDATE batches SET list_key = cursor;
+  ALTER TABLE batches ALTER COLUMN list_key SET NOT NULL;
+  CREATE FUNCTION batches_list_key() RETURNS trigger LANGUAGE plpgsql AS $$
+  DECLARE
+    tx BIGINT := NEW.xid::text::bigint;
+  BEGIN
+    -- 2^40 transactions is decades at a thousand a second; past it keys would collide.
+    IF tx >= 1099511627776 THEN
+      RAISE EXCEPTION 'transaction ids beyond 2^40 do not fit a batch listing key';
+    END IF;
+    -- The low 18 bits of the sequence order the rows of one transaction among themselves.
+    NEW.list_key := 288230376151711744 + (tx << 18) + (NEW.cursor & 262143);
+    RETURN NEW;
+  END $$;
+  CREATE TRIGGER batches_list_key BEFORE INSERT ON batches FOR EACH ROW EXECUTE FUNCTION batches_list_key();
+  CREATE UNIQUE INDEX batches_by_list_key ON batches (org_id, list_key);
+  DROP INDEX batches_by_org;
+  `,
+  // What an organisation keeps, for its storage quota (api/orgQuota.ts): the sizes of its batches
+  // still held, in an index, so that summing them need not visit the rows.
+  `
+  CREATE INDEX batches_held_sizes ON batches (org_id, size) WHERE removed_at IS NULL;
+  `,
 ];
 
 /** How often each process deletes rate-limit counts whose window has ended. */
 const PRUNE_REQUEST_COUNTS_MS = 60_000;
+
+/** A batch as the storage hands it out: its listing key is its cursor. */
+const BATCH_COLUMNS = 'list_key AS cursor, org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at';
 
 /** Statements by name: node-postgres prepares each once per connection and reuses it. */
 const SQL = {
@@ -151,9 +188,17 @@ const SQL = {
     )
     SELECT cursor FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
-  listBatches: 'SELECT * FROM batches WHERE org_id = $1 AND cursor > $2 AND removed_at IS NULL ORDER BY cursor LIMIT $3',
-  listBatchSizes: 'SELECT cursor, size FROM batches WHERE org_id = $1 AND cursor > $2 AND removed_at IS NULL ORDER BY cursor LIMIT $3',
-  listBatchesAt: 'SELECT * FROM batches WHERE org_id = $1 AND cursor = ANY ($2::bigint[]) AND removed_at IS NULL ORDER BY cursor',
+  storedBytes: 'SELECT COALESCE(SUM(size), 0)::text AS bytes FROM batches WHERE org_id = $1 AND removed_at IS NULL',
+  // Only batches whose transaction is older than every one still running (the snapshot's xmin)
+  // are listed, in listing-key order, and the key is what a reader gets as its cursor.
+  listBatches: `SELECT ${BATCH_COLUMNS} FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
+    AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY list_key LIMIT $3`,
+  listBatchSizes: `SELECT list_key AS cursor, size FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
+    AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY list_key LIMIT $3`,
+  // Batches past the cursor that are committed but held back for an older transaction still running.
+  heldBack: `SELECT EXISTS (SELECT 1 FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
+    AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
+  listBatchesAt: `SELECT ${BATCH_COLUMNS} FROM batches WHERE org_id = $1 AND list_key = ANY ($2::bigint[]) AND removed_at IS NULL ORDER BY list_key`,
   // Removed ones included: naming an already removed batch again is a retry, not a mistake.
   findBatchIds: 'SELECT batch_id FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
   removeBatches: `UPDATE batches SET activity = '', directory = '', removed_at = $3
@@ -182,6 +227,27 @@ type Queryable = pg.Pool | pg.PoolClient;
 
 function run<R extends pg.QueryResultRow>(db: Queryable, name: keyof typeof SQL, values: unknown[]): Promise<pg.QueryResult<R>> {
   return db.query<R>({ name: `footfall.${name}`, text: SQL[name], values });
+}
+
+/**
+ * How long a list waits for older uploads still committing before it answers without the newer
+ * batches they hold back (docs/sync.md#listing-in-commit-order). Uploads commit in milliseconds,
+ * so a device that has just stored a batch sees it listed; one stuck transaction delays a list by
+ * this much at most.
+ */
+const HELD_BACK_WAIT_MS = [5, 10, 20, 40, 80, 160, 320, 640];
+
+/** Lists with `list` until it misses nothing an older, still committing transaction holds back, or the waits run out. */
+async function settledList<R>(pool: pg.Pool, orgId: string, after: string, limit: number, list: () => Promise<R[]>): Promise<R[]> {
+  let rows = await list();
+  for (const wait of HELD_BACK_WAIT_MS) {
+    if (rows.length >= limit) break;
+    const { rows: held } = await run<{ held: boolean }>(pool, 'heldBack', [orgId, after]);
+    if (!held[0]!.held) break;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    rows = await list();
+  }
+  return rows;
 }
 
 /** Takes a connection, runs `fn` between BEGIN and COMMIT, and rolls back if it throws. */
@@ -331,8 +397,17 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         if (rows[0]) return existingBatchResult(rows[0], b.sha256);
       }
     },
+    async findBatch(batch) {
+      const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [batch.orgId, batch.batchId]);
+      return rows[0] ? existingBatchResult(rows[0], batch.sha256) : null;
+    },
+    async storedBytes(orgId) {
+      return Number((await run<{ bytes: string }>(pool, 'storedBytes', [orgId])).rows[0]!.bytes);
+    },
     async listBatches(orgId, after, limit) {
-      return (await run<BatchRow>(pool, 'listBatches', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toBatch);
+      const [from, count] = [afterCursor(after), pageLimit(limit)];
+      const rows = await settledList(pool, orgId, from, count, async () => (await run<BatchRow>(pool, 'listBatches', [orgId, from, count])).rows);
+      return rows.map(toBatch);
     },
     async listBatchPage(orgId, after, limit, maxBytes) {
       // Sizes are cheap to read here (PostgreSQL keeps large values such as the sealed parts out of
@@ -340,7 +415,8 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       // batches are then read by cursor: one a compaction removes meanwhile is simply not listed,
       // and no batch beyond those planned gets in.
       const [count, bytes] = [pageLimit(limit), pageLimit(maxBytes)];
-      const { rows } = await run<{ cursor: string; size: string }>(pool, 'listBatchSizes', [orgId, afterCursor(after), count + 1]);
+      const from = afterCursor(after);
+      const rows = await settledList(pool, orgId, from, count + 1, async () => (await run<{ cursor: string; size: string }>(pool, 'listBatchSizes', [orgId, from, count + 1])).rows);
       const { cursors, more } = batchPageCursors(rows, count, bytes);
       const last = cursors.at(-1);
       if (last === undefined) return { batches: [], next: null };

@@ -115,6 +115,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE batches ADD COLUMN removed_at TEXT;
   `,
+  // What an organisation keeps, for its storage quota (api/orgQuota.ts): the sizes of its batches
+  // still held, in an index, so that summing them reads the index alone and never the sealed parts.
+  `
+  CREATE INDEX batches_held_sizes ON batches (org_id, size) WHERE removed_at IS NULL;
+  `,
 ];
 
 function migrate(db: Database.Database): void {
@@ -215,6 +220,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
        ON CONFLICT (org_id, batch_id) DO NOTHING`,
     ),
     getBatchSha: db.prepare('SELECT sha256, received_at FROM batches WHERE org_id = ? AND batch_id = ?'),
+    storedBytes: db.prepare('SELECT COALESCE(SUM(size), 0) FROM batches INDEXED BY batches_held_sizes WHERE org_id = ? AND removed_at IS NULL').pluck(),
     listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
     listBatchSizes: db.prepare('SELECT cursor, size FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
     listBatchRange: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND cursor <= ? AND removed_at IS NULL ORDER BY cursor'),
@@ -407,6 +413,13 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     },
     async putBatch(batch, audit) {
       return write(() => putBatch(batch, audit));
+    },
+    async findBatch(batch) {
+      const existing = s.getBatchSha.get(batch.orgId, batch.batchId) as { sha256: string; received_at: string } | undefined;
+      return existing ? existingBatchResult(existing, batch.sha256) : null;
+    },
+    async storedBytes(orgId) {
+      return Number(s.storedBytes.get(orgId));
     },
     async listBatches(orgId, after, limit) {
       return (s.listBatches.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as BatchRow[]).map(toBatch);

@@ -168,6 +168,10 @@ export interface Storage {
    * is stored (never for a duplicate or a conflict): both are kept, or neither.
    */
   putBatch(batch: NewBatch, audit?: NewAuditEntry): Promise<PutBatchResult>;
+  /** What putBatch would answer for this batch if its id is taken already (stored or removed), else null. Changes nothing. */
+  findBatch(batch: Pick<NewBatch, 'orgId' | 'batchId' | 'sha256'>): Promise<PutBatchResult | null>;
+  /** Bytes of sealed parts an organisation's batches hold (their `size`), removed batches not counted. */
+  storedBytes(orgId: string): Promise<number>;
   /** An organisation's batches in receipt order; removed batches are not listed. */
   listBatches(orgId: string, after: string | null, limit: number): Promise<StoredBatch[]>;
   /**
