@@ -65,8 +65,9 @@ async function main(): Promise<void> {
   const server = await buildServer(
     { port: 0, host: '127.0.0.1', staticDir, dataDir: dataDir ?? tmpdir() },
     // The production rate limit (20,000 a minute per device) would stop 8 devices after a few
-    // runs at full speed; a higher ceiling keeps the limiter's work in every request.
-    { storage, limits: { perDevicePerMinute: 10_000_000 } },
+    // runs at full speed, and the production quota (2 GiB an organisation) the real-sized runs; higher
+    // ceilings keep the limiter's and the quota's work in every request.
+    { storage, limits: { perDevicePerMinute: 10_000_000, orgStorageBytes: 2 ** 50 } },
   );
   await server.listen({ port: 0, host: '127.0.0.1' });
 
