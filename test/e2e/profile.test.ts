@@ -233,6 +233,14 @@ describe('the browser’s memory of forms', () => {
     expect(new Set(hits(laptop.profile, [ADMIN.name, DESK.name], laptopFiles).map(where))).toEqual(new Set(['IndexedDB']));
     expect(new Set(hits(tablet.profile, [DESK.name], tabletFiles).map(where))).toEqual(new Set(['IndexedDB']));
 
+    // No answer of the API is cached, by the browser or by the service worker.
+    for (const [profile, files] of [[laptop.profile, laptopFiles], [tablet.profile, tabletFiles]] as const) {
+      const caches = files.filter((f) => /\/(Cache|Service Worker)\//.test(f));
+      // The app's own files are there, under their addresses: so an API answer would be found by its address.
+      expect(hits(profile, [`${served.url}/assets/`], caches)).not.toEqual([]);
+      expect(hits(profile, [`${served.url}/api/`], caches)).toEqual([]);
+    }
+
     // Her details are option values the app's own code also holds: looked for everywhere but there.
     const details = [DETAILS.age.label, DETAILS.age.value, DETAILS.housing.label, DETAILS.housing.value, DETAILS.exploitation];
     expect(hits(tablet.profile, details, tabletFiles.filter((f) => !holdsAppCode(f)))).toEqual([]);
