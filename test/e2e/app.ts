@@ -467,3 +467,54 @@ export async function organisationWithTablet({ served, laptop, tablet }: LaptopA
   await setUpDevice(tablet.page, DESK, TABLET);
   await enrolWithCode(await organisationCard(tablet.page), code);
 }
+
+// ---------------------------------------------------------------------------------------------
+// People and joined devices
+
+/** Settings → People: adds a person with one role; returns her personal code, as the screen shows it once. */
+export async function addPerson(page: Page, name: string, role: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<string> {
+  const people = page.getByRole('region', { name: 'People' });
+  const form = people.getByRole('form', { name: 'Add a person' });
+  await form.getByRole('textbox', { name: 'Her name, as colleagues know her' }).fill(name);
+  await form.getByRole('checkbox', { name: role, exact: true }).check();
+  await form.getByRole('button', { name: 'Add person' }).click();
+  const code = await shownCode(people, `${name}’s personal code`);
+  await people.getByRole('button', { name: 'I have given it to her' }).click();
+  return code;
+}
+
+/** Settings → Organisation: a one-time code for a device with this name and use, as the QR link carries it. */
+export async function deviceLink(card: Locator, appUrl: string, name: string, use: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<string> {
+  await card.getByRole('textbox', { name: 'Its name' }).fill(name);
+  await card.getByRole('combobox', { name: 'It will be used for' }).selectOption({ label: use });
+  const before = (await card.getByLabel('Enrolment code', { exact: true }).count()) ? await shownCode(card, 'Enrolment code') : null;
+  await card.getByRole('button', { name: 'Make a one-time code' }).click();
+  await expect.poll(() => shownCode(card, 'Enrolment code'), { timeout: 20_000 }).not.toBe(before);
+  const code = await shownCode(card, 'Enrolment code');
+  return new URL(`/#enrol=${encodeURIComponent(code)}`, appUrl).href;
+}
+
+/**
+ * Opens a device's QR link, and its first person sets her PIN with her personal code.
+ * `onScreen` runs on each of the two join screens (an accessibility audit, say).
+ */
+export async function joinByLink(
+  page: Page,
+  link: string,
+  person: { name: string; pin: string; code: string },
+  onScreen: (what: string) => Promise<void> = async () => undefined,
+): Promise<void> {
+  await page.goto(link);
+  await page.getByRole('heading', { name: 'Join your organisation' }).waitFor({ timeout: 20_000 });
+  await onScreen('join: the code');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: `Join ${ORGANISATION_NAME}` }).waitFor({ timeout: 20_000 });
+  await onScreen('join: who are you');
+  await page.getByRole('radio', { name: person.name }).check();
+  await page.getByRole('textbox', { name: 'Your personal code' }).fill(person.code);
+  await page.getByLabel('Choose your PIN (6 to 12 digits)').fill(person.pin);
+  await page.getByLabel('Your PIN again').fill(person.pin);
+  await page.getByRole('button', { name: 'Set my PIN and start' }).click();
+  await waitUnlocked(page);
+  expect(new URL(page.url()).hash).toBe('');
+}

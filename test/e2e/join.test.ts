@@ -5,10 +5,10 @@
  * screens; the join screens pass axe at tablet and phone size.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { axeViolations, injectAxe, smallTargets, VIEWPORTS } from './a11y.ts';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
-import { ADMIN, LAPTOP, finishOrganisation, organisationCard, shownCode, setUpDevice, startOrganisation, waitUnlocked, openTab } from './app.ts';
+import { ADMIN, LAPTOP, addPerson, deviceLink, finishOrganisation, joinByLink, organisationCard, setUpDevice, startOrganisation, waitUnlocked, openTab } from './app.ts';
 
 const PASSPHRASE = 'harbour lantern violet nine';
 const AMIRA = { name: 'Amira Haddad', pin: '583920' };
@@ -45,41 +45,10 @@ async function audit(page: Page, what: string): Promise<string[]> {
   return problems;
 }
 
-async function addPerson(people: Locator, name: string, role: string): Promise<string> {
-  const form = people.getByRole('form', { name: 'Add a person' });
-  await form.getByRole('textbox', { name: 'Her name, as colleagues know her' }).fill(name);
-  await form.getByRole('checkbox', { name: role, exact: true }).check();
-  await form.getByRole('button', { name: 'Add person' }).click();
-  const code = await shownCode(people, `${name}’s personal code`);
-  await people.getByRole('button', { name: 'I have given it to her' }).click();
-  return code;
-}
-
-async function deviceLink(card: Locator, name: string, use: string): Promise<string> {
-  await card.getByRole('textbox', { name: 'Its name' }).fill(name);
-  await card.getByRole('combobox', { name: 'It will be used for' }).selectOption({ label: use });
-  const before = (await card.getByLabel('Enrolment code', { exact: true }).count()) ? await shownCode(card, 'Enrolment code') : null;
-  await card.getByRole('button', { name: 'Make a one-time code' }).click();
-  await expect.poll(() => shownCode(card, 'Enrolment code'), { timeout: 20_000 }).not.toBe(before);
-  const code = await shownCode(card, 'Enrolment code');
-  return new URL(`/#enrol=${encodeURIComponent(code)}`, served.url).href;
-}
-
-/** Opens the device's QR link, and its first person sets her PIN with her personal code. */
-async function joinByLink(page: Page, link: string, person: { name: string; pin: string }): Promise<string[]> {
-  await page.goto(link);
-  await page.getByRole('heading', { name: 'Join your organisation' }).waitFor({ timeout: 20_000 });
-  const problems = await audit(page, 'join: the code');
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await page.getByRole('heading', { name: 'Join Women’s Drop-in Centre' }).waitFor({ timeout: 20_000 });
-  problems.push(...(await audit(page, 'join: who are you')));
-  await page.getByRole('radio', { name: person.name }).check();
-  await page.getByRole('textbox', { name: 'Your personal code' }).fill(codes.get(person.name)!);
-  await page.getByLabel('Choose your PIN (6 to 12 digits)').fill(person.pin);
-  await page.getByLabel('Your PIN again').fill(person.pin);
-  await page.getByRole('button', { name: 'Set my PIN and start' }).click();
-  await waitUnlocked(page);
-  expect(new URL(page.url()).hash).toBe('');
+/** Opens the device's QR link, and its first person sets her PIN, with the join screens audited. */
+async function joinAudited(page: Page, link: string, person: { name: string; pin: string }): Promise<string[]> {
+  const problems: string[] = [];
+  await joinByLink(page, link, { ...person, code: codes.get(person.name)! }, async (what) => void problems.push(...(await audit(page, what))));
   return problems;
 }
 
@@ -91,18 +60,18 @@ describe('a centre set up by its CEO alone', () => {
     const card = await organisationCard(page);
     await finishOrganisation(card, await startOrganisation(card, PASSPHRASE));
     const people = page.getByRole('region', { name: 'People' });
-    codes.set(AMIRA.name, await addPerson(people, AMIRA.name, 'Front desk'));
-    codes.set(BEA.name, await addPerson(people, BEA.name, 'Front desk'));
-    codes.set(OLU.name, await addPerson(people, OLU.name, 'Outreach'));
+    codes.set(AMIRA.name, await addPerson(page, AMIRA.name, 'Front desk'));
+    codes.set(BEA.name, await addPerson(page, BEA.name, 'Front desk'));
+    codes.set(OLU.name, await addPerson(page, OLU.name, 'Outreach'));
     await expect.poll(() => people.getByRole('list', { name: 'The organisation’s people' }).getByRole('listitem').count()).toBe(4);
   });
 
   test('a tablet and a phone join by link; each person sets her own PIN; nobody sees admin screens there', async () => {
     const card = await organisationCard(laptop.page);
-    const tabletLink = await deviceLink(card, 'Front desk tablet', 'Front desk');
-    const phoneLink = await deviceLink(card, 'Olu’s phone', 'Outreach');
+    const tabletLink = await deviceLink(card, served.url, 'Front desk tablet', 'Front desk');
+    const phoneLink = await deviceLink(card, served.url, 'Olu’s phone', 'Outreach');
 
-    const problems = await joinByLink(tablet.page, tabletLink, AMIRA);
+    const problems = await joinAudited(tablet.page, tabletLink, AMIRA);
     const nav = tablet.page.getByRole('navigation', { name: 'Screens' });
     expect(await nav.getByRole('button').allInnerTexts()).toEqual(['Check in', 'Today']);
 
@@ -126,7 +95,7 @@ describe('a centre set up by its CEO alone', () => {
     await tablet.page.getByRole('button', { name: 'Unlock' }).click();
     await waitUnlocked(tablet.page);
 
-    problems.push(...(await joinByLink(phone.page, phoneLink, OLU)));
+    problems.push(...(await joinAudited(phone.page, phoneLink, OLU)));
     await phone.page.getByRole('heading', { name: 'Outreach' }).first().waitFor();
     expect(await phone.page.getByRole('navigation', { name: 'Screens' }).count()).toBe(0);
     expect(problems, `\n${problems.join('\n\n')}\n`).toEqual([]);

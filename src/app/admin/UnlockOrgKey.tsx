@@ -6,6 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { unlockOrgKey } from './orgKey.ts';
 import { useCore } from '../shared/useCore.ts';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /** What each screen opens the key for: said first in the form, and on its button. */
 const PURPOSES = {
@@ -37,9 +38,9 @@ export function UnlockOrgKey({ purpose }: { purpose: keyof typeof PURPOSES }) {
       <p>
         {why}, which only the organisation key opens. Type the organisation passphrase to open it. It stays open until Footfall locks.
       </p>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <label className="check switch">
-          <input
+          <input autoComplete="off"
             type="checkbox"
             role="switch"
             checked={useRecovery}
@@ -54,12 +55,12 @@ export function UnlockOrgKey({ purpose }: { purpose: keyof typeof PURPOSES }) {
         {useRecovery ? (
           <label>
             Recovery code
-            <input value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+            <SecretInput kind="code" value={secret} onChange={setSecret} />
           </label>
         ) : (
           <label>
             Organisation passphrase
-            <input type="password" value={secret} onChange={(e) => setSecret(e.target.value)} autoComplete="current-password" />
+            <SecretInput kind="passphrase" value={secret} onChange={setSecret} />
           </label>
         )}
         {useRecovery && <p className="hint">As printed on the recovery kit: 24 letters and digits in groups of four. Case and dashes do not matter.</p>}

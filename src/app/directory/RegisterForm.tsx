@@ -85,7 +85,7 @@ export function RegisterForm({
 
   return (
     <Dialog title={editing ? `Change the record of ${editing.knownAs}` : 'Register a new woman'} onClose={() => onDone(null)}>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <label>
           Known as
           <input data-autofocus value={knownAs} onChange={(e) => setKnownAs(e.target.value)} autoComplete="off" maxLength={60} />
@@ -96,7 +96,7 @@ export function RegisterForm({
           {SINGLE_FIELDS.map(([field, label]) => (
             <label key={field}>
               {label}
-              <select value={details[field] ?? ''} onChange={(e) => set(field, e.target.value || undefined)}>
+              <select autoComplete="off" value={details[field] ?? ''} onChange={(e) => set(field, e.target.value || undefined)}>
                 {/* An answer given stays an answer: it can change, or become "not known", not vanish. */}
                 {!editing?.details[field] && <option value="">Not asked</option>}
                 {terms[field]
@@ -125,7 +125,7 @@ export function RegisterForm({
           <div className="checks">
             {[...terms.exploitation.filter((t) => !t.retired).map((t) => [t.key, t.label] as const), ...ANSWERS].map(([key, label]) => (
               <label key={key} className="check">
-                <input type="checkbox" checked={details.exploitation?.includes(key) ?? false} onChange={() => toggleExploitation(key)} />
+                <input autoComplete="off" type="checkbox" checked={details.exploitation?.includes(key) ?? false} onChange={() => toggleExploitation(key)} />
                 {label}
               </label>
             ))}

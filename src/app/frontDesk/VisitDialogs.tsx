@@ -68,7 +68,7 @@ export function CorrectDialog({ visit, onDone }: Props) {
 
   return (
     <Dialog title={`Correct the visit of ${visitName(session, visit)}`} onClose={() => onDone(null)}>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <fieldset>
           <legend>Who visited</legend>
           <p>Now: {womanId ? (session.women.get(womanId)?.knownAs ?? 'Unknown') : 'Anonymous'}</p>
@@ -90,11 +90,11 @@ export function CorrectDialog({ visit, onDone }: Props) {
         <div className="grid-2">
           <label>
             Time
-            <input type="time" value={time} onChange={(e) => setTime(e.target.value)} />
+            <input autoComplete="off" type="time" value={time} onChange={(e) => setTime(e.target.value)} />
           </label>
           <label>
             Site
-            <select value={siteId} onChange={(e) => setSiteId(e.target.value)}>
+            <select autoComplete="off" value={siteId} onChange={(e) => setSiteId(e.target.value)}>
               {config.sites.map((s) => (
                 <option key={s.key} value={s.key}>
                   {s.name}
@@ -126,7 +126,7 @@ export function VoidDialog({ visit, onDone }: Props) {
   }
   return (
     <Dialog title={`Void the visit of ${visitName(session, visit)}`} onClose={() => onDone(null)}>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <p>A voided visit stays in the history but counts nowhere.</p>
         <ReasonSelect reasons={VOID_REASONS} value={reason} onChange={setReason} />
         <ErrorAlert message={error} />
@@ -142,7 +142,7 @@ function ReasonSelect({ reasons, value, onChange }: { reasons: string[]; value: 
   return (
     <label>
       Reason
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
+      <select autoComplete="off" value={value} onChange={(e) => onChange(e.target.value)}>
         <option value="">Choose a reason</option>
         {reasons.map((r) => (
           <option key={r}>{r}</option>

@@ -7,6 +7,7 @@ import { claimJoin, type JoinOffer } from '../sync/organisation.ts';
 import { syncClient, syncNow } from '../sync/runtime.ts';
 import { finishJoin } from './access.ts';
 import { pinProblem } from './lockPolicy.ts';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /**
  * A device joining the organisation (docs/security.md#joining): the admin's one-time code (typed,
@@ -30,10 +31,10 @@ function EnterCode({ onClaimed, onBack }: { onClaimed: (offer: JoinOffer) => voi
     <main className="narrow">
       <h1>Join your organisation</h1>
       <p>Your admin made a one-time code for this device. It says what the device is for; you then set your own PIN.</p>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <label>
           Device code
-          <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+          <SecretInput kind="code" value={code} onChange={setCode} />
         </label>
         <p className="hint">Five groups, such as 7K2M-…-X. Case and dashes do not matter. This device must be online.</p>
         <ErrorAlert message={error} />
@@ -86,13 +87,13 @@ function ChoosePerson({ offer }: { offer: JoinOffer }) {
           Nobody is set to use this device yet. Ask your admin to add you with this device’s work and site, then to make a new device code.
         </p>
       ) : (
-        <form onSubmit={submit} noValidate>
+        <form autoComplete="off" onSubmit={submit} noValidate>
           <fieldset>
             <legend>Who are you?</legend>
             <div className="choices">
               {device.people.map((p) => (
                 <label key={p.id} className="choice">
-                  <input type="radio" name="person" value={p.id} checked={personId === p.id} onChange={() => setPersonId(p.id)} />
+                  <input autoComplete="off" type="radio" name="person" value={p.id} checked={personId === p.id} onChange={() => setPersonId(p.id)} />
                   {p.name}
                 </label>
               ))}
@@ -124,15 +125,15 @@ export function PersonalCodeAndPin({ code, setCode, pin, setPin, pin2, setPin2 }
     <>
       <label>
         Your personal code
-        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+        <SecretInput kind="code" value={code} onChange={setCode} />
       </label>
       <label>
         Choose your PIN (6 to 12 digits)
-        <input type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} />
+        <SecretInput kind="pin" value={pin} onChange={setPin} />
       </label>
       <label>
         Your PIN again
-        <input type="password" inputMode="numeric" autoComplete="off" value={pin2} onChange={(e) => setPin2(e.target.value)} />
+        <SecretInput kind="pin" value={pin2} onChange={setPin2} />
       </label>
     </>
   );

@@ -4,6 +4,7 @@ import { formatWait, mayRelease, waitRemaining } from './lockPolicy.ts';
 import { useFootfall } from '../store.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { SyncStatus } from '../sync/SyncStatus.tsx';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /** Who is at the desk: she picks her name and enters her own PIN. */
 export function LockScreen() {
@@ -41,13 +42,13 @@ export function LockScreen() {
           Too many wrong PINs were entered. Only an admin can unlock this device now. Nothing on it has been deleted.
         </p>
       )}
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <fieldset>
           <legend>Who are you?</legend>
           <div className="choices">
             {choices.map((s) => (
               <label key={s.id} className="choice">
-                <input type="radio" name="staff" value={s.id} checked={staffId === s.id} onChange={() => setStaffId(s.id)} />
+                <input autoComplete="off" type="radio" name="staff" value={s.id} checked={staffId === s.id} onChange={() => setStaffId(s.id)} />
                 {s.name}
               </label>
             ))}
@@ -55,14 +56,7 @@ export function LockScreen() {
         </fieldset>
         <label>
           PIN
-          <input
-            type="password"
-            inputMode="numeric"
-            autoComplete="off"
-            value={pin}
-            onChange={(e) => setPin(e.target.value)}
-            disabled={wait > 0}
-          />
+          <SecretInput kind="pin" value={pin} onChange={setPin} disabled={wait > 0} />
         </label>
         {wait > 0 && <p role="status">Wait {formatWait(wait)} before trying again.</p>}
         <ErrorAlert message={error} />

@@ -4,6 +4,7 @@ import { JoinScreen } from './JoinScreen.tsx';
 import { enrolCodeFromLink } from '../sync/enrolLink.ts';
 import { pinProblem } from './lockPolicy.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /**
  * First run. Every device but one joins the organisation with a code from its admin; the one that
@@ -64,7 +65,7 @@ function NewOrganisation({ onBack }: { onBack: () => void }) {
         This laptop becomes the organisation’s admin device and you its first admin. Next, in Settings, you name the organisation, choose its
         passphrase and print its recovery kit; then you add its people and join its other devices.
       </p>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <label>
           Device name
           <input value={deviceName} onChange={(e) => setDeviceName(e.target.value)} placeholder="Front desk tablet" autoComplete="off" />
@@ -79,11 +80,11 @@ function NewOrganisation({ onBack }: { onBack: () => void }) {
         </label>
         <label>
           Your PIN (6 to 12 digits)
-          <input type="password" inputMode="numeric" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.target.value)} />
+          <SecretInput kind="pin" value={pin} onChange={setPin} />
         </label>
         <label>
           Your PIN again
-          <input type="password" inputMode="numeric" autoComplete="new-password" value={pin2} onChange={(e) => setPin2(e.target.value)} />
+          <SecretInput kind="pin" value={pin2} onChange={setPin2} />
         </label>
         <ErrorAlert message={error} />
         <div className="actions">

@@ -96,7 +96,7 @@ function AddPerson({ onAdded }: { onAdded: (given: Given) => Promise<void> }) {
   }
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="add-person-title">
+    <form autoComplete="off" onSubmit={submit} noValidate aria-labelledby="add-person-title">
       <h3 id="add-person-title">Add a person</h3>
       <label>
         Her name, as colleagues know her
@@ -107,7 +107,7 @@ function AddPerson({ onAdded }: { onAdded: (given: Given) => Promise<void> }) {
         <div className="choices">
           {ROLES.map((r) => (
             <label key={r} className="check">
-              <input type="checkbox" checked={roles.includes(r)} onChange={() => setRoles(toggle(roles, r))} />
+              <input autoComplete="off" type="checkbox" checked={roles.includes(r)} onChange={() => setRoles(toggle(roles, r))} />
               {ROLE_LABELS[r]}
             </label>
           ))}
@@ -120,7 +120,7 @@ function AddPerson({ onAdded }: { onAdded: (given: Given) => Promise<void> }) {
             .filter((s) => !s.retired)
             .map((s) => (
               <label key={s.key} className="check">
-                <input type="checkbox" checked={sites.includes(s.key)} onChange={() => setSites(toggle(sites, s.key))} />
+                <input autoComplete="off" type="checkbox" checked={sites.includes(s.key)} onChange={() => setSites(toggle(sites, s.key))} />
                 {s.name}
               </label>
             ))}

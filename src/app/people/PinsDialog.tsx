@@ -7,6 +7,7 @@ import { pinProblem } from '../lock/lockPolicy.ts';
 import { PersonalCodeAndPin } from '../lock/JoinScreen.tsx';
 import { ClientError } from '../problems.ts';
 import { addMeToThisDevice, changeMyPin, peopleForThisDevice } from './peopleActions.ts';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /**
  * PINs on this device, for whoever is signed in: a colleague new to the device sets her own PIN
@@ -47,7 +48,7 @@ function AddMe({ onAdded }: { onAdded: (name: string) => void }) {
   }
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="add-me-title">
+    <form autoComplete="off" onSubmit={submit} noValidate aria-labelledby="add-me-title">
       <h3 id="add-me-title">Set your PIN on this device</h3>
       {people.length === 0 ? (
         <p className="hint">Nobody else is set to use this device. Your admin adds people, with the work and site of the devices they use.</p>
@@ -55,7 +56,7 @@ function AddMe({ onAdded }: { onAdded: (name: string) => void }) {
         <>
           <label>
             Your name
-            <select value={personId} onChange={(e) => setPersonId(e.target.value)}>
+            <select autoComplete="off" value={personId} onChange={(e) => setPersonId(e.target.value)}>
               <option value="" disabled>
                 Choose your name
               </option>
@@ -96,19 +97,19 @@ function ChangeMyPin({ onChanged }: { onChanged: () => void }) {
   }
 
   return (
-    <form onSubmit={submit} noValidate aria-labelledby="change-pin-title">
+    <form autoComplete="off" onSubmit={submit} noValidate aria-labelledby="change-pin-title">
       <h3 id="change-pin-title">Change my PIN</h3>
       <label>
         My PIN now
-        <input type="password" inputMode="numeric" autoComplete="off" value={current} onChange={(e) => setCurrent(e.target.value)} />
+        <SecretInput kind="pin" value={current} onChange={setCurrent} />
       </label>
       <label>
         My new PIN (6 to 12 digits)
-        <input type="password" inputMode="numeric" autoComplete="off" value={pin} onChange={(e) => setPin(e.target.value)} />
+        <SecretInput kind="pin" value={pin} onChange={setPin} />
       </label>
       <label>
         My new PIN again
-        <input type="password" inputMode="numeric" autoComplete="off" value={pin2} onChange={(e) => setPin2(e.target.value)} />
+        <SecretInput kind="pin" value={pin2} onChange={setPin2} />
       </label>
       <ErrorAlert message={error} />
       <button type="submit" disabled={busy}>

@@ -23,6 +23,7 @@ import { useCore } from '../shared/useCore.ts';
 import { ClientError, isProblem } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
 import { enrolCodeFromLink, forgetEnrolLink } from '../sync/enrolLink.ts';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -70,10 +71,10 @@ function EnrolThisDevice({ onBack }: { onBack: () => void }) {
     }
   }
   return (
-    <form onSubmit={submit} noValidate>
+    <form autoComplete="off" onSubmit={submit} noValidate>
       <label>
         Enrolment code
-        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
+        <SecretInput kind="code" value={code} onChange={setCode} />
       </label>
       <p className="hint">The admin’s screen shows it as five groups, such as 7K2M-…-X. Case and dashes do not matter.</p>
       <ErrorAlert message={error} />
@@ -102,7 +103,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
 
   if (!pending) {
     return (
-      <form
+      <form autoComplete="off"
         onSubmit={async (e) => {
           e.preventDefault();
           const made = await run(async () => {
@@ -125,11 +126,11 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
         </label>
         <label>
           Admin passphrase (at least 12 characters)
-          <input type="password" autoComplete="new-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          <SecretInput kind="passphrase" value={passphrase} onChange={setPassphrase} />
         </label>
         <label>
           Passphrase again
-          <input type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
+          <SecretInput kind="passphrase" value={confirm} onChange={setConfirm} />
         </label>
         <ErrorAlert message={error} />
         <SubmitOrBack busy={busy} label={busy ? 'Making keys…' : 'Make the keys and the recovery kit'} onBack={onBack} />
@@ -147,7 +148,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
           <p>To use it: on an admin device, open Reports, choose “Use the recovery code instead” and type the code.</p>
           <label>
             Recovery code
-            <input className="code" readOnly value={pending.recoveryCode} />
+            <input className="code" readOnly value={pending.recoveryCode} autoComplete="off" />
           </label>
           <button type="button" onClick={() => window.print()}>
             Print the kit
@@ -162,7 +163,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
   }
 
   return (
-    <form
+    <form autoComplete="off"
       onSubmit={async (e) => {
         e.preventDefault();
         const created = await run(async () => {
@@ -180,7 +181,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
     >
       <label>
         Type the recovery code from the printed kit
-        <input value={typed} onChange={(e) => setTyped(e.target.value)} autoComplete="off" spellCheck={false} />
+        <SecretInput kind="code" value={typed} onChange={setTyped} />
       </label>
       <p className="hint">This proves the kit works before the organisation is created.</p>
       {setupToken !== null && (
@@ -271,14 +272,14 @@ function EnrolAnotherDevice() {
       </label>
       <label>
         It will be used for
-        <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+        <select autoComplete="off" value={role} onChange={(e) => setRole(e.target.value as Role)}>
           <RoleOptions />
         </select>
       </label>
       {role !== 'outreach' && (
         <label>
           At the site
-          <select value={siteKey} onChange={(e) => setSiteKey(e.target.value)}>
+          <select autoComplete="off" value={siteKey} onChange={(e) => setSiteKey(e.target.value)}>
             {activeSites.map((s) => (
               <option key={s.key} value={s.key}>
                 {s.name}
@@ -296,7 +297,7 @@ function EnrolAnotherDevice() {
           <p>On the new device, open Footfall and choose “Join your organisation”, then type this code. Or scan this with its camera.</p>
           <label>
             Enrolment code
-            <input className="code" readOnly value={made.code} />
+            <input className="code" readOnly value={made.code} autoComplete="off" />
           </label>
           <img className="qr" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(made.qr)}`} alt="QR code that opens Footfall with this enrolment code" />
           <p>Works once, until {new Date(made.expiresAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}.</p>

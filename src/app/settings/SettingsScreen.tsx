@@ -13,6 +13,7 @@ import { ROLE_LABELS } from '../modes.ts';
 import { RoleOptions } from './RoleOptions.tsx';
 import { HOLD_MAX_MS, HOLD_MIN_MS } from '../core/uploadHold.ts';
 import { syncNow } from '../sync/runtime.ts';
+import { SecretInput } from '../shared/SecretInput.tsx';
 
 /** The admin's settings for this device and the organisation's lists. */
 export function SettingsScreen() {
@@ -160,7 +161,7 @@ function OtherLists({ config, onChange }: { config: OrgConfig; onChange: (change
       <p className="hint">The words offered for a woman’s details, outreach contacts and casework. Partner agencies may use different ones.</p>
       <label>
         List to edit
-        <select value={list} onChange={(e) => setList(e.target.value as OtherList)}>
+        <select autoComplete="off" value={list} onChange={(e) => setList(e.target.value as OtherList)}>
           {Object.entries(OTHER_LISTS).map(([value, l]) => (
             <option key={value} value={value}>
               {l.title}
@@ -202,7 +203,7 @@ function DeviceSettings({ onSiteChange, onHoldChange }: { onSiteChange: (siteKey
       )}
       <label>
         Site this device is used at
-        <select value={known ? siteKey : ''} onChange={(e) => onSiteChange(e.target.value)}>
+        <select autoComplete="off" value={known ? siteKey : ''} onChange={(e) => onSiteChange(e.target.value)}>
           {!known && (
             <option value="" disabled>
               Choose a site
@@ -221,7 +222,7 @@ function DeviceSettings({ onSiteChange, onHoldChange }: { onSiteChange: (siteKey
       {sync.enrolled && !sync.revoked && (
         <>
           <label className="check">
-            <input type="checkbox" checked={sync.holdsUploads} onChange={(e) => onHoldChange(e.target.checked)} aria-describedby="hold-hint" />
+            <input autoComplete="off" type="checkbox" checked={sync.holdsUploads} onChange={(e) => onHoldChange(e.target.checked)} aria-describedby="hold-hint" />
             Hold records for a random time before sending
           </label>
           <p id="hold-hint" className="hint">
@@ -240,7 +241,7 @@ function IdleLock({ minutes, onSave }: { minutes: number; onSave: (m: number) =>
   return (
     <section aria-labelledby="idle-title" className="card">
       <h2 id="idle-title">Automatic lock</h2>
-      <form
+      <form autoComplete="off"
         onSubmit={(e) => {
           e.preventDefault();
           const m = Number(value);
@@ -252,7 +253,7 @@ function IdleLock({ minutes, onSave }: { minutes: number; onSave: (m: number) =>
       >
         <label>
           Lock after this many minutes without use
-          <input type="number" inputMode="numeric" min={1} max={240} value={value} onChange={(e) => setValue(e.target.value)} />
+          <input autoComplete="off" type="number" inputMode="numeric" min={1} max={240} value={value} onChange={(e) => setValue(e.target.value)} />
         </label>
         <ErrorAlert message={problem} />
         <button type="submit">Save lock time</button>
@@ -314,7 +315,7 @@ function TermList({
           </li>
         ))}
       </ul>
-      <form onSubmit={add} noValidate className="inline-form">
+      <form autoComplete="off" onSubmit={add} noValidate className="inline-form">
         <label>
           New {itemName}
           <input value={label} onChange={(e) => setLabel(e.target.value)} maxLength={60} autoComplete="off" />
@@ -350,7 +351,7 @@ function SafeguardingNote({ note, onSave }: { note: string; onSave: (n: string) 
       <h2 id="safeguarding-title">Safeguarding note</h2>
       <label>
         Shown when a woman’s age is recorded as under 18
-        <textarea value={value} onChange={(e) => setValue(e.target.value)} maxLength={600} rows={3} />
+        <textarea autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} maxLength={600} rows={3} />
       </label>
       <button type="button" onClick={() => onSave(value)}>
         Save note
@@ -440,7 +441,7 @@ function StaffSettings() {
           </li>
         ))}
       </ul>
-      <form onSubmit={add} noValidate>
+      <form autoComplete="off" onSubmit={add} noValidate>
         <div className="grid-2">
           <label>
             Name
@@ -448,13 +449,13 @@ function StaffSettings() {
           </label>
           <label>
             Role
-            <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            <select autoComplete="off" value={role} onChange={(e) => setRole(e.target.value as Role)}>
               <RoleOptions />
             </select>
           </label>
           <label>
             Her PIN (6 to 12 digits)
-            <input type="password" inputMode="numeric" autoComplete="new-password" value={pin} onChange={(e) => setPin(e.target.value)} />
+            <SecretInput kind="pin" value={pin} onChange={setPin} />
           </label>
         </div>
         <ErrorAlert message={error} />
@@ -471,7 +472,7 @@ function StaffSettings() {
 function NewPin({ name, onSave, onCancel }: { name: string; onSave: (pin: string) => void; onCancel: () => void }) {
   const [pin, setPin] = useState('');
   return (
-    <form
+    <form autoComplete="off"
       className="inline-form"
       noValidate
       onSubmit={(e) => {
@@ -481,7 +482,7 @@ function NewPin({ name, onSave, onCancel }: { name: string; onSave: (pin: string
     >
       <label>
         New PIN for {name} (6 to 12 digits)
-        <input type="password" inputMode="numeric" autoComplete="new-password" autoFocus value={pin} onChange={(e) => setPin(e.target.value)} />
+        <SecretInput kind="pin" value={pin} onChange={setPin} autoFocus />
       </label>
       <button type="submit">Save new PIN</button>
       <button type="button" onClick={onCancel}>

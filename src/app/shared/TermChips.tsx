@@ -56,7 +56,7 @@ export function TermChoice({ legend, terms, value, onChange }: OneProps) {
       <div className="chip-grid">
         {shown(terms, value ? [value] : []).map((t) => (
           <label key={t.key} className="chip-choice">
-            <input type="radio" name={name} value={t.key} checked={value === t.key} onChange={() => onChange(t.key)} />
+            <input autoComplete="off" type="radio" name={name} value={t.key} checked={value === t.key} onChange={() => onChange(t.key)} />
             {t.label}
           </label>
         ))}

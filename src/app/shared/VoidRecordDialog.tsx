@@ -30,11 +30,11 @@ export function VoidRecordDialog({ recordId, what, onDone }: Props) {
 
   return (
     <Dialog title={`Void ${what}`} onClose={() => onDone(null)}>
-      <form onSubmit={submit} noValidate>
+      <form autoComplete="off" onSubmit={submit} noValidate>
         <p>A voided record stays in the history but counts nowhere.</p>
         <label>
           Reason
-          <select value={reason} onChange={(e) => setReason(e.target.value)}>
+          <select autoComplete="off" value={reason} onChange={(e) => setReason(e.target.value)}>
             <option value="">Choose a reason</option>
             {VOID_REASONS.map((r) => (
               <option key={r}>{r}</option>

@@ -42,12 +42,12 @@ export function WhenFields({ timeZone, edited, onChange, withTime }: Props) {
       <div className="when-fields">
         <label>
           Date
-          <input type="date" value={shown.date} max={today} required onChange={(e) => onChange({ ...shown, date: e.target.value })} />
+          <input autoComplete="off" type="date" value={shown.date} max={today} required onChange={(e) => onChange({ ...shown, date: e.target.value })} />
         </label>
         {withTime && (
           <label>
             Time
-            <input type="time" value={shown.time} required onChange={(e) => onChange({ ...shown, time: e.target.value })} />
+            <input autoComplete="off" type="time" value={shown.time} required onChange={(e) => onChange({ ...shown, time: e.target.value })} />
           </label>
         )}
       </div>

@@ -16,6 +16,7 @@ import { unlockOrgKey, useOrgKey } from '../orgKey.ts';
 import { useSession } from '../../store.ts';
 import { applyRetention, eraseWoman, finishErasures, mergeWomen, previewRetention, type RetentionPreview } from './careActions.ts';
 import type { CompactionResult, CompactionStep } from './compaction.ts';
+import { SecretInput } from '../../shared/SecretInput.tsx';
 
 const STEPS: Record<CompactionStep, string> = {
   uploading: 'Uploading this device’s own records first…',
@@ -148,11 +149,11 @@ function OpenRecords() {
     await run(async () => unlockOrgKey(core, passphrase, 'passphrase', await defaultClient()));
   }
   return (
-    <form onSubmit={submit} noValidate>
+    <form autoComplete="off" onSubmit={submit} noValidate>
       <p>Erasing seals the organisation’s records again without what identifies her, so it needs the organisation key.</p>
       <label>
         Organisation passphrase
-        <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="current-password" />
+        <SecretInput kind="passphrase" value={passphrase} onChange={setPassphrase} />
       </label>
       <p className="hint">Lost it? Open Reports with the recovery code instead; the key then stays open here too until Footfall locks.</p>
       <ErrorAlert message={error} />
@@ -206,7 +207,7 @@ function EraseWoman({ onDone }: { onDone: (message: string) => void }) {
       ) : (
         <>
           {woman ? (
-            <form onSubmit={erase} noValidate>
+            <form autoComplete="off" onSubmit={erase} noValidate>
               <Chosen title="Woman to erase" woman={woman} onChange={() => (setWoman(null), setTyped(''))} />
               <label>
                 Type her known-as name, {woman.knownAs}, to confirm
@@ -272,10 +273,10 @@ function RetentionRule({ onDone }: { onDone: (message: string) => void }) {
   return (
     <section aria-labelledby="retention-title" className="card">
       <h2 id="retention-title">Retention rule</h2>
-      <form onSubmit={save} noValidate className="inline-form">
+      <form autoComplete="off" onSubmit={save} noValidate className="inline-form">
         <label>
           Erase a woman’s name and details when her latest record is older than this many years (empty: no rule)
-          <input type="number" inputMode="numeric" min={1} max={100} value={years} onChange={(e) => setYears(e.target.value)} />
+          <input autoComplete="off" type="number" inputMode="numeric" min={1} max={100} value={years} onChange={(e) => setYears(e.target.value)} />
         </label>
         <button type="submit" disabled={busy}>
           Save rule

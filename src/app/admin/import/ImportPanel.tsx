@@ -136,7 +136,7 @@ export function ImportPanel({ client }: { client?: SyncClient }) {
       </p>
       <label>
         CSV file of records
-        <input ref={input} type="file" accept=".csv,text/csv" onChange={choose} disabled={busy} aria-describedby={`${id}-hint`} />
+        <input autoComplete="off" ref={input} type="file" accept=".csv,text/csv" onChange={choose} disabled={busy} aria-describedby={`${id}-hint`} />
       </label>
       {busy && (
         <p role="status" className="muted">
@@ -170,7 +170,7 @@ export function ImportPanel({ client }: { client?: SyncClient }) {
       )}
 
       {file && groups.length > 0 && (
-        <form onSubmit={checkWithChoices} aria-labelledby={`${id}-terms`} noValidate>
+        <form autoComplete="off" onSubmit={checkWithChoices} aria-labelledby={`${id}-terms`} noValidate>
           <h3 id={`${id}-terms`}>
             {plural(groups.length, 'value')} in {file.name} {groups.length === 1 ? 'is' : 'are'} not among the organisation’s terms
           </h3>
@@ -266,7 +266,7 @@ function TermChoice({ group, config, choice, onChange }: { group: UnknownTerm; c
     <li>
       <label>
         {nameOf(group)}
-        <select value={current.option} onChange={(e) => onChange({ ...current, option: e.target.value })} aria-describedby={`${id}-where`}>
+        <select autoComplete="off" value={current.option} onChange={(e) => onChange({ ...current, option: e.target.value })} aria-describedby={`${id}-where`}>
           <option value="">Choose what it means…</option>
           {terms.map((t) => (
             <option key={t.key} value={t.key}>

@@ -58,7 +58,7 @@ function RecordsFilePanel() {
       <p>A device that was revoked offers the records it could not send as a file. Import it here; each record counts once.</p>
       <label>
         Records file (.json)
-        <input type="file" accept=".json,application/json" disabled={busy} onChange={(e) => void choose(e.target.files?.[0])} />
+        <input autoComplete="off" type="file" accept=".json,application/json" disabled={busy} onChange={(e) => void choose(e.target.files?.[0])} />
       </label>
       <ErrorAlert message={error} />
       {done && <p role="status">{done}</p>}

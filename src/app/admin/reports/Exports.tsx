@@ -53,7 +53,7 @@ export function Exports({
         {EXPORTS_PART.title}
       </PartHeading>
       <label className="check">
-        <input type="checkbox" checked={exact} onChange={(e) => onExactChange(e.target.checked)} />
+        <input autoComplete="off" type="checkbox" checked={exact} onChange={(e) => onExactChange(e.target.checked)} />
         Exact figures (internal use only)
       </label>
       <p className="hint">
@@ -77,11 +77,11 @@ export function Exports({
         </p>
         <div className="choices">
           <label className="choice">
-            <input type="radio" name="records-scope" checked={records === 'period'} onChange={() => setRecords('period')} />
+            <input autoComplete="off" type="radio" name="records-scope" checked={records === 'period'} onChange={() => setRecords('period')} />
             Records in {label}
           </label>
           <label className="choice">
-            <input type="radio" name="records-scope" checked={records === 'all'} onChange={() => setRecords('all')} />
+            <input autoComplete="off" type="radio" name="records-scope" checked={records === 'all'} onChange={() => setRecords('all')} />
             All records
           </label>
         </div>

@@ -93,7 +93,7 @@ export function PeriodPicker({
       <div className="period-fields">
         <label>
           Kind of period
-          <select value={draft.kind} onChange={(e) => update({ kind: e.target.value as Kind })}>
+          <select autoComplete="off" value={draft.kind} onChange={(e) => update({ kind: e.target.value as Kind })}>
             {KINDS.map(([kind, label]) => (
               <option key={kind} value={kind}>
                 {label}
@@ -104,7 +104,7 @@ export function PeriodPicker({
         {draft.kind !== 'custom' && (
           <label>
             {draft.kind === 'financialYear' ? 'Financial year' : 'Year'}
-            <select value={draft.year} onChange={(e) => update({ year: Number(e.target.value) })}>
+            <select autoComplete="off" value={draft.year} onChange={(e) => update({ year: Number(e.target.value) })}>
               {yearChoices.map(([y, label]) => (
                 <option key={y} value={y}>
                   {label}
@@ -116,7 +116,7 @@ export function PeriodPicker({
         {draft.kind === 'quarter' && (
           <label>
             Quarter
-            <select value={draft.quarter} onChange={(e) => update({ quarter: Number(e.target.value) })}>
+            <select autoComplete="off" value={draft.quarter} onChange={(e) => update({ quarter: Number(e.target.value) })}>
               {QUARTERS.map((label, i) => (
                 <option key={label} value={i + 1}>
                   {label}
@@ -128,7 +128,7 @@ export function PeriodPicker({
         {draft.kind === 'month' && (
           <label>
             Month
-            <select value={draft.month} onChange={(e) => update({ month: Number(e.target.value) })}>
+            <select autoComplete="off" value={draft.month} onChange={(e) => update({ month: Number(e.target.value) })}>
               {MONTHS.map((label, i) => (
                 <option key={label} value={i + 1}>
                   {label}
@@ -141,11 +141,11 @@ export function PeriodPicker({
           <>
             <label>
               From
-              <input type="date" value={draft.from} aria-describedby={problem ? problemId : undefined} onChange={(e) => update({ from: e.target.value })} />
+              <input autoComplete="off" type="date" value={draft.from} aria-describedby={problem ? problemId : undefined} onChange={(e) => update({ from: e.target.value })} />
             </label>
             <label>
               To (inclusive)
-              <input type="date" value={draft.to} aria-describedby={problem ? problemId : undefined} onChange={(e) => update({ to: e.target.value })} />
+              <input autoComplete="off" type="date" value={draft.to} aria-describedby={problem ? problemId : undefined} onChange={(e) => update({ to: e.target.value })} />
             </label>
           </>
         )}

@@ -84,7 +84,7 @@ function OpenReports() {
             <div className="report-controls">
               <PeriodPicker today={today} startMonth={config.financialYearStartMonth} years={years} onChange={setPeriod} />
               <label className="check switch">
-                <input type="checkbox" role="switch" checked={publication} onChange={(e) => setPublication(e.target.checked)} aria-describedby="publication-hint" />
+                <input autoComplete="off" type="checkbox" role="switch" checked={publication} onChange={(e) => setPublication(e.target.checked)} aria-describedby="publication-hint" />
                 Publication mode
               </label>
               <p id="publication-hint" className="hint">
