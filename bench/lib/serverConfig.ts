@@ -12,5 +12,11 @@ export const SERVER = {
   perRun: 6_000,
   runs: 5,
   warmup: 1_600,
+  /**
+   * Real-sized uploads: about 721 KB each, what a device sends with a full backlog (its largest
+   * size bucket). Fewer per run, so the runs take seconds and the stored bytes stay in the
+   * hundreds of megabytes.
+   */
+  realSized: { uploadBytes: 721_000, perRun: 480, warmup: 96 },
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
 };
