@@ -1,20 +1,26 @@
 /**
- * `node --import tsx bench/server.ts [sqlite|postgres|both|processes] [inFlightPerDevice] [runs] [real]`: only the
+ * `node --import tsx bench/server.ts [sqlite|postgres|both|processes|stages] [inFlightPerDevice] [runs] [real]`: only the
  * server throughput figures of `npm run bench`, printed and not written to RESULTS.md. For working
  * on the endpoint's speed. `processes` measures PostgreSQL with one endpoint process and then two
- * on the one database, in the same run. `real` sends real-sized uploads (SERVER.realSized). Serves bench/.tmp/app, building it first if it is missing.
+ * on the one database, in the same run. `stages` prints where an upload's time goes
+ * (uploadStages.ts), small and real-sized. `real` sends real-sized uploads (SERVER.realSized). Serves bench/.tmp/app, building it first if it is missing.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildApp, TMP } from './lib/build.ts';
 import { benchServer } from './lib/serverBench.ts';
-import { SERVER } from './lib/serverConfig.ts';
+import { SERVER, UPLOAD_STAGES } from './lib/serverConfig.ts';
 import { median } from './lib/stats.ts';
+import { benchUploadStages, uploadStageLines } from './lib/uploadStages.ts';
 
 const which = process.argv[2] ?? 'both';
 const inFlight = Number(process.argv[3] ?? SERVER.inFlightPerDevice);
 const runs = Number(process.argv[4] ?? SERVER.runs);
 const sizing = process.argv[5] === 'real' ? SERVER.realSized : {};
+if (which === 'stages') {
+  for (const stages of UPLOAD_STAGES) console.log(uploadStageLines(await benchUploadStages({ ...stages, databaseUrl: SERVER.databaseUrl })).join('\n'));
+  process.exit(0);
+}
 const appDir = existsSync(join(TMP, 'app', 'index.html')) ? join(TMP, 'app') : await buildApp();
 const log = (what: string) => console.log(`[server bench] ${what}`);
 const figures: { backend: 'sqlite' | 'postgres'; processes: number }[] =
