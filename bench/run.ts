@@ -15,7 +15,8 @@ import { knownAsNames, searchQueries } from './lib/names.ts';
 import { benchSave, type SaveResult } from './lib/saveBench.ts';
 import { runSearchBench, type SearchBenchResult } from './lib/searchBench.ts';
 import { benchServer, type ServerBenchResult } from './lib/serverBench.ts';
-import { SERVER } from './lib/serverConfig.ts';
+import { SERVER, UPLOAD_STAGES } from './lib/serverConfig.ts';
+import { benchUploadStages, uploadStageLines } from './lib/uploadStages.ts';
 import { median, medianOfRuns } from './lib/stats.ts';
 import { benchReport, type ReportResult } from './lib/reportBench.ts';
 import { benchSync, type SyncResult } from './lib/syncBench.ts';
@@ -29,12 +30,14 @@ const FRAME_MS = 16;
 const SYNC = { events: 10_000, runs: RUNS };
 /** Three financial years of history; the report counts the middle one (and the one before, beside it). */
 const REPORT = { events: 500_000, runs: RUNS, firstOpeningRuns: 3, startYear: 2024 };
-/** The server figures, in order: store, requests in flight per device, endpoint processes. */
+/** The server figures, in order: store, requests in flight per device, endpoint processes, real-sized uploads. */
 const SERVER_FIGURES = [
-  ['sqlite', SERVER.inFlightPerDevice, 1],
-  ['postgres', SERVER.inFlightPerDevice, 1],
-  ['postgres', SERVER.inFlightPerDevice, 2],
-  ['sqlite', SERVER.lowerInFlightPerDevice, 1],
+  ['sqlite', SERVER.inFlightPerDevice, 1, false],
+  ['postgres', SERVER.inFlightPerDevice, 1, false],
+  ['postgres', SERVER.inFlightPerDevice, 2, false],
+  ['sqlite', SERVER.lowerInFlightPerDevice, 1, false],
+  ['sqlite', SERVER.inFlightPerDevice, 1, true],
+  ['postgres', SERVER.inFlightPerDevice, 1, true],
 ] as const;
 
 /**
@@ -158,18 +161,28 @@ function reportRows(report: ReportResult): Row[] {
   ];
 }
 
-function serverRow(r: ServerBenchResult, target: boolean): Row {
+/** The server's median CPU time per request of one kind. */
+const cpuUs = (r: ServerBenchResult, kind: 'upload' | 'health' | 'sink') => `${median(r.runs.map((k) => k[kind].cpuUsPerRequest ?? NaN)).toFixed(0)} µs`;
+
+/** The target a server figure is held to: the main concurrency, one process, the smallest upload; null for the others. */
+function serverTarget(r: ServerBenchResult): number | null {
+  if (r.realSized || r.processes > 1 || r.inFlightPerDevice !== SERVER.inFlightPerDevice) return null;
+  return r.backend === 'sqlite' ? 5000 : 3000;
+}
+
+function serverRow(r: ServerBenchResult): Row {
+  const target = serverTarget(r);
   const up = { rate: median(r.runs.map((k) => k.upload.perSecond)), p50: median(r.runs.map((k) => k.upload.p50)), p99: median(r.runs.map((k) => k.upload.p99)) };
   const hp = { rate: median(r.runs.map((k) => k.health.perSecond)), p99: median(r.runs.map((k) => k.health.p99)) };
   const peak = Math.max(...r.runs.map((k) => k.peakRssMiB));
   const bounded = memoryBounded(r);
   return {
-    figure: `Server: signed batch uploads, ${serverName(r)} (${r.devices} devices x ${r.inFlightPerDevice} in flight, HTTP)`,
-    measured: `${up.rate.toFixed(0)}/s, p50 ${ms(up.p50)}, p99 ${ms(up.p99)}; peak RSS ${peak.toFixed(0)} MiB${bounded ? '' : ' (growing)'}`,
-    baseline: `${hp.rate.toFixed(0)}/s, p99 ${ms(hp.p99)} GET /api/health`,
+    figure: `Server: signed batch uploads of ${kb(r.bodyBytes)}, ${serverName(r)} (${r.devices} devices x ${r.inFlightPerDevice} in flight, HTTP)`,
+    measured: `${up.rate.toFixed(0)}/s, p50 ${ms(up.p50)}, p99 ${ms(up.p99)}, ${cpuUs(r, 'upload')} CPU each; peak RSS ${peak.toFixed(0)} MiB${bounded ? '' : ' (growing)'}`,
+    baseline: `${hp.rate.toFixed(0)}/s, p99 ${ms(hp.p99)} GET /api/health; ${median(r.runs.map((k) => k.sink.perSecond)).toFixed(0)}/s, ${cpuUs(r, 'sink')} CPU each, the same bodies to a bare Fastify JSON sink`,
     ratio: `${(up.rate / hp.rate).toFixed(2)}x the rate`,
-    target: target ? '>= 3,000/s, p99 < 50 ms, memory bounded' : r.processes > 1 ? 'none (beside one process above)' : 'none (SQLite is the target)',
-    met: target ? up.rate >= 3000 && up.p99 < 50 && bounded : null,
+    target: target ? `>= ${target.toLocaleString('en-GB')}/s, p99 < 50 ms, memory bounded` : r.processes > 1 ? 'none (beside one process above)' : 'none (beside the target figures above)',
+    met: target ? up.rate >= target && up.p99 < 50 && bounded : null,
   };
 }
 
@@ -259,9 +272,11 @@ async function main(): Promise<void> {
   // PostgreSQL with two endpoint processes on the one database, as behind a load balancer.
   const server: ServerBenchResult[] = [];
   if (parts.has('server')) {
-    for (const [backend, inFlightPerDevice, processes] of SERVER_FIGURES) {
-      log(`server (${backend}, ${processes} process${processes > 1 ? 'es' : ''}): ${SERVER.devices} devices x ${inFlightPerDevice} in flight, ${SERVER.runs} runs of ${SERVER.perRun} signed uploads and as many GET /api/health`);
-      server.push(await benchServer({ ...SERVER, inFlightPerDevice, backend, processes, appDir, log }));
+    for (const stages of UPLOAD_STAGES) for (const line of uploadStageLines(await benchUploadStages({ ...stages, databaseUrl: SERVER.databaseUrl }))) log(line);
+    for (const [backend, inFlightPerDevice, processes, realSized] of SERVER_FIGURES) {
+      const o = { ...SERVER, ...(realSized ? SERVER.realSized : {}) };
+      log(`server (${backend}, ${processes} process${processes > 1 ? 'es' : ''}${realSized ? ', real-sized uploads' : ''}): ${SERVER.devices} devices x ${inFlightPerDevice} in flight, ${o.runs} runs of ${o.perRun} signed uploads and as many GET /api/health and sink uploads`);
+      server.push(await benchServer({ ...o, inFlightPerDevice, backend, processes, appDir, log }));
     }
   }
 
@@ -272,7 +287,7 @@ async function main(): Promise<void> {
     ...(cold ? [coldRow(cold)] : []),
     ...(sync ? [syncRow(sync)] : []),
     ...(reportBenchResult ? reportRows(reportBenchResult) : []),
-    ...server.map((r) => serverRow(r, r.backend === 'sqlite')),
+    ...server.map(serverRow),
     ...(size ? [sizeRow(size.appJs, size.reactJs)] : []),
   ];
 

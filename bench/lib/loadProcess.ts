@@ -4,8 +4,10 @@
  * (each with its own P-256 signing key, made here), their keep-alive connections (node:http Agent,
  * one per device), and the requests, built and signed with the app's own signRequest before each
  * run. Talks to its parent over IPC:
- *   { type: 'init', devices, inFlightPerDevice }     -> { orgId, orgPublicKey, devices: [{ deviceId, signingKey, encryptionKey }] }
- *   { type: 'prepare', kind, perDevice }             -> { signMs, bodyBytes }   builds (and signs) the next run's requests
+ *   { type: 'init', devices, inFlightPerDevice,      -> { orgId, orgPublicKey, devices: [{ deviceId, signingKey, encryptionKey }] }
+ *     uploadBytes? }                                    bodies of about uploadBytes (the activity part padded so) when given
+ *   { type: 'prepare', kind, perDevice }             -> { signMs, bodyBytes }   builds (and signs) the next run's requests;
+ *                                                                                'sink' sends the uploads' bodies to the bench's sink
  *   { type: 'run', ports, expectStatus }             -> LoadRun                  sends them, `inFlight` at a time per device,
  *                                                                                each to the next port in turn (a round-robin load balancer)
  *   { type: 'stop' }                                 -> {}                       closes the connections and exits
@@ -18,10 +20,13 @@ import type { LoadRun } from './serverBench.ts';
 import { percentile } from './stats.ts';
 
 export type ToLoad =
-  | { type: 'init'; id: number; devices: number; inFlightPerDevice: number }
-  | { type: 'prepare'; id: number; kind: 'upload' | 'health'; perDevice: number }
+  | { type: 'init'; id: number; devices: number; inFlightPerDevice: number; uploadBytes?: number }
+  | { type: 'prepare'; id: number; kind: LoadKind; perDevice: number }
   | { type: 'run'; id: number; ports: number[]; expectStatus: number }
   | { type: 'stop'; id: number };
+
+/** Signed uploads, GET /api/health, or the same upload bodies to the bench's JSON sink (serverProcess.ts). */
+export type LoadKind = 'upload' | 'health' | 'sink';
 
 export interface LoadDevicePublic {
   deviceId: string;
@@ -50,7 +55,7 @@ let parts: { activity: string; directory: string }[] = [];
 let prepared: PreparedRequest[][] = [];
 let seq = 0;
 
-async function init(count: number, inFlightPerDevice: number) {
+async function init(count: number, inFlightPerDevice: number, uploadBytes: number | undefined) {
   inFlight = inFlightPerDevice;
   orgId = crypto.randomUUID();
   const orgKey = await generateOrgKeyPair();
@@ -83,12 +88,17 @@ async function init(count: number, inFlightPerDevice: number) {
       services: ['meal', 'shower'],
     }));
     const registration = [{ id: crypto.randomUUID(), at, deviceId, staffId: crypto.randomUUID(), type: 'woman.registered', womanId: crypto.randomUUID(), knownAs: 'Ngozi A', details: {} }];
-    parts.push({ activity: await sealTo(orgKey.publicJwk, jsonBytes(checkIns)), directory: await sealWithTeamKey(team, jsonBytes(registration)) });
+    // A real-sized upload: the activity part padded up to the size asked (base64url makes 3 bytes 4).
+    const padTo = uploadBytes ? Math.floor(((uploadBytes - 2_500) * 3) / 4) : undefined;
+    parts.push({
+      activity: await sealTo(orgKey.publicJwk, jsonBytes(checkIns), padTo ? { padTo } : undefined),
+      directory: await sealWithTeamKey(team, jsonBytes(registration)),
+    });
   }
   return { orgId, orgPublicKey: orgKey.publicJwk, devices: devices.map(({ deviceId, signingKey, encryptionKey }) => ({ deviceId, signingKey, encryptionKey })) };
 }
 
-async function prepare(kind: 'upload' | 'health', perDevice: number) {
+async function prepare(kind: LoadKind, perDevice: number) {
   const t0 = performance.now();
   let bodyBytes = 0;
   if (kind === 'health') {
@@ -100,7 +110,7 @@ async function prepare(kind: 'upload' | 'health', perDevice: number) {
         for (let i = 0; i < perDevice; i++) {
           const p = parts[(seq + i) % parts.length]!;
           const text = JSON.stringify({ seq: seq + i, activity: p.activity, directory: p.directory });
-          const path = `/api/orgs/${orgId}/batches/${crypto.randomUUID()}`;
+          const path = kind === 'sink' ? `/sink/${crypto.randomUUID()}` : `/api/orgs/${orgId}/batches/${crypto.randomUUID()}`;
           const timestamp = new Date().toISOString();
           const signature = await signRequest(d.signing.privateKey, { method: 'PUT', path, orgId, deviceId: d.deviceId, timestamp, body: text });
           const body = Buffer.from(text, 'utf8');
@@ -189,7 +199,7 @@ async function run(ports: number[], expectStatus: number): Promise<LoadRun> {
 process.on('message', (m: ToLoad) => {
   void (async () => {
     try {
-      if (m.type === 'init') reply(m.id, await init(m.devices, m.inFlightPerDevice));
+      if (m.type === 'init') reply(m.id, await init(m.devices, m.inFlightPerDevice, m.uploadBytes));
       else if (m.type === 'prepare') reply(m.id, await prepare(m.kind, m.perDevice));
       else if (m.type === 'run') reply(m.id, await run(m.ports, m.expectStatus));
       else if (m.type === 'stop') {

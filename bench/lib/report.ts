@@ -351,33 +351,37 @@ All in ms. Median first opening: ${f(first, 0)} ms.
 /** The store a server figure ran on, and how many endpoint processes shared it when more than one. */
 export function serverName(r: ServerBenchResult): string {
   const store = r.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
-  return r.processes > 1 ? `${store}, ${r.processes} endpoint processes` : store;
+  const name = r.processes > 1 ? `${store}, ${r.processes} endpoint processes` : store;
+  return r.realSized ? `${name}, real-sized uploads` : name;
 }
 
 function serverSection(i: ReportInput): string {
   const s = i.server[0]!;
   const parts = i.server.map((r) => {
     const name = serverName(r);
-    const where = r.backend === 'sqlite' ? `journal mode read back from the file: ${r.journalMode}; synchronous = FULL` : `a fresh schema, ${r.schema}, dropped afterwards`;
+    const where = r.backend === 'sqlite' ? `journal mode read back from the file: ${r.journalMode}; synchronous = NORMAL, the log flushed to disk by the endpoint before each answer` : `a fresh schema, ${r.schema}, dropped afterwards`;
     const up = median(r.runs.map((k) => k.upload.perSecond));
     const p99 = median(r.runs.map((k) => k.upload.p99));
     const table = mdTable(
-      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'health/s', 'health p50', 'health p99', 'server RSS at end', 'server RSS peak', 'JS heap'],
+      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'upload CPU µs', 'health/s', 'health p50', 'health p99', 'sink/s', 'sink CPU µs', 'server RSS at end', 'server RSS peak', 'JS heap'],
       r.runs.map((k, n) => [
         String(n + 1),
         f(k.upload.perSecond, 0),
         f(k.upload.p50),
         f(k.upload.p99),
         f(k.upload.max, 1),
+        f(k.upload.cpuUsPerRequest ?? NaN, 0),
         f(k.health.perSecond, 0),
         f(k.health.p50),
         f(k.health.p99),
+        f(k.sink.perSecond, 0),
+        f(k.sink.cpuUsPerRequest ?? NaN, 0),
         f(k.rssMiB, 0),
         f(k.peakRssMiB, 0),
         f(k.heapMiB, 0),
       ]),
     );
-    return `### ${name}, ${r.devices} devices x ${r.inFlightPerDevice} in flight (${where})
+    return `### ${name}, ${r.devices} devices x ${r.inFlightPerDevice} in flight, bodies of ${r.bodyBytes.toLocaleString('en-GB')} B (${where})
 
 ${table}
 
@@ -397,7 +401,7 @@ cores, a second process adds no core of its own: the figure shows what sharing t
 second machine would add). The load generator is a fresh Node process of its own
 (bench/lib/loadProcess.ts; the bench process only orchestrates): ${s.devices} devices, each with its own P-256 signing key
 and enrolled through the storage API before timing, each keeping ${s.inFlightPerDevice} requests in flight on its own keep-alive
-connections (node:http), ${s.devices * s.inFlightPerDevice} in flight in all; SQLite is then measured again at ${i.server.at(-1)!.inFlightPerDevice} per device. The target is a
+connections (node:http), ${s.devices * s.inFlightPerDevice} in flight in all; SQLite is then measured again at ${i.server.find((r) => r.inFlightPerDevice !== s.inFlightPerDevice)?.inFlightPerDevice ?? s.inFlightPerDevice} per device, and both stores last with real-sized uploads of about 721 KB (a device's largest bucket). The target is a
 capacity (the rate sustained with p99 under 50 ms), so the main figure keeps enough requests in flight to keep
 the endpoint busy; the second SQLite figure shows the rate at lower concurrency. Every request is a real upload:
 \`PUT /api/orgs/:org/batches/:id\` with a fresh random batch id and a body of ${s.bodyBytes} bytes, a real sealed batch
@@ -415,16 +419,13 @@ issuing a request to the last byte of its answer; the server's RSS is sampled ev
 
 ${parts.join('\n\n')}
 
-What one upload costs the endpoint (SQLite): the rate limit, JSON parsing (keeping the signed bytes), zod
-validation, one device lookup, the signature check (ECDSA P-256 by node:crypto on the thread pool, with the
-device's verification key kept after its first use), and one durable commit holding the device's last-seen
-time, the batch and its audit entry. Commits are grouped: what is written in one turn of the event loop goes
-into one transaction (each write in its own savepoint) and one fsync, and no answer goes out before its commit
-is on disk. Before these changes (measured once on 2026-11-25 with this same benchmark, at 8 devices x 2 in
-flight, on this machine, with the old sources, and right after it the new ones under the same conditions):
-SQLite about 960 uploads/s (p50 16 ms, p99 29 ms) before, 3,390 after (p50 3.9 ms, p99 11 ms); PostgreSQL about
-1,070 uploads/s (p50 14 ms, p99 29 ms) before, 1,720 after (p50 8.8 ms, p99 18 ms). An upload then took three
-separate durable commits (last seen, batch, audit entry) and a WebCrypto key import and verification on the
-event loop. The figures move with other work on this machine (the health baseline shows how much): with the
-machine busier (load average about 5), the same sources gave SQLite about 2,100 uploads/s at 32 in flight.`;
+Beside each figure, the same bodies PUT to a bare Fastify JSON sink in the same server process (parsed, answered 201,
+nothing checked or stored), and the server's CPU time per request of each kind. Where an upload's time goes,
+stage by stage, is printed by the bench (bench/lib/uploadStages.ts: JSON parse, validation, signature check,
+canonical hash, commit), each beside what a change to it replaced: WebCrypto verification (now node:crypto with
+the device's key kept), SQLite commits with synchronous = FULL on the event loop (now synchronous = NORMAL and
+the endpoint's own flush of the log on the thread pool before answering, docs/sync.md#durability-of-the-sqlite-store),
+PostgreSQL uploads one statement and commit each (now the uploads waiting together in one statement). A
+device's last-seen time is written only once a minute old, so uploads no longer queue on its row. The figures
+move with other work on this machine (the health baseline shows how much).`;
 }

@@ -14,20 +14,25 @@
  * earlier is as good as a fresh one. The bodies are real sealed batches: the activity part sealed
  * to the organisation's key (ECDH-ES+A256KW) and the directory part with the team key, both by
  * src/crypto/envelope.ts, each padded to its smallest bucket (1 KiB), the smallest upload the app
- * ever sends.
+ * ever sends; or, with `uploadBytes`, padded to a real-sized upload (about 700 KB, what a device
+ * sends with a full backlog).
  *
- * Baseline, from the same generator over the same connections at the same concurrency,
- * alternating order per run: GET /api/health, the server's emptiest route.
+ * Baselines, from the same generator over the same connections at the same concurrency, in a
+ * rotating order per run: GET /api/health, the server's emptiest route; and the same upload
+ * bodies PUT to a bare Fastify JSON sink in the same process (parsed, answered 201, nothing
+ * checked or stored). The server's CPU time per request says what each costs the endpoint.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import type { PublicJwk } from '../../src/domain/protocol.ts';
-import type { LoadDevicePublic } from './loadProcess.ts';
+import type { LoadDevicePublic, LoadKind } from './loadProcess.ts';
 
 export interface LoadRun {
   requests: number;
+  /** The server's CPU time (user and system, summed over its processes) per request, in µs. */
+  cpuUsPerRequest?: number;
   seconds: number;
   perSecond: number;
   p50: number;
@@ -38,6 +43,8 @@ export interface LoadRun {
 export interface ServerRun {
   upload: LoadRun;
   health: LoadRun;
+  /** The same bodies to the bare JSON sink. */
+  sink: LoadRun;
   /**
    * Server RSS at the end of the run, and its peak during the run (sampled every 20 ms); with
    * several endpoint processes, the sum over them (and JS heap likewise).
@@ -56,6 +63,8 @@ export interface ServerBenchResult {
   perRun: number;
   warmup: number;
   bodyBytes: number;
+  /** Set when the uploads were padded to a real size (uploadBytes). */
+  realSized: boolean;
   journalMode: string | null;
   runs: ServerRun[];
   /** Server RSS after start-up and set-up, before any load (summed over the processes). */
@@ -80,6 +89,8 @@ export interface ServerBenchOptions {
   perRun: number;
   runs: number;
   warmup: number;
+  /** Pad each upload to about this many bytes (a real-sized batch); the smallest upload when not given. */
+  uploadBytes?: number;
   log?: (what: string) => void;
 }
 
@@ -142,7 +153,7 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
   const log = o.log ?? (() => {});
   const processes = o.processes ?? 1;
   if (processes > 1 && o.backend !== 'postgres') throw new Error('several endpoint processes share PostgreSQL only');
-  const label = processes > 1 ? `${o.backend} x ${processes} processes` : o.backend;
+  const label = `${processes > 1 ? `${o.backend} x ${processes} processes` : o.backend}${o.uploadBytes ? `, ${Math.round(o.uploadBytes / 1000)} KB uploads` : ''}`;
   const loadAtStart = loadavg()[0] ?? 0;
   let schema: string | null = null;
   const env: Record<string, string> = { BENCH_BACKEND: o.backend, BENCH_STATIC_DIR: o.appDir };
@@ -160,11 +171,12 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
   try {
     const [listening] = await Promise.all([Promise.all(servers.map((s) => s.started)), load.started]);
     const ports = listening.map((l) => l.port as number);
+    const sinkPorts = listening.map((l) => l.sinkPort as number);
     const journalMode = (listening[0]!.journalMode as string | null) ?? null;
 
     // The organisation, its admin (device 0) and the other devices, each with its own signing key.
     // Stored once, through the first process: the others read it from the same database.
-    const init = (await load.ask({ type: 'init', devices: o.devices, inFlightPerDevice: o.inFlightPerDevice })).value as {
+    const init = (await load.ask({ type: 'init', devices: o.devices, inFlightPerDevice: o.inFlightPerDevice, uploadBytes: o.uploadBytes })).value as {
       orgId: string;
       orgPublicKey: PublicJwk;
       devices: LoadDevicePublic[];
@@ -180,16 +192,19 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
 
     let signMs = 0;
     let bodyBytes = 0;
-    const prepare = async (kind: 'upload' | 'health', perDevice: number) => {
+    const prepare = async (kind: LoadKind, perDevice: number) => {
       const r = (await load.ask({ type: 'prepare', kind, perDevice })).value as { signMs: number; bodyBytes: number };
       if (kind === 'upload') {
         signMs += r.signMs;
         bodyBytes = r.bodyBytes;
       }
     };
-    const drive = async (kind: 'upload' | 'health', perDevice: number): Promise<LoadRun> => {
+    const cpuMs = async () => total(await askAll({ type: 'cpu' }), 'cpuMs');
+    const drive = async (kind: LoadKind, perDevice: number): Promise<LoadRun> => {
       await prepare(kind, perDevice);
-      return (await load.ask({ type: 'run', ports, expectStatus: kind === 'upload' ? 201 : 200 })).value as LoadRun;
+      const cpuBefore = await cpuMs();
+      const run = (await load.ask({ type: 'run', ports: kind === 'sink' ? sinkPorts : ports, expectStatus: kind === 'health' ? 200 : 201 })).value as LoadRun;
+      return { ...run, cpuUsPerRequest: ((await cpuMs()) - cpuBefore) * 1000 / run.requests };
     };
 
     const perDevice = Math.ceil(o.perRun / o.devices);
@@ -197,22 +212,27 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     log(`${label}: warming up (${warmPerDevice * o.devices} uploads and health checks)`);
     await drive('upload', warmPerDevice);
     await drive('health', warmPerDevice);
+    await drive('sink', warmPerDevice);
     const idleRssMiB = total(await askAll({ type: 'mark' }), 'rssMiB');
 
     const runs: ServerRun[] = [];
     for (let r = 0; r < o.runs; r++) {
-      const order: ('upload' | 'health')[] = r % 2 === 0 ? ['upload', 'health'] : ['health', 'upload'];
-      const got: Partial<Record<'upload' | 'health', LoadRun>> = {};
+      const kinds: LoadKind[] = ['upload', 'health', 'sink'];
+      const order = [...kinds.slice(r % 3), ...kinds.slice(0, r % 3)];
+      const got: Partial<Record<LoadKind, LoadRun>> = {};
       await askAll({ type: 'mark' });
       for (const kind of order) got[kind] = await drive(kind, perDevice);
       const marks = await askAll({ type: 'mark' });
       const mem = { rssMiB: total(marks, 'rssMiB'), peakRssMiB: total(marks, 'peakRssMiB'), heapMiB: total(marks, 'heapMiB') };
       const upload = got.upload!;
       const baseline = got.health!;
-      runs.push({ upload, health: baseline, ...mem });
+      const sink = got.sink!;
+      runs.push({ upload, health: baseline, sink, ...mem });
+      const cpu = (k: LoadRun) => `${k.cpuUsPerRequest!.toFixed(0)} µs CPU each`;
       log(
-        `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms); ` +
-          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms); server RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakRssMiB.toFixed(0)} MiB`,
+        `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms, ${cpu(upload)}); ` +
+          `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms, ${cpu(baseline)}); ` +
+          `sink ${sink.perSecond.toFixed(0)}/s (p99 ${sink.p99.toFixed(2)} ms, ${cpu(sink)}); server RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakRssMiB.toFixed(0)} MiB`,
       );
     }
     await load.ask({ type: 'stop' });
@@ -225,6 +245,7 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       perRun: perDevice * o.devices,
       warmup: warmPerDevice * o.devices,
       bodyBytes,
+      realSized: o.uploadBytes !== undefined,
       journalMode,
       runs,
       idleRssMiB,

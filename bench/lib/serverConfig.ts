@@ -12,5 +12,20 @@ export const SERVER = {
   perRun: 6_000,
   runs: 5,
   warmup: 1_600,
+  /**
+   * Real-sized uploads: about 721 KB each, what a device sends with a full backlog (its largest
+   * size bucket). Fewer per run and fewer runs, so a figure takes seconds and the stored bytes
+   * stay in the hundreds of megabytes.
+   */
+  realSized: { uploadBytes: 721_000, perRun: 192, warmup: 32, runs: 3 },
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
 };
+
+/**
+ * Where an upload's time goes (uploadStages.ts): the smallest upload and a real-sized one, in
+ * groups of 32, the main figure's requests in flight.
+ */
+export const UPLOAD_STAGES = [
+  { count: 2_000, group: 32 },
+  { count: 96, group: 32, uploadBytes: SERVER.realSized.uploadBytes },
+] as const;

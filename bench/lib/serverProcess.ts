@@ -1,16 +1,21 @@
 /**
  * The endpoint under load, in a process of its own (forked by serverBench.ts), so it has a core
  * to itself and its memory is its own: the real buildServer (src/server/app.ts) on SQLite or
- * PostgreSQL, listening on loopback. Talks to its parent over IPC:
+ * PostgreSQL, listening on loopback; and beside it, on a port of its own, the baseline: a bare
+ * Fastify JSON sink (PUT /sink/:id parses the body as the endpoint does and answers 201, nothing
+ * checked or stored). Talks to its parent over IPC:
  *   parent -> child  { type: 'setup', org, admin, devices }   the organisation and its devices, stored directly
  *                    { type: 'mark' }                          RSS now and peak since the last mark
+ *                    { type: 'cpu' }                           CPU time (user and system) used so far
  *                    { type: 'stop' }                          close (storage too) and exit
- *   child -> parent  { type: 'listening', port } | { type: 'done', ... } | { type: 'error', message }
+ *   child -> parent  { type: 'listening', port, sinkPort } | { type: 'done', ... } | { type: 'error', message }
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { buildServer } from '../../src/server/app.ts';
+import { UPLOAD_BODY_LIMIT } from '../../src/server/api/batchRoutes.ts';
 import { openPostgresStorage } from '../../src/server/storage/postgres.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import type { Storage, StoredDevice, StoredOrg } from '../../src/server/storage/types.ts';
@@ -18,11 +23,12 @@ import type { Storage, StoredDevice, StoredOrg } from '../../src/server/storage/
 export type ToServer =
   | { type: 'setup'; id: number; org: StoredOrg; admin: StoredDevice; devices: Omit<StoredDevice, 'orgId' | 'role' | 'enrolledAt' | 'lastSeenAt' | 'revokedAt'>[] }
   | { type: 'mark'; id: number }
+  | { type: 'cpu'; id: number }
   | { type: 'stop'; id: number };
 
 export type FromServer =
-  | { type: 'listening'; port: number; journalMode: string | null }
-  | { type: 'done'; id: number; rssMiB?: number; peakRssMiB?: number; heapMiB?: number; maxRssMiB?: number }
+  | { type: 'listening'; port: number; sinkPort: number; journalMode: string | null }
+  | { type: 'done'; id: number; rssMiB?: number; peakRssMiB?: number; heapMiB?: number; cpuMs?: number; maxRssMiB?: number }
   | { type: 'error'; id?: number; message: string };
 
 const send = (m: FromServer) => process.send!(m);
@@ -70,6 +76,9 @@ async function main(): Promise<void> {
     { storage, limits: { perDevicePerMinute: 10_000_000, orgStorageBytes: 2 ** 50 } },
   );
   await server.listen({ port: 0, host: '127.0.0.1' });
+  const sink = Fastify({ bodyLimit: UPLOAD_BODY_LIMIT });
+  sink.put('/sink/:id', async (_request, reply) => reply.code(201).send({ status: 'stored' }));
+  await sink.listen({ port: 0, host: '127.0.0.1' });
 
   // The peak resident set, sampled often: the figure that says whether memory stays bounded.
   let peak = process.memoryUsage.rss();
@@ -95,10 +104,13 @@ async function main(): Promise<void> {
           const out = { rssMiB: rss / MiB, peakRssMiB: Math.max(peak, rss) / MiB, heapMiB: process.memoryUsage().heapUsed / MiB };
           peak = rss;
           send({ type: 'done', id: m.id, ...out });
+        } else if (m.type === 'cpu') {
+          const cpu = process.cpuUsage();
+          send({ type: 'done', id: m.id, cpuMs: (cpu.user + cpu.system) / 1000 });
         } else if (m.type === 'stop') {
           const maxRssMiB = highWaterRssMiB();
           clearInterval(sampler);
-          await server.close();
+          await Promise.all([server.close(), sink.close()]);
           if (dataDir) rmSync(dataDir, { recursive: true, force: true });
           send({ type: 'done', id: m.id, maxRssMiB });
           process.disconnect();
@@ -111,7 +123,9 @@ async function main(): Promise<void> {
 
   const address = server.server.address();
   if (!address || typeof address !== 'object') throw new Error('no port');
-  send({ type: 'listening', port: address.port, journalMode });
+  const sinkAddress = sink.server.address();
+  if (!sinkAddress || typeof sinkAddress !== 'object') throw new Error('no sink port');
+  send({ type: 'listening', port: address.port, sinkPort: sinkAddress.port, journalMode });
 }
 
 main().catch((error: unknown) => {

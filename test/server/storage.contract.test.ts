@@ -378,6 +378,19 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listAudit(orgId, null, 100)).toHaveLength(1);
       });
 
+      it('answers simultaneous uploads of one id with two contents: one stored, its repeats duplicates, the other bytes conflicts', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const first = batch(orgId, admin.deviceId);
+        const other = { ...first, seq: 1, sha256: b64u(32) };
+        const sent = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? first : other));
+        const results = await Promise.all(sent.map((b) => storage.putBatch(b, { orgId, at: at(10), actor: admin.deviceId, action: 'batch.uploaded', subject: b.batchId })));
+        const winner = sent[results.findIndex((r) => r.status === 'stored')]!;
+        expect(results.filter((r) => r.status === 'stored')).toHaveLength(1);
+        const expected = sent.map((b, i) => (results[i]!.status === 'stored' ? 'stored' : b === winner ? 'duplicate' : 'conflict'));
+        expect(results.map((r) => r.status)).toEqual(expected);
+        expect(await storage.listAudit(orgId, null, 100)).toHaveLength(1);
+      });
+
       it('rejects a malformed cursor or limit', async () => {
         const { orgId } = await newOrg(storage);
         await expect(storage.listBatches(orgId, '1 OR 1=1', 10)).rejects.toThrow(RangeError);

@@ -26,6 +26,19 @@ export type Access = 'public' | 'device' | 'admin';
 /** How far a signed request's timestamp may be from the server's clock, either way. */
 export const SIGNATURE_WINDOW_MINUTES = 5;
 
+/**
+ * How fresh a device's last-seen time is kept: it is written again only once the stored one is
+ * at least this old. Written on every request, every upload of a syncing device would queue on
+ * the one device row (and, on SQLite, add a write to every group commit) to move a time that the
+ * admin reads to the minute.
+ */
+export const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+/** True when the device's stored last-seen time is missing or at least LAST_SEEN_RESOLUTION_MS before `now`. */
+export function lastSeenIsStale(device: StoredDevice, now: Date): boolean {
+  return device.lastSeenAt === null || now.getTime() - Date.parse(device.lastSeenAt) >= LAST_SEEN_RESOLUTION_MS;
+}
+
 const SIGNATURE = /^[A-Za-z0-9_-]{86}$/;
 
 interface SignatureHeaders {
@@ -55,7 +68,7 @@ function readSignatureHeaders(request: FastifyRequest): SignatureHeaders {
 /**
  * Checks a signed request and returns the device that sent it, or throws the HttpError to send.
  * `orgId` is the organisation in the (already validated) path. Once the signature is good and the
- * device not revoked, its last-seen time is written, unless `deferTouch` says the caller writes it
+ * device not revoked, its last-seen time is written when it is stale (lastSeenIsStale), unless `deferTouch` says the caller writes it
  * itself (route.ts does, alongside the handler's own writes; only for plain device access, where
  * nothing is checked after the touch).
  */
@@ -93,7 +106,7 @@ export async function authenticate(
   // Checked after the signature, so only the device itself can learn that it was revoked.
   if (device.revokedAt !== null) throw errors.revoked();
 
-  if (!options.deferTouch) await storage.touchDevice(orgId, device.deviceId, now.toISOString());
+  if (!options.deferTouch && lastSeenIsStale(device, now)) await storage.touchDevice(orgId, device.deviceId, now.toISOString());
 
   if (access === 'admin' && device.role !== 'admin') throw errors.adminOnly();
   return device;

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { z } from 'zod';
 import type { Storage, StoredDevice } from '../storage/types.ts';
-import { authenticate, type Access } from './auth.ts';
+import { authenticate, lastSeenIsStale, type Access } from './auth.ts';
 
 export interface ApiContext {
   storage: Storage;
@@ -100,7 +100,7 @@ export function addRoute<P = undefined, Q = undefined, B = undefined, A extends 
     handler: async (request, reply) => {
       const now = ctx.now();
       // Queued before anything the handler writes, so it is never committed after it.
-      const touched = touchAlongside && request.device ? ctx.storage.touchDevice(request.device.orgId, request.device.deviceId, now.toISOString()) : null;
+      const touched = touchAlongside && request.device && lastSeenIsStale(request.device, now) ? ctx.storage.touchDevice(request.device.orgId, request.device.deviceId, now.toISOString()) : null;
       const handled = spec.handler({
         params: request.params as P,
         query: request.query as Q,

@@ -25,7 +25,7 @@ import {
   unknownBatchIds,
 } from './rows.ts';
 import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
-import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type Storage, type StoredDevice } from './types.ts';
+import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type Storage, type StoredDevice } from './types.ts';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly string[] = [
@@ -154,6 +154,13 @@ export const MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/**
+ * Groups of uploads being written at once by one process. More than one, so a group waiting on
+ * its commit does not hold back the next; few, so uploads that arrive meanwhile gather into
+ * groups rather than each taking a connection of its own.
+ */
+const PUT_GROUPS_IN_FLIGHT = 2;
+
 /** How often each process deletes rate-limit counts whose window has ended. */
 const PRUNE_REQUEST_COUNTS_MS = 60_000;
 
@@ -187,8 +194,26 @@ const SQL = {
       SELECT $10::text, $11::timestamptz, $12::text, $13::text, $14::text FROM stored RETURNING cursor
     )
     SELECT cursor FROM stored`,
+  // A group of uploads in one statement, so one round trip and one commit: the batches as
+  // parallel arrays, then the audit entries with the (organisation, batch) each belongs to, each
+  // written only when its batch row was.
+  insertBatchGroup: `WITH stored AS (
+      INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[])
+      ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING org_id, batch_id
+    ), audited AS (
+      INSERT INTO audit (org_id, at, actor, action, subject)
+      SELECT a.org_id, a.at, a.actor, a.action, a.subject
+      FROM unnest($10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[], $16::text[])
+        AS a (batch_org_id, batch_id, org_id, at, actor, action, subject)
+      JOIN stored s ON s.org_id = a.batch_org_id AND s.batch_id = a.batch_id
+      RETURNING cursor
+    )
+    SELECT org_id, batch_id FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
   storedBytes: 'SELECT COALESCE(SUM(size), 0)::text AS bytes FROM batches WHERE org_id = $1 AND removed_at IS NULL',
+  getBatchShas: `SELECT org_id, batch_id, sha256, received_at FROM batches
+    WHERE (org_id, batch_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
   // Only batches whose transaction is older than every one still running (the snapshot's xmin)
   // are listed, in listing-key order, and the key is what a reader gets as its cursor.
   listBatches: `SELECT ${BATCH_COLUMNS} FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
@@ -224,6 +249,11 @@ const SQL = {
 } as const;
 
 type Queryable = pg.Pool | pg.PoolClient;
+
+/** Rows of values as `width` columns, one array each: the parameters of an unnest(...) insert. */
+function columns(rows: unknown[][], width: number): unknown[][] {
+  return Array.from({ length: width }, (_, i) => rows.map((row) => row[i]));
+}
 
 function run<R extends pg.QueryResultRow>(db: Queryable, name: keyof typeof SQL, values: unknown[]): Promise<pg.QueryResult<R>> {
   return db.query<R>({ name: `footfall.${name}`, text: SQL[name], values });
@@ -341,6 +371,88 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   const pruning = setInterval(() => void run(pool, 'pruneRequestCounts', []).catch(() => {}), PRUNE_REQUEST_COUNTS_MS);
   pruning.unref();
 
+  /** One upload alone: its own statement, and a second to read the id's row when it was taken. */
+  const putBatchAlone = async (b: NewBatch, audit: NewAuditEntry | undefined): Promise<PutBatchResult> => {
+    const receivedAt = isoTime(b.receivedAt);
+    const values = batchValues(b);
+    const insert = audit ? () => run(pool, 'insertBatchAudited', [...values, ...auditValues(audit)]) : () => run(pool, 'insertBatch', values);
+    // ON CONFLICT waits for a concurrent insert of the same id to commit. The follow-up SELECT is
+    // a new statement with a fresh snapshot, so it sees that row (rows are never deleted: a
+    // removed batch stays as a tombstone). The loop is only a guard should one ever go.
+    for (;;) {
+      if ((await insert()).rowCount === 1) return { status: 'stored', receivedAt };
+      const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [b.orgId, b.batchId]);
+      if (rows[0]) return existingBatchResult(rows[0], b.sha256);
+    }
+  };
+
+  // ---- uploads in groups ----------------------------------------------------------------------
+  // Uploads that arrive while earlier groups are being written wait and go together, in one
+  // statement: one round trip and one commit for the group instead of one each. At low load a
+  // group is a single upload, sent at once. The answers are those of putBatchAlone, upload by upload.
+
+  interface QueuedPut {
+    batch: NewBatch;
+    audit: NewAuditEntry | undefined;
+    resolve: (result: PutBatchResult) => void;
+    reject: (error: unknown) => void;
+  }
+  let queuedPuts: QueuedPut[] = [];
+  let groupsInFlight = 0;
+  const batchKey = (orgId: string, batchId: string) => `${orgId} ${batchId}`;
+
+  function sendPuts(): void {
+    while (queuedPuts.length > 0 && groupsInFlight < PUT_GROUPS_IN_FLIGHT) {
+      const group = queuedPuts;
+      queuedPuts = [];
+      groupsInFlight++;
+      void putGroup(group).finally(() => {
+        groupsInFlight--;
+        sendPuts();
+      });
+    }
+  }
+
+  async function putGroup(group: QueuedPut[]): Promise<void> {
+    // The first upload of each id is inserted; the same id again within the group is answered
+    // from the stored row, as a retry arriving just after it would be.
+    const firsts = new Map<string, QueuedPut>();
+    for (const p of group) if (!firsts.has(batchKey(p.batch.orgId, p.batch.batchId))) firsts.set(batchKey(p.batch.orgId, p.batch.batchId), p);
+    const inserting = [...firsts.values()];
+    const audited = inserting.filter((p) => p.audit !== undefined);
+    let stored: Set<string>;
+    try {
+      const { rows } = await run<{ org_id: string; batch_id: string }>(pool, 'insertBatchGroup', [
+        ...columns(inserting.map((p) => batchValues(p.batch)), 9),
+        ...columns(audited.map((p) => [p.batch.orgId, p.batch.batchId, ...auditValues(p.audit!)]), 7),
+      ]);
+      stored = new Set(rows.map((r) => batchKey(r.org_id, r.batch_id)));
+    } catch {
+      // The statement failed for the whole group (a malformed time, the disk full): each upload
+      // is tried alone, so only those that cannot be stored fail.
+      for (const p of group) putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
+      return;
+    }
+    const answered = group.filter((p) => firsts.get(batchKey(p.batch.orgId, p.batch.batchId)) === p && stored.has(batchKey(p.batch.orgId, p.batch.batchId)));
+    for (const p of answered) p.resolve({ status: 'stored', receivedAt: isoTime(p.batch.receivedAt) });
+    const others = group.filter((p) => !answered.includes(p));
+    if (others.length === 0) return;
+    try {
+      const { rows } = await run<{ org_id: string; batch_id: string; sha256: string; received_at: Date }>(pool, 'getBatchShas', [
+        others.map((p) => p.batch.orgId),
+        others.map((p) => p.batch.batchId),
+      ]);
+      const existing = new Map(rows.map((r) => [batchKey(r.org_id, r.batch_id), r]));
+      for (const p of others) {
+        const row = existing.get(batchKey(p.batch.orgId, p.batch.batchId));
+        if (row) p.resolve(existingBatchResult(row, p.batch.sha256));
+        else putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
+      }
+    } catch (error) {
+      for (const p of others) p.reject(error);
+    }
+  }
+
   let closed = false;
   return {
     async createOrg(org, admin, wrappedKeys) {
@@ -384,18 +496,11 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         return toClaim(used);
       });
     },
-    async putBatch(b, audit) {
-      const receivedAt = isoTime(b.receivedAt);
-      const values = batchValues(b);
-      const insert = audit ? () => run(pool, 'insertBatchAudited', [...values, ...auditValues(audit)]) : () => run(pool, 'insertBatch', values);
-      // ON CONFLICT waits for a concurrent insert of the same id to commit. The follow-up SELECT is
-      // a new statement with a fresh snapshot, so it sees that row (rows are never deleted: a
-      // removed batch stays as a tombstone). The loop is only a guard should one ever go.
-      for (;;) {
-        if ((await insert()).rowCount === 1) return { status: 'stored', receivedAt };
-        const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [b.orgId, b.batchId]);
-        if (rows[0]) return existingBatchResult(rows[0], b.sha256);
-      }
+    putBatch(batch, audit) {
+      return new Promise((resolve, reject) => {
+        queuedPuts.push({ batch, audit, resolve, reject });
+        sendPuts();
+      });
     },
     async findBatch(batch) {
       const { rows } = await run<{ sha256: string; received_at: Date }>(pool, 'getBatchSha', [batch.orgId, batch.batchId]);

@@ -1,18 +1,25 @@
 /**
- * The default storage: one SQLite file in the data folder. WAL lets reads carry on during a write;
- * synchronous = FULL makes every commit survive a power cut, which matters more here than speed.
+ * The default storage: one SQLite file in the data folder. WAL lets reads carry on during a write.
  * better-sqlite3 is synchronous, so each method runs to completion without interleaving; the
  * transactions still matter for atomicity and for a second process on the same file.
  *
- * Group commit. A durable commit waits for the disk (an fsync), and one per write would cap the
- * endpoint at a few hundred uploads a second. So writes are queued and, once per turn of the event
- * loop, everything queued runs in one transaction, each write in its own savepoint: a write that
- * fails is rolled back alone and rejects alone, the others commit together. Every write's promise
- * settles only after the commit that holds it, so a caller that awaits a write knows it is on disk,
- * exactly as with one commit per write; writes run in the order they were made. Reads run at once,
- * on what has been committed.
+ * Group commit. Writes are queued and, once per turn of the event loop, everything queued runs in
+ * one transaction, each write in its own savepoint: a write that fails is rolled back alone and
+ * rejects alone, the others commit together. Writes run in the order they were made. Reads run
+ * at once, on what has been committed.
+ *
+ * Durability without blocking (docs/sync.md#durability-of-the-sqlite-store). Every write
+ * must survive a power cut once its promise settles. SQLite's synchronous = FULL would make each
+ * commit wait for the disk inside the commit, on the event loop, where nothing else can run. So
+ * the database runs with synchronous = NORMAL (commits append to the write-ahead log without
+ * waiting for the disk; SQLite still syncs the log before each checkpoint copies it into the
+ * database) and this adapter itself flushes the log to disk (fdatasync, on libuv's thread pool)
+ * after each group commit and before any write of that group settles. One flush covers every
+ * commit made before it began, so groups committed while a flush is under way share the next one.
+ * Reads that hand stored content or cursors onward also wait until what they read is on disk, so
+ * nothing is ever said that a power cut could take back.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -165,7 +172,16 @@ function restrictFiles(dataDir: string): void {
   }
 }
 
-export async function openSqliteStorage(dataDir: string): Promise<Storage> {
+export interface SqliteOptions {
+  /**
+   * Flushes a file's data to disk and calls back: fs.fdatasync, which runs on the thread pool.
+   * Replaceable so a test can hold a flush and see that nothing is acknowledged before it ends.
+   */
+  syncFile?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+}
+
+export async function openSqliteStorage(dataDir: string, options: SqliteOptions = {}): Promise<Storage> {
+  const syncFile = options.syncFile ?? fdatasync;
   restrictFiles(dataDir);
   const db = new Database(join(dataDir, SQLITE_FILE));
   try {
@@ -178,7 +194,8 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
           'Put the data folder on a local disk, not a network share, and start again.',
       );
     }
-    db.pragma('synchronous = FULL');
+    // Durable all the same: see "Durability without blocking" above.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // Content a compaction removes (an erased woman's records) is overwritten with zeros in the
@@ -190,6 +207,10 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     db.close();
     throw error;
   }
+  // The log exists once the migrations have written, and stays the same file while this
+  // connection is open: SQLite deletes it only when the last connection closes, and a checkpoint
+  // that empties it truncates it in place.
+  const logFd = openSync(join(dataDir, `${SQLITE_FILE}-wal`), 'r');
 
   const s = {
     insertOrg: db.prepare('INSERT INTO orgs (org_id, public_key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -320,6 +341,52 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     for (const e of envelopes) s.putEnvelope.run(orgId, e.deviceId, version, e.sealed);
   });
 
+  // ---- durability: flushing the write-ahead log -----------------------------------------
+
+  interface Waiter {
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }
+  /** Something was committed since the flush in progress (if any) began. */
+  let committedSinceFlush = false;
+  /** Waiting on the flush in progress, which covers everything they wait for; null when none runs. */
+  let flushing: Waiter[] | null = null;
+  /** Waiting on the next flush: they wait for commits made after the one in progress began. */
+  let nextFlush: Waiter[] = [];
+
+  function startFlush(): void {
+    flushing = nextFlush;
+    nextFlush = [];
+    committedSinceFlush = false;
+    syncFile(logFd, (error) => {
+      const done = flushing!;
+      flushing = null;
+      // A failed flush rejects its waiters (their request fails and is retried; a retried write
+      // finds its own row) and the next one flushes again.
+      for (const w of done) {
+        if (error) w.reject(error);
+        else w.resolve();
+      }
+      if (nextFlush.length > 0) startFlush();
+    });
+  }
+
+  /** Settles once everything committed so far is on disk. */
+  function onDisk(): Promise<void> {
+    if (!committedSinceFlush && flushing === null) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      (committedSinceFlush ? nextFlush : flushing!).push({ resolve, reject });
+      if (flushing === null) startFlush();
+    });
+  }
+
+  /** A read whose answer is passed on: returned once what it read is on disk. */
+  async function durableRead<T>(read: () => T): Promise<T> {
+    const value = read();
+    await onDisk();
+    return value;
+  }
+
   // ---- group commit -------------------------------------------------------------------------
 
   interface QueuedWrite {
@@ -347,7 +414,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
     return outcomes;
   });
 
-  function flush(): void {
+  function commitQueued(): void {
     flushScheduled = false;
     const group = queue;
     if (group.length === 0) return;
@@ -359,7 +426,12 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       for (const w of group) w.reject(error);
       return;
     }
-    outcomes.forEach((o, i) => (o.ok ? group[i]!.resolve(o.value) : group[i]!.reject(o.error)));
+    committedSinceFlush = true;
+    // Acknowledged only once the commit is on disk; a write rolled back alone wrote nothing.
+    onDisk().then(
+      () => outcomes.forEach((o, i) => (o.ok ? group[i]!.resolve(o.value) : group[i]!.reject(o.error))),
+      (error: unknown) => group.forEach((w) => w.reject(error)),
+    );
   }
 
   /** Queues a write for the next group commit; settles once that commit is on disk (or failed). */
@@ -369,7 +441,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flush);
+        setImmediate(commitQueued);
       }
     });
   }
@@ -379,15 +451,17 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       await write(() => createOrg(org, admin, wrappedKeys));
     },
     async getOrg(orgId) {
-      const row = s.getOrg.get(orgId) as OrgRow | undefined;
+      const row = await durableRead(() => s.getOrg.get(orgId) as OrgRow | undefined);
       return row ? toOrg(row) : null;
     },
+    // Not waited on: it only decides whether a request is let in, and a device can sign requests
+    // only once its enrolment (a write, so on disk) has been answered.
     async getDevice(orgId, deviceId) {
       const row = s.getDevice.get(orgId, deviceId) as DeviceRow | undefined;
       return row ? toDevice(row) : null;
     },
     async listDevices(orgId) {
-      return (s.listDevices.all(orgId) as DeviceRow[]).map(toDevice);
+      return (await durableRead(() => s.listDevices.all(orgId) as DeviceRow[])).map(toDevice);
     },
     async revokeDevice(orgId, deviceId, at) {
       return write(() => s.revokeDevice.run(isoTime(at), orgId, deviceId).changes === 1);
@@ -422,7 +496,9 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       return Number(s.storedBytes.get(orgId));
     },
     async listBatches(orgId, after, limit) {
-      return (s.listBatches.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as BatchRow[]).map(toBatch);
+      const from = BigInt(afterCursor(after));
+      const count = pageLimit(limit);
+      return (await durableRead(() => s.listBatches.all(orgId, from, count) as BatchRow[])).map(toBatch);
     },
     async listBatchPage(orgId, after, limit, maxBytes) {
       // Checked before the listing starts: one left open would keep the connection busy.
@@ -436,7 +512,7 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       if (last === undefined) return { batches: [], next: null };
       // Nothing of this process runs between the two statements (better-sqlite3 is synchronous),
       // and a batch stored meanwhile by another has a higher cursor than any here.
-      const batches = (s.listBatchRange.all(orgId, from, BigInt(last)) as BatchRow[]).map(toBatch);
+      const batches = (await durableRead(() => s.listBatchRange.all(orgId, from, BigInt(last)) as BatchRow[])).map(toBatch);
       return { batches, next: more ? last : null };
     },
     async compact(compaction) {
@@ -459,26 +535,30 @@ export async function openSqliteStorage(dataDir: string): Promise<Storage> {
       await write(() => addWrappedKeys(orgId, keys));
     },
     async listWrappedKeys(orgId) {
-      return (s.listWrappedKeys.all(orgId) as WrappedKeyRow[]).map(toWrappedKey);
+      return (await durableRead(() => s.listWrappedKeys.all(orgId) as WrappedKeyRow[])).map(toWrappedKey);
     },
     async putTeamKeyEnvelopes(orgId, version, envelopes) {
       await write(() => putTeamKeyEnvelopes(orgId, version, envelopes));
     },
     async listTeamKeyEnvelopes(orgId, deviceId) {
-      return (s.listEnvelopes.all(orgId, deviceId) as EnvelopeRow[]).map(toEnvelope);
+      return (await durableRead(() => s.listEnvelopes.all(orgId, deviceId) as EnvelopeRow[])).map(toEnvelope);
     },
     async appendAudit(e) {
       await write(() => appendAudit(e));
     },
     async listAudit(orgId, after, limit) {
-      return (s.listAudit.all(orgId, BigInt(afterCursor(after)), pageLimit(limit)) as AuditRow[]).map(toAudit);
+      const from = BigInt(afterCursor(after));
+      const count = pageLimit(limit);
+      return (await durableRead(() => s.listAudit.all(orgId, from, count) as AuditRow[])).map(toAudit);
     },
     async close() {
       if (closed) return;
       closed = true;
-      // Whatever is still queued is committed (or fails) first.
-      flush();
+      // Whatever is still queued is committed (or fails) and flushed to disk first.
+      commitQueued();
+      await onDisk().catch(() => {});
       db.close();
+      closeSync(logFd);
     },
   };
 }
