@@ -8,6 +8,9 @@
 import type { BenchPage } from './browserPage.ts';
 import type { PeerRun, PouchPeer } from './pouchPeer.ts';
 
+/** The sync targets (docs/architecture.md#performance-targets): the round, and the PouchDB peer beside it. */
+export const SYNC_TARGET = { roundMs: 1500, ofBaseline: 2, peerSlower: 5 };
+
 export interface SyncRun {
   roundMs: number;
   uploadFetchMs: number;

@@ -19,6 +19,8 @@ import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts
  * one go, few enough to hold in memory while they are sealed.
  */
 export const SEAL_READ_ROWS = 10_000;
+/** Rows per read within it. */
+const READ_SLICE_ROWS = 2_000;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
@@ -54,13 +56,29 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
     const current = await currentEnrolment(db);
     const after = current.sealedThrough;
-    const rows = await db.events.where('seq').above(after).limit(SEAL_READ_ROWS).toArray();
+    // Read in slices, each opened while the next is read: IndexedDB reads in another process.
+    const rows: EventRow[] = [];
+    const opening: Promise<PackedEvent>[] = [];
+    let more = true;
+    while (more && rows.length < SEAL_READ_ROWS) {
+      const want = Math.min(READ_SLICE_ROWS, SEAL_READ_ROWS - rows.length);
+      // One row past the slice says whether more are waiting.
+      const slice = await db.events.where('seq').above(rows.at(-1)?.seq ?? after).limit(want + 1).toArray();
+      more = slice.length > want;
+      if (more) slice.pop();
+      rows.push(...slice);
+      for (const row of slice) {
+        const opened = openEventRow(keyring, row).then(packEvent);
+        opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
+        opening.push(opened);
+      }
+    }
     if (!rows.length) return sealed;
-    const events = await Promise.all(rows.map(async (row) => packEvent(await openEventRow(keyring, row))));
+    const events = await Promise.all(opening);
     const signer = signerOf(current);
     let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
     // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
-    if (rows.length === SEAL_READ_ROWS && batches.length > 1) batches = batches.slice(0, -1);
+    if (more && batches.length > 1) batches = batches.slice(0, -1);
     const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, enrolment.orgPublicKey, team, signer)));
     let from = 0;
     const runs = batches.map((batch, i) => {
