@@ -17,6 +17,7 @@ import { knownAsNames, rng, searchQueries } from '../lib/names.ts';
 import { runSearchBench } from '../lib/searchBench.ts';
 import { reportApi } from './reportBench.ts';
 import { syncApi } from './syncBench.ts';
+import { followOrders, PLAIN_PAGE_PATH } from './plainPage.ts';
 
 const DEVICE = uuidv7();
 const STAFF = uuidv7();
@@ -221,3 +222,5 @@ const api = {
 
 export type BenchApi = typeof api;
 (globalThis as unknown as { __footfallBench: BenchApi }).__footfallBench = api;
+// In a plain Chromium (bench/lib/plainBenchPage.ts) nothing evaluates calls in the page: it asks for them.
+if (location.pathname === PLAIN_PAGE_PATH) void followOrders(api);

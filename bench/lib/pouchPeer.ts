@@ -7,7 +7,6 @@
  * The server keeps its databases in memory (pouchdb-adapter-memory), where Footfall's endpoint
  * commits to SQLite on disk: that favours the peer, never Footfall.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,8 +18,8 @@ import memoryAdapter from 'pouchdb-adapter-memory';
 import httpAdapter from 'pouchdb-adapter-http';
 import mapReduce from 'pouchdb-mapreduce';
 import replication from 'pouchdb-replication';
-import { CHROMIUM, CHROMIUM_FLAGS } from '../../test/e2e/harness.ts';
 import { PeerOutcome, type PeerMode, type PeerOrder } from './peerOrder.ts';
+import { answerOf, launchPlainChromium } from './plainChromium.ts';
 
 /** Generous: a loaded 2-core machine, and the peer's slowest runs took over 20 s when it was first measured. */
 const RUN_TIMEOUT_MS = 5 * 60_000;
@@ -78,27 +77,18 @@ export async function startPouchPeer(bundle: string): Promise<PouchPeer> {
     async run(mode, events) {
       const n = ++runs;
       const order: PeerOrder = { events, mode, local: `peer-${n}`, remote: `peer-${mode}-${n}` };
-      const profile = mkdtempSync(join(tmpdir(), 'footfall-bench-peer-profile-'));
-      const outcome = new Promise<PeerOutcome>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the PouchDB peer did not answer within ${RUN_TIMEOUT_MS / 60_000} minutes`)), RUN_TIMEOUT_MS);
-        waiting = (o) => {
-          clearTimeout(timer);
-          resolve(o);
-        };
+      const outcome = new Promise<PeerOutcome>((resolve) => {
+        waiting = resolve;
       });
-      const chromium = spawn(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, `${origin}/peer#${encodeURIComponent(JSON.stringify(order))}`], { stdio: 'ignore', detached: true });
-      const exited = new Promise<void>((resolve) => chromium.once('exit', () => resolve()));
+      const chromium = launchPlainChromium(`${origin}/peer#${encodeURIComponent(JSON.stringify(order))}`);
       try {
-        const o = await outcome;
+        const o = await answerOf(outcome, chromium, RUN_TIMEOUT_MS, 'the PouchDB peer');
         if (!o.ok) throw new Error(`the PouchDB peer failed: ${o.error}`);
         if (o.docsWritten !== events) throw new Error(`the PouchDB peer replicated ${o.docsWritten} of ${events} records`);
         return { mode, ms: o.ms, prefillMs: o.prefillMs, docsWritten: o.docsWritten };
       } finally {
         waiting = null;
-        // Chromium's helper processes share its group; all of them go before its profile does.
-        process.kill(-chromium.pid!, 'SIGKILL');
-        await exited;
-        rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
+        await chromium.close();
         await fetch(`${origin}/db/${order.remote}`, { method: 'DELETE' });
       }
     },

@@ -1,9 +1,15 @@
 /**
  * Node side of the sync figure (the page side is bench/browser/syncBench.ts): per run, a fresh
  * device database with the waiting events, the baseline's IndexedDB read, the timed syncRound,
- * then the baseline's AES-GCM encryption and POST of as many bytes as the round uploaded.
+ * then the baseline's AES-GCM encryption and POST of as many bytes as the round uploaded; and,
+ * after each of Footfall's runs, the PouchDB peer replicating the same records, plain then
+ * encrypted, so both are measured under the same load.
  */
 import type { BenchPage } from './browserPage.ts';
+import type { PeerRun, PouchPeer } from './pouchPeer.ts';
+
+/** The sync targets (docs/architecture.md#performance-targets): the round, and the PouchDB peer beside it. */
+export const SYNC_TARGET = { roundMs: 1500, ofBaseline: 2, peerSlower: 5 };
 
 export interface SyncRun {
   roundMs: number;
@@ -22,12 +28,15 @@ export interface SyncRun {
 
 export interface SyncResult {
   runs: SyncRun[];
+  /** The peer's runs, in the order they ran (none without a peer). */
+  peer: PeerRun[];
   events: number;
 }
 
-export async function benchSync(bp: BenchPage, opts: { events: number; runs: number; log?: (what: string) => void }): Promise<SyncResult> {
+export async function benchSync(bp: Pick<BenchPage, 'call'>, opts: { events: number; runs: number; peer?: PouchPeer; log?: (what: string) => void }): Promise<SyncResult> {
   await bp.call('syncSetUp');
   const runs: SyncRun[] = [];
+  const peer: PeerRun[] = [];
   // One untimed round first, so both sides run warm (code compiled, connections open).
   for (let r = -1; r < opts.runs; r++) {
     const prefill = await bp.call('syncPrefill', `footfall-bench-sync-${r + 1}`, opts.events);
@@ -51,6 +60,11 @@ export async function benchSync(bp: BenchPage, opts: { events: number; runs: num
         `${run.uploadFetchMs.toFixed(0)} ms in upload requests); baseline ${run.baseline.totalMs.toFixed(0)} ms ` +
         `(IndexedDB read ${read.ms.toFixed(0)}, AES-GCM ${send.aesGcmMs.toFixed(0)}, POST ${send.postMs.toFixed(0)})`,
     );
+    for (const mode of opts.peer ? (['plain', 'encrypted'] as const) : []) {
+      const p = await opts.peer!.run(mode, opts.events);
+      peer.push(p);
+      opts.log?.(`sync run ${r + 1}: the PouchDB peer (${mode}) replicated ${p.docsWritten} records in ${p.ms.toFixed(0)} ms`);
+    }
   }
-  return { runs, events: opts.events };
+  return { runs, peer, events: opts.events };
 }

@@ -19,6 +19,8 @@ export const PROBLEMS = {
   not_enrolled: () => 'This device is not enrolled with the organisation yet.',
   already_enrolled: () => 'This device is already enrolled.',
   no_team_key: () => 'This device holds no team key. Enrol it again.',
+  event_too_large: (p: { bytes: number }) =>
+    `A saved record is too large to upload (${Math.ceil(p.bytes / 1024)} KB). It stays on this device; ask your admin.`,
   /** A checker's own words about what was typed (a PIN, a passphrase, a code). */
   input: (p: { message: string }) => p.message,
   choose_name: () => 'Choose your name first.',

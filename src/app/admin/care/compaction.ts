@@ -5,11 +5,11 @@
  * nothing). The activity part is sealed to the organisation's key as always; only the directory
  * part is read for names, but both are re-sealed, since a batch is replaced whole.
  */
-import type { FootfallEvent } from '../../../domain/events.ts';
-import { COMPACTION_MAX_BATCHES, COMPACTION_MAX_SUPERSEDED, type CompactionRequest } from '../../../domain/protocol.ts';
+import { COMPACTION_MAX_SUPERSEDED, type CompactionRequest } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
-import { allSent, BATCH_MAX_EVENTS, reserveSeqs, sealBatchParts, signerOf } from '../../core/outbox.ts';
+import { fillBatches, packEvent, partBound, type PackedEvent } from '../../core/batchFill.ts';
+import { allSent, isDirectoryEvent, reserveSeqs, sealPackedParts, signerOf } from '../../core/outbox.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { syncRound } from '../../sync/engine.ts';
 import { adminDevice } from '../adminDevice.ts';
@@ -53,15 +53,16 @@ export async function compactErasures(
 
   onStep?.('sealing');
   const team = core.newestTeamKey();
+  const signer = signerOf(enrolment);
   for (const group of groups(plan.rewrite)) {
-    const chunks = chunksOf(group.flatMap((b) => b.keep));
+    const chunks = fillBatches(group.keep, partBound(signer !== null), isDirectoryEvent);
     const firstSeq = await reserveSeqs(chunks.length);
     const batches = await Promise.all(
-      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment))) })),
+      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealPackedParts(events, enrolment.orgPublicKey, team, signer)) })),
     );
     // Each request replaces batches only with new ones holding what they held: if a later one
     // fails, nothing is lost, and running the compaction again finishes the work.
-    const outcome = await client.compact(credentials, { batches, supersedes: group.map((b) => b.batchId), reason });
+    const outcome = await client.compact(credentials, { batches, supersedes: group.supersedes, reason });
     if (outcome.kind !== 'ok') throw new ClientError('compaction_refused', { message: outcome.message });
   }
   onStep?.('replacing');
@@ -76,31 +77,32 @@ async function uploadWaiting(core: DeviceCore, client: SyncClient): Promise<void
 }
 
 /**
+ * The JSON of kept events one request re-seals at most. Sealed, signed (a third larger) and padded
+ * (at most twice), then written as base64url, it stays well inside the endpoint's upload limit.
+ */
+const REQUEST_JSON_BYTES = 1536 * 1024;
+
+/**
  * Replaced batches in requests within the server's limits. A request's new batches hold exactly
  * what its replaced batches keep, so each request stands on its own.
  */
-function groups(rewrite: Rewrite): Rewrite[] {
-  const out: Rewrite[] = [];
-  let current: Rewrite = [];
-  let events = 0;
+function groups(rewrite: CompactionPlan['rewrite']): { supersedes: string[]; keep: PackedEvent[] }[] {
+  const out: { supersedes: string[]; keep: PackedEvent[] }[] = [];
+  let current = { supersedes: [] as string[], keep: [] as PackedEvent[] };
+  let bytes = 0;
   for (const batch of rewrite) {
-    if (current.length && (events + batch.keep.length > COMPACTION_MAX_BATCHES * BATCH_MAX_EVENTS || current.length >= COMPACTION_MAX_SUPERSEDED)) {
+    const keep = batch.keep.map(packEvent);
+    const size = keep.reduce((sum, p) => sum + p.bytes.byteLength, 0);
+    const full = current.supersedes.length >= COMPACTION_MAX_SUPERSEDED || bytes + size > REQUEST_JSON_BYTES;
+    if (current.supersedes.length && full) {
       out.push(current);
-      current = [];
-      events = 0;
+      current = { supersedes: [], keep: [] };
+      bytes = 0;
     }
-    current.push(batch);
-    events += batch.keep.length;
+    current.supersedes.push(batch.batchId);
+    current.keep.push(...keep);
+    bytes += size;
   }
-  if (current.length) out.push(current);
+  if (current.supersedes.length) out.push(current);
   return out;
-}
-
-type Rewrite = CompactionPlan['rewrite'];
-
-/** Events in new batches of the outbox's size (none when nothing is kept). */
-function chunksOf(events: readonly FootfallEvent[]): FootfallEvent[][] {
-  const chunks: FootfallEvent[][] = [];
-  for (let i = 0; i < events.length; i += BATCH_MAX_EVENTS) chunks.push(events.slice(i, i + BATCH_MAX_EVENTS));
-  return chunks;
 }
