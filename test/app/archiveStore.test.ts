@@ -386,6 +386,7 @@ describe('the resolved history kept for the reports', () => {
     expect(opened.resolvedNow).toBe(true);
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
     expect(opened.history).toEqual(await resolvedFromEvents());
+    await opened.keeping;
     // Nothing is kept from a resolution that holds events the archive does not.
     expect((await resolvedRow())?.iv).toEqual(before?.iv);
 
@@ -402,6 +403,8 @@ describe('the resolved history kept for the reports', () => {
     expect(moved.resolvedNow).toBe(true);
     expect(moved.history).toEqual(await resolvedFromEvents(newYork));
     expect(moved.history.config).toBe(newYork);
+    // Kept after the history is handed over, so the report shows first.
+    await moved.keeping;
     expect((await loadReportHistory(core(), newYork)).resolvedNow).toBe(false);
     const back = await loadReportHistory(core(), config());
     expect(back.resolvedNow).toBe(true);
@@ -443,6 +446,7 @@ describe('the resolved history kept for the reports', () => {
     const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(true);
     expect(opened.history).toEqual(await resolvedFromEvents());
+    await opened.keeping;
     expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
   });
 });
