@@ -6,6 +6,7 @@
  * function runs here.
  */
 import { openReport, type OpenReportMessage, type OpenReportRequest, type ResolvedReport } from './openReport.ts';
+import ReportWorker from './reportWorker.ts?worker';
 
 export interface ReportOpening {
   resolved: Promise<ResolvedReport>;
@@ -46,7 +47,7 @@ export function openReportOffThread(request: OpenReportRequest, onProgress?: (op
   if (typeof Worker === 'undefined') {
     void openReport(request, hear);
   } else {
-    const worker = new Worker(new URL('./reportWorker.ts', import.meta.url), { type: 'module', name: 'reports' });
+    const worker = new ReportWorker({ name: 'reports' });
     stop = () => worker.terminate();
     worker.onmessage = (m: MessageEvent<OpenReportMessage>) => hear(m.data);
     worker.onerror = (e) => hear({ kind: 'failed', message: e.message || 'The reports could not be opened.' });
