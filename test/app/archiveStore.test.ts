@@ -30,6 +30,7 @@ import type { OrgConfig } from '../../src/domain/config.ts';
 import { ArchivePage } from '../../src/domain/protocol.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { currentSession, core, enrolmentOf } from './helpers.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import type { WaitingEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { openReport, type OpenReportMessage, type OpenReportRequest } from '../../src/app/admin/archive/openReport.ts';
 import { decodeHistory } from '../../src/domain/historyCodec.ts';
@@ -451,6 +452,19 @@ describe('the resolved history kept for the reports', () => {
     expect(opened.history).toEqual(await resolvedFromEvents());
     await opened.keeping;
     expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
+  });
+
+  it('is used with a visit waiting here folded on, the same as resolving every event', async () => {
+    const ngozi = [...ledger.values()].find((e) => e.type === 'woman.registered' && e.knownAs === 'Ngozi');
+    expect(ngozi?.type).toBe('woman.registered');
+    await checkIn(core(), ngozi?.type === 'woman.registered' ? ngozi.womanId : null, ['advice']);
+    const opened = await loadReportHistory(core(), config());
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    expect(opened.events).toBe((await loadHistoryEvents(core())).length);
+
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await refreshArchive(core(), undefined, { client: client() });
   });
 });
 

@@ -131,11 +131,13 @@ export class ArchiveTable {
     });
   }
 
-  /** The kept resolution with the chunk ids stored now, when nothing of this device's own is waiting. */
+  /**
+   * The kept resolution with the chunk ids stored now. This device's own waiting events are not in
+   * it: the reports fold them on (src/domain/waitingFold.ts) or resolve everything again.
+   */
   async readResolution(): Promise<{ value: unknown; chunkIds: string[] } | null> {
     const { db } = this;
-    const found = await db.transaction('r', db.archive, db.device, async () => {
-      if ((await keptWaiting(db)) > 0) return null;
+    const found = await db.transaction('r', db.archive, async () => {
       const row = await db.archive.get(RESOLUTION_ID);
       return row ? { row, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
     });

@@ -22,6 +22,7 @@ import { FootfallEvent } from '../../../domain/events.ts';
 import type { Unbound } from '../../../domain/people.ts';
 import { decodeHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
+import { foldWaiting } from '../../../domain/waitingFold.ts';
 import type { History } from '../../../domain/report.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
@@ -252,18 +253,21 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
-  if (kept) {
+  const waiting = await core.outbox.waitingEvents();
+  // Events saved here and not yet acknowledged already count: folded onto the kept resolution where they can be.
+  const folded = kept && foldWaiting(kept.history, waiting.events);
+  if (kept && folded) {
     return {
-      history: kept.history,
-      events: kept.events,
+      history: folded,
+      events: kept.events + waiting.events.length,
       summary: summarise(state, kept.unbound),
-      unreadableRows: kept.unreadableRows,
+      unreadableRows: kept.unreadableRows + waiting.unreadable,
       resolvedNow: false,
       keeping: Promise.resolve(),
     };
   }
   const opening = openReportOffThread(
-    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting: await core.outbox.waitingEvents() },
+    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting },
     (opened, of) => onProgress?.({ opened, of }),
   );
   const resolved = await opening.resolved;
