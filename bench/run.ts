@@ -160,22 +160,33 @@ function syncRows(sync: SyncResult): Row[] {
 function reportRows(report: ReportResult): Row[] {
   const reportMs = median(report.runs.map((r) => r.ms));
   const reportBase = median(report.runs.map((r) => r.baselineMs));
+  const keptBase = median(report.runs.map((r) => r.resolvedReadMs));
   const reportFirst = median(report.firstOpenings.map((r) => r.ms));
+  const reportKept = median(report.firstOpenings.map((r) => r.ms + r.keepMs));
+  const events = REPORT.events.toLocaleString('en-GB');
   return [
     {
-      figure: `Financial-year report out of ${REPORT.events.toLocaleString('en-GB')} stored events, opened from the kept resolution (Chromium), median`,
+      figure: `Financial-year report out of ${events} stored events, opened from the kept resolution (Chromium), median`,
       measured: ms(reportMs),
-      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the same rows`,
-      ratio: x(ratio(reportMs, reportBase)),
-      target: '< 3 s',
-      met: reportMs < 3000,
+      baseline: `${ms(keptBase)} IndexedDB read + AES-GCM decryption of the kept row`,
+      ratio: x(ratio(reportMs, keptBase)),
+      target: '< 1 s',
+      met: reportMs < 1000,
     },
     {
-      figure: `Report, first opening with no kept resolution (every event resolved), ${REPORT.events.toLocaleString('en-GB')} events (Chromium), median`,
+      figure: `Report, first opening with no kept resolution (every event resolved, in a Web Worker), ${events} events (Chromium), to the report shown, median`,
       measured: ms(reportFirst),
-      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the same rows`,
+      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the event rows`,
       ratio: x(ratio(reportFirst, reportBase)),
-      target: 'none (the opening above is the target)',
+      target: '< 3 s',
+      met: reportFirst < 3000,
+    },
+    {
+      figure: `Report, the same first opening until its resolution is kept too, as the app awaits it, median`,
+      measured: ms(reportKept),
+      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the event rows`,
+      ratio: x(ratio(reportKept, reportBase)),
+      target: 'none (the report shows before)',
       met: null,
     },
   ];

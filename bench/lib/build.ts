@@ -29,6 +29,9 @@ async function buildScript(entry: string, folder: string): Promise<string> {
     logLevel: 'warn',
     mode: 'production',
     define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+    // What the bundle starts from a file of its own (the report worker) is the app's: the page is on
+    // the app's origin, which serves the same file under the same content-hashed name.
+    experimental: { renderBuiltUrl: (filename) => ({ runtime: `new URL(${JSON.stringify(`/${filename}`)}, location.origin).href` }) },
     build: {
       outDir,
       emptyOutDir: true,

@@ -349,16 +349,16 @@ ${mdTable(
   r.runs.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.countMs, 0), f(k.baselineMs, 0), `${f(k.ms / k.baselineMs, 1)}x`, f(k.resolvedReadMs, 0)]),
 )}
 
-All in ms. Median: report ${f(total, 0)} ms, baseline ${f(base, 0)} ms. ${total < 3000 ? 'The target (under 3 s) is met.' : '**The target (under 3 s) is not met.**'}
+All in ms. Median: report ${f(total, 0)} ms, baseline ${f(base, 0)} ms. ${total < 1000 ? 'The target (under 1 s) is met.' : '**The target (under 1 s) is not met.**'}
 
-Without a target: the first opening when no resolution is kept (on a device that has never opened the reports, or
-with events of its own waiting to upload), which is also what a refresh that brings something new spends before it
-keeps the resolution: \`loadHistory\` (read and decrypt every chunk, parse every event), \`resolveHistory\` and
-\`buildReport\`; then, after the report is shown, encoding and sealing its resolution to keep it.
+The first opening when no resolution is kept (on a device that has never opened the reports), which is also what a
+refresh that brings something new spends: \`loadReportHistory\` with the kept row gone (the report worker reads,
+decrypts and resolves every chunk, the page decodes what it hands over), \`buildReport\`; then, after the report is
+shown, the worker seals and keeps its resolution, which the app awaits too.
 
 ${mdTable(
-  ['Run', 'first opening', 'open (every event)', 'resolve', 'count', 'then keep the resolution'],
-  r.firstOpenings.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.resolveMs, 0), f(k.countMs, 0), f(k.keepMs, 0)]),
+  ['Run', 'first opening, to the report shown', 'open (every event, in the report worker)', 'count', 'then its resolution kept'],
+  r.firstOpenings.map((k, n) => [String(n + 1), f(k.ms, 0), f(k.loadMs, 0), f(k.countMs, 0), f(k.keepMs, 0)]),
 )}
 
 All in ms. Median first opening: ${f(first, 0)} ms.

@@ -5,12 +5,15 @@
 import { randomBytes, utf8 } from './bytes.ts';
 import type { Keyring } from './keyring.ts';
 
+/** The part of a keyring that seals record content: all a Web Worker is handed to open rows. */
+export type SealingKey = Pick<Keyring, 'content'>;
+
 export interface Sealed {
   iv: Uint8Array<ArrayBuffer>;
   ct: ArrayBuffer;
 }
 
-export async function sealJson(keyring: Keyring, where: string, value: unknown): Promise<Sealed> {
+export async function sealJson(keyring: SealingKey, where: string, value: unknown): Promise<Sealed> {
   const iv = randomBytes(12);
   const ct = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: utf8.encode(where) },
@@ -21,7 +24,7 @@ export async function sealJson(keyring: Keyring, where: string, value: unknown):
 }
 
 /** Throws when the bytes were altered or sealed for another row. */
-export async function openJson(keyring: Keyring, where: string, sealed: Sealed): Promise<unknown> {
+export async function openJson(keyring: SealingKey, where: string, sealed: Sealed): Promise<unknown> {
   const plain = await crypto.subtle.decrypt(
     { name: 'AES-GCM', iv: sealed.iv, additionalData: utf8.encode(where) },
     keyring.content,

@@ -29,7 +29,11 @@ import { utf8 } from '../../src/crypto/bytes.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
 import { ArchivePage } from '../../src/domain/protocol.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
-import { currentSession, core } from './helpers.ts';
+import { currentSession, core, enrolmentOf } from './helpers.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import type { WaitingEvents } from '../../src/app/admin/archive/archiveEvents.ts';
+import { openReport, type OpenReportMessage, type OpenReportRequest } from '../../src/app/admin/archive/openReport.ts';
+import { decodeHistory } from '../../src/domain/historyCodec.ts';
 
 // Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
 const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
@@ -386,6 +390,7 @@ describe('the resolved history kept for the reports', () => {
     expect(opened.resolvedNow).toBe(true);
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
     expect(opened.history).toEqual(await resolvedFromEvents());
+    await opened.keeping;
     // Nothing is kept from a resolution that holds events the archive does not.
     expect((await resolvedRow())?.iv).toEqual(before?.iv);
 
@@ -402,6 +407,8 @@ describe('the resolved history kept for the reports', () => {
     expect(moved.resolvedNow).toBe(true);
     expect(moved.history).toEqual(await resolvedFromEvents(newYork));
     expect(moved.history.config).toBe(newYork);
+    // Kept after the history is handed over, so the report shows first.
+    await moved.keeping;
     expect((await loadReportHistory(core(), newYork)).resolvedNow).toBe(false);
     const back = await loadReportHistory(core(), config());
     expect(back.resolvedNow).toBe(true);
@@ -443,6 +450,65 @@ describe('the resolved history kept for the reports', () => {
     const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(true);
     expect(opened.history).toEqual(await resolvedFromEvents());
+    await opened.keeping;
     expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
+  });
+
+  it('is used with a visit waiting here folded on, the same as resolving every event', async () => {
+    const ngozi = [...ledger.values()].find((e) => e.type === 'woman.registered' && e.knownAs === 'Ngozi');
+    expect(ngozi?.type).toBe('woman.registered');
+    await checkIn(core(), ngozi?.type === 'woman.registered' ? ngozi.womanId : null, ['advice']);
+    const opened = await loadReportHistory(core(), config());
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    expect(opened.events).toBe((await loadHistoryEvents(core())).length);
+
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await refreshArchive(core(), undefined, { client: client() });
+  });
+});
+
+describe('a first opening, as the report worker runs it', () => {
+  const config = (): OrgConfig => currentSession().config;
+  const request = async (waiting: WaitingEvents = { events: [], unreadable: 0 }): Promise<OpenReportRequest> => ({
+    storage: core().archive.storage,
+    orgId: (await enrolmentOf(admin.db))!.orgId,
+    config: config(),
+    readChunks: true,
+    waiting,
+  });
+  const run = async (req: OpenReportRequest) => {
+    const messages: OpenReportMessage[] = [];
+    await openReport(req, (m) => messages.push(m));
+    return messages;
+  };
+
+  it('reads every stored row from its own connection, showing progress, hands the history over, then keeps it', async () => {
+    await admin.db.archive.delete('resolved');
+    const messages = await run(await request());
+    const rows = await admin.db.archive.where('id').startsWith('chunk:').count();
+    expect(rows).toBeGreaterThan(0);
+    const progress = messages.flatMap((m) => (m.kind === 'progress' ? [m] : []));
+    expect(progress.map((p) => p.opened)).toEqual(Array.from({ length: rows }, (_, i) => i + 1));
+    expect(progress.every((p) => p.of === rows)).toBe(true);
+    expect(messages.slice(progress.length).map((m) => m.kind)).toEqual(['resolved', 'done']);
+    const resolved = messages.find((m) => m.kind === 'resolved');
+    expect(resolved?.kind === 'resolved' && decodeHistory(resolved.report.history, config())).toEqual(resolveHistory(await loadHistoryEvents(core()), config()));
+    expect(await admin.db.archive.get('resolved')).toBeDefined();
+    expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
+  });
+
+  it('counts the waiting events it is handed, and then keeps nothing', async () => {
+    await admin.db.archive.delete('resolved');
+    const stored = await loadHistoryEvents(core());
+    const visit = stored.find((e) => e.type === 'visit.checkedIn');
+    expect(visit).toBeDefined();
+    const waiting = { ...visit!, id: crypto.randomUUID() };
+    const messages = await run(await request({ events: [waiting], unreadable: 1 }));
+    const resolved = messages.find((m) => m.kind === 'resolved');
+    expect(resolved?.kind === 'resolved' && resolved.report.events).toBe(stored.length + 1);
+    expect(resolved?.kind === 'resolved' && resolved.report.unreadableRows).toBe(1);
+    expect(messages.at(-1)?.kind).toBe('done');
+    expect(await admin.db.archive.get('resolved')).toBeUndefined();
   });
 });

@@ -9,26 +9,44 @@
  * rows stored (dropped whenever they change), and named rows of their own (the wrapped copies of
  * the organisation key). What the rows mean is src/app/admin/archive's business; this keeps them.
  */
-import { openJson, sealJson } from '../../crypto/atRest.ts';
-import type { Keyring } from '../../crypto/keyring.ts';
+import { openJson, sealJson, type SealingKey } from '../../crypto/atRest.ts';
 import { ClientError } from '../problems.ts';
-import type { ArchiveRow, FootfallDb } from './database.ts';
+import { FootfallDb, type ArchiveRow } from './database.ts';
 import { keptWaiting } from './waiting.ts';
 
 const STATE_ID = 'state';
 const CHUNK_PREFIX = 'chunk:';
 const RESOLUTION_ID = 'resolved';
 
+/** Chunk rows fetched from IndexedDB at a time while earlier ones are opened: reading and decrypting overlap. */
+const ROWS_AT_A_TIME = 4;
+
 export interface ArchiveChunk {
   id: string;
   value: unknown;
 }
 
+/** What a Web Worker needs to open this table itself (src/app/admin/archive/reportWorker.ts): both structured-cloneable. */
+export interface ArchiveStorage {
+  dbName: string;
+  key: CryptoKey;
+}
+
+/** The archive table of the database `storage` names, opened by a second connection (a Web Worker's). */
+export function openArchiveStorage(storage: ArchiveStorage): { archive: ArchiveTable; close: () => void } {
+  const db = new FootfallDb(storage.dbName);
+  return { archive: new ArchiveTable(db, { content: storage.key }), close: () => db.close() };
+}
+
 export class ArchiveTable {
   constructor(
     private readonly db: FootfallDb,
-    private readonly keyring: Keyring,
+    private readonly keyring: SealingKey,
   ) {}
+
+  get storage(): ArchiveStorage {
+    return { dbName: this.db.name, key: this.keyring.content };
+  }
 
   /** A named row's value, or null when there is none; throws when it cannot be opened. */
   async read(id: string): Promise<unknown> {
@@ -51,10 +69,26 @@ export class ArchiveTable {
     return (await this.db.archive.get(STATE_ID))?.rev ?? 0;
   }
 
-  /** Every chunk row, each opened (null where it could not be), with the ids read. */
-  async readChunks(): Promise<ArchiveChunk[]> {
-    const rows = await this.db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
-    return Promise.all(rows.map(async (row) => ({ id: row.id, value: await this.open(row).catch(() => null) })));
+  /**
+   * Every chunk row in id order, each opened (null where it could not be). A few rows are fetched
+   * at a time, the next while the last are decrypted, so a year of rows is never held sealed and
+   * open at once; `onProgress` hears how many are open of how many.
+   */
+  async readChunks(onProgress?: (opened: number, of: number) => void): Promise<ArchiveChunk[]> {
+    const ids = await this.db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
+    let opened = 0;
+    const openOne = async (row: ArchiveRow | undefined, id: string): Promise<ArchiveChunk> => {
+      const value = row ? await this.open(row).catch(() => null) : null;
+      onProgress?.(++opened, ids.length);
+      return { id, value };
+    };
+    const chunks: Promise<ArchiveChunk>[] = [];
+    for (let i = 0; i < ids.length; i += ROWS_AT_A_TIME) {
+      const group = ids.slice(i, i + ROWS_AT_A_TIME);
+      const rows = await this.db.archive.bulkGet(group);
+      rows.forEach((row, j) => chunks.push(openOne(row, group[j] as string)));
+    }
+    return Promise.all(chunks);
   }
 
   /** A chunk id unique to a write (each has its own rev), in the order written. */
@@ -97,11 +131,13 @@ export class ArchiveTable {
     });
   }
 
-  /** The kept resolution with the chunk ids stored now, when nothing of this device's own is waiting. */
+  /**
+   * The kept resolution with the chunk ids stored now. This device's own waiting events are not in
+   * it: the reports fold them on (src/domain/waitingFold.ts) or resolve everything again.
+   */
   async readResolution(): Promise<{ value: unknown; chunkIds: string[] } | null> {
     const { db } = this;
-    const found = await db.transaction('r', db.archive, db.device, async () => {
-      if ((await keptWaiting(db)) > 0) return null;
+    const found = await db.transaction('r', db.archive, async () => {
       const row = await db.archive.get(RESOLUTION_ID);
       return row ? { row, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
     });

@@ -19,16 +19,20 @@ import { z } from 'zod';
 import type { OrgConfig } from '../../../domain/config.ts';
 import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authority.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
-import { bindToPeople, type Unbound } from '../../../domain/people.ts';
-import { decodeHistory, encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
+import type { Unbound } from '../../../domain/people.ts';
+import { decodeHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
-import { resolveHistory, type History } from '../../../domain/report.ts';
-import { sameIds, type ArchiveChunk } from '../../core/archiveTable.ts';
+import { foldWaiting } from '../../../domain/waitingFold.ts';
+import type { History } from '../../../domain/report.ts';
+import type { ArchiveChunk } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
 import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
+import { chunkOf, gatherEvents } from './archiveEvents.ts';
+import { openKept } from './keptResolution.ts';
+import { openReportOffThread } from './reportOpening.ts';
 
 export type { ArchiveProgress };
 
@@ -139,25 +143,18 @@ export interface ReportHistory {
   unreadableRows: number;
   /** True when every event was resolved for this opening; false when the kept resolution was read. */
   resolvedNow: boolean;
+  /**
+   * Settles once a resolution made for this opening is kept for the next (or found not to be
+   * keepable): that work goes on after the history is handed over, so the report shows first.
+   */
+  keeping: Promise<void>;
 }
 
-/**
- * The kept resolution. `chunks` are the ids of the rows it was resolved from: each write of
- * events adds rows under new ids, so any change of them shows, while a refresh that finds nothing
- * new (and writes only the state) leaves it in use.
- */
-const KeptResolution = z.object({
-  v: z.literal(1),
-  orgId: z.uuid(),
-  chunks: z.array(z.string()),
-  events: z.number().int().min(0),
-  unreadableRows: z.number().int().min(0),
-  /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
-  unbound: z.array(z.object({ deviceId: z.string(), events: z.number().int().min(1) })).default([]),
-  // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
-  history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),
-});
-type KeptResolution = z.infer<typeof KeptResolution>;
+/** How far a first opening has read the rows on this device. */
+export interface OpeningProgress {
+  opened: number;
+  of: number;
+}
 
 interface Stored {
   state: ArchiveState;
@@ -216,7 +213,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
       setAside: [...stored.state.setAside, ...page.batches.flatMap((b) => b.setAside)],
     };
     if (page.batches.length > 0) {
-      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: chunk(events) }] : [];
+      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: chunkOf(events) }] : [];
       await keep(next, chunks);
     }
     fetched.batches += page.batches.length;
@@ -248,71 +245,55 @@ export async function loadHistory(core: DeviceCore): Promise<ArchivedEvents> {
 
 /**
  * The history the reports count, from the resolution kept on this device when it still holds,
- * otherwise resolved from every event now (and kept for next time). `config` is the
- * organisation's configuration now: its time zone dates every record.
+ * otherwise resolved from every event now, off the page's thread (and kept for next time, after
+ * it is handed over). `config` is the organisation's configuration now: its time zone dates every
+ * record. `onProgress` hears how far a first opening has read.
  */
-export async function loadReportHistory(core: DeviceCore, config: OrgConfig): Promise<ReportHistory> {
+export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onProgress?: (p: OpeningProgress) => void): Promise<ReportHistory> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
-  if (kept) {
-    return { history: kept.history, events: kept.events, summary: summarise(state, kept.unbound), unreadableRows: kept.unreadableRows, resolvedNow: false };
+  const waiting = await core.outbox.waitingEvents();
+  // Events saved here and not yet acknowledged already count: folded onto the kept resolution where they can be.
+  const folded = kept && foldWaiting(kept.history, waiting.events);
+  if (kept && folded) {
+    return {
+      history: folded,
+      events: kept.events + waiting.events.length,
+      summary: summarise(state, kept.unbound),
+      unreadableRows: kept.unreadableRows + waiting.unreadable,
+      resolvedNow: false,
+      keeping: Promise.resolve(),
+    };
   }
-  return resolveAndKeep(core, config);
+  const opening = openReportOffThread(
+    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting },
+    (opened, of) => onProgress?.({ opened, of }),
+  );
+  const resolved = await opening.resolved;
+  return {
+    history: decodeHistory(resolved.history, config),
+    events: resolved.events,
+    summary: summarise(state, resolved.unbound),
+    unreadableRows: resolved.unreadableRows,
+    resolvedNow: true,
+    keeping: opening.done,
+  };
 }
 
 /** What loadHistory reads, with what shows whether its resolution may be kept. */
 interface ReadEvents extends ArchivedEvents {
   /** The ids of the rows read (none when they belong to an earlier enrolment). */
   chunks: string[];
-  /** This device's own events read: while there are any, no resolution is kept. */
-  waiting: number;
   unbound: Unbound[];
-  orgId: string;
 }
 
 async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const chunks = stale ? [] : await core.archive.readChunks();
-  const byId = new Map<string, FootfallEvent>();
-  let unreadableRows = 0;
-  for (const { value } of chunks) {
-    const events = eventsOf(value);
-    // Rows are in receipt order, and the first copy of an id stands: a later upload that reuses an
-    // id (a compaction's copy is the same event) cannot replace a record another device made.
-    if (events) for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
-    else unreadableRows++;
-  }
-
-  // Events saved here and not yet acknowledged are not in the archive yet, but already count.
-  const waiting = await core.outbox.waitingEvents();
-  for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
-  unreadableRows += waiting.unreadable;
-  // A record counts only when it names one of the organisation's people (docs/security.md#people).
-  const { accepted, unbound } = bindToPeople([...byId.values()]);
-  return {
-    events: accepted,
-    unbound,
-    summary: summarise(state, unbound),
-    unreadableRows,
-    chunks: chunks.map((c) => c.id),
-    waiting: waiting.events.length + waiting.unreadable,
-    orgId: enrolment.orgId,
-  };
-}
-
-/**
- * A chunk's events, or null when it is not a chunk of this version. Every event was checked
- * against the event schema before it was sealed into the row, and AES-GCM with the row id as
- * associated data proves the row is exactly what this device wrote there. Parsing half a million
- * events again on every opening would cost more than the decryption itself
- * (docs/architecture.md#performance-targets: a year's report in under 3 s), so only the row's
- * shape is checked here.
- */
-function eventsOf(value: unknown): FootfallEvent[] | null {
-  const body = value as { v?: unknown; events?: unknown } | null;
-  return body?.v === 1 && Array.isArray(body.events) ? (body.events as FootfallEvent[]) : null;
+  const { events, unbound, unreadableRows } = gatherEvents(chunks, await core.outbox.waitingEvents());
+  return { events, unbound, summary: summarise(state, unbound), unreadableRows, chunks: chunks.map((c) => c.id) };
 }
 
 export async function loadHistoryEvents(core: DeviceCore): Promise<FootfallEvent[]> {
@@ -338,7 +319,7 @@ export async function replaceArchive(core: DeviceCore, events: FootfallEvent[]):
   const stored = await readState(core, enrolment.orgId);
   const chunks: ArchiveChunk[] = [];
   for (let i = 0; i * CHUNK_EVENTS < checked.length; i++) {
-    chunks.push({ id: core.archive.chunkId(stored.rev + 1, i), value: chunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS)) });
+    chunks.push({ id: core.archive.chunkId(stored.rev + 1, i), value: chunkOf(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS)) });
   }
   await write(core, stored, { ...stored.state, events: checked.length }, chunks, { clearChunks: true });
   await resolveAgain(core);
@@ -347,50 +328,26 @@ export async function replaceArchive(core: DeviceCore, events: FootfallEvent[]):
 // ---------------------------------------------------------------------------------------------
 // The kept resolution
 
-/** Resolves every event and keeps the result, if it may be kept and nothing changed meanwhile. */
-async function resolveAndKeep(core: DeviceCore, config: OrgConfig): Promise<ReportHistory> {
-  const read = await readEvents(core);
-  const history = resolveHistory(read.events, config);
-  if (read.waiting === 0) {
-    const kept: KeptResolution = {
-      v: 1,
-      orgId: read.orgId,
-      chunks: read.chunks,
-      events: read.events.length,
-      unreadableRows: read.unreadableRows,
-      unbound: read.unbound,
-      history: encodeHistory(history),
-    };
-    await core.archive.keepResolution(kept, read.chunks).catch(() => {
-      // Best effort: without it the next opening resolves every event again, as this one did.
-    });
-  }
-  return { history, events: read.events.length, summary: read.summary, unreadableRows: read.unreadableRows, resolvedNow: true };
-}
-
-/** After the stored events changed: resolve them now, so that the reports open at once next time. */
+/**
+ * After the stored events changed: resolve them now and keep the result (the kept one went with
+ * the change), so that the reports open at once next time.
+ */
 async function resolveAgain(core: DeviceCore): Promise<ReportHistory | null> {
   // With events waiting here nothing would be kept: leave the work to the reports when they open.
   if (await core.outbox.anythingWaiting()) return null;
-  // The archive itself is stored either way; if this fails, the reports resolve it when they open.
-  return resolveAndKeep(core, core.session.config).catch(() => null);
+  try {
+    const opened = await loadReportHistory(core, core.session.config);
+    await opened.keeping;
+    return opened;
+  } catch {
+    return null; // the archive itself is stored either way; the reports resolve it when they open
+  }
 }
 
 /** The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time zone. */
-async function readKeptResolution(
-  core: DeviceCore,
-  orgId: string,
-  config: OrgConfig,
-): Promise<{ history: History; events: number; unreadableRows: number; unbound: Unbound[] } | null> {
-  try {
-    const found = await core.archive.readResolution();
-    if (!found) return null;
-    const kept = KeptResolution.parse(found.value);
-    if (kept.orgId !== orgId || !sameIds(found.chunkIds, kept.chunks) || kept.history.timeZone !== config.timeZone) return null;
-    return { history: decodeHistory(kept.history, config), events: kept.events, unreadableRows: kept.unreadableRows, unbound: kept.unbound };
-  } catch {
-    return null; // damaged or from another version: resolved again, and replaced
-  }
+async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig) {
+  const found = await core.archive.readResolution().catch(() => null);
+  return found && openKept(found.value, found.chunkIds, orgId, config);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -398,10 +355,6 @@ async function readKeptResolution(
 
 function fresh(orgId: string): ArchiveState {
   return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null };
-}
-
-function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
-  return { v: 1, events };
 }
 
 function summarise(state: ArchiveState, unbound: Unbound[] = []): ArchiveSummary {

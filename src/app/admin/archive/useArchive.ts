@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OrgConfig } from '../../../domain/config.ts';
 import type { History } from '../../../domain/report.ts';
 import { messageOf } from '../../problems.ts';
-import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type ReportHistory } from './archiveStore.ts';
+import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type OpeningProgress, type ReportHistory } from './archiveStore.ts';
 import { useCore } from '../../shared/useCore.ts';
 
 export interface ArchiveView {
@@ -18,6 +18,8 @@ export interface ArchiveView {
   events: number | null;
   summary: ArchiveSummary | null;
   unreadableRows: number;
+  /** How far a first opening (every stored event resolved) has read; null when none is under way. */
+  opening: OpeningProgress | null;
   /** What the refresh running now has fetched; null when none is running. */
   progress: ArchiveProgress | null;
   /** Why the last refresh stopped short: reports still show the copy on this device. */
@@ -30,6 +32,7 @@ export function useArchive(config: OrgConfig): ArchiveView {
   const core = useCore();
   const [opened, setOpened] = useState<ReportHistory | null>(null);
   const [summary, setSummary] = useState<ArchiveSummary | null>(null);
+  const [opening, setOpening] = useState<OpeningProgress | null>(null);
   const [progress, setProgress] = useState<ArchiveProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
   const mounted = useRef(true);
@@ -37,7 +40,7 @@ export function useArchive(config: OrgConfig): ArchiveView {
   latestConfig.current = config;
 
   const open = useCallback(async () => {
-    const result = await loadReportHistory(core, latestConfig.current);
+    const result = await loadReportHistory(core, latestConfig.current, (p) => mounted.current && setOpening(p)).finally(() => mounted.current && setOpening(null));
     if (!mounted.current) return;
     setOpened(result);
     setSummary(result.summary);
@@ -88,5 +91,5 @@ export function useArchive(config: OrgConfig): ArchiveView {
   }, [opened, sameZone, reload]);
   const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
 
-  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, progress, error, refresh };
+  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh };
 }

@@ -21,6 +21,7 @@ import { PrintableReport } from './PrintableReport.tsx';
 import { AllFigures, Definitions, DEFINITIONS_PART, Headlines, Notes, NOTES_PART, reportParts, type ReportPart } from './ReportFigures.tsx';
 import { UnlockReports } from '../UnlockOrgKey.tsx';
 import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
+import type { OpeningProgress } from '../archive/archiveStore.ts';
 import { SetAsideNotice } from './SetAsideNotice.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 import './reports.css';
@@ -113,13 +114,29 @@ function OpenReports() {
           />
         </>
       ) : (
-        !archive.error && (
-          <p role="status" className="muted">
-            Opening the records on this device…
-          </p>
-        )
+        !archive.error && <Opening progress={archive.opening} />
       )}
     </>
+  );
+}
+
+/**
+ * While the records on this device are opened. A first opening reads and resolves every stored
+ * record off the page's thread, so the page stays responsive and shows how far it has got.
+ */
+function Opening({ progress }: { progress: OpeningProgress | null }) {
+  const percent = progress && progress.of > 0 ? Math.round((100 * progress.opened) / progress.of) : null;
+  return (
+    <div className="opening">
+      <p role="status" className="muted" id="opening-label">
+        {percent === null
+          ? 'Opening the records on this device…'
+          : percent < 100
+            ? `Opening the records on this device for the first time: ${percent}% read…`
+            : 'Every record read; resolving them for the report…'}
+      </p>
+      {percent !== null && <progress role="progressbar" aria-labelledby="opening-label" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} max={100} value={percent} />}
+    </div>
   );
 }
 

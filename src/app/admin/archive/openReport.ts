@@ -1,0 +1,65 @@
+/**
+ * A first opening of the reports, as the report worker runs it (src/app/admin/archive/reportWorker.ts):
+ * every chunk row read from IndexedDB and decrypted, gathered with this device's own waiting
+ * events, resolved, and handed over in the compact form the page decodes. Only then is the
+ * resolution sealed and kept, so the admin sees her report before that work is done.
+ *
+ * It is a plain function of its request, so tests run it directly; in the app it runs off the
+ * page's thread and the page stays responsive throughout (docs/architecture.md#reports).
+ */
+import type { OrgConfig } from '../../../domain/config.ts';
+import { encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
+import type { Unbound } from '../../../domain/people.ts';
+import { resolveHistory } from '../../../domain/report.ts';
+import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
+import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
+import type { KeptResolution } from './keptResolution.ts';
+
+export interface OpenReportRequest {
+  storage: ArchiveStorage;
+  orgId: string;
+  /** The organisation's configuration now: its time zone dates every record. */
+  config: OrgConfig;
+  /** False when the rows stored belong to an earlier enrolment: they are not read. */
+  readChunks: boolean;
+  waiting: WaitingEvents;
+}
+
+export interface ResolvedReport {
+  history: EncodedHistory;
+  /** How many events it was resolved from. */
+  events: number;
+  unreadableRows: number;
+  unbound: Unbound[];
+}
+
+export type OpenReportMessage =
+  /** Chunk rows opened so far, of how many. */
+  | { kind: 'progress'; opened: number; of: number }
+  | { kind: 'resolved'; report: ResolvedReport }
+  /** The resolution is kept, or was not (it may not be, or the rows changed meanwhile): either way the work is done. */
+  | { kind: 'done' }
+  | { kind: 'failed'; message: string };
+
+export async function openReport(request: OpenReportRequest, post: (message: OpenReportMessage) => void): Promise<void> {
+  const { archive, close } = openArchiveStorage(request.storage);
+  try {
+    const chunks = request.readChunks ? await archive.readChunks((opened, of) => post({ kind: 'progress', opened, of })) : [];
+    const { events, unbound, unreadableRows } = gatherEvents(chunks, request.waiting);
+    const history = encodeHistory(resolveHistory(events, request.config));
+    post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
+    // Its own waiting events are not in the archive: a resolution counting them is not kept.
+    if (request.waiting.events.length + request.waiting.unreadable === 0) {
+      const chunkIds = chunks.map((c) => c.id);
+      const kept: KeptResolution = { v: 1, orgId: request.orgId, chunks: chunkIds, events: events.length, unreadableRows, unbound, history };
+      await archive.keepResolution(kept, chunkIds).catch(() => {
+        // Best effort: without it the next opening resolves every event again, as this one did.
+      });
+    }
+    post({ kind: 'done' });
+  } catch (e) {
+    post({ kind: 'failed', message: e instanceof Error ? e.message : String(e) });
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The page's side of a first opening of the reports: the request goes to the report worker
+ * (reportWorker.ts), which reads, decrypts and resolves every stored event off the page's thread
+ * while the page shows its progress; the resolved history comes back first, and the worker ends
+ * once it has kept the resolution. Where no Web Worker can be started (tests in Node), the same
+ * function runs here.
+ */
+import { openReport, type OpenReportMessage, type OpenReportRequest, type ResolvedReport } from './openReport.ts';
+import ReportWorker from './reportWorker.ts?worker';
+
+export interface ReportOpening {
+  resolved: Promise<ResolvedReport>;
+  /** Settles once the worker is done: the resolution kept (or, where it may not be, not). */
+  done: Promise<void>;
+}
+
+/** `onProgress` hears how many chunk rows are open, of how many. */
+export function openReportOffThread(request: OpenReportRequest, onProgress?: (opened: number, of: number) => void): ReportOpening {
+  let resolve!: (report: ResolvedReport) => void;
+  let finish!: () => void;
+  let fail!: (e: Error) => void;
+  const resolved = new Promise<ResolvedReport>((res, rej) => {
+    resolve = res;
+    fail = rej;
+  });
+  const done = new Promise<void>((res) => (finish = res));
+  let stop = () => {};
+  const hear = (message: OpenReportMessage) => {
+    switch (message.kind) {
+      case 'progress':
+        onProgress?.(message.opened, message.of);
+        break;
+      case 'resolved':
+        resolve(message.report);
+        break;
+      case 'done':
+        stop();
+        finish();
+        break;
+      case 'failed':
+        stop();
+        fail(new Error(message.message));
+        finish();
+        break;
+    }
+  };
+  if (typeof Worker === 'undefined') {
+    void openReport(request, hear);
+  } else {
+    const worker = new ReportWorker({ name: 'reports' });
+    stop = () => worker.terminate();
+    worker.onmessage = (m: MessageEvent<OpenReportMessage>) => hear(m.data);
+    worker.onerror = (e) => hear({ kind: 'failed', message: e.message || 'The reports could not be opened.' });
+    worker.postMessage(request);
+  }
+  return { resolved, done };
+}

@@ -1,0 +1,54 @@
+/**
+ * Waiting events folded onto a history resolved without them (src/domain/waitingFold.ts): what
+ * folds gives exactly what resolving everything together gives; anything else says so with null.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FootfallEvent } from '../../src/domain/events.ts';
+import { resolveHistory } from '../../src/domain/report.ts';
+import { foldWaiting } from '../../src/domain/waitingFold.ts';
+import { addService, checkIn, contact, correct, register, removeService, session, voidRecord, newId } from './fixtures.ts';
+import { A, B, C, CONFIG, D, F, HISTORY } from './reportFixture.ts';
+
+const kept = () => resolveHistory(HISTORY, CONFIG);
+const together = (waiting: FootfallEvent[]) => resolveHistory([...HISTORY, ...waiting], CONFIG);
+
+describe('folding waiting events onto a kept resolution', () => {
+  it('gives the same history as resolving everything, for new records and changes to them', () => {
+    const visit = checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: A, services: ['meal'] });
+    const anonymous = checkIn({ occurredAt: '2026-03-01T11:00:00Z', services: ['shower'] });
+    const voided = checkIn({ occurredAt: '2026-03-01T12:00:00Z', woman: B });
+    const waiting: FootfallEvent[] = [
+      visit,
+      anonymous,
+      voided,
+      addService(visit.id, 'shower', '2026-03-01T10:05:00Z'),
+      removeService(anonymous.id, 'shower', '2026-03-01T11:05:00Z'),
+      correct(anonymous.id, { womanId: C }, '2026-03-01T11:10:00Z'),
+      voidRecord(voided.id, '2026-03-01T12:05:00Z'),
+      contact({ occurredAt: '2026-03-02T20:00:00Z', woman: B }),
+      session({ occurredAt: '2026-03-03T10:00:00Z', woman: C }),
+    ];
+    expect(foldWaiting(kept(), waiting)).toEqual(together(waiting));
+  });
+
+  it('is the kept history itself when nothing waits', () => {
+    const history = kept();
+    expect(foldWaiting(history, [])).toBe(history);
+  });
+
+  it('does not fold what resolving together could give otherwise', () => {
+    const archived = HISTORY.find((e) => e.type === 'visit.checkedIn')!;
+    const cannot: [string, FootfallEvent[]][] = [
+      ['a registration', [register(newId(), '2026-03-01T09:00:00Z')]],
+      ['a visit by a woman merged into another', [checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: D })]],
+      ['a visit by a woman erased', [checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: F })]],
+      ['a change to an archived record', [addService(archived.id, 'laundry', '2026-03-01T10:00:00Z')]],
+      ['a correction naming a merged woman', (() => {
+        const visit = checkIn({ occurredAt: '2026-03-01T10:00:00Z' });
+        return [visit, correct(visit.id, { womanId: D }, '2026-03-01T10:01:00Z')];
+      })()],
+      ['a record the archive already holds', [archived]],
+    ];
+    for (const [what, waiting] of cannot) expect(foldWaiting(kept(), waiting), what).toBeNull();
+  });
+});
