@@ -9,6 +9,7 @@ import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from '
 import type { Roster } from '../../domain/people.ts';
 import { fillUnsynced, showBooted, showDevice } from './publish.ts';
 import { keptWaiting } from './waiting.ts';
+import { releaseEarly } from './openEarly.ts';
 
 let db: FootfallDb | undefined;
 
@@ -23,6 +24,7 @@ export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void>
   db = opened;
   try {
     await db.open();
+    releaseEarly();
     // Dexie 4 opens a database that a newer Footfall has upgraded instead of failing: this older
     // code must not read or write it.
     if (db.backendDB().version > Math.round(db.verno * 10)) {
