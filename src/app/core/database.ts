@@ -66,6 +66,9 @@ export interface StaffRow {
   codeId?: string;
 }
 
+/** A person as the lock screen and the people list show her: no wrapped keys. */
+export type LockStaff = Pick<StaffRow, 'id' | 'name' | 'role' | 'orgAdmin'>;
+
 export interface DeviceIdentity {
   key: 'identity';
   deviceId: string;
