@@ -2,8 +2,8 @@
  * What the lock screen shows, kept in localStorage too, so a cold start shows it without waiting
  * for IndexedDB: with a long outbox the browser can take a second to open the database
  * (docs/architecture.md#cold-start). It holds only fields the database keeps in the clear for a
- * locked device (docs/security.md#at-rest): the device's identity and name, who may unlock it
- * (names and roles, never a wrapped key) and the PIN limits.
+ * locked device (docs/security.md#what-a-copy-of-a-locked-device-shows): the device's identity
+ * and name, who may unlock it (names and roles, never a wrapped key) and the PIN limits.
  *
  * It is written only from rows the core has committed and published (src/app/core/publish.ts), so
  * it is never ahead of the disk, and it is never the authority: boot shows the database's own rows
