@@ -222,7 +222,7 @@ ${mdTable(
   }),
 )}
 
-${[...i.cold.empty.failures, ...i.cold.soak.failures].map((x) => `- A failed start (round ${x.round}): ${x.reason}`).join('\n') || 'No start failed.'}
+${[...i.cold.empty.failures.map((x) => ({ ...x, what: 'empty device' })), ...i.cold.soak.failures.map((x) => ({ ...x, what: 'soak' }))].map((x) => `- A failed start (${x.what}, start ${x.round}): ${x.reason}`).join('\n') || 'No start failed.'}
 All in ms. "Cold" is a new browser process and a stopped service worker; the operating system's file cache is not dropped between starts.
 
 ## 4. Initial JavaScript
