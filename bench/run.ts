@@ -25,7 +25,7 @@ const RUNS = 5;
 const SAVE = { women: 10_000, visits: 100_000, batch: 2_000, runs: RUNS, perRun: 300, warmup: 30 };
 const SEARCH = { women: 10_000, queries: 300 };
 /** Cold starts on the empty device, then the soak: as many again with that many events waiting. */
-const COLD = { rounds: 5, soakRounds: 100, waiting: 100_000 };
+const COLD = { rounds: 10, soakRounds: 100, waiting: 100_000 };
 const FRAME_MS = 16;
 const SYNC = { events: 10_000, runs: RUNS };
 /** Three financial years of history; the report counts the middle one (and the one before, beside it). */
