@@ -1,7 +1,9 @@
 /**
- * Initial JavaScript: every script and modulepreload that the built index.html names, plus whatever
- * those import statically (dynamic import() chunks load later and are not counted), gzipped
- * with node:zlib at level 9 and at the default level (6, what servers usually use).
+ * Initial JavaScript: every script and modulepreload that the built index.html names, the chunks
+ * those scripts import at once (the page's first script loads the app with import(): Vite lists
+ * what that loads in the script's __vite__mapDeps), plus whatever all of those import statically
+ * (dynamic import() chunks of the app itself load later and are not counted), gzipped with
+ * node:zlib at level 9 and at the default level (6, what servers usually use).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -55,7 +57,11 @@ export function initialJs(distDir = resolve('dist')): JsSize {
     }
   }
   const local = [...refs].filter((r) => !/^[a-z]+:/i.test(r)).map((r) => join(distDir, r.replace(/^\//, '')));
-  return sizeOf(withStaticImports(local), resolve('.'));
+  const loadedAtOnce = local.flatMap((file) => {
+    const deps = /\bm\.f=\[([^\]]*)\]/.exec(readFileSync(file, 'utf8'));
+    return deps ? [...deps[1]!.matchAll(/["'`]([^"'`]+\.js)["'`]/g)].map((m) => join(distDir, m[1]!)) : [];
+  });
+  return sizeOf(withStaticImports([...local, ...loadedAtOnce]), resolve('.'));
 }
 
 export function filesSize(paths: string[]): JsSize {

@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import type { OrgConfig } from '../domain/config.ts';
 import type { Role } from '../domain/protocol.ts';
-import { OPEN_LOCK, type DeviceIdentity, type LockState, type StaffRow } from './core/database.ts';
+import { OPEN_LOCK, type DeviceIdentity, type LockState, type LockStaff, type StaffRow } from './core/database.ts';
 import type { Woman } from './core/rows.ts';
 import type { VisitRecord } from './core/vault.ts';
 
@@ -65,7 +65,7 @@ export const NOT_ENROLLED: SyncStatus = {
 export interface FootfallState {
   phase: Phase;
   identity: DeviceIdentity | null;
-  staff: StaffRow[];
+  staff: LockStaff[];
   lock: LockState;
   /**
    * Records waiting to sync on this device; null while not yet read (for a moment after the

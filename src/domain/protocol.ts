@@ -4,6 +4,7 @@
  * keys, opaque sealed strings, sizes and times. Never an event, a name or an event time.
  */
 import { z } from 'zod';
+import { ROLES } from './roles.ts';
 
 /** Random (v4) or time-ordered (v7) UUIDs; batch ids are always random so they say nothing. */
 export const Uuid = z.uuid({ message: 'must be a UUID' });
@@ -26,7 +27,7 @@ export const PublicJwk = z
   .strip();
 export type PublicJwk = z.infer<typeof PublicJwk>;
 
-export const Role = z.enum(['admin', 'frontDesk', 'outreach', 'casework']);
+export const Role = z.enum(ROLES);
 export type Role = z.infer<typeof Role>;
 
 const DeviceName = z.string().trim().min(1, 'a device needs a name').max(60, 'a device name is at most 60 characters');

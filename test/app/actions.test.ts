@@ -5,7 +5,7 @@ import { checkIn, correctVisit, setServices, todaysVisitOf, voidVisit } from '..
 import { lock, setUpDevice, unlock } from '../../src/app/lock/access.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { boot } from '../../src/app/core/device.ts';
-import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
+import { FootfallDb, type LockState, type LockStaff } from '../../src/app/core/database.ts';
 import { OPEN_LOCK } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
@@ -36,7 +36,7 @@ afterEach(() => {
   for (const db of open.splice(0)) db.close();
 });
 
-function staffNamed(name: string): StaffRow {
+function staffNamed(name: string): LockStaff {
   const s = useFootfall.getState().staff.find((x) => x.name === name);
   if (!s) throw new Error(`no staff member called ${name}`);
   return s;

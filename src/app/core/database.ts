@@ -7,6 +7,7 @@ import Dexie, { type Table } from 'dexie';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
 import type { Role, PublicJwk } from '../../domain/protocol.ts';
 import { WAITING_KEY, waitingIn } from './waiting.ts';
+import { DB_NAME } from './openEarly.ts';
 
 export interface SealedRow {
   id: string;
@@ -64,6 +65,9 @@ export interface StaffRow {
   /** The personal code she set her PIN here with: it is not taken here again. */
   codeId?: string;
 }
+
+/** A person as the lock screen and the people list show her: no wrapped keys. */
+export type LockStaff = Pick<StaffRow, 'id' | 'name' | 'role' | 'orgAdmin'>;
 
 export interface DeviceIdentity {
   key: 'identity';
@@ -163,7 +167,7 @@ export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, he
 
 export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow;
 
-export const DB_NAME = 'footfall';
+export { DB_NAME };
 
 export class FootfallDb extends Dexie {
   events!: Table<EventRow, number>;

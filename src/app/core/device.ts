@@ -9,6 +9,8 @@ import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from '
 import type { Roster } from '../../domain/people.ts';
 import { fillUnsynced, showBooted, showDevice } from './publish.ts';
 import { keptWaiting } from './waiting.ts';
+import { releaseEarly } from './openEarly.ts';
+import { readLockSnapshot } from './lockSnapshot.ts';
 
 let db: FootfallDb | undefined;
 
@@ -21,8 +23,13 @@ export function database(): FootfallDb {
 /** Opens the device database (tests name their own) and decides what the first screen is. */
 export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void> {
   db = opened;
+  // The lock screen as last kept shows while the database opens (Dexie holds any read until it
+  // is open, so an unlock tried meanwhile waits); the database's own rows follow.
+  const kept = readLockSnapshot();
+  if (kept) showBooted({ kind: 'locked', ...kept });
   try {
     await db.open();
+    releaseEarly();
     // Dexie 4 opens a database that a newer Footfall has upgraded instead of failing: this older
     // code must not read or write it.
     if (db.backendDB().version > Math.round(db.verno * 10)) {

@@ -3,27 +3,33 @@
  * screens only read it. Kept in one place so the view can never run ahead of the disk.
  */
 import { useFootfall, type Session, type SyncStatus } from '../store.ts';
-import type { DeviceIdentity, LockState, StaffRow } from './database.ts';
+import type { DeviceIdentity, LockStaff, LockState } from './database.ts';
+import { keepLockSnapshot } from './lockSnapshot.ts';
 
 export type Booted =
   | { kind: 'setup' }
   | { kind: 'failed'; message: string }
-  | { kind: 'locked'; identity: DeviceIdentity; staff: StaffRow[]; lock: LockState };
+  | { kind: 'locked'; identity: DeviceIdentity; staff: LockStaff[]; lock: LockState };
 
 /** The first screen. A locked device's waiting count is not known yet: fillUnsynced() gives it. */
 export function showBooted(booted: Booted): void {
   if (booted.kind === 'locked') {
     const { identity, staff, lock } = booted;
     useFootfall.setState({ identity, staff, lock, unsynced: null, phase: { kind: 'locked' } });
+    keepLockSnapshot(booted);
   } else if (booted.kind === 'setup') {
     useFootfall.setState({ phase: { kind: 'setup' }, identity: null });
+    keepLockSnapshot(null);
   } else {
     useFootfall.setState({ phase: { kind: 'failed', message: booted.message } });
   }
 }
 
-export function showDevice(patch: { identity?: DeviceIdentity; staff?: StaffRow[]; lock?: LockState }): void {
+/** Also kept for the next cold start's lock screen (src/app/core/lockSnapshot.ts). */
+export function showDevice(patch: { identity?: DeviceIdentity; staff?: LockStaff[]; lock?: LockState }): void {
   useFootfall.setState(patch);
+  const { identity, staff, lock } = useFootfall.getState();
+  if (identity) keepLockSnapshot({ identity, staff, lock });
 }
 
 export function showSession(session: Session, unsynced: number): void {
