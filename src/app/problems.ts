@@ -17,7 +17,6 @@ export const PROBLEMS = {
   row_unknown_form: (p: { table: string }) =>
     `A stored ${p.table} record is not in a form this version understands. It has been left untouched; ask your admin.`,
   not_enrolled: () => 'This device is not enrolled with the organisation yet.',
-  already_enrolled: () => 'This device is already enrolled.',
   no_team_key: () => 'This device holds no team key. Enrol it again.',
   /** A checker's own words about what was typed (a PIN, a passphrase, a code). */
   input: (p: { message: string }) => p.message,

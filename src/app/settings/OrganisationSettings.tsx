@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import QRCode from 'qrcode';
 import type { DeviceSummary, Role } from '../../domain/protocol.ts';
 import { ROLE_LABELS } from '../modes.ts';
@@ -8,7 +8,6 @@ import { useFootfall, useSession } from '../store.ts';
 import {
   createEnrolmentCode,
   createOrganisation,
-  enrolWithCode,
   listDevices,
   prepareOrganisation,
   revokeDevice,
@@ -22,7 +21,6 @@ import { syncClient, syncNow } from '../sync/runtime.ts';
 import { useCore } from '../shared/useCore.ts';
 import { ClientError } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
-import { enrolCodeFromLink, forgetEnrolLink } from '../sync/enrolLink.ts';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -37,9 +35,8 @@ export function OrganisationSettings() {
 }
 
 function NotEnrolled() {
-  const [mode, setMode] = useState<'choose' | 'enrol' | 'create'>(enrolCodeFromLink() ? 'enrol' : 'choose');
-  if (mode === 'enrol') return <EnrolThisDevice onBack={() => setMode('choose')} />;
-  if (mode === 'create') return <CreateOrganisation onBack={() => setMode('choose')} />;
+  const [creating, setCreating] = useState(false);
+  if (creating) return <CreateOrganisation onBack={() => setCreating(false)} />;
   return (
     <>
       <p>
@@ -47,38 +44,11 @@ function NotEnrolled() {
         here and syncs it, sealed, to the server; this device becomes the organisation’s admin device.
       </p>
       <div className="actions">
-        <button type="button" onClick={() => setMode('create')}>
+        <button type="button" onClick={() => setCreating(true)}>
           Set up a new organisation
-        </button>
-        <button type="button" onClick={() => setMode('enrol')}>
-          Join an organisation instead, keeping what is recorded here
         </button>
       </div>
     </>
-  );
-}
-
-function EnrolThisDevice({ onBack }: { onBack: () => void }) {
-  const core = useCore();
-  const [code, setCode] = useState(enrolCodeFromLink() ?? '');
-  const { run, error, busy } = useAction();
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (await run(async () => (await enrolWithCode(core, syncClient, code), true))) {
-      forgetEnrolLink();
-      void syncNow();
-    }
-  }
-  return (
-    <form onSubmit={submit} noValidate>
-      <label>
-        Enrolment code
-        <input value={code} onChange={(e) => setCode(e.target.value)} autoComplete="off" autoCapitalize="characters" spellCheck={false} />
-      </label>
-      <p className="hint">The admin’s screen shows it as five groups, such as 7K2M-…-X. Case and dashes do not matter.</p>
-      <ErrorAlert message={error} />
-      <SubmitOrBack busy={busy} label={busy ? 'Enrolling…' : 'Enrol this device'} onBack={onBack} />
-    </form>
   );
 }
 
@@ -359,5 +329,3 @@ function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; o
     </div>
   );
 }
-
-/** A code carried in the address after # (from scanning the admin's QR code). */
