@@ -21,7 +21,7 @@ import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authorit
 import { FootfallEvent } from '../../../domain/events.ts';
 import { bindToPeople, type Unbound } from '../../../domain/people.ts';
 import { decodeHistory, encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
-import { Cursor } from '../../../domain/protocol.ts';
+import { Cursor, Role } from '../../../domain/protocol.ts';
 import { resolveHistory, type History } from '../../../domain/report.ts';
 import { sameIds, type ArchiveChunk } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
@@ -61,6 +61,8 @@ const ArchiveState = z.object({
     )
     .default([]),
   refreshedAt: z.iso.datetime().nullable(),
+  /** The role each device was enrolled for, as the endpoint listed them at the last refresh: records are bound to it (src/domain/people.ts). */
+  devices: z.record(z.string(), Role).default({}),
 });
 type ArchiveState = z.infer<typeof ArchiveState>;
 
@@ -152,8 +154,10 @@ const KeptResolution = z.object({
   chunks: z.array(z.string()),
   events: z.number().int().min(0),
   unreadableRows: z.number().int().min(0),
-  /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
-  unbound: z.array(z.object({ deviceId: z.string(), events: z.number().int().min(1) })).default([]),
+  /** Records not bound to the organisation's people, per device and reason (src/domain/people.ts); none on rows kept before it checked. */
+  unbound: z
+    .array(z.object({ deviceId: z.string(), reason: z.enum(['removed_person', 'unknown_person', 'not_her_device']).default('removed_person'), events: z.number().int().min(1) }))
+    .default([]),
   // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
   history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),
 });
@@ -197,6 +201,12 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
   // offline, it stays as it was.
   let clearChunks = stored.state.cursor === null;
   if (clearChunks) stored = { ...stored, state: fresh(enrolment.orgId) };
+  // Who each device is, for binding its records to the people who may use it; offline, as last read.
+  const listed = await client.listDevices(credentials);
+  if (listed.kind === 'ok') {
+    const devices = Object.fromEntries(listed.value.devices.map((d) => [d.deviceId, d.role]));
+    stored = { ...stored, state: { ...stored.state, devices } };
+  }
   let changed = false;
   const keep = async (state: ArchiveState, chunks: ArchiveChunk[]) => {
     stored = await write(core, stored, state, chunks, { clearChunks });
@@ -289,8 +299,8 @@ async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   const waiting = await core.outbox.waitingEvents();
   for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
   unreadableRows += waiting.unreadable;
-  // A record counts only when it names one of the organisation's people (docs/security.md#people).
-  const { accepted, unbound } = bindToPeople([...byId.values()]);
+  // A record counts only when it names one of the organisation's people, on a device she may use (docs/security.md#people).
+  const { accepted, unbound } = bindToPeople([...byId.values()], new Map(Object.entries(state.devices)));
   return {
     events: accepted,
     unbound,
@@ -397,7 +407,7 @@ async function readKeptResolution(
 // Rows
 
 function fresh(orgId: string): ArchiveState {
-  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null };
+  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null, devices: {} };
 }
 
 function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
@@ -405,7 +415,7 @@ function chunk(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
 }
 
 function summarise(state: ArchiveState, unbound: Unbound[] = []): ArchiveSummary {
-  const setAside: SetAsideCount[] = [...state.setAside, ...unbound.map((u) => ({ ...u, reason: 'removed_person' as const }))];
+  const setAside: SetAsideCount[] = [...state.setAside, ...unbound];
   return { batches: state.batches, events: state.events, unreadable: state.unreadable.length, setAside, refreshedAt: state.refreshedAt };
 }
 
