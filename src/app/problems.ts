@@ -17,7 +17,6 @@ export const PROBLEMS = {
   row_unknown_form: (p: { table: string }) =>
     `A stored ${p.table} record is not in a form this version understands. It has been left untouched; ask your admin.`,
   not_enrolled: () => 'This device is not enrolled with the organisation yet.',
-  already_enrolled: () => 'This device is already enrolled.',
   no_team_key: () => 'This device holds no team key. Enrol it again.',
   event_too_large: (p: { bytes: number }) =>
     `A saved record is too large to upload (${Math.ceil(p.bytes / 1024)} KB). It stays on this device; ask your admin.`,

@@ -18,13 +18,19 @@ export type SetAsideReason =
   /** From before signing began, a change only an admin may make, dated later than the server received it. */
   | 'dated_ahead'
   /** A record made by one of the organisation's people after the admin removed her (src/domain/people.ts). */
-  | 'removed_person';
+  | 'removed_person'
+  /** A record naming someone who is not one of the organisation's people. */
+  | 'unknown_person'
+  /** A record by one of the organisation's people on a device, or at a site, that is not hers. */
+  | 'not_her_device';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   not_admin: 'changes only an admin device may make (settings, people, merges, erasures)',
   other_device: 'records that claim to come from another device',
   dated_ahead: 'changes dated after the server received them',
   removed_person: 'records made by someone after she was removed from the organisation’s people',
+  unknown_person: 'records by someone who is not one of the organisation’s people (or by the staff of a device set up on its own by an earlier version)',
+  not_her_device: 'records by one of the organisation’s people on a device, or at a site, she does not work on',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

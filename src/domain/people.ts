@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Stamp } from './directory.ts';
 import { compareEvents, EventId, PersonalCodeCheck, StaffName, type EventOf, type FootfallEvent } from './events.ts';
+import { AUTHORITY_TYPES } from './authority.ts';
 import { Key } from './key.ts';
 import { Role } from './protocol.ts';
 
@@ -68,28 +69,59 @@ export function peopleFor(roster: Roster, role: Role, siteKey: string | null): P
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Records made by people after their removal, per device that sent them. */
+/** Why a record is not bound to the organisation's people. */
+export type UnboundReason = 'removed_person' | 'unknown_person' | 'not_her_device';
+
+/** Records not bound to the organisation's people, per device that made them and reason. */
 export interface Unbound {
   deviceId: string;
+  reason: UnboundReason;
   events: number;
 }
 
 /**
- * The events that may count, and those made by a person after the admin removed her, which may
- * not. A record naming someone the organisation does not have still counts for now: devices set
- * up on their own by an earlier version joined with their own people (docs/security.md#people).
- * The changes only an admin may make were checked when they were read (src/domain/authority.ts).
+ * The events that may count, and those that may not (docs/security.md#people): a record counts
+ * only when it names a person the organisation has, not removed before it, and was made on a
+ * device she may use: one enrolled for a role of hers (`devices`: the role each device was
+ * enrolled for, as the endpoint lists them), and for a visit, at a site of hers. Admins may use
+ * every device. A device the list does not name (none is, for an admin device that has not read
+ * it yet) is not checked for her role.
+ *
+ * Before the organisation kept people (no staff event yet) every record counts: no device could
+ * join it then. The changes only an admin may make were checked when they were read
+ * (src/domain/authority.ts) and are not screened here.
  */
-export function bindToPeople(events: readonly FootfallEvent[], roster: Roster = applyStaffEvents(EMPTY_ROSTER, events)): { accepted: FootfallEvent[]; unbound: Unbound[] } {
-  const since = roster.since;
-  if (!since) return { accepted: [...events], unbound: [] };
+export function bindToPeople(
+  events: readonly FootfallEvent[],
+  devices: ReadonlyMap<string, Role> = new Map(),
+  roster: Roster = applyStaffEvents(EMPTY_ROSTER, events),
+): { accepted: FootfallEvent[]; unbound: Unbound[] } {
+  if (!roster.since) return { accepted: [...events], unbound: [] };
   const accepted: FootfallEvent[] = [];
-  const unbound = new Map<string, number>();
+  const unbound = new Map<string, Unbound>();
   for (const e of events) {
-    const removed = roster.removed[e.staffId];
-    const placed = isStaffEvent(e) || e.at < since.at || !removed || compareEvents(e, removed) < 0;
-    if (placed) accepted.push(e);
-    else unbound.set(e.deviceId, (unbound.get(e.deviceId) ?? 0) + 1);
+    const reason = AUTHORITY_TYPES.has(e.type) ? null : unboundReason(e, roster, devices);
+    if (!reason) {
+      accepted.push(e);
+      continue;
+    }
+    const key = `${e.deviceId} ${reason}`;
+    const had = unbound.get(key);
+    if (had) had.events++;
+    else unbound.set(key, { deviceId: e.deviceId, reason, events: 1 });
   }
-  return { accepted, unbound: [...unbound].map(([deviceId, n]) => ({ deviceId, events: n })) };
+  return { accepted, unbound: [...unbound.values()] };
+}
+
+function unboundReason(e: FootfallEvent, roster: Roster, devices: ReadonlyMap<string, Role>): UnboundReason | null {
+  const removed = roster.removed[e.staffId];
+  // Removed: her records from before the removal stand (what she did then is no longer known).
+  if (removed) return compareEvents(e, removed) < 0 ? null : 'removed_person';
+  const person = roster.people[e.staffId];
+  if (!person) return 'unknown_person';
+  if (person.roles.includes('admin')) return null;
+  const role = devices.get(e.deviceId);
+  if (role && !person.roles.includes(role)) return 'not_her_device';
+  if (e.type === 'visit.checkedIn' && person.sites !== null && !person.sites.includes(e.siteId)) return 'not_her_device';
+  return null;
 }

@@ -23,7 +23,6 @@ import type { ArchiveRow } from '../../src/app/core/database.ts';
 import { openJson, sealJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { createEnrolmentCode, enrolWithCode } from '../../src/app/sync/organisation.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
@@ -38,7 +37,7 @@ import { decodeHistory } from '../../src/domain/historyCodec.ts';
 // Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
 const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
 const sealArchiveRow = async (keyring: Keyring, id: string, value: unknown): Promise<ArchiveRow> => ({ id, ...(await sealJson(keyring, `archive:${id}`, value)) });
-import { Ledger, PASSPHRASE, credentialsOf, newDevice, recordSome, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { Ledger, PASSPHRASE, credentialsOf, joinDevice, newDevice, recordSome, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 const ledger = new Ledger();
@@ -70,9 +69,7 @@ beforeAll(async () => {
   server = await startServer();
   admin = await newDevice('admin');
   recoveryCode = await setUpOrganisationHere(new SyncClient(server.url));
-  const { code } = await createEnrolmentCode(core(), new SyncClient(server.url), { name: 'New device', role: 'frontDesk', siteKey: null });
-  tablet = await newDevice('tablet');
-  await enrolWithCode(core(), new SyncClient(server.url), code);
+  tablet = await joinDevice(admin, new SyncClient(server.url), 'tablet', { ledger });
   await recordSome(ledger, tablet, ['Tamsin', 'Ngozi']);
   await syncUntilDone(tablet, new SyncClient(server.url));
   await use(admin);
@@ -476,7 +473,14 @@ describe('a first opening, as the report worker runs it', () => {
     config: config(),
     readChunks: true,
     waiting,
+    devices: await deviceRoles(),
   });
+  /** Each device's role, as the archive's refresh reads the device list. */
+  const deviceRoles = async () => {
+    const listed = await client().listDevices(await credentialsOf(admin));
+    if (listed.kind !== 'ok') throw new Error('the device list could not be read');
+    return Object.fromEntries(listed.value.devices.map((d) => [d.deviceId, d.role]));
+  };
   const run = async (req: OpenReportRequest) => {
     const messages: OpenReportMessage[] = [];
     await openReport(req, (m) => messages.push(m));

@@ -16,7 +16,7 @@ import { recordDirectoryEvents, registerWoman } from '../../src/app/directory/di
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, enrolWithCode, revokeDevice, rotateTeamKey, rotationDue } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, revokeDevice, rotateTeamKey, rotationDue } from '../../src/app/sync/organisation.ts';
 import { waitingRecordsFile } from '../../src/app/sync/recordsFile.ts';
 import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
@@ -26,7 +26,7 @@ import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/c
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 import { core, currentSession, enrolmentOf, readEvents } from './helpers.ts';
-import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { PASSPHRASE, addMember, archiveKeysOf, credentialsOf, joinDevice, joinWith, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 let client: SyncClient;
@@ -40,10 +40,7 @@ function entry(knownAs: string) {
 }
 
 async function enrol(role: 'frontDesk' | 'outreach', prefix: string): Promise<Device> {
-  await use(admin);
-  const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: role, siteKey: null });
-  const device = await newDevice(prefix);
-  await enrolWithCode(core(), client, code);
+  const device = await joinDevice(admin, client, prefix, { role });
   await syncUntilDone(device, client);
   return device;
 }
@@ -214,6 +211,7 @@ describe('signed authority', () => {
 describe('enrolment keys', () => {
   it('refuses a key that is not a point on P-256 with a clear 400, and the code still works after', async () => {
     await use(admin);
+    const member = await addMember('frontDesk');
     const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: 'frontDesk', siteKey: null });
     const { lookup } = await enrolmentKeys(code);
     const keys = await generateDeviceKeys();
@@ -225,8 +223,7 @@ describe('enrolment keys', () => {
     expect(refused).toMatchObject({ kind: 'refused', error: 'invalid_request' });
     expect(refused.kind === 'refused' && refused.message).toMatch(/device\.signingKey is not a point on the P-256 curve/);
 
-    const late = await newDevice('late-tablet');
-    await enrolWithCode(core(), client, code);
+    const late = await joinWith(client, code, member, 'late-tablet');
     expect(await enrolmentOf(late.db)).toMatchObject({ role: 'frontDesk' });
   });
 });

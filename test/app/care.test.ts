@@ -16,7 +16,6 @@ import { loadHistoryEvents, loadReportHistory, refreshArchive } from '../../src/
 import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { readArchive, readArchivePages } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
-import { createEnrolmentCode, enrolWithCode } from '../../src/app/sync/organisation.ts';
 import { bytesJson, openWithTeamKey } from '../../src/crypto/envelope.ts';
 import { countRecords, resolveRecords } from '../../src/domain/counting.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
@@ -25,7 +24,7 @@ import { searchByName } from '../../src/domain/search.ts';
 import { resolveWomen } from '../../src/domain/women.ts';
 import { currentSession, core, enrolmentOf } from './helpers.ts';
 import { readPart } from '../../src/crypto/authority.ts';
-import { PASSPHRASE, archiveKeysOf, credentialsOf, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
+import { PASSPHRASE, archiveKeysOf, credentialsOf, joinDevice, newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 import { directorySearchIndex } from '../../src/app/directory/directory.ts';
 
 // Counted, so the test at the end can show who reads the archive through it.
@@ -102,10 +101,7 @@ describe('data care', () => {
   it('sets up an organisation, a tablet with women and visits, and both in sync', async () => {
     admin = await newDevice('care-admin');
     await setUpOrganisationHere(client);
-    const { code } = await createEnrolmentCode(core(), client, { name: 'New device', role: 'frontDesk', siteKey: null });
-
-    tablet = await newDevice('care-tablet');
-    await enrolWithCode(core(), client, code);
+    tablet = await joinDevice(admin, client, 'care-tablet');
     for (const name of ['Ann Lee', 'Annie L', 'Bea Stone']) {
       const w = await registerWoman(core(), name, { housing: 'hostel' });
       ids[name] = w.id;
@@ -298,19 +294,19 @@ describe('data care', () => {
       return { requests: [...requests], archive: [...delivered.archive].sort(), directory: delivered.directory, readers: reader.mock.calls.length };
     };
 
-    // The reports' refresh: everything from the start, then only what is new (nothing).
+    // The reports' refresh: the device list (whose records bind to whom), everything from the start, then only what is new (nothing).
     expect(await reading(() => refreshArchive(core(), undefined, { client: counting, fromStart: true }))).toEqual({
-      requests: ['GET /archive'],
+      requests: ['GET /devices', 'GET /archive'],
       archive: held,
       directory: [],
       readers: 1,
     });
-    expect(await reading(() => refreshArchive(core(), undefined, { client: counting }))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    expect(await reading(() => refreshArchive(core(), undefined, { client: counting }))).toEqual({ requests: ['GET /devices', 'GET /archive'], archive: [], directory: [], readers: 1 });
     // The reports open from the copy the refresh kept: no request at all.
     expect(await reading(() => loadReportHistory(core(), currentSession().config))).toEqual({ requests: [], archive: [], directory: [], readers: 0 });
     // Data care: the retention count refreshes the same copy; a compaction reads every batch once
     // (its device sync round first pulls the directory, which brings no batch the device has not had).
-    expect(await reading(() => previewRetention(core(), counting))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
+    expect(await reading(() => previewRetention(core(), counting))).toEqual({ requests: ['GET /devices', 'GET /archive'], archive: [], directory: [], readers: 1 });
     const finished = await reading(() => finishErasures(core(), counting));
     expect(finished).toMatchObject({ archive: held, directory: [], readers: 1 });
     expect(finished.requests.filter((r) => r.startsWith('GET /archive'))).toEqual(['GET /archive']);

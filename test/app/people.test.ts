@@ -88,7 +88,7 @@ describe('the organisation’s people', () => {
     await expect(finishJoin(offer, { personId: anna.personId, code: anna.code, pin: '123456' })).rejects.toThrow('too easy to guess');
     await finishJoin(offer, { personId: anna.personId, code: anna.code, pin: ANNA_PIN });
 
-    tablet = { db, deviceId: useFootfall.getState().identity!.deviceId, saved: [] };
+    tablet = { db, deviceId: useFootfall.getState().identity!.deviceId, person: { name: 'Anna', pin: ANNA_PIN }, saved: [] };
     expect(useFootfall.getState().identity).toMatchObject({ deviceName: 'Front desk tablet', siteKey: site });
     expect(await enrolmentOf(db)).toMatchObject({ role: 'frontDesk' });
     expect(currentSession().staff).toMatchObject({ id: anna.personId, name: 'Anna', role: 'frontDesk' });

@@ -298,8 +298,8 @@ describe('Settings', () => {
     expect(screen.queryByRole('region', { name: 'Services' })).not.toBeInTheDocument();
     expect(screen.queryByRole('region', { name: 'Other lists' })).not.toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'This device' })).toBeInTheDocument();
-    // Set up on its own before it joined: it keeps its own staff; the organisation's people are the admin device's.
-    expect(screen.getByRole('region', { name: 'Staff on this device' })).toBeInTheDocument();
+    // Its people come from the organisation's, managed on the admin's device only.
+    expect(screen.queryByRole('region', { name: 'Staff on this device' })).not.toBeInTheDocument();
     expect(screen.queryByRole('region', { name: 'People' })).not.toBeInTheDocument();
   });
 

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, createOrganisation, enrolWithCode, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
+import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
 import { currentSession, core, enrolmentOf } from './helpers.ts';
 import * as harness from './syncHarness.ts';
-import { Ledger, PASSPHRASE, newDevice, startServer, use, type Device, type RunningServer } from './syncHarness.ts';
+import { Ledger, PASSPHRASE, addMember, joinWith, newDevice, startServer, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
 let url: string;
@@ -68,15 +68,16 @@ describe('sync', () => {
     expect(await admin.db.events.count()).toBe(0); // acknowledged, so no longer kept on the device
   });
 
-  it('enrols a tablet that already has records, keeps them, and uploads them', async () => {
+  it('joins a tablet with the admin’s code, once, and uploads what it records', async () => {
+    const member = await addMember('frontDesk');
+    await ledger.collect(admin);
     const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
-    tablet = await newDevice('tablet');
+    await expect(claimJoin(new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);
+    tablet = await joinWith(new SyncClient(url), code.toLowerCase(), member, 'tablet');
     await recordSome(tablet, ['Tamsin', 'Ngozi']);
-    await expect(enrolWithCode(core(), new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);
-    await enrolWithCode(core(), new SyncClient(url), code.toLowerCase());
     await syncUntilDone(tablet, new SyncClient(url));
     // The code works once.
-    await expect(enrolWithCode(core(), new SyncClient(url), code)).rejects.toThrow(/already enrolled/);
+    await expect(claimJoin(new SyncClient(url), code)).rejects.toThrow();
   });
 
   it('survives 500s, timeouts, cut connections and duplicated deliveries', async () => {

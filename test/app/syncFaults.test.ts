@@ -20,7 +20,7 @@ import type { EventRow } from '../../src/app/core/database.ts';
 import { readArchive, type Archive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { createEnrolmentCode, enrolWithCode, revokeDevice } from '../../src/app/sync/organisation.ts';
+import { createEnrolmentCode, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { isDirectoryEvent, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
@@ -31,7 +31,7 @@ import type { FootfallEvent } from '../../src/domain/events.ts';
 import { MESSAGES } from '../../src/server/api/errors.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
 import { currentSession, snapshotRows, core, enrolmentOf } from './helpers.ts';
-import { Ledger, PASSPHRASE, archiveKeysOf, credentialsOf, isCurrent, newDevice, organisationKey, recordSome, setUpOrganisationHere, startServer, storedCopies, syncUntilDone, use, waiting, type Device, type RunningServer } from './syncHarness.ts';
+import { Ledger, PASSPHRASE, addMember, archiveKeysOf, credentialsOf, isCurrent, joinDevice, joinWith, newDevice, organisationKey, recordSome, setUpOrganisationHere, startServer, storedCopies, syncUntilDone, use, waiting, type Device, type RunningServer } from './syncHarness.ts';
 
 const servers: RunningServer[] = [];
 let server: RunningServer;
@@ -69,10 +69,7 @@ async function newOrganisation(url: string): Promise<Org> {
 
 /** A new front-desk tablet, enrolled with a code from the admin; it is the current device after. */
 async function enrolTablet(org: Org, url: string): Promise<Device> {
-  if (!isCurrent(org.admin)) await use(org.admin);
-  const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
-  const tablet = await newDevice('tablet');
-  await enrolWithCode(core(), new SyncClient(url), code);
+  const tablet = await joinDevice(org.admin, new SyncClient(url), 'tablet', { ledger: org.ledger });
   org.devices.push(tablet);
   return tablet;
 }
@@ -725,12 +722,14 @@ describe('a revoked device', () => {
     // The sealed batch waits as it was: revocation is not a refusal of the batch.
     expect((await tablet.db.batches.toArray()).map((b) => [b.state, b.refusals])).toEqual([['pending', 0]]);
 
-    // Re-enrolment: the admin issues a new code. The app refuses first (the device still holds its
-    // enrolment), and the server would refuse the claim too: the device id is taken.
+    // Re-enrolment: the admin issues a new code. The server refuses a claim for the revoked
+    // device's id: it is taken.
     await use(org.admin);
+    const member = await addMember('frontDesk');
+    await org.ledger.collect(org.admin);
+    await syncUntilDone(org.admin, new SyncClient(url));
     const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
     await use(tablet);
-    await expect(enrolWithCode(core(), new SyncClient(url), code)).rejects.toThrow('This device is already enrolled.');
     const { lookup } = await enrolmentKeys(code);
     const keys = await generateDeviceKeys();
     const claim = await new SyncClient(url).claimEnrolment({
@@ -739,8 +738,7 @@ describe('a revoked device', () => {
     });
     expect(claim).toMatchObject({ kind: 'refused', status: 409, error: 'device_exists' });
     // The refused claim did not use up the code: a new device can still take it.
-    const replacement = await newDevice('replacement');
-    await enrolWithCode(core(), new SyncClient(url), code);
+    const replacement = await joinWith(new SyncClient(url), code, member, 'replacement');
     org.devices.push(replacement);
     await recordSome(org.ledger, replacement, ['On the replacement']);
     await syncUntilDone(replacement, new SyncClient(url));

@@ -15,10 +15,11 @@ import { expect } from 'vitest';
 import type { ArchiveKeys } from '../../src/app/admin/archive/archiveReader.ts';
 import { applyDirectory, registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
-import { lock, unlock } from '../../src/app/lock/access.ts';
+import { finishJoin, lock, unlock } from '../../src/app/lock/access.ts';
+import { addPerson } from '../../src/app/people/peopleActions.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
-import { createOrganisation, prepareOrganisation } from '../../src/app/sync/organisation.ts';
+import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, type DevicePlan } from '../../src/app/sync/organisation.ts';
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
@@ -28,7 +29,7 @@ import { FootfallEvent } from '../../src/domain/events.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
 import type { Storage } from '../../src/server/storage/types.ts';
-import { ADMIN_PIN, currentSession, enrolmentOf, readEvents, setUpFresh, core } from './helpers.ts';
+import { ADMIN_PIN, DESK_PIN, bootFresh, enrolmentOf, readEvents, setUpFresh, core } from './helpers.ts';
 
 export const PASSPHRASE = 'correct horse battery staple';
 
@@ -89,20 +90,28 @@ export async function startServer(dataDir = newDataDir(), port = 0): Promise<Run
   };
 }
 
-/** A device as the app runs it: its database, its id, and what its unlocked session lends a round. */
+/** Who unlocks a device in these tests. */
+export interface Unlocker {
+  name: string;
+  pin: string;
+}
+
+/** A device as the app runs it: its database, its id, who unlocks it, and what its unlocked session lends a round. */
 export interface Device {
   db: FootfallDb;
   deviceId: string;
+  person: Unlocker;
   saved: FootfallEvent[];
 }
 
-/** Switches the (single) app in this process to a device, unlocked. */
+/** Switches the (single) app in this process to a device, unlocked by its person. */
 export async function use(device: Device): Promise<void> {
   const { boot } = await import('../../src/app/core/device.ts');
   if (useFootfall.getState().phase.kind === 'unlocked') await lock();
   await boot(device.db);
-  const grace = useFootfall.getState().staff.find((s) => s.name === 'Grace')!;
-  expect(await unlock(grace.id, ADMIN_PIN)).toMatchObject({ ok: true });
+  const staff = useFootfall.getState().staff.find((s) => s.name === device.person.name);
+  expect(staff, `${device.person.name} is on this device’s lock screen`).toBeDefined();
+  expect(await unlock(staff!.id, device.person.pin)).toMatchObject({ ok: true });
 }
 
 /**
@@ -120,10 +129,51 @@ export function isCurrent(device: Device): boolean {
   return useFootfall.getState().phase.kind === 'unlocked' && useFootfall.getState().identity?.deviceId === device.deviceId;
 }
 
-/** A brand-new device, set up through the real first-run action; it is the current one, unlocked. */
+/** The admin's laptop before it sets the organisation up: set up through the real first-run action, the current device, unlocked by Grace. */
 export async function newDevice(prefix: string): Promise<Device> {
   const db = await setUpFresh(prefix);
-  return { db, deviceId: useFootfall.getState().identity!.deviceId, saved: [] };
+  return { db, deviceId: useFootfall.getState().identity!.deviceId, person: { name: 'Grace', pin: ADMIN_PIN }, saved: [] };
+}
+
+/** A person the admin added, with the personal code she was given on paper. */
+export interface Member {
+  personId: string;
+  name: string;
+  code: string;
+}
+
+let members = 0;
+
+/** On the admin's device (the current one): adds a person who works in `role` at any site. */
+export async function addMember(role: DevicePlan['role'], name = `Volunteer ${++members}`): Promise<Member> {
+  const { personId, code } = await addPerson(core(), { name, roles: [role], sites: null });
+  return { personId, name, code };
+}
+
+/**
+ * A new device joining with the admin's `code` (docs/security.md#joining), as a newcomer does:
+ * `member` sets her PIN with her personal code. It is the current device after, unlocked by her.
+ */
+export async function joinWith(client: SyncClient, code: string, member: Member, prefix: string): Promise<Device> {
+  const db = await bootFresh(prefix);
+  const offer = await claimJoin(client, code);
+  await finishJoin(offer, { personId: member.personId, code: member.code, pin: DESK_PIN });
+  return { db, deviceId: offer.deviceId, person: { name: member.name, pin: DESK_PIN }, saved: [] };
+}
+
+/**
+ * The whole of joining a device: on `admin`, a person for it (synced, and kept in `ledger` when
+ * given) and a code for the device as planned (front desk at any site unless told); then the new
+ * device joins and she sets her PIN.
+ */
+export async function joinDevice(admin: Device, client: SyncClient, prefix: string, plan: Partial<DevicePlan> & { ledger?: Ledger } = {}): Promise<Device> {
+  if (!isCurrent(admin)) await use(admin);
+  const role = plan.role ?? 'frontDesk';
+  const member = await addMember(role);
+  await plan.ledger?.collect(admin);
+  await syncUntilDone(admin, client);
+  const { code } = await createEnrolmentCode(core(), client, { name: plan.name ?? 'New device', role, siteKey: plan.siteKey ?? null });
+  return joinWith(client, code, member, prefix);
 }
 
 /**

@@ -55,16 +55,22 @@ describe('the organisation’s people', () => {
     expect(peopleFor(roster, 'outreach', null).map((p) => p.name)).toEqual(['Grace']);
   });
 
-  it('sets aside what a person recorded after her removal; the rest counts', () => {
+  it('counts only records by the organisation’s people on a device of theirs; sets aside the rest, with the reason', () => {
     const before = visit('someone-from-before', '2025-12-31T09:00:00.000Z');
     const byAnna = visit(anna, '2026-01-05T09:00:00.000Z');
     const byOluBefore = visit(olu, '2026-01-20T09:00:00.000Z');
     const byOluAfter = visit(olu, '2026-02-02T09:00:00.000Z');
     const byNobody = visit(uuidv7(), '2026-01-05T09:00:00.000Z');
-    const byNobodyElsewhere = visit(uuidv7(), '2026-01-05T09:00:00.000Z', 'phone');
-    const { accepted, unbound } = bindToPeople([...history, before, byAnna, byOluBefore, byOluAfter, byNobody, byNobodyElsewhere]);
-    expect(accepted).toEqual([...history, before, byAnna, byOluBefore, byNobody, byNobodyElsewhere]);
-    expect(unbound).toEqual([{ deviceId: TABLET, events: 1 }]);
+    // A rogue outreach phone uploads a visit in the name of Anna, who works the front desk.
+    const forged = visit(anna, '2026-01-06T09:00:00.000Z', 'phone');
+    const devices = new Map([[TABLET, 'frontDesk' as const], ['phone', 'outreach' as const]]);
+    const { accepted, unbound } = bindToPeople([...history, before, byAnna, byOluBefore, byOluAfter, byNobody, forged], devices);
+    expect(accepted).toEqual([...history, byAnna, byOluBefore]);
+    expect(unbound).toEqual([
+      { deviceId: TABLET, reason: 'unknown_person', events: 2 },
+      { deviceId: TABLET, reason: 'removed_person', events: 1 },
+      { deviceId: 'phone', reason: 'not_her_device', events: 1 },
+    ]);
   });
 
   it('binds nothing for an organisation that keeps no people yet', () => {

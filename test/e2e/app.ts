@@ -7,7 +7,6 @@ import type { Locator, Page } from 'playwright-core';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 
 /** The button that joins a device set up on its own, keeping its records. */
-export const JOIN_KEEPING = 'Join an organisation instead, keeping what is recorded here';
 
 export const ADMIN = { name: 'Grace Okafor', pin: '472913' };
 export const DEVICE = { name: 'Front desk tablet', site: 'Drop-in centre' };
@@ -212,12 +211,43 @@ export async function makeEnrolmentCode(card: Locator, use: 'Front desk' | 'Outr
   return shownCode(card, 'Enrolment code');
 }
 
-/** Settings → Organisation → join with a code, keeping what the device recorded on its own. */
-export async function enrolWithCode(card: Locator, code: string): Promise<void> {
-  await card.getByRole('button', { name: JOIN_KEEPING }).click();
-  await card.getByRole('textbox', { name: 'Enrolment code' }).fill(code);
-  await card.getByRole('button', { name: 'Enrol this device' }).click();
-  await card.getByText(ENROLLED).waitFor({ timeout: 20_000 });
+/** On the admin's device: Settings → People → a person added with one role. Returns her personal code. */
+export async function addPersonHere(page: Page, name: string, role: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<string> {
+  await openTab(page, 'Settings');
+  const people = page.getByRole('region', { name: 'People' });
+  const form = people.getByRole('form', { name: 'Add a person' });
+  await form.getByRole('textbox', { name: 'Her name, as colleagues know her' }).fill(name);
+  await form.getByRole('checkbox', { name: role, exact: true }).check();
+  await form.getByRole('button', { name: 'Add person' }).click();
+  const code = await shownCode(people, `${name}’s personal code`);
+  await people.getByRole('button', { name: 'I have given it to her' }).click();
+  return code;
+}
+
+/**
+ * A new device joins with the admin's code by its link (as scanning the QR code opens it), and
+ * `person` sets her PIN there with her personal code. It is left unlocked by her.
+ */
+export async function joinWithCode(page: Page, url: string, code: string, person: { name: string; pin: string }, personalCode: string): Promise<void> {
+  await page.goto(new URL(`/#enrol=${encodeURIComponent(code)}`, url).href);
+  await page.getByRole('heading', { name: 'Join your organisation' }).waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('radio', { name: person.name }).check({ timeout: 20_000 });
+  await page.getByRole('textbox', { name: 'Your personal code' }).fill(personalCode);
+  await page.getByLabel('Choose your PIN (6 to 12 digits)').fill(person.pin);
+  await page.getByLabel('Your PIN again').fill(person.pin);
+  await page.getByRole('button', { name: 'Set my PIN and start' }).click();
+  await waitUnlocked(page);
+}
+
+/**
+ * Asks a device without Settings (a front-desk tablet) for a sync round now, as the network
+ * coming back does. What the round brings is for the caller to wait for.
+ */
+export async function nudgeSync(page: Page): Promise<void> {
+  await page.context().setOffline(true);
+  await expect.poll(() => syncStatusText(page)).toMatch(/^Offline · /);
+  await page.context().setOffline(false);
 }
 
 /** What this device's IndexedDB holds for sync: its id, saved events (the outbox) and sealed batches. */
@@ -263,17 +293,6 @@ export async function readOutbox(page: Page): Promise<Outbox> {
 
 /** A small phone, as an outreach worker holds it. */
 export const PHONE_SIZE = { width: 360, height: 740 };
-
-/** Settings → Staff on this device: adds a staff member with her role and PIN. */
-export async function addStaffMember(page: Page, staff: { name: string; pin: string }, role: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<void> {
-  await openTab(page, 'Settings');
-  const card = page.getByRole('region', { name: 'Staff on this device' });
-  await card.getByRole('textbox', { name: 'Name' }).fill(staff.name);
-  await card.getByRole('combobox', { name: 'Role' }).selectOption({ label: role });
-  await card.getByLabel('Her PIN (6 to 12 digits)').fill(staff.pin);
-  await card.getByRole('button', { name: 'Add staff member' }).click();
-  await card.getByText(`${staff.name} can now unlock this device with her PIN.`).waitFor();
-}
 
 /** An admin's tab for outreach or casework (a worker with only that mode has no tabs: it is already open). */
 export async function openMode(page: Page, mode: 'Outreach' | 'Casework'): Promise<void> {
@@ -455,17 +474,18 @@ export function laptopAndTablet(): LaptopAndTablet {
   return two;
 }
 
-/** The admin sets up the organisation on the laptop, and the tablet enrols as a front-desk device with her code. */
+/**
+ * The admin sets up the organisation on the laptop and adds the desk's volunteer; the tablet joins
+ * as a front-desk device with her code, and the volunteer sets her PIN there.
+ */
 export async function organisationWithTablet({ served, laptop, tablet }: LaptopAndTablet, passphrase: string): Promise<void> {
   await laptop.page.goto(served.url);
   await setUpDevice(laptop.page, ADMIN, LAPTOP);
   const card = await organisationCard(laptop.page);
   await finishOrganisation(card, await startOrganisation(card, passphrase));
-  const code = await makeEnrolmentCode(card, 'Front desk');
-
-  await tablet.page.goto(served.url);
-  await setUpDevice(tablet.page, DESK, TABLET);
-  await enrolWithCode(await organisationCard(tablet.page), code);
+  const personalCode = await addPersonHere(laptop.page, DESK.name, 'Front desk');
+  const code = await makeEnrolmentCode(await organisationCard(laptop.page), 'Front desk');
+  await joinWithCode(tablet.page, served.url, code, DESK, personalCode);
 }
 
 // ---------------------------------------------------------------------------------------------

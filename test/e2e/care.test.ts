@@ -10,6 +10,7 @@ import { axeViolations, smallTargets } from './a11y.ts';
 import { queryServer } from './harness.ts';
 import {
   laptopAndTablet,
+  nudgeSync,
   openReports,
   openTab,
   organisationCard,
@@ -84,7 +85,7 @@ describe('erasing a woman', () => {
   test('the tablet no longer finds her once it syncs, and still finds the others', async () => {
     const { page } = rig.tablet;
     expect(await found(page, 'zeph')).toEqual(['Zephyrine']);
-    await syncNow(page);
+    await nudgeSync(page);
     await openTab(page, 'Check in');
     await search(page).fill('zeph');
     await page.getByText('No one known as “zeph” yet.').waitFor();

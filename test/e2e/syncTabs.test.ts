@@ -23,9 +23,10 @@ import type { FootfallEvent } from '../../src/domain/events.ts';
 import { openBrowser, openServerArchive, serveApp, waitForOfflineReady, type Browser, type OpenedBatch, type Served } from './harness.ts';
 import {
   ADMIN,
+  addPersonHere,
   anonymousVisit,
-  enrolWithCode,
   finishOrganisation,
+  joinWithCode,
   makeEnrolmentCode,
   organisationCard,
   readOutbox,
@@ -45,6 +46,8 @@ let served: Served;
 let tablet: Browser;
 let nextVersion: string;
 let enrolmentCode = '';
+/** The personal code the admin gave the desk's volunteer. */
+let deskCode = '';
 let tabletId = '';
 /** Every batch upload the tablet made, as the browser saw it: batch id and HTTP status. */
 const uploads: { batchId: string; status: number }[] = [];
@@ -109,16 +112,15 @@ describe('the outbox with two tabs, and across an app update', () => {
       await setUpDevice(page, ADMIN, { name: 'Admin laptop', site: 'Drop-in centre' });
       const card = await organisationCard(page);
       await finishOrganisation(card, await startOrganisation(card, PASSPHRASE));
-      enrolmentCode = await makeEnrolmentCode(card, 'Front desk');
+      deskCode = await addPersonHere(page, DESK.name, 'Front desk');
+      enrolmentCode = await makeEnrolmentCode(await organisationCard(page), 'Front desk');
     } finally {
       await laptop.dispose();
     }
 
     const { page } = tablet;
-    await page.goto(served.url);
-    await setUpDevice(page, DESK, { name: 'Front desk tablet', site: 'Drop-in centre' });
+    await joinWithCode(page, served.url, enrolmentCode, DESK, deskCode);
     await waitForOfflineReady(page);
-    await enrolWithCode(await organisationCard(page), enrolmentCode);
     await waitForSyncStatus(page, LAST_SYNCED);
     tabletId = (await readOutbox(page)).deviceId;
   });

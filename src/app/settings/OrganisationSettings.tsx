@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState } from 'react';
 import QRCode from 'qrcode';
 import type { DeviceSummary, Role } from '../../domain/protocol.ts';
 import { ROLE_LABELS } from '../modes.ts';
@@ -8,7 +8,6 @@ import { useFootfall, useSession } from '../store.ts';
 import {
   createEnrolmentCode,
   createOrganisation,
-  enrolWithCode,
   listDevices,
   prepareOrganisation,
   revokeDevice,
@@ -22,7 +21,6 @@ import { syncClient, syncNow } from '../sync/runtime.ts';
 import { useCore } from '../shared/useCore.ts';
 import { ClientError, isProblem } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
-import { enrolCodeFromLink, forgetEnrolLink } from '../sync/enrolLink.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
 
 
@@ -38,9 +36,8 @@ export function OrganisationSettings() {
 }
 
 function NotEnrolled() {
-  const [mode, setMode] = useState<'choose' | 'enrol' | 'create'>(enrolCodeFromLink() ? 'enrol' : 'choose');
-  if (mode === 'enrol') return <EnrolThisDevice onBack={() => setMode('choose')} />;
-  if (mode === 'create') return <CreateOrganisation onBack={() => setMode('choose')} />;
+  const [creating, setCreating] = useState(false);
+  if (creating) return <CreateOrganisation onBack={() => setCreating(false)} />;
   return (
     <>
       <p>
@@ -48,38 +45,11 @@ function NotEnrolled() {
         here and syncs it, sealed, to the server; this device becomes the organisation’s admin device.
       </p>
       <div className="actions">
-        <button type="button" onClick={() => setMode('create')}>
+        <button type="button" onClick={() => setCreating(true)}>
           Set up a new organisation
-        </button>
-        <button type="button" onClick={() => setMode('enrol')}>
-          Join an organisation instead, keeping what is recorded here
         </button>
       </div>
     </>
-  );
-}
-
-function EnrolThisDevice({ onBack }: { onBack: () => void }) {
-  const core = useCore();
-  const [code, setCode] = useState(enrolCodeFromLink() ?? '');
-  const { run, error, busy } = useAction();
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (await run(async () => (await enrolWithCode(core, syncClient, code), true))) {
-      forgetEnrolLink();
-      void syncNow();
-    }
-  }
-  return (
-    <form autoComplete="off" onSubmit={submit} noValidate>
-      <label>
-        Enrolment code
-        <SecretInput kind="code" value={code} onChange={setCode} />
-      </label>
-      <p className="hint">The admin’s screen shows it as five groups, such as 7K2M-…-X. Case and dashes do not matter.</p>
-      <ErrorAlert message={error} />
-      <SubmitOrBack busy={busy} label={busy ? 'Enrolling…' : 'Enrol this device'} onBack={onBack} />
-    </form>
   );
 }
 
@@ -187,7 +157,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
       {setupToken !== null && (
         <label>
           Set-up token, from whoever runs the server
-          <input value={setupToken} onChange={(e) => setSetupToken(e.target.value)} autoComplete="off" spellCheck={false} autoCapitalize="off" />
+          <SecretInput kind="passphrase" value={setupToken} onChange={setSetupToken} />
         </label>
       )}
       <ErrorAlert message={error} />
@@ -377,5 +347,3 @@ function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; o
     </div>
   );
 }
-
-/** A code carried in the address after # (from scanning the admin's QR code). */

@@ -84,8 +84,8 @@ export function SettingsScreen() {
           <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
         </>
       )}
-      {/* A device that joined has no admin of its own; one set up on its own by an earlier version keeps its own staff. */}
-      {sync.enrolled && sync.deviceRole === 'admin' ? <PeopleSettings /> : <StaffSettings />}
+      {/* The organisation's people are managed on an admin device; before the organisation exists, the laptop's own staff (its first people). */}
+      {sync.enrolled ? sync.deviceRole === 'admin' && <PeopleSettings /> : <StaffSettings />}
       <OrganisationSettings />
     </section>
   );

@@ -1,7 +1,7 @@
 /**
- * Joining the organisation: setting it up on the admin's device, enrolling a device with a
- * one-time code, and revoking one (which rotates the team key for the rest). Whatever a device
- * recorded before it was enrolled stays, and is uploaded once it is.
+ * Joining the organisation: setting it up on the admin's device, joining a device with a
+ * one-time code, and revoking one (which rotates the team key for the rest). Whatever the admin's
+ * laptop recorded before the organisation existed stays, and is uploaded once it does.
  */
 import { z } from 'zod';
 import { certifyAdminDevice } from '../../crypto/authority.ts';
@@ -176,20 +176,6 @@ export async function claimJoin(client: SyncClient, typed: string): Promise<Join
 export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<void> {
   const { pkg } = offer;
   await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
-}
-
-/**
- * On a device set up on its own before it joined (an earlier version's way): joins with the
- * admin's one-time code, keeping every record made here, which is uploaded from now on. Its people
- * keep the roles they had here (docs/security.md#known-gaps).
- */
-export async function enrolWithCode(core: DeviceCore, client: SyncClient, typed: string): Promise<void> {
-  if (await readEnrolment()) throw new ClientError('already_enrolled');
-  requireAdmin(core);
-  const { identity } = core;
-  const claimed = await claimPackage(client, typed, identity.deviceId, identity.deviceName);
-  const { pkg } = claimed;
-  await joinOrganisation(core, { orgId: pkg.orgId, role: claimed.role, orgPublicKey: pkg.orgPublicKey, device: claimed.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
 }
 
 async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {

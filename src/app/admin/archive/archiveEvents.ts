@@ -5,6 +5,7 @@
  */
 import type { FootfallEvent } from '../../../domain/events.ts';
 import { bindToPeople, type Unbound } from '../../../domain/people.ts';
+import type { Role } from '../../../domain/protocol.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
 
 /** This device's own events not yet acknowledged, as its outbox opens them. */
@@ -20,7 +21,7 @@ export interface GatheredEvents {
   unreadableRows: number;
 }
 
-export function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEvents): GatheredEvents {
+export function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEvents, devices: Readonly<Record<string, Role>>): GatheredEvents {
   const byId = new Map<string, FootfallEvent>();
   let unreadableRows = waiting.unreadable;
   for (const { value } of chunks) {
@@ -32,8 +33,8 @@ export function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEv
   }
   // Events saved here and not yet acknowledged are not in the archive yet, but already count.
   for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
-  // A record counts only when it names one of the organisation's people (docs/security.md#people).
-  const { accepted, unbound } = bindToPeople([...byId.values()]);
+  // A record counts only when it names one of the organisation's people, on a device she may use (docs/security.md#people).
+  const { accepted, unbound } = bindToPeople([...byId.values()], new Map(Object.entries(devices)));
   return { events: accepted, unbound, unreadableRows };
 }
 

@@ -19,7 +19,10 @@ export const KeptResolution = z.object({
   events: z.number().int().min(0),
   unreadableRows: z.number().int().min(0),
   /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
-  unbound: z.array(z.object({ deviceId: z.string(), events: z.number().int().min(1) })).default([]),
+  /** Records not bound to the organisation's people, per device and reason (src/domain/people.ts). */
+  unbound: z
+    .array(z.object({ deviceId: z.string(), reason: z.enum(['removed_person', 'unknown_person', 'not_her_device']).default('removed_person'), events: z.number().int().min(1) }))
+    .default([]),
   // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
   history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),
 });
