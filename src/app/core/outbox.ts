@@ -43,7 +43,7 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
  * Seals every saved event not yet in a batch, in `seq` order. Needs the unlocked keyring to read
  * them; the result is readable by the organisation (activity) and enrolled devices (directory) only.
  */
-export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
+export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey, signingKey: CryptoKey): Promise<number> {
   let sealed = 0;
   for (;;) {
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
@@ -52,7 +52,7 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const rows = await db.events.where('seq').above(after).limit(BATCH_MAX_EVENTS).toArray();
     if (!rows.length) return sealed;
     const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
-    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(current));
+    const { activity, directory } = await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(current, signingKey));
     // Another tab sealed these meanwhile: its batch stands, and this one is dropped unwritten.
     if (!(await addBatch(db, rows, activity, directory, after))) return sealed;
     sealed += rows.length;
@@ -60,8 +60,8 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
 }
 
 /** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
-export function signerOf(enrolment: Enrolment): Signer | null {
-  return enrolment.role === 'admin' && enrolment.certificate ? { key: enrolment.signingKey, certificate: enrolment.certificate } : null;
+export function signerOf(enrolment: Enrolment, signingKey: CryptoKey): Signer | null {
+  return enrolment.role === 'admin' && enrolment.certificate ? { key: signingKey, certificate: enrolment.certificate } : null;
 }
 
 /**

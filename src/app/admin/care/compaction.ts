@@ -57,7 +57,7 @@ export async function compactErasures(
     const chunks = chunksOf(group.flatMap((b) => b.keep));
     const firstSeq = await reserveSeqs(chunks.length);
     const batches = await Promise.all(
-      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment))) })),
+      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealBatchParts(events, enrolment.orgPublicKey, team, signerOf(enrolment, core.deviceKeys().signing))) })),
     );
     // Each request replaces batches only with new ones holding what they held: if a later one
     // fails, nothing is lost, and running the compaction again finishes the work.
