@@ -1,6 +1,6 @@
 /**
  * A copy of a locked device's IndexedDB, read as a thief would read it: every object store, every
- * value, with no PIN. What it shows must be exactly the list in docs/security.md#what-a-copy-shows
+ * value, with no PIN. What it shows must be exactly the list in docs/security.md#what-a-copy-of-a-locked-device-shows
  * (and the README), point by point; no key, no woman's name or detail, no record time.
  */
 import 'fake-indexeddb/auto';
@@ -127,7 +127,7 @@ describe('a copy of a locked device', () => {
 });
 
 /**
- * The places a copy still shows a time, as docs/security.md#what-a-copy-shows lists them. Each
+ * The places a copy still shows a time, as docs/security.md#what-a-copy-of-a-locked-device-shows lists them. Each
  * line is a point of that list; a change that hides one removes it here and there.
  */
 const WHAT_A_COPY_SHOWS_OF_TIME: string[] = [

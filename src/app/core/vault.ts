@@ -219,7 +219,7 @@ export class Vault {
 
   /**
    * A row's key where its id would say when it was made (ids are UUIDv7): a keyed tag of the id,
-   * which says nothing without the keyring (docs/security.md#what-a-copy-shows).
+   * which says nothing without the keyring (docs/security.md#what-a-copy-of-a-locked-device-shows).
    */
   rowKey(table: string, id: string): Promise<string> {
     return blindTag(this.keyring, `row:${table}:${id}`);
