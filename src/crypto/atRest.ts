@@ -1,6 +1,8 @@
 /**
  * Record content at rest: AES-256-GCM with a fresh 96-bit IV per write. The row's table and id are
  * bound as associated data, so a ciphertext cannot be moved to another row or table unnoticed.
+ * The JSON is padded with spaces to a size bucket before sealing, so a row's length says little
+ * about what it holds (a woman with a long name or many details looks like one with few).
  */
 import { randomBytes, utf8 } from './bytes.ts';
 import type { Keyring } from './keyring.ts';
@@ -13,12 +15,32 @@ export interface Sealed {
   ct: ArrayBuffer;
 }
 
+/** Every row is at least this long, so short rows (settings, events, most women) all look alike. */
+const SMALLEST_BUCKET = 512;
+/** Buckets double up to this size, then grow by this much: a large row is padded by at most this. */
+const LARGEST_STEP = 64 * 1024;
+
+/** The padded length for `n` bytes of JSON. */
+export function paddedLength(n: number): number {
+  if (n > LARGEST_STEP) return Math.ceil(n / LARGEST_STEP) * LARGEST_STEP;
+  let bucket = SMALLEST_BUCKET;
+  while (bucket < n) bucket *= 2;
+  return bucket;
+}
+
+/** The JSON followed by spaces up to its bucket: JSON.parse reads it unchanged. */
+function padded(json: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(paddedLength(json.length)).fill(0x20);
+  out.set(json);
+  return out;
+}
+
 export async function sealJson(keyring: SealingKey, where: string, value: unknown): Promise<Sealed> {
   const iv = randomBytes(12);
   const ct = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: utf8.encode(where) },
     keyring.content,
-    utf8.encode(JSON.stringify(value)),
+    padded(utf8.encode(JSON.stringify(value))),
   );
   return { iv, ct };
 }

@@ -5,8 +5,10 @@
  * - ECDSA (SHA-256) signs every request the device sends, so the endpoint can tell that an upload
  *   came from an enrolled, unrevoked device and that its body, path and time were not changed.
  * - ECDH receives keys sealed to the device (a new team key after a revocation; see envelope.ts).
- * The private halves are NON-extractable: they are stored as CryptoKey objects in IndexedDB and
- * their bytes can never be read back by script, even on an unlocked device.
+ * The private halves are made extractable once, so that they can be sealed under the device keyring
+ * at enrolment (docs/security.md#device-keys): a locked device's storage holds them only sealed.
+ * Opened at unlock, they are imported again NON-extractable, so the keys in use can never be read
+ * back by script.
  *
  * A signature covers a canonical request: fixed lines joined by '\n', ending in the SHA-256 of the
  * body bytes, so a signature for one batch cannot be moved onto another body. A signature alone does
@@ -35,11 +37,50 @@ export interface DeviceKeys {
   encryption: CryptoKeyPair;
 }
 
-/** A fresh identity for this device. Private keys cannot be exported; public keys can. */
+/** A fresh identity for this device. Its private keys are exported once, to be sealed at rest. */
 export async function generateDeviceKeys(): Promise<DeviceKeys> {
-  const signing = await crypto.subtle.generateKey(SIGNING_ALG, false, ['sign', 'verify']);
+  const signing = await crypto.subtle.generateKey(SIGNING_ALG, true, ['sign', 'verify']);
   // 'deriveBits' is what jose's ECDH-ES uses to open a JWE sealed to this key.
-  const encryption = await crypto.subtle.generateKey(ENCRYPTION_ALG, false, ['deriveBits']);
+  const encryption = await crypto.subtle.generateKey(ENCRYPTION_ALG, true, ['deriveBits']);
+  return { signing, encryption };
+}
+
+/** The private halves a device uses, as it holds them while unlocked. */
+export interface DevicePrivateKeys {
+  signing: CryptoKey;
+  encryption: CryptoKey;
+}
+
+/** A private P-256 key as JSON, for sealing under the device keyring and nowhere else. */
+export interface PrivateJwk {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+  d: string;
+}
+
+export interface DevicePrivateJwks {
+  signing: PrivateJwk;
+  encryption: PrivateJwk;
+}
+
+/** The private halves of freshly made keys, to be sealed at once. */
+export async function exportDevicePrivateKeys(keys: DeviceKeys): Promise<DevicePrivateJwks> {
+  const one = async (key: CryptoKey): Promise<PrivateJwk> => {
+    const jwk = await crypto.subtle.exportKey('jwk', key);
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.x || !jwk.y || !jwk.d) throw new Error('A device key must be a private P-256 key.');
+    return { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d };
+  };
+  return { signing: await one(keys.signing.privateKey), encryption: await one(keys.encryption.privateKey) };
+}
+
+/** The private keys opened from their sealed row, NON-extractable from here on. */
+export async function importDevicePrivateKeys(jwks: DevicePrivateJwks): Promise<DevicePrivateKeys> {
+  const [signing, encryption] = await Promise.all([
+    crypto.subtle.importKey('jwk', jwks.signing, SIGNING_ALG, false, ['sign']),
+    crypto.subtle.importKey('jwk', jwks.encryption, ENCRYPTION_ALG, false, ['deriveBits']),
+  ]);
   return { signing, encryption };
 }
 

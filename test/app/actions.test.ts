@@ -118,7 +118,7 @@ describe('recording at the desk', () => {
     expect(events[0]).toMatchObject({ deviceId: useFootfall.getState().identity!.deviceId, staffId: s.staff.id });
 
     const [row] = await db.women.toArray();
-    expect(row!.id).toBe(woman.id);
+    expect(row!.id).toBe(await core().vault.rowKey('women', woman.id));
     expect(Buffer.from(row!.ct).includes(Buffer.from('Zofia'))).toBe(false);
     const [eventRow] = await db.events.toArray();
     expect(Buffer.from(eventRow!.ct).includes(Buffer.from('Zofia'))).toBe(false);
@@ -495,8 +495,9 @@ describe('damaged storage', () => {
     const db = await device();
     const w = await registerWoman(core(), 'Ana', {});
     await registerWoman(core(), 'Bea', {});
+    const key = await core().vault.rowKey('women', w.id);
     lock();
-    const row = (await db.women.get(w.id))!;
+    const row = (await db.women.get(key))!;
     const ct = new Uint8Array(row.ct.slice(0));
     ct[3]! ^= 0xff;
     await db.women.put({ ...row, ct: ct.buffer });
@@ -513,9 +514,10 @@ describe('damaged storage', () => {
     const db = await device();
     const a = await registerWoman(core(), 'Ana', {});
     const b = await registerWoman(core(), 'Bea', {});
+    const [keyA, keyB] = [await core().vault.rowKey('women', a.id), await core().vault.rowKey('women', b.id)];
     lock();
-    const rowA = (await db.women.get(a.id))!;
-    await db.women.put({ ...rowA, id: b.id });
+    const rowA = (await db.women.get(keyA))!;
+    await db.women.put({ ...rowA, id: keyB });
     await unlock(staffNamed('Grace').id, ADMIN_PIN);
     const s = currentSession();
     expect(s.unreadable).toBe(1);
@@ -527,8 +529,9 @@ describe('damaged storage', () => {
     const v = await checkIn(core(), null, ['meal']);
     await checkIn(core(), null, ['shower']);
     const keyring = core().keyring;
-    const odd = await sealJson(keyring, `visits:${v}`, { events: [{ type: 'visit.teleported' }] });
-    const row = (await db.visits.get(v))!;
+    const key = await core().vault.rowKey('visits', v);
+    const odd = await sealJson(keyring, `visits:${key}`, { events: [{ type: 'visit.teleported' }] });
+    const row = (await db.visits.get(key))!;
     await db.visits.put({ ...row, ...odd });
     lock();
     const before = await snapshotRows(db);

@@ -280,9 +280,8 @@ describe('revocation that holds', () => {
     // neither is a revoked device's own file.
     await use(phone);
     const phoneFile = await waitingRecordsFile(core());
-    const phoneEnrolment = (await enrolmentOf(phone.db))!;
     const claimed = { ...JSON.parse(new TextDecoder().decode(recordsFileClaims(JSON.parse(phoneFile.text).signed)!)), deviceId: tablet.deviceId };
-    const forgedFile = JSON.stringify({ format: 'footfall-records', v: 1, signed: await signRecordsFile(phoneEnrolment.signingKey, jsonBytes(claimed)) });
+    const forgedFile = JSON.stringify({ format: 'footfall-records', v: 1, signed: await signRecordsFile(core().deviceKeys().signing, jsonBytes(claimed)) });
 
     await use(admin);
     await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);

@@ -163,7 +163,7 @@ describe('ImportPanel', () => {
     const tamsin = [...currentSession().women.values()].find((w) => w.knownAs === 'Tamsin');
     expect(tamsin).toBeDefined();
     expect(directorySearchIndex(currentSession().women).entries.some((e) => e.item.id === tamsin!.id)).toBe(true);
-    expect(await db.women.get(tamsin!.id)).toBeDefined();
+    expect(await db.women.get(await core().vault.rowKey('women', tamsin!.id))).toBeDefined();
   });
 
   it('adds nothing when the same file is chosen again', async () => {

@@ -32,13 +32,14 @@ describe('letting go of synced visits', () => {
     await db.events.filter((e) => !waitingIds.has(e.id) && e.id !== today).delete();
 
     await core().pruneSynced();
-    expect((await db.visits.toArray()).map((v) => v.id).sort()).toEqual([stillWaiting, today].sort());
+    const keyOf = (id: string) => core().vault.rowKey('visits', id);
+    expect((await db.visits.toArray()).map((v) => v.id).sort()).toEqual([await keyOf(stillWaiting), await keyOf(today)].sort());
     expect(await db.women.count()).toBe(1); // the directory stays
     expect(synced).not.toBe(today);
 
     await db.events.clear();
     await core().pruneSynced();
-    expect((await db.visits.toArray()).map((v) => v.id)).toEqual([today]);
+    expect((await db.visits.toArray()).map((v) => v.id)).toEqual([await keyOf(today)]);
   });
 });
 
@@ -57,7 +58,7 @@ describe('letting go of synced contacts', () => {
     // On 10 June the last seven days are 4 to 10 June: 1 June's contact goes, 5 June's stays and is listed.
     await core().currentDay();
     await core().pruneSynced();
-    expect((await db.visits.toArray()).map((v) => v.id)).toEqual([recent]);
+    expect((await db.visits.toArray()).map((v) => v.id)).toEqual([await core().vault.rowKey('visits', recent)]);
     expect(currentSession().contacts.map((c) => c.id)).toEqual([recent]);
     expect(old).not.toBe(recent);
 

@@ -15,7 +15,7 @@ import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { sealBatchParts } from '../../src/app/core/outbox.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { normaliseRecoveryCode, wrapOrgKey } from '../../src/crypto/orgKey.ts';
-import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
+import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import { certifyAdminDevice } from '../../src/crypto/authority.ts';
 import { publishReport } from '../../src/domain/disclosure.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
@@ -116,6 +116,7 @@ const stubFetch: typeof fetch = async (input) => {
 async function enrolAsAdmin(org: { publicJwk: PublicJwk; privateKey: CryptoKey }, teamKey: CryptoKey): Promise<void> {
   const device = await generateDeviceKeys();
   await core().saveTeamKeys(new Map([[1, teamKey]]));
+  await core().saveDeviceKeys(await exportDevicePrivateKeys(device));
   const signingPublicKey = await publicJwk(device.signing.publicKey);
   // Certified, so it may share settings; its enrolment does not name when signing began, so the
   // fake server's unsigned batches are read as every batch was before signing existed.
@@ -126,9 +127,7 @@ async function enrolAsAdmin(org: { publicJwk: PublicJwk; privateKey: CryptoKey }
     orgId: server.orgId,
     role: 'admin',
     orgPublicKey: org.publicJwk,
-    signingKey: device.signing.privateKey,
     signingPublicKey,
-    encryptionKey: device.encryption.privateKey,
     nextSeq: 0,
     sealedThrough: 0,
     certificate: await certifyAdminDevice(org.privateKey, claims),

@@ -106,8 +106,7 @@ describe('sync', () => {
     await recordSome(tablet, ['Edie']);
     const corrupt = { ...first!, activity: first!.activity.replace(/\.[^.]+\./, '.AAAA.') };
     const direct = new SyncClient(url);
-    const enrolment = (await enrolmentOf(tablet.db))!;
-    const creds = { orgId: enrolment.orgId, deviceId: tablet.deviceId, signingKey: enrolment.signingKey };
+    const creds = await harness.credentialsOf(tablet);
     expect((await direct.putBatch(creds, stolenId, { seq: corrupt.seq, activity: corrupt.activity, directory: corrupt.directory })).kind).toBe('ok');
     await syncRound(direct, core());
     const left = await tablet.db.batches.toArray();
@@ -142,8 +141,7 @@ describe('sync', () => {
 
   it('the admin reads every event saved on any device exactly once', async () => {
     await use(admin);
-    const enrolment = (await enrolmentOf(admin.db))!;
-    const creds = { orgId: enrolment.orgId, deviceId: admin.deviceId, signingKey: enrolment.signingKey };
+    const creds = await harness.credentialsOf(admin);
     const archive = await readArchive(new SyncClient(url), creds, await harness.archiveKeysOf(admin, orgKey));
     // The bytes planted under the conflicting batch id are reported, not guessed at; the real
     // batch went again under a fresh id.

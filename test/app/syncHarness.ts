@@ -18,6 +18,7 @@ import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { finishJoin, lock, unlock } from '../../src/app/lock/access.ts';
 import { addPerson } from '../../src/app/people/peopleActions.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
+import { uploadSigner } from '../../src/app/core/uploadSigner.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
 import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, type DevicePlan } from '../../src/app/sync/organisation.ts';
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
@@ -215,11 +216,12 @@ export async function syncUntilDone(device: Device, client: SyncClient, rounds =
   throw new Error(`still waiting after ${rounds} rounds: ${JSON.stringify(await waiting(device))}`);
 }
 
-/** The signing credentials of a device, as its rounds use them. */
+/** The signing credentials of a device, as its rounds use them (its key as opened when it was last unlocked). */
 export async function credentialsOf(device: Device): Promise<DeviceCredentials> {
   const enrolment = await enrolmentOf(device.db);
-  if (!enrolment) throw new Error('not enrolled');
-  return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey: enrolment.signingKey };
+  const signingKey = uploadSigner(device.deviceId) ?? enrolment?.signingKey;
+  if (!enrolment || !signingKey) throw new Error('not enrolled');
+  return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey };
 }
 
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blindTag, openJson, sealJson, type Sealed } from '../../src/crypto/atRest.ts';
+import { blindTag, openJson, paddedLength, sealJson, type Sealed } from '../../src/crypto/atRest.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
 
@@ -26,6 +26,20 @@ describe('sealJson / openJson', () => {
     }
   });
 
+  it('pads to size buckets, so lengths say little about the content', async () => {
+    const short = await sealJson(keyring, 'women:A', { knownAs: 'Jo' });
+    const longer = await sealJson(keyring, 'women:A', woman);
+    expect(short.ct.byteLength).toBe(longer.ct.byteLength);
+    expect(short.ct.byteLength).toBe(512 + 16); // the smallest bucket and the GCM tag
+    const big = await sealJson(keyring, 'women:A', { notes: 'x'.repeat(3000) });
+    expect(big.ct.byteLength).toBe(4096 + 16);
+    expect(await openJson(keyring, 'women:A', big)).toEqual({ notes: 'x'.repeat(3000) });
+    const huge = { notes: 'y'.repeat(200_000) };
+    const sealedHuge = await sealJson(keyring, 'archive:x', huge);
+    expect(sealedHuge.ct.byteLength).toBe(4 * 64 * 1024 + 16);
+    expect(await openJson(keyring, 'archive:x', sealedHuge)).toEqual(huge);
+  });
+
   it('uses a fresh 96-bit IV for every seal', async () => {
     const a = await sealJson(keyring, 'women:A', woman);
     const b = await sealJson(keyring, 'women:A', woman);
@@ -40,8 +54,8 @@ describe('sealJson / openJson', () => {
     expect(bytes.includes(Buffer.from('Zofia'))).toBe(false);
     expect(bytes.includes(Buffer.from('trafficking'))).toBe(false);
     expect(bytes.toString('latin1')).not.toContain('knownAs');
-    // Length hides nothing more than the size: plaintext bytes plus a 16-byte tag.
-    expect(bytes.byteLength).toBe(utf8.encode(JSON.stringify(woman)).byteLength + 16);
+    // The length is the plaintext's size bucket plus a 16-byte tag, not its own size.
+    expect(bytes.byteLength).toBe(paddedLength(utf8.encode(JSON.stringify(woman)).byteLength) + 16);
   });
 
   it('throws when the ciphertext is tampered with', async () => {

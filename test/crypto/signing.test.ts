@@ -3,7 +3,9 @@ import { PublicJwk } from '../../src/domain/protocol.ts';
 import { fromBase64Url, toBase64Url, utf8 } from '../../src/crypto/bytes.ts';
 import {
   canonicalRequest,
+  exportDevicePrivateKeys,
   generateDeviceKeys,
+  importDevicePrivateKeys,
   publicJwk,
   sha256B64u,
   signRequest,
@@ -21,18 +23,23 @@ const parts: SignedParts = {
 };
 
 describe('generateDeviceKeys', () => {
-  it('makes ECDSA and ECDH P-256 pairs with non-extractable private keys', async () => {
-    const { signing, encryption } = await generateDeviceKeys();
+  it('makes ECDSA and ECDH P-256 pairs whose private halves are exported once, then used non-extractable', async () => {
+    const keys = await generateDeviceKeys();
+    const { signing, encryption } = keys;
     expect(signing.privateKey.algorithm).toMatchObject({ name: 'ECDSA', namedCurve: 'P-256' });
     expect(encryption.privateKey.algorithm).toMatchObject({ name: 'ECDH', namedCurve: 'P-256' });
-    expect(signing.privateKey.extractable).toBe(false);
-    expect(encryption.privateKey.extractable).toBe(false);
-    expect(signing.publicKey.extractable).toBe(true);
-    expect(encryption.publicKey.extractable).toBe(true);
     expect(signing.privateKey.usages).toEqual(['sign']);
     expect(encryption.privateKey.usages).toEqual(['deriveBits']);
-    await expect(crypto.subtle.exportKey('jwk', signing.privateKey)).rejects.toThrow();
-    await expect(crypto.subtle.exportKey('pkcs8', encryption.privateKey)).rejects.toThrow();
+    const jwks = await exportDevicePrivateKeys(keys);
+    expect(Object.keys(jwks.signing).sort()).toEqual(['crv', 'd', 'kty', 'x', 'y']);
+    const opened = await importDevicePrivateKeys(jwks);
+    expect(opened.signing.extractable).toBe(false);
+    expect(opened.encryption.extractable).toBe(false);
+    await expect(crypto.subtle.exportKey('jwk', opened.signing)).rejects.toThrow();
+    await expect(crypto.subtle.exportKey('pkcs8', opened.encryption)).rejects.toThrow();
+    // The opened key signs for the same public key.
+    const signature = await signRequest(opened.signing, parts);
+    expect(await verifyRequest(await publicJwk(signing.publicKey), parts, signature)).toBe(true);
   });
 
   it('makes a different identity each time', async () => {

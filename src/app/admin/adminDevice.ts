@@ -22,7 +22,7 @@ export async function adminDevice(core: DeviceCore): Promise<AdminDevice> {
   const enrolment = await readEnrolment();
   if (!enrolment) throw new ClientError('not_admin_enrolled');
   if (enrolment.role !== 'admin') throw new ClientError('not_admin_device');
-  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey } };
+  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: core.deviceKeys().signing } };
 }
 
 /**

@@ -90,11 +90,11 @@ export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secre
 async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment: Enrolment, orgKey: CryptoKey): Promise<void> {
   let signingKey = enrolment.signingPublicKey;
   if (!signingKey) {
-    const listed = await client.listDevices({ orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey });
+    const listed = await client.listDevices({ orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: core.deviceKeys().signing });
     if (listed.kind !== 'ok') return; // offline: certified the next time the key is opened online
     signingKey = listed.value.devices.find((d) => d.deviceId === core.identity.deviceId)?.signingKey;
   }
-  if (!signingKey || !(await isKeyPair(enrolment.signingKey, signingKey))) return;
+  if (!signingKey || !(await isKeyPair(core.deviceKeys().signing, signingKey))) return;
   const now = new Date().toISOString();
   // Read again: a sync round may have learnt when signing began while the key was being unwrapped.
   const since = (await readEnrolment())?.authoritySince ?? now;

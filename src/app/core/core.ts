@@ -8,6 +8,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { importTeamKey, exportTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
+import { importDevicePrivateKeys, type DevicePrivateKeys } from '../../crypto/signing.ts';
 import type { OrgConfig } from '../../domain/config.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
 import { datesUpTo, localDateOf } from '../../domain/time.ts';
@@ -19,6 +20,8 @@ import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
 import { database, followRoster, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
 import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
 import { patchSessionView, showSession, showUnsynced } from './publish.ts';
+import { keepUploadSigner } from './uploadSigner.ts';
+import type { DeviceSecrets } from './rows.ts';
 import { Vault, type Changes, type VisitRecord } from './vault.ts';
 
 /** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
@@ -43,6 +46,7 @@ export class DeviceCore {
   #session: Session;
   #identity: DeviceIdentity;
   #teamKeys: ReadonlyMap<number, CryptoKey>;
+  #deviceKeys: DevicePrivateKeys | null;
   #orgKey: CryptoKey | null = null;
   readonly #orgKeyListeners = new Set<OrgKeyListener>();
   #writes: Promise<unknown> = Promise.resolve();
@@ -59,9 +63,11 @@ export class DeviceCore {
     identity: DeviceIdentity,
     session: Session,
     teamKeys: ReadonlyMap<number, CryptoKey>,
+    deviceKeys: DevicePrivateKeys | null,
     revoked: boolean,
   ) {
     this.#identity = identity;
+    this.#deviceKeys = deviceKeys;
     this.#revoked = revoked;
     const db = database();
     this.vault = new Vault(db, keyring);
@@ -79,12 +85,15 @@ export class DeviceCore {
     const identity = await readIdentity();
     if (!identity) throw new ClientError('not_set_up');
     const vault = new Vault(database(), keyring);
+    await vault.retagRows();
     const config = await vault.loadConfig();
     const women = await vault.loadWomen();
     const today = localDateOf(Date.now(), config.timeZone);
     const day = await loadRecentDays(vault, today);
     const team = await vault.loadTeamKeys();
     const teamKeys = new Map(await Promise.all((team?.keys ?? []).map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
+    const deviceKeys = await openDeviceKeys(vault);
+    if (deviceKeys) keepUploadSigner(identity.deviceId, deviceKeys.signing);
     const session: Session = {
       staff,
       config,
@@ -93,7 +102,7 @@ export class DeviceCore {
       ...splitDay(day.items, today),
       unreadable: women.unreadable + day.unreadable,
     };
-    return new DeviceCore(keyring, identity, session, teamKeys, Boolean((await readSyncState()).revokedAt));
+    return new DeviceCore(keyring, identity, session, teamKeys, deviceKeys, Boolean((await readSyncState()).revokedAt));
   }
 
   /** Publishes the unlocked view. */
@@ -133,7 +142,9 @@ export class DeviceCore {
     this.holdOrgKey(null);
     try {
       const enrolment = await readEnrolment();
-      if (enrolment && this.#teamKeys.size) await sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey());
+      if (enrolment && this.#teamKeys.size && this.#deviceKeys) {
+        await sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.#deviceKeys.signing);
+      }
     } catch {
       // sealed at the next unlock instead
     } finally {
@@ -256,7 +267,21 @@ export class DeviceCore {
   /** Seals every saved event not yet in a batch, with the newest team key. */
   async sealWaiting(enrolment: Enrolment): Promise<number> {
     if (!this.#teamKeys.size) return 0;
-    return sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey());
+    return sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.deviceKeys().signing);
+  }
+
+  /** This device's private keys, once enrolled: opened at unlock, usable only while unlocked. */
+  deviceKeys(): DevicePrivateKeys {
+    if (this.#closed) throw new ClientError('locked');
+    if (!this.#deviceKeys) throw new ClientError('not_enrolled');
+    return this.#deviceKeys;
+  }
+
+  /** Keeps the private keys of an enrolment just made: sealed first, then held while unlocked. */
+  async saveDeviceKeys(secrets: DeviceSecrets): Promise<void> {
+    await this.vault.commit([], { deviceSecrets: secrets });
+    this.#deviceKeys = await importDevicePrivateKeys(secrets);
+    keepUploadSigner(this.#identity.deviceId, this.#deviceKeys.signing);
   }
 
   /** The organisation's private key while an admin has unlocked it on this device (memory only). */
@@ -291,6 +316,17 @@ export class DeviceCore {
 export async function writeNewDevice(keyring: Keyring, config: OrgConfig, staff: StaffRow, identity: DeviceIdentity): Promise<void> {
   await new Vault(database(), keyring).commit([], { config });
   await saveNewDevice(staff, identity);
+}
+
+/**
+ * The device's private keys: opened from their sealed row, or, on a device enrolled by an earlier
+ * build, the CryptoKeys its enrolment row still holds (docs/security.md#known-gaps).
+ */
+async function openDeviceKeys(vault: Vault): Promise<DevicePrivateKeys | null> {
+  const secrets = await vault.loadDeviceSecrets();
+  if (secrets) return importDevicePrivateKeys(secrets);
+  const enrolment = await readEnrolment();
+  return enrolment?.signingKey && enrolment.encryptionKey ? { signing: enrolment.signingKey, encryption: enrolment.encryptionKey } : null;
 }
 
 function recentDates(today: string): string[] {

@@ -89,16 +89,21 @@ export interface LockState {
 }
 
 /**
- * This device's membership of an organisation, once enrolled. The private keys are non-extractable
- * CryptoKeys: the browser can use them but never hands their bytes to any code.
+ * This device's membership of an organisation, once enrolled. Its private keys are not here: they
+ * are sealed in the settings table (vault.ts) and opened only at unlock (docs/security.md#device-keys).
  */
 export interface Enrolment {
   key: 'enrolment';
   orgId: string;
   role: Role;
   orgPublicKey: PublicJwk;
-  signingKey: CryptoKey;
-  encryptionKey: CryptoKey;
+  /**
+   * Only on rows from builds before the keys were sealed: the private keys as stored CryptoKeys,
+   * which a copy of the profile holds in the clear. They cannot be sealed afterwards (their bytes
+   * cannot be read back), so such a device is re-enrolled to be rid of them (docs/security.md#known-gaps).
+   */
+  signingKey?: CryptoKey;
+  encryptionKey?: CryptoKey;
   /** The next batch sequence number. */
   nextSeq: number;
   /** Every event row up to this `seq` is in a batch; those after it are waiting to be sealed. */

@@ -50,7 +50,7 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
  * (batchFill.ts). Needs the unlocked keyring to read them; the result is readable by the
  * organisation (activity) and enrolled devices (directory) only.
  */
-export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey): Promise<number> {
+export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey, signingKey: CryptoKey): Promise<number> {
   let sealed = 0;
   for (;;) {
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
@@ -75,7 +75,7 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     }
     if (!rows.length) return sealed;
     const events = await Promise.all(opening);
-    const signer = signerOf(current);
+    const signer = signerOf(current, signingKey);
     let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
     // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
     if (more && batches.length > 1) batches = batches.slice(0, -1);
@@ -93,8 +93,8 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
 }
 
 /** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
-export function signerOf(enrolment: Enrolment): Signer | null {
-  return enrolment.role === 'admin' && enrolment.certificate ? { key: enrolment.signingKey, certificate: enrolment.certificate } : null;
+export function signerOf(enrolment: Enrolment, signingKey: CryptoKey): Signer | null {
+  return enrolment.role === 'admin' && enrolment.certificate ? { key: signingKey, certificate: enrolment.certificate } : null;
 }
 
 /**

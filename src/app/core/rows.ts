@@ -30,8 +30,12 @@ export const Woman = z.object({
 });
 export type Woman = z.infer<typeof Woman>;
 
-/** A visit row holds every event about that visit; its current state is derived from them. */
-export const VisitEvents = z.object({ events: z.array(FootfallEvent).min(1) });
+/**
+ * A visit row holds every event about that visit; its current state is derived from them. Its id
+ * is inside, as the row's key is a keyed tag of it (vault.ts); absent only on rows stored before,
+ * whose key is the id itself, until they are keyed again at the next unlock.
+ */
+export const VisitEvents = z.object({ id: EventId.optional(), events: z.array(FootfallEvent).min(1) });
 export type VisitEvents = z.infer<typeof VisitEvents>;
 
 /** Team keys for the shared directory, newest last. Sealed at rest like everything else. */
@@ -55,6 +59,14 @@ export const DirectoryState = z.object({
   people: Roster.default(EMPTY_ROSTER),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;
+
+const PrivateJwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.string().min(1), y: z.string().min(1), d: z.string().min(1) }).strip();
+/**
+ * This device's private keys (signing requests and authority; opening keys sealed to it), sealed
+ * like everything else, so that only an unlocked device can use them (docs/security.md#device-keys).
+ */
+export const DeviceSecrets = z.object({ signing: PrivateJwk, encryption: PrivateJwk });
+export type DeviceSecrets = z.infer<typeof DeviceSecrets>;
 
 /** The areas a staff member recorded outreach contacts in lately, so the next contact starts there. */
 export const RECENT_AREAS = 5;

@@ -10,7 +10,7 @@ import { FootfallEvent } from '../../domain/events.ts';
 import { OrgConfig } from '../../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
 import { ClientError } from '../problems.ts';
-import { DirectoryState, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
+import { DeviceSecrets, DirectoryState, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
 import { moveWaiting } from './waiting.ts';
 
 export interface VisitRecord extends VisitEvents {
@@ -29,6 +29,7 @@ export interface Changes {
   visits?: VisitRecord[];
   config?: OrgConfig;
   teamKeys?: TeamKeys;
+  deviceSecrets?: DeviceSecrets;
   /** Entries erased from the directory: their rows are deleted. */
   removeWomen?: string[];
   directory?: DirectoryState;
@@ -37,8 +38,11 @@ export interface Changes {
 const CONFIG_ID = 'config';
 const TEAM_KEYS_ID = 'teamKeys';
 const DIRECTORY_ID = 'directory';
+const DEVICE_SECRETS_ID = 'deviceKeys';
 // Where outreach happens is as sensitive as what happened, so the list is sealed like the records.
-const recentAreasId = (staffId: string) => `recentAreas:${staffId}`;
+const RECENT_AREAS = 'recentAreas';
+/** A row keyed by its plain id, as stored before row keys were tags: a UUID, which holds its time. */
+const isPlainId = (key: string) => key.includes('-');
 
 /** An event of the log, sealed with its id as associated data, so a row cannot be moved unnoticed. */
 export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<EventRow> {
@@ -65,10 +69,11 @@ export class Vault {
    */
   async commit(events: FootfallEvent[], changes: Changes = {}): Promise<number> {
     const eventRows = await Promise.all(events.map((e) => sealEventRow(this.keyring, e)));
-    const womanRows = await Promise.all((changes.women ?? []).map((w) => this.seal('women', w.id, Woman.parse(w))));
+    const womanRows = await Promise.all((changes.women ?? []).map(async (w) => this.seal('women', await this.rowKey('women', w.id), Woman.parse(w))));
+    const removedWomen = await Promise.all((changes.removeWomen ?? []).map((id) => this.rowKey('women', id)));
     const visitRows: VisitRow[] = await Promise.all(
       (changes.visits ?? []).map(async (v) => ({
-        ...(await this.seal('visits', v.id, VisitEvents.parse({ events: v.events }))),
+        ...(await this.seal('visits', await this.rowKey('visits', v.id), VisitEvents.parse({ id: v.id, events: v.events }))),
         dayTag: await blindTag(this.keyring, v.date),
       })),
     );
@@ -76,13 +81,14 @@ export class Vault {
       ...(changes.config ? [await this.seal('settings', CONFIG_ID, OrgConfig.parse(changes.config))] : []),
       ...(changes.teamKeys ? [await this.seal('settings', TEAM_KEYS_ID, TeamKeys.parse(changes.teamKeys))] : []),
       ...(changes.directory ? [await this.seal('settings', DIRECTORY_ID, DirectoryState.parse(changes.directory))] : []),
+      ...(changes.deviceSecrets ? [await this.seal('settings', DEVICE_SECRETS_ID, DeviceSecrets.parse(changes.deviceSecrets))] : []),
     ];
 
     const { db } = this;
     return db.transaction('rw', [db.events, db.women, db.visits, db.settings, db.device], async () => {
       if (eventRows.length) await db.events.bulkAdd(eventRows);
       if (womanRows.length) await db.women.bulkPut(womanRows);
-      if (changes.removeWomen?.length) await db.women.bulkDelete(changes.removeWomen);
+      if (removedWomen.length) await db.women.bulkDelete(removedWomen);
       if (visitRows.length) await db.visits.bulkPut(visitRows);
       if (settingRows.length) await db.settings.bulkPut(settingRows);
       return moveWaiting(db, eventRows.length);
@@ -101,6 +107,12 @@ export class Vault {
     return row ? this.open('settings', row, TeamKeys) : null;
   }
 
+  /** This device's private keys, once enrolled (null before, or on a device enrolled by an earlier build). */
+  async loadDeviceSecrets(): Promise<DeviceSecrets | null> {
+    const row = await this.db.settings.get(DEVICE_SECRETS_ID);
+    return row ? this.open('settings', row, DeviceSecrets) : null;
+  }
+
   /** What the directory remembers beyond its entries, or null before anything was erased or shared. */
   async loadDirectoryState(): Promise<DirectoryState | null> {
     const row = await this.db.settings.get(DIRECTORY_ID);
@@ -115,7 +127,12 @@ export class Vault {
   /** The visits whose local date is `date`. */
   async loadVisitsOn(date: string): Promise<Loaded<VisitRecord>> {
     const rows = await this.db.visits.where('dayTag').equals(await blindTag(this.keyring, date)).toArray();
-    return settle(rows.map(async (row) => ({ id: row.id, date, ...(await this.open('visits', row, VisitEvents)) })));
+    return settle(
+      rows.map(async (row) => {
+        const { id, events } = await this.open('visits', row, VisitEvents);
+        return { id: id ?? row.id, date, events };
+      }),
+    );
   }
 
   /**
@@ -146,12 +163,66 @@ export class Vault {
 
   /** The areas a staff member recorded contacts in lately, latest first; a convenience, so a damaged list starts again empty. */
   async loadRecentAreas(staffId: string): Promise<string[]> {
-    const row = await this.db.settings.get(recentAreasId(staffId));
+    const row = await this.db.settings.get(await this.rowKey(RECENT_AREAS, staffId));
     return row ? this.open('settings', row, RecentAreas).then((r) => r.areas, () => []) : [];
   }
 
   async saveRecentAreas(staffId: string, areas: string[]): Promise<void> {
-    await this.db.settings.put(await this.seal('settings', recentAreasId(staffId), RecentAreas.parse({ areas })));
+    await this.db.settings.put(await this.seal('settings', await this.rowKey(RECENT_AREAS, staffId), RecentAreas.parse({ areas })));
+  }
+
+  /**
+   * Rows stored before row keys were tags are keyed again, once, at the first unlock after the
+   * update (an upgrade cannot: it runs before anyone unlocks). A row that cannot be opened stays
+   * as it is, for an admin to look at.
+   */
+  async retagRows(): Promise<void> {
+    const { db } = this;
+    const women = (await db.women.toCollection().primaryKeys()).filter(isPlainId);
+    const visits = (await db.visits.toCollection().primaryKeys()).filter(isPlainId);
+    const areas = (await db.settings.toCollection().primaryKeys()).filter((key) => key.startsWith(`${RECENT_AREAS}:`));
+    if (!women.length && !visits.length && !areas.length) return;
+    const womanRows = await this.rekey('women', await db.women.bulkGet(women), Woman, async (_, w) => this.seal('women', await this.rowKey('women', w.id), w));
+    const visitRows = await this.rekey('visits', await db.visits.bulkGet(visits), VisitEvents, async (row, v) => ({
+      ...(await this.seal('visits', await this.rowKey('visits', row.id), { id: row.id, events: v.events })),
+      dayTag: (row as VisitRow).dayTag,
+    }));
+    const areaRows = await this.rekey('settings', await db.settings.bulkGet(areas), RecentAreas, async (row, a) =>
+      this.seal('settings', await this.rowKey(RECENT_AREAS, row.id.slice(RECENT_AREAS.length + 1)), a),
+    );
+    await db.transaction('rw', [db.women, db.visits, db.settings], async () => {
+      await db.women.bulkDelete(womanRows.map((r) => r.from));
+      await db.women.bulkPut(womanRows.map((r) => r.row));
+      await db.visits.bulkDelete(visitRows.map((r) => r.from));
+      await db.visits.bulkPut(visitRows.map((r) => r.row as VisitRow));
+      await db.settings.bulkDelete(areaRows.map((r) => r.from));
+      await db.settings.bulkPut(areaRows.map((r) => r.row));
+    });
+  }
+
+  /** Each readable row opened and sealed again under its new key, with the key it had. */
+  private async rekey<T>(
+    table: 'women' | 'visits' | 'settings',
+    rows: (SealedRow | undefined)[],
+    schema: z.ZodType<T>,
+    next: (row: SealedRow, value: T) => Promise<SealedRow>,
+  ): Promise<{ from: string; row: SealedRow }[]> {
+    const done = await Promise.all(
+      rows.map(async (row) => {
+        if (!row) return null;
+        const value = await this.open(table, row, schema).catch(() => null);
+        return value === null ? null : { from: row.id, row: await next(row, value) };
+      }),
+    );
+    return done.flatMap((d) => (d ? [d] : []));
+  }
+
+  /**
+   * A row's key where its id would say when it was made (ids are UUIDv7): a keyed tag of the id,
+   * which says nothing without the keyring (docs/security.md#what-a-copy-of-a-locked-device-shows).
+   */
+  rowKey(table: string, id: string): Promise<string> {
+    return blindTag(this.keyring, `row:${table}:${id}`);
   }
 
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {

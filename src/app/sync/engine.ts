@@ -9,6 +9,7 @@ import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
+import { uploadSigner } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
@@ -38,8 +39,12 @@ export interface RoundResult {
 export async function syncRound(client: SyncClient, core: DeviceCore | null, { upload = true } = {}): Promise<RoundResult> {
   const [enrolment, identity] = await Promise.all([readEnrolment(), readIdentity()]);
   if (!enrolment || !identity) return { acknowledged: 0, stopped: null, skewMs: null };
-  const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey: enrolment.signingKey };
   const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
+  // Locked, the key opened at the last unlock in this page signs; after a restart there is none
+  // until someone unlocks, and nothing is sent (docs/security.md#device-keys).
+  const signingKey = unlocked ? unlocked.deviceKeys().signing : (uploadSigner(identity.deviceId) ?? enrolment.signingKey);
+  if (!signingKey) return { acknowledged: 0, stopped: null, skewMs: null };
+  const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey };
 
   if (unlocked) {
     // A new team key may open parts this device passed over: receiving one marks the directory to

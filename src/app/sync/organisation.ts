@@ -8,7 +8,7 @@ import { certifyAdminDevice } from '../../crypto/authority.ts';
 import { openPackage, enrolmentKeys, generateEnrolmentCode, parseEnrolmentCode, sealPackage } from '../../crypto/enrolmentCode.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey, importTeamKey, jsonBytes, bytesJson, openWith, sealTo } from '../../crypto/envelope.ts';
 import { generateRecoveryCode, normaliseRecoveryCode, passphraseProblem, unwrapOrgKey, wrapOrgKey } from '../../crypto/orgKey.ts';
-import { generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
+import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk, type DeviceKeys } from '../../crypto/signing.ts';
 import { OrgConfig } from '../../domain/config.ts';
 import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
@@ -253,7 +253,7 @@ export async function receiveTeamKeys(client: SyncClient, core: DeviceCore, { re
   const fresh = new Map(held);
   for (const { version, sealed } of outcome.value.envelopes) {
     if (held.has(version)) continue;
-    const opened = z.object({ version: z.number().int(), raw: z.string() }).parse(bytesJson(await openWith(enrolment.encryptionKey, sealed)));
+    const opened = z.object({ version: z.number().int(), raw: z.string() }).parse(bytesJson(await openWith(core.deviceKeys().encryption, sealed)));
     fresh.set(opened.version, await importTeamKey(opened.raw));
   }
   if (fresh.size === held.size) return false;
@@ -277,14 +277,14 @@ async function joinOrganisation(core: DeviceCore, member: Member, teamKeys: Team
     orgId: member.orgId,
     role: member.role,
     orgPublicKey: member.orgPublicKey,
-    signingKey: member.device.signing.privateKey,
     signingPublicKey: await publicJwk(member.device.signing.publicKey),
-    encryptionKey: member.device.encryption.privateKey,
     nextSeq: 0,
     sealedThrough: 0, // everything recorded before enrolment is sealed and uploaded too
     ...(member.certificate && { certificate: member.certificate }),
     ...(member.authoritySince && { authoritySince: member.authoritySince }),
   };
+  // The private keys are sealed before the enrolment that needs them is written.
+  await core.saveDeviceKeys(await exportDevicePrivateKeys(member.device));
   await core.saveTeamKeys(new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))));
   await saveEnrolment(enrolment);
   await refreshStatus();
@@ -301,7 +301,7 @@ async function deviceKeysBody(deviceId: string, name: string, keys: DeviceKeys) 
 async function enrolled(core: DeviceCore): Promise<{ enrolment: Enrolment; credentials: DeviceCredentials }> {
   const enrolment = await readEnrolment();
   if (!enrolment) throw new ClientError('not_enrolled');
-  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: enrolment.signingKey } };
+  return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: core.deviceKeys().signing } };
 }
 
 function requireAdmin(core: DeviceCore): void {

@@ -27,7 +27,7 @@ export async function waitingRecordsFile(core: DeviceCore): Promise<{ fileName: 
     batches: batches.map((b) => ({ batchId: b.batchId, activity: b.activity, directory: b.directory })),
   };
   // Signed with this device's own key, which the organisation enrolled: the admin can tell it is this device's.
-  const file: RecordsFile = { format: 'footfall-records', v: 1, signed: await signRecordsFile(enrolment.signingKey, jsonBytes(content)) };
+  const file: RecordsFile = { format: 'footfall-records', v: 1, signed: await signRecordsFile(core.deviceKeys().signing, jsonBytes(content)) };
   // The date and the device's own id only: a file name says nothing about what is inside.
   return { fileName: `footfall-records-${core.identity.deviceId.slice(0, 8)}-${madeAt.slice(0, 10)}.json`, text: JSON.stringify(file) };
 }

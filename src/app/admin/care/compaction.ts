@@ -53,7 +53,7 @@ export async function compactErasures(
 
   onStep?.('sealing');
   const team = core.newestTeamKey();
-  const signer = signerOf(enrolment);
+  const signer = signerOf(enrolment, core.deviceKeys().signing);
   for (const group of groups(plan.rewrite)) {
     const chunks = fillBatches(group.keep, partBound(signer !== null), isDirectoryEvent);
     const firstSeq = await reserveSeqs(chunks.length);
