@@ -211,17 +211,10 @@ export async function makeEnrolmentCode(card: Locator, use: 'Front desk' | 'Outr
   return shownCode(card, 'Enrolment code');
 }
 
-/** On the admin's device: Settings → People → a person added with one role. Returns her personal code. */
+/** On the admin's device: opens Settings, then adds a person with one role (addPerson). Returns her personal code. */
 export async function addPersonHere(page: Page, name: string, role: 'Front desk' | 'Outreach' | 'Casework' | 'Admin'): Promise<string> {
   await openTab(page, 'Settings');
-  const people = page.getByRole('region', { name: 'People' });
-  const form = people.getByRole('form', { name: 'Add a person' });
-  await form.getByRole('textbox', { name: 'Her name, as colleagues know her' }).fill(name);
-  await form.getByRole('checkbox', { name: role, exact: true }).check();
-  await form.getByRole('button', { name: 'Add person' }).click();
-  const code = await shownCode(people, `${name}’s personal code`);
-  await people.getByRole('button', { name: 'I have given it to her' }).click();
-  return code;
+  return addPerson(page, name, role);
 }
 
 /**
