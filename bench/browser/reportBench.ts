@@ -18,7 +18,7 @@ import { loadReportHistory, replaceArchive } from '../../src/app/admin/archive/a
 import { setUpDevice } from '../../src/app/lock/access.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
-import { generateDeviceKeys } from '../../src/crypto/signing.ts';
+import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
 import { buildReport } from '../../src/domain/report.ts';
 import { syntheticHistory } from '../lib/history.ts';
@@ -36,11 +36,12 @@ async function adminCore(dbName: string): Promise<{ core: DeviceCore; db: Footfa
     orgId: crypto.randomUUID(),
     role: 'admin',
     orgPublicKey: (await generateOrgKeyPair()).publicJwk,
-    signingKey: device.signing.privateKey,
-    encryptionKey: device.encryption.privateKey,
+    signingPublicKey: await publicJwk(device.signing.publicKey),
     nextSeq: 0,
     sealedThrough: 0,
   };
+  // As the app enrols: the private keys sealed first, then the enrolment that needs them.
+  await core.saveDeviceKeys(await exportDevicePrivateKeys(device));
   await db.device.put(enrolment);
   config = core.session.config;
   return { core, db };
