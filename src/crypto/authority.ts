@@ -2,13 +2,17 @@
  * Signed authority (docs/security.md#authority): who may change what every device sees.
  *
  * The organisation's key is its signing identity. The same P-256 secret that opens activity
- * batches (ECDH, envelope.ts) signs, as ECDSA, one thing only: an admin certificate, which says
- * "this device, with this signing key, is an admin device of this organisation". Every device
+ * batches (ECDH, envelope.ts) signs, as ECDSA, statements. An admin certificate says "this device, with this signing key, is an admin device of this organisation". Every device
  * already holds the organisation's public key from its enrolment, so every device can check a
  * certificate, and the key is recoverable from the kit like everything else. Using one key for
  * ECDH and ECDSA is what Signal's XEdDSA does on purpose; the two uses never share an input (a
- * certificate is a JWS with its own `typ`, an ECDH input is a point), and joint security of ECDSA
+ * statement is a JWS with its own `typ`, an ECDH input is a point), and joint security of ECDSA
  * with ECDH-based encryption is proven in the generic group model (Degabriele et al., CT-RSA 2012).
+ *
+ * The first key signs one other kind of statement: the announcement of a new organisation key
+ * after a rotation, which every device checks before it seals a record to that key. The signing
+ * identity stays the first key for good (docs/security.md#rotating-the-organisation-key): it is
+ * what every device was enrolled with, so certificates stay valid through a rotation.
  *
  * A certified admin device signs the batch parts it uploads with its own device key (a JWS whose
  * header carries its certificate), so a device opening a part can tell, from the part alone, that
@@ -18,12 +22,14 @@
  * JWS from `jose` (RFC 7515, ES256, compact serialisation); no primitive is written here.
  */
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
-import { AdminCertificateClaims, type PublicJwk } from '../domain/protocol.ts';
+import type { ZodType } from 'zod';
+import { AdminCertificateClaims, OrgKeyClaims, type PublicJwk } from '../domain/protocol.ts';
 import { fromBase64Url, utf8 } from './bytes.ts';
 
 const ES256 = 'ES256';
 const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const CERTIFICATE_TYP = 'footfall-admin-certificate';
+const ORG_KEY_TYP = 'footfall-org-key';
 const PART_TYP = 'footfall-signed-part';
 const RECORDS_FILE_TYP = 'footfall-records-file';
 /** The first byte of an unsigned part: a JSON list. A signed part is JWS text, which never starts so. */
@@ -39,16 +45,10 @@ export interface Signer {
 
 /**
  * An admin certificate for a device: signed with the organisation's private key, which must be
- * the extractable copy just unwrapped (its bytes are needed to use the same secret as ECDSA; the
- * ECDSA key made from them cannot be exported and is dropped when this returns).
+ * the extractable copy just unwrapped (signAsOrganisation).
  */
-export async function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertificateClaims): Promise<string> {
-  const jwk = await crypto.subtle.exportKey('jwk', orgKey);
-  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('An admin certificate needs the organisation’s private key.');
-  const signing = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, ECDSA_P256, false, ['sign']);
-  return new CompactSign(ownRealm(utf8.encode(JSON.stringify(AdminCertificateClaims.parse(claims)))))
-    .setProtectedHeader({ alg: ES256, typ: CERTIFICATE_TYP })
-    .sign(signing);
+export function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertificateClaims): Promise<string> {
+  return signAsOrganisation(orgKey, CERTIFICATE_TYP, AdminCertificateClaims.parse(claims));
 }
 
 /**
@@ -56,12 +56,46 @@ export async function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertifi
  * null for anything else (a forged, altered or foreign certificate, or not a certificate at all).
  */
 export async function readCertificate(orgPublicKey: PublicJwk, orgId: string, certificate: unknown): Promise<AdminCertificateClaims | null> {
+  const claims = await verifiedByOrganisation(orgPublicKey, CERTIFICATE_TYP, certificate, AdminCertificateClaims);
+  return claims?.orgId === orgId ? claims : null;
+}
+
+/**
+ * A new organisation key's announcement (docs/security.md#rotating-the-organisation-key), signed
+ * by the organisation's first key: the one every device was enrolled with and can check.
+ */
+export function announceOrgKey(firstOrgKey: CryptoKey, claims: OrgKeyClaims): Promise<string> {
+  return signAsOrganisation(firstOrgKey, ORG_KEY_TYP, OrgKeyClaims.parse(claims));
+}
+
+/**
+ * What an announcement says, when the organisation's first key signed it for this organisation and
+ * the key it announces is a P-256 point; null for anything else. A device seals to no other new key.
+ */
+export async function readOrgKeyAnnouncement(firstOrgPublicKey: PublicJwk, orgId: string, announcement: unknown): Promise<OrgKeyClaims | null> {
+  const claims = await verifiedByOrganisation(firstOrgPublicKey, ORG_KEY_TYP, announcement, OrgKeyClaims);
+  return claims?.orgId === orgId && (await isP256Point(claims.publicKey)) ? claims : null;
+}
+
+/**
+ * A statement signed by the organisation's key. The key is the extractable copy just unwrapped:
+ * its bytes are needed to use the same secret as ECDSA; the ECDSA key made from them cannot be
+ * exported and is dropped when this returns.
+ */
+async function signAsOrganisation(orgKey: CryptoKey, typ: string, claims: object): Promise<string> {
+  const jwk = await crypto.subtle.exportKey('jwk', orgKey);
+  if (jwk.kty !== 'EC' || jwk.crv !== 'P-256' || !jwk.d) throw new Error('Only the organisation’s private key can sign for the organisation.');
+  const signing = await crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, ECDSA_P256, false, ['sign']);
+  return new CompactSign(ownRealm(utf8.encode(JSON.stringify(claims)))).setProtectedHeader({ alg: ES256, typ }).sign(signing);
+}
+
+/** The claims of a statement of this `typ` signed by the organisation's key; null for anything else. Never throws. */
+async function verifiedByOrganisation<T>(orgPublicKey: PublicJwk, typ: string, jws: unknown, schema: ZodType<T>): Promise<T | null> {
   try {
-    if (typeof certificate !== 'string' || decodeProtectedHeader(certificate).typ !== CERTIFICATE_TYP) return null;
+    if (typeof jws !== 'string' || decodeProtectedHeader(jws).typ !== typ) return null;
     const key = await importJWK({ kty: 'EC', crv: 'P-256', x: orgPublicKey.x, y: orgPublicKey.y }, ES256);
-    const { payload } = await compactVerify(certificate, key, { algorithms: [ES256] });
-    const claims = AdminCertificateClaims.parse(JSON.parse(new TextDecoder().decode(payload)));
-    return claims.orgId === orgId ? claims : null;
+    const { payload } = await compactVerify(jws, key, { algorithms: [ES256] });
+    return schema.parse(JSON.parse(new TextDecoder().decode(payload)));
   } catch {
     return null;
   }

@@ -178,12 +178,22 @@ async function importRecipient(recipient: PublicJwk): Promise<CryptoKey> {
   }
 }
 
-/** Seal bytes so that only the holder of the recipient's private key can open them. */
-export async function sealTo(recipient: PublicJwk, plaintext: Uint8Array, options?: { padTo?: number }): Promise<string> {
+/**
+ * Seal bytes so that only the holder of the recipient's private key can open them. `kid` names the
+ * recipient's key in the (authenticated) header, so the organisation, which may hold several keys
+ * after a rotation, knows which one opens it (orgKeyring.ts).
+ */
+export async function sealTo(recipient: PublicJwk, plaintext: Uint8Array, options?: { padTo?: number; kid?: string }): Promise<string> {
   const key = await importRecipient(recipient);
   return new CompactEncrypt(padPlaintext(plaintext, options?.padTo))
-    .setProtectedHeader({ alg: SEAL_ALG, enc: CONTENT_ENC })
+    .setProtectedHeader({ alg: SEAL_ALG, enc: CONTENT_ENC, ...(options?.kid !== undefined && { kid: options.kid }) })
     .encrypt(key);
+}
+
+/** The key id a sealed text names in its header, or null when it names none (sealed before key ids). */
+export function sealedKeyId(jwe: string): string | null {
+  const { kid } = protectedHeaderOf(jwe, 'sealed data');
+  return typeof kid === 'string' ? kid : null;
 }
 
 /** Open what `sealTo` sealed to this private key's public half. Throws a clear Error otherwise. */

@@ -6,8 +6,8 @@
  */
 import type { FootfallEvent } from './events.ts';
 
-/** Changes that bind every device: only a certified admin device may make them. */
-export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'staff.saved', 'staff.removed', 'woman.merged', 'woman.erased']);
+/** Changes that bind every device: only a certified admin device may make them (a new organisation key must be signed by the organisation too). */
+export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'org.keyRotated', 'staff.saved', 'staff.removed', 'woman.merged', 'woman.erased']);
 
 /** Why an event was set aside. */
 export type SetAsideReason =
@@ -22,7 +22,9 @@ export type SetAsideReason =
   /** A record naming someone who is not one of the organisation's people. */
   | 'unknown_person'
   /** A record by one of the organisation's people on a device, or at a site, that is not hers. */
-  | 'not_her_device';
+  | 'not_her_device'
+  /** A new organisation key whose announcement the organisation's key did not sign (src/app/sync/parts.ts). */
+  | 'unsigned_key';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   not_admin: 'changes only an admin device may make (settings, people, merges, erasures)',
@@ -31,6 +33,7 @@ export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   removed_person: 'records made by someone after she was removed from the organisation’s people',
   unknown_person: 'records by someone who is not one of the organisation’s people (or by the staff of a device set up on its own by an earlier version)',
   not_her_device: 'records by one of the organisation’s people on a device, or at a site, she does not work on',
+  unsigned_key: 'new organisation keys the organisation did not sign (no device seals records to them)',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

@@ -352,6 +352,7 @@ export function resolveRecords(
       case 'woman.erased':
         break; // a woman counts through her records, not her directory entry
       case 'org.configured':
+      case 'org.keyRotated':
         break;
     }
   }

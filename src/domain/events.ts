@@ -93,6 +93,15 @@ export const WomanErased = z.object({ ...common, type: z.literal('woman.erased')
  */
 export const OrgConfigured = z.object({ ...common, type: z.literal('org.configured'), config: OrgConfig }).strict();
 
+/**
+ * A new organisation key (docs/security.md#rotating-the-organisation-key): the announcement, a JWS
+ * signed by the organisation's first key, shared with every device through the directory. A
+ * device seals new records to the key only once it has checked the signature.
+ */
+export const OrgKeyRotated = z
+  .object({ ...common, type: z.literal('org.keyRotated'), announcement: z.string().min(1).max(4096) })
+  .strict();
+
 /** A check-in. `womanId` null is an anonymous visit. The visit is referred to by this event's id. */
 export const VisitCheckedIn = z
   .object({
@@ -228,6 +237,7 @@ export const FootfallEvent = z.discriminatedUnion('type', [
   WomanMerged,
   WomanErased,
   OrgConfigured,
+  OrgKeyRotated,
   StaffSaved,
   StaffRemoved,
   VisitCheckedIn,

@@ -56,6 +56,19 @@ export const AdminCertificateClaims = z.object({
 });
 export type AdminCertificateClaims = z.infer<typeof AdminCertificateClaims>;
 
+/**
+ * What a new organisation key's announcement says (src/crypto/authority.ts): signed by the
+ * organisation's first key, it tells every device to seal new records to `publicKey` from now on.
+ * Versions count up from 2 (the first key is version 1); a device keeps the highest it has seen.
+ */
+export const OrgKeyClaims = z.object({
+  orgId: OrgId,
+  version: z.number().int().min(2).max(1_000_000),
+  publicKey: PublicJwk,
+  issuedAt: z.iso.datetime(),
+});
+export type OrgKeyClaims = z.infer<typeof OrgKeyClaims>;
+
 /** A copy of the organisation's private key, wrapped on the admin's device. Opaque here. */
 export const WrappedOrgKey = z.object({
   id: Uuid,

@@ -4,6 +4,7 @@
  * holds no batch that opens to her name, a device re-sending an old batch cannot bring her back,
  * her visits still count, and everyone else is untouched.
  */
+import type { OrgKeyring } from '../../src/crypto/orgKeyring.ts';
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -58,7 +59,7 @@ const recording: typeof fetch = async (input, init) => {
 const WHOLE_TIME = { from: '2000-01-01', to: '2100-12-31' };
 
 /** The archive as the admin reads it from the server now. */
-async function serverArchive(admin: Device, orgKey: CryptoKey) {
+async function serverArchive(admin: Device, orgKey: OrgKeyring) {
   return readArchive(client, await credentialsOf(admin), await archiveKeysOf(admin, orgKey));
 }
 
@@ -95,7 +96,7 @@ async function openRecords(): Promise<void> {
 describe('data care', () => {
   let admin: Device;
   let tablet: Device;
-  let orgKey: CryptoKey;
+  let orgKey: OrgKeyring;
   const ids: Record<string, string> = {};
 
   it('sets up an organisation, a tablet with women and visits, and both in sync', async () => {

@@ -163,7 +163,7 @@ describe('the organisation’s people', () => {
     await use(admin);
     await syncUntilDone(admin, client);
     expect(Object.values((await roster(core())).people).map((p) => p.name)).not.toContain('Mallory');
-    core().holdOrgKey(await organisationKey(client, admin));
+    core().holdOrgKeys(await organisationKey(client, admin));
     await refreshArchive(core(), undefined, { client });
     const ids = new Set((await loadHistoryEvents(core())).map((e) => e.id));
     expect(ids.has(ownVisit)).toBe(true);

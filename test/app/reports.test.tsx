@@ -12,6 +12,7 @@ import { App } from '../../src/app/App.tsx';
 import { lock, unlock } from '../../src/app/lock/access.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
+import { keyId } from '../../src/crypto/orgKeyring.ts';
 import { sealBatchParts } from '../../src/app/core/outbox.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { normaliseRecoveryCode, wrapOrgKey } from '../../src/crypto/orgKey.ts';
@@ -165,7 +166,7 @@ async function adminDevice(options: { enrolled?: boolean; role?: 'admin' | 'fron
     BATCHES.map(async (events, i) => ({
       cursor: String(i + 1),
       batchId: crypto.randomUUID(),
-      ...(await sealBatchParts(events, org.publicJwk, { version: 1, key: teamKey }, null)),
+      ...(await sealBatchParts(events, { publicKey: org.publicJwk, kid: await keyId(org.publicJwk) }, { version: 1, key: teamKey }, null)),
     })),
   );
   if (options.enrolled !== false) {
@@ -288,7 +289,7 @@ describe('the reports screen', () => {
     server.batches.push({
       cursor: String(server.batches.length + 1),
       batchId: crypto.randomUUID(),
-      ...(await sealBatchParts(forged, org.publicJwk, { version: 1, key: teamKey }, null)),
+      ...(await sealBatchParts(forged, { publicKey: org.publicJwk, kid: await keyId(org.publicJwk) }, { version: 1, key: teamKey }, null)),
     });
     await openReports(user);
     await typePassphrase(user, PASSPHRASE);

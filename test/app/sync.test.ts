@@ -12,6 +12,7 @@ import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
+import type { OrgKeyring } from '../../src/crypto/orgKeyring.ts';
 import { currentSession, core, enrolmentOf } from './helpers.ts';
 import * as harness from './syncHarness.ts';
 import { Ledger, PASSPHRASE, addMember, joinWith, newDevice, startServer, use, type Device, type RunningServer } from './syncHarness.ts';
@@ -49,7 +50,7 @@ describe('sync', () => {
   const client = new SyncClient('http://placeholder');
   let admin: Device;
   let tablet: Device;
-  let orgKey: CryptoKey;
+  let orgKey: OrgKeyring;
   let adminWrapped: string;
 
   it('sets up the organisation on the admin’s device, proving the recovery kit first', async () => {
@@ -61,8 +62,8 @@ describe('sync', () => {
     await createOrganisation(core(), client, pending, pending.recoveryCode.toLowerCase().replace(/-/g, ' '));
     expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin', nextSeq: 0 });
     adminWrapped = pending.wrappedByPassphrase;
-    orgKey = (await unwrapOrgKey(adminWrapped, PASSPHRASE))!;
-    expect(orgKey).toBeTruthy();
+    expect(await unwrapOrgKey(adminWrapped, PASSPHRASE)).toBeTruthy();
+    orgKey = await harness.organisationKey(client, admin);
 
     await syncUntilDone(admin, new SyncClient(url));
     expect(await admin.db.events.count()).toBe(0); // acknowledged, so no longer kept on the device

@@ -8,6 +8,7 @@
  * event in one stored batch only: duplicates were recognised by batch id, not merely hidden by the
  * reader's de-duplication.
  */
+import type { OrgKeyring } from '../../src/crypto/orgKeyring.ts';
 import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
@@ -58,7 +59,7 @@ interface Org {
   admin: Device;
   devices: Device[];
   ledger: Ledger;
-  orgKey?: CryptoKey;
+  orgKey?: OrgKeyring;
 }
 
 async function newOrganisation(url: string): Promise<Org> {

@@ -23,9 +23,9 @@ import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts
 import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, type DevicePlan } from '../../src/app/sync/organisation.ts';
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { bytesJson, openWith, openWithTeamKey } from '../../src/crypto/envelope.ts';
+import { bytesJson, openWithTeamKey } from '../../src/crypto/envelope.ts';
+import { keyId, openOnly, openWithOrgKeys, unwrapEach, type OrgKeyring } from '../../src/crypto/orgKeyring.ts';
 import { readPart } from '../../src/crypto/authority.ts';
-import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
@@ -226,24 +226,26 @@ export async function credentialsOf(device: Device): Promise<DeviceCredentials> 
 
 
 /** What opens the archive on `admin` (the current device) once its organisation key is unwrapped. */
-export async function archiveKeysOf(admin: Device, orgKey: CryptoKey): Promise<ArchiveKeys> {
+export async function archiveKeysOf(admin: Device, orgKeys: OrgKeyring): Promise<ArchiveKeys> {
   const enrolment = await enrolmentOf(admin.db);
   if (!enrolment) throw new Error('not enrolled');
-  return { orgKey, teamKeys: core().teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
+  return { orgKeys, teamKeys: core().teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
 }
 
 /**
- * What the admin does to open the archive: fetch the organisation key's wrapped copies from the
- * server and unwrap the passphrase one. The admin's device must be the current one.
+ * What the admin does to open the archive: fetch the organisation keys' wrapped copies from the
+ * server and unwrap the passphrase ones (the first key and any made by a rotation). The admin's
+ * device must be the current one.
  */
-export async function organisationKey(client: SyncClient, admin: Device, passphrase = PASSPHRASE): Promise<CryptoKey> {
+export async function organisationKey(client: SyncClient, admin: Device, passphrase = PASSPHRASE): Promise<OrgKeyring> {
   const creds = await credentialsOf(admin);
   const outcome = await client.adminKeys(creds);
   if (outcome.kind !== 'ok') throw new Error(`admin keys: ${outcome.message}`);
-  const wrapped = outcome.value.keys.find((k) => k.kind === 'passphrase');
-  const key = wrapped && (await unwrapOrgKey(wrapped.wrapped, passphrase));
-  if (!key) throw new Error('the passphrase did not unwrap the organisation key');
-  return key;
+  const enrolment = await enrolmentOf(admin.db);
+  const wrapped = outcome.value.keys.filter((k) => k.kind === 'passphrase').map((k) => k.wrapped);
+  const ring = enrolment && (await openOnly(await unwrapEach(wrapped, passphrase), await keyId(enrolment.orgPublicKey)));
+  if (!ring) throw new Error('the passphrase did not unwrap the organisation key');
+  return ring;
 }
 
 /**
@@ -263,7 +265,7 @@ export async function storedCopies(client: SyncClient, creds: DeviceCredentials,
   for (let after: string | null = null; ; ) {
     const page = await client.archive(creds, after);
     if (page.kind !== 'ok') throw new Error(page.message);
-    for (const item of page.value.items) await count(openWith(keys.orgKey, item.activity));
+    for (const item of page.value.items) await count(openWithOrgKeys(keys.orgKeys, item.activity));
     if (!page.value.next) break;
     after = page.value.next;
   }

@@ -1,7 +1,8 @@
 /**
- * The organisation's private key on the admin's device, for reports.
+ * The organisation's private keys on the admin's device, for reports: the first, and each made by
+ * a rotation since (docs/security.md#rotating-the-organisation-key).
  *
- * The server keeps wrapped copies of it (one per admin passphrase, one per recovery code), which
+ * The server keeps wrapped copies of each (one per admin passphrase, one per recovery code), which
  * only an admin device may fetch. A copy of those wrapped copies is kept sealed at rest on the
  * device, so reports open offline next time. Unwrapped, the key is imported non-extractable and
  * held in memory only: it is dropped the moment the app locks, and never written anywhere.
@@ -9,14 +10,15 @@
 import { useSyncExternalStore } from 'react';
 import { z } from 'zod';
 import { certifyAdminDevice, isKeyPair } from '../../crypto/authority.ts';
-import { normaliseRecoveryCode, unwrapOrgKey } from '../../crypto/orgKey.ts';
-import { WrappedOrgKey, type PublicJwk } from '../../domain/protocol.ts';
+import { normaliseRecoveryCode } from '../../crypto/orgKey.ts';
+import { keyId, openOnly, unwrapEach, type OrgKeyring } from '../../crypto/orgKeyring.ts';
+import { WrappedOrgKey } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { patchEnrolment, readEnrolment } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
-import { adminDevice, defaultClient } from './adminDevice.ts';
+import { adminDevice, defaultClient, type AdminDevice } from './adminDevice.ts';
 
 export type Secret = 'passphrase' | 'recovery';
 
@@ -25,60 +27,77 @@ const StoredCopies = z.object({ orgId: z.uuid(), keys: z.array(WrappedOrgKey) })
 type StoredCopies = z.infer<typeof StoredCopies>;
 
 /** The organisation's key while it is unlocked on this device, for screens: they re-render when it comes or goes. */
-export function useOrgKey(core: DeviceCore): CryptoKey | null {
+export function useOrgKey(core: DeviceCore): OrgKeyring | null {
   return useSyncExternalStore(
     (listener) => core.onOrgKeyChange(listener),
-    () => core.orgKey,
+    () => core.orgKeys,
   );
 }
 
 /** Drops the key from memory (the screen's "Close reports"; locking does it too). */
 export function forgetOrgKey(core: DeviceCore): void {
-  core.holdOrgKey(null);
+  core.holdOrgKeys(null);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Unlocking
 
 /**
- * Unwraps the organisation's key with a passphrase or recovery code and holds it in memory.
- * Tries the copies kept on this device first, then the server's (a passphrase may have been
- * added since). Throws a message for the admin when the secret is wrong or the copies cannot be
- * had; nothing is changed or lost by a wrong attempt.
+ * Unwraps the organisation's keys (the first, and each made by a rotation since) with a passphrase
+ * or recovery code and holds them in memory. Tries the copies kept on this device first, then the
+ * server's when those lack a key (a passphrase added, or a key rotated, since). Throws a message
+ * for the admin when the secret is wrong or the copies cannot be had; nothing is changed or lost
+ * by a wrong attempt.
  */
 export async function unlockOrgKey(core: DeviceCore, secret: string, kind: Secret, client?: SyncClient): Promise<void> {
+  const api = client ?? (await defaultClient());
+  const { enrolment, keys } = await unwrapOrgKeys(core, secret, kind, api);
+  const firstKid = await keyId(enrolment.orgPublicKey);
+  const held = await openOnly(keys, firstKid);
+  if (!held) throw new ClientError('other_org_key');
+  if (!enrolment.certificate) await certifyThisDevice(core, api, enrolment, keys.get(firstKid)!);
+  // The app may have locked while the keys were being unwrapped: the core refuses them once closed.
+  core.holdOrgKeys(held);
+}
+
+/**
+ * Every organisation key a secret opens, extractable (to sign, or to be wrapped again): the
+ * copies kept on this device, then the server's when those lack the first key or the newest.
+ * Throws when the secret opens none.
+ */
+export async function unwrapOrgKeys(core: DeviceCore, secret: string, kind: Secret, api: SyncClient): Promise<AdminDevice & { keys: Map<string, CryptoKey> }> {
   const typed = kind === 'recovery' ? normaliseRecoveryCode(secret) : secret;
   if (kind === 'recovery' && !typed) throw new ClientError('not_a_recovery_code_grouped');
   if (!typed) throw new ClientError('passphrase_missing');
-  const { enrolment, credentials } = await adminDevice(core);
-  const api = client ?? (await defaultClient());
+  const admin = await adminDevice(core);
+  const { enrolment, credentials } = admin;
+  const wanted = [await keyId(enrolment.orgPublicKey), ...(enrolment.sealingKey ? [enrolment.sealingKey.kid] : [])];
   const tried = new Set<string>();
-  const attempt = async (copies: WrappedOrgKey[]): Promise<CryptoKey | null> => {
-    for (const copy of copies) {
-      if (copy.kind !== kind || tried.has(copy.wrapped)) continue;
-      tried.add(copy.wrapped);
-      const key = await unwrapOrgKey(copy.wrapped, typed).catch(() => null);
-      if (key) return key;
-    }
-    return null;
+  const keys = new Map<string, CryptoKey>();
+  const attempt = async (copies: WrappedOrgKey[]) => {
+    const fresh = copies.filter((c) => c.kind === kind && !tried.has(c.wrapped)).map((c) => c.wrapped);
+    for (const copy of fresh) tried.add(copy);
+    for (const [kid, key] of await unwrapEach(fresh, typed)) keys.set(kid, key);
   };
 
   const stored = await readStoredCopies(core, enrolment.orgId);
-  let key = stored ? await attempt(stored.keys) : null;
-  if (!key) {
+  if (stored) await attempt(stored.keys);
+  if (!wanted.every((kid) => keys.has(kid))) {
     const outcome = await api.adminKeys(credentials);
     if (outcome.kind === 'ok') {
-      await core.archive.put(STORED_ID, StoredCopies.parse({ orgId: enrolment.orgId, keys: outcome.value.keys }));
-      key = await attempt(outcome.value.keys);
+      await keepCopies(core, enrolment.orgId, outcome.value.keys);
+      await attempt(outcome.value.keys);
     } else if (!stored) {
       throw new ClientError('org_key_unfetched', { message: outcome.message });
     }
   }
-  if (!key) throw new ClientError(kind === 'passphrase' ? 'passphrase_wrong' : 'recovery_wrong');
-  const held = await inMemoryOnly(key, enrolment.orgPublicKey);
-  if (!enrolment.certificate) await certifyThisDevice(core, api, enrolment, key);
-  // The app may have locked while the key was being unwrapped: the core refuses it once closed.
-  core.holdOrgKey(held);
+  if (!keys.size) throw new ClientError(kind === 'passphrase' ? 'passphrase_wrong' : 'recovery_wrong');
+  return { ...admin, keys };
+}
+
+/** Keeps the server's wrapped copies on this device, sealed at rest, so reports open offline. */
+export async function keepCopies(core: DeviceCore, orgId: string, keys: WrappedOrgKey[]): Promise<void> {
+  await core.archive.put(STORED_ID, StoredCopies.parse({ orgId, keys }));
 }
 
 /**
@@ -100,21 +119,6 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   const since = (await readEnrolment())?.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
   await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
-}
-
-/**
- * The unwrapped key comes back extractable (so that it can be wrapped again). Here it is only
- * used to open batches: it is checked against the organisation's public key, then imported again
- * as non-extractable, so no code on the page can read its bytes from now on.
- */
-async function inMemoryOnly(key: CryptoKey, orgPublicKey: PublicJwk): Promise<CryptoKey> {
-  const jwk = await crypto.subtle.exportKey('jwk', key);
-  if (jwk.x !== orgPublicKey.x || jwk.y !== orgPublicKey.y) {
-    throw new ClientError('other_org_key');
-  }
-  return crypto.subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, d: jwk.d }, { name: 'ECDH', namedCurve: 'P-256' }, false, [
-    'deriveBits',
-  ]);
 }
 
 async function readStoredCopies(core: DeviceCore, orgId: string): Promise<StoredCopies | null> {

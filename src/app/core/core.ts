@@ -7,6 +7,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import { importTeamKey, exportTeamKey } from '../../crypto/envelope.ts';
+import type { OrgKeyring } from '../../crypto/orgKeyring.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { importDevicePrivateKeys, type DevicePrivateKeys } from '../../crypto/signing.ts';
 import type { OrgConfig } from '../../domain/config.ts';
@@ -32,7 +33,7 @@ export interface Stamp {
   staffId: string;
 }
 
-type OrgKeyListener = (key: CryptoKey | null) => void;
+type OrgKeyListener = (keys: OrgKeyring | null) => void;
 
 /**
  * Outreach contacts and casework sessions stay on this device for this many days (today
@@ -47,7 +48,7 @@ export class DeviceCore {
   #identity: DeviceIdentity;
   #teamKeys: ReadonlyMap<number, CryptoKey>;
   #deviceKeys: DevicePrivateKeys | null;
-  #orgKey: CryptoKey | null = null;
+  #orgKeys: OrgKeyring | null = null;
   readonly #orgKeyListeners = new Set<OrgKeyListener>();
   #writes: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -139,7 +140,7 @@ export class DeviceCore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.holdOrgKey(null);
+    this.holdOrgKeys(null);
     try {
       const enrolment = await readEnrolment();
       if (enrolment && this.#teamKeys.size && this.#deviceKeys) {
@@ -284,15 +285,15 @@ export class DeviceCore {
     keepUploadSigner(this.#identity.deviceId, this.#deviceKeys.signing);
   }
 
-  /** The organisation's private key while an admin has unlocked it on this device (memory only). */
-  get orgKey(): CryptoKey | null {
-    return this.#orgKey;
+  /** The organisation's private keys (every one since set-up) while an admin has unlocked them on this device (memory only). */
+  get orgKeys(): OrgKeyring | null {
+    return this.#orgKeys;
   }
 
-  holdOrgKey(key: CryptoKey | null): void {
-    if (this.#orgKey === key || (key && this.#closed)) return;
-    this.#orgKey = key;
-    for (const listener of this.#orgKeyListeners) listener(key);
+  holdOrgKeys(keys: OrgKeyring | null): void {
+    if (this.#orgKeys === keys || (keys && this.#closed)) return;
+    this.#orgKeys = keys;
+    for (const listener of this.#orgKeyListeners) listener(keys);
   }
 
   onOrgKeyChange(listener: OrgKeyListener): () => void {

@@ -119,6 +119,21 @@ export interface Enrolment {
   authoritySince?: string;
   /** On an admin device: a device was revoked and the new team key has not yet been shared. */
   rotationDue?: boolean;
+  /**
+   * The newest organisation key announced and checked (docs/security.md#rotating-the-organisation-key):
+   * records are sealed to it. Missing until the organisation rotates its key: they are sealed to `orgPublicKey`.
+   */
+  sealingKey?: SealingKey;
+}
+
+/** An organisation key announced after a rotation, its signature checked: what records are sealed to. */
+export interface SealingKey {
+  version: number;
+  /** Its key id (src/crypto/orgKeyring.ts), written in every sealed record's header. */
+  kid: string;
+  publicKey: PublicJwk;
+  /** The signed announcement it was read from, passed on to devices that join. */
+  announcement: string;
 }
 
 export interface SyncState {

@@ -6,11 +6,11 @@ import { signPart, type Signer } from '../../crypto/authority.ts';
 import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
-import type { PublicJwk } from '../../domain/protocol.ts';
 import { ClientError } from '../problems.ts';
 import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
 import { database } from './device.ts';
+import { recipientOf, type Recipient } from './orgKeys.ts';
 import { openEventRow } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
@@ -36,6 +36,7 @@ const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
   'woman.merged',
   'woman.erased',
   'org.configured',
+  'org.keyRotated',
   'staff.saved',
   'staff.removed',
 ]);
@@ -79,7 +80,8 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
     // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
     if (more && batches.length > 1) batches = batches.slice(0, -1);
-    const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, enrolment.orgPublicKey, team, signer)));
+    const recipient = await recipientOf(current);
+    const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, recipient, team, signer)));
     let from = 0;
     const runs = batches.map((batch, i) => {
       const run = { rows: rows.slice(from, from + batch.length), ...parts[i]! };
@@ -98,19 +100,19 @@ export function signerOf(enrolment: Enrolment, signingKey: CryptoKey): Signer | 
 }
 
 /**
- * A batch's two parts: activity events sealed to the organisation's key (only the admin reads
+ * A batch's two parts: activity events sealed to the organisation's key (its newest, orgKeys.ts: only the admin reads
  * them), directory events with the team key (every enrolled device reads them). Both are always
  * present and padded, so the server cannot tell which kinds of event a batch holds. A certified
  * admin device signs each part inside the seal, so every device can tell its changes carry authority.
  */
-export function sealBatchParts(events: readonly FootfallEvent[], orgPublicKey: PublicJwk, team: TeamKey, signer: Signer | null): Promise<{ activity: string; directory: string }> {
-  return sealPackedParts(events.map(packEvent), orgPublicKey, team, signer);
+export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: Signer | null): Promise<{ activity: string; directory: string }> {
+  return sealPackedParts(events.map(packEvent), recipient, team, signer);
 }
 
 /** sealBatchParts for events already encoded (batchFill.ts packEvent). */
 export async function sealPackedParts(
   events: readonly PackedEvent[],
-  orgPublicKey: PublicJwk,
+  recipient: Recipient,
   team: TeamKey,
   signer: Signer | null,
 ): Promise<{ activity: string; directory: string }> {
@@ -119,7 +121,7 @@ export async function sealPackedParts(
     return signer ? signPart(signer, bytes) : bytes;
   };
   const [activity, directory] = await Promise.all([
-    plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(orgPublicKey, bytes)),
+    plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(recipient.publicKey, bytes, { kid: recipient.kid })),
     plain(events.filter((p) => isDirectoryEvent(p.event))).then((bytes) => sealWithTeamKey(team, bytes)),
   ]);
   return { activity, directory };

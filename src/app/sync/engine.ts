@@ -9,6 +9,7 @@ import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
+import { adoptAnnouncedKeys, announcementsIn } from '../core/orgKeys.ts';
 import { uploadSigner } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
@@ -143,6 +144,8 @@ async function pullDirectory(
       events.push(...read.accepted);
     }
     if (events.length) await applyDirectory(unlocked, events);
+    // A new organisation key, its signature checked (readEvents): records are sealed to it from now on.
+    await adoptAnnouncedKeys(enrolment, announcementsIn(events));
     if (page.value.items.length) cursor = page.value.items.at(-1)!.cursor;
     if (!page.value.next) return { cursor, serverTime, stopped: null };
   }

@@ -4,7 +4,7 @@
  * admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
  * one rule of src/domain/authority.ts.
  */
-import { readPart } from '../../crypto/authority.ts';
+import { readOrgKeyAnnouncement, readPart } from '../../crypto/authority.ts';
 import { bytesJson } from '../../crypto/envelope.ts';
 import { screenPart, type ScreenedPart } from '../../domain/authority.ts';
 import { FootfallEvent } from '../../domain/events.ts';
@@ -13,6 +13,7 @@ import type { AdminCertificateClaims, PublicJwk } from '../../domain/protocol.ts
 /** What a device needs to check who may have written a part. */
 export interface Authority {
   orgId: string;
+  /** The organisation's first key: its signing identity (docs/security.md#authority). */
   orgPublicKey: PublicJwk;
   /** When the organisation began to sign authority, or null when this device has not learnt it yet. */
   authoritySince: string | null;
@@ -40,5 +41,22 @@ export async function readEvents(opened: Uint8Array, listed: Listed, authority: 
   const ownSigner = signedBy?.deviceId === listed.deviceId ? signedBy : null;
   const since = authority.authoritySince ?? ownSigner?.authoritySince ?? null;
   const screened = screenPart(events, { uploader: listed.deviceId, signedBy: signedBy?.deviceId ?? null, receivedAt: listed.receivedAt }, since);
-  return { ...screened, signedBy };
+  return { ...(await checkKeyAnnouncements(screened, authority)), signedBy };
+}
+
+/**
+ * A new organisation key stands only when the organisation's key signed its announcement, even in
+ * a part a certified admin device wrote (docs/security.md#rotating-the-organisation-key): a device
+ * never seals records to a key the organisation did not announce. Any other is set aside and shown.
+ */
+async function checkKeyAnnouncements(screened: ScreenedPart, authority: Authority): Promise<ScreenedPart> {
+  if (!screened.accepted.some((e) => e.type === 'org.keyRotated')) return screened;
+  const accepted: FootfallEvent[] = [];
+  let unsigned = 0;
+  for (const event of screened.accepted) {
+    const forged = event.type === 'org.keyRotated' && !(await readOrgKeyAnnouncement(authority.orgPublicKey, authority.orgId, event.announcement));
+    if (forged) unsigned++;
+    else accepted.push(event);
+  }
+  return unsigned ? { accepted, setAside: { ...screened.setAside, unsigned_key: unsigned } } : screened;
 }

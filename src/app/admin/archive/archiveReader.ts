@@ -10,7 +10,8 @@
  * handed after each page can stop anywhere and carry on from there, and a later refresh fetches
  * only what arrived since.
  */
-import { openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
+import { openWithTeamKey } from '../../../crypto/envelope.ts';
+import { openWithOrgKeys, type OrgKeyring } from '../../../crypto/orgKeyring.ts';
 import type { SetAsideReason } from '../../../domain/authority.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
 import type { ArchivePage } from '../../../domain/protocol.ts';
@@ -21,15 +22,15 @@ import { readEvents, type Authority } from '../../sync/parts.ts';
 
 /** What opens the archive and checks who wrote each part. */
 export interface ArchiveKeys extends Authority {
-  /** The organisation's private key: it opens activity parts. */
-  orgKey: CryptoKey;
+  /** The organisation's private keys: they open activity parts, each with the key it was sealed to. */
+  orgKeys: OrgKeyring;
   /** The team keys by version: they open directory parts. */
   teamKeys: ReadonlyMap<number, CryptoKey>;
 }
 
 /** The keys of an admin device whose organisation key is unlocked. */
-export function archiveKeys(core: DeviceCore, enrolment: Enrolment, orgKey: CryptoKey): ArchiveKeys {
-  return { orgKey, teamKeys: core.teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
+export function archiveKeys(core: DeviceCore, enrolment: Enrolment, orgKeys: OrgKeyring): ArchiveKeys {
+  return { orgKeys, teamKeys: core.teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
 }
 
 export interface ArchiveProgress {
@@ -89,7 +90,7 @@ export async function readArchivePages(
 ): Promise<string | null> {
   const open = async (item: ArchivePage['items'][number]): Promise<OpenedBatch> => {
     const read = (opened: Promise<Uint8Array>) => eventsIn(opened, item, keys);
-    const [activity, directory] = await Promise.all([read(openWith(keys.orgKey, item.activity)), read(openWithTeamKey(keys.teamKeys, item.directory))]);
+    const [activity, directory] = await Promise.all([read(openWithOrgKeys(keys.orgKeys, item.activity)), read(openWithTeamKey(keys.teamKeys, item.directory))]);
     const setAside = new Map<SetAsideReason, number>();
     for (const part of [activity, directory]) {
       for (const [reason, n] of Object.entries(part?.setAside ?? {}) as [SetAsideReason, number][]) setAside.set(reason, (setAside.get(reason) ?? 0) + n);

@@ -184,8 +184,8 @@ export function refreshArchive(core: DeviceCore, onProgress?: (p: ArchiveProgres
 }
 
 async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => void) | undefined, options: RefreshOptions): Promise<RefreshResult> {
-  const key = core.orgKey;
-  if (!key) throw new ClientError('org_key_locked');
+  const keys = core.orgKeys;
+  if (!keys) throw new ClientError('org_key_locked');
   const { enrolment, credentials } = await adminDevice(core);
   const client = options.client ?? (await defaultClient());
 
@@ -209,7 +209,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
     clearChunks = false;
   };
   const fetched: ArchiveProgress = { batches: 0, events: 0 };
-  await readArchivePages(client, credentials, archiveKeys(core, enrolment, key), stored.state.cursor, async (page) => {
+  await readArchivePages(client, credentials, archiveKeys(core, enrolment, keys), stored.state.cursor, async (page) => {
     // A batch with a part that did not open still counts the events of the part that did.
     const events = page.batches.flatMap((b) => b.events);
     const next: ArchiveState = {

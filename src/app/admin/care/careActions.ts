@@ -98,5 +98,5 @@ export async function applyRetention(core: DeviceCore, client: SyncClient, previ
 
 /** Checked before anything is done, so a locked key never leaves an erasure half-way. */
 function requireOrgKey(core: DeviceCore): void {
-  if (!core.orgKey) throw new ClientError('org_records_locked');
+  if (!core.orgKeys) throw new ClientError('org_records_locked');
 }

@@ -2,13 +2,14 @@
  * Compaction: the admin's device replaces every stored batch that identifies an erased woman
  * with new batches holding everything else it held, sealed exactly as the outbox seals, and the
  * server removes the old ones for good (their ids kept, so a device re-sending one stores
- * nothing). The activity part is sealed to the organisation's key as always; only the directory
+ * nothing). The activity part is sealed to the organisation's newest key, as the outbox seals; only the directory
  * part is read for names, but both are re-sealed, since a batch is replaced whole.
  */
 import { COMPACTION_MAX_SUPERSEDED, type CompactionRequest } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
 import { fillBatches, packEvent, partBound, type PackedEvent } from '../../core/batchFill.ts';
+import { recipientOf } from '../../core/orgKeys.ts';
 import { allSent, isDirectoryEvent, reserveSeqs, sealPackedParts, signerOf } from '../../core/outbox.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { syncRound } from '../../sync/engine.ts';
@@ -41,12 +42,12 @@ export async function compactErasures(
   onStep?: (step: CompactionStep) => void,
 ): Promise<CompactionResult> {
   const { enrolment, credentials } = await adminDevice(core);
-  const key = core.orgKey;
-  if (!key) throw new ClientError('org_records_locked');
+  const keys = core.orgKeys;
+  if (!keys) throw new ClientError('org_records_locked');
   onStep?.('uploading');
   await uploadWaiting(core, client);
   onStep?.('reading');
-  const snapshot = await readSnapshot(client, credentials, archiveKeys(core, enrolment, key));
+  const snapshot = await readSnapshot(client, credentials, archiveKeys(core, enrolment, keys));
   const plan = planCompaction(snapshot.batches);
   const result = { removed: plan.removed, replaced: plan.rewrite.length, unreadable: snapshot.unreadable.length };
   if (!plan.rewrite.length) return result;
@@ -54,11 +55,13 @@ export async function compactErasures(
   onStep?.('sealing');
   const team = core.newestTeamKey();
   const signer = signerOf(enrolment, core.deviceKeys().signing);
+  // Read again: the round above may have learnt of a newer organisation key.
+  const recipient = await recipientOf((await adminDevice(core)).enrolment);
   for (const group of groups(plan.rewrite)) {
     const chunks = fillBatches(group.keep, partBound(signer !== null), isDirectoryEvent);
     const firstSeq = await reserveSeqs(chunks.length);
     const batches = await Promise.all(
-      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealPackedParts(events, enrolment.orgPublicKey, team, signer)) })),
+      chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealPackedParts(events, recipient, team, signer)) })),
     );
     // Each request replaces batches only with new ones holding what they held: if a later one
     // fails, nothing is lost, and running the compaction again finishes the work.

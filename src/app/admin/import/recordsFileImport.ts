@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import { isRecordsFileBy, recordsFileClaims } from '../../../crypto/authority.ts';
-import { bytesJson, openWith, openWithTeamKey } from '../../../crypto/envelope.ts';
+import { bytesJson, openWithTeamKey } from '../../../crypto/envelope.ts';
+import { openWithOrgKeys } from '../../../crypto/orgKeyring.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
 import { RecordsFile, RecordsFileContent } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
@@ -32,8 +33,8 @@ export interface RecordsFileImport {
 
 export async function importRecordsFile(core: DeviceCore, text: string, options: ImportOptions = {}): Promise<RecordsFileImport> {
   const { enrolment } = await certifiedAdminDevice(core);
-  const orgKey = core.orgKey;
-  if (!orgKey) throw new ClientError('org_key_locked');
+  const orgKeys = core.orgKeys;
+  if (!orgKeys) throw new ClientError('org_key_locked');
   const file = parseFile(text);
   if (file.orgId !== enrolment.orgId) throw new ClientError('records_file_other_org');
   // Only a device the organisation has revoked hands over a file, and only one signed with the key it was enrolled with.
@@ -41,12 +42,12 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
   const device = (await listDevices(core, client)).find((d) => d.deviceId === file.deviceId);
   if (!device?.revokedAt || !(await isRecordsFileBy(device.signingKey, file.signed))) throw new ClientError('records_file_unverified');
 
-  const keys = archiveKeys(core, enrolment, orgKey);
+  const keys = archiveKeys(core, enrolment, orgKeys);
   const byId = new Map<string, FootfallEvent>();
   let setAside = 0;
   let unreadable = 0;
   for (const batch of file.batches) {
-    for (const opened of [openWith(orgKey, batch.activity), openWithTeamKey(keys.teamKeys, batch.directory)]) {
+    for (const opened of [openWithOrgKeys(orgKeys, batch.activity), openWithTeamKey(keys.teamKeys, batch.directory)]) {
       // No receipt time: the endpoint never received it, so the rule applies in full.
       const read = await opened.then((bytes) => readEvents(bytes, { deviceId: file.deviceId, receivedAt: null }, keys)).catch(() => null);
       // A file carries no authority: a part signed as an admin's is not taken from one.
