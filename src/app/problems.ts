@@ -61,6 +61,8 @@ export const PROBLEMS = {
   not_a_recovery_code: () => 'That is not a recovery code: it has 24 letters and digits, as on the printed kit.',
   not_a_recovery_code_grouped: () => 'That is not a recovery code: it has 24 letters and digits, in groups of four, as on the printed kit.',
   recovery_code_wrong: () => 'That recovery code does not match the kit. Check each group of four against the printed page.',
+  rotation_offline: (p: { message: string }) =>
+    `The new organisation key was not made: the server did not keep its copies (${clause(p.message)}). Nothing has changed; records are still sealed to the current key. Try again when online.`,
   kit_unproven: () => 'The recovery kit could not be proven to work. Start again.',
   setup_token_needed: () => 'This server needs its set-up token to create an organisation. Ask whoever runs the server for it, type it below and try again.',
   setup_token_wrong: () => 'That is not the set-up token this server expects. Check it with whoever runs the server and type it again.',

@@ -123,6 +123,11 @@ export class SyncClient {
     return this.signed(device, 'GET', `/api/orgs/${device.orgId}/admin-keys`, undefined, AdminKeys);
   }
 
+  /** Adds wrapped copies of an organisation key (admin devices only): a new key's, after a rotation. */
+  addAdminKeys(device: DeviceCredentials, keys: WrappedOrgKey[]): Promise<Outcome<unknown>> {
+    return this.signed(device, 'POST', `/api/orgs/${device.orgId}/admin-keys`, { keys }, Acknowledged);
+  }
+
   async signed<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {
     const first = await this.signedOnce(device, method, path, body, schema);
     // The answer itself said the clock is off, and carried the server's time: signed again once in it.

@@ -14,6 +14,7 @@ import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
+import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
 import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
@@ -27,6 +28,8 @@ const EnrolmentPackage = z.object({
   teamKeys: z.array(z.object({ version: z.number().int().min(1), raw: z.string() })).min(1),
   /** When the organisation began to sign authority (docs/security.md#authority); absent from an admin not yet certified. */
   authoritySince: z.iso.datetime().optional(),
+  /** The newest organisation key's signed announcement, once the key has been rotated (checked before it is used). */
+  orgKeyAnnouncement: z.string().min(1).max(4096).optional(),
   /**
    * What the admin chose for the device (its name, and its site unless it has none) with the
    * organisation's settings and the people who may use it: the device starts as one of the
@@ -146,6 +149,7 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
     orgPublicKey: enrolment.orgPublicKey,
     teamKeys,
     ...(enrolment.authoritySince && { authoritySince: enrolment.authoritySince }),
+    ...(enrolment.sealingKey && { orgKeyAnnouncement: enrolment.sealingKey.announcement }),
     device: { name: plan.name.trim(), siteKey, config: core.session.config, people: roster ? peopleFor(roster, role, siteKey) : [] },
   } satisfies EnrolmentPackage);
   expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
@@ -176,6 +180,8 @@ export async function claimJoin(client: SyncClient, typed: string): Promise<Join
 export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<void> {
   const { pkg } = offer;
   await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
+  // Its first records are sealed to the organisation's newest key, once its signature is checked.
+  if (pkg.orgKeyAnnouncement) await adoptAnnouncedKeys(pkg, [pkg.orgKeyAnnouncement]);
 }
 
 async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {
