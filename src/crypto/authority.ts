@@ -47,7 +47,7 @@ export interface Signer {
  * An admin certificate for a device: signed with the organisation's private key, which must be
  * the extractable copy just unwrapped (signAsOrganisation).
  */
-export function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertificateClaims): Promise<string> {
+export async function certifyAdminDevice(orgKey: CryptoKey, claims: AdminCertificateClaims): Promise<string> {
   return signAsOrganisation(orgKey, CERTIFICATE_TYP, AdminCertificateClaims.parse(claims));
 }
 
@@ -64,7 +64,7 @@ export async function readCertificate(orgPublicKey: PublicJwk, orgId: string, ce
  * A new organisation key's announcement (docs/security.md#rotating-the-organisation-key), signed
  * by the organisation's first key: the one every device was enrolled with and can check.
  */
-export function announceOrgKey(firstOrgKey: CryptoKey, claims: OrgKeyClaims): Promise<string> {
+export async function announceOrgKey(firstOrgKey: CryptoKey, claims: OrgKeyClaims): Promise<string> {
   return signAsOrganisation(firstOrgKey, ORG_KEY_TYP, OrgKeyClaims.parse(claims));
 }
 
