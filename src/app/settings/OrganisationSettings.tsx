@@ -22,6 +22,7 @@ import { useCore } from '../shared/useCore.ts';
 import { ClientError, isProblem } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
+import { RotateOrgKey } from './RotateOrgKey.tsx';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -208,6 +209,7 @@ function Enrolled() {
         <>
           <EnrolAnotherDevice />
           <DeviceList />
+          <RotateOrgKey />
         </>
       ) : (
         <p className="hint">Devices are enrolled and revoked from an admin’s device.</p>
