@@ -40,32 +40,37 @@ export type ChunkV2 = z.infer<typeof ChunkV2>;
 export function encodeChunk(events: readonly FootfallEvent[]): ChunkV2 {
   const strings = new Interner();
   const values = new Interner();
+  // A shape is interned by its fields, each ended by a line break: the keys are the event
+  // schema's own names, none of which holds one.
   const shapes = new Interner();
   const cells: number[] = [];
   for (const e of events) {
-    const fields: string[] = [];
+    const fields = e as unknown as Record<string, unknown>;
+    let shape = '';
     const at = cells.push(0) - 1;
-    for (const [key, value] of Object.entries(e)) {
+    for (const key in fields) {
+      const value = fields[key];
       if (value === undefined) continue; // as JSON leaves it out
       if (typeof value === 'string') {
-        fields.push(`s${key}`);
+        shape += `s${key}\n`;
         cells.push(strings.index(value, value));
       } else if (typeof value === 'number') {
-        fields.push(`n${key}`);
+        shape += `n${key}\n`;
         cells.push(value);
       } else if (typeof value === 'boolean') {
-        fields.push(`b${key}`);
+        shape += `b${key}\n`;
         cells.push(value ? 1 : 0);
       } else if (value === null) {
-        fields.push(`z${key}`);
+        shape += `z${key}\n`;
       } else {
-        fields.push(`j${key}`);
+        shape += `j${key}\n`;
         cells.push(values.index(JSON.stringify(value), value));
       }
     }
-    cells[at] = shapes.index(fields.join('\n'), fields);
+    cells[at] = shapes.index(shape, shape);
   }
-  return { v: 2, strings: strings.list, shapes: shapes.list as string[][], values: values.list, cells };
+  const shapeList = (shapes.list as string[]).map((shape) => shape.slice(0, -1).split('\n'));
+  return { v: 2, strings: strings.list, shapes: shapeList, values: values.list, cells };
 }
 
 /**
