@@ -7,7 +7,9 @@
  * decode it), then buildReport for one financial year. Beside it, the first opening when there is
  * no kept resolution to read, as the screen awaits it: loadReportHistory again (the report worker
  * reads, decrypts and resolves every chunk, the page decodes what it hands over), buildReport,
- * then the keeping of the resolution that goes on after the report is shown. Baselines, like with
+ * then the keeping of the resolution that goes on after the report is shown, from chunk rows in the
+ * previous form (`{ v: 1, events }`, kept beside them under other ids) and in the compact one
+ * (src/app/admin/archive/chunkCodec.ts) in turn, and a profile of its stages. Baselines, like with
  * like: the kept resolution's row read and decrypted alone for the first; the chunk rows read
  * and decrypted with AES-GCM alone for the second.
  */

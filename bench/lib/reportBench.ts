@@ -4,7 +4,8 @@
  * kept resolution and counting one financial year, beside the baseline of reading and decrypting
  * the kept resolution's row alone, alternating which goes first. The first opening with no kept
  * resolution (every event resolved in the report worker) is timed too, in fewer runs, to the
- * report shown and until its resolution is kept, beside reading and decrypting the chunk rows alone.
+ * report shown and until its resolution is kept, with the chunk rows in the previous form and in
+ * the compact one in turn; then where its time goes, stage by stage, in both forms.
  */
 import type { BenchPage } from './browserPage.ts';
 
