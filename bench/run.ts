@@ -20,7 +20,7 @@ import { benchServer, type ServerBenchResult } from './lib/serverBench.ts';
 import { SERVER, UPLOAD_STAGES } from './lib/serverConfig.ts';
 import { benchUploadStages, uploadStageLines } from './lib/uploadStages.ts';
 import { median, medianOfRuns, p50p95 } from './lib/stats.ts';
-import { benchReport, type ReportResult } from './lib/reportBench.ts';
+import { benchReport, type ChunkForm, type ReportResult } from './lib/reportBench.ts';
 import { benchSync, SYNC_TARGET, type SyncResult } from './lib/syncBench.ts';
 import { renderReport, memoryBounded, serverName, textTable, type Row } from './lib/report.ts';
 
@@ -166,8 +166,10 @@ function reportRows(report: ReportResult): Row[] {
   const reportMs = median(report.runs.map((r) => r.ms));
   const reportBase = median(report.runs.map((r) => r.baselineMs));
   const keptBase = median(report.runs.map((r) => r.resolvedReadMs));
-  const reportFirst = median(report.firstOpenings.map((r) => r.ms));
-  const reportKept = median(report.firstOpenings.map((r) => r.ms + r.keepMs));
+  const firsts = (form: ChunkForm) => report.firstOpenings.filter((r) => r.form === form);
+  const reportFirst = median(firsts('compact').map((r) => r.ms));
+  const reportFirstOld = median(firsts('old').map((r) => r.ms));
+  const reportKept = median(firsts('compact').map((r) => r.ms + r.keepMs));
   const events = REPORT.events.toLocaleString('en-GB');
   return [
     {
@@ -179,17 +181,17 @@ function reportRows(report: ReportResult): Row[] {
       met: reportMs < 1000,
     },
     {
-      figure: `Report, first opening with no kept resolution (every event resolved, in a Web Worker), ${events} events (Chromium), to the report shown, median`,
+      figure: `Report, first opening with no kept resolution (every event resolved, in a Web Worker), ${events} events in compact rows (Chromium), to the report shown, median`,
       measured: ms(reportFirst),
-      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the event rows`,
-      ratio: x(ratio(reportFirst, reportBase)),
+      baseline: `${ms(reportFirstOld)} the same opening of the same events in old-form rows, alternating`,
+      ratio: x(ratio(reportFirst, reportFirstOld)),
       target: '< 3 s',
       met: reportFirst < 3000,
     },
     {
       figure: `Report, the same first opening until its resolution is kept too, as the app awaits it, median`,
       measured: ms(reportKept),
-      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the event rows`,
+      baseline: `${ms(reportBase)} IndexedDB read + AES-GCM decryption of the compact event rows`,
       ratio: x(ratio(reportKept, reportBase)),
       target: 'none (the report shows before)',
       met: null,

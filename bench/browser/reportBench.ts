@@ -7,12 +7,19 @@
  * decode it), then buildReport for one financial year. Beside it, the first opening when there is
  * no kept resolution to read, as the screen awaits it: loadReportHistory again (the report worker
  * reads, decrypts and resolves every chunk, the page decodes what it hands over), buildReport,
- * then the keeping of the resolution that goes on after the report is shown. Baselines, like with
+ * then the keeping of the resolution that goes on after the report is shown, from chunk rows in the
+ * previous form (`{ v: 1, events }`, kept beside them under other ids) and in the compact one
+ * (src/app/admin/archive/chunkCodec.ts) in turn, and a profile of its stages. Baselines, like with
  * like: the kept resolution's row read and decrypted alone for the first; the chunk rows read
  * and decrypted with AES-GCM alone for the second.
  */
 import type { DeviceCore } from '../../src/app/core/core.ts';
-import { FootfallDb, type Enrolment } from '../../src/app/core/database.ts';
+import { FootfallDb, type ArchiveRow, type Enrolment } from '../../src/app/core/database.ts';
+import { gatherEvents } from '../../src/app/admin/archive/archiveEvents.ts';
+import { sealJson } from '../../src/crypto/atRest.ts';
+import { decodeHistory, encodeHistory } from '../../src/domain/historyCodec.ts';
+import type { ChunkForm, OpeningProfile, ReportStored } from '../lib/reportBench.ts';
+import { decodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { loadReportHistory, replaceArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import { setUpDevice } from '../../src/app/lock/access.ts';
@@ -20,7 +27,7 @@ import { utf8 } from '../../src/crypto/bytes.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
 import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { OrgConfig } from '../../src/domain/config.ts';
-import { buildReport } from '../../src/domain/report.ts';
+import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { syntheticHistory } from '../lib/history.ts';
 
 let config: OrgConfig | undefined;
@@ -49,23 +56,54 @@ async function adminCore(dbName: string): Promise<{ core: DeviceCore; db: Footfa
 
 let admin: { core: DeviceCore; db: FootfallDb } | undefined;
 
+/** A row of the archive table decrypted with AES-GCM, nothing else. */
+function decryptRow(row: ArchiveRow): Promise<ArrayBuffer> {
+  if (!admin) throw new Error('call reportSetUp first');
+  return crypto.subtle.decrypt({ name: 'AES-GCM', iv: row.iv, additionalData: utf8.encode(`archive:${row.id}`) }, admin.core.keyring.content, row.ct);
+}
+
 const RESOLVED_ID = 'resolved';
-const isChunk = (id: string) => id.startsWith('chunk:');
+const CHUNK_PREFIX = 'chunk:';
+/** The same chunks in the previous form, `{ v: 1, events }`, under ids the app does not read, for the before-and-after figures. */
+const OLD_PREFIX = 'oldform:';
+
+/** A chunk row's value, opened. */
+async function openRow(row: ArchiveRow): Promise<unknown> {
+  return JSON.parse(utf8.decode(await decryptRow(row)));
+}
+
+/** The versions of the chunk rows the app reads, each once. */
+async function chunkVersions(): Promise<number[]> {
+  if (!admin) throw new Error('call reportSetUp first');
+  const rows = await admin.db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
+  const versions = await Promise.all(rows.map(async (row) => (await openRow(row)) as { v: number }));
+  return [...new Set(versions.map((v) => v.v))];
+}
 
 export const reportApi = {
   /**
    * Fills the archive through replaceArchive, which also keeps the resolved history; returns what
    * is stored.
    */
-  async reportSetUp(dbName: string, total: number): Promise<{ events: number; rows: number; ctBytes: number; resolvedBytes: number; ms: number }> {
+  async reportSetUp(dbName: string, total: number): Promise<ReportStored> {
     const t0 = performance.now();
     admin = await adminCore(dbName);
     const { core, db } = admin;
     await replaceArchive(core, syntheticHistory(total, core.identity.deviceId, core.staff.id));
-    const rows = (await db.archive.toArray()).filter((r) => isChunk(r.id));
+    const rows = await db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
     const resolved = await db.archive.get(RESOLVED_ID);
     if (!resolved) throw new Error('replaceArchive kept no resolved history');
-    return { events: total, rows: rows.length, ctBytes: rows.reduce((n, r) => n + r.ct.byteLength, 0), resolvedBytes: resolved.ct.byteLength, ms: performance.now() - t0 };
+    // The same events in the previous form, `{ v: 1, events }`, under ids the app does not read.
+    let oldCtBytes = 0;
+    for (const row of rows) {
+      const events = decodeChunk(await openRow(row));
+      if (!events) throw new Error(`row ${row.id} does not decode`);
+      const id = OLD_PREFIX + row.id;
+      const sealed = { id, ...(await sealJson(core.keyring, `archive:${id}`, { v: 1, events })) };
+      oldCtBytes += sealed.ct.byteLength;
+      await db.archive.put(sealed);
+    }
+    return { events: total, rows: rows.length, ctBytes: rows.reduce((n, r) => n + r.ct.byteLength, 0), oldCtBytes, resolvedBytes: resolved.ct.byteLength, ms: performance.now() - t0 };
   },
 
   /** The timed step: open the reports from the kept resolution and count one financial year, as the Reports screen does. */
@@ -84,8 +122,17 @@ export const reportApi = {
    * The first opening with no kept resolution to read (the kept row is dropped first; this opening
    * keeps it again): to the report shown, and then until its resolution is kept, as the app awaits it.
    */
-  async reportFirstOpening(startYear: number): Promise<{ ms: number; loadMs: number; countMs: number; keepMs: number; events: number; visits: number; women: number }> {
+  async reportFirstOpening(startYear: number, form: ChunkForm): Promise<{ ms: number; loadMs: number; countMs: number; keepMs: number; events: number; visits: number; women: number }> {
     if (!config || !admin) throw new Error('call reportSetUp first');
+    const { core, db } = admin;
+    if (form === 'old') {
+      // The chunk rows as the previous version wrote them: this opening reads them, and rewrites them compact after.
+      for (const row of await db.archive.where('id').startsWith(OLD_PREFIX).toArray()) {
+        const id = row.id.slice(OLD_PREFIX.length);
+        await db.archive.put({ id, ...(await sealJson(core.keyring, `archive:${id}`, await openRow(row))) });
+      }
+    }
+    if ((await chunkVersions()).join() !== (form === 'old' ? '1' : '2')) throw new Error(`the chunk rows are not all in the ${form} form`);
     await admin.db.archive.delete(RESOLVED_ID);
     const t0 = performance.now();
     const opened = await loadReportHistory(admin.core, config);
@@ -96,7 +143,55 @@ export const reportApi = {
     const t3 = performance.now();
     if (!opened.resolvedNow) throw new Error('a kept resolution was used: the figure would not time the first opening');
     if (!(await admin.db.archive.get(RESOLVED_ID))) throw new Error('the first opening kept no resolution');
+    if ((await chunkVersions()).join() !== '2') throw new Error('the first opening left rows in the old form');
     return { ms: t2 - t0, loadMs: t1 - t0, countMs: t2 - t1, keepMs: t3 - t2, events: opened.events, visits: report.figures.visits, women: report.figures.uniqueWomen };
+  },
+
+  /**
+   * Where a first opening's time goes, stage by stage, each run alone on this page in turn (in the
+   * app the reading stages overlap in the report worker): the chunk rows read from IndexedDB,
+   * decrypted, their JSON decoded and parsed, the events gathered and bound to the organisation's
+   * people, resolved, encoded to the compact form, handed over (a structured clone, as a worker's
+   * message), decoded, counted; then the keep step: the resolution stringified and sealed, and
+   * its row written (under a scratch id, removed after).
+   */
+  async reportProfile(startYear: number, form: ChunkForm): Promise<OpeningProfile> {
+    if (!config || !admin) throw new Error('call reportSetUp first');
+    const { db, core } = admin;
+    const stages: [keyof OpeningProfile, number][] = [];
+    let last = performance.now();
+    const lap = (stage: keyof OpeningProfile) => {
+      const now = performance.now();
+      stages.push([stage, now - last]);
+      last = now;
+    };
+    const ids = await db.archive.where('id').startsWith(form === 'old' ? OLD_PREFIX : CHUNK_PREFIX).primaryKeys();
+    const rows = await db.archive.bulkGet(ids);
+    lap('readMs');
+    const plains = await Promise.all(rows.map((row) => decryptRow(row!)));
+    lap('decryptMs');
+    const values = plains.map((p) => JSON.parse(utf8.decode(p)) as unknown);
+    lap('parseMs');
+    const events = values.map((v) => ({ v: 1, events: decodeChunk(v) }));
+    lap('unpackMs');
+    const gathered = gatherEvents(ids.map((id, i) => ({ id, value: events[i] })), await core.outbox.waitingEvents(), {});
+    lap('gatherMs');
+    const history = resolveHistory(gathered.events, config);
+    lap('resolveMs');
+    const encoded = encodeHistory(history);
+    lap('encodeMs');
+    const handed = structuredClone(encoded);
+    lap('handOverMs');
+    const decoded = decodeHistory(handed, config);
+    lap('decodeMs');
+    buildReport(decoded, config, { kind: 'financialYear', startYear });
+    lap('countMs');
+    const sealed = await sealJson(core.keyring, 'archive:profile-scratch', { v: 1, history: encoded });
+    lap('keepSealMs');
+    await db.archive.put({ id: 'profile-scratch', ...sealed });
+    lap('keepWriteMs');
+    await db.archive.delete('profile-scratch');
+    return Object.fromEntries(stages) as unknown as OpeningProfile;
   },
 
   /**
@@ -106,11 +201,9 @@ export const reportApi = {
   async reportBaseline(): Promise<{ ms: number; bytes: number; resolvedMs: number; resolvedBytes: number }> {
     if (!admin) throw new Error('call reportSetUp first');
     const { db } = admin;
-    const { keyring } = admin.core;
-    const decrypt = (row: { id: string; iv: Uint8Array<ArrayBuffer>; ct: ArrayBuffer }) =>
-      crypto.subtle.decrypt({ name: 'AES-GCM', iv: row.iv, additionalData: utf8.encode(`archive:${row.id}`) }, keyring.content, row.ct);
+    const decrypt = decryptRow;
     const t0 = performance.now();
-    const rows = await db.archive.where('id').startsWith('chunk:').toArray();
+    const rows = await db.archive.where('id').startsWith(CHUNK_PREFIX).toArray();
     const plains = await Promise.all(rows.map(decrypt));
     const t1 = performance.now();
     const resolved = await db.archive.get(RESOLVED_ID);

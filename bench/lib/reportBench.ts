@@ -4,7 +4,8 @@
  * kept resolution and counting one financial year, beside the baseline of reading and decrypting
  * the kept resolution's row alone, alternating which goes first. The first opening with no kept
  * resolution (every event resolved in the report worker) is timed too, in fewer runs, to the
- * report shown and until its resolution is kept, beside reading and decrypting the chunk rows alone.
+ * report shown and until its resolution is kept, with the chunk rows in the previous form and in
+ * the compact one in turn; then where its time goes, stage by stage, in both forms.
  */
 import type { BenchPage } from './browserPage.ts';
 
@@ -18,18 +19,66 @@ export interface ReportRun {
   resolvedReadMs: number;
 }
 
+/** How the chunk rows are written: `old` as the previous version did (`{ v: 1, events }`), `compact` as now (src/app/admin/archive/chunkCodec.ts). */
+export type ChunkForm = 'old' | 'compact';
+export const CHUNK_FORMS: readonly ChunkForm[] = ['old', 'compact'];
+
+export interface ReportStored {
+  events: number;
+  rows: number;
+  /** Ciphertext of the chunk rows, compact, and of the same events in the old form. */
+  ctBytes: number;
+  oldCtBytes: number;
+  resolvedBytes: number;
+  ms: number;
+}
+
 export interface FirstOpeningRun {
+  /** The form the chunk rows were in when it began (an old-form opening rewrites them compact after keeping). */
+  form: ChunkForm;
   /** To the report shown. */
   ms: number;
   /** Read, decrypted and resolved in the report worker, handed over and decoded. */
   loadMs: number;
   countMs: number;
-  /** Keeping its resolution, which the app awaits after the report is shown. */
+  /** Keeping its resolution (and rewriting old-form rows), which the app awaits after the report is shown. */
   keepMs: number;
 }
 
+/** Where a first opening's time goes, stage by stage, in ms (bench/browser/reportBench.ts reportProfile). */
+export interface OpeningProfile {
+  readMs: number;
+  decryptMs: number;
+  parseMs: number;
+  unpackMs: number;
+  gatherMs: number;
+  resolveMs: number;
+  encodeMs: number;
+  handOverMs: number;
+  decodeMs: number;
+  countMs: number;
+  keepSealMs: number;
+  keepWriteMs: number;
+}
+
+/** The profile's stages in order, with what each is. */
+export const PROFILE_STAGES: readonly [keyof OpeningProfile, string][] = [
+  ['readMs', 'read the chunk rows from IndexedDB'],
+  ['decryptMs', 'AES-GCM decryption'],
+  ['parseMs', 'UTF-8 decoding and JSON.parse'],
+  ['unpackMs', 'events unpacked from the row\'s form'],
+  ['gatherMs', 'gathered by id, bound to the organisation\'s people'],
+  ['resolveMs', 'resolved (records and women)'],
+  ['encodeMs', 'encoded to the compact form'],
+  ['handOverMs', 'handed over (structured clone)'],
+  ['decodeMs', 'decoded on the page'],
+  ['countMs', 'counted (buildReport)'],
+  ['keepSealMs', 'keep: stringified and sealed'],
+  ['keepWriteMs', 'keep: row written'],
+];
+
 export interface ReportResult {
-  stored: { events: number; rows: number; ctBytes: number; resolvedBytes: number; ms: number };
+  stored: ReportStored;
   /** What the report counted for the year, the same every run and both ways. */
   counted: { events: number; visits: number; women: number };
   /** Plain bytes of the chunk rows and of the kept resolution. */
@@ -37,6 +86,8 @@ export interface ReportResult {
   resolvedPlainBytes: number;
   runs: ReportRun[];
   firstOpenings: FirstOpeningRun[];
+  /** Where a first opening's time goes, stage by stage, in each form, alternating. */
+  profiles: { form: ChunkForm; profile: OpeningProfile }[];
 }
 
 export async function benchReport(
@@ -45,7 +96,7 @@ export async function benchReport(
 ): Promise<ReportResult> {
   const stored = await bp.call('reportSetUp', 'footfall-bench-report', opts.events);
   opts.log?.(
-    `report: ${stored.events.toLocaleString('en-GB')} events stored in ${stored.rows} sealed rows (${(stored.ctBytes / 1e6).toFixed(1)} MB), ` +
+    `report: ${stored.events.toLocaleString('en-GB')} events stored in ${stored.rows} sealed rows (${(stored.ctBytes / 1e6).toFixed(1)} MB; ${(stored.oldCtBytes / 1e6).toFixed(1)} MB in the old form), ` +
       `their resolution kept in one (${(stored.resolvedBytes / 1e6).toFixed(1)} MB), in ${(stored.ms / 1000).toFixed(1)} s`,
   );
   const runs: ReportRun[] = [];
@@ -73,14 +124,25 @@ export async function benchReport(
     );
   }
   const firstOpenings: FirstOpeningRun[] = [];
+  // Old form and compact in turn, so both meet the same load.
   for (let r = 0; r < opts.firstOpeningRuns; r++) {
-    const first = await bp.call('reportFirstOpening', opts.startYear);
-    check({ events: first.events, visits: first.visits, women: first.women });
-    firstOpenings.push({ ms: first.ms, loadMs: first.loadMs, countMs: first.countMs, keepMs: first.keepMs });
-    opts.log?.(
-      `report first opening ${r + 1}: ${first.ms.toFixed(0)} ms to the report shown (open in the worker ${first.loadMs.toFixed(0)}, count ${first.countMs.toFixed(0)}); ` +
-        `its resolution kept ${first.keepMs.toFixed(0)} ms later`,
-    );
+    for (const form of CHUNK_FORMS) {
+      const first = await bp.call('reportFirstOpening', opts.startYear, form);
+      check({ events: first.events, visits: first.visits, women: first.women });
+      firstOpenings.push({ form, ms: first.ms, loadMs: first.loadMs, countMs: first.countMs, keepMs: first.keepMs });
+      opts.log?.(
+        `report first opening ${r + 1}, ${form} rows: ${first.ms.toFixed(0)} ms to the report shown (open in the worker ${first.loadMs.toFixed(0)}, count ${first.countMs.toFixed(0)}); ` +
+          `kept ${first.keepMs.toFixed(0)} ms later`,
+      );
+    }
   }
-  return { stored, counted: counted!, plainBytes, resolvedPlainBytes, runs, firstOpenings };
+  const profiles: ReportResult['profiles'] = [];
+  for (let r = 0; r < opts.firstOpeningRuns; r++) {
+    for (const form of CHUNK_FORMS) {
+      const profile = await bp.call('reportProfile', opts.startYear, form);
+      profiles.push({ form, profile });
+      opts.log?.(`report profile ${r + 1}, ${form} rows: ${PROFILE_STAGES.map(([k]) => `${k.replace(/Ms$/, '')} ${profile[k].toFixed(0)}`).join(', ')} ms`);
+    }
+  }
+  return { stored, counted: counted!, plainBytes, resolvedPlainBytes, runs, firstOpenings, profiles };
 }

@@ -33,6 +33,7 @@ import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import type { WaitingEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { openReport, type OpenReportMessage, type OpenReportRequest } from '../../src/app/admin/archive/openReport.ts';
 import { decodeHistory } from '../../src/domain/historyCodec.ts';
+import { decodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 
 // Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
 const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
@@ -316,7 +317,7 @@ describe('a copy kept by the previous version', () => {
     expect(result.fetched.batches).toBe(summary.batches);
     expect(result.summary).toMatchObject({ batches: summary.batches, events: result.fetched.events, unreadable: summary.unreadable });
     const rows = await admin.db.archive.where('id').startsWith('chunk:').toArray();
-    const stored = await Promise.all(rows.map(async (r) => ((await openArchiveRow(core().keyring, r)) as { events: unknown[] }).events.length));
+    const stored = await Promise.all(rows.map(async (r) => decodeChunk(await openArchiveRow(core().keyring, r))!.length));
     expect(stored.reduce((a, b) => a + b, 0)).toBe(result.fetched.events);
     expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual([...ledger.keys()].sort());
     expect(await storedState()).toMatchObject({ v: 2, cursor: expect.stringMatching(/^\d+$/) });
@@ -502,6 +503,27 @@ describe('a first opening, as the report worker runs it', () => {
     expect(resolved?.kind === 'resolved' && decodeHistory(resolved.report.history, config())).toEqual(resolveHistory(await loadHistoryEvents(core()), config()));
     expect(await admin.db.archive.get('resolved')).toBeDefined();
     expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
+  });
+
+  it('rewrites rows kept in the previous form compact, under the same ids, after keeping a resolution that still holds', async () => {
+    const { keyring } = core();
+    const rows = await admin.db.archive.where('id').startsWith('chunk:').toArray();
+    const before = await Promise.all(rows.map(async (r) => decodeChunk(await openArchiveRow(keyring, r))!));
+    // As the previous version wrote them: `{ v: 1, events }`, with nothing kept yet.
+    await admin.db.archive.bulkPut(await Promise.all(rows.map((r, i) => sealArchiveRow(keyring, r.id, { v: 1, events: before[i] }))));
+    await admin.db.archive.delete('resolved');
+    const fromOld = (await loadHistoryEvents(core())).map((e) => e.id).sort();
+
+    expect((await run(await request())).at(-1)?.kind).toBe('done');
+    const after = await admin.db.archive.where('id').startsWith('chunk:').toArray();
+    expect(after.map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    const values = await Promise.all(after.map((r) => openArchiveRow(keyring, r)));
+    expect(values.map((v) => (v as { v: number }).v)).toEqual(rows.map(() => 2));
+    expect(values.map((v) => decodeChunk(v))).toEqual(before);
+    expect((await loadHistoryEvents(core())).map((e) => e.id).sort()).toEqual(fromOld);
+    const opened = await loadReportHistory(core(), config());
+    expect(opened.resolvedNow).toBe(false);
+    expect(opened.history).toEqual(resolveHistory(await loadHistoryEvents(core()), config()));
   });
 
   it('counts the waiting events it is handed, and then keeps nothing', async () => {

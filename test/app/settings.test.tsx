@@ -164,6 +164,16 @@ describe('Settings', () => {
     expect(currentSession().config.name).toBe('Beyond the Streets');
   });
 
+  it('shows settings saved elsewhere while it is open (the name given at set-up, a shared change), so Save never writes back a stale value', async () => {
+    const { user } = await renderUnlocked();
+    await goTo(user, 'Settings');
+    const config = currentSession().config;
+    await act(() => core().saveConfig({ ...config, name: 'Beyond the Streets', idleLockMinutes: 7, safeguardingNote: 'Tell the duty lead.' }));
+    expect(region('Organisation name').getByRole('textbox', { name: 'Printed at the top of every report' })).toHaveValue('Beyond the Streets');
+    expect(region('Automatic lock').getByRole('spinbutton')).toHaveValue(7);
+    expect(region('Safeguarding note').getByRole('textbox')).toHaveValue('Tell the duty lead.');
+  });
+
   it('saves the safeguarding note shown for under-18s', async () => {
     const { user } = await renderUnlocked();
     await goTo(user, 'Settings');

@@ -3,9 +3,9 @@
  * landscape and portrait, and a small phone. axe-core must find nothing, every control must be
  * at least 44 x 44 CSS px, and the app must make no request to any other origin.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { axeViolations, injectAxe, smallTargets, VIEWPORTS } from './a11y.ts';
-import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
+import { appInBrowser } from './harness.ts';
 import {
   ADMIN,
   anonymousVisit,
@@ -23,22 +23,11 @@ import {
 
 const FRONT_DESK = { name: 'Mary Adeyemi', pin: '583920' };
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveApp();
-  browser = await openBrowser(served.url, { width: 1280, height: 800 });
-});
-
-afterAll(async () => {
-  await browser?.dispose();
-  await served?.dispose();
-});
+const rig = appInBrowser({ width: 1280, height: 800 });
 
 /** Checks the page as it is now at every viewport; returns what is wrong, readably. */
 async function audit(what: string): Promise<string[]> {
-  const { page } = browser;
+  const { page } = rig.browser;
   const problems: string[] = [];
   for (const vp of VIEWPORTS) {
     await page.setViewportSize({ width: vp.width, height: vp.height });
@@ -56,8 +45,8 @@ function expectClean(problems: string[]): void {
 
 describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes', () => {
   test('the setup screen, and its error message', async () => {
-    const { page } = browser;
-    await page.goto(served.url);
+    const { page } = rig.browser;
+    await page.goto(rig.served.url);
     await page.getByRole('heading', { name: 'Welcome to Footfall' }).waitFor();
     // The strict Content-Security-Policy refuses inline scripts, axe's own included.
     expect(await injectAxe(page)).toBe('devtools');
@@ -91,7 +80,7 @@ describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes',
   });
 
   test('check in, the register dialog (with the under-18 safeguarding note) and the check-in dialog', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     const problems = await audit('check in, empty');
 
     await page.getByRole('button', { name: 'Register a new woman' }).click();
@@ -142,7 +131,7 @@ describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes',
   });
 
   test('Today with visits, and the services, correct and void dialogs', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await openTab(page, 'Today');
     // One voided visit, so the "Voided today" list shows too.
     await page.getByRole('button', { name: /^Void the visit of Beatrix at/ }).click();
@@ -186,7 +175,7 @@ describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes',
   });
 
   test('settings', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await openTab(page, 'Settings');
     const problems = await audit('settings');
     await page.getByRole('textbox', { name: 'Name' }).fill(FRONT_DESK.name);
@@ -201,7 +190,7 @@ describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes',
   });
 
   test('the lock screen, and a wrong PIN', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await page.getByRole('button', { name: 'Lock', exact: true }).click();
     await waitLocked(page);
     const problems = await audit('lock screen, two staff');
@@ -213,6 +202,6 @@ describe('accessibility (WCAG 2.2 AA, 44 px targets) at tablet and phone sizes',
   });
 
   test('no request went to any origin but the app’s', () => {
-    expect(browser.foreignRequests).toEqual([]);
+    expect(rig.browser.foreignRequests).toEqual([]);
   });
 });

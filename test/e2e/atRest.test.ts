@@ -12,8 +12,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
+import { describe, expect, test } from 'vitest';
+import { appInBrowser, type Browser } from './harness.ts';
 import { ADMIN, allFigures, anonymousVisit, dialog, openTab, registerFromSearch, saveCheckIn, setUpDevice, tapServices, todayFigures } from './app.ts';
 
 const WOMEN = ['Zephyrine', 'Oluwaseun'];
@@ -21,18 +21,7 @@ const SERVICE_WORDS = ['Meal', 'Shower', 'meal', 'shower', 'Laundry', 'laundry',
 /** What Zephyrine shared, as the screens label it and as it is keyed in records. */
 const DETAILS = ['Trafficking', 'trafficking', 'Sleeping rough', 'rough-sleeping', '25–34', '25-34'];
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveApp();
-  browser = await openBrowser(served.url);
-});
-
-afterAll(async () => {
-  await browser?.dispose();
-  await served?.dispose();
-});
+const rig = appInBrowser();
 
 /** Today as an ISO date, in UTC and in London (they differ for an hour a night in summer). */
 function todayIso(): string[] {
@@ -111,8 +100,8 @@ function occurs(bytes: Buffer, needle: string): boolean {
 
 describe('records are encrypted at rest on the device', () => {
   test('a morning of visits', async () => {
-    const { page } = browser;
-    await page.goto(served.url);
+    const { page } = rig.browser;
+    await page.goto(rig.served.url);
     await setUpDevice(page);
     // Zephyrine shares a few answers: they are as sensitive as her name.
     await openTab(page, 'Check in');
@@ -147,7 +136,7 @@ describe('records are encrypted at rest on the device', () => {
   });
 
   test('IndexedDB, read from the page, holds no name, service or date in the clear', async () => {
-    const { stores } = await dumpIndexedDb(browser);
+    const { stores } = await dumpIndexedDb(rig.browser);
     expect(Object.keys(stores).sort()).toEqual(['archive', 'batches', 'device', 'events', 'settings', 'staff', 'visits', 'women']);
     expect(stores.women!.count).toBe(2);
     expect(stores.visits!.count).toBe(3);
@@ -167,8 +156,8 @@ describe('records are encrypted at rest on the device', () => {
 
   test('the profile’s IndexedDB files on disk hold no name, service or date in the clear', async () => {
     // Close the browser so that everything is flushed to the files, then read them raw.
-    await browser.close();
-    const files = indexedDbFiles(browser.profile);
+    await rig.browser.close();
+    const files = indexedDbFiles(rig.browser.profile);
     const logs = files.filter((f) => f.endsWith('.log') && /\d+\.log$/.test(f));
     // LevelDB's write-ahead logs hold each write uncompressed; its .ldb tables may be
     // snappy-compressed, so for those a match is only a bonus and a miss proves less.
@@ -178,7 +167,7 @@ describe('records are encrypted at rest on the device', () => {
     expect(occurs(logBytes, ADMIN.name), 'the staff name, allowed in the clear, is found in the logs').toBe(true);
 
     const leaks = (needles: string[]) =>
-      raw.flatMap(({ file, bytes }) => needles.filter((n) => occurs(bytes, n)).map((n) => `${n} in ${file.slice(browser.profile.length)}`));
+      raw.flatMap(({ file, bytes }) => needles.filter((n) => occurs(bytes, n)).map((n) => `${n} in ${file.slice(rig.browser.profile.length)}`));
     expect(leaks([...WOMEN, ...WOMEN.map((w) => w.toLowerCase())])).toEqual([]);
     expect(leaks(SERVICE_WORDS)).toEqual([]);
     expect(leaks(DETAILS)).toEqual([]);

@@ -4,8 +4,8 @@
  * from the search box, an anonymous visit, services added later, a void; then a reload and a
  * full browser restart, still offline. Every figure on Today must be exactly right throughout.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openBrowser, serveApp, waitForOfflineReady, type Browser, type Served } from './harness.ts';
+import { describe, expect, test } from 'vitest';
+import { appInBrowser, waitForOfflineReady } from './harness.ts';
 import {
   ADMIN,
   allFigures,
@@ -23,30 +23,19 @@ import {
   waitLocked,
 } from './app.ts';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serveApp();
-  browser = await openBrowser(served.url);
-});
-
-afterAll(async () => {
-  await browser?.dispose();
-  await served?.dispose();
-});
+const rig = appInBrowser();
 
 describe('front desk, offline', () => {
   test('first load installs the app; it then works with no server and no network', async () => {
-    const { page } = browser;
-    await page.goto(served.url);
+    const { page } = rig.browser;
+    await page.goto(rig.served.url);
     await setUpDevice(page);
     await waitForOfflineReady(page);
 
     // Offline for real: the server is gone and the browser has no network.
-    await served.stop();
-    await expect(fetch(served.url)).rejects.toThrow();
-    await browser.context.setOffline(true);
+    await rig.served.stop();
+    await expect(fetch(rig.served.url)).rejects.toThrow();
+    await rig.browser.context.setOffline(true);
     await page.reload();
     await waitLocked(page);
     expect(await page.evaluate(() => [navigator.onLine, Boolean(navigator.serviceWorker.controller)])).toEqual([false, true]);
@@ -56,7 +45,7 @@ describe('front desk, offline', () => {
   });
 
   test('registering, checking in and searching, with exact figures', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
 
     // José is registered from "Register a new woman" and leaves before anything is given:
     // closing asks first, then she is in the directory with no visit yet.
@@ -118,7 +107,7 @@ describe('front desk, offline', () => {
   });
 
   test('services added later and a void, from the Today screen', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await openTab(page, 'Today');
     const visits = page.getByRole('list', { name: 'Today’s visits' });
     expect(await visits.getByRole('listitem').count()).toBe(3);
@@ -149,7 +138,7 @@ describe('front desk, offline', () => {
   });
 
   test('a reload, offline, keeps everything', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await page.reload();
     await waitLocked(page);
     // Locked after the reload: nothing about the women is on screen.
@@ -160,10 +149,10 @@ describe('front desk, offline', () => {
   });
 
   test('closing and reopening the browser, still offline, keeps everything', async () => {
-    await browser.reopen();
-    await browser.context.setOffline(true);
-    const { page } = browser;
-    await page.goto(served.url);
+    await rig.browser.reopen();
+    await rig.browser.context.setOffline(true);
+    const { page } = rig.browser;
+    await page.goto(rig.served.url);
     await waitLocked(page);
     expect(await page.evaluate(() => [navigator.onLine, Boolean(navigator.serviceWorker.controller)])).toEqual([false, true]);
     await unlock(page, ADMIN.name, ADMIN.pin);
@@ -175,7 +164,7 @@ describe('front desk, offline', () => {
     await search(page).fill('JOSE');
     await expect.poll(() => page.getByRole('list', { name: 'Matching women' }).getByRole('button').allInnerTexts()).toEqual(['José']);
     // And the service worker, not the network, served all of it.
-    expect(browser.foreignRequests).toEqual([]);
+    expect(rig.browser.foreignRequests).toEqual([]);
   });
 });
 
@@ -183,7 +172,7 @@ describe('front desk, offline', () => {
 const EXPECTED = allFigures({ Visits: 2, Women: 1, 'Anonymous visits': 1, Meal: 1, Shower: 1, Laundry: 1 });
 
 async function expectDayOnScreen(): Promise<void> {
-  const { page } = browser;
+  const { page } = rig.browser;
   await openTab(page, 'Today');
   const visits = page.getByRole('list', { name: 'Today’s visits' }).getByRole('listitem');
   const texts = (await visits.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));

@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from '../../src/server/app.ts';
@@ -92,6 +93,29 @@ export interface Browser {
 }
 
 /** How a phone differs from the desk's tablet: a touch screen, a mobile viewport, its own time zone and language. */
+/** The served app and endpoint, and one Chromium profile on it. */
+export interface AppInBrowser {
+  served: Served;
+  browser: Browser;
+}
+
+/**
+ * The served app and endpoint with one browser on it: opened before the file's tests and closed
+ * after them. The fields are filled in by then, so read them inside tests, not when the file loads.
+ */
+export function appInBrowser(viewport?: { width: number; height: number }): AppInBrowser {
+  const one = {} as AppInBrowser;
+  beforeAll(async () => {
+    one.served = await serveApp();
+    one.browser = await openBrowser(one.served.url, viewport);
+  });
+  afterAll(async () => {
+    await one.browser?.dispose();
+    await one.served?.dispose();
+  });
+  return one;
+}
+
 export interface DeviceOptions {
   isMobile?: boolean;
   hasTouch?: boolean;

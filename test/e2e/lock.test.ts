@@ -4,8 +4,8 @@
  * releases it; the app locks itself after the configured idle minutes. None of it ever deletes
  * a record. Time is driven with Playwright's clock, so the waits take no real time.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { appInBrowser } from './harness.ts';
 import {
   ADMIN,
   allFigures,
@@ -25,32 +25,24 @@ const WRONG = '111999';
 const WOMAN = 'Hannelore';
 const FIGURES = allFigures({ Visits: 2, Women: 1, 'Anonymous visits': 1, Meal: 2, Shower: 1 });
 
-let served: Served;
-let browser: Browser;
+const rig = appInBrowser();
 
 beforeAll(async () => {
-  served = await serveApp();
-  browser = await openBrowser(served.url);
   // Fake timers that still flow: waits and idle minutes can be skipped at will.
-  await browser.page.clock.install();
+  await rig.browser.page.clock.install();
 });
 
-afterAll(async () => {
-  await browser?.dispose();
-  await served?.dispose();
-});
-
-const pinBox = () => browser.page.getByLabel('PIN', { exact: true });
-const unlockButton = () => browser.page.getByRole('button', { name: 'Unlock' });
-const alertText = () => browser.page.getByRole('alert').allTextContents();
+const pinBox = () => rig.browser.page.getByLabel('PIN', { exact: true });
+const unlockButton = () => rig.browser.page.getByRole('button', { name: 'Unlock' });
+const alertText = () => rig.browser.page.getByRole('alert').allTextContents();
 
 /** The names the lock screen offers under "Who are you?", by each radio's accessible name. */
 async function staffOffered(): Promise<string[]> {
   const names: string[] = [];
   for (const name of [ADMIN.name, FRONT_DESK.name]) {
-    if (await browser.page.getByRole('radio', { name, exact: true }).count()) names.push(name);
+    if (await rig.browser.page.getByRole('radio', { name, exact: true }).count()) names.push(name);
   }
-  expect(await browser.page.getByRole('radio').count()).toBe(names.length);
+  expect(await rig.browser.page.getByRole('radio').count()).toBe(names.length);
   return names;
 }
 
@@ -64,14 +56,14 @@ async function tryPin(pin: string): Promise<void> {
 
 /** Nothing about any woman or visit is anywhere in the page, visible or not. */
 async function expectNoRecordsInPage(): Promise<void> {
-  const html = await browser.page.content();
+  const html = await rig.browser.page.content();
   expect(html).not.toContain(WOMAN);
   expect(html).not.toMatch(/Today’s figures|Anonymous visits|Matching women|Meal|Shower/);
 }
 
 /** What is stored, counted without unlocking: every row stays, whatever the lock did. */
 async function storedRows(): Promise<Record<string, number>> {
-  return browser.page.evaluate(async () => {
+  return rig.browser.page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('footfall');
       req.onsuccess = () => resolve(req.result);
@@ -94,8 +86,8 @@ let rowsBefore: Record<string, number>;
 
 describe('locking the device', () => {
   test('set up with an admin, a front-desk volunteer and a few records', async () => {
-    const { page } = browser;
-    await page.goto(served.url);
+    const { page } = rig.browser;
+    await page.goto(rig.served.url);
     await setUpDevice(page);
     await openTab(page, 'Settings');
     await page.getByRole('textbox', { name: 'Name' }).fill(FRONT_DESK.name);
@@ -111,7 +103,7 @@ describe('locking the device', () => {
   });
 
   test('the Lock button locks at once, and the lock screen hides every record', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await page.getByRole('button', { name: 'Lock', exact: true }).click();
     // At once: no PIN prompt or delay between the tap and the lock screen.
     expect(await page.getByRole('heading', { name: 'Footfall is locked' }).isVisible()).toBe(true);
@@ -128,7 +120,7 @@ describe('locking the device', () => {
   });
 
   test('wrong PINs: a clear message, four free tries, then a growing wait', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     // The lock screen has been up a while before anyone tries: the wait shown must still be right.
     await page.clock.fastForward(5 * 60_000);
     await page.getByRole('radio', { name: FRONT_DESK.name }).check();
@@ -167,7 +159,7 @@ describe('locking the device', () => {
   });
 
   test('the wait holds across a reload', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await page.reload();
     await waitLocked(page);
     expect(await pinBox().isDisabled()).toBe(true);
@@ -177,7 +169,7 @@ describe('locking the device', () => {
   });
 
   test('after ten wrong PINs only an admin’s PIN releases the device', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await page.getByRole('radio', { name: FRONT_DESK.name }).check();
     // Wrong PINs 8 and 9, each after its wait (4 and 8 minutes).
     for (const wait of [4, 8]) {
@@ -224,7 +216,7 @@ describe('locking the device', () => {
   });
 
   test('idle for the configured minutes, the app locks itself', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await unlock(page, ADMIN.name, ADMIN.pin);
     await openTab(page, 'Settings');
     const minutes = page.getByRole('spinbutton', { name: 'Lock after this many minutes without use' });
@@ -256,11 +248,11 @@ describe('locking the device', () => {
   });
 
   test('every wrong PIN and lock left the records alone, and nothing went elsewhere', async () => {
-    const { page } = browser;
+    const { page } = rig.browser;
     await enterPin(page, ADMIN.name, ADMIN.pin);
     await waitUnlocked(page);
     expect(await todayFigures(page)).toEqual(FIGURES);
     expect(await storedRows()).toEqual(rowsBefore);
-    expect(browser.foreignRequests).toEqual([]);
+    expect(rig.browser.foreignRequests).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@ import { keyId, openOnly } from '../../crypto/orgKeyring.ts';
 import type { EventOf } from '../../domain/events.ts';
 import type { DeviceCore } from '../core/core.ts';
 import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
-import { ClientError } from '../problems.ts';
+import { ClientError, isProblem } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { syncRound } from '../sync/engine.ts';
 import { certifiedAdminDevice } from './adminDevice.ts';
@@ -34,7 +34,10 @@ export async function rotateOrgKey(core: DeviceCore, client: SyncClient, passphr
   if (!first) throw new ClientError('passphrase_wrong');
   // The kit must open the organisation's key too: the new key is wrapped under its code, so the
   // one printed kit goes on opening every key (and a mistyped code would lose the new one).
-  const kit = await unwrapOrgKeys(core, recoveryCode, 'recovery', client).catch(() => null);
+  const kit = await unwrapOrgKeys(core, recoveryCode, 'recovery', client).catch((error: unknown) => {
+    if (isProblem(error, 'recovery_wrong')) return null;
+    throw error;
+  });
   if (!kit?.keys.has(firstKid)) throw new ClientError('recovery_wrong');
 
   const pair = await generateOrgKeyPair();

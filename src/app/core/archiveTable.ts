@@ -118,6 +118,20 @@ export class ArchiveTable {
   }
 
   /**
+   * Writes chunk rows again under their own ids, with the same events in another form
+   * (src/app/admin/archive/chunkCodec.ts): only those still stored, so a row another window has
+   * replaced meanwhile is not brought back. The ids stay, and with them the kept resolution.
+   */
+  async rewriteChunks(chunks: ArchiveChunk[]): Promise<void> {
+    const rows = await Promise.all(chunks.map((c) => this.seal(c.id, c.value)));
+    const { db } = this;
+    await db.transaction('rw', db.archive, async () => {
+      const stored = new Set(await db.archive.where('id').anyOf(rows.map((r) => r.id)).primaryKeys());
+      await db.archive.bulkPut(rows.filter((r) => stored.has(r.id)));
+    });
+  }
+
+  /**
    * Keeps a resolution of the chunks `chunkIds`, unless they changed since they were read or this
    * device saved an event of its own meanwhile (its own events count too, and are not in it).
    */

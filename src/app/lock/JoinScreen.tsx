@@ -8,6 +8,8 @@ import { syncClient, syncNow } from '../sync/runtime.ts';
 import { finishJoin } from './access.ts';
 import { pinProblem } from './lockPolicy.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
+import { SubmitOrBack } from '../shared/SubmitOrBack.tsx';
+import { PersonalCodeAndPin } from '../people/PersonalCodeAndPin.tsx';
 
 /**
  * A device joining the organisation (docs/security.md#joining): the admin's one-time code (typed,
@@ -38,14 +40,7 @@ function EnterCode({ onClaimed, onBack }: { onClaimed: (offer: JoinOffer) => voi
         </label>
         <p className="hint">Five groups, such as 7K2M-…-X. Case and dashes do not matter. This device must be online.</p>
         <ErrorAlert message={error} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Joining…' : 'Continue'}
-          </button>
-          <button type="button" onClick={onBack}>
-            Back
-          </button>
-        </div>
+        <SubmitOrBack busy={busy} label={busy ? 'Joining…' : 'Continue'} onBack={onBack} />
       </form>
     </main>
   );
@@ -107,34 +102,5 @@ function ChoosePerson({ offer }: { offer: JoinOffer }) {
         </form>
       )}
     </main>
-  );
-}
-
-interface CodeAndPinProps {
-  code: string;
-  setCode: (v: string) => void;
-  pin: string;
-  setPin: (v: string) => void;
-  pin2: string;
-  setPin2: (v: string) => void;
-}
-
-/** Her personal code and the PIN she chooses, twice: the same fields wherever a person sets her PIN. */
-export function PersonalCodeAndPin({ code, setCode, pin, setPin, pin2, setPin2 }: CodeAndPinProps) {
-  return (
-    <>
-      <label>
-        Your personal code
-        <SecretInput kind="code" value={code} onChange={setCode} />
-      </label>
-      <label>
-        Choose your PIN (6 to 12 digits)
-        <SecretInput kind="pin" value={pin} onChange={setPin} />
-      </label>
-      <label>
-        Your PIN again
-        <SecretInput kind="pin" value={pin2} onChange={setPin2} />
-      </label>
-    </>
   );
 }

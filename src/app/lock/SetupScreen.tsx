@@ -5,6 +5,7 @@ import { enrolCodeFromLink } from '../sync/enrolLink.ts';
 import { pinProblem } from './lockPolicy.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { SecretInput } from '../shared/SecretInput.tsx';
+import { SubmitOrBack } from '../shared/SubmitOrBack.tsx';
 
 /**
  * First run. Every device but one joins the organisation with a code from its admin; the one that
@@ -87,14 +88,7 @@ function NewOrganisation({ onBack }: { onBack: () => void }) {
           <SecretInput kind="pin" value={pin2} onChange={setPin2} />
         </label>
         <ErrorAlert message={error} />
-        <div className="actions">
-          <button type="submit" className="primary" disabled={busy}>
-            {busy ? 'Setting up…' : 'Set up this device'}
-          </button>
-          <button type="button" onClick={onBack}>
-            Back
-          </button>
-        </div>
+        <SubmitOrBack busy={busy} label={busy ? 'Setting up…' : 'Set up this device'} onBack={onBack} />
       </form>
     </main>
   );

@@ -4,7 +4,7 @@ import { Dialog } from '../shared/Dialog.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { useCore } from '../shared/useCore.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
-import { PersonalCodeAndPin } from '../lock/JoinScreen.tsx';
+import { PersonalCodeAndPin } from './PersonalCodeAndPin.tsx';
 import { ClientError } from '../problems.ts';
 import { addMeToThisDevice, changeMyPin, peopleForThisDevice } from './peopleActions.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';

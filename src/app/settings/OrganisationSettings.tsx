@@ -22,6 +22,7 @@ import { useCore } from '../shared/useCore.ts';
 import { ClientError, isProblem } from '../problems.ts';
 import { saveConfig } from './settingsActions.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
+import { SubmitOrBack } from '../shared/SubmitOrBack.tsx';
 import { RotateOrgKey } from './RotateOrgKey.tsx';
 
 
@@ -334,18 +335,5 @@ function DeviceList() {
         </ul>
       )}
     </section>
-  );
-}
-
-function SubmitOrBack({ busy, label, onBack }: { busy: boolean; label: string; onBack: () => void }) {
-  return (
-    <div className="actions">
-      <button type="submit" className="primary" disabled={busy}>
-        {label}
-      </button>
-      <button type="button" onClick={onBack}>
-        Back
-      </button>
-    </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { rotateOrgKey } from '../admin/rotateOrgKey.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
+import { SubmitOrBack } from '../shared/SubmitOrBack.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { useCore } from '../shared/useCore.ts';
 import { syncClient } from '../sync/runtime.ts';
@@ -51,14 +52,7 @@ export function RotateOrgKey() {
             <SecretInput kind="code" value={code} onChange={setCode} />
           </label>
           <ErrorAlert message={error} />
-          <div className="actions">
-            <button type="submit" className="primary" disabled={busy || !passphrase || !code}>
-              {busy ? 'Changing the key…' : 'Change the key now'}
-            </button>
-            <button type="button" onClick={() => setOpen(false)} disabled={busy}>
-              Cancel
-            </button>
-          </div>
+          <SubmitOrBack busy={busy} label="Change the key now" onBack={() => setOpen(false)} />
         </form>
       ) : (
         <button type="button" onClick={() => (setOpen(true), setDone(null))}>

@@ -66,8 +66,9 @@ export function SettingsScreen() {
       ) : (
         <>
           {sync.enrolled && <ShareSettings onShare={() => update(() => undefined, '', 'These settings are shared: every device gets them when it next syncs.')} />}
-          <OrganisationName name={config.name} onSave={(name) => update((c) => (c.name = name), 'Organisation name saved.')} />
-          <IdleLock minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
+          {/* Keyed by what is saved: a change made elsewhere (set-up, another admin) shows at once, and Save never writes back a stale value. */}
+          <OrganisationName key={`name:${config.name}`} name={config.name} onSave={(name) => update((c) => (c.name = name), 'Organisation name saved.')} />
+          <IdleLock key={`idle:${config.idleLockMinutes}`} minutes={config.idleLockMinutes} onSave={(m) => update((c) => (c.idleLockMinutes = m), `The app now locks after ${m} minutes idle.`)} />
           <TermList
             title="Services"
             itemName="service"
@@ -81,7 +82,7 @@ export function SettingsScreen() {
             onChange={(items, message) => update((c) => (c.sites = items.map((i) => ({ key: i.key, name: i.label, retired: i.retired }))), message)}
           />
           <OtherLists config={config} onChange={(change, message) => update(change, message)} />
-          <SafeguardingNote note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
+          <SafeguardingNote key={`note:${config.safeguardingNote}`} note={config.safeguardingNote} onSave={(note) => update((c) => (c.safeguardingNote = note), 'Safeguarding note saved.')} />
         </>
       )}
       {/* The organisation's people are managed on an admin device; before the organisation exists, the laptop's own staff (its first people). */}

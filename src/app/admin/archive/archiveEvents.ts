@@ -7,6 +7,7 @@ import type { FootfallEvent } from '../../../domain/events.ts';
 import { bindToPeople, type Unbound } from '../../../domain/people.ts';
 import type { Role } from '../../../domain/protocol.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
+import { decodeChunk } from './chunkCodec.ts';
 
 /** This device's own events not yet acknowledged, as its outbox opens them. */
 export interface WaitingEvents {
@@ -25,7 +26,7 @@ export function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEv
   const byId = new Map<string, FootfallEvent>();
   let unreadableRows = waiting.unreadable;
   for (const { value } of chunks) {
-    const events = eventsOf(value);
+    const events = decodeChunk(value);
     // Rows are in receipt order, and the first copy of an id stands: a later upload that reuses an
     // id (a compaction's copy is the same event) cannot replace a record another device made.
     if (events) for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
@@ -36,22 +37,4 @@ export function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEv
   // A record counts only when it names one of the organisation's people, on a device she may use (docs/security.md#people).
   const { accepted, unbound } = bindToPeople([...byId.values()], new Map(Object.entries(devices)));
   return { events: accepted, unbound, unreadableRows };
-}
-
-/** A chunk row's value as written: events checked against the event schema before they were sealed. */
-export function chunkOf(events: FootfallEvent[]): { v: 1; events: FootfallEvent[] } {
-  return { v: 1, events };
-}
-
-/**
- * A chunk's events, or null when it is not a chunk of this version. Every event was checked
- * against the event schema before it was sealed into the row, and AES-GCM with the row id as
- * associated data proves the row is exactly what this device wrote there. Parsing half a million
- * events again on every opening would cost more than the decryption itself
- * (docs/architecture.md#performance-targets: a year's report in under 3 s), so only the row's
- * shape is checked here.
- */
-function eventsOf(value: unknown): FootfallEvent[] | null {
-  const body = value as { v?: unknown; events?: unknown } | null;
-  return body?.v === 1 && Array.isArray(body.events) ? (body.events as FootfallEvent[]) : null;
 }

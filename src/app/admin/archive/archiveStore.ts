@@ -30,7 +30,8 @@ import { ClientError } from '../../problems.ts';
 import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
-import { chunkOf, gatherEvents } from './archiveEvents.ts';
+import { gatherEvents } from './archiveEvents.ts';
+import { encodeChunk } from './chunkCodec.ts';
 import { openKept } from './keptResolution.ts';
 import { openReportOffThread } from './reportOpening.ts';
 
@@ -221,7 +222,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
       setAside: [...stored.state.setAside, ...page.batches.flatMap((b) => b.setAside)],
     };
     if (page.batches.length > 0) {
-      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: chunkOf(events) }] : [];
+      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: encodeChunk(events) }] : [];
       await keep(next, chunks);
     }
     fetched.batches += page.batches.length;
@@ -327,7 +328,7 @@ export async function replaceArchive(core: DeviceCore, events: FootfallEvent[]):
   const stored = await readState(core, enrolment.orgId);
   const chunks: ArchiveChunk[] = [];
   for (let i = 0; i * CHUNK_EVENTS < checked.length; i++) {
-    chunks.push({ id: core.archive.chunkId(stored.rev + 1, i), value: chunkOf(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS)) });
+    chunks.push({ id: core.archive.chunkId(stored.rev + 1, i), value: encodeChunk(checked.slice(i * CHUNK_EVENTS, (i + 1) * CHUNK_EVENTS)) });
   }
   await write(core, stored, { ...stored.state, events: checked.length }, chunks, { clearChunks: true });
   await resolveAgain(core);

@@ -2,7 +2,8 @@
  * A first opening of the reports, as the report worker runs it (src/app/admin/archive/reportWorker.ts):
  * every chunk row read from IndexedDB and decrypted, gathered with this device's own waiting
  * events, resolved, and handed over in the compact form the page decodes. Only then is the
- * resolution sealed and kept, so the admin sees her report before that work is done.
+ * resolution sealed and kept, and any rows in the previous form written again in the compact one
+ * (chunkCodec.ts), so the admin sees her report before that work is done.
  *
  * It is a plain function of its request, so tests run it directly; in the app it runs off the
  * page's thread and the page stays responsive throughout (docs/architecture.md#reports).
@@ -14,6 +15,7 @@ import type { Role } from '../../../domain/protocol.ts';
 import { resolveHistory } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
 import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
+import { upgradeChunk } from './chunkCodec.ts';
 import type { KeptResolution } from './keptResolution.ts';
 
 export interface OpenReportRequest {
@@ -57,6 +59,16 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
       const kept: KeptResolution = { v: 1, orgId: request.orgId, chunks: chunkIds, events: events.length, unreadableRows, unbound, history };
       await archive.keepResolution(kept, chunkIds).catch(() => {
         // Best effort: without it the next opening resolves every event again, as this one did.
+      });
+    }
+    // Rows kept in the previous form are written again in the compact one, so the next opening reads less.
+    const upgraded = chunks.flatMap(({ id, value }) => {
+      const compact = upgradeChunk(value);
+      return compact ? [{ id, value: compact }] : [];
+    });
+    if (upgraded.length) {
+      await archive.rewriteChunks(upgraded).catch(() => {
+        // Best effort: the rows stay readable as they are, and the next opening tries again.
       });
     }
     post({ kind: 'done' });
