@@ -85,6 +85,8 @@ interface Harness {
   storage: Storage;
   /** Closes the storage and opens it again on the same data, like a restart. */
   reopen(): Promise<Storage>;
+  /** The enrolment package stored for a code, read from the database itself as a copy of it would show. */
+  storedPackage(lookup: string): Promise<string | undefined>;
   cleanup(): Promise<void>;
 }
 
@@ -190,6 +192,19 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.getDevice(orgId, keys.deviceId)).toEqual({ ...keys, orgId, role: 'outreach', enrolledAt: at(30), lastSeenAt: null, revokedAt: null });
         expect(await storage.claimEnrolment(e.lookup, at(31), deviceKeys())).toBeNull();
         expect(await storage.listDevices(orgId)).toHaveLength(2);
+      });
+
+      it('keeps no package once its code is claimed, and keeps it while the claim fails', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const e = await newEnrolment(storage, orgId, admin.deviceId);
+        expect(await harness!.storedPackage(e.lookup)).toBe(e.package);
+        await expect(storage.claimEnrolment(e.lookup, at(30), { ...deviceKeys(), deviceId: admin.deviceId })).rejects.toBeInstanceOf(DeviceExistsError);
+        expect(await harness!.storedPackage(e.lookup)).toBe(e.package);
+        expect(await storage.claimEnrolment(e.lookup, at(31), deviceKeys())).toEqual({ orgId, role: 'outreach', package: e.package });
+        expect(await harness!.storedPackage(e.lookup)).toBe('');
+        // A retried registration of the spent code brings nothing back.
+        await storage.createEnrolment(e);
+        expect(await harness!.storedPackage(e.lookup)).toBe('');
       });
 
       it('treats a retried registration of the same code as done: the first one stands', async () => {
@@ -629,6 +644,14 @@ async function sqliteHarness(): Promise<Harness> {
       await current.close();
       return (current = await openSqliteStorage(dataDir));
     },
+    async storedPackage(lookup) {
+      const copy = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+      try {
+        return (copy.prepare('SELECT package FROM enrolments WHERE lookup = ?').get(lookup) as { package: string } | undefined)?.package;
+      } finally {
+        copy.close();
+      }
+    },
     async cleanup() {
       await current.close();
       await rm(dir, { recursive: true, force: true });
@@ -668,6 +691,10 @@ async function postgresHarness(): Promise<Harness> {
     async reopen() {
       await current.close();
       return (current = await openPostgresStorage(DATABASE_URL, { schema }));
+    },
+    async storedPackage(lookup) {
+      const { rows } = await withPostgres((client) => client.query<{ package: string }>(`SELECT package FROM ${schema}.enrolments WHERE lookup = $1`, [lookup]));
+      return rows[0]?.package;
     },
     async cleanup() {
       await current.close();
