@@ -73,7 +73,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
         .catch((error: unknown) => {
           ackFailures.push(error);
         });
-      result.acknowledged += batch.eventIds.length;
+      result.acknowledged += batch.eventCount;
       answered = true;
       note(outcome.serverTime);
     } else if (outcome.kind === 'refused') {
