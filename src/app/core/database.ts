@@ -132,8 +132,11 @@ export interface SyncState {
   directoryCursor: string | null;
   /** How it was read (sync/engine.ts); missing before signed parts existed. */
   directoryForm?: number;
-  /** Server time minus device time at the last exchange, in ms. */
-  skewMs: number | null;
+  /**
+   * Only on rows from earlier builds: no longer written, as it told a copy of the device how far
+   * its clock was off. The page keeps the skew it measured in memory (syncStatus.ts).
+   */
+  skewMs?: number | null;
   /** When the server first refused this device as revoked: it takes no new records and stops syncing. */
   revokedAt?: string;
 }

@@ -9,6 +9,7 @@ import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
+import { noteSkew } from '../core/syncStatus.ts';
 import { uploadSigner } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
@@ -107,7 +108,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     state = { ...state, revokedAt: state.revokedAt ?? new Date().toISOString() };
     core?.markRevoked();
   }
-  if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
+  if (result.skewMs !== null) noteSkew(result.skewMs);
   await saveSyncState(state);
   return result;
 }
