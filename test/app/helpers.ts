@@ -2,15 +2,15 @@
  * Shared helpers for the app tests: a fresh device database per test, the unlocked session, and
  * reading the event log back the way an auditor would (decrypt every row, parse it with the schema).
  */
-import { openJson } from '../../src/crypto/atRest.ts';
 import type { Keyring } from '../../src/crypto/keyring.ts';
-import { FootfallEvent } from '../../src/domain/events.ts';
+import type { FootfallEvent } from '../../src/domain/events.ts';
 import { setUpDevice } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb } from '../../src/app/core/database.ts';
 import { useFootfall, type Session } from '../../src/app/store.ts';
 import type { DeviceCore } from '../../src/app/core/core.ts';
-import type { Enrolment } from '../../src/app/core/database.ts';
+import type { BatchRow, Enrolment } from '../../src/app/core/database.ts';
+import { openEventRow } from '../../src/app/core/vault.ts';
 import { openedCore } from '../../src/app/lock/access.ts';
 
 export const ADMIN_PIN = '482915';
@@ -63,13 +63,13 @@ export function currentSession(): Session {
 /** Every event on the device, in the order written, each decrypted and checked by the schema. */
 export async function readEvents(db: FootfallDb, keyring: Keyring): Promise<FootfallEvent[]> {
   const rows = await db.events.orderBy('seq').toArray();
-  return Promise.all(
-    rows.map(async (row) => {
-      const event = FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
-      if (event.id !== row.id) throw new Error(`event row ${row.id} holds event ${event.id}`);
-      return event;
-    }),
-  );
+  return Promise.all(rows.map((row) => openEventRow(keyring, row)));
+}
+
+/** The ids of the events a batch carries: its run of event rows, opened (rows are keyed by tags, not ids). */
+export async function eventIdsOf(db: FootfallDb, keyring: Keyring, batch: BatchRow): Promise<string[]> {
+  const rows = await db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true).toArray();
+  return Promise.all(rows.map(async (row) => (await openEventRow(keyring, row)).id));
 }
 
 export async function tableCounts(db: FootfallDb): Promise<Record<string, number>> {

@@ -12,7 +12,7 @@ import { unlock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { Vault } from '../../src/app/core/vault.ts';
+import { sealEventRow, Vault } from '../../src/app/core/vault.ts';
 import { acknowledge } from '../../src/app/core/outbox.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
@@ -175,6 +175,30 @@ const HISTORY: HistoricVersion[] = [
       return fixture;
     },
   },
+  {
+    // Batches count their events instead of listing their ids, and event rows are keyed by tags of
+    // their ids (written so by this release; rows of earlier ones are keyed again at unlock).
+    version: 5,
+    stores: {},
+    async fill(db, today) {
+      const fixture = await HISTORY[3]!.fill(db, today);
+      const rows = await db.table('events').toArray();
+      const tagged = await Promise.all(
+        rows.map(async (row) => {
+          const event = fixture.events.find((e) => e.event.id === row.id)!.event;
+          return { ...(await sealEventRow(fixture.keyring, event)), seq: row.seq, synced: row.synced };
+        }),
+      );
+      await db.transaction('rw', db.tables, async () => {
+        await db.table('events').bulkPut(tagged);
+        await db.table('batches').toCollection().modify((batch) => {
+          batch.eventCount = batch.eventIds.length;
+          delete batch.eventIds;
+        });
+      });
+      return fixture;
+    },
+  },
 ];
 
 /** A database exactly as a device on `upTo` left it, declared with every version up to it. */
@@ -210,7 +234,7 @@ describe('database versions', () => {
       await db.open();
 
       const rows = await db.events.orderBy('seq').toArray();
-      expect(rows.map((r) => [r.id, r.synced])).toEqual(fixture.events.map(({ event, synced }) => [event.id, synced]));
+      expect(rows.map((r) => r.synced)).toEqual(fixture.events.map(({ synced }) => synced));
       expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
       const waiting = fixture.events.filter((e) => e.synced === 0).length;
       expect(await db.events.where('synced').equals(0).count()).toBe(waiting);
@@ -228,7 +252,11 @@ describe('database versions', () => {
         expect(visits.items.map((v) => v.id).sort()).toEqual([...ids].sort());
         for (const v of visits.items) expect(visitView(v, { timeZone: 'Europe/London' }).date).toBe(date);
       }
-      expect((await db.batches.toArray()).map((b) => b.batchId)).toEqual(fixture.batchIds ?? []);
+      const batches = await db.batches.toArray();
+      expect(batches.map((b) => b.batchId)).toEqual(fixture.batchIds ?? []);
+      // A batch counts its events; it no longer lists their ids, which date them.
+      for (const b of batches) expect(Object.keys(b)).not.toContain('eventIds');
+      expect(batches.map((b) => b.eventCount)).toEqual(fixture.batchIds ? [waiting] : []);
       expect((await db.archive.toArray()).map((r) => r.id).sort()).toEqual(fixture.archiveIds ?? []);
       expect(await db.staff.get(fixture.staffId)).toMatchObject({ name: 'Grace', role: 'admin' });
       expect(await db.device.get('lock')).toMatchObject({ failures: 2, held: false });
@@ -259,6 +287,13 @@ describe('database versions', () => {
       const views = s.visits.map((v) => visitView(v, s.config));
       expect(views.find((v) => v.id === id(30))).toMatchObject({ services: ['meal', 'shower'], voided: false });
       expect(views.find((v) => v.id === id(40))).toMatchObject({ voided: true });
+
+      // Unlocking keyed every event again by a tag, in its place in the log: nothing says when it was made.
+      const rows = await db.events.orderBy('seq').toArray();
+      expect(rows.filter((r) => r.id.includes('-'))).toEqual([]);
+      expect(rows.map((r) => r.synced)).toEqual(fixture.events.map(({ synced }) => synced));
+      expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
+      expect(useFootfall.getState().unsynced).toBe(fixture.events.filter((e) => e.synced === 0).length);
     });
   });
 
@@ -280,7 +315,7 @@ describe('database versions', () => {
     // Sealing starts from the first row, so a device's first batch carries the rows marked synced too.
     const run = rows.slice(0, -1);
     const sealed = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn';
-    await acknowledge({ batchId: crypto.randomUUID(), seq: 0, fromSeq: run[0]!.seq!, toSeq: run.at(-1)!.seq!, eventIds: run.map((r) => r.id), activity: sealed, directory: sealed, state: 'pending', refusals: 0, lastError: null });
+    await acknowledge({ batchId: crypto.randomUUID(), seq: 0, fromSeq: run[0]!.seq!, toSeq: run.at(-1)!.seq!, eventCount: run.length, activity: sealed, directory: sealed, state: 'pending', refusals: 0, lastError: null });
     expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1 });
     expect(await db.events.where('synced').equals(0).count()).toBe(1);
   });

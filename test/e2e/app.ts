@@ -246,7 +246,8 @@ export async function nudgeSync(page: Page): Promise<void> {
 /** What this device's IndexedDB holds for sync: its id, saved events (the outbox) and sealed batches. */
 export interface Outbox {
   deviceId: string;
-  eventIds: string[];
+  /** The events' row keys: keyed tags of their ids (docs/sync.md#the-outbox), not the ids. */
+  eventKeys: string[];
   unsynced: number;
   batchIds: string[];
 }
@@ -271,7 +272,7 @@ export async function readOutbox(page: Page): Promise<Outbox> {
       const device = await all<{ key: string; deviceId?: string }>('device');
       return {
         deviceId: device.find((d) => d.key === 'identity')?.deviceId ?? '',
-        eventIds: events.map((e) => e.id),
+        eventKeys: events.map((e) => e.id),
         unsynced: events.filter((e) => e.synced === 0).length,
         batchIds: batches.map((b) => b.batchId),
       };

@@ -60,7 +60,7 @@ describe('erasing a woman', () => {
     await registerFromSearch(rig.tablet.page, 'Zephyrine', ['Meal']);
     await registerFromSearch(rig.tablet.page, 'Oluwaseun', ['Shower']);
     await waitForSyncStatus(rig.tablet.page, LAST_SYNCED);
-    await expect.poll(() => readOutbox(rig.tablet.page), { timeout: 20_000 }).toMatchObject({ eventIds: [], batchIds: [] });
+    await expect.poll(() => readOutbox(rig.tablet.page), { timeout: 20_000 }).toMatchObject({ eventKeys: [], batchIds: [] });
     await syncNow(rig.laptop.page);
     expect(await found(rig.laptop.page, 'zeph')).toEqual(['Zephyrine']);
   });

@@ -210,15 +210,30 @@ export interface OpenedBatch {
  * opened (not those a compaction removed); nothing is deduplicated
  * here: a batch stored twice, or an event in two batches, shows as such.
  */
-export async function openServerArchive(dataDir: string, secrets: { passphrase: string; enrolmentCode: string }): Promise<OpenedBatch[]> {
+/** What an enrolment package gives: the organisation and its team keys. */
+export interface EnrolmentPackage {
+  orgId: string;
+  orgPublicKey: PublicJwk;
+  teamKeys: { version: number; raw: string }[];
+}
+
+/**
+ * Opens an enrolment code's package from the server's database. Only before the code is claimed:
+ * the server empties it then, so that a spent code opens nothing (docs/security.md#known-gaps).
+ */
+export async function enrolmentPackage(dataDir: string, enrolmentCode: string): Promise<EnrolmentPackage> {
+  const { lookup, packageKey } = await enrolmentKeys(enrolmentCode);
+  const [enrolment] = queryServer<{ package: string }>(dataDir, 'SELECT package FROM enrolments WHERE lookup = ?', lookup);
+  if (!enrolment?.package) throw new Error('The server holds no package for that code: none was made, or it was claimed.');
+  return (await openPackage(packageKey, enrolment.package)) as EnrolmentPackage;
+}
+
+export async function openServerArchive(dataDir: string, secrets: { passphrase: string; pkg: EnrolmentPackage }): Promise<OpenedBatch[]> {
   const [wrapped] = queryServer<{ wrapped: string }>(dataDir, "SELECT wrapped FROM wrapped_keys WHERE kind = 'passphrase'");
   if (!wrapped) throw new Error('The server holds no passphrase-wrapped organisation key.');
   const orgKey = await unwrapOrgKey(wrapped.wrapped, secrets.passphrase);
   if (!orgKey) throw new Error('The passphrase does not open the organisation key the server holds.');
-  const { lookup, packageKey } = await enrolmentKeys(secrets.enrolmentCode);
-  const [enrolment] = queryServer<{ package: string }>(dataDir, 'SELECT package FROM enrolments WHERE lookup = ?', lookup);
-  if (!enrolment) throw new Error('The server holds no enrolment for that code.');
-  const pkg = (await openPackage(packageKey, enrolment.package)) as { orgId: string; orgPublicKey: PublicJwk; teamKeys: { version: number; raw: string }[] };
+  const { pkg } = secrets;
   const teamKeys = new Map(await Promise.all(pkg.teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
   const rows = queryServer<{ batch_id: string; device_id: string; seq: number; activity: string; directory: string }>(
     dataDir,

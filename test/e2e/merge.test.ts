@@ -53,7 +53,7 @@ async function syncNow(page: Page): Promise<void> {
 
 /** Until everything the device saved is on the server. */
 async function uploaded(page: Page): Promise<void> {
-  await expect.poll(() => readOutbox(page), { timeout: 30_000 }).toMatchObject({ eventIds: [], batchIds: [] });
+  await expect.poll(() => readOutbox(page), { timeout: 30_000 }).toMatchObject({ eventKeys: [], batchIds: [] });
 }
 
 /** The names search offers for a query on the Check in screen. */

@@ -66,7 +66,7 @@ describe('reports on the admin’s laptop', () => {
     await registerFromSearch(page, 'Oluwaseun', ['Meal']);
     await anonymousVisit(page, ['Laundry']);
     await waitForSyncStatus(page, LAST_SYNCED);
-    await expect.poll(() => readOutbox(page), { timeout: 20_000 }).toMatchObject({ eventIds: [], batchIds: [] });
+    await expect.poll(() => readOutbox(page), { timeout: 20_000 }).toMatchObject({ eventKeys: [], batchIds: [] });
   });
 
   test('the reports screen asks for the organisation passphrase, and refuses a wrong one', async () => {

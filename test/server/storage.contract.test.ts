@@ -85,6 +85,8 @@ interface Harness {
   storage: Storage;
   /** Closes the storage and opens it again on the same data, like a restart. */
   reopen(): Promise<Storage>;
+  /** The enrolment package stored for a code, read from the database itself as a copy of it would show. */
+  storedPackage(lookup: string): Promise<string | undefined>;
   cleanup(): Promise<void>;
 }
 
@@ -190,6 +192,19 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.getDevice(orgId, keys.deviceId)).toEqual({ ...keys, orgId, role: 'outreach', enrolledAt: at(30), lastSeenAt: null, revokedAt: null });
         expect(await storage.claimEnrolment(e.lookup, at(31), deviceKeys())).toBeNull();
         expect(await storage.listDevices(orgId)).toHaveLength(2);
+      });
+
+      it('keeps no package once its code is claimed, and keeps it while the claim fails', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const e = await newEnrolment(storage, orgId, admin.deviceId);
+        expect(await harness!.storedPackage(e.lookup)).toBe(e.package);
+        await expect(storage.claimEnrolment(e.lookup, at(30), { ...deviceKeys(), deviceId: admin.deviceId })).rejects.toBeInstanceOf(DeviceExistsError);
+        expect(await harness!.storedPackage(e.lookup)).toBe(e.package);
+        expect(await storage.claimEnrolment(e.lookup, at(31), deviceKeys())).toEqual({ orgId, role: 'outreach', package: e.package });
+        expect(await harness!.storedPackage(e.lookup)).toBe('');
+        // A retried registration of the spent code brings nothing back.
+        await storage.createEnrolment(e);
+        expect(await harness!.storedPackage(e.lookup)).toBe('');
       });
 
       it('treats a retried registration of the same code as done: the first one stands', async () => {
@@ -629,6 +644,14 @@ async function sqliteHarness(): Promise<Harness> {
       await current.close();
       return (current = await openSqliteStorage(dataDir));
     },
+    async storedPackage(lookup) {
+      const copy = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+      try {
+        return (copy.prepare('SELECT package FROM enrolments WHERE lookup = ?').get(lookup) as { package: string } | undefined)?.package;
+      } finally {
+        copy.close();
+      }
+    },
     async cleanup() {
       await current.close();
       await rm(dir, { recursive: true, force: true });
@@ -669,6 +692,10 @@ async function postgresHarness(): Promise<Harness> {
       await current.close();
       return (current = await openPostgresStorage(DATABASE_URL, { schema }));
     },
+    async storedPackage(lookup) {
+      const { rows } = await withPostgres((client) => client.query<{ package: string }>(`SELECT package FROM ${schema}.enrolments WHERE lookup = $1`, [lookup]));
+      return rows[0]?.package;
+    },
     async cleanup() {
       await current.close();
       await dropSchemas(schema);
@@ -690,6 +717,10 @@ function versionOneData() {
   const org: StoredOrg = { orgId: randomUUID(), orgPublicKey: jwk(), createdAt: at(0) };
   const admin = device(org.orgId, 'admin');
   const b = batch(org.orgId, admin.deviceId, { seq: 4 });
+  // Two enrolment codes: one claimed, whose package a later migration empties, and one not yet.
+  const spent = { lookup: b64u(32), package: sealed() };
+  const unspent = { lookup: b64u(32), package: sealed() };
+  const enrolment = 'enrolments (lookup, org_id, role, package, created_by, created_at, expires_at, used_at, used_by)';
   const rows = [
     ['orgs (org_id, public_key, created_at)', [org.orgId, JSON.stringify(org.orgPublicKey), org.createdAt]],
     [
@@ -700,8 +731,15 @@ function versionOneData() {
       'batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)',
       [b.orgId, b.batchId, b.deviceId, b.seq, b.activity, b.directory, b.sha256, b.size, b.receivedAt],
     ],
+    [enrolment, [spent.lookup, org.orgId, 'outreach', spent.package, admin.deviceId, at(0), at(600), at(30), randomUUID()]],
+    [enrolment, [unspent.lookup, org.orgId, 'outreach', unspent.package, admin.deviceId, at(0), at(600), null, null]],
   ] as const;
-  return { org, admin, batch: b, rows };
+  /** The packages the migrated database must hold: none for the spent code. */
+  const packages = [
+    { lookup: spent.lookup, package: '' },
+    { lookup: unspent.lookup, package: unspent.package },
+  ].sort((x, y) => (x.lookup < y.lookup ? -1 : 1)); // byte order, as the databases sort them
+  return { org, admin, batch: b, rows, packages };
 }
 
 /** Today's storage on a version 1 database: everything is still there, and removal works on old batches. */
@@ -793,6 +831,7 @@ describe('SQLite storage', () => {
       }
       const check = new Database(join(dir, SQLITE_FILE), { readonly: true });
       expect(check.prepare('SELECT version FROM schema_version ORDER BY version').all()).toEqual(SQLITE_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+      expect(check.prepare('SELECT lookup, package FROM enrolments ORDER BY lookup').all()).toEqual(old.packages);
       check.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -949,6 +988,7 @@ describe('PostgreSQL storage', () => {
           await storage.close();
         }
         expect((await client.query('SELECT version FROM schema_version ORDER BY version')).rows).toEqual(POSTGRES_MIGRATIONS.map((_, i) => ({ version: i + 1 })));
+        expect((await client.query('SELECT lookup, package FROM enrolments ORDER BY lookup COLLATE "C"')).rows).toEqual(old.packages);
         // The removed batch's row holds nothing of its content, only what makes its id a tombstone.
         const { rows } = await client.query('SELECT activity, directory, sha256, removed_at FROM batches WHERE batch_id = $1', [old.batch.batchId]);
         expect(rows).toEqual([{ activity: '', directory: '', sha256: old.batch.sha256, removed_at: new Date(at(100)) }]);

@@ -241,7 +241,7 @@ export class DeviceCore {
    */
   pruneSynced(): Promise<number> {
     const keepRecent = (firstEvent: FootfallEvent['type'] | undefined) => firstEvent !== 'visit.checkedIn';
-    return this.serially(() => this.vault.pruneDayRows(recentDates(this.session.today), keepRecent, () => this.outbox.waitingIds()));
+    return this.serially(() => this.vault.pruneDayRows(recentDates(this.session.today), keepRecent, (ids) => this.outbox.waitingAmong(ids)));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -35,7 +35,11 @@ export interface BatchRow {
   /** The run of event rows it carries, by their `seq`: acknowledging deletes the run in one go. */
   fromSeq: number;
   toSeq: number;
-  eventIds: string[];
+  /**
+   * How many events it carries. Not their ids: those are UUIDv7, and would date each record on a
+   * copy of the device (docs/security.md#what-a-copy-of-a-locked-device-shows).
+   */
+  eventCount: number;
   activity: string;
   directory: string;
   state: 'pending' | 'quarantined';
@@ -143,8 +147,11 @@ export interface SyncState {
   directoryCursor: string | null;
   /** How it was read (sync/engine.ts); missing before signed parts existed. */
   directoryForm?: number;
-  /** Server time minus device time at the last exchange, in ms. */
-  skewMs: number | null;
+  /**
+   * Only on rows from earlier builds: no longer written, as it told a copy of the device how far
+   * its clock was off. The page keeps the skew it measured in memory (syncStatus.ts).
+   */
+  skewMs?: number | null;
   /** When the server first refused this device as revoked: it takes no new records and stops syncing. */
   revokedAt?: string;
 }
@@ -225,6 +232,20 @@ export class FootfallDb extends Dexie {
       .upgrade(async (tx) => {
         const count = await waitingIn(tx.table('events')).count();
         await tx.table('device').put({ key: WAITING_KEY, count } satisfies WaitingCount);
+      });
+    // Version 5: a batch keeps how many events it carries, no longer their ids (UUIDv7, which date
+    // them). Its events' rows are keyed by tags from the next unlock on (Vault.retagRows): an
+    // upgrade runs before anyone has unlocked, so it cannot tag them itself.
+    this.version(5)
+      .stores({})
+      .upgrade(async (tx) => {
+        await tx
+          .table('batches')
+          .toCollection()
+          .modify((batch: Partial<BatchRow> & { eventIds?: string[] }) => {
+            batch.eventCount = batch.eventIds?.length ?? 0;
+            delete batch.eventIds;
+          });
       });
   }
 }

@@ -180,15 +180,18 @@ export async function adoptSealingKey(key: SealingKey): Promise<void> {
   });
 }
 
-const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
+const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null };
 
 export async function readSyncState(): Promise<SyncState> {
   const row = await database().device.get('sync');
   return row?.key === 'sync' ? row : EMPTY_SYNC;
 }
 
+/** Saves where sync stands; a clock skew an earlier build kept in the row is dropped from it. */
 export async function saveSyncState(state: SyncState): Promise<void> {
-  await database().device.put(state);
+  const kept = { ...state };
+  delete kept.skewMs;
+  await database().device.put(kept);
 }
 
 /**

@@ -11,7 +11,7 @@ import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from '
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
 import { database } from './device.ts';
 import { recipientOf, type Recipient } from './orgKeys.ts';
-import { openEventRow } from './vault.ts';
+import { openEventRow, rowKeyOf } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
 /**
@@ -153,7 +153,7 @@ async function addBatches(db: FootfallDb, runs: { rows: EventRow[]; activity: st
       seq: enrolment.nextSeq + i,
       fromSeq: rows[0]!.seq!,
       toSeq: rows.at(-1)!.seq!,
-      eventIds: rows.map((r) => r.id),
+      eventCount: rows.length,
       activity,
       directory,
       state: 'pending',
@@ -262,9 +262,16 @@ export class OutboxReader {
     return (await keptWaiting(this.db)) > 0;
   }
 
-  /** The ids of every event still waiting. */
-  async waitingIds(): Promise<Set<string>> {
-    return new Set((await waitingRows(this.db).toArray()).map((row) => row.id));
+  /**
+   * Which of these event ids are still waiting. Rows are keyed by tags of their ids (vault.ts
+   * sealEventRow), so each id is tagged and looked for; a row an earlier build keyed by the id
+   * itself is found by it. Rows that cannot be opened are found too: no row need be opened.
+   */
+  async waitingAmong(eventIds: Iterable<string>): Promise<Set<string>> {
+    const keys = new Set((await waitingRows(this.db).toArray()).map((row) => row.id));
+    if (!keys.size) return new Set();
+    const found = await Promise.all([...eventIds].map(async (id) => (keys.has(id) || keys.has(await rowKeyOf(this.keyring, 'events', id)) ? id : null)));
+    return new Set(found.filter((id) => id !== null));
   }
 
   /** Every waiting event, opened; rows that cannot be opened are counted, not guessed at. */

@@ -44,15 +44,30 @@ const RECENT_AREAS = 'recentAreas';
 /** A row keyed by its plain id, as stored before row keys were tags: a UUID, which holds its time. */
 const isPlainId = (key: string) => key.includes('-');
 
-/** An event of the log, sealed with its id as associated data, so a row cannot be moved unnoticed. */
-export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<EventRow> {
-  return { id: event.id, synced: 0, ...(await sealJson(keyring, `events:${event.id}`, FootfallEvent.parse(event))) };
+/**
+ * A row's key where its id would say when it was made (ids are UUIDv7): a keyed tag of the id,
+ * which says nothing without the keyring (docs/security.md#what-a-copy-of-a-locked-device-shows).
+ */
+export function rowKeyOf(keyring: Keyring, table: string, id: string): Promise<string> {
+  return blindTag(keyring, `row:${table}:${id}`);
 }
 
-/** An event row opened and checked by the schema; throws when it cannot be. */
+/**
+ * An event of the log, keyed by a tag of its id and sealed with that key as associated data, so a
+ * row cannot be moved unnoticed; the event's own id is inside, for the protocol.
+ */
+export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<EventRow> {
+  const key = await rowKeyOf(keyring, 'events', event.id);
+  return { id: key, synced: 0, ...(await sealJson(keyring, `events:${key}`, FootfallEvent.parse(event))) };
+}
+
+/**
+ * An event row opened and checked by the schema; throws when it cannot be. A row an earlier build
+ * keyed by the event's own id opens too, until the next unlock keys it again (Vault.retagRows).
+ */
 export async function openEventRow(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
   const event = FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
-  if (event.id !== row.id) throw new ClientError('row_unreadable', { table: 'events' });
+  if (row.id !== event.id && row.id !== (await rowKeyOf(keyring, 'events', event.id))) throw new ClientError('row_unreadable', { table: 'events' });
   return event;
 }
 
@@ -144,19 +159,20 @@ export class Vault {
   async pruneDayRows(
     recent: readonly string[],
     keepRecent: (firstEvent: FootfallEvent['type'] | undefined) => boolean,
-    waitingIds: () => Promise<Set<string>>,
+    waitingAmong: (eventIds: string[]) => Promise<Set<string>>,
   ): Promise<number> {
     const tags = await Promise.all(recent.map((date) => blindTag(this.keyring, date)));
     const recentTags = new Set(tags);
     const rows = await this.db.visits.where('dayTag').notEqual(tags.at(-1)!).toArray();
     if (!rows.length) return 0;
-    const waiting = await waitingIds();
-    const done: string[] = [];
+    const candidates: { key: string; eventIds: string[] }[] = [];
     for (const row of rows) {
       const opened = await this.open('visits', row, VisitEvents).catch(() => null);
       if (!opened || (recentTags.has(row.dayTag) && keepRecent(opened.events[0]?.type))) continue;
-      if (opened.events.every((e) => !waiting.has(e.id))) done.push(row.id);
+      candidates.push({ key: row.id, eventIds: opened.events.map((e) => e.id) });
     }
+    const waiting = await waitingAmong(candidates.flatMap((c) => c.eventIds));
+    const done = candidates.filter((c) => c.eventIds.every((id) => !waiting.has(id))).map((c) => c.key);
     await this.db.visits.bulkDelete(done);
     return done.length;
   }
@@ -177,6 +193,7 @@ export class Vault {
    * as it is, for an admin to look at.
    */
   async retagRows(): Promise<void> {
+    await this.retagEvents();
     const { db } = this;
     const women = (await db.women.toCollection().primaryKeys()).filter(isPlainId);
     const visits = (await db.visits.toCollection().primaryKeys()).filter(isPlainId);
@@ -200,6 +217,28 @@ export class Vault {
     });
   }
 
+  /**
+   * Events an earlier build keyed by their ids (waiting for the server, or marked synced by an
+   * early version), keyed again in place: each keeps its place in the log (`seq`), so the outbox's
+   * order, its batches' runs and the waiting count are as they were. A row acknowledged (deleted)
+   * or keyed by another tab meanwhile is left as it now is.
+   */
+  private async retagEvents(): Promise<void> {
+    const { db, keyring } = this;
+    const plain = (await db.events.orderBy('id').uniqueKeys()).map(String).filter(isPlainId);
+    if (!plain.length) return;
+    const rows = (await db.events.where('id').anyOf(plain).toArray()).filter((row) => row.seq !== undefined);
+    const retagged = await Promise.all(
+      rows.map(async (row) => {
+        const event = await openEventRow(keyring, row).catch(() => null);
+        return event && { seq: row.seq!, from: row.id, row: { ...(await sealEventRow(keyring, event)), seq: row.seq!, synced: row.synced } };
+      }),
+    );
+    await db.transaction('rw', db.events, async () => {
+      for (const r of retagged) if (r && (await db.events.get(r.seq))?.id === r.from) await db.events.put(r.row);
+    });
+  }
+
   /** Each readable row opened and sealed again under its new key, with the key it had. */
   private async rekey<T>(
     table: 'women' | 'visits' | 'settings',
@@ -217,12 +256,9 @@ export class Vault {
     return done.flatMap((d) => (d ? [d] : []));
   }
 
-  /**
-   * A row's key where its id would say when it was made (ids are UUIDv7): a keyed tag of the id,
-   * which says nothing without the keyring (docs/security.md#what-a-copy-of-a-locked-device-shows).
-   */
+  /** A row's key for a record id (rowKeyOf). */
   rowKey(table: string, id: string): Promise<string> {
-    return blindTag(this.keyring, `row:${table}:${id}`);
+    return rowKeyOf(this.keyring, table, id);
   }
 
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {

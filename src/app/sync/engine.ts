@@ -10,6 +10,7 @@ import type { Enrolment } from '../core/database.ts';
 import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
 import { adoptAnnouncedKeys, announcementsIn } from '../core/orgKeys.ts';
+import { noteSkew } from '../core/syncStatus.ts';
 import { uploadSigner } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
@@ -74,7 +75,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
         .catch((error: unknown) => {
           ackFailures.push(error);
         });
-      result.acknowledged += batch.eventIds.length;
+      result.acknowledged += batch.eventCount;
       answered = true;
       note(outcome.serverTime);
     } else if (outcome.kind === 'refused') {
@@ -108,7 +109,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     state = { ...state, revokedAt: state.revokedAt ?? new Date().toISOString() };
     core?.markRevoked();
   }
-  if (result.skewMs !== null) state = { ...state, skewMs: result.skewMs };
+  if (result.skewMs !== null) noteSkew(result.skewMs);
   await saveSyncState(state);
   return result;
 }

@@ -152,6 +152,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX batches_held_sizes ON batches (org_id, size) WHERE removed_at IS NULL;
   `,
+  // A claimed code's package is emptied (claimEnrolment): a spent code left in a browser's
+  // History must open nothing on a copy of the server. Codes claimed before this lose theirs here.
+  `
+  UPDATE enrolments SET package = '' WHERE used_at IS NOT NULL;
+  `,
 ];
 
 /**
@@ -182,6 +187,7 @@ const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lookup) DO NOTHING`,
   useEnrolment: `UPDATE enrolments SET used_at = $2, used_by = $3
     WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package`,
+  emptyEnrolmentPackage: `UPDATE enrolments SET package = '' WHERE lookup = $1`,
   insertBatch: `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING cursor`,
   // The same insert with its audit entry, in one statement (so one transaction): the audit row is
@@ -493,6 +499,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         // Throwing rolls the transaction back, so the code stays unused for the right device.
         const added = await insertDevice(c, { ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
         if (!added) throw new DeviceExistsError();
+        await run(c, 'emptyEnrolmentPackage', [lookup]);
         return toClaim(used);
       });
     },

@@ -127,6 +127,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX batches_held_sizes ON batches (org_id, size) WHERE removed_at IS NULL;
   `,
+  // A claimed code's package is emptied (claimEnrolment): a spent code left in a browser's
+  // History must open nothing on a copy of the server. Codes claimed before this lose theirs here.
+  `
+  UPDATE enrolments SET package = '' WHERE used_at IS NOT NULL;
+  `,
 ];
 
 function migrate(db: Database.Database): void {
@@ -235,6 +240,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
        WHERE lookup = @lookup AND used_at IS NULL AND expires_at > @now
        RETURNING org_id, role, package`,
     ),
+    emptyEnrolmentPackage: db.prepare("UPDATE enrolments SET package = '' WHERE lookup = ?"),
     insertBatch: db.prepare(
       `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
        VALUES (@org_id, @batch_id, @device_id, @seq, @activity, @directory, @sha256, @size, @received_at)
@@ -293,6 +299,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     // Throwing rolls the transaction back, so the code stays unused for the right device.
     const added = insertDevice({ ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
     if (!added) throw new DeviceExistsError();
+    s.emptyEnrolmentPackage.run(lookup);
     return toClaim(used);
   });
 

@@ -152,7 +152,9 @@ export interface Storage {
   createEnrolment(enrolment: NewEnrolment): Promise<void>;
   /**
    * Uses a one-time code, atomically: the code must exist, be unused and unexpired at `now`; the
-   * device is added in the same transaction. Null when the code cannot be used, for any reason.
+   * device is added in the same transaction, and the stored package is emptied: it is answered
+   * this once, so a spent code (left in a browser's History) opens nothing on a copy of the
+   * server. Null when the code cannot be used, for any reason.
    */
   claimEnrolment(
     lookup: string,

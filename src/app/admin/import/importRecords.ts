@@ -74,7 +74,7 @@ export async function checkImport(core: DeviceCore, text: string, mapping: TermM
   const parsed = parseRecordsCsv(text, { config: s.config, directory, otherKnownIds, deviceId: core.identity.deviceId, staffId: s.staff.id }, mapping);
   if (!parsed.ok) return parsed;
 
-  const held = await heldEventIdsFresh(core, options);
+  const held = await heldEventIdsFresh(core, parsed.events.map((e) => e.id), options);
   const events = parsed.events.filter((e) => !held.has(e.id));
   const counts = importCounts(events, s.config);
   return {
@@ -129,7 +129,7 @@ export async function commitImport(core: DeviceCore, preview: ImportPreview, opt
 export function writeImported(core: DeviceCore, events: readonly FootfallEvent[], options: ImportOptions = {}): Promise<FootfallEvent[]> {
   return core.serially(async () => {
     const { credentials } = await adminDevice(core);
-    const held = await heldEventIds(core);
+    const held = await heldEventIds(core, events.map((e) => e.id));
     const fresh = events.filter((e) => !held.has(e.id));
     if (fresh.length === 0) return [];
 
@@ -143,9 +143,9 @@ export function writeImported(core: DeviceCore, events: readonly FootfallEvent[]
   });
 }
 
-/** Every event id this device holds: the archive's, and every row of its own outbox, readable or not. */
-async function heldEventIds(core: DeviceCore): Promise<Set<string>> {
-  const held = await core.outbox.waitingIds();
+/** Every event id this device holds: the archive's, and those of `candidates` in its own outbox, readable or not. */
+async function heldEventIds(core: DeviceCore, candidates: readonly string[]): Promise<Set<string>> {
+  const held = await core.outbox.waitingAmong(candidates);
   for (const id of await archivedEventIds(core)) held.add(id);
   return held;
 }
@@ -158,8 +158,8 @@ async function heldEventIds(core: DeviceCore): Promise<Set<string>> {
  * on the server before the refresh began. A refresh already running may have begun earlier, so
  * one is started anew after it.
  */
-export async function heldEventIdsFresh(core: DeviceCore, options: ImportOptions): Promise<Set<string>> {
-  const held = await core.outbox.waitingIds();
+export async function heldEventIdsFresh(core: DeviceCore, candidates: readonly string[], options: ImportOptions): Promise<Set<string>> {
+  const held = await core.outbox.waitingAmong(candidates);
   try {
     const refresh = () => refreshArchive(core, undefined, options.client ? { client: options.client } : {});
     await refresh();

@@ -59,7 +59,7 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
       setAside += Object.values(read.setAside).reduce((n, k) => n + k, 0);
     }
   }
-  const held = await heldEventIdsFresh(core, options);
+  const held = await heldEventIdsFresh(core, [...byId.keys()], options);
   const fresh = [...byId.values()].filter((e) => !held.has(e.id));
   const written = await writeImported(core, fresh, options);
   return { added: written.length, alreadyHeld: byId.size - written.length, setAside, unreadable };
