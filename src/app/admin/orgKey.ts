@@ -17,6 +17,7 @@ import { patchEnrolment, readEnrolment } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient } from './adminDevice.ts';
+import { confirmDevice } from './deviceStatements.ts';
 
 export type Secret = 'passphrase' | 'recovery';
 
@@ -100,6 +101,8 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   const since = (await readEnrolment())?.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
   await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
+  // From its next batch on it signs; its own records are bound to a signed statement like every device's.
+  await confirmDevice(core, core.identity.deviceId, 'admin', null);
 }
 
 /**
