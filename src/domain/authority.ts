@@ -47,7 +47,7 @@ export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   unknown_person: 'records by someone who is not one of the organisation’s people (or by the staff of a device set up on its own by an earlier version)',
   not_her_device: 'records by one of the organisation’s people on a device, or at a site, she does not work on',
   unsigned_device:
-    'records from a device no admin has confirmed (if it is one of yours, confirm it in Settings, under Devices, and its records count from then on)',
+    'records from a device no admin has confirmed (if it is one of yours, confirm it here and they count)',
   revoked_device: 'records made on the device after it was revoked',
   other_site: 'visits recorded at a site other than the device’s own',
 };

@@ -8,6 +8,7 @@ import 'fake-indexeddb/auto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
+import { confirmDevice } from '../../src/app/admin/deviceStatements.ts';
 import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
 import { unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { changePerson } from '../../src/app/people/peopleActions.ts';
@@ -100,7 +101,14 @@ describe('devices an admin signed for', () => {
     expect(ids.has(forged.id)).toBe(false);
     expect(ids.has(own.id)).toBe(true);
     expect(setAside).toContainEqual({ deviceId: rogueId, reason: 'unsigned_device', events: 1 });
-  });
+
+    // Had it been one of hers (joined with an earlier version's code), the admin confirms it from
+    // the notice, and its records count from then on.
+    await confirmDevice(core(), rogueId, 'frontDesk', null);
+    const after = await counted();
+    expect(after.ids.has(forged.id)).toBe(true);
+    expect(after.setAside.filter((s) => s.deviceId === rogueId)).toEqual([]);
+  }, 120_000);
 
   it('a tablet of one site recording visits at another has them set aside; its own site’s count', async () => {
     const tablet = await joinDevice(admin, client, 'annexe-desk', { role: 'frontDesk', siteKey: ANNEXE });
