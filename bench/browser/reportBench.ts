@@ -174,7 +174,7 @@ export const reportApi = {
     lap('parseMs');
     const events = values.map((v) => ({ v: 1, events: decodeChunk(v) }));
     lap('unpackMs');
-    const gathered = gatherEvents(ids.map((id, i) => ({ id, value: events[i] })), await core.outbox.waitingEvents(), {});
+    const gathered = await gatherEvents(ids.map((id, i) => ({ id, value: events[i] })), await core.outbox.waitingEvents());
     lap('gatherMs');
     const history = resolveHistory(gathered.events, config);
     lap('resolveMs');

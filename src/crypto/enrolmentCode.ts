@@ -151,3 +151,19 @@ export async function openPackage(packageKey: CryptoKey, jwe: string): Promise<u
   }
   return bytesJson(plaintext);
 }
+
+/**
+ * A join proof (docs/security.md#devices): a random secret the admin seals in a code's package, and
+ * its SHA-256 digest, which she signs in her invitation. A device that joined shows the secret to
+ * the organisation (in an activity part, which only the organisation's key opens), so only a
+ * device that opened the package, that is, held the code, can claim the invitation's role and site.
+ */
+export async function makeJoinProof(): Promise<{ proof: string; check: string }> {
+  const proof = toBase64Url(randomBytes(32));
+  return { proof, check: await joinProofCheck(proof) };
+}
+
+/** The digest an invitation carries for a join proof. */
+export async function joinProofCheck(proof: string): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(`footfall-join-proof-v1\n${proof}`))));
+}

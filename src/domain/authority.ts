@@ -7,11 +7,21 @@
 import type { FootfallEvent } from './events.ts';
 
 /** Changes that bind every device: only a certified admin device may make them (a new organisation key must be signed by the organisation too). */
-export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set(['org.configured', 'org.keyRotated', 'staff.saved', 'staff.removed', 'woman.merged', 'woman.erased']);
+export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set([
+  'org.configured',
+  'org.keyRotated',
+  'staff.saved',
+  'staff.removed',
+  'woman.merged',
+  'woman.erased',
+  'device.invited',
+  'device.enrolled',
+  'device.revoked',
+]);
 
 /** Why an event was set aside. */
 export type SetAsideReason =
-  /** A change only an admin may make (settings, people, a merge, an erasure), from a device that is not a certified admin's. */
+  /** A change only an admin may make (settings, people, devices, a merge, an erasure), from a device that is not a certified admin's. */
   | 'not_admin'
   /** A record that says another device made it, uploaded by a device that is not a certified admin's. */
   | 'other_device'
@@ -24,16 +34,26 @@ export type SetAsideReason =
   /** A record by one of the organisation's people on a device, or at a site, that is not hers. */
   | 'not_her_device'
   /** A new organisation key whose announcement the organisation's key did not sign (src/app/sync/parts.ts). */
-  | 'unsigned_key';
+  | 'unsigned_key'
+  /** A record from a device no admin has signed for (src/domain/devices.ts). */
+  | 'unsigned_device'
+  /** A record made on a device after an admin revoked it. */
+  | 'revoked_device'
+  /** A visit recorded at a site other than the one an admin signed for its device. */
+  | 'other_site';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
-  not_admin: 'changes only an admin device may make (settings, people, merges, erasures)',
+  not_admin: 'changes only an admin device may make (settings, people, devices, merges, erasures)',
   other_device: 'records that claim to come from another device',
   dated_ahead: 'changes dated after the server received them',
   removed_person: 'records made by someone after she was removed from the organisation’s people',
   unknown_person: 'records by someone who is not one of the organisation’s people (or by the staff of a device set up on its own by an earlier version)',
   not_her_device: 'records by one of the organisation’s people on a device, or at a site, she does not work on',
   unsigned_key: 'new organisation keys the organisation did not sign (no device seals records to them)',
+  unsigned_device:
+    'records from a device no admin has confirmed (if it is one of yours, confirm it here and they count)',
+  revoked_device: 'records made on the device after it was revoked',
+  other_site: 'visits recorded at a site other than the device’s own',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

@@ -231,7 +231,37 @@ export const StaffSaved = z
 /** A person removed from the organisation: her PIN stops working on every device. Final. */
 export const StaffRemoved = z.object({ ...common, type: z.literal('staff.removed'), personId: EventId }).strict();
 
+/** base64url of 32 bytes: a join proof, or the SHA-256 digest that checks one (src/crypto/enrolmentCode.ts). */
+const Bytes32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 bytes of base64url');
+
+/**
+ * The organisation's devices, as admins sign them (docs/security.md#devices). These travel in
+ * activity parts only, which the organisation's key alone opens: an admin's statements and a
+ * device's proof of its code are never seen by the server or by other devices.
+ *
+ * An admin makes an enrolment code: she states what a device that joins with it is (its role and
+ * site), with the digest of a secret that only the code's package carries.
+ */
+export const DeviceInvited = z
+  .object({ ...common, type: z.literal('device.invited'), inviteId: z.uuid(), role: Role, siteKey: Key.nullable(), proofCheck: Bytes32 })
+  .strict();
+
+/** A device that joined with a code: the secret from the code's package, proving it held the code. Made by the device itself. */
+export const DeviceJoined = z.object({ ...common, type: z.literal('device.joined'), inviteId: z.uuid(), proof: Bytes32 }).strict();
+
+/** An admin confirms a device the organisation has no invitation for (one joined with an earlier version's code, or her own). */
+export const DeviceEnrolled = z
+  .object({ ...common, type: z.literal('device.enrolled'), subjectId: z.string().min(1).max(64), role: Role, siteKey: Key.nullable() })
+  .strict();
+
+/** An admin revoked a device: what it made from then on counts nowhere. Final. */
+export const DeviceRevoked = z.object({ ...common, type: z.literal('device.revoked'), subjectId: z.string().min(1).max(64) }).strict();
+
 export const FootfallEvent = z.discriminatedUnion('type', [
+  DeviceInvited,
+  DeviceJoined,
+  DeviceEnrolled,
+  DeviceRevoked,
   WomanRegistered,
   WomanUpdated,
   WomanMerged,

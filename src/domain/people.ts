@@ -11,6 +11,7 @@ import { compareEvents, EventId, PersonalCodeCheck, StaffName, type EventOf, typ
 import { AUTHORITY_TYPES } from './authority.ts';
 import { Key } from './key.ts';
 import { Role } from './protocol.ts';
+import { statementAt, type DeviceRegistry } from './devices.ts';
 
 export const Person = z.object({
   id: EventId,
@@ -69,8 +70,9 @@ export function peopleFor(roster: Roster, role: Role, siteKey: string | null): P
     .sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Why a record is not bound to the organisation's people. */
-export type UnboundReason = 'removed_person' | 'unknown_person' | 'not_her_device';
+/** Why a record is not bound to the organisation's people and devices. */
+export const UNBOUND_REASONS = ['removed_person', 'unknown_person', 'not_her_device', 'unsigned_device', 'revoked_device', 'other_site'] as const;
+export type UnboundReason = (typeof UNBOUND_REASONS)[number];
 
 /** Records not bound to the organisation's people, per device that made them and reason. */
 export interface Unbound {
@@ -79,28 +81,35 @@ export interface Unbound {
   events: number;
 }
 
+/** What a person was saved as, from when: every staff.saved of hers, oldest first. */
+type PersonHistory = ReadonlyMap<string, Person[]>;
+
 /**
- * The events that may count, and those that may not (docs/security.md#people): a record counts
- * only when it names a person the organisation has, not removed before it, and was made on a
- * device she may use: one enrolled for a role of hers (`devices`: the role each device was
- * enrolled for, as the endpoint lists them), and for a visit, at a site of hers. Admins may use
- * every device. A device the list does not name (none is, for an admin device that has not read
- * it yet) is not checked for her role.
+ * The events that may count, and those that may not (docs/security.md#people and #devices). A
+ * record counts only when, as things stood when it was made:
+ *
+ * - its device is one an admin signed for (`devices`: src/domain/devices.ts), not revoked before it;
+ * - for a visit, at the device's own site, when the device has one;
+ * - it names a person the organisation has, not removed before it, who works in the device's role
+ *   (admins: on every device) and, for a visit, at the visit's site.
+ *
+ * Roles and sites are those of the record's time: the person's latest save and the device's latest
+ * statement from before it (or their first, for a record made before either: the organisation's
+ * first people bring their earlier records with them, and a device records before its admin's
+ * confirmation reaches her).
  *
  * Before the organisation kept people (no staff event yet) every record counts: no device could
  * join it then. The changes only an admin may make were checked when they were read
- * (src/domain/authority.ts) and are not screened here.
+ * (src/domain/authority.ts) and are not screened here, nor is a device's proof that it joined.
  */
-export function bindToPeople(
-  events: readonly FootfallEvent[],
-  devices: ReadonlyMap<string, Role> = new Map(),
-  roster: Roster = applyStaffEvents(EMPTY_ROSTER, events),
-): { accepted: FootfallEvent[]; unbound: Unbound[] } {
+export function bindToPeople(events: readonly FootfallEvent[], devices: DeviceRegistry): { accepted: FootfallEvent[]; unbound: Unbound[] } {
+  const roster = applyStaffEvents(EMPTY_ROSTER, events);
   if (!roster.since) return { accepted: [...events], unbound: [] };
+  const history = personHistory(events);
   const accepted: FootfallEvent[] = [];
   const unbound = new Map<string, Unbound>();
   for (const e of events) {
-    const reason = AUTHORITY_TYPES.has(e.type) ? null : unboundReason(e, roster, devices);
+    const reason = AUTHORITY_TYPES.has(e.type) || e.type === 'device.joined' ? null : unboundReason(e, roster, history, devices);
     if (!reason) {
       accepted.push(e);
       continue;
@@ -113,15 +122,39 @@ export function bindToPeople(
   return { accepted, unbound: [...unbound.values()] };
 }
 
-function unboundReason(e: FootfallEvent, roster: Roster, devices: ReadonlyMap<string, Role>): UnboundReason | null {
+function personHistory(events: readonly FootfallEvent[]): PersonHistory {
+  const saves = new Map<string, Person[]>();
+  for (const e of events) {
+    if (e.type !== 'staff.saved') continue;
+    const list = saves.get(e.personId) ?? [];
+    list.push({ id: e.personId, name: e.name, roles: e.roles, sites: e.sites, code: e.code, saved: { at: e.at, id: e.id } });
+    saves.set(e.personId, list);
+  }
+  for (const list of saves.values()) list.sort((a, b) => compareEvents(a.saved, b.saved));
+  return saves;
+}
+
+/** The person as she was saved when `at` was made: her latest save from before it, or else her first. */
+function personAt(saves: readonly Person[], at: FootfallEvent): Person | null {
+  let found = saves[0] ?? null;
+  for (const p of saves) if (compareEvents(p.saved, at) <= 0) found = p;
+  return found;
+}
+
+function unboundReason(e: FootfallEvent, roster: Roster, history: PersonHistory, devices: DeviceRegistry): UnboundReason | null {
+  const device = devices.get(e.deviceId);
+  const statement = device && statementAt(device, e);
+  if (!device || !statement) return 'unsigned_device';
+  if (device.revoked && compareEvents(e, device.revoked) >= 0) return 'revoked_device';
+  const visitSite = e.type === 'visit.checkedIn' ? e.siteId : null;
+  if (visitSite !== null && statement.siteKey !== null && statement.siteKey !== visitSite) return 'other_site';
   const removed = roster.removed[e.staffId];
   // Removed: her records from before the removal stand (what she did then is no longer known).
-  if (removed) return compareEvents(e, removed) < 0 ? null : 'removed_person';
-  const person = roster.people[e.staffId];
+  if (removed && compareEvents(e, removed) >= 0) return 'removed_person';
+  const person = personAt(history.get(e.staffId) ?? [], e);
   if (!person) return 'unknown_person';
   if (person.roles.includes('admin')) return null;
-  const role = devices.get(e.deviceId);
-  if (role && !person.roles.includes(role)) return 'not_her_device';
-  if (e.type === 'visit.checkedIn' && person.sites !== null && !person.sites.includes(e.siteId)) return 'not_her_device';
+  if (!person.roles.includes(statement.role)) return 'not_her_device';
+  if (visitSite !== null && person.sites !== null && !person.sites.includes(visitSite)) return 'not_her_device';
   return null;
 }

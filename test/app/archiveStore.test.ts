@@ -476,14 +476,7 @@ describe('a first opening, as the report worker runs it', () => {
     config: config(),
     readChunks: true,
     waiting,
-    devices: await deviceRoles(),
   });
-  /** Each device's role, as the archive's refresh reads the device list. */
-  const deviceRoles = async () => {
-    const listed = await client().listDevices(await credentialsOf(admin));
-    if (listed.kind !== 'ok') throw new Error('the device list could not be read');
-    return Object.fromEntries(listed.value.devices.map((d) => [d.deviceId, d.role]));
-  };
   const run = async (req: OpenReportRequest) => {
     const messages: OpenReportMessage[] = [];
     await openReport(req, (m) => messages.push(m));

@@ -295,19 +295,19 @@ describe('data care', () => {
       return { requests: [...requests], archive: [...delivered.archive].sort(), directory: delivered.directory, readers: reader.mock.calls.length };
     };
 
-    // The reports' refresh: the device list (whose records bind to whom), everything from the start, then only what is new (nothing).
+    // The reports' refresh: everything from the start, then only what is new (nothing). Records bind to signed statements, not the device list.
     expect(await reading(() => refreshArchive(core(), undefined, { client: counting, fromStart: true }))).toEqual({
-      requests: ['GET /devices', 'GET /archive'],
+      requests: ['GET /archive'],
       archive: held,
       directory: [],
       readers: 1,
     });
-    expect(await reading(() => refreshArchive(core(), undefined, { client: counting }))).toEqual({ requests: ['GET /devices', 'GET /archive'], archive: [], directory: [], readers: 1 });
+    expect(await reading(() => refreshArchive(core(), undefined, { client: counting }))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
     // The reports open from the copy the refresh kept: no request at all.
     expect(await reading(() => loadReportHistory(core(), currentSession().config))).toEqual({ requests: [], archive: [], directory: [], readers: 0 });
     // Data care: the retention count refreshes the same copy; a compaction reads every batch once
     // (its device sync round first pulls the directory, which brings no batch the device has not had).
-    expect(await reading(() => previewRetention(core(), counting))).toEqual({ requests: ['GET /devices', 'GET /archive'], archive: [], directory: [], readers: 1 });
+    expect(await reading(() => previewRetention(core(), counting))).toEqual({ requests: ['GET /archive'], archive: [], directory: [], readers: 1 });
     const finished = await reading(() => finishErasures(core(), counting));
     expect(finished).toMatchObject({ archive: held, directory: [], readers: 1 });
     expect(finished.requests.filter((r) => r.startsWith('GET /archive'))).toEqual(['GET /archive']);

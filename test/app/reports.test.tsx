@@ -296,7 +296,7 @@ describe('the reports screen', () => {
     await reportReady();
     expect(tableFigures('Summary')).toMatchObject({ Visits: ['14', '1'], 'Unique women': ['2', '1'] });
     const notice = screen.getByRole('region', { name: 'Records set aside' });
-    expect(notice).toHaveTextContent(`2 records from “device ${who.deviceId.slice(0, 8)}”: changes only an admin device may make (settings, people, merges, erasures).`);
+    expect(notice).toHaveTextContent(`2 records from “device ${who.deviceId.slice(0, 8)}”: changes only an admin device may make (settings, people, devices, merges, erasures).`);
     expect(notice).toHaveTextContent(`1 record from “device ${who.deviceId.slice(0, 8)}”: records that claim to come from another device.`);
   });
 

@@ -65,14 +65,15 @@ describe('sync', () => {
     expect(await unwrapOrgKey(adminWrapped, PASSPHRASE)).toBeTruthy();
     orgKey = await harness.organisationKey(client, admin);
 
+    await ledger.collect(admin); // with the laptop's signed statement about itself
     await syncUntilDone(admin, new SyncClient(url));
     expect(await admin.db.events.count()).toBe(0); // acknowledged, so no longer kept on the device
   });
 
   it('joins a tablet with the admin’s code, once, and uploads what it records', async () => {
     const member = await addMember('frontDesk');
-    await ledger.collect(admin);
     const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
+    await ledger.collect(admin); // the person, and the code's signed invitation
     await expect(claimJoin(new SyncClient(url), code.slice(0, -1) + (code.endsWith('0') ? '1' : '0'))).rejects.toThrow(/typo|character/);
     tablet = await joinWith(new SyncClient(url), code.toLowerCase(), member, 'tablet');
     await recordSome(tablet, ['Tamsin', 'Ngozi']);

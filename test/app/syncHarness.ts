@@ -164,16 +164,17 @@ export async function joinWith(client: SyncClient, code: string, member: Member,
 
 /**
  * The whole of joining a device: on `admin`, a person for it (synced, and kept in `ledger` when
- * given) and a code for the device as planned (front desk at any site unless told); then the new
- * device joins and she sets her PIN.
+ * given) and a code for the device as planned (front desk at any site unless told), with its
+ * signed invitation; then the new device joins and she sets her PIN.
  */
 export async function joinDevice(admin: Device, client: SyncClient, prefix: string, plan: Partial<DevicePlan> & { ledger?: Ledger } = {}): Promise<Device> {
   if (!isCurrent(admin)) await use(admin);
   const role = plan.role ?? 'frontDesk';
   const member = await addMember(role);
+  const { code } = await createEnrolmentCode(core(), client, { name: plan.name ?? 'New device', role, siteKey: plan.siteKey ?? null });
+  // The person, and the signed invitation the code carries, reach the server before the device joins.
   await plan.ledger?.collect(admin);
   await syncUntilDone(admin, client);
-  const { code } = await createEnrolmentCode(core(), client, { name: plan.name ?? 'New device', role, siteKey: plan.siteKey ?? null });
   return joinWith(client, code, member, prefix);
 }
 

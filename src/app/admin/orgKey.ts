@@ -19,6 +19,7 @@ import { patchEnrolment, readEnrolment } from '../core/device.ts';
 import { ClientError } from '../problems.ts';
 import type { SyncClient } from '../sync/client.ts';
 import { adminDevice, defaultClient, type AdminDevice } from './adminDevice.ts';
+import { confirmDevice } from './deviceStatements.ts';
 
 export type Secret = 'passphrase' | 'recovery';
 
@@ -119,6 +120,8 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   const since = (await readEnrolment())?.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
   await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
+  // From its next batch on it signs; its own records are bound to a signed statement like every device's.
+  await confirmDevice(core, core.identity.deviceId, 'admin', null);
 }
 
 async function readStoredCopies(core: DeviceCore, orgId: string): Promise<StoredCopies | null> {

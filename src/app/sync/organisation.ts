@@ -12,6 +12,7 @@ import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk, type DeviceKeys
 import { OrgConfig } from '../../domain/config.ts';
 import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
+import { confirmDevice, inviteDevice, showJoined, signRevocation } from '../admin/deviceStatements.ts';
 import type { DeviceCore } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
@@ -38,6 +39,12 @@ const EnrolmentPackage = z.object({
   device: z
     .object({ name: z.string().trim().min(1).max(60), siteKey: z.string().nullable(), config: OrgConfig, people: z.array(Person).max(500) })
     .optional(),
+  /**
+   * The admin's signed invitation and its secret (docs/security.md#devices): the device shows the
+   * secret once joined, and is the organisation's as the invitation says. Absent from earlier codes:
+   * the admin confirms such a device in Settings.
+   */
+  join: z.object({ inviteId: z.uuid(), proof: z.string().regex(/^[A-Za-z0-9_-]{43}$/) }).optional(),
 });
 type EnrolmentPackage = z.infer<typeof EnrolmentPackage>;
 
@@ -116,6 +123,8 @@ export async function createOrganisation(
     { orgId: pending.orgId, role: 'admin', orgPublicKey: pending.orgPublicKey, device: pending.device, certificate, authoritySince: since },
     [{ version: 1, raw: await exportTeamKey(pending.teamKey) }],
   );
+  // Its own records are bound to a signed statement like every device's (docs/security.md#devices).
+  await confirmDevice(core, identity.deviceId, 'admin', null);
 }
 
 export interface EnrolmentCode {
@@ -144,6 +153,7 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
   const { lookup, packageKey } = await enrolmentKeys(code);
   const teamKeys = await exportTeamKeys(core.teamKeys);
   const expiresAt = new Date(Date.now() + ENROLMENT_LIFETIME_MS).toISOString();
+  const join = await inviteDevice(core, role, siteKey);
   const pkg = await sealPackage(packageKey, {
     orgId: enrolment.orgId,
     orgPublicKey: enrolment.orgPublicKey,
@@ -151,6 +161,7 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
     ...(enrolment.authoritySince && { authoritySince: enrolment.authoritySince }),
     ...(enrolment.sealingKey && { orgKeyAnnouncement: enrolment.sealingKey.announcement }),
     device: { name: plan.name.trim(), siteKey, config: core.session.config, people: roster ? peopleFor(roster, role, siteKey) : [] },
+    join,
   } satisfies EnrolmentPackage);
   expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
   return { code, expiresAt, link: new URL(`/#enrol=${encodeURIComponent(code)}`, client.baseUrl).href };
@@ -182,6 +193,7 @@ export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<
   await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
   // Its first records are sealed to the organisation's newest key, once its signature is checked.
   if (pkg.orgKeyAnnouncement) await adoptAnnouncedKeys(pkg, [pkg.orgKeyAnnouncement]);
+  if (pkg.join) await showJoined(core, pkg.join);
 }
 
 async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {
@@ -214,6 +226,8 @@ export async function revokeDevice(core: DeviceCore, client: SyncClient, deviceI
   requireAdmin(core);
   const { credentials } = await enrolled(core);
   expectOk(await client.revokeDevice(credentials, deviceId), 'The device could not be revoked');
+  // The signed revocation, not the endpoint's, decides which of its records count (docs/security.md#devices).
+  await signRevocation(core, deviceId);
   await patchEnrolment({ rotationDue: true });
   await rotateTeamKey(core, client).catch((error: unknown) => {
     throw new ClientError('rotation_due', { name, reason: error instanceof Error ? error.message : '' });

@@ -21,7 +21,7 @@ import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authorit
 import { FootfallEvent } from '../../../domain/events.ts';
 import type { Unbound } from '../../../domain/people.ts';
 import { decodeHistory } from '../../../domain/historyCodec.ts';
-import { Cursor, Role } from '../../../domain/protocol.ts';
+import { Cursor } from '../../../domain/protocol.ts';
 import { foldWaiting } from '../../../domain/waitingFold.ts';
 import type { History } from '../../../domain/report.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
@@ -66,8 +66,6 @@ const ArchiveState = z.object({
     )
     .default([]),
   refreshedAt: z.iso.datetime().nullable(),
-  /** The role each device was enrolled for, as the endpoint listed them at the last refresh: records are bound to it (src/domain/people.ts). */
-  devices: z.record(z.string(), Role).default({}),
 });
 type ArchiveState = z.infer<typeof ArchiveState>;
 
@@ -197,12 +195,6 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
   // offline, it stays as it was.
   let clearChunks = stored.state.cursor === null;
   if (clearChunks) stored = { ...stored, state: fresh(enrolment.orgId) };
-  // Who each device is, for binding its records to the people who may use it; offline, as last read.
-  const listed = await client.listDevices(credentials);
-  if (listed.kind === 'ok') {
-    const devices = Object.fromEntries(listed.value.devices.map((d) => [d.deviceId, d.role]));
-    stored = { ...stored, state: { ...stored.state, devices } };
-  }
   let changed = false;
   const keep = async (state: ArchiveState, chunks: ArchiveChunk[]) => {
     stored = await write(core, stored, state, chunks, { clearChunks });
@@ -276,7 +268,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
     };
   }
   const opening = openReportOffThread(
-    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting, devices: state.devices },
+    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting },
     (opened, of) => onProgress?.({ opened, of }),
   );
   const resolved = await opening.resolved;
@@ -301,7 +293,7 @@ async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const chunks = stale ? [] : await core.archive.readChunks();
-  const { events, unbound, unreadableRows } = gatherEvents(chunks, await core.outbox.waitingEvents(), state.devices);
+  const { events, unbound, unreadableRows } = await gatherEvents(chunks, await core.outbox.waitingEvents());
   return { events, unbound, summary: summarise(state, unbound), unreadableRows, chunks: chunks.map((c) => c.id) };
 }
 
@@ -363,7 +355,7 @@ async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgCo
 // Rows
 
 function fresh(orgId: string): ArchiveState {
-  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null, devices: {} };
+  return { v: 2, orgId, cursor: null, batches: 0, events: 0, unreadable: [], setAside: [], refreshedAt: null };
 }
 
 function summarise(state: ArchiveState, unbound: Unbound[] = []): ArchiveSummary {

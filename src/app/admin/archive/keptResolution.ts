@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { OrgConfig } from '../../../domain/config.ts';
 import { decodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
-import type { Unbound } from '../../../domain/people.ts';
+import { UNBOUND_REASONS, type Unbound } from '../../../domain/people.ts';
 import type { History } from '../../../domain/report.ts';
 import { sameIds } from '../../core/archiveTable.ts';
 
@@ -21,7 +21,7 @@ export const KeptResolution = z.object({
   /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
   /** Records not bound to the organisation's people, per device and reason (src/domain/people.ts). */
   unbound: z
-    .array(z.object({ deviceId: z.string(), reason: z.enum(['removed_person', 'unknown_person', 'not_her_device']).default('removed_person'), events: z.number().int().min(1) }))
+    .array(z.object({ deviceId: z.string(), reason: z.enum(UNBOUND_REASONS).default('removed_person'), events: z.number().int().min(1) }))
     .default([]),
   // Checked as it is decoded: a zod pass over half a million records would cost more than decoding them.
   history: z.custom<EncodedHistory>((v) => typeof v === 'object' && v !== null),

@@ -11,7 +11,6 @@
 import type { OrgConfig } from '../../../domain/config.ts';
 import { encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
 import type { Unbound } from '../../../domain/people.ts';
-import type { Role } from '../../../domain/protocol.ts';
 import { resolveHistory } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
 import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
@@ -26,8 +25,6 @@ export interface OpenReportRequest {
   /** False when the rows stored belong to an earlier enrolment: they are not read. */
   readChunks: boolean;
   waiting: WaitingEvents;
-  /** Each enrolled device's role, as the admin last read the device list: records are bound to them. */
-  devices: Record<string, Role>;
 }
 
 export interface ResolvedReport {
@@ -50,7 +47,7 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
   const { archive, close } = openArchiveStorage(request.storage);
   try {
     const chunks = request.readChunks ? await archive.readChunks((opened, of) => post({ kind: 'progress', opened, of })) : [];
-    const { events, unbound, unreadableRows } = gatherEvents(chunks, request.waiting, request.devices);
+    const { events, unbound, unreadableRows } = await gatherEvents(chunks, request.waiting);
     const history = encodeHistory(resolveHistory(events, request.config));
     post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
     // Its own waiting events are not in the archive: a resolution counting them is not kept.

@@ -1,0 +1,92 @@
+/**
+ * The organisation's devices as its admins signed them (docs/security.md#devices): what the
+ * admin's device binds each record to, never the endpoint's list of devices, which the server
+ * could change. A device is the organisation's when a certified admin device signed for it, in one
+ * of two ways:
+ *
+ * - she made an enrolment code (`device.invited`: the role and site she chose, and the digest of a
+ *   secret sealed in the code's package), and a device showed the secret (`device.joined`): the
+ *   first device to show it is enrolled as the invitation says, from when it joined;
+ * - she confirmed a device herself (`device.enrolled`: its role and site).
+ *
+ * A revocation (`device.revoked`) is final. Every statement has its time, so a record is bound to
+ * the device as it was when the record was made. Only events that passed the authority screen
+ * (src/domain/authority.ts) reach this fold: invitations, confirmations and revocations from a
+ * certified admin device, a join from the device itself.
+ */
+import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
+import type { Stamp } from './directory.ts';
+import type { Role } from './protocol.ts';
+
+/** What an admin signed a device as, from when. */
+export interface DeviceStatement {
+  /** When it took effect (the join, or the confirmation). */
+  from: Stamp;
+  role: Role;
+  /** Its site; null: none (outreach), or any (admin devices). */
+  siteKey: string | null;
+}
+
+export interface SignedDevice {
+  /** Oldest first. */
+  statements: DeviceStatement[];
+  revoked: Stamp | null;
+}
+
+export type DeviceRegistry = ReadonlyMap<string, SignedDevice>;
+
+/**
+ * Folds the device events among `events` (others are ignored), whatever their order. `proofChecks`
+ * gives the digest of each `device.joined` event's proof, by event id (computed by the caller:
+ * src/crypto/enrolmentCode.ts joinProofCheck), so the fold itself stays synchronous.
+ */
+export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: ReadonlyMap<string, string>): DeviceRegistry {
+  const invites = new Map<string, EventOf<'device.invited'>>();
+  const joins: EventOf<'device.joined'>[] = [];
+  const registry = new Map<string, SignedDevice>();
+  const device = (id: string) => {
+    let d = registry.get(id);
+    if (!d) registry.set(id, (d = { statements: [], revoked: null }));
+    return d;
+  };
+  for (const e of events) {
+    if (e.type === 'device.invited') invites.set(e.inviteId, e);
+    else if (e.type === 'device.joined') joins.push(e);
+    else if (e.type === 'device.enrolled') device(e.subjectId).statements.push({ from: stampOf(e), role: e.role, siteKey: e.siteKey });
+    else if (e.type === 'device.revoked') {
+      const d = device(e.subjectId);
+      if (!d.revoked || compareEvents(e, d.revoked) < 0) d.revoked = stampOf(e);
+    }
+  }
+  // One invitation, one device: the first to show its secret.
+  const used = new Set<string>();
+  for (const j of joins.sort(compareEvents)) {
+    const invite = invites.get(j.inviteId);
+    if (!invite || used.has(j.inviteId) || proofChecks.get(j.id) !== invite.proofCheck) continue;
+    used.add(j.inviteId);
+    device(j.deviceId).statements.push({ from: stampOf(j), role: invite.role, siteKey: invite.siteKey });
+  }
+  for (const d of registry.values()) d.statements.sort((a, b) => compareEvents(a.from, b.from));
+  return registry;
+}
+
+/**
+ * The statement in force when `at` was made: the latest from before it, or else the first (a
+ * device records before an admin confirms it, and those records count once she does).
+ */
+export function statementAt(device: SignedDevice, at: Stamp): DeviceStatement | null {
+  let found = device.statements[0] ?? null;
+  for (const s of device.statements) if (compareEvents(s.from, at) <= 0) found = s;
+  return found;
+}
+
+/** The `device.joined` events among `events`: their proofs are what the caller digests for foldDevices. */
+export function joinsIn(events: Iterable<FootfallEvent>): EventOf<'device.joined'>[] {
+  const joins: EventOf<'device.joined'>[] = [];
+  for (const e of events) if (e.type === 'device.joined') joins.push(e);
+  return joins;
+}
+
+function stampOf(e: FootfallEvent): Stamp {
+  return { at: e.at, id: e.id };
+}

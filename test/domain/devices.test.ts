@@ -1,0 +1,53 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { v7 as uuidv7 } from 'uuid';
+import { joinProofCheck, makeJoinProof } from '../../src/crypto/enrolmentCode.ts';
+import { foldDevices, joinsIn, statementAt } from '../../src/domain/devices.ts';
+import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
+
+const ADMIN = 'admin-laptop';
+const grace = uuidv7();
+const stamp = (at: string, deviceId = ADMIN) => ({ id: uuidv7(), at, deviceId, staffId: grace });
+
+async function checksOf(events: FootfallEvent[]): Promise<Map<string, string>> {
+  return new Map(await Promise.all(joinsIn(events).map(async (j) => [j.id, await joinProofCheck(j.proof)] as const)));
+}
+
+describe('the organisation’s devices as admins signed them', () => {
+  it('enrols the first device to show an invitation’s secret, as the invitation says, from when it joined', async () => {
+    const { proof, check } = await makeJoinProof();
+    const inviteId = crypto.randomUUID();
+    const invited: EventOf<'device.invited'> = { ...stamp('2026-01-01T09:00:00.000Z'), type: 'device.invited', inviteId, role: 'frontDesk', siteKey: 'drop-in', proofCheck: check };
+    const joined: EventOf<'device.joined'> = { ...stamp('2026-01-01T10:00:00.000Z', 'tablet'), type: 'device.joined', inviteId, proof };
+    // A second device showing the same secret later, and one that guessed a secret.
+    const again: EventOf<'device.joined'> = { ...stamp('2026-01-01T11:00:00.000Z', 'copycat'), type: 'device.joined', inviteId, proof };
+    const guessed: EventOf<'device.joined'> = { ...stamp('2026-01-01T09:30:00.000Z', 'guesser'), type: 'device.joined', inviteId, proof: (await makeJoinProof()).proof };
+    const events = [invited, joined, again, guessed];
+    const checks = await checksOf(events);
+    const registry = foldDevices(events, checks);
+    expect([...registry.keys()]).toEqual(['tablet']);
+    expect(registry.get('tablet')).toEqual({ statements: [{ from: { at: joined.at, id: joined.id }, role: 'frontDesk', siteKey: 'drop-in' }], revoked: null });
+    fc.assert(
+      fc.property(fc.shuffledSubarray(events, { minLength: events.length }), (order) => {
+        expect(foldDevices(order, checks)).toEqual(registry);
+      }),
+    );
+    // Without the invitation (a server cannot make one), the join proves nothing.
+    expect(foldDevices([joined], checks).size).toBe(0);
+  });
+
+  it('reads a device as it was when a record was made, and its earliest statement for a record made before any', () => {
+    const first: EventOf<'device.enrolled'> = { ...stamp('2026-01-10T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'tablet', role: 'frontDesk', siteKey: 'drop-in' };
+    const later: EventOf<'device.enrolled'> = { ...stamp('2026-03-01T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'tablet', role: 'casework', siteKey: 'drop-in' };
+    const revocations: EventOf<'device.revoked'>[] = [
+      { ...stamp('2026-05-01T09:00:00.000Z'), type: 'device.revoked', subjectId: 'tablet' },
+      { ...stamp('2026-04-01T09:00:00.000Z'), type: 'device.revoked', subjectId: 'tablet' },
+    ];
+    const tablet = foldDevices([later, ...revocations, first], new Map()).get('tablet')!;
+    expect(tablet.revoked?.at).toBe('2026-04-01T09:00:00.000Z');
+    const at = (when: string) => statementAt(tablet, { at: when, id: uuidv7() })?.role;
+    expect(at('2026-01-01T09:00:00.000Z')).toBe('frontDesk');
+    expect(at('2026-02-01T09:00:00.000Z')).toBe('frontDesk');
+    expect(at('2026-03-02T09:00:00.000Z')).toBe('casework');
+  });
+});
