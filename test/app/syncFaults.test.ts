@@ -733,6 +733,8 @@ describe('a revoked device', () => {
     await org.ledger.collect(org.admin);
     await syncUntilDone(org.admin, new SyncClient(url));
     const { code } = await createEnrolmentCode(core(), new SyncClient(url), { name: 'New device', role: 'frontDesk', siteKey: null });
+    // Making the code is itself a record: the admin's signed invitation of the device.
+    await org.ledger.collect(org.admin);
     await use(tablet);
     const { lookup } = await enrolmentKeys(code);
     const keys = await generateDeviceKeys();
