@@ -148,6 +148,17 @@ export async function benchUploadStages(o: { count: number; group: number; uploa
     } finally {
       await storage.close();
     }
+    // What the checkpoint worker won: the same commits with SQLite checkpointing inside them.
+    const inline = await openSqliteStorage(mkdtempSync(join(dir, 'inline-')), { checkpoints: 'inline' });
+    try {
+      await withOrg(inline, orgId, deviceId, signingKey);
+      const rows = newBatches(orgId, deviceId, uploads);
+      const audits = new Map(rows.map((x) => [x.batch, x.audit]));
+      const figures = await commitFigures([...audits.keys()], o.group, (b) => inline.putBatch(b, audits.get(b)));
+      stages.push({ stage: `commit, SQLite, batch and audit row, checkpoints inside the commits on the event loop`, ...figures, before: true });
+    } finally {
+      await inline.close();
+    }
     // What synchronous = FULL cost: the same rows into the same tables, each group one
     // transaction whose commit waits for the disk on the event loop.
     const full = new Database(join(dir, 'full.sqlite3'));

@@ -25,7 +25,7 @@ import {
   unknownBatchIds,
 } from './rows.ts';
 import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
-import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type Storage, type StoredDevice } from './types.ts';
+import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type RequestCount, type Storage, type StoredDevice } from './types.ts';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly string[] = [
@@ -161,6 +161,9 @@ export const MIGRATIONS: readonly string[] = [
  */
 const PUT_GROUPS_IN_FLIGHT = 2;
 
+/** Groups of rate-limit counts being written at once by one process, for the same reasons. */
+const COUNT_GROUPS_IN_FLIGHT = 2;
+
 /** How often each process deletes rate-limit counts whose window has ended. */
 const PRUNE_REQUEST_COUNTS_MS = 60_000;
 
@@ -235,16 +238,20 @@ const SQL = {
   listEnvelopes: 'SELECT version, sealed FROM team_key_envelopes WHERE org_id = $1 AND device_id = $2 ORDER BY version',
   appendAudit: 'INSERT INTO audit (org_id, at, actor, action, subject) VALUES ($1, $2, $3, $4, $5)',
   listAudit: 'SELECT * FROM audit WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
-  // One statement, so the row lock orders concurrent counts from every process. Times are the
-  // database's own clock, the one clock all processes share, read as the statement runs
-  // (clock_timestamp), not when its transaction began (now), which can be before a count it
-  // waited for. "Has the window ended" is asked once, of the time this request arrived (the new
-  // window's end less its length), so the count and the window's end always change together.
-  countRequest: `INSERT INTO request_counts AS r (key, count, resets_at) VALUES ($1, 1, clock_timestamp() + make_interval(secs => $2::int / 1000.0))
+  // The requests counted meanwhile by this process, in one statement: each key with how many
+  // requests it counts (so each key once), in key order, so that two processes counting the same
+  // keys lock their rows in the same order and never deadlock. The row lock orders concurrent counts
+  // from every process. Times are the database's own clock, the one clock all processes share,
+  // read as the statement runs (clock_timestamp), not when its transaction began (now), which can
+  // be before a count it waited for. "Has the window ended" is asked once per key, of the time
+  // this statement reached it (the new window's end less its length), so the count and the
+  // window's end always change together.
+  countRequests: `INSERT INTO request_counts AS r (key, count, resets_at)
+      SELECT k.key, k.n, clock_timestamp() + make_interval(secs => $3::int / 1000.0) FROM unnest($1::text[], $2::int[]) AS k (key, n)
     ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN 1 ELSE r.count + 1 END,
-      resets_at = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN excluded.resets_at ELSE r.resets_at END
-    RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM r.resets_at - clock_timestamp()) * 1000))::int AS reset_in_ms`,
+      count = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $3::int / 1000.0) THEN excluded.count ELSE r.count + excluded.count END,
+      resets_at = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $3::int / 1000.0) THEN excluded.resets_at ELSE r.resets_at END
+    RETURNING key, count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM r.resets_at - clock_timestamp()) * 1000))::int AS reset_in_ms`,
   pruneRequestCounts: 'DELETE FROM request_counts WHERE resets_at <= clock_timestamp()',
 } as const;
 
@@ -453,6 +460,47 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     }
   }
 
+  // ---- rate-limit counts in groups ---------------------------------------------------------------
+  // Every request is counted before anything else is done with it, so on a busy endpoint the
+  // counts are as many as the requests. Counts that arrive while earlier ones are being written
+  // wait and go together, in one statement (countRequests): one round trip for the group, and a
+  // device's requests add to its row once rather than queueing on its lock one by one. Each
+  // request still gets a count of its own: n requests under a key that the statement took to C
+  // are C - n + 1 ... C, in the order they arrived.
+
+  interface QueuedCount {
+    resolve: (count: RequestCount) => void;
+    reject: (error: unknown) => void;
+  }
+  /** Waiting counts by window length, then by key. */
+  let queuedCounts = new Map<number, Map<string, QueuedCount[]>>();
+  let countsInFlight = 0;
+
+  function sendCounts(): void {
+    while (queuedCounts.size > 0 && countsInFlight < COUNT_GROUPS_IN_FLIGHT) {
+      const byWindow = queuedCounts;
+      queuedCounts = new Map();
+      countsInFlight++;
+      void Promise.all([...byWindow].map(([windowMs, byKey]) => countGroup(windowMs, byKey))).finally(() => {
+        countsInFlight--;
+        sendCounts();
+      });
+    }
+  }
+
+  async function countGroup(windowMs: number, byKey: Map<string, QueuedCount[]>): Promise<void> {
+    const keys = [...byKey.keys()].sort();
+    try {
+      const { rows } = await run<{ key: string; count: number; reset_in_ms: number }>(pool, 'countRequests', [keys, keys.map((k) => byKey.get(k)!.length), windowMs]);
+      for (const row of rows) {
+        const waiting = byKey.get(row.key)!;
+        waiting.forEach((w, i) => w.resolve({ count: row.count - waiting.length + 1 + i, resetInMs: row.reset_in_ms }));
+      }
+    } catch (error) {
+      for (const waiting of byKey.values()) for (const w of waiting) w.reject(error);
+    }
+  }
+
   let closed = false;
   return {
     async createOrg(org, admin, wrappedKeys) {
@@ -575,10 +623,15 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listAudit(orgId, after, limit) {
       return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);
     },
-    async countRequest(key, windowMs) {
-      const { rows } = await run<{ count: number; reset_in_ms: number }>(pool, 'countRequest', [key, windowMs]);
-      const row = rows[0]!;
-      return { count: row.count, resetInMs: row.reset_in_ms };
+    countRequest(key, windowMs) {
+      return new Promise<RequestCount>((resolve, reject) => {
+        const byKey = queuedCounts.get(windowMs) ?? new Map<string, QueuedCount[]>();
+        queuedCounts.set(windowMs, byKey);
+        const waiting = byKey.get(key) ?? [];
+        byKey.set(key, waiting);
+        waiting.push({ resolve, reject });
+        sendCounts();
+      });
     },
     async close() {
       if (closed) return;
