@@ -155,14 +155,49 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /**
- * Groups of uploads being written at once by one process. More than one, so a group waiting on
- * its commit does not hold back the next; few, so uploads that arrive meanwhile gather into
- * groups rather than each taking a connection of its own.
+ * Groups of uploads (and likewise of rate-limit counts, of device lookups) being written or read
+ * at once by one process. More than one, so a group waiting on its commit does not hold back the
+ * next; few, so those that arrive meanwhile gather into groups rather than each taking a
+ * connection of its own.
  */
-const PUT_GROUPS_IN_FLIGHT = 2;
+const GROUPS_IN_FLIGHT = 2;
 
-/** Groups of rate-limit counts being written at once by one process, for the same reasons. */
-const COUNT_GROUPS_IN_FLIGHT = 2;
+/** The items by key, in the order they came (Map.groupBy, which Node 20 lacks). */
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/**
+ * Items that arrive while up to `inFlight` groups are being sent wait and go together as the next
+ * group: `send` gets every item queued since the last group went. At low load a group is a single
+ * item, sent at once. `send` answers each of its items itself and never rejects.
+ */
+function grouped<T>(inFlight: number, send: (group: T[]) => Promise<void>): (item: T) => void {
+  let queued: T[] = [];
+  let sending = 0;
+  const next = (): void => {
+    while (queued.length > 0 && sending < inFlight) {
+      const group = queued;
+      queued = [];
+      sending++;
+      void send(group).finally(() => {
+        sending--;
+        next();
+      });
+    }
+  };
+  return (item) => {
+    queued.push(item);
+    next();
+  };
+}
 
 /** How often each process deletes rate-limit counts whose window has ended. */
 const PRUNE_REQUEST_COUNTS_MS = 60_000;
@@ -176,7 +211,8 @@ const SQL = {
   getOrg: 'SELECT * FROM orgs WHERE org_id = $1',
   insertDevice: `INSERT INTO devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at, last_seen_at, revoked_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING device_id`,
-  getDevice: 'SELECT * FROM devices WHERE org_id = $1 AND device_id = $2',
+  // Several lookups in one statement (the same device may be asked for more than once).
+  getDevices: 'SELECT * FROM devices WHERE (org_id, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
   listDevices: 'SELECT * FROM devices WHERE org_id = $1 ORDER BY enrolled_at, device_id',
   revokeDevice: 'UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND device_id = $2',
   // Requests can arrive out of order; last seen never goes backwards. GREATEST ignores NULL.
@@ -404,27 +440,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     resolve: (result: PutBatchResult) => void;
     reject: (error: unknown) => void;
   }
-  let queuedPuts: QueuedPut[] = [];
-  let groupsInFlight = 0;
-  const batchKey = (orgId: string, batchId: string) => `${orgId} ${batchId}`;
-
-  function sendPuts(): void {
-    while (queuedPuts.length > 0 && groupsInFlight < PUT_GROUPS_IN_FLIGHT) {
-      const group = queuedPuts;
-      queuedPuts = [];
-      groupsInFlight++;
-      void putGroup(group).finally(() => {
-        groupsInFlight--;
-        sendPuts();
-      });
-    }
-  }
+  /** One row of an organisation (a batch, a device), as a map key. */
+  const rowKey = (orgId: string, id: string) => `${orgId} ${id}`;
 
   async function putGroup(group: QueuedPut[]): Promise<void> {
     // The first upload of each id is inserted; the same id again within the group is answered
     // from the stored row, as a retry arriving just after it would be.
     const firsts = new Map<string, QueuedPut>();
-    for (const p of group) if (!firsts.has(batchKey(p.batch.orgId, p.batch.batchId))) firsts.set(batchKey(p.batch.orgId, p.batch.batchId), p);
+    for (const p of group) if (!firsts.has(rowKey(p.batch.orgId, p.batch.batchId))) firsts.set(rowKey(p.batch.orgId, p.batch.batchId), p);
     const inserting = [...firsts.values()];
     const audited = inserting.filter((p) => p.audit !== undefined);
     let stored: Set<string>;
@@ -433,14 +456,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         ...columns(inserting.map((p) => batchValues(p.batch)), 9),
         ...columns(audited.map((p) => [p.batch.orgId, p.batch.batchId, ...auditValues(p.audit!)]), 7),
       ]);
-      stored = new Set(rows.map((r) => batchKey(r.org_id, r.batch_id)));
+      stored = new Set(rows.map((r) => rowKey(r.org_id, r.batch_id)));
     } catch {
       // The statement failed for the whole group (a malformed time, the disk full): each upload
       // is tried alone, so only those that cannot be stored fail.
       for (const p of group) putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
       return;
     }
-    const answered = group.filter((p) => firsts.get(batchKey(p.batch.orgId, p.batch.batchId)) === p && stored.has(batchKey(p.batch.orgId, p.batch.batchId)));
+    const answered = group.filter((p) => firsts.get(rowKey(p.batch.orgId, p.batch.batchId)) === p && stored.has(rowKey(p.batch.orgId, p.batch.batchId)));
     for (const p of answered) p.resolve({ status: 'stored', receivedAt: isoTime(p.batch.receivedAt) });
     const others = group.filter((p) => !answered.includes(p));
     if (others.length === 0) return;
@@ -449,9 +472,9 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         others.map((p) => p.batch.orgId),
         others.map((p) => p.batch.batchId),
       ]);
-      const existing = new Map(rows.map((r) => [batchKey(r.org_id, r.batch_id), r]));
+      const existing = new Map(rows.map((r) => [rowKey(r.org_id, r.batch_id), r]));
       for (const p of others) {
-        const row = existing.get(batchKey(p.batch.orgId, p.batch.batchId));
+        const row = existing.get(rowKey(p.batch.orgId, p.batch.batchId));
         if (row) p.resolve(existingBatchResult(row, p.batch.sha256));
         else putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
       }
@@ -469,26 +492,19 @@ export async function openPostgresStorage(connectionString: string, options: Pos
   // are C - n + 1 ... C, in the order they arrived.
 
   interface QueuedCount {
+    key: string;
+    windowMs: number;
     resolve: (count: RequestCount) => void;
     reject: (error: unknown) => void;
   }
-  /** Waiting counts by window length, then by key. */
-  let queuedCounts = new Map<number, Map<string, QueuedCount[]>>();
-  let countsInFlight = 0;
 
-  function sendCounts(): void {
-    while (queuedCounts.size > 0 && countsInFlight < COUNT_GROUPS_IN_FLIGHT) {
-      const byWindow = queuedCounts;
-      queuedCounts = new Map();
-      countsInFlight++;
-      void Promise.all([...byWindow].map(([windowMs, byKey]) => countGroup(windowMs, byKey))).finally(() => {
-        countsInFlight--;
-        sendCounts();
-      });
-    }
+  /** One statement for each window length among the counts (the rate limits have one or two). */
+  async function countGroup(group: QueuedCount[]): Promise<void> {
+    const windows = groupBy(group, (c) => c.windowMs);
+    await Promise.all([...windows].map(([windowMs, counts]) => countWindow(windowMs, groupBy(counts, (c) => c.key))));
   }
 
-  async function countGroup(windowMs: number, byKey: Map<string, QueuedCount[]>): Promise<void> {
+  async function countWindow(windowMs: number, byKey: Map<string, QueuedCount[]>): Promise<void> {
     const keys = [...byKey.keys()].sort();
     try {
       const { rows } = await run<{ key: string; count: number; reset_in_ms: number }>(pool, 'countRequests', [keys, keys.map((k) => byKey.get(k)!.length), windowMs]);
@@ -500,6 +516,36 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       for (const waiting of byKey.values()) for (const w of waiting) w.reject(error);
     }
   }
+
+  // ---- device lookups in groups --------------------------------------------------------------------
+  // Every signed request looks its device up. Lookups that arrive while earlier ones are under
+  // way go together, in one statement. Nothing is kept: each lookup is answered by a statement
+  // sent after it was asked, so a revocation acknowledged before a request arrived (by any
+  // process) is always seen by it (docs/sync.md#several-endpoint-processes).
+
+  interface QueuedLookup {
+    orgId: string;
+    deviceId: string;
+    resolve: (device: StoredDevice | null) => void;
+    reject: (error: unknown) => void;
+  }
+
+  async function lookupGroup(group: QueuedLookup[]): Promise<void> {
+    try {
+      const { rows } = await run<DeviceRow>(pool, 'getDevices', [group.map((l) => l.orgId), group.map((l) => l.deviceId)]);
+      const found = new Map(rows.map((r) => [rowKey(r.org_id, r.device_id), r]));
+      for (const l of group) {
+        const row = found.get(rowKey(l.orgId, l.deviceId));
+        l.resolve(row ? toDevice(row) : null);
+      }
+    } catch (error) {
+      for (const l of group) l.reject(error);
+    }
+  }
+
+  const queuePut = grouped(GROUPS_IN_FLIGHT, putGroup);
+  const queueCount = grouped(GROUPS_IN_FLIGHT, countGroup);
+  const queueLookup = grouped(GROUPS_IN_FLIGHT, lookupGroup);
 
   let closed = false;
   return {
@@ -515,9 +561,8 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       const { rows } = await run<OrgRow>(pool, 'getOrg', [orgId]);
       return rows[0] ? toOrg(rows[0]) : null;
     },
-    async getDevice(orgId, deviceId) {
-      const { rows } = await run<DeviceRow>(pool, 'getDevice', [orgId, deviceId]);
-      return rows[0] ? toDevice(rows[0]) : null;
+    getDevice(orgId, deviceId) {
+      return new Promise<StoredDevice | null>((resolve, reject) => queueLookup({ orgId, deviceId, resolve, reject }));
     },
     async listDevices(orgId) {
       return (await run<DeviceRow>(pool, 'listDevices', [orgId])).rows.map(toDevice);
@@ -546,8 +591,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     putBatch(batch, audit) {
       return new Promise((resolve, reject) => {
-        queuedPuts.push({ batch, audit, resolve, reject });
-        sendPuts();
+        queuePut({ batch, audit, resolve, reject });
       });
     },
     async findBatch(batch) {
@@ -624,14 +668,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);
     },
     countRequest(key, windowMs) {
-      return new Promise<RequestCount>((resolve, reject) => {
-        const byKey = queuedCounts.get(windowMs) ?? new Map<string, QueuedCount[]>();
-        queuedCounts.set(windowMs, byKey);
-        const waiting = byKey.get(key) ?? [];
-        byKey.set(key, waiting);
-        waiting.push({ resolve, reject });
-        sendCounts();
-      });
+      return new Promise<RequestCount>((resolve, reject) => queueCount({ key, windowMs, resolve, reject }));
     },
     async close() {
       if (closed) return;
