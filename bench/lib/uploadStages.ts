@@ -10,7 +10,8 @@
  * Beside the stages, what the changes to them won, measured the same way in the same run:
  * verifying with WebCrypto (what node:crypto with a kept key replaced); committing on SQLite with
  * synchronous = FULL, the disk flush inside the commit on the event loop (what the endpoint's own
- * flush of the log off the event loop replaced); and, on PostgreSQL, the uploads one at a time (what
+ * flush of the log off the event loop replaced); committing with SQLite's own checkpoints inside
+ * the commits (what the checkpoint worker, storage/sqliteCheckpointer.ts, replaced); and, on PostgreSQL, the uploads one at a time (what
  * writing them as one statement per group replaced). The HTTP layer itself is the health route's
  * figure in the server bench.
  *
