@@ -102,6 +102,8 @@ export function startCheckpointer(db: Database.Database, file: string): Checkpoi
     async close() {
       if (timer) clearTimeout(timer);
       stopped = true;
+      // Held alive while it closes, or a process with nothing else to do would end before it has.
+      worker.ref();
       worker.postMessage('close');
       await exited;
     },
