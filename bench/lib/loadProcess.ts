@@ -175,6 +175,7 @@ async function run(ports: number[], expectStatus: number): Promise<LoadRun> {
   const work = prepared;
   prepared = [];
   const start = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(
     devices.flatMap((device, d) => {
       const queue = work[d]!;
@@ -185,6 +186,7 @@ async function run(ports: number[], expectStatus: number): Promise<LoadRun> {
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   if (failures) throw new Error(`${failures} of ${latencies.length} requests did not answer ${expectStatus}; the first: ${firstFailure}`);
   return {
     requests: latencies.length,
@@ -193,6 +195,7 @@ async function run(ports: number[], expectStatus: number): Promise<LoadRun> {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: latencies.reduce((a, b) => Math.max(a, b), 0),
+    clientCpuUsPerRequest: (cpu.user + cpu.system) / latencies.length,
   };
 }
 

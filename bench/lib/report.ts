@@ -400,7 +400,7 @@ function serverSection(i: ReportInput): string {
     const up = median(r.runs.map((k) => k.upload.perSecond));
     const p99 = median(r.runs.map((k) => k.upload.p99));
     const table = mdTable(
-      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'upload CPU µs', 'health/s', 'health p50', 'health p99', 'sink/s', 'sink CPU µs', 'server RSS at end', 'server RSS peak', 'JS heap'],
+      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'upload CPU µs', 'of it on the event loop', 'client CPU µs', 'health/s', 'health p50', 'health p99', 'sink/s', 'sink CPU µs', 'server RSS at end', 'server RSS peak', 'JS heap'],
       r.runs.map((k, n) => [
         String(n + 1),
         f(k.upload.perSecond, 0),
@@ -408,6 +408,8 @@ function serverSection(i: ReportInput): string {
         f(k.upload.p99),
         f(k.upload.max, 1),
         f(k.upload.cpuUsPerRequest ?? NaN, 0),
+        f(k.upload.loopCpuUsPerRequest ?? NaN, 0),
+        f(k.upload.clientCpuUsPerRequest, 0),
         f(k.health.perSecond, 0),
         f(k.health.p50),
         f(k.health.p99),
@@ -422,7 +424,9 @@ function serverSection(i: ReportInput): string {
 
 ${table}
 
-Latencies in ms, memory in MiB${r.processes > 1 ? ` (RSS and heap summed over the ${r.processes} processes)` : ''}. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
+Latencies in ms, memory in MiB; CPU in µs per upload: the endpoint's (summed over its processes), the part of it on
+the event loop (the rest, the signature checks, SQLite's log flushes and checkpoints, runs on other threads and so can
+use the other core), and the load generator's own, which shares the same two cores${r.processes > 1 ? ` (RSS and heap summed over the ${r.processes} processes)` : ''}. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
 ${f(r.idleRssMiB, 0)} MiB; the kernel's high-water mark (VmHWM) for ${r.processes > 1 ? 'the largest server process' : 'the server process'} over its whole life ${f(r.maxRssMiB, 0)} MiB.
 Memory ${memoryBounded(r) ? 'stayed bounded' : '**grew**'}: end-of-run RSS from the first run to the last ${f(r.runs[0]!.rssMiB, 0)} to ${f(r.runs.at(-1)!.rssMiB, 0)} MiB
 (allowed growth ${RSS_GROWTH_ALLOWED_MIB} MiB; ceiling ${RSS_CEILING_MIB} MiB). The machine's load average (1 min) was ${f(r.load[0])} when this

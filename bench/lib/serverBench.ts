@@ -33,6 +33,10 @@ export interface LoadRun {
   requests: number;
   /** The server's CPU time (user and system, summed over its processes) per request, in µs. */
   cpuUsPerRequest?: number;
+  /** Of that, the time on the servers' event-loop threads (the rest is on other threads), in µs. */
+  loopCpuUsPerRequest?: number;
+  /** The load generator's own CPU time per request, in µs: it shares the two cores with the server. */
+  clientCpuUsPerRequest: number;
   seconds: number;
   perSecond: number;
   p50: number;
@@ -199,12 +203,16 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
         bodyBytes = r.bodyBytes;
       }
     };
-    const cpuMs = async () => total(await askAll({ type: 'cpu' }), 'cpuMs');
+    const cpuMs = async () => {
+      const answers = await askAll({ type: 'cpu' });
+      return { all: total(answers, 'cpuMs'), loop: total(answers, 'loopCpuMs') };
+    };
     const drive = async (kind: LoadKind, perDevice: number): Promise<LoadRun> => {
       await prepare(kind, perDevice);
       const cpuBefore = await cpuMs();
       const run = (await load.ask({ type: 'run', ports: kind === 'sink' ? sinkPorts : ports, expectStatus: kind === 'health' ? 200 : 201 })).value as LoadRun;
-      return { ...run, cpuUsPerRequest: ((await cpuMs()) - cpuBefore) * 1000 / run.requests };
+      const cpuAfter = await cpuMs();
+      return { ...run, cpuUsPerRequest: ((cpuAfter.all - cpuBefore.all) * 1000) / run.requests, loopCpuUsPerRequest: ((cpuAfter.loop - cpuBefore.loop) * 1000) / run.requests };
     };
 
     const perDevice = Math.ceil(o.perRun / o.devices);
@@ -228,7 +236,8 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       const baseline = got.health!;
       const sink = got.sink!;
       runs.push({ upload, health: baseline, sink, ...mem });
-      const cpu = (k: LoadRun) => `${k.cpuUsPerRequest!.toFixed(0)} µs CPU each`;
+      const cpu = (k: LoadRun) =>
+        `${k.cpuUsPerRequest!.toFixed(0)} µs CPU each, ${k.loopCpuUsPerRequest!.toFixed(0)} of them on the event loop; client ${k.clientCpuUsPerRequest.toFixed(0)} µs`;
       log(
         `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms, ${cpu(upload)}); ` +
           `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms, ${cpu(baseline)}); ` +

@@ -10,7 +10,8 @@
  * Beside the stages, what the changes to them won, measured the same way in the same run:
  * verifying with WebCrypto (what node:crypto with a kept key replaced); committing on SQLite with
  * synchronous = FULL, the disk flush inside the commit on the event loop (what the endpoint's own
- * flush of the log off the event loop replaced); and, on PostgreSQL, the uploads one at a time (what
+ * flush of the log off the event loop replaced); committing with SQLite's own checkpoints inside
+ * the commits (what the checkpoint worker, storage/sqliteCheckpointer.ts, replaced); and, on PostgreSQL, the uploads one at a time (what
  * writing them as one statement per group replaced). The HTTP layer itself is the health route's
  * figure in the server bench.
  *
@@ -147,6 +148,17 @@ export async function benchUploadStages(o: { count: number; group: number; uploa
       stages.push({ stage: `commit, SQLite, the batch without its audit row`, ...bare });
     } finally {
       await storage.close();
+    }
+    // What the checkpoint worker won: the same commits with SQLite checkpointing inside them.
+    const inline = await openSqliteStorage(mkdtempSync(join(dir, 'inline-')), { checkpoints: 'inline' });
+    try {
+      await withOrg(inline, orgId, deviceId, signingKey);
+      const rows = newBatches(orgId, deviceId, uploads);
+      const audits = new Map(rows.map((x) => [x.batch, x.audit]));
+      const figures = await commitFigures([...audits.keys()], o.group, (b) => inline.putBatch(b, audits.get(b)));
+      stages.push({ stage: `commit, SQLite, batch and audit row, checkpoints inside the commits on the event loop`, ...figures, before: true });
+    } finally {
+      await inline.close();
     }
     // What synchronous = FULL cost: the same rows into the same tables, each group one
     // transaction whose commit waits for the disk on the event loop.

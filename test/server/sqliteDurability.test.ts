@@ -4,11 +4,11 @@
  * Here the flush is held, and nothing written, nor any listing of it, may answer until it ends.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStorage } from '../../src/server/storage/sqlite.ts';
+import { openSqliteStorage, SQLITE_FILE } from '../../src/server/storage/sqlite.ts';
 import type { NewBatch, Storage, StoredDevice } from '../../src/server/storage/types.ts';
 
 const b64u = (bytes: number) => randomBytes(bytes).toString('base64url');
@@ -97,5 +97,21 @@ describe('SQLite store: acknowledged only once on disk', () => {
     failNext = true;
     await expect(storage.putBatch(batch)).rejects.toMatchObject({ code: 'EIO' });
     await expect(storage.putBatch(batch)).resolves.toMatchObject({ status: 'duplicate' });
+  });
+
+  it("copies the log into the database on its checkpoint worker, with the endpoint's connection never checkpointing", async () => {
+    dir = await mkdtemp(join(tmpdir(), 'footfall-durability-'));
+    storage = await openSqliteStorage(dir);
+    const orgId = randomUUID();
+    const admin: StoredDevice = { orgId, deviceId: randomUUID(), name: 'Laptop', role: 'admin', signingKey: jwk(), encryptionKey: jwk(), enrolledAt: AT, lastSeenAt: null, revokedAt: null };
+    await storage.createOrg({ orgId, orgPublicKey: jwk(), createdAt: AT }, admin, []);
+    const before = (await stat(join(dir, SQLITE_FILE))).size;
+    const activity = b64u(200_000);
+    const batch: NewBatch = { orgId, batchId: randomUUID(), deviceId: admin.deviceId, seq: 0, activity, directory: '', sha256: b64u(32), size: activity.length, receivedAt: AT };
+    await storage.putBatch(batch);
+    // Only a checkpoint moves the batch out of the log into the database file, and nothing
+    // here commits again (SQLite's own checkpoints would run inside a commit).
+    await expect.poll(async () => (await stat(join(dir!, SQLITE_FILE))).size, { timeout: 30_000 }).toBeGreaterThan(before + activity.length);
+    expect((await storage.listBatches(orgId, null, 10)).map((b) => b.batchId)).toEqual([batch.batchId]);
   });
 });

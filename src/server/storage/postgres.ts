@@ -25,7 +25,7 @@ import {
   unknownBatchIds,
 } from './rows.ts';
 import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
-import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type Storage, type StoredDevice } from './types.ts';
+import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type RequestCount, type Storage, type StoredDevice } from './types.ts';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
 export const MIGRATIONS: readonly string[] = [
@@ -160,11 +160,49 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /**
- * Groups of uploads being written at once by one process. More than one, so a group waiting on
- * its commit does not hold back the next; few, so uploads that arrive meanwhile gather into
- * groups rather than each taking a connection of its own.
+ * Groups of uploads (and likewise of rate-limit counts, of device lookups) being written or read
+ * at once by one process. More than one, so a group waiting on its commit does not hold back the
+ * next; few, so those that arrive meanwhile gather into groups rather than each taking a
+ * connection of its own.
  */
-const PUT_GROUPS_IN_FLIGHT = 2;
+const GROUPS_IN_FLIGHT = 2;
+
+/** The items by key, in the order they came (Map.groupBy, which Node 20 lacks). */
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/**
+ * Items that arrive while up to `inFlight` groups are being sent wait and go together as the next
+ * group: `send` gets every item queued since the last group went. At low load a group is a single
+ * item, sent at once. `send` answers each of its items itself and never rejects.
+ */
+function grouped<T>(inFlight: number, send: (group: T[]) => Promise<void>): (item: T) => void {
+  let queued: T[] = [];
+  let sending = 0;
+  const next = (): void => {
+    while (queued.length > 0 && sending < inFlight) {
+      const group = queued;
+      queued = [];
+      sending++;
+      void send(group).finally(() => {
+        sending--;
+        next();
+      });
+    }
+  };
+  return (item) => {
+    queued.push(item);
+    next();
+  };
+}
 
 /** How often each process deletes rate-limit counts whose window has ended. */
 const PRUNE_REQUEST_COUNTS_MS = 60_000;
@@ -178,7 +216,8 @@ const SQL = {
   getOrg: 'SELECT * FROM orgs WHERE org_id = $1',
   insertDevice: `INSERT INTO devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at, last_seen_at, revoked_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING device_id`,
-  getDevice: 'SELECT * FROM devices WHERE org_id = $1 AND device_id = $2',
+  // Several lookups in one statement (the same device may be asked for more than once).
+  getDevices: 'SELECT * FROM devices WHERE (org_id, device_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
   listDevices: 'SELECT * FROM devices WHERE org_id = $1 ORDER BY enrolled_at, device_id',
   revokeDevice: 'UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND device_id = $2',
   // Requests can arrive out of order; last seen never goes backwards. GREATEST ignores NULL.
@@ -241,16 +280,20 @@ const SQL = {
   listEnvelopes: 'SELECT version, sealed FROM team_key_envelopes WHERE org_id = $1 AND device_id = $2 ORDER BY version',
   appendAudit: 'INSERT INTO audit (org_id, at, actor, action, subject) VALUES ($1, $2, $3, $4, $5)',
   listAudit: 'SELECT * FROM audit WHERE org_id = $1 AND cursor > $2 ORDER BY cursor LIMIT $3',
-  // One statement, so the row lock orders concurrent counts from every process. Times are the
-  // database's own clock, the one clock all processes share, read as the statement runs
-  // (clock_timestamp), not when its transaction began (now), which can be before a count it
-  // waited for. "Has the window ended" is asked once, of the time this request arrived (the new
-  // window's end less its length), so the count and the window's end always change together.
-  countRequest: `INSERT INTO request_counts AS r (key, count, resets_at) VALUES ($1, 1, clock_timestamp() + make_interval(secs => $2::int / 1000.0))
+  // The requests counted meanwhile by this process, in one statement: each key with how many
+  // requests it counts (so each key once), in key order, so that two processes counting the same
+  // keys lock their rows in the same order and never deadlock. The row lock orders concurrent counts
+  // from every process. Times are the database's own clock, the one clock all processes share,
+  // read as the statement runs (clock_timestamp), not when its transaction began (now), which can
+  // be before a count it waited for. "Has the window ended" is asked once per key, of the time
+  // this statement reached it (the new window's end less its length), so the count and the
+  // window's end always change together.
+  countRequests: `INSERT INTO request_counts AS r (key, count, resets_at)
+      SELECT k.key, k.n, clock_timestamp() + make_interval(secs => $3::int / 1000.0) FROM unnest($1::text[], $2::int[]) AS k (key, n)
     ON CONFLICT (key) DO UPDATE SET
-      count = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN 1 ELSE r.count + 1 END,
-      resets_at = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $2::int / 1000.0) THEN excluded.resets_at ELSE r.resets_at END
-    RETURNING count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM r.resets_at - clock_timestamp()) * 1000))::int AS reset_in_ms`,
+      count = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $3::int / 1000.0) THEN excluded.count ELSE r.count + excluded.count END,
+      resets_at = CASE WHEN r.resets_at <= excluded.resets_at - make_interval(secs => $3::int / 1000.0) THEN excluded.resets_at ELSE r.resets_at END
+    RETURNING key, count, GREATEST(0, CEIL(EXTRACT(EPOCH FROM r.resets_at - clock_timestamp()) * 1000))::int AS reset_in_ms`,
   pruneRequestCounts: 'DELETE FROM request_counts WHERE resets_at <= clock_timestamp()',
 } as const;
 
@@ -403,27 +446,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     resolve: (result: PutBatchResult) => void;
     reject: (error: unknown) => void;
   }
-  let queuedPuts: QueuedPut[] = [];
-  let groupsInFlight = 0;
-  const batchKey = (orgId: string, batchId: string) => `${orgId} ${batchId}`;
-
-  function sendPuts(): void {
-    while (queuedPuts.length > 0 && groupsInFlight < PUT_GROUPS_IN_FLIGHT) {
-      const group = queuedPuts;
-      queuedPuts = [];
-      groupsInFlight++;
-      void putGroup(group).finally(() => {
-        groupsInFlight--;
-        sendPuts();
-      });
-    }
-  }
+  /** One row of an organisation (a batch, a device), as a map key. */
+  const rowKey = (orgId: string, id: string) => `${orgId} ${id}`;
 
   async function putGroup(group: QueuedPut[]): Promise<void> {
     // The first upload of each id is inserted; the same id again within the group is answered
     // from the stored row, as a retry arriving just after it would be.
     const firsts = new Map<string, QueuedPut>();
-    for (const p of group) if (!firsts.has(batchKey(p.batch.orgId, p.batch.batchId))) firsts.set(batchKey(p.batch.orgId, p.batch.batchId), p);
+    for (const p of group) if (!firsts.has(rowKey(p.batch.orgId, p.batch.batchId))) firsts.set(rowKey(p.batch.orgId, p.batch.batchId), p);
     const inserting = [...firsts.values()];
     const audited = inserting.filter((p) => p.audit !== undefined);
     let stored: Set<string>;
@@ -432,14 +462,14 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         ...columns(inserting.map((p) => batchValues(p.batch)), 9),
         ...columns(audited.map((p) => [p.batch.orgId, p.batch.batchId, ...auditValues(p.audit!)]), 7),
       ]);
-      stored = new Set(rows.map((r) => batchKey(r.org_id, r.batch_id)));
+      stored = new Set(rows.map((r) => rowKey(r.org_id, r.batch_id)));
     } catch {
       // The statement failed for the whole group (a malformed time, the disk full): each upload
       // is tried alone, so only those that cannot be stored fail.
       for (const p of group) putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
       return;
     }
-    const answered = group.filter((p) => firsts.get(batchKey(p.batch.orgId, p.batch.batchId)) === p && stored.has(batchKey(p.batch.orgId, p.batch.batchId)));
+    const answered = group.filter((p) => firsts.get(rowKey(p.batch.orgId, p.batch.batchId)) === p && stored.has(rowKey(p.batch.orgId, p.batch.batchId)));
     for (const p of answered) p.resolve({ status: 'stored', receivedAt: isoTime(p.batch.receivedAt) });
     const others = group.filter((p) => !answered.includes(p));
     if (others.length === 0) return;
@@ -448,9 +478,9 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         others.map((p) => p.batch.orgId),
         others.map((p) => p.batch.batchId),
       ]);
-      const existing = new Map(rows.map((r) => [batchKey(r.org_id, r.batch_id), r]));
+      const existing = new Map(rows.map((r) => [rowKey(r.org_id, r.batch_id), r]));
       for (const p of others) {
-        const row = existing.get(batchKey(p.batch.orgId, p.batch.batchId));
+        const row = existing.get(rowKey(p.batch.orgId, p.batch.batchId));
         if (row) p.resolve(existingBatchResult(row, p.batch.sha256));
         else putBatchAlone(p.batch, p.audit).then(p.resolve, p.reject);
       }
@@ -458,6 +488,70 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       for (const p of others) p.reject(error);
     }
   }
+
+  // ---- rate-limit counts in groups ---------------------------------------------------------------
+  // Every request is counted before anything else is done with it, so on a busy endpoint the
+  // counts are as many as the requests. Counts that arrive while earlier ones are being written
+  // wait and go together, in one statement (countRequests): one round trip for the group, and a
+  // device's requests add to its row once rather than queueing on its lock one by one. Each
+  // request still gets a count of its own: n requests under a key that the statement took to C
+  // are C - n + 1 ... C, in the order they arrived.
+
+  interface QueuedCount {
+    key: string;
+    windowMs: number;
+    resolve: (count: RequestCount) => void;
+    reject: (error: unknown) => void;
+  }
+
+  /** One statement for each window length among the counts (the rate limits have one or two). */
+  async function countGroup(group: QueuedCount[]): Promise<void> {
+    const windows = groupBy(group, (c) => c.windowMs);
+    await Promise.all([...windows].map(([windowMs, counts]) => countWindow(windowMs, groupBy(counts, (c) => c.key))));
+  }
+
+  async function countWindow(windowMs: number, byKey: Map<string, QueuedCount[]>): Promise<void> {
+    const keys = [...byKey.keys()].sort();
+    try {
+      const { rows } = await run<{ key: string; count: number; reset_in_ms: number }>(pool, 'countRequests', [keys, keys.map((k) => byKey.get(k)!.length), windowMs]);
+      for (const row of rows) {
+        const waiting = byKey.get(row.key)!;
+        waiting.forEach((w, i) => w.resolve({ count: row.count - waiting.length + 1 + i, resetInMs: row.reset_in_ms }));
+      }
+    } catch (error) {
+      for (const waiting of byKey.values()) for (const w of waiting) w.reject(error);
+    }
+  }
+
+  // ---- device lookups in groups --------------------------------------------------------------------
+  // Every signed request looks its device up. Lookups that arrive while earlier ones are under
+  // way go together, in one statement. Nothing is kept: each lookup is answered by a statement
+  // sent after it was asked, so a revocation acknowledged before a request arrived (by any
+  // process) is always seen by it (docs/sync.md#several-endpoint-processes).
+
+  interface QueuedLookup {
+    orgId: string;
+    deviceId: string;
+    resolve: (device: StoredDevice | null) => void;
+    reject: (error: unknown) => void;
+  }
+
+  async function lookupGroup(group: QueuedLookup[]): Promise<void> {
+    try {
+      const { rows } = await run<DeviceRow>(pool, 'getDevices', [group.map((l) => l.orgId), group.map((l) => l.deviceId)]);
+      const found = new Map(rows.map((r) => [rowKey(r.org_id, r.device_id), r]));
+      for (const l of group) {
+        const row = found.get(rowKey(l.orgId, l.deviceId));
+        l.resolve(row ? toDevice(row) : null);
+      }
+    } catch (error) {
+      for (const l of group) l.reject(error);
+    }
+  }
+
+  const queuePut = grouped(GROUPS_IN_FLIGHT, putGroup);
+  const queueCount = grouped(GROUPS_IN_FLIGHT, countGroup);
+  const queueLookup = grouped(GROUPS_IN_FLIGHT, lookupGroup);
 
   let closed = false;
   return {
@@ -473,9 +567,8 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       const { rows } = await run<OrgRow>(pool, 'getOrg', [orgId]);
       return rows[0] ? toOrg(rows[0]) : null;
     },
-    async getDevice(orgId, deviceId) {
-      const { rows } = await run<DeviceRow>(pool, 'getDevice', [orgId, deviceId]);
-      return rows[0] ? toDevice(rows[0]) : null;
+    getDevice(orgId, deviceId) {
+      return new Promise<StoredDevice | null>((resolve, reject) => queueLookup({ orgId, deviceId, resolve, reject }));
     },
     async listDevices(orgId) {
       return (await run<DeviceRow>(pool, 'listDevices', [orgId])).rows.map(toDevice);
@@ -505,8 +598,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     },
     putBatch(batch, audit) {
       return new Promise((resolve, reject) => {
-        queuedPuts.push({ batch, audit, resolve, reject });
-        sendPuts();
+        queuePut({ batch, audit, resolve, reject });
       });
     },
     async findBatch(batch) {
@@ -582,10 +674,8 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     async listAudit(orgId, after, limit) {
       return (await run<AuditRow>(pool, 'listAudit', [orgId, afterCursor(after), pageLimit(limit)])).rows.map(toAudit);
     },
-    async countRequest(key, windowMs) {
-      const { rows } = await run<{ count: number; reset_in_ms: number }>(pool, 'countRequest', [key, windowMs]);
-      const row = rows[0]!;
-      return { count: row.count, resetInMs: row.reset_in_ms };
+    countRequest(key, windowMs) {
+      return new Promise<RequestCount>((resolve, reject) => queueCount({ key, windowMs, resolve, reject }));
     },
     async close() {
       if (closed) return;

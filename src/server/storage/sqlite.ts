@@ -22,6 +22,7 @@
 import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { startCheckpointer } from './sqliteCheckpointer.ts';
 import {
   afterCursor,
   batchPageCursors,
@@ -183,6 +184,12 @@ export interface SqliteOptions {
    * Replaceable so a test can hold a flush and see that nothing is acknowledged before it ends.
    */
   syncFile?: (fd: number, done: (error: NodeJS.ErrnoException | null) => void) => void;
+  /**
+   * Where the write-ahead log is checkpointed: on a worker thread (sqliteCheckpointer.ts, the
+   * default) or, 'inline', by SQLite itself inside the commits on the event loop. 'inline' is
+   * there for the bench, to measure what the worker wins.
+   */
+  checkpoints?: 'worker' | 'inline';
 }
 
 export async function openSqliteStorage(dataDir: string, options: SqliteOptions = {}): Promise<Storage> {
@@ -216,6 +223,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
   // connection is open: SQLite deletes it only when the last connection closes, and a checkpoint
   // that empties it truncates it in place.
   const logFd = openSync(join(dataDir, `${SQLITE_FILE}-wal`), 'r');
+  const checkpointer = options.checkpoints === 'inline' ? null : startCheckpointer(db, join(dataDir, SQLITE_FILE));
 
   const s = {
     insertOrg: db.prepare('INSERT INTO orgs (org_id, public_key, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -434,6 +442,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
       return;
     }
     committedSinceFlush = true;
+    checkpointer?.committed();
     // Acknowledged only once the commit is on disk; a write rolled back alone wrote nothing.
     onDisk().then(
       () => outcomes.forEach((o, i) => (o.ok ? group[i]!.resolve(o.value) : group[i]!.reject(o.error))),
@@ -564,6 +573,8 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
       // Whatever is still queued is committed (or fails) and flushed to disk first.
       commitQueued();
       await onDisk().catch(() => {});
+      // The worker's connection first, so that closing the last one, here, empties the log into the database.
+      await checkpointer?.close();
       db.close();
       closeSync(logFd);
     },
