@@ -94,6 +94,8 @@ export const CreateEnrolmentRequest = z.object({
   /** What the new device needs (org public key, team keys), sealed under a key from the code. */
   package: SealedText,
   expiresAt: z.iso.datetime(),
+  /** The name the admin gives the device: the server lists it under this name once it joins. Absent from older apps. */
+  deviceName: DeviceName.optional(),
 });
 export type CreateEnrolmentRequest = z.infer<typeof CreateEnrolmentRequest>;
 

@@ -224,8 +224,8 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     await waitForSyncStatus(page, LAST_SYNCED);
     // Both devices in the list, and the tablet can be revoked from here.
     const devices = card.getByRole('list', { name: 'Enrolled devices' });
-    // A joined device is listed under the name it claimed the code with.
-    await card.getByRole('button', { name: 'Revoke New device' }).waitFor();
+    // A joined device is listed under the name the admin gave it when she made its code.
+    await card.getByRole('button', { name: 'Revoke Front desk device' }).waitFor();
     expect(await devices.getByRole('listitem').count()).toBe(2);
 
     await openTab(page, 'Check in');
@@ -280,7 +280,7 @@ describe('sync between an admin laptop and a front-desk tablet', () => {
     // By design it keeps device ids and names, roles, public keys, random batch ids, the sealed
     // parts (base64url JWE), sizes, its own receipt times, enrolment expiry, wrapped keys and an
     // audit log of actions (never content).
-    expect(text).toContain('New device');
+    expect(text).toContain('Front desk device');
     expect(text).toContain('Admin laptop');
     expect(text).toContain(tabletId);
     for (const b of batches) expect(text).toContain(b.batchId);

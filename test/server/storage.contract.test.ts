@@ -207,6 +207,20 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await harness!.storedPackage(e.lookup)).toBe('');
       });
 
+      it('lists a joined device under the name the admin gave it with its code; a code from an older app keeps the claimed name', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const named = { ...(await newEnrolment(storage, orgId, admin.deviceId)), lookup: b64u(32), deviceName: 'Front desk tablet' };
+        await storage.createEnrolment(named);
+        const tablet = { ...deviceKeys(), name: 'New device' };
+        await storage.claimEnrolment(named.lookup, at(30), tablet);
+        expect((await storage.getDevice(orgId, tablet.deviceId))?.name).toBe('Front desk tablet');
+
+        const older = await newEnrolment(storage, orgId, admin.deviceId);
+        const phone = { ...deviceKeys(), name: 'New device' };
+        await storage.claimEnrolment(older.lookup, at(31), phone);
+        expect((await storage.getDevice(orgId, phone.deviceId))?.name).toBe('New device');
+      });
+
       it('treats a retried registration of the same code as done: the first one stands', async () => {
         const { orgId, admin } = await newOrg(storage);
         const e = await newEnrolment(storage, orgId, admin.deviceId);

@@ -163,7 +163,7 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
     device: { name: plan.name.trim(), siteKey, config: core.session.config, people: roster ? peopleFor(roster, role, siteKey) : [] },
     join,
   } satisfies EnrolmentPackage);
-  expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt }), 'The code could not be registered with the server');
+  expectOk(await client.createEnrolment(credentials, { lookup, role, package: pkg, expiresAt, deviceName: plan.name.trim() }), 'The code could not be registered with the server');
   return { code, expiresAt, link: new URL(`/#enrol=${encodeURIComponent(code)}`, client.baseUrl).href };
 }
 
@@ -182,6 +182,7 @@ export interface JoinOffer {
 /** On a device not yet set up: claims the admin's one-time code and opens what it carries. */
 export async function claimJoin(client: SyncClient, typed: string): Promise<JoinOffer> {
   const deviceId = crypto.randomUUID();
+  // The server lists it under the name the admin gave it with the code; this one stands only for codes from older apps.
   const claimed = await claimPackage(client, typed, deviceId, 'New device');
   if (!claimed.pkg.device) throw new ClientError('enrolment_too_old');
   return { deviceId, role: claimed.role, keys: claimed.keys, pkg: { ...claimed.pkg, device: claimed.pkg.device } };

@@ -133,6 +133,7 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
         role: body.role,
         package: body.package,
         createdBy: device.deviceId,
+        ...(body.deviceName && { deviceName: body.deviceName }),
         createdAt: at,
         expiresAt: new Date(expires).toISOString(),
       });

@@ -157,6 +157,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   UPDATE enrolments SET package = '' WHERE used_at IS NOT NULL;
   `,
+  // The name the admin gave a device when she made its code: the device takes it when it claims
+  // the code (it cannot know it before opening the package). Null for codes made before.
+  `
+  ALTER TABLE enrolments ADD COLUMN device_name TEXT;
+  `,
 ];
 
 /**
@@ -222,10 +227,10 @@ const SQL = {
   revokeDevice: 'UPDATE devices SET revoked_at = COALESCE(revoked_at, $3) WHERE org_id = $1 AND device_id = $2',
   // Requests can arrive out of order; last seen never goes backwards. GREATEST ignores NULL.
   touchDevice: 'UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $3) WHERE org_id = $1 AND device_id = $2',
-  insertEnrolment: `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (lookup) DO NOTHING`,
+  insertEnrolment: `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at, device_name)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (lookup) DO NOTHING`,
   useEnrolment: `UPDATE enrolments SET used_at = $2, used_by = $3
-    WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package`,
+    WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2 RETURNING org_id, role, package, device_name`,
   emptyEnrolmentPackage: `UPDATE enrolments SET package = '' WHERE lookup = $1`,
   insertBatch: `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING cursor`,
@@ -580,7 +585,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       await run(pool, 'touchDevice', [orgId, deviceId, isoTime(at)]);
     },
     async createEnrolment(e) {
-      await run(pool, 'insertEnrolment', [e.lookup, e.orgId, e.role, e.package, e.createdBy, isoTime(e.createdAt), isoTime(e.expiresAt)]);
+      await run(pool, 'insertEnrolment', [e.lookup, e.orgId, e.role, e.package, e.createdBy, isoTime(e.createdAt), isoTime(e.expiresAt), e.deviceName ?? null]);
     },
     async claimEnrolment(lookup, now, device) {
       const at = isoTime(now);
@@ -590,7 +595,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
         const used = rows[0];
         if (!used) return null;
         // Throwing rolls the transaction back, so the code stays unused for the right device.
-        const added = await insertDevice(c, { ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
+        const added = await insertDevice(c, { ...device, name: used.device_name ?? device.name, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
         if (!added) throw new DeviceExistsError();
         await run(c, 'emptyEnrolmentPackage', [lookup]);
         return toClaim(used);

@@ -68,6 +68,7 @@ export interface EnrolmentRow {
   org_id: string;
   role: string;
   package: string;
+  device_name: string | null;
 }
 export const toClaim = (r: EnrolmentRow) => ({ orgId: r.org_id, role: r.role as Role, package: r.package });
 

@@ -133,6 +133,11 @@ export const MIGRATIONS: readonly string[] = [
   `
   UPDATE enrolments SET package = '' WHERE used_at IS NOT NULL;
   `,
+  // The name the admin gave a device when she made its code: the device takes it when it claims
+  // the code (it cannot know it before opening the package). Null for codes made before.
+  `
+  ALTER TABLE enrolments ADD COLUMN device_name TEXT;
+  `,
 ];
 
 function migrate(db: Database.Database): void {
@@ -239,14 +244,14 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     // Requests can arrive out of order; last seen never goes backwards.
     touchDevice: db.prepare("UPDATE devices SET last_seen_at = MAX(COALESCE(last_seen_at, ''), ?) WHERE org_id = ? AND device_id = ?"),
     insertEnrolment: db.prepare(
-      `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at)
-       VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at)
+      `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at, device_name)
+       VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at, @device_name)
        ON CONFLICT (lookup) DO NOTHING`,
     ),
     useEnrolment: db.prepare(
       `UPDATE enrolments SET used_at = @now, used_by = @device_id
        WHERE lookup = @lookup AND used_at IS NULL AND expires_at > @now
-       RETURNING org_id, role, package`,
+       RETURNING org_id, role, package, device_name`,
     ),
     emptyEnrolmentPackage: db.prepare("UPDATE enrolments SET package = '' WHERE lookup = ?"),
     insertBatch: db.prepare(
@@ -305,7 +310,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     const used = s.useEnrolment.get({ lookup, now: at, device_id: device.deviceId }) as EnrolmentRow | undefined;
     if (!used) return null;
     // Throwing rolls the transaction back, so the code stays unused for the right device.
-    const added = insertDevice({ ...device, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
+    const added = insertDevice({ ...device, name: used.device_name ?? device.name, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
     if (!added) throw new DeviceExistsError();
     s.emptyEnrolmentPackage.run(lookup);
     return toClaim(used);
@@ -493,6 +498,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
           role: e.role,
           package: e.package,
           created_by: e.createdBy,
+          device_name: e.deviceName ?? null,
           created_at: isoTime(e.createdAt),
           expires_at: isoTime(e.expiresAt),
         }),

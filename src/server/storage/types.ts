@@ -32,6 +32,8 @@ export interface NewEnrolment {
   createdBy: string;
   createdAt: string;
   expiresAt: string;
+  /** The name the admin gave the device; it replaces the one the device claims with. Null from older apps. */
+  deviceName?: string;
 }
 
 export interface StoredBatch {
