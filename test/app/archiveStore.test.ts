@@ -5,7 +5,6 @@
  * the reports screen does.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lock } from '../../src/app/lock/access.ts';
 import {
@@ -76,10 +75,7 @@ beforeAll(async () => {
   await use(admin);
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  if (server) rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 function fetchesSince(start: number): string[] {
   return requests.slice(start);

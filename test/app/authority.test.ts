@@ -6,7 +6,6 @@
  * the admin's archive are checked.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
@@ -64,10 +63,7 @@ beforeAll(async () => {
   phone = await enrol('outreach', 'phone');
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 describe('signed authority', () => {
   it('gives the admin’s laptop a certificate at set-up, and every joined device the time signing began', async () => {

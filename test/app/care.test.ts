@@ -6,7 +6,6 @@
  */
 import type { OrgKeyring } from '../../src/crypto/orgKeyring.ts';
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
@@ -42,10 +41,7 @@ beforeAll(async () => {
   client = new SyncClient(server.url);
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 /** Every PUT of a batch the tablet made, as sent: to send again later, as a device retrying would. */
 const sent = new Map<string, BatchUpload>();

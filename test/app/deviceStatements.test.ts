@@ -5,7 +5,6 @@
  * was made. The endpoint's list of devices decides nothing.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import { confirmDevice } from '../../src/app/admin/deviceStatements.ts';
@@ -60,10 +59,7 @@ beforeAll(async () => {
   await syncUntilDone(admin, client);
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 describe('devices an admin signed for', () => {
   it('a device the server enrolled with no admin’s invitation is listed, but its visits are set aside, not counted', async () => {

@@ -4,7 +4,6 @@
  * (and the README), point by point; no key, no woman's name or detail, no record time.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
@@ -18,10 +17,7 @@ let server: RunningServer;
 beforeAll(async () => {
   server = await startServer();
 });
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 const NAMES = ['Zofia Kowalska', 'Amaka Obi'];
 const DETAILS = { housing: 'rough-sleeping', exploitation: ['trafficking'] };

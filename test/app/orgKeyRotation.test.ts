@@ -6,7 +6,6 @@
  * both keys; and a "new key" the organisation did not sign is set aside and never sealed to.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveKeys, readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { forgetOrgKey, unlockOrgKey } from '../../src/app/admin/orgKey.ts';
@@ -92,10 +91,7 @@ beforeAll(async () => {
   await syncUntilDone(lateTablet, client);
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 describe('rotating the organisation key', () => {
   it('before any rotation, records are sealed to the first key, named in their header', async () => {

@@ -6,7 +6,6 @@
  * organisation has removed.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { loadHistoryEvents, loadReportHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
@@ -57,10 +56,7 @@ beforeAll(async () => {
   await syncUntilDone(admin, client);
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 describe('the organisation’s people', () => {
   it('begin with the admin laptop’s own, and each person added once', async () => {

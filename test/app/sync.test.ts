@@ -5,7 +5,6 @@
  * admin opens the archive, whatever the network did.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
@@ -25,10 +24,7 @@ beforeAll(async () => {
   url = server.url;
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 /** Records a morning at the desk on the current device, remembering every event it saved. */
 function recordSome(device: Device, names: string[]): Promise<void> {

@@ -7,7 +7,7 @@
  * `use(device)` locks the current one and unlocks another, as switching tablets would.
  */
 import 'fake-indexeddb/auto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -48,6 +48,8 @@ export interface RunningServer {
    */
   kill(): void;
   close(): Promise<void>;
+  /** Closes it and removes its data folder: the end of a test file. */
+  dispose(): Promise<void>;
 }
 
 export function newDataDir(): string {
@@ -73,6 +75,10 @@ export async function startServer(dataDir = newDataDir(), port = 0): Promise<Run
   }
   const bound = (app.server.address() as { port: number }).port;
   let killed = false;
+  const close = async () => {
+    if (killed) await storage.close();
+    else await app.close();
+  };
   return {
     app,
     storage,
@@ -84,9 +90,10 @@ export async function startServer(dataDir = newDataDir(), port = 0): Promise<Run
       app.server.close();
       app.server.closeAllConnections();
     },
-    async close() {
-      if (killed) await storage.close();
-      else await app.close();
+    close,
+    async dispose() {
+      await close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -6,7 +6,6 @@
  * app's own code on fake-indexeddb) against the real endpoint.
  */
 import 'fake-indexeddb/auto';
-import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,10 +29,7 @@ beforeAll(async () => {
   server = await startServer();
 });
 
-afterAll(async () => {
-  await server?.close();
-  rmSync(server.dataDir, { recursive: true, force: true });
-});
+afterAll(() => server?.dispose());
 
 /** The kept count equals the events waiting on the device, and the status line shows that number. */
 async function expectKeptCount(device: Device, step: string): Promise<number> {
