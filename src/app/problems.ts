@@ -68,6 +68,10 @@ export const PROBLEMS = {
   setup_token_wrong: () => 'That is not the set-up token this server expects. Check it with whoever runs the server and type it again.',
   enrolment_unopened: () => 'The enrolment answer could not be opened with this code. Ask your admin for a new code.',
   enrolment_too_old: () => 'This code was made by an older version of Footfall on the admin’s device. Ask your admin to update Footfall and make a new code.',
+  site_set_by_admin: () =>
+    'This device’s site is set by the admin. Ask her to move it in Settings on her laptop; it takes the new site when it next syncs.',
+  site_unknown: () => 'Choose one of the organisation’s sites. A retired site cannot be chosen.',
+  device_has_no_site: () => 'An admin device records at any site and an outreach phone at none: only a front-desk or casework device can be moved.',
   device_name_missing: () => 'Give the device a name, such as "Front desk tablet", so you can tell it apart in the list of devices.',
   person_name_missing: () => 'Enter her name, as colleagues know her.',
   person_roles_missing: () => 'Choose at least one thing she does.',

@@ -16,6 +16,7 @@ export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set([
   'woman.erased',
   'device.invited',
   'device.enrolled',
+  'device.moved',
   'device.revoked',
 ]);
 

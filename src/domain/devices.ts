@@ -9,6 +9,10 @@
  *   first device to show it is enrolled as the invitation says, from when it joined;
  * - she confirmed a device herself (`device.enrolled`: its role and site).
  *
+ * A signed device can then be moved to another site (`device.moved`): from the move on it is at
+ * the new site, in the role it had. A move says nothing about a device no admin signed for, and
+ * an admin or outreach device has no site to move (admin devices record at any site).
+ *
  * A revocation (`device.revoked`) is final. Every statement has its time, so a record is bound to
  * the device as it was when the record was made. Only events that passed the authority screen
  * (src/domain/authority.ts) reach this fold: invitations, confirmations and revocations from a
@@ -43,6 +47,7 @@ export type DeviceRegistry = ReadonlyMap<string, SignedDevice>;
 export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: ReadonlyMap<string, string>): DeviceRegistry {
   const invites = new Map<string, EventOf<'device.invited'>>();
   const joins: EventOf<'device.joined'>[] = [];
+  const moves: EventOf<'device.moved'>[] = [];
   const registry = new Map<string, SignedDevice>();
   const device = (id: string) => {
     let d = registry.get(id);
@@ -52,6 +57,7 @@ export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: Readon
   for (const e of events) {
     if (e.type === 'device.invited') invites.set(e.inviteId, e);
     else if (e.type === 'device.joined') joins.push(e);
+    else if (e.type === 'device.moved') moves.push(e);
     else if (e.type === 'device.enrolled') device(e.subjectId).statements.push({ from: stampOf(e), role: e.role, siteKey: e.siteKey });
     else if (e.type === 'device.revoked') {
       const d = device(e.subjectId);
@@ -67,6 +73,14 @@ export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: Readon
     device(j.deviceId).statements.push({ from: stampOf(j), role: invite.role, siteKey: invite.siteKey });
   }
   for (const d of registry.values()) d.statements.sort((a, b) => compareEvents(a.from, b.from));
+  // Oldest first, so each move keeps the role in force when it was made, a role an earlier move kept included.
+  for (const m of moves.sort(compareEvents)) {
+    const d = registry.get(m.subjectId);
+    const role = d && statementAt(d, m)?.role;
+    if (!d || !role || role === 'admin' || role === 'outreach') continue;
+    d.statements.push({ from: stampOf(m), role, siteKey: m.siteKey });
+    d.statements.sort((a, b) => compareEvents(a.from, b.from));
+  }
   return registry;
 }
 

@@ -254,6 +254,16 @@ export const DeviceEnrolled = z
   .object({ ...common, type: z.literal('device.enrolled'), subjectId: z.string().min(1).max(64), role: Role, siteKey: Key.nullable() })
   .strict();
 
+/**
+ * An admin moved a front-desk or casework device to another site (docs/security.md#devices): from
+ * then on its visits count at this site. Unlike the other device statements it travels in the
+ * shared directory, signed like a setting, because the device itself must read it to take up its
+ * new site; it says only which device and which site, both known to every device already.
+ */
+export const DeviceMoved = z
+  .object({ ...common, type: z.literal('device.moved'), subjectId: z.string().min(1).max(64), siteKey: Key })
+  .strict();
+
 /** An admin revoked a device: what it made from then on counts nowhere. Final. */
 export const DeviceRevoked = z.object({ ...common, type: z.literal('device.revoked'), subjectId: z.string().min(1).max(64) }).strict();
 
@@ -261,6 +271,7 @@ export const FootfallEvent = z.discriminatedUnion('type', [
   DeviceInvited,
   DeviceJoined,
   DeviceEnrolled,
+  DeviceMoved,
   DeviceRevoked,
   WomanRegistered,
   WomanUpdated,

@@ -50,4 +50,27 @@ describe('the organisation’s devices as admins signed them', () => {
     expect(at('2026-02-01T09:00:00.000Z')).toBe('frontDesk');
     expect(at('2026-03-02T09:00:00.000Z')).toBe('casework');
   });
+
+  it('moves a signed device to another site from the move on, in the role it had; a move alone signs nothing', () => {
+    const enrolled: EventOf<'device.enrolled'> = { ...stamp('2026-01-10T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'tablet', role: 'frontDesk', siteKey: 'drop-in' };
+    const moved: EventOf<'device.moved'> = { ...stamp('2026-02-01T09:00:00.000Z'), type: 'device.moved', subjectId: 'tablet', siteKey: 'annexe' };
+    const recast: EventOf<'device.enrolled'> = { ...stamp('2026-03-01T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'tablet', role: 'casework', siteKey: 'drop-in' };
+    const movedAgain: EventOf<'device.moved'> = { ...stamp('2026-04-01T09:00:00.000Z'), type: 'device.moved', subjectId: 'tablet', siteKey: 'annexe' };
+    const stranger: EventOf<'device.moved'> = { ...stamp('2026-02-01T09:00:00.000Z'), type: 'device.moved', subjectId: 'unsigned', siteKey: 'annexe' };
+    const laptop: EventOf<'device.enrolled'> = { ...stamp('2026-01-01T09:00:00.000Z'), type: 'device.enrolled', subjectId: ADMIN, role: 'admin', siteKey: null };
+    const laptopMoved: EventOf<'device.moved'> = { ...stamp('2026-01-02T09:00:00.000Z'), type: 'device.moved', subjectId: ADMIN, siteKey: 'annexe' };
+    const events = [movedAgain, stranger, laptopMoved, moved, recast, enrolled, laptop];
+    const registry = foldDevices(events, new Map());
+    fc.assert(fc.property(fc.shuffledSubarray(events, { minLength: events.length }), (order) => {
+      expect(foldDevices(order, new Map())).toEqual(registry);
+    }));
+    const tablet = registry.get('tablet')!;
+    const at = (when: string) => statementAt(tablet, { at: when, id: uuidv7() });
+    expect(at('2026-01-20T09:00:00.000Z')).toMatchObject({ role: 'frontDesk', siteKey: 'drop-in' });
+    expect(at('2026-02-02T09:00:00.000Z')).toMatchObject({ role: 'frontDesk', siteKey: 'annexe' });
+    expect(at('2026-03-02T09:00:00.000Z')).toMatchObject({ role: 'casework', siteKey: 'drop-in' });
+    expect(at('2026-04-02T09:00:00.000Z')).toMatchObject({ role: 'casework', siteKey: 'annexe' });
+    expect(registry.has('unsigned')).toBe(false);
+    expect(registry.get(ADMIN)!.statements.map((s) => s.siteKey)).toEqual([null]);
+  });
 });

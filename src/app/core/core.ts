@@ -125,7 +125,7 @@ export class DeviceCore {
     return this.#identity;
   }
 
-  /** Moves this device to another site (an admin's choice in Settings). */
+  /** Moves this device to another site: its admin's choice in Settings, or an admin's signed move (docs/security.md#devices). */
   async moveToSite(siteKey: string): Promise<void> {
     const next = { ...this.#identity, siteKey };
     await saveIdentity(next);
@@ -218,8 +218,10 @@ export class DeviceCore {
    */
   async foldDirectory(events: readonly FootfallEvent[], own: FootfallEvent[], check?: (result: DirectoryChanges) => void): Promise<DirectoryChanges> {
     const state = (await this.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
-    const result = foldDirectory(this.session.women, state, events);
+    const result = foldDirectory(this.session.women, state, events, this.#identity.deviceId);
     check?.(result);
+    // Before the state that records the move: a fold cut short between the two applies it again.
+    if (result.siteKey) await this.moveToSite(result.siteKey);
     if (!result.changed && !own.length) return result;
     await this.save(
       own,

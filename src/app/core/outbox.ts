@@ -39,6 +39,8 @@ const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
   'org.keyRotated',
   'staff.saved',
   'staff.removed',
+  // Read by the device it moves (docs/security.md#devices).
+  'device.moved',
 ]);
 
 /** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */

@@ -57,6 +57,8 @@ export const DirectoryState = z.object({
   configChange: Stamp.nullable(),
   /** The organisation's people as the staff events say (src/domain/people.ts); none on rows from before it kept them. */
   people: Roster.default(EMPTY_ROSTER),
+  /** This device's site as an admin last moved it (docs/security.md#devices); none on rows from before moves were signed. */
+  siteMove: Stamp.extend({ siteKey: z.string().min(1) }).nullable().default(null),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;
 
