@@ -66,6 +66,9 @@ export const PROBLEMS = {
   kit_unproven: () => 'The recovery kit could not be proven to work. Start again.',
   setup_token_needed: () => 'This server needs its set-up token to create an organisation. Ask whoever runs the server for it, type it below and try again.',
   setup_token_wrong: () => 'That is not the set-up token this server expects. Check it with whoever runs the server and type it again.',
+  already_set_up: () => 'This device is already set up (perhaps in another tab). Reload the page to unlock it.',
+  join_unfinished: (p: { name: string; reason: string }) =>
+    `This device could not finish joining (${clause(p.reason)}), so nothing was kept on it. Keep this screen open and press “Set my PIN and start” again. If it fails again, or once this screen is closed, the code cannot be used again: ask your admin to revoke “${p.name}” in Settings → Devices and to make a new code.`,
   enrolment_unopened: () => 'The enrolment answer could not be opened with this code. Ask your admin for a new code.',
   enrolment_too_old: () => 'This code was made by an older version of Footfall on the admin’s device. Ask your admin to update Footfall and make a new code.',
   site_set_by_admin: () =>

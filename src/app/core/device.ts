@@ -142,6 +142,16 @@ export async function saveNewDevice(staff: StaffRow, identity: DeviceIdentity): 
   });
 }
 
+/**
+ * A join that could not be finished leaves nothing behind: every row it wrote goes, and the device
+ * is as it was before, not set up (docs/security.md#joining). Only for a device that was not set
+ * up when the join began (lock/access.ts finishJoin checks), so no row of anything else is lost.
+ */
+export async function forgetUnfinishedJoin(): Promise<void> {
+  const d = database();
+  await d.transaction('rw', d.tables, () => Promise.all(d.tables.map((t) => t.clear())));
+}
+
 export async function readEnrolment(): Promise<Enrolment | null> {
   const row = await database().device.get('enrolment');
   return row?.key === 'enrolment' ? row : null;
