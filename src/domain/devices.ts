@@ -64,12 +64,7 @@ export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: Readon
       if (!d.revoked || compareEvents(e, d.revoked) < 0) d.revoked = stampOf(e);
     }
   }
-  // One invitation, one device: the first to show its secret.
-  const used = new Set<string>();
-  for (const j of joins.sort(compareEvents)) {
-    const invite = invites.get(j.inviteId);
-    if (!invite || used.has(j.inviteId) || proofChecks.get(j.id) !== invite.proofCheck) continue;
-    used.add(j.inviteId);
+  for (const [j, invite] of matchJoins(invites, joins, proofChecks)) {
     device(j.deviceId).statements.push({ from: stampOf(j), role: invite.role, siteKey: invite.siteKey });
   }
   for (const d of registry.values()) d.statements.sort((a, b) => compareEvents(a.from, b.from));
@@ -92,6 +87,39 @@ export function statementAt(device: SignedDevice, at: Stamp): DeviceStatement | 
   let found = device.statements[0] ?? null;
   for (const s of device.statements) if (compareEvents(s.from, at) <= 0) found = s;
   return found;
+}
+
+/**
+ * The invitations among `events` no device has joined with yet, oldest first: on the admin's
+ * device, a device the endpoint lists that joined after one of them most likely holds it, and is
+ * signed for once its join is read (src/app/admin/signedDevices.ts says so; binding never guesses).
+ */
+export function openInvitations(events: Iterable<FootfallEvent>, proofChecks: ReadonlyMap<string, string>): EventOf<'device.invited'>[] {
+  const invites = new Map<string, EventOf<'device.invited'>>();
+  const joins: EventOf<'device.joined'>[] = [];
+  for (const e of events) {
+    if (e.type === 'device.invited') invites.set(e.inviteId, e);
+    else if (e.type === 'device.joined') joins.push(e);
+  }
+  for (const [, invite] of matchJoins(invites, joins, proofChecks)) invites.delete(invite.inviteId);
+  return [...invites.values()].sort(compareEvents);
+}
+
+/** One invitation, one device: the first to show its secret. */
+function matchJoins(
+  invites: ReadonlyMap<string, EventOf<'device.invited'>>,
+  joins: EventOf<'device.joined'>[],
+  proofChecks: ReadonlyMap<string, string>,
+): [EventOf<'device.joined'>, EventOf<'device.invited'>][] {
+  const used = new Set<string>();
+  const matched: [EventOf<'device.joined'>, EventOf<'device.invited'>][] = [];
+  for (const j of [...joins].sort(compareEvents)) {
+    const invite = invites.get(j.inviteId);
+    if (!invite || used.has(j.inviteId) || proofChecks.get(j.id) !== invite.proofCheck) continue;
+    used.add(j.inviteId);
+    matched.push([j, invite]);
+  }
+  return matched;
 }
 
 /** The `device.joined` events among `events`: their proofs are what the caller digests for foldDevices. */

@@ -28,7 +28,7 @@ export async function inviteDevice(core: DeviceCore, role: Role, siteKey: string
 
 /** On a device that has just joined: shows the organisation the secret its code's package held. */
 export async function showJoined(core: DeviceCore, invitation: JoinInvitation): Promise<void> {
-  await saveStatement(core, { ...core.stamp(), type: 'device.joined', ...invitation });
+  await core.serially(() => core.save([{ ...core.stamp(), type: 'device.joined', ...invitation }], {}));
 }
 
 /**
@@ -51,6 +51,7 @@ export async function moveDevice(core: DeviceCore, deviceId: string, role: Role,
     await requireCertifiedAdmin(core);
     const event: EventOf<'device.moved'> = { ...core.stamp(), type: 'device.moved', subjectId: deviceId, siteKey };
     await core.foldDirectory([event], [event]);
+    await core.vault.keepStatement(event);
   });
 }
 
@@ -59,6 +60,10 @@ export async function signRevocation(core: DeviceCore, deviceId: string): Promis
   await saveStatement(core, { ...core.stamp(), type: 'device.revoked', subjectId: deviceId });
 }
 
-function saveStatement(core: DeviceCore, event: EventOf<'device.invited' | 'device.joined' | 'device.enrolled' | 'device.revoked'>): Promise<void> {
-  return core.serially(() => core.save([event], {}));
+/** Saved for upload, and kept here for Settings → Devices (src/app/core/rows.ts KeptStatements). */
+function saveStatement(core: DeviceCore, event: EventOf<'device.invited' | 'device.enrolled' | 'device.revoked'>): Promise<void> {
+  return core.serially(async () => {
+    await core.save([event], {});
+    await core.vault.keepStatement(event);
+  });
 }
