@@ -3,7 +3,7 @@
  * the app origin's storage (every IndexedDB database, localStorage) through the browser's own
  * plain APIs, in a copy opened with no network and none of the app's code running.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -50,11 +50,14 @@ export function copyProfile(profile: string): string {
 
 /**
  * Chromium on a copied profile, cut off from every network. The only answer it gets is a blank
- * page at the app's origin (so the page can read that origin's storage); the service worker the
- * profile holds is bypassed, so none of the app's code runs and nothing it stored is touched.
+ * page at the app's origin, so the page can read that origin's storage. The service worker's
+ * registration is taken out of the copy first (search the copy's bytes before this): it would
+ * otherwise serve the app itself at that address, and the app would start. So none of the app's
+ * code runs, and IndexedDB and Local Storage are read exactly as they were left.
  */
 export async function openCopyOffline(copy: string, origin: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await chromium.launchPersistentContext(copy, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS, serviceWorkers: 'block' });
+  rmSync(join(copy, 'Default', 'Service Worker'), { recursive: true, force: true });
+  const context = await chromium.launchPersistentContext(copy, { executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   const blank = new URL('/a-copy', origin).href;
   await context.route('**/*', (route) =>
     route.request().url() === blank ? route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>A copy</title>' }) : route.abort('internetdisconnected'),
