@@ -13,7 +13,8 @@
  * field whose point says it gives one; a woman's name or detail passes nowhere. And every point
  * must still be found, with every kind of time it says it gives: the list cannot go stale either way.
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { paddedLength } from '../../src/crypto/atRest.ts';
@@ -158,114 +159,114 @@ const SNAPSHOT = 'localStorage[footfall.lockScreen]';
 
 const EXPOSURES: Exposure[] = [
   {
-    shows: 'device id, name and site key',
-    gives: 'which device and site; the id of a device set up on its own is a UUIDv7, so when it was set up (a joined device’s id is random)',
+    shows: "device id, name and site key",
+    gives: "which device and site; the id of a device set up on its own is a UUIDv7, so when it was set up (a joined device's id is random)",
     fields: ['footfall.device[identity] key', 'footfall.device[identity].key', 'footfall.device[identity].deviceId', 'footfall.device[identity].deviceName', 'footfall.device[identity].siteKey', `${SNAPSHOT}.identity.*`],
     times: ['uuidv7'],
   },
   {
-    shows: 'staff names, roles and ids, which of them are the organisation’s admins, the id of the personal code each set her PIN with; removed staff stay listed, marked removed',
-    gives: 'who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added',
+    shows: "staff names, roles and ids, which of them are the organisation's admins, the id of the personal code each set her PIN with; removed staff stay listed, marked removed",
+    gives: "who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added",
     fields: ['footfall.staff[<uuid>] key', 'footfall.staff[<uuid>].id', 'footfall.staff[<uuid>].name', 'footfall.staff[<uuid>].role', 'footfall.staff[<uuid>].orgAdmin', 'footfall.staff[<uuid>].codeId', `${SNAPSHOT}.staff[].*`],
     notMadeHere: ['footfall.staff[<uuid>].removed'],
     times: ['uuidv7'],
   },
   {
-    shows: 'each staff member’s wrapped root, salt and iteration count',
-    gives: 'the target of an offline PIN search',
+    shows: "each staff member's wrapped root, salt and iteration count",
+    gives: "the target of an offline PIN search",
     fields: ['footfall.staff[<uuid>].wrappedRoot.*'],
   },
   {
-    shows: 'wrong-PIN counter, wait-until time, held flag',
-    gives: 'how many wrong PINs since the last unlock, and when the wait after the last one ends, so roughly when it was tried',
+    shows: "wrong-PIN counter, wait-until time, held flag",
+    gives: "how many wrong PINs since the last unlock, and when the wait after the last one ends, so roughly when it was tried",
     fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].waitUntil', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
     times: ['epochMs'],
   },
   {
-    shows: 'enrolment: organisation id, device role, organisation public key, the device’s signing public key; after a key rotation, the newest organisation public key with its id and signed announcement',
-    gives: 'that it is enrolled, with which organisation and as what',
+    shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key; after a key rotation, the newest organisation public key with its id and signed announcement",
+    gives: "that it is enrolled, with which organisation and as what",
     fields: ['footfall.device[enrolment] key', 'footfall.device[enrolment].key', 'footfall.device[enrolment].orgId', 'footfall.device[enrolment].role', 'footfall.device[enrolment].orgPublicKey.*', 'footfall.device[enrolment].signingPublicKey.*'],
     notMadeHere: ['footfall.device[enrolment].sealingKey.*', 'footfall.device[enrolment].rotationDue'],
   },
   {
-    shows: 'an admin device’s certificate',
-    gives: 'its issue time and, on a device set up on its own, its UUIDv7 id',
+    shows: "an admin device's certificate",
+    gives: "its issue time and, on a device set up on its own, its UUIDv7 id",
     fields: ['footfall.device[enrolment].certificate'],
     times: ['uuidv7', 'iso'],
   },
   {
-    shows: 'when the organisation began to sign its changes (`authoritySince`)',
-    gives: 'that time',
+    shows: "when the organisation began to sign its changes (`authoritySince`)",
+    gives: "that time",
     fields: ['footfall.device[enrolment].authoritySince'],
     times: ['iso'],
   },
   {
-    shows: 'the batch sequence marks (`nextSeq`, `sealedThrough`)',
-    gives: 'how many batches and events it has sealed since it was set up',
+    shows: "the batch sequence marks (`nextSeq`, `sealedThrough`)",
+    gives: "how many batches and events it has sealed since it was set up",
     fields: ['footfall.device[enrolment].nextSeq', 'footfall.device[enrolment].sealedThrough'],
   },
   {
-    shows: 'the last-synced time',
-    gives: 'when it last reached the server: the lock screen shows it, and a locked page that uploads writes it',
+    shows: "the last-synced time",
+    gives: "when it last reached the server: the lock screen shows it, and a locked page that uploads writes it, so it cannot be sealed. The clock skew is not stored: the page keeps what it measured in memory",
     fields: ['footfall.device[sync].lastSyncedAt'],
     times: ['iso'],
   },
   {
-    shows: 'sync state: how far it has read the shared directory (a cursor and its form), when it was refused as revoked',
-    gives: 'how many directory changes the server has handed out, roughly; whether it was revoked',
+    shows: "sync state: how far it has read the shared directory (a cursor and its form), when it was refused as revoked",
+    gives: "how many directory changes the server has handed out, roughly; whether it was revoked, and when",
     fields: ['footfall.device[sync] key', 'footfall.device[sync].key', 'footfall.device[sync].directoryCursor', 'footfall.device[sync].directoryForm'],
     notMadeHere: ['footfall.device[sync].revokedAt'],
   },
   {
-    shows: 'the waiting count (one number in the device table)',
-    gives: 'how many records are waiting to upload: what the lock screen’s status line shows',
+    shows: "the waiting count (one number in the device table)",
+    gives: "how many records are waiting to upload: what the lock screen's status line shows",
     fields: ['footfall.device[waiting] key', 'footfall.device[waiting].key', 'footfall.device[waiting].count'],
   },
   {
-    shows: 'held uploads: the choice made in Settings and the held time',
-    gives: 'whether it holds its uploads, and roughly when the first waiting record was saved (5 to 30 minutes before the held time)',
+    shows: "held uploads: the choice made in Settings and the held time",
+    gives: "whether it holds its uploads, and roughly when the first waiting record was saved (5 to 30 minutes before the held time)",
     fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen', 'footfall.device[uploadHold].sendAfter'],
     times: ['epochMs'],
   },
   {
-    shows: 'row keys of women and visits, and of each staff member’s recent areas: keyed tags',
-    gives: 'nothing about when',
+    shows: "row keys of women and visits, and of each staff member's recent areas: keyed tags",
+    gives: "nothing about when",
     fields: ['footfall.women[<tag>] key', 'footfall.women[<tag>].id', 'footfall.visits[<tag>] key', 'footfall.visits[<tag>].id'],
     notMadeHere: ['footfall.settings[<tag>] key', 'footfall.settings[<tag>].id'],
   },
   {
-    shows: 'events waiting for the server: a keyed tag of each id, and whether it is acknowledged',
-    gives: 'not when any was saved',
+    shows: "events waiting for the server: a keyed tag of each id, and whether it is acknowledged",
+    gives: "not when any was saved",
     fields: ['footfall.events[<n>].id', 'footfall.events[<n>].synced'],
   },
   {
-    shows: 'each waiting event’s `seq`, a counter (the log’s key)',
-    gives: 'their order, and how many this device has saved since it was set up',
+    shows: "each waiting event's `seq`, a counter (the log's key)",
+    gives: "their order, and how many this device has saved since it was set up",
     fields: ['footfall.events[<n>] key', 'footfall.events[<n>].seq'],
   },
   {
-    shows: 'visit rows’ blind day tags',
-    gives: 'which kept rows share a day, not the day',
+    shows: "visit rows' blind day tags",
+    gives: "which kept rows share a day, not the day",
     fields: ['footfall.visits[<tag>].dayTag'],
   },
   {
-    shows: 'sealed rows’ lengths',
-    gives: 'their size bucket only',
+    shows: "sealed rows' lengths",
+    gives: "their size bucket only",
     fields: ['footfall.*.iv (bytes)', 'footfall.*.ct (bytes)'],
   },
   {
-    shows: 'batches waiting: random id, sequence number, the run of event `seq`s they carry and how many, state, refusals, the server’s last message, and their two sealed parts as they will be uploaded',
-    gives: 'how many batches and events wait, and in what order; no time',
+    shows: "batches waiting: random id, sequence number, the run of event `seq`s they carry and how many, state, refusals, the server's last message, and their two sealed parts as they will be uploaded",
+    gives: "how many batches and events wait, and in what order; no time",
     fields: ['footfall.batches[<uuid>] key', 'footfall.batches[<uuid>].*'],
   },
   {
-    shows: 'settings row ids: `config`, `teamKeys`, `directory`, `deviceKeys`',
-    gives: 'fixed names',
+    shows: "settings row ids: `config`, `teamKeys`, `directory`, `deviceKeys`",
+    gives: "fixed names",
     fields: ['footfall.settings[config] key', 'footfall.settings[config].id', 'footfall.settings[teamKeys] key', 'footfall.settings[teamKeys].id', 'footfall.settings[directory] key', 'footfall.settings[directory].id', 'footfall.settings[deviceKeys] key', 'footfall.settings[deviceKeys].id'],
   },
   {
-    shows: 'the admin’s archive rows: ids `state`, `adminKeys`, `resolved` and `chunk:<write>:<n>`, and the state row’s write counter',
-    gives: 'how many times the archive was refreshed, and in how many pieces',
+    shows: "the admin's archive rows: ids `state`, `adminKeys`, `resolved` and `chunk:<write>:<n>`, and the state row's write counter",
+    gives: "how many times the archive was refreshed, and in how many pieces",
     fields: ['footfall.archive[state] key', 'footfall.archive[state].id', 'footfall.archive[state].rev', 'footfall.archive[adminKeys] key', 'footfall.archive[adminKeys].id', 'footfall.archive[resolved] key', 'footfall.archive[resolved].id', 'footfall.archive[chunk:<n>:<n>] key', 'footfall.archive[chunk:<n>:<n>].id'],
   },
 ];
@@ -410,6 +411,13 @@ describe('a copy of a locked device’s profile', () => {
       expect(lengths.length).toBeGreaterThan(0);
       expect(lengths.filter((n) => paddedLength(n) !== n)).toEqual([]);
     }
+  });
+
+  test('the list is docs/security.md’s table, row for row', () => {
+    const docs = readFileSync(resolve('docs/security.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('## What a copy of a locked device shows'));
+    const table = section.slice(section.indexOf('| in the clear |')).split('\n\n')[0]!.split('\n').slice(2);
+    expect(table).toEqual(EXPOSURES.map((e) => `| ${e.shows} | ${e.gives} |`));
   });
 
   test('every point of the list is found in the copies, with every kind of time it says it gives', () => {
