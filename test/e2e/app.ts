@@ -41,6 +41,12 @@ export async function waitLocked(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Footfall is locked' }).waitFor({ timeout: 20_000 });
 }
 
+/** The Lock button pressed, until the lock screen is up. */
+export async function lockNow(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await waitLocked(page);
+}
+
 /** Picks her name (when there is a choice) and enters her PIN. Does not wait for the outcome. */
 export async function enterPin(page: Page, staffName: string, pin: string): Promise<void> {
   await waitLocked(page);

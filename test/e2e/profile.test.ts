@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
 import { filesUnder, hits, holdsAppCode } from './profileCopy.ts';
 import {
@@ -33,6 +32,7 @@ import {
   dialog,
   finishOrganisation,
   joinByLink,
+  lockNow,
   openReportsWith,
   openTab,
   organisationCard,
@@ -181,7 +181,7 @@ describe('the browser’s memory of forms', () => {
   test('the laptop: the reports opened with the passphrase; then it locks', async () => {
     const { page } = laptop;
     await openReportsWith(page, PASSPHRASE);
-    await lock(page);
+    await lockNow(page);
   });
 
   test('closed, neither profile holds a secret, a code, her name or what she shared', async () => {
@@ -237,9 +237,4 @@ function where(hit: string): string {
   const path = hit.slice(hit.indexOf(' in ') + 4);
   const [first, second] = path.split('/');
   return first === 'Default' && second ? second : (first ?? path);
-}
-
-async function lock(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Lock', exact: true }).click();
-  await waitLocked(page);
 }
