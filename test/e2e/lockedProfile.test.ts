@@ -11,7 +11,7 @@
  * Every field found must be on one allow-list, EXPOSURES below, which is docs/security.md's table
  * row for row (a test compares them); a time (in a UUIDv7, an ISO date, an epoch-milliseconds
  * number near this run, also inside a certificate or a sealed part's header) passes only on a field
- * whose point says it gives one; a woman's name or detail passes nowhere. And every field of every
+ * whose point says it gives one; a woman's name or detail, or a place, passes nowhere. And every field of every
  * point must still be found, with every kind of time it says it gives: the list cannot go stale
  * either way. When a point is sealed, its entry shrinks here and its row in the docs with it.
  *
@@ -31,10 +31,12 @@ import {
   enterPin,
   laptopAndTablet,
   lockNow,
+  openMode,
   openReportsWith,
   openTab,
   organisationWithTablet,
   readOutbox,
+  recordContact,
   saveCheckIn,
   search,
   waitForSyncStatus,
@@ -49,11 +51,11 @@ const WOMEN = [
   { name: 'Philippa Quennell', age: { label: '25–34', value: '25-34' }, housing: { label: 'Sofa surfing', value: 'sofa-surfing' }, exploitation: { label: 'Trafficking', value: 'trafficking' } },
   { name: 'Berenike Szabados', age: { label: '45–54', value: '45-54' }, housing: { label: 'Sleeping rough', value: 'rough-sleeping' }, exploitation: null },
 ] as const;
-const WOMAN_WORDS = WOMEN.flatMap((w) => [
-  w.name,
-  ...w.name.split(' '),
-  ...[w.age, w.housing, ...(w.exploitation ? [w.exploitation] : [])].flatMap((d) => [d.label, d.value]),
-]);
+/** Where the laptop's outreach contact was: as sensitive as what happened there. */
+const AREA = { find: 'hack', label: 'Hackney' };
+const DETAILS = WOMEN.flatMap((w) => [w.age, w.housing, ...(w.exploitation ? [w.exploitation] : [])].flatMap((d) => [d.label, d.value]));
+/** What no field of a copy may hold: her names, what she shared, where she was met. */
+const RECORD_WORDS = [...WOMEN.flatMap((w) => [w.name, ...w.name.split(' ')]), ...DETAILS, AREA.label];
 
 const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 const WAITING_OFFLINE = /^Offline · \d+ records? waiting to sync/;
@@ -231,8 +233,7 @@ const EXPOSURES: Exposure[] = [
   {
     shows: "row keys of women and visits, and of each staff member's recent areas: keyed tags",
     gives: "nothing about when",
-    fields: ['footfall.women[<tag>] key', 'footfall.women[<tag>].id', 'footfall.visits[<tag>] key', 'footfall.visits[<tag>].id'],
-    notMadeHere: ['footfall.settings[<tag>] key', 'footfall.settings[<tag>].id'],
+    fields: ['footfall.women[<tag>] key', 'footfall.women[<tag>].id', 'footfall.visits[<tag>] key', 'footfall.visits[<tag>].id', 'footfall.settings[<tag>] key', 'footfall.settings[<tag>].id'],
   },
   {
     shows: "events waiting for the server: a keyed tag of each id, and whether it is acknowledged",
@@ -281,23 +282,23 @@ const STARTED = Date.now();
 const NEAR = 2 * 24 * 60 * 60_000;
 const near = (ms: number) => ms > STARTED - NEAR && ms < Date.now() + NEAR;
 
-/** The kinds of time a text gives, and whether it holds a woman's name or detail. */
-function readText(text: string, out: Set<TimeKind | 'woman'>): void {
+/** The kinds of time a text gives, and whether it holds a woman's name or detail or a place. */
+function readText(text: string, out: Set<TimeKind | 'record'>): void {
   for (const [uuid] of text.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/gi)) {
     if (near(parseInt(uuid.replace(/-/g, '').slice(0, 12), 16))) out.add('uuidv7');
   }
   if (/\d{4}-\d{2}-\d{2}/.test(text)) out.add('iso');
   for (const [digits] of text.matchAll(/\d{13}/g)) if (near(Number(digits))) out.add('epochMs');
   const lower = text.toLowerCase();
-  if (WOMAN_WORDS.some((w) => lower.includes(w.toLowerCase()))) out.add('woman');
+  if (RECORD_WORDS.some((w) => lower.includes(w.toLowerCase()))) out.add('record');
 }
 
 /**
  * What one value gives: a number in this run's epoch-milliseconds range, and in a string any of the
  * above, read inside the protected header and payload of a JWS or JWE too (a certificate, a sealed part).
  */
-function gives(value: Leaf['value']): Set<TimeKind | 'woman'> {
-  const out = new Set<TimeKind | 'woman'>();
+function gives(value: Leaf['value']): Set<TimeKind | 'record'> {
+  const out = new Set<TimeKind | 'record'>();
   if (typeof value === 'number' && near(value)) out.add('epochMs');
   if (typeof value !== 'string') return out;
   readText(value, out);
@@ -313,7 +314,7 @@ function outsideTheList(leaves: Leaf[]): string[] {
   return leaves.flatMap(({ where, value }) => {
     const point = EXPOSURE_PLACES.find((p) => p.allowed.some((re) => re.test(where)));
     if (!point) return [`not on the list: ${where}`];
-    return [...gives(value)].filter((kind) => !point.exposure.times?.includes(kind as TimeKind)).map((kind) => `${kind === 'woman' ? 'a woman’s name or detail' : `a time (${kind})`} in ${where}`);
+    return [...gives(value)].filter((kind) => !point.exposure.times?.includes(kind as TimeKind)).map((kind) => `${kind === 'record' ? 'a woman’s name or detail, or a place' : `a time (${kind})`} in ${where}`);
   });
 }
 
@@ -354,7 +355,7 @@ describe('a copy of a locked device’s profile', () => {
     await page.getByRole('status').filter({ hasText: /^Wait \d+ seconds before trying again\.$/ }).waitFor({ timeout: 20_000 });
   });
 
-  test('the laptop: the reports opened (the archive kept), uploads held, a visit saved offline and waiting; then it locks', async () => {
+  test('the laptop: the reports opened (the archive kept), uploads held, a visit and an outreach contact saved offline and waiting; then it locks', async () => {
     const { page } = rig.laptop;
     await openReportsWith(page, PASSPHRASE);
     await openTab(page, 'Settings');
@@ -364,6 +365,8 @@ describe('a copy of a locked device’s profile', () => {
     await expect.poll(() => hold.isChecked(), { timeout: 20_000 }).toBe(true);
     await page.context().setOffline(true);
     await anonymousVisit(page, ['Advice']);
+    await openMode(page, 'Outreach');
+    await recordContact(page, { area: AREA, place: 'Street', woman: 'unknown' });
     await waitForSyncStatus(page, WAITING_OFFLINE);
     await page.getByRole('banner').getByText(/^Held for up to \d+ minutes more/).waitFor({ timeout: 20_000 });
     await lockNow(page);
@@ -371,21 +374,20 @@ describe('a copy of a locked device’s profile', () => {
 
   const found = {} as Record<DeviceName, Leaf[]>;
 
-  test('both browsers closed and each profile copied: no file of either copy holds a name, a detail, a PIN, the passphrase or a code', async () => {
+  test('both browsers closed and each profile copied: no file of either copy holds a name, a detail, a place, a PIN, the passphrase or a code', async () => {
     await rig.laptop.close();
     await rig.tablet.close();
     for (const device of DEVICES) copies[device] = copyProfile(rig[device].profile);
     const typed = [PASSPHRASE, codes.recoveryCode, codes.recoveryCode.replace(/-/g, ''), codes.personalCode, codes.personalCode.replace(/-/g, ''), ADMIN.pin, DESK.pin];
     const names = WOMEN.map((w) => w.name);
-    // Her details are terms the app's own code holds (its cached scripts): looked for everywhere but there.
-    const details = WOMEN.flatMap((w) => [w.age, w.housing, ...(w.exploitation ? [w.exploitation] : [])].flatMap((d) => [d.label, d.value]));
+    // Her details and the area are terms the app's own code holds (its cached scripts): looked for everywhere but there.
     for (const device of DEVICES) {
       const files = filesUnder(copies[device]);
       // The search reads the database's files: a staff name, in the clear for the lock screen, is found there.
       const staff = device === 'laptop' ? ADMIN.name : DESK.name;
       expect(hits(copies[device], [staff], files).filter((h) => h.includes('/IndexedDB/'))).not.toEqual([]);
       expect(hits(copies[device], [...typed, ...names], files)).toEqual([]);
-      expect(hits(copies[device], details, files.filter((f) => !holdsAppCode(f)))).toEqual([]);
+      expect(hits(copies[device], [...DETAILS, AREA.label], files.filter((f) => !holdsAppCode(f)))).toEqual([]);
     }
   });
 

@@ -3,7 +3,7 @@
  * the app origin's storage (every IndexedDB database, localStorage) through the browser's own
  * plain APIs, in a copy opened with no network and none of the app's code running.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -32,13 +32,22 @@ export function hits(profile: string, needles: string[], files = filesUnder(prof
 /** The start of each of the app's scripts, as built and served (read when first asked: dist/ is built by then). */
 let appScripts: Buffer[] | null = null;
 
-/** Whether a file holds a copy of the app's own code (which names every term the screens offer): the service worker's and the HTTP caches. */
-export function holdsAppCode(file: string): boolean {
+function isAppScript(file: string): boolean {
   appScripts ??= readdirSync(resolve('dist/assets'))
     .filter((name) => name.endsWith('.js'))
     .map((name) => readFileSync(resolve('dist/assets', name)).subarray(0, 200));
   const bytes = readFileSync(file);
   return appScripts.some((start) => bytes.includes(start));
+}
+
+/**
+ * Whether a file holds the app's own code (which names every term the screens offer): a cached
+ * copy of one of its scripts (the service worker's and the HTTP caches), or the code V8 compiled
+ * from one, which Chromium's cache keeps beside it as the entry's `_1` file.
+ */
+export function holdsAppCode(file: string): boolean {
+  const script = file.endsWith('_1') ? `${file.slice(0, -2)}_0` : null;
+  return isAppScript(file) || (script !== null && existsSync(script) && isAppScript(script));
 }
 
 /** A copy of a closed profile folder, as a thief would take it. */
