@@ -100,7 +100,7 @@ describe('devices an admin signed for', () => {
 
     // Had it been one of hers (joined with an earlier version's code), the admin confirms it from
     // the notice, and its records count from then on.
-    await confirmDevice(core(), rogueId, 'frontDesk', null);
+    await confirmDevice(core(), rogueId, 'frontDesk', null, await publicJwk(keys.signing.publicKey));
     const after = await counted();
     expect(after.ids.has(forged.id)).toBe(true);
     expect(after.setAside.filter((s) => s.deviceId === rogueId)).toEqual([]);
