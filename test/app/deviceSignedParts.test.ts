@@ -8,14 +8,16 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
+import { eraseWoman } from '../../src/app/admin/care/careActions.ts';
 import { unlockOrgKey } from '../../src/app/admin/orgKey.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { signDevicePart, type DeviceSigner } from '../../src/crypto/authority.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 import type { EventOf } from '../../src/domain/events.ts';
-import { core, currentSession, enrolmentOf } from './helpers.ts';
+import { core, currentSession, enrolmentOf, readEvents } from './helpers.ts';
 import { PASSPHRASE, credentialsOf, joinDevice, newDevice, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
@@ -128,4 +130,24 @@ describe('parts signed by their device', () => {
     expect(fromTablet).toHaveLength(2);
     expect(summary.setAside.filter((s) => s.reason === 'unsigned_part').reduce((n, s) => n + s.events, 0)).toBe(6);
   }, 120_000);
+
+  it('an erasure’s compaction never re-signs, as the admin’s, records from a part their device did not sign', async () => {
+    // A woman registered on the tablet, and a batch in its name pairing a copy of her registration
+    // (which makes a compaction replace the batch) with a visit the tablet never made.
+    await use(tablet);
+    const woman = await registerWoman(core(), 'Erin Erased', {});
+    const registered = (await readEvents(tablet.db, core().keyring)).find((e) => e.type === 'woman.registered' && e.womanId === woman.id)!;
+    await syncUntilDone(tablet, client);
+    const forged = visit();
+    const { orgPublicKey } = (await enrolmentOf(tablet.db))!;
+    const upload = { seq: nextSeq++, activity: await sealTo(orgPublicKey, jsonBytes([forged])), directory: await sealWithTeamKey(core().newestTeamKey(), jsonBytes([registered])) };
+    expect((await client.putBatch(await credentialsOf(tablet), crypto.randomUUID(), upload)).kind).toBe('ok');
+
+    expect((await counted(tablet.deviceId)).ids).not.toContain(forged.id);
+    await eraseWoman(core(), client, woman.id, 'Erin Erased');
+    const after = await counted(tablet.deviceId);
+    expect(after.ids).not.toContain(forged.id);
+    await refreshArchive(core(), undefined, { client, fromStart: true });
+    expect((await loadHistory(core())).events.map((e) => e.id)).not.toContain(forged.id);
+  }, 180_000);
 });
