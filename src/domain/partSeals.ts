@@ -53,19 +53,19 @@ export function failsSeal(seal: PartSeal, device: SignedDevice | undefined): boo
 
 /**
  * The records whose parts hold up against their devices' statements, and per device how many do
- * not (reason `unsigned_part`), shown like every record set aside. `seals` gives a record's seal by
- * its id, where known.
+ * not (reason `unsigned_part`), shown like every record set aside. `seals[i]` is the seal of
+ * `events[i]`'s part (missing: not known).
  */
 export function screenSeals(
   events: readonly FootfallEvent[],
-  seals: ReadonlyMap<string, string>,
+  seals: readonly (PartSeal | undefined)[],
   devices: DeviceRegistry,
 ): { sealed: FootfallEvent[]; unsealed: Unbound[] } {
-  if (!seals.size) return { sealed: [...events], unsealed: [] };
   const sealed: FootfallEvent[] = [];
   const unsealed = new Map<string, Unbound>();
-  for (const e of events) {
-    if (!failsSeal(seals.get(e.id) ?? null, devices.get(e.deviceId))) {
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (!failsSeal(seals[i] ?? null, devices.get(e.deviceId))) {
       sealed.push(e);
       continue;
     }

@@ -54,11 +54,7 @@ describe('a record’s part against its device’s statements', () => {
       services: ['meal'],
     });
     const [honest, forged, unknown] = [visit('tablet'), visit('tablet'), visit('tablet')];
-    const seals = new Map([
-      [honest.id, keySeal(OWN)],
-      [forged.id, keySeal(OTHER)],
-    ]);
-    const { sealed, unsealed } = screenSeals([honest, forged, unknown], seals, new Map([['tablet', device(OWN)]]));
+    const { sealed, unsealed } = screenSeals([honest, forged, unknown], [keySeal(OWN), keySeal(OTHER)], new Map([['tablet', device(OWN)]]));
     expect(sealed).toEqual([honest, unknown]);
     expect(unsealed).toEqual([{ deviceId: 'tablet', reason: 'unsigned_part', events: 1 }]);
   });

@@ -6,7 +6,7 @@
 import type { FootfallEvent } from '../../../domain/events.ts';
 import { bindToPeople, type Unbound } from '../../../domain/people.ts';
 import { foldDevices, joinsIn, type DeviceRegistry } from '../../../domain/devices.ts';
-import { screenSeals } from '../../../domain/partSeals.ts';
+import { screenSeals, type PartSeal } from '../../../domain/partSeals.ts';
 import { joinProofCheck } from '../../../crypto/enrolmentCode.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
 import { decodeSealedChunk } from './chunkCodec.ts';
@@ -26,8 +26,8 @@ export interface GatheredEvents {
 
 export async function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEvents): Promise<GatheredEvents> {
   const byId = new Map<string, FootfallEvent>();
-  // How the part of each copy kept was sealed, where its row says (src/domain/partSeals.ts).
-  const seals = new Map<string, string>();
+  // How the part of each copy kept was sealed, in the order kept, where its row says (src/domain/partSeals.ts).
+  const seals: PartSeal[] = [];
   let unreadableRows = waiting.unreadable;
   for (const { value } of chunks) {
     const row = decodeSealedChunk(value);
@@ -42,8 +42,7 @@ export async function gatherEvents(chunks: readonly ArchiveChunk[], waiting: Wai
       const e = events[i]!;
       if (byId.has(e.id)) continue;
       byId.set(e.id, e);
-      const seal = row.seals[i];
-      if (seal) seals.set(e.id, seal);
+      seals.push(row.seals[i] ?? null);
     }
   }
   // Events saved here and not yet acknowledged are not in the archive yet, but already count.

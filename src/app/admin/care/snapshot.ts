@@ -36,14 +36,7 @@ export async function readSnapshot(client: SyncClient, device: DeviceCredentials
     unreadable.push(...page.unreadable);
   });
   // A device's key may be stated in any batch: the seals are checked once every batch is read.
-  const seals = new Map<string, string>();
-  for (const batch of read) {
-    batch.events.forEach((e, i) => {
-      const seal = batch.seals[i];
-      if (seal && !seals.has(e.id)) seals.set(e.id, seal);
-    });
-  }
   const devices = await deviceRegistry(read.flatMap((b) => b.events));
-  const batches = read.map(({ batchId, events }) => ({ batchId, events: screenSeals(events, seals, devices).sealed }));
+  const batches = read.map(({ batchId, events, seals }) => ({ batchId, events: screenSeals(events, seals, devices).sealed }));
   return { batches, unreadable };
 }
