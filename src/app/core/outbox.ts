@@ -94,13 +94,14 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, device
   }
 }
 
+/** Who signs a part: a certified admin device as an admin, any other device as itself. */
+export type PartSigner = { admin: Signer } | { device: DeviceSigner };
+
 /**
  * Who signs the parts this device seals: a certified admin device as an admin (docs/security.md#authority),
  * every other device as itself (docs/security.md#device-signed-parts). Null only on a device
  * enrolled before its public signing key was kept: its statements name no key, and it seals unsigned as it did.
  */
-export type PartSigner = { admin: Signer } | { device: DeviceSigner };
-
 export function signerOf(enrolment: Enrolment, deviceId: string, signingKey: CryptoKey): PartSigner | null {
   if (enrolment.role === 'admin' && enrolment.certificate) return { admin: { key: signingKey, certificate: enrolment.certificate } };
   if (!enrolment.signingPublicKey) return null;

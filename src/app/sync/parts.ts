@@ -1,7 +1,7 @@
 /**
  * A batch part as devices read it back: the events it holds, the certified admin device that
- * signed it, if one did, and how it was sealed (src/crypto/authority.ts, src/domain/partSeals.ts). The shared directory (sync/engine.ts) and the
- * admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
+ * signed it, if one did, and how it was sealed (src/crypto/authority.ts, src/domain/partSeals.ts).
+ * The shared directory (sync/engine.ts) and the admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
  * one rule of src/domain/authority.ts.
  */
 import { readOrgKeyAnnouncement, readPart } from '../../crypto/authority.ts';
