@@ -65,8 +65,8 @@ describe('Settings → Devices', () => {
       (mine) => [mine, listed(old, 'Old tablet', 'frontDesk', '2026-01-01T09:00:00.000Z'), listed(confirmed, 'Annexe tablet', 'frontDesk'), listed(joining, 'New tablet', 'frontDesk', new Date(Date.now() + 60_000).toISOString())],
       async () => {
         // As set-up signs it for the laptop itself.
-        await confirmDevice(core(), core().identity.deviceId, 'admin', null);
-        await confirmDevice(core(), confirmed, 'frontDesk', 'annexe');
+        await confirmDevice(core(), core().identity.deviceId, 'admin', null, keys.signingKey);
+        await confirmDevice(core(), confirmed, 'frontDesk', 'annexe', keys.signingKey);
         await inviteDevice(core(), 'frontDesk', null);
       },
     );

@@ -80,7 +80,7 @@ async function tabletSynced(page: Page): Promise<void> {
 
 describe('changing the organisation key', () => {
   test('the organisation is set up on the laptop, the tablet joins, and records a visit', async () => {
-    recoveryCode = await organisationWithTablet(rig, PASSPHRASE);
+    ({ recoveryCode } = await organisationWithTablet(rig, PASSPHRASE));
     await anonymousVisit(rig.tablet.page, ['Meal']);
     await tabletSynced(rig.tablet.page);
   });

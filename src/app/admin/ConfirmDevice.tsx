@@ -1,6 +1,7 @@
 /**
  * Confirming a device no admin has signed for (docs/security.md#devices): one joined with an
- * earlier version's code, which the endpoint lists with its role. The admin says it is hers, in
+ * earlier version's code, which the endpoint lists with its role and the key it signs its uploads
+ * with (named in the confirmation: docs/security.md#device-signed-parts). The admin says it is hers, in
  * that role and, for a front-desk or casework device, at the site she chooses; its records count
  * from the next opening of the report. The one control for it, in Settings → Devices and in the
  * Reports notice of what was set aside.
@@ -29,7 +30,7 @@ export function ConfirmDevice({ device, onConfirmed }: { device: DeviceSummary; 
   if (done) return <strong role="status">Confirmed: its records count the next time the report opens.</strong>;
   const confirm = () =>
     run(async () => {
-      await confirmDevice(core, device.deviceId, device.role, hasSite ? siteKey : null);
+      await confirmDevice(core, device.deviceId, device.role, hasSite ? siteKey : null, device.signingKey);
       setDone(true);
       onConfirmed?.();
     });
