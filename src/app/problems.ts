@@ -67,6 +67,8 @@ export const PROBLEMS = {
   setup_token_needed: () => 'This server needs its set-up token to create an organisation. Ask whoever runs the server for it, type it below and try again.',
   setup_token_wrong: () => 'That is not the set-up token this server expects. Check it with whoever runs the server and type it again.',
   already_set_up: () => 'This device is already set up (perhaps in another tab). Reload the page to unlock it.',
+  join_unreachable: (p: { reason: string }) =>
+    `This device has not joined: ${clause(p.reason)}. Check it is online and press Continue again. If the code is then refused, the connection dropped after the server took it: ask your admin for a new code (the device it added shows in her list of devices as not seen yet; she can revoke it).`,
   join_unfinished: (p: { name: string; reason: string }) =>
     `This device could not finish joining (${clause(p.reason)}), so nothing was kept on it. Keep this screen open and press “Set my PIN and start” again. If it fails again, or once this screen is closed, the code cannot be used again: ask your admin to revoke “${p.name}” in Settings → Devices and to make a new code.`,
   enrolment_unopened: () => 'The enrolment answer could not be opened with this code. Ask your admin for a new code.',

@@ -204,6 +204,8 @@ async function claimPackage(client: SyncClient, typed: string, deviceId: string,
   const { lookup, packageKey } = await enrolmentKeys(parsed.code);
   const keys = await generateDeviceKeys();
   const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(deviceId, deviceName, keys) });
+  // The claim may have reached the server before the connection dropped: the code may be spent.
+  if (claimed.kind === 'unreachable') throw new ClientError('join_unreachable', { reason: claimed.message });
   const response = expectOk(claimed, 'This device could not be enrolled');
   try {
     return { role: response.role, keys, pkg: EnrolmentPackage.parse(await openPackage(packageKey, response.package)) };
