@@ -49,7 +49,7 @@ describe('a revoked device', () => {
     const content = RecordsFileContent.parse(bytesJson(recordsFileClaims(file.signed)!));
     expect(content.batches).toHaveLength(1);
     expect(await downloads.at(-1)!.text).not.toContain('Rosa');
-    expect(await db.events.count()).toBe(1); // still here, still waiting
+    expect(await db.outbox.count()).toBe(1); // still here, still waiting
 
     // Settings no longer says it syncs by itself.
     await goTo(user, 'Settings');
