@@ -58,7 +58,10 @@ describe('sync', () => {
     const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
     await expect(createOrganisation(core(), client, pending, 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF')).rejects.toThrow(/does not match the kit/);
     await createOrganisation(core(), client, pending, pending.recoveryCode.toLowerCase().replace(/-/g, ' '));
-    expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin', nextSeq: 0 });
+    expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin' });
+    // Its certificate is sealed, not on the enrolment row a copy of the device shows.
+    expect(await enrolmentOf(admin.db)).not.toHaveProperty('certificate');
+    expect((await core().enrolment())?.certificate).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     adminWrapped = pending.wrappedByPassphrase;
     expect(await unwrapOrgKey(adminWrapped, PASSPHRASE)).toBeTruthy();
     orgKey = await harness.organisationKey(client, admin);
