@@ -33,7 +33,7 @@ describe('a revoked device', () => {
       await registerWoman(core(), 'Rosa', {});
       // What the sync engine writes when the server answers 403 device_revoked.
       const sync = (await db.device.get('sync')) ?? { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
-      await db.device.put({ ...sync, revokedAt: new Date().toISOString() } as typeof sync);
+      await db.device.put({ ...sync, revoked: true } as typeof sync);
       core().markRevoked();
       await refreshStatus();
     });
