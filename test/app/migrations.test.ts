@@ -222,7 +222,7 @@ const HISTORY: HistoricVersion[] = [
       const upload = uploadSealer(fixture.keyring);
       const sealedBatch = batch && {
         batchId: batch.batchId,
-        marks: await sealBatchMarks(upload, batch.batchId, { seq: 0, firstAt: null }),
+        marks: await sealBatchMarks(upload, batch.batchId, { seq: 0 }),
         rows: waiting.filter((r) => r.seq >= batch.fromSeq && r.seq <= batch.toSeq).map((r) => r.id).sort(),
         eventCount: batch.eventCount,
         activity: batch.activity,
@@ -359,7 +359,7 @@ describe('database versions', () => {
       const batches = await db.batches.toArray();
       for (const b of batches) {
         expect(b).not.toHaveProperty('seq');
-        expect(await openBatchMarks(uploadSealer(fixture.keyring), b)).toEqual({ seq: 0, firstAt: null });
+        expect(await openBatchMarks(uploadSealer(fixture.keyring), b)).toEqual({ seq: 0 });
       }
       if (fixture.batchIds) {
         const enrolment = await db.device.get('enrolment');

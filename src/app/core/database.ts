@@ -40,7 +40,7 @@ export interface EventRowOfEarlierBuilds extends SealedRow {
 export interface BatchRow {
   batchId: string;
   /**
-   * Its sequence number and when its first record was made (BatchMarks in rows.ts), sealed under
+   * Its sequence number (BatchMarks in rows.ts), sealed under
    * the keyring's upload key, which a page that has been unlocked keeps in memory to upload while
    * locked (docs/security.md#device-keys). Missing only on batches of earlier builds until the next unlock.
    */

@@ -87,7 +87,7 @@ export function sealBatchMarks(upload: SealingKey, batchId: string, marks: Batch
 /** A batch's marks; a batch of an earlier build, not yet sealed again, has its sequence number in the clear. */
 export async function openBatchMarks(upload: SealingKey | null, batch: BatchRow): Promise<BatchMarks | null> {
   if (batch.marks && upload) return BatchMarks.parse(await openJson(upload, `batches:${batch.batchId}`, batch.marks));
-  return batch.seq === undefined ? null : { seq: batch.seq, firstAt: null };
+  return batch.seq === undefined ? null : { seq: batch.seq };
 }
 
 /** When the server last answered, or null: never, or not readable without the upload key. */

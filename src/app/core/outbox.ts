@@ -91,7 +91,7 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const runs = batches.map((batch, i) => {
       const run = events.slice(from, from + batch.length);
       from += batch.length;
-      return { keys: run.map((e) => e.key), firstAt: run.reduce<string | null>((a, e) => (a === null || e.packed.event.at < a ? e.packed.event.at : a), null), ...parts[i]! };
+      return { keys: run.map((e) => e.key), ...parts[i]! };
     });
     // Another tab sealed meanwhile: its batches stand, and these are dropped unwritten.
     if (!(await addBatches(db, keyring, read, runs))) return sealed;
@@ -150,15 +150,15 @@ async function addBatches(
   db: FootfallDb,
   keyring: Keyring,
   read: ReadMarks,
-  runs: { keys: string[]; firstAt: string | null; activity: string; directory: string }[],
+  runs: { keys: string[]; activity: string; directory: string }[],
 ): Promise<boolean> {
   const upload = uploadSealer(keyring);
   const batches: BatchRow[] = await Promise.all(
-    runs.map(async ({ keys, firstAt, activity, directory }, i) => {
+    runs.map(async ({ keys, activity, directory }, i) => {
       const batchId = crypto.randomUUID();
       return {
         batchId,
-        marks: await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i, firstAt }),
+        marks: await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i }),
         rows: [...keys].sort(),
         eventCount: keys.length,
         activity,
@@ -252,8 +252,7 @@ export async function retryQuarantined(keyring: Keyring): Promise<number> {
       quarantined.map(async (batch, i) => {
         const { seq: _clear, ...rest } = batch;
         const batchId = crypto.randomUUID();
-        const firstAt = (await openBatchMarks(upload, batch).catch(() => null))?.firstAt ?? null;
-        const marks = await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i, firstAt });
+        const marks = await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i });
         return { ...rest, batchId, marks, state: 'pending' as const, refusals: 0, lastError: null };
       }),
     );
@@ -310,21 +309,28 @@ export class OutboxReader {
     return { events, unreadable };
   }
 
+  /** When each waiting row's record was made, by row key: rows never change, so each is opened once. */
+  readonly #madeAt = new Map<string, string | null>();
+
   /**
    * When the oldest record still waiting was made, or null when nothing waits (or none can be
-   * read). The outbox keeps no order, so this is the earliest of each batch's first record (sealed
-   * with it) and of the records not yet sealed, which are few: sealing follows every save round.
+   * read). The outbox keeps no order, so every waiting row's time is read, each opened only the
+   * first time it is seen; its keys are read each time, not its rows.
    */
   async oldestWaitingAt(): Promise<string | null> {
-    const upload = uploadSealer(this.keyring);
-    const batches = await this.db.batches.toArray();
-    const listed = new Set(batches.flatMap((b) => b.rows));
-    const unsealed = (await waitingRows(this.db).primaryKeys()).filter((key) => !listed.has(key));
-    const rows = await this.db.outbox.bulkGet(unsealed);
-    const times = await Promise.all([
-      ...batches.map(async (b) => (await openBatchMarks(upload, b).catch(() => null))?.firstAt ?? null),
-      ...rows.map(async (row) => (row ? ((await openEventRow(this.keyring, row).catch(() => null))?.at ?? null) : null)),
-    ]);
-    return times.reduce<string | null>((a, t) => (t !== null && (a === null || t < a) ? t : a), null);
+    const keys = await waitingRows(this.db).primaryKeys();
+    const unknown = keys.filter((key) => !this.#madeAt.has(key));
+    for (let from = 0; from < unknown.length; from += READ_SLICE_ROWS) {
+      const rows = await this.db.outbox.bulkGet(unknown.slice(from, from + READ_SLICE_ROWS));
+      const times = await Promise.all(rows.map(async (row) => (row ? ((await openEventRow(this.keyring, row).catch(() => null))?.at ?? null) : null)));
+      unknown.slice(from, from + READ_SLICE_ROWS).forEach((key, i) => this.#madeAt.set(key, times[i]!));
+    }
+    const present = new Set(keys);
+    let oldest: string | null = null;
+    for (const [key, at] of this.#madeAt) {
+      if (!present.has(key)) this.#madeAt.delete(key); // acknowledged since
+      else if (at !== null && (oldest === null || at < oldest)) oldest = at;
+    }
+    return oldest; // an unreadable row is reported elsewhere; the count still shows
   }
 }

@@ -85,11 +85,8 @@ export const EnrolmentMarks = z.object({
 });
 export type EnrolmentMarks = z.infer<typeof EnrolmentMarks>;
 
-/**
- * A batch's sequence number (sent with it, and the same on every try) and when its first record
- * was made (what the status line says is waiting since), sealed under the upload key.
- */
-export const BatchMarks = z.object({ seq: z.number().int().min(0), firstAt: Instant.nullable() });
+/** A batch's sequence number (sent with it, and the same on every try), sealed under the upload key. */
+export const BatchMarks = z.object({ seq: z.number().int().min(0) });
 export type BatchMarks = z.infer<typeof BatchMarks>;
 
 /** When the server last answered this device, sealed under the upload key. */

@@ -264,7 +264,7 @@ export class Vault {
       const sealed = await Promise.all(
         clearBatches.map(async (b): Promise<BatchRow> => {
           const { seq, ...rest } = b;
-          return { ...rest, marks: await sealBatchMarks(upload, b.batchId, { seq: seq!, firstAt: null }) };
+          return { ...rest, marks: await sealBatchMarks(upload, b.batchId, { seq: seq! }) };
         }),
       );
       await db.transaction('rw', db.batches, async () => {
