@@ -3,7 +3,8 @@
  * enrolment, last exchange, clock skew (this page's), quarantined batches, records waiting and how long they are held.
  */
 import { database, readEnrolment, readIdentity, readSyncState, waitingCount } from './device.ts';
-import { readLastSync } from './marks.ts';
+import type { SealingKey } from '../../crypto/atRest.ts';
+import { readLastSync, writeLastSync } from './marks.ts';
 import { uploadKeys } from './uploadSigner.ts';
 import { quarantinedCount } from './outbox.ts';
 import { showSync } from './publish.ts';
@@ -26,8 +27,10 @@ export function noteSkew(skewMs: number): void {
  */
 let heardAt: string | null = null;
 
-export function noteLastSync(at: string): void {
+/** The server answered: kept in this page's memory, and stored sealed when this page holds the upload key. */
+export async function noteLastSync(at: string, upload: SealingKey | null): Promise<void> {
   heardAt = at;
+  if (upload) await writeLastSync(database(), upload, at);
 }
 
 /** The last-synced time this page can know: its own, or the sealed one when it holds the upload key; undefined when neither. */

@@ -6,12 +6,11 @@ import { openWithTeamKey } from '../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
 import type { DirectoryPage } from '../../domain/protocol.ts';
 import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
-import { database, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
+import { readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
 import { adoptAnnouncedKeys, announcementsIn } from '../core/orgKeys.ts';
 import { noteLastSync, noteSkew } from '../core/syncStatus.ts';
 import { uploadKeys } from '../core/uploadSigner.ts';
-import { writeLastSync } from '../core/marks.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
@@ -112,10 +111,8 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   if (result.skewMs !== null) noteSkew(result.skewMs);
   await saveSyncState(state);
   if (!result.stopped && answered) {
-    const at = new Date().toISOString();
     // Sealed under the upload key this page holds; shown from this page's memory either way.
-    noteLastSync(at);
-    if (kept) await writeLastSync(database(), kept.upload, at);
+    await noteLastSync(new Date().toISOString(), kept?.upload ?? null);
   }
   return result;
 }
