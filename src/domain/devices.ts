@@ -9,6 +9,9 @@
  *   first device to show it is enrolled as the invitation says, from when it joined;
  * - she confirmed a device herself (`device.enrolled`: its role and site).
  *
+ * A join and a confirmation name the key the device signs its parts with (docs/security.md#device-signed-parts):
+ * the latest statement naming one says which (src/domain/partSeals.ts checks parts against it).
+ *
  * A revocation (`device.revoked`) is final. Every statement has its time, so a record is bound to
  * the device as it was when the record was made. Only events that passed the authority screen
  * (src/domain/authority.ts) reach this fold: invitations, confirmations and revocations from a
@@ -16,7 +19,7 @@
  */
 import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
 import type { Stamp } from './directory.ts';
-import type { Role } from './protocol.ts';
+import type { PublicJwk, Role } from './protocol.ts';
 
 /** What an admin signed a device as, from when. */
 export interface DeviceStatement {
@@ -27,10 +30,26 @@ export interface DeviceStatement {
   siteKey: string | null;
 }
 
+/** The key a device's statements name for its parts, and since when. */
+export interface StatedKey {
+  signingKey: PublicJwk;
+  /** The statement that named it (the latest naming one). */
+  from: Stamp;
+  /**
+   * When a key was first named, if by an admin's confirmation rather than the device's own join:
+   * parts without a device's signature received before then are from a build before device
+   * signing, and stand as they did. Null when the device named its key at its join: it signed
+   * every part it ever sealed, so none may lack a signature.
+   */
+  unsignedBefore: string | null;
+}
+
 export interface SignedDevice {
   /** Oldest first. */
   statements: DeviceStatement[];
   revoked: Stamp | null;
+  /** Null when no statement names a key (a device joined or confirmed by an earlier version). */
+  key: StatedKey | null;
 }
 
 export type DeviceRegistry = ReadonlyMap<string, SignedDevice>;
@@ -46,13 +65,24 @@ export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: Readon
   const registry = new Map<string, SignedDevice>();
   const device = (id: string) => {
     let d = registry.get(id);
-    if (!d) registry.set(id, (d = { statements: [], revoked: null }));
+    if (!d) registry.set(id, (d = { statements: [], revoked: null, key: null }));
     return d;
+  };
+  const firstKeyed = new Map<string, { stamp: Stamp; byJoin: boolean }>();
+  const stateKey = (id: string, e: FootfallEvent, signingKey: PublicJwk | undefined, byJoin: boolean) => {
+    if (!signingKey) return;
+    const d = device(id);
+    if (!d.key || compareEvents(d.key.from, e) < 0) d.key = { signingKey, from: stampOf(e), unsignedBefore: null };
+    const first = firstKeyed.get(id);
+    if (!first || compareEvents(first.stamp, e) > 0) firstKeyed.set(id, { stamp: stampOf(e), byJoin });
   };
   for (const e of events) {
     if (e.type === 'device.invited') invites.set(e.inviteId, e);
     else if (e.type === 'device.joined') joins.push(e);
-    else if (e.type === 'device.enrolled') device(e.subjectId).statements.push({ from: stampOf(e), role: e.role, siteKey: e.siteKey });
+    else if (e.type === 'device.enrolled') {
+      device(e.subjectId).statements.push({ from: stampOf(e), role: e.role, siteKey: e.siteKey });
+      stateKey(e.subjectId, e, e.signingKey, false);
+    }
     else if (e.type === 'device.revoked') {
       const d = device(e.subjectId);
       if (!d.revoked || compareEvents(e, d.revoked) < 0) d.revoked = stampOf(e);
@@ -65,8 +95,13 @@ export function foldDevices(events: Iterable<FootfallEvent>, proofChecks: Readon
     if (!invite || used.has(j.inviteId) || proofChecks.get(j.id) !== invite.proofCheck) continue;
     used.add(j.inviteId);
     device(j.deviceId).statements.push({ from: stampOf(j), role: invite.role, siteKey: invite.siteKey });
+    stateKey(j.deviceId, j, j.signingKey, true);
   }
-  for (const d of registry.values()) d.statements.sort((a, b) => compareEvents(a.from, b.from));
+  for (const [id, d] of registry) {
+    d.statements.sort((a, b) => compareEvents(a.from, b.from));
+    const first = firstKeyed.get(id);
+    if (d.key && first && !first.byJoin) d.key.unsignedBefore = first.stamp.at;
+  }
   return registry;
 }
 

@@ -100,10 +100,20 @@ describe('devices an admin signed for', () => {
 
     // Had it been one of hers (joined with an earlier version's code), the admin confirms it from
     // the notice, and its records count from then on.
-    await confirmDevice(core(), rogueId, 'frontDesk', null);
+    await confirmDevice(core(), rogueId, 'frontDesk', null, await publicJwk(keys.signing.publicKey));
     const after = await counted();
     expect(after.ids.has(forged.id)).toBe(true);
     expect(after.setAside.filter((s) => s.deviceId === rogueId)).toEqual([]);
+
+    // The confirmation names the key the device signs with: a part in its name without that
+    // signature, received after it, is set aside (docs/security.md#device-signed-parts).
+    const late: EventOf<'visit.checkedIn'> = { ...forged, ...core().stamp(), deviceId: rogueId, staffId };
+    const lateUpload = { seq: 2, activity: await sealTo(orgPublicKey, jsonBytes([late])), directory: await sealWithTeamKey(teamKey, jsonBytes([])) };
+    expect((await client.putBatch({ orgId, deviceId: rogueId, signingKey: keys.signing.privateKey }, crypto.randomUUID(), lateUpload)).kind).toBe('ok');
+    const later = await counted();
+    expect(later.ids.has(forged.id)).toBe(true);
+    expect(later.ids.has(late.id)).toBe(false);
+    expect(later.setAside).toContainEqual({ deviceId: rogueId, reason: 'unsigned_part', events: 1 });
   }, 120_000);
 
   it('a tablet of one site recording visits at another has them set aside; its own site’s count', async () => {

@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { joinProofCheck, makeJoinProof } from '../../src/crypto/enrolmentCode.ts';
 import { foldDevices, joinsIn, statementAt } from '../../src/domain/devices.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
+import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
 
 const ADMIN = 'admin-laptop';
 const grace = uuidv7();
@@ -26,7 +27,7 @@ describe('the organisation’s devices as admins signed them', () => {
     const checks = await checksOf(events);
     const registry = foldDevices(events, checks);
     expect([...registry.keys()]).toEqual(['tablet']);
-    expect(registry.get('tablet')).toEqual({ statements: [{ from: { at: joined.at, id: joined.id }, role: 'frontDesk', siteKey: 'drop-in' }], revoked: null });
+    expect(registry.get('tablet')).toEqual({ statements: [{ from: { at: joined.at, id: joined.id }, role: 'frontDesk', siteKey: 'drop-in' }], revoked: null, key: null });
     fc.assert(
       fc.property(fc.shuffledSubarray(events, { minLength: events.length }), (order) => {
         expect(foldDevices(order, checks)).toEqual(registry);
@@ -50,4 +51,29 @@ describe('the organisation’s devices as admins signed them', () => {
     expect(at('2026-02-01T09:00:00.000Z')).toBe('frontDesk');
     expect(at('2026-03-02T09:00:00.000Z')).toBe('casework');
   });
+
+  it('takes the key a device signs its parts with from the latest statement naming one', async () => {
+    const [own, confirmed] = [await signingKey(), await signingKey()];
+    const { proof, check } = await makeJoinProof();
+    const inviteId = crypto.randomUUID();
+    const invited: EventOf<'device.invited'> = { ...stamp('2026-01-01T09:00:00.000Z'), type: 'device.invited', inviteId, role: 'frontDesk', siteKey: 'drop-in', proofCheck: check };
+    const joined: EventOf<'device.joined'> = { ...stamp('2026-01-01T10:00:00.000Z', 'tablet'), type: 'device.joined', inviteId, proof, signingKey: own };
+    const events = [invited, joined];
+    const checks = await checksOf(events);
+    // Named at its join: no part of it may lack a signature.
+    expect(foldDevices(events, checks).get('tablet')!.key).toEqual({ signingKey: own, from: { at: joined.at, id: joined.id }, unsignedBefore: null });
+    // An admin's later confirmation naming a key decides from then on.
+    const confirm: EventOf<'device.enrolled'> = { ...stamp('2026-02-01T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'tablet', role: 'frontDesk', siteKey: 'drop-in', signingKey: confirmed };
+    expect(foldDevices([confirm, ...events], checks).get('tablet')!.key?.signingKey).toEqual(confirmed);
+
+    // A device joined with an earlier version names no key; a confirmation naming one later lets its earlier unsigned parts stand.
+    const old: EventOf<'device.enrolled'> = { ...stamp('2026-01-05T09:00:00.000Z'), type: 'device.enrolled', subjectId: 'old', role: 'frontDesk', siteKey: null };
+    expect(foldDevices([old], new Map()).get('old')!.key).toBeNull();
+    const named: EventOf<'device.enrolled'> = { ...old, ...stamp('2026-03-01T09:00:00.000Z'), signingKey: own };
+    expect(foldDevices([named, old], new Map()).get('old')!.key).toEqual({ signingKey: own, from: { at: named.at, id: named.id }, unsignedBefore: named.at });
+  });
 });
+
+async function signingKey() {
+  return publicJwk((await generateDeviceKeys()).signing.publicKey);
+}

@@ -7,7 +7,7 @@
  */
 import { makeJoinProof } from '../../crypto/enrolmentCode.ts';
 import type { EventOf } from '../../domain/events.ts';
-import type { Role } from '../../domain/protocol.ts';
+import type { PublicJwk, Role } from '../../domain/protocol.ts';
 import type { DeviceCore } from '../core/core.ts';
 
 /** What a code's package carries so the device that opens it can show it held the code. */
@@ -24,17 +24,28 @@ export async function inviteDevice(core: DeviceCore, role: Role, siteKey: string
   return { inviteId, proof };
 }
 
-/** On a device that has just joined: shows the organisation the secret its code's package held. */
-export async function showJoined(core: DeviceCore, invitation: JoinInvitation): Promise<void> {
-  await saveStatement(core, { ...core.stamp(), type: 'device.joined', ...invitation });
+/**
+ * On a device that has just joined: shows the organisation the secret its code's package held, and
+ * states the key it signs its parts with (docs/security.md#device-signed-parts).
+ */
+export async function showJoined(core: DeviceCore, invitation: JoinInvitation, signingKey: PublicJwk): Promise<void> {
+  await saveStatement(core, { ...core.stamp(), type: 'device.joined', ...invitation, signingKey });
 }
 
 /**
- * Confirms a device as what it is used for: one that joined with an earlier version's code, or
- * this admin device itself (admin devices record at any site).
+ * Confirms a device as what it is used for, with the key it signs its parts with: one that joined
+ * with an earlier version's code (its key as the endpoint lists it, the key it signs its uploads
+ * with), or this admin device itself (admin devices record at any site).
  */
-export async function confirmDevice(core: DeviceCore, deviceId: string, role: Role, siteKey: string | null): Promise<void> {
-  await saveStatement(core, { ...core.stamp(), type: 'device.enrolled', subjectId: deviceId, role, siteKey: role === 'admin' || role === 'outreach' ? null : siteKey });
+export async function confirmDevice(core: DeviceCore, deviceId: string, role: Role, siteKey: string | null, signingKey: PublicJwk): Promise<void> {
+  await saveStatement(core, {
+    ...core.stamp(),
+    type: 'device.enrolled',
+    subjectId: deviceId,
+    role,
+    siteKey: role === 'admin' || role === 'outreach' ? null : siteKey,
+    signingKey,
+  });
 }
 
 /** Signs that a device is revoked: what it makes from now on counts nowhere. */

@@ -122,7 +122,7 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   await core.keepAuthority({ certificate, authoritySince: since });
   await patchEnrolment({ signingPublicKey: signingKey });
   // From its next batch on it signs; its own records are bound to a signed statement like every device's.
-  await confirmDevice(core, core.identity.deviceId, 'admin', null);
+  await confirmDevice(core, core.identity.deviceId, 'admin', null, signingKey);
 }
 
 async function readStoredCopies(core: DeviceCore, orgId: string): Promise<StoredCopies | null> {

@@ -148,7 +148,7 @@ export class DeviceCore {
     try {
       const enrolment = await readEnrolment();
       if (enrolment && this.#teamKeys.size && this.#deviceKeys) {
-        await sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.#deviceKeys.signing);
+        await sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.#deviceKeys.signing);
       }
     } catch {
       // sealed at the next unlock instead
@@ -272,7 +272,7 @@ export class DeviceCore {
   /** Seals every saved event not yet in a batch, with the newest team key. */
   async sealWaiting(enrolment: Enrolment): Promise<number> {
     if (!this.#teamKeys.size) return 0;
-    return sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.deviceKeys().signing);
+    return sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.deviceKeys().signing);
   }
 
   /**

@@ -2,12 +2,13 @@
  * The outbox: events saved on this device, sealed into batches, kept until the server has
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
-import { signPart, type Signer } from '../../crypto/authority.ts';
+import { signDevicePart, signPart, type DeviceSigner, type Signer } from '../../crypto/authority.ts';
 import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
 import type { SealingKey } from '../../crypto/atRest.ts';
+import { ClientError } from '../problems.ts';
 import type { BatchRow, Enrolment, FootfallDb } from './database.ts';
 import { database } from './device.ts';
 import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uploadSealer, writeMarksIfUnchanged, type ReadMarks } from './marks.ts';
@@ -56,7 +57,7 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
  * unlocked keyring to read them; the result is readable by the organisation (activity) and
  * enrolled devices (directory) only.
  */
-export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey, signingKey: CryptoKey): Promise<number> {
+export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, deviceId: string, team: TeamKey, signingKey: CryptoKey): Promise<number> {
   let sealed = 0;
   for (;;) {
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
@@ -77,7 +78,8 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     const events = (await Promise.all(opening)).flat().sort((a, b) => (a.packed.event.id < b.packed.event.id ? -1 : 1));
     // Acknowledged (deleted) by another tab meanwhile: they are sealed no more.
     if (!events.length) return sealed;
-    const signer = signerOf(read.marks, signingKey);
+    const current = await currentEnrolment(db);
+    const signer = signerOf({ ...current, ...read.marks }, deviceId, signingKey);
     let batches = fillBatches(
       events.map((e) => e.packed),
       partBound(signer !== null),
@@ -85,7 +87,7 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
     );
     // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
     if (more && batches.length > 1) batches = batches.slice(0, -1);
-    const recipient = await recipientOf(enrolment);
+    const recipient = await recipientOf(current);
     const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, recipient, team, signer)));
     let from = 0;
     const runs = batches.map((batch, i) => {
@@ -99,18 +101,28 @@ export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolm
   }
 }
 
-/** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
-export function signerOf(marks: Pick<EnrolmentMarks, 'certificate'>, signingKey: CryptoKey): Signer | null {
-  return marks.certificate ? { key: signingKey, certificate: marks.certificate } : null;
+/** Who signs a part: a certified admin device as an admin, any other device as itself. */
+export type PartSigner = { admin: Signer } | { device: DeviceSigner };
+
+/**
+ * Who signs the parts this device seals: a certified admin device as an admin (docs/security.md#authority),
+ * every other device as itself (docs/security.md#device-signed-parts). Null only on a device
+ * enrolled before its public signing key was kept: its statements name no key, and it seals unsigned as it did.
+ */
+export function signerOf(enrolment: Enrolment & Pick<EnrolmentMarks, 'certificate'>, deviceId: string, signingKey: CryptoKey): PartSigner | null {
+  if (enrolment.role === 'admin' && enrolment.certificate) return { admin: { key: signingKey, certificate: enrolment.certificate } };
+  if (!enrolment.signingPublicKey) return null;
+  return { device: { key: signingKey, publicKey: enrolment.signingPublicKey, orgId: enrolment.orgId, deviceId } };
 }
 
 /**
  * A batch's two parts: activity events sealed to the organisation's key (its newest, orgKeys.ts: only the admin reads
  * them), directory events with the team key (every enrolled device reads them). Both are always
- * present and padded, so the server cannot tell which kinds of event a batch holds. A certified
- * admin device signs each part inside the seal, so every device can tell its changes carry authority.
+ * present and padded, so the server cannot tell which kinds of event a batch holds. Each part is
+ * signed inside the seal: by a certified admin device as an admin, so every device can tell its
+ * changes carry authority; by any other device as itself, so the admin can tell it sealed them.
  */
-export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: Signer | null): Promise<{ activity: string; directory: string }> {
+export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: PartSigner | null): Promise<{ activity: string; directory: string }> {
   return sealPackedParts(events.map(packEvent), recipient, team, signer);
 }
 
@@ -119,11 +131,12 @@ export async function sealPackedParts(
   events: readonly PackedEvent[],
   recipient: Recipient,
   team: TeamKey,
-  signer: Signer | null,
+  signer: PartSigner | null,
 ): Promise<{ activity: string; directory: string }> {
   const plain = async (list: readonly PackedEvent[]) => {
     const bytes = listBytes(list.map((p) => p.bytes));
-    return signer ? signPart(signer, bytes) : bytes;
+    if (!signer) return bytes;
+    return 'admin' in signer ? signPart(signer.admin, bytes) : signDevicePart(signer.device, bytes);
   };
   const [activity, directory] = await Promise.all([
     plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(recipient.publicKey, bytes, { kid: recipient.kid })),
@@ -175,6 +188,12 @@ async function addBatches(
     await db.batches.bulkAdd(batches);
     return true;
   });
+}
+
+async function currentEnrolment(db: FootfallDb): Promise<Enrolment> {
+  const row = await db.device.get('enrolment');
+  if (row?.key !== 'enrolment') throw new ClientError('not_enrolled');
+  return row;
 }
 
 /** A batch with its sequence number opened, ready to send. */

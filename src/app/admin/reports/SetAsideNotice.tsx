@@ -35,7 +35,7 @@ export function SetAsideNotice({ setAside }: { setAside: SetAsideCount[] }) {
   if (!setAside.length) return null;
   const confirm = (d: DeviceSummary) =>
     run(async () => {
-      await confirmDevice(core, d.deviceId, d.role, null);
+      await confirmDevice(core, d.deviceId, d.role, null, d.signingKey);
       setConfirmed((c) => new Set(c).add(d.deviceId));
     });
 
