@@ -111,13 +111,13 @@ const api = {
 
   async counts(): Promise<Record<string, number>> {
     const { db } = requireVault();
-    return { events: await db.events.count(), visits: await db.visits.count(), women: await db.women.count() };
+    return { events: await db.outbox.count(), visits: await db.visits.count(), women: await db.women.count() };
   },
 
   /** The bytes one save writes, for the baseline to write the same amount. */
   async sampleRowSizes(): Promise<{ eventCt: number; visitCt: number }> {
     const { db } = requireVault();
-    const e = await db.events.orderBy('seq').last();
+    const e = await db.outbox.limit(1).first();
     const v = await db.visits.limit(1).first();
     return { eventCt: e?.ct.byteLength ?? 0, visitCt: v?.ct.byteLength ?? 0 };
   },

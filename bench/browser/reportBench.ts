@@ -44,8 +44,6 @@ async function adminCore(dbName: string): Promise<{ core: DeviceCore; db: Footfa
     role: 'admin',
     orgPublicKey: (await generateOrgKeyPair()).publicJwk,
     signingPublicKey: await publicJwk(device.signing.publicKey),
-    nextSeq: 0,
-    sealedThrough: 0,
   };
   // As the app enrols: the private keys sealed first, then the enrolment that needs them.
   await core.saveDeviceKeys(await exportDevicePrivateKeys(device));

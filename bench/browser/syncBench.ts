@@ -17,6 +17,7 @@ import { FootfallDb, type Enrolment } from '../../src/app/core/database.ts';
 import { OPEN_LOCK } from '../../src/app/core/lockSnapshot.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { Vault } from '../../src/app/core/vault.ts';
+import { readMarks, updateMarks } from '../../src/app/core/marks.ts';
 import { lock, unlock } from '../../src/app/lock/access.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
@@ -66,7 +67,8 @@ export interface SyncRunResult {
 async function openDevice(d: SyncDevice, db: FootfallDb): Promise<DeviceCore> {
   await db.open();
   await new Vault(db, d.keyring).commit([], { config: defaultConfig({ key: 'main', name: 'Main' }) });
-  const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey, nextSeq: d.nextSeq, sealedThrough: 0 };
+  const enrolment: Enrolment = { key: 'enrolment', orgId: d.orgId, role: 'admin', orgPublicKey: d.orgPublicKey, signingKey: d.signing.privateKey, encryptionKey: d.encryption.privateKey };
+  await updateMarks(db, d.keyring, () => ({ nextSeq: d.nextSeq }));
   await db.staff.put({ id: d.staffId, name: 'Bench', role: 'admin', wrappedRoot: await wrapRoot(d.keyring, PIN, d.staffId) });
   await db.device.bulkPut([enrolment, OPEN_LOCK, { key: 'identity', deviceId: d.deviceId, deviceName: 'Bench tablet', siteKey: 'main' }]);
   await boot(db);
@@ -117,9 +119,9 @@ export const syncApi = {
     const all = waitingEvents(count, d.deviceId, d.staffId);
     for (let i = 0; i < all.length; i += 1000) await core.vault.commit(all.slice(i, i + 1000));
     current = { db, name, count, core };
-    const waiting = await db.events.where('synced').equals(0).count();
+    const waiting = await db.outbox.count();
     let ctBytes = 0;
-    await db.events.each((row) => {
+    await db.outbox.each((row) => {
       ctBytes += row.ct.byteLength;
     });
     return { ms: performance.now() - t0, waiting, ctBytes };
@@ -152,14 +154,13 @@ export const syncApi = {
       }
     };
     const client = new SyncClient(location.origin, timedFetch);
-    const waitingBefore = await c.db.events.count();
+    const waitingBefore = await c.db.outbox.count();
     const t0 = performance.now();
     const result = await syncRound(client, c.core);
     const roundMs = performance.now() - t0;
     if (result.stopped) throw new Error(`the sync round stopped: ${JSON.stringify(result.stopped)}`);
-    const waitingAfter = await c.db.events.count();
-    const enrolment = (await c.db.device.get('enrolment')) as Enrolment;
-    d.nextSeq = enrolment.nextSeq;
+    const waitingAfter = await c.db.outbox.count();
+    d.nextSeq = (await readMarks(c.db, d.keyring)).marks.nextSeq;
     return { roundMs, uploadFetchMs, otherFetchMs, acknowledged: result.acknowledged, batches, uploadBytes, waitingBefore, waitingAfter };
   },
 

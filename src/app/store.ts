@@ -38,6 +38,11 @@ export interface SyncStatus {
   deviceRole: Role | null;
   running: boolean;
   lastSyncedAt: string | null;
+  /**
+   * False on a locked page that has not been unlocked since it loaded: the stored time is sealed
+   * under a key it does not hold, so the status line cannot say when the device last synced.
+   */
+  lastSyncKnown: boolean;
   /** Why the last round stopped, in words for the person at the desk. */
   problem: string | null;
   revoked: boolean;
@@ -55,6 +60,7 @@ export const NOT_ENROLLED: SyncStatus = {
   deviceRole: null,
   running: false,
   lastSyncedAt: null,
+  lastSyncKnown: true,
   problem: null,
   revoked: false,
   skewMs: null,

@@ -2,7 +2,7 @@
  * The device keyring: what encrypts records at rest on a tablet or phone.
  *
  * One random 256-bit root secret per device. HKDF derives from it an AES-256-GCM key for record
- * content and an HMAC key for blind index tags (so "today's visits" can be looked up without
+ * content, another for the upload bookkeeping a locked page keeps, and an HMAC key for blind index tags (so "today's visits" can be looked up without
  * storing dates in the clear). The root secret itself is stored only wrapped under a key derived
  * from each staff member's PIN (PBKDF2-SHA256, 600,000 iterations), and lives in memory only while
  * the app is unlocked.
@@ -16,6 +16,12 @@ export interface Keyring {
   readonly root: Uint8Array<ArrayBuffer>;
   readonly content: CryptoKey;
   readonly index: CryptoKey;
+  /**
+   * AES-256-GCM for what a locked page needs to upload and to say when it last synced (each
+   * batch's sequence number, the last-synced time): kept in that page's memory after it locks,
+   * beside the signing key, so it opens no record (docs/security.md#device-keys).
+   */
+  readonly upload: CryptoKey;
 }
 
 /** The root secret sealed under one PIN. Stored beside the staff member it belongs to. */
@@ -41,7 +47,11 @@ async function keyringFromRoot(root: Uint8Array<ArrayBuffer>): Promise<Keyring> 
   const index = await crypto.subtle.deriveKey(hkdf('footfall/at-rest/index/v1'), base, { name: 'HMAC', hash: 'SHA-256', length: 256 }, false, [
     'sign',
   ]);
-  return { root, content, index };
+  const upload = await crypto.subtle.deriveKey(hkdf('footfall/at-rest/upload/v1'), base, { name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]);
+  return { root, content, index, upload };
 }
 
 async function pinKey(pin: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<CryptoKey> {

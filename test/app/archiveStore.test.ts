@@ -327,7 +327,7 @@ describe('the resolved history kept for the reports', () => {
   const resolvedRow = () => admin.db.archive.get('resolved');
 
   it('opens from the resolution kept after a refresh, the same as resolving every event', async () => {
-    expect(await admin.db.events.count()).toBe(0);
+    expect(await admin.db.outbox.count()).toBe(0);
     expect(await resolvedRow()).toBeDefined(); // kept when the last refresh fetched everything again
     const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(false);

@@ -143,7 +143,7 @@ describe('data care', () => {
     await openRecords();
     await expect(eraseWoman(core(), client, ids['Ann Lee']!, 'Bea Stone')).rejects.toThrow('Type her known-as name, Ann Lee, exactly as shown, to confirm.');
     expect(currentSession().women.has(ids['Ann Lee']!)).toBe(true);
-    expect(await admin.db.events.count()).toBe(0);
+    expect(await admin.db.outbox.count()).toBe(0);
   });
 
   it('erases a woman: no batch on the server opens to her name, her visits still count, others are untouched', async () => {
@@ -215,7 +215,7 @@ describe('data care', () => {
       /^Cleo Cut is erased from the directory here, and on every other device as it syncs, but her name is still in the server’s sealed copies\. The server could not replace the stored records \(The server could not be reached\)\. Nothing has been lost\. When the connection is back, use “Finish erasing on the server”\.$/,
     );
     expect(currentSession().women.has(cleo.id)).toBe(false);
-    expect(await admin.db.events.count()).toBe(0);
+    expect(await admin.db.outbox.count()).toBe(0);
     expect(JSON.stringify((await serverArchive(admin, orgKey)).events)).toContain('Cleo Cut');
 
     expect(await finishErasures(core(), client)).toMatchObject({ removed: 1 });

@@ -27,8 +27,6 @@ export async function enrolAs(db: FootfallDb, role: Enrolment['role']): Promise<
     role,
     orgPublicKey: org.publicJwk,
     signingPublicKey,
-    nextSeq: 0,
-    sealedThrough: 0,
-    ...(certificate && { certificate, authoritySince: since }),
   });
+  if (certificate) await core().keepAuthority({ certificate, authoritySince: since });
 }

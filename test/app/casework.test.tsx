@@ -73,7 +73,7 @@ describe('the Casework screen', () => {
 
   it('asks for the woman, a topic and the outcome before saving', async () => {
     const { user, db } = await casework();
-    const eventsBefore = await db.events.count();
+    const eventsBefore = await db.outbox.count();
     await user.click(screen.getByRole('button', { name: 'Save session' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Choose the woman: a casework session is always with a known woman.');
     await findWoman(user, 'Precious', 'Precious');
@@ -82,7 +82,7 @@ describe('the Casework screen', () => {
     await user.click(group('Topics').getByRole('button', { name: 'Benefits' }));
     await user.click(screen.getByRole('button', { name: 'Save session' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Choose the outcome.');
-    expect(await db.events.count()).toBe(eventsBefore);
+    expect(await db.outbox.count()).toBe(eventsBefore);
   });
 
   it('registers a new woman for a session', async () => {

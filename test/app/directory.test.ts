@@ -263,14 +263,14 @@ describe('the directory on a device', () => {
     expect(currentSession().config).toEqual(shared);
     await applyDirectory(core(), [configured({ ...CONFIG, idleLockMinutes: 7 }, '2020-01-01T00:00:00.000Z')]);
     expect(currentSession().config.idleLockMinutes).toBe(25);
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('shares the configuration from the admin device only, as an event, once enrolled', async () => {
     const db = await setUpFresh('directory');
     const config = currentSession().config;
     await saveConfig(core(), { ...config, idleLockMinutes: 11 });
-    expect(await db.events.count()).toBe(0); // not enrolled: kept on this device
+    expect(await db.outbox.count()).toBe(0); // not enrolled: kept on this device
 
     await enrolAs(db, 'admin');
     await saveConfig(core(), { ...config, idleLockMinutes: 12 });
@@ -288,6 +288,6 @@ describe('the directory on a device', () => {
     const config = currentSession().config;
     await expect(saveConfig(core(), { ...config, idleLockMinutes: 30 })).rejects.toThrow(NOT_THE_ADMIN_DEVICE);
     expect(currentSession().config).toEqual(config);
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
   });
 });

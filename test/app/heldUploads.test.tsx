@@ -53,7 +53,7 @@ describe('held uploads on an outreach phone', () => {
     await enrolAs(db, 'outreach');
     await core().saveTeamKeys(new Map([[1, await generateTeamKey()]]));
     await refreshStatus();
-    const waiting = async () => ({ events: await db.events.count(), batches: await db.batches.count() });
+    const waiting = async () => ({ events: await db.outbox.count(), batches: await db.batches.count() });
     const user = userEvent.setup();
     render(<App />);
     await screen.findByRole('heading', { name: 'Check in' });

@@ -60,21 +60,25 @@ export function currentSession(): Session {
   return phase.session;
 }
 
-/** Every event on the device, in the order written, each decrypted and checked by the schema. */
+/**
+ * Every event waiting on the device, each decrypted and checked by the schema, in the order they
+ * were made (their ids are UUIDv7): the outbox itself keeps no order.
+ */
 export async function readEvents(db: FootfallDb, keyring: Keyring): Promise<FootfallEvent[]> {
-  const rows = await db.events.orderBy('seq').toArray();
-  return Promise.all(rows.map((row) => openEventRow(keyring, row)));
+  const rows = await db.outbox.toArray();
+  const events = await Promise.all(rows.map((row) => openEventRow(keyring, row)));
+  return events.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** The ids of the events a batch carries: its run of event rows, opened (rows are keyed by tags, not ids). */
+/** The ids of the events a batch carries: the outbox rows it lists, opened (rows are keyed by tags, not ids). */
 export async function eventIdsOf(db: FootfallDb, keyring: Keyring, batch: BatchRow): Promise<string[]> {
-  const rows = await db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true).toArray();
-  return Promise.all(rows.map(async (row) => (await openEventRow(keyring, row)).id));
+  const rows = await db.outbox.bulkGet(batch.rows);
+  return Promise.all(rows.map(async (row) => (await openEventRow(keyring, row!)).id));
 }
 
 export async function tableCounts(db: FootfallDb): Promise<Record<string, number>> {
   return {
-    events: await db.events.count(),
+    events: await db.outbox.count(),
     women: await db.women.count(),
     visits: await db.visits.count(),
     settings: await db.settings.count(),
@@ -86,7 +90,7 @@ export async function tableCounts(db: FootfallDb): Promise<Record<string, number
 export async function snapshotRows(db: FootfallDb): Promise<string> {
   const hex = (b: ArrayBuffer | Uint8Array) => Buffer.from(b instanceof ArrayBuffer ? new Uint8Array(b) : b).toString('hex');
   const out: Record<string, unknown> = {};
-  for (const table of [db.events, db.women, db.visits, db.settings]) {
+  for (const table of [db.outbox, db.women, db.visits, db.settings]) {
     const rows = await table.toArray();
     out[table.name] = rows
       .map((r) => ({ ...r, iv: hex(r.iv), ct: hex(r.ct) }))

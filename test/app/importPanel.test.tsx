@@ -101,7 +101,7 @@ describe('ImportPanel', () => {
     const terms = screen.getByRole('form', { name: '1 value in old.csv is not among the organisation’s terms' });
     expect(within(terms).getByLabelText('Service “soup”')).toHaveAccessibleDescription('1 row: line 4.');
     expect(screen.queryByRole('button', { name: /^Import/ })).toBeNull();
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
     expect(audit).not.toHaveBeenCalled();
   });
 
@@ -151,7 +151,7 @@ describe('ImportPanel', () => {
       ['New women', '1'],
       ['Already imported', '0'],
     ]);
-    expect(await db.events.count()).toBe(0); // a preview writes nothing
+    expect(await db.outbox.count()).toBe(0); // a preview writes nothing
 
     await user.click(screen.getByRole('button', { name: 'Import 4 records' }));
     await screen.findByText('Imported 4 records and 1 new woman. They count in reports now and reach the server at the next sync.');
@@ -173,7 +173,7 @@ describe('ImportPanel', () => {
     await user.upload(input, file(GOOD));
     await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
     await screen.findByText(/^Imported 4 records/);
-    const written = await db.events.count();
+    const written = await db.outbox.count();
 
     await user.upload(input, file(GOOD, 'again.csv'));
     const table = await screen.findByRole('table', { name: 'What importing again.csv adds' });
@@ -181,7 +181,7 @@ describe('ImportPanel', () => {
     expect(within(table).getByRole('row', { name: /New women/ })).toHaveTextContent('0');
     expect(screen.getByText('Everything in this file is already imported. There is nothing to add.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: /^Import/ })).toBeNull();
-    expect(await db.events.count()).toBe(written);
+    expect(await db.outbox.count()).toBe(written);
   });
 
   it('checks nothing while the organisation’s records cannot be fetched', async () => {
@@ -193,7 +193,7 @@ describe('ImportPanel', () => {
       'The file could not be checked against the organisation’s records: The archive could not be fetched: the server could not be reached.',
     );
     expect(screen.queryByRole('table')).toBeNull();
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
   });
 
   it('imports nothing when the audit log cannot be told', async () => {
@@ -203,7 +203,7 @@ describe('ImportPanel', () => {
     await user.upload(screen.getByLabelText('CSV file of records'), file(GOOD));
     await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
     await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('Nothing was imported: the organisation’s audit log could not be told'));
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
     expect([...currentSession().women.values()].some((w) => w.knownAs === 'Tamsin')).toBe(false);
   });
 });
@@ -255,7 +255,7 @@ describe('ImportPanel with a spreadsheet in its own words', () => {
     const user = userEvent.setup();
     renderPanel(<ImportPanel client={client} />);
     const terms = await chooseOldWords(user);
-    const written = await db.events.count(); // the site's settings
+    const written = await db.outbox.count(); // the site's settings
     await user.selectOptions(within(terms).getByLabelText('Service “Soup”'), 'Meal');
     await user.selectOptions(within(terms).getByLabelText('Kind of place “Car park”'), 'Add it as a new kind of place');
     const name = within(terms).getByLabelText('Name of the new kind of place');
@@ -278,7 +278,7 @@ describe('ImportPanel with a spreadsheet in its own words', () => {
     expect(within(screen.getByRole('list', { name: 'New terms' })).getAllByRole('listitem').map((li) => li.textContent)).toEqual([
       'Kind of place “Car park or lay-by”',
     ]);
-    expect(await db.events.count()).toBe(written); // a preview writes nothing
+    expect(await db.outbox.count()).toBe(written); // a preview writes nothing
     expect(core().session.config.places.some((p) => p.key === 'car-park-or-lay-by')).toBe(false);
 
     await user.click(screen.getByRole('button', { name: 'Import 5 records' }));

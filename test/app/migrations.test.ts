@@ -12,7 +12,8 @@ import { unlock } from '../../src/app/lock/access.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/database.ts';
 import { useFootfall } from '../../src/app/store.ts';
-import { sealEventRow, Vault } from '../../src/app/core/vault.ts';
+import { openEventRow, sealEventRow, Vault } from '../../src/app/core/vault.ts';
+import { openBatchMarks, readLastSync, readMarks, sealBatchMarks, sealMarks, uploadSealer } from '../../src/app/core/marks.ts';
 import { acknowledge } from '../../src/app/core/outbox.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
@@ -20,7 +21,7 @@ import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.
 import { defaultConfig } from '../../src/domain/config.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { localDateOf } from '../../src/domain/time.ts';
-import { currentSession, readEvents, resetStore, uniqueDbName } from './helpers.ts';
+import { currentSession, eventIdsOf, readEvents, resetStore, uniqueDbName } from './helpers.ts';
 
 const PIN = '482915';
 const FAST = 1_000; // the PIN wrap's iteration count is stored with it, so old rows may use any
@@ -48,6 +49,9 @@ interface HistoricVersion {
 }
 
 const id = (n: number) => `0190${n.toString(16).padStart(4, '0')}-0000-7000-8000-000000000000`;
+const LAST_SYNCED = '2025-01-06T17:00:00.000Z';
+const CERTIFICATE = 'eyJhbGciOiJFUzI1NiJ9.eyJpc3N1ZWRBdCI6IjIwMjUifQ.c2ln';
+const AUTHORITY_SINCE = '2025-01-02T09:00:00.000Z';
 
 const HISTORY: HistoricVersion[] = [
   {
@@ -131,6 +135,11 @@ const HISTORY: HistoricVersion[] = [
       const batchId = '3b2d7c1e-8f4a-4c6b-9d2e-5a1f0e9c8b7a';
       const sealedPart = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn'; // opaque to the device: never opened here
       await db.transaction('rw', db.tables, async () => {
+        // Enrolled, its counters and last sync in the clear, as this release kept them.
+        await db.table('device').bulkPut([
+          { key: 'enrolment', orgId: id(3), role: 'admin', orgPublicKey: { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }, nextSeq: 1, sealedThrough: waiting.at(-1).seq },
+          { key: 'sync', lastSyncedAt: LAST_SYNCED, directoryCursor: null },
+        ]);
         await db.table('batches').add({
           batchId,
           seq: 0,
@@ -195,6 +204,47 @@ const HISTORY: HistoricVersion[] = [
           batch.eventCount = batch.eventIds.length;
           delete batch.eventIds;
         });
+        await db.table('device').where('key').equals('enrolment').modify((row) => Object.assign(row, { certificate: CERTIFICATE, authoritySince: AUTHORITY_SINCE }));
+      });
+      return fixture;
+    },
+  },
+  {
+    // The outbox keyed by tags only, its batches listing their rows; counters and times sealed
+    // (the batch's number under the upload key, the enrolment's marks in the settings table).
+    version: 6,
+    stores: { outbox: 'id', batches: '&batchId, state, *rows' },
+    async fill(db, today) {
+      const fixture = await HISTORY[4]!.fill(db, today);
+      const rows = await db.table('events').toArray();
+      const waiting = rows.filter((r) => r.synced === 0);
+      const batch = (await db.table('batches').toArray())[0];
+      const upload = uploadSealer(fixture.keyring);
+      const sealedBatch = batch && {
+        batchId: batch.batchId,
+        marks: await sealBatchMarks(upload, batch.batchId, { seq: 0 }),
+        rows: waiting.filter((r) => r.seq >= batch.fromSeq && r.seq <= batch.toSeq).map((r) => r.id).sort(),
+        eventCount: batch.eventCount,
+        activity: batch.activity,
+        directory: batch.directory,
+        state: batch.state,
+        refusals: batch.refusals,
+        lastError: batch.lastError,
+      };
+      const marks = await sealMarks(fixture.keyring, { nextSeq: 1, certificate: CERTIFICATE, authoritySince: AUTHORITY_SINCE });
+      const lastSync = { key: 'lastSync', ...(await sealJson(upload, 'device:lastSync', { at: LAST_SYNCED })) };
+      await db.transaction('rw', db.tables, async () => {
+        await db.table('outbox').bulkPut(waiting.map(({ id: key, iv, ct }) => ({ id: key, iv, ct })));
+        await db.table('events').clear();
+        await db.table('batches').clear();
+        if (sealedBatch) await db.table('batches').put(sealedBatch);
+        const enrolment = await db.table('device').get('enrolment');
+        if (enrolment) {
+          const { nextSeq: _n, sealedThrough: _s, certificate: _c, authoritySince: _a, ...clear } = enrolment;
+          await db.table('device').put(clear);
+          await db.table('settings').put(marks);
+          await db.table('device').bulkPut([lastSync, { key: 'sync', directoryCursor: null }]);
+        }
       });
       return fixture;
     },
@@ -233,11 +283,13 @@ describe('database versions', () => {
       opened.push(db);
       await db.open();
 
-      const rows = await db.events.orderBy('seq').toArray();
-      expect(rows.map((r) => r.synced)).toEqual(fixture.events.map(({ synced }) => synced));
-      expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
-      const waiting = fixture.events.filter((e) => e.synced === 0).length;
-      expect(await db.events.where('synced').equals(0).count()).toBe(waiting);
+      // Every waiting event is in the outbox, and only those: rows an early version marked synced
+      // are ones the server has. The old log is empty.
+      const waitingEvents = fixture.events.filter((e) => e.synced === 0).map((e) => e.event);
+      expect(await readEvents(db, fixture.keyring)).toEqual(waitingEvents);
+      const waiting = waitingEvents.length;
+      expect(await db.outbox.count()).toBe(waiting);
+      expect(await db.table('events').count()).toBe(0);
       // Counted once by the upgrade from the events themselves.
       expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: waiting });
 
@@ -257,6 +309,13 @@ describe('database versions', () => {
       // A batch counts its events; it no longer lists their ids, which date them.
       for (const b of batches) expect(Object.keys(b)).not.toContain('eventIds');
       expect(batches.map((b) => b.eventCount)).toEqual(fixture.batchIds ? [waiting] : []);
+      // Each batch lists the rows it carries, and no run of seqs any more.
+      for (const b of batches) {
+        expect(b).not.toHaveProperty('fromSeq');
+        expect((await eventIdsOf(db, fixture.keyring, b)).sort()).toEqual(waitingEvents.map((e) => e.id).sort());
+      }
+      // The counter that said how much of the log was sealed is gone: what no batch lists waits to be sealed.
+      if (fixture.batchIds) expect(await db.device.get('enrolment')).not.toHaveProperty('sealedThrough');
       expect((await db.archive.toArray()).map((r) => r.id).sort()).toEqual(fixture.archiveIds ?? []);
       expect(await db.staff.get(fixture.staffId)).toMatchObject({ name: 'Grace', role: 'admin' });
       expect(await db.device.get('lock')).toMatchObject({ failures: 2, held: false });
@@ -288,36 +347,70 @@ describe('database versions', () => {
       expect(views.find((v) => v.id === id(30))).toMatchObject({ services: ['meal', 'shower'], voided: false });
       expect(views.find((v) => v.id === id(40))).toMatchObject({ voided: true });
 
-      // Unlocking keyed every event again by a tag, in its place in the log: nothing says when it was made.
-      const rows = await db.events.orderBy('seq').toArray();
-      expect(rows.filter((r) => r.id.includes('-'))).toEqual([]);
-      expect(rows.map((r) => r.synced)).toEqual(fixture.events.map(({ synced }) => synced));
-      expect(await readEvents(db, fixture.keyring)).toEqual(fixture.events.map((e) => e.event));
-      expect(useFootfall.getState().unsynced).toBe(fixture.events.filter((e) => e.synced === 0).length);
+      // Unlocking keyed every event again by a tag, and its batch lists the new keys: nothing says when it was made.
+      const keys = await db.outbox.toCollection().primaryKeys();
+      expect(keys.filter((key) => key.includes('-'))).toEqual([]);
+      const waitingEvents = fixture.events.filter((e) => e.synced === 0).map((e) => e.event);
+      expect(await readEvents(db, fixture.keyring)).toEqual(waitingEvents);
+      expect(useFootfall.getState().unsynced).toBe(waitingEvents.length);
+      for (const b of await db.batches.toArray()) expect([...b.rows].sort()).toEqual([...keys].sort());
+
+      // And sealed what it kept in the clear: the batch's number, the enrolment's marks, the last sync.
+      const batches = await db.batches.toArray();
+      for (const b of batches) {
+        expect(b).not.toHaveProperty('seq');
+        expect(await openBatchMarks(uploadSealer(fixture.keyring), b)).toEqual({ seq: 0 });
+      }
+      if (fixture.batchIds) {
+        const enrolment = await db.device.get('enrolment');
+        for (const field of ['nextSeq', 'sealedThrough', 'certificate', 'authoritySince']) expect(enrolment).not.toHaveProperty(field);
+        expect((await readMarks(db, fixture.keyring)).marks).toEqual({ nextSeq: 1, ...(historic.version >= 5 && { certificate: CERTIFICATE, authoritySince: AUTHORITY_SINCE }) });
+        expect(await db.device.get('sync')).not.toHaveProperty('lastSyncedAt');
+        expect(await readLastSync(db, uploadSealer(fixture.keyring))).toBe(LAST_SYNCED);
+      }
     });
   });
 
-  it('acknowledging a run that holds rows an early version marked synced takes only the waiting ones off the count', async () => {
-    const name = uniqueDbName('migrations-ack');
-    const today = localDateOf(Date.now(), 'Europe/London');
-    const old = historicDb(name, HISTORY[0]!);
+  it('a device upgraded mid-backlog keeps every waiting event in exactly one place: its old batch, or still to be sealed', async () => {
+    const name = uniqueDbName('migrations-backlog');
+    const old = historicDb(name, HISTORY[4]!);
     await old.open();
-    const fixture = await HISTORY[0]!.fill(old, today);
+    const keyring = await createKeyring();
+    const who = { deviceId: id(2), staffId: id(1) };
+    const at = '2025-01-06T10:00:00.000Z';
+    // 3,000 waiting events as version 5 kept them: the first 2,000 in two sealed batches, the rest not yet sealed.
+    const events: FootfallEvent[] = Array.from({ length: 3000 }, (_, i) => ({ ...who, id: id(0x1000 + i), at, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: 'centre', services: [] }));
+    const rows = await Promise.all(events.map(async (event, i) => ({ ...(await sealEventRow(keyring, event)), seq: i + 1, synced: 0 })));
+    const sealedPart = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn';
+    const batch = (n: number, fromSeq: number, toSeq: number) => ({ batchId: crypto.randomUUID(), seq: n, fromSeq, toSeq, eventCount: toSeq - fromSeq + 1, activity: sealedPart, directory: sealedPart, state: 'pending', refusals: 0, lastError: null });
+    const batches = [batch(0, 1, 1200), batch(1, 1201, 2000)];
+    await old.transaction('rw', old.tables, async () => {
+      await old.table('events').bulkAdd(rows);
+      await old.table('batches').bulkAdd(batches);
+      await old.table('device').bulkPut([{ key: 'waiting', count: 3000 }, { key: 'enrolment', orgId: id(3), role: 'frontDesk', orgPublicKey: {}, nextSeq: 2, sealedThrough: 2000 }]);
+    });
     old.close();
 
     const db = new FootfallDb(name);
     opened.push(db);
+    await db.open();
+    // Largest first: batch rows are keyed by random ids, in no order.
+    const upgraded = (await db.batches.toArray()).sort((a, b) => b.rows.length - a.rows.length);
+    const listed = upgraded.map((b) => b.rows);
+    expect(listed.map((r) => r.length)).toEqual([1200, 800]);
+    const byBatch = await Promise.all(upgraded.map((b) => eventIdsOf(db, keyring, b)));
+    expect(byBatch.map((ids) => ids.sort())).toEqual([events.slice(0, 1200).map((e) => e.id), events.slice(1200, 2000).map((e) => e.id)]);
+    const inBatches = new Set(listed.flat());
+    const unsealed = (await db.outbox.toCollection().primaryKeys()).filter((key) => !inBatches.has(key));
+    const unsealedIds = await Promise.all((await db.outbox.bulkGet(unsealed)).map(async (row) => (await openEventRow(keyring, row!)).id));
+    expect(unsealedIds.sort()).toEqual(events.slice(2000).map((e) => e.id));
+    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 3000 });
+
+    // Acknowledging the first batch takes exactly its rows, and counts them off.
     await boot(db);
-    const rows = await db.events.orderBy('seq').toArray();
-    const waiting = fixture.events.filter((e) => e.synced === 0).length;
-    expect(waiting).toBeLessThan(rows.length);
-    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: waiting });
-    // Sealing starts from the first row, so a device's first batch carries the rows marked synced too.
-    const run = rows.slice(0, -1);
-    const sealed = 'eyJhbGciOiJkaXIifQ..aXY.Y3Q.dGFn';
-    await acknowledge({ batchId: crypto.randomUUID(), seq: 0, fromSeq: run[0]!.seq!, toSeq: run.at(-1)!.seq!, eventCount: run.length, activity: sealed, directory: sealed, state: 'pending', refusals: 0, lastError: null });
-    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1 });
-    expect(await db.events.where('synced').equals(0).count()).toBe(1);
+    await acknowledge((await db.batches.toArray()).find((b) => b.rows.length === 1200)!);
+    expect(await db.outbox.count()).toBe(1800);
+    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1800 });
   });
 
   it('refuses a database from a newer version with a clear message, and leaves it as it was', async () => {

@@ -74,7 +74,7 @@ async function adminArchive() {
   await use(admin);
   await syncUntilDone(admin, client);
   await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
-  const keys = archiveKeys(core(), (await enrolmentOf(admin.db))!, core().orgKeys!);
+  const keys = archiveKeys(core(), (await core().enrolment())!, core().orgKeys!);
   return { keys, archive: await readArchive(client, await credentialsOf(admin), keys) };
 }
 

@@ -29,9 +29,9 @@ describe('letting go of synced visits', () => {
 
     // The server acknowledged everything but yesterday's anonymous visit.
     const waitingIds = new Set((await core().vault.loadVisitsOn('2025-06-10')).items.find((v) => v.id === stillWaiting)!.events.map((e) => e.id));
-    const kept = new Set((await readEvents(db, core().keyring)).flatMap((e, i) => (waitingIds.has(e.id) || e.id === today ? [i] : [])));
-    const rows = await db.events.orderBy('seq').primaryKeys();
-    await db.events.bulkDelete(rows.filter((_, i) => !kept.has(i)));
+    const kept = new Set(await Promise.all([...waitingIds, today].map((id) => core().vault.rowKey('events', id))));
+    const rows = await db.outbox.toCollection().primaryKeys();
+    await db.outbox.bulkDelete(rows.filter((key) => !kept.has(key)));
 
     await core().pruneSynced();
     const keyOf = (id: string) => core().vault.rowKey('visits', id);
@@ -39,7 +39,7 @@ describe('letting go of synced visits', () => {
     expect(await db.women.count()).toBe(1); // the directory stays
     expect(synced).not.toBe(today);
 
-    await db.events.clear();
+    await db.outbox.clear();
     await core().pruneSynced();
     expect((await db.visits.toArray()).map((v) => v.id)).toEqual([await keyOf(today)]);
   });
@@ -55,7 +55,7 @@ describe('letting go of synced contacts', () => {
     vi.setSystemTime(new Date('2025-06-05T09:00:00Z'));
     const recent = await contact('hackney');
     vi.setSystemTime(new Date('2025-06-10T09:00:00Z'));
-    await db.events.clear(); // the server holds them all
+    await db.outbox.clear(); // the server holds them all
 
     // On 10 June the last seven days are 4 to 10 June: 1 June's contact goes, 5 June's stays and is listed.
     await core().currentDay();

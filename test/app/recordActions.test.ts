@@ -29,7 +29,7 @@ describe('recording an outreach contact', () => {
   it('saves one event of the right shape, and the row today’s list reads, in one go', async () => {
     const db = await device();
     const woman = await registerWoman(core(), 'Precious', {});
-    const before = { events: await db.events.count(), rows: await db.visits.count(), unsynced: useFootfall.getState().unsynced };
+    const before = { events: await db.outbox.count(), rows: await db.visits.count(), unsynced: useFootfall.getState().unsynced };
 
     const id = await recordContact(core(), { ...CONTACT, womanId: woman.id });
 
@@ -49,7 +49,7 @@ describe('recording an outreach contact', () => {
       support: ['hygiene-kit'],
       referrals: ['gp'],
     });
-    expect(await db.events.count()).toBe(before.events + 1);
+    expect(await db.outbox.count()).toBe(before.events + 1);
     expect(useFootfall.getState().unsynced).toBe(before.unsynced! + 1);
 
     // Its row is sealed beside the visits, under a blind tag of its local date.
@@ -69,12 +69,12 @@ describe('recording an outreach contact', () => {
 
   it('writes nothing, and lists nothing, when the transaction fails', async () => {
     const db = await device();
-    const before = { events: await db.events.count(), rows: await db.visits.count() };
+    const before = { events: await db.outbox.count(), rows: await db.visits.count() };
     const failing = vi.spyOn(db.visits, 'bulkPut').mockRejectedValueOnce(Object.assign(new Error('disk full'), { name: 'QuotaExceededError' }));
     await expect(recordContact(core(), { ...CONTACT, womanId: null })).rejects.toThrow('disk full');
     expect(failing).toHaveBeenCalledTimes(1);
     // The event and its row are one transaction: neither was written.
-    expect(await db.events.count()).toBe(before.events);
+    expect(await db.outbox.count()).toBe(before.events);
     expect(await db.visits.count()).toBe(before.rows);
     expect(currentSession().contacts).toEqual([]);
     // And the next save goes through.
@@ -84,14 +84,14 @@ describe('recording an outreach contact', () => {
 
   it('says what is missing, and refuses a time still to come', async () => {
     const db = await device();
-    const before = await db.events.count();
+    const before = await db.outbox.count();
     await expect(recordContact(core(), { ...CONTACT, womanId: null, area: '' })).rejects.toThrow('Choose the area where you met her.');
     await expect(recordContact(core(), { ...CONTACT, womanId: null, place: '' })).rejects.toThrow('Choose the kind of place.');
     const later = new Date(Date.now() + 3 * 3600_000).toISOString();
     await expect(recordContact(core(), { ...CONTACT, womanId: null, occurredAt: later })).rejects.toThrow(
       'That date and time is still to come. Check the date and the time, then save again.',
     );
-    expect(await db.events.count()).toBe(before);
+    expect(await db.outbox.count()).toBe(before);
   });
 
   it('dates a late entry by when it happened: on its own day, not today’s list, and it can still be voided', async () => {

@@ -129,10 +129,8 @@ async function enrolAsAdmin(org: { publicJwk: PublicJwk; privateKey: CryptoKey }
     role: 'admin',
     orgPublicKey: org.publicJwk,
     signingPublicKey,
-    nextSeq: 0,
-    sealedThrough: 0,
-    certificate: await certifyAdminDevice(org.privateKey, claims),
   });
+  await core().keepAuthority({ certificate: await certifyAdminDevice(org.privateKey, claims) });
   await refreshStatus();
 }
 
@@ -278,8 +276,7 @@ describe('the reports screen', () => {
   it('counts nothing a device had no authority to send, and lists it by device and reason', async () => {
     const { user, org, teamKey } = await adminDevice();
     // Signing began before these batches arrived, so an unsigned one may carry only its uploader's own records.
-    const row = (await core().vault.db.device.get('enrolment'))!;
-    await core().vault.db.device.put({ ...row, authoritySince: '2000-01-01T00:00:00.000Z' } as typeof row);
+    await core().keepAuthority({ authoritySince: '2000-01-01T00:00:00.000Z' });
     const config = structuredClone(currentSession().config);
     const forged = [
       event({ at: at(fy, '07-20'), type: 'org.configured', config: { ...config, idleLockMinutes: 240 } }),

@@ -33,7 +33,7 @@ describe('a revoked device', () => {
       await registerWoman(core(), 'Rosa', {});
       // What the sync engine writes when the server answers 403 device_revoked.
       const sync = (await db.device.get('sync')) ?? { key: 'sync', lastSyncedAt: null, directoryCursor: null, skewMs: null };
-      await db.device.put({ ...sync, revokedAt: new Date().toISOString() } as typeof sync);
+      await db.device.put({ ...sync, revoked: true } as typeof sync);
       core().markRevoked();
       await refreshStatus();
     });
@@ -49,7 +49,7 @@ describe('a revoked device', () => {
     const content = RecordsFileContent.parse(bytesJson(recordsFileClaims(file.signed)!));
     expect(content.batches).toHaveLength(1);
     expect(await downloads.at(-1)!.text).not.toContain('Rosa');
-    expect(await db.events.count()).toBe(1); // still here, still waiting
+    expect(await db.outbox.count()).toBe(1); // still here, still waiting
 
     // Settings no longer says it syncs by itself.
     await goTo(user, 'Settings');

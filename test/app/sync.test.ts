@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readArchive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
+import { uploadSealer } from '../../src/app/core/marks.ts';
+import { pendingBatches, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, revokeDevice } from '../../src/app/sync/organisation.ts';
 import { unwrapOrgKey } from '../../src/crypto/orgKey.ts';
 import type { OrgKeyring } from '../../src/crypto/orgKeyring.ts';
@@ -56,14 +58,17 @@ describe('sync', () => {
     const pending = await prepareOrganisation(core(), PASSPHRASE, PASSPHRASE);
     await expect(createOrganisation(core(), client, pending, 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF')).rejects.toThrow(/does not match the kit/);
     await createOrganisation(core(), client, pending, pending.recoveryCode.toLowerCase().replace(/-/g, ' '));
-    expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin', nextSeq: 0 });
+    expect(await enrolmentOf(admin.db)).toMatchObject({ role: 'admin' });
+    // Its certificate is sealed, not on the enrolment row a copy of the device shows.
+    expect(await enrolmentOf(admin.db)).not.toHaveProperty('certificate');
+    expect((await core().enrolment())?.certificate).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     adminWrapped = pending.wrappedByPassphrase;
     expect(await unwrapOrgKey(adminWrapped, PASSPHRASE)).toBeTruthy();
     orgKey = await harness.organisationKey(client, admin);
 
     await ledger.collect(admin); // with the laptop's signed statement about itself
     await syncUntilDone(admin, new SyncClient(url));
-    expect(await admin.db.events.count()).toBe(0); // acknowledged, so no longer kept on the device
+    expect(await admin.db.outbox.count()).toBe(0); // acknowledged, so no longer kept on the device
   });
 
   it('joins a tablet with the admin’s code, once, and uploads what it records', async () => {
@@ -97,7 +102,7 @@ describe('sync', () => {
   it('sets aside a batch the server refuses, without blocking the ones behind it', async () => {
     await recordSome(tablet, ['Dora']);
     await syncRound(new SyncClient(url, async () => { throw new TypeError('offline'); }), core()).catch(() => undefined);
-    const [first] = await tablet.db.batches.toArray();
+    const [first] = await pendingBatches(uploadSealer(core().keyring));
     expect(first).toBeDefined();
     // Another batch with the same id already on the server, with other bytes: a conflict.
     const stolenId = first!.batchId;
@@ -111,10 +116,9 @@ describe('sync', () => {
     expect(left.map((b) => [b.batchId, b.state])).toEqual([[stolenId, 'quarantined']]);
     expect(left[0]!.lastError).toMatch(/different contents/);
     // Its events are still on the device, counted as waiting.
-    expect(await tablet.db.events.where('seq').between(first!.fromSeq, first!.toSeq, true, true).count()).toBe(first!.eventCount);
+    expect(await tablet.db.outbox.where(':id').anyOf(first!.rows).count()).toBe(first!.eventCount);
     conflicted.push(stolenId);
-    const { retryQuarantined } = await import('../../src/app/core/outbox.ts');
-    await retryQuarantined();
+    await retryQuarantined(core().keyring);
     await syncUntilDone(tablet, direct);
   });
 
@@ -134,7 +138,7 @@ describe('sync', () => {
     for (const id of ledger.keys()) if (!before.has(id)) neverUploaded.add(id);
     const result = await syncRound(new SyncClient(url), core());
     expect(result.stopped?.kind).toBe('revoked');
-    expect(await tablet.db.events.count()).toBeGreaterThan(0);
+    expect(await tablet.db.outbox.count()).toBeGreaterThan(0);
   });
 
   it('the admin reads every event saved on any device exactly once', async () => {

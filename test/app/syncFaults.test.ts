@@ -17,12 +17,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { messageOf } from '../../src/app/problems.ts';
-import type { EventRow } from '../../src/app/core/database.ts';
+import type { OutboxRow } from '../../src/app/core/database.ts';
+import { readMarks, uploadSealer } from '../../src/app/core/marks.ts';
 import { readArchive, type Archive } from '../../src/app/admin/archive/archiveReader.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, revokeDevice } from '../../src/app/sync/organisation.ts';
-import { isDirectoryEvent, retryQuarantined } from '../../src/app/core/outbox.ts';
+import { isDirectoryEvent, pendingBatches, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
@@ -205,6 +206,11 @@ function damage(jwe: string): string {
 
 // =============================================================================================
 
+/** The current device's batches waiting, in the order they were sealed, their sealed numbers opened. */
+function batchesInOrder() {
+  return pendingBatches(uploadSealer(core().keyring));
+}
+
 describe('the server killed mid-upload, and started again on the same data folder', () => {
   let srv: RunningServer;
   let org: Org;
@@ -224,7 +230,7 @@ describe('the server killed mid-upload, and started again on the same data folde
       await recordSome(org.ledger, org.admin, [`${tag} ${i}`]);
       await sealOffline(org.admin);
     }
-    const batches = await org.admin.db.batches.orderBy('seq').toArray();
+    const batches = await batchesInOrder();
     expect(batches).toHaveLength(3);
     return batches.map((b) => b.batchId);
   }
@@ -291,7 +297,7 @@ describe('the server killed mid-upload, and started again on the same data folde
     const round = await syncRound(dying, core());
     expect(round.stopped?.kind).toBe('unreachable');
     expect(round.acknowledged).toBeGreaterThan(0);
-    expect((await org.admin.db.batches.orderBy('seq').toArray()).map((b) => b.batchId)).toEqual(ids.slice(1));
+    expect((await batchesInOrder()).map((b) => b.batchId)).toEqual(ids.slice(1));
 
     await restart();
     const after = tapUploads(srv.storage);
@@ -447,7 +453,7 @@ describe('duplicated and reordered deliveries', () => {
       await recordSome(org.ledger, org.admin, [`Behind ${i}`]);
       await sealOffline(org.admin);
     }
-    const seqs = (await org.admin.db.batches.orderBy('seq').toArray()).map((b) => b.seq);
+    const seqs = (await batchesInOrder()).map((b) => b.seq);
     const { uploads } = tapUploads(server.storage);
     let refused = false;
     const hiccup = new SyncClient(url, async (input, init) => {
@@ -461,7 +467,7 @@ describe('duplicated and reordered deliveries', () => {
       return fetch(input, init);
     });
     await syncRound(hiccup, core());
-    const [held] = await org.admin.db.batches.toArray();
+    const [held] = await batchesInOrder();
     expect(held).toMatchObject({ seq: seqs[0], state: 'pending', refusals: 1, lastError: 'A proxy refused this request.' });
     await syncUntilDone(org.admin, hiccup, 5);
     expect(uploads.map((u) => u.seq)).toEqual([seqs[1], seqs[0]]);
@@ -473,7 +479,7 @@ describe('duplicated and reordered deliveries', () => {
       await recordSome(org.ledger, org.admin, [`Reversed ${i}`]);
       await sealOffline(org.admin);
     }
-    const seqs = (await org.admin.db.batches.orderBy('seq').toArray()).map((b) => b.seq);
+    const seqs = (await batchesInOrder()).map((b) => b.seq);
     const held: [Parameters<Fetch>[0], Parameters<Fetch>[1]][] = [];
     const holding = new SyncClient(url, async (input, init) => {
       if (!isUpload(init)) return fetch(input, init);
@@ -520,18 +526,17 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     await recordSome(org.ledger, org.admin, ['Tab B']);
 
     await Promise.all([sealOffline(org.admin), sealOffline(org.admin), sealOffline(org.admin)]);
-    const batches = await db.batches.toArray();
-    const rows = await db.events.toArray();
-    const runs = batches.map((b) => rows.filter((r) => r.seq! >= b.fromSeq && r.seq! <= b.toSeq));
-    const inBatches = runs.flat().map((r) => r.seq);
+    const batches = await pendingBatches(uploadSealer(core().keyring));
+    const rows = await db.outbox.toCollection().primaryKeys();
+    const inBatches = batches.flatMap((b) => b.rows);
     expect(batches.length).toBeGreaterThanOrEqual(2); // the earlier one, and at least one more
     expect(inBatches).toHaveLength(new Set(inBatches).size); // no event in two batches
-    expect(new Set(inBatches)).toEqual(new Set(rows.map((r) => r.seq))); // and every event in one
-    // Each batch counts exactly the run of event rows its seq range names.
-    batches.forEach((b, i) => expect(runs[i]).toHaveLength(b.eventCount));
+    expect(new Set(inBatches)).toEqual(new Set(rows)); // and every event in one
+    // Each batch counts exactly the rows it lists.
+    for (const b of batches) expect(b.rows).toHaveLength(b.eventCount);
     const seqs = batches.map((b) => b.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect((await enrolmentOf(db))!.nextSeq).toBe(Math.max(...seqs) + 1);
+    expect((await readMarks(db, core().keyring)).marks.nextSeq).toBe(Math.max(...seqs) + 1);
 
     const client = new SyncClient(url);
     const [a, b] = await Promise.all([
@@ -636,7 +641,7 @@ describe('corrupt, tampered, forged and replayed batches', () => {
     expect(useFootfall.getState().sync.quarantined).toBe(1);
     expect(useFootfall.getState().unsynced).toBe(set!.eventCount); // counted as waiting, not dropped
 
-    expect(await retryQuarantined()).toBe(1); // "Try again", once the cause is gone
+    expect(await retryQuarantined(core().keyring)).toBe(1); // "Try again", once the cause is gone
     await syncUntilDone(tablet, new SyncClient(url));
     await expectInvariant(org, url, { missing, unreadable });
   });
@@ -791,11 +796,11 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
 
     // The event rows are written, then the disk is full: the transaction takes them back, and the
     // visit row is never written.
-    const realAdd = db.events.bulkAdd.bind(db.events) as (rows: EventRow[]) => Promise<unknown>;
-    vi.spyOn(db.events, 'bulkAdd').mockImplementationOnce((async (rows: EventRow[]) => {
+    const realAdd = db.outbox.bulkAdd.bind(db.outbox) as (rows: OutboxRow[]) => Promise<unknown>;
+    vi.spyOn(db.outbox, 'bulkAdd').mockImplementationOnce((async (rows: OutboxRow[]) => {
       await realAdd(rows);
       throw quotaError();
-    }) as unknown as typeof db.events.bulkAdd);
+    }) as unknown as typeof db.outbox.bulkAdd);
     const failed = await checkIn(core(), woman.id, ['clothes']).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(Error);
     expect((failed as Error).name).toBe('QuotaExceededError');
@@ -812,13 +817,13 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
     await org.ledger.collect(org.admin);
 
     // The disk fills while a round seals the waiting records into a batch: nothing half-sealed.
-    const { nextSeq, sealedThrough: sealedBefore } = (await enrolmentOf(db))!;
+    const { nextSeq } = (await readMarks(db, core().keyring)).marks;
     vi.spyOn(db.batches, 'bulkAdd').mockRejectedValueOnce(quotaError());
     await expect(syncRound(new SyncClient(url), core())).rejects.toMatchObject({
       name: 'QuotaExceededError',
     });
     expect(await db.batches.count()).toBe(0);
-    expect((await enrolmentOf(db))!).toMatchObject({ nextSeq, sealedThrough: sealedBefore });
+    expect((await readMarks(db, core().keyring)).marks.nextSeq).toBe(nextSeq);
     expect(await snapshotRows(db)).toBe(before);
 
     // Room again: the same save works, and everything syncs.

@@ -18,7 +18,7 @@ import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { finishJoin, lock, unlock } from '../../src/app/lock/access.ts';
 import { addPerson } from '../../src/app/people/peopleActions.ts';
 import type { FootfallDb } from '../../src/app/core/database.ts';
-import { uploadSigner } from '../../src/app/core/uploadSigner.ts';
+import { uploadKeys } from '../../src/app/core/uploadSigner.ts';
 import { SyncClient, type DeviceCredentials } from '../../src/app/sync/client.ts';
 import { claimJoin, createEnrolmentCode, createOrganisation, prepareOrganisation, type DevicePlan } from '../../src/app/sync/organisation.ts';
 import { syncRound, type RoundResult } from '../../src/app/sync/engine.ts';
@@ -210,7 +210,7 @@ export async function recordSome(ledger: Ledger, device: Device, names: string[]
 
 /** Nothing of this device's is waiting: no event kept, no batch pending or set aside. */
 export async function waiting(device: Device): Promise<{ events: number; batches: number }> {
-  return { events: await device.db.events.count(), batches: await device.db.batches.count() };
+  return { events: await device.db.outbox.count(), batches: await device.db.batches.count() };
 }
 
 /** Sync rounds until nothing is waiting (or a round limit, so a bug cannot hang the test). */
@@ -227,7 +227,7 @@ export async function syncUntilDone(device: Device, client: SyncClient, rounds =
 /** The signing credentials of a device, as its rounds use them (its key as opened when it was last unlocked). */
 export async function credentialsOf(device: Device): Promise<DeviceCredentials> {
   const enrolment = await enrolmentOf(device.db);
-  const signingKey = uploadSigner(device.deviceId) ?? enrolment?.signingKey;
+  const signingKey = uploadKeys(device.deviceId)?.signing ?? enrolment?.signingKey;
   if (!enrolment || !signingKey) throw new Error('not enrolled');
   return { orgId: enrolment.orgId, deviceId: device.deviceId, signingKey };
 }
@@ -235,7 +235,7 @@ export async function credentialsOf(device: Device): Promise<DeviceCredentials> 
 
 /** What opens the archive on `admin` (the current device) once its organisation key is unwrapped. */
 export async function archiveKeysOf(admin: Device, orgKeys: OrgKeyring): Promise<ArchiveKeys> {
-  const enrolment = await enrolmentOf(admin.db);
+  const enrolment = await core().enrolment();
   if (!enrolment) throw new Error('not enrolled');
   return { orgKeys, teamKeys: core().teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
 }

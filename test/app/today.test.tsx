@@ -55,7 +55,7 @@ describe('the Today screen', () => {
     await user.click(within(row('Bea')).getByRole('button', { name: /^Correct the visit of Bea at / }));
     const dialog = within(screen.getByRole('dialog', { name: 'Correct the visit of Bea' }));
     expect(dialog.getByText('Now: Bea')).toBeInTheDocument();
-    const eventsBefore = await db.events.count();
+    const eventsBefore = await db.outbox.count();
 
     await user.click(dialog.getByRole('button', { name: 'Save correction' }));
     expect(dialog.getByRole('alert')).toHaveTextContent('Choose a reason for the correction.');
@@ -63,7 +63,7 @@ describe('the Today screen', () => {
     await user.selectOptions(dialog.getByRole('combobox', { name: 'Reason' }), 'Wrong woman chosen');
     await user.click(dialog.getByRole('button', { name: 'Save correction' }));
     expect(dialog.getByRole('alert')).toHaveTextContent('Nothing has changed. Change the woman, the time or the site, or close.');
-    expect(await db.events.count()).toBe(eventsBefore);
+    expect(await db.outbox.count()).toBe(eventsBefore);
 
     await user.type(dialog.getByRole('searchbox', { name: 'Find another woman' }), 'an');
     await user.click(dialog.getByRole('button', { name: 'Ana' }));
@@ -126,11 +126,11 @@ describe('the Today screen', () => {
     const dialog = screen.getByRole('dialog', { name: title });
     expect(dialog).toHaveAttribute('aria-modal', 'true');
     expect(dialog.contains(document.activeElement)).toBe(true);
-    const before = await db.events.count();
+    const before = await db.outbox.count();
     await user.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(opener).toHaveFocus();
-    expect(await db.events.count()).toBe(before);
+    expect(await db.outbox.count()).toBe(before);
   });
 
   it('keeps Tab inside an open dialog and closes it with its Close button', async () => {
@@ -158,7 +158,7 @@ describe('dialogs on the check-in screen', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Meal' }));
     await user.keyboard('{Escape}');
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
-    expect(await db.events.count()).toBe(0);
+    expect(await db.outbox.count()).toBe(0);
     // Focus goes back where the desk needs it: finding the next woman.
     expect(screen.getByRole('searchbox', { name: 'Find a woman by the name she goes by' })).toHaveFocus();
 

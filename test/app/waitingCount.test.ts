@@ -33,7 +33,7 @@ afterAll(() => server?.dispose());
 
 /** The kept count equals the events waiting on the device, and the status line shows that number. */
 async function expectKeptCount(device: Device, step: string): Promise<number> {
-  const real = await device.db.events.where('synced').equals(0).count();
+  const real = await device.db.outbox.count();
   const row = await device.db.device.get('waiting');
   expect(row?.key === 'waiting' ? row.count : 0, `kept count after ${step}`).toBe(real);
   await refreshStatus();
@@ -133,7 +133,7 @@ async function run(s: Step, device: Device): Promise<void> {
       await Promise.all([syncRound(clientOn('honest'), core()), checkIn(core(), null, ['shower']), saveMany(3)]);
       return;
     case 'send set-aside batches again':
-      await retryQuarantined();
+      await retryQuarantined(core().keyring);
       return;
     case 'lock and unlock':
       await use(device);
@@ -151,7 +151,7 @@ describe('the kept count of waiting records', () => {
           await run(s, device);
           await expectKeptCount(device, JSON.stringify(s));
         }
-        await retryQuarantined();
+        await retryQuarantined(core().keyring);
         await syncUntilDone(device, client, 10);
         expect(await expectKeptCount(device, 'everything sent')).toBe(0);
       }),
@@ -165,9 +165,9 @@ describe('the kept count of waiting records', () => {
     const identity = useFootfall.getState().identity!;
     const at = new Date().toISOString();
     const uncounted: FootfallEvent = { id: uuidv7(), at, deviceId: identity.deviceId, staffId: currentSession().staff.id, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: identity.siteKey, services: [] };
-    await device.db.events.add(await sealEventRow(core().keyring, uncounted)); // as that version saved it
+    await device.db.outbox.add(await sealEventRow(core().keyring, uncounted)); // as that version saved it
     expect(await device.db.device.get('waiting')).toEqual({ key: 'waiting', count: 1 });
-    expect(await device.db.events.where('synced').equals(0).count()).toBe(2);
+    expect(await device.db.outbox.count()).toBe(2);
 
     await syncUntilDone(device, client);
     expect(await expectKeptCount(device, 'the outbox emptied')).toBe(0);

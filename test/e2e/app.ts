@@ -258,7 +258,7 @@ export interface Outbox {
   batchIds: string[];
 }
 
-/** Reads the outbox straight from IndexedDB (ids and flags only: the events themselves are sealed). */
+/** Reads the outbox straight from IndexedDB (row keys only: the events themselves are sealed). */
 export async function readOutbox(page: Page): Promise<Outbox> {
   return page.evaluate(async () => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -273,13 +273,13 @@ export async function readOutbox(page: Page): Promise<Outbox> {
         req.onerror = () => reject(req.error);
       });
     try {
-      const events = await all<{ id: string; synced: number }>('events');
+      const events = await all<{ id: string }>('outbox');
       const batches = await all<{ batchId: string }>('batches');
       const device = await all<{ key: string; deviceId?: string }>('device');
       return {
         deviceId: device.find((d) => d.key === 'identity')?.deviceId ?? '',
         eventKeys: events.map((e) => e.id),
-        unsynced: events.filter((e) => e.synced === 0).length,
+        unsynced: events.length,
         batchIds: batches.map((b) => b.batchId),
       };
     } finally {

@@ -162,13 +162,12 @@ const SNAPSHOT = 'localStorage[footfall.lockScreen]';
 const EXPOSURES: Exposure[] = [
   {
     shows: "device id, name and site key",
-    gives: "which device and site; the id of a device set up on its own is a UUIDv7, so when it was set up (a joined device's id is random)",
+    gives: "which device and site; its id is random (a device set up on its own by an earlier build keeps its UUIDv7 id, which says when it was set up)",
     fields: ['footfall.device[identity] key', 'footfall.device[identity].key', 'footfall.device[identity].deviceId', 'footfall.device[identity].deviceName', 'footfall.device[identity].siteKey', `${SNAPSHOT}.identity.*`],
-    times: ['uuidv7'],
   },
   {
     shows: "staff names, roles and ids, which of them are the organisation's admins, the id of the personal code each set her PIN with; removed staff stay listed, marked removed",
-    gives: "who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added",
+    gives: "who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added (see Known gaps)",
     fields: ['footfall.staff[<uuid>] key', 'footfall.staff[<uuid>].id', 'footfall.staff[<uuid>].name', 'footfall.staff[<uuid>].role', 'footfall.staff[<uuid>].orgAdmin', 'footfall.staff[<uuid>].codeId', `${SNAPSHOT}.staff[].*`],
     notMadeHere: ['footfall.staff[<uuid>].removed'],
     times: ['uuidv7'],
@@ -179,7 +178,7 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.staff[<uuid>].wrappedRoot.*'],
   },
   {
-    shows: "wrong-PIN counter, wait-until time, held flag",
+    shows: "wrong-PIN counter, wait-until time (epoch ms), held flag",
     gives: "how many wrong PINs since the last unlock, and when the wait after the last one ends, so roughly when it was tried",
     fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].waitUntil', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
     times: ['epochMs'],
@@ -191,33 +190,10 @@ const EXPOSURES: Exposure[] = [
     notMadeHere: ['footfall.device[enrolment].sealingKey.*', 'footfall.device[enrolment].rotationDue'],
   },
   {
-    shows: "an admin device's certificate",
-    gives: "its issue time and, on a device set up on its own, its UUIDv7 id",
-    fields: ['footfall.device[enrolment].certificate'],
-    times: ['uuidv7', 'iso'],
-  },
-  {
-    shows: "when the organisation began to sign its changes (`authoritySince`)",
-    gives: "that time",
-    fields: ['footfall.device[enrolment].authoritySince'],
-    times: ['iso'],
-  },
-  {
-    shows: "the batch sequence marks (`nextSeq`, `sealedThrough`)",
-    gives: "how many batches and events it has sealed since it was set up",
-    fields: ['footfall.device[enrolment].nextSeq', 'footfall.device[enrolment].sealedThrough'],
-  },
-  {
-    shows: "the last-synced time",
-    gives: "when it last reached the server: the lock screen shows it, and a locked page that uploads writes it, so it cannot be sealed. The clock skew is not stored: the page keeps what it measured in memory",
-    fields: ['footfall.device[sync].lastSyncedAt'],
-    times: ['iso'],
-  },
-  {
-    shows: "sync state: how far it has read the shared directory (a cursor and its form), when it was refused as revoked",
-    gives: "how many directory changes the server has handed out, roughly; whether it was revoked, and when",
+    shows: "sync state: how far it has read the shared directory (a cursor and its form), whether it was refused as revoked",
+    gives: "how many directory changes the server has handed out, roughly; whether it was revoked, not when",
     fields: ['footfall.device[sync] key', 'footfall.device[sync].key', 'footfall.device[sync].directoryCursor', 'footfall.device[sync].directoryForm'],
-    notMadeHere: ['footfall.device[sync].revokedAt'],
+    notMadeHere: ['footfall.device[sync].revoked'],
   },
   {
     shows: "the waiting count (one number in the device table)",
@@ -225,25 +201,24 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.device[waiting] key', 'footfall.device[waiting].key', 'footfall.device[waiting].count'],
   },
   {
-    shows: "held uploads: the choice made in Settings and the held time",
+    shows: "held uploads: the choice made in Settings and the held time (epoch ms)",
     gives: "whether it holds its uploads, and roughly when the first waiting record was saved (5 to 30 minutes before the held time)",
     fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen', 'footfall.device[uploadHold].sendAfter'],
     times: ['epochMs'],
   },
   {
-    shows: "row keys of women and visits, and of each staff member's recent areas: keyed tags",
-    gives: "nothing about when",
-    fields: ['footfall.women[<tag>] key', 'footfall.women[<tag>].id', 'footfall.visits[<tag>] key', 'footfall.visits[<tag>].id', 'footfall.settings[<tag>] key', 'footfall.settings[<tag>].id'],
-  },
-  {
-    shows: "events waiting for the server: a keyed tag of each id, and whether it is acknowledged",
-    gives: "not when any was saved",
-    fields: ['footfall.events[<n>].id', 'footfall.events[<n>].synced'],
-  },
-  {
-    shows: "each waiting event's `seq`, a counter (the log's key)",
-    gives: "their order, and how many this device has saved since it was set up",
-    fields: ['footfall.events[<n>] key', 'footfall.events[<n>].seq'],
+    shows: "row keys of women, visits, each staff member's recent areas and the events waiting for the server: keyed tags, and nothing else",
+    gives: "nothing about when, nor in what order",
+    fields: [
+      'footfall.women[<tag>] key',
+      'footfall.women[<tag>].id',
+      'footfall.visits[<tag>] key',
+      'footfall.visits[<tag>].id',
+      'footfall.settings[<tag>] key',
+      'footfall.settings[<tag>].id',
+      'footfall.outbox[<tag>] key',
+      'footfall.outbox[<tag>].id',
+    ],
   },
   {
     shows: "visit rows' blind day tags",
@@ -256,12 +231,12 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.*.iv (bytes)', 'footfall.*.ct (bytes)'],
   },
   {
-    shows: "batches waiting: random id, sequence number, the run of event `seq`s they carry and how many, state, refusals, the server's last message, and their two sealed parts as they will be uploaded",
-    gives: "how many batches and events wait, and in what order; no time",
+    shows: "batches waiting: random id, the sorted keys of the outbox rows each carries and how many, state, refusals, the server's last message, and their two sealed parts as they will be uploaded",
+    gives: "how many batches and events wait, and which waiting rows went together; not their order, their numbers, nor when",
     fields: ['footfall.batches[<uuid>] key', 'footfall.batches[<uuid>].*'],
   },
   {
-    shows: "settings row ids: `config`, `teamKeys`, `directory`, `deviceKeys`, and on an admin device `keptStatements`",
+    shows: "sealed rows' fixed ids: settings `config`, `teamKeys`, `directory`, `deviceKeys`, `enrolmentMarks`, and on an admin device `keptStatements`; the device table's `lastSync`",
     gives: "fixed names",
     fields: [
       'footfall.settings[config] key',
@@ -274,6 +249,10 @@ const EXPOSURES: Exposure[] = [
       'footfall.settings[deviceKeys].id',
       'footfall.settings[keptStatements] key',
       'footfall.settings[keptStatements].id',
+      'footfall.settings[enrolmentMarks] key',
+      'footfall.settings[enrolmentMarks].id',
+      'footfall.device[lastSync] key',
+      'footfall.device[lastSync].key',
     ],
   },
   {

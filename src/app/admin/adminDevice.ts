@@ -3,13 +3,12 @@
  * admin signed in. What the screens say when that is not so, and the signed credentials when it is.
  */
 import type { DeviceCore } from '../core/core.ts';
-import type { Enrolment } from '../core/database.ts';
-import { readEnrolment } from '../core/device.ts';
+import type { UnlockedEnrolment } from '../core/core.ts';
 import { ClientError, PROBLEMS } from '../problems.ts';
 import type { DeviceCredentials, SyncClient } from '../sync/client.ts';
 
 export interface AdminDevice {
-  enrolment: Enrolment;
+  enrolment: UnlockedEnrolment;
   credentials: DeviceCredentials;
 }
 
@@ -19,7 +18,7 @@ export const NOT_ADMIN_DEVICE_MESSAGE = PROBLEMS.not_admin_device();
 /** The enrolment and signed credentials of this admin device; throws a message for the admin otherwise. */
 export async function adminDevice(core: DeviceCore): Promise<AdminDevice> {
   if (!core.isAdmin) throw new ClientError('admin_only_reports');
-  const enrolment = await readEnrolment();
+  const enrolment = await core.enrolment();
   if (!enrolment) throw new ClientError('not_admin_enrolled');
   if (enrolment.role !== 'admin') throw new ClientError('not_admin_device');
   return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: core.deviceKeys().signing } };

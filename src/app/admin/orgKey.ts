@@ -117,9 +117,10 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   if (!signingKey || !(await isKeyPair(core.deviceKeys().signing, signingKey))) return;
   const now = new Date().toISOString();
   // Read again: a sync round may have learnt when signing began while the key was being unwrapped.
-  const since = (await readEnrolment())?.authoritySince ?? now;
+  const since = (await core.enrolment())?.authoritySince ?? now;
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
-  await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
+  await core.keepAuthority({ certificate, authoritySince: since });
+  await patchEnrolment({ signingPublicKey: signingKey });
   // From its next batch on it signs; its own records are bound to a signed statement like every device's.
   await confirmDevice(core, core.identity.deviceId, 'admin', null, signingKey);
 }

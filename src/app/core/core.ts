@@ -21,8 +21,9 @@ import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
 import { database, followRoster, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
 import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
 import { patchSessionView, showSession, showUnsynced } from './publish.ts';
-import { keepUploadSigner } from './uploadSigner.ts';
-import type { DeviceSecrets } from './rows.ts';
+import { keepUploadKeys } from './uploadSigner.ts';
+import { readMarks, updateMarks, uploadSealer } from './marks.ts';
+import type { DeviceSecrets, EnrolmentMarks } from './rows.ts';
 import { Vault, type Changes, type VisitRecord } from './vault.ts';
 
 /** The fields every event carries: a fresh UUIDv7, device time, this device, this person. */
@@ -34,6 +35,9 @@ export interface Stamp {
 }
 
 type OrgKeyListener = (keys: OrgKeyring | null) => void;
+
+/** The enrolment as an unlocked device reads it, its sealed marks opened (DeviceCore.enrolment). */
+export type UnlockedEnrolment = Enrolment & Pick<EnrolmentMarks, 'certificate' | 'authoritySince'>;
 
 /**
  * Outreach contacts and casework sessions stay on this device for this many days (today
@@ -94,7 +98,7 @@ export class DeviceCore {
     const team = await vault.loadTeamKeys();
     const teamKeys = new Map(await Promise.all((team?.keys ?? []).map(async (k) => [k.version, await importTeamKey(k.raw)] as const)));
     const deviceKeys = await openDeviceKeys(vault);
-    if (deviceKeys) keepUploadSigner(identity.deviceId, deviceKeys.signing);
+    if (deviceKeys) keepUploadKeys(identity.deviceId, { signing: deviceKeys.signing, upload: uploadSealer(keyring) });
     const session: Session = {
       staff,
       config,
@@ -103,7 +107,7 @@ export class DeviceCore {
       ...splitDay(day.items, today),
       unreadable: women.unreadable + day.unreadable,
     };
-    return new DeviceCore(keyring, identity, session, teamKeys, deviceKeys, Boolean((await readSyncState()).revokedAt));
+    return new DeviceCore(keyring, identity, session, teamKeys, deviceKeys, Boolean((await readSyncState()).revoked));
   }
 
   /** Publishes the unlocked view. */
@@ -273,6 +277,24 @@ export class DeviceCore {
     return sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.deviceKeys().signing);
   }
 
+  /**
+   * The enrolment with what is sealed of it (docs/security.md#what-a-copy-of-a-locked-device-shows):
+   * the admin certificate and when the organisation began to sign. Null before enrolment.
+   */
+  async enrolment(): Promise<UnlockedEnrolment | null> {
+    if (this.#closed) throw new ClientError('locked');
+    const enrolment = await readEnrolment();
+    if (!enrolment) return null;
+    const { marks } = await readMarks(database(), this.keyring);
+    return { ...enrolment, ...(marks.certificate && { certificate: marks.certificate }), ...(marks.authoritySince && { authoritySince: marks.authoritySince }) };
+  }
+
+  /** Keeps what this device learnt of the organisation's authority, sealed: its certificate, when signing began. */
+  async keepAuthority(patch: Pick<EnrolmentMarks, 'certificate' | 'authoritySince'>): Promise<void> {
+    if (this.#closed) throw new ClientError('locked');
+    await updateMarks(database(), this.keyring, (m) => ({ ...m, ...patch }));
+  }
+
   /** This device's private keys, once enrolled: opened at unlock, usable only while unlocked. */
   deviceKeys(): DevicePrivateKeys {
     if (this.#closed) throw new ClientError('locked');
@@ -284,7 +306,7 @@ export class DeviceCore {
   async saveDeviceKeys(secrets: DeviceSecrets): Promise<void> {
     await this.vault.commit([], { deviceSecrets: secrets });
     this.#deviceKeys = await importDevicePrivateKeys(secrets);
-    keepUploadSigner(this.#identity.deviceId, this.#deviceKeys.signing);
+    keepUploadKeys(this.#identity.deviceId, { signing: this.#deviceKeys.signing, upload: uploadSealer(this.keyring) });
   }
 
   /** The organisation's private keys (every one since set-up) while an admin has unlocked them on this device (memory only). */

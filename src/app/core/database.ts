@@ -4,6 +4,7 @@
  * anyone has unlocked: the device's id, staff names and roles, and the PIN rate-limit counters.
  */
 import Dexie, { type Table } from 'dexie';
+import type { Sealed } from '../../crypto/atRest.ts';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
 import type { Role, PublicJwk } from '../../domain/protocol.ts';
 import { WAITING_KEY, waitingIn } from './waiting.ts';
@@ -16,12 +17,19 @@ export interface SealedRow {
 }
 
 /**
- * One event of the append-only log, which is also the outbox: `synced` 0 until acknowledged.
- * Events are sealed into batches in `seq` order (see Enrolment.sealedThrough); once the server
- * acknowledges a batch its rows are deleted: the organisation's archive holds them from then on.
+ * An event waiting for the server: sealed, and keyed by a keyed tag of its id only, so a copy of
+ * the device shows neither when it was saved nor in what order (docs/sync.md#the-outbox). Rows are
+ * deleted once the server acknowledges the batch that carries them.
  */
-export interface EventRow extends SealedRow {
-  seq?: number;
+export type OutboxRow = SealedRow;
+
+/**
+ * A row of the event log of builds before version 6, keyed by `seq`, an auto-incremented counter
+ * that gave away the order of the records and how many the device had saved. Read only by the
+ * upgrade to version 6, which moves the waiting ones into the outbox.
+ */
+export interface EventRowOfEarlierBuilds extends SealedRow {
+  seq: number;
   synced: 0 | 1;
 }
 
@@ -31,10 +39,19 @@ export interface EventRow extends SealedRow {
  */
 export interface BatchRow {
   batchId: string;
-  seq: number;
-  /** The run of event rows it carries, by their `seq`: acknowledging deletes the run in one go. */
-  fromSeq: number;
-  toSeq: number;
+  /**
+   * Its sequence number (BatchMarks in rows.ts), sealed under
+   * the keyring's upload key, which a page that has been unlocked keeps in memory to upload while
+   * locked (docs/security.md#device-keys). Missing only on batches of earlier builds until the next unlock.
+   */
+  marks?: Sealed;
+  /** Only on batches sealed by builds before version 6, in the clear, until the next unlock seals it. */
+  seq?: number;
+  /**
+   * The keys of the outbox rows it carries, sorted (so the list says nothing of their order):
+   * acknowledging deletes them, and a row listed by no batch is still to be sealed.
+   */
+  rows: string[];
   /**
    * How many events it carries. Not their ids: those are UUIDv7, and would date each record on a
    * copy of the device (docs/security.md#what-a-copy-of-a-locked-device-shows).
@@ -46,6 +63,12 @@ export interface BatchRow {
   /** Refusals by the server (not network failures); past a limit the batch is quarantined. */
   refusals: number;
   lastError: string | null;
+}
+
+/** A batch as builds before version 6 stored it: the run of event `seq`s it carried. */
+interface BatchRowOfEarlierBuilds extends Omit<BatchRow, 'rows'> {
+  fromSeq: number;
+  toSeq: number;
 }
 
 /** A visit's own events, sealed together; `dayTag` is a blind tag of its local date. */
@@ -94,7 +117,9 @@ export interface LockState {
 
 /**
  * This device's membership of an organisation, once enrolled. Its private keys are not here: they
- * are sealed in the settings table (vault.ts) and opened only at unlock (docs/security.md#device-keys).
+ * are sealed in the settings table (vault.ts) and opened only at unlock (docs/security.md#device-keys);
+ * nor are its batch sequence number, its admin certificate and when the organisation began to sign,
+ * which are sealed there too (EnrolmentMarks), as they count its batches and carry times.
  */
 export interface Enrolment {
   key: 'enrolment';
@@ -108,19 +133,11 @@ export interface Enrolment {
    */
   signingKey?: CryptoKey;
   encryptionKey?: CryptoKey;
-  /** The next batch sequence number. */
-  nextSeq: number;
-  /** Every event row up to this `seq` is in a batch; those after it are waiting to be sealed. */
-  sealedThrough: number;
   /**
    * The public half of `signingKey`, as the endpoint knows it. Missing on rows written before
    * signed authority (docs/security.md#authority); an admin device then checks the endpoint's copy.
    */
   signingPublicKey?: PublicJwk;
-  /** An admin device's certificate, signed by the organisation's key: its parts carry authority. */
-  certificate?: string;
-  /** When the organisation began to sign authority; missing until this device learns it. */
-  authoritySince?: string;
   /** On an admin device: a device was revoked and the new team key has not yet been shared. */
   rotationDue?: boolean;
   /**
@@ -128,6 +145,18 @@ export interface Enrolment {
    * records are sealed to it. Missing until the organisation rotates its key: they are sealed to `orgPublicKey`.
    */
   sealingKey?: SealingKey;
+}
+
+/**
+ * The enrolment row as builds before version 6 wrote it, with its counters and times in the
+ * clear: they are sealed at the next unlock (Vault.sealClearMarks), and `sealedThrough` dropped by
+ * the upgrade (a row listed by no batch is what waits to be sealed now).
+ */
+export interface EnrolmentOfEarlierBuilds extends Enrolment {
+  nextSeq?: number;
+  sealedThrough?: number;
+  certificate?: string;
+  authoritySince?: string;
 }
 
 /** An organisation key announced after a rotation, its signature checked: what records are sealed to. */
@@ -142,7 +171,11 @@ export interface SealingKey {
 
 export interface SyncState {
   key: 'sync';
-  lastSyncedAt: string | null;
+  /**
+   * Only on rows from earlier builds: no longer written, as it dated the device's last contact in
+   * the clear. It is sealed under the upload key (the `lastSync` row) from the next unlock on.
+   */
+  lastSyncedAt?: string | null;
   /** Where this device has read the shared directory up to. */
   directoryCursor: string | null;
   /** How it was read (sync/engine.ts); missing before signed parts existed. */
@@ -152,8 +185,19 @@ export interface SyncState {
    * its clock was off. The page keeps the skew it measured in memory (syncStatus.ts).
    */
   skewMs?: number | null;
-  /** When the server first refused this device as revoked: it takes no new records and stops syncing. */
+  /** The server has refused this device as revoked: it takes no new records and stops syncing. */
+  revoked?: boolean;
+  /** Only on rows from earlier builds, which kept when (a time in the clear): read as `revoked`. */
   revokedAt?: string;
+}
+
+/**
+ * When this device last heard from the server, sealed under the keyring's upload key
+ * (LastSync in rows.ts): a locked page that has been unlocked holds that key and writes it after
+ * its uploads; a copy of the device cannot read it (docs/security.md#what-a-copy-of-a-locked-device-shows).
+ */
+export interface LastSyncRow extends Sealed {
+  key: 'lastSync';
 }
 
 /**
@@ -189,12 +233,15 @@ export interface WaitingCount {
   count: number;
 }
 
-export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow;
+export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow | LastSyncRow;
 
 export { DB_NAME };
 
+/** Rows the upgrade to version 6 moves at a time: a long outbox is never read into memory at once. */
+const UPGRADE_SLICE_ROWS = 5_000;
+
 export class FootfallDb extends Dexie {
-  events!: Table<EventRow, number>;
+  outbox!: Table<OutboxRow, string>;
   women!: Table<SealedRow, string>;
   visits!: Table<VisitRow, string>;
   settings!: Table<SealedRow, string>;
@@ -242,6 +289,47 @@ export class FootfallDb extends Dexie {
           .modify((batch: Partial<BatchRow> & { eventIds?: string[] }) => {
             batch.eventCount = batch.eventIds?.length ?? 0;
             delete batch.eventIds;
+          });
+      });
+    // Version 6: the outbox, keyed by tags only. The log of earlier versions was keyed by `seq`,
+    // which gave away the order of the waiting records and how many the device had ever saved.
+    // Waiting rows move across as they are (their seal binds `events:<key>`, which stays their
+    // label), and each batch lists the keys of the rows it carries instead of a run of seqs; none
+    // of this needs the keyring, so nothing waits for an unlock and nothing is sent twice. Rows an
+    // early version marked synced are ones the server has: they are dropped. The `events` table
+    // stays declared, empty: the schema history only grows.
+    this.version(6)
+      .stores({ outbox: 'id', batches: '&batchId, state, *rows' })
+      .upgrade(async (tx) => {
+        const events = tx.table<EventRowOfEarlierBuilds, number>('events');
+        const batches = (await tx.table<BatchRowOfEarlierBuilds>('batches').toArray()).sort((a, b) => a.fromSeq - b.fromSeq);
+        const listed = new Map<string, string[]>(batches.map((b) => [b.batchId, []]));
+        for (let after = -Infinity; ; ) {
+          const slice = await events.where('seq').above(after).limit(UPGRADE_SLICE_ROWS).toArray();
+          if (!slice.length) break;
+          after = slice.at(-1)!.seq;
+          const waiting = slice.filter((row) => row.synced === 0);
+          for (const row of waiting) {
+            const batch = batches.find((b) => row.seq >= b.fromSeq && row.seq <= b.toSeq);
+            if (batch) listed.get(batch.batchId)!.push(row.id);
+          }
+          await tx.table('outbox').bulkPut(waiting.map(({ id, iv, ct }) => ({ id, iv, ct })));
+        }
+        await events.clear();
+        await tx
+          .table('batches')
+          .toCollection()
+          .modify((batch: Partial<BatchRowOfEarlierBuilds> & Partial<BatchRow>) => {
+            batch.rows = (listed.get(batch.batchId!) ?? []).sort();
+            delete batch.fromSeq;
+            delete batch.toSeq;
+          });
+        await tx
+          .table('device')
+          .where('key')
+          .equals('enrolment')
+          .modify((row: EnrolmentOfEarlierBuilds) => {
+            delete row.sealedThrough;
           });
       });
   }

@@ -165,7 +165,7 @@ export async function saveEnrolment(enrolment: Enrolment): Promise<void> {
  * the organisation's authority, a team key change still due), in a transaction of its own, so the
  * sequence numbers the outbox moves meanwhile are never written back stale.
  */
-export async function patchEnrolment(patch: Partial<Pick<Enrolment, 'certificate' | 'authoritySince' | 'signingPublicKey' | 'rotationDue'>>): Promise<void> {
+export async function patchEnrolment(patch: Partial<Pick<Enrolment, 'signingPublicKey' | 'rotationDue'>>): Promise<void> {
   const d = database();
   await d.transaction('rw', d.device, async () => {
     const row = await d.device.get('enrolment');
@@ -189,17 +189,21 @@ export async function adoptSealingKey(key: SealingKey): Promise<void> {
   });
 }
 
-const EMPTY_SYNC: SyncState = { key: 'sync', lastSyncedAt: null, directoryCursor: null };
+const EMPTY_SYNC: SyncState = { key: 'sync', directoryCursor: null };
 
+/** Where sync stands; a revocation an earlier build kept as a time reads as `revoked`. */
 export async function readSyncState(): Promise<SyncState> {
   const row = await database().device.get('sync');
-  return row?.key === 'sync' ? row : EMPTY_SYNC;
+  if (row?.key !== 'sync') return EMPTY_SYNC;
+  return row.revokedAt ? { ...row, revoked: true } : row;
 }
 
-/** Saves where sync stands; a clock skew an earlier build kept in the row is dropped from it. */
+/**
+ * Saves where sync stands, with no time in it: what an earlier build kept in the row (the clock
+ * skew, when it was revoked) is dropped, and the last-synced time is sealed apart (marks.ts).
+ */
 export async function saveSyncState(state: SyncState): Promise<void> {
-  const kept = { ...state };
-  delete kept.skewMs;
+  const { skewMs: _s, revokedAt: _r, lastSyncedAt: _l, ...kept } = state;
   await database().device.put(kept);
 }
 

@@ -6,10 +6,13 @@ import { signDevicePart, signPart, type DeviceSigner, type Signer } from '../../
 import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
-import { ClientError } from '../problems.ts';
 import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
-import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
+import type { SealingKey } from '../../crypto/atRest.ts';
+import { ClientError } from '../problems.ts';
+import type { BatchRow, Enrolment, FootfallDb } from './database.ts';
 import { database } from './device.ts';
+import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uploadSealer, writeMarksIfUnchanged, type ReadMarks } from './marks.ts';
+import type { EnrolmentMarks } from './rows.ts';
 import { recipientOf, type Recipient } from './orgKeys.ts';
 import { openEventRow, rowKeyOf } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
@@ -49,49 +52,53 @@ export function isDirectoryEvent(event: FootfallEvent): boolean {
 }
 
 /**
- * Seals every saved event not yet in a batch, in `seq` order, into as few batches as fit
- * (batchFill.ts). Needs the unlocked keyring to read them; the result is readable by the
- * organisation (activity) and enrolled devices (directory) only.
+ * Seals every saved event not yet in a batch (an outbox row no batch lists) into as few batches
+ * as fit (batchFill.ts), up to SEAL_READ_ROWS at a time, each read in the order the events were
+ * made (their ids are UUIDv7). The order matters to nothing but tidiness: each event carries its
+ * own id, and every reader of the archive and the directory takes them in any order. Needs the
+ * unlocked keyring to read them; the result is readable by the organisation (activity) and
+ * enrolled devices (directory) only.
  */
 export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, deviceId: string, team: TeamKey, signingKey: CryptoKey): Promise<number> {
   let sealed = 0;
   for (;;) {
     // Read afresh each time: a certificate this device has just received signs from the next batch on.
-    const current = await currentEnrolment(db);
-    const after = current.sealedThrough;
+    const read = await readMarks(db, keyring);
+    const listed = new Set(await db.batches.orderBy('rows').keys());
+    const unsealed = (await db.outbox.toCollection().primaryKeys()).filter((key) => !listed.has(key));
+    const more = unsealed.length > SEAL_READ_ROWS;
+    const keys = unsealed.slice(0, SEAL_READ_ROWS);
+    if (!keys.length) return sealed;
     // Read in slices, each opened while the next is read: IndexedDB reads in another process.
-    const rows: EventRow[] = [];
-    const opening: Promise<PackedEvent>[] = [];
-    let more = true;
-    while (more && rows.length < SEAL_READ_ROWS) {
-      const want = Math.min(READ_SLICE_ROWS, SEAL_READ_ROWS - rows.length);
-      // One row past the slice says whether more are waiting.
-      const slice = await db.events.where('seq').above(rows.at(-1)?.seq ?? after).limit(want + 1).toArray();
-      more = slice.length > want;
-      if (more) slice.pop();
-      rows.push(...slice);
-      for (const row of slice) {
-        const opened = openEventRow(keyring, row).then(packEvent);
-        opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
-        opening.push(opened);
-      }
+    const opening: Promise<{ key: string; packed: PackedEvent }[]>[] = [];
+    for (let from = 0; from < keys.length; from += READ_SLICE_ROWS) {
+      const rows = await db.outbox.bulkGet(keys.slice(from, from + READ_SLICE_ROWS));
+      const opened = Promise.all(rows.flatMap((row) => (row ? [openEventRow(keyring, row).then((event) => ({ key: row.id, packed: packEvent(event) }))] : [])));
+      opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
+      opening.push(opened);
     }
-    if (!rows.length) return sealed;
-    const events = await Promise.all(opening);
-    const signer = signerOf(current, deviceId, signingKey);
-    let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
+    const events = (await Promise.all(opening)).flat().sort((a, b) => (a.packed.event.id < b.packed.event.id ? -1 : 1));
+    // Acknowledged (deleted) by another tab meanwhile: they are sealed no more.
+    if (!events.length) return sealed;
+    const current = await currentEnrolment(db);
+    const signer = signerOf({ ...current, ...read.marks }, deviceId, signingKey);
+    let batches = fillBatches(
+      events.map((e) => e.packed),
+      partBound(signer !== null),
+      isDirectoryEvent,
+    );
     // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
     if (more && batches.length > 1) batches = batches.slice(0, -1);
     const recipient = await recipientOf(current);
     const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, recipient, team, signer)));
     let from = 0;
     const runs = batches.map((batch, i) => {
-      const run = { rows: rows.slice(from, from + batch.length), ...parts[i]! };
+      const run = events.slice(from, from + batch.length);
       from += batch.length;
-      return run;
+      return { keys: run.map((e) => e.key), ...parts[i]! };
     });
-    // Another tab sealed these meanwhile: its batches stand, and these are dropped unwritten.
-    if (!(await addBatches(db, runs, after))) return sealed;
+    // Another tab sealed meanwhile: its batches stand, and these are dropped unwritten.
+    if (!(await addBatches(db, keyring, read, runs))) return sealed;
     sealed += from;
   }
 }
@@ -104,7 +111,7 @@ export type PartSigner = { admin: Signer } | { device: DeviceSigner };
  * every other device as itself (docs/security.md#device-signed-parts). Null only on a device
  * enrolled before its public signing key was kept: its statements name no key, and it seals unsigned as it did.
  */
-export function signerOf(enrolment: Enrolment, deviceId: string, signingKey: CryptoKey): PartSigner | null {
+export function signerOf(enrolment: Enrolment & Pick<EnrolmentMarks, 'certificate'>, deviceId: string, signingKey: CryptoKey): PartSigner | null {
   if (enrolment.role === 'admin' && enrolment.certificate) return { admin: { key: signingKey, certificate: enrolment.certificate } };
   if (!enrolment.signingPublicKey) return null;
   return { device: { key: signingKey, publicKey: enrolment.signingPublicKey, orgId: enrolment.orgId, deviceId } };
@@ -144,36 +151,42 @@ export async function sealPackedParts(
  * Takes `count` of this device's batch sequence numbers for batches made outside the outbox
  * (an admin's compaction), so every batch the device sends keeps its own number. Returns the first.
  */
-export async function reserveSeqs(count: number): Promise<number> {
-  const db = database();
-  return db.transaction('rw', db.device, async () => {
-    const enrolment = await currentEnrolment(db);
-    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + count });
-    return enrolment.nextSeq;
-  });
+export async function reserveSeqs(keyring: Keyring, count: number): Promise<number> {
+  const marks = await updateMarks(database(), keyring, (m) => ({ ...m, nextSeq: m.nextSeq + count }));
+  return marks.nextSeq - count;
 }
 
 /**
- * Writes the batches and moves the sealed-through mark in one transaction, unless the mark moved
- * since the rows were read: then nothing is written, and no event is ever in two batches.
+ * Writes the batches and moves the next sequence number in one transaction, unless another tab
+ * wrote the marks since they were read (it sealed, or took numbers): then nothing is written, and
+ * no event is ever in two batches, nor a number in two.
  */
-async function addBatches(db: FootfallDb, runs: { rows: EventRow[]; activity: string; directory: string }[], after: number): Promise<boolean> {
-  return db.transaction('rw', [db.batches, db.device], async () => {
-    const enrolment = await currentEnrolment(db);
-    if (enrolment.sealedThrough !== after) return false;
-    const batches: BatchRow[] = runs.map(({ rows, activity, directory }, i) => ({
-      batchId: crypto.randomUUID(),
-      seq: enrolment.nextSeq + i,
-      fromSeq: rows[0]!.seq!,
-      toSeq: rows.at(-1)!.seq!,
-      eventCount: rows.length,
-      activity,
-      directory,
-      state: 'pending',
-      refusals: 0,
-      lastError: null,
-    }));
-    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + runs.length, sealedThrough: batches.at(-1)!.toSeq });
+async function addBatches(
+  db: FootfallDb,
+  keyring: Keyring,
+  read: ReadMarks,
+  runs: { keys: string[]; activity: string; directory: string }[],
+): Promise<boolean> {
+  const upload = uploadSealer(keyring);
+  const batches: BatchRow[] = await Promise.all(
+    runs.map(async ({ keys, activity, directory }, i) => {
+      const batchId = crypto.randomUUID();
+      return {
+        batchId,
+        marks: await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i }),
+        rows: [...keys].sort(),
+        eventCount: keys.length,
+        activity,
+        directory,
+        state: 'pending' as const,
+        refusals: 0,
+        lastError: null,
+      };
+    }),
+  );
+  const marks = await sealMarks(keyring, { ...read.marks, nextSeq: read.marks.nextSeq + runs.length });
+  return db.transaction('rw', [db.batches, db.settings, db.device], async () => {
+    if (!(await writeMarksIfUnchanged(db, read, marks))) return false;
     await db.batches.bulkAdd(batches);
     return true;
   });
@@ -185,14 +198,23 @@ async function currentEnrolment(db: FootfallDb): Promise<Enrolment> {
   return row;
 }
 
-/** Sealed batches waiting for the server, in the order they must be sent. */
-export function pendingBatches(): Promise<BatchRow[]> {
-  return database().batches.where('state').equals('pending').sortBy('seq');
+/** A batch with its sequence number opened, ready to send. */
+export type SendableBatch = BatchRow & { seq: number };
+
+/**
+ * Sealed batches waiting for the server, in the order they were sealed, their sequence numbers
+ * opened with the upload key. Without it (a page that has not been unlocked) only batches of an
+ * earlier build, whose number is still in the clear, can be sent.
+ */
+export async function pendingBatches(upload: SealingKey | null): Promise<SendableBatch[]> {
+  const pending = await database().batches.where('state').equals('pending').toArray();
+  const opened = await Promise.all(pending.map(async (batch) => ({ batch, marks: await openBatchMarks(upload, batch).catch(() => null) })));
+  return opened.flatMap(({ batch, marks }) => (marks ? [{ ...batch, seq: marks.seq }] : [])).sort((a, b) => a.seq - b.seq);
 }
 
-/** Every batch still on this device, waiting or set aside, in the order it was sealed. */
+/** Every batch still on this device, waiting or set aside. */
 export function allBatches(): Promise<BatchRow[]> {
-  return database().batches.orderBy('seq').toArray();
+  return database().batches.toArray();
 }
 
 /** Whether every event saved here has reached the server (none waiting, none sealed, none set aside). */
@@ -208,21 +230,18 @@ export function quarantinedCount(): Promise<number> {
 
 /**
  * The server has the batch: its events leave this device, and the waiting count drops by those
- * that were waiting, in the same transaction. Counted from the rows still there in it, so
- * acknowledging a batch twice (two tabs) takes nothing twice.
+ * that were still there, in the same transaction. Counted from the rows still there in it, so
+ * acknowledging a batch twice (two tabs) takes nothing twice. Needs no key: the batch lists its rows.
  */
 export async function acknowledge(batch: BatchRow): Promise<void> {
   const db = database();
-  await db.transaction('rw', [db.events, db.batches, db.device], async () => {
-    const run = db.events.where('seq').between(batch.fromSeq, batch.toSeq, true, true);
-    // Counted by key, without reading the rows. Rows an early version marked synced may sit in the
-    // run (they were sealed with the rest); they were never counted as waiting.
-    const inRun = await run.count();
-    const markedSynced = (await db.events.where('synced').equals(1).primaryKeys()).filter((seq) => seq >= batch.fromSeq && seq <= batch.toSeq).length;
-    await run.delete();
+  await db.transaction('rw', [db.outbox, db.batches, db.device], async () => {
+    // Counted by key, without reading the rows.
+    const present = await db.outbox.where(':id').anyOf(batch.rows).primaryKeys();
+    await db.outbox.bulkDelete(present);
     await db.batches.delete(batch.batchId);
-    // One index entry read: when the outbox has just emptied, the count is known exactly.
-    if (await waitingRows(db).first()) await moveWaiting(db, markedSynced - inRun);
+    // One key read: when the outbox has just emptied, the count is known exactly.
+    if ((await db.outbox.limit(1).primaryKeys()).length) await moveWaiting(db, -present.length);
     else await noneWaiting(db);
   });
 }
@@ -244,20 +263,32 @@ export async function recordRefusal(batch: BatchRow, message: string, final: boo
  * Gives a quarantined batch a fresh id and sequence number so it can be tried again (after the
  * cause is fixed). Its sealed contents do not change, and its events stay on the device.
  */
-export async function retryQuarantined(): Promise<number> {
+export async function retryQuarantined(keyring: Keyring): Promise<number> {
   const db = database();
-  return db.transaction('rw', [db.batches, db.device], async () => {
+  const upload = uploadSealer(keyring);
+  for (;;) {
+    const read = await readMarks(db, keyring);
     const quarantined = await db.batches.where('state').equals('quarantined').toArray();
-    let enrolment = await currentEnrolment(db);
-    for (const batch of quarantined) {
-      const fresh: BatchRow = { ...batch, batchId: crypto.randomUUID(), seq: enrolment.nextSeq, state: 'pending', refusals: 0, lastError: null };
-      enrolment = { ...enrolment, nextSeq: enrolment.nextSeq + 1 };
-      await db.batches.delete(batch.batchId);
-      await db.batches.add(fresh);
-    }
-    await db.device.put(enrolment);
-    return quarantined.length;
-  });
+    const fresh: BatchRow[] = await Promise.all(
+      quarantined.map(async (batch, i) => {
+        const { seq: _clear, ...rest } = batch;
+        const batchId = crypto.randomUUID();
+        const marks = await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i });
+        return { ...rest, batchId, marks, state: 'pending' as const, refusals: 0, lastError: null };
+      }),
+    );
+    const sealed = await sealMarks(keyring, { ...read.marks, nextSeq: read.marks.nextSeq + quarantined.length });
+    const done = await db.transaction('rw', [db.batches, db.settings, db.device], async () => {
+      if (!(await writeMarksIfUnchanged(db, read, sealed))) return false;
+      // Only those still set aside: another tab may have sent them again meanwhile.
+      const still = await db.batches.bulkGet(quarantined.map((b) => b.batchId));
+      if (still.some((b) => b?.state !== 'quarantined')) return false;
+      await db.batches.bulkDelete(quarantined.map((b) => b.batchId));
+      await db.batches.bulkAdd(fresh);
+      return true;
+    });
+    if (done) return quarantined.length;
+  }
 }
 
 /**
@@ -281,7 +312,7 @@ export class OutboxReader {
    * itself is found by it. Rows that cannot be opened are found too: no row need be opened.
    */
   async waitingAmong(eventIds: Iterable<string>): Promise<Set<string>> {
-    const keys = new Set((await waitingRows(this.db).toArray()).map((row) => row.id));
+    const keys = new Set(await waitingRows(this.db).primaryKeys());
     if (!keys.size) return new Set();
     const found = await Promise.all([...eventIds].map(async (id) => (keys.has(id) || keys.has(await rowKeyOf(this.keyring, 'events', id)) ? id : null)));
     return new Set(found.filter((id) => id !== null));
@@ -299,12 +330,28 @@ export class OutboxReader {
     return { events, unreadable };
   }
 
-  /** When the oldest record still waiting was made, or null when nothing waits (or it cannot be read). */
+  /** When each waiting row's record was made, by row key: rows never change, so each is opened once. */
+  readonly #madeAt = new Map<string, string | null>();
+
+  /**
+   * When the oldest record still waiting was made, or null when nothing waits (or none can be
+   * read). The outbox keeps no order, so every waiting row's time is read, each opened only the
+   * first time it is seen; its keys are read each time, not its rows.
+   */
   async oldestWaitingAt(): Promise<string | null> {
-    // The index lists waiting rows in the order they were written (by seq): the first is the oldest.
-    const row = await waitingRows(this.db).first();
-    if (!row) return null;
-    const event = await openEventRow(this.keyring, row).catch(() => null);
-    return event?.at ?? null; // an unreadable row is reported elsewhere; the count still shows
+    const keys = await waitingRows(this.db).primaryKeys();
+    const unknown = keys.filter((key) => !this.#madeAt.has(key));
+    for (let from = 0; from < unknown.length; from += READ_SLICE_ROWS) {
+      const rows = await this.db.outbox.bulkGet(unknown.slice(from, from + READ_SLICE_ROWS));
+      const times = await Promise.all(rows.map(async (row) => (row ? ((await openEventRow(this.keyring, row).catch(() => null))?.at ?? null) : null)));
+      unknown.slice(from, from + READ_SLICE_ROWS).forEach((key, i) => this.#madeAt.set(key, times[i]!));
+    }
+    const present = new Set(keys);
+    let oldest: string | null = null;
+    for (const [key, at] of this.#madeAt) {
+      if (!present.has(key)) this.#madeAt.delete(key); // acknowledged since
+      else if (at !== null && (oldest === null || at < oldest)) oldest = at;
+    }
+    return oldest; // an unreadable row is reported elsewhere; the count still shows
   }
 }

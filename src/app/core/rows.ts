@@ -86,3 +86,24 @@ export type KeptStatements = z.infer<typeof KeptStatements>;
 /** The areas a staff member recorded outreach contacts in lately, so the next contact starts there. */
 export const RECENT_AREAS = 5;
 export const RecentAreas = z.object({ areas: z.array(z.string().min(1).max(64)).max(RECENT_AREAS) });
+
+/**
+ * What the enrolment counts and carries that a copy of the device must not read
+ * (docs/security.md#what-a-copy-of-a-locked-device-shows): the next batch sequence number, an
+ * admin device's certificate (which carries its issue time) and when the organisation began to
+ * sign. Needed only while unlocked, so sealed under the content key like a record.
+ */
+export const EnrolmentMarks = z.object({
+  nextSeq: z.number().int().min(0),
+  certificate: z.string().min(1).optional(),
+  authoritySince: Instant.optional(),
+});
+export type EnrolmentMarks = z.infer<typeof EnrolmentMarks>;
+
+/** A batch's sequence number (sent with it, and the same on every try), sealed under the upload key. */
+export const BatchMarks = z.object({ seq: z.number().int().min(0) });
+export type BatchMarks = z.infer<typeof BatchMarks>;
+
+/** When the server last answered this device, sealed under the upload key. */
+export const LastSync = z.object({ at: Instant });
+export type LastSync = z.infer<typeof LastSync>;

@@ -64,11 +64,11 @@ export async function chooseUploadHold(on: boolean): Promise<UploadHold> {
  */
 export async function settleUploadHold(step: HoldStep, random: () => number, now = Date.now()): Promise<UploadHold> {
   const db = database();
-  return db.transaction('rw', [db.device, db.events, db.batches], async () => {
+  return db.transaction('rw', [db.device, db.outbox, db.batches], async () => {
     const [row, enrolment] = await Promise.all([rowOf(db), readEnrolment()]);
     const hold = holdOf(row, enrolment);
     let sendAfter = step === 'sent' ? null : hold.sendAfter;
-    if (!hold.on || !enrolment || !(await somethingToSend(db, enrolment))) sendAfter = null;
+    if (!hold.on || !enrolment || !(await somethingToSend(db))) sendAfter = null;
     else if (step === 'sendNow') sendAfter = now;
     else sendAfter ??= now + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
     if (sendAfter !== row.sendAfter) await db.device.put({ ...row, sendAfter });
@@ -80,12 +80,10 @@ export async function settleUploadHold(step: HoldStep, random: () => number, now
  * Events not yet sealed, or batches waiting for the server. A batch set aside (quarantined) is not
  * sent by any round, so it holds nothing: it waits for a person (docs/sync.md#refusals-quarantine-and-backoff).
  */
-async function somethingToSend(db: FootfallDb, enrolment: Enrolment): Promise<boolean> {
-  const [unsealed, pending] = await Promise.all([
-    db.events.where('seq').above(enrolment.sealedThrough).count(),
-    db.batches.where('state').equals('pending').count(),
-  ]);
-  return unsealed + pending > 0;
+async function somethingToSend(db: FootfallDb): Promise<boolean> {
+  // Rows no batch lists are still to be sealed: the outbox holds more rows than the batches list.
+  const [rows, listed, pending] = await Promise.all([db.outbox.count(), db.batches.orderBy('rows').count(), db.batches.where('state').equals('pending').count()]);
+  return rows > listed || pending > 0;
 }
 
 function holdOf(row: UploadHoldRow, enrolment: Enrolment | null): UploadHold {

@@ -8,7 +8,8 @@ import { blindTag, openJson, sealJson } from '../../crypto/atRest.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import { OrgConfig } from '../../domain/config.ts';
-import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
+import type { BatchRow, FootfallDb, OutboxRow, SealedRow, VisitRow } from './database.ts';
+import { sealBatchMarks, updateMarks, uploadSealer, writeLastSync } from './marks.ts';
 import { ClientError } from '../problems.ts';
 import { DeviceSecrets, DirectoryState, KeptStatements, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
 import { moveWaiting } from './waiting.ts';
@@ -54,19 +55,20 @@ export function rowKeyOf(keyring: Keyring, table: string, id: string): Promise<s
 }
 
 /**
- * An event of the log, keyed by a tag of its id and sealed with that key as associated data, so a
- * row cannot be moved unnoticed; the event's own id is inside, for the protocol.
+ * An event for the outbox, keyed by a tag of its id and sealed with that key as associated data, so a
+ * row cannot be moved unnoticed; the event's own id is inside, for the protocol. Its label is
+ * `events`, the name of the table earlier builds kept it in, so rows moved from there open as they are.
  */
-export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<EventRow> {
+export async function sealEventRow(keyring: Keyring, event: FootfallEvent): Promise<OutboxRow> {
   const key = await rowKeyOf(keyring, 'events', event.id);
-  return { id: key, synced: 0, ...(await sealJson(keyring, `events:${key}`, FootfallEvent.parse(event))) };
+  return { id: key, ...(await sealJson(keyring, `events:${key}`, FootfallEvent.parse(event))) };
 }
 
 /**
  * An event row opened and checked by the schema; throws when it cannot be. A row an earlier build
  * keyed by the event's own id opens too, until the next unlock keys it again (Vault.retagRows).
  */
-export async function openEventRow(keyring: Keyring, row: EventRow): Promise<FootfallEvent> {
+export async function openEventRow(keyring: Keyring, row: OutboxRow): Promise<FootfallEvent> {
   const event = FootfallEvent.parse(await openJson(keyring, `events:${row.id}`, row));
   if (row.id !== event.id && row.id !== (await rowKeyOf(keyring, 'events', event.id))) throw new ClientError('row_unreadable', { table: 'events' });
   return event;
@@ -101,8 +103,8 @@ export class Vault {
     ];
 
     const { db } = this;
-    return db.transaction('rw', [db.events, db.women, db.visits, db.settings, db.device], async () => {
-      if (eventRows.length) await db.events.bulkAdd(eventRows);
+    return db.transaction('rw', [db.outbox, db.women, db.visits, db.settings, db.device], async () => {
+      if (eventRows.length) await db.outbox.bulkAdd(eventRows);
       if (womanRows.length) await db.women.bulkPut(womanRows);
       if (removedWomen.length) await db.women.bulkDelete(removedWomen);
       if (visitRows.length) await db.visits.bulkPut(visitRows);
@@ -207,6 +209,7 @@ export class Vault {
    */
   async retagRows(): Promise<void> {
     await this.retagEvents();
+    await this.sealClearMarks();
     const { db } = this;
     const women = (await db.women.toCollection().primaryKeys()).filter(isPlainId);
     const visits = (await db.visits.toCollection().primaryKeys()).filter(isPlainId);
@@ -231,25 +234,58 @@ export class Vault {
   }
 
   /**
-   * Events an earlier build keyed by their ids (waiting for the server, or marked synced by an
-   * early version), keyed again in place: each keeps its place in the log (`seq`), so the outbox's
-   * order, its batches' runs and the waiting count are as they were. A row acknowledged (deleted)
-   * or keyed by another tab meanwhile is left as it now is.
+   * Outbox rows an earlier build keyed by their ids, keyed again, and the batch that carries each
+   * made to list its new key, in one transaction: a row acknowledged (deleted) or keyed by another
+   * tab meanwhile is left as it now is.
    */
   private async retagEvents(): Promise<void> {
     const { db, keyring } = this;
-    const plain = (await db.events.orderBy('id').uniqueKeys()).map(String).filter(isPlainId);
+    const plain = (await db.outbox.toCollection().primaryKeys()).filter(isPlainId);
     if (!plain.length) return;
-    const rows = (await db.events.where('id').anyOf(plain).toArray()).filter((row) => row.seq !== undefined);
-    const retagged = await Promise.all(
-      rows.map(async (row) => {
-        const event = await openEventRow(keyring, row).catch(() => null);
-        return event && { seq: row.seq!, from: row.id, row: { ...(await sealEventRow(keyring, event)), seq: row.seq!, synced: row.synced } };
-      }),
-    );
-    await db.transaction('rw', db.events, async () => {
-      for (const r of retagged) if (r && (await db.events.get(r.seq))?.id === r.from) await db.events.put(r.row);
+    const rows = await db.outbox.bulkGet(plain);
+    const retagged = (
+      await Promise.all(
+        rows.map(async (row) => {
+          const event = row && (await openEventRow(keyring, row).catch(() => null));
+          return event ? { from: row.id, row: await sealEventRow(keyring, event) } : null;
+        }),
+      )
+    ).flatMap((r) => (r ? [r] : []));
+    const renamed = new Map(retagged.map((r) => [r.from, r.row.id]));
+    await db.transaction('rw', [db.outbox, db.batches, db.device], async () => {
+      const still = new Set(await db.outbox.where(':id').anyOf([...renamed.keys()]).primaryKeys());
+      const moving = retagged.filter((r) => still.has(r.from));
+      await db.outbox.bulkDelete(moving.map((r) => r.from));
+      await db.outbox.bulkPut(moving.map((r) => r.row));
+      const carrying = await db.batches.where('rows').anyOf(moving.map((r) => r.from)).toArray();
+      await db.batches.bulkPut(carrying.map((b) => ({ ...b, rows: b.rows.map((key) => renamed.get(key) ?? key).sort() })));
     });
+  }
+
+  /**
+   * What builds before version 6 kept in the clear is sealed at the first unlock after the update
+   * (an upgrade cannot: it runs before anyone unlocks): the enrolment's marks (next batch number,
+   * certificate, when signing began), each batch's number and the last-synced time.
+   */
+  private async sealClearMarks(): Promise<void> {
+    const { db, keyring } = this;
+    const enrolment = await db.device.get('enrolment');
+    if (enrolment && ('nextSeq' in enrolment || 'certificate' in enrolment || 'authoritySince' in enrolment)) await updateMarks(db, keyring, (m) => m);
+    const upload = uploadSealer(keyring);
+    const clearBatches = (await db.batches.toArray()).filter((b) => b.seq !== undefined);
+    if (clearBatches.length) {
+      const sealed = await Promise.all(
+        clearBatches.map(async (b): Promise<BatchRow> => {
+          const { seq, ...rest } = b;
+          return { ...rest, marks: await sealBatchMarks(upload, b.batchId, { seq: seq! }) };
+        }),
+      );
+      await db.transaction('rw', db.batches, async () => {
+        for (const b of sealed) if ((await db.batches.get(b.batchId))?.seq !== undefined) await db.batches.put(b);
+      });
+    }
+    const sync = await db.device.get('sync');
+    if (sync?.key === 'sync' && sync.lastSyncedAt) await writeLastSync(db, upload, sync.lastSyncedAt);
   }
 
   /** Each readable row opened and sealed again under its new key, with the key it had. */

@@ -1,26 +1,26 @@
 /**
  * "Waiting to upload", defined once: an event saved on this device that the server has not
- * acknowledged (in a batch already, or still to be sealed). Acknowledged events are deleted; rows
- * an early version marked synced instead are not waiting.
+ * acknowledged (in a batch already, or still to be sealed): a row of the outbox. Acknowledged
+ * events are deleted.
  *
- * Counting them through the index reads every waiting entry, which takes hundreds of
- * milliseconds with a long outbox, so their number is also kept in a row of the device table.
+ * Counting them reads every key of the outbox, which takes hundreds of milliseconds with a long
+ * one, so their number is also kept in a row of the device table.
  * Every transaction that adds or removes waiting events moves that row in the same transaction
  * (docs/sync.md#the-waiting-count), so the two never disagree, even with several tabs writing at once.
  */
 import type { Table } from 'dexie';
-import type { EventRow, FootfallDb } from './database.ts';
+import type { EventRowOfEarlierBuilds, FootfallDb } from './database.ts';
 
 export const WAITING_KEY = 'waiting';
 
-/** The waiting rows of an events table (the app's, or one an upgrade hands over). */
-export function waitingIn(events: Table<EventRow, number>) {
+/** The waiting rows of the event log of builds before version 6, as the upgrade to version 4 counted them. */
+export function waitingIn(events: Table<EventRowOfEarlierBuilds, number>) {
   return events.where('synced').equals(0);
 }
 
-/** The waiting rows themselves, in the order they were written. */
+/** The waiting rows themselves, in no particular order (their keys are tags). */
 export function waitingRows(db: FootfallDb) {
-  return waitingIn(db.events);
+  return db.outbox.toCollection();
 }
 
 /**

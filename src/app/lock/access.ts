@@ -61,7 +61,9 @@ export async function setUpDevice(input: SetupInput): Promise<DeviceCore> {
   const id = uuidv7();
   const staff: StaffRow = { id, name: input.staffName.trim(), role: 'admin', wrappedRoot: await wrapRoot(keyring, input.pin, id) };
   const site = { key: keyFromLabel(input.siteName), name: input.siteName.trim() };
-  const identity: DeviceIdentity = { key: 'identity', deviceId: uuidv7(), deviceName: input.deviceName.trim(), siteKey: site.key };
+  // Random (v4), as a joining device's is: a UUIDv7 would date the device on a copy of it. Her own
+  // id stays a UUIDv7, as the organisation's people are named by event ids (docs/security.md#known-gaps).
+  const identity: DeviceIdentity = { key: 'identity', deviceId: crypto.randomUUID(), deviceName: input.deviceName.trim(), siteKey: site.key };
   await writeNewDevice(keyring, defaultConfig(site), staff, identity);
   showDevice({ identity, staff: [staff], lock: OPEN_LOCK });
   return open(keyring, staff);

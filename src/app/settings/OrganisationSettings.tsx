@@ -173,6 +173,7 @@ function CreateOrganisation({ onBack }: { onBack: () => void }) {
 }
 
 function Enrolled() {
+  const core = useCore();
   const sync = useFootfall((s) => s.sync);
   const { run, error, busy } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
@@ -192,7 +193,7 @@ function Enrolled() {
             type="button"
             onClick={() =>
               run(async () => {
-                const n = await retryQuarantined();
+                const n = await retryQuarantined(core.keyring);
                 setNotice(`${n} set-aside ${n === 1 ? 'batch' : 'batches'} will be sent again.`);
                 await syncNow();
               })

@@ -37,7 +37,7 @@ export function saveConfig(core: DeviceCore, config: OrgConfig): Promise<void> {
 /** Changes that bind every device are made only on a certified admin device (docs/security.md#authority). */
 export async function requireCertifiedAdmin(core: DeviceCore): Promise<void> {
   requireAdmin(core);
-  const enrolment = await readEnrolment();
+  const enrolment = await core.enrolment();
   if (!enrolment) throw new ClientError('not_enrolled');
   if (enrolment.role !== 'admin') throw new ClientError('not_the_admin_device');
   if (!enrolment.certificate) throw new ClientError('admin_uncertified');

@@ -28,7 +28,13 @@ export function SyncStatus() {
       : unsynced === 0
         ? 'Nothing waiting to sync'
         : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
-  const last = sync.lastSyncedAt ? `last synced ${timeOrDate(sync.lastSyncedAt)}` : sync.enrolled ? 'not synced yet' : 'not enrolled yet';
+  const last = sync.lastSyncedAt
+    ? `last synced ${timeOrDate(sync.lastSyncedAt)}`
+    : !sync.enrolled
+      ? 'not enrolled yet'
+      : sync.lastSyncKnown
+        ? 'not synced yet'
+        : 'last sync shown once unlocked';
   return (
     <div className="sync-status">
       <p role="status" aria-live="polite">

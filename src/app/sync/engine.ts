@@ -5,13 +5,12 @@
 import { openWithTeamKey } from '../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
 import type { DirectoryPage } from '../../domain/protocol.ts';
-import type { DeviceCore } from '../core/core.ts';
-import type { Enrolment } from '../core/database.ts';
-import { patchEnrolment, readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
+import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
+import { readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
 import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
 import { adoptAnnouncedKeys, announcementsIn } from '../core/orgKeys.ts';
-import { noteSkew } from '../core/syncStatus.ts';
-import { uploadSigner } from '../core/uploadSigner.ts';
+import { noteLastSync, noteSkew } from '../core/syncStatus.ts';
+import { uploadKeys } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
@@ -42,9 +41,10 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   const [enrolment, identity] = await Promise.all([readEnrolment(), readIdentity()]);
   if (!enrolment || !identity) return { acknowledged: 0, stopped: null, skewMs: null };
   const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
-  // Locked, the key opened at the last unlock in this page signs; after a restart there is none
-  // until someone unlocks, and nothing is sent (docs/security.md#device-keys).
-  const signingKey = unlocked ? unlocked.deviceKeys().signing : (uploadSigner(identity.deviceId) ?? enrolment.signingKey);
+  // Locked, the keys opened at the last unlock in this page sign and open the batches' numbers;
+  // after a restart there are none until someone unlocks, and nothing is sent (docs/security.md#device-keys).
+  const kept = uploadKeys(identity.deviceId);
+  const signingKey = unlocked ? unlocked.deviceKeys().signing : (kept?.signing ?? enrolment.signingKey);
   if (!signingKey) return { acknowledged: 0, stopped: null, skewMs: null };
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey };
 
@@ -66,7 +66,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // has it either way: a batch whose acknowledgement did not happen is sent again and stored once.
   let acknowledging: Promise<void> = Promise.resolve();
   const ackFailures: unknown[] = [];
-  for (const batch of upload ? await pendingBatches() : []) {
+  for (const batch of upload ? await pendingBatches(kept?.upload ?? null) : []) {
     if (ackFailures.length) break;
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
@@ -96,21 +96,24 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   if (!result.stopped && unlocked) {
     // A device that read the directory another way reads it all again once (DIRECTORY_FORM).
     const from = state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null;
-    const pulled = await pullDirectory(client, device, from, unlocked, enrolment);
+    const pulled = await pullDirectory(client, device, from, unlocked, (await unlocked.enrolment()) ?? enrolment);
     // The pages applied before a stop are kept: the next round carries on after them.
     state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
     if (pulled.stopped) result.stopped = pulled.stopped;
     else answered = true;
     note(pulled.serverTime);
   }
-  if (!result.stopped && answered) state = { ...state, lastSyncedAt: new Date().toISOString() };
   // Told once, kept: the device takes no new records from now on, and sync stops asking.
   if (result.stopped?.kind === 'revoked') {
-    state = { ...state, revokedAt: state.revokedAt ?? new Date().toISOString() };
+    state = { ...state, revoked: true };
     core?.markRevoked();
   }
   if (result.skewMs !== null) noteSkew(result.skewMs);
   await saveSyncState(state);
+  if (!result.stopped && answered) {
+    // Sealed under the upload key this page holds; shown from this page's memory either way.
+    await noteLastSync(new Date().toISOString(), kept?.upload ?? null);
+  }
   return result;
 }
 
@@ -119,7 +122,7 @@ async function pullDirectory(
   device: DeviceCredentials,
   cursor: string | null,
   unlocked: DeviceCore,
-  enrolment: Enrolment,
+  enrolment: UnlockedEnrolment,
 ): Promise<{ cursor: string | null; serverTime: string | null; stopped: RoundResult['stopped'] }> {
   let serverTime: string | null = null;
   const authority: Authority = { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
@@ -140,7 +143,7 @@ async function pullDirectory(
       // Learnt only from a part its certified signer uploaded itself, not from a copy another device re-sent.
       if (read.signedBy?.deviceId === item.deviceId && authority.authoritySince === null) {
         authority.authoritySince = read.signedBy.authoritySince;
-        await patchEnrolment({ authoritySince: authority.authoritySince });
+        await unlocked.keepAuthority({ authoritySince: authority.authoritySince });
       }
       events.push(...read.accepted);
     }

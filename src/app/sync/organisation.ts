@@ -13,7 +13,7 @@ import { OrgConfig } from '../../domain/config.ts';
 import { Person, peopleFor } from '../../domain/people.ts';
 import { PublicJwk, type DeviceSummary, type Role } from '../../domain/protocol.ts';
 import { confirmDevice, inviteDevice, showJoined, signRevocation } from '../admin/deviceStatements.ts';
-import type { DeviceCore } from '../core/core.ts';
+import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
 import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
@@ -302,14 +302,13 @@ async function joinOrganisation(core: DeviceCore, member: Member, teamKeys: Team
     role: member.role,
     orgPublicKey: member.orgPublicKey,
     signingPublicKey: await publicJwk(member.device.signing.publicKey),
-    nextSeq: 0,
-    sealedThrough: 0, // everything recorded before enrolment is sealed and uploaded too
-    ...(member.certificate && { certificate: member.certificate }),
-    ...(member.authoritySince && { authoritySince: member.authoritySince }),
   };
   // The private keys are sealed before the enrolment that needs them is written.
   await core.saveDeviceKeys(await exportDevicePrivateKeys(member.device));
   await core.saveTeamKeys(new Map(await Promise.all(teamKeys.map(async (k) => [k.version, await importTeamKey(k.raw)] as const))));
+  // Sealed: the certificate carries its issue time (docs/security.md#what-a-copy-of-a-locked-device-shows).
+  // Batches are numbered from 0, and everything recorded before enrolment is sealed and uploaded too.
+  await core.keepAuthority({ ...(member.certificate && { certificate: member.certificate }), ...(member.authoritySince && { authoritySince: member.authoritySince }) });
   await saveEnrolment(enrolment);
   await refreshStatus();
 }
@@ -322,8 +321,8 @@ async function deviceKeysBody(deviceId: string, name: string, keys: DeviceKeys) 
   return { deviceId, name, signingKey: await publicJwk(keys.signing.publicKey), encryptionKey: await publicJwk(keys.encryption.publicKey) };
 }
 
-async function enrolled(core: DeviceCore): Promise<{ enrolment: Enrolment; credentials: DeviceCredentials }> {
-  const enrolment = await readEnrolment();
+async function enrolled(core: DeviceCore): Promise<{ enrolment: UnlockedEnrolment; credentials: DeviceCredentials }> {
+  const enrolment = await core.enrolment();
   if (!enrolment) throw new ClientError('not_enrolled');
   return { enrolment, credentials: { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey: core.deviceKeys().signing } };
 }

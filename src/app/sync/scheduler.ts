@@ -61,7 +61,7 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     const ran = await withSyncLock(async () => {
       if (!(await readEnrolment())) return;
       // A revoked device stops asking: the server will refuse it for good.
-      revoked = Boolean((await readSyncState()).revokedAt);
+      revoked = Boolean((await readSyncState()).revoked);
       // Another tab's round may have learnt it: this tab's open core takes no new records either.
       if (revoked) return deps.core()?.markRevoked();
       showSync({ running: true });

@@ -17,7 +17,7 @@ import type { FootfallEvent } from '../../../domain/events.ts';
 import type { PartSeal } from '../../../domain/partSeals.ts';
 import type { ArchivePage } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
-import type { Enrolment } from '../../core/database.ts';
+import type { UnlockedEnrolment } from '../../core/core.ts';
 import type { DeviceCredentials, Outcome, SyncClient } from '../../sync/client.ts';
 import { readEvents, type Authority } from '../../sync/parts.ts';
 
@@ -30,7 +30,7 @@ export interface ArchiveKeys extends Authority {
 }
 
 /** The keys of an admin device whose organisation key is unlocked. */
-export function archiveKeys(core: DeviceCore, enrolment: Enrolment, orgKeys: OrgKeyring): ArchiveKeys {
+export function archiveKeys(core: DeviceCore, enrolment: UnlockedEnrolment, orgKeys: OrgKeyring): ArchiveKeys {
   return { orgKeys, teamKeys: core.teamKeys, orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
 }
 

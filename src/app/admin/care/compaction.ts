@@ -59,7 +59,7 @@ export async function compactErasures(
   const recipient = await recipientOf((await adminDevice(core)).enrolment);
   for (const group of groups(plan.rewrite)) {
     const chunks = fillBatches(group.keep, partBound(signer !== null), isDirectoryEvent);
-    const firstSeq = await reserveSeqs(chunks.length);
+    const firstSeq = await reserveSeqs(core.keyring, chunks.length);
     const batches = await Promise.all(
       chunks.map(async (events, i) => ({ batchId: crypto.randomUUID(), seq: firstSeq + i, ...(await sealPackedParts(events, recipient, team, signer)) })),
     );
