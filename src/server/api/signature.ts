@@ -48,11 +48,11 @@ export function bodySha256(body: SignedParts['body']): string {
  * parts. Never throws: a malformed signature, key or field gives false. `bodyHash`, when the
  * caller has already hashed the body (bodySha256), saves hashing it again.
  */
-export async function verifySignedRequest(signingKey: PublicJwk, parts: SignedParts, signature: string, bodyHash = bodySha256(parts.body)): Promise<boolean> {
+export async function verifySignedRequest(signingKey: PublicJwk, parts: SignedParts, signature: string, bodyHash?: string): Promise<boolean> {
   try {
     if (!isWellFormedSignature(signature) || !isWellFormedSigningKey(signingKey)) return false;
     const key = verificationKey(signingKey.x, signingKey.y);
-    const canonical = Buffer.from(canonicalRequestText(parts, bodyHash), 'utf8');
+    const canonical = Buffer.from(canonicalRequestText(parts, bodyHash ?? bodySha256(parts.body)), 'utf8');
     const bytes = Buffer.from(signature, 'base64url');
     return await new Promise<boolean>((resolve) => {
       verify('sha256', canonical, { key, dsaEncoding: 'ieee-p1363' }, bytes, (error, valid) => resolve(!error && valid === true));
