@@ -34,8 +34,9 @@ for (const { backend, processes } of figures) {
   const cpu = (kind: 'upload' | 'health' | 'sink') => median(r.runs.map((k) => k[kind].cpuUsPerRequest!)).toFixed(0);
   const loopCpu = median(r.runs.map((k) => k.upload.loopCpuUsPerRequest!)).toFixed(0);
   const clientCpu = median(r.runs.map((k) => k.upload.clientCpuUsPerRequest)).toFixed(0);
+  const databaseCpu = r.runs[0]?.upload.databaseCpuUsPerRequest !== undefined ? `; PostgreSQL ${median(r.runs.map((k) => k.upload.databaseCpuUsPerRequest!)).toFixed(0)}` : '';
   log(
-    `${backend} x ${processes}: median ${rate.toFixed(0)} uploads/s, p99 ${p99.toFixed(2)} ms, ${cpu('upload')} µs CPU each (${loopCpu} on the event loop; the client ${clientCpu}) ` +
+    `${backend} x ${processes}: median ${rate.toFixed(0)} uploads/s, p99 ${p99.toFixed(2)} ms, ${cpu('upload')} µs CPU each (${loopCpu} on the event loop; the client ${clientCpu}${databaseCpu}) ` +
       `(health ${cpu('health')} µs, sink ${median(r.runs.map((k) => k.sink.perSecond)).toFixed(0)}/s at ${cpu('sink')} µs); body ${r.bodyBytes} B, journal ${r.journalMode}, ` +
       `idle RSS ${r.idleRssMiB.toFixed(0)} MiB, max RSS ${r.maxRssMiB.toFixed(0)} MiB, signing took ${(r.signMs / 1000).toFixed(1)} s`,
   );

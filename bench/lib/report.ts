@@ -400,7 +400,7 @@ function serverSection(i: ReportInput): string {
     const up = median(r.runs.map((k) => k.upload.perSecond));
     const p99 = median(r.runs.map((k) => k.upload.p99));
     const table = mdTable(
-      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'upload CPU µs', 'of it on the event loop', 'client CPU µs', 'health/s', 'health p50', 'health p99', 'sink/s', 'sink CPU µs', 'server RSS at end', 'server RSS peak', 'JS heap'],
+      ['Run', 'uploads/s', 'upload p50', 'upload p99', 'upload max', 'upload CPU µs', 'of it on the event loop', 'client CPU µs', 'PostgreSQL CPU µs', 'health/s', 'health p50', 'health p99', 'sink/s', 'sink CPU µs', 'server RSS at end', 'server RSS peak', 'JS heap'],
       r.runs.map((k, n) => [
         String(n + 1),
         f(k.upload.perSecond, 0),
@@ -410,6 +410,7 @@ function serverSection(i: ReportInput): string {
         f(k.upload.cpuUsPerRequest ?? NaN, 0),
         f(k.upload.loopCpuUsPerRequest ?? NaN, 0),
         f(k.upload.clientCpuUsPerRequest, 0),
+        k.upload.databaseCpuUsPerRequest === undefined ? '-' : f(k.upload.databaseCpuUsPerRequest, 0),
         f(k.health.perSecond, 0),
         f(k.health.p50),
         f(k.health.p99),
@@ -426,7 +427,8 @@ ${table}
 
 Latencies in ms, memory in MiB; CPU in µs per upload: the endpoint's (summed over its processes), the part of it on
 the event loop (the rest, the signature checks, SQLite's log flushes and checkpoints, runs on other threads and so can
-use the other core), and the load generator's own, which shares the same two cores${r.processes > 1 ? ` (RSS and heap summed over the ${r.processes} processes)` : ''}. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
+use the other core), the load generator's own, which shares the same two cores, and on PostgreSQL the database's own
+(its backends serving the endpoint, read from /proc; on the same two cores too)${r.processes > 1 ? ` (RSS and heap summed over the ${r.processes} processes)` : ''}. Median: ${f(up, 0)} uploads/s, p99 ${f(p99)} ms. Server RSS after start-up and warm-up
 ${f(r.idleRssMiB, 0)} MiB; the kernel's high-water mark (VmHWM) for ${r.processes > 1 ? 'the largest server process' : 'the server process'} over its whole life ${f(r.maxRssMiB, 0)} MiB.
 Memory ${memoryBounded(r) ? 'stayed bounded' : '**grew**'}: end-of-run RSS from the first run to the last ${f(r.runs[0]!.rssMiB, 0)} to ${f(r.runs.at(-1)!.rssMiB, 0)} MiB
 (allowed growth ${RSS_GROWTH_ALLOWED_MIB} MiB; ceiling ${RSS_CEILING_MIB} MiB). The machine's load average (1 min) was ${f(r.load[0])} when this
@@ -462,9 +464,11 @@ ${parts.join('\n\n')}
 
 Beside each figure, the same bodies PUT to a bare Fastify JSON sink in the same server process (parsed, answered 201,
 nothing checked or stored), and the server's CPU time per request of each kind. Where an upload's time goes,
-stage by stage, is printed by the bench (bench/lib/uploadStages.ts: JSON parse, validation, signature check,
-canonical hash, commit), each beside what a change to it replaced: WebCrypto verification (now node:crypto with
-the device's key kept), SQLite commits with synchronous = FULL on the event loop (now synchronous = NORMAL and
+stage by stage, is printed by the bench (bench/lib/uploadStages.ts: JSON parse, validation, the body's SHA-256,
+signature check, "same batch again" hash, and the store, on SQLite taken apart into the batch row, its audit row, the
+savepoint and the commit), each beside what a change to it replaced: WebCrypto verification (now node:crypto with
+the device's key kept), the upload serialised and hashed again (now the body's own hash, taken once, when the body
+is canonical), a second savepoint per upload (now the group's one), SQLite commits with synchronous = FULL on the event loop (now synchronous = NORMAL and
 the endpoint's own flush of the log on the thread pool before answering, docs/sync.md#durability-of-the-sqlite-store),
 PostgreSQL uploads one statement and commit each (now the uploads waiting together in one statement). A
 device's last-seen time is written only once a minute old, so uploads no longer queue on its row. The figures

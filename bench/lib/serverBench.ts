@@ -23,6 +23,7 @@
  * checked or stored). The server's CPU time per request says what each costs the endpoint.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -37,6 +38,11 @@ export interface LoadRun {
   loopCpuUsPerRequest?: number;
   /** The load generator's own CPU time per request, in µs: it shares the two cores with the server. */
   clientCpuUsPerRequest: number;
+  /**
+   * PostgreSQL's own CPU time per request, in µs: its backends serving the endpoint (found by the
+   * endpoint's application_name), which share the same two cores. Uploads on PostgreSQL only.
+   */
+  databaseCpuUsPerRequest?: number;
   seconds: number;
   perSecond: number;
   p50: number;
@@ -150,6 +156,26 @@ class Child {
   }
 }
 
+/** CPU time (user and system) of a process so far, in ms, from /proc; 0 once it has gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time of the PostgreSQL backends serving the endpoint, by process id: those whose
+ * application_name is `name` (the endpoint's connection string sets it). A backend that ends
+ * between two readings takes its time with it, so the figure can only be low, never high.
+ */
+async function databaseCpuMs(client: pg.Client, name: string): Promise<Map<number, number>> {
+  const { rows } = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name]);
+  return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)]));
+}
+
 /** The sum of one figure over the processes' answers. */
 const total = (answers: Record<string, unknown>[], key: string) => answers.reduce((sum, m) => sum + (m[key] as number), 0);
 
@@ -161,9 +187,14 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
   const loadAtStart = loadavg()[0] ?? 0;
   let schema: string | null = null;
   const env: Record<string, string> = { BENCH_BACKEND: o.backend, BENCH_STATIC_DIR: o.appDir };
+  let database: pg.Client | null = null;
   if (o.backend === 'postgres') {
     schema = `footfall_bench_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-    Object.assign(env, { BENCH_DATABASE_URL: o.databaseUrl!, BENCH_SCHEMA: schema });
+    // Named after the schema, so the orchestrator can find the endpoint's backends and read their CPU time.
+    const url = `${o.databaseUrl!}${o.databaseUrl!.includes('?') ? '&' : '?'}application_name=${schema}`;
+    Object.assign(env, { BENCH_DATABASE_URL: url, BENCH_SCHEMA: schema });
+    database = new pg.Client({ connectionString: o.databaseUrl });
+    await database.connect();
   }
 
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the server.
@@ -209,10 +240,17 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     };
     const drive = async (kind: LoadKind, perDevice: number): Promise<LoadRun> => {
       await prepare(kind, perDevice);
-      const cpuBefore = await cpuMs();
+      const withDatabase = database && schema && kind === 'upload' ? { client: database, name: schema } : null;
+      const [cpuBefore, dbBefore] = await Promise.all([cpuMs(), withDatabase ? databaseCpuMs(withDatabase.client, withDatabase.name) : null]);
       const run = (await load.ask({ type: 'run', ports: kind === 'sink' ? sinkPorts : ports, expectStatus: kind === 'health' ? 200 : 201 })).value as LoadRun;
-      const cpuAfter = await cpuMs();
-      return { ...run, cpuUsPerRequest: ((cpuAfter.all - cpuBefore.all) * 1000) / run.requests, loopCpuUsPerRequest: ((cpuAfter.loop - cpuBefore.loop) * 1000) / run.requests };
+      const [cpuAfter, dbAfter] = await Promise.all([cpuMs(), withDatabase ? databaseCpuMs(withDatabase.client, withDatabase.name) : null]);
+      const dbMs = dbAfter ? [...dbAfter].reduce((sum, [pid, ms]) => sum + ms - (dbBefore?.get(pid) ?? 0), 0) : null;
+      return {
+        ...run,
+        cpuUsPerRequest: ((cpuAfter.all - cpuBefore.all) * 1000) / run.requests,
+        loopCpuUsPerRequest: ((cpuAfter.loop - cpuBefore.loop) * 1000) / run.requests,
+        ...(dbMs !== null ? { databaseCpuUsPerRequest: (dbMs * 1000) / run.requests } : {}),
+      };
     };
 
     const perDevice = Math.ceil(o.perRun / o.devices);
@@ -238,8 +276,9 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
       runs.push({ upload, health: baseline, sink, ...mem });
       const cpu = (k: LoadRun) =>
         `${k.cpuUsPerRequest!.toFixed(0)} µs CPU each, ${k.loopCpuUsPerRequest!.toFixed(0)} of them on the event loop; client ${k.clientCpuUsPerRequest.toFixed(0)} µs`;
+      const db = upload.databaseCpuUsPerRequest !== undefined ? `; PostgreSQL ${upload.databaseCpuUsPerRequest.toFixed(0)} µs` : '';
       log(
-        `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms, ${cpu(upload)}); ` +
+        `${label} run ${r + 1}: ${upload.perSecond.toFixed(0)} uploads/s (p50 ${upload.p50.toFixed(2)} ms, p99 ${upload.p99.toFixed(2)} ms, ${cpu(upload)}${db}); ` +
           `health ${baseline.perSecond.toFixed(0)}/s (p99 ${baseline.p99.toFixed(2)} ms, ${cpu(baseline)}); ` +
           `sink ${sink.perSecond.toFixed(0)}/s (p99 ${sink.p99.toFixed(2)} ms, ${cpu(sink)}); server RSS ${mem.rssMiB.toFixed(0)} MiB, peak ${mem.peakRssMiB.toFixed(0)} MiB`,
       );
@@ -265,6 +304,7 @@ export async function benchServer(o: ServerBenchOptions): Promise<ServerBenchRes
     };
   } finally {
     await Promise.all([...servers.map((s) => s.ended()), load.ended()]);
+    await database?.end();
     if (schema) {
       const client = new pg.Client({ connectionString: o.databaseUrl });
       await client.connect();

@@ -2,12 +2,16 @@
  * Where an upload's time goes on the endpoint: each stage of PUT /orgs/:orgId/batches/:batchId
  * timed alone, in this process, over the same real signed uploads the load generator sends
  * (small, and real-sized): the JSON parse, the request's validation (the route's zod schema and
- * the storable check, through the endpoint's own validator), the signature check, the canonical
- * hash that decides "the same batch again", and the commit (the batch and its audit row, the
- * uploads handed to the store together, as concurrent requests are; and the batch alone, so the
- * audit row's share of the group commit shows).
+ * the storable check, through the endpoint's own validator), the body's SHA-256 (taken once), the
+ * signature check, the hash that decides "the same batch again", and the store: the uploads
+ * handed to the store together, as concurrent requests are (the batch and its audit row, and the
+ * batch alone), and on SQLite the same group commit taken apart statement by statement (store:
+ * the batch row; audit: its audit row; the savepoint each write runs in; commit).
  *
  * Beside the stages, what the changes to them won, measured the same way in the same run:
+ * hashing the upload serialised again for "the same batch again" (what keeping the body's own
+ * hash replaced, when the body is canonical, as the app always sends it); a second savepoint per
+ * upload (what running each write in its group's savepoint alone replaced);
  * verifying with WebCrypto (what node:crypto with a kept key replaced); committing on SQLite with
  * synchronous = FULL, the disk flush inside the commit on the event loop (what the endpoint's own
  * flush of the log off the event loop replaced); committing with SQLite's own checkpoints inside
@@ -19,7 +23,7 @@
  * loop; for the commit, the event loop's busy time (what other requests wait for) beside the wall
  * time per upload of a group.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -27,8 +31,8 @@ import Database from 'better-sqlite3';
 import { generateOrgKeyPair, generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys, publicJwk, signRequest, verifyRequest, type SignedParts } from '../../src/crypto/signing.ts';
 import { BatchUpload, type PublicJwk } from '../../src/domain/protocol.ts';
-import { canonicalBatchHash } from '../../src/server/api/batchRoutes.ts';
-import { verifySignedRequest } from '../../src/server/api/signature.ts';
+import { canonicalBatchHash, uploadHash } from '../../src/server/api/batchRoutes.ts';
+import { bodySha256, verifySignedRequest } from '../../src/server/api/signature.ts';
 import { zodValidatorCompiler } from '../../src/server/api/validation.ts';
 import { openPostgresStorage } from '../../src/server/storage/postgres.ts';
 import { MIGRATIONS, openSqliteStorage } from '../../src/server/storage/sqlite.ts';
@@ -81,9 +85,9 @@ async function signedUploads(count: number, uploadBytes: number | undefined) {
 }
 
 /** CPU µs per item of a synchronous or asynchronous step run over every item, one after another. */
-async function perItem<T>(items: readonly T[], step: (item: T) => unknown): Promise<number> {
+async function perItem<T>(items: readonly T[], step: (item: T, index: number) => unknown): Promise<number> {
   const before = process.cpuUsage();
-  for (const item of items) await step(item);
+  for (const [i, item] of items.entries()) await step(item, i);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / items.length;
 }
@@ -115,6 +119,73 @@ async function withOrg(storage: Storage, orgId: string, deviceId: string, key: P
   await storage.createOrg({ orgId, orgPublicKey: key, createdAt: at }, { orgId, deviceId, name: 'Bench', role: 'admin', signingKey: key, encryptionKey: key, enrolledAt: at, lastSeenAt: null, revokedAt: null }, []);
 }
 
+/** CPU µs of `fn` (synchronous), added to `into[key]`. */
+function timed(into: Record<string, number>, key: string, fn: () => void): void {
+  const before = process.cpuUsage();
+  fn();
+  const used = process.cpuUsage(before);
+  into[key] = (into[key] ?? 0) + used.user + used.system;
+}
+
+/** The SQLite group commit's parts per upload (see its call). */
+function sqliteStatementFigures(file: string, orgId: string, deviceId: string, rows: { batch: NewBatch; audit: NewAuditEntry }[], group: number): StageFigure[] {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('secure_delete = ON');
+    db.pragma('wal_autocheckpoint = 0');
+    for (const sql of MIGRATIONS) db.exec(sql);
+    const at = new Date().toISOString();
+    db.prepare("INSERT INTO orgs (org_id, public_key, created_at) VALUES (?, '{}', ?)").run(orgId, at);
+    db.prepare("INSERT INTO devices (org_id, device_id, name, role, signing_key, encryption_key, enrolled_at) VALUES (?, ?, 'Bench', 'admin', '{}', '{}', ?)").run(orgId, deviceId, at);
+    const insert = db.prepare(
+      `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+       VALUES (@orgId, @batchId, @deviceId, @seq, @activity, @directory, @sha256, @size, @receivedAt) ON CONFLICT (org_id, batch_id) DO NOTHING`,
+    );
+    const audit = db.prepare('INSERT INTO audit (org_id, at, actor, action, subject) VALUES (@orgId, @at, @actor, @action, @subject)');
+    const [begin, commit, savepoint, release] = ['BEGIN IMMEDIATE', 'COMMIT', 'SAVEPOINT w', 'RELEASE w'].map((sql) => db.prepare(sql)) as [Database.Statement, Database.Statement, Database.Statement, Database.Statement];
+    const logFd = openSync(`${file}-wal`, 'r');
+    const us: Record<string, number> = {};
+    const flushWall = { us: 0 };
+    try {
+      for (let i = 0; i < rows.length; i += group) {
+        const slice = rows.slice(i, i + group);
+        timed(us, 'commit', () => begin.run());
+        for (const x of slice) {
+          timed(us, 'savepoint', () => savepoint.run());
+          timed(us, 'store', () => insert.run(x.batch));
+          timed(us, 'audit', () => audit.run(x.audit));
+          timed(us, 'savepoint', () => release.run());
+          // The savepoint a nested transaction of its own added (what a write opens no more).
+          timed(us, 'second savepoint', () => {
+            savepoint.run();
+            release.run();
+          });
+        }
+        timed(us, 'commit', () => commit.run());
+        const t0 = performance.now();
+        fdatasyncSync(logFd);
+        flushWall.us += (performance.now() - t0) * 1000;
+        if ((i / group) % 16 === 15) db.pragma('wal_checkpoint(PASSIVE)');
+      }
+    } finally {
+      closeSync(logFd);
+    }
+    const per = (key: string) => (us[key] ?? 0) / rows.length;
+    return [
+      { stage: 'store: the batch row (its INSERT alone, SQLite)', loopUs: per('store') },
+      { stage: 'audit: its audit row (its INSERT alone, SQLite)', loopUs: per('audit') },
+      { stage: 'savepoint: the one each write runs in (SQLite)', loopUs: per('savepoint') },
+      { stage: 'savepoint: a second one nested in it, as each upload had', loopUs: per('second savepoint'), before: true },
+      { stage: `commit: BEGIN and COMMIT of a group of ${group} (SQLite), and the log's flush off the event loop`, loopUs: per('commit'), wallUs: per('commit') + flushWall.us / rows.length },
+    ];
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * The stages for `count` uploads (of about `uploadBytes` each, or the smallest), committed in
  * groups of `group`; PostgreSQL too when `databaseUrl` is given (in a schema of its own, dropped after).
@@ -125,16 +196,19 @@ export async function benchUploadStages(o: { count: number; group: number; uploa
   const stages: StageFigure[] = [];
   const parsed = uploads.map((u) => JSON.parse(u.raw.toString('utf8')) as unknown);
   // Each measured twice; the second counts (the first warms the code up).
-  const measure = async <T>(stage: string, items: readonly T[], step: (item: T) => unknown, before?: boolean) => {
+  const measure = async <T>(stage: string, items: readonly T[], step: (item: T, index: number) => unknown, before?: boolean) => {
     await perItem(items, step);
     stages.push({ stage, loopUs: await perItem(items, step), ...(before ? { before } : {}) });
   };
   await measure('JSON parse of the body', uploads, (u) => JSON.parse(u.raw.toString('utf8')));
   await measure('validation (zod schema and storable check)', parsed, (p) => validate(p));
-  await measure('signature check (node:crypto, kept key; its thread-pool part included)', uploads, (u) => verifySignedRequest(signingKey, u.parts, u.signature));
+  await measure('body SHA-256, taken once for the signature and kept for "same batch again"', uploads, (u) => bodySha256(u.raw));
+  const hashes = uploads.map((u) => bodySha256(u.raw));
+  await measure('signature check (node:crypto, kept key, the body hashed once; its thread-pool part included)', uploads, (u, i) => verifySignedRequest(signingKey, u.parts, u.signature, hashes[i]));
   await measure('signature check with WebCrypto', uploads, (u) => verifyRequest(signingKey, u.parts, u.signature), true);
   const bodies = parsed.map((p) => BatchUpload.parse(p));
-  await measure('canonical hash ("the same batch again")', bodies, (b) => canonicalBatchHash(b));
+  await measure('"same batch again" hash: the body\'s own, kept from its signature check, once the body is seen to be canonical', bodies, (b, i) => uploadHash(b, uploads[i]!.raw, hashes[i]!));
+  await measure('"same batch again" hash: the upload serialised again and hashed', bodies, (b) => canonicalBatchHash(b), true);
 
   const dir = mkdtempSync(join(tmpdir(), 'footfall-bench-stages-'));
   try {
@@ -160,6 +234,11 @@ export async function benchUploadStages(o: { count: number; group: number; uploa
     } finally {
       await inline.close();
     }
+    // The group commit taken apart, statement by statement, on a database set up as the
+    // adapter's: each upload's batch row, its audit row and the savepoint each write runs in, and
+    // each group's commit; the log's flush (on the thread pool in the endpoint) apart. The log is
+    // checkpointed between groups, untimed, as the checkpoint worker does.
+    stages.push(...sqliteStatementFigures(join(dir, 'statements.sqlite3'), orgId, deviceId, newBatches(orgId, deviceId, uploads), o.group));
     // What synchronous = FULL cost: the same rows into the same tables, each group one
     // transaction whose commit waits for the disk on the event loop.
     const full = new Database(join(dir, 'full.sqlite3'));

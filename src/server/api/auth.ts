@@ -16,7 +16,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { DeviceId, OrgId, SIGNATURE_HEADERS } from '../../domain/protocol.ts';
-import { verifySignedRequest } from './signature.ts';
+import { bodySha256, verifySignedRequest } from './signature.ts';
 import type { Storage, StoredDevice } from '../storage/types.ts';
 import { errors } from './errors.ts';
 
@@ -86,6 +86,9 @@ export async function authenticate(
   const device = await storage.getDevice(orgId, signed.deviceId);
   if (!device) throw errors.unknownDevice();
 
+  const body = request.rawBody ?? '';
+  // Kept on the request: an upload's "same batch again" hash is this one when its body is canonical.
+  request.bodySha256 = bodySha256(body);
   const valid = await verifySignedRequest(
     device.signingKey,
     {
@@ -94,9 +97,10 @@ export async function authenticate(
       orgId: signed.orgId,
       deviceId: signed.deviceId,
       timestamp: signed.timestamp,
-      body: request.rawBody ?? '',
+      body,
     },
     signed.signature,
+    request.bodySha256,
   );
   if (!valid) throw errors.badSignature();
   // Before anything else is said or written: a replayed old request learns nothing (not even a
@@ -116,5 +120,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body exactly as received (JSON routes only): what the device signed. */
     rawBody: Buffer | null;
+    /** SHA-256 (base64url) of rawBody, set by the signed-request check; null before it or on public routes. */
+    bodySha256: string | null;
   }
 }

@@ -34,8 +34,39 @@ export function canonicalBatchHash(batch: BatchUpload): string {
   return createHash('sha256').update(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }), 'utf8').digest('base64url');
 }
 
+/** Whether `raw` has `text` (ASCII) at `offset`. */
+function hasAt(raw: Buffer, offset: number, text: string): boolean {
+  return raw.length >= offset + text.length && raw.toString('latin1', offset, offset + text.length) === text;
+}
+
+/**
+ * Whether the bytes sent are exactly the canonical text canonicalBatchHash hashes, as the app
+ * always sends them (it serialises the upload in that key order, without whitespace). Checked
+ * without building the text: the parts were validated as compact JWEs (base64url and dots, no
+ * character JSON escapes), so a part read from `raw` is its own bytes between two quotes unless
+ * it held an escape, and an escape makes it longer than the part it stands for. So when the
+ * punctuation around each part sits exactly where the parts' lengths put it, and the body ends
+ * there, the body is the canonical text byte for byte.
+ */
+export function isCanonicalUpload(raw: Buffer, batch: BatchUpload): boolean {
+  const head = `{"seq":${batch.seq},"activity":"`;
+  const middle = '","directory":"';
+  const atMiddle = head.length + batch.activity.length;
+  const atTail = atMiddle + middle.length + batch.directory.length;
+  return raw.length === atTail + 2 && hasAt(raw, 0, head) && hasAt(raw, atMiddle, middle) && hasAt(raw, atTail, '"}');
+}
+
+/**
+ * The upload's "same batch again" hash. The body's own SHA-256, already taken for its signature
+ * (auth.ts), is that hash when the body is canonical: then the upload is neither serialised nor
+ * hashed again, which on a 700 KB upload saves more than a millisecond of the event loop.
+ */
+export function uploadHash(batch: BatchUpload, raw: Buffer | null, rawSha256: string | null): string {
+  return raw && rawSha256 && isCanonicalUpload(raw, batch) ? rawSha256 : canonicalBatchHash(batch);
+}
+
 /** A batch as stored: what was sent, who sent it and when, and what decides "the same batch again". */
-function newBatch(orgId: string, batchId: string, deviceId: string, body: BatchUpload, receivedAt: string): NewBatch {
+function newBatch(orgId: string, batchId: string, deviceId: string, body: BatchUpload, receivedAt: string, sha256 = canonicalBatchHash(body)): NewBatch {
   return {
     orgId,
     batchId,
@@ -43,7 +74,7 @@ function newBatch(orgId: string, batchId: string, deviceId: string, body: BatchU
     seq: body.seq,
     activity: body.activity,
     directory: body.directory,
-    sha256: canonicalBatchHash(body),
+    sha256,
     size: body.activity.length + body.directory.length,
     receivedAt,
   };
@@ -72,9 +103,9 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext, quota: OrgQuo
     bodyLimit: UPLOAD_BODY_LIMIT,
     // The last-seen time, the batch and its audit entry go to disk in one commit.
     touchAlongside: true,
-    handler: async ({ params, body, device, now, reply }): Promise<BatchReceipt> => {
+    handler: async ({ params, body, device, now, request, reply }): Promise<BatchReceipt> => {
       const at = now.toISOString();
-      const batch = newBatch(params.orgId, params.batchId, device.deviceId, body, at);
+      const batch = newBatch(params.orgId, params.batchId, device.deviceId, body, at, uploadHash(body, request.rawBody, request.bodySha256));
       let result;
       if (await quota.admits(params.orgId, batch.size)) {
         // The batch and its audit entry in one transaction: an upload is never stored unaudited.

@@ -82,6 +82,7 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
   const quota = new OrgQuota(options.storage, limits.orgStorageBytes);
 
   app.decorateRequest('rawBody', null);
+  app.decorateRequest('bodySha256', null);
   app.decorateRequest('device', null);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setErrorHandler(handleError);

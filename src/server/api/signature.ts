@@ -38,16 +38,21 @@ function verificationKey(x: string, y: string): KeyObject {
   return key;
 }
 
+/** SHA-256 (base64url, no padding) of a request body, as the canonical request names it. */
+export function bodySha256(body: SignedParts['body']): string {
+  return createHash('sha256').update(body).digest('base64url');
+}
+
 /**
  * True only when the signature is a valid ECDSA P-256/SHA-256 signature by this key over these
- * parts. Never throws: a malformed signature, key or field gives false.
+ * parts. Never throws: a malformed signature, key or field gives false. `bodyHash`, when the
+ * caller has already hashed the body (bodySha256), saves hashing it again.
  */
-export async function verifySignedRequest(signingKey: PublicJwk, parts: SignedParts, signature: string): Promise<boolean> {
+export async function verifySignedRequest(signingKey: PublicJwk, parts: SignedParts, signature: string, bodyHash?: string): Promise<boolean> {
   try {
     if (!isWellFormedSignature(signature) || !isWellFormedSigningKey(signingKey)) return false;
     const key = verificationKey(signingKey.x, signingKey.y);
-    const bodyHash = createHash('sha256').update(parts.body).digest('base64url');
-    const canonical = Buffer.from(canonicalRequestText(parts, bodyHash), 'utf8');
+    const canonical = Buffer.from(canonicalRequestText(parts, bodyHash ?? bodySha256(parts.body)), 'utf8');
     const bytes = Buffer.from(signature, 'base64url');
     return await new Promise<boolean>((resolve) => {
       verify('sha256', canonical, { key, dsaEncoding: 'ieee-p1363' }, bytes, (error, valid) => resolve(!error && valid === true));

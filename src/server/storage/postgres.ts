@@ -162,6 +162,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE enrolments ADD COLUMN device_name TEXT;
   `,
+  // A batch row kept whole in its table up to the largest row a page holds. By default a row over
+  // about 2 KB, as the smallest upload's is (two sealed parts of 1 KiB and more), has its parts
+  // compressed, which never works on ciphertext, and then one of them moved to the TOAST table:
+  // a second row and index entry written, and read back, for every small batch. Rows written
+  // before keep their form; larger batches are still moved out of line as before.
+  `
+  ALTER TABLE batches SET (toast_tuple_target = 8160);
+  `,
 ];
 
 /**

@@ -281,9 +281,13 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     listAudit: db.prepare('SELECT * FROM audit WHERE org_id = ? AND cursor > ? ORDER BY cursor LIMIT ?'),
   };
 
-  const addWrappedKeys = db.transaction((orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
+  // The writes below run through write(), each in a savepoint of its group's transaction
+  // (commitGroup): that savepoint already makes each one all or nothing, so they open none of
+  // their own. Only a compaction does, for the refusal it rolls back and answers with.
+
+  const addWrappedKeys = (orgId: string, keys: { id: string; kind: string; wrapped: string }[]) => {
     for (const k of keys) s.insertWrappedKey.run(orgId, k.id, k.kind, k.wrapped);
-  });
+  };
 
   /** False when the device id is already enrolled in the organisation. */
   const insertDevice = (d: StoredDevice): boolean =>
@@ -299,22 +303,22 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
       revoked_at: d.revokedAt === null ? null : isoTime(d.revokedAt),
     }).changes === 1;
 
-  const createOrg = db.transaction((...[org, admin, wrappedKeys]: Parameters<Storage['createOrg']>) => {
+  const createOrg = (...[org, admin, wrappedKeys]: Parameters<Storage['createOrg']>) => {
     if (s.insertOrg.run(org.orgId, JSON.stringify(org.orgPublicKey), isoTime(org.createdAt)).changes === 0) throw new OrgExistsError();
     insertDevice({ ...admin, orgId: org.orgId });
     addWrappedKeys(org.orgId, wrappedKeys);
-  });
+  };
 
-  const claimEnrolment = db.transaction((...[lookup, now, device]: Parameters<Storage['claimEnrolment']>) => {
+  const claimEnrolment = (...[lookup, now, device]: Parameters<Storage['claimEnrolment']>) => {
     const at = isoTime(now);
     const used = s.useEnrolment.get({ lookup, now: at, device_id: device.deviceId }) as EnrolmentRow | undefined;
     if (!used) return null;
-    // Throwing rolls the transaction back, so the code stays unused for the right device.
+    // Throwing rolls its savepoint back, so the code stays unused for the right device.
     const added = insertDevice({ ...device, name: used.device_name ?? device.name, orgId: used.org_id, role: used.role as Role, enrolledAt: at, lastSeenAt: null, revokedAt: null });
     if (!added) throw new DeviceExistsError();
     s.emptyEnrolmentPackage.run(lookup);
     return toClaim(used);
-  });
+  };
 
   /** Stored, or what the id already taken (by a stored or a removed batch) says about this one. */
   const insertBatch = (b: NewBatch) => {
@@ -334,11 +338,11 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     return existingBatchResult(s.getBatchSha.get(b.orgId, b.batchId) as { sha256: string; received_at: string }, b.sha256);
   };
 
-  const putBatch = db.transaction((...[b, audit]: Parameters<Storage['putBatch']>) => {
+  const putBatch = (...[b, audit]: Parameters<Storage['putBatch']>) => {
     const result = insertBatch(b);
     if (result.status === 'stored' && audit) appendAudit(audit);
     return result;
-  });
+  };
 
   const compact = db.transaction((c: Compaction): CompactionResult => {
     const unknown = unknownBatchIds(c.supersedes, s.findBatchIds.all(c.orgId, JSON.stringify(c.supersedes)) as string[]);
@@ -357,9 +361,9 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     s.appendAudit.run(e.orgId, isoTime(e.at), e.actor, e.action, e.subject);
   };
 
-  const putTeamKeyEnvelopes = db.transaction((orgId: string, version: number, envelopes: { deviceId: string; sealed: string }[]) => {
+  const putTeamKeyEnvelopes = (orgId: string, version: number, envelopes: { deviceId: string; sealed: string }[]) => {
     for (const e of envelopes) s.putEnvelope.run(orgId, e.deviceId, version, e.sealed);
-  });
+  };
 
   // ---- durability: flushing the write-ahead log -----------------------------------------
 
