@@ -409,6 +409,7 @@ describe('the resolved history kept for the reports', () => {
     const back = await loadReportHistory(core(), config());
     expect(back.resolvedNow).toBe(true);
     expect(back.history).toEqual(await resolvedFromEvents());
+    await back.keeping; // kept once the page has what it shows: the tests below open it
   });
 
   it('takes the rest of the configuration as it is now', async () => {
