@@ -224,19 +224,14 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   const previousRange = reportPeriod(previousPeriod(period), config);
   const previous: ComparedPeriod = { ...previousRange, recorded: first !== null && previousRange.to >= first };
   const firstDates = firstRecordDates(history.records);
-  // The records of either period, picked once: the six counts below read only these, and a
-  // history of several years holds many more.
-  const from = previous.from < current.from ? previous.from : current.from;
-  const to = previous.to > current.to ? previous.to : current.to;
-  const records = history.records.filter((r) => r.date >= from && r.date <= to);
-  const figures = countRecords(records, current, firstDates);
-  const previousFigures = countRecords(records, previous, firstDates);
-  const termFigures = countTerms(records, current);
-  const previousTermFigures = countTerms(records, previous);
+  const figures = countRecords(history.records, current, firstDates);
+  const previousFigures = countRecords(history.records, previous, firstDates);
+  const termFigures = countTerms(history.records, current);
+  const previousTermFigures = countTerms(history.records, previous);
   const now: Counted = { ...figures, ...termFigures };
   const before: Counted = { ...previousFigures, ...previousTermFigures };
-  const women = womenIn(records, current);
-  const previousWomen = womenIn(records, previous);
+  const women = womenIn(history.records, current);
+  const previousWomen = womenIn(history.records, previous);
   const womenWhoVisited = { current: women.visited, previous: previousWomen.visited };
 
   const single = (figure: TotalFigure, label: string): ReportRow<number> => ({
