@@ -1,8 +1,9 @@
 /**
- * `node --import tsx bench/micro/report.ts [events]`: the report's pure stages on a synthetic
- * history (bench/lib/history.ts), each on its own in Node, several times: chunk rows decoded,
- * gathered and bound, resolved, encoded, decoded, counted. For finding where a report opening's
- * JavaScript time goes (add --cpu-prof for a profile); not part of `npm run bench`.
+ * `node --max-old-space-size=6000 --import tsx bench/micro/report.ts [events]` (RUNS=n for other
+ * than 4 runs): the report's pure stages on a synthetic history (bench/lib/history.ts), each on its
+ * own in Node: chunk rows parsed and decoded, gathered and bound, resolved, encoded, kept as JSON,
+ * decoded, counted. For finding where a report opening's JavaScript time goes without a browser;
+ * not part of `npm run bench`.
  */
 import { decodeChunk, encodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { gatherEvents } from '../../src/app/admin/archive/archiveEvents.ts';
