@@ -18,7 +18,10 @@ import { FootfallDb, type ArchiveRow, type Enrolment } from '../../src/app/core/
 import { gatherEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { sealJson } from '../../src/crypto/atRest.ts';
 import { decodeHistory, encodeHistory } from '../../src/domain/historyCodec.ts';
-import type { ChunkForm, OpeningProfile, ReportStored } from '../lib/reportBench.ts';
+import type { ChunkForm, KeptProfile, OpeningProfile, ReportStored } from '../lib/reportBench.ts';
+import { openKept } from '../../src/app/admin/archive/keptResolution.ts';
+import { adminDevice } from '../../src/app/admin/adminDevice.ts';
+import { foldWaiting } from '../../src/domain/waitingFold.ts';
 import { decodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { loadReportHistory, replaceArchive } from '../../src/app/admin/archive/archiveStore.ts';
@@ -190,6 +193,45 @@ export const reportApi = {
     lap('keepWriteMs');
     await db.archive.delete('profile-scratch');
     return Object.fromEntries(stages) as unknown as OpeningProfile;
+  },
+
+  /**
+   * Where an opening from the kept resolution spends its time, stage by stage, as loadReportHistory
+   * and the Reports screen do it: the admin device checked, the kept row and the chunk ids read,
+   * decrypted, its JSON decoded and parsed, checked and decoded (openKept), this device's waiting
+   * events opened and folded on, and one financial year counted.
+   */
+  async reportKeptProfile(startYear: number): Promise<KeptProfile> {
+    if (!config || !admin) throw new Error('call reportSetUp first');
+    const { db, core } = admin;
+    const stages: [keyof KeptProfile, number][] = [];
+    let last = performance.now();
+    const lap = (stage: keyof KeptProfile) => {
+      const now = performance.now();
+      stages.push([stage, now - last]);
+      last = now;
+    };
+    const { enrolment } = await adminDevice(core);
+    await core.archive.readState();
+    lap('stateMs');
+    const row = await db.archive.get(RESOLVED_ID);
+    const chunkIds = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
+    lap('readMs');
+    const plain = await decryptRow(row!);
+    lap('decryptMs');
+    const value = JSON.parse(utf8.decode(plain)) as unknown;
+    lap('parseMs');
+    const kept = openKept(value, chunkIds, enrolment.orgId, config);
+    if (!kept) throw new Error('the kept resolution did not open');
+    lap('decodeMs');
+    const waiting = await core.outbox.waitingEvents();
+    lap('waitingMs');
+    const folded = foldWaiting(kept.history, waiting.events);
+    if (!folded) throw new Error('the waiting events did not fold');
+    lap('foldMs');
+    buildReport(folded, config, { kind: 'financialYear', startYear });
+    lap('countMs');
+    return Object.fromEntries(stages) as unknown as KeptProfile;
   },
 
   /**

@@ -8,7 +8,7 @@ import type { SearchBenchResult } from './searchBench.ts';
 import type { ServerBenchResult } from './serverBench.ts';
 import { median, medianOfRuns, percentile } from './stats.ts';
 import { SYNC_TARGET, type SyncResult } from './syncBench.ts';
-import { CHUNK_FORMS, PROFILE_STAGES, type ReportResult } from './reportBench.ts';
+import { CHUNK_FORMS, KEPT_STAGES, PROFILE_STAGES, type ReportResult } from './reportBench.ts';
 
 export interface Row {
   figure: string;
@@ -359,6 +359,13 @@ ${mdTable(
 )}
 
 All in ms. Median: report ${f(total, 0)} ms, baseline ${f(base, 0)} ms. ${total < 1000 ? 'The target (under 1 s) is met.' : '**The target (under 1 s) is not met.**'}
+
+Where an opening from the kept resolution spends its time: each stage run alone on the page in turn, median of ${r.keptProfiles.length} profiles:
+
+${mdTable(
+  ['stage', 'ms'],
+  KEPT_STAGES.map(([key, what]) => [what, f(median(r.keptProfiles.map((p) => p[key])), 0)]),
+)}
 
 The first opening when no resolution is kept (on a device that has never opened the reports), which is also what a
 refresh that brings something new spends: \`loadReportHistory\` with the kept row gone (the report worker reads,

@@ -61,6 +61,29 @@ export interface OpeningProfile {
   keepWriteMs: number;
 }
 
+/** Where an opening from the kept resolution spends its time, stage by stage, in ms (bench/browser/reportBench.ts reportKeptProfile). */
+export interface KeptProfile {
+  stateMs: number;
+  readMs: number;
+  decryptMs: number;
+  parseMs: number;
+  decodeMs: number;
+  waitingMs: number;
+  foldMs: number;
+  countMs: number;
+}
+
+export const KEPT_STAGES: readonly [keyof KeptProfile, string][] = [
+  ['stateMs', 'admin device checked, state row read'],
+  ['readMs', 'kept row and chunk ids read from IndexedDB'],
+  ['decryptMs', 'AES-GCM decryption'],
+  ['parseMs', 'UTF-8 decoding and JSON.parse'],
+  ['decodeMs', 'checked and decoded (openKept)'],
+  ['waitingMs', 'this device\'s waiting events opened'],
+  ['foldMs', 'waiting events folded on'],
+  ['countMs', 'counted (buildReport)'],
+];
+
 /** The profile's stages in order, with what each is. */
 export const PROFILE_STAGES: readonly [keyof OpeningProfile, string][] = [
   ['readMs', 'read the chunk rows from IndexedDB'],
@@ -86,6 +109,8 @@ export interface ReportResult {
   resolvedPlainBytes: number;
   runs: ReportRun[];
   firstOpenings: FirstOpeningRun[];
+  /** Where an opening from the kept resolution spends its time, stage by stage. */
+  keptProfiles: KeptProfile[];
   /** Where a first opening's time goes, stage by stage, in each form, alternating. */
   profiles: { form: ChunkForm; profile: OpeningProfile }[];
 }
@@ -123,6 +148,12 @@ export async function benchReport(
         `baseline ${baseline.ms.toFixed(0)} ms decrypting ${(baseline.bytes / 1e6).toFixed(1)} MB; the kept resolution alone ${baseline.resolvedMs.toFixed(0)} ms`,
     );
   }
+  const keptProfiles: KeptProfile[] = [];
+  for (let r = 0; r < opts.firstOpeningRuns; r++) {
+    const profile = await bp.call('reportKeptProfile', opts.startYear);
+    keptProfiles.push(profile);
+    opts.log?.(`report kept profile ${r + 1}: ${KEPT_STAGES.map(([k]) => `${k.replace(/Ms$/, '')} ${profile[k].toFixed(0)}`).join(', ')} ms`);
+  }
   const firstOpenings: FirstOpeningRun[] = [];
   // Old form and compact in turn, so both meet the same load.
   for (let r = 0; r < opts.firstOpeningRuns; r++) {
@@ -144,5 +175,5 @@ export async function benchReport(
       opts.log?.(`report profile ${r + 1}, ${form} rows: ${PROFILE_STAGES.map(([k]) => `${k.replace(/Ms$/, '')} ${profile[k].toFixed(0)}`).join(', ')} ms`);
     }
   }
-  return { stored, counted: counted!, plainBytes, resolvedPlainBytes, runs, firstOpenings, profiles };
+  return { stored, counted: counted!, plainBytes, resolvedPlainBytes, runs, keptProfiles, firstOpenings, profiles };
 }

@@ -388,6 +388,7 @@ export function resolveRecords(
   // Who each record's woman is counted under: the directory's one rule for merges.
   const canonical = canonicalIds(merges);
   const localDate = localDateReader(config.timeZone);
+  const sortedSet = sortedSets();
   const resolved: ResolvedRecord[] = [];
   for (const r of records.values()) {
     r.date = localDate(r.occurredAt);
@@ -443,11 +444,35 @@ function applyCorrection(record: ResolvedRecord, changes: EventOf<'record.correc
   }
 }
 
-/** Sorted and without repeats; always a fresh array, so no record shares an event's. */
-function sortedSet(items: readonly string[]): string[] {
-  if (items.length < 2) return items.slice();
-  const sorted = [...items].sort();
-  return sorted.filter((s, i) => i === 0 || s !== sorted[i - 1]);
+/**
+ * Lists sorted and without repeats, each distinct one once, frozen and shared by every record that
+ * has it (as decodeHistory gives them back): a year has a few dozen distinct lists and hundreds of
+ * thousands of records, and an array kept for each was most of what resolving kept alive. Never an
+ * event's own array. Nothing that reads records changes their lists; anything that tried would
+ * throw rather than change other records too.
+ */
+function sortedSets(): (items: readonly string[]) => string[] {
+  const root: ListNode = { list: Object.freeze([] as string[]) as string[], next: new Map() };
+  return (items) => {
+    const sorted = items.length < 2 || isSortedSet(items) ? items : [...new Set(items)].sort();
+    let node = root;
+    for (const item of sorted) {
+      let next = node.next.get(item);
+      if (next === undefined) node.next.set(item, (next = { list: null, next: new Map() }));
+      node = next;
+    }
+    return (node.list ??= Object.freeze(sorted.slice()) as string[]);
+  };
+}
+
+interface ListNode {
+  list: string[] | null;
+  next: Map<string, ListNode>;
+}
+
+function isSortedSet(items: readonly string[]): boolean {
+  for (let i = 1; i < items.length; i++) if ((items[i - 1] as string) >= (items[i] as string)) return false;
+  return true;
 }
 
 /**

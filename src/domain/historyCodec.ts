@@ -18,7 +18,7 @@ import type { OrgConfig } from './config.ts';
 import type { ResolvedCasework, ResolvedOutreach, ResolvedRecord, ResolvedVisit } from './counting.ts';
 import type { WomanDetails } from './events.ts';
 import type { History } from './report.ts';
-import { formatLocalDate } from './time.ts';
+import { digitsAt, formatLocalDate, instantMillis } from './time.ts';
 import type { WomanProfile } from './women.ts';
 
 export const HISTORY_CODEC_VERSION = 1;
@@ -330,7 +330,7 @@ function instantWriter(into: Instants): (instant: string) => void {
   let last = 0;
   const dates = new Map<number, string>();
   return (instant) => {
-    const ms = Date.parse(instant);
+    const ms = instantMillis(instant);
     const exact = Number.isFinite(ms) && writtenAsISO(instant, ms, dates);
     if (!exact) into.text.push([into.delta.length, instant]);
     const value = exact ? ms : last; // a delta of 0 where the text stands instead
@@ -349,19 +349,11 @@ function writtenAsISO(instant: string, ms: number, dates: Map<number, string>): 
   let date = dates.get(day);
   if (date === undefined) dates.set(day, (date = new Date(day * DAY_MS).toISOString().slice(0, 10)));
   if (!instant.startsWith(date)) return false;
-  const [h, m, sec, milli] = [digits(instant, 11, 2), digits(instant, 14, 2), digits(instant, 17, 2), digits(instant, 20, 3)];
+  const h = digitsAt(instant, 11, 2);
+  const m = digitsAt(instant, 14, 2);
+  const sec = digitsAt(instant, 17, 2);
+  const milli = digitsAt(instant, 20, 3);
   return h < 24 && m < 60 && sec < 60 && ((h * 60 + m) * 60 + sec) * 1000 + milli === ms - day * DAY_MS;
-}
-
-/** The number written with `length` decimal digits from `from`; NaN if any is not a digit. */
-function digits(text: string, from: number, length: number): number {
-  let n = 0;
-  for (let i = from; i < from + length; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return NaN;
-    n = n * 10 + d;
-  }
-  return n;
 }
 
 function instantReader(from: Instants): (position: number) => string {

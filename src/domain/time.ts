@@ -44,7 +44,7 @@ export function localDateReader(timeZone: string): (instant: string) => LocalDat
   const format = formatterFor(timeZone);
   const cache = new Map<number, LocalDate>();
   return (instant) => {
-    const ms = new Date(instant).getTime();
+    const ms = instantMillis(instant);
     if (Number.isNaN(ms)) throw new RangeError(`not a valid instant: ${instant}`);
     const quarterHour = Math.floor(ms / QUARTER_HOUR);
     let date = cache.get(quarterHour);
@@ -54,6 +54,40 @@ export function localDateReader(timeZone: string): (instant: string) => LocalDat
     }
     return date;
   };
+}
+
+/**
+ * `new Date(instant).getTime()`, read straight from the digits when the instant is written as
+ * `toISOString` writes it (as every device writes them): parsing the text is most of what dating
+ * a record costs, and a report dates hundreds of thousands. Anything else goes to the Date parser.
+ */
+export function instantMillis(instant: string): number {
+  if (instant.length === 24 && instant.charCodeAt(23) === 90 /* Z */ && instant[4] === '-' && instant[7] === '-' && instant[10] === 'T' && instant[13] === ':' && instant[16] === ':' && instant[19] === '.') {
+    const month = digitsAt(instant, 5, 2);
+    const day = digitsAt(instant, 8, 2);
+    const hour = digitsAt(instant, 11, 2);
+    const minute = digitsAt(instant, 14, 2);
+    const second = digitsAt(instant, 17, 2);
+    // Within these the parser agrees with Date.UTC (it too carries 30 February into March).
+    if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
+      const year = digitsAt(instant, 0, 4);
+      const milli = digitsAt(instant, 20, 3);
+      // Date.UTC reads years 0 to 99 as 1900 to 1999: those go to the parser.
+      if (year >= 1000 && milli >= 0) return Date.UTC(year, month - 1, day, hour, minute, second, milli);
+    }
+  }
+  return new Date(instant).getTime();
+}
+
+/** The number written with `length` decimal digits from `from`; NaN if any is not a digit. */
+export function digitsAt(text: string, from: number, length: number): number {
+  let n = 0;
+  for (let i = from; i < from + length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** Local wall-clock time HH:MM of an instant in a time zone. */

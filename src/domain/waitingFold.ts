@@ -5,7 +5,8 @@
  *
  * Only what folds exactly is folded: new visits, outreach contacts and casework sessions, and
  * changes to those same new records, naming no woman or a woman the history holds under her own
- * id (never one merged into another, nor erased). Anything else (a registration, a merge, a change
+ * id (never one merged into another, nor erased); and changes of settings or of the organisation
+ * key, which change no record. Anything else (a registration, a merge, a change
  * to an archived record, a record the history already holds) gives null, and every event is
  * resolved together as before. The records then are exactly those resolveHistory gives for the
  * archive's events followed by the waiting ones.
@@ -35,6 +36,11 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[])
         break;
       case 'record.voided':
         if (!made.has(e.targetId)) return null;
+        break;
+      case 'org.configured':
+      case 'org.keyRotated':
+        // Settings and a new organisation key resolve to no record and no woman, and bind none
+        // (src/domain/people.ts reads people and devices only): the history stays as it is.
         break;
       default:
         return null;

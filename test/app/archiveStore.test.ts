@@ -5,7 +5,7 @@
  * the reports screen does.
  */
 import 'fake-indexeddb/auto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lock } from '../../src/app/lock/access.ts';
 import {
   archivedEventIds,
@@ -409,6 +409,7 @@ describe('the resolved history kept for the reports', () => {
     const back = await loadReportHistory(core(), config());
     expect(back.resolvedNow).toBe(true);
     expect(back.history).toEqual(await resolvedFromEvents());
+    await back.keeping; // kept once the page has what it shows: the tests below open it
   });
 
   it('takes the rest of the configuration as it is now', async () => {
@@ -475,9 +476,24 @@ describe('a first opening, as the report worker runs it', () => {
   });
   const run = async (req: OpenReportRequest) => {
     const messages: OpenReportMessage[] = [];
-    await openReport(req, (m) => messages.push(m));
+    await openReport(req, (m) => messages.push(m), Promise.resolve());
     return messages;
   };
+
+  it('keeps nothing until the page says it has shown the report', async () => {
+    await admin.db.archive.delete('resolved');
+    const messages: OpenReportMessage[] = [];
+    let keep!: () => void;
+    const running = openReport(await request(), (m) => messages.push(m), new Promise<void>((res) => (keep = res)));
+    await vi.waitFor(() => expect(messages.at(-1)?.kind).toBe('resolved'), { timeout: 60_000 });
+    await new Promise((res) => setTimeout(res, 50));
+    expect(messages.at(-1)?.kind).toBe('resolved');
+    expect(await admin.db.archive.get('resolved')).toBeUndefined();
+    keep();
+    await running;
+    expect(messages.at(-1)?.kind).toBe('done');
+    expect(await admin.db.archive.get('resolved')).toBeDefined();
+  });
 
   it('reads every stored row from its own connection, showing progress, hands the history over, then keeps it', async () => {
     await admin.db.archive.delete('resolved');

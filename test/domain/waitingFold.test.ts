@@ -3,7 +3,7 @@
  * folds gives exactly what resolving everything together gives; anything else says so with null.
  */
 import { describe, expect, it } from 'vitest';
-import type { FootfallEvent } from '../../src/domain/events.ts';
+import { FootfallEvent } from '../../src/domain/events.ts';
 import { resolveHistory } from '../../src/domain/report.ts';
 import { foldWaiting } from '../../src/domain/waitingFold.ts';
 import { addService, checkIn, contact, correct, register, removeService, session, voidRecord, newId } from './fixtures.ts';
@@ -29,6 +29,18 @@ describe('folding waiting events onto a kept resolution', () => {
       session({ occurredAt: '2026-03-03T10:00:00Z', woman: C }),
     ];
     expect(foldWaiting(kept(), waiting)).toEqual(together(waiting));
+  });
+
+  it('folds settings changed and a key rotated here, which change no record', () => {
+    const visit = checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: A, services: ['meal'] });
+    const by = { deviceId: visit.deviceId, staffId: visit.staffId };
+    const waiting: FootfallEvent[] = [
+      FootfallEvent.parse({ ...by, id: newId(), at: '2026-03-01T09:00:00.000Z', type: 'org.configured', config: { ...CONFIG, services: CONFIG.services.slice(0, 1) } }),
+      FootfallEvent.parse({ ...by, id: newId(), at: '2026-03-01T09:30:00.000Z', type: 'org.keyRotated', announcement: 'signed announcement' }),
+      visit,
+    ];
+    expect(foldWaiting(kept(), waiting)).toEqual(together(waiting));
+    expect(foldWaiting(kept(), waiting.slice(0, 2))?.records).toEqual(kept().records);
   });
 
   it('is the kept history itself when nothing waits', () => {

@@ -273,8 +273,16 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
     (opened, of) => onProgress?.({ opened, of }),
   );
   const resolved = await opening.resolved;
+  let history: History;
+  try {
+    history = decodeHistory(resolved.history, config);
+  } finally {
+    // The worker keeps the resolution only once the page has counted and shown the report (the
+    // caller does so as soon as this returns): on two cores the two would compete for one.
+    setTimeout(opening.keep, 0);
+  }
   return {
-    history: decodeHistory(resolved.history, config),
+    history,
     events: resolved.events,
     summary: summarise(state, resolved.unbound),
     unreadableRows: resolved.unreadableRows,

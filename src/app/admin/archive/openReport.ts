@@ -1,9 +1,10 @@
 /**
  * A first opening of the reports, as the report worker runs it (src/app/admin/archive/reportWorker.ts):
  * every chunk row read from IndexedDB and decrypted, gathered with this device's own waiting
- * events, resolved, and handed over in the compact form the page decodes. Only then is the
- * resolution sealed and kept, and any rows in the previous form written again in the compact one
- * (chunkCodec.ts), so the admin sees her report before that work is done.
+ * events, resolved, and handed over in the compact form the page decodes. Only once the page
+ * says it has counted (`mayKeep`) is the resolution sealed and kept, and any rows in the previous
+ * form written again in the compact one (chunkCodec.ts): the admin sees her report before that
+ * work is done, and on a machine with few cores it does not compete with the page for them.
  *
  * It is a plain function of its request, so tests run it directly; in the app it runs off the
  * page's thread and the page stays responsive throughout (docs/architecture.md#reports).
@@ -43,13 +44,18 @@ export type OpenReportMessage =
   | { kind: 'done' }
   | { kind: 'failed'; message: string };
 
-export async function openReport(request: OpenReportRequest, post: (message: OpenReportMessage) => void): Promise<void> {
+/** What the page sends the report worker: the request, then, once the report is shown, leave to keep. */
+export type ReportWorkerMessage = { kind: 'open'; request: OpenReportRequest } | { kind: 'keep' };
+
+/** `mayKeep` settles when the page has shown the report: the keeping waits for it. */
+export async function openReport(request: OpenReportRequest, post: (message: OpenReportMessage) => void, mayKeep: Promise<void>): Promise<void> {
   const { archive, close } = openArchiveStorage(request.storage);
   try {
     const chunks = request.readChunks ? await archive.readChunks((opened, of) => post({ kind: 'progress', opened, of })) : [];
     const { events, unbound, unreadableRows } = await gatherEvents(chunks, request.waiting);
     const history = encodeHistory(resolveHistory(events, request.config));
     post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
+    await mayKeep;
     // Its own waiting events are not in the archive: a resolution counting them is not kept.
     if (request.waiting.events.length + request.waiting.unreadable === 0) {
       const chunkIds = chunks.map((c) => c.id);

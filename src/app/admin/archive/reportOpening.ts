@@ -1,15 +1,17 @@
 /**
  * The page's side of a first opening of the reports: the request goes to the report worker
  * (reportWorker.ts), which reads, decrypts and resolves every stored event off the page's thread
- * while the page shows its progress; the resolved history comes back first, and the worker ends
- * once it has kept the resolution. Where no Web Worker can be started (tests in Node), the same
- * function runs here.
+ * while the page shows its progress; the resolved history comes back first, and once the page
+ * says it has shown the report (`keep`) the worker keeps the resolution and ends. Where no Web
+ * Worker can be started (tests in Node), the same function runs here.
  */
-import { openReport, type OpenReportMessage, type OpenReportRequest, type ResolvedReport } from './openReport.ts';
+import { openReport, type OpenReportMessage, type OpenReportRequest, type ReportWorkerMessage, type ResolvedReport } from './openReport.ts';
 import ReportWorker from './reportWorker.ts?worker';
 
 export interface ReportOpening {
   resolved: Promise<ResolvedReport>;
+  /** Leave to keep the resolution: the page has what it needs to show the report. */
+  keep: () => void;
   /** Settles once the worker is done: the resolution kept (or, where it may not be, not). */
   done: Promise<void>;
 }
@@ -44,14 +46,19 @@ export function openReportOffThread(request: OpenReportRequest, onProgress?: (op
         break;
     }
   };
+  let keep: () => void;
   if (typeof Worker === 'undefined') {
-    void openReport(request, hear);
+    let mayKeep!: () => void;
+    void openReport(request, hear, new Promise<void>((res) => (mayKeep = res)));
+    keep = mayKeep;
   } else {
     const worker = new ReportWorker({ name: 'reports' });
     stop = () => worker.terminate();
     worker.onmessage = (m: MessageEvent<OpenReportMessage>) => hear(m.data);
     worker.onerror = (e) => hear({ kind: 'failed', message: e.message || 'The reports could not be opened.' });
-    worker.postMessage(request);
+    const send = (message: ReportWorkerMessage) => worker.postMessage(message);
+    send({ kind: 'open', request });
+    keep = () => send({ kind: 'keep' });
   }
-  return { resolved, done };
+  return { resolved, keep, done };
 }

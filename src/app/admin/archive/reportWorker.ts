@@ -1,9 +1,16 @@
 /**
  * The report worker: a module Web Worker that opens the reports (openReport.ts) off the page's
- * thread. It takes one request and answers with progress, the resolved history, then done.
+ * thread. It takes one request and answers with progress, the resolved history, then, once the
+ * page has said it may keep, done.
  */
-import { openReport, type OpenReportMessage, type OpenReportRequest } from './openReport.ts';
+import { openReport, type OpenReportMessage, type ReportWorkerMessage } from './openReport.ts';
 
-const scope = self as unknown as { onmessage: ((m: MessageEvent<OpenReportRequest>) => void) | null; postMessage: (m: OpenReportMessage) => void };
+const scope = self as unknown as { onmessage: ((m: MessageEvent<ReportWorkerMessage>) => void) | null; postMessage: (m: OpenReportMessage) => void };
 
-scope.onmessage = (m) => void openReport(m.data, (message) => scope.postMessage(message));
+let keep!: () => void;
+const mayKeep = new Promise<void>((resolve) => (keep = resolve));
+
+scope.onmessage = (m) => {
+  if (m.data.kind === 'keep') keep();
+  else void openReport(m.data.request, (message) => scope.postMessage(message), mayKeep);
+};
