@@ -14,9 +14,9 @@ const FRAME_BYTES = 4;
 /** Room for a signed part's JWS header (its admin certificate) and signature. */
 const SIGNATURE_ROOM = 8 * 1024;
 
-/** An event ready for a batch: its JSON text, encoded once. */
+/** An event ready for a batch: its JSON text, encoded once, and what says which part it goes in. */
 export interface PackedEvent {
-  event: FootfallEvent;
+  event: Pick<FootfallEvent, 'id' | 'type'>;
   bytes: Uint8Array;
 }
 
@@ -56,7 +56,7 @@ export function listBytes(items: readonly Uint8Array[]): Uint8Array<ArrayBuffer>
  * `bound` bytes of JSON. `isDirectory` says which part an event goes in. An event too large for a
  * part of its own is refused (event_too_large) rather than sent in a batch the server would refuse.
  */
-export function fillBatches(events: readonly PackedEvent[], bound: number, isDirectory: (event: FootfallEvent) => boolean): PackedEvent[][] {
+export function fillBatches(events: readonly PackedEvent[], bound: number, isDirectory: (event: Pick<FootfallEvent, 'type'>) => boolean): PackedEvent[][] {
   const batches: PackedEvent[][] = [];
   let current: PackedEvent[] = [];
   // A part's JSON: the brackets, and each item with its comma.

@@ -11,16 +11,13 @@ import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from '
 import type { BatchRow, Enrolment, EventRow, FootfallDb } from './database.ts';
 import { database } from './device.ts';
 import { recipientOf, type Recipient } from './orgKeys.ts';
-import { openEventRow, rowKeyOf } from './vault.ts';
+import { openEventBytes, openEventRow, rowKeyOf } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
-/**
- * How many event rows one read of the outbox takes: enough for a day's work at a busy centre in
- * one go, few enough to hold in memory while they are sealed.
- */
-export const SEAL_READ_ROWS = 10_000;
-/** Rows per read within it. */
+/** Event rows per read of the outbox: each slice is opened while the next is read (IndexedDB reads in another process). */
 const READ_SLICE_ROWS = 2_000;
+/** Batches sealed but not yet stored: how far sealing runs ahead of the writes (each holds about 1 MiB). */
+const SEALING_AHEAD = 2;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
@@ -42,56 +39,100 @@ const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
 ]);
 
 /** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
-export function isDirectoryEvent(event: FootfallEvent): boolean {
+export function isDirectoryEvent(event: Pick<FootfallEvent, 'type'>): boolean {
   return DIRECTORY_TYPES.has(event.type);
+}
+
+export interface SealingOptions {
+  /** Each batch as soon as it is stored, in order: a round uploads it while the next is sealed. */
+  stored?: (batch: BatchRow) => void;
+  /**
+   * Asked once every full batch is stored: whether the last, partly filled one is sealed now too.
+   * Without it, it is. A round says so only once every batch before it has gone up, so a device
+   * that cannot reach the server keeps filling that batch rather than sealing a small one each
+   * round (docs/sync.md#batches-and-padding).
+   */
+  lastBatch?: () => Promise<boolean>;
 }
 
 /**
  * Seals every saved event not yet in a batch, in `seq` order, into as few batches as fit
- * (batchFill.ts). Needs the unlocked keyring to read them; the result is readable by the
- * organisation (activity) and enrolled devices (directory) only.
+ * (batchFill.ts), storing each as soon as it is full. Needs the unlocked keyring to read them; the
+ * result is readable by the organisation (activity) and enrolled devices (directory) only.
+ * Returns how many events it sealed.
  */
-export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, enrolment: Enrolment, team: TeamKey, signingKey: CryptoKey): Promise<number> {
+export async function sealWaitingEvents(
+  db: FootfallDb,
+  keyring: Keyring,
+  enrolment: Enrolment,
+  team: TeamKey,
+  signingKey: CryptoKey,
+  { stored, lastBatch }: SealingOptions = {},
+): Promise<number> {
+  // Read once: a certificate this device receives meanwhile signs from its next sealing on.
+  const current = await currentEnrolment(db);
+  const signer = signerOf(current, signingKey);
+  const bound = partBound(signer !== null);
+  const recipient = await recipientOf(current);
+  let sealedThrough = current.sealedThrough;
   let sealed = 0;
-  for (;;) {
-    // Read afresh each time: a certificate this device has just received signs from the next batch on.
-    const current = await currentEnrolment(db);
-    const after = current.sealedThrough;
-    // Read in slices, each opened while the next is read: IndexedDB reads in another process.
-    const rows: EventRow[] = [];
-    const opening: Promise<PackedEvent>[] = [];
-    let more = true;
-    while (more && rows.length < SEAL_READ_ROWS) {
-      const want = Math.min(READ_SLICE_ROWS, SEAL_READ_ROWS - rows.length);
-      // One row past the slice says whether more are waiting.
-      const slice = await db.events.where('seq').above(rows.at(-1)?.seq ?? after).limit(want + 1).toArray();
-      more = slice.length > want;
-      if (more) slice.pop();
-      rows.push(...slice);
-      for (const row of slice) {
-        const opened = openEventRow(keyring, row).then(packEvent);
-        opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
-        opening.push(opened);
-      }
-    }
-    if (!rows.length) return sealed;
-    const events = await Promise.all(opening);
-    const signer = signerOf(current, signingKey);
-    let batches = fillBatches(events, partBound(signer !== null), isDirectoryEvent);
-    // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
-    if (more && batches.length > 1) batches = batches.slice(0, -1);
-    const recipient = await recipientOf(current);
-    const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, recipient, team, signer)));
-    let from = 0;
-    const runs = batches.map((batch, i) => {
-      const run = { rows: rows.slice(from, from + batch.length), ...parts[i]! };
-      from += batch.length;
-      return run;
+  // Batches are sealed while the next rows are read and opened, and written one after another in
+  // order, each moving the sealed-through mark. One that finds the mark moved (another tab sealed
+  // these rows meanwhile: its batches stand) is dropped unwritten, and so is every one after it.
+  let writing: Promise<boolean> = Promise.resolve(true);
+  const written: Promise<boolean>[] = [];
+  const seal = (rows: EventRow[], events: PackedEvent[]) => {
+    const parts = sealPackedParts(events, recipient, team, signer);
+    parts.catch(() => undefined); // reported by the write it feeds
+    writing = writing.then(async (going) => {
+      const batch = going && (await addBatch(db, { rows, ...(await parts) }, sealedThrough));
+      if (!batch) return false;
+      sealedThrough = batch.toSeq;
+      sealed += batch.eventCount;
+      stored?.(batch);
+      return true;
     });
-    // Another tab sealed these meanwhile: its batches stand, and these are dropped unwritten.
-    if (!(await addBatches(db, runs, after))) return sealed;
-    sealed += from;
+    written.push(writing);
+  };
+
+  // The rows read and opened that are not in a batch yet: the one still filling.
+  let rows: EventRow[] = [];
+  let events: PackedEvent[] = [];
+  let reading = readSlice(db, sealedThrough);
+  try {
+    for (;;) {
+      const slice = await reading;
+      if (!slice.length) break;
+      reading = readSlice(db, slice.at(-1)!.seq!);
+      rows.push(...slice);
+      events.push(...(await Promise.all(slice.map((row) => openEventBytes(keyring, row)))));
+      // Every batch but the last is full, and sealed now; the last may fill further from the next slice.
+      const batches = fillBatches(events, bound, isDirectoryEvent);
+      let from = 0;
+      for (const batch of batches.slice(0, -1)) {
+        seal(rows.slice(from, from + batch.length), batch);
+        from += batch.length;
+      }
+      rows = rows.slice(from);
+      events = events.slice(from);
+      // Sealing runs at most a few batches ahead of the writes, so memory stays bounded.
+      while (written.length > SEALING_AHEAD) if (!(await written.shift())) return sealed;
+    }
+  } catch (error) {
+    // The full batches before a row that cannot be opened are still kept; the error is this one.
+    await writing.catch(() => undefined);
+    throw error;
   }
+  if (events.length && (await writing) && (!lastBatch || (await lastBatch()))) seal(rows, events);
+  await writing;
+  return sealed;
+}
+
+/** Up to READ_SLICE_ROWS waiting rows after `seq`, in order. */
+function readSlice(db: FootfallDb, seq: number): Promise<EventRow[]> {
+  const slice = db.events.where('seq').above(seq).limit(READ_SLICE_ROWS).toArray();
+  slice.catch(() => undefined); // reported where it is awaited; unawaited when sealing stops early
+  return slice;
 }
 
 /** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
@@ -141,16 +182,16 @@ export async function reserveSeqs(count: number): Promise<number> {
 }
 
 /**
- * Writes the batches and moves the sealed-through mark in one transaction, unless the mark moved
- * since the rows were read: then nothing is written, and no event is ever in two batches.
+ * Writes a batch and moves the sealed-through mark in one transaction, unless the mark moved
+ * since its rows were read: then nothing is written (null), and no event is ever in two batches.
  */
-async function addBatches(db: FootfallDb, runs: { rows: EventRow[]; activity: string; directory: string }[], after: number): Promise<boolean> {
+async function addBatch(db: FootfallDb, { rows, activity, directory }: { rows: EventRow[]; activity: string; directory: string }, after: number): Promise<BatchRow | null> {
   return db.transaction('rw', [db.batches, db.device], async () => {
     const enrolment = await currentEnrolment(db);
-    if (enrolment.sealedThrough !== after) return false;
-    const batches: BatchRow[] = runs.map(({ rows, activity, directory }, i) => ({
+    if (enrolment.sealedThrough !== after) return null;
+    const batch: BatchRow = {
       batchId: crypto.randomUUID(),
-      seq: enrolment.nextSeq + i,
+      seq: enrolment.nextSeq,
       fromSeq: rows[0]!.seq!,
       toSeq: rows.at(-1)!.seq!,
       eventCount: rows.length,
@@ -159,10 +200,10 @@ async function addBatches(db: FootfallDb, runs: { rows: EventRow[]; activity: st
       state: 'pending',
       refusals: 0,
       lastError: null,
-    }));
-    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + runs.length, sealedThrough: batches.at(-1)!.toSeq });
-    await db.batches.bulkAdd(batches);
-    return true;
+    };
+    await db.device.put({ ...enrolment, nextSeq: enrolment.nextSeq + 1, sealedThrough: batch.toSeq });
+    await db.batches.add(batch);
+    return batch;
   });
 }
 

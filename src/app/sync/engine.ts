@@ -15,6 +15,7 @@ import { uploadSigner } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
+import { UploadQueue } from './uploadQueue.ts';
 import { readEvents, type Authority } from './parts.ts';
 
 /**
@@ -48,12 +49,9 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   if (!signingKey) return { acknowledged: 0, stopped: null, skewMs: null };
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey };
 
-  if (unlocked) {
-    // A new team key may open parts this device passed over: receiving one marks the directory to
-    // be read again from the start.
-    await receiveTeamKeys(client, unlocked);
-    if (upload) await unlocked.sealWaiting(enrolment);
-  }
+  // A new team key may open parts this device passed over: receiving one marks the directory to
+  // be read again from the start.
+  if (unlocked) await receiveTeamKeys(client, unlocked);
 
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
   // "Last synced" means the server answered: a locked round with nothing to upload asks it nothing.
@@ -62,11 +60,19 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
+  // Batches left pending go first, then each one sealed now as soon as it is stored, while the next
+  // is sealed. The last, partly filled one is sealed only once every batch before it has been
+  // answered, so a device that cannot reach the server keeps filling it (docs/sync.md#batches-and-padding).
+  const queue = new UploadQueue(upload ? await pendingBatches() : []);
+  const sealing = unlocked && upload ? unlocked.sealWaiting(enrolment, { stored: (batch) => queue.add(batch), lastBatch: () => queue.allAnswered() }) : null;
+  if (sealing) void sealing.then(() => queue.end(), () => queue.end());
+  else queue.end();
+
   // Each batch is acknowledged (its events deleted here) while the next one goes up. The server
   // has it either way: a batch whose acknowledgement did not happen is sent again and stored once.
   let acknowledging: Promise<void> = Promise.resolve();
   const ackFailures: unknown[] = [];
-  for (const batch of upload ? await pendingBatches() : []) {
+  for (let batch = await queue.next(); batch; batch = await queue.next()) {
     if (ackFailures.length) break;
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
@@ -87,7 +93,11 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
       break;
     }
   }
+  // What is sealed meanwhile waits for the next round.
+  queue.stop();
   await acknowledging;
+  // A row that could not be sealed stops the round, after the batches before it went up.
+  await sealing;
   if (ackFailures.length) throw ackFailures[0];
 
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
