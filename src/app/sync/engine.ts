@@ -61,10 +61,11 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   };
 
   // Batches left pending go first, then each one sealed now as soon as it is stored, while the next
-  // is sealed. The last, partly filled one is sealed only once every batch before it has been
-  // answered, so a device that cannot reach the server keeps filling it (docs/sync.md#batches-and-padding).
+  // is sealed. The last, partly filled one is sealed only when the server has answered, or nothing
+  // was left unanswered, so a device that cannot reach it keeps filling that batch rather than
+  // sealing a small one each round (docs/sync.md#batches-and-padding).
   const queue = new UploadQueue(upload ? await pendingBatches() : []);
-  const sealing = unlocked && upload ? unlocked.sealWaiting(enrolment, { stored: (batch) => queue.add(batch), lastBatch: () => queue.allAnswered() }) : null;
+  const sealing = unlocked && upload ? unlocked.sealWaiting(enrolment, { stored: (batch) => queue.add(batch), lastBatch: () => queue.reachable() }) : null;
   if (sealing) void sealing.then(() => queue.end(), () => queue.end());
   else queue.end();
 

@@ -10,13 +10,18 @@ export class UploadQueue {
   readonly #batches: BatchRow[];
   #ended = false;
   #stopped = false;
+  /** Whether the server has answered an upload of this round, or none was left to answer. */
+  #reached: boolean;
   /** The round, waiting for a batch still being sealed. */
   #taker: ((batch: BatchRow | null) => void) | null = null;
-  /** Those waiting for every batch so far to be answered. */
-  #drainers: ((answered: boolean) => void)[] = [];
+  #taken = 0;
+  /** Those waiting to learn whether the server answers. */
+  #askers: ((reached: boolean) => void)[] = [];
 
+  /** `pending`: the batches earlier rounds left, in order. */
   constructor(pending: readonly BatchRow[]) {
     this.#batches = [...pending];
+    this.#reached = !pending.length;
   }
 
   /** A batch just stored, after every one added before it. */
@@ -37,7 +42,7 @@ export class UploadQueue {
     this.#stopped = true;
     this.#batches.length = 0;
     if (this.#taker) this.#hand(null);
-    this.#settle(false);
+    this.#tell(false);
   }
 
   /**
@@ -46,28 +51,36 @@ export class UploadQueue {
    */
   next(): Promise<BatchRow | null> {
     if (this.#stopped) return Promise.resolve(null);
+    if (this.#taken > 0) this.#tell(true);
     const batch = this.#batches.shift();
-    if (batch) return Promise.resolve(batch);
-    // Every batch added so far has been answered.
-    this.#settle(true);
+    if (batch) {
+      this.#taken++;
+      return Promise.resolve(batch);
+    }
     if (this.#ended) return Promise.resolve(null);
     return new Promise((resolve) => (this.#taker = resolve));
   }
 
-  /** True once every batch added so far has been answered, false if the round stopped sending first. */
-  allAnswered(): Promise<boolean> {
+  /**
+   * Whether the server can be reached, as far as this round can tell without asking it more: true
+   * when it has answered an upload of this round, or when earlier rounds left nothing unanswered;
+   * false when the round stopped sending before any answer.
+   */
+  reachable(): Promise<boolean> {
+    if (this.#reached) return Promise.resolve(true);
     if (this.#stopped) return Promise.resolve(false);
-    if (this.#taker) return Promise.resolve(true);
-    return new Promise((resolve) => this.#drainers.push(resolve));
+    return new Promise((resolve) => this.#askers.push(resolve));
   }
 
   #hand(batch: BatchRow | null): void {
     const taker = this.#taker!;
     this.#taker = null;
+    if (batch) this.#taken++;
     taker(batch);
   }
 
-  #settle(answered: boolean): void {
-    for (const drainer of this.#drainers.splice(0)) drainer(answered);
+  #tell(reached: boolean): void {
+    if (reached) this.#reached = true;
+    for (const asker of this.#askers.splice(0)) asker(reached);
   }
 }
