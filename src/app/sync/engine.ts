@@ -96,18 +96,29 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   }
   // What is sealed meanwhile waits for the next round.
   queue.stop();
-  await acknowledging;
-  // A row that could not be sealed stops the round, after the batches before it went up.
-  await sealing;
-  if (ackFailures.length) throw ackFailures[0];
+
+  // The shared directory is read while the last acknowledgements finish. A device that read it
+  // another way reads it all again once (DIRECTORY_FORM).
+  const pulling =
+    !result.stopped && unlocked
+      ? readSyncState().then((state) => pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, enrolment))
+      : null;
+  try {
+    await acknowledging;
+    // A row that could not be sealed stops the round, after the batches before it went up.
+    await sealing;
+    if (ackFailures.length) throw ackFailures[0];
+  } catch (error) {
+    // Pages it applied are read again next round, which is harmless (docs/sync.md#the-shared-directory).
+    await pulling?.catch(() => undefined);
+    throw error;
+  }
 
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 
   let state = await readSyncState();
-  if (!result.stopped && unlocked) {
-    // A device that read the directory another way reads it all again once (DIRECTORY_FORM).
-    const from = state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null;
-    const pulled = await pullDirectory(client, device, from, unlocked, enrolment);
+  if (pulling) {
+    const pulled = await pulling;
     // The pages applied before a stop are kept: the next round carries on after them.
     state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
     if (pulled.stopped) result.stopped = pulled.stopped;
