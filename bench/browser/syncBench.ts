@@ -13,7 +13,8 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { DeviceCore } from '../../src/app/core/core.ts';
-import { FootfallDb, OPEN_LOCK, type Enrolment } from '../../src/app/core/database.ts';
+import { FootfallDb, type Enrolment } from '../../src/app/core/database.ts';
+import { OPEN_LOCK } from '../../src/app/core/lockSnapshot.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { Vault } from '../../src/app/core/vault.ts';
 import { lock, unlock } from '../../src/app/lock/access.ts';

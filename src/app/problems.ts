@@ -66,8 +66,17 @@ export const PROBLEMS = {
   kit_unproven: () => 'The recovery kit could not be proven to work. Start again.',
   setup_token_needed: () => 'This server needs its set-up token to create an organisation. Ask whoever runs the server for it, type it below and try again.',
   setup_token_wrong: () => 'That is not the set-up token this server expects. Check it with whoever runs the server and type it again.',
+  already_set_up: () => 'This device is already set up (perhaps in another tab). Reload the page to unlock it.',
+  join_unreachable: (p: { reason: string }) =>
+    `This device has not joined: ${clause(p.reason)}. Check it is online and press Continue again. If the code is then refused, the connection dropped after the server took it: ask your admin for a new code (the device it added shows in her list of devices as not seen yet; she can revoke it).`,
+  join_unfinished: (p: { name: string; reason: string }) =>
+    `This device could not finish joining (${clause(p.reason)}), so nothing was kept on it. Keep this screen open and press “Set my PIN and start” again. If it fails again, or once this screen is closed, the code cannot be used again: ask your admin to revoke “${p.name}” in Settings → Devices and to make a new code.`,
   enrolment_unopened: () => 'The enrolment answer could not be opened with this code. Ask your admin for a new code.',
   enrolment_too_old: () => 'This code was made by an older version of Footfall on the admin’s device. Ask your admin to update Footfall and make a new code.',
+  site_set_by_admin: () =>
+    'This device’s site is set by the admin. Ask her to move it in Settings on her laptop; it takes the new site when it next syncs.',
+  site_unknown: () => 'Choose one of the organisation’s sites. A retired site cannot be chosen.',
+  device_has_no_site: () => 'An admin device records at any site and an outreach phone at none: only a front-desk or casework device can be moved.',
   device_name_missing: () => 'Give the device a name, such as "Front desk tablet", so you can tell it apart in the list of devices.',
   person_name_missing: () => 'Enter her name, as colleagues know her.',
   person_roles_missing: () => 'Choose at least one thing she does.',

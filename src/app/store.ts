@@ -6,7 +6,8 @@
 import { create } from 'zustand';
 import type { OrgConfig } from '../domain/config.ts';
 import type { Role } from '../domain/protocol.ts';
-import { OPEN_LOCK, type DeviceIdentity, type LockState, type LockStaff, type StaffRow } from './core/database.ts';
+import type { DeviceIdentity, LockState, LockStaff, StaffRow } from './core/database.ts';
+import { OPEN_LOCK } from './core/lockSnapshot.ts';
 import type { Woman } from './core/rows.ts';
 import type { VisitRecord } from './core/vault.ts';
 

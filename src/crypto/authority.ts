@@ -16,14 +16,18 @@
  *
  * A certified admin device signs the batch parts it uploads with its own device key (a JWS whose
  * header carries its certificate), so a device opening a part can tell, from the part alone, that
- * a certified admin device wrote it. Devices that are not admins upload parts unsigned (a JSON list
- * of events, as every device did before), and their parts carry no authority.
+ * a certified admin device wrote it. Every other device signs its parts with its own device key
+ * too (a JWS naming the organisation, the device and its public key): such a part carries no
+ * authority, but the admin's device checks that key against the one an admin signed for that
+ * device (src/domain/partSeals.ts), so nobody who merely knows the organisation's public key (the
+ * server included) can seal records in a device's name. Parts from builds before device signing
+ * are a plain JSON list of events, and are still read.
  *
  * JWS from `jose` (RFC 7515, ES256, compact serialisation); no primitive is written here.
  */
 import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import type { ZodType } from 'zod';
-import { AdminCertificateClaims, OrgKeyClaims, type PublicJwk } from '../domain/protocol.ts';
+import { AdminCertificateClaims, OrgKeyClaims, PublicJwk } from '../domain/protocol.ts';
 import { fromBase64Url, utf8 } from './bytes.ts';
 
 const ES256 = 'ES256';
@@ -31,6 +35,7 @@ const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const CERTIFICATE_TYP = 'footfall-admin-certificate';
 const ORG_KEY_TYP = 'footfall-org-key';
 const PART_TYP = 'footfall-signed-part';
+const DEVICE_PART_TYP = 'footfall-device-part';
 const RECORDS_FILE_TYP = 'footfall-records-file';
 /** The first byte of an unsigned part: a JSON list. A signed part is JWS text, which never starts so. */
 const LIST_START = '['.charCodeAt(0);
@@ -107,16 +112,53 @@ export async function signPart(signer: Signer, plaintext: Uint8Array): Promise<U
   return utf8.encode(jws);
 }
 
-/** A part as opened: its plaintext, and the admin device that signed it, if one did. */
-export type ReadPart = { signedBy: null; plaintext: Uint8Array } | { signedBy: AdminCertificateClaims; plaintext: Uint8Array };
+/**
+ * A part's plaintext signed by the device that sealed it (docs/security.md#device-signed-parts):
+ * JWS text whose protected header names the organisation, the device and the device's public
+ * signing key, so the signature cannot be moved onto another part, device or organisation.
+ */
+export async function signDevicePart(signer: DeviceSigner, plaintext: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const { orgId, deviceId, publicKey } = signer;
+  const header = { alg: ES256, typ: DEVICE_PART_TYP, org: orgId, dev: deviceId, jwk: { kty: 'EC', crv: 'P-256', x: publicKey.x, y: publicKey.y } };
+  const jws = await new CompactSign(ownRealm(plaintext)).setProtectedHeader(header).sign(signer.key);
+  return utf8.encode(jws);
+}
+
+/** What a device needs to sign the parts it seals. */
+export interface DeviceSigner {
+  /** The device's own private signing key. */
+  key: CryptoKey;
+  /** Its public half, as its device statements name it. */
+  publicKey: PublicJwk;
+  orgId: string;
+  deviceId: string;
+}
+
+/** The device a device-signed part names, and the key its signature holds under. */
+export interface DeviceSeal {
+  deviceId: string;
+  signingKey: PublicJwk;
+}
 
 /**
- * Reads an opened part: an unsigned one as it is, a signed one only when its certificate is the
- * organisation's and its signature is by the certified key. Throws when a part claims a signature
- * that does not hold: it is forged or damaged, and nothing in it may be used.
+ * A part as opened: its plaintext; the admin device that signed it, if one did; and for a part a
+ * device signed, that device and its key, or 'invalid' when the signature does not hold under the
+ * key it names or names another organisation (its records are then set aside, not guessed at).
+ */
+export interface ReadPart {
+  signedBy: AdminCertificateClaims | null;
+  sealedBy: DeviceSeal | 'invalid' | null;
+  plaintext: Uint8Array;
+}
+
+/**
+ * Reads an opened part: an unsigned one as it is, an admin's only when its certificate is the
+ * organisation's and its signature is by the certified key, a device's with whether its signature
+ * holds. Throws when a part claims an admin's signature that does not hold, or is no part at all:
+ * it is forged or damaged, and nothing in it may be used.
  */
 export async function readPart(orgPublicKey: PublicJwk, orgId: string, opened: Uint8Array): Promise<ReadPart> {
-  if (opened[0] === LIST_START) return { signedBy: null, plaintext: opened };
+  if (opened[0] === LIST_START) return { signedBy: null, sealedBy: null, plaintext: opened };
   const jws = new TextDecoder().decode(opened);
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
@@ -124,15 +166,40 @@ export async function readPart(orgPublicKey: PublicJwk, orgId: string, opened: U
   } catch {
     throw new Error('This part is neither a list of records nor a signed part.');
   }
+  if (header.typ === DEVICE_PART_TYP) return readDevicePart(orgId, jws, header);
   if (header.typ !== PART_TYP) throw new Error('This part is neither a list of records nor a signed part.');
   const claims = await readCertificate(orgPublicKey, orgId, header.cert);
   if (!claims) throw new Error('This part claims an admin certificate that the organisation’s key did not sign.');
   try {
     const key = await importJWK({ kty: 'EC', crv: 'P-256', x: claims.signingKey.x, y: claims.signingKey.y }, ES256);
     const { payload } = await compactVerify(jws, key, { algorithms: [ES256] });
-    return { signedBy: claims, plaintext: payload };
+    return { signedBy: claims, sealedBy: null, plaintext: payload };
   } catch {
     throw new Error('This part’s signature is not by the certified device’s key.');
+  }
+}
+
+/**
+ * A device-signed part: checked once, here, against the key its header names (whether that is
+ * the key an admin signed for the device is for the reader to say, src/domain/partSeals.ts).
+ */
+async function readDevicePart(orgId: string, jws: string, header: ReturnType<typeof decodeProtectedHeader>): Promise<ReadPart> {
+  const payload = jws.split('.')[1];
+  let plaintext: Uint8Array;
+  try {
+    plaintext = fromBase64Url(payload ?? '');
+  } catch {
+    throw new Error('This part is neither a list of records nor a signed part.');
+  }
+  const signingKey = PublicJwk.safeParse(header.jwk);
+  const deviceId = header.dev;
+  if (!signingKey.success || typeof deviceId !== 'string' || header.org !== orgId) return { signedBy: null, sealedBy: 'invalid', plaintext };
+  try {
+    const key = await importJWK({ kty: 'EC', crv: 'P-256', x: signingKey.data.x, y: signingKey.data.y }, ES256);
+    await compactVerify(jws, key, { algorithms: [ES256] });
+    return { signedBy: null, sealedBy: { deviceId, signingKey: signingKey.data }, plaintext };
+  } catch {
+    return { signedBy: null, sealedBy: 'invalid', plaintext };
   }
 }
 

@@ -16,6 +16,7 @@ export const AUTHORITY_TYPES: ReadonlySet<FootfallEvent['type']> = new Set([
   'woman.erased',
   'device.invited',
   'device.enrolled',
+  'device.moved',
   'device.revoked',
 ]);
 
@@ -40,7 +41,9 @@ export type SetAsideReason =
   /** A record made on a device after an admin revoked it. */
   | 'revoked_device'
   /** A visit recorded at a site other than the one an admin signed for its device. */
-  | 'other_site';
+  | 'other_site'
+  /** A record in a part not signed by the key an admin signed for its device (src/domain/partSeals.ts). */
+  | 'unsigned_part';
 
 export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
   not_admin: 'changes only an admin device may make (settings, people, devices, merges, erasures)',
@@ -54,6 +57,7 @@ export const SET_ASIDE_REASONS: Record<SetAsideReason, string> = {
     'records from a device no admin has confirmed (if it is one of yours, confirm it here and they count)',
   revoked_device: 'records made on the device after it was revoked',
   other_site: 'visits recorded at a site other than the device’s own',
+  unsigned_part: 'records in a part the device did not sign with its own key (sealed by someone else in its name)',
 };
 
 /** How far a device's clock may run ahead of the server's before its changes count as dated ahead (as signed requests allow). */

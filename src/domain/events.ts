@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { OrgConfig } from './config.ts';
 import { Key } from './key.ts';
-import { Role } from './protocol.ts';
+import { PublicJwk, Role } from './protocol.ts';
 
 /** UUIDv7: unique across devices and sortable by creation time. */
 export const EventId = z.uuid({ version: 'v7', message: 'must be a UUIDv7 event id' });
@@ -246,12 +246,32 @@ export const DeviceInvited = z
   .object({ ...common, type: z.literal('device.invited'), inviteId: z.uuid(), role: Role, siteKey: Key.nullable(), proofCheck: Bytes32 })
   .strict();
 
-/** A device that joined with a code: the secret from the code's package, proving it held the code. Made by the device itself. */
-export const DeviceJoined = z.object({ ...common, type: z.literal('device.joined'), inviteId: z.uuid(), proof: Bytes32 }).strict();
+/**
+ * A device that joined with a code: the secret from the code's package, proving it held the code,
+ * and the public key it signs its parts with (docs/security.md#device-signed-parts). Made by the
+ * device itself. Joins from earlier versions name no key.
+ */
+export const DeviceJoined = z
+  .object({ ...common, type: z.literal('device.joined'), inviteId: z.uuid(), proof: Bytes32, signingKey: PublicJwk.optional() })
+  .strict();
 
-/** An admin confirms a device the organisation has no invitation for (one joined with an earlier version's code, or her own). */
+/**
+ * An admin confirms a device the organisation has no invitation for (one joined with an earlier
+ * version's code, or her own), and the public key it signs its parts with. Confirmations from
+ * earlier versions name no key.
+ */
 export const DeviceEnrolled = z
-  .object({ ...common, type: z.literal('device.enrolled'), subjectId: z.string().min(1).max(64), role: Role, siteKey: Key.nullable() })
+  .object({ ...common, type: z.literal('device.enrolled'), subjectId: z.string().min(1).max(64), role: Role, siteKey: Key.nullable(), signingKey: PublicJwk.optional() })
+  .strict();
+
+/**
+ * An admin moved a front-desk or casework device to another site (docs/security.md#devices): from
+ * then on its visits count at this site. Unlike the other device statements it travels in the
+ * shared directory, signed like a setting, because the device itself must read it to take up its
+ * new site; it says only which device and which site, both known to every device already.
+ */
+export const DeviceMoved = z
+  .object({ ...common, type: z.literal('device.moved'), subjectId: z.string().min(1).max(64), siteKey: Key })
   .strict();
 
 /** An admin revoked a device: what it made from then on counts nowhere. Final. */
@@ -261,6 +281,7 @@ export const FootfallEvent = z.discriminatedUnion('type', [
   DeviceInvited,
   DeviceJoined,
   DeviceEnrolled,
+  DeviceMoved,
   DeviceRevoked,
   WomanRegistered,
   WomanUpdated,

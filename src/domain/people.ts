@@ -71,7 +71,7 @@ export function peopleFor(roster: Roster, role: Role, siteKey: string | null): P
 }
 
 /** Why a record is not bound to the organisation's people and devices. */
-export const UNBOUND_REASONS = ['removed_person', 'unknown_person', 'not_her_device', 'unsigned_device', 'revoked_device', 'other_site'] as const;
+export const UNBOUND_REASONS = ['removed_person', 'unknown_person', 'not_her_device', 'unsigned_device', 'revoked_device', 'other_site', 'unsigned_part'] as const;
 export type UnboundReason = (typeof UNBOUND_REASONS)[number];
 
 /** Records not bound to the organisation's people, per device that made them and reason. */

@@ -6,7 +6,7 @@ import { lock, setUpDevice, unlock } from '../../src/app/lock/access.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { FootfallDb, type LockState, type LockStaff } from '../../src/app/core/database.ts';
-import { OPEN_LOCK } from '../../src/app/core/database.ts';
+import { OPEN_LOCK } from '../../src/app/core/lockSnapshot.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { sealJson } from '../../src/crypto/atRest.ts';

@@ -4,7 +4,8 @@
  * and a row that does not decode is refused rather than guessed at.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeChunk, encodeChunk, upgradeChunk, type ChunkV2 } from '../../src/app/admin/archive/chunkCodec.ts';
+import { decodeChunk, decodeSealedChunk, encodeChunk, upgradeChunk, type ChunkV2 } from '../../src/app/admin/archive/chunkCodec.ts';
+import { ADMIN_SEAL, keySeal, unsignedSeal } from '../../src/domain/partSeals.ts';
 import { FootfallEvent } from '../../src/domain/events.ts';
 import { syntheticHistory } from '../../bench/lib/history.ts';
 
@@ -19,6 +20,17 @@ describe('a chunk row', () => {
   it('gives back exactly the events written, through JSON, in order', () => {
     expect(new Set(events.map((e) => e.type)).size).toBeGreaterThan(6);
     expect(decodeChunk(stored(encodeChunk(events)))).toEqual(stored(events));
+  });
+
+  it('keeps how each event’s part was sealed, and reads rows written without it as not known', () => {
+    const few = events.slice(0, 4);
+    const seals = [ADMIN_SEAL, keySeal({ kty: 'EC', crv: 'P-256', x: 'a'.repeat(43), y: 'b'.repeat(43) }), unsignedSeal(null), null];
+    expect(decodeSealedChunk(stored(encodeChunk(few, seals)))).toEqual({ events: stored(few), seals });
+    expect(decodeSealedChunk(stored(encodeChunk(few)))).toEqual({ events: stored(few), seals: [] });
+    // One seal short, or an index past the strings: refused, not guessed at.
+    const short = { ...(stored(encodeChunk(few, seals)) as ChunkV2), seals: [0, 0, 0] };
+    expect(decodeSealedChunk(short)).toBeNull();
+    expect(decodeSealedChunk({ ...short, seals: [0, 0, 0, 1e9] })).toBeNull();
   });
 
   it('is about a third of the previous form', () => {

@@ -7,11 +7,11 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHistory, refreshArchive } from '../../src/app/admin/archive/archiveStore.ts';
-import { confirmDevice } from '../../src/app/admin/deviceStatements.ts';
+import { confirmDevice, moveDevice } from '../../src/app/admin/deviceStatements.ts';
 import { importRecordsFile } from '../../src/app/admin/import/recordsFileImport.ts';
 import { unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { changePerson } from '../../src/app/people/peopleActions.ts';
-import { saveConfig } from '../../src/app/settings/settingsActions.ts';
+import { saveConfig, setDeviceSite } from '../../src/app/settings/settingsActions.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { revokeDevice } from '../../src/app/sync/organisation.ts';
@@ -100,10 +100,20 @@ describe('devices an admin signed for', () => {
 
     // Had it been one of hers (joined with an earlier version's code), the admin confirms it from
     // the notice, and its records count from then on.
-    await confirmDevice(core(), rogueId, 'frontDesk', null);
+    await confirmDevice(core(), rogueId, 'frontDesk', null, await publicJwk(keys.signing.publicKey));
     const after = await counted();
     expect(after.ids.has(forged.id)).toBe(true);
     expect(after.setAside.filter((s) => s.deviceId === rogueId)).toEqual([]);
+
+    // The confirmation names the key the device signs with: a part in its name without that
+    // signature, received after it, is set aside (docs/security.md#device-signed-parts).
+    const late: EventOf<'visit.checkedIn'> = { ...forged, ...core().stamp(), deviceId: rogueId, staffId };
+    const lateUpload = { seq: 2, activity: await sealTo(orgPublicKey, jsonBytes([late])), directory: await sealWithTeamKey(teamKey, jsonBytes([])) };
+    expect((await client.putBatch({ orgId, deviceId: rogueId, signingKey: keys.signing.privateKey }, crypto.randomUUID(), lateUpload)).kind).toBe('ok');
+    const later = await counted();
+    expect(later.ids.has(forged.id)).toBe(true);
+    expect(later.ids.has(late.id)).toBe(false);
+    expect(later.setAside).toContainEqual({ deviceId: rogueId, reason: 'unsigned_part', events: 1 });
   }, 120_000);
 
   it('a tablet of one site recording visits at another has them set aside; its own site’s count', async () => {
@@ -162,5 +172,52 @@ describe('devices an admin signed for', () => {
     for (const e of [sent.id, unsentBefore.id]) expect(all.filter((id) => id === e), 'counted once').toHaveLength(1);
     expect(ids.has(after.id)).toBe(false);
     expect(setAside).toContainEqual({ deviceId: tablet.deviceId, reason: 'revoked_device', events: 1 });
+  });
+
+  it('a tablet cannot move itself to another site; a move it makes anyway is set aside, and so are its visits there', async () => {
+    const tablet = await joinDevice(admin, client, 'self-moved-desk', { role: 'frontDesk', siteKey: dropIn });
+    // Settings refuses: its site is the admin's to set.
+    await expect(setDeviceSite(core(), ANNEXE)).rejects.toMatchObject({ code: 'site_set_by_admin' });
+    expect(core().identity.siteKey).toBe(dropIn);
+    // An older app, or a copy of its storage, moves it anyway, and says so as an admin would.
+    const forgedMove: EventOf<'device.moved'> = { ...core().stamp(), type: 'device.moved', subjectId: tablet.deviceId, siteKey: ANNEXE };
+    await core().foldDirectory([forgedMove], [forgedMove]);
+    expect(core().identity.siteKey, 'its own storage is its own').toBe(ANNEXE);
+    const atAnnexe = await visitAt(ANNEXE);
+    await syncUntilDone(tablet, client);
+
+    const { ids, setAside } = await counted();
+    expect(ids.has(forgedMove.id)).toBe(false);
+    expect(ids.has(atAnnexe.id)).toBe(false);
+    expect(setAside).toContainEqual(expect.objectContaining({ deviceId: tablet.deviceId, reason: 'not_admin', events: 1 }));
+    expect(setAside).toContainEqual({ deviceId: tablet.deviceId, reason: 'other_site', events: 1 });
+  });
+
+  it('an admin’s signed move counts a tablet’s visits at its new site from the move on; the tablet takes the site at its next sync', async () => {
+    const tablet = await joinDevice(admin, client, 'moved-desk', { role: 'frontDesk', siteKey: dropIn });
+    const before = await visitAt(dropIn);
+    await syncUntilDone(tablet, client);
+
+    await use(admin);
+    await expect(moveDevice(core(), tablet.deviceId, 'frontDesk', 'nowhere')).rejects.toMatchObject({ code: 'site_unknown' });
+    await expect(moveDevice(core(), tablet.deviceId, 'outreach', ANNEXE)).rejects.toMatchObject({ code: 'device_has_no_site' });
+    await moveDevice(core(), tablet.deviceId, 'frontDesk', ANNEXE);
+    await syncUntilDone(admin, client);
+
+    await use(tablet);
+    // Recorded before it heard of the move: at its old site, after the move, so set aside.
+    const late = await visitAt(dropIn);
+    expect(core().identity.siteKey).toBe(dropIn);
+    await syncUntilDone(tablet, client);
+    expect(core().identity.siteKey, 'taken up at its next sync').toBe(ANNEXE);
+    const after = await visitAt(ANNEXE);
+    await syncUntilDone(tablet, client);
+
+    const { ids, setAside } = await counted();
+    expect(ids.has(before.id), 'at its old site before the move').toBe(true);
+    expect(ids.has(after.id), 'at its new site after the move').toBe(true);
+    expect(ids.has(late.id), 'at its old site after the move').toBe(false);
+    expect(setAside).toContainEqual({ deviceId: tablet.deviceId, reason: 'other_site', events: 1 });
+    expect(setAside.filter((s) => s.deviceId === tablet.deviceId && s.reason !== 'other_site')).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ const CONFIG = defaultConfig({ key: 'drop-in', name: 'Drop-in centre' });
 
 /** Folds pages one after another, as sync rounds do, the rows and state stored between them. */
 function foldPages(pages: FootfallEvent[][], from: Pick<DirectoryChanges, 'women' | 'state'> = { women: new Map(), state: EMPTY_DIRECTORY_STATE }): DirectoryChanges {
-  let result = { ...from, put: [], removed: [], config: null, people: null, changed: false } as DirectoryChanges;
+  let result = { ...from, put: [], removed: [], config: null, people: null, siteKey: null, changed: false } as DirectoryChanges;
   for (const page of pages) {
     result = foldDirectory(result.women, result.state, page);
     result.women = new Map([...result.women].map(([id, w]) => [id, Woman.parse(JSON.parse(JSON.stringify(w)))]));

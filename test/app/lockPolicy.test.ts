@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OPEN_LOCK, type LockState } from '../../src/app/core/database.ts';
+import type { LockState } from '../../src/app/core/database.ts';
+import { OPEN_LOCK } from '../../src/app/core/lockSnapshot.ts';
 import {
   FREE_TRIES,
   HOLD_AFTER,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { certifyAdminDevice, isKeyPair, isP256Point, readCertificate, readPart, signPart } from '../../src/crypto/authority.ts';
+import { certifyAdminDevice, isKeyPair, isP256Point, readCertificate, readPart, signDevicePart, signPart } from '../../src/crypto/authority.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { generateOrgKeyPair } from '../../src/crypto/envelope.ts';
 import { generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';
@@ -48,8 +48,8 @@ describe('signed parts', () => {
     const { org, claims, signer } = await setting();
     const plain = utf8.encode('[{"a":1}]');
     const signed = await signPart(signer, plain);
-    expect(await readPart(org.publicJwk, orgId, signed)).toEqual({ signedBy: claims, plaintext: plain });
-    expect(await readPart(org.publicJwk, orgId, plain)).toEqual({ signedBy: null, plaintext: plain });
+    expect(await readPart(org.publicJwk, orgId, signed)).toEqual({ signedBy: claims, sealedBy: null, plaintext: plain });
+    expect(await readPart(org.publicJwk, orgId, plain)).toEqual({ signedBy: null, sealedBy: null, plaintext: plain });
   });
 
   it('are refused when the payload was changed, the signer is not the certified key, or the certificate is not the organisation’s', async () => {
@@ -66,6 +66,47 @@ describe('signed parts', () => {
     const other = await generateOrgKeyPair();
     await expect(readPart(other.publicJwk, orgId, await signPart(signer, utf8.encode('[]')))).rejects.toThrow(/certificate/);
     await expect(readPart(org.publicJwk, orgId, utf8.encode('garbage'))).rejects.toThrow(/neither/);
+  });
+});
+
+describe('parts a device signs', () => {
+  async function deviceSigner(id = deviceId) {
+    const keys = await generateDeviceKeys();
+    const publicKey = await publicJwk(keys.signing.publicKey);
+    return { key: keys.signing.privateKey, publicKey, orgId, deviceId: id };
+  }
+
+  it('name the device and the key their signature holds under, and carry no authority', async () => {
+    const org = await generateOrgKeyPair();
+    const signer = await deviceSigner();
+    const plain = utf8.encode('[{"a":1}]');
+    expect(await readPart(org.publicJwk, orgId, await signDevicePart(signer, plain))).toEqual({
+      signedBy: null,
+      sealedBy: { deviceId, signingKey: signer.publicKey },
+      plaintext: plain,
+    });
+  });
+
+  it('are read as invalid when altered, signed by another key than they name, or for another organisation', async () => {
+    const org = await generateOrgKeyPair();
+    const signer = await deviceSigner();
+    const [header, , signature] = utf8.decode(await signDevicePart(signer, utf8.encode('[]'))).split('.');
+    // Another part's records under this signature: the signature does not move with them.
+    const moved = utf8.encode([header, Buffer.from('[{"a":2}]').toString('base64url'), signature].join('.'));
+    expect(await readPart(org.publicJwk, orgId, moved)).toEqual({ signedBy: null, sealedBy: 'invalid', plaintext: utf8.encode('[{"a":2}]') });
+
+    // Another device's key, naming this device's: the key named must be the one that signed.
+    const stranger = await deviceSigner();
+    const impostor = await signDevicePart({ ...stranger, publicKey: signer.publicKey }, utf8.encode('[]'));
+    expect((await readPart(org.publicJwk, orgId, impostor)).sealedBy).toBe('invalid');
+
+    // The header names the organisation and the device; changing either breaks the signature.
+    const renamed = JSON.parse(Buffer.from(header!, 'base64url').toString()) as Record<string, unknown>;
+    for (const change of [{ dev: '0190f5d2-7c2a-7b4e-8f00-bbbbbbbbbbbb' }, { org: '0190f5d2-7c2a-7b4e-8f00-bbbbbbbbbbbb' }]) {
+      const forged = [Buffer.from(JSON.stringify({ ...renamed, ...change })).toString('base64url'), Buffer.from('[]').toString('base64url'), signature].join('.');
+      expect((await readPart(org.publicJwk, orgId, utf8.encode(forged))).sealedBy).toBe('invalid');
+    }
+    expect((await readPart(org.publicJwk, '0190f5d2-7c2a-7b4e-8f00-bbbbbbbbbbbb', await signDevicePart(signer, utf8.encode('[]')))).sealedBy).toBe('invalid');
   });
 });
 

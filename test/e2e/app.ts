@@ -41,6 +41,12 @@ export async function waitLocked(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Footfall is locked' }).waitFor({ timeout: 20_000 });
 }
 
+/** The Lock button pressed, until the lock screen is up. */
+export async function lockNow(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await waitLocked(page);
+}
+
 /** Picks her name (when there is a choice) and enters her PIN. Does not wait for the outcome. */
 export async function enterPin(page: Page, staffName: string, pin: string): Promise<void> {
   await waitLocked(page);
@@ -468,18 +474,27 @@ export function laptopAndTablet(): LaptopAndTablet {
   return two;
 }
 
+/** The codes shown once while an organisation and its tablet are set up: what a copy must not hold. */
+export interface SetUpCodes {
+  recoveryCode: string;
+  personalCode: string;
+  enrolmentCode: string;
+}
+
 /**
  * The admin sets up the organisation on the laptop and adds the desk's volunteer; the tablet joins
  * as a front-desk device with her code, and the volunteer sets her PIN there.
  */
-export async function organisationWithTablet({ served, laptop, tablet }: LaptopAndTablet, passphrase: string): Promise<void> {
+export async function organisationWithTablet({ served, laptop, tablet }: LaptopAndTablet, passphrase: string): Promise<SetUpCodes> {
   await laptop.page.goto(served.url);
   await setUpDevice(laptop.page, ADMIN, LAPTOP);
   const card = await organisationCard(laptop.page);
-  await finishOrganisation(card, await startOrganisation(card, passphrase));
+  const recoveryCode = await startOrganisation(card, passphrase);
+  await finishOrganisation(card, recoveryCode);
   const personalCode = await addPersonHere(laptop.page, DESK.name, 'Front desk');
-  const code = await makeEnrolmentCode(await organisationCard(laptop.page), 'Front desk');
-  await joinWithCode(tablet.page, served.url, code, DESK, personalCode);
+  const enrolmentCode = await makeEnrolmentCode(await organisationCard(laptop.page), 'Front desk');
+  await joinWithCode(tablet.page, served.url, enrolmentCode, DESK, personalCode);
+  return { recoveryCode, personalCode, enrolmentCode };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,14 +15,14 @@
  * (docs/security.md#known-gaps), is asserted exactly where it is, so this test tightens when that
  * lands: staff names in IndexedDB, and the tablet's spent enrolment code in its History.
  */
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
 import { openBrowser, serveApp, type Browser, type Served } from './harness.ts';
+import { filesUnder, hits, holdsAppCode } from './profileCopy.ts';
 import {
   ADMIN,
   DESK,
@@ -32,6 +32,7 @@ import {
   dialog,
   finishOrganisation,
   joinByLink,
+  lockNow,
   openReportsWith,
   openTab,
   organisationCard,
@@ -66,38 +67,7 @@ afterAll(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Reading a closed profile as someone with a copy of it would
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** The bytes of `needle` as a profile may hold them: UTF-8 (also latin1 for ASCII) and UTF-16LE. */
-function encodings(needle: string): Buffer[] {
-  return [Buffer.from(needle, 'utf8'), Buffer.from(needle, 'utf16le')];
-}
-
-/** Each "needle in file" where a needle occurs in a file of the profile, the profile's path cut off. */
-function hits(profile: string, needles: string[], files = filesUnder(profile)): string[] {
-  return files.flatMap((file) => {
-    const bytes = readFileSync(file);
-    return needles.filter((n) => encodings(n).some((e) => bytes.includes(e))).map((n) => `${n} in ${file.slice(profile.length + 1)}`);
-  });
-}
-
-/** The start of each of the app's scripts, as built and served. */
-const APP_SCRIPTS = readdirSync(resolve('dist/assets'))
-  .filter((name) => name.endsWith('.js'))
-  .map((name) => readFileSync(resolve('dist/assets', name)).subarray(0, 200));
-
-/** Whether a file holds a copy of the app's own code (which names every term the screens offer): the service worker's and the HTTP caches. */
-function holdsAppCode(file: string): boolean {
-  const bytes = readFileSync(file);
-  return APP_SCRIPTS.some((start) => bytes.includes(start));
-}
+// The profile's own SQLite files, read as someone with a copy of it would
 
 /** Runs one query on a copy of one of the profile's SQLite files (Login Data, Web Data, History). */
 function queryProfile<T>(profile: string, file: string, sql: string): T[] {
@@ -211,7 +181,7 @@ describe('the browser’s memory of forms', () => {
   test('the laptop: the reports opened with the passphrase; then it locks', async () => {
     const { page } = laptop;
     await openReportsWith(page, PASSPHRASE);
-    await lock(page);
+    await lockNow(page);
   });
 
   test('closed, neither profile holds a secret, a code, her name or what she shared', async () => {
@@ -267,9 +237,4 @@ function where(hit: string): string {
   const path = hit.slice(hit.indexOf(' in ') + 4);
   const [first, second] = path.split('/');
   return first === 'Default' && second ? second : (first ?? path);
-}
-
-async function lock(page: Page): Promise<void> {
-  await page.getByRole('button', { name: 'Lock', exact: true }).click();
-  await waitLocked(page);
 }

@@ -121,7 +121,7 @@ async function certifyThisDevice(core: DeviceCore, client: SyncClient, enrolment
   const certificate = await certifyAdminDevice(orgKey, { orgId: enrolment.orgId, deviceId: core.identity.deviceId, signingKey, issuedAt: now, authoritySince: since });
   await patchEnrolment({ certificate, authoritySince: since, signingPublicKey: signingKey });
   // From its next batch on it signs; its own records are bound to a signed statement like every device's.
-  await confirmDevice(core, core.identity.deviceId, 'admin', null);
+  await confirmDevice(core, core.identity.deviceId, 'admin', null, signingKey);
 }
 
 async function readStoredCopies(core: DeviceCore, orgId: string): Promise<StoredCopies | null> {

@@ -125,7 +125,7 @@ export class DeviceCore {
     return this.#identity;
   }
 
-  /** Moves this device to another site (an admin's choice in Settings). */
+  /** Moves this device to another site: its admin's choice in Settings, or an admin's signed move (docs/security.md#devices). */
   async moveToSite(siteKey: string): Promise<void> {
     const next = { ...this.#identity, siteKey };
     await saveIdentity(next);
@@ -144,7 +144,7 @@ export class DeviceCore {
     try {
       const enrolment = await readEnrolment();
       if (enrolment && this.#teamKeys.size && this.#deviceKeys) {
-        await sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.#deviceKeys.signing);
+        await sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.#deviceKeys.signing);
       }
     } catch {
       // sealed at the next unlock instead
@@ -218,8 +218,10 @@ export class DeviceCore {
    */
   async foldDirectory(events: readonly FootfallEvent[], own: FootfallEvent[], check?: (result: DirectoryChanges) => void): Promise<DirectoryChanges> {
     const state = (await this.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
-    const result = foldDirectory(this.session.women, state, events);
+    const result = foldDirectory(this.session.women, state, events, this.#identity.deviceId);
     check?.(result);
+    // Before the state that records the move: a fold cut short between the two applies it again.
+    if (result.siteKey) await this.moveToSite(result.siteKey);
     if (!result.changed && !own.length) return result;
     await this.save(
       own,
@@ -268,7 +270,7 @@ export class DeviceCore {
   /** Seals every saved event not yet in a batch, with the newest team key. */
   async sealWaiting(enrolment: Enrolment, options?: SealingOptions): Promise<number> {
     if (!this.#teamKeys.size) return 0;
-    return sealWaitingEvents(database(), this.keyring, enrolment, this.newestTeamKey(), this.deviceKeys().signing, options);
+    return sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.deviceKeys().signing, options);
   }
 
   /** This device's private keys, once enrolled: opened at unlock, usable only while unlocked. */

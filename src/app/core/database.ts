@@ -189,9 +189,6 @@ export interface WaitingCount {
   count: number;
 }
 
-/** No wrong PINs outstanding. */
-export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
-
 export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow;
 
 export { DB_NAME };

@@ -4,13 +4,13 @@
  * folder reaches its tables (docs/architecture.md#the-device-core). Kept apart from the unlocked
  * core so the lock screen loads without the rest of the app.
  */
-import { FootfallDb, OPEN_LOCK } from './database.ts';
+import { FootfallDb } from './database.ts';
 import type { DeviceIdentity, Enrolment, LockState, SealingKey, StaffRow, SyncState } from './database.ts';
 import type { Roster } from '../../domain/people.ts';
-import { fillUnsynced, showBooted, showDevice } from './publish.ts';
+import { fillUnsynced, showBooted, showDevice, showKeptLockScreen } from './publish.ts';
 import { keptWaiting } from './waiting.ts';
 import { releaseEarly } from './openEarly.ts';
-import { readLockSnapshot } from './lockSnapshot.ts';
+import { OPEN_LOCK } from './lockSnapshot.ts';
 
 let db: FootfallDb | undefined;
 
@@ -25,8 +25,7 @@ export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void>
   db = opened;
   // The lock screen as last kept shows while the database opens (Dexie holds any read until it
   // is open, so an unlock tried meanwhile waits); the database's own rows follow.
-  const kept = readLockSnapshot();
-  if (kept) showBooted({ kind: 'locked', ...kept });
+  showKeptLockScreen();
   try {
     await db.open();
     releaseEarly();
@@ -140,6 +139,16 @@ export async function saveNewDevice(staff: StaffRow, identity: DeviceIdentity): 
     // The identity row is written last: until it exists, the device counts as not set up.
     await d.device.put(identity);
   });
+}
+
+/**
+ * A join that could not be finished leaves nothing behind: every row it wrote goes, and the device
+ * is as it was before, not set up (docs/security.md#joining). Only for a device that was not set
+ * up when the join began (lock/access.ts finishJoin checks), so no row of anything else is lost.
+ */
+export async function forgetUnfinishedJoin(): Promise<void> {
+  const d = database();
+  await d.transaction('rw', d.tables, () => Promise.all(d.tables.map((t) => t.clear())));
 }
 
 export async function readEnrolment(): Promise<Enrolment | null> {

@@ -16,6 +16,12 @@ import type { DeviceIdentity, LockStaff, LockState } from './database.ts';
 
 const KEY = 'footfall.lockScreen';
 
+/**
+ * No wrong PINs outstanding. Here rather than beside the table it is stored in, so the store and
+ * the lock screen have it without loading Dexie before the first paint.
+ */
+export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
+
 const LockSnapshot = z.object({
   identity: z.object({ key: z.literal('identity'), deviceId: z.string(), deviceName: z.string(), siteKey: z.string() }),
   staff: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), orgAdmin: z.optional(z.boolean()) })),

@@ -2,7 +2,7 @@
  * The outbox: events saved on this device, sealed into batches, kept until the server has
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
-import { signPart, type Signer } from '../../crypto/authority.ts';
+import { signDevicePart, signPart, type DeviceSigner, type Signer } from '../../crypto/authority.ts';
 import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
@@ -36,6 +36,8 @@ const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
   'org.keyRotated',
   'staff.saved',
   'staff.removed',
+  // Read by the device it moves (docs/security.md#devices).
+  'device.moved',
 ]);
 
 /** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
@@ -64,14 +66,14 @@ export interface SealingOptions {
 export async function sealWaitingEvents(
   db: FootfallDb,
   keyring: Keyring,
-  enrolment: Enrolment,
+  deviceId: string,
   team: TeamKey,
   signingKey: CryptoKey,
   { stored, lastBatch }: SealingOptions = {},
 ): Promise<number> {
   // Read once: a certificate this device receives meanwhile signs from its next sealing on.
   const current = await currentEnrolment(db);
-  const signer = signerOf(current, signingKey);
+  const signer = signerOf(current, deviceId, signingKey);
   const bound = partBound(signer !== null);
   const recipient = await recipientOf(current);
   let sealedThrough = current.sealedThrough;
@@ -135,18 +137,28 @@ function readSlice(db: FootfallDb, seq: number): Promise<EventRow[]> {
   return slice;
 }
 
-/** A certified admin device signs what it seals (docs/security.md#authority); other devices do not. */
-export function signerOf(enrolment: Enrolment, signingKey: CryptoKey): Signer | null {
-  return enrolment.role === 'admin' && enrolment.certificate ? { key: signingKey, certificate: enrolment.certificate } : null;
+/** Who signs a part: a certified admin device as an admin, any other device as itself. */
+export type PartSigner = { admin: Signer } | { device: DeviceSigner };
+
+/**
+ * Who signs the parts this device seals: a certified admin device as an admin (docs/security.md#authority),
+ * every other device as itself (docs/security.md#device-signed-parts). Null only on a device
+ * enrolled before its public signing key was kept: its statements name no key, and it seals unsigned as it did.
+ */
+export function signerOf(enrolment: Enrolment, deviceId: string, signingKey: CryptoKey): PartSigner | null {
+  if (enrolment.role === 'admin' && enrolment.certificate) return { admin: { key: signingKey, certificate: enrolment.certificate } };
+  if (!enrolment.signingPublicKey) return null;
+  return { device: { key: signingKey, publicKey: enrolment.signingPublicKey, orgId: enrolment.orgId, deviceId } };
 }
 
 /**
  * A batch's two parts: activity events sealed to the organisation's key (its newest, orgKeys.ts: only the admin reads
  * them), directory events with the team key (every enrolled device reads them). Both are always
- * present and padded, so the server cannot tell which kinds of event a batch holds. A certified
- * admin device signs each part inside the seal, so every device can tell its changes carry authority.
+ * present and padded, so the server cannot tell which kinds of event a batch holds. Each part is
+ * signed inside the seal: by a certified admin device as an admin, so every device can tell its
+ * changes carry authority; by any other device as itself, so the admin can tell it sealed them.
  */
-export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: Signer | null): Promise<{ activity: string; directory: string }> {
+export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: PartSigner | null): Promise<{ activity: string; directory: string }> {
   return sealPackedParts(events.map(packEvent), recipient, team, signer);
 }
 
@@ -155,11 +167,12 @@ export async function sealPackedParts(
   events: readonly PackedEvent[],
   recipient: Recipient,
   team: TeamKey,
-  signer: Signer | null,
+  signer: PartSigner | null,
 ): Promise<{ activity: string; directory: string }> {
   const plain = async (list: readonly PackedEvent[]) => {
     const bytes = listBytes(list.map((p) => p.bytes));
-    return signer ? signPart(signer, bytes) : bytes;
+    if (!signer) return bytes;
+    return 'admin' in signer ? signPart(signer.admin, bytes) : signDevicePart(signer.device, bytes);
   };
   const [activity, directory] = await Promise.all([
     plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(recipient.publicKey, bytes, { kid: recipient.kid })),

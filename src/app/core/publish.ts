@@ -4,7 +4,7 @@
  */
 import { useFootfall, type Session, type SyncStatus } from '../store.ts';
 import type { DeviceIdentity, LockStaff, LockState } from './database.ts';
-import { keepLockSnapshot } from './lockSnapshot.ts';
+import { keepLockSnapshot, readLockSnapshot } from './lockSnapshot.ts';
 
 export type Booted =
   | { kind: 'setup' }
@@ -12,6 +12,17 @@ export type Booted =
   | { kind: 'locked'; identity: DeviceIdentity; staff: LockStaff[]; lock: LockState };
 
 /** The first screen. A locked device's waiting count is not known yet: fillUnsynced() gives it. */
+/**
+ * The lock screen as last kept (src/app/core/lockSnapshot.ts), while nothing else is showing yet:
+ * the page shows it before the database and its code have loaded, and boot() again for a device
+ * opened without the page's start (tests); the second time finds it showing and does nothing.
+ */
+export function showKeptLockScreen(): void {
+  if (useFootfall.getState().phase.kind !== 'loading') return;
+  const kept = readLockSnapshot();
+  if (kept) showBooted({ kind: 'locked', ...kept });
+}
+
 export function showBooted(booted: Booted): void {
   if (booted.kind === 'locked') {
     const { identity, staff, lock } = booted;

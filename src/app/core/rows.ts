@@ -57,6 +57,8 @@ export const DirectoryState = z.object({
   configChange: Stamp.nullable(),
   /** The organisation's people as the staff events say (src/domain/people.ts); none on rows from before it kept them. */
   people: Roster.default(EMPTY_ROSTER),
+  /** This device's site as an admin last moved it (docs/security.md#devices); none on rows from before moves were signed. */
+  siteMove: Stamp.extend({ siteKey: z.string().min(1) }).nullable().default(null),
 });
 export type DirectoryState = z.infer<typeof DirectoryState>;
 
@@ -67,6 +69,19 @@ const PrivateJwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: 
  */
 export const DeviceSecrets = z.object({ signing: PrivateJwk, encryption: PrivateJwk });
 export type DeviceSecrets = z.infer<typeof DeviceSecrets>;
+
+/**
+ * On an admin device, the statements about devices it signed itself (docs/security.md#devices),
+ * kept after they are sent: the archive on this device has them only once Reports has read them
+ * back, and Settings → Devices shows them at once.
+ */
+export const KeptStatements = z.object({
+  events: z
+    .array(FootfallEvent)
+    .max(20_000)
+    .refine((events) => events.every((e) => e.type.startsWith('device.')), 'only statements about devices are kept'),
+});
+export type KeptStatements = z.infer<typeof KeptStatements>;
 
 /** The areas a staff member recorded outreach contacts in lately, so the next contact starts there. */
 export const RECENT_AREAS = 5;

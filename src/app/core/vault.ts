@@ -11,7 +11,7 @@ import { FootfallEvent } from '../../domain/events.ts';
 import { OrgConfig } from '../../domain/config.ts';
 import type { EventRow, FootfallDb, SealedRow, VisitRow } from './database.ts';
 import { ClientError } from '../problems.ts';
-import { DeviceSecrets, DirectoryState, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
+import { DeviceSecrets, DirectoryState, KeptStatements, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
 import { moveWaiting } from './waiting.ts';
 
 export interface VisitRecord extends VisitEvents {
@@ -40,6 +40,7 @@ const CONFIG_ID = 'config';
 const TEAM_KEYS_ID = 'teamKeys';
 const DIRECTORY_ID = 'directory';
 const DEVICE_SECRETS_ID = 'deviceKeys';
+const KEPT_STATEMENTS_ID = 'keptStatements';
 // Where outreach happens is as sensitive as what happened, so the list is sealed like the records.
 const RECENT_AREAS = 'recentAreas';
 /** A row keyed by its plain id, as stored before row keys were tags: a UUID, which holds its time. */
@@ -145,6 +146,18 @@ export class Vault {
   async loadDeviceSecrets(): Promise<DeviceSecrets | null> {
     const row = await this.db.settings.get(DEVICE_SECRETS_ID);
     return row ? this.open('settings', row, DeviceSecrets) : null;
+  }
+
+  /** The statements about devices this admin device signed (rows.ts KeptStatements); none before it signed one. */
+  async loadKeptStatements(): Promise<FootfallEvent[]> {
+    const row = await this.db.settings.get(KEPT_STATEMENTS_ID);
+    return row ? (await this.open('settings', row, KeptStatements)).events : [];
+  }
+
+  /** Adds one: callers save one at a time (DeviceCore.serially). */
+  async keepStatement(event: FootfallEvent): Promise<void> {
+    const events = [...(await this.loadKeptStatements()), event];
+    await this.db.settings.put(await this.seal('settings', KEPT_STATEMENTS_ID, KeptStatements.parse({ events })));
   }
 
   /** What the directory remembers beyond its entries, or null before anything was erased or shared. */

@@ -12,7 +12,7 @@ import { buildSearchIndex, type SearchIndex } from '../../domain/search.ts';
 import type { DirectoryState, Woman } from '../core/rows.ts';
 
 /** A device that has applied no directory event and no shared configuration yet. */
-export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], merges: [], waiting: {}, configChange: null, people: EMPTY_ROSTER };
+export const EMPTY_DIRECTORY_STATE: DirectoryState = { erased: [], merges: [], waiting: {}, configChange: null, people: EMPTY_ROSTER, siteMove: null };
 
 /** What a run of directory events changes on this device: the rows to write and to delete. */
 export interface DirectoryChanges {
@@ -26,6 +26,8 @@ export interface DirectoryChanges {
   config: OrgConfig | null;
   /** The organisation's people, when a staff event changed them. */
   people: Roster | null;
+  /** The site an admin has just moved this device to, when a newer move than the device had arrived. */
+  siteKey: string | null;
   /** Whether anything changed at all (the state row included). */
   changed: boolean;
 }
@@ -34,8 +36,9 @@ export interface DirectoryChanges {
  * Folds directory events, in any order, into this device's rows. Only the groups the events touch
  * are worked out again; every entry of a group gets a row showing the group, and an erased group's
  * rows go. Rows stored before the directory fold are converted at the first fold (events or not).
+ * `deviceId` is this device: the admin's latest move of it gives its site (none: moves are not read).
  */
-export function foldDirectory(women: ReadonlyMap<string, Woman>, state: DirectoryState, events: readonly FootfallEvent[]): DirectoryChanges {
+export function foldDirectory(women: ReadonlyMap<string, Woman>, state: DirectoryState, events: readonly FootfallEvent[], deviceId: string | null = null): DirectoryChanges {
   const legacy = [...women.values()].filter((w) => !w.said);
   const before = foldOf(women, state, legacy);
   const after = applyDirectoryEvents(before, events);
@@ -88,16 +91,28 @@ export function foldDirectory(women: ReadonlyMap<string, Woman>, state: Director
     config = e.config;
   }
 
+  let siteMove = state.siteMove;
+  for (const e of events) {
+    if (e.type !== 'device.moved' || e.subjectId !== deviceId || (siteMove && compareEvents(e, siteMove) <= 0)) continue;
+    siteMove = { at: e.at, id: e.id, siteKey: e.siteKey };
+  }
+
   const people = applyStaffEvents(state.people, events);
   const stateChanged =
-    after.merges !== state.merges || after.erased !== state.erased || waitingChanged || configChange !== state.configChange || people !== state.people;
+    after.merges !== state.merges ||
+    after.erased !== state.erased ||
+    waitingChanged ||
+    configChange !== state.configChange ||
+    people !== state.people ||
+    siteMove !== state.siteMove;
   return {
     women: next,
     put,
     removed,
-    state: { erased: after.erased, merges: after.merges, waiting, configChange, people },
+    state: { erased: after.erased, merges: after.merges, waiting, configChange, people, siteMove },
     config,
     people: people !== state.people ? people : null,
+    siteKey: siteMove !== state.siteMove ? siteMove!.siteKey : null,
     changed: stateChanged || put.length > 0 || removed.length > 0,
   };
 }

@@ -7,8 +7,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { createKeyring, unwrapRoot, wrapRoot, type Keyring } from '../../crypto/keyring.ts';
 import { defaultConfig, keyFromLabel } from '../../domain/config.ts';
 import { DeviceCore, writeNewDevice } from '../core/core.ts';
-import { OPEN_LOCK, type DeviceIdentity, type StaffRow } from '../core/database.ts';
-import { activeStaff, saveLock, takePinTry } from '../core/device.ts';
+import type { DeviceIdentity, StaffRow } from '../core/database.ts';
+import { OPEN_LOCK } from '../core/lockSnapshot.ts';
+import { activeStaff, forgetUnfinishedJoin, readIdentity, saveLock, takePinTry } from '../core/device.ts';
 import { showDevice, showLocked } from '../core/publish.ts';
 import { ClientError } from '../problems.ts';
 import { admit } from '../people/admit.ts';
@@ -38,7 +39,10 @@ export function onCoreChange(listener: (core: DeviceCore | null) => void): () =>
 }
 
 async function open(keyring: Keyring, staff: StaffRow): Promise<DeviceCore> {
-  const core = await DeviceCore.open(keyring, staff);
+  return publish(await DeviceCore.open(keyring, staff));
+}
+
+async function publish(core: DeviceCore): Promise<DeviceCore> {
   // Kept before it is shown, so no screen renders before the core can be handed to it.
   opened = core;
   for (const listener of listeners) listener(core);
@@ -72,16 +76,35 @@ export async function finishJoin(offer: JoinOffer, input: { personId: string; co
   const { device } = offer.pkg;
   const person = device.people.find((p) => p.id === input.personId);
   if (!person) throw new ClientError('choose_name');
+  if (await readIdentity()) throw new ClientError('already_set_up');
   const keyring = await createKeyring();
   const staff = await admit(keyring, person, offer.role, input.code, input.pin);
   // A device with no site of its own (an outreach phone) records no visits; the first site stands in.
   const siteKey = device.siteKey ?? device.config.sites.find((s) => !s.retired)?.key ?? device.config.sites[0]!.key;
   const identity: DeviceIdentity = { key: 'identity', deviceId: offer.deviceId, deviceName: device.name, siteKey };
-  await writeNewDevice(keyring, device.config, staff, identity);
+  // The device shows as set up only once it has joined: a join cut short (storage full, a package
+  // that does not check out) leaves nothing, and says so on the join screen, where the offer is
+  // still held to try again.
+  let core: DeviceCore | null = null;
+  try {
+    await writeNewDevice(keyring, device.config, staff, identity);
+    core = await DeviceCore.open(keyring, staff);
+    await completeJoin(core, offer);
+  } catch (error) {
+    await core?.close().catch(() => undefined);
+    await forgetUnfinishedJoin();
+    throw new ClientError('join_unfinished', { name: device.name, reason: joinFailure(error) });
+  }
   showDevice({ identity, staff: [staff], lock: OPEN_LOCK });
-  const core = await open(keyring, staff);
-  await completeJoin(core, offer);
-  return core;
+  return publish(core);
+}
+
+/** Why a join was cut short, in words for the person at the device. */
+function joinFailure(error: unknown): string {
+  if (error instanceof ClientError) return error.message;
+  // A DOMException is not an Error in every browser.
+  if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') return 'this device is out of storage space';
+  return 'something went wrong on this device';
 }
 
 export type UnlockResult = { ok: true; core: DeviceCore } | { ok: false; message: string };

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import QRCode from 'qrcode';
-import type { DeviceSummary, Role } from '../../domain/protocol.ts';
+import type { Role } from '../../domain/protocol.ts';
 import { ROLE_LABELS } from '../modes.ts';
 import { RoleOptions } from './RoleOptions.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
@@ -8,11 +8,7 @@ import { useFootfall, useSession } from '../store.ts';
 import {
   createEnrolmentCode,
   createOrganisation,
-  listDevices,
   prepareOrganisation,
-  revokeDevice,
-  rotateTeamKey,
-  rotationDue,
   type EnrolmentCode,
   type PendingOrganisation,
 } from '../sync/organisation.ts';
@@ -24,6 +20,7 @@ import { saveConfig } from './settingsActions.ts';
 import { SecretInput } from '../shared/SecretInput.tsx';
 import { SubmitOrBack } from '../shared/SubmitOrBack.tsx';
 import { RotateOrgKey } from './RotateOrgKey.tsx';
+import { DeviceList } from './DeviceList.tsx';
 
 
 /** Joining the organisation, enrolling other devices and revoking them. Admins only. */
@@ -179,6 +176,7 @@ function Enrolled() {
   const sync = useFootfall((s) => s.sync);
   const { run, error, busy } = useAction();
   const [notice, setNotice] = useState<string | null>(null);
+  const [codeShown, setCodeShown] = useState(false);
   if (sync.revoked) {
     return <p>This device has been removed from the organisation. It no longer syncs or takes new records; see the sync status for what it did not send.</p>;
   }
@@ -208,8 +206,8 @@ function Enrolled() {
       <ErrorAlert message={error} />
       {sync.deviceRole === 'admin' ? (
         <>
-          <EnrolAnotherDevice />
-          <DeviceList />
+          <EnrolAnotherDevice onCodeShown={setCodeShown} />
+          <DeviceList codeShown={codeShown} />
           <RotateOrgKey />
         </>
       ) : (
@@ -220,7 +218,7 @@ function Enrolled() {
 }
 
 /** A one-time code for a new device, made for what it will be: its name, its work and its site (none for outreach). */
-function EnrolAnotherDevice() {
+function EnrolAnotherDevice({ onCodeShown }: { onCodeShown: (shown: boolean) => void }) {
   const core = useCore();
   const { config } = useSession();
   const activeSites = config.sites.filter((s) => !s.retired);
@@ -236,6 +234,11 @@ function EnrolAnotherDevice() {
     });
     if (code) setMade(code);
   }
+  // The device list is read every few seconds while a code is on the screen (DeviceList.tsx).
+  useEffect(() => {
+    onCodeShown(made !== null);
+    return () => onCodeShown(false);
+  }, [made, onCodeShown]);
   return (
     <section aria-labelledby="enrol-title">
       <h3 id="enrol-title">Enrol another device</h3>
@@ -274,65 +277,11 @@ function EnrolAnotherDevice() {
           </label>
           <img className="qr" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(made.qr)}`} alt="QR code that opens Footfall with this enrolment code" />
           <p>Works once, until {new Date(made.expiresAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}.</p>
-        </div>
-      )}
-    </section>
-  );
-}
-
-function DeviceList() {
-  const core = useCore();
-  const [devices, setDevices] = useState<DeviceSummary[] | null>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
-  const myId = useFootfall((s) => s.identity?.deviceId);
-  // Fetched again after each sync round, so "last seen" stays current while the card is open.
-  const lastSyncedAt = useFootfall((s) => s.sync.lastSyncedAt);
-  const [keyDue, setKeyDue] = useState(false);
-  const { run, error } = useAction();
-  const load = () =>
-    run(async () => {
-      setKeyDue(await rotationDue());
-      setDevices(await listDevices(core, syncClient));
-    });
-  useEffect(() => void load(), [lastSyncedAt]);
-  return (
-    <section aria-labelledby="devices-title">
-      <h3 id="devices-title">Devices</h3>
-      <ErrorAlert message={error} />
-      {keyDue && (
-        <div className="warning">
-          <p>A device was revoked but the team key has not been changed yet, so it could still read names registered from now on.</p>
-          <button type="button" onClick={() => run(async () => (await rotateTeamKey(core, syncClient), await load()))}>
-            Change the team key
+          <p className="hint">The device shows in the list below as soon as it has joined.</p>
+          <button type="button" onClick={() => setMade(null)}>
+            Hide the code
           </button>
         </div>
-      )}
-      {devices && (
-        <ul className="term-list" aria-label="Enrolled devices">
-          {devices.map((d) => (
-            <li key={d.deviceId}>
-              <span>
-                {d.name} <span className="muted">{d.revokedAt ? 'revoked' : d.lastSeenAt ? `last seen ${new Date(d.lastSeenAt).toLocaleString('en-GB')}` : 'not seen yet'}</span>
-              </span>
-              {!d.revokedAt && d.deviceId !== myId && (
-                confirming === d.deviceId ? (
-                  <span className="row-actions">
-                    <button type="button" className="danger-quiet" onClick={() => run(async () => (setConfirming(null), await revokeDevice(core, syncClient, d.deviceId, d.name).finally(load)))}>
-                      Yes, revoke {d.name}
-                    </button>
-                    <button type="button" onClick={() => setConfirming(null)}>
-                      Keep {d.name}
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" className="danger-quiet" onClick={() => setConfirming(d.deviceId)}>
-                    Revoke {d.name}
-                  </button>
-                )
-              )}
-            </li>
-          ))}
-        </ul>
       )}
     </section>
   );

@@ -196,29 +196,40 @@ function DeviceSettings({ onSiteChange, onHoldChange }: { onSiteChange: (siteKey
     <section aria-labelledby="device-title" className="card">
       <h2 id="device-title">This device</h2>
       <p>{identity?.deviceName}</p>
-      {!known && (
-        <p role="alert" className="warning">
-          The organisation’s settings no longer list this device’s site. Choose the site this device is used at, so its visits are counted at the
-          right place.
-        </p>
-      )}
-      <label>
-        Site this device is used at
-        <select autoComplete="off" value={known ? siteKey : ''} onChange={(e) => onSiteChange(e.target.value)}>
+      {sync.enrolled && sync.deviceRole !== 'admin' ? (
+        // A joined device is at the site the admin signed for it, and moves only when she moves it (docs/security.md#devices).
+        sync.deviceRole !== 'outreach' && (
+          <p>
+            Site: {config.sites.find((s) => s.key === siteKey)?.name ?? 'not one the organisation lists'} (set by the admin)
+          </p>
+        )
+      ) : (
+        <>
           {!known && (
-            <option value="" disabled>
-              Choose a site
-            </option>
+            <p role="alert" className="warning">
+              The organisation’s settings no longer list this device’s site. Choose the site this device is used at, so its visits are counted at
+              the right place.
+            </p>
           )}
-          {config.sites
-            .filter((s) => !s.retired)
-            .map((s) => (
-              <option key={s.key} value={s.key}>
-                {s.name}
-              </option>
-            ))}
-        </select>
-      </label>
+          <label>
+            Site this device is used at
+            <select autoComplete="off" value={known ? siteKey : ''} onChange={(e) => onSiteChange(e.target.value)}>
+              {!known && (
+                <option value="" disabled>
+                  Choose a site
+                </option>
+              )}
+              {config.sites
+                .filter((s) => !s.retired)
+                .map((s) => (
+                  <option key={s.key} value={s.key}>
+                    {s.name}
+                  </option>
+                ))}
+            </select>
+          </label>
+        </>
+      )}
       {/* Only a device that sends has uploads to hold (docs/sync.md#held-uploads). */}
       {sync.enrolled && !sync.revoked && (
         <>

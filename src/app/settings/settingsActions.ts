@@ -72,7 +72,14 @@ export async function resetPin(core: DeviceCore, staffId: string, pin: string): 
   await saveStaff(next);
 }
 
+/**
+ * Chooses this device's site, on a device whose site is its own to choose: one not enrolled yet,
+ * or an admin device (which records at any site). A joined front-desk or casework device is at the
+ * site the admin signed for it, and takes a new one only when she moves it (docs/security.md#devices).
+ */
 export async function setDeviceSite(core: DeviceCore, siteKey: string): Promise<void> {
+  const enrolment = await readEnrolment();
+  if (enrolment && enrolment.role !== 'admin') throw new ClientError('site_set_by_admin');
   requireAdmin(core);
   await core.moveToSite(siteKey);
 }

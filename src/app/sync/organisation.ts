@@ -111,10 +111,11 @@ export async function createOrganisation(
   expectOk(result, 'The organisation could not be created on the server');
   // The organisation's authority starts now: this laptop is its first certified admin device.
   const since = new Date().toISOString();
+  const signingKey = await publicJwk(pending.device.signing.publicKey);
   const certificate = await certifyAdminDevice(key, {
     orgId: pending.orgId,
     deviceId: identity.deviceId,
-    signingKey: await publicJwk(pending.device.signing.publicKey),
+    signingKey,
     issuedAt: since,
     authoritySince: since,
   });
@@ -124,7 +125,7 @@ export async function createOrganisation(
     [{ version: 1, raw: await exportTeamKey(pending.teamKey) }],
   );
   // Its own records are bound to a signed statement like every device's (docs/security.md#devices).
-  await confirmDevice(core, identity.deviceId, 'admin', null);
+  await confirmDevice(core, identity.deviceId, 'admin', null, signingKey);
 }
 
 export interface EnrolmentCode {
@@ -194,7 +195,7 @@ export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<
   await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
   // Its first records are sealed to the organisation's newest key, once its signature is checked.
   if (pkg.orgKeyAnnouncement) await adoptAnnouncedKeys(pkg, [pkg.orgKeyAnnouncement]);
-  if (pkg.join) await showJoined(core, pkg.join);
+  if (pkg.join) await showJoined(core, pkg.join, await publicJwk(offer.keys.signing.publicKey));
 }
 
 async function claimPackage(client: SyncClient, typed: string, deviceId: string, deviceName: string): Promise<{ role: Role; keys: DeviceKeys; pkg: EnrolmentPackage }> {
@@ -203,6 +204,8 @@ async function claimPackage(client: SyncClient, typed: string, deviceId: string,
   const { lookup, packageKey } = await enrolmentKeys(parsed.code);
   const keys = await generateDeviceKeys();
   const claimed = await client.claimEnrolment({ lookup, device: await deviceKeysBody(deviceId, deviceName, keys) });
+  // The claim may have reached the server before the connection dropped: the code may be spent.
+  if (claimed.kind === 'unreachable') throw new ClientError('join_unreachable', { reason: claimed.message });
   const response = expectOk(claimed, 'This device could not be enrolled');
   try {
     return { role: response.role, keys, pkg: EnrolmentPackage.parse(await openPackage(packageKey, response.package)) };

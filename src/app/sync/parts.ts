@@ -1,13 +1,14 @@
 /**
- * A batch part as devices read it back: the events it holds, and the certified admin device that
- * signed it, if one did (src/crypto/authority.ts). The shared directory (sync/engine.ts) and the
- * admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
+ * A batch part as devices read it back: the events it holds, the certified admin device that
+ * signed it, if one did, and how it was sealed (src/crypto/authority.ts, src/domain/partSeals.ts).
+ * The shared directory (sync/engine.ts) and the admin's archive (admin/archive/archiveReader.ts) both read parts here and screen them with the
  * one rule of src/domain/authority.ts.
  */
 import { readOrgKeyAnnouncement, readPart } from '../../crypto/authority.ts';
 import { bytesJson } from '../../crypto/envelope.ts';
 import { screenPart, type ScreenedPart } from '../../domain/authority.ts';
 import { FootfallEvent } from '../../domain/events.ts';
+import { ADMIN_SEAL, keySeal, unsignedSeal, type PartSeal } from '../../domain/partSeals.ts';
 import type { AdminCertificateClaims, PublicJwk } from '../../domain/protocol.ts';
 
 /** What a device needs to check who may have written a part. */
@@ -28,20 +29,28 @@ export interface Listed {
 export interface ReadEvents extends ScreenedPart {
   /** The certificate of the admin device that signed the part, when one did. */
   signedBy: AdminCertificateClaims | null;
+  /** How the part was sealed, for the admin's device to check against its device's statements (src/domain/partSeals.ts). */
+  seal: PartSeal;
 }
 
 /**
  * The events of an opened part that may be applied, with what was set aside. Throws when the part
- * is not events this version reads, or claims a signature that does not hold.
+ * is not events this version reads, or claims an admin's signature that does not hold. A part a
+ * device signed whose signature does not hold, or that names another device than the one that
+ * uploaded it (moved from another device's upload), is set aside whole (docs/security.md#device-signed-parts).
  */
 export async function readEvents(opened: Uint8Array, listed: Listed, authority: Authority): Promise<ReadEvents> {
-  const { signedBy, plaintext } = await readPart(authority.orgPublicKey, authority.orgId, opened);
+  const { signedBy, sealedBy, plaintext } = await readPart(authority.orgPublicKey, authority.orgId, opened);
   const events = FootfallEvent.array().parse(bytesJson(plaintext));
+  if (sealedBy === 'invalid' || (sealedBy && sealedBy.deviceId !== listed.deviceId)) {
+    return { accepted: [], setAside: events.length ? { unsigned_part: events.length } : {}, signedBy: null, seal: unsignedSeal(listed.receivedAt) };
+  }
   // A certificate names the organisation's time; a device that had not learnt it yet takes it from here.
   const ownSigner = signedBy?.deviceId === listed.deviceId ? signedBy : null;
   const since = authority.authoritySince ?? ownSigner?.authoritySince ?? null;
   const screened = screenPart(events, { uploader: listed.deviceId, signedBy: signedBy?.deviceId ?? null, receivedAt: listed.receivedAt }, since);
-  return { ...(await checkKeyAnnouncements(screened, authority)), signedBy };
+  const seal = ownSigner ? ADMIN_SEAL : sealedBy ? keySeal(sealedBy.signingKey) : unsignedSeal(listed.receivedAt);
+  return { ...(await checkKeyAnnouncements(screened, authority)), signedBy, seal };
 }
 
 /**

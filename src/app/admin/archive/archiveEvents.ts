@@ -1,14 +1,15 @@
 /**
  * The events the reports count, gathered from the archive's chunk rows and this device's own
- * events waiting to upload: each once by id, the first copy standing, and only those that name
- * one of the organisation's people on one of its signed devices. Shared by the page (data care, imports) and the report worker.
+ * events waiting to upload: each once by id, the first copy standing, and only those that came in
+ * a part their device signed and name one of the organisation's people on one of its signed devices. Shared by the page (data care, imports) and the report worker.
  */
 import type { FootfallEvent } from '../../../domain/events.ts';
 import { bindToPeople, type Unbound } from '../../../domain/people.ts';
-import { foldDevices, joinsIn } from '../../../domain/devices.ts';
+import { foldDevices, joinsIn, type DeviceRegistry } from '../../../domain/devices.ts';
+import { screenSeals, type PartSeal } from '../../../domain/partSeals.ts';
 import { joinProofCheck } from '../../../crypto/enrolmentCode.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
-import { decodeChunk } from './chunkCodec.ts';
+import { decodeSealedChunk } from './chunkCodec.ts';
 
 /** This device's own events not yet acknowledged, as its outbox opens them. */
 export interface WaitingEvents {
@@ -25,20 +26,39 @@ export interface GatheredEvents {
 
 export async function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEvents): Promise<GatheredEvents> {
   const byId = new Map<string, FootfallEvent>();
+  // How the part of each copy kept was sealed, in the order kept, where its row says (src/domain/partSeals.ts).
+  const seals: PartSeal[] = [];
   let unreadableRows = waiting.unreadable;
   for (const { value } of chunks) {
-    const events = decodeChunk(value);
+    const row = decodeSealedChunk(value);
+    if (!row) {
+      unreadableRows++;
+      continue;
+    }
     // Rows are in receipt order, and the first copy of an id stands: a later upload that reuses an
     // id (a compaction's copy is the same event) cannot replace a record another device made.
-    if (events) for (const e of events) if (!byId.has(e.id)) byId.set(e.id, e);
-    else unreadableRows++;
+    const { events } = row;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      if (byId.has(e.id)) continue;
+      byId.set(e.id, e);
+      seals.push(row.seals[i] ?? null);
+    }
   }
   // Events saved here and not yet acknowledged are not in the archive yet, but already count.
   for (const e of waiting.events) if (!byId.has(e.id)) byId.set(e.id, e);
-  // A record counts only when it names one of the organisation's people, on a device an admin
-  // signed for and she may use (docs/security.md#people, #devices): never the endpoint's device list.
+  // A record counts only when its device signed its part with the key an admin signed for it, and
+  // it names one of the organisation's people, on a device an admin signed for and she may use
+  // (docs/security.md#device-signed-parts, #people, #devices): never the endpoint's device list.
   const all = [...byId.values()];
-  const checks = await Promise.all(joinsIn(all).map(async (j) => [j.id, await joinProofCheck(j.proof)] as const));
-  const { accepted, unbound } = bindToPeople(all, foldDevices(all, new Map(checks)));
-  return { events: accepted, unbound, unreadableRows };
+  const devices = await deviceRegistry(all);
+  const { sealed, unsealed } = screenSeals(all, seals, devices);
+  const { accepted, unbound } = bindToPeople(sealed, devices);
+  return { events: accepted, unbound: [...unsealed, ...unbound], unreadableRows };
+}
+
+/** The organisation's devices as its admins signed them, folded from these events (src/domain/devices.ts). */
+export async function deviceRegistry(events: readonly FootfallEvent[]): Promise<DeviceRegistry> {
+  const checks = await Promise.all(joinsIn(events).map(async (j) => [j.id, await joinProofCheck(j.proof)] as const));
+  return foldDevices(events, new Map(checks));
 }

@@ -14,6 +14,7 @@ import { openWithTeamKey } from '../../../crypto/envelope.ts';
 import { openWithOrgKeys, type OrgKeyring } from '../../../crypto/orgKeyring.ts';
 import type { SetAsideReason } from '../../../domain/authority.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
+import type { PartSeal } from '../../../domain/partSeals.ts';
 import type { ArchivePage } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import type { Enrolment } from '../../core/database.ts';
@@ -60,6 +61,8 @@ export interface OpenedBatch {
   batchId: string;
   /** The events of the parts that opened (activity, then directory), checked against the event schema, less those set aside. */
   events: FootfallEvent[];
+  /** How each event's part was sealed, one for each event (src/domain/partSeals.ts): checked when the events are gathered. */
+  seals: PartSeal[];
   /** Whether both parts opened. When one did not, what the batch holds is not wholly known. */
   whole: boolean;
   /** What was set aside, by reason: never counted, and never re-sealed by a compaction. */
@@ -98,6 +101,7 @@ export async function readArchivePages(
     return {
       batchId: item.batchId,
       events: [...(activity?.accepted ?? []), ...(directory?.accepted ?? [])],
+      seals: [activity, directory].flatMap((part) => part?.accepted.map(() => part.seal) ?? []),
       whole: activity !== null && directory !== null,
       setAside: [...setAside].map(([reason, events]) => ({ batchId: item.batchId, deviceId: item.deviceId, reason, events })),
     };

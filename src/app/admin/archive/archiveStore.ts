@@ -205,6 +205,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
   await readArchivePages(client, credentials, archiveKeys(core, enrolment, keys), stored.state.cursor, async (page) => {
     // A batch with a part that did not open still counts the events of the part that did.
     const events = page.batches.flatMap((b) => b.events);
+    const seals = page.batches.flatMap((b) => b.seals);
     const next: ArchiveState = {
       ...stored.state,
       cursor: page.cursor,
@@ -214,7 +215,7 @@ async function refresh(core: DeviceCore, onProgress: ((p: ArchiveProgress) => vo
       setAside: [...stored.state.setAside, ...page.batches.flatMap((b) => b.setAside)],
     };
     if (page.batches.length > 0) {
-      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: encodeChunk(events) }] : [];
+      const chunks = events.length ? [{ id: core.archive.chunkId(stored.rev + 1, 0), value: encodeChunk(events, seals) }] : [];
       await keep(next, chunks);
     }
     fetched.batches += page.batches.length;

@@ -12,6 +12,10 @@
  * (docs/architecture.md#performance-targets). Version 1 rows are still read; the report worker
  * rewrites them in version 2 once it has read them (src/app/admin/archive/openReport.ts).
  *
+ * Beside its events, a version 2 row written since device signing keeps how each event's part was
+ * sealed (`seals`: an index into `strings` per event, -1 for not known; src/domain/partSeals.ts),
+ * for the check that needs every device's statements. Rows without it are read as not known.
+ *
  * Checked at the boundary by shape only: AES-GCM with the row id as associated data proves a row
  * is exactly what this device sealed there, and it sealed only events it had checked. A zod pass
  * over half a million events on every opening would cost more than decrypting them, so the zod
@@ -20,6 +24,7 @@
  */
 import { z } from 'zod';
 import type { FootfallEvent } from '../../../domain/events.ts';
+import type { PartSeal } from '../../../domain/partSeals.ts';
 
 /** A key's value: s a string (index into `strings`), n a number, b a boolean (0 or 1), z null (no cell), j anything else (index into `values`). */
 type Kind = 's' | 'n' | 'b' | 'z' | 'j';
@@ -33,11 +38,12 @@ const ChunkV2 = z.object({
   shapes: z.array(z.array(z.string().regex(/^[snbzj]./))),
   values: z.custom<unknown[]>(Array.isArray),
   cells: z.custom<unknown[]>(Array.isArray),
+  seals: z.array(z.number().int().min(-1)).optional(),
 });
 export type ChunkV2 = z.infer<typeof ChunkV2>;
 
-/** A chunk row's value as written now. */
-export function encodeChunk(events: readonly FootfallEvent[]): ChunkV2 {
+/** A chunk row's value as written now; `seals`, when given, has one for each event. */
+export function encodeChunk(events: readonly FootfallEvent[], seals?: readonly PartSeal[]): ChunkV2 {
   const strings = new Interner();
   const values = new Interner();
   // A shape is interned by its fields, each ended by a line break: the keys are the event
@@ -70,7 +76,8 @@ export function encodeChunk(events: readonly FootfallEvent[]): ChunkV2 {
     cells[at] = shapes.index(shape, shape);
   }
   const shapeList = (shapes.list as string[]).map((shape) => shape.slice(0, -1).split('\n'));
-  return { v: 2, strings: strings.list, shapes: shapeList, values: values.list, cells };
+  const sealCells = seals?.map((seal) => (seal === null ? -1 : strings.index(seal, seal)));
+  return { v: 2, strings: strings.list, shapes: shapeList, values: values.list, cells, ...(sealCells && { seals: sealCells }) };
 }
 
 /**
@@ -79,15 +86,32 @@ export function encodeChunk(events: readonly FootfallEvent[]): ChunkV2 {
  * never change an event, and a change would throw rather than alter another event.
  */
 export function decodeChunk(value: unknown): FootfallEvent[] | null {
+  return decodeSealedChunk(value)?.events ?? null;
+}
+
+/** decodeChunk, with how each event's part was sealed (null where the row does not say). */
+export function decodeSealedChunk(value: unknown): { events: FootfallEvent[]; seals: PartSeal[] } | null {
   const v1 = ChunkV1.safeParse(value);
-  if (v1.success) return v1.data.events as FootfallEvent[];
+  if (v1.success) return { events: v1.data.events as FootfallEvent[], seals: [] };
   const v2 = ChunkV2.safeParse(value);
   if (!v2.success) return null;
   try {
-    return decodeV2(v2.data);
+    const events = decodeV2(v2.data);
+    return { events, seals: decodeSeals(v2.data, events.length) };
   } catch {
     return null;
   }
+}
+
+function decodeSeals({ seals, strings }: ChunkV2, count: number): PartSeal[] {
+  if (!seals) return [];
+  if (seals.length !== count) throw new Error('a seal for each event');
+  return seals.map((n) => {
+    if (n === -1) return null;
+    const s = strings[n];
+    if (typeof s !== 'string') throw new Error('a seal that is not a string');
+    return s;
+  });
 }
 
 /** A row written in the previous form, in this one; null for any other row (already in this form, or unreadable). */

@@ -54,7 +54,7 @@ export async function compactErasures(
 
   onStep?.('sealing');
   const team = core.newestTeamKey();
-  const signer = signerOf(enrolment, core.deviceKeys().signing);
+  const signer = signerOf(enrolment, core.identity.deviceId, core.deviceKeys().signing);
   // Read again: the round above may have learnt of a newer organisation key.
   const recipient = await recipientOf((await adminDevice(core)).enrolment);
   for (const group of groups(plan.rewrite)) {

@@ -4,7 +4,9 @@
  * (less what is being erased). Read through the archive's one reader (src/app/admin/archive/archiveReader.ts).
  */
 import type { FootfallEvent } from '../../../domain/events.ts';
-import { readArchivePages, type ArchiveKeys } from '../archive/archiveReader.ts';
+import { screenSeals } from '../../../domain/partSeals.ts';
+import { deviceRegistry } from '../archive/archiveEvents.ts';
+import { readArchivePages, type ArchiveKeys, type OpenedBatch } from '../archive/archiveReader.ts';
 import type { DeviceCredentials, SyncClient } from '../../sync/client.ts';
 
 export interface SnapshotBatch {
@@ -22,15 +24,19 @@ export interface Snapshot {
 
 /**
  * Every batch the server holds, opened with the organisation key and the team keys. A batch's
- * events are those the authority rule accepts: what was set aside is never re-sealed under the
+ * events are those the authority rule accepts and whose part its device signed with the key an
+ * admin signed for it (src/domain/partSeals.ts): what was set aside is never re-sealed under the
  * admin's signature, so a compaction that replaces its batch leaves it out.
  */
 export async function readSnapshot(client: SyncClient, device: DeviceCredentials, keys: ArchiveKeys): Promise<Snapshot> {
-  const batches: SnapshotBatch[] = [];
+  const read: OpenedBatch[] = [];
   const unreadable: string[] = [];
   await readArchivePages(client, device, keys, null, (page) => {
-    for (const { batchId, events, whole } of page.batches) if (whole) batches.push({ batchId, events });
+    for (const batch of page.batches) if (batch.whole) read.push(batch);
     unreadable.push(...page.unreadable);
   });
+  // A device's key may be stated in any batch: the seals are checked once every batch is read.
+  const devices = await deviceRegistry(read.flatMap((b) => b.events));
+  const batches = read.map(({ batchId, events, seals }) => ({ batchId, events: screenSeals(events, seals, devices).sealed }));
   return { batches, unreadable };
 }

@@ -14,6 +14,7 @@ import type { FootfallEvent } from '../../../domain/events.ts';
 import { RecordsFile, RecordsFileContent } from '../../../domain/protocol.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
+import { keySeal } from '../../../domain/partSeals.ts';
 import { readEvents } from '../../sync/parts.ts';
 import { listDevices } from '../../sync/organisation.ts';
 import { certifiedAdminDevice, defaultClient } from '../adminDevice.ts';
@@ -55,8 +56,13 @@ export async function importRecordsFile(core: DeviceCore, text: string, options:
         unreadable++;
         continue;
       }
-      for (const e of read.accepted) if (!byId.has(e.id)) byId.set(e.id, e);
       setAside += Object.values(read.setAside).reduce((n, k) => n + k, 0);
+      // A part signed by a device is taken only when signed with the key the file is (docs/security.md#device-signed-parts).
+      if (read.seal?.startsWith('key:') && read.seal !== keySeal(device.signingKey)) {
+        setAside += read.accepted.length;
+        continue;
+      }
+      for (const e of read.accepted) if (!byId.has(e.id)) byId.set(e.id, e);
     }
   }
   const held = await heldEventIdsFresh(core, [...byId.keys()], options);

@@ -2,16 +2,14 @@
  * What the archive held that its senders had no authority to send (docs/security.md#authority):
  * shown to the admin by device and kind, never counted. Device names come from the organisation's
  * device list when the endpoint answers; otherwise the device's id stands in. A device no admin
- * signed for (one joined with an earlier version's code) can be confirmed here, as the device
- * list names it: its records count from the next opening (docs/security.md#devices).
+ * signed for (one joined with an earlier version's code) can be confirmed here, as in Settings →
+ * Devices (ConfirmDevice.tsx): its records count from the next opening (docs/security.md#devices).
  */
 import { useEffect, useState } from 'react';
 import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authority.ts';
 import type { DeviceSummary } from '../../../domain/protocol.ts';
-import { ROLE_LABELS } from '../../modes.ts';
-import { ErrorAlert, useAction } from '../../shared/useAction.tsx';
 import { useCore } from '../../shared/useCore.ts';
-import { confirmDevice } from '../deviceStatements.ts';
+import { ConfirmDevice } from '../ConfirmDevice.tsx';
 import { listDevices } from '../../sync/organisation.ts';
 import { defaultClient } from '../adminDevice.ts';
 import type { SetAsideCount } from '../archive/archiveStore.ts';
@@ -19,8 +17,6 @@ import type { SetAsideCount } from '../archive/archiveStore.ts';
 export function SetAsideNotice({ setAside }: { setAside: SetAsideCount[] }) {
   const core = useCore();
   const [listed, setListed] = useState<ReadonlyMap<string, DeviceSummary>>(new Map());
-  const [confirmed, setConfirmed] = useState<ReadonlySet<string>>(new Set());
-  const { run, error } = useAction();
   useEffect(() => {
     if (!setAside.length) return;
     let live = true;
@@ -33,11 +29,6 @@ export function SetAsideNotice({ setAside }: { setAside: SetAsideCount[] }) {
     };
   }, [core, setAside.length]);
   if (!setAside.length) return null;
-  const confirm = (d: DeviceSummary) =>
-    run(async () => {
-      await confirmDevice(core, d.deviceId, d.role, null);
-      setConfirmed((c) => new Set(c).add(d.deviceId));
-    });
 
   const totals = new Map<string, { deviceId: string; reason: SetAsideReason; events: number }>();
   for (const s of setAside) {
@@ -54,23 +45,16 @@ export function SetAsideNotice({ setAside }: { setAside: SetAsideCount[] }) {
           <li key={`${t.deviceId} ${t.reason}`}>
             {t.events.toLocaleString('en-GB')} {t.events === 1 ? 'record' : 'records'} from “{listed.get(t.deviceId)?.name ?? `device ${t.deviceId.slice(0, 8)}`}”:{' '}
             {SET_ASIDE_REASONS[t.reason]}.{' '}
-            {t.reason === 'unsigned_device' && <Confirm device={listed.get(t.deviceId)} done={confirmed.has(t.deviceId)} onConfirm={confirm} />}
+            {t.reason === 'unsigned_device' && <Confirm device={listed.get(t.deviceId)} />}
           </li>
         ))}
       </ul>
-      <ErrorAlert message={error} />
       <p>If that device is lost or not yours, revoke it in Settings.</p>
     </div>
   );
 }
 
-/** Confirms a device the endpoint lists and no admin signed for, as the list says it is used. */
-function Confirm({ device, done, onConfirm }: { device: DeviceSummary | undefined; done: boolean; onConfirm: (d: DeviceSummary) => void }) {
-  if (done) return <strong>Confirmed: its records count the next time the report opens.</strong>;
-  if (!device || device.revokedAt) return null;
-  return (
-    <button type="button" onClick={() => onConfirm(device)}>
-      It is ours: confirm “{device.name}” as a {ROLE_LABELS[device.role].toLowerCase()} device
-    </button>
-  );
+/** A device the endpoint lists (not revoked) that no admin signed for: confirmed as the list says it is used. */
+function Confirm({ device }: { device: DeviceSummary | undefined }) {
+  return device && !device.revokedAt ? <ConfirmDevice device={device} /> : null;
 }
