@@ -21,6 +21,8 @@ try {
   const round = median(result.runs.map((r) => r.roundMs));
   const base = median(result.runs.map((r) => r.baseline.totalMs));
   console.log(`[sync bench] median round ${round.toFixed(0)} ms, baseline ${base.toFixed(0)} ms (${(round / base).toFixed(1)}x)`);
+  const back = median(result.runs.map((r) => r.afterOffline.roundMs));
+  console.log(`[sync bench] saved offline, the round back online: median ${back.toFixed(0)} ms (${(back / base).toFixed(1)}x the baseline)`);
   for (const mode of ['plain', 'encrypted'] as const) {
     const ms = median(result.peer.filter((p) => p.mode === mode).map((p) => p.ms));
     console.log(`[sync bench] PouchDB peer (${mode}) median ${ms.toFixed(0)} ms, ${(ms / round).toFixed(1)}x Footfall's round`);

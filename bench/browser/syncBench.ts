@@ -104,8 +104,13 @@ export const syncApi = {
     return { orgId: d.orgId, deviceId: d.deviceId };
   },
 
-  /** A fresh device database, enrolled, holding `count` waiting events saved through Vault.commit. */
-  async syncPrefill(name: string, count: number): Promise<{ ms: number; waiting: number; ctBytes: number }> {
+  /**
+   * A fresh device database, enrolled, holding `count` waiting events saved through Vault.commit.
+   * `offline`: as a device that saved them with no network, each save of 1000 followed by the round
+   * the scheduler starts after a save, which cannot reach the server (its fetch fails): the batches
+   * such rounds seal ahead stay pending, and the rest waits unsealed.
+   */
+  async syncPrefill(name: string, count: number, offline = false): Promise<{ ms: number; waiting: number; ctBytes: number; sealedAhead: number }> {
     const d = device;
     if (!d) throw new Error('call syncSetUp() first');
     const t0 = performance.now();
@@ -117,14 +122,22 @@ export const syncApi = {
     const db = new FootfallDb(name);
     const core = await openDevice(d, db);
     const all = waitingEvents(count, d.deviceId, d.staffId);
-    for (let i = 0; i < all.length; i += 1000) await core.vault.commit(all.slice(i, i + 1000));
+    const unreachable = new SyncClient(location.origin, () => Promise.reject(new TypeError('Failed to fetch')));
+    for (let i = 0; i < all.length; i += 1000) {
+      await core.vault.commit(all.slice(i, i + 1000));
+      if (offline && (await syncRound(unreachable, core)).stopped?.kind !== 'unreachable') throw new Error('the offline round was not stopped');
+    }
     current = { db, name, count, core };
+    let sealedAhead = 0;
+    await db.batches.each((batch) => {
+      sealedAhead += batch.eventCount;
+    });
     const waiting = await db.outbox.count();
     let ctBytes = 0;
     await db.outbox.each((row) => {
       ctBytes += row.ct.byteLength;
     });
-    return { ms: performance.now() - t0, waiting, ctBytes };
+    return { ms: performance.now() - t0, waiting, ctBytes, sealedAhead };
   },
 
   /** The figure: one real syncRound over the waiting events. */

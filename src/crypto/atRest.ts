@@ -47,12 +47,21 @@ export async function sealJson(keyring: SealingKey, where: string, value: unknow
 
 /** Throws when the bytes were altered or sealed for another row. */
 export async function openJson(keyring: SealingKey, where: string, sealed: Sealed): Promise<unknown> {
-  const plain = await crypto.subtle.decrypt(
-    { name: 'AES-GCM', iv: sealed.iv, additionalData: utf8.encode(where) },
-    keyring.content,
-    sealed.ct,
-  );
-  return JSON.parse(utf8.decode(plain));
+  return JSON.parse(utf8.decode(await openJsonBytes(keyring, where, sealed)));
+}
+
+const SPACE = 0x20;
+
+/**
+ * The JSON text a row was sealed with, as UTF-8, its padding dropped: for passing a row's content
+ * on unchanged without parsing and writing it again. JSON.stringify never ends in a space, so the
+ * spaces at the end are all padding. Throws as openJson does.
+ */
+export async function openJsonBytes(keyring: SealingKey, where: string, sealed: Sealed): Promise<Uint8Array<ArrayBuffer>> {
+  const plain = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv, additionalData: utf8.encode(where) }, keyring.content, sealed.ct));
+  let end = plain.length;
+  while (end > 0 && plain[end - 1] === SPACE) end--;
+  return plain.subarray(0, end);
 }
 
 /**

@@ -145,15 +145,19 @@ function serverError(status = 500): Response {
 const isUpload = (init: Parameters<Fetch>[1]) => init?.method === 'PUT';
 const batchIdOf = (input: Parameters<Fetch>[0]) => String(input).split('/batches/')[1]!;
 
-/** A network that is down: nothing reaches the server. Rounds still seal what is waiting. */
+/** A network that is down: nothing reaches the server. */
 const offline = new SyncClient('http://127.0.0.1:9', async () => {
   throw cut();
 });
 
-/** Seals what is waiting on the current device into a batch without uploading it. */
+/**
+ * Seals what is waiting on the current device into a batch without uploading it, as locking does
+ * (a round that cannot reach the server seals only full batches).
+ */
 async function sealOffline(device: Device): Promise<void> {
-  const result = await syncRound(offline, core());
-  expect(result.stopped?.kind).toBe('unreachable');
+  const enrolment = await enrolmentOf(device.db);
+  if (!enrolment) throw new Error('the device is not enrolled');
+  await core().sealWaiting(enrolment);
 }
 
 interface Upload {
@@ -549,6 +553,28 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     await expectInvariant(org, url);
   });
 
+  it('rounds that cannot reach the server keep the last batch filling: one small batch for a stretch offline, not one per round', async () => {
+    const { db } = org.admin;
+    for (const name of ['Offline 1', 'Offline 2', 'Offline 3', 'Offline 4']) {
+      await recordSome(org.ledger, org.admin, [name]);
+      expect((await syncRound(offline, core())).stopped?.kind).toBe('unreachable');
+    }
+    // The first round had nothing pending and sealed what waited (it could not know it was
+    // offline); the ones after it found that batch unanswered and sealed nothing more.
+    const [batch, ...more] = await db.batches.toArray();
+    expect(more).toEqual([]);
+    const waitingEvents = (await waiting(org.admin)).events;
+    expect(waitingEvents).toBeGreaterThan(batch!.eventCount);
+
+    // Back online: that batch goes up, then everything saved since goes in one more.
+    const { uploads } = tapUploads(server.storage);
+    const result = await syncRound(new SyncClient(url), core());
+    expect(result).toMatchObject({ stopped: null, acknowledged: waitingEvents });
+    expect(uploads.map((u) => u.status)).toEqual(['stored', 'stored']);
+    expect(await waiting(org.admin)).toEqual({ events: 0, batches: 0 });
+    await expectInvariant(org, url);
+  });
+
   it('two rounds sealing and uploading at once, straight from saved events', async () => {
     await saveMany(org, org.admin, 2100);
     await recordSome(org.ledger, org.admin, ['Tab C', 'Tab D']);
@@ -818,7 +844,7 @@ describe('a full disk (IndexedDB quota exceeded)', () => {
 
     // The disk fills while a round seals the waiting records into a batch: nothing half-sealed.
     const { nextSeq } = (await readMarks(db, core().keyring)).marks;
-    vi.spyOn(db.batches, 'bulkAdd').mockRejectedValueOnce(quotaError());
+    vi.spyOn(db.batches, 'add').mockRejectedValueOnce(quotaError());
     await expect(syncRound(new SyncClient(url), core())).rejects.toMatchObject({
       name: 'QuotaExceededError',
     });

@@ -14,9 +14,9 @@ const FRAME_BYTES = 4;
 /** Room for a signed part's JWS header (its admin certificate) and signature. */
 const SIGNATURE_ROOM = 8 * 1024;
 
-/** An event ready for a batch: its JSON text, encoded once. */
+/** An event ready for a batch: its JSON text, encoded once, and what says which part it goes in. */
 export interface PackedEvent {
-  event: FootfallEvent;
+  event: Pick<FootfallEvent, 'id' | 'type'>;
   bytes: Uint8Array;
 }
 
@@ -56,9 +56,9 @@ export function listBytes(items: readonly Uint8Array[]): Uint8Array<ArrayBuffer>
  * `bound` bytes of JSON. `isDirectory` says which part an event goes in. An event too large for a
  * part of its own is refused (event_too_large) rather than sent in a batch the server would refuse.
  */
-export function fillBatches(events: readonly PackedEvent[], bound: number, isDirectory: (event: FootfallEvent) => boolean): PackedEvent[][] {
-  const batches: PackedEvent[][] = [];
-  let current: PackedEvent[] = [];
+export function fillBatches<T extends PackedEvent>(events: readonly T[], bound: number, isDirectory: (event: Pick<FootfallEvent, 'type'>) => boolean): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   // A part's JSON: the brackets, and each item with its comma.
   const empty = () => ({ activity: 2, directory: 2 });
   let size = empty();

@@ -19,7 +19,7 @@ import type { Session } from '../store.ts';
 import { ArchiveTable } from './archiveTable.ts';
 import type { DeviceIdentity, Enrolment, StaffRow } from './database.ts';
 import { database, followRoster, readEnrolment, readIdentity, readSyncState, saveIdentity, saveNewDevice, waitingCount } from './device.ts';
-import { OutboxReader, sealWaitingEvents, type TeamKey } from './outbox.ts';
+import { OutboxReader, sealWaitingEvents, type SealingOptions, type TeamKey } from './outbox.ts';
 import { patchSessionView, showSession, showUnsynced } from './publish.ts';
 import { keepUploadKeys } from './uploadSigner.ts';
 import { readMarks, updateMarks, uploadSealer } from './marks.ts';
@@ -272,9 +272,9 @@ export class DeviceCore {
   }
 
   /** Seals every saved event not yet in a batch, with the newest team key. */
-  async sealWaiting(enrolment: Enrolment): Promise<number> {
+  async sealWaiting(enrolment: Enrolment, options?: SealingOptions): Promise<number> {
     if (!this.#teamKeys.size) return 0;
-    return sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.deviceKeys().signing);
+    return sealWaitingEvents(database(), this.keyring, this.#identity.deviceId, this.newestTeamKey(), this.deviceKeys().signing, options);
   }
 
   /**

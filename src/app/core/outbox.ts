@@ -9,21 +9,18 @@ import { FootfallEvent } from '../../domain/events.ts';
 import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
 import type { SealingKey } from '../../crypto/atRest.ts';
 import { ClientError } from '../problems.ts';
-import type { BatchRow, Enrolment, FootfallDb } from './database.ts';
+import type { BatchRow, Enrolment, FootfallDb, OutboxRow } from './database.ts';
 import { database } from './device.ts';
 import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uploadSealer, writeMarksIfUnchanged, type ReadMarks } from './marks.ts';
 import type { EnrolmentMarks } from './rows.ts';
 import { recipientOf, type Recipient } from './orgKeys.ts';
-import { openEventRow, rowKeyOf } from './vault.ts';
+import { openEventBytes, openEventRow, rowKeyOf } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
 
-/**
- * How many event rows one read of the outbox takes: enough for a day's work at a busy centre in
- * one go, few enough to hold in memory while they are sealed.
- */
-export const SEAL_READ_ROWS = 10_000;
-/** Rows per read within it. */
+/** Event rows per read of the outbox: each slice is opened while the next is read (IndexedDB reads in another process). */
 const READ_SLICE_ROWS = 2_000;
+/** Batches sealed but not yet stored: how far sealing runs ahead of the writes (each holds about 1 MiB). */
+const SEALING_AHEAD = 2;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
@@ -47,60 +44,116 @@ const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
 ]);
 
 /** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
-export function isDirectoryEvent(event: FootfallEvent): boolean {
+export function isDirectoryEvent(event: Pick<FootfallEvent, 'type'>): boolean {
   return DIRECTORY_TYPES.has(event.type);
 }
 
+export interface SealingOptions {
+  /** Each batch as soon as it is stored, in order: a round uploads it while the next is sealed. */
+  stored?: (batch: SendableBatch) => void;
+  /**
+   * Asked once every full batch is stored: whether the last, partly filled one is sealed now too.
+   * Without it, it is. A round says so only once every batch before it has gone up, so a device
+   * that cannot reach the server keeps filling that batch rather than sealing a small one each
+   * round (docs/sync.md#batches-and-padding).
+   */
+  lastBatch?: () => Promise<boolean>;
+}
+
 /**
- * Seals every saved event not yet in a batch (an outbox row no batch lists) into as few batches
- * as fit (batchFill.ts), up to SEAL_READ_ROWS at a time, each read in the order the events were
- * made (their ids are UUIDv7). The order matters to nothing but tidiness: each event carries its
- * own id, and every reader of the archive and the directory takes them in any order. Needs the
+ * Seals every saved event not yet in a batch (an outbox row no batch lists) into as few batches as
+ * fit (batchFill.ts), storing each as soon as it is full. The rows are read in slices, each opened
+ * while the next is read, and each run of events is put in the order they were made (their ids are
+ * UUIDv7) before it is packed: the order matters to nothing but tidiness, as each event carries
+ * its own id and every reader of the archive and the directory takes them in any order. Needs the
  * unlocked keyring to read them; the result is readable by the organisation (activity) and
- * enrolled devices (directory) only.
+ * enrolled devices (directory) only. Returns how many events it sealed.
  */
-export async function sealWaitingEvents(db: FootfallDb, keyring: Keyring, deviceId: string, team: TeamKey, signingKey: CryptoKey): Promise<number> {
+export async function sealWaitingEvents(
+  db: FootfallDb,
+  keyring: Keyring,
+  deviceId: string,
+  team: TeamKey,
+  signingKey: CryptoKey,
+  { stored, lastBatch }: SealingOptions = {},
+): Promise<number> {
+  // The marks are read before the rows are listed: a batch another tab writes after this read
+  // changes them, and one written before it is in the list. Read once: a certificate this device
+  // receives meanwhile signs from its next sealing on.
+  let read = await readMarks(db, keyring);
+  const listed = new Set(await db.batches.orderBy('rows').keys());
+  const keys = (await db.outbox.toCollection().primaryKeys()).filter((key) => !listed.has(key));
+  if (!keys.length) return 0;
+  const current = await currentEnrolment(db);
+  const signer = signerOf({ ...current, ...read.marks }, deviceId, signingKey);
+  const bound = partBound(signer !== null);
+  const recipient = await recipientOf(current);
+  const upload = uploadSealer(keyring);
   let sealed = 0;
-  for (;;) {
-    // Read afresh each time: a certificate this device has just received signs from the next batch on.
-    const read = await readMarks(db, keyring);
-    const listed = new Set(await db.batches.orderBy('rows').keys());
-    const unsealed = (await db.outbox.toCollection().primaryKeys()).filter((key) => !listed.has(key));
-    const more = unsealed.length > SEAL_READ_ROWS;
-    const keys = unsealed.slice(0, SEAL_READ_ROWS);
-    if (!keys.length) return sealed;
-    // Read in slices, each opened while the next is read: IndexedDB reads in another process.
-    const opening: Promise<{ key: string; packed: PackedEvent }[]>[] = [];
-    for (let from = 0; from < keys.length; from += READ_SLICE_ROWS) {
-      const rows = await db.outbox.bulkGet(keys.slice(from, from + READ_SLICE_ROWS));
-      const opened = Promise.all(rows.flatMap((row) => (row ? [openEventRow(keyring, row).then((event) => ({ key: row.id, packed: packEvent(event) }))] : [])));
-      opened.catch(() => undefined); // reported by Promise.all below, once every slice is read
-      opening.push(opened);
-    }
-    const events = (await Promise.all(opening)).flat().sort((a, b) => (a.packed.event.id < b.packed.event.id ? -1 : 1));
-    // Acknowledged (deleted) by another tab meanwhile: they are sealed no more.
-    if (!events.length) return sealed;
-    const current = await currentEnrolment(db);
-    const signer = signerOf({ ...current, ...read.marks }, deviceId, signingKey);
-    let batches = fillBatches(
-      events.map((e) => e.packed),
-      partBound(signer !== null),
-      isDirectoryEvent,
-    );
-    // A read cut short by its limit leaves its last batch to the next read, which may fill it further.
-    if (more && batches.length > 1) batches = batches.slice(0, -1);
-    const recipient = await recipientOf(current);
-    const parts = await Promise.all(batches.map((batch) => sealPackedParts(batch, recipient, team, signer)));
-    let from = 0;
-    const runs = batches.map((batch, i) => {
-      const run = events.slice(from, from + batch.length);
-      from += batch.length;
-      return { keys: run.map((e) => e.key), ...parts[i]! };
+
+  // Batches are sealed while the next rows are read and opened, and written one after another,
+  // each taking the next number. One that finds the marks written by someone else since (another
+  // tab sealed, or took numbers: its batches stand) is dropped unwritten, and so is every one after it.
+  let writing: Promise<boolean> = Promise.resolve(true);
+  const written: Promise<boolean>[] = [];
+  const seal = (run: WaitingEvent[]) => {
+    const parts = sealPackedParts(run, recipient, team, signer);
+    parts.catch(() => undefined); // reported by the write it feeds
+    writing = writing.then(async (going) => {
+      if (!going) return false;
+      const added = await addBatch(db, keyring, upload, read, { keys: run.map((e) => e.key), ...(await parts) });
+      if (!added) return false;
+      read = added.read;
+      sealed += added.batch.eventCount;
+      stored?.(added.batch);
+      return true;
     });
-    // Another tab sealed meanwhile: its batches stand, and these are dropped unwritten.
-    if (!(await addBatches(db, keyring, read, runs))) return sealed;
-    sealed += from;
+    written.push(writing);
+  };
+
+  // The events read and opened that are not in a batch yet: the one still filling.
+  let events: WaitingEvent[] = [];
+  let reading = readSlice(db, keys, 0);
+  try {
+    for (let from = 0; from < keys.length; from += READ_SLICE_ROWS) {
+      const slice = await reading;
+      reading = readSlice(db, keys, from + READ_SLICE_ROWS);
+      // A row gone meanwhile was acknowledged by another tab, which sealed it first: the marks moved.
+      const present = slice.filter((row) => row !== undefined);
+      const opened = await Promise.all(present.map(async (row) => ({ key: row.id, ...(await openEventBytes(keyring, row)) })));
+      events = inOrderMade([...events, ...opened]);
+      // Every batch but the last is full, and sealed now; the last may fill further from the next slice.
+      const batches = fillBatches(events, bound, isDirectoryEvent);
+      for (const batch of batches.slice(0, -1)) seal(batch);
+      events = batches.at(-1) ?? [];
+      // Sealing runs at most a few batches ahead of the writes, so memory stays bounded.
+      while (written.length > SEALING_AHEAD) if (!(await written.shift())) return sealed;
+    }
+  } catch (error) {
+    // The full batches before a row that cannot be opened are still kept; the error is this one.
+    await writing.catch(() => undefined);
+    throw error;
   }
+  if (events.length && (await writing) && (!lastBatch || (await lastBatch()))) seal(events);
+  await writing;
+  return sealed;
+}
+
+/** A waiting event opened for a batch, with the key of its outbox row. */
+type WaitingEvent = PackedEvent & { key: string };
+
+/** The events by id (UUIDv7: the order they were made), sorted only when they are not already. */
+function inOrderMade(events: WaitingEvent[]): WaitingEvent[] {
+  const ordered = events.every((e, i) => i === 0 || events[i - 1]!.event.id < e.event.id);
+  return ordered ? events : events.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
+}
+
+/** Up to READ_SLICE_ROWS of the listed rows from `from` on (none past the end); a row deleted since is undefined. */
+function readSlice(db: FootfallDb, keys: readonly string[], from: number): Promise<(OutboxRow | undefined)[]> {
+  if (from >= keys.length) return Promise.resolve([]);
+  const slice = db.outbox.bulkGet(keys.slice(from, from + READ_SLICE_ROWS));
+  slice.catch(() => undefined); // reported where it is awaited; unawaited when sealing stops early
+  return slice;
 }
 
 /** Who signs a part: a certified admin device as an admin, any other device as itself. */
@@ -157,39 +210,39 @@ export async function reserveSeqs(keyring: Keyring, count: number): Promise<numb
 }
 
 /**
- * Writes the batches and moves the next sequence number in one transaction, unless another tab
- * wrote the marks since they were read (it sealed, or took numbers): then nothing is written, and
- * no event is ever in two batches, nor a number in two.
+ * Writes a batch with the next sequence number, and moves that number on, in one transaction,
+ * unless another tab wrote the marks since they were read (it sealed, or took numbers): then
+ * nothing is written (null), and no event is ever in two batches, nor a number in two. Returns the
+ * batch with its number, and the marks as now written, for the next batch.
  */
-async function addBatches(
+async function addBatch(
   db: FootfallDb,
   keyring: Keyring,
+  upload: SealingKey,
   read: ReadMarks,
-  runs: { keys: string[]; activity: string; directory: string }[],
-): Promise<boolean> {
-  const upload = uploadSealer(keyring);
-  const batches: BatchRow[] = await Promise.all(
-    runs.map(async ({ keys, activity, directory }, i) => {
-      const batchId = crypto.randomUUID();
-      return {
-        batchId,
-        marks: await sealBatchMarks(upload, batchId, { seq: read.marks.nextSeq + i }),
-        rows: [...keys].sort(),
-        eventCount: keys.length,
-        activity,
-        directory,
-        state: 'pending' as const,
-        refusals: 0,
-        lastError: null,
-      };
-    }),
-  );
-  const marks = await sealMarks(keyring, { ...read.marks, nextSeq: read.marks.nextSeq + runs.length });
-  return db.transaction('rw', [db.batches, db.settings, db.device], async () => {
+  { keys, activity, directory }: { keys: string[]; activity: string; directory: string },
+): Promise<{ batch: SendableBatch; read: ReadMarks } | null> {
+  const seq = read.marks.nextSeq;
+  const batchId = crypto.randomUUID();
+  const batch: BatchRow = {
+    batchId,
+    marks: await sealBatchMarks(upload, batchId, { seq }),
+    rows: [...keys].sort(),
+    eventCount: keys.length,
+    activity,
+    directory,
+    state: 'pending',
+    refusals: 0,
+    lastError: null,
+  };
+  const next = { ...read.marks, nextSeq: seq + 1 };
+  const marks = await sealMarks(keyring, next);
+  const done = await db.transaction('rw', [db.batches, db.settings, db.device], async () => {
     if (!(await writeMarksIfUnchanged(db, read, marks))) return false;
-    await db.batches.bulkAdd(batches);
+    await db.batches.add(batch);
     return true;
   });
+  return done ? { batch: { ...batch, seq }, read: { marks: next, iv: marks.iv } } : null;
 }
 
 async function currentEnrolment(db: FootfallDb): Promise<Enrolment> {

@@ -14,6 +14,7 @@ import { uploadKeys } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
 import { receiveTeamKeys } from './organisation.ts';
+import { UploadQueue } from './uploadQueue.ts';
 import { readEvents, type Authority } from './parts.ts';
 
 /**
@@ -48,12 +49,9 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   if (!signingKey) return { acknowledged: 0, stopped: null, skewMs: null };
   const device: DeviceCredentials = { orgId: enrolment.orgId, deviceId: identity.deviceId, signingKey };
 
-  if (unlocked) {
-    // A new team key may open parts this device passed over: receiving one marks the directory to
-    // be read again from the start.
-    await receiveTeamKeys(client, unlocked);
-    if (upload) await unlocked.sealWaiting(enrolment);
-  }
+  // A new team key may open parts this device passed over: receiving one marks the directory to
+  // be read again from the start.
+  if (unlocked) await receiveTeamKeys(client, unlocked);
 
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
   // "Last synced" means the server answered: a locked round with nothing to upload asks it nothing.
@@ -62,11 +60,20 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
+  // Batches left pending go first, then each one sealed now as soon as it is stored, while the next
+  // is sealed. The last, partly filled one is sealed only when the server has answered, or nothing
+  // was left unanswered, so a device that cannot reach it keeps filling that batch rather than
+  // sealing a small one each round (docs/sync.md#batches-and-padding).
+  const queue = new UploadQueue(upload ? await pendingBatches(kept?.upload ?? null) : []);
+  const sealing = unlocked && upload ? unlocked.sealWaiting(enrolment, { stored: (batch) => queue.add(batch), lastBatch: () => queue.reachable() }) : null;
+  if (sealing) void sealing.then(() => queue.end(), () => queue.end());
+  else queue.end();
+
   // Each batch is acknowledged (its events deleted here) while the next one goes up. The server
   // has it either way: a batch whose acknowledgement did not happen is sent again and stored once.
   let acknowledging: Promise<void> = Promise.resolve();
   const ackFailures: unknown[] = [];
-  for (const batch of upload ? await pendingBatches(kept?.upload ?? null) : []) {
+  for (let batch = await queue.next(); batch; batch = await queue.next()) {
     if (ackFailures.length) break;
     const outcome = await client.putBatch(device, batch.batchId, { seq: batch.seq, activity: batch.activity, directory: batch.directory });
     if (outcome.kind === 'ok') {
@@ -87,16 +94,33 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
       break;
     }
   }
-  await acknowledging;
-  if (ackFailures.length) throw ackFailures[0];
+  // What is sealed meanwhile waits for the next round.
+  queue.stop();
+
+  // The shared directory is read while the last acknowledgements finish. A device that read it
+  // another way reads it all again once (DIRECTORY_FORM).
+  const pulling =
+    !result.stopped && unlocked
+      ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
+          pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
+        )
+      : null;
+  try {
+    await acknowledging;
+    // A row that could not be sealed stops the round, after the batches before it went up.
+    await sealing;
+    if (ackFailures.length) throw ackFailures[0];
+  } catch (error) {
+    // Pages it applied are read again next round, which is harmless (docs/sync.md#the-shared-directory).
+    await pulling?.catch(() => undefined);
+    throw error;
+  }
 
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
 
   let state = await readSyncState();
-  if (!result.stopped && unlocked) {
-    // A device that read the directory another way reads it all again once (DIRECTORY_FORM).
-    const from = state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null;
-    const pulled = await pullDirectory(client, device, from, unlocked, (await unlocked.enrolment()) ?? enrolment);
+  if (pulling) {
+    const pulled = await pulling;
     // The pages applied before a stop are kept: the next round carries on after them.
     state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
     if (pulled.stopped) result.stopped = pulled.stopped;
