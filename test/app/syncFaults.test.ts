@@ -662,6 +662,7 @@ describe('corrupt, tampered, forged and replayed batches', () => {
     }
     const [set] = await tablet.db.batches.toArray();
     expect(set).toMatchObject({ state: 'quarantined', refusals: 3 });
+    expect(set).not.toHaveProperty('seq'); // its number stays sealed (docs/security.md#what-a-copy-of-a-locked-device-shows)
     expect(set!.lastError).toMatch(/signature does not match/);
     await refreshStatus();
     expect(useFootfall.getState().sync.quarantined).toBe(1);

@@ -302,8 +302,11 @@ export async function acknowledge(batch: BatchRow): Promise<void> {
 /** The server refused the batch. After a few refusals it is set aside, shown, and never deleted. */
 export async function recordRefusal(batch: BatchRow, message: string, final: boolean): Promise<BatchRow> {
   const refusals = batch.refusals + 1;
+  // A batch to send carries its number opened (SendableBatch): stored, it stays sealed in its marks.
+  const { seq, ...row } = batch;
   const next: BatchRow = {
-    ...batch,
+    ...row,
+    ...(!batch.marks && seq !== undefined && { seq }),
     refusals,
     lastError: message,
     state: final || refusals >= REFUSALS_BEFORE_QUARANTINE ? 'quarantined' : 'pending',
