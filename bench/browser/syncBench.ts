@@ -178,14 +178,9 @@ export const syncApi = {
   },
 
   /**
-   * Where a round's time goes, step by step, with the functions and Dexie calls outbox.ts uses
-   * (not the round itself: a diagnosis beside the figure). Leaves the database as the round would:
-   * every event batched, sent and acknowledged, but without the HTTP requests. With
-   * `alternatives`, the two IndexedDB steps are done the way a batch that names its events by a
-   * seq range could do them: no event row rewritten when batching, one key-range delete when
-   * acknowledged. (Not what the app does today; a measure of what that design would save.)
+   * Baseline part 1, before the round: a plain IndexedDB getAll of the same event rows, from the
+   * outbox (the `events` store of earlier versions stays declared, empty).
    */
-  /** Baseline part 1, before the round: a plain IndexedDB getAll of the same event rows. */
   async syncBaselineRead(): Promise<{ ms: number; rows: number }> {
     const c = current;
     if (!c) throw new Error('call syncPrefill() first');
@@ -197,7 +192,7 @@ export const syncApi = {
     try {
       const t0 = performance.now();
       const rows = await new Promise<unknown[]>((resolve, reject) => {
-        const req = raw.transaction('events', 'readonly').objectStore('events').getAll();
+        const req = raw.transaction('outbox', 'readonly').objectStore('outbox').getAll();
         req.onsuccess = () => resolve(req.result);
         req.onerror = () => reject(req.error);
       });

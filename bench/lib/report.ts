@@ -280,7 +280,7 @@ events saved through \`Vault.commit\` (bench/lib/waitingEvents.ts: one in twenty
 check-ins; untimed), then one timed \`syncRound\`: fetch the team keys, read and open every event, fill batches
 up to the 1 MiB part bound (src/app/core/batchFill.ts; activity sealed to the organisation's key, directory with the
 team key), store each batch as soon as it is full and upload it (a signed PUT) while the next is sealed and the one
-before is acknowledged (its run of events deleted in one range delete), and read the shared directory. One untimed
+before is acknowledged (the rows it lists deleted by key), and read the shared directory. One untimed
 round first, then ${runs.length} timed rounds; every round acknowledged all ${n} events and left none waiting.
 Each run then also saves the same events as a device with no network saves them (each save of 1,000 followed by
 the round the scheduler starts, which cannot reach the server and seals only full batches; untimed) and times the

@@ -49,6 +49,7 @@ export async function benchSync(bp: Pick<BenchPage, 'call'>, opts: { events: num
     const prefill = await bp.call('syncPrefill', `footfall-bench-sync-${r + 1}`, opts.events);
     if (prefill.waiting !== opts.events) throw new Error(`expected ${opts.events} waiting events, found ${prefill.waiting}`);
     const read = await bp.call('syncBaselineRead');
+    if (read.rows !== opts.events) throw new Error(`the baseline read ${read.rows} event rows, not the ${opts.events} waiting`);
     const round = await bp.call('syncRun');
     if (round.acknowledged !== opts.events || round.waitingAfter !== 0) {
       throw new Error(`the round acknowledged ${round.acknowledged} of ${opts.events} events and left ${round.waitingAfter} waiting`);
