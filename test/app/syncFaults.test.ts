@@ -23,7 +23,7 @@ import { readArchive, type Archive } from '../../src/app/admin/archive/archiveRe
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, revokeDevice } from '../../src/app/sync/organisation.ts';
-import { isDirectoryEvent, pendingBatches, retryQuarantined } from '../../src/app/core/outbox.ts';
+import { isDirectoryEvent, pendingBatches, reserveSeqs, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
@@ -549,6 +549,44 @@ describe('two tabs syncing the same device at once (no Web Locks in Node: the ou
     ]);
     expect(a.stopped).toBeNull();
     expect(b.stopped).toBeNull();
+    expect(await waiting(org.admin)).toEqual({ events: 0, batches: 0 });
+    await expectInvariant(org, url);
+  });
+
+  it('another tab taking a number between two batches being stored: the ones before stand, the next is dropped unwritten, no number used twice', async () => {
+    const { db } = org.admin;
+    await saveMany(org, org.admin, 4000); // at least one full batch, and a last one filling
+    const enrolment = (await enrolmentOf(db))!;
+    const { nextSeq } = (await readMarks(db, core().keyring)).marks;
+    const stored: number[] = [];
+    let taken: number | null = null;
+    await core().sealWaiting(enrolment, {
+      stored: (batch) => stored.push(batch.seq),
+      // Asked once the full batches are stored: another tab (an admin's compaction) takes a number first.
+      lastBatch: async () => {
+        taken = await reserveSeqs(core().keyring, 1);
+        return true;
+      },
+    });
+    expect(stored.length).toBeGreaterThanOrEqual(1);
+    expect(stored).toEqual(stored.map((_, i) => nextSeq + i));
+    expect(taken).toBe(nextSeq + stored.length);
+    const sealedNow = await pendingBatches(uploadSealer(core().keyring));
+    expect(sealedNow.map((b) => b.seq)).toEqual(stored); // the last batch was not written
+    expect((await readMarks(db, core().keyring)).marks.nextSeq).toBe(nextSeq + stored.length + 1);
+    const listed = new Set(sealedNow.flatMap((b) => b.rows));
+    const rows = await db.outbox.toCollection().primaryKeys();
+    expect(rows.filter((key) => !listed.has(key)).length).toBeGreaterThan(0); // still waiting
+
+    // The next sealing takes the rest, from the number after the one taken.
+    await sealOffline(org.admin);
+    const batches = await pendingBatches(uploadSealer(core().keyring));
+    expect(batches.map((b) => b.seq)).toEqual([...stored, nextSeq + stored.length + 1]);
+    const inBatches = batches.flatMap((b) => b.rows);
+    expect(inBatches).toHaveLength(new Set(inBatches).size);
+    expect(new Set(inBatches)).toEqual(new Set(rows));
+
+    await syncUntilDone(org.admin, new SyncClient(url));
     expect(await waiting(org.admin)).toEqual({ events: 0, batches: 0 });
     await expectInvariant(org, url);
   });
