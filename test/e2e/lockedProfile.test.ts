@@ -167,10 +167,9 @@ const EXPOSURES: Exposure[] = [
   },
   {
     shows: "staff names, roles and ids, which of them are the organisation's admins, the id of the personal code each set her PIN with; removed staff stay listed, marked removed",
-    gives: "who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added (see Known gaps)",
+    gives: "who works on it (the lock screen lists them); not when each was added: a person's id has the UUIDv7 layout with its time field zero (people added by an earlier build keep ids that date them)",
     fields: ['footfall.staff[<uuid>] key', 'footfall.staff[<uuid>].id', 'footfall.staff[<uuid>].name', 'footfall.staff[<uuid>].role', 'footfall.staff[<uuid>].orgAdmin', 'footfall.staff[<uuid>].codeId', `${SNAPSHOT}.staff[].*`],
     notMadeHere: ['footfall.staff[<uuid>].removed'],
-    times: ['uuidv7'],
   },
   {
     shows: "each staff member's wrapped root, salt and iteration count",
