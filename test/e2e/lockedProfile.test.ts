@@ -200,10 +200,9 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.device[waiting] key', 'footfall.device[waiting].key', 'footfall.device[waiting].count'],
   },
   {
-    shows: "held uploads: the choice made in Settings and the held time (epoch ms)",
-    gives: "whether it holds its uploads, and roughly when the first waiting record was saved (5 to 30 minutes before the held time)",
-    fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen', 'footfall.device[uploadHold].sendAfter'],
-    times: ['epochMs'],
+    shows: "held uploads: the choice made in Settings",
+    gives: "whether it holds its uploads; the held time is kept only in the page's memory",
+    fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen'],
   },
   {
     shows: "row keys of women, visits, each staff member's recent areas and the events waiting for the server: keyed tags, and nothing else",

@@ -202,15 +202,18 @@ export interface LastSyncRow extends Sealed {
 
 /**
  * Held uploads (docs/sync.md#held-uploads): whether this device holds what it has to send for a
- * random time, so that the server cannot tell from receipt times when records were made, and
- * when that time ends. In the clear, because a locked device uploads too and its lock screen says when.
+ * random time, so that the server cannot tell from receipt times when records were made. The
+ * choice only: the held time is kept in the page's memory (src/app/core/uploadHold.ts).
  */
 export interface UploadHoldRow {
   key: 'uploadHold';
   /** The choice made in Settings; null until one is made, and the default for the device's role applies. */
   chosen: boolean | null;
-  /** Epoch ms from which what is waiting may be sent; null while nothing is held. */
-  sendAfter: number | null;
+  /**
+   * The held time, as earlier builds kept it here in the clear; dropped at the next round. It is
+   * now only in the page's memory (src/app/core/uploadHold.ts).
+   */
+  sendAfter?: number | null;
 }
 
 /**
