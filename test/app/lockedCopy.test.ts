@@ -187,10 +187,9 @@ const NUMBERS_A_COPY_SHOWS: string[] = [
   // How many events each batch carries, and how often the server refused it.
   'batches.eventCount',
   'batches.refusals',
-  // The wrong-PIN counter and wait (0 here: no wrong PIN), and how the directory was read (a version).
+  // The wrong-PIN counter, and how the directory was read (a version).
   'device.directoryForm',
   'device.failures',
-  'device.waitUntil',
   // The waiting count the lock screen shows.
   'device.count',
   // The PIN wrap's iteration count.

@@ -177,10 +177,9 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.staff[<uuid>].wrappedRoot.*'],
   },
   {
-    shows: "wrong-PIN counter, wait-until time (epoch ms), held flag",
-    gives: "how many wrong PINs since the last unlock, and when the wait after the last one ends, so roughly when it was tried",
-    fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].waitUntil', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
-    times: ['epochMs'],
+    shows: "wrong-PIN counter, held flag",
+    gives: "how many wrong PINs since the last unlock, not when: the wait follows from the count, on the page's own clock",
+    fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
   },
   {
     shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key; after a key rotation, the newest organisation public key with its id and signed announcement",

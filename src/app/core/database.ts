@@ -109,8 +109,11 @@ export interface LockState {
   key: 'lock';
   /** Wrong PINs since the last successful unlock. */
   failures: number;
-  /** Epoch ms before which no PIN is tried. */
-  waitUntil: number;
+  /**
+   * When the wait ended, as earlier builds kept it (epoch ms, in the clear); dropped at the next
+   * write. The wait now follows from `failures` alone (src/app/lock/lockPolicy.ts).
+   */
+  waitUntil?: number;
   /** Past the limit: only an admin's PIN releases the device. */
   held: boolean;
 }

@@ -118,16 +118,16 @@ export async function unlock(staffId: string, pin: string): Promise<UnlockResult
   // several tabs all count; a right PIN then opens the lock.
   let problem: ClientError | null = null;
   const taken = await takePinTry((lock) => {
-    const wait = waitRemaining(lock, Date.now());
+    const wait = waitRemaining(lock);
     if (wait > 0) problem = new ClientError('pin_wait', { wait: formatWait(wait) });
     else if (lock.held && !mayRelease(staff)) problem = new ClientError('device_held');
-    return problem ? null : afterWrongPin(lock, Date.now());
+    return problem ? null : afterWrongPin(lock);
   });
   if (!taken.taken) return refused(problem!);
   const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
   if (!keyring) {
     showDevice({ lock: taken.lock });
-    return { ok: false, message: wrongPinMessage(taken.lock, Date.now()) };
+    return { ok: false, message: wrongPinMessage(taken.lock) };
   }
   await saveLock(OPEN_LOCK);
   showDevice({ lock: OPEN_LOCK });
