@@ -7,11 +7,12 @@ import {
   afterWrongPin,
   formatWait,
   pinProblem,
+  waitAfter,
   waitRemaining,
   wrongPinMessage,
 } from '../../src/app/lock/lockPolicy.ts';
 
-const T0 = Date.UTC(2025, 3, 1, 9, 0, 0);
+const T0 = 1_000; // the page's monotonic clock, in ms
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
@@ -21,16 +22,16 @@ function sequence(n: number): { state: LockState; at: number }[] {
   let state = OPEN_LOCK;
   let now = T0;
   for (let i = 0; i < n; i++) {
-    now = Math.max(now, state.waitUntil) + SECOND;
-    state = afterWrongPin(state, now);
+    now += waitRemaining(state, now) + SECOND;
+    state = afterWrongPin(state);
     out.push({ state, at: now });
   }
   return out;
 }
 
 describe('afterWrongPin and waitRemaining', () => {
-  it('starts open', () => {
-    expect(OPEN_LOCK).toEqual({ key: 'lock', failures: 0, waitUntil: 0, held: false });
+  it('starts open, with no time stored', () => {
+    expect(OPEN_LOCK).toEqual({ key: 'lock', failures: 0, held: false });
     expect(waitRemaining(OPEN_LOCK, T0)).toBe(0);
     expect(FREE_TRIES).toBe(4);
     expect(HOLD_AFTER).toBe(10);
@@ -38,8 +39,7 @@ describe('afterWrongPin and waitRemaining', () => {
 
   it('gives the first few wrong PINs free, then doubles the wait up to a cap, and holds after 10', () => {
     const steps = sequence(12);
-    const waits = steps.map(({ state, at }) => waitRemaining(state, at));
-    expect(waits).toEqual([
+    expect(steps.map(({ state }) => waitAfter(state.failures))).toEqual([
       0,
       0,
       0,
@@ -55,25 +55,34 @@ describe('afterWrongPin and waitRemaining', () => {
     ]);
     expect(steps.map((s) => s.state.failures)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(steps.map((s) => s.state.held)).toEqual([false, false, false, false, false, false, false, false, false, true, true, true]);
-    for (const s of steps) expect(s.state.key).toBe('lock');
+    for (const s of steps) expect(Object.keys(s.state).sort()).toEqual(['failures', 'held', 'key']);
   });
 
-  it('counts the wait down as time passes and never goes below zero', () => {
-    const fifth = sequence(5)[4]!;
-    expect(waitRemaining(fifth.state, fifth.at)).toBe(30 * SECOND);
-    expect(waitRemaining(fifth.state, fifth.at + 10 * SECOND)).toBe(20 * SECOND);
-    expect(waitRemaining(fifth.state, fifth.at + 30 * SECOND)).toBe(0);
-    expect(waitRemaining(fifth.state, fifth.at + 10 * MINUTE)).toBe(0);
+  it('counts the wait down on the page’s clock from when the page first saw the count, and never below zero', () => {
+    const fifth = afterWrongPin({ key: 'lock', failures: 4, held: false });
+    const at = T0 + 10 * MINUTE;
+    expect(waitRemaining(fifth, at)).toBe(30 * SECOND);
+    expect(waitRemaining(fifth, at + 10 * SECOND)).toBe(20 * SECOND);
+    expect(waitRemaining(fifth, at + 30 * SECOND)).toBe(0);
+    expect(waitRemaining(fifth, at + 10 * MINUTE)).toBe(0);
+  });
+
+  it('waits the whole wait again when it finds the count grown (another tab’s wrong PIN) or sees it first (a page started again)', () => {
+    const sixth = afterWrongPin({ key: 'lock', failures: 5, held: false });
+    const at = T0 + 30 * MINUTE;
+    expect(waitRemaining(sixth, at)).toBe(60 * SECOND);
+    const seventh = afterWrongPin(sixth); // tried elsewhere meanwhile
+    expect(waitRemaining(seventh, at + 50 * SECOND)).toBe(2 * MINUTE);
   });
 
   it('stays held once held, whatever the counter says', () => {
-    const held: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: true };
-    expect(afterWrongPin(held, T0).held).toBe(true);
+    const held: LockState = { key: 'lock', failures: 0, held: true };
+    expect(afterWrongPin(held).held).toBe(true);
   });
 
   it('does not change the state it is given', () => {
     const before = { ...OPEN_LOCK };
-    afterWrongPin(OPEN_LOCK, T0);
+    afterWrongPin(OPEN_LOCK);
     expect(OPEN_LOCK).toEqual(before);
   });
 });
@@ -100,6 +109,7 @@ describe('wrongPinMessage', () => {
 
   it('after a wait has passed, says the PIN was wrong without a wait', () => {
     const fifth = sequence(5)[4]!;
+    expect(wrongPinMessage(fifth.state, fifth.at)).toMatch(/Wait 30 seconds/); // said as it was tried
     expect(wrongPinMessage(fifth.state, fifth.at + 31 * SECOND)).toMatch(/^That PIN is not right\./);
     expect(wrongPinMessage(fifth.state, fifth.at + 31 * SECOND)).not.toMatch(/Wait \d/);
   });

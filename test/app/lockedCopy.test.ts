@@ -187,10 +187,9 @@ const NUMBERS_A_COPY_SHOWS: string[] = [
   // How many events each batch carries, and how often the server refused it.
   'batches.eventCount',
   'batches.refusals',
-  // The wrong-PIN counter and wait (0 here: no wrong PIN), and how the directory was read (a version).
+  // The wrong-PIN counter, and how the directory was read (a version).
   'device.directoryForm',
   'device.failures',
-  'device.waitUntil',
   // The waiting count the lock screen shows.
   'device.count',
   // The PIN wrap's iteration count.
@@ -202,8 +201,5 @@ const NUMBERS_A_COPY_SHOWS: string[] = [
  * line is a point of that list; a change that hides one removes it here and there.
  */
 const WHAT_A_COPY_SHOWS_OF_TIME: string[] = [
-  // When each person was added to the device: staff ids are the organisation's person ids, UUIDv7
-  // (docs/security.md#known-gaps). The device's own id is random.
-  'time in an id: staff key',
-  'time in an id: staff.id',
+  // None: the device's own id is random, and people's ids have a zero time field (src/crypto/ids.ts).
 ];

@@ -217,6 +217,46 @@ describe('the sync scheduler', () => {
     s.stop();
   });
 
+  it('"Sync now" pressed while a round runs waits for it, then runs a round of its own', async () => {
+    // Web Locks that queue a request made without ifAvailable, as the browser's do.
+    let queue: Promise<unknown> = Promise.resolve();
+    let busy = false;
+    const locks = {
+      request: (_name: string, options: { ifAvailable: boolean }, work: (lock: object | null) => Promise<void>) => {
+        if (busy && options.ifAvailable) return work(null);
+        const turn = queue.then(async () => {
+          busy = true;
+          try {
+            return await work({});
+          } finally {
+            busy = false;
+          }
+        });
+        queue = turn.catch(() => undefined);
+        return turn;
+      },
+    };
+    Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
+    const s = start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(rounds).toHaveLength(1);
+    let release!: () => void;
+    holdRound = new Promise((r) => (release = r));
+    s.request();
+    await vi.advanceTimersByTimeAsync(600);
+    expect(rounds).toHaveLength(2); // under way, held by a slow upload: it read the server before her press
+    let done = false;
+    const pressed = s.runNow().then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(done).toBe(false); // not settled by the round already running
+    holdRound = null;
+    release();
+    await pressed;
+    expect(rounds).toHaveLength(3);
+    s.stop();
+    Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
+  });
+
   it('with uploads held, "Sync now" sends at once', async () => {
     const s = start();
     await vi.advanceTimersByTimeAsync(1_000);

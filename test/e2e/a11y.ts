@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -81,4 +82,19 @@ export async function smallTargets(page: Page): Promise<string[]> {
     }
     return out;
   }, MIN_TARGET);
+}
+
+/**
+ * axe finds nothing, and every control is big enough to tap, at each tablet and phone size; the
+ * page is left at the laptop size the tests run at.
+ */
+export async function expectAccessibleAtEverySize(page: Page, state: string): Promise<void> {
+  await injectAxe(page);
+  for (const vp of VIEWPORTS) {
+    await page.setViewportSize({ width: vp.width, height: vp.height });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await axeViolations(page), `${state} @ ${vp.name}`).toEqual([]);
+    expect(await smallTargets(page), `${state} @ ${vp.name}`).toEqual([]);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }

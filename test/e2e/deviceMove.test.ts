@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
-import { axeViolations, injectAxe, smallTargets, VIEWPORTS } from './a11y.ts';
+import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
 import { laptopAndTablet, nudgeSync, openReportsWith, openTab, organisationCard, organisationWithTablet } from './app.ts';
 
 /** The name the set-up gives the tablet with its code (app.ts makeEnrolmentCode). */
@@ -17,16 +17,6 @@ const PASSPHRASE = 'juniper ledger copper swallow';
 
 const rig = laptopAndTablet();
 
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  await injectAxe(page);
-  for (const vp of VIEWPORTS) {
-    await page.setViewportSize({ width: vp.width, height: vp.height });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    expect(await axeViolations(page), `${state} @ ${vp.name}`).toEqual([]);
-    expect(await smallTargets(page), `${state} @ ${vp.name}`).toEqual([]);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** The site key in the device's identity row. */
 async function siteOf(page: Page): Promise<string> {

@@ -167,10 +167,9 @@ const EXPOSURES: Exposure[] = [
   },
   {
     shows: "staff names, roles and ids, which of them are the organisation's admins, the id of the personal code each set her PIN with; removed staff stay listed, marked removed",
-    gives: "who works on it (the lock screen lists them); staff ids are UUIDv7, so when each was added (see Known gaps)",
+    gives: "who works on it (the lock screen lists them); not when each was added: a person's id has the UUIDv7 layout with its time field zero (people added by an earlier build keep ids that date them)",
     fields: ['footfall.staff[<uuid>] key', 'footfall.staff[<uuid>].id', 'footfall.staff[<uuid>].name', 'footfall.staff[<uuid>].role', 'footfall.staff[<uuid>].orgAdmin', 'footfall.staff[<uuid>].codeId', `${SNAPSHOT}.staff[].*`],
     notMadeHere: ['footfall.staff[<uuid>].removed'],
-    times: ['uuidv7'],
   },
   {
     shows: "each staff member's wrapped root, salt and iteration count",
@@ -178,10 +177,9 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.staff[<uuid>].wrappedRoot.*'],
   },
   {
-    shows: "wrong-PIN counter, wait-until time (epoch ms), held flag",
-    gives: "how many wrong PINs since the last unlock, and when the wait after the last one ends, so roughly when it was tried",
-    fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].waitUntil', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
-    times: ['epochMs'],
+    shows: "wrong-PIN counter, held flag",
+    gives: "how many wrong PINs since the last unlock, not when: the wait follows from the count, on the page's own clock",
+    fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
   },
   {
     shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key; after a key rotation, the newest organisation public key with its id and signed announcement",
@@ -201,10 +199,9 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.device[waiting] key', 'footfall.device[waiting].key', 'footfall.device[waiting].count'],
   },
   {
-    shows: "held uploads: the choice made in Settings and the held time (epoch ms)",
-    gives: "whether it holds its uploads, and roughly when the first waiting record was saved (5 to 30 minutes before the held time)",
-    fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen', 'footfall.device[uploadHold].sendAfter'],
-    times: ['epochMs'],
+    shows: "held uploads: the choice made in Settings",
+    gives: "whether it holds its uploads; the held time is kept only in the page's memory",
+    fields: ['footfall.device[uploadHold] key', 'footfall.device[uploadHold].key', 'footfall.device[uploadHold].chosen'],
   },
   {
     shows: "row keys of women, visits, each staff member's recent areas and the events waiting for the server: keyed tags, and nothing else",

@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { sealedKeyId } from '../../src/crypto/envelope.ts';
-import { axeViolations, injectAxe, smallTargets, VIEWPORTS } from './a11y.ts';
+import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
 import { queryServer } from './harness.ts';
 import {
   anonymousVisit,
@@ -31,17 +31,6 @@ const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 const rig = laptopAndTablet();
 let recoveryCode: string;
 
-/** axe finds nothing, and every control is big enough to tap, at each tablet and phone size. */
-async function expectAccessible(page: Page, state: string): Promise<void> {
-  await injectAxe(page);
-  for (const vp of VIEWPORTS) {
-    await page.setViewportSize({ width: vp.width, height: vp.height });
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-    expect(await axeViolations(page), `${state} @ ${vp.name}`).toEqual([]);
-    expect(await smallTargets(page), `${state} @ ${vp.name}`).toEqual([]);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** The key id each batch the tablet uploaded names in its activity part, oldest first. */
 async function tabletKeyIds(tablet: Page): Promise<string[]> {

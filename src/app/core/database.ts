@@ -109,8 +109,11 @@ export interface LockState {
   key: 'lock';
   /** Wrong PINs since the last successful unlock. */
   failures: number;
-  /** Epoch ms before which no PIN is tried. */
-  waitUntil: number;
+  /**
+   * When the wait ended, as earlier builds kept it (epoch ms, in the clear); dropped at the next
+   * write. The wait now follows from `failures` alone (src/app/lock/lockPolicy.ts).
+   */
+  waitUntil?: number;
   /** Past the limit: only an admin's PIN releases the device. */
   held: boolean;
 }
@@ -202,15 +205,18 @@ export interface LastSyncRow extends Sealed {
 
 /**
  * Held uploads (docs/sync.md#held-uploads): whether this device holds what it has to send for a
- * random time, so that the server cannot tell from receipt times when records were made, and
- * when that time ends. In the clear, because a locked device uploads too and its lock screen says when.
+ * random time, so that the server cannot tell from receipt times when records were made. The
+ * choice only: the held time is kept in the page's memory (src/app/core/uploadHold.ts).
  */
 export interface UploadHoldRow {
   key: 'uploadHold';
   /** The choice made in Settings; null until one is made, and the default for the device's role applies. */
   chosen: boolean | null;
-  /** Epoch ms from which what is waiting may be sent; null while nothing is held. */
-  sendAfter: number | null;
+  /**
+   * The held time, as earlier builds kept it here in the clear; dropped at the next round. It is
+   * now only in the page's memory (src/app/core/uploadHold.ts).
+   */
+  sendAfter?: number | null;
 }
 
 /**

@@ -20,12 +20,12 @@ const KEY = 'footfall.lockScreen';
  * No wrong PINs outstanding. Here rather than beside the table it is stored in, so the store and
  * the lock screen have it without loading Dexie before the first paint.
  */
-export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, waitUntil: 0, held: false };
+export const OPEN_LOCK: LockState = { key: 'lock', failures: 0, held: false };
 
 const LockSnapshot = z.object({
   identity: z.object({ key: z.literal('identity'), deviceId: z.string(), deviceName: z.string(), siteKey: z.string() }),
   staff: z.array(z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), orgAdmin: z.optional(z.boolean()) })),
-  lock: z.object({ key: z.literal('lock'), failures: z.number(), waitUntil: z.number(), held: z.boolean() }),
+  lock: z.object({ key: z.literal('lock'), failures: z.number(), held: z.boolean() }),
 });
 
 export interface LockSnapshot {
@@ -62,7 +62,7 @@ export function keepLockSnapshot(snapshot: LockSnapshot | null): void {
     const kept: LockSnapshot = {
       identity: { key: 'identity', deviceId: identity.deviceId, deviceName: identity.deviceName, siteKey: identity.siteKey },
       staff: staff.map((s) => ({ id: s.id, name: s.name, role: s.role, ...(s.orgAdmin !== undefined && { orgAdmin: s.orgAdmin }) })),
-      lock: { key: 'lock', failures: lock.failures, waitUntil: lock.waitUntil, held: lock.held },
+      lock: { key: 'lock', failures: lock.failures, held: lock.held },
     };
     storage()?.setItem(KEY, JSON.stringify(kept));
   } catch {

@@ -1,10 +1,12 @@
 /**
  * Held uploads (docs/sync.md#held-uploads): a device may hold what it has to send for a random
- * time, so that the server cannot tell from when a batch arrived when its records were made. Kept
- * in one row of the device table; the scheduler decides when rounds run, this decides whether a
+ * time, so that the server cannot tell from when a batch arrived when its records were made. The
+ * choice is kept in one row of the device table; the held time only in this page's memory, since
+ * stored it would say on a copy of the device roughly when its waiting records were made
+ * (docs/sync.md#held-uploads). The scheduler decides when rounds run, this decides whether a
  * round may upload.
  */
-import type { Enrolment, FootfallDb, UploadHoldRow } from './database.ts';
+import type { DeviceRow, Enrolment, FootfallDb, UploadHoldRow } from './database.ts';
 import { database, readEnrolment } from './device.ts';
 
 /**
@@ -40,6 +42,9 @@ export function heldByDefault(enrolment: Pick<Enrolment, 'role'> | null): boolea
   return enrolment?.role === 'outreach';
 }
 
+/** This page's held time: epoch ms from which what waits may be sent, or null while nothing is held. */
+let heldUntil: number | null = null;
+
 export async function readUploadHold(): Promise<UploadHold> {
   const db = database();
   return db.transaction('r', db.device, async () => holdOf(await rowOf(db), await readEnrolment()));
@@ -50,28 +55,31 @@ export async function chooseUploadHold(on: boolean): Promise<UploadHold> {
   const db = database();
   return db.transaction('rw', db.device, async () => {
     const row: UploadHoldRow = { ...(await rowOf(db)), chosen: on };
-    if (!on) row.sendAfter = null;
+    if (!on) heldUntil = null;
     await db.device.put(row);
     return holdOf(row, await readEnrolment());
   });
 }
 
 /**
- * Brings the held time up to date after `step`, in one transaction (several tabs share it), and
- * returns it. A time once drawn is kept until what it held is sent: saves that follow go with it,
+ * Brings the held time up to date after `step` and returns it. Each page draws its own; the
+ * scheduler settles it inside a round, under the sync lock, so the tabs' rounds take turns. A time once drawn is kept until what it held is sent: saves that follow go with it,
  * and drawing again would let the last save decide when the batch leaves. `random` is uniform in
  * [0, 1).
  */
 export async function settleUploadHold(step: HoldStep, random: () => number, now = Date.now()): Promise<UploadHold> {
   const db = database();
   return db.transaction('rw', [db.device, db.outbox, db.batches], async () => {
-    const [row, enrolment] = await Promise.all([rowOf(db), readEnrolment()]);
+    const [stored, enrolment] = await Promise.all([db.device.get('uploadHold'), readEnrolment()]);
+    const row = rowFrom(stored);
+    // An earlier build kept the held time in the row, in the clear: drop it.
+    if (stored?.key === 'uploadHold' && 'sendAfter' in stored) await db.device.put(row);
     const hold = holdOf(row, enrolment);
     let sendAfter = step === 'sent' ? null : hold.sendAfter;
     if (!hold.on || !enrolment || !(await somethingToSend(db))) sendAfter = null;
     else if (step === 'sendNow') sendAfter = now;
     else sendAfter ??= now + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
-    if (sendAfter !== row.sendAfter) await db.device.put({ ...row, sendAfter });
+    heldUntil = sendAfter;
     return { ...hold, sendAfter };
   });
 }
@@ -87,10 +95,13 @@ async function somethingToSend(db: FootfallDb): Promise<boolean> {
 }
 
 function holdOf(row: UploadHoldRow, enrolment: Enrolment | null): UploadHold {
-  return { on: row.chosen ?? heldByDefault(enrolment), chosen: row.chosen, sendAfter: row.sendAfter };
+  return { on: row.chosen ?? heldByDefault(enrolment), chosen: row.chosen, sendAfter: heldUntil };
 }
 
 async function rowOf(db: FootfallDb): Promise<UploadHoldRow> {
-  const row = await db.device.get('uploadHold');
-  return row?.key === 'uploadHold' ? row : { key: 'uploadHold', chosen: null, sendAfter: null };
+  return rowFrom(await db.device.get('uploadHold'));
+}
+
+function rowFrom(row: DeviceRow | undefined): UploadHoldRow {
+  return { key: 'uploadHold', chosen: row?.key === 'uploadHold' ? row.chosen : null };
 }

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { loadUnlockedApp } from '../App.tsx';
 import { formatWait, mayRelease, waitRemaining } from './lockPolicy.ts';
 import { useFootfall } from '../store.ts';
+import type { LockState } from '../core/database.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { SyncStatus } from '../sync/SyncStatus.tsx';
 import { SecretInput } from '../shared/SecretInput.tsx';
@@ -17,7 +18,7 @@ export function LockScreen() {
   const staffId = choices.some((s) => s.id === chosen) ? chosen : choices.length === 1 ? choices[0]!.id : '';
   const [pin, setPin] = useState('');
   const { run, error, setError, busy } = useAction();
-  const wait = useCountdown(lock.waitUntil);
+  const wait = useWait(lock);
   useEffect(() => void loadUnlockedApp(), []);
 
   async function submit(event: FormEvent) {
@@ -68,15 +69,15 @@ export function LockScreen() {
   );
 }
 
-/** Milliseconds left until `until`, ticking each second. */
-function useCountdown(until: number): number {
-  const [now, setNow] = useState(Date.now());
+/** Milliseconds left of the wait the wrong PINs so far impose, ticking each second while one runs. */
+function useWait(lock: LockState): number {
+  const [, tick] = useState(0);
+  const wait = waitRemaining(lock);
+  const running = wait > 0;
   useEffect(() => {
-    if (until <= Date.now()) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
+    if (!running) return;
+    const timer = setInterval(() => tick((n) => n + 1), 1000);
     return () => clearInterval(timer);
-  }, [until]);
-  // `now` only ticks while a wait runs; a wait that has just begun is measured from the real time,
-  // not from when the lock screen last ticked (which showed "Wait 6 minutes" for a 30 s wait).
-  return waitRemaining({ key: 'lock', failures: 0, held: false, waitUntil: until }, Math.max(now, Date.now()));
+  }, [running, lock.failures]);
+  return wait;
 }

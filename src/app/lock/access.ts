@@ -3,7 +3,6 @@
  * opens the device core (src/app/core/core.ts) and locking closes it; this module is the one place
  * that knows which core is open, for the composition root (the shell, sync) to hand it on.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { createKeyring, unwrapRoot, wrapRoot, type Keyring } from '../../crypto/keyring.ts';
 import { defaultConfig, keyFromLabel } from '../../domain/config.ts';
 import { DeviceCore, writeNewDevice } from '../core/core.ts';
@@ -16,6 +15,7 @@ import { admit } from '../people/admit.ts';
 import { completeJoin, type JoinOffer } from '../sync/organisation.ts';
 import '../zodConfig.ts';
 import { afterWrongPin, formatWait, mayRelease, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
+import { timelessPersonId } from '../../crypto/ids.ts';
 
 export interface SetupInput {
   deviceName: string;
@@ -58,7 +58,7 @@ export async function setUpDevice(input: SetupInput): Promise<DeviceCore> {
   const problem = pinProblem(input.pin);
   if (problem) throw new ClientError('input', { message: problem });
   const keyring = await createKeyring();
-  const id = uuidv7();
+  const id = timelessPersonId();
   const staff: StaffRow = { id, name: input.staffName.trim(), role: 'admin', wrappedRoot: await wrapRoot(keyring, input.pin, id) };
   const site = { key: keyFromLabel(input.siteName), name: input.siteName.trim() };
   // Random (v4), as a joining device's is: a UUIDv7 would date the device on a copy of it. Her own
@@ -118,16 +118,16 @@ export async function unlock(staffId: string, pin: string): Promise<UnlockResult
   // several tabs all count; a right PIN then opens the lock.
   let problem: ClientError | null = null;
   const taken = await takePinTry((lock) => {
-    const wait = waitRemaining(lock, Date.now());
+    const wait = waitRemaining(lock);
     if (wait > 0) problem = new ClientError('pin_wait', { wait: formatWait(wait) });
     else if (lock.held && !mayRelease(staff)) problem = new ClientError('device_held');
-    return problem ? null : afterWrongPin(lock, Date.now());
+    return problem ? null : afterWrongPin(lock);
   });
   if (!taken.taken) return refused(problem!);
   const keyring = await unwrapRoot(staff.wrappedRoot, pin, staff.id);
   if (!keyring) {
     showDevice({ lock: taken.lock });
-    return { ok: false, message: wrongPinMessage(taken.lock, Date.now()) };
+    return { ok: false, message: wrongPinMessage(taken.lock) };
   }
   await saveLock(OPEN_LOCK);
   showDevice({ lock: OPEN_LOCK });

@@ -2,6 +2,11 @@
  * Wrong-PIN rate limiting. A few slips are free; then each wrong PIN doubles a wait; past the
  * limit the device is held until an admin's PIN releases it. Nothing is ever wiped: unsynced
  * records matter more than a locked screen.
+ *
+ * The wait follows from the number of wrong PINs alone and runs on the page's own monotonic clock
+ * from when it first saw that number: no time is stored (a copy of the device would date the last
+ * wrong PIN), moving the device's clock shortens nothing, and a page started again, or another tab
+ * that finds the count has grown, waits the whole wait again (docs/security.md#lock-policy).
  */
 import type { LockState, StaffRow } from '../core/database.ts';
 
@@ -10,24 +15,34 @@ export const HOLD_AFTER = 10;
 const FIRST_WAIT_MS = 30_000;
 const MAX_WAIT_MS = 15 * 60_000;
 
-export function afterWrongPin(state: LockState, now: number): LockState {
+export function afterWrongPin(state: LockState): LockState {
   const failures = state.failures + 1;
-  const overFree = failures - FREE_TRIES;
-  const held = state.held || failures >= HOLD_AFTER;
-  // The wrong PIN that holds the device starts no wait: the admin called over can try at once.
-  // Her own wrong PINs after that wait as before, so a held device is no easier to guess.
-  const justHeld = held && !state.held;
-  const wait = overFree > 0 && !justHeld ? Math.min(FIRST_WAIT_MS * 2 ** (overFree - 1), MAX_WAIT_MS) : 0;
-  return { key: 'lock', failures, waitUntil: wait ? now + wait : 0, held };
+  return { key: 'lock', failures, held: state.held || failures >= HOLD_AFTER };
 }
 
-/** Milliseconds before another PIN may be tried; 0 when one may be tried now. */
-export function waitRemaining(state: LockState, now: number): number {
-  return Math.max(0, state.waitUntil - now);
+/** How long `failures` wrong PINs make the next try wait, in ms. */
+export function waitAfter(failures: number): number {
+  const overFree = failures - FREE_TRIES;
+  // The wrong PIN that holds the device starts no wait: the admin called over can try at once.
+  // Her own wrong PINs after that wait as before, so a held device is no easier to guess.
+  if (overFree <= 0 || failures === HOLD_AFTER) return 0;
+  return Math.min(FIRST_WAIT_MS * 2 ** (overFree - 1), MAX_WAIT_MS);
+}
+
+/** When this page first saw the device at its present count of wrong PINs, on the page's monotonic clock. */
+let seen: { failures: number; at: number } | null = null;
+
+/**
+ * Milliseconds before another PIN may be tried; 0 when one may be tried now. `now` is the page's
+ * monotonic clock (performance.now()), never the wall clock.
+ */
+export function waitRemaining(state: LockState, now = performance.now()): number {
+  if (seen?.failures !== state.failures) seen = { failures: state.failures, at: now };
+  return Math.max(0, waitAfter(state.failures) - (now - seen.at));
 }
 
 /** What the lock screen tells the person after a wrong PIN. */
-export function wrongPinMessage(state: LockState, now: number): string {
+export function wrongPinMessage(state: LockState, now = performance.now()): string {
   if (state.held) {
     return 'Too many wrong PINs. This device stays locked until an admin unlocks it with her PIN. Nothing on it has been deleted.';
   }

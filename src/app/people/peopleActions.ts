@@ -3,7 +3,6 @@
  * changing what she does, giving her a new personal code, removing her; each is a signed staff
  * event every device follows. On any device: a person sets her own PIN with her code, and changes it.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { unwrapRoot, wrapRoot } from '../../crypto/keyring.ts';
 import { generatePersonalCode, personalCodeCheck } from '../../crypto/personalCode.ts';
 import type { EventOf, FootfallEvent } from '../../domain/events.ts';
@@ -15,6 +14,7 @@ import { pinProblem } from '../lock/lockPolicy.ts';
 import { ClientError } from '../problems.ts';
 import { requireCertifiedAdmin } from '../settings/settingsActions.ts';
 import { admit } from './admit.ts';
+import { timelessPersonId } from '../../crypto/ids.ts';
 
 /** How long a personal code may wait to be used. */
 export const PERSONAL_CODE_DAYS = 14;
@@ -33,7 +33,7 @@ export async function roster(core: DeviceCore): Promise<Roster> {
 
 /** Adds a person; her personal code is shown once, to give her on paper. */
 export async function addPerson(core: DeviceCore, input: PersonInput): Promise<{ personId: string; code: string }> {
-  const personId = uuidv7();
+  const personId = timelessPersonId();
   const code = generatePersonalCode();
   await publishPerson(core, personId, input, await codeFor(code, personId));
   return { personId, code };

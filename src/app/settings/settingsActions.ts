@@ -2,7 +2,6 @@
  * What an admin changes in Settings: the organisation's configuration, this device's staff, its
  * site and whether it holds its uploads. Each is handed the device core.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { wrapRoot } from '../../crypto/keyring.ts';
 import type { OrgConfig } from '../../domain/config.ts';
 import type { EventOf } from '../../domain/events.ts';
@@ -13,6 +12,7 @@ import { refreshStatus } from '../core/syncStatus.ts';
 import { chooseUploadHold } from '../core/uploadHold.ts';
 import { pinProblem } from '../lock/lockPolicy.ts';
 import { ClientError, PROBLEMS } from '../problems.ts';
+import { timelessPersonId } from '../../crypto/ids.ts';
 
 export const NOT_THE_ADMIN_DEVICE = PROBLEMS.not_the_admin_device();
 
@@ -46,7 +46,7 @@ export async function requireCertifiedAdmin(core: DeviceCore): Promise<void> {
 export async function addStaff(core: DeviceCore, name: string, role: Role, pin: string): Promise<void> {
   requireAdmin(core);
   checkPin(pin);
-  const id = uuidv7();
+  const id = timelessPersonId();
   await saveStaff({ id, name: name.trim(), role, wrappedRoot: await wrapRoot(core.keyring, pin, id) });
 }
 

@@ -54,11 +54,17 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     timer = setTimeout(() => void run(false), delay);
   };
 
+  // The round this tab is running, if any: "Sync now" follows it rather than running beside it.
+  let current: Promise<unknown> = Promise.resolve();
+
   async function run(sendNow: boolean): Promise<void> {
+    if (sendNow) await current;
     clearTimeout(timer);
     let revoked = false;
     let heldUntil: number | null = null;
-    const ran = await withSyncLock(async () => {
+    // "Sync now" waits for a round already running (this tab's or another's) and then runs its own:
+    // that round may have read the server before what she is waiting for reached it.
+    const going = withSyncLock(sendNow, async () => {
       if (!(await readEnrolment())) return;
       // A revoked device stops asking: the server will refuse it for good.
       revoked = Boolean((await readSyncState()).revoked);
@@ -84,6 +90,8 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         await refreshStatus();
       }
     });
+    current = going.catch(() => undefined);
+    const ran = await going;
     // Another tab held the lock: its round may have started before this tab's save, so try again
     // once it is done rather than a minute later (this tab's status line is refreshed then too).
     if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
@@ -133,10 +141,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   };
 }
 
-/** Runs `work` unless another tab of this app is already syncing; says whether it ran. */
-async function withSyncLock(work: () => Promise<void>): Promise<boolean> {
+/**
+ * Runs `work` holding the sync lock, so one round runs at a time across this app's tabs; says
+ * whether it ran. Unless `queue`, it does not run when a round is already running.
+ */
+async function withSyncLock(queue: boolean, work: () => Promise<void>): Promise<boolean> {
   if (!navigator.locks) return work().then(() => true);
-  return navigator.locks.request(SYNC_LOCK, { ifAvailable: true }, async (lock) => {
+  return navigator.locks.request(SYNC_LOCK, { ifAvailable: !queue }, async (lock) => {
     if (!lock) return false;
     await work();
     return true;
