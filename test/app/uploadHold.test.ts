@@ -59,6 +59,19 @@ describe('held uploads', () => {
     expect(HOLD_MAX_MS).toBe(30 * 60_000);
   });
 
+  it('on a page started again, draw from when the oldest waiting record was made: days-old records are due at once', async () => {
+    await outreachPhone();
+    await registerWoman(core(), 'Rosa', {});
+    await chooseUploadHold(false); // the page's time dropped, as in a page started again
+    await chooseUploadHold(true);
+    expect((await readUploadHold()).sendAfter).toBeNull(); // nothing stored: a new page knows no time
+    const twoDaysAgo = new Date(NOW - 2 * 24 * 60 * 60_000).toISOString();
+    const hold = await settleUploadHold('check', () => 0.5, NOW, async () => twoDaysAgo);
+    expect(hold.sendAfter).toBe(Date.parse(twoDaysAgo) + HOLD_MIN_MS + 0.5 * (HOLD_MAX_MS - HOLD_MIN_MS));
+    expect(hold.sendAfter!).toBeLessThan(NOW); // due now, no new wait
+    expect(await db.device.get('uploadHold')).toEqual({ key: 'uploadHold', chosen: true });
+  });
+
   it('are due at once when someone asks to send now, and dropped when switched off', async () => {
     await outreachPhone();
     await registerWoman(core(), 'Rosa', {});

@@ -66,8 +66,20 @@ export async function chooseUploadHold(on: boolean): Promise<UploadHold> {
  * scheduler settles it inside a round, under the sync lock, so the tabs' rounds take turns. A time once drawn is kept until what it held is sent: saves that follow go with it,
  * and drawing again would let the last save decide when the batch leaves. `random` is uniform in
  * [0, 1).
+ *
+ * A time is drawn from when the oldest waiting record was made (`firstWaitingAt`, which an
+ * unlocked page can read), not from now: the time lives only in the page's memory, and a page
+ * started again must not hold what was saved days ago for a new wait.
  */
-export async function settleUploadHold(step: HoldStep, random: () => number, now = Date.now()): Promise<UploadHold> {
+export async function settleUploadHold(
+  step: HoldStep,
+  random: () => number,
+  now = Date.now(),
+  firstWaitingAt: () => Promise<string | null> = async () => null,
+): Promise<UploadHold> {
+  const mayDraw = step !== 'sendNow' && (heldUntil === null || step === 'sent');
+  const since = mayDraw ? Date.parse((await firstWaitingAt().catch(() => null)) ?? '') : NaN;
+  const from = Number.isNaN(since) ? now : Math.min(since, now);
   const db = database();
   return db.transaction('rw', [db.device, db.outbox, db.batches], async () => {
     const [stored, enrolment] = await Promise.all([db.device.get('uploadHold'), readEnrolment()]);
@@ -78,7 +90,7 @@ export async function settleUploadHold(step: HoldStep, random: () => number, now
     let sendAfter = step === 'sent' ? null : hold.sendAfter;
     if (!hold.on || !enrolment || !(await somethingToSend(db))) sendAfter = null;
     else if (step === 'sendNow') sendAfter = now;
-    else sendAfter ??= now + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
+    else sendAfter ??= from + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
     heldUntil = sendAfter;
     return { ...hold, sendAfter };
   });

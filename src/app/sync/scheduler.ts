@@ -39,7 +39,8 @@ export interface Scheduler {
 export function startScheduler(deps: SchedulerDeps): Scheduler {
   // The held time must not be guessable from earlier draws: the browser's cryptographic source.
   const random = deps.random ?? (() => crypto.getRandomValues(new Uint32Array(1))[0]! / 2 ** 32);
-  const settleHold = (step: HoldStep) => settleUploadHold(step, random);
+  const settleHold = (step: HoldStep) =>
+    settleUploadHold(step, random, Date.now(), async () => (await deps.core()?.outbox.oldestWaitingAt()) ?? null);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
