@@ -55,8 +55,9 @@ async function setUpDevice(page: Page, url: string): Promise<void> {
 
 /**
  * Adds `count` events to the device's outbox, waiting to upload, and moves the kept waiting count
- * with them, as saves would have: copies of the sealed visit saved at set-up, each with an id of
- * its own. The lock screen reads none of them; they are there for what start-up might read.
+ * with them, as saves would have: copies of the sealed visit saved at set-up, each under a random
+ * key of its own (a real row's key is a tag, which only the keyring makes). The lock screen reads
+ * none of them; they are there for what start-up might read.
  */
 async function addWaitingEvents(page: Page, count: number): Promise<void> {
   await page.evaluate(
@@ -66,16 +67,16 @@ async function addWaitingEvents(page: Page, count: number): Promise<void> {
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const tx = db.transaction(['events', 'device'], 'readwrite');
-          const events = tx.objectStore('events');
+          const tx = db.transaction(['outbox', 'device'], 'readwrite');
+          const outbox = tx.objectStore('outbox');
           const device = tx.objectStore('device');
-          const first = events.openCursor();
+          const first = outbox.openCursor();
           first.onsuccess = () => {
             const template = first.result?.value as Record<string, unknown> | undefined;
             if (!template) return reject(new Error('no saved visit to copy'));
             for (let i = 0; i < n; i++) {
-              const { seq: _seq, ...rest } = template;
-              events.add({ ...rest, id: crypto.randomUUID(), synced: 0 });
+              const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16)))).replace(/=+$/, '');
+              outbox.add({ ...template, id: key });
             }
             const kept = device.get(waitingKey);
             kept.onsuccess = () => device.put({ key: waitingKey, count: ((kept.result as { count?: number } | undefined)?.count ?? 0) + n });
