@@ -258,6 +258,26 @@ export interface Outbox {
   batchIds: string[];
 }
 
+/** A row of the device table, read straight from IndexedDB (rows a locked device keeps in the clear). */
+export async function deviceRow(page: Page, key: string): Promise<unknown> {
+  return page.evaluate(async (rowKey) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('footfall');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        const req = db.transaction('device', 'readonly').objectStore('device').get(rowKey);
+        req.onsuccess = () => resolve(req.result);
+        req.onerror = () => reject(req.error);
+      });
+    } finally {
+      db.close();
+    }
+  }, key);
+}
+
 /** Reads the outbox straight from IndexedDB (row keys only: the events themselves are sealed). */
 export async function readOutbox(page: Page): Promise<Outbox> {
   return page.evaluate(async () => {

@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
-import { laptopAndTablet, nudgeSync, openReportsWith, openTab, organisationCard, organisationWithTablet } from './app.ts';
+import { deviceRow, laptopAndTablet, nudgeSync, openReportsWith, openTab, organisationCard, organisationWithTablet } from './app.ts';
 
 /** The name the set-up gives the tablet with its code (app.ts makeEnrolmentCode). */
 const TABLET = { name: 'Front desk device' };
@@ -20,22 +20,7 @@ const rig = laptopAndTablet();
 
 /** The site key in the device's identity row. */
 async function siteOf(page: Page): Promise<string> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open('footfall');
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const req = db.transaction('device', 'readonly').objectStore('device').get('identity');
-        req.onsuccess = () => resolve((req.result as { siteKey: string }).siteKey);
-        req.onerror = () => reject(req.error);
-      });
-    } finally {
-      db.close();
-    }
-  });
+  return ((await deviceRow(page, 'identity')) as { siteKey: string }).siteKey;
 }
 
 function tabletRow(card: Locator): Locator {

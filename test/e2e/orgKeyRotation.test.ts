@@ -13,6 +13,7 @@ import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
 import { queryServer } from './harness.ts';
 import {
   anonymousVisit,
+  deviceRow,
   laptopAndTablet,
   nudgeSync,
   openReportsWith,
@@ -42,23 +43,7 @@ async function tabletKeyIds(tablet: Page): Promise<string[]> {
 
 /** The version of the organisation key the tablet seals to, from its enrolment row (1 until it adopts an announced one). */
 async function sealingVersion(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open('footfall');
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    try {
-      const row = await new Promise<{ sealingKey?: { version: number } } | undefined>((resolve, reject) => {
-        const req = db.transaction('device', 'readonly').objectStore('device').get('enrolment');
-        req.onsuccess = () => resolve(req.result as { sealingKey?: { version: number } } | undefined);
-        req.onerror = () => reject(req.error);
-      });
-      return row?.sealingKey?.version ?? 1;
-    } finally {
-      db.close();
-    }
-  });
+  return ((await deviceRow(page, 'enrolment')) as { sealingKey?: { version: number } } | undefined)?.sealingKey?.version ?? 1;
 }
 
 /** Waits until the tablet has nothing waiting and has synced. */
