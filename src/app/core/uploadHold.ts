@@ -77,7 +77,8 @@ export async function settleUploadHold(
   now = Date.now(),
   firstWaitingAt: () => Promise<string | null> = async () => null,
 ): Promise<UploadHold> {
-  const mayDraw = step !== 'sendNow' && (heldUntil === null || step === 'sent');
+  // Reading the oldest waiting record opens every waiting row once: only a device that holds asks.
+  const mayDraw = step !== 'sendNow' && (heldUntil === null || step === 'sent') && (await readUploadHold()).on;
   const since = mayDraw ? Date.parse((await firstWaitingAt().catch(() => null)) ?? '') : NaN;
   const from = Number.isNaN(since) ? now : Math.min(since, now);
   const db = database();
