@@ -278,6 +278,18 @@ export async function deviceRow(page: Page, key: string): Promise<unknown> {
   }, key);
 }
 
+/**
+ * Settings → Organisation → Sync now: waits for the round the button runs (the button is off until
+ * it is done, and the status line may already have said "last synced" before it), then for the
+ * status line to say everything is up.
+ */
+export async function syncNow(page: Page): Promise<void> {
+  const button = (await organisationCard(page)).getByRole('button', { name: 'Sync now' });
+  await button.click();
+  await expect.poll(() => button.isEnabled(), { timeout: 60_000 }).toBe(true);
+  await waitForSyncStatus(page, /^Nothing waiting to sync; last synced \d\d:\d\d$/);
+}
+
 /** Reads the outbox straight from IndexedDB (row keys only: the events themselves are sealed). */
 export async function readOutbox(page: Page): Promise<Outbox> {
   return page.evaluate(async () => {

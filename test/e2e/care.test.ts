@@ -20,19 +20,13 @@ import {
   reportTable,
   search,
   waitForSyncStatus,
+  syncNow,
 } from './app.ts';
 
 const PASSPHRASE = 'quince harbour velvet ninety';
 const LAST_SYNCED = /^Nothing waiting to sync; last synced \d\d:\d\d$/;
 
 const rig = laptopAndTablet();
-
-/** Settings → Organisation → Sync now, until the status line says everything is up. */
-async function syncNow(page: Page): Promise<void> {
-  const card = await organisationCard(page);
-  await card.getByRole('button', { name: 'Sync now' }).click();
-  await waitForSyncStatus(page, LAST_SYNCED);
-}
 
 async function openCare(page: Page): Promise<Locator> {
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Women’s records', exact: true }).click();

@@ -26,6 +26,7 @@ import {
   search,
   todayFigures,
   waitForSyncStatus,
+  syncNow,
 } from './app.ts';
 
 const PASSPHRASE = 'saffron meadow kettle forty';
@@ -43,13 +44,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await office?.dispose();
 });
-
-/** Settings → Organisation → Sync now, until the status line says everything is up. */
-async function syncNow(page: Page): Promise<void> {
-  const card = await organisationCard(page);
-  await card.getByRole('button', { name: 'Sync now' }).click();
-  await waitForSyncStatus(page, LAST_SYNCED);
-}
 
 /** Until everything the device saved is on the server. */
 async function uploaded(page: Page): Promise<void> {
