@@ -4,7 +4,9 @@
  * FootfallDb (Dexie, strict durability) and keyring, uploading to the real endpoint that serves
  * the page. Each run gets a fresh device database holding `count` waiting events, saved first
  * through Vault.commit (untimed), and then one timed syncRound seals them into batches, uploads
- * every batch (signed PUTs), acknowledges them and reads the shared directory.
+ * every batch (signed PUTs), acknowledges them and reads the shared directory; as the app's
+ * scheduler runs it, the acknowledged rows are deleted after the round, and the bench waits for
+ * that untimed before it checks that nothing is left.
  *
  * Baseline, in the same page and run: the raw cost of the same bytes. A plain IndexedDB getAll of
  * the same event rows (before the round, from the same database), one AES-GCM encryption of as
@@ -21,6 +23,8 @@ import { readMarks, updateMarks } from '../../src/app/core/marks.ts';
 import { lock, unlock } from '../../src/app/lock/access.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
+import { sweepAcknowledged } from '../../src/app/core/outbox.ts';
+import { keptWaiting } from '../../src/app/core/waiting.ts';
 import { generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
 import { defaultConfig } from '../../src/domain/config.ts';
@@ -147,8 +151,9 @@ export const syncApi = {
     if (!d || !c) throw new Error('call syncPrefill() first');
     let uploadFetchMs = 0;
     let otherFetchMs = 0;
-    let uploadBytes = 0;
     let batches = 0;
+    // Measured after the round: encoding each body again to count its bytes is no part of a round.
+    const bodies: unknown[] = [];
     const timedFetch: typeof fetch = async (input, init) => {
       const t = performance.now();
       const isUpload = init?.method === 'PUT';
@@ -162,17 +167,22 @@ export const syncApi = {
         if (isUpload) {
           uploadFetchMs += ms;
           batches++;
-          uploadBytes += typeof init?.body === 'string' ? new TextEncoder().encode(init.body).byteLength : 0;
+          bodies.push(init?.body);
         } else otherFetchMs += ms;
       }
     };
     const client = new SyncClient(location.origin, timedFetch);
     const waitingBefore = await c.db.outbox.count();
     const t0 = performance.now();
-    const result = await syncRound(client, c.core);
+    // As the app's scheduler runs it: the acknowledged rows are deleted after the round (untimed).
+    const result = await syncRound(client, c.core, { awaitSweep: false });
     const roundMs = performance.now() - t0;
     if (result.stopped) throw new Error(`the sync round stopped: ${JSON.stringify(result.stopped)}`);
+    const keptAfter = await keptWaiting(c.db);
+    await sweepAcknowledged();
     const waitingAfter = await c.db.outbox.count();
+    const uploadBytes = bodies.reduce<number>((sum, body) => sum + (typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body instanceof Uint8Array ? body.byteLength : 0), 0);
+    if (keptAfter !== waitingAfter) throw new Error(`the round left a waiting count of ${keptAfter}, and ${waitingAfter} rows once swept`);
     d.nextSeq = (await readMarks(c.db, d.keyring)).marks.nextSeq;
     return { roundMs, uploadFetchMs, otherFetchMs, acknowledged: result.acknowledged, batches, uploadBytes, waitingBefore, waitingAfter };
   },

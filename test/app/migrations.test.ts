@@ -14,7 +14,7 @@ import { FootfallDb, type LockState, type StaffRow } from '../../src/app/core/da
 import { useFootfall } from '../../src/app/store.ts';
 import { openEventRow, sealEventRow, Vault } from '../../src/app/core/vault.ts';
 import { openBatchMarks, readLastSync, readMarks, sealBatchMarks, sealMarks, uploadSealer } from '../../src/app/core/marks.ts';
-import { acknowledge } from '../../src/app/core/outbox.ts';
+import { acknowledge, sweepAcknowledged } from '../../src/app/core/outbox.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { blindTag, sealJson } from '../../src/crypto/atRest.ts';
 import { createKeyring, wrapRoot, type Keyring } from '../../src/crypto/keyring.ts';
@@ -406,9 +406,11 @@ describe('database versions', () => {
     expect(unsealedIds.sort()).toEqual(events.slice(2000).map((e) => e.id));
     expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 3000 });
 
-    // Acknowledging the first batch takes exactly its rows, and counts them off.
+    // Acknowledging the first batch counts exactly its rows off, and sweeping deletes exactly them.
     await boot(db);
     await acknowledge((await db.batches.toArray()).find((b) => b.rows.length === 1200)!);
+    expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1800 });
+    await sweepAcknowledged();
     expect(await db.outbox.count()).toBe(1800);
     expect(await db.device.get('waiting')).toEqual({ key: 'waiting', count: 1800 });
   });

@@ -13,7 +13,8 @@ import { eraseWoman } from '../../src/app/admin/care/careActions.ts';
 import { unlockOrgKey } from '../../src/app/admin/orgKey.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
-import { REFUSALS_BEFORE_QUARANTINE, retryQuarantined } from '../../src/app/core/outbox.ts';
+import { REFUSALS_BEFORE_QUARANTINE, retryQuarantined, sweepAcknowledged } from '../../src/app/core/outbox.ts';
+import { waitingKeys } from '../../src/app/core/waiting.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { sealEventRow } from '../../src/app/core/vault.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
@@ -31,9 +32,12 @@ beforeAll(async () => {
 
 afterAll(() => server?.dispose());
 
-/** The kept count equals the events waiting on the device, and the status line shows that number. */
+/**
+ * The kept count equals the events waiting on the device (outbox rows no acknowledged batch lists),
+ * and the status line shows that number.
+ */
 async function expectKeptCount(device: Device, step: string): Promise<number> {
-  const real = await device.db.outbox.count();
+  const real = (await waitingKeys(device.db)).length;
   const row = await device.db.device.get('waiting');
   expect(row?.key === 'waiting' ? row.count : 0, `kept count after ${step}`).toBe(real);
   await refreshStatus();
@@ -86,6 +90,8 @@ type Step =
   | { kind: 'register' }
   | { kind: 'save many'; n: number }
   | { kind: 'round'; network: Network }
+  | { kind: 'round as the app runs it' }
+  | { kind: 'sweep' }
   | { kind: 'refused until set aside' }
   | { kind: 'two rounds at once' }
   | { kind: 'save during a round' }
@@ -97,6 +103,8 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: 'register' as const }),
   fc.integer({ min: 1, max: 40 }).map((n) => ({ kind: 'save many' as const, n })),
   fc.constantFrom<Network>('honest', 'unreachable', 'answer lost', 'refused').map((network) => ({ kind: 'round' as const, network })),
+  fc.constant({ kind: 'round as the app runs it' as const }),
+  fc.constant({ kind: 'sweep' as const }),
   fc.constant({ kind: 'refused until set aside' as const }),
   fc.constant({ kind: 'two rounds at once' as const }),
   fc.constant({ kind: 'save during a round' as const }),
@@ -117,6 +125,13 @@ async function run(s: Step, device: Device): Promise<void> {
       return;
     case 'round':
       await syncRound(clientOn(s.network), core());
+      return;
+    case 'round as the app runs it':
+      // The acknowledged rows are deleted after the round, while the next steps run.
+      await syncRound(clientOn('honest'), core(), { awaitSweep: false });
+      return;
+    case 'sweep':
+      await sweepAcknowledged();
       return;
     case 'refused until set aside':
       for (let i = 0; i < REFUSALS_BEFORE_QUARANTINE; i++) await syncRound(clientOn('refused'), core());
@@ -154,6 +169,10 @@ describe('the kept count of waiting records', () => {
         await retryQuarantined(core().keyring);
         await syncUntilDone(device, client, 10);
         expect(await expectKeptCount(device, 'everything sent')).toBe(0);
+        // Once swept, nothing the server has is left on the device.
+        await sweepAcknowledged();
+        expect(await device.db.outbox.count()).toBe(0);
+        expect(await device.db.batches.count()).toBe(0);
       }),
       { numRuns: 15, endOnFailure: true },
     );

@@ -57,9 +57,14 @@ export interface BatchRow {
    * copy of the device (docs/security.md#what-a-copy-of-a-locked-device-shows).
    */
   eventCount: number;
+  /** The two sealed parts; emptied once the server has acknowledged the batch. */
   activity: string;
   directory: string;
-  state: 'pending' | 'quarantined';
+  /**
+   * `acknowledged`: the server has it, and its rows are being deleted (docs/sync.md#acknowledging);
+   * they are no longer waiting, and the batch is neither sent nor shown.
+   */
+  state: 'pending' | 'quarantined' | 'acknowledged';
   /** Refusals by the server (not network failures); past a limit the batch is quarantined. */
   refusals: number;
   lastError: string | null;

@@ -15,12 +15,14 @@ import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uplo
 import type { EnrolmentMarks } from './rows.ts';
 import { recipientOf, type Recipient } from './orgKeys.ts';
 import { openEventBytes, openEventRow, rowKeyOf } from './vault.ts';
-import { keptWaiting, moveWaiting, noneWaiting, waitingRows } from './waiting.ts';
+import { keptWaiting, moveWaiting, noneWaiting, waitingKeys } from './waiting.ts';
 
 /** Event rows per read of the outbox: each slice is opened while the next is read (IndexedDB reads in another process). */
 const READ_SLICE_ROWS = 2_000;
 /** Batches sealed but not yet stored: how far sealing runs ahead of the writes (each holds about 1 MiB). */
 const SEALING_AHEAD = 2;
+/** Acknowledged rows deleted per transaction: a save that comes meanwhile waits for one slice at most. */
+const SWEEP_SLICE_ROWS = 250;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
@@ -81,13 +83,10 @@ export async function sealWaitingEvents(
   // changes them, and one written before it is in the list. Read once: a certificate this device
   // receives meanwhile signs from its next sealing on.
   let read = await readMarks(db, keyring);
-  const listed = new Set(await db.batches.orderBy('rows').keys());
-  const keys = (await db.outbox.toCollection().primaryKeys()).filter((key) => !listed.has(key));
-  if (!keys.length) return 0;
-  const current = await currentEnrolment(db);
-  const signer = signerOf({ ...current, ...read.marks }, deviceId, signingKey);
-  const bound = partBound(signer !== null);
-  const recipient = await recipientOf(current);
+  const listed = await listedRows(db);
+  // Who signs, to whom, and how much a part holds: read once a row is found to seal, so a device
+  // with nothing waiting (or not enrolled) needs none of it.
+  let context: Promise<SealingContext> | null = null;
   const upload = uploadSealer(keyring);
   let sealed = 0;
 
@@ -96,7 +95,7 @@ export async function sealWaitingEvents(
   // tab sealed, or took numbers: its batches stand) is dropped unwritten, and so is every one after it.
   let writing: Promise<boolean> = Promise.resolve(true);
   const written: Promise<boolean>[] = [];
-  const seal = (run: WaitingEvent[]) => {
+  const seal = (run: WaitingEvent[], { recipient, signer }: SealingContext) => {
     const parts = sealPackedParts(run, recipient, team, signer);
     parts.catch(() => undefined); // reported by the write it feeds
     writing = writing.then(async (going) => {
@@ -113,18 +112,21 @@ export async function sealWaitingEvents(
 
   // The events read and opened that are not in a batch yet: the one still filling.
   let events: WaitingEvent[] = [];
-  let reading = readSlice(db, keys, 0);
+  // The whole outbox is read in key order, a slice per read, and rows a batch lists are passed
+  // over: one ranged read per slice costs far less than a read per key. A row saved meanwhile is
+  // sealed if the scan reaches it; a row gone meanwhile was acknowledged by another tab, which sealed it first.
+  let reading = readSlice(db, null);
   try {
-    for (let from = 0; from < keys.length; from += READ_SLICE_ROWS) {
-      const slice = await reading;
-      reading = readSlice(db, keys, from + READ_SLICE_ROWS);
-      // A row gone meanwhile was acknowledged by another tab, which sealed it first: the marks moved.
-      const present = slice.filter((row) => row !== undefined);
-      const opened = await Promise.all(present.map(async (row) => ({ key: row.id, ...(await openEventBytes(keyring, row)) })));
+    for (let slice = await reading; slice.length; slice = await reading) {
+      reading = slice.length < READ_SLICE_ROWS ? Promise.resolve([]) : readSlice(db, slice.at(-1)!.id);
+      const waiting = slice.filter((row) => !listed.has(row.id));
+      if (!waiting.length) continue;
+      context ??= sealingContext(db, read.marks, deviceId, signingKey);
+      const [ready, opened] = await Promise.all([context, Promise.all(waiting.map(async (row) => ({ key: row.id, ...(await openEventBytes(keyring, row)) })))]);
       events = inOrderMade([...events, ...opened]);
       // Every batch but the last is full, and sealed now; the last may fill further from the next slice.
-      const batches = fillBatches(events, bound, isDirectoryEvent);
-      for (const batch of batches.slice(0, -1)) seal(batch);
+      const batches = fillBatches(events, ready.bound, isDirectoryEvent);
+      for (const batch of batches.slice(0, -1)) seal(batch, ready);
       events = batches.at(-1) ?? [];
       // Sealing runs at most a few batches ahead of the writes, so memory stays bounded.
       while (written.length > SEALING_AHEAD) if (!(await written.shift())) return sealed;
@@ -134,9 +136,34 @@ export async function sealWaitingEvents(
     await writing.catch(() => undefined);
     throw error;
   }
-  if (events.length && (await writing) && (!lastBatch || (await lastBatch()))) seal(events);
+  if (events.length && context && (await writing) && (!lastBatch || (await lastBatch()))) seal(events, await context);
   await writing;
   return sealed;
+}
+
+/** Who signs the parts, the organisation key they are sealed to, and the most JSON a part holds. */
+interface SealingContext {
+  signer: PartSigner | null;
+  recipient: Recipient;
+  bound: number;
+}
+
+async function sealingContext(db: FootfallDb, marks: EnrolmentMarks, deviceId: string, signingKey: CryptoKey): Promise<SealingContext> {
+  const current = await currentEnrolment(db);
+  const signer = signerOf({ ...current, ...marks }, deviceId, signingKey);
+  return { signer, recipient: await recipientOf(current), bound: partBound(signer !== null) };
+}
+
+/**
+ * The keys of the outbox rows every batch lists (pending, set aside or acknowledged): those rows
+ * are sealed already. Read a batch at a time, not by the multi-entry index, which is read a key at a time.
+ */
+async function listedRows(db: FootfallDb): Promise<Set<string>> {
+  const listed = new Set<string>();
+  await db.batches.each((batch) => {
+    for (const key of batch.rows) listed.add(key);
+  });
+  return listed;
 }
 
 /** A waiting event opened for a batch, with the key of its outbox row. */
@@ -148,10 +175,9 @@ function inOrderMade(events: WaitingEvent[]): WaitingEvent[] {
   return ordered ? events : events.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
 }
 
-/** Up to READ_SLICE_ROWS of the listed rows from `from` on (none past the end); a row deleted since is undefined. */
-function readSlice(db: FootfallDb, keys: readonly string[], from: number): Promise<(OutboxRow | undefined)[]> {
-  if (from >= keys.length) return Promise.resolve([]);
-  const slice = db.outbox.bulkGet(keys.slice(from, from + READ_SLICE_ROWS));
+/** The next READ_SLICE_ROWS outbox rows in key order after `after` (from the first when null), in one ranged read. */
+function readSlice(db: FootfallDb, after: string | null): Promise<OutboxRow[]> {
+  const slice = (after === null ? db.outbox.toCollection() : db.outbox.where(':id').above(after)).limit(READ_SLICE_ROWS).toArray();
   slice.catch(() => undefined); // reported where it is awaited; unawaited when sealing stops early
   return slice;
 }
@@ -265,15 +291,15 @@ export async function pendingBatches(upload: SealingKey | null): Promise<Sendabl
   return opened.flatMap(({ batch, marks }) => (marks ? [{ ...batch, seq: marks.seq }] : [])).sort((a, b) => a.seq - b.seq);
 }
 
-/** Every batch still on this device, waiting or set aside. */
-export function allBatches(): Promise<BatchRow[]> {
-  return database().batches.toArray();
+/** Every batch still on this device, waiting or set aside (not those the server has acknowledged). */
+export async function allBatches(): Promise<BatchRow[]> {
+  return database().batches.where('state').anyOf(['pending', 'quarantined']).toArray();
 }
 
 /** Whether every event saved here has reached the server (none waiting, none sealed, none set aside). */
 export async function allSent(): Promise<boolean> {
   const db = database();
-  return (await keptWaiting(db)) + (await db.batches.count()) === 0;
+  return (await keptWaiting(db)) + (await db.batches.where('state').anyOf(['pending', 'quarantined']).count()) === 0;
 }
 
 /** Batches set aside after the server kept refusing them: shown, never dropped. */
@@ -282,21 +308,56 @@ export function quarantinedCount(): Promise<number> {
 }
 
 /**
- * The server has the batch: its events leave this device, and the waiting count drops by those
- * that were still there, in the same transaction. Counted from the rows still there in it, so
- * acknowledging a batch twice (two tabs) takes nothing twice. Needs no key: the batch lists its rows.
+ * The server has the batch: its events stop waiting, in one small transaction that marks the batch
+ * acknowledged (dropping its sealed parts) and moves the waiting count by the rows it lists. The
+ * rows themselves are deleted by sweepAcknowledged, after the round: deleting thousands of rows by
+ * key is most of a long round's time, and nothing waits on it (docs/sync.md#acknowledging). A
+ * batch acknowledged already (another tab) is left as it is, so nothing is taken twice. Needs no key.
  */
 export async function acknowledge(batch: BatchRow): Promise<void> {
   const db = database();
-  await db.transaction('rw', [db.outbox, db.batches, db.device], async () => {
-    // Counted by key, without reading the rows.
-    const present = await db.outbox.where(':id').anyOf(batch.rows).primaryKeys();
-    await db.outbox.bulkDelete(present);
-    await db.batches.delete(batch.batchId);
-    // One key read: when the outbox has just emptied, the count is known exactly.
-    if ((await db.outbox.limit(1).primaryKeys()).length) await moveWaiting(db, -present.length);
-    else await noneWaiting(db);
+  await db.transaction('rw', [db.batches, db.device], async () => {
+    const stored = await db.batches.get(batch.batchId);
+    if (!stored || stored.state === 'acknowledged') return;
+    // Every row a batch lists is still there until it is acknowledged: only sweeping deletes outbox rows.
+    await db.batches.put({ batchId: stored.batchId, rows: stored.rows, eventCount: stored.eventCount, activity: '', directory: '', state: 'acknowledged', refusals: 0, lastError: null });
+    await moveWaiting(db, -stored.rows.length);
   });
+}
+
+let sweeping: Promise<unknown> = Promise.resolve();
+
+/**
+ * Deletes the rows of acknowledged batches, a slice per transaction, then each batch; resolves when
+ * every batch acknowledged before the call is gone. One sweep runs at a time in a page; a sweep in
+ * another tab, or one cut short (the page closed), only leaves rows the next sweep deletes: each
+ * slice reads its batch again and deletes only rows it still lists.
+ */
+export function sweepAcknowledged(): Promise<void> {
+  const run = sweeping.then(sweepOnce, sweepOnce);
+  sweeping = run.catch(() => undefined);
+  return run;
+}
+
+async function sweepOnce(): Promise<void> {
+  const db = database();
+  for (const batchId of await db.batches.where('state').equals('acknowledged').primaryKeys()) {
+    const swept = new Set<string>();
+    for (let done = false; !done; ) {
+      done = await db.transaction('rw', [db.outbox, db.batches, db.device], async () => {
+        const batch = await db.batches.get(batchId);
+        if (batch?.state !== 'acknowledged') return true;
+        const slice = batch.rows.filter((key) => !swept.has(key)).slice(0, SWEEP_SLICE_ROWS);
+        await db.outbox.bulkDelete(slice);
+        for (const key of slice) swept.add(key);
+        if (slice.length) return false;
+        await db.batches.delete(batchId);
+        // When the outbox has just emptied, the count is known exactly (docs/sync.md#the-waiting-count).
+        if (!(await db.outbox.limit(1).primaryKeys()).length) await noneWaiting(db);
+        return true;
+      });
+    }
+  }
 }
 
 /** The server refused the batch. After a few refusals it is set aside, shown, and never deleted. */
@@ -368,7 +429,7 @@ export class OutboxReader {
    * itself is found by it. Rows that cannot be opened are found too: no row need be opened.
    */
   async waitingAmong(eventIds: Iterable<string>): Promise<Set<string>> {
-    const keys = new Set(await waitingRows(this.db).primaryKeys());
+    const keys = new Set(await waitingKeys(this.db));
     if (!keys.size) return new Set();
     const found = await Promise.all([...eventIds].map(async (id) => (keys.has(id) || keys.has(await rowKeyOf(this.keyring, 'events', id)) ? id : null)));
     return new Set(found.filter((id) => id !== null));
@@ -377,8 +438,9 @@ export class OutboxReader {
   /** Every waiting event, opened; rows that cannot be opened are counted, not guessed at. */
   async waitingEvents(): Promise<{ events: FootfallEvent[]; unreadable: number }> {
     // Opened all at once, not one after another: each is a decryption and a keyed tag, and WebCrypto
-    // runs them off the JavaScript thread. The order stays the rows' own (by seq).
-    const opened = await Promise.all((await waitingRows(this.db).toArray()).map((row) => openEventRow(this.keyring, row).catch(() => null)));
+    // runs them off the JavaScript thread. A row gone since its key was read was acknowledged meanwhile.
+    const rows = (await this.db.outbox.bulkGet(await waitingKeys(this.db))).filter((row) => row !== undefined);
+    const opened = await Promise.all(rows.map((row) => openEventRow(this.keyring, row).catch(() => null)));
     const events = opened.filter((e): e is FootfallEvent => e !== null);
     return { events, unreadable: opened.length - events.length };
   }
@@ -392,7 +454,7 @@ export class OutboxReader {
    * first time it is seen; its keys are read each time, not its rows.
    */
   async oldestWaitingAt(): Promise<string | null> {
-    const keys = await waitingRows(this.db).primaryKeys();
+    const keys = await waitingKeys(this.db);
     const unknown = keys.filter((key) => !this.#madeAt.has(key));
     for (let from = 0; from < unknown.length; from += READ_SLICE_ROWS) {
       const rows = await this.db.outbox.bulkGet(unknown.slice(from, from + READ_SLICE_ROWS));

@@ -1,7 +1,7 @@
 /**
  * "Waiting to upload", defined once: an event saved on this device that the server has not
- * acknowledged (in a batch already, or still to be sealed): a row of the outbox. Acknowledged
- * events are deleted.
+ * acknowledged (in a batch already, or still to be sealed): a row of the outbox that no
+ * acknowledged batch lists. Acknowledged events are deleted soon after (docs/sync.md#acknowledging).
  *
  * Counting them reads every key of the outbox, which takes hundreds of milliseconds with a long
  * one, so their number is also kept in a row of the device table.
@@ -18,9 +18,18 @@ export function waitingIn(events: Table<EventRowOfEarlierBuilds, number>) {
   return events.where('synced').equals(0);
 }
 
-/** The waiting rows themselves, in no particular order (their keys are tags). */
-export function waitingRows(db: FootfallDb) {
-  return db.outbox.toCollection();
+/**
+ * The keys of the waiting rows, in no particular order (they are tags): every outbox row but those
+ * listed by a batch the server has acknowledged, which are being deleted (outbox.ts sweepAcknowledged).
+ * Read in one transaction, so a sweep or an acknowledgement is seen whole or not at all.
+ */
+export function waitingKeys(db: FootfallDb): Promise<string[]> {
+  return db.transaction('r', [db.outbox, db.batches], async () => {
+    const [keys, acknowledged] = await Promise.all([db.outbox.toCollection().primaryKeys(), db.batches.where('state').equals('acknowledged').toArray()]);
+    if (!acknowledged.length) return keys;
+    const leaving = new Set(acknowledged.flatMap((batch) => batch.rows));
+    return keys.filter((key) => !leaving.has(key));
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import type { FootfallEvent } from '../../domain/events.ts';
 import type { DirectoryPage } from '../../domain/protocol.ts';
 import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
 import { readEnrolment, readIdentity, readSyncState, saveSyncState } from '../core/device.ts';
-import { acknowledge, pendingBatches, recordRefusal } from '../core/outbox.ts';
+import { acknowledge, pendingBatches, recordRefusal, sweepAcknowledged } from '../core/outbox.ts';
 import { adoptAnnouncedKeys, announcementsIn } from '../core/orgKeys.ts';
 import { noteLastSync, noteSkew } from '../core/syncStatus.ts';
 import { uploadKeys } from '../core/uploadSigner.ts';
@@ -37,8 +37,11 @@ export interface RoundResult {
  * waiting and reads the shared directory. Without it (locked), sealed batches still upload.
  * Without `upload` (uploads held, docs/sync.md#held-uploads) nothing is sealed or sent: what waits
  * goes later in as few batches as it fills, and the round only picks up team keys and the directory.
+ * The rows of acknowledged batches are deleted at the end (outbox.ts sweepAcknowledged): awaited,
+ * unless `awaitSweep` is false, as the scheduler asks, so the round is over once the server has
+ * everything and the waiting count says so (docs/sync.md#acknowledging).
  */
-export async function syncRound(client: SyncClient, core: DeviceCore | null, { upload = true } = {}): Promise<RoundResult> {
+export async function syncRound(client: SyncClient, core: DeviceCore | null, { upload = true, awaitSweep = true } = {}): Promise<RoundResult> {
   const [enrolment, identity] = await Promise.all([readEnrolment(), readIdentity()]);
   if (!enrolment || !identity) return { acknowledged: 0, stopped: null, skewMs: null };
   const unlocked = core && !core.closed && core.teamKeys.size ? core : null;
@@ -69,7 +72,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   if (sealing) void sealing.then(() => queue.end(), () => queue.end());
   else queue.end();
 
-  // Each batch is acknowledged (its events deleted here) while the next one goes up. The server
+  // Each batch is acknowledged (its events no longer waiting here) while the next one goes up. The server
   // has it either way: a batch whose acknowledgement did not happen is sent again and stored once.
   let acknowledging: Promise<void> = Promise.resolve();
   const ackFailures: unknown[] = [];
@@ -138,6 +141,9 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     // Sealed under the upload key this page holds; shown from this page's memory either way.
     await noteLastSync(new Date().toISOString(), kept?.upload ?? null);
   }
+  const sweeping = sweepAcknowledged();
+  if (awaitSweep) await sweeping;
+  else sweeping.catch(() => undefined); // what is left is deleted by the next round's sweep
   return result;
 }
 

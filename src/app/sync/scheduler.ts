@@ -78,7 +78,8 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         // What is held waits for its time, unless someone asked to send it now.
         const hold = await settleHold(sendNow ? 'sendNow' : 'check');
         const upload = hold.sendAfter === null || hold.sendAfter <= Date.now();
-        const result = await syncRound(deps.client, deps.core(), { upload });
+        // The acknowledged rows are deleted after the round, not awaited: the status is right already.
+        const result = await syncRound(deps.client, deps.core(), { upload, awaitSweep: false });
         heldUntil = (await settleHold(upload && !result.stopped ? 'sent' : 'check')).sendAfter;
         failures = result.stopped?.kind === 'unreachable' ? failures + 1 : 0;
         revoked = result.stopped?.kind === 'revoked';
