@@ -1,11 +1,17 @@
 import { useContext, useEffect, useState } from 'react';
-import { useFootfall } from '../store.ts';
+import { useFootfall, type SyncStatus as SyncStatusState } from '../store.ts';
 import type { DeviceCore } from '../core/core.ts';
 import { CoreContext } from '../shared/useCore.ts';
 import { downloadText } from '../shared/download.ts';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 
 const SKEW_WARNING_MS = 5 * 60_000;
+
+function lastSyncLine(sync: SyncStatusState): string {
+  if (sync.lastSyncedAt) return `last synced ${timeOrDate(sync.lastSyncedAt)}`;
+  if (!sync.enrolled) return 'not enrolled yet';
+  return sync.lastSyncKnown ? 'not synced yet' : 'last sync shown once unlocked';
+}
 
 /**
  * Always visible, on the lock screen too: how many records this device holds that the server has
@@ -28,19 +34,15 @@ export function SyncStatus() {
       : unsynced === 0
         ? 'Nothing waiting to sync'
         : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
-  const last = sync.lastSyncedAt
-    ? `last synced ${timeOrDate(sync.lastSyncedAt)}`
-    : !sync.enrolled
-      ? 'not enrolled yet'
-      : sync.lastSyncKnown
-        ? 'not synced yet'
-        : 'last sync shown once unlocked';
+  // Until the status is read, whether the device is enrolled is not known either: nothing is said of it.
+  const last = unsynced === null ? null : lastSyncLine(sync);
   return (
     <div className="sync-status">
       <p role="status" aria-live="polite">
         <span className={online ? 'dot online' : 'dot offline'} aria-hidden="true" />
         {online ? '' : 'Offline · '}
-        {waiting}; {last}
+        {waiting}
+        {last && `; ${last}`}
         {sync.running && ' · syncing…'}
       </p>
       {!sync.revoked && (unsynced ?? 0) > 0 && sync.heldUntil !== null && <Held until={sync.heldUntil} online={online} />}
