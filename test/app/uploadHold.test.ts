@@ -72,6 +72,29 @@ describe('held uploads', () => {
     expect(await db.device.get('uploadHold')).toEqual({ key: 'uploadHold', chosen: true });
   });
 
+  it('on a page started locked, draw from now, then again from the oldest record once someone unlocks: earlier only', async () => {
+    await outreachPhone();
+    await registerWoman(core(), 'Rosa', {});
+    await chooseUploadHold(false); // a page started again
+    await chooseUploadHold(true);
+    const locked = async () => null; // when the oldest record was made is sealed: unknown until unlocked
+    expect((await settleUploadHold('check', () => 0, NOW, locked)).sendAfter).toBe(NOW + HOLD_MIN_MS);
+    expect((await settleUploadHold('check', () => 0.99, NOW + 1_000, locked)).sendAfter).toBe(NOW + HOLD_MIN_MS);
+
+    // Unlocked: the records were made two days ago, and are due at once.
+    const twoDaysAgo = new Date(NOW - 2 * 24 * 60 * 60_000).toISOString();
+    const unlocked = await settleUploadHold('check', () => 0.5, NOW + 2_000, async () => twoDaysAgo);
+    expect(unlocked.sendAfter).toBe(Date.parse(twoDaysAgo) + HOLD_MIN_MS + 0.5 * (HOLD_MAX_MS - HOLD_MIN_MS));
+    // Drawn from the oldest record, the time then stands like any other.
+    expect((await settleUploadHold('check', () => 0, NOW + 3_000, async () => new Date(NOW).toISOString())).sendAfter).toBe(unlocked.sendAfter);
+
+    // Sent, and the page locked again with a record made a minute ago: a blind draw is never moved later.
+    await settleUploadHold('sent', () => 0, NOW + 4_000, locked);
+    expect((await settleUploadHold('check', () => 0.5, NOW + 5_000, locked)).sendAfter).toBe(NOW + 4_000 + HOLD_MIN_MS);
+    const aMinuteAgo = new Date(NOW + 5_000 - 60_000).toISOString();
+    expect((await settleUploadHold('check', () => 0.99, NOW + 6_000, async () => aMinuteAgo)).sendAfter).toBe(NOW + 4_000 + HOLD_MIN_MS);
+  });
+
   it('are due at once when someone asks to send now, and dropped when switched off', async () => {
     await outreachPhone();
     await registerWoman(core(), 'Rosa', {});

@@ -44,6 +44,12 @@ export function heldByDefault(enrolment: Pick<Enrolment, 'role'> | null): boolea
 
 /** This page's held time: epoch ms from which what waits may be sent, or null while nothing is held. */
 let heldUntil: number | null = null;
+/**
+ * Whether it was drawn from now because when the oldest waiting record was made could not be read
+ * (the page was locked: a page starts locked, and its first round comes before anyone unlocks).
+ * Such a time is drawn again, earlier only, once it can be read.
+ */
+let drawnBlind = false;
 
 export async function readUploadHold(): Promise<UploadHold> {
   const db = database();
@@ -69,7 +75,8 @@ export async function chooseUploadHold(on: boolean): Promise<UploadHold> {
  *
  * A time is drawn from when the oldest waiting record was made (`firstWaitingAt`, which an
  * unlocked page can read), not from now: the time lives only in the page's memory, and a page
- * started again must not hold what was saved days ago for a new wait.
+ * started again must not hold what was saved days ago for a new wait. A locked page draws from now,
+ * and draws again from the oldest record once someone has unlocked (keeping the earlier of the two).
  */
 export async function settleUploadHold(
   step: HoldStep,
@@ -78,9 +85,11 @@ export async function settleUploadHold(
   firstWaitingAt: () => Promise<string | null> = async () => null,
 ): Promise<UploadHold> {
   // Reading the oldest waiting record opens every waiting row once: only a device that holds asks.
-  const mayDraw = step !== 'sendNow' && (heldUntil === null || step === 'sent') && (await readUploadHold()).on;
+  const mayDraw = step !== 'sendNow' && (heldUntil === null || drawnBlind || step === 'sent') && (await readUploadHold()).on;
   const since = mayDraw ? Date.parse((await firstWaitingAt().catch(() => null)) ?? '') : NaN;
-  const from = Number.isNaN(since) ? now : Math.min(since, now);
+  const known = !Number.isNaN(since);
+  const from = known ? Math.min(since, now) : now;
+  const draw = () => from + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
   const db = database();
   return db.transaction('rw', [db.device, db.outbox, db.batches], async () => {
     const [stored, enrolment] = await Promise.all([db.device.get('uploadHold'), readEnrolment()]);
@@ -89,10 +98,13 @@ export async function settleUploadHold(
     if (stored?.key === 'uploadHold' && 'sendAfter' in stored) await db.device.put(row);
     const hold = holdOf(row, enrolment);
     let sendAfter = step === 'sent' ? null : hold.sendAfter;
+    let blind = drawnBlind && sendAfter !== null;
     if (!hold.on || !enrolment || !(await somethingToSend(db))) sendAfter = null;
     else if (step === 'sendNow') sendAfter = now;
-    else sendAfter ??= from + HOLD_MIN_MS + random() * (HOLD_MAX_MS - HOLD_MIN_MS);
+    else if (sendAfter === null) [sendAfter, blind] = [draw(), !known];
+    else if (blind && known) [sendAfter, blind] = [Math.min(sendAfter, draw()), false];
     heldUntil = sendAfter;
+    drawnBlind = sendAfter !== null && blind;
     return { ...hold, sendAfter };
   });
 }
