@@ -6,7 +6,6 @@
  * app's own code on fake-indexeddb) against the real endpoint.
  */
 import 'fake-indexeddb/auto';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { readEnrolment } from '../../src/app/core/device.ts';
@@ -14,9 +13,7 @@ import { acknowledge, allBatches, allSent, pendingBatches, sweepAcknowledged } f
 import { keptWaiting, waitingKeys } from '../../src/app/core/waiting.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
-import { useFootfall } from '../../src/app/store.ts';
-import type { FootfallEvent } from '../../src/domain/events.ts';
-import { core, currentSession } from './helpers.ts';
+import { core, saveAnonymousVisits } from './helpers.ts';
 import { newDevice, setUpOrganisationHere, startServer, syncUntilDone, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
@@ -37,18 +34,6 @@ async function newAdmin(prefix: string): Promise<{ device: Device; client: SyncC
   return { device, client };
 }
 
-/** `n` anonymous check-ins saved in one commit; returns their ids. More than one slice of a sweep. */
-async function saveMany(n: number): Promise<string[]> {
-  const s = currentSession();
-  const identity = useFootfall.getState().identity!;
-  const events: FootfallEvent[] = Array.from({ length: n }, (_, i) => {
-    const at = new Date(Date.now() + i).toISOString();
-    return { id: uuidv7(), at, deviceId: identity.deviceId, staffId: s.staff.id, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: identity.siteKey, services: ['meal'] };
-  });
-  await core().save(events, {});
-  return events.map((e) => e.id);
-}
-
 /** Seals what waits into batches, as a round does before it uploads; returns them. */
 async function sealed() {
   await core().sealWaiting((await readEnrolment())!);
@@ -58,7 +43,7 @@ async function sealed() {
 describe('acknowledging a batch', () => {
   it('stops its events waiting at once; until its rows are swept, nothing of it is sent, sealed again, shown or counted', async () => {
     const { device } = await newAdmin('ack-between');
-    const ids = await saveMany(600);
+    const ids = await saveAnonymousVisits(600);
     const [batch, ...others] = await sealed();
     expect(others).toEqual([]);
     expect(batch!.rows).toHaveLength(600);
@@ -84,7 +69,7 @@ describe('acknowledging a batch', () => {
     expect(await keptWaiting(device.db)).toBe(0);
 
     // A record saved meanwhile waits, and stays once the sweep has gone by.
-    const [later] = await saveMany(1);
+    const [later] = await saveAnonymousVisits(1);
     expect(await keptWaiting(device.db)).toBe(1);
     expect(await core().outbox.waitingAmong([later!, ...ids])).toEqual(new Set([later]));
     await sweepAcknowledged();
@@ -96,7 +81,7 @@ describe('acknowledging a batch', () => {
 
   it('a sweep cut short is finished by the next, and two at once delete each row once', async () => {
     const { device } = await newAdmin('ack-cut-short');
-    await saveMany(700);
+    await saveAnonymousVisits(700);
     const [batch] = await sealed();
     await acknowledge(batch!);
     // As a sweep leaves the rows when the page closes after its first slices.
@@ -111,7 +96,7 @@ describe('acknowledging a batch', () => {
 
   it('a round as the app runs it is over once the server has everything; the rows go after it', async () => {
     const { device, client } = await newAdmin('ack-round');
-    await saveMany(900);
+    await saveAnonymousVisits(900);
     await checkIn(core(), null, ['shower']);
 
     const round = await syncRound(client, core(), { awaitSweep: false });

@@ -2,6 +2,7 @@
  * Shared helpers for the app tests: a fresh device database per test, the unlocked session, and
  * reading the event log back the way an auditor would (decrypt every row, parse it with the schema).
  */
+import { v7 as uuidv7 } from 'uuid';
 import type { Keyring } from '../../src/crypto/keyring.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { setUpDevice } from '../../src/app/lock/access.ts';
@@ -58,6 +59,18 @@ export function currentSession(): Session {
   const { phase } = useFootfall.getState();
   if (phase.kind !== 'unlocked') throw new Error(`expected an unlocked session, the phase is ${phase.kind}`);
   return phase.session;
+}
+
+/** `n` anonymous check-ins saved in one commit, as an import or a busy morning writes them; returns their ids. */
+export async function saveAnonymousVisits(n: number): Promise<string[]> {
+  const s = currentSession();
+  const identity = useFootfall.getState().identity!;
+  const events: FootfallEvent[] = Array.from({ length: n }, (_, i) => {
+    const at = new Date(Date.now() + i).toISOString();
+    return { id: uuidv7(), at, deviceId: identity.deviceId, staffId: s.staff.id, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: identity.siteKey, services: ['meal'] };
+  });
+  await core().save(events, {});
+  return events.map((e) => e.id);
 }
 
 /**

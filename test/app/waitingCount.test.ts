@@ -21,7 +21,7 @@ import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
-import { core, currentSession } from './helpers.ts';
+import { core, currentSession, saveAnonymousVisits } from './helpers.ts';
 import { PASSPHRASE, newDevice, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
 let server: RunningServer;
@@ -53,17 +53,6 @@ async function newAdmin(prefix: string): Promise<{ device: Device; client: SyncC
   // Set-up signs a statement for the laptop itself (docs/security.md#devices): sent, so counts start at none.
   await syncUntilDone(device, client);
   return { device, client };
-}
-
-/** `n` anonymous check-ins saved in one commit, as an import or a busy morning writes them. */
-async function saveMany(n: number): Promise<void> {
-  const s = currentSession();
-  const identity = useFootfall.getState().identity!;
-  const events: FootfallEvent[] = Array.from({ length: n }, (_, i) => {
-    const at = new Date(Date.now() + i).toISOString();
-    return { id: uuidv7(), at, deviceId: identity.deviceId, staffId: s.staff.id, type: 'visit.checkedIn', occurredAt: at, womanId: null, siteId: identity.siteKey, services: ['meal'] };
-  });
-  await core().save(events, {});
 }
 
 type Network = 'honest' | 'unreachable' | 'answer lost' | 'refused';
@@ -121,7 +110,7 @@ async function run(s: Step, device: Device): Promise<void> {
       await registerWoman(core(), `Woman ${uuidv7().slice(-6)}`, {});
       return;
     case 'save many':
-      await saveMany(s.n);
+      await saveAnonymousVisits(s.n);
       return;
     case 'round':
       await syncRound(clientOn(s.network), core());
@@ -145,7 +134,7 @@ async function run(s: Step, device: Device): Promise<void> {
       await Promise.all([syncRound(clientOn('honest'), null), syncRound(clientOn('honest'), null)]);
       return;
     case 'save during a round':
-      await Promise.all([syncRound(clientOn('honest'), core()), checkIn(core(), null, ['shower']), saveMany(3)]);
+      await Promise.all([syncRound(clientOn('honest'), core()), checkIn(core(), null, ['shower']), saveAnonymousVisits(3)]);
       return;
     case 'send set-aside batches again':
       await retryQuarantined(core().keyring);
