@@ -476,7 +476,7 @@ ${parts.join('\n\n')}
 
 Beside each figure, the same bodies PUT to a bare Fastify JSON sink in the same server process (parsed, answered 201,
 nothing checked or stored), and the server's CPU time per request of each kind. Where an upload's time goes,
-stage by stage, is printed by the bench (bench/lib/uploadStages.ts: JSON parse, validation, the body's SHA-256,
+stage by stage, is printed by the bench (bench/lib/uploadStages.ts: reading the body, validation, the body's SHA-256,
 signature check, "same batch again" hash, and the store, on SQLite taken apart into the batch row, its audit row, the
 savepoint and the commit), each beside what a change to it replaced: WebCrypto verification (now node:crypto with
 the device's key kept), the upload serialised and hashed again (now the body's own hash, taken once, when the body

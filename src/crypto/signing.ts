@@ -17,7 +17,7 @@
  * may use a signature as an identifier.
  */
 import type { PublicJwk } from '../domain/protocol.ts';
-import { fromBase64Url, toBase64Url, utf8 } from './bytes.ts';
+import { fromBase64Url, keptUtf8, toBase64Url, utf8 } from './bytes.ts';
 
 const SIGNING_ALG = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 const SIGN_PARAMS = { name: 'ECDSA', hash: 'SHA-256' } as const;
@@ -108,12 +108,14 @@ export interface SignedParts {
 }
 
 function toBytes(data: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  // A string is encoded into the kept buffer (bytes.ts): digest copies it when called, below.
   // Copy a Uint8Array so WebCrypto gets a view on a plain ArrayBuffer (never a SharedArrayBuffer).
-  return typeof data === 'string' ? utf8.encode(data) : new Uint8Array(data);
+  return typeof data === 'string' ? keptUtf8(data) : new Uint8Array(data);
 }
 
 /** Base64url (no padding) of the SHA-256 of the bytes; a string is hashed as UTF-8. */
 export async function sha256B64u(data: Uint8Array | string): Promise<string> {
+  // Nothing may come between toBytes and digest: the kept buffer is valid only until the next encoding.
   return toBase64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', toBytes(data))));
 }
 

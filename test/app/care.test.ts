@@ -48,7 +48,7 @@ const sent = new Map<string, BatchUpload>();
 const recording: typeof fetch = async (input, init) => {
   const url = String(input instanceof Request ? input.url : input);
   const match = /\/batches\/([0-9a-f-]{36})$/.exec(url);
-  if (init?.method === 'PUT' && match) sent.set(match[1]!, JSON.parse(String(init.body)) as BatchUpload);
+  if (init?.method === 'PUT' && match) sent.set(match[1]!, JSON.parse(await new Response(init.body).text()) as BatchUpload);
   return fetch(input, init);
 };
 

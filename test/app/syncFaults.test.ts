@@ -691,7 +691,7 @@ describe('corrupt, tampered, forged and replayed batches', () => {
     await recordSome(org.ledger, tablet, ['Tampered 1']);
     const tampering = new SyncClient(url, async (input, init) => {
       if (!isUpload(init)) return fetch(input, init);
-      const body = JSON.parse(String(init!.body)) as { seq: number };
+      const body = JSON.parse(await new Response(init!.body).text()) as { seq: number };
       return fetch(input, { ...init, body: JSON.stringify({ ...body, seq: body.seq + 100 }) });
     });
     for (let i = 0; i < 3; i++) {

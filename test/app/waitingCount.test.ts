@@ -63,7 +63,7 @@ function clientOn(network: Network): SyncClient {
     if (network === 'unreachable') throw new TypeError('fetch failed');
     if (network === 'refused' && init?.method === 'PUT') {
       // Altered in transit: the signature no longer matches, and the server refuses the batch.
-      const body = JSON.parse(String(init.body)) as { seq: number };
+      const body = JSON.parse(await new Response(init.body).text()) as { seq: number };
       return fetch(input, { ...init, body: JSON.stringify({ ...body, seq: body.seq + 100 }) });
     }
     const response = await fetch(input, init);

@@ -101,6 +101,14 @@ describe('canonicalRequest', () => {
     expect(await canonicalRequest(parts)).toBe(await canonicalRequest({ ...parts, body: utf8.encode(parts.body as string) }));
   });
 
+  it('hashes each of several string bodies as its own, started together, long and short, ASCII or not', async () => {
+    const bodies = ['x'.repeat(300_000), 'é€😀 '.repeat(1000), '', 'short', 'ü'.repeat(200_000)];
+    const together = await Promise.all(bodies.map((body) => canonicalRequest({ ...parts, body })));
+    const alone: string[] = [];
+    for (const body of bodies) alone.push(await canonicalRequest({ ...parts, body: utf8.encode(body) }));
+    expect(together).toEqual(alone);
+  });
+
   it('refuses a field with a line break', async () => {
     await expect(canonicalRequest({ ...parts, path: '/a\nb' })).rejects.toThrow(/line break/);
     await expect(canonicalRequest({ ...parts, deviceId: 'x\r' })).rejects.toThrow(/line break/);

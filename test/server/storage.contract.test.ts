@@ -266,6 +266,20 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(stored).toEqual({ ...b, cursor: expect.stringMatching(/^\d+$/) });
       });
 
+      it('gives back each part exactly as stored: a large one, then shorter ones, written together and apart', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const large = sizedBatch(orgId, admin.deviceId, 300_000);
+        // Text outside ASCII is a store's to keep as given, whatever the API lets through.
+        const other = batch(orgId, admin.deviceId, { activity: 'é€😀.x', directory: 'a\u0001b' });
+        const short = batch(orgId, admin.deviceId);
+        await storage.putBatch(large);
+        await Promise.all([storage.putBatch(other), storage.putBatch(short)]);
+        const list = await storage.listBatches(orgId, null, 10);
+        expect(list.map(({ activity, directory }) => ({ activity, directory }))).toEqual(
+          [large, other, short].map(({ activity, directory }) => ({ activity, directory })),
+        );
+      });
+
       it('answers the same id with other bytes as a conflict and overwrites nothing', async () => {
         const { orgId, admin } = await newOrg(storage);
         const b = batch(orgId, admin.deviceId);

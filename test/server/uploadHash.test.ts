@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BatchUpload } from '../../src/domain/protocol.ts';
-import { canonicalBatchHash, isCanonicalUpload, uploadHash } from '../../src/server/api/batchRoutes.ts';
+import { canonicalBatchHash, uploadHash } from '../../src/server/api/batchRoutes.ts';
+import { isCanonicalUpload } from '../../src/server/api/uploadBody.ts';
 import { bodySha256 } from '../../src/server/api/signature.ts';
 
 const activity = 'eyJhbGciOiJFQ0RILUVTIn0.a2V5.aXY.Y2lwaGVydGV4dA.dGFn';

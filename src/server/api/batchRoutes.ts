@@ -12,6 +12,7 @@ import { errors } from './errors.ts';
 import type { OrgQuota } from './orgQuota.ts';
 import { addRoute, type ApiContext } from './route.ts';
 import { BatchParams, CompactionBody, OrgParams, PageQuery } from './schemas.ts';
+import { isCanonicalUpload } from './uploadBody.ts';
 
 /** The largest upload body: two sealed parts of a batch. */
 export const UPLOAD_BODY_LIMIT = 8 * 1024 * 1024;
@@ -32,28 +33,6 @@ export function canonicalBatchHash(batch: BatchUpload): string {
   // The same value as crypto/signing.ts's sha256B64u, computed synchronously: base64url (no
   // padding) of the SHA-256 of the UTF-8 JSON.
   return createHash('sha256').update(JSON.stringify({ seq: batch.seq, activity: batch.activity, directory: batch.directory }), 'utf8').digest('base64url');
-}
-
-/** Whether `raw` has `text` (ASCII) at `offset`. */
-function hasAt(raw: Buffer, offset: number, text: string): boolean {
-  return raw.length >= offset + text.length && raw.toString('latin1', offset, offset + text.length) === text;
-}
-
-/**
- * Whether the bytes sent are exactly the canonical text canonicalBatchHash hashes, as the app
- * always sends them (it serialises the upload in that key order, without whitespace). Checked
- * without building the text: the parts were validated as compact JWEs (base64url and dots, no
- * character JSON escapes), so a part read from `raw` is its own bytes between two quotes unless
- * it held an escape, and an escape makes it longer than the part it stands for. So when the
- * punctuation around each part sits exactly where the parts' lengths put it, and the body ends
- * there, the body is the canonical text byte for byte.
- */
-export function isCanonicalUpload(raw: Buffer, batch: BatchUpload): boolean {
-  const head = `{"seq":${batch.seq},"activity":"`;
-  const middle = '","directory":"';
-  const atMiddle = head.length + batch.activity.length;
-  const atTail = atMiddle + middle.length + batch.directory.length;
-  return raw.length === atTail + 2 && hasAt(raw, 0, head) && hasAt(raw, atMiddle, middle) && hasAt(raw, atTail, '"}');
 }
 
 /**

@@ -36,6 +36,7 @@ import type { ApiContext } from './route.ts';
 import { setupRoutes } from './setupRoutes.ts';
 import { OrgQuota } from './orgQuota.ts';
 import { sharedRateLimitStore } from './sharedRateLimit.ts';
+import { readCanonicalUpload } from './uploadBody.ts';
 import { zodValidatorCompiler } from './validation.ts';
 
 export interface ApiLimits {
@@ -94,7 +95,8 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
     request.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
-      done(null, JSON.parse(raw.toString('utf8')));
+      // An upload as the app sends it is read from its bytes (uploadBody.ts); the same value either way.
+      done(null, readCanonicalUpload(raw) ?? JSON.parse(raw.toString('utf8')));
     } catch {
       // Never the parser's own message: it quotes the body.
       done(new HttpError(400, 'invalid_request', MESSAGES.malformedJson), undefined);

@@ -23,6 +23,7 @@ import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startCheckpointer } from './sqliteCheckpointer.ts';
+import { keptUtf8 } from './sqliteText.ts';
 import {
   afterCursor,
   batchPageCursors,
@@ -256,7 +257,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     emptyEnrolmentPackage: db.prepare("UPDATE enrolments SET package = '' WHERE lookup = ?"),
     insertBatch: db.prepare(
       `INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
-       VALUES (@org_id, @batch_id, @device_id, @seq, @activity, @directory, @sha256, @size, @received_at)
+       VALUES (@org_id, @batch_id, @device_id, @seq, CAST(@activity AS TEXT), CAST(@directory AS TEXT), @sha256, @size, @received_at)
        ON CONFLICT (org_id, batch_id) DO NOTHING`,
     ),
     getBatchSha: db.prepare('SELECT sha256, received_at FROM batches WHERE org_id = ? AND batch_id = ?'),
@@ -320,16 +321,20 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     return toClaim(used);
   };
 
+  const partBytes = keptUtf8();
+
   /** Stored, or what the id already taken (by a stored or a removed batch) says about this one. */
   const insertBatch = (b: NewBatch) => {
     const receivedAt = isoTime(b.receivedAt);
+    // The sealed parts as bytes in the kept buffer, stored as text (sqliteText.ts).
+    const [activity, directory] = partBytes(b.activity, b.directory);
     const inserted = s.insertBatch.run({
       org_id: b.orgId,
       batch_id: b.batchId,
       device_id: b.deviceId,
       seq: b.seq,
-      activity: b.activity,
-      directory: b.directory,
+      activity,
+      directory,
       sha256: b.sha256,
       size: b.size,
       received_at: receivedAt,
