@@ -181,7 +181,7 @@ export const syncApi = {
     const keptAfter = await keptWaiting(c.db);
     await sweepAcknowledged();
     const waitingAfter = await c.db.outbox.count();
-    const uploadBytes = bodies.reduce<number>((sum, body) => sum + (typeof body === 'string' ? new TextEncoder().encode(body).byteLength : body instanceof Uint8Array ? body.byteLength : 0), 0);
+    const uploadBytes = bodies.reduce<number>((sum, body) => sum + (body instanceof Blob ? body.size : typeof body === 'string' ? new TextEncoder().encode(body).byteLength : 0), 0);
     if (keptAfter !== waitingAfter) throw new Error(`the round left a waiting count of ${keptAfter}, and ${waitingAfter} rows once swept`);
     d.nextSeq = (await readMarks(c.db, d.keyring)).marks.nextSeq;
     return { roundMs, uploadFetchMs, otherFetchMs, acknowledged: result.acknowledged, batches, uploadBytes, waitingBefore, waitingAfter };
