@@ -9,7 +9,7 @@ import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import { readEnrolment } from '../../src/app/core/device.ts';
-import { acknowledge, allBatches, allSent, pendingBatches, sweepAcknowledged } from '../../src/app/core/outbox.ts';
+import { acknowledge, allBatches, allSent, pendingBatches, recordRefusal, sweepAcknowledged } from '../../src/app/core/outbox.ts';
 import { keptWaiting, waitingKeys } from '../../src/app/core/waiting.ts';
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
@@ -67,6 +67,10 @@ describe('acknowledging a batch', () => {
     expect(await core().sealWaiting((await readEnrolment())!)).toBe(0);
     await acknowledge(batch!);
     expect(await keptWaiting(device.db)).toBe(0);
+    // A refusal another tab's round got for it meanwhile leaves it acknowledged, not waiting again.
+    await recordRefusal(batch!, 'The request is too old.', false);
+    expect(await device.db.batches.get(batch!.batchId)).toMatchObject({ state: 'acknowledged', activity: '' });
+    expect(await pendingBatches(null)).toEqual([]);
 
     // A record saved meanwhile waits, and stays once the sweep has gone by.
     const [later] = await saveAnonymousVisits(1);

@@ -372,7 +372,11 @@ export async function recordRefusal(batch: BatchRow, message: string, final: boo
     lastError: message,
     state: final || refusals >= REFUSALS_BEFORE_QUARANTINE ? 'quarantined' : 'pending',
   };
-  await database().batches.put(next);
+  const db = database();
+  await db.transaction('rw', db.batches, async () => {
+    // Only a batch still waiting: one another tab's round saw acknowledged stays so, and is not sent again.
+    if ((await db.batches.get(batch.batchId))?.state === 'pending') await db.batches.put(next);
+  });
   return next;
 }
 
