@@ -70,19 +70,21 @@ export class ArchiveTable {
   }
 
   /**
-   * Every chunk row in id order, each opened (null where it could not be). A few rows are fetched
-   * at a time, the next while the last are decrypted, so a year of rows is never held sealed and
-   * open at once; `onProgress` hears how many are open of how many.
+   * Every chunk row in id order, each opened and handed to `read` as soon as it is (null where it
+   * could not be opened): a few rows are fetched at a time, the next while the last are decrypted,
+   * and each row's value is read (decoded) on this thread while WebCrypto decrypts the rows after
+   * it, so a year of rows is never held sealed and open at once, and only what `read` keeps of a
+   * row stays. `onProgress` hears how many are open of how many.
    */
-  async readChunks(onProgress?: (opened: number, of: number) => void): Promise<ArchiveChunk[]> {
+  async readChunks<T>(read: (value: unknown) => T, onProgress?: (opened: number, of: number) => void): Promise<{ id: string; value: T | null }[]> {
     const ids = await this.db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
     let opened = 0;
-    const openOne = async (row: ArchiveRow | undefined, id: string): Promise<ArchiveChunk> => {
+    const openOne = async (row: ArchiveRow | undefined, id: string) => {
       const value = row ? await this.open(row).catch(() => null) : null;
       onProgress?.(++opened, ids.length);
-      return { id, value };
+      return { id, value: value === null ? null : read(value) };
     };
-    const chunks: Promise<ArchiveChunk>[] = [];
+    const chunks: Promise<{ id: string; value: T | null }>[] = [];
     for (let i = 0; i < ids.length; i += ROWS_AT_A_TIME) {
       const group = ids.slice(i, i + ROWS_AT_A_TIME);
       const rows = await this.db.archive.bulkGet(group);
