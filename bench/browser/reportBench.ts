@@ -22,7 +22,7 @@ import type { ChunkForm, KeptProfile, OpeningProfile, ReportStored } from '../li
 import { openKept } from '../../src/app/admin/archive/keptResolution.ts';
 import { adminDevice } from '../../src/app/admin/adminDevice.ts';
 import { foldWaiting } from '../../src/domain/waitingFold.ts';
-import { decodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
+import { decodeChunk, decodeSealedChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { loadReportHistory, replaceArchive } from '../../src/app/admin/archive/archiveStore.ts';
 import { setUpDevice } from '../../src/app/lock/access.ts';
@@ -173,9 +173,9 @@ export const reportApi = {
     lap('decryptMs');
     const values = plains.map((p) => JSON.parse(utf8.decode(p)) as unknown);
     lap('parseMs');
-    const events = values.map((v) => ({ v: 1, events: decodeChunk(v) }));
+    const rowsRead = values.map(decodeSealedChunk);
     lap('unpackMs');
-    const gathered = await gatherEvents(ids.map((id, i) => ({ id, value: events[i] })), await core.outbox.waitingEvents());
+    const gathered = await gatherEvents(rowsRead, await core.outbox.waitingEvents());
     lap('gatherMs');
     const history = resolveHistory(gathered.events, config);
     lap('resolveMs');

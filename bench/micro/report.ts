@@ -5,7 +5,7 @@
  * decoded, counted. For finding where a report opening's JavaScript time goes without a browser;
  * not part of `npm run bench`.
  */
-import { decodeChunk, encodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
+import { decodeSealedChunk, encodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { gatherEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { defaultConfig } from '../../src/domain/config.ts';
 import { decodeHistory, encodeHistory } from '../../src/domain/historyCodec.ts';
@@ -28,9 +28,9 @@ for (let run = 0; run < Number(process.env.RUNS ?? 4); run++) {
   };
   const values = rows.map((r) => JSON.parse(r.json) as unknown);
   lap('parse');
-  const chunks = values.map((v, i) => ({ id: rows[i]!.id, value: { v: 1, events: decodeChunk(v) } }));
+  const rowsRead = values.map(decodeSealedChunk);
   lap('unpack');
-  const gathered = await gatherEvents(chunks, { events: [], unreadable: 0 });
+  const gathered = await gatherEvents(rowsRead, { events: [], unreadable: 0 });
   lap('gather');
   const history = resolveHistory(gathered.events, config);
   lap('resolve');

@@ -32,7 +32,7 @@ import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 import type { WaitingEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { openReport, type OpenReportMessage, type OpenReportRequest } from '../../src/app/admin/archive/openReport.ts';
 import { decodeHistory } from '../../src/domain/historyCodec.ts';
-import { decodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
+import { decodeChunk, decodeSealedChunk, encodeChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 
 // Archive rows as the device seals them: under its keyring, with `archive:<id>` as associated data.
 const openArchiveRow = (keyring: Keyring, row: ArchiveRow) => openJson(keyring, `archive:${row.id}`, row);
@@ -543,5 +543,36 @@ describe('a first opening, as the report worker runs it', () => {
     expect(resolved?.kind === 'resolved' && resolved.report.unreadableRows).toBe(1);
     expect(messages.at(-1)?.kind).toBe('done');
     expect(await admin.db.archive.get('resolved')).toBeUndefined();
+  });
+  it('reads many rows in id order, asking for the next before the last are opened, a damaged one counted and the rest resolved as before', async () => {
+    const { keyring, archive } = core();
+    const rows = await admin.db.archive.where('id').startsWith('chunk:').toArray();
+    const stored = await Promise.all(rows.map(async (r) => decodeSealedChunk(await openArchiveRow(keyring, r))!));
+    const events = stored.flatMap((r) => r.events);
+    const seals = stored.flatMap((r) => r.events.map((_, i) => r.seals[i] ?? null));
+    const expected = resolveHistory(await loadHistoryEvents(core()), config());
+    // The same events over many small rows, more than are asked for at a time, and one damaged row among them.
+    const per = Math.max(1, Math.ceil(events.length / 30));
+    const many = await Promise.all(
+      Array.from({ length: Math.ceil(events.length / per) }, (_, i) => sealArchiveRow(keyring, `chunk:many:${String(i).padStart(4, '0')}`, encodeChunk(events.slice(i * per, (i + 1) * per), seals.slice(i * per, (i + 1) * per)))),
+    );
+    const damaged: ArchiveRow = { ...many[0]!, id: `chunk:many:${String(many.length).padStart(4, '0')}` };
+    await admin.db.archive.bulkDelete(rows.map((r) => r.id));
+    await admin.db.archive.bulkPut([...many, damaged]);
+    await admin.db.archive.delete('resolved');
+    try {
+      const read = await archive.readChunks(decodeSealedChunk);
+      expect(read.map((c) => c.id)).toEqual([...many, damaged].map((r) => r.id));
+      expect(read.at(-1)?.value).toBeNull();
+      expect(read.slice(0, -1).flatMap((c) => c.value!.events)).toEqual(events);
+
+      const resolved = (await run(await request())).find((m) => m.kind === 'resolved');
+      expect(resolved?.kind === 'resolved' && resolved.report.unreadableRows).toBe(1);
+      expect(resolved?.kind === 'resolved' && decodeHistory(resolved.report.history, config())).toEqual(expected);
+    } finally {
+      await admin.db.archive.bulkDelete([...many, damaged].map((r) => r.id));
+      await admin.db.archive.bulkPut(rows);
+      await admin.db.archive.delete('resolved');
+    }
   });
 });

@@ -49,10 +49,10 @@ describe('a chunk row', () => {
   it('is read in the previous form, and rewritten compact', () => {
     const old = stored({ v: 1, events });
     expect(decodeChunk(old)).toEqual(stored(events));
-    const upgraded = upgradeChunk(old);
+    const upgraded = upgradeChunk(decodeSealedChunk(old)!);
     expect(upgraded?.v).toBe(2);
     expect(decodeChunk(stored(upgraded))).toEqual(stored(events));
-    expect(upgradeChunk(stored(encodeChunk(events)))).toBeNull();
+    expect(upgradeChunk(decodeSealedChunk(stored(encodeChunk(events)))!)).toBeNull();
   });
 
   it('shares nested values between events, frozen so no event can change another', () => {

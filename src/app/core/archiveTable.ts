@@ -20,6 +20,8 @@ const RESOLUTION_ID = 'resolved';
 
 /** Chunk rows fetched from IndexedDB at a time while earlier ones are opened: reading and decrypting overlap. */
 const ROWS_AT_A_TIME = 4;
+/** Groups of rows asked for beyond the one being opened, so that IndexedDB is never idle waiting to be asked. */
+const GROUPS_AHEAD = 2;
 
 export interface ArchiveChunk {
   id: string;
@@ -70,23 +72,34 @@ export class ArchiveTable {
   }
 
   /**
-   * Every chunk row in id order, each opened (null where it could not be). A few rows are fetched
-   * at a time, the next while the last are decrypted, so a year of rows is never held sealed and
-   * open at once; `onProgress` hears how many are open of how many.
+   * Every chunk row in id order, each opened and handed to `read` as soon as it is (null where it
+   * could not be opened): a few rows are fetched at a time, the next few while the last are decrypted,
+   * and each row's value is read (decoded) on this thread while WebCrypto decrypts the rows after
+   * it, so a year of rows is never held sealed and open at once, and only what `read` keeps of a
+   * row stays. `onProgress` hears how many are open of how many.
    */
-  async readChunks(onProgress?: (opened: number, of: number) => void): Promise<ArchiveChunk[]> {
+  async readChunks<T>(read: (value: unknown) => T, onProgress?: (opened: number, of: number) => void): Promise<{ id: string; value: T | null }[]> {
     const ids = await this.db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
     let opened = 0;
-    const openOne = async (row: ArchiveRow | undefined, id: string): Promise<ArchiveChunk> => {
+    const openOne = async (row: ArchiveRow | undefined, id: string) => {
       const value = row ? await this.open(row).catch(() => null) : null;
       onProgress?.(++opened, ids.length);
-      return { id, value };
+      return { id, value: value === null ? null : read(value) };
     };
-    const chunks: Promise<ArchiveChunk>[] = [];
-    for (let i = 0; i < ids.length; i += ROWS_AT_A_TIME) {
-      const group = ids.slice(i, i + ROWS_AT_A_TIME);
-      const rows = await this.db.archive.bulkGet(group);
-      rows.forEach((row, j) => chunks.push(openOne(row, group[j] as string)));
+    const groups: string[][] = [];
+    for (let i = 0; i < ids.length; i += ROWS_AT_A_TIME) groups.push(ids.slice(i, i + ROWS_AT_A_TIME));
+    // The next groups are asked for before this one is opened: IndexedDB answers while this thread
+    // decodes, instead of waiting for this thread to ask.
+    const fetches: Promise<(ArchiveRow | undefined)[]>[] = [];
+    const chunks: Promise<{ id: string; value: T | null }>[] = [];
+    for (let g = 0; g < groups.length; g++) {
+      while (fetches.length < Math.min(groups.length, g + GROUPS_AHEAD + 1)) {
+        const fetch = this.db.archive.bulkGet(groups[fetches.length] as string[]);
+        fetch.catch(() => {}); // a failure is thrown where its group is awaited
+        fetches.push(fetch);
+      }
+      const rows = await (fetches[g] as Promise<(ArchiveRow | undefined)[]>);
+      rows.forEach((row, j) => chunks.push(openOne(row, (groups[g] as string[])[j] as string)));
     }
     return Promise.all(chunks);
   }

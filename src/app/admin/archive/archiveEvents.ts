@@ -8,8 +8,7 @@ import { bindToPeople, type Unbound } from '../../../domain/people.ts';
 import { foldDevices, joinsIn, type DeviceRegistry } from '../../../domain/devices.ts';
 import { screenSeals, type PartSeal } from '../../../domain/partSeals.ts';
 import { joinProofCheck } from '../../../crypto/enrolmentCode.ts';
-import type { ArchiveChunk } from '../../core/archiveTable.ts';
-import { decodeSealedChunk } from './chunkCodec.ts';
+import type { SealedEvents } from './chunkCodec.ts';
 
 /** This device's own events not yet acknowledged, as its outbox opens them. */
 export interface WaitingEvents {
@@ -24,13 +23,13 @@ export interface GatheredEvents {
   unreadableRows: number;
 }
 
-export async function gatherEvents(chunks: readonly ArchiveChunk[], waiting: WaitingEvents): Promise<GatheredEvents> {
+/** `rows`: the chunk rows in id order, each as decodeSealedChunk reads it (null where it could not be opened or read). */
+export async function gatherEvents(rows: readonly (SealedEvents | null)[], waiting: WaitingEvents): Promise<GatheredEvents> {
   const byId = new Map<string, FootfallEvent>();
   // How the part of each copy kept was sealed, in the order kept, where its row says (src/domain/partSeals.ts).
   const seals: PartSeal[] = [];
   let unreadableRows = waiting.unreadable;
-  for (const { value } of chunks) {
-    const row = decodeSealedChunk(value);
+  for (const row of rows) {
     if (!row) {
       unreadableRows++;
       continue;

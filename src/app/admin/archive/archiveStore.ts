@@ -31,7 +31,7 @@ import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } fr
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { gatherEvents } from './archiveEvents.ts';
-import { encodeChunk } from './chunkCodec.ts';
+import { decodeSealedChunk, encodeChunk } from './chunkCodec.ts';
 import { openKept } from './keptResolution.ts';
 import { openReportOffThread } from './reportOpening.ts';
 
@@ -301,8 +301,11 @@ interface ReadEvents extends ArchivedEvents {
 async function readEvents(core: DeviceCore): Promise<ReadEvents> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
-  const chunks = stale ? [] : await core.archive.readChunks();
-  const { events, unbound, unreadableRows } = await gatherEvents(chunks, await core.outbox.waitingEvents());
+  const chunks = stale ? [] : await core.archive.readChunks(decodeSealedChunk);
+  const { events, unbound, unreadableRows } = await gatherEvents(
+    chunks.map((c) => c.value),
+    await core.outbox.waitingEvents(),
+  );
   return { events, unbound, summary: summarise(state, unbound), unreadableRows, chunks: chunks.map((c) => c.id) };
 }
 

@@ -89,10 +89,18 @@ export function decodeChunk(value: unknown): FootfallEvent[] | null {
   return decodeSealedChunk(value)?.events ?? null;
 }
 
-/** decodeChunk, with how each event's part was sealed (null where the row does not say). */
-export function decodeSealedChunk(value: unknown): { events: FootfallEvent[]; seals: PartSeal[] } | null {
+/** A chunk row's events, with how each event's part was sealed (null where the row does not say). */
+export interface SealedEvents {
+  events: FootfallEvent[];
+  seals: PartSeal[];
+  /** Set when the row is in the previous form: upgradeChunk writes it in this one. */
+  previousForm?: true;
+}
+
+/** decodeChunk, with how each event's part was sealed. */
+export function decodeSealedChunk(value: unknown): SealedEvents | null {
   const v1 = ChunkV1.safeParse(value);
-  if (v1.success) return { events: v1.data.events as FootfallEvent[], seals: [] };
+  if (v1.success) return { events: v1.data.events as FootfallEvent[], seals: [], previousForm: true };
   const v2 = ChunkV2.safeParse(value);
   if (!v2.success) return null;
   try {
@@ -114,10 +122,9 @@ function decodeSeals({ seals, strings }: ChunkV2, count: number): PartSeal[] {
   });
 }
 
-/** A row written in the previous form, in this one; null for any other row (already in this form, or unreadable). */
-export function upgradeChunk(value: unknown): ChunkV2 | null {
-  const v1 = ChunkV1.safeParse(value);
-  return v1.success ? encodeChunk(v1.data.events as FootfallEvent[]) : null;
+/** A row read in the previous form (decodeSealedChunk), in this one; null for a row already in this form. */
+export function upgradeChunk(row: SealedEvents): ChunkV2 | null {
+  return row.previousForm ? encodeChunk(row.events) : null;
 }
 
 function decodeV2({ strings, shapes, values, cells }: ChunkV2): FootfallEvent[] {

@@ -15,7 +15,7 @@ import type { Unbound } from '../../../domain/people.ts';
 import { resolveHistory } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
 import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
-import { upgradeChunk } from './chunkCodec.ts';
+import { decodeSealedChunk, upgradeChunk } from './chunkCodec.ts';
 import type { KeptResolution } from './keptResolution.ts';
 
 export interface OpenReportRequest {
@@ -51,8 +51,12 @@ export type ReportWorkerMessage = { kind: 'open'; request: OpenReportRequest } |
 export async function openReport(request: OpenReportRequest, post: (message: OpenReportMessage) => void, mayKeep: Promise<void>): Promise<void> {
   const { archive, close } = openArchiveStorage(request.storage);
   try {
-    const chunks = request.readChunks ? await archive.readChunks((opened, of) => post({ kind: 'progress', opened, of })) : [];
-    const { events, unbound, unreadableRows } = await gatherEvents(chunks, request.waiting);
+    // Each row decoded as it opens, while WebCrypto decrypts the next (docs/architecture.md#reports).
+    const chunks = request.readChunks ? await archive.readChunks(decodeSealedChunk, (opened, of) => post({ kind: 'progress', opened, of })) : [];
+    const { events, unbound, unreadableRows } = await gatherEvents(
+      chunks.map((c) => c.value),
+      request.waiting,
+    );
     const history = encodeHistory(resolveHistory(events, request.config));
     post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
     await mayKeep;
@@ -66,7 +70,7 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
     }
     // Rows kept in the previous form are written again in the compact one, so the next opening reads less.
     const upgraded = chunks.flatMap(({ id, value }) => {
-      const compact = upgradeChunk(value);
+      const compact = value && upgradeChunk(value);
       return compact ? [{ id, value: compact }] : [];
     });
     if (upgraded.length) {
