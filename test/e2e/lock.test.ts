@@ -28,8 +28,11 @@ const FIGURES = allFigures({ Visits: 2, Women: 1, 'Anonymous visits': 1, Meal: 2
 const rig = appInBrowser();
 
 beforeAll(async () => {
-  // Fake timers that still flow: waits and idle minutes can be skipped at will.
-  await rig.browser.page.clock.install();
+  // Fake timers that still flow: waits and idle minutes can be skipped at will. They start at
+  // 10:00 today, so the half hour they skip never crosses midnight into a day with no visits.
+  const morning = new Date();
+  morning.setUTCHours(10, 0, 0, 0);
+  await rig.browser.page.clock.install({ time: morning });
 });
 
 const pinBox = () => rig.browser.page.getByLabel('PIN', { exact: true });
