@@ -68,6 +68,19 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The scheduler started, its first round done and a second under way, held by a slow upload until `release`. */
+async function startWithSecondRoundHeld() {
+  const s = start();
+  await vi.advanceTimersByTimeAsync(1_000);
+  expect(rounds).toHaveLength(1);
+  let release!: () => void;
+  holdRound = new Promise((r) => (release = r));
+  s.request();
+  await vi.advanceTimersByTimeAsync(600);
+  expect(rounds).toHaveLength(2); // under way, held by a slow upload
+  return { s, release };
+}
+
 describe('the sync scheduler', () => {
   it('runs again soon after a round during which something was saved, not a minute later', async () => {
     // Web Locks as the browser has them: the tab's own round holds the lock while it runs.
@@ -77,14 +90,7 @@ describe('the sync scheduler', () => {
         held.has(name) ? work(null) : (held.add(name), work({}).finally(() => held.delete(name))),
     };
     Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
-    const s = start();
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(rounds).toHaveLength(1);
-    let release!: () => void;
-    holdRound = new Promise((r) => (release = r));
-    s.request();
-    await vi.advanceTimersByTimeAsync(600);
-    expect(rounds).toHaveLength(2); // under way, held by a slow upload
+    const { s, release } = await startWithSecondRoundHeld();
     s.request(); // a save while it runs
     await vi.advanceTimersByTimeAsync(5_000);
     holdRound = null;
@@ -237,14 +243,8 @@ describe('the sync scheduler', () => {
       },
     };
     Object.defineProperty(navigator, 'locks', { value: locks, configurable: true });
-    const s = start();
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(rounds).toHaveLength(1);
-    let release!: () => void;
-    holdRound = new Promise((r) => (release = r));
-    s.request();
-    await vi.advanceTimersByTimeAsync(600);
-    expect(rounds).toHaveLength(2); // under way, held by a slow upload: it read the server before her press
+    // The second round read the server before her press.
+    const { s, release } = await startWithSecondRoundHeld();
     let done = false;
     const pressed = s.runNow().then(() => (done = true));
     await vi.advanceTimersByTimeAsync(1_000);
