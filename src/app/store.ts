@@ -33,6 +33,8 @@ export type Phase =
 
 /** What the sync status line shows. */
 export interface SyncStatus {
+  /** False until the status has been read from the device's rows: until then nothing below is known. */
+  read: boolean;
   enrolled: boolean;
   /** What the organisation enrolled this device for; only an admin device enrols and revokes others. */
   deviceRole: Role | null;
@@ -55,7 +57,8 @@ export interface SyncStatus {
   heldUntil: number | null;
 }
 
-export const NOT_ENROLLED: SyncStatus = {
+export const NOT_READ: SyncStatus = {
+  read: false,
   enrolled: false,
   deviceRole: null,
   running: false,
@@ -88,7 +91,7 @@ export const useFootfall = create<FootfallState>(() => ({
   staff: [],
   lock: OPEN_LOCK,
   unsynced: null,
-  sync: NOT_ENROLLED,
+  sync: NOT_READ,
 }));
 
 /** The unlocked session; screens behind the lock screen may rely on it. */

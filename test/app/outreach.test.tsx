@@ -6,6 +6,7 @@ import { lock, unlock } from '../../src/app/lock/access.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import { App } from '../../src/app/App.tsx';
 import { useFootfall } from '../../src/app/store.ts';
+import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { instantOf, localDateOf, localTimeOf } from '../../src/domain/time.ts';
 import { ADMIN_PIN, DESK_PIN, currentSession, readEvents, setUpFresh, core } from './helpers.ts';
 import { nav, renderUnlocked, type User } from './ui.tsx';
@@ -218,6 +219,8 @@ describe('the Outreach screen', () => {
 describe('the sync status', () => {
   it('says how many records wait and since when; locked, only what needs no keys', async () => {
     const { user } = await outreach();
+    // As the running app's scheduler does at start: the status is read.
+    await act(() => refreshStatus());
     const status = () => within(screen.getByRole('banner')).getByRole('status');
     // Precious's registration is already waiting.
     // Shown in the device's own time, as the status line has no organisation settings while locked.

@@ -52,6 +52,7 @@ export async function refreshStatus(): Promise<void> {
     lastSync(),
   ]);
   showSync({
+    read: true,
     unsynced,
     enrolled: Boolean(enrolment),
     deviceRole: enrolment?.role ?? null,

@@ -34,8 +34,9 @@ export function SyncStatus() {
       : unsynced === 0
         ? 'Nothing waiting to sync'
         : `${unsynced} ${unsynced === 1 ? 'record' : 'records'} waiting to sync${since ? ` since ${timeOrDate(since)}` : ''}`;
-  // Until the status is read, whether the device is enrolled is not known either: nothing is said of it.
-  const last = unsynced === null ? null : lastSyncLine(sync);
+  // Until the status is read (the count comes first at start), whether the device is enrolled and
+  // when it last synced are not known either: nothing is said of them.
+  const last = unsynced === null || !sync.read ? null : lastSyncLine(sync);
   return (
     <div className="sync-status">
       <p role="status" aria-live="polite">
