@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { fillBatches, listBytes, packEvent, PART_BUCKET, partBound } from '../../src/app/core/batchFill.ts';
-import { isDirectoryEvent } from '../../src/app/core/outbox.ts';
+import { isDirectoryEvent } from '../../src/app/core/batchSealing.ts';
 import { ClientError } from '../../src/app/problems.ts';
 import { paddedSize } from '../../src/crypto/envelope.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';

@@ -249,6 +249,12 @@ const HISTORY: HistoricVersion[] = [
       return fixture;
     },
   },
+  {
+    // Batches without the index of the rows they list (nothing else changed).
+    version: 7,
+    stores: { batches: '&batchId, state' },
+    fill: (db, today) => HISTORY[5]!.fill(db, today),
+  },
 ];
 
 /** A database exactly as a device on `upTo` left it, declared with every version up to it. */

@@ -13,7 +13,7 @@ import { lock, unlock } from '../../src/app/lock/access.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { keyId } from '../../src/crypto/orgKeyring.ts';
-import { sealBatchParts } from '../../src/app/core/outbox.ts';
+import { sealBatchParts } from '../../src/app/core/batchSealing.ts';
 import { exportTeamKey, generateOrgKeyPair, generateTeamKey } from '../../src/crypto/envelope.ts';
 import { normaliseRecoveryCode, wrapOrgKey } from '../../src/crypto/orgKey.ts';
 import { exportDevicePrivateKeys, generateDeviceKeys, publicJwk } from '../../src/crypto/signing.ts';

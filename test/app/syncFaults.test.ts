@@ -23,7 +23,8 @@ import { readArchive, type Archive } from '../../src/app/admin/archive/archiveRe
 import { SyncClient } from '../../src/app/sync/client.ts';
 import { syncRound } from '../../src/app/sync/engine.ts';
 import { createEnrolmentCode, revokeDevice } from '../../src/app/sync/organisation.ts';
-import { isDirectoryEvent, pendingBatches, reserveSeqs, retryQuarantined } from '../../src/app/core/outbox.ts';
+import { pendingBatches, reserveSeqs, retryQuarantined } from '../../src/app/core/outbox.ts';
+import { isDirectoryEvent } from '../../src/app/core/batchSealing.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';

@@ -2,19 +2,18 @@
  * The outbox: events saved on this device, sealed into batches, kept until the server has
  * acknowledged them. Nothing here deletes an event the server has not confirmed.
  */
-import { signDevicePart, signPart, type DeviceSigner, type Signer } from '../../crypto/authority.ts';
-import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
-import { FootfallEvent } from '../../domain/events.ts';
-import { fillBatches, listBytes, packEvent, partBound, type PackedEvent } from './batchFill.ts';
+import type { FootfallEvent } from '../../domain/events.ts';
+import { partBound } from './batchFill.ts';
+import { batchSealer, signerOf, type BatchSealer, type SealedRun, type SealingSetup, type TeamKey } from './batchSealing.ts';
 import type { SealingKey } from '../../crypto/atRest.ts';
 import { ClientError } from '../problems.ts';
 import type { BatchRow, Enrolment, FootfallDb, OutboxRow } from './database.ts';
 import { database } from './device.ts';
 import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uploadSealer, writeMarksIfUnchanged, type ReadMarks } from './marks.ts';
 import type { EnrolmentMarks } from './rows.ts';
-import { recipientOf, type Recipient } from './orgKeys.ts';
-import { openEventBytes, openEventRow, rowKeyOf } from './vault.ts';
+import { recipientOf } from './orgKeys.ts';
+import { openEventRow, rowKeyOf } from './vault.ts';
 import { keptWaiting, moveWaiting, noneWaiting, waitingKeys } from './waiting.ts';
 
 /** Event rows per read of the outbox: each slice is opened while the next is read (IndexedDB reads in another process). */
@@ -26,29 +25,6 @@ const SWEEP_SLICE_ROWS = 250;
 
 /** A server that keeps refusing a batch (not a network failure) gets this many tries. */
 export const REFUSALS_BEFORE_QUARANTINE = 3;
-
-export interface TeamKey {
-  version: number;
-  key: CryptoKey;
-}
-
-const DIRECTORY_TYPES = new Set<FootfallEvent['type']>([
-  'woman.registered',
-  'woman.updated',
-  'woman.merged',
-  'woman.erased',
-  'org.configured',
-  'org.keyRotated',
-  'staff.saved',
-  'staff.removed',
-  // Read by the device it moves (docs/security.md#devices).
-  'device.moved',
-]);
-
-/** Whether an event belongs to the shared directory (every device) or the activity archive (admin only). */
-export function isDirectoryEvent(event: Pick<FootfallEvent, 'type'>): boolean {
-  return DIRECTORY_TYPES.has(event.type);
-}
 
 export interface SealingOptions {
   /** Each batch as soon as it is stored, in order: a round uploads it while the next is sealed. */
@@ -84,23 +60,24 @@ export async function sealWaitingEvents(
   // receives meanwhile signs from its next sealing on.
   let read = await readMarks(db, keyring);
   const listed = await listedRows(db);
-  // Who signs, to whom, and how much a part holds: read once a row is found to seal, so a device
-  // with nothing waiting (or not enrolled) needs none of it.
-  let context: Promise<SealingContext> | null = null;
+  // Who signs, to whom, and how much a part holds: read while the first rows are, and needed only
+  // once a row is found to seal (a device not enrolled has none to give, and nothing to seal).
+  const setup = sealingSetup(db, keyring, team, read.marks, deviceId, signingKey);
+  setup.catch(() => undefined); // reported where it is awaited
+  let sealer: BatchSealer | null = null;
   const upload = uploadSealer(keyring);
   let sealed = 0;
 
-  // Batches are sealed while the next rows are read and opened, and written one after another,
-  // each taking the next number. One that finds the marks written by someone else since (another
-  // tab sealed, or took numbers: its batches stand) is dropped unwritten, and so is every one after it.
+  // Batches are sealed while the next rows are read, and written one after another, each taking
+  // the next number. One that finds the marks written by someone else since (another tab sealed,
+  // or took numbers: its batches stand) is dropped unwritten, and so is every one after it.
   let writing: Promise<boolean> = Promise.resolve(true);
   const written: Promise<boolean>[] = [];
-  const seal = (run: WaitingEvent[], { recipient, signer }: SealingContext) => {
-    const parts = sealPackedParts(run, recipient, team, signer);
-    parts.catch(() => undefined); // reported by the write it feeds
+  const store = (run: Promise<SealedRun>) => {
+    run.catch(() => undefined); // reported by the write it feeds
     writing = writing.then(async (going) => {
       if (!going) return false;
-      const added = await addBatch(db, keyring, upload, read, { keys: run.map((e) => e.key), ...(await parts) });
+      const added = await addBatch(db, keyring, upload, read, await run);
       if (!added) return false;
       read = added.read;
       sealed += added.batch.eventCount;
@@ -110,8 +87,6 @@ export async function sealWaitingEvents(
     written.push(writing);
   };
 
-  // The events read and opened that are not in a batch yet: the one still filling.
-  let events: WaitingEvent[] = [];
   // The whole outbox is read in key order, a slice per read, and rows a batch lists are passed
   // over: one ranged read per slice costs far less than a read per key. A row saved meanwhile is
   // sealed if the scan reaches it; a row gone meanwhile was acknowledged by another tab, which sealed it first.
@@ -121,42 +96,35 @@ export async function sealWaitingEvents(
       reading = slice.length < READ_SLICE_ROWS ? Promise.resolve([]) : readSlice(db, slice.at(-1)!.id);
       const waiting = slice.filter((row) => !listed.has(row.id));
       if (!waiting.length) continue;
-      context ??= sealingContext(db, read.marks, deviceId, signingKey);
-      const [ready, opened] = await Promise.all([context, Promise.all(waiting.map(async (row) => ({ key: row.id, ...(await openEventBytes(keyring, row)) })))]);
-      events = inOrderMade([...events, ...opened]);
-      // Every batch but the last is full, and sealed now; the last may fill further from the next slice.
-      const batches = fillBatches(events, ready.bound, isDirectoryEvent);
-      for (const batch of batches.slice(0, -1)) seal(batch, ready);
-      events = batches.at(-1) ?? [];
+      sealer ??= batchSealer(await setup);
+      // Every batch the slice completes is full, and stored now; the last may fill further from the next slice.
+      for (const run of await sealer.take(waiting)) store(run);
       // Sealing runs at most a few batches ahead of the writes, so memory stays bounded.
       while (written.length > SEALING_AHEAD) if (!(await written.shift())) return sealed;
     }
+    if (sealer && (await writing) && (!lastBatch || (await lastBatch()))) {
+      const last = sealer.finish();
+      if (last) store(last);
+    }
+    await writing;
+    return sealed;
   } catch (error) {
     // The full batches before a row that cannot be opened are still kept; the error is this one.
     await writing.catch(() => undefined);
     throw error;
   }
-  if (events.length && context && (await writing) && (!lastBatch || (await lastBatch()))) seal(events, await context);
-  await writing;
-  return sealed;
 }
 
 /** Who signs the parts, the organisation key they are sealed to, and the most JSON a part holds. */
-interface SealingContext {
-  signer: PartSigner | null;
-  recipient: Recipient;
-  bound: number;
-}
-
-async function sealingContext(db: FootfallDb, marks: EnrolmentMarks, deviceId: string, signingKey: CryptoKey): Promise<SealingContext> {
+async function sealingSetup(db: FootfallDb, keyring: Keyring, team: TeamKey, marks: EnrolmentMarks, deviceId: string, signingKey: CryptoKey): Promise<SealingSetup> {
   const current = await currentEnrolment(db);
   const signer = signerOf({ ...current, ...marks }, deviceId, signingKey);
-  return { signer, recipient: await recipientOf(current), bound: partBound(signer !== null) };
+  return { content: keyring.content, recipient: await recipientOf(current), team, signer, bound: partBound(signer !== null) };
 }
 
 /**
  * The keys of the outbox rows every batch lists (pending, set aside or acknowledged): those rows
- * are sealed already. Read a batch at a time, not by the multi-entry index, which is read a key at a time.
+ * are sealed already, read a batch at a time (database.ts: batches are not indexed by their rows).
  */
 async function listedRows(db: FootfallDb): Promise<Set<string>> {
   const listed = new Set<string>();
@@ -166,64 +134,11 @@ async function listedRows(db: FootfallDb): Promise<Set<string>> {
   return listed;
 }
 
-/** A waiting event opened for a batch, with the key of its outbox row. */
-type WaitingEvent = PackedEvent & { key: string };
-
-/** The events by id (UUIDv7: the order they were made), sorted only when they are not already. */
-function inOrderMade(events: WaitingEvent[]): WaitingEvent[] {
-  const ordered = events.every((e, i) => i === 0 || events[i - 1]!.event.id < e.event.id);
-  return ordered ? events : events.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
-}
-
 /** The next READ_SLICE_ROWS outbox rows in key order after `after` (from the first when null), in one ranged read. */
 function readSlice(db: FootfallDb, after: string | null): Promise<OutboxRow[]> {
   const slice = (after === null ? db.outbox.toCollection() : db.outbox.where(':id').above(after)).limit(READ_SLICE_ROWS).toArray();
   slice.catch(() => undefined); // reported where it is awaited; unawaited when sealing stops early
   return slice;
-}
-
-/** Who signs a part: a certified admin device as an admin, any other device as itself. */
-export type PartSigner = { admin: Signer } | { device: DeviceSigner };
-
-/**
- * Who signs the parts this device seals: a certified admin device as an admin (docs/security.md#authority),
- * every other device as itself (docs/security.md#device-signed-parts). Null only on a device
- * enrolled before its public signing key was kept: its statements name no key, and it seals unsigned as it did.
- */
-export function signerOf(enrolment: Enrolment & Pick<EnrolmentMarks, 'certificate'>, deviceId: string, signingKey: CryptoKey): PartSigner | null {
-  if (enrolment.role === 'admin' && enrolment.certificate) return { admin: { key: signingKey, certificate: enrolment.certificate } };
-  if (!enrolment.signingPublicKey) return null;
-  return { device: { key: signingKey, publicKey: enrolment.signingPublicKey, orgId: enrolment.orgId, deviceId } };
-}
-
-/**
- * A batch's two parts: activity events sealed to the organisation's key (its newest, orgKeys.ts: only the admin reads
- * them), directory events with the team key (every enrolled device reads them). Both are always
- * present and padded, so the server cannot tell which kinds of event a batch holds. Each part is
- * signed inside the seal: by a certified admin device as an admin, so every device can tell its
- * changes carry authority; by any other device as itself, so the admin can tell it sealed them.
- */
-export function sealBatchParts(events: readonly FootfallEvent[], recipient: Recipient, team: TeamKey, signer: PartSigner | null): Promise<{ activity: string; directory: string }> {
-  return sealPackedParts(events.map(packEvent), recipient, team, signer);
-}
-
-/** sealBatchParts for events already encoded (batchFill.ts packEvent). */
-export async function sealPackedParts(
-  events: readonly PackedEvent[],
-  recipient: Recipient,
-  team: TeamKey,
-  signer: PartSigner | null,
-): Promise<{ activity: string; directory: string }> {
-  const plain = async (list: readonly PackedEvent[]) => {
-    const bytes = listBytes(list.map((p) => p.bytes));
-    if (!signer) return bytes;
-    return 'admin' in signer ? signPart(signer.admin, bytes) : signDevicePart(signer.device, bytes);
-  };
-  const [activity, directory] = await Promise.all([
-    plain(events.filter((p) => !isDirectoryEvent(p.event))).then((bytes) => sealTo(recipient.publicKey, bytes, { kid: recipient.kid })),
-    plain(events.filter((p) => isDirectoryEvent(p.event))).then((bytes) => sealWithTeamKey(team, bytes)),
-  ]);
-  return { activity, directory };
 }
 
 /**
@@ -246,7 +161,7 @@ async function addBatch(
   keyring: Keyring,
   upload: SealingKey,
   read: ReadMarks,
-  { keys, activity, directory }: { keys: string[]; activity: string; directory: string },
+  { keys, activity, directory }: SealedRun,
 ): Promise<{ batch: SendableBatch; read: ReadMarks } | null> {
   const seq = read.marks.nextSeq;
   const batchId = crypto.randomUUID();

@@ -114,9 +114,11 @@ export async function settleUploadHold(
  * sent by any round, so it holds nothing: it waits for a person (docs/sync.md#refusals-quarantine-and-backoff).
  */
 async function somethingToSend(db: FootfallDb): Promise<boolean> {
+  if ((await db.batches.where('state').equals('pending').count()) > 0) return true;
   // Rows no batch lists are still to be sealed: the outbox holds more rows than the batches list.
-  const [rows, listed, pending] = await Promise.all([db.outbox.count(), db.batches.orderBy('rows').count(), db.batches.where('state').equals('pending').count()]);
-  return rows > listed || pending > 0;
+  // The batches left are acknowledged (their parts dropped) or set aside: few, and read whole.
+  const [rows, batches] = await Promise.all([db.outbox.count(), db.batches.toArray()]);
+  return rows > batches.reduce((listed, batch) => listed + batch.rows.length, 0);
 }
 
 function holdOf(row: UploadHoldRow, enrolment: Enrolment | null): UploadHold {

@@ -75,24 +75,6 @@ export async function openEventRow(keyring: Keyring, row: OutboxRow): Promise<Fo
   return event;
 }
 
-/** The part of an event the outbox reads: which part of a batch it goes in (outbox.ts). */
-const EventEnvelope = z.object({ id: z.string(), type: z.literal(FootfallEvent.options.map((option) => option.shape.type.value)) });
-export type EventEnvelope = z.infer<typeof EventEnvelope>;
-
-/**
- * An event row's JSON exactly as it was sealed, for a batch (outbox.ts), with its envelope. Opening
- * it checks, as openEventRow does, that these bytes were sealed on this device for this row key
- * (AES-GCM with the key as associated data); the event was checked in full by the schema when it
- * was saved (sealEventRow), and is neither checked nor written again here, which with a long
- * outbox is most of the time spent sealing it.
- */
-export async function openEventBytes(keyring: Keyring, row: OutboxRow): Promise<{ event: EventEnvelope; bytes: Uint8Array<ArrayBuffer> }> {
-  const bytes = await openJsonBytes(keyring, `events:${row.id}`, row);
-  const event = EventEnvelope.safeParse(JSON.parse(utf8.decode(bytes)));
-  if (!event.success) throw new ClientError('row_unknown_form', { table: 'events' });
-  return { event: event.data, bytes };
-}
-
 export class Vault {
   constructor(
     readonly db: FootfallDb,
@@ -276,7 +258,8 @@ export class Vault {
       const moving = retagged.filter((r) => still.has(r.from));
       await db.outbox.bulkDelete(moving.map((r) => r.from));
       await db.outbox.bulkPut(moving.map((r) => r.row));
-      const carrying = await db.batches.where('rows').anyOf(moving.map((r) => r.from)).toArray();
+      // Once per device, after an update from before version 5: the batches are read whole.
+      const carrying = await db.batches.filter((b) => b.rows.some((key) => renamed.has(key))).toArray();
       await db.batches.bulkPut(carrying.map((b) => ({ ...b, rows: b.rows.map((key) => renamed.get(key) ?? key).sort() })));
     });
   }

@@ -25,7 +25,7 @@ import { ClientError, messageOf } from '../../problems.ts';
 import { EMPTY_DIRECTORY_STATE } from '../../directory/directory.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import type { DeviceCore } from '../../core/core.ts';
-import { isDirectoryEvent } from '../../core/outbox.ts';
+import { isDirectoryEvent } from '../../core/batchSealing.ts';
 import { saveConfig } from '../../settings/settingsActions.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { reportAuditIfOnline } from '../care/audit.ts';
