@@ -38,7 +38,7 @@ import { bodySha256, verifySignedRequest } from '../../src/server/api/signature.
 import { zodValidatorCompiler } from '../../src/server/api/validation.ts';
 import { openPostgresStorage } from '../../src/server/storage/postgres.ts';
 import { MIGRATIONS, openSqliteStorage } from '../../src/server/storage/sqlite.ts';
-import { keptUtf8 } from '../../src/server/storage/sqliteText.ts';
+import { utf8Writer } from '../../src/server/storage/sqliteText.ts';
 import type { NewAuditEntry, NewBatch, Storage } from '../../src/server/storage/types.ts';
 
 export interface StageFigure {
@@ -148,7 +148,7 @@ function sqliteStatementFigures(file: string, orgId: string, deviceId: string, r
        VALUES (@orgId, @batchId, @deviceId, @seq, CAST(@activity AS TEXT), CAST(@directory AS TEXT), @sha256, @size, @receivedAt) ON CONFLICT (org_id, batch_id) DO NOTHING`,
     );
     // The parts bound as the adapter binds them: UTF-8 bytes in a kept buffer (sqliteText.ts).
-    const partBytes = keptUtf8();
+    const partBytes = utf8Writer();
     const store = (b: NewBatch) => {
       const [activity, directory] = partBytes(b.activity, b.directory);
       return insert.run({ ...b, activity, directory });

@@ -23,7 +23,7 @@ import { chmodSync, closeSync, existsSync, fdatasync, mkdirSync, openSync } from
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startCheckpointer } from './sqliteCheckpointer.ts';
-import { keptUtf8 } from './sqliteText.ts';
+import { utf8Writer } from './sqliteText.ts';
 import {
   afterCursor,
   batchPageCursors,
@@ -321,7 +321,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     return toClaim(used);
   };
 
-  const partBytes = keptUtf8();
+  const partBytes = utf8Writer();
 
   /** Stored, or what the id already taken (by a stored or a removed batch) says about this one. */
   const insertBatch = (b: NewBatch) => {

@@ -14,7 +14,7 @@
  * until the next call (SQLite copies what it binds, so a statement run at once may use them). The
  * buffer grows to the largest call's total (at most an upload's body limit) and is kept.
  */
-export function keptUtf8(): (...texts: string[]) => Buffer[] {
+export function utf8Writer(): (...texts: string[]) => Buffer[] {
   let kept = Buffer.alloc(0);
   return (...texts) => {
     const lengths = texts.map((text) => Buffer.byteLength(text, 'utf8'));
