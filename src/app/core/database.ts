@@ -8,7 +8,9 @@ import type { Sealed } from '../../crypto/atRest.ts';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
 import type { Role, PublicJwk } from '../../domain/protocol.ts';
 import { WAITING_KEY, waitingIn } from './waiting.ts';
-import { DB_NAME } from './openEarly.ts';
+
+/** The device's IndexedDB database. */
+export const DB_NAME = 'footfall';
 
 export interface SealedRow {
   id: string;
@@ -245,8 +247,6 @@ export interface WaitingCount {
 }
 
 export type DeviceRow = DeviceIdentity | LockState | Enrolment | SyncState | WaitingCount | UploadHoldRow | LastSyncRow;
-
-export { DB_NAME };
 
 /** Rows the upgrade to version 6 moves at a time: a long outbox is never read into memory at once. */
 const UPGRADE_SLICE_ROWS = 5_000;

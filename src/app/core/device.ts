@@ -9,7 +9,6 @@ import type { DeviceIdentity, Enrolment, LockState, SealingKey, StaffRow, SyncSt
 import type { Roster } from '../../domain/people.ts';
 import { fillUnsynced, showBooted, showDevice, showKeptLockScreen } from './publish.ts';
 import { keptWaiting } from './waiting.ts';
-import { releaseEarly } from './openEarly.ts';
 import { OPEN_LOCK } from './lockSnapshot.ts';
 
 let db: FootfallDb | undefined;
@@ -28,7 +27,6 @@ export async function boot(opened: FootfallDb = new FootfallDb()): Promise<void>
   showKeptLockScreen();
   try {
     await db.open();
-    releaseEarly();
     // Dexie 4 opens a database that a newer Footfall has upgraded instead of failing: this older
     // code must not read or write it.
     if (db.backendDB().version > Math.round(db.verno * 10)) {
