@@ -19,12 +19,14 @@ export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(length));
 }
 
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 export const utf8 = {
-  encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>,
-  decode: (bytes: BufferSource): string => new TextDecoder().decode(bytes),
+  encode: (text: string): Uint8Array<ArrayBuffer> => encoder.encode(text) as Uint8Array<ArrayBuffer>,
+  decode: (bytes: BufferSource): string => decoder.decode(bytes),
 };
 
-const encoder = new TextEncoder();
 let kept = new Uint8Array(0);
 
 /**

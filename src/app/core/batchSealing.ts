@@ -133,6 +133,7 @@ function inOrderMade(events: WaitingEvent[]): WaitingEvent[] {
   return ordered ? events : events.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
 }
 
+/** A sealer for one sealing pass over the outbox (outbox.ts sealWaitingEvents). */
 export function batchSealer(setup: SealingSetup): BatchSealer {
   // Opened, not yet in a full batch: the one still filling.
   let events: WaitingEvent[] = [];
