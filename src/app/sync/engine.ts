@@ -1,6 +1,6 @@
 /**
  * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
- * and meanwhile read what other devices added to the shared directory (when unlocked).
+ * then read what other devices added to the shared directory (when unlocked).
  */
 import { openWithTeamKey } from '../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
@@ -63,15 +63,6 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     if (serverTime) result.skewMs = Date.parse(serverTime) - Date.now();
   };
 
-  // The shared directory is read while the batches go up: what other devices added does not wait
-  // for this device's uploads. A device that read it another way reads it all again once (DIRECTORY_FORM).
-  const pulling = unlocked
-    ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
-        pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
-      )
-    : null;
-  pulling?.catch(() => undefined); // awaited below
-
   // Batches left pending go first, then each one sealed now as soon as it is stored, while the next
   // is sealed. The last, partly filled one is sealed only when the server has answered, or nothing
   // was left unanswered, so a device that cannot reach it keeps filling that batch rather than
@@ -109,6 +100,14 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // What is sealed meanwhile waits for the next round.
   queue.stop();
 
+  // The shared directory is read while the last acknowledgements finish. A device that read it
+  // another way reads it all again once (DIRECTORY_FORM).
+  const pulling =
+    !result.stopped && unlocked
+      ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
+          pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
+        )
+      : null;
   try {
     await acknowledging;
     // A row that could not be sealed stops the round, after the batches before it went up.
@@ -127,8 +126,7 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     const pulled = await pulling;
     // The pages applied before a stop are kept: the next round carries on after them.
     state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
-    // A stop the uploads met is the one said: the directory's would be the same server saying it again.
-    if (pulled.stopped) result.stopped ??= pulled.stopped;
+    if (pulled.stopped) result.stopped = pulled.stopped;
     else answered = true;
     note(pulled.serverTime);
   }
