@@ -101,6 +101,23 @@ describe('the sync scheduler', () => {
     Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true });
   });
 
+  it('runs again soon after a save that came while rounds overlapped (a browser without Web Locks)', async () => {
+    const { s, release } = await startWithSecondRoundHeld();
+    let releaseThird!: () => void;
+    holdRound = new Promise((r) => (releaseThird = r));
+    s.request(); // a save while the second round runs: a third starts beside it
+    await vi.advanceTimersByTimeAsync(600);
+    expect(rounds).toHaveLength(3);
+    release(); // the second round ends
+    await vi.advanceTimersByTimeAsync(10);
+    s.request(); // a save while the third runs, after it read what waits
+    holdRound = null;
+    releaseThird(); // the third ends before the save's own round would start
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(rounds).toHaveLength(4); // soon after, not a minute later
+    s.stop();
+  });
+
   it('stops asking once the server has said the device is revoked, even when asked or back online', async () => {
     nextResult = { acknowledged: 0, stopped: { kind: 'revoked', message: 'revoked' }, skewMs: null };
     const s = start();

@@ -124,6 +124,13 @@ export interface BatchSealer {
   finish(): Promise<SealedRun> | null;
 }
 
+/**
+ * Rows whose decryptions are asked for at once. WebCrypto runs each off the JavaScript thread and
+ * answers with a task of its own: thousands asked at once opened a slice of 2,000 in 40-60 ms, a
+ * few hundred at a time in 25-30 (measured in the sync bench).
+ */
+const OPEN_AT_ONCE = 250;
+
 /** A waiting event opened for a batch, with the key of its outbox row. */
 type WaitingEvent = PackedEvent & { key: string };
 
@@ -143,7 +150,11 @@ export function batchSealer(setup: SealingSetup): BatchSealer {
   });
   return {
     async take(rows) {
-      const opened = await Promise.all(rows.map(async (row) => ({ key: row.id, ...(await openEventBytes(setup.content, row)) })));
+      const opened: WaitingEvent[] = [];
+      for (let from = 0; from < rows.length; from += OPEN_AT_ONCE) {
+        const part = rows.slice(from, from + OPEN_AT_ONCE);
+        opened.push(...(await Promise.all(part.map(async (row) => ({ key: row.id, ...(await openEventBytes(setup.content, row)) })))));
+      }
       // The order matters to nothing but tidiness: every reader of the archive and the directory takes events in any order.
       events = inOrderMade([...events, ...opened]);
       // Every batch but the last is full; the last may fill further from the next slice.

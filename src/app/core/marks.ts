@@ -46,17 +46,22 @@ export async function sealMarks(keyring: Keyring, marks: EnrolmentMarks): Promis
 /**
  * Inside a transaction on `db.settings` and `db.device`: writes the marks if nobody has since the
  * read (each write has a fresh random IV, so an equal IV means the same row), and takes off the
- * enrolment row whatever an earlier build kept there in the clear. Returns whether it wrote.
+ * enrolment row whatever an earlier build kept there in the clear, with `alongside`'s writes (in
+ * the same transaction) beside them. Returns whether it wrote.
  */
-export async function writeMarksIfUnchanged(db: FootfallDb, read: ReadMarks, sealed: SealedRow): Promise<boolean> {
-  const row = await db.settings.get(MARKS_ID);
+export async function writeMarksIfUnchanged(db: FootfallDb, read: ReadMarks, sealed: SealedRow, alongside?: () => Promise<unknown>): Promise<boolean> {
+  // Requests are issued together, not one after another: while the outbox is being read, each
+  // request of this transaction waits for the read in progress (docs/sync.md#the-outbox), so a
+  // round trip saved here is a slice's read saved.
+  const [row, enrolment] = await Promise.all([db.settings.get(MARKS_ID), db.device.get('enrolment') as Promise<EnrolmentOfEarlierBuilds | undefined>]);
   if (!sameIv(row?.iv ?? null, read.iv)) return false;
-  await db.settings.put(sealed);
-  const enrolment = (await db.device.get('enrolment')) as EnrolmentOfEarlierBuilds | undefined;
+  const writes: Promise<unknown>[] = [db.settings.put(sealed)];
   if (enrolment && ('nextSeq' in enrolment || 'certificate' in enrolment || 'authoritySince' in enrolment)) {
     const { nextSeq: _n, certificate: _c, authoritySince: _a, ...rest } = enrolment;
-    await db.device.put(rest);
+    writes.push(db.device.put(rest));
   }
+  if (alongside) writes.push(alongside());
+  await Promise.all(writes);
   return true;
 }
 

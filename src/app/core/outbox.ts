@@ -14,7 +14,7 @@ import { openBatchMarks, readMarks, sealBatchMarks, sealMarks, updateMarks, uplo
 import type { EnrolmentMarks } from './rows.ts';
 import { recipientOf } from './orgKeys.ts';
 import { openEventRow, rowKeyOf } from './vault.ts';
-import { keptWaiting, moveWaiting, noneWaiting, waitingKeys } from './waiting.ts';
+import { keepWaiting, keptWaiting, noneWaiting, waitingKeys } from './waiting.ts';
 
 /** Event rows per read of the outbox: each slice is opened while the next is read (IndexedDB reads in another process). */
 const READ_SLICE_ROWS = 2_000;
@@ -178,11 +178,7 @@ async function addBatch(
   };
   const next = { ...read.marks, nextSeq: seq + 1 };
   const marks = await sealMarks(keyring, next);
-  const done = await db.transaction('rw', [db.batches, db.settings, db.device], async () => {
-    if (!(await writeMarksIfUnchanged(db, read, marks))) return false;
-    await db.batches.add(batch);
-    return true;
-  });
+  const done = await db.transaction('rw', [db.batches, db.settings, db.device], () => writeMarksIfUnchanged(db, read, marks, () => db.batches.add(batch)));
   return done ? { batch: { ...batch, seq }, read: { marks: next, iv: marks.iv } } : null;
 }
 
@@ -232,11 +228,15 @@ export function quarantinedCount(): Promise<number> {
 export async function acknowledge(batch: BatchRow): Promise<void> {
   const db = database();
   await db.transaction('rw', [db.batches, db.device], async () => {
-    const stored = await db.batches.get(batch.batchId);
+    // Asked together, and written together: while a round reads the outbox, each request waits
+    // for the read in progress (docs/sync.md#the-outbox).
+    const [stored, waiting] = await Promise.all([db.batches.get(batch.batchId), keptWaiting(db)]);
     if (!stored || stored.state === 'acknowledged') return;
     // Every row a batch lists is still there until it is acknowledged: only sweeping deletes outbox rows.
-    await db.batches.put({ batchId: stored.batchId, rows: stored.rows, eventCount: stored.eventCount, activity: '', directory: '', state: 'acknowledged', refusals: 0, lastError: null });
-    await moveWaiting(db, -stored.rows.length);
+    await Promise.all([
+      db.batches.put({ batchId: stored.batchId, rows: stored.rows, eventCount: stored.eventCount, activity: '', directory: '', state: 'acknowledged', refusals: 0, lastError: null }),
+      keepWaiting(db, waiting - stored.rows.length),
+    ]);
   });
 }
 

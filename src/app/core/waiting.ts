@@ -45,8 +45,17 @@ export async function keptWaiting(db: FootfallDb): Promise<number> {
  * Nothing is waiting any more: the kept count is exactly none, whatever it said. Called whenever
  * the outbox empties, so even a count that went wrong (docs/sync.md#known-gaps) is right again there.
  */
-export async function noneWaiting(db: FootfallDb): Promise<void> {
-  await db.device.put({ key: WAITING_KEY, count: 0 });
+export function noneWaiting(db: FootfallDb): Promise<void> {
+  return keepWaiting(db, 0);
+}
+
+/**
+ * Writes the kept count as `count`, in the caller's transaction, which read the count it started
+ * from in the same transaction (moveWaiting reads and writes it in two steps; a caller that has
+ * other requests to make can make them beside those two).
+ */
+export async function keepWaiting(db: FootfallDb, count: number): Promise<void> {
+  await db.device.put({ key: WAITING_KEY, count });
 }
 
 /**
@@ -55,6 +64,6 @@ export async function noneWaiting(db: FootfallDb): Promise<void> {
  */
 export async function moveWaiting(db: FootfallDb, delta: number): Promise<number> {
   const count = (await keptWaiting(db)) + delta;
-  if (delta !== 0) await db.device.put({ key: WAITING_KEY, count });
+  if (delta !== 0) await keepWaiting(db, count);
   return count;
 }

@@ -44,10 +44,10 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
   let stopped = false;
-  // A save while a round runs may come after that round sealed: it gets a round of its own soon
-  // after, not a minute later.
-  let roundRunning = false;
-  let requestedDuring = false;
+  // A save after a round began may come after that round sealed: it gets a round of its own soon
+  // after, not a minute later. Set by every request, cleared as a round begins: a request before
+  // that point is covered by the round, which reads what is waiting after it.
+  let requested = false;
 
   const schedule = (delay: number) => {
     if (stopped) return;
@@ -66,14 +66,13 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     // "Sync now" waits for a round already running (this tab's or another's) and then runs its own:
     // that round may have read the server before what she is waiting for reached it.
     const going = withSyncLock(sendNow, async () => {
+      requested = false;
       if (!(await readEnrolment())) return;
       // A revoked device stops asking: the server will refuse it for good.
       revoked = Boolean((await readSyncState()).revoked);
       // Another tab's round may have learnt it: this tab's open core takes no new records either.
       if (revoked) return deps.core()?.markRevoked();
       showSync({ running: true });
-      roundRunning = true;
-      requestedDuring = false;
       try {
         // What is held waits for its time, unless someone asked to send it now.
         const hold = await settleHold(sendNow ? 'sendNow' : 'check');
@@ -88,7 +87,6 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         failures++;
         showSync({ problem: error instanceof Error ? error.message : 'Sync failed.' });
       } finally {
-        roundRunning = false;
         await refreshStatus();
       }
     });
@@ -99,14 +97,14 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
     if (!ran) return schedule(LOCK_BUSY_RETRY_MS);
     if (revoked) return;
     // Full jitter: a random wait up to the backoff ceiling.
-    const wait = failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : requestedDuring ? SOON_MS : PERIOD_MS;
+    const wait = failures ? random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (failures - 1)) : requested ? SOON_MS : PERIOD_MS;
     // The round at the held time comes then, not up to a minute later.
     const untilHeld = heldUntil === null ? Infinity : heldUntil - Date.now();
     schedule(untilHeld > 0 ? Math.min(wait, untilHeld) : wait);
   }
 
   const request = () => {
-    if (roundRunning) requestedDuring = true;
+    requested = true;
     schedule(SOON_MS);
   };
   const onOnline = () => {
