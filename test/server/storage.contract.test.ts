@@ -376,6 +376,40 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listBatchPage(randomUUID(), null, 10, 100)).toEqual({ batches: [], next: null });
       });
 
+      it('pages the directory with directory parts alone, bounded by their bytes, activity neither listed nor counted', async () => {
+        const a = await newOrg(storage);
+        const b = await newOrg(storage);
+        // Large activity parts, directory parts of 100, 100, 300, 100 bytes.
+        for (const [seq, bytes] of [100, 100, 300, 100].entries()) {
+          await storage.putBatch(batch(a.orgId, a.admin.deviceId, { seq, activity: 'A'.repeat(50_000), directory: 'D'.repeat(bytes), size: 50_000 + bytes }));
+          await storage.putBatch(sizedBatch(b.orgId, b.admin.deviceId, 5000, { seq }));
+        }
+        const all = await storage.listBatches(a.orgId, null, 10);
+        const entries = all.map(({ cursor, batchId, deviceId, receivedAt, directory }) => ({ cursor, batchId, deviceId, receivedAt, directory }));
+        /** Every page from the start, as the cursors of its entries, and whether more follow. */
+        const pages = async (limit: number, maxBytes: number) => {
+          const seen: [string[], boolean][] = [];
+          for (let after: string | null = null; ; ) {
+            const page = await storage.listDirectoryPage(a.orgId, after, limit, maxBytes);
+            for (const listed of page.entries) expect(listed).toEqual(entries.find((x) => x.cursor === listed.cursor));
+            seen.push([page.entries.map((x) => x.cursor), page.next !== null]);
+            if (page.next === null) return seen;
+            expect(page.next).toBe(page.entries.at(-1)!.cursor);
+            after = page.next;
+          }
+        };
+        const [c0, c1, c2, c3] = all.map((x) => x.cursor);
+        // 50 kB of activity per batch would have put one batch on each page; the directory parts fit on one.
+        expect(await pages(10, 600)).toEqual([[[c0, c1, c2, c3], false]]);
+        expect(await pages(10, 500)).toEqual([[[c0, c1, c2], true], [[c3], false]]);
+        // The first always goes on, whatever its size; the count bounds too.
+        expect(await pages(10, 50)).toEqual([[[c0], true], [[c1], true], [[c2], true], [[c3], false]]);
+        expect(await pages(2, 1_000_000)).toEqual([[[c0, c1], true], [[c2, c3], false]]);
+        expect(await storage.listDirectoryPage(a.orgId, c3!, 10, 100)).toEqual({ entries: [], next: null });
+        expect(await storage.listDirectoryPage(randomUUID(), null, 10, 100)).toEqual({ entries: [], next: null });
+        await expect(storage.listDirectoryPage(a.orgId, 'x', 10, 1000)).rejects.toThrow(RangeError);
+      });
+
       it('appends the audit entry given with a batch only when the batch is stored', async () => {
         const { orgId, admin } = await newOrg(storage);
         const b = batch(orgId, admin.deviceId);

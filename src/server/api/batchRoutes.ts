@@ -109,10 +109,10 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext, quota: OrgQuo
     query: PageQuery,
     handler: async ({ params, query, now }): Promise<DirectoryPage> => {
       // Bounded in bytes as the archive is, so a flood of large batches cannot make one page
-      // gigabytes in the endpoint's memory.
-      const { batches, next } = await storage.listBatchPage(params.orgId, query.after ?? null, query.limit, ARCHIVE_PAGE_BYTES);
+      // gigabytes in the endpoint's memory; the activity parts are neither read nor counted.
+      const { entries, next } = await storage.listDirectoryPage(params.orgId, query.after ?? null, query.limit, ARCHIVE_PAGE_BYTES);
       return {
-        items: batches.map((b) => ({ cursor: b.cursor, batchId: b.batchId, deviceId: b.deviceId, receivedAt: b.receivedAt, directory: b.directory })),
+        items: entries,
         next,
         serverTime: now.toISOString(),
       };

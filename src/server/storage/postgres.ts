@@ -18,13 +18,14 @@ import {
   toAudit,
   toBatch,
   toClaim,
+  toDirectoryEntry,
   toDevice,
   toEnvelope,
   toOrg,
   toWrappedKey,
   unknownBatchIds,
 } from './rows.ts';
-import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
+import type { AuditRow, BatchRow, DeviceRow, DirectoryRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
 import { DeviceExistsError, OrgExistsError, type NewAuditEntry, type NewBatch, type PutBatchResult, type RequestCount, type Storage, type StoredDevice } from './types.ts';
 
 /** Version n is MIGRATIONS[n - 1]. Append only: a released migration is never edited. */
@@ -282,6 +283,11 @@ const SQL = {
   heldBack: `SELECT EXISTS (SELECT 1 FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
     AND xid >= pg_snapshot_xmin(pg_current_snapshot())) AS held`,
   listBatchesAt: `SELECT ${BATCH_COLUMNS} FROM batches WHERE org_id = $1 AND list_key = ANY ($2::bigint[]) AND removed_at IS NULL ORDER BY list_key`,
+  // octet_length of a value kept out of line reads its length, not the value.
+  listDirectorySizes: `SELECT list_key AS cursor, octet_length(directory) AS size FROM batches WHERE org_id = $1 AND list_key > $2 AND removed_at IS NULL
+    AND xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY list_key LIMIT $3`,
+  listDirectoriesAt: `SELECT list_key AS cursor, batch_id, device_id, directory, received_at FROM batches
+    WHERE org_id = $1 AND list_key = ANY ($2::bigint[]) AND removed_at IS NULL ORDER BY list_key`,
   // Removed ones included: naming an already removed batch again is a retry, not a mistake.
   findBatchIds: 'SELECT batch_id FROM batches WHERE org_id = $1 AND batch_id = ANY ($2::text[])',
   removeBatches: `UPDATE batches SET activity = '', directory = '', removed_at = $3
@@ -340,6 +346,30 @@ async function settledList<R>(pool: pg.Pool, orgId: string, after: string, limit
     rows = await list();
   }
   return rows;
+}
+
+/**
+ * One page of a listing. Sizes are cheap to read here (PostgreSQL keeps large values such as the
+ * sealed parts out of line, and reads them only when asked for), so the candidates come in one
+ * query (`sizes`). The page's rows are then read by cursor (`at`): one a compaction removes
+ * meanwhile is simply not listed, and no batch beyond those planned gets in.
+ */
+async function pageOf<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sizes: 'listBatchSizes' | 'listDirectorySizes',
+  at: 'listBatchesAt' | 'listDirectoriesAt',
+  orgId: string,
+  after: string | null,
+  limit: number,
+  maxBytes: number,
+): Promise<{ rows: R[]; next: string | null }> {
+  const [count, bytes] = [pageLimit(limit), pageLimit(maxBytes)];
+  const from = afterCursor(after);
+  const listed = await settledList(pool, orgId, from, count + 1, async () => (await run<{ cursor: string; size: string }>(pool, sizes, [orgId, from, count + 1])).rows);
+  const { cursors, more } = batchPageCursors(listed, count, bytes);
+  const last = cursors.at(-1);
+  if (last === undefined) return { rows: [], next: null };
+  return { rows: (await run<R>(pool, at, [orgId, cursors])).rows, next: more ? last : null };
 }
 
 /** Takes a connection, runs `fn` between BEGIN and COMMIT, and rolls back if it throws. */
@@ -627,18 +657,12 @@ export async function openPostgresStorage(connectionString: string, options: Pos
       return rows.map(toBatch);
     },
     async listBatchPage(orgId, after, limit, maxBytes) {
-      // Sizes are cheap to read here (PostgreSQL keeps large values such as the sealed parts out of
-      // line, and reads them only when asked for), so the candidates come in one query. The page's
-      // batches are then read by cursor: one a compaction removes meanwhile is simply not listed,
-      // and no batch beyond those planned gets in.
-      const [count, bytes] = [pageLimit(limit), pageLimit(maxBytes)];
-      const from = afterCursor(after);
-      const rows = await settledList(pool, orgId, from, count + 1, async () => (await run<{ cursor: string; size: string }>(pool, 'listBatchSizes', [orgId, from, count + 1])).rows);
-      const { cursors, more } = batchPageCursors(rows, count, bytes);
-      const last = cursors.at(-1);
-      if (last === undefined) return { batches: [], next: null };
-      const batches = (await run<BatchRow>(pool, 'listBatchesAt', [orgId, cursors])).rows.map(toBatch);
-      return { batches, next: more ? last : null };
+      const { rows, next } = await pageOf<BatchRow>(pool, 'listBatchSizes', 'listBatchesAt', orgId, after, limit, maxBytes);
+      return { batches: rows.map(toBatch), next };
+    },
+    async listDirectoryPage(orgId, after, limit, maxBytes) {
+      const { rows, next } = await pageOf<DirectoryRow>(pool, 'listDirectorySizes', 'listDirectoriesAt', orgId, after, limit, maxBytes);
+      return { entries: rows.map(toDirectoryEntry), next };
     },
     async compact(c) {
       try {

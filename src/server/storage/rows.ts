@@ -4,7 +4,7 @@
  * strings and parsed JSONB. These helpers accept both, so each adapter only writes its SQL.
  */
 import type { PublicJwk, Role, WrappedOrgKey } from '../../domain/protocol.ts';
-import type { AuditEntry, CompactionResult, StoredBatch, StoredDevice, StoredOrg, TeamKeyEnvelope } from './types.ts';
+import type { AuditEntry, CompactionResult, DirectoryEntry, StoredBatch, StoredDevice, StoredOrg, TeamKeyEnvelope } from './types.ts';
 
 type Time = string | Date;
 type Int = number | string | bigint;
@@ -95,6 +95,16 @@ export const toBatch = (r: BatchRow): StoredBatch => ({
   sha256: r.sha256,
   size: Number(r.size),
   receivedAt: isoTime(r.received_at),
+});
+
+/** The columns of a batch the directory lists. */
+export type DirectoryRow = Pick<BatchRow, 'cursor' | 'batch_id' | 'device_id' | 'directory' | 'received_at'>;
+export const toDirectoryEntry = (r: DirectoryRow): DirectoryEntry => ({
+  cursor: String(r.cursor),
+  batchId: r.batch_id,
+  deviceId: r.device_id,
+  receivedAt: isoTime(r.received_at),
+  directory: r.directory,
 });
 
 export interface WrappedKeyRow {

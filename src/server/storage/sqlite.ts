@@ -34,13 +34,14 @@ import {
   toAudit,
   toBatch,
   toClaim,
+  toDirectoryEntry,
   toDevice,
   toEnvelope,
   toOrg,
   toWrappedKey,
   unknownBatchIds,
 } from './rows.ts';
-import type { AuditRow, BatchRow, DeviceRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
+import type { AuditRow, BatchRow, DeviceRow, DirectoryRow, EnrolmentRow, EnvelopeRow, OrgRow, WrappedKeyRow } from './rows.ts';
 import type { Role } from '../../domain/protocol.ts';
 import { DeviceExistsError, OrgExistsError, type Compaction, type CompactionResult, type NewAuditEntry, type NewBatch, type Storage, type StoredDevice } from './types.ts';
 
@@ -265,6 +266,11 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     listBatches: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
     listBatchSizes: db.prepare('SELECT cursor, size FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
     listBatchRange: db.prepare('SELECT * FROM batches WHERE org_id = ? AND cursor > ? AND cursor <= ? AND removed_at IS NULL ORDER BY cursor'),
+    // octet_length reads a value's length from the record's header, not the value.
+    listDirectorySizes: db.prepare('SELECT cursor, octet_length(directory) AS size FROM batches WHERE org_id = ? AND cursor > ? AND removed_at IS NULL ORDER BY cursor LIMIT ?'),
+    listDirectoryRange: db.prepare(
+      'SELECT cursor, batch_id, device_id, directory, received_at FROM batches WHERE org_id = ? AND cursor > ? AND cursor <= ? AND removed_at IS NULL ORDER BY cursor',
+    ),
     // Removed ones included: naming an already removed batch again is a retry, not a mistake.
     findBatchIds: db.prepare('SELECT batch_id FROM batches WHERE org_id = ? AND batch_id IN (SELECT value FROM json_each(?))').pluck(),
     removeBatches: db.prepare(
@@ -410,6 +416,25 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
   }
 
   /** A read whose answer is passed on: returned once what it read is on disk. */
+  /**
+   * One page of a listing: `sizes` lists (cursor, size) from after the cursor, `range` the rows up
+   * to the last cursor that fits the page.
+   */
+  async function pageOf(sizes: Database.Statement, range: Database.Statement, orgId: string, after: string | null, limit: number, maxBytes: number) {
+    // Checked before the listing starts: one left open would keep the connection busy.
+    const [from, count, bytes] = [BigInt(afterCursor(after)), pageLimit(limit), pageLimit(maxBytes)];
+    // Stepped through only as far as the page goes: a size that comes after a sealed part in the
+    // row is read by walking its overflow pages, and a page of large batches must not read the
+    // sizes of a thousand of them.
+    const { cursors, more } = batchPageCursors(sizes.iterate(orgId, from, count + 1) as Iterable<{ cursor: number; size: number }>, count, bytes);
+    const last = cursors.at(-1);
+    if (last === undefined) return { rows: [], next: null };
+    // Nothing of this process runs between the two statements (better-sqlite3 is synchronous),
+    // and a batch stored meanwhile by another has a higher cursor than any here.
+    const rows = await durableRead(() => range.all(orgId, from, BigInt(last)));
+    return { rows, next: more ? last : null };
+  }
+
   async function durableRead<T>(read: () => T): Promise<T> {
     const value = read();
     await onDisk();
@@ -532,19 +557,12 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
       return (await durableRead(() => s.listBatches.all(orgId, from, count) as BatchRow[])).map(toBatch);
     },
     async listBatchPage(orgId, after, limit, maxBytes) {
-      // Checked before the listing starts: one left open would keep the connection busy.
-      const [from, count, bytes] = [BigInt(afterCursor(after)), pageLimit(limit), pageLimit(maxBytes)];
-      // Stepped through only as far as the page goes: `size` comes after both sealed parts in the
-      // row, so reading it walks their overflow pages, and a page of large batches must not read
-      // the sizes of a thousand of them.
-      const sizes = s.listBatchSizes.iterate(orgId, from, count + 1) as Iterable<{ cursor: number; size: number }>;
-      const { cursors, more } = batchPageCursors(sizes, count, bytes);
-      const last = cursors.at(-1);
-      if (last === undefined) return { batches: [], next: null };
-      // Nothing of this process runs between the two statements (better-sqlite3 is synchronous),
-      // and a batch stored meanwhile by another has a higher cursor than any here.
-      const batches = (await durableRead(() => s.listBatchRange.all(orgId, from, BigInt(last)) as BatchRow[])).map(toBatch);
-      return { batches, next: more ? last : null };
+      const { rows, next } = await pageOf(s.listBatchSizes, s.listBatchRange, orgId, after, limit, maxBytes);
+      return { batches: (rows as BatchRow[]).map(toBatch), next };
+    },
+    async listDirectoryPage(orgId, after, limit, maxBytes) {
+      const { rows, next } = await pageOf(s.listDirectorySizes, s.listDirectoryRange, orgId, after, limit, maxBytes);
+      return { entries: (rows as DirectoryRow[]).map(toDirectoryEntry), next };
     },
     async compact(compaction) {
       const result = await write(() => {

@@ -61,6 +61,15 @@ export interface BatchPage {
   next: string | null;
 }
 
+/** A batch as the shared directory lists it (Storage.listDirectoryPage): its directory part alone. */
+export type DirectoryEntry = Pick<StoredBatch, 'cursor' | 'batchId' | 'deviceId' | 'receivedAt' | 'directory'>;
+
+/** One page of an organisation's directory parts, `next` as in BatchPage. */
+export interface DirectoryPageRows {
+  entries: DirectoryEntry[];
+  next: string | null;
+}
+
 export type PutBatchResult = { status: 'stored' | 'duplicate'; receivedAt: string } | { status: 'conflict' };
 
 /** New batches that replace others, written as one transaction by `Storage.compact`. */
@@ -185,6 +194,13 @@ export interface Storage {
    * not listed.
    */
   listBatchPage(orgId: string, after: string | null, limit: number, maxBytes: number): Promise<BatchPage>;
+  /**
+   * A device's page of the shared directory: as listBatchPage, but only each batch's directory
+   * part, and bounded by those parts' bytes. A device cannot read the activity parts (they are
+   * sealed to the organisation); read and counted, a 1 MiB activity part put one or two batches
+   * on a page, and a device back from a day offline asked for page after page.
+   */
+  listDirectoryPage(orgId: string, after: string | null, limit: number, maxBytes: number): Promise<DirectoryPageRows>;
   /**
    * Erasure and retention, in one transaction: stores the new batches, removes the superseded ones
    * (their content goes, their ids stay as tombstones) and appends the audit entry. Either all of
