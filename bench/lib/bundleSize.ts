@@ -1,9 +1,11 @@
 /**
- * Initial JavaScript: every script and modulepreload that the built index.html names, the chunks
- * those scripts import at once (the page's first script loads the app with import(): Vite lists
- * what that loads in the script's __vite__mapDeps), plus whatever all of those import statically
- * (dynamic import() chunks of the app itself load later and are not counted), gzipped with
- * node:zlib at level 9 and at the default level (6, what servers usually use).
+ * Initial JavaScript: every script and modulepreload that the built index.html names, plus
+ * whatever those import statically, gzipped with node:zlib at level 9 and at the default level
+ * (6, what servers usually use). The app's dynamic import() chunks load later and are not counted:
+ * the device core and the sync runtime load after the lock screen is drawn, the screens when they
+ * are opened (docs/architecture.md#cold-start). The entry's own list of what its import() calls
+ * preload (__vite__mapDeps) is not counted either: since index.html loads the app itself rather
+ * than a loader that imported it, that list names every lazy chunk of the app.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -56,12 +58,8 @@ export function initialJs(distDir = resolve('dist')): JsSize {
       if (href) refs.add(href[1]!);
     }
   }
-  const local = [...refs].filter((r) => !/^[a-z]+:/i.test(r)).map((r) => join(distDir, r.replace(/^\//, '')));
-  const loadedAtOnce = local.flatMap((file) => {
-    const deps = /\bm\.f=\[([^\]]*)\]/.exec(readFileSync(file, 'utf8'));
-    return deps ? [...deps[1]!.matchAll(/["'`]([^"'`]+\.js)["'`]/g)].map((m) => join(distDir, m[1]!)) : [];
-  });
-  return sizeOf(withStaticImports([...local, ...loadedAtOnce]), resolve('.'));
+  const local = [...refs].filter((r) => !/^[a-z]+:/i.test(r)).map((r) => resolve(distDir, r.replace(/^\//, '')));
+  return sizeOf(withStaticImports(local), resolve('.'));
 }
 
 export function filesSize(paths: string[]): JsSize {
