@@ -415,7 +415,6 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     });
   }
 
-  /** A read whose answer is passed on: returned once what it read is on disk. */
   /**
    * One page of a listing: `sizes` lists (cursor, size) from after the cursor, `range` the rows up
    * to the last cursor that fits the page.
@@ -435,6 +434,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
     return { rows, next: more ? last : null };
   }
 
+  /** A read whose answer is passed on: returned once what it read is on disk. */
   async function durableRead<T>(read: () => T): Promise<T> {
     const value = read();
     await onDisk();
