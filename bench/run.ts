@@ -169,7 +169,7 @@ function reportRows(report: ReportResult): Row[] {
   const firsts = (form: ChunkForm) => report.firstOpenings.filter((r) => r.form === form);
   const reportFirst = median(firsts('compact').map((r) => r.ms));
   const reportFirstOld = median(firsts('old').map((r) => r.ms));
-  const reportKept = median(firsts('compact').map((r) => r.ms + r.keepMs));
+  const reportKept = median(firsts('compact').map((r) => r.loadMs + r.keepMs));
   const events = REPORT.events.toLocaleString('en-GB');
   return [
     {

@@ -473,6 +473,7 @@ describe('a first opening, as the report worker runs it', () => {
     config: config(),
     readChunks: true,
     waiting,
+    opensOn: null,
   });
   const run = async (req: OpenReportRequest) => {
     const messages: OpenReportMessage[] = [];
@@ -508,6 +509,45 @@ describe('a first opening, as the report worker runs it', () => {
     expect(resolved?.kind === 'resolved' && decodeHistory(resolved.report.history, config())).toEqual(resolveHistory(await loadHistoryEvents(core()), config()));
     expect(await admin.db.archive.get('resolved')).toBeDefined();
     expect((await loadReportHistory(core(), config())).resolvedNow).toBe(false);
+  });
+
+  it('sends the report of the period the screen opens on before the history, counted as the page would count it', async () => {
+    await admin.db.archive.delete('resolved');
+    // The financial year the records here were made in: today's.
+    const now = new Date();
+    const period = { kind: 'financialYear', startYear: now.getMonth() + 1 >= config().financialYearStartMonth ? now.getFullYear() : now.getFullYear() - 1 } as const;
+    const messages = await run({ ...(await request()), opensOn: period });
+    const kinds = messages.filter((m) => m.kind !== 'progress').map((m) => m.kind);
+    expect(kinds).toEqual(['counted', 'resolved', 'done']);
+    const counted = messages.find((m) => m.kind === 'counted');
+    const resolved = messages.find((m) => m.kind === 'resolved');
+    if (counted?.kind !== 'counted' || resolved?.kind !== 'resolved') throw new Error('no report or no history');
+    expect(counted.period).toEqual(period);
+    // Handed over as the worker posts it (a structured clone), it is the report the page would count from the history.
+    expect(structuredClone(counted.report)).toEqual(buildReport(decodeHistory(resolved.report.history, config()), config(), period));
+    expect(counted.report.figures.visits).toBeGreaterThan(0);
+  });
+
+  it('on the page, a first opening tells the report of its period before it returns the history', async () => {
+    await admin.db.archive.delete('resolved');
+    const period = { kind: 'financialYear', startYear: 2025 } as const;
+    const heard: string[] = [];
+    let early: ReturnType<typeof buildReport> | null = null;
+    const opened = await loadReportHistory(core(), config(), undefined, {
+      period,
+      counted: (report) => {
+        heard.push('counted');
+        early = report;
+      },
+    });
+    heard.push('history');
+    expect(heard).toEqual(['counted', 'history']);
+    expect(early).toEqual(buildReport(opened.history, config(), period));
+    await opened.keeping;
+    // From the kept resolution, nothing is counted early: the history comes at once.
+    const again = await loadReportHistory(core(), config(), undefined, { period, counted: () => heard.push('counted again') });
+    expect(again.resolvedNow).toBe(false);
+    expect(heard).toEqual(['counted', 'history']);
   });
 
   it('rewrites rows kept in the previous form compact, under the same ids, after keeping a resolution that still holds', async () => {

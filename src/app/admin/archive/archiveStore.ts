@@ -23,7 +23,8 @@ import type { Unbound } from '../../../domain/people.ts';
 import { decodeHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
 import { foldWaiting } from '../../../domain/waitingFold.ts';
-import type { History } from '../../../domain/report.ts';
+import { type ExactReport, type History } from '../../../domain/report.ts';
+import type { Period } from '../../../domain/periods.ts';
 import type { ArchiveChunk } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
@@ -245,13 +246,21 @@ export async function loadHistory(core: DeviceCore): Promise<ArchivedEvents> {
   return { events, summary, unreadableRows };
 }
 
+/** The period the Reports screen opens on, and who hears its report before the history comes. */
+export interface EarlyReport {
+  period: Period;
+  counted: (report: ExactReport) => void;
+}
+
 /**
  * The history the reports count, from the resolution kept on this device when it still holds,
  * otherwise resolved from every event now, off the page's thread (and kept for next time, after
  * it is handed over). `config` is the organisation's configuration now: its time zone dates every
- * record. `onProgress` hears how far a first opening has read.
+ * record. `onProgress` hears how far a first opening has read; on a first opening `early` hears
+ * the report of its period as soon as the worker has counted it, before the history is handed
+ * over (docs/architecture.md#reports).
  */
-export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onProgress?: (p: OpeningProgress) => void): Promise<ReportHistory> {
+export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onProgress?: (p: OpeningProgress) => void, early?: EarlyReport): Promise<ReportHistory> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
@@ -269,8 +278,9 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
     };
   }
   const opening = openReportOffThread(
-    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting },
+    { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting, opensOn: early?.period ?? null },
     (opened, of) => onProgress?.({ opened, of }),
+    (_period, report) => early?.counted(report),
   );
   const resolved = await opening.resolved;
   let history: History;

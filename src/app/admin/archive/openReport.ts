@@ -1,7 +1,8 @@
 /**
  * A first opening of the reports, as the report worker runs it (src/app/admin/archive/reportWorker.ts):
  * every chunk row read from IndexedDB and decrypted, gathered with this device's own waiting
- * events, resolved, and handed over in the compact form the page decodes. Only once the page
+ * events, resolved, the period the screen opens on counted and sent, then the history handed
+ * over in the compact form the page decodes. Only once the page
  * says it has counted (`mayKeep`) is the resolution sealed and kept, and any rows in the previous
  * form written again in the compact one (chunkCodec.ts): the admin sees her report before that
  * work is done, and on a machine with few cores it does not compete with the page for them.
@@ -12,7 +13,8 @@
 import type { OrgConfig } from '../../../domain/config.ts';
 import { encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
 import type { Unbound } from '../../../domain/people.ts';
-import { resolveHistory } from '../../../domain/report.ts';
+import type { Period } from '../../../domain/periods.ts';
+import { buildReport, resolveHistory, type ExactReport } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
 import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
 import { decodeSealedChunk, upgradeChunk } from './chunkCodec.ts';
@@ -26,6 +28,12 @@ export interface OpenReportRequest {
   /** False when the rows stored belong to an earlier enrolment: they are not read. */
   readChunks: boolean;
   waiting: WaitingEvents;
+  /**
+   * The period the Reports screen opens on, or null: counted here as soon as the history is
+   * resolved, and sent before the history, whose hand-over (encoded, cloned, decoded on the page)
+   * took longer than counting it.
+   */
+  opensOn: Period | null;
 }
 
 export interface ResolvedReport {
@@ -39,6 +47,8 @@ export interface ResolvedReport {
 export type OpenReportMessage =
   /** Chunk rows opened so far, of how many. */
   | { kind: 'progress'; opened: number; of: number }
+  /** The report of the period the screen opens on (OpenReportRequest.opensOn), before the history. */
+  | { kind: 'counted'; period: Period; report: ExactReport }
   | { kind: 'resolved'; report: ResolvedReport }
   /** The resolution is kept, or was not (it may not be, or the rows changed meanwhile): either way the work is done. */
   | { kind: 'done' }
@@ -57,7 +67,9 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
       chunks.map((c) => c.value),
       request.waiting,
     );
-    const history = encodeHistory(resolveHistory(events, request.config));
+    const resolved = resolveHistory(events, request.config);
+    if (request.opensOn) post({ kind: 'counted', period: request.opensOn, report: buildReport(resolved, request.config, request.opensOn) });
+    const history = encodeHistory(resolved);
     post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
     await mayKeep;
     // Its own waiting events are not in the archive: a resolution counting them is not kept.

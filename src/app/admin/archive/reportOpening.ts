@@ -1,12 +1,15 @@
 /**
  * The page's side of a first opening of the reports: the request goes to the report worker
  * (reportWorker.ts), which reads, decrypts and resolves every stored event off the page's thread
- * while the page shows its progress; the resolved history comes back first, and once the page
+ * while the page shows its progress; the report of the period the screen opens on comes back
+ * first, then the resolved history, and once the page
  * says it has shown the report (`keep`) the worker keeps the resolution and ends. Where no Web
  * Worker can be started (tests in Node), the same function runs here.
  */
 import { openReport, type OpenReportMessage, type OpenReportRequest, type ReportWorkerMessage, type ResolvedReport } from './openReport.ts';
 import ReportWorker from './reportWorker.ts?worker';
+import type { Period } from '../../../domain/periods.ts';
+import type { ExactReport } from '../../../domain/report.ts';
 
 export interface ReportOpening {
   resolved: Promise<ResolvedReport>;
@@ -16,8 +19,15 @@ export interface ReportOpening {
   done: Promise<void>;
 }
 
-/** `onProgress` hears how many chunk rows are open, of how many. */
-export function openReportOffThread(request: OpenReportRequest, onProgress?: (opened: number, of: number) => void): ReportOpening {
+/**
+ * `onProgress` hears how many chunk rows are open, of how many; `onCounted` the report of the
+ * period the request opens on, as soon as the worker has counted it.
+ */
+export function openReportOffThread(
+  request: OpenReportRequest,
+  onProgress?: (opened: number, of: number) => void,
+  onCounted?: (period: Period, report: ExactReport) => void,
+): ReportOpening {
   let resolve!: (report: ResolvedReport) => void;
   let finish!: () => void;
   let fail!: (e: Error) => void;
@@ -31,6 +41,9 @@ export function openReportOffThread(request: OpenReportRequest, onProgress?: (op
     switch (message.kind) {
       case 'progress':
         onProgress?.(message.opened, message.of);
+        break;
+      case 'counted':
+        onCounted?.(message.period, message.report);
         break;
       case 'resolved':
         resolve(message.report);

@@ -2,11 +2,13 @@
  * The reports screen's data: the copy on this device opened at once (so reports show offline),
  * then refreshed from the server with progress, then opened again if anything new came. What is
  * opened is the resolved history (archiveStore.loadReportHistory), once per opening; each period
- * the admin picks is then only counted.
+ * the admin picks is then only counted. A first opening counts the period the screen opens on in
+ * the report worker and shows it before the history has come over (`counted`).
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OrgConfig } from '../../../domain/config.ts';
-import type { History } from '../../../domain/report.ts';
+import type { Period } from '../../../domain/periods.ts';
+import type { ExactReport, History } from '../../../domain/report.ts';
 import { messageOf } from '../../problems.ts';
 import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type OpeningProgress, type ReportHistory } from './archiveStore.ts';
 import { useCore } from '../../shared/useCore.ts';
@@ -25,22 +27,44 @@ export interface ArchiveView {
   /** Why the last refresh stopped short: reports still show the copy on this device. */
   error: string | null;
   refresh: (options?: { fromStart?: boolean }) => Promise<void>;
+  /**
+   * The report of the period the screen opened on, counted from the history being opened (or just
+   * opened) in the configuration it was opened in; null once another history replaces it.
+   */
+  counted: CountedReport | null;
 }
 
-/** `config` is the organisation's configuration now: the history is opened in its time zone and carries it. */
-export function useArchive(config: OrgConfig): ArchiveView {
+export interface CountedReport {
+  period: Period;
+  config: OrgConfig;
+  report: ExactReport;
+}
+
+/**
+ * `config` is the organisation's configuration now: the history is opened in its time zone and
+ * carries it. `opensOn` is the period the screen shows now: a first opening counts it early.
+ */
+export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
   const core = useCore();
   const [opened, setOpened] = useState<ReportHistory | null>(null);
   const [summary, setSummary] = useState<ArchiveSummary | null>(null);
   const [opening, setOpening] = useState<OpeningProgress | null>(null);
   const [progress, setProgress] = useState<ArchiveProgress | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [counted, setCounted] = useState<CountedReport | null>(null);
   const mounted = useRef(true);
   const latestConfig = useRef(config);
   latestConfig.current = config;
+  const latestPeriod = useRef(opensOn);
+  latestPeriod.current = opensOn;
 
   const open = useCallback(async () => {
-    const result = await loadReportHistory(core, latestConfig.current, (p) => mounted.current && setOpening(p)).finally(() => mounted.current && setOpening(null));
+    const [config, period] = [latestConfig.current, latestPeriod.current];
+    setCounted(null);
+    const result = await loadReportHistory(core, config, (p) => mounted.current && setOpening(p), {
+      period,
+      counted: (report) => mounted.current && setCounted({ period, config, report }),
+    }).finally(() => mounted.current && setOpening(null));
     if (!mounted.current) return;
     setOpened(result);
     setSummary(result.summary);
@@ -64,8 +88,10 @@ export function useArchive(config: OrgConfig): ArchiveView {
         if (!mounted.current) return;
         setSummary(result.summary);
         // A refresh that stored something new has resolved it already, in the session's configuration.
-        if (result.resolved && result.resolved.history.config.timeZone === latestConfig.current.timeZone) setOpened(result.resolved);
-        else if (result.fetched.events > 0 || options.fromStart) await open();
+        if (result.resolved && result.resolved.history.config.timeZone === latestConfig.current.timeZone) {
+          setCounted(null);
+          setOpened(result.resolved);
+        } else if (result.fetched.events > 0 || options.fromStart) await open();
       } catch (e) {
         if (mounted.current) setError(messageOf(e));
       } finally {
@@ -91,5 +117,5 @@ export function useArchive(config: OrgConfig): ArchiveView {
   }, [opened, sameZone, reload]);
   const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
 
-  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh };
+  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh, counted };
 }

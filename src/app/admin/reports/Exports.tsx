@@ -30,7 +30,8 @@ export function Exports({
 }: {
   report: ExactReport;
   published: PublishedReport;
-  history: History;
+  /** Null while the records are still being opened (a report counted early shows first). */
+  history: History | null;
   exact: boolean;
   onExactChange: (exact: boolean) => void;
   onPrint: () => void;
@@ -88,13 +89,20 @@ export function Exports({
         <div className="actions">
           <button
             type="button"
+            disabled={!history}
+            aria-describedby={history ? undefined : 'records-opening'}
             onClick={() =>
-              save(fileName('records', records === 'all' ? 'all' : label), () => recordsCsv(history, records === 'all' ? null : report.period))
+              history && save(fileName('records', records === 'all' ? 'all' : label), () => recordsCsv(history, records === 'all' ? null : report.period))
             }
           >
             Download raw records (CSV)
           </button>
         </div>
+        {!history && (
+          <p id="records-opening" className="hint">
+            Ready in a moment: the records are still being opened.
+          </p>
+        )}
       </fieldset>
       <ErrorAlert message={error} />
       <p role="status" className="notice">

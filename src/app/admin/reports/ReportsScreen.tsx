@@ -49,16 +49,18 @@ export function ReportsScreen() {
 function OpenReports() {
   const core = useCore();
   const { config, today } = useSession();
-  const archive = useArchive(config);
-  // Resolved once per opening of the archive (useArchive); each period is then only counted.
-  const history = archive.history;
   const [period, setPeriod] = useState<Period>(() => currentFinancialYear(today, config.financialYearStartMonth));
-  const report = useMemo(() => history && buildReport(history, config, period), [history, config, period]);
+  const archive = useArchive(config, period);
+  // Resolved once per opening of the archive (useArchive); each period is then only counted. A
+  // first opening counts the period it opens on off the page, and it shows before the history comes.
+  const history = archive.history;
+  const counted = archive.counted && archive.counted.config === config && samePeriod(archive.counted.period, period) ? archive.counted.report : null;
+  const report = useMemo(() => counted ?? (history && buildReport(history, config, period)), [counted, history, config, period]);
   const published = useMemo(() => report && publishReport(report), [report]);
   const [publication, setPublication] = useState(false);
   const [exactExport, setExactExport] = useState(false);
   const [printing, setPrinting] = useState(false);
-  const years = useMemo(() => history && yearsOf(history, today, config.financialYearStartMonth), [history, today, config.financialYearStartMonth]);
+  const years = useMemo(() => report && yearsOf(history, today, config.financialYearStartMonth), [report, history, today, config.financialYearStartMonth]);
 
   if (printing && report && published) return <PrintableReport report={exactExport ? report : published} onClose={() => setPrinting(false)} />;
 
@@ -72,7 +74,7 @@ function OpenReports() {
         </button>
       </div>
       <ArchiveStatus archive={archive} />
-      {history && report && shown && published && years ? (
+      {report && shown && published && years ? (
         <>
           <section aria-labelledby="glance-title" className="glance">
             <h2 id="glance-title" className="report-title">
@@ -228,10 +230,18 @@ function Statement({ text }: { text: string }) {
   );
 }
 
-/** The years the period picker offers: from the first record's (financial) year, or last year, to this year. */
-function yearsOf(history: History, today: string, startMonth: number): number[] {
+/** Whether two periods are the same. */
+function samePeriod(a: Period, b: Period): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * The years the period picker offers: from the first record's (financial) year, or last year, to
+ * this year; last year and this until the history has come (a report counted early shows first).
+ */
+function yearsOf(history: History | null, today: string, startMonth: number): number[] {
   const thisYear = Number(today.slice(0, 4));
   let first = thisYear - 1;
-  for (const r of history.records) first = Math.min(first, financialYearOf(r.date, startMonth));
+  for (const r of history?.records ?? []) first = Math.min(first, financialYearOf(r.date, startMonth));
   return Array.from({ length: thisYear - first + 1 }, (_, i) => first + i);
 }
