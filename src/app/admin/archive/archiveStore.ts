@@ -280,7 +280,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
   const opening = openReportOffThread(
     { storage: core.archive.storage, orgId: enrolment.orgId, config, readChunks: !stale, waiting, opensOn: early?.period ?? null },
     (opened, of) => onProgress?.({ opened, of }),
-    (_period, report) => early?.counted(report),
+    early?.counted,
   );
   const resolved = await opening.resolved;
   let history: History;

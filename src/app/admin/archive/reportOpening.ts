@@ -8,7 +8,6 @@
  */
 import { openReport, type OpenReportMessage, type OpenReportRequest, type ReportWorkerMessage, type ResolvedReport } from './openReport.ts';
 import ReportWorker from './reportWorker.ts?worker';
-import type { Period } from '../../../domain/periods.ts';
 import type { ExactReport } from '../../../domain/report.ts';
 
 export interface ReportOpening {
@@ -26,7 +25,7 @@ export interface ReportOpening {
 export function openReportOffThread(
   request: OpenReportRequest,
   onProgress?: (opened: number, of: number) => void,
-  onCounted?: (period: Period, report: ExactReport) => void,
+  onCounted?: (report: ExactReport) => void,
 ): ReportOpening {
   let resolve!: (report: ResolvedReport) => void;
   let finish!: () => void;
@@ -43,7 +42,7 @@ export function openReportOffThread(
         onProgress?.(message.opened, message.of);
         break;
       case 'counted':
-        onCounted?.(message.period, message.report);
+        onCounted?.(message.report);
         break;
       case 'resolved':
         resolve(message.report);

@@ -60,7 +60,7 @@ function OpenReports() {
   const [publication, setPublication] = useState(false);
   const [exactExport, setExactExport] = useState(false);
   const [printing, setPrinting] = useState(false);
-  const years = useMemo(() => report && yearsOf(history, today, config.financialYearStartMonth), [report, history, today, config.financialYearStartMonth]);
+  const years = useMemo(() => yearsOf(history, today, config.financialYearStartMonth), [history, today, config.financialYearStartMonth]);
 
   if (printing && report && published) return <PrintableReport report={exactExport ? report : published} onClose={() => setPrinting(false)} />;
 
@@ -74,7 +74,7 @@ function OpenReports() {
         </button>
       </div>
       <ArchiveStatus archive={archive} />
-      {report && shown && published && years ? (
+      {report && shown && published ? (
         <>
           <section aria-labelledby="glance-title" className="glance">
             <h2 id="glance-title" className="report-title">
