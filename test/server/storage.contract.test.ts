@@ -457,6 +457,16 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listAudit(orgId, null, 100)).toHaveLength(1);
       });
 
+      it('stores two hundred simultaneous uploads (more than one group takes), each once with its audit entry', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const batches = Array.from({ length: 200 }, (_, seq) => batch(orgId, admin.deviceId, { seq }));
+        const results = await Promise.all(batches.map((b) => storage.putBatch(b, { orgId, at: at(10), actor: admin.deviceId, action: 'batch.uploaded', subject: b.batchId })));
+        expect(results.every((r) => r.status === 'stored')).toBe(true);
+        const stored = (await storage.listBatches(orgId, null, 1000)).map((b) => [b.batchId, b.seq, b.size, b.activity]);
+        expect(stored.sort()).toEqual(batches.map((b) => [b.batchId, b.seq, b.size, b.activity]).sort());
+        expect((await storage.listAudit(orgId, null, 1000)).map((e) => e.subject).sort()).toEqual(batches.map((b) => b.batchId).sort());
+      });
+
       it('answers simultaneous uploads of one id with two contents: one stored, its repeats duplicates, the other bytes conflicts', async () => {
         const { orgId, admin } = await newOrg(storage);
         const first = batch(orgId, admin.deviceId);

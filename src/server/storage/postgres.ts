@@ -195,16 +195,17 @@ function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
 
 /**
  * Items that arrive while up to `inFlight` groups are being sent wait and go together as the next
- * group: `send` gets every item queued since the last group went. At low load a group is a single
- * item, sent at once. `send` answers each of its items itself and never rejects.
+ * group: `send` gets the items queued since the last group went, at most `most` of them, the
+ * first first. At low load a group is a single item, sent at once. `send` answers each of its
+ * items itself and never rejects.
  */
-function grouped<T>(inFlight: number, send: (group: T[]) => Promise<void>): (item: T) => void {
+function grouped<T>(inFlight: number, send: (group: T[]) => Promise<void>, most = Number.POSITIVE_INFINITY): (item: T) => void {
   let queued: T[] = [];
   let sending = 0;
   const next = (): void => {
     while (queued.length > 0 && sending < inFlight) {
-      const group = queued;
-      queued = [];
+      const group = queued.length > most ? queued.splice(0, most) : queued;
+      if (group === queued) queued = [];
       sending++;
       void send(group).finally(() => {
         sending--;
@@ -253,22 +254,6 @@ const SQL = {
       SELECT $10::text, $11::timestamptz, $12::text, $13::text, $14::text FROM stored RETURNING cursor
     )
     SELECT cursor FROM stored`,
-  // A group of uploads in one statement, so one round trip and one commit: the batches as
-  // parallel arrays, then the audit entries with the (organisation, batch) each belongs to, each
-  // written only when its batch row was.
-  insertBatchGroup: `WITH stored AS (
-      INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
-      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::timestamptz[])
-      ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING org_id, batch_id
-    ), audited AS (
-      INSERT INTO audit (org_id, at, actor, action, subject)
-      SELECT a.org_id, a.at, a.actor, a.action, a.subject
-      FROM unnest($10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::text[], $15::text[], $16::text[])
-        AS a (batch_org_id, batch_id, org_id, at, actor, action, subject)
-      JOIN stored s ON s.org_id = a.batch_org_id AND s.batch_id = a.batch_id
-      RETURNING cursor
-    )
-    SELECT org_id, batch_id FROM stored`,
   getBatchSha: 'SELECT sha256, received_at FROM batches WHERE org_id = $1 AND batch_id = $2',
   storedBytes: 'SELECT COALESCE(SUM(size), 0)::text AS bytes FROM batches WHERE org_id = $1 AND removed_at IS NULL',
   getBatchShas: `SELECT org_id, batch_id, sha256, received_at FROM batches
@@ -322,6 +307,38 @@ type Queryable = pg.Pool | pg.PoolClient;
 function columns(rows: unknown[][], width: number): unknown[][] {
   return Array.from({ length: width }, (_, i) => rows.map((row) => row[i]));
 }
+
+/** The most uploads one group statement inserts: more wait for the next group. */
+const MAX_UPLOAD_GROUP = 64;
+
+/**
+ * A group of `n` uploads in one statement, so one round trip and one commit: the batches as `n`
+ * rows of parameters, then the audit entries as parallel arrays with the (organisation, batch)
+ * each belongs to, each written only when its batch row was. The batches are rows of their own,
+ * not arrays: PostgreSQL reads an array parameter character by character to split it, and
+ * node-postgres escapes each element, which for sealed parts of hundreds of kilobytes cost more
+ * than the insert (docs/sync.md#server-storage).
+ */
+function insertBatchGroupSql(n: number): string {
+  const rows = Array.from({ length: n }, (_, r) => `(${Array.from({ length: 9 }, (_, c) => `$${r * 9 + c + 1}`).join(', ')})`);
+  const a = (i: number) => `$${n * 9 + i}`;
+  return `WITH stored AS (
+      INSERT INTO batches (org_id, batch_id, device_id, seq, activity, directory, sha256, size, received_at)
+      VALUES ${rows.join(', ')}
+      ON CONFLICT (org_id, batch_id) DO NOTHING RETURNING org_id, batch_id
+    ), audited AS (
+      INSERT INTO audit (org_id, at, actor, action, subject)
+      SELECT a.org_id, a.at, a.actor, a.action, a.subject
+      FROM unnest(${a(1)}::text[], ${a(2)}::text[], ${a(3)}::text[], ${a(4)}::timestamptz[], ${a(5)}::text[], ${a(6)}::text[], ${a(7)}::text[])
+        AS a (batch_org_id, batch_id, org_id, at, actor, action, subject)
+      JOIN stored s ON s.org_id = a.batch_org_id AND s.batch_id = a.batch_id
+      RETURNING cursor
+    )
+    SELECT org_id, batch_id FROM stored`;
+}
+
+/** The group statements, by size: each prepared once per connection under its own name. */
+const insertBatchGroupText = Array.from({ length: MAX_UPLOAD_GROUP + 1 }, (_, n) => (n ? insertBatchGroupSql(n) : ''));
 
 function run<R extends pg.QueryResultRow>(db: Queryable, name: keyof typeof SQL, values: unknown[]): Promise<pg.QueryResult<R>> {
   return db.query<R>({ name: `footfall.${name}`, text: SQL[name], values });
@@ -501,10 +518,11 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     const audited = inserting.filter((p) => p.audit !== undefined);
     let stored: Set<string>;
     try {
-      const { rows } = await run<{ org_id: string; batch_id: string }>(pool, 'insertBatchGroup', [
-        ...columns(inserting.map((p) => batchValues(p.batch)), 9),
-        ...columns(audited.map((p) => [p.batch.orgId, p.batch.batchId, ...auditValues(p.audit!)]), 7),
-      ]);
+      const { rows } = await pool.query<{ org_id: string; batch_id: string }>({
+        name: `footfall.insertBatchGroup.${inserting.length}`,
+        text: insertBatchGroupText[inserting.length]!,
+        values: [...inserting.flatMap((p) => batchValues(p.batch)), ...columns(audited.map((p) => [p.batch.orgId, p.batch.batchId, ...auditValues(p.audit!)]), 7)],
+      });
       stored = new Set(rows.map((r) => rowKey(r.org_id, r.batch_id)));
     } catch {
       // The statement failed for the whole group (a malformed time, the disk full): each upload
@@ -592,7 +610,7 @@ export async function openPostgresStorage(connectionString: string, options: Pos
     }
   }
 
-  const queuePut = grouped(GROUPS_IN_FLIGHT, putGroup);
+  const queuePut = grouped(GROUPS_IN_FLIGHT, putGroup, MAX_UPLOAD_GROUP);
   const queueCount = grouped(GROUPS_IN_FLIGHT, countGroup);
   const queueLookup = grouped(GROUPS_IN_FLIGHT, lookupGroup);
 
