@@ -493,6 +493,8 @@ export function firstRecordDates(records: readonly ResolvedRecord[]): Map<string
 interface WomanTally {
   /** The months she has a record in. */
   months: MonthFigures[];
+  /** The month of the record of hers counted last. */
+  lastMonth: MonthFigures | null;
   /** The sites she visited. */
   sites: string[];
   /** Her visits: one per site and date, with the services counted for each. */
@@ -519,6 +521,23 @@ export function countRecords(
   range: DateRange,
   firstDates: ReadonlyMap<string, LocalDate> = firstRecordDates(records),
 ): Figures {
+  return countRange(records, range, firstDates).figures;
+}
+
+/** What countRange finds: the figures, and who they counted. */
+export interface RangeCount {
+  figures: Figures;
+  /** The known women with a record in the range (uniqueWomen of them). */
+  women: string[];
+  /** How many of them visited. */
+  visitedWomen: number;
+}
+
+/**
+ * countRecords, with the women it counted: a report breaks them down by what the directory says
+ * of each, and so need not go through the records again to find them.
+ */
+export function countRange(records: readonly ResolvedRecord[], range: DateRange, firstDates: ReadonlyMap<string, LocalDate>): RangeCount {
   checkRange(range);
 
   const totals = {
@@ -558,10 +577,14 @@ export function countRecords(
     if (r.womanId !== null) {
       woman = women.get(r.womanId) ?? null;
       if (woman === null) {
-        woman = { months: [], sites: [], visits: [], lastVisitDate: '', reached: false, supported: false };
+        woman = { months: [], lastMonth: null, sites: [], visits: [], lastVisitDate: '', reached: false, supported: false };
         women.set(r.womanId, woman);
       }
-      if (!woman.months.includes(month)) woman.months.push(month);
+      // Her records mostly come in date order too: one in the month of her last is already there.
+      if (woman.lastMonth !== month) {
+        if (!woman.months.includes(month)) woman.months.push(month);
+        woman.lastMonth = month;
+      }
     }
 
     if (r.kind === 'outreach') {
@@ -625,10 +648,12 @@ export function countRecords(
   let newWomen = 0;
   let reached = 0;
   let supported = 0;
+  let visited = 0;
   for (const [id, woman] of women) {
     for (const m of woman.months) m.uniqueWomen++;
     if (woman.reached) reached++;
     if (woman.supported) supported++;
+    if (woman.visits.length > 0) visited++;
     // She has a record in the range, so her first record cannot be after it.
     const first = firstDates.get(id) as LocalDate;
     if (first < range.from) continue;
@@ -636,7 +661,7 @@ export function countRecords(
     (months.get(first.slice(0, 7)) as MonthFigures).newWomen++;
   }
 
-  return {
+  const figures: Figures = {
     visits: totals.visits,
     anonymousVisits: totals.anonymousVisits,
     identifiedVisits: totals.identifiedVisits,
@@ -653,6 +678,7 @@ export function countRecords(
     bySite: Object.fromEntries([...sites].sort(byKey)),
     byMonth: Object.fromEntries(months),
   };
+  return { figures, women: [...women.keys()], visitedWomen: visited };
 }
 
 /**

@@ -7,7 +7,7 @@
  * text once disclosure control has been applied (disclosure.ts), with the same shape.
  */
 import {
-  countRecords,
+  countRange,
   countTerms,
   DEFINITIONS,
   firstRecordDates,
@@ -224,15 +224,15 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   const previousRange = reportPeriod(previousPeriod(period), config);
   const previous: ComparedPeriod = { ...previousRange, recorded: first !== null && previousRange.to >= first };
   const firstDates = firstRecordDates(history.records);
-  const figures = countRecords(history.records, current, firstDates);
-  const previousFigures = countRecords(history.records, previous, firstDates);
+  const counted = countRange(history.records, current, firstDates);
+  const previousCounted = countRange(history.records, previous, firstDates);
+  const { figures } = counted;
+  const previousFigures = previousCounted.figures;
   const termFigures = countTerms(history.records, current);
   const previousTermFigures = countTerms(history.records, previous);
   const now: Counted = { ...figures, ...termFigures };
   const before: Counted = { ...previousFigures, ...previousTermFigures };
-  const women = womenIn(history.records, current);
-  const previousWomen = womenIn(history.records, previous);
-  const womenWhoVisited = { current: women.visited, previous: previousWomen.visited };
+  const womenWhoVisited = { current: counted.visitedWomen, previous: previousCounted.visitedWomen };
 
   const single = (figure: TotalFigure, label: string): ReportRow<number> => ({
     figure,
@@ -284,8 +284,8 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
     },
     { id: 'referrals', title: 'Referrals by destination', kind: 'totals', rows: keyed('referrals', config.referralDestinations) },
     ...BREAKDOWNS.map(({ field, title, adds }): ReportSection<number> => {
-      const nowTally = tally(women.identified, history.women, field);
-      const beforeTally = tally(previousWomen.identified, history.women, field);
+      const nowTally = tally(counted.women, history.women, field);
+      const beforeTally = tally(previousCounted.women, history.women, field);
       const terms = config.terms[field];
       const configured = keysToShow(terms, without(nowTally, OTHER_KEYS), without(beforeTally, OTHER_KEYS));
       return {
@@ -315,7 +315,7 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
       siteTable(figures, previousFigures, womenWhoVisited, config),
       ...termTables(config).map((spec) => termTable(spec, now, before)),
     ],
-    statement: statement(current.label, figures.visits, figures.uniqueWomen, women.visited === figures.uniqueWomen, (n) => ({
+    statement: statement(current.label, figures.visits, figures.uniqueWomen, counted.visitedWomen === figures.uniqueWomen, (n) => ({
       text: n.toLocaleString('en-GB'),
       one: n === 1,
       none: n === 0,
@@ -344,20 +344,8 @@ function firstRecordDate(records: readonly ResolvedRecord[]): LocalDate | null {
   return first;
 }
 
-/** Distinct known women with a record in the range, and how many of them visited. */
-function womenIn(records: readonly ResolvedRecord[], range: DateRange): { identified: Set<string>; visited: number } {
-  const identified = new Set<string>();
-  const visited = new Set<string>();
-  for (const r of records) {
-    if (r.womanId === null || r.date < range.from || r.date > range.to) continue;
-    identified.add(r.womanId);
-    if (r.kind === 'visit') visited.add(r.womanId);
-  }
-  return { identified, visited: visited.size };
-}
-
 /** Women by the value of one optional field; a woman with no entry (erased) is "not recorded". */
-function tally(women: Set<string>, directory: Map<string, WomanProfile>, field: DetailField): Record<string, number> {
+function tally(women: readonly string[], directory: Map<string, WomanProfile>, field: DetailField): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const id of women) {
     const value = directory.get(id)?.details[field];

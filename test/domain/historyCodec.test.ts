@@ -188,6 +188,26 @@ describe('encodeHistory and decodeHistory', () => {
     expect(decodeHistory(encoded, BASE)).toEqual(history);
   });
 
+  it('writes every instant back exactly as toISOString does, from the year 0000 to 9999, leap days and the last millisecond of a day included', () => {
+    const ms = fc.oneof(
+      fc.integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 }),
+      fc.constantFrom(-62_167_219_200_000, -1, 0, 951_782_399_999, 951_782_400_000, 1_709_251_199_999, 253_402_300_799_999),
+    );
+    fc.assert(
+      fc.property(fc.array(ms, { minLength: 1, maxLength: 40 }), (instants) => {
+        const history: History = {
+          records: instants.map((at, i) => ({ kind: 'visit', id: `visit-${i}`, womanId: null, siteId: 'north', occurredAt: new Date(at).toISOString(), date: '2024-03-01', services: [] })),
+          women: new Map(),
+          config: BASE,
+        };
+        const encoded = stored(history);
+        expect(encoded.records.occurredAt.text).toEqual([]); // each went as its number, and came back built from it
+        expect(decodeHistory(encoded, BASE).records.map((r) => r.occurredAt)).toEqual(history.records.map((r) => r.occurredAt));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('takes the configuration given, and refuses one in another time zone', () => {
     const history = resolveHistory([], BASE);
     const renamed: OrgConfig = { ...BASE, sites: [{ key: 'north', name: 'The North Centre', retired: false }] };
