@@ -328,10 +328,10 @@ interface ListNode {
 
 function instantWriter(into: Instants): (instant: string) => void {
   let last = 0;
-  const dates = new Map<number, string>();
+  const dateOf = isoDates();
   return (instant) => {
     const ms = instantMillis(instant);
-    const exact = Number.isFinite(ms) && writtenAsISO(instant, ms, dates);
+    const exact = Number.isFinite(ms) && writtenAsISO(instant, ms, dateOf);
     if (!exact) into.text.push([into.delta.length, instant]);
     const value = exact ? ms : last; // a delta of 0 where the text stands instead
     into.delta.push(value - last);
@@ -340,15 +340,30 @@ function instantWriter(into: Instants): (instant: string) => void {
 }
 
 /**
- * Whether `new Date(ms).toISOString()` is exactly `instant`, found without building it: a year's
- * history has hundreds of thousands. `dates` caches "YYYY-MM-DD" by day.
+ * "YYYY-MM-DD" of each day (days since 1970-01-01) as `toISOString` writes it, made once a day;
+ * null for a day whose year it writes otherwise (past 9999).
  */
-function writtenAsISO(instant: string, ms: number, dates: Map<number, string>): boolean {
+function isoDates(): (day: number) => string | null {
+  const dates = new Map<number, string | null>();
+  return (day) => {
+    let date = dates.get(day);
+    if (date === undefined) {
+      const text = new Date(day * DAY_MS).toISOString();
+      dates.set(day, (date = text.length === 24 ? text.slice(0, 10) : null));
+    }
+    return date;
+  };
+}
+
+/**
+ * Whether `new Date(ms).toISOString()` is exactly `instant`, found without building it: a year's
+ * history has hundreds of thousands.
+ */
+function writtenAsISO(instant: string, ms: number, dateOf: (day: number) => string | null): boolean {
   if (instant.length !== 24 || instant[10] !== 'T' || instant[13] !== ':' || instant[16] !== ':' || instant[19] !== '.' || instant[23] !== 'Z') return false;
   const day = Math.floor(ms / DAY_MS);
-  let date = dates.get(day);
-  if (date === undefined) dates.set(day, (date = new Date(day * DAY_MS).toISOString().slice(0, 10)));
-  if (!instant.startsWith(date)) return false;
+  const date = dateOf(day);
+  if (date === null || !instant.startsWith(date)) return false;
   const h = digitsAt(instant, 11, 2);
   const m = digitsAt(instant, 14, 2);
   const sec = digitsAt(instant, 17, 2);
@@ -369,20 +384,15 @@ function instantReader(from: Instants): (position: number) => string {
 
 /**
  * `new Date(ms).toISOString()`, written character by character into one string, from the day's
- * "YYYY-MM-DD" (found once for each day) and the time of day: toISOString itself, a microsecond
- * each, was most of what decoding a year's history cost.
+ * "YYYY-MM-DD" (isoDates) and the time of day: toISOString itself, a microsecond each, was most
+ * of what decoding a year's history cost.
  */
 function isoWriter(): (ms: number) => string {
-  // The character codes of each day's date; null for a year past 9999, which is written otherwise.
-  const days = new Map<number, number[] | null>();
+  const dateOf = isoDates();
   const digit = (n: number) => 48 + n;
   return (ms) => {
     const day = Math.floor(ms / DAY_MS);
-    let date = days.get(day);
-    if (date === undefined) {
-      const text = new Date(day * DAY_MS).toISOString();
-      days.set(day, (date = text.length === 24 ? Array.from(text.slice(0, 10), (c) => c.charCodeAt(0)) : null));
-    }
+    const date = dateOf(day);
     if (date === null || !Number.isInteger(ms)) return new Date(ms).toISOString();
     const inDay = ms - day * DAY_MS;
     const seconds = Math.floor(inDay / 1000);
@@ -391,9 +401,9 @@ function isoWriter(): (ms: number) => string {
     const m = minutes - h * 60;
     const s = seconds - minutes * 60;
     const milli = inDay - seconds * 1000;
-    const [y0, y1, y2, y3, , mo0, mo1, , d0, d1] = date as [number, number, number, number, number, number, number, number, number, number];
+    const at = (i: number) => date.charCodeAt(i);
     return String.fromCharCode(
-      y0, y1, y2, y3, 45, mo0, mo1, 45, d0, d1, 84,
+      at(0), at(1), at(2), at(3), 45, at(5), at(6), 45, at(8), at(9), 84,
       digit(Math.floor(h / 10)), digit(h % 10), 58,
       digit(Math.floor(m / 10)), digit(m % 10), 58,
       digit(Math.floor(s / 10)), digit(s % 10), 46,

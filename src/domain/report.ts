@@ -226,7 +226,7 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   const firstDates = firstRecordDates(history.records);
   const counted = countRange(history.records, current, firstDates);
   const previousCounted = countRange(history.records, previous, firstDates);
-  const { figures } = counted;
+  const figures = counted.figures;
   const previousFigures = previousCounted.figures;
   const termFigures = countTerms(history.records, current);
   const previousTermFigures = countTerms(history.records, previous);
