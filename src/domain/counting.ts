@@ -4,14 +4,16 @@
  *
  * Counting happens in two steps. `resolveRecords` folds the event history into records as they
  * stand now (corrections, voids, services added later, merged women). `countRecords` then counts
- * those records for a date range, and `countTerms` breaks the range's outreach contacts and
- * casework sessions down by what was recorded on them. Visits, outreach contacts and casework
+ * those records for a date range, read as columns of numbers (recordColumns.ts), and
+ * `countTerms` breaks the range's outreach contacts and casework sessions down by what was
+ * recorded on them. Visits, outreach contacts and casework
  * sessions are the three kinds of record; a woman counts through any of them.
  */
 import { compareEvents, type EventOf, type FootfallEvent } from './events.ts';
 import type { OrgConfig } from './config.ts';
 import { canonicalIds } from './directory.ts';
 import { monthsOf, type DateRange } from './periods.ts';
+import { CASEWORK, columnsOf, dayNumber, monthNumber, NONE, OUTREACH, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
 import { localDateReader, parseLocalDate, type LocalDate } from './time.ts';
 
 /** A visit as it stands after every correction, with its woman resolved through merges. */
@@ -475,70 +477,64 @@ function isSortedSet(items: readonly string[]): boolean {
   return true;
 }
 
+/** Records as objects, or the same as columns (recordColumns.ts): counting reads columns. */
+export type Countable = readonly ResolvedRecord[] | RecordColumns;
+
+function columnsFrom(records: Countable): RecordColumns {
+  return Array.isArray(records) ? columnsOf(records) : (records as RecordColumns);
+}
+
 /**
- * The date of each known woman's first record ever: what "new women" is counted from. Pass it to
- * `countRecords` when counting several ranges of the same records.
+ * The day number (recordColumns.ts dayNumber) of each known woman's first record ever, by her
+ * index in the columns' strings: what "new women" is counted from. Pass it to `countRange` when
+ * counting several ranges of the same records.
  */
-export function firstRecordDates(records: readonly ResolvedRecord[]): Map<string, LocalDate> {
-  const firstDate = new Map<string, LocalDate>();
-  for (const r of records) {
-    if (r.womanId === null) continue;
-    const first = firstDate.get(r.womanId);
-    if (first === undefined || r.date < first) firstDate.set(r.womanId, r.date);
+export function firstRecordDays(columns: RecordColumns): Int32Array {
+  // A woman with no dated record keeps the latest day there is, and no range counts her anyway.
+  const first = new Int32Array(columns.strings.length).fill(0x7fffffff);
+  const { woman, day } = columns;
+  for (let i = 0; i < columns.size; i++) {
+    const w = woman[i] as number;
+    const d = day[i] as number;
+    if (w !== NONE && d !== UNDATED && d < (first[w] as number)) first[w] = d;
   }
-  return firstDate;
+  return first;
 }
 
-/** What counting one range keeps about each known woman with a record in it. */
-interface WomanTally {
-  /** The months she has a record in. */
-  months: MonthFigures[];
-  /** The month of the record of hers counted last. */
-  lastMonth: MonthFigures | null;
-  /** The sites she visited. */
-  sites: string[];
-  /** Her visits: one per site and date, with the services counted for each. */
-  visits: VisitTally[];
-  /** The latest date of her visits so far: a later one cannot be a visit already counted. */
-  lastVisitDate: LocalDate;
-  reached: boolean;
-  supported: boolean;
-}
-
-interface VisitTally {
-  date: LocalDate;
-  siteId: string;
-  /** The services counted for it: the first check-in's own list until a later one adds to it. */
-  counted: readonly string[];
-}
-
-/**
- * Counts resolved records for an inclusive range. Resolve once to count several ranges, and pass
- * `firstDates` (firstRecordDates of the same records) to find them once too.
- */
-export function countRecords(
-  records: readonly ResolvedRecord[],
-  range: DateRange,
-  firstDates: ReadonlyMap<string, LocalDate> = firstRecordDates(records),
-): Figures {
-  return countRange(records, range, firstDates).figures;
+/** Counts records for an inclusive range. */
+export function countRecords(records: Countable, range: DateRange): Figures {
+  const columns = columnsFrom(records);
+  return countRange(columns, range, firstRecordDays(columns)).figures;
 }
 
 /** What countRange finds: the figures, and who they counted. */
 export interface RangeCount {
   figures: Figures;
-  /** The known women with a record in the range (uniqueWomen of them). */
+  /** The known women with a record in the range (uniqueWomen of them), in the order first counted. */
   women: string[];
   /** How many of them visited. */
   visitedWomen: number;
 }
 
+// What counting one range keeps about each woman, as bits of one byte.
+const COUNTED = 1;
+const REACHED = 2;
+const SUPPORTED = 4;
+const VISITED = 8;
+
 /**
  * countRecords, with the women it counted: a report breaks them down by what the directory says
- * of each, and so need not go through the records again to find them.
+ * of each, and so need not go through the records again to find them. `firstDays` is
+ * firstRecordDays of the same columns.
  */
-export function countRange(records: readonly ResolvedRecord[], range: DateRange, firstDates: ReadonlyMap<string, LocalDate>): RangeCount {
+export function countRange(columns: RecordColumns, range: DateRange, firstDays: Int32Array): RangeCount {
   checkRange(range);
+  const from = dayNumber(range.from);
+  const to = dayNumber(range.to);
+  const firstMonth = monthNumber(from);
+  const monthKeys = monthsOf(range);
+  const months: MonthFigures[] = monthKeys.map(() => ({ visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 }));
+  const { kind, woman, day, site, area, services, referrals, strings, lists } = columns;
 
   const totals = {
     visits: 0,
@@ -548,100 +544,140 @@ export function countRange(records: readonly ResolvedRecord[], range: DateRange,
     unknownContacts: 0,
     caseworkSessions: 0,
   };
-  const services = new Map<string, number>();
-  const referrals = new Map<string, number>();
-  const areas = new Map<string, number>();
-  const sites = new Map<string, SiteFigures>();
-  const months = new Map<string, MonthFigures>();
-  for (const month of monthsOf(range)) {
-    months.set(month, { visits: 0, uniqueWomen: 0, anonymousVisits: 0, newWomen: 0, outreachContacts: 0 });
-  }
-  // Everything counted per woman hangs off one entry, so a record costs one lookup of her id
-  // rather than one per set she belongs to: a year's report counts hundreds of thousands.
-  const women = new Map<string, WomanTally>();
-  const countService = (s: string, woman: WomanTally | null) => {
-    services.set(s, (services.get(s) ?? 0) + 1);
-    if (s === ADVICE_SERVICE && woman) woman.supported = true;
-  };
+  // Lists are counted by how many records had each, and each list's items added up once at the end.
+  const anonymousServices = new Int32Array(lists.length);
+  const visitServices = new Int32Array(lists.length);
+  const listedReferrals = new Int32Array(lists.length);
+  const hasAdvice = lists.map((l) => l.includes(ADVICE_SERVICE));
+  /** Services a later check-in added to a visit already counted. */
+  const addedServices = new Map<string, number>();
+  const areas = new Int32Array(strings.length);
+  const sites: (SiteFigures | undefined)[] = [];
+
+  // Each known woman by her index in `strings`.
+  const flags = new Uint8Array(strings.length);
+  const mark = (w: number, flag: number) => (flags[w] = (flags[w] as number) | flag);
+  const counted: number[] = [];
+  /** The month of her record counted last; `monthsSeen` (woman * months + month) holds all of hers. */
+  const lastMonth = new Int32Array(strings.length).fill(NONE);
+  const monthsSeen = new Set<number>();
+  /** The site of her first visit, and any others (mostly there are none). */
+  const firstSite = new Int32Array(strings.length).fill(NONE);
+  const otherSites = new Map<number, number[]>();
+  // Her visits (one per site and date), newest first, linked through `visitNext`; the latest date
+  // of them (UNDATED, before every day, until she has one): a later record cannot be a visit
+  // already counted.
+  const lastVisitDay = new Int32Array(strings.length).fill(UNDATED);
+  const visitHead = new Int32Array(strings.length).fill(NONE);
+  const visitNext: number[] = [];
+  const visitDay: number[] = [];
+  const visitSite: number[] = [];
+  /** The services counted for each visit: the first check-in's own list until a later one adds to it. */
+  const visitCounted: (readonly string[])[] = [];
 
   // Records mostly come in date order, so the month of the record before is usually this one's.
-  let lastDate = '';
-  let month = undefined as unknown as MonthFigures;
-  for (const r of records) {
-    if (r.date < range.from || r.date > range.to) continue;
-    if (r.date !== lastDate) {
-      month = months.get(r.date.slice(0, 7)) as MonthFigures; // every month in the range is seeded above
-      lastDate = r.date;
+  let lastDay = UNDATED; // no range holds it
+  let m = 0;
+  let month = months[0] as MonthFigures;
+  for (let i = 0; i < columns.size; i++) {
+    const d = day[i] as number;
+    if (d < from || d > to) continue;
+    if (d !== lastDay) {
+      m = monthNumber(d) - firstMonth;
+      month = months[m] as MonthFigures;
+      lastDay = d;
     }
-    let woman: WomanTally | null = null;
-    if (r.womanId !== null) {
-      woman = women.get(r.womanId) ?? null;
-      if (woman === null) {
-        woman = { months: [], lastMonth: null, sites: [], visits: [], lastVisitDate: '', reached: false, supported: false };
-        women.set(r.womanId, woman);
+    const w = woman[i] as number;
+    if (w !== NONE) {
+      if (flags[w] === 0) {
+        flags[w] = COUNTED;
+        counted.push(w);
       }
-      // Her records mostly come in date order too: one in the month of her last is already there.
-      if (woman.lastMonth !== month) {
-        if (!woman.months.includes(month)) woman.months.push(month);
-        woman.lastMonth = month;
+      if (lastMonth[w] !== m) {
+        lastMonth[w] = m;
+        const key = w * months.length + m;
+        if (!monthsSeen.has(key)) {
+          monthsSeen.add(key);
+          month.uniqueWomen++;
+        }
       }
     }
 
-    if (r.kind === 'outreach') {
+    const k = kind[i];
+    if (k === OUTREACH) {
       totals.outreachContacts++;
       month.outreachContacts++;
-      areas.set(r.area, (areas.get(r.area) ?? 0) + 1);
-      if (woman === null) totals.unknownContacts++;
-      else woman.reached = true;
-      for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
+      bump(areas, area[i] as number);
+      if (w === NONE) totals.unknownContacts++;
+      else mark(w, REACHED);
+      bump(listedReferrals, referrals[i] as number);
       continue;
     }
-    if (r.kind === 'casework') {
+    if (k === CASEWORK) {
       totals.caseworkSessions++;
-      (woman as WomanTally).supported = true;
-      for (const d of r.referrals) referrals.set(d, (referrals.get(d) ?? 0) + 1);
+      mark(w, SUPPORTED);
+      bump(listedReferrals, referrals[i] as number);
       continue;
     }
 
-    let site = sites.get(r.siteId);
-    if (!site) sites.set(r.siteId, (site = { visits: 0, uniqueWomen: 0, anonymousVisits: 0 }));
-    if (woman === null) {
+    const s = site[i] as number;
+    const l = services[i] as number;
+    const siteFigures = (sites[s] ??= { visits: 0, uniqueWomen: 0, anonymousVisits: 0 });
+    if (w === NONE) {
       // Each anonymous check-in is a visit of its own, with every service it lists.
       totals.visits++;
-      site.visits++;
+      siteFigures.visits++;
       month.visits++;
       totals.anonymousVisits++;
-      site.anonymousVisits++;
+      siteFigures.anonymousVisits++;
       month.anonymousVisits++;
-      for (const s of r.services) countService(s, null);
+      bump(anonymousServices, l);
       continue;
     }
 
     // A second check-in of the same woman at the same site that day is the same visit, and adds
     // only the services not counted for it before.
-    const visit = r.date > woman.lastVisitDate ? undefined : woman.visits.find((v) => v.date === r.date && v.siteId === r.siteId);
-    if (visit === undefined) {
+    let visit = NONE;
+    if (d <= (lastVisitDay[w] as number)) {
+      for (let v = visitHead[w] as number; v !== NONE; v = visitNext[v] as number) {
+        if (visitDay[v] === d && visitSite[v] === s) {
+          visit = v;
+          break;
+        }
+      }
+    }
+    if (visit === NONE) {
       totals.visits++;
-      site.visits++;
+      siteFigures.visits++;
       month.visits++;
       totals.identifiedVisits++;
-      if (!woman.sites.includes(r.siteId)) {
-        woman.sites.push(r.siteId);
-        site.uniqueWomen++;
+      if (firstSite[w] === NONE) {
+        firstSite[w] = s;
+        siteFigures.uniqueWomen++;
+      } else if (firstSite[w] !== s) {
+        let others = otherSites.get(w);
+        if (!others) otherSites.set(w, (others = []));
+        if (!others.includes(s)) {
+          others.push(s);
+          siteFigures.uniqueWomen++;
+        }
       }
-      woman.visits.push({ date: r.date, siteId: r.siteId, counted: r.services });
-      if (r.date > woman.lastVisitDate) woman.lastVisitDate = r.date;
-      const listed = r.services;
-      for (let i = 0; i < listed.length; i++) {
-        const s = listed[i] as string;
-        if (listed.indexOf(s) === i) countService(s, woman); // listed twice: counted once
-      }
+      visitNext.push(visitHead[w] as number);
+      visitHead[w] = visitDay.push(d) - 1;
+      visitSite.push(s);
+      visitCounted.push(lists[l] as readonly string[]);
+      if (d > (lastVisitDay[w] as number)) lastVisitDay[w] = d;
+      mark(w, VISITED);
+      bump(visitServices, l);
+      if (hasAdvice[l]) mark(w, SUPPORTED);
       continue;
     }
-    for (const s of r.services) {
-      if (visit.counted.includes(s)) continue;
-      visit.counted = [...visit.counted, s];
-      countService(s, woman);
+    for (const service of lists[l] as readonly string[]) {
+      const before = visitCounted[visit] as readonly string[];
+      if (before.includes(service)) continue;
+      visitCounted[visit] = [...before, service];
+      addedServices.set(service, (addedServices.get(service) ?? 0) + 1);
+      if (service === ADVICE_SERVICE) mark(w, SUPPORTED);
     }
   }
 
@@ -649,36 +685,50 @@ export function countRange(records: readonly ResolvedRecord[], range: DateRange,
   let reached = 0;
   let supported = 0;
   let visited = 0;
-  for (const [id, woman] of women) {
-    for (const m of woman.months) m.uniqueWomen++;
-    if (woman.reached) reached++;
-    if (woman.supported) supported++;
-    if (woman.visits.length > 0) visited++;
+  for (const w of counted) {
+    const f = flags[w] as number;
+    if (f & REACHED) reached++;
+    if (f & SUPPORTED) supported++;
+    if (f & VISITED) visited++;
     // She has a record in the range, so her first record cannot be after it.
-    const first = firstDates.get(id) as LocalDate;
-    if (first < range.from) continue;
+    const first = firstDays[w] as number;
+    if (first < from) continue;
     newWomen++;
-    (months.get(first.slice(0, 7)) as MonthFigures).newWomen++;
+    (months[monthNumber(first) - firstMonth] as MonthFigures).newWomen++;
   }
+
+  const serviceCounts = new Map(addedServices);
+  const referralCounts = new Map<string, number>();
+  const add = (into: Map<string, number>, key: string, n: number) => into.set(key, (into.get(key) ?? 0) + n);
+  lists.forEach((list, l) => {
+    // An anonymous check-in counts every service it lists; a visit each service once, however often listed.
+    for (const s of list) {
+      if (anonymousServices[l]) add(serviceCounts, s, anonymousServices[l] as number);
+      if (listedReferrals[l]) add(referralCounts, s, listedReferrals[l] as number);
+    }
+    if (visitServices[l]) list.forEach((s, at) => list.indexOf(s) === at && add(serviceCounts, s, visitServices[l] as number));
+  });
+  const areaCounts = new Map<string, number>();
+  areas.forEach((n, a) => n > 0 && add(areaCounts, strings[a] as string, n));
 
   const figures: Figures = {
     visits: totals.visits,
     anonymousVisits: totals.anonymousVisits,
     identifiedVisits: totals.identifiedVisits,
-    uniqueWomen: women.size,
+    uniqueWomen: counted.length,
     newWomen,
-    services: Object.fromEntries([...services].sort(byKey)),
+    services: Object.fromEntries([...serviceCounts].sort(byKey)),
     outreachContacts: totals.outreachContacts,
     womenReached: reached,
     unknownContacts: totals.unknownContacts,
     caseworkSessions: totals.caseworkSessions,
     womenSupported: supported,
-    referrals: Object.fromEntries([...referrals].sort(byKey)),
-    byArea: Object.fromEntries([...areas].sort(byKey)),
-    bySite: Object.fromEntries([...sites].sort(byKey)),
-    byMonth: Object.fromEntries(months),
+    referrals: Object.fromEntries([...referralCounts].sort(byKey)),
+    byArea: Object.fromEntries([...areaCounts].sort(byKey)),
+    bySite: Object.fromEntries(sites.flatMap((f, s): [string, SiteFigures][] => (f ? [[strings[s] as string, f]] : [])).sort(byKey)),
+    byMonth: Object.fromEntries(monthKeys.map((key, i) => [key, months[i] as MonthFigures])),
   };
-  return { figures, women: [...women.keys()], visitedWomen: visited };
+  return { figures, women: counted.map((w) => strings[w] as string), visitedWomen: visited };
 }
 
 /**
@@ -686,68 +736,77 @@ export function countRange(records: readonly ResolvedRecord[], range: DateRange,
  * term (TermFigures). Kept apart from countRecords, whose Figures are the headline figures: these
  * breakdowns read only contacts and sessions, a small part of a year's records.
  */
-export function countTerms(records: readonly ResolvedRecord[], range: DateRange): TermFigures {
+export function countTerms(records: Countable, range: DateRange): TermFigures {
   checkRange(range);
+  const columns = columnsFrom(records);
+  const from = dayNumber(range.from);
+  const to = dayNumber(range.to);
+  const { kind, woman, day, area, place, needs, support, topics, outcome, strings, lists } = columns;
+  const term = (i: number) => strings[i] as string;
+  const list = (i: number) => lists[i] as readonly string[];
   const areas = new TermTally();
   const places = new TermTally();
-  const needs = new TermTally();
-  const support = new TermTally();
-  const topics = new TermTally();
+  const needTally = new TermTally();
+  const supportTally = new TermTally();
+  const topicTally = new TermTally();
   const outcomes = new TermTally();
-  const caseworkWomen = new Set<string>();
-  for (const r of records) {
-    if (r.kind === 'visit' || r.date < range.from || r.date > range.to) continue;
-    if (r.kind === 'outreach') {
-      areas.addOne(r.area, r.womanId);
-      places.addOne(r.place, r.womanId);
-      needs.add(r.needs, r.womanId);
-      support.add(r.support, r.womanId);
+  const caseworkWomen = new Set<number>();
+  for (let i = 0; i < columns.size; i++) {
+    const d = day[i] as number;
+    if (kind[i] === VISIT || d < from || d > to) continue;
+    const w = woman[i] as number;
+    if (kind[i] === OUTREACH) {
+      areas.addOne(term(area[i] as number), w);
+      places.addOne(term(place[i] as number), w);
+      needTally.add(list(needs[i] as number), w);
+      supportTally.add(list(support[i] as number), w);
       continue;
     }
-    topics.add(r.topics, r.womanId);
+    topicTally.add(list(topics[i] as number), w);
     // One outcome per session; women by outcome is not a figure.
-    outcomes.add(r.outcome === null ? [] : [r.outcome], null);
-    caseworkWomen.add(r.womanId);
+    const o = outcome[i] as number;
+    outcomes.add(o === NONE ? [] : [term(o)], NONE);
+    caseworkWomen.add(w);
   }
   return {
     byPlace: places.records(),
     womenByArea: areas.women(),
     womenByPlace: places.women(),
-    needs: needs.records(),
-    womenByNeed: needs.women(),
-    support: support.records(),
-    womenBySupport: support.women(),
-    topics: topics.records(),
-    womenByTopic: topics.women(),
+    needs: needTally.records(),
+    womenByNeed: needTally.women(),
+    support: supportTally.records(),
+    womenBySupport: supportTally.women(),
+    topics: topicTally.records(),
+    womenByTopic: topicTally.women(),
     outcomes: outcomes.records(),
     caseworkWomen: caseworkWomen.size,
   };
 }
 
-/** Records with each term, and the distinct known women whose records had it. */
+/** Records with each term, and the distinct known women (by index, NONE for none) whose records had it. */
 class TermTally {
   private readonly recordCounts = new Map<string, number>();
-  private readonly womenWith = new Map<string, Set<string>>();
+  private readonly womenWith = new Map<string, Set<number>>();
   /** Every known woman with a record here, whatever it had. */
-  private readonly everyone = new Set<string>();
+  private readonly everyone = new Set<number>();
 
   /** One record's terms, each once; a record with none counts under NOT_RECORDED. */
-  add(terms: readonly string[], womanId: string | null): void {
+  add(terms: readonly string[], woman: number): void {
     if (terms.length === 0) {
       this.recordCounts.set(NOT_RECORDED, (this.recordCounts.get(NOT_RECORDED) ?? 0) + 1);
-      if (womanId !== null) this.everyone.add(womanId);
+      if (woman !== NONE) this.everyone.add(woman);
     }
-    for (const term of terms) this.addOne(term, womanId);
+    for (const term of terms) this.addOne(term, woman);
   }
 
   /** A record with exactly one term (an area, a kind of place): no list to build for each. */
-  addOne(term: string, womanId: string | null): void {
+  addOne(term: string, woman: number): void {
     this.recordCounts.set(term, (this.recordCounts.get(term) ?? 0) + 1);
-    if (womanId === null) return;
+    if (woman === NONE) return;
     let women = this.womenWith.get(term);
     if (!women) this.womenWith.set(term, (women = new Set()));
-    women.add(womanId);
-    this.everyone.add(womanId);
+    women.add(woman);
+    this.everyone.add(woman);
   }
 
   records(): Record<string, number> {
@@ -760,7 +819,7 @@ class TermTally {
    */
   women(): Record<string, number> {
     const counts = new Map([...this.womenWith].map(([term, women]) => [term, women.size]));
-    const withAny = new Set<string>();
+    const withAny = new Set<number>();
     for (const women of this.womenWith.values()) for (const w of women) withAny.add(w);
     const none = this.everyone.size - withAny.size;
     if (none > 0) counts.set(NOT_RECORDED, none);
@@ -781,6 +840,10 @@ export function countPeriod(
   range: DateRange,
 ): Figures {
   return countRecords(resolveRecords(events, config), range);
+}
+
+function bump(counts: Int32Array, i: number): void {
+  counts[i] = (counts[i] as number) + 1;
 }
 
 function byKey(a: [string, unknown], b: [string, unknown]): number {

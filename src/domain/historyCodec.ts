@@ -17,8 +17,9 @@
 import type { OrgConfig } from './config.ts';
 import type { ResolvedCasework, ResolvedOutreach, ResolvedRecord, ResolvedVisit } from './counting.ts';
 import type { WomanDetails } from './events.ts';
-import type { History } from './report.ts';
-import { digitsAt, formatLocalDate, instantMillis } from './time.ts';
+import { CASEWORK, dateOfDay, emptyColumns, NONE, OUTREACH, recordDay, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
+import { historyOf, type History } from './report.ts';
+import { digitsAt, instantMillis } from './time.ts';
 import type { WomanProfile } from './women.ts';
 
 export const HISTORY_CODEC_VERSION = 1;
@@ -76,20 +77,21 @@ export interface EncodedHistory {
   details: WomanDetails[];
 }
 
-const VISIT = 0;
-const OUTREACH = 1;
-const CASEWORK = 2;
 const DAY_MS = 86_400_000;
 
+/**
+ * The history in its encoded form. Its columns (recordColumns.ts), which counting its report made
+ * already, give everything but the instants: strings and lists are numbered there once.
+ */
 export function encodeHistory(history: History): EncodedHistory {
-  const strings = new Interner<string>((s) => s);
-  const lists = new ListInterner();
+  const c = history.columns;
+  const strings = new Interner<string>((s) => s, c.strings);
   const details = new Interner<WomanDetails>((d) => JSON.stringify(d));
 
   const records: EncodedHistory['records'] = {
-    kind: [],
-    id: [],
-    woman: [],
+    kind: Array.from(c.kind),
+    id: c.id.slice(),
+    woman: Array.from(c.woman),
     occurredAt: { delta: [], text: [] },
     day: [],
     dateText: [],
@@ -104,36 +106,30 @@ export function encodeHistory(history: History): EncodedHistory {
     outcome: [],
   };
   const instants = instantWriter(records.occurredAt);
-  const days = dayReader();
   let lastDay = 0;
   history.records.forEach((r, i) => {
-    records.id.push(r.id);
-    records.woman.push(r.womanId === null ? -1 : strings.index(r.womanId));
     instants(r.occurredAt);
-    const day = days(r.date);
-    if (Number.isNaN(day)) records.dateText.push([i, r.date]);
-    const value = Number.isNaN(day) ? lastDay : day; // a delta of 0 where the text stands instead
+    const day = c.day[i] as number;
+    if (day === UNDATED) records.dateText.push([i, r.date]);
+    const value = day === UNDATED ? lastDay : day; // a delta of 0 where the text stands instead
     records.day.push(value - lastDay);
     lastDay = value;
-    switch (r.kind) {
-      case 'visit':
-        records.kind.push(VISIT);
-        records.site.push(strings.index(r.siteId));
-        records.services.push(lists.index(r.services));
+    switch (c.kind[i]) {
+      case VISIT:
+        records.site.push(c.site[i] as number);
+        records.services.push(c.services[i] as number);
         break;
-      case 'outreach':
-        records.kind.push(OUTREACH);
-        records.area.push(strings.index(r.area));
-        records.place.push(strings.index(r.place));
-        records.needs.push(lists.index(r.needs));
-        records.support.push(lists.index(r.support));
-        records.referrals.push(lists.index(r.referrals));
+      case OUTREACH:
+        records.area.push(c.area[i] as number);
+        records.place.push(c.place[i] as number);
+        records.needs.push(c.needs[i] as number);
+        records.support.push(c.support[i] as number);
+        records.referrals.push(c.referrals[i] as number);
         break;
-      case 'casework':
-        records.kind.push(CASEWORK);
-        records.topics.push(lists.index(r.topics));
-        records.referrals.push(lists.index(r.referrals));
-        records.outcome.push(r.outcome === null ? -1 : strings.index(r.outcome));
+      case CASEWORK:
+        records.topics.push(c.topics[i] as number);
+        records.referrals.push(c.referrals[i] as number);
+        records.outcome.push(c.outcome[i] as number);
         break;
     }
   });
@@ -151,8 +147,8 @@ export function encodeHistory(history: History): EncodedHistory {
   return {
     v: HISTORY_CODEC_VERSION,
     timeZone: history.config.timeZone,
+    lists: c.lists.map((l) => l.map((s) => strings.index(s))),
     strings: strings.values,
-    lists: lists.values.map((l) => l.map((s) => strings.index(s))),
     records,
     women,
     details: details.values,
@@ -162,6 +158,9 @@ export function encodeHistory(history: History): EncodedHistory {
 /**
  * The history `encodeHistory` was given, with `config` as its configuration. Throws when the
  * encoded form is not of this version, was dated in another time zone, or does not hold together.
+ *
+ * Its columns (recordColumns.ts) are read straight from the encoded ones, which is all a report
+ * counts; its records as objects are made only when something reads them (the raw records export).
  */
 export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): History {
   const e = encoded as Partial<EncodedHistory> | null;
@@ -170,20 +169,20 @@ export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): Histo
   }
   if (e.timeZone !== config.timeZone) throw new Error(`the history was dated in ${String(e.timeZone)}, not ${config.timeZone}`);
   const { strings } = e;
-  const string = (i: number): string => {
-    const s = strings[i];
-    if (typeof s !== 'string') throw new Error('a resolved history refers to a string it does not hold');
-    return s;
+  // Counting tells women and terms apart by their index: each string must be there once.
+  if (new Set(strings).size !== strings.length || strings.some((s) => typeof s !== 'string')) throw new Error('a resolved history holds a string twice');
+  const string = (i: number | undefined): number => {
+    if (typeof i !== 'number' || !(i >= 0 && i < strings.length)) throw new Error('a resolved history refers to a string it does not hold');
+    return i;
   };
   // Records with the same list share one array, frozen: most of a year's records have one of a
   // few dozen lists, and an array each would be most of what decoding allocates. Nothing that
   // reads a history changes its records; anything that tried would throw rather than change
   // other records too.
-  const lists = e.lists.map((l) => Object.freeze(l.map(string)) as string[]);
-  const list = (i: number | undefined): string[] => {
-    const l = lists[i as number];
-    if (!l) throw new Error('a resolved history refers to a list it does not hold');
-    return l;
+  const lists = e.lists.map((l) => Object.freeze(l.map((i) => strings[string(i)] as string)) as string[]);
+  const list = (i: number | undefined): number => {
+    if (typeof i !== 'number' || !lists[i]) throw new Error('a resolved history refers to a list it does not hold');
+    return i;
   };
 
   const c = e.records;
@@ -191,39 +190,102 @@ export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): Histo
   if (c.id.length !== n || c.woman.length !== n || c.day.length !== n || c.occurredAt.delta.length !== n) {
     throw new Error('a resolved history has columns of different lengths');
   }
-  const occurredAt = instantReader(c.occurredAt);
+  const columns = emptyColumns(n, strings, lists);
   const dateTexts = new Map(c.dateText);
-  const records: ResolvedRecord[] = new Array(n);
   let day = 0;
-  let lastDay = NaN;
-  let date = '';
   let site = 0;
   let outreach = 0;
   let referral = 0;
   let casework = 0;
   for (let i = 0; i < n; i++) {
-    const id = c.id[i] as string;
+    columns.id[i] = c.id[i] as string;
     const w = c.woman[i] as number;
-    const womanId = w === -1 ? null : string(w);
-    const at = occurredAt(i);
+    columns.woman[i] = w === -1 ? NONE : string(w);
     day += c.day[i] as number;
+    const text = dateTexts.size > 0 ? dateTexts.get(i) : undefined;
+    columns.day[i] = text === undefined ? day : recordDay(text);
+    switch (c.kind[i]) {
+      case VISIT:
+        columns.kind[i] = VISIT;
+        columns.site[i] = string(c.site[site]);
+        columns.services[i] = list(c.services[site]);
+        site++;
+        break;
+      case OUTREACH:
+        columns.kind[i] = OUTREACH;
+        columns.area[i] = string(c.area[outreach]);
+        columns.place[i] = string(c.place[outreach]);
+        columns.needs[i] = list(c.needs[outreach]);
+        columns.support[i] = list(c.support[outreach]);
+        columns.referrals[i] = list(c.referrals[referral]);
+        outreach++;
+        referral++;
+        break;
+      case CASEWORK: {
+        if (w === -1) throw new Error('a resolved history has a casework session with no woman');
+        columns.kind[i] = CASEWORK;
+        columns.topics[i] = list(c.topics[casework]);
+        columns.referrals[i] = list(c.referrals[referral]);
+        const o = c.outcome[casework];
+        columns.outcome[i] = o === -1 ? NONE : string(o);
+        casework++;
+        referral++;
+        break;
+      }
+      default:
+        throw new Error('a resolved history has a record of an unknown kind');
+    }
+  }
+  if (site !== c.site.length || outreach !== c.area.length || casework !== c.topics.length || referral !== c.referrals.length) {
+    throw new Error('a resolved history has columns that do not match its records');
+  }
+  checkInstants(c.occurredAt); // now, so that making the records later cannot fail
+
+  const ww = e.women;
+  const registeredAt = instantReader(ww.registeredAt);
+  const women = new Map<string, WomanProfile>();
+  for (let i = 0; i < ww.key.length; i++) {
+    const details = e.details[ww.details[i] as number];
+    if (!details) throw new Error('a resolved history refers to details it does not hold');
+    women.set(strings[string(ww.key[i])] as string, {
+      id: strings[string(ww.id[i])] as string,
+      knownAs: ww.knownAs[i] as string,
+      details: copyDetails(details),
+      registeredAt: registeredAt(i),
+    });
+  }
+  return historyOf(() => recordsOf(columns, c.occurredAt, dateTexts), () => columns, women, config);
+}
+
+/** The records as objects, from columns decodeHistory has checked. */
+function recordsOf(columns: RecordColumns, instants: Instants, dateTexts: ReadonlyMap<number, string>): ResolvedRecord[] {
+  const { strings, lists } = columns;
+  const occurredAt = instantReader(instants);
+  const records: ResolvedRecord[] = new Array(columns.size);
+  let lastDay = NaN;
+  let date = '';
+  for (let i = 0; i < columns.size; i++) {
+    const id = columns.id[i] as string;
+    const w = columns.woman[i] as number;
+    const womanId = w === NONE ? null : (strings[w] as string);
+    const at = occurredAt(i);
+    const day = columns.day[i] as number;
     if (day !== lastDay) {
-      date = dayText(day);
+      date = dateOfDay(day);
       lastDay = day;
     }
     const localDate = dateTexts.size > 0 ? (dateTexts.get(i) ?? date) : date;
-    switch (c.kind[i]) {
+    switch (columns.kind[i]) {
       case VISIT: {
         const record: ResolvedVisit = {
           kind: 'visit',
           id,
           womanId,
-          siteId: string(c.site[site] as number),
+          siteId: strings[columns.site[i] as number] as string,
           occurredAt: at,
           date: localDate,
-          services: list(c.services[site]),
+          services: lists[columns.services[i] as number] as string[],
         };
-        site++;
         records[i] = record;
         break;
       }
@@ -234,64 +296,47 @@ export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): Histo
           womanId,
           occurredAt: at,
           date: localDate,
-          area: string(c.area[outreach] as number),
-          place: string(c.place[outreach] as number),
-          needs: list(c.needs[outreach]),
-          support: list(c.support[outreach]),
-          referrals: list(c.referrals[referral]),
+          area: strings[columns.area[i] as number] as string,
+          place: strings[columns.place[i] as number] as string,
+          needs: lists[columns.needs[i] as number] as string[],
+          support: lists[columns.support[i] as number] as string[],
+          referrals: lists[columns.referrals[i] as number] as string[],
         };
-        outreach++;
-        referral++;
         records[i] = record;
         break;
       }
-      case CASEWORK: {
-        if (womanId === null) throw new Error('a resolved history has a casework session with no woman');
-        const o = c.outcome[casework];
+      default: {
+        const o = columns.outcome[i] as number;
         const record: ResolvedCasework = {
           kind: 'casework',
           id,
-          womanId,
+          womanId: womanId as string,
           occurredAt: at,
           date: localDate,
-          topics: list(c.topics[casework]),
-          referrals: list(c.referrals[referral]),
-          outcome: o === -1 ? null : string(o as number),
+          topics: lists[columns.topics[i] as number] as string[],
+          referrals: lists[columns.referrals[i] as number] as string[],
+          outcome: o === NONE ? null : (strings[o] as string),
         };
-        casework++;
-        referral++;
         records[i] = record;
         break;
       }
-      default:
-        throw new Error('a resolved history has a record of an unknown kind');
     }
   }
-  if (site !== c.site.length || outreach !== c.area.length || casework !== c.topics.length || referral !== c.referrals.length) {
-    throw new Error('a resolved history has columns that do not match its records');
-  }
-
-  const ww = e.women;
-  const registeredAt = instantReader(ww.registeredAt);
-  const women = new Map<string, WomanProfile>();
-  for (let i = 0; i < ww.key.length; i++) {
-    const details = e.details[ww.details[i] as number];
-    if (!details) throw new Error('a resolved history refers to details it does not hold');
-    women.set(string(ww.key[i] as number), {
-      id: string(ww.id[i] as number),
-      knownAs: ww.knownAs[i] as string,
-      details: copyDetails(details),
-      registeredAt: registeredAt(i),
-    });
-  }
-  return { records, women, config };
+  return records;
 }
 
 /** Each distinct value once, in the order first seen, by a key that tells values apart. */
 class Interner<T> {
-  readonly values: T[] = [];
-  private readonly indexes = new Map<string, number>();
-  constructor(private readonly keyOf: (value: T) => string) {}
+  readonly values: T[];
+  private readonly indexes: Map<string, number>;
+  /** `values`: those numbered already, each once, keeping their numbers. */
+  constructor(
+    private readonly keyOf: (value: T) => string,
+    values: readonly T[] = [],
+  ) {
+    this.values = values.slice();
+    this.indexes = new Map(values.map((v, i) => [keyOf(v), i]));
+  }
 
   index(value: T): number {
     const key = this.keyOf(value);
@@ -302,28 +347,6 @@ class Interner<T> {
     }
     return i;
   }
-}
-
-/** Each distinct list once, found element by element: no key is built for each of a year's lists. */
-class ListInterner {
-  readonly values: (readonly string[])[] = [];
-  private readonly root: ListNode = { index: -1, next: new Map() };
-
-  index(list: readonly string[]): number {
-    let node = this.root;
-    for (const item of list) {
-      let next = node.next.get(item);
-      if (next === undefined) node.next.set(item, (next = { index: -1, next: new Map() }));
-      node = next;
-    }
-    if (node.index === -1) node.index = this.values.push(list) - 1;
-    return node.index;
-  }
-}
-
-interface ListNode {
-  index: number;
-  next: Map<string, ListNode>;
 }
 
 function instantWriter(into: Instants): (instant: string) => void {
@@ -371,6 +394,19 @@ function writtenAsISO(instant: string, ms: number, dateOf: (day: number) => stri
   return h < 24 && m < 60 && sec < 60 && ((h * 60 + m) * 60 + sec) * 1000 + milli === ms - day * DAY_MS;
 }
 
+/** Throws unless every instant instantReader would write is one: a number of a Date's range, or text. */
+function checkInstants(from: Instants): void {
+  const texts = new Set(from.text.map(([position, text]) => (typeof text === 'string' ? position : -1)));
+  let ms = 0;
+  for (let i = 0; i < from.delta.length; i++) {
+    ms += from.delta[i] as number;
+    if (!(Math.abs(ms) <= MAX_DATE_MS) && !texts.has(i)) throw new Error('a resolved history has an instant that is not one');
+  }
+}
+
+/** The furthest a Date reaches either side of 1970. */
+const MAX_DATE_MS = 8.64e15;
+
 function instantReader(from: Instants): (position: number) => string {
   const texts = new Map(from.text);
   const iso = isoWriter();
@@ -412,28 +448,6 @@ function isoWriter(): (ms: number) => string {
   };
 }
 
-/**
- * Days since 1970-01-01 of a date as dayText writes it; NaN for anything else (kept as text).
- * Cached by date: a year's records share a few hundred.
- */
-function dayReader(): (date: string) => number {
-  const cache = new Map<string, number>();
-  return (date) => {
-    let day = cache.get(date);
-    if (day === undefined) {
-      const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-      day = match ? Math.round(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) / DAY_MS) : NaN;
-      if (!Number.isFinite(day) || dayText(day) !== date) day = NaN;
-      cache.set(date, day);
-    }
-    return day;
-  };
-}
-
-function dayText(day: number): string {
-  const d = new Date(day * DAY_MS);
-  return formatLocalDate(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
-}
 
 /** A profile's own copy of a set of details (several women may have had the same). */
 function copyDetails(details: WomanDetails): WomanDetails {

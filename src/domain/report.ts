@@ -10,7 +10,7 @@ import {
   countRange,
   countTerms,
   DEFINITIONS,
-  firstRecordDates,
+  firstRecordDays,
   NOT_RECORDED,
   resolveRecords,
   type Figures,
@@ -24,20 +24,56 @@ import {
 import { labelOf, type OrgConfig } from './config.ts';
 import { NOT_KNOWN, PREFERS_NOT_TO_SAY, type DetailField, type FootfallEvent } from './events.ts';
 import { periodRange, previousPeriod, type DateRange, type Period } from './periods.ts';
+import { columnsOf, dateOfDay, UNDATED, type RecordColumns } from './recordColumns.ts';
 import type { LocalDate } from './time.ts';
 import { resolveWomen, type WomanProfile } from './women.ts';
 
-/** The event history resolved once, to count as many periods as the admin asks for. */
+/**
+ * The event history resolved once, to count as many periods as the admin asks for. Its records
+ * come in two forms, each made on first use: counting reads the columns, and only what reads
+ * whole records (the raw records export) needs the objects, which a history decoded from its kept
+ * form (historyCodec.ts) does not make until then.
+ */
 export interface History {
-  records: ResolvedRecord[];
-  women: Map<string, WomanProfile>;
+  readonly records: ResolvedRecord[];
+  readonly columns: RecordColumns;
+  readonly women: Map<string, WomanProfile>;
   /** The configuration it was resolved with: its time zone dated every record. */
-  config: OrgConfig;
+  readonly config: OrgConfig;
+}
+
+/**
+ * A history of the same records in both forms, each made by its function on first use, once. The
+ * columns are another form of the records, numbered in whatever order their strings came, so they
+ * are not enumerable: two histories holding the same records, women and configuration are equal.
+ */
+export function historyOf(
+  records: () => ResolvedRecord[],
+  columns: () => RecordColumns,
+  women: Map<string, WomanProfile>,
+  config: OrgConfig,
+): History {
+  let madeRecords: ResolvedRecord[] | undefined;
+  let madeColumns: RecordColumns | undefined;
+  const history = {
+    get records() {
+      return (madeRecords ??= records());
+    },
+    women,
+    config,
+  };
+  return Object.defineProperty(history, 'columns', { get: () => (madeColumns ??= columns()), enumerable: false }) as History;
+}
+
+/** The same history with the configuration as it is now (names and labels; the time zone is the same). */
+export function withConfig(history: History, config: OrgConfig): History {
+  return historyOf(() => history.records, () => history.columns, history.women, config);
 }
 
 export function resolveHistory(events: Iterable<FootfallEvent>, config: OrgConfig): History {
   const all = Array.isArray(events) ? (events as FootfallEvent[]) : [...events];
-  return { records: resolveRecords(all, config), women: resolveWomen(all), config };
+  const records = resolveRecords(all, config);
+  return historyOf(() => records, () => columnsOf(records), resolveWomen(all), config);
 }
 
 export interface ReportPeriod extends DateRange {
@@ -220,19 +256,23 @@ type Terms = readonly { key: string; label?: string; name?: string; retired?: bo
 /** Builds the report for a period, with the same period last year beside it. */
 export function buildReport(history: History, config: OrgConfig, period: Period): ExactReport {
   const current = reportPeriod(period, config);
-  const first = firstRecordDate(history.records);
+  const first = firstRecordDate(history);
   const previousRange = reportPeriod(previousPeriod(period), config);
   const previous: ComparedPeriod = { ...previousRange, recorded: first !== null && previousRange.to >= first };
-  const firstDates = firstRecordDates(history.records);
-  const counted = countRange(history.records, current, firstDates);
-  const previousCounted = countRange(history.records, previous, firstDates);
+  const { columns } = history;
+  const firstDays = firstRecordDays(columns);
+  const counted = countRange(columns, current, firstDays);
+  const previousCounted = countRange(columns, previous, firstDays);
   const figures = counted.figures;
   const previousFigures = previousCounted.figures;
-  const termFigures = countTerms(history.records, current);
-  const previousTermFigures = countTerms(history.records, previous);
+  const termFigures = countTerms(columns, current);
+  const previousTermFigures = countTerms(columns, previous);
   const now: Counted = { ...figures, ...termFigures };
   const before: Counted = { ...previousFigures, ...previousTermFigures };
   const womenWhoVisited = { current: counted.visitedWomen, previous: previousCounted.visitedWomen };
+  // Each woman counted, looked up once for every breakdown of women; an erased woman has no entry.
+  const profiles = counted.women.map((id) => history.women.get(id));
+  const previousProfiles = previousCounted.women.map((id) => history.women.get(id));
 
   const single = (figure: TotalFigure, label: string): ReportRow<number> => ({
     figure,
@@ -284,8 +324,8 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
     },
     { id: 'referrals', title: 'Referrals by destination', kind: 'totals', rows: keyed('referrals', config.referralDestinations) },
     ...BREAKDOWNS.map(({ field, title, adds }): ReportSection<number> => {
-      const nowTally = tally(counted.women, history.women, field);
-      const beforeTally = tally(previousCounted.women, history.women, field);
+      const nowTally = tally(profiles, field);
+      const beforeTally = tally(previousProfiles, field);
       const terms = config.terms[field];
       const configured = keysToShow(terms, without(nowTally, OTHER_KEYS), without(beforeTally, OTHER_KEYS));
       return {
@@ -338,17 +378,18 @@ function reportPeriod(period: Period, config: Pick<OrgConfig, 'financialYearStar
 }
 
 /** The local date of the earliest record of any kind, anonymous ones included; null when there is none. */
-function firstRecordDate(records: readonly ResolvedRecord[]): LocalDate | null {
-  let first: LocalDate | null = null;
-  for (const r of records) if (first === null || r.date < first) first = r.date;
-  return first;
+export function firstRecordDate(history: History): LocalDate | null {
+  const { day, size } = history.columns;
+  let first = Infinity;
+  for (let i = 0; i < size; i++) if ((day[i] as number) !== UNDATED && (day[i] as number) < first) first = day[i] as number;
+  return first === Infinity ? null : dateOfDay(first);
 }
 
 /** Women by the value of one optional field; a woman with no entry (erased) is "not recorded". */
-function tally(women: readonly string[], directory: Map<string, WomanProfile>, field: DetailField): Record<string, number> {
+function tally(women: readonly (WomanProfile | undefined)[], field: DetailField): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const id of women) {
-    const value = directory.get(id)?.details[field];
+  for (const woman of women) {
+    const value = woman?.details[field];
     const keys = value === undefined ? [] : Array.isArray(value) ? [...new Set(value)] : [value];
     for (const key of keys.length > 0 ? keys : [NOT_RECORDED]) counts[key] = (counts[key] ?? 0) + 1;
   }

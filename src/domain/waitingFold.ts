@@ -13,7 +13,8 @@
  */
 import { resolveRecords } from './counting.ts';
 import type { FootfallEvent } from './events.ts';
-import type { History } from './report.ts';
+import { columnsOf } from './recordColumns.ts';
+import { historyOf, type History } from './report.ts';
 
 export function foldWaiting(history: History, waiting: readonly FootfallEvent[]): History | null {
   if (waiting.length === 0) return history;
@@ -47,6 +48,12 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[])
     }
   }
   // Uploaded and stored, but not yet acknowledged here: the archive's copy stands, resolved with the rest.
-  if (history.records.some((r) => made.has(r.id))) return null;
-  return { ...history, records: [...history.records, ...resolveRecords(waiting, history.config)] };
+  if (history.columns.id.some((id) => made.has(id))) return null;
+  const folded = resolveRecords(waiting, history.config);
+  return historyOf(
+    () => [...history.records, ...folded],
+    () => columnsOf(folded, history.columns),
+    history.women,
+    history.config,
+  );
 }

@@ -9,11 +9,18 @@ import { defaultConfig, type OrgConfig } from '../../src/domain/config.ts';
 import { FootfallEvent, type WomanDetails } from '../../src/domain/events.ts';
 import { decodeHistory, encodeHistory, type EncodedHistory } from '../../src/domain/historyCodec.ts';
 import type { Period } from '../../src/domain/periods.ts';
-import { buildReport, resolveHistory, type History } from '../../src/domain/report.ts';
+import type { ResolvedRecord } from '../../src/domain/counting.ts';
+import { columnsOf } from '../../src/domain/recordColumns.ts';
+import { buildReport, historyOf, resolveHistory, type History } from '../../src/domain/report.ts';
+import type { WomanProfile } from '../../src/domain/women.ts';
 import { v7Id } from './fixtures.ts';
 import { CONFIG, TERMS_HISTORY } from './reportFixture.ts';
 
 const BASE = defaultConfig({ key: 'north', name: 'North Centre' });
+
+function historyWith(records: ResolvedRecord[], women: Map<string, WomanProfile>): History {
+  return historyOf(() => records, () => columnsOf(records), women, BASE);
+}
 const WOMEN = [1, 2, 3, 4, 5, 6].map((n) => v7Id(1_000_000 + n));
 const SITES = ['north', 'south', 'old-site'];
 const SERVICES = ['meal', 'shower', 'laundry', 'advice', 'haircut'];
@@ -177,11 +184,10 @@ describe('encodeHistory and decodeHistory', () => {
   it('gives back instants and dates that are not written as their numbers would be, exactly', () => {
     const odd = ['2024-02-30T10:00:00.000Z', '2024-03-01T24:00:00.000Z', '2024-03-01T10:60:00.000Z', '+012024-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', 'not an instant', '2024-03-01T10:00:00.000Z'];
     const dates = ['2024-02-30', '0099-01-01', 'not a date', '1969-12-31', '2024-03-01', '2024-3-1', '2024-03-01'];
-    const history: History = {
-      records: odd.map((occurredAt, i) => ({ kind: 'visit', id: `visit-${i}`, womanId: null, siteId: 'north', occurredAt, date: dates[i]!, services: [] })),
-      women: new Map([['w', { id: 'w', knownAs: 'Jo', details: {}, registeredAt: '2024-02-30T10:00:00Z' }]]),
-      config: BASE,
-    };
+    const history = historyWith(
+      odd.map((occurredAt, i) => ({ kind: 'visit', id: `visit-${i}`, womanId: null, siteId: 'north', occurredAt, date: dates[i]!, services: [] })),
+      new Map([['w', { id: 'w', knownAs: 'Jo', details: {}, registeredAt: '2024-02-30T10:00:00Z' }]]),
+    );
     const encoded = stored(history);
     expect(encoded.records.occurredAt.text.map(([i]) => i)).toEqual([0, 1, 2, 3, 5]);
     expect(encoded.records.dateText.map(([i]) => i)).toEqual([0, 1, 2, 5]);
@@ -195,11 +201,10 @@ describe('encodeHistory and decodeHistory', () => {
     );
     fc.assert(
       fc.property(fc.array(ms, { minLength: 1, maxLength: 40 }), (instants) => {
-        const history: History = {
-          records: instants.map((at, i) => ({ kind: 'visit', id: `visit-${i}`, womanId: null, siteId: 'north', occurredAt: new Date(at).toISOString(), date: '2024-03-01', services: [] })),
-          women: new Map(),
-          config: BASE,
-        };
+        const history = historyWith(
+          instants.map((at, i) => ({ kind: 'visit', id: `visit-${i}`, womanId: null, siteId: 'north', occurredAt: new Date(at).toISOString(), date: '2024-03-01', services: [] })),
+          new Map(),
+        );
         const encoded = stored(history);
         expect(encoded.records.occurredAt.text).toEqual([]); // each went as its number, and came back built from it
         expect(decodeHistory(encoded, BASE).records.map((r) => r.occurredAt)).toEqual(history.records.map((r) => r.occurredAt));

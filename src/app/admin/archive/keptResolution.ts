@@ -18,7 +18,6 @@ export const KeptResolution = z.object({
   chunks: z.array(z.string()),
   events: z.number().int().min(0),
   unreadableRows: z.number().int().min(0),
-  /** Records by people the organisation does not have, per device (src/domain/people.ts); none on rows kept before it checked. */
   /** Records not bound to the organisation's people, per device and reason (src/domain/people.ts). */
   unbound: z
     .array(z.object({ deviceId: z.string(), reason: z.enum(UNBOUND_REASONS).default('removed_person'), events: z.number().int().min(1) }))

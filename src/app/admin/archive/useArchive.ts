@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OrgConfig } from '../../../domain/config.ts';
 import type { Period } from '../../../domain/periods.ts';
-import type { ExactReport, History } from '../../../domain/report.ts';
+import { withConfig, type ExactReport, type History } from '../../../domain/report.ts';
 import { messageOf } from '../../problems.ts';
 import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type OpeningProgress, type ReportHistory } from './archiveStore.ts';
 import { useCore } from '../../shared/useCore.ts';
@@ -115,7 +115,7 @@ export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
   useEffect(() => {
     if (opened !== null && !sameZone) void reload();
   }, [opened, sameZone, reload]);
-  const history = useMemo(() => (opened && sameZone ? { ...opened.history, config } : null), [opened, sameZone, config]);
+  const history = useMemo(() => (opened && sameZone ? withConfig(opened.history, config) : null), [opened, sameZone, config]);
 
   return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh, counted };
 }

@@ -11,7 +11,7 @@
 import { useMemo, useState } from 'react';
 import { publishReport } from '../../../domain/disclosure.ts';
 import { financialYearOf, type Period } from '../../../domain/periods.ts';
-import { buildReport, type History } from '../../../domain/report.ts';
+import { buildReport, firstRecordDate, type History } from '../../../domain/report.ts';
 import { useFootfall, useSession } from '../../store.ts';
 import { NOT_ADMIN_DEVICE_MESSAGE, NOT_ENROLLED_MESSAGE } from '../adminDevice.ts';
 import { EXPORTS_PART, Exports } from './Exports.tsx';
@@ -241,7 +241,7 @@ function samePeriod(a: Period, b: Period): boolean {
  */
 function yearsOf(history: History | null, today: string, startMonth: number): number[] {
   const thisYear = Number(today.slice(0, 4));
-  let first = thisYear - 1;
-  for (const r of history?.records ?? []) first = Math.min(first, financialYearOf(r.date, startMonth));
+  const firstDate = history && firstRecordDate(history);
+  const first = Math.min(thisYear - 1, firstDate ? financialYearOf(firstDate, startMonth) : Infinity);
   return Array.from({ length: thisYear - first + 1 }, (_, i) => first + i);
 }
