@@ -3,6 +3,7 @@
  * laptop sets up the organisation, a front-desk tablet enrols and records visits that sync, and
  * the laptop's Reports screen (passphrase, archive fetched and decrypted on the laptop) shows them
  * in the yearly summary with the right figures. The figures CSV downloads with those figures, the
+ * raw records download the same after a reload opens the reports from the kept resolution, the
  * printable report opens with nothing but the report on paper, and axe finds nothing on the
  * reports screen at laptop and phone sizes.
  */
@@ -22,6 +23,7 @@ import {
   readOutbox,
   registerFromSearch,
   reportTable,
+  unlock,
   waitForSyncStatus,
 } from './app.ts';
 
@@ -48,6 +50,26 @@ async function expectAccessible(page: Page, state: string): Promise<void> {
     expect(await smallTargets(page), `${state} at ${size.width}x${size.height}`).toEqual([]);
   }
   await page.setViewportSize(SIZES[0]!);
+}
+
+/** The keys of the laptop's archive rows (the rows themselves are sealed). */
+function archiveKeys(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('footfall');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      return await new Promise<string[]>((resolve, reject) => {
+        const req = db.transaction('archive', 'readonly').objectStore('archive').getAllKeys();
+        req.onsuccess = () => resolve(req.result.map(String));
+        req.onerror = () => reject(req.error);
+      });
+    } finally {
+      db.close();
+    }
+  });
 }
 
 /** A CSV file as rows of named fields. */
@@ -161,5 +183,37 @@ describe('reports on the admin’s laptop', () => {
     await report.getByRole('button', { name: 'Back to reports' }).click();
     await page.getByRole('button', { name: 'Printable report' }).waitFor();
     expect(rig.laptop.foreignRequests).toEqual([]);
+  });
+
+  test('the raw records are the same when the reports open again from the resolution kept on the laptop', async () => {
+    const { page } = rig.laptop;
+    const download = async () => {
+      const exports = page.getByRole('region', { name: 'Export' });
+      const [file] = await Promise.all([page.waitForEvent('download'), exports.getByRole('button', { name: 'Download raw records (CSV)' }).click()]);
+      return readFileSync((await file.path())!, 'utf8');
+    };
+    const first = await download();
+    expect(csvRows(first).map((r) => [r.kind, r.person ? 'named' : 'anonymous', r.services])).toEqual(
+      expect.arrayContaining([
+        ['visit', 'named', 'meal;shower'],
+        ['visit', 'named', 'meal'],
+        ['visit', 'anonymous', 'laundry'],
+      ]),
+    );
+    const summary = await reportTable(page, 'Summary');
+    // The first opening kept its resolution once the report was shown.
+    await expect.poll(() => archiveKeys(page), { timeout: 30_000 }).toContain('resolved');
+
+    // A reload locks the laptop and forgets the key; this opening reads the kept resolution on the
+    // page, with no report worker, and makes the records themselves only for the raw export.
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(new URL(worker.url()).pathname));
+    await page.reload();
+    await unlock(page);
+    await openReportsWith(page, PASSPHRASE);
+    await page.getByRole('heading', { level: 2, name: new RegExp(`^${YEAR.label.replace('/', '\\/')} \\(`) }).waitFor();
+    expect(await reportTable(page, 'Summary')).toEqual(summary);
+    expect(workers.filter((path) => path.includes('reportWorker'))).toEqual([]);
+    expect(await download()).toBe(first);
   });
 });
