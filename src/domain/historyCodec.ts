@@ -17,7 +17,7 @@
 import type { OrgConfig } from './config.ts';
 import type { ResolvedCasework, ResolvedOutreach, ResolvedRecord, ResolvedVisit } from './counting.ts';
 import type { WomanDetails } from './events.ts';
-import { CASEWORK, dateOfDay, emptyColumns, NONE, OUTREACH, recordDay, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
+import { CASEWORK, dateOfDay, dayNumber, emptyColumns, NONE, OUTREACH, recordDay, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
 import { historyOf, type History } from './report.ts';
 import { digitsAt, instantMillis } from './time.ts';
 import type { WomanProfile } from './women.ts';
@@ -169,11 +169,12 @@ export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): Histo
   }
   if (e.timeZone !== config.timeZone) throw new Error(`the history was dated in ${String(e.timeZone)}, not ${config.timeZone}`);
   const { strings } = e;
+  if (strings.some((s) => typeof s !== 'string')) throw new Error('a resolved history holds something other than text among its strings');
   // Counting tells women and terms apart by their index: each string must be there once.
-  if (new Set(strings).size !== strings.length || strings.some((s) => typeof s !== 'string')) throw new Error('a resolved history holds a string twice');
+  if (new Set(strings).size !== strings.length) throw new Error('a resolved history holds a string twice');
   const string = (i: number | undefined): number => {
-    if (typeof i !== 'number' || !(i >= 0 && i < strings.length)) throw new Error('a resolved history refers to a string it does not hold');
-    return i;
+    if (!Number.isInteger(i) || !((i as number) >= 0 && (i as number) < strings.length)) throw new Error('a resolved history refers to a string it does not hold');
+    return i as number;
   };
   // Records with the same list share one array, frozen: most of a year's records have one of a
   // few dozen lists, and an array each would be most of what decoding allocates. Nothing that
@@ -201,8 +202,11 @@ export function decodeHistory(encoded: EncodedHistory, config: OrgConfig): Histo
     columns.id[i] = c.id[i] as string;
     const w = c.woman[i] as number;
     columns.woman[i] = w === -1 ? NONE : string(w);
-    day += c.day[i] as number;
+    const delta = c.day[i];
+    day += typeof delta === 'number' ? delta : NaN;
     const text = dateTexts.size > 0 ? dateTexts.get(i) : undefined;
+    // A day outside the dates there are would be wrapped by the typed array into one that looks right.
+    if (text === undefined && !(Number.isInteger(day) && day >= FIRST_DAY && day <= LAST_DAY)) throw new Error('a resolved history has a date that is not one');
     columns.day[i] = text === undefined ? day : recordDay(text);
     switch (c.kind[i]) {
       case VISIT:
@@ -399,10 +403,16 @@ function checkInstants(from: Instants): void {
   const texts = new Set(from.text.map(([position, text]) => (typeof text === 'string' ? position : -1)));
   let ms = 0;
   for (let i = 0; i < from.delta.length; i++) {
-    ms += from.delta[i] as number;
+    const delta = from.delta[i];
+    if (typeof delta !== 'number') throw new Error('a resolved history has an instant that is not one');
+    ms += delta;
     if (!(Math.abs(ms) <= MAX_DATE_MS) && !texts.has(i)) throw new Error('a resolved history has an instant that is not one');
   }
 }
+
+/** The days a date YYYY-MM-DD can be (parseLocalDate reads no year before 0100). */
+const FIRST_DAY = dayNumber('0100-01-01');
+const LAST_DAY = dayNumber('9999-12-31');
 
 /** The furthest a Date reaches either side of 1970. */
 const MAX_DATE_MS = 8.64e15;

@@ -233,6 +233,19 @@ describe('encodeHistory and decodeHistory', () => {
     expect(() => decodeHistory({ ...good, strings: [] }, BASE)).toThrow('refers to a string it does not hold');
     expect(() => decodeHistory({ ...good, records: { ...good.records, services: [] } }, BASE)).toThrow('refers to a list it does not hold');
     expect(() => decodeHistory({ ...good, records: { ...good.records, kind: [7] } }, BASE)).toThrow('a record of an unknown kind');
+    // Numbers the columns would keep as something else, or the records could not be made from later.
+    const damaged = (change: (records: EncodedHistory['records']) => void) => {
+      const records = structuredClone(good.records);
+      change(records);
+      return () => decodeHistory({ ...good, records }, BASE);
+    };
+    expect(damaged((r) => (r.site[0] = 0.5))).toThrow('refers to a string it does not hold');
+    expect(damaged((r) => (r.woman[0] = 1.5))).toThrow('refers to a string it does not hold');
+    expect(damaged((r) => (r.day[0] = 2 ** 32 + (r.day[0] as number)))).toThrow('a date that is not one');
+    expect(damaged((r) => (r.day[0] = null as unknown as number))).toThrow('a date that is not one');
+    expect(damaged((r) => (r.occurredAt.delta[0] = [5] as unknown as number))).toThrow('an instant that is not one');
+    expect(() => decodeHistory({ ...good, strings: [...good.strings, good.strings[0]!] }, BASE)).toThrow('holds a string twice');
+    expect(() => decodeHistory({ ...good, strings: [...good.strings, 7 as unknown as string] }, BASE)).toThrow('something other than text');
   });
 
   it('is several times smaller than the events it was resolved from', () => {
