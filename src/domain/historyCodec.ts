@@ -17,7 +17,7 @@
 import type { OrgConfig } from './config.ts';
 import type { ResolvedCasework, ResolvedOutreach, ResolvedRecord, ResolvedVisit } from './counting.ts';
 import type { WomanDetails } from './events.ts';
-import { CASEWORK, dateOfDay, dayNumber, emptyColumns, NONE, OUTREACH, recordDay, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
+import { CASEWORK, dateOfDay, emptyColumns, FIRST_DAY, Interner, LAST_DAY, NONE, OUTREACH, recordDay, UNDATED, VISIT, type RecordColumns } from './recordColumns.ts';
 import { historyOf, type History } from './report.ts';
 import { digitsAt, instantMillis } from './time.ts';
 import type { WomanProfile } from './women.ts';
@@ -329,30 +329,6 @@ function recordsOf(columns: RecordColumns, instants: Instants, dateTexts: Readon
   return records;
 }
 
-/** Each distinct value once, in the order first seen, by a key that tells values apart. */
-class Interner<T> {
-  readonly values: T[];
-  private readonly indexes: Map<string, number>;
-  /** `values`: those numbered already, each once, keeping their numbers. */
-  constructor(
-    private readonly keyOf: (value: T) => string,
-    values: readonly T[] = [],
-  ) {
-    this.values = values.slice();
-    this.indexes = new Map(values.map((v, i) => [keyOf(v), i]));
-  }
-
-  index(value: T): number {
-    const key = this.keyOf(value);
-    let i = this.indexes.get(key);
-    if (i === undefined) {
-      i = this.values.push(value) - 1;
-      this.indexes.set(key, i);
-    }
-    return i;
-  }
-}
-
 function instantWriter(into: Instants): (instant: string) => void {
   let last = 0;
   const dateOf = isoDates();
@@ -409,10 +385,6 @@ function checkInstants(from: Instants): void {
     if (!(Math.abs(ms) <= MAX_DATE_MS) && !texts.has(i)) throw new Error('a resolved history has an instant that is not one');
   }
 }
-
-/** The days a date YYYY-MM-DD can be (parseLocalDate reads no year before 0100). */
-const FIRST_DAY = dayNumber('0100-01-01');
-const LAST_DAY = dayNumber('9999-12-31');
 
 /** The furthest a Date reaches either side of 1970. */
 const MAX_DATE_MS = 8.64e15;

@@ -73,26 +73,15 @@ export function emptyColumns(size: number, strings: readonly string[], lists: re
  * base's strings and lists keep their indexes.
  */
 export function columnsOf(records: readonly ResolvedRecord[], base?: RecordColumns): RecordColumns {
-  const strings = base ? base.strings.slice() : [];
-  const lists = base ? base.lists.slice() : [];
-  const stringIndexes = new Map(strings.map((s, i) => [s, i]));
-  const string = (s: string): number => {
-    let i = stringIndexes.get(s);
-    if (i === undefined) stringIndexes.set(s, (i = strings.push(s) - 1));
-    return i;
-  };
+  const strings = new Interner<string>((s) => s, base?.strings);
+  const string = (s: string) => strings.index(s);
   // Resolved records share one array for each distinct list (counting.ts sortedSets): found by
   // identity first, and by content only for an array not seen before.
+  const lists = new Interner<readonly string[]>((l) => JSON.stringify(l), base?.lists);
   const byArray = new Map<readonly string[], number>();
-  const byContent = new Map(lists.map((l, i) => [JSON.stringify(l), i]));
   const list = (l: readonly string[]): number => {
     let i = byArray.get(l);
-    if (i === undefined) {
-      const key = JSON.stringify(l);
-      i = byContent.get(key);
-      if (i === undefined) byContent.set(key, (i = lists.push(l) - 1));
-      byArray.set(l, i);
-    }
+    if (i === undefined) byArray.set(l, (i = lists.index(l)));
     return i;
   };
   const days = new Map<LocalDate, number>();
@@ -103,7 +92,7 @@ export function columnsOf(records: readonly ResolvedRecord[], base?: RecordColum
   };
 
   const offset = base?.size ?? 0;
-  const c = emptyColumns(offset + records.length, strings, lists);
+  const c = emptyColumns(offset + records.length, strings.values, lists.values);
   if (base) {
     for (const key of ['kind', 'woman', 'day', 'site', 'area', 'place', 'outcome', 'services', 'needs', 'support', 'topics', 'referrals'] as const) {
       c[key].set(base[key]);
@@ -140,6 +129,30 @@ export function columnsOf(records: readonly ResolvedRecord[], base?: RecordColum
   return c;
 }
 
+/** Each distinct value once, in the order first seen, by a key that tells values apart. */
+export class Interner<T> {
+  readonly values: T[];
+  private readonly indexes: Map<string, number>;
+  /** `values`: those numbered already, each once, keeping their numbers. */
+  constructor(
+    private readonly keyOf: (value: T) => string,
+    values: readonly T[] = [],
+  ) {
+    this.values = values.slice();
+    this.indexes = new Map(values.map((v, i) => [keyOf(v), i]));
+  }
+
+  index(value: T): number {
+    const key = this.keyOf(value);
+    let i = this.indexes.get(key);
+    if (i === undefined) {
+      i = this.values.push(value) - 1;
+      this.indexes.set(key, i);
+    }
+    return i;
+  }
+}
+
 /** Days since 1970-01-01 of a local date (as parseLocalDate reads it): in the same order as the dates. */
 export function dayNumber(date: LocalDate): number {
   const [y, m, d] = parseLocalDate(date);
@@ -151,6 +164,10 @@ export function dayNumber(date: LocalDate): number {
  * writes with fewer digits): before every day, so that no range counts it.
  */
 export const UNDATED = -0x80000000;
+
+/** The first and last day a date YYYY-MM-DD can be (parseLocalDate reads no year before 0100). */
+export const FIRST_DAY = dayNumber('0100-01-01');
+export const LAST_DAY = dayNumber('9999-12-31');
 
 /** dayNumber of a record's date, or UNDATED. */
 export function recordDay(date: LocalDate): number {
