@@ -163,8 +163,13 @@ export function isWellFormedSigningKey(signingKey: unknown): signingKey is Publi
 }
 
 /** A base64url ECDSA P-256/SHA-256 signature (64 bytes, r || s) over the canonical request. */
-export async function signRequest(privateKey: CryptoKey, parts: SignedParts): Promise<string> {
-  const canonical = utf8.encode(await canonicalRequest(parts));
+export async function signRequest(privateKey: CryptoKey, { body, ...parts }: SignedParts): Promise<string> {
+  return signHashedRequest(privateKey, parts, await sha256B64u(body));
+}
+
+/** signRequest for a body whose SHA-256 (base64url, sha256B64u) is already known. */
+export async function signHashedRequest(privateKey: CryptoKey, parts: Omit<SignedParts, 'body'>, bodySha256B64u: string): Promise<string> {
+  const canonical = utf8.encode(canonicalRequestText(parts, bodySha256B64u));
   return toBase64Url(new Uint8Array(await crypto.subtle.sign(SIGN_PARAMS, privateKey, canonical)));
 }
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { blindTag, openJson, paddedLength, sealJson, type Sealed } from '../../src/crypto/atRest.ts';
+import { blindTag, openJson, openJsonText, paddedLength, sealJson, type Sealed } from '../../src/crypto/atRest.ts';
 import { utf8 } from '../../src/crypto/bytes.ts';
 import { createKeyring, type Keyring } from '../../src/crypto/keyring.ts';
 
@@ -38,6 +38,18 @@ describe('sealJson / openJson', () => {
     const sealedHuge = await sealJson(keyring, 'archive:x', huge);
     expect(sealedHuge.ct.byteLength).toBe(4 * 64 * 1024 + 16);
     expect(await openJson(keyring, 'archive:x', sealedHuge)).toEqual(huge);
+  });
+
+  it('openJsonText gives the JSON exactly as sealed, as text and as UTF-8, without its padding', async () => {
+    // Whitespace and non-ASCII inside the value stay; only the padding goes, whatever the bucket.
+    for (const value of [woman, { knownAs: 'Ámà  ', note: ' x\u00a0' }, ['a ', ' '], 'ünïcödé ✓ ', 7, { notes: 'z '.repeat(40_000) }]) {
+      const json = JSON.stringify(value);
+      const { text, bytes } = await openJsonText(keyring, 'events:A', await sealJson(keyring, 'events:A', value));
+      expect(text).toBe(json);
+      expect(utf8.decode(bytes)).toBe(json);
+      expect(bytes.byteLength).toBe(utf8.encode(json).byteLength);
+    }
+    await expect(openJsonText(keyring, 'events:B', await sealJson(keyring, 'events:A', woman))).rejects.toThrow();
   });
 
   it('uses a fresh 96-bit IV for every seal', async () => {

@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { signDevicePart, signPart, type DeviceSigner, type Signer } from '../../crypto/authority.ts';
-import { openJsonBytes } from '../../crypto/atRest.ts';
-import { utf8 } from '../../crypto/bytes.ts';
+import { openJsonText } from '../../crypto/atRest.ts';
 import { sealTo, sealWithTeamKey } from '../../crypto/envelope.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import { ClientError } from '../problems.ts';
@@ -94,8 +93,8 @@ const EventEnvelope = z.object({ id: z.string(), type: z.literal(FootfallEvent.o
  * of the time spent sealing it.
  */
 async function openEventBytes(content: CryptoKey, row: OutboxRow): Promise<PackedEvent> {
-  const bytes = await openJsonBytes({ content }, `events:${row.id}`, row);
-  const event = EventEnvelope.safeParse(JSON.parse(utf8.decode(bytes)));
+  const { text, bytes } = await openJsonText({ content }, `events:${row.id}`, row);
+  const event = EventEnvelope.safeParse(JSON.parse(text));
   if (!event.success) throw new ClientError('row_unknown_form', { table: 'events' });
   return { event: event.data, bytes };
 }

@@ -4,7 +4,7 @@
  * screen can never disagree, and a visit the screen shows is on disk.
  */
 import { z } from 'zod';
-import { blindTag, openJson, openJsonBytes, sealJson } from '../../crypto/atRest.ts';
+import { blindTag, openJson, sealJson } from '../../crypto/atRest.ts';
 import { utf8 } from '../../crypto/bytes.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';

@@ -3,7 +3,7 @@
  * against the protocol's schemas, and every failure sorted into what the outbox should do.
  */
 import { keptUtf8 } from '../../crypto/bytes.ts';
-import { signRequest } from '../../crypto/signing.ts';
+import { sha256B64u, signHashedRequest } from '../../crypto/signing.ts';
 import { z as zod } from 'zod';
 import {
   ApiError,
@@ -101,12 +101,12 @@ export class SyncClient {
   }
 
   claimEnrolment(body: ClaimEnrolmentRequest): Promise<Outcome<ClaimEnrolmentResponse>> {
-    return this.send('POST', '/api/enrol', JSON.stringify(body), {}, ClaimEnrolmentResponse);
+    return this.send('POST', '/api/enrol', bodyBlob(JSON.stringify(body)), {}, ClaimEnrolmentResponse);
   }
 
   /** `setupToken`: the one whoever runs the server gave, when it needs one (docs/security.md#the-endpoint). */
   createOrg(body: CreateOrgRequest, setupToken?: string): Promise<Outcome<unknown>> {
-    return this.send('POST', '/api/orgs', JSON.stringify(body), setupToken ? { [SETUP_TOKEN_HEADER]: setupToken } : {}, Acknowledged);
+    return this.send('POST', '/api/orgs', bodyBlob(JSON.stringify(body)), setupToken ? { [SETUP_TOKEN_HEADER]: setupToken } : {}, Acknowledged);
   }
 
   createEnrolment(device: DeviceCredentials, body: CreateEnrolmentRequest): Promise<Outcome<unknown>> {
@@ -149,23 +149,27 @@ export class SyncClient {
   private async signedOnce<T>(device: DeviceCredentials, method: string, path: string, body: unknown, schema: zod.ZodType<T>): Promise<Outcome<T>> {
     const text = body === undefined ? '' : JSON.stringify(body);
     const timestamp = new Date(Date.now() + this.#clockOffsetMs).toISOString();
-    const signature = await signRequest(device.signingKey, { method, path, orgId: device.orgId, deviceId: device.deviceId, timestamp, body: text });
+    // Encoded once, then hashed and copied into the body at once: the kept bytes last only until the next encoding.
+    const bytes = keptUtf8(text);
+    const hashing = sha256B64u(bytes);
+    const blob = body === undefined ? undefined : new Blob([bytes]);
+    const signature = await signHashedRequest(device.signingKey, { method, path, orgId: device.orgId, deviceId: device.deviceId, timestamp }, await hashing);
     const headers = {
       [SIGNATURE_HEADERS.org]: device.orgId,
       [SIGNATURE_HEADERS.device]: device.deviceId,
       [SIGNATURE_HEADERS.timestamp]: timestamp,
       [SIGNATURE_HEADERS.signature]: signature,
     };
-    return this.send(method, path, body === undefined ? undefined : text, headers, schema);
+    return this.send(method, path, blob, headers, schema);
   }
 
-  private async send<T>(method: string, path: string, body: string | undefined, headers: Record<string, string>, schema: zod.ZodType<T>): Promise<Outcome<T>> {
+  private async send<T>(method: string, path: string, body: Blob | undefined, headers: Record<string, string>, schema: zod.ZodType<T>): Promise<Outcome<T>> {
     let response: Response;
     try {
       response = await this.fetchImpl(new URL(path, this.baseUrl), {
         method,
         headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : bodyBlob(body),
+        body,
         cache: 'no-store',
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
