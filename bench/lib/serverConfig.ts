@@ -14,10 +14,11 @@ export const SERVER = {
   warmup: 1_600,
   /**
    * Real-sized uploads: about 721 KB each, what a device sends with a full backlog (its largest
-   * size bucket). Fewer per run and fewer runs, so a figure takes seconds and the stored bytes
-   * stay in the hundreds of megabytes.
+   * size bucket). Fewer per run, so a figure takes seconds and the stored bytes stay under a
+   * gigabyte; 5 runs, so that memory that keeps growing can be told from the RSS moving up and
+   * down with tens of megabytes in flight (report.ts memoryBounded).
    */
-  realSized: { uploadBytes: 721_000, perRun: 192, warmup: 32, runs: 3 },
+  realSized: { uploadBytes: 721_000, perRun: 192, warmup: 32, runs: 5 },
   databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
 };
 
