@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { buildApp, TMP } from './lib/build.ts';
 import { benchServer } from './lib/serverBench.ts';
 import { SERVER, UPLOAD_STAGES } from './lib/serverConfig.ts';
+import { memoryBounded } from './lib/report.ts';
 import { median } from './lib/stats.ts';
 import { benchUploadStages, uploadStageLines } from './lib/uploadStages.ts';
 
@@ -38,6 +39,7 @@ for (const { backend, processes } of figures) {
   log(
     `${backend} x ${processes}: median ${rate.toFixed(0)} uploads/s, p99 ${p99.toFixed(2)} ms, ${cpu('upload')} µs CPU each (${loopCpu} on the event loop; the client ${clientCpu}${databaseCpu}) ` +
       `(health ${cpu('health')} µs, sink ${median(r.runs.map((k) => k.sink.perSecond)).toFixed(0)}/s at ${cpu('sink')} µs); body ${r.bodyBytes} B, journal ${r.journalMode}, ` +
-      `idle RSS ${r.idleRssMiB.toFixed(0)} MiB, max RSS ${r.maxRssMiB.toFixed(0)} MiB, signing took ${(r.signMs / 1000).toFixed(1)} s`,
+      `idle RSS ${r.idleRssMiB.toFixed(0)} MiB, max RSS ${r.maxRssMiB.toFixed(0)} MiB, end of each run ${r.runs.map((k) => k.rssMiB.toFixed(0)).join(', ')} MiB (${memoryBounded(r) ? 'bounded' : 'GROWING'}), ` +
+      `signing took ${(r.signMs / 1000).toFixed(1)} s`,
   );
 }
