@@ -170,6 +170,7 @@ function reportRows(report: ReportResult): Row[] {
   const reportFirst = median(firsts('compact').map((r) => r.ms));
   const reportFirstOld = median(firsts('old').map((r) => r.ms));
   const reportKept = median(firsts('compact').map((r) => r.loadMs + r.keepMs));
+  const reportWaiting = median(report.waitingRuns.map((r) => r.ms));
   const events = REPORT.events.toLocaleString('en-GB');
   return [
     {
@@ -179,6 +180,14 @@ function reportRows(report: ReportResult): Row[] {
       ratio: x(ratio(reportMs, keptBase)),
       target: '< 1 s',
       met: reportMs < 1000,
+    },
+    {
+      figure: `The same report from the kept resolution with ${report.waiting} events waiting on the admin's laptop (a registration and two visits, folded on), median`,
+      measured: ms(reportWaiting),
+      baseline: `${ms(reportMs)} the same opening with nothing waiting`,
+      ratio: x(ratio(reportWaiting, reportMs)),
+      target: '< 1 s (waiting events never force a first opening)',
+      met: reportWaiting < 1000,
     },
     {
       figure: `Report, first opening with no kept resolution (every event resolved, in a Web Worker), ${events} events in compact rows (Chromium), to the report shown, median`,

@@ -384,6 +384,13 @@ ${mdTable(
   KEPT_STAGES.map(([key, what]) => [what, f(median(r.keptProfiles.map((p) => p[key])), 0)]),
 )}
 
+With events waiting on the admin's laptop: a woman registered there and checked in, and an anonymous visit, saved
+through the app's own actions and not uploaded (${r.waiting} events). The same \`loadReportHistory\` then also reads the
+basis kept beside the resolution, binds the waiting events to the organisation's people and devices and folds them on
+(src/domain/waitingFold.ts) instead of resolving every event again, then \`buildReport\`; run last, after the figures
+above and below, since it leaves the events waiting. Runs: ${r.waitingRuns.map((k) => f(k.ms, 0)).join(', ')} ms (median ${f(median(r.waitingRuns.map((k) => k.ms)), 0)},
+against ${f(total, 0)} with nothing waiting).
+
 The first opening when no resolution is kept (on a device that has never opened the reports), which is also what a
 refresh that brings something new spends: \`loadReportHistory\` with the kept row gone, as the Reports screen calls
 it (the report worker reads, decrypts and resolves every chunk, counts the screen's period with \`buildReport\` and

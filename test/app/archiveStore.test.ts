@@ -378,16 +378,16 @@ describe('the resolved history kept for the reports', () => {
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Cleo');
   });
 
-  it('is not used while this device has events waiting to upload, which count at once', async () => {
+  it('is used with registrations and visits waiting here folded on, which count at once', async () => {
     const before = await resolvedRow();
     expect(before).toBeDefined();
     await recordSome(ledger, admin, ['Dina']);
     const opened = await loadReportHistory(core(), config());
-    expect(opened.resolvedNow).toBe(true);
+    expect(opened.resolvedNow).toBe(false);
     expect([...opened.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
     expect(opened.history).toEqual(await resolvedFromEvents());
-    await opened.keeping;
-    // Nothing is kept from a resolution that holds events the archive does not.
+    expect(opened.events).toBe((await loadHistoryEvents(core())).length);
+    // Nothing is kept from an opening that holds events the archive does not.
     expect((await resolvedRow())?.iv).toEqual(before?.iv);
 
     await syncUntilDone(admin, new SyncClient(server.url));
@@ -395,6 +395,18 @@ describe('the resolved history kept for the reports', () => {
     const synced = await loadReportHistory(core(), config());
     expect(synced.resolvedNow).toBe(false);
     expect([...synced.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
+  });
+
+  it('resolves every event again while events wait here beside a resolution kept without its basis (by an earlier version)', async () => {
+    await admin.db.archive.delete('resolved:basis');
+    await recordSome(ledger, admin, ['Effie']);
+    const opened = await loadReportHistory(core(), config());
+    expect(opened.resolvedNow).toBe(true);
+    expect(opened.history).toEqual(await resolvedFromEvents());
+    await opened.keeping;
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await refreshArchive(core(), undefined, { client: client() });
+    expect(await admin.db.archive.get('resolved:basis')).toBeDefined();
   });
 
   it('is not used in another time zone, and is kept in the new one for next time', async () => {

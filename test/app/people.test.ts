@@ -20,6 +20,7 @@ import { SyncClient } from '../../src/app/sync/client.ts';
 import { claimJoin, createEnrolmentCode } from '../../src/app/sync/organisation.ts';
 import { generatePersonalCode, personalCodeCheck } from '../../src/crypto/personalCode.ts';
 import type { EventOf } from '../../src/domain/events.ts';
+import { resolveHistory } from '../../src/domain/report.ts';
 import { bootFresh, core, currentSession, enrolmentOf } from './helpers.ts';
 import { newDevice, organisationKey, setUpOrganisationHere, startServer, syncUntilDone, use, type Device, type RunningServer } from './syncHarness.ts';
 
@@ -168,5 +169,38 @@ describe('the organisation’s people', () => {
     const { summary } = await loadReportHistory(core(), currentSession().config);
     expect(summary.setAside).toContainEqual({ batchId: expect.any(String), deviceId: tablet.deviceId, reason: 'not_admin', events: 1 });
     expect(summary.setAside).toContainEqual({ deviceId: tablet.deviceId, reason: 'removed_person', events: 1 });
+  });
+
+  it('a record waiting on the admin’s laptop in a removed person’s name is set aside there too, the reports still opening from the kept resolution', async () => {
+    await use(admin);
+    const config = currentSession().config;
+    const before = await loadReportHistory(core(), config);
+    expect(before.resolvedNow).toBe(false);
+    // Saved here and not yet uploaded: one in her own name, one in the name of Bea, removed.
+    const ownVisit = await checkIn(core(), null, ['meal']);
+    const inBeasName: EventOf<'visit.checkedIn'> = {
+      ...core().stamp(),
+      staffId: beaId,
+      type: 'visit.checkedIn',
+      occurredAt: new Date().toISOString(),
+      womanId: null,
+      siteId: site,
+      services: ['shower'],
+    };
+    await core().save([inBeasName], {});
+    expect(await admin.db.outbox.count()).toBeGreaterThanOrEqual(2);
+
+    const opened = await loadReportHistory(core(), config);
+    expect(opened.resolvedNow).toBe(false);
+    // Exactly what gathering and resolving every event together gives.
+    const events = await loadHistoryEvents(core());
+    expect(events.map((e) => e.id)).toContain(ownVisit);
+    expect(events.map((e) => e.id)).not.toContain(inBeasName.id);
+    expect(opened.history).toEqual(resolveHistory(events, config));
+    expect(opened.events).toBe(events.length);
+    expect(opened.history.records.map((r) => r.id)).toContain(ownVisit);
+    expect(opened.history.records.map((r) => r.id)).not.toContain(inBeasName.id);
+    expect(opened.summary.setAside).toContainEqual({ deviceId: admin.deviceId, reason: 'removed_person', events: 1 });
+    await syncUntilDone(admin, client);
   });
 });

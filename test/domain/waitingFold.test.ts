@@ -7,10 +7,13 @@ import { FootfallEvent } from '../../src/domain/events.ts';
 import type { Period } from '../../src/domain/periods.ts';
 import { buildReport, resolveHistory, type History } from '../../src/domain/report.ts';
 import { foldWaiting } from '../../src/domain/waitingFold.ts';
-import { addService, checkIn, contact, correct, register, removeService, session, voidRecord, newId } from './fixtures.ts';
-import { A, B, C, CONFIG, D, F, HISTORY } from './reportFixture.ts';
+import { applyDirectoryEvents, EMPTY_DIRECTORY } from '../../src/domain/directory.ts';
+import { addService, checkIn, contact, correct, merge, register, removeService, session, voidRecord, newId } from './fixtures.ts';
+import { A, B, C, CONFIG, D, F, HISTORY, erased, registered, updated } from './reportFixture.ts';
 
 const kept = () => resolveHistory(HISTORY, CONFIG);
+/** The directory the kept history was resolved with, as the kept resolution's basis holds it. */
+const directory = () => applyDirectoryEvents(EMPTY_DIRECTORY, HISTORY);
 const together = (waiting: FootfallEvent[]) => resolveHistory([...HISTORY, ...waiting], CONFIG);
 
 /** The folded history holds what resolving everything together holds, and its columns (not compared by toEqual) count the same. */
@@ -41,7 +44,7 @@ describe('folding waiting events onto a kept resolution', () => {
       contact({ occurredAt: '2026-03-02T20:00:00Z', woman: B }),
       session({ occurredAt: '2026-03-03T10:00:00Z', woman: C }),
     ];
-    expectTogether(foldWaiting(kept(), waiting), waiting);
+    expectTogether(foldWaiting(kept(), waiting, directory()), waiting);
   });
 
   it('folds settings changed and a key rotated here, which change no record', () => {
@@ -52,19 +55,23 @@ describe('folding waiting events onto a kept resolution', () => {
       FootfallEvent.parse({ ...by, id: newId(), at: '2026-03-01T09:30:00.000Z', type: 'org.keyRotated', announcement: 'signed announcement' }),
       visit,
     ];
-    expectTogether(foldWaiting(kept(), waiting), waiting);
-    expect(foldWaiting(kept(), waiting.slice(0, 2))?.records).toEqual(kept().records);
+    expectTogether(foldWaiting(kept(), waiting, directory()), waiting);
+    expect(foldWaiting(kept(), waiting.slice(0, 2), directory())?.records).toEqual(kept().records);
   });
 
   it('is the kept history itself when nothing waits', () => {
     const history = kept();
-    expect(foldWaiting(history, [])).toBe(history);
+    expect(foldWaiting(history, [], directory())).toBe(history);
   });
 
   it('does not fold what resolving together could give otherwise', () => {
     const archived = HISTORY.find((e) => e.type === 'visit.checkedIn')!;
     const cannot: [string, FootfallEvent[]][] = [
-      ['a registration', [register(newId(), '2026-03-01T09:00:00Z')]],
+      ['a merge', [merge(B, C, '2026-03-01T09:00:00Z')]],
+      ['an erasure', [erased(B, '2026-03-01T09:00:00Z')]],
+      ['a registration of a woman the directory holds (uploaded, not yet acknowledged here)', [registered(A, '2026-03-01T09:00:00Z')]],
+      ['a registration of a woman merged into another', [registered(D, '2026-03-01T09:00:00Z')]],
+      ['a registration of a woman erased', [registered(F, '2026-03-01T09:00:00Z')]],
       ['a visit by a woman merged into another', [checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: D })]],
       ['a visit by a woman erased', [checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: F })]],
       ['a change to an archived record', [addService(archived.id, 'laundry', '2026-03-01T10:00:00Z')]],
@@ -74,6 +81,41 @@ describe('folding waiting events onto a kept resolution', () => {
       })()],
       ['a record the archive already holds', [archived]],
     ];
-    for (const [what, waiting] of cannot) expect(foldWaiting(kept(), waiting), what).toBeNull();
+    for (const [what, waiting] of cannot) expect(foldWaiting(kept(), waiting, directory()), what).toBeNull();
+  });
+
+  it('folds registrations of new women and changes to entries onto the directory, with the records that name them', () => {
+    const dina = newId();
+    const esme = newId();
+    const waiting: FootfallEvent[] = [
+      registered(dina, '2026-03-01T09:00:00Z', { ageBand: '25-34' }, 'Dina'),
+      checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: dina, services: ['meal'] }),
+      registered(esme, '2026-03-02T09:00:00Z', {}, 'Esme'),
+      updated(esme, '2026-03-02T09:30:00Z', { housing: 'rough-sleeping' }),
+      contact({ occurredAt: '2026-03-02T20:00:00Z', woman: esme }),
+      // A change to an archived woman's entry: her breakdowns change, her records do not.
+      updated(B, '2026-03-03T09:00:00Z', { ageBand: '35-44' }, 'Bea'),
+      session({ occurredAt: '2026-03-03T10:00:00Z', woman: B }),
+    ];
+    const folded = foldWaiting(kept(), waiting, directory());
+    expectTogether(folded, waiting);
+    expect(folded?.women.get(dina)?.knownAs).toBe('Dina');
+    expect(folded?.women.get(B)?.knownAs).toBe('Bea');
+    // Only a change: the same records, other women.
+    const changeOnly = foldWaiting(kept(), [updated(A, '2026-03-03T09:00:00Z', { ageBand: '45-54' })], directory());
+    expect(changeOnly?.records).toEqual(kept().records);
+    expect(changeOnly?.women.get(A)?.details.ageBand).toBe('45-54');
+  });
+
+  it('does not fold a registration or a change to an entry without the directory, nor one the directory already holds', () => {
+    expect(foldWaiting(kept(), [register(newId(), '2026-03-01T09:00:00Z')], null)).toBeNull();
+    expect(foldWaiting(kept(), [updated(A, '2026-03-01T09:00:00Z', { ageBand: '45-54' })], null)).toBeNull();
+    // A change stored in the archive already, not yet acknowledged here: the directory's latest for its field.
+    const change = updated(A, '2026-03-01T09:00:00Z', { ageBand: '45-54' });
+    const archived = [...HISTORY, change];
+    expect(foldWaiting(resolveHistory(archived, CONFIG), [change], applyDirectoryEvents(EMPTY_DIRECTORY, archived))).toBeNull();
+    // Visits, contacts and sessions need no directory.
+    const visit = checkIn({ occurredAt: '2026-03-01T10:00:00Z', woman: A, services: ['meal'] });
+    expectTogether(foldWaiting(kept(), [visit], null), [visit]);
   });
 });

@@ -3,8 +3,10 @@
  * events waiting to upload: each once by id, the first copy standing, and only those that came in
  * a part their device signed and name one of the organisation's people on one of its signed devices. Shared by the page (data care, imports) and the report worker.
  */
-import type { FootfallEvent } from '../../../domain/events.ts';
-import { bindToPeople, type Unbound } from '../../../domain/people.ts';
+import { z } from 'zod';
+import { applyDirectoryEvents, DirectoryFold, EMPTY_DIRECTORY } from '../../../domain/directory.ts';
+import { FootfallEvent } from '../../../domain/events.ts';
+import { bindToPeople, isStaffEvent, type Unbound } from '../../../domain/people.ts';
 import { foldDevices, joinsIn, type DeviceRegistry } from '../../../domain/devices.ts';
 import { screenSeals, type PartSeal } from '../../../domain/partSeals.ts';
 import { joinProofCheck } from '../../../crypto/enrolmentCode.ts';
@@ -21,7 +23,25 @@ export interface GatheredEvents {
   unbound: Unbound[];
   /** Chunk rows and waiting rows that could not be opened. */
   unreadableRows: number;
+  /** The statements about devices among every event read, those set aside with their parts included: the registry binding read them. */
+  deviceEvents: FootfallEvent[];
 }
+
+/**
+ * What a kept resolution needs to fold this device's waiting events on exactly as resolving every
+ * event together would (src/domain/waitingFold.ts): the directory of the events it was resolved
+ * from, and what binding read (src/domain/people.ts): the organisation's staff events and every
+ * statement about its devices. Kept in a row of its own beside it, opened only when events wait.
+ */
+export const FoldBasis = z.object({
+  v: z.literal(1),
+  directory: DirectoryFold,
+  staff: z.array(FootfallEvent),
+  devices: z.array(FootfallEvent),
+});
+export type FoldBasis = z.infer<typeof FoldBasis>;
+
+const isDeviceEvent = (e: FootfallEvent) => e.type.startsWith('device.');
 
 /** `rows`: the chunk rows in id order, each as decodeSealedChunk reads it (null where it could not be opened or read). */
 export async function gatherEvents(rows: readonly (SealedEvents | null)[], waiting: WaitingEvents): Promise<GatheredEvents> {
@@ -53,7 +73,26 @@ export async function gatherEvents(rows: readonly (SealedEvents | null)[], waiti
   const devices = await deviceRegistry(all);
   const { sealed, unsealed } = screenSeals(all, seals, devices);
   const { accepted, unbound } = bindToPeople(sealed, devices);
-  return { events: accepted, unbound: [...unsealed, ...unbound], unreadableRows };
+  return { events: accepted, unbound: [...unsealed, ...unbound], unreadableRows, deviceEvents: all.filter(isDeviceEvent) };
+}
+
+/** The basis for folding onto the resolution of `gathered` (its events, with nothing of this device's waiting). */
+export function foldBasis(gathered: Pick<GatheredEvents, 'events' | 'deviceEvents'>): FoldBasis {
+  return { v: 1, directory: applyDirectoryEvents(EMPTY_DIRECTORY, gathered.events), staff: gathered.events.filter(isStaffEvent), devices: gathered.deviceEvents };
+}
+
+/**
+ * This device's waiting events bound to the organisation's people and devices as gathering them
+ * with the archive would bind them (gatherEvents): the same staff events and device statements,
+ * kept in the basis. Waiting records carry no part's seal, so none is screened for one.
+ */
+export async function bindWaiting(waiting: readonly FootfallEvent[], basis: FoldBasis): Promise<{ accepted: FootfallEvent[]; unbound: Unbound[] }> {
+  // Waiting statements about people or devices are bound with the rest here, and then not folded
+  // (they may change what archived records count): every event is resolved together instead.
+  const devices = await deviceRegistry([...basis.devices, ...waiting]);
+  const own = new Set(waiting.map((e) => e.id));
+  const { accepted, unbound } = bindToPeople([...basis.staff, ...waiting], devices);
+  return { accepted: accepted.filter((e) => own.has(e.id)), unbound };
 }
 
 /** The organisation's devices as its admins signed them, folded from these events (src/domain/devices.ts). */

@@ -31,9 +31,9 @@ import { ClientError } from '../../problems.ts';
 import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
-import { gatherEvents } from './archiveEvents.ts';
+import { bindWaiting, FoldBasis, gatherEvents } from './archiveEvents.ts';
 import { decodeSealedChunk, encodeChunk } from './chunkCodec.ts';
-import { openKept } from './keptResolution.ts';
+import { openKept, type OpenedResolution } from './keptResolution.ts';
 import { openReportOffThread } from './reportOpening.ts';
 
 export type { ArchiveProgress };
@@ -263,15 +263,15 @@ export interface EarlyReport {
 export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onProgress?: (p: OpeningProgress) => void, early?: EarlyReport): Promise<ReportHistory> {
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
-  const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config);
   const waiting = await core.outbox.waitingEvents();
+  const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config, waiting.events.length > 0);
   // Events saved here and not yet acknowledged already count: folded onto the kept resolution where they can be.
-  const folded = kept && foldWaiting(kept.history, waiting.events);
+  const folded = kept && (await foldOntoKept(kept, waiting.events));
   if (kept && folded) {
     return {
-      history: folded,
-      events: kept.events + waiting.events.length,
-      summary: summarise(state, kept.unbound),
+      history: folded.history,
+      events: kept.events + folded.events,
+      summary: summarise(state, [...kept.unbound, ...folded.unbound]),
       unreadableRows: kept.unreadableRows + waiting.unreadable,
       resolvedNow: false,
       keeping: Promise.resolve(),
@@ -367,10 +367,30 @@ async function resolveAgain(core: DeviceCore): Promise<ReportHistory | null> {
   }
 }
 
-/** The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time zone. */
-async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig) {
-  const found = await core.archive.readResolution().catch(() => null);
-  return found && openKept(found.value, found.chunkIds, orgId, config);
+/**
+ * The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time
+ * zone; `withBasis` reads the basis for folding onto it too (FoldBasis: null when none is kept).
+ */
+async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig, withBasis: boolean) {
+  const found = await core.archive.readResolution({ withBasis }).catch(() => null);
+  const opened = found && openKept(found.value, found.chunkIds, orgId, config);
+  if (!opened) return null;
+  const basis = FoldBasis.safeParse(found.basis);
+  return { ...opened, basis: basis.success ? basis.data : null };
+}
+
+/**
+ * This device's waiting events on the kept resolution: bound to the organisation's people and
+ * devices as every record is (archiveEvents.ts bindWaiting), and what may count folded on
+ * (src/domain/waitingFold.ts). Null when they cannot be folded exactly, or when no basis is kept
+ * to bind them with: then every event is resolved together.
+ */
+async function foldOntoKept(kept: OpenedResolution & { basis: FoldBasis | null }, waiting: FootfallEvent[]): Promise<{ history: History; events: number; unbound: Unbound[] } | null> {
+  if (waiting.length === 0) return { history: kept.history, events: 0, unbound: [] };
+  if (!kept.basis) return null;
+  const { accepted, unbound } = await bindWaiting(waiting, kept.basis);
+  const history = foldWaiting(kept.history, accepted, kept.basis.directory);
+  return history && { history, events: accepted.length, unbound };
 }
 
 // ---------------------------------------------------------------------------------------------

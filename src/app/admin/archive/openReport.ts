@@ -16,7 +16,7 @@ import type { Unbound } from '../../../domain/people.ts';
 import type { Period } from '../../../domain/periods.ts';
 import { buildReport, resolveHistory, type ExactReport } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
-import { gatherEvents, type WaitingEvents } from './archiveEvents.ts';
+import { foldBasis, gatherEvents, type WaitingEvents } from './archiveEvents.ts';
 import { decodeSealedChunk, upgradeChunk } from './chunkCodec.ts';
 import type { KeptResolution } from './keptResolution.ts';
 
@@ -63,10 +63,11 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
   try {
     // Each row decoded as it opens, while WebCrypto decrypts the next (docs/architecture.md#reports).
     const chunks = request.readChunks ? await archive.readChunks(decodeSealedChunk, (opened, of) => post({ kind: 'progress', opened, of })) : [];
-    const { events, unbound, unreadableRows } = await gatherEvents(
+    const gathered = await gatherEvents(
       chunks.map((c) => c.value),
       request.waiting,
     );
+    const { events, unbound, unreadableRows } = gathered;
     const resolved = resolveHistory(events, request.config);
     if (request.opensOn) post({ kind: 'counted', period: request.opensOn, report: buildReport(resolved, request.config, request.opensOn) });
     const history = encodeHistory(resolved);
@@ -76,7 +77,7 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
     if (request.waiting.events.length + request.waiting.unreadable === 0) {
       const chunkIds = chunks.map((c) => c.id);
       const kept: KeptResolution = { v: 1, orgId: request.orgId, chunks: chunkIds, events: events.length, unreadableRows, unbound, history };
-      await archive.keepResolution(kept, chunkIds).catch(() => {
+      await archive.keepResolution(kept, foldBasis(gathered), chunkIds).catch(() => {
         // Best effort: without it the next opening resolves every event again, as this one did.
       });
     }
