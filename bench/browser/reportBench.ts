@@ -15,7 +15,7 @@
  */
 import type { DeviceCore } from '../../src/app/core/core.ts';
 import { FootfallDb, type ArchiveRow, type Enrolment } from '../../src/app/core/database.ts';
-import { bindWaiting, FoldBasis, gatherEvents } from '../../src/app/admin/archive/archiveEvents.ts';
+import { bindWaiting, gatherEvents, KeptBasis, KeptDirectory } from '../../src/app/admin/archive/archiveEvents.ts';
 import { sealJson } from '../../src/crypto/atRest.ts';
 import { decodeHistory, encodeHistory } from '../../src/domain/historyCodec.ts';
 import type { ChunkForm, KeptProfile, OpeningProfile, ReportStored } from '../lib/reportBench.ts';
@@ -67,6 +67,7 @@ function decryptRow(row: ArchiveRow): Promise<ArrayBuffer> {
 
 const RESOLVED_ID = 'resolved';
 const BASIS_ID = 'resolved:basis';
+const DIRECTORY_ID = 'resolved:directory';
 const CHUNK_PREFIX = 'chunk:';
 /** The same chunks in the previous form, `{ v: 1, events }`, under ids the app does not read, for the before-and-after figures. */
 const OLD_PREFIX = 'oldform:';
@@ -261,11 +262,17 @@ export const reportApi = {
     lap('decodeMs');
     const waiting = await core.outbox.waitingEvents();
     lap('waitingMs');
-    // As loadReportHistory: with events waiting, the basis kept beside the resolution is read and they are bound first.
-    const basisRow = waiting.events.length ? await db.archive.get(BASIS_ID) : undefined;
-    const basis = basisRow ? FoldBasis.parse(JSON.parse(utf8.decode(await decryptRow(basisRow)))) : null;
+    // As loadReportHistory: with events waiting, the basis kept beside the resolution is read and
+    // they are bound first; the directory kept beside it is read too when entries wait.
+    const besideRow = async (id: string) => {
+      const row = await db.archive.get(id);
+      return row ? (JSON.parse(utf8.decode(await decryptRow(row))) as unknown) : null;
+    };
+    const entries = waiting.events.some((e) => e.type === 'woman.registered' || e.type === 'woman.updated');
+    const basis = waiting.events.length ? KeptBasis.parse(await besideRow(BASIS_ID)) : null;
+    const directory = entries ? KeptDirectory.parse(await besideRow(DIRECTORY_ID)).fold : null;
     const accepted = basis ? (await bindWaiting(waiting.events, basis)).accepted : [];
-    const folded = foldWaiting(kept.history, accepted, basis?.directory ?? null);
+    const folded = foldWaiting(kept.history, accepted, { directory, voided: basis?.voided ?? [] });
     if (!folded) throw new Error('the waiting events did not fold');
     lap('foldMs');
     buildReport(folded, config, { kind: 'financialYear', startYear });

@@ -79,7 +79,7 @@ export const KEPT_STAGES: readonly [keyof KeptProfile, string][] = [
   ['parseMs', 'UTF-8 decoding and JSON.parse'],
   ['decodeMs', 'checked and decoded (openKept)'],
   ['waitingMs', 'this device\'s waiting events opened'],
-  ['foldMs', 'waiting events bound and folded on (the basis kept beside the resolution read first, when any wait)'],
+  ['foldMs', 'waiting events bound and folded on (what is kept beside the resolution for it read first, when any wait)'],
   ['countMs', 'counted (buildReport)'],
 ];
 

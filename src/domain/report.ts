@@ -27,6 +27,7 @@ import { periodRange, previousPeriod, type DateRange, type Period } from './peri
 import { columnsOf, dateOfDay, UNDATED, type RecordColumns } from './recordColumns.ts';
 import type { LocalDate } from './time.ts';
 import { resolveWomen, type WomanProfile } from './women.ts';
+import { directoryWomen, type DirectoryFold } from './directory.ts';
 
 /**
  * The event history resolved once, to count as many periods as the admin asks for. Its records
@@ -70,10 +71,14 @@ export function withConfig(history: History, config: OrgConfig): History {
   return historyOf(() => history.records, () => history.columns, history.women, config);
 }
 
-export function resolveHistory(events: Iterable<FootfallEvent>, config: OrgConfig): History {
+/**
+ * `directory`, when the caller has folded the same events' directory already (to keep it beside
+ * the resolution, src/domain/waitingFold.ts), is used rather than folded again.
+ */
+export function resolveHistory(events: Iterable<FootfallEvent>, config: OrgConfig, directory?: DirectoryFold): History {
   const all = Array.isArray(events) ? (events as FootfallEvent[]) : [...events];
   const records = resolveRecords(all, config);
-  return historyOf(() => records, () => columnsOf(records), resolveWomen(all), config);
+  return historyOf(() => records, () => columnsOf(records), directory ? directoryWomen(directory) : resolveWomen(all), config);
 }
 
 export interface ReportPeriod extends DateRange {

@@ -10,7 +10,7 @@
  * the same whatever the order and grouping of its events, src/domain/directory.ts); and changes
  * of settings or of the organisation key, which change no record. Anything else (a merge, an
  * erasure, a statement about people or devices, a change to an archived record, a record the
- * history already holds) gives null, and every event is resolved together as before. The records
+ * archive already holds, voided there or not) gives null, and every event is resolved together as before. The records
  * and women then are exactly those resolveHistory gives for the archive's events followed by the
  * waiting ones.
  *
@@ -18,19 +18,32 @@
  * here, as for every record (src/domain/people.ts): only accepted events are folded.
  */
 import { resolveRecords } from './counting.ts';
-import { applyDirectoryEvents, directoryWomen, type DirectoryFold } from './directory.ts';
+import { applyDirectoryEvents, canonicalIdOf, directoryGroups, type DirectoryFold, type WomanProfile } from './directory.ts';
 import type { FootfallEvent } from './events.ts';
 import { columnsOf } from './recordColumns.ts';
 import { historyOf, type History } from './report.ts';
 
-/**
- * `directory`: the directory fold of the events `history` was resolved from, or null when it is
- * not known (then a waiting registration or change to a woman's entry gives null).
- */
-export function foldWaiting(history: History, waiting: readonly FootfallEvent[], directory: DirectoryFold | null): History | null {
+/** What folding reads of the events a history was resolved from, beyond the history itself. */
+export interface FoldBasis {
+  /** Their directory fold, or null when it is not known (then a waiting registration or change to a woman's entry gives null). */
+  directory: DirectoryFold | null;
+  /**
+   * The records a void among them removed: the history no longer holds them, so a copy of one
+   * waiting here (uploaded, not yet acknowledged) would otherwise count again.
+   */
+  voided: readonly string[];
+}
+
+/** The records `events` void: what a history resolved from them no longer holds. */
+export function voidedIn(events: readonly FootfallEvent[]): string[] {
+  return events.flatMap((e) => (e.type === 'record.voided' ? [e.targetId] : []));
+}
+
+export function foldWaiting(history: History, waiting: readonly FootfallEvent[], basis: FoldBasis): History | null {
   if (waiting.length === 0) return history;
+  const { directory } = basis;
   const made = new Set<string>();
-  const entries: FootfallEvent[] = [];
+  const entries: (FootfallEvent & { womanId: string })[] = [];
   for (const e of waiting) {
     if (e.type === 'visit.checkedIn' || e.type === 'outreach.contacted' || e.type === 'casework.session') made.add(e.id);
     else if (e.type === 'woman.registered' || e.type === 'woman.updated') {
@@ -38,7 +51,7 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[],
       entries.push(e);
     }
   }
-  const women = entries.length ? directoryWomen(applyDirectoryEvents(directory!, entries)) : history.women;
+  const women = entries.length ? withEntries(history.women, directory!, entries) : history.women;
   const known = (womanId: string | null | undefined) => womanId == null || women.get(womanId)?.id === womanId;
   for (const e of waiting) {
     switch (e.type) {
@@ -71,7 +84,7 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[],
     }
   }
   // Uploaded and stored, but not yet acknowledged here: the archive's copy stands, resolved with the rest.
-  if (history.columns.id.some((id) => made.has(id))) return null;
+  if (basis.voided.some((id) => made.has(id)) || history.columns.id.some((id) => made.has(id))) return null;
   const folded = resolveRecords(waiting, history.config);
   if (folded.length === 0 && women === history.women) return history;
   return historyOf(
@@ -80,6 +93,30 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[],
     women,
     history.config,
   );
+}
+
+/**
+ * The women with what `entries` said folded onto `directory`. Registrations and changes join or
+ * part no one (merges and erasures are never folded), so only the groups they name change: those
+ * groups' entries alone are folded and resolved again, and every other woman stays as she was.
+ * The same women as directoryWomen gives for the whole directory with them, without copying and
+ * resolving tens of thousands of entries for one registration.
+ */
+function withEntries(women: ReadonlyMap<string, WomanProfile>, directory: DirectoryFold, entries: readonly (FootfallEvent & { womanId: string })[]): Map<string, WomanProfile> {
+  const named = new Set(entries.map((e) => e.womanId));
+  const roots = new Set([...named].map((id) => canonicalIdOf(directory, id)));
+  // A group of more than one entry is made by merges: its other entries are in them.
+  const members = new Set(named);
+  for (const m of directory.merges) if (roots.has(canonicalIdOf(directory, m.womanId))) members.add(m.womanId).add(m.intoId);
+  const said: DirectoryFold['said'] = {};
+  for (const id of members) if (directory.said[id]) said[id] = directory.said[id];
+  const state = applyDirectoryEvents({ said, merges: directory.merges, erased: directory.erased }, entries);
+  const next = new Map(women);
+  for (const group of directoryGroups(state, named)) {
+    if (group.woman) next.set(group.id, group.woman);
+    else next.delete(group.id);
+  }
+  return next;
 }
 
 /**

@@ -29,6 +29,7 @@ import { ArchivePage } from '../../src/domain/protocol.ts';
 import { buildReport, resolveHistory } from '../../src/domain/report.ts';
 import { currentSession, core, enrolmentOf, readEvents } from './helpers.ts';
 import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
+import { registerWoman } from '../../src/app/directory/directoryActions.ts';
 import type { WaitingEvents } from '../../src/app/admin/archive/archiveEvents.ts';
 import { openReport, type OpenReportMessage, type OpenReportRequest } from '../../src/app/admin/archive/openReport.ts';
 import { decodeHistory } from '../../src/domain/historyCodec.ts';
@@ -397,8 +398,23 @@ describe('the resolved history kept for the reports', () => {
     expect([...synced.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
   });
 
-  it('resolves every event again while events wait here beside a resolution kept without its basis (by an earlier version)', async () => {
-    await admin.db.archive.delete('resolved:basis');
+  it('folds a visit waiting here without the directory kept beside the resolution, which only registrations and changes to entries need', async () => {
+    await admin.db.archive.delete('resolved:directory');
+    await checkIn(core(), null, ['meal']);
+    const visit = await loadReportHistory(core(), config());
+    expect(visit.resolvedNow).toBe(false);
+    expect(visit.history).toEqual(await resolvedFromEvents());
+    await registerWoman(core(), 'Flora', {});
+    const registration = await loadReportHistory(core(), config());
+    expect(registration.resolvedNow).toBe(true);
+    expect(registration.history).toEqual(await resolvedFromEvents());
+    await registration.keeping;
+    await syncUntilDone(admin, new SyncClient(server.url));
+    await refreshArchive(core(), undefined, { client: client() });
+  });
+
+  it('resolves every event again while events wait here beside a resolution kept without what folding them reads (by an earlier version)', async () => {
+    await admin.db.archive.bulkDelete(['resolved:basis', 'resolved:directory']);
     await recordSome(ledger, admin, ['Effie']);
     const opened = await loadReportHistory(core(), config());
     expect(opened.resolvedNow).toBe(true);
@@ -407,6 +423,7 @@ describe('the resolved history kept for the reports', () => {
     await syncUntilDone(admin, new SyncClient(server.url));
     await refreshArchive(core(), undefined, { client: client() });
     expect(await admin.db.archive.get('resolved:basis')).toBeDefined();
+    expect(await admin.db.archive.get('resolved:directory')).toBeDefined();
   });
 
   it('is not used in another time zone, and is kept in the new one for next time', async () => {

@@ -6,7 +6,7 @@
  * Its layout: one state row (where the next refresh starts; its `rev` is in the clear only so that
  * a write can check, in the same transaction, that no other window has written since it read),
  * chunk rows of events (ids in the order written), a resolution row derived from exactly the chunk
- * rows stored with the basis for folding onto it (both dropped whenever they change), and named rows of their own (the wrapped copies of
+ * rows stored and the rows kept beside it for folding onto it (all dropped whenever they change), and named rows of their own (the wrapped copies of
  * the organisation key). What the rows mean is src/app/admin/archive's business; this keeps them.
  */
 import { openJson, sealJson, type SealingKey } from '../../crypto/atRest.ts';
@@ -17,8 +17,12 @@ import { keptWaiting } from './waiting.ts';
 const STATE_ID = 'state';
 const CHUNK_PREFIX = 'chunk:';
 const RESOLUTION_ID = 'resolved';
-/** Beside the resolution, kept and dropped with it: what folding waiting events onto it needs. */
-const BASIS_ID = 'resolved:basis';
+/**
+ * Beside the resolution, kept and dropped with it: what folding waiting events onto it needs, in
+ * two rows, so that a visit waiting does not make the reports open the directory too.
+ */
+const BESIDE_IDS = { basis: 'resolved:basis', directory: 'resolved:directory' } as const;
+export type KeptBeside = keyof typeof BESIDE_IDS;
 
 /** Chunk rows fetched from IndexedDB at a time while earlier ones are opened: reading and decrypting overlap. */
 const ROWS_AT_A_TIME = 4;
@@ -126,7 +130,7 @@ export class ArchiveTable {
       const current = await db.archive.get(STATE_ID);
       if ((current?.rev ?? 0) !== fromRev) throw new ClientError('archive_changed_elsewhere');
       if (options.clearChunks) await db.archive.where('id').startsWith(CHUNK_PREFIX).delete();
-      if (options.clearChunks || chunkRows.length > 0) await db.archive.bulkDelete([RESOLUTION_ID, BASIS_ID]);
+      if (options.clearChunks || chunkRows.length > 0) await db.archive.bulkDelete([RESOLUTION_ID, ...Object.values(BESIDE_IDS)]);
       await db.archive.bulkPut([...chunkRows, stateRow]);
     });
     return rev;
@@ -147,12 +151,12 @@ export class ArchiveTable {
   }
 
   /**
-   * Keeps a resolution of the chunks `chunkIds`, with the basis for folding onto it, unless they
-   * changed since they were read or this device saved an event of its own meanwhile (its own
-   * events count too, and are not in it).
+   * Keeps a resolution of the chunks `chunkIds`, with the rows beside it for folding onto it,
+   * unless they changed since they were read or this device saved an event of its own meanwhile
+   * (its own events count too, and are not in it).
    */
-  async keepResolution(value: unknown, basis: unknown, chunkIds: readonly string[]): Promise<void> {
-    const rows = [await this.seal(RESOLUTION_ID, value), await this.seal(BASIS_ID, basis)];
+  async keepResolution(value: unknown, beside: Record<KeptBeside, unknown>, chunkIds: readonly string[]): Promise<void> {
+    const rows = await Promise.all([this.seal(RESOLUTION_ID, value), ...Object.entries(BESIDE_IDS).map(([name, id]) => this.seal(id, beside[name as KeptBeside]))]);
     const { db } = this;
     await db.transaction('rw', db.archive, db.device, async () => {
       const chunks = await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys();
@@ -162,20 +166,20 @@ export class ArchiveTable {
   }
 
   /**
-   * The kept resolution with the chunk ids stored now. This device's own waiting events are not in
-   * it: the reports fold them on (src/domain/waitingFold.ts) or resolve everything again. With
-   * `withBasis`, the basis kept beside it too, read in the same transaction (null when none is
-   * kept, as beside a resolution kept by an earlier version, or when it cannot be opened).
+   * The kept resolution with the chunk ids stored now, and the rows beside it named in `beside`,
+   * read in the same transaction (each null when none is kept, as beside a resolution kept by an
+   * earlier version, or when it cannot be opened). This device's own waiting events are not in
+   * it: the reports fold them on (src/domain/waitingFold.ts) or resolve everything again.
    */
-  async readResolution(options: { withBasis?: boolean } = {}): Promise<{ value: unknown; basis: unknown; chunkIds: string[] } | null> {
+  async readResolution(beside: readonly KeptBeside[] = []): Promise<{ value: unknown; beside: Partial<Record<KeptBeside, unknown>>; chunkIds: string[] } | null> {
     const { db } = this;
     const found = await db.transaction('r', db.archive, async () => {
-      const [row, basis] = await db.archive.bulkGet(options.withBasis ? [RESOLUTION_ID, BASIS_ID] : [RESOLUTION_ID]);
-      return row ? { row, basis, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
+      const [row, ...besideRows] = await db.archive.bulkGet([RESOLUTION_ID, ...beside.map((name) => BESIDE_IDS[name])]);
+      return row ? { row, besideRows, chunkIds: await db.archive.where('id').startsWith(CHUNK_PREFIX).primaryKeys() } : null;
     });
     if (!found) return null;
-    const [value, basis] = await Promise.all([this.open(found.row), found.basis ? this.open(found.basis).catch(() => null) : null]);
-    return { value, basis, chunkIds: found.chunkIds };
+    const [value, ...opened] = await Promise.all([this.open(found.row), ...found.besideRows.map((r) => (r ? this.open(r).catch(() => null) : null))]);
+    return { value, beside: Object.fromEntries(beside.map((name, i) => [name, opened[i] ?? null])), chunkIds: found.chunkIds };
   }
 
   private async seal(id: string, value: unknown): Promise<ArchiveRow> {

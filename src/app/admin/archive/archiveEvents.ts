@@ -4,8 +4,9 @@
  * a part their device signed and name one of the organisation's people on one of its signed devices. Shared by the page (data care, imports) and the report worker.
  */
 import { z } from 'zod';
-import { applyDirectoryEvents, DirectoryFold, EMPTY_DIRECTORY } from '../../../domain/directory.ts';
-import { FootfallEvent } from '../../../domain/events.ts';
+import type { DirectoryFold } from '../../../domain/directory.ts';
+import { EventId, FootfallEvent } from '../../../domain/events.ts';
+import { voidedIn } from '../../../domain/waitingFold.ts';
 import { bindToPeople, isStaffEvent, type Unbound } from '../../../domain/people.ts';
 import { foldDevices, joinsIn, type DeviceRegistry } from '../../../domain/devices.ts';
 import { screenSeals, type PartSeal } from '../../../domain/partSeals.ts';
@@ -28,18 +29,34 @@ export interface GatheredEvents {
 }
 
 /**
- * What a kept resolution needs to fold this device's waiting events on exactly as resolving every
- * event together would (src/domain/waitingFold.ts): the directory of the events it was resolved
- * from, and what binding read (src/domain/people.ts): the organisation's staff events and every
- * statement about its devices. Kept in a row of its own beside it, opened only when events wait.
+ * What folding this device's waiting events onto a resolution reads, beyond its directory (kept
+ * beside it, read whenever something waits): what binding read (src/domain/people.ts), the
+ * organisation's staff events and every statement about its devices, so that waiting events are
+ * bound exactly as gathering them with the archive would bind them; and the records voided in it
+ * (src/domain/waitingFold.ts).
  */
-export const FoldBasis = z.object({
+export const KeptBasis = z.object({
   v: z.literal(1),
-  directory: DirectoryFold,
   staff: z.array(FootfallEvent),
   devices: z.array(FootfallEvent),
+  voided: z.array(EventId),
 });
-export type FoldBasis = z.infer<typeof FoldBasis>;
+export type KeptBasis = z.infer<typeof KeptBasis>;
+
+/**
+ * The directory fold of the events a resolution was resolved from, kept beside it so that waiting
+ * registrations and changes to entries fold onto it (src/domain/waitingFold.ts). Checked for its
+ * shape only: a zod pass over tens of thousands of entries took longer than the rest of the
+ * opening, and the row is sealed under this device's key and written by this code.
+ */
+export const KeptDirectory = z.object({
+  v: z.literal(1),
+  fold: z.custom<DirectoryFold>((f) => {
+    const v = f as Partial<DirectoryFold> | null;
+    return typeof v === 'object' && v !== null && typeof v.said === 'object' && v.said !== null && Array.isArray(v.merges) && Array.isArray(v.erased);
+  }),
+});
+export type KeptDirectory = z.infer<typeof KeptDirectory>;
 
 const isDeviceEvent = (e: FootfallEvent) => e.type.startsWith('device.');
 
@@ -76,17 +93,18 @@ export async function gatherEvents(rows: readonly (SealedEvents | null)[], waiti
   return { events: accepted, unbound: [...unsealed, ...unbound], unreadableRows, deviceEvents: all.filter(isDeviceEvent) };
 }
 
-/** The basis for folding onto the resolution of `gathered` (its events, with nothing of this device's waiting). */
-export function foldBasis(gathered: Pick<GatheredEvents, 'events' | 'deviceEvents'>): FoldBasis {
-  return { v: 1, directory: applyDirectoryEvents(EMPTY_DIRECTORY, gathered.events), staff: gathered.events.filter(isStaffEvent), devices: gathered.deviceEvents };
+/** What is kept beside the resolution of `gathered` (its events, with nothing of this device's waiting), whose directory fold is `directory`. */
+export function keptBeside(gathered: Pick<GatheredEvents, 'events' | 'deviceEvents'>, directory: DirectoryFold): { basis: KeptBasis; directory: KeptDirectory } {
+  const { events, deviceEvents } = gathered;
+  return { basis: { v: 1, staff: events.filter(isStaffEvent), devices: deviceEvents, voided: voidedIn(events) }, directory: { v: 1, fold: directory } };
 }
 
 /**
  * This device's waiting events bound to the organisation's people and devices as gathering them
  * with the archive would bind them (gatherEvents): the same staff events and device statements,
- * kept in the basis. Waiting records carry no part's seal, so none is screened for one.
+ * kept beside the resolution. Waiting records carry no part's seal, so none is screened for one.
  */
-export async function bindWaiting(waiting: readonly FootfallEvent[], basis: FoldBasis): Promise<{ accepted: FootfallEvent[]; unbound: Unbound[] }> {
+export async function bindWaiting(waiting: readonly FootfallEvent[], basis: Pick<KeptBasis, 'staff' | 'devices'>): Promise<{ accepted: FootfallEvent[]; unbound: Unbound[] }> {
   // Waiting statements about people or devices are bound with the rest here, and then not folded
   // (they may change what archived records count): every event is resolved together instead.
   const devices = await deviceRegistry([...basis.devices, ...waiting]);

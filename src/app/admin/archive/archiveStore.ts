@@ -19,19 +19,20 @@ import { z } from 'zod';
 import type { OrgConfig } from '../../../domain/config.ts';
 import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authority.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
+import type { DirectoryFold } from '../../../domain/directory.ts';
 import type { Unbound } from '../../../domain/people.ts';
 import { decodeHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
 import { foldWaiting } from '../../../domain/waitingFold.ts';
 import { type ExactReport, type History } from '../../../domain/report.ts';
 import type { Period } from '../../../domain/periods.ts';
-import type { ArchiveChunk } from '../../core/archiveTable.ts';
+import type { ArchiveChunk, KeptBeside } from '../../core/archiveTable.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { ClientError } from '../../problems.ts';
 import { archiveKeys, readArchivePages, type ArchiveProgress, type SetAside } from './archiveReader.ts';
 import type { SyncClient } from '../../sync/client.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
-import { bindWaiting, FoldBasis, gatherEvents } from './archiveEvents.ts';
+import { bindWaiting, gatherEvents, KeptBasis, KeptDirectory } from './archiveEvents.ts';
 import { decodeSealedChunk, encodeChunk } from './chunkCodec.ts';
 import { openKept, type OpenedResolution } from './keptResolution.ts';
 import { openReportOffThread } from './reportOpening.ts';
@@ -264,7 +265,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
   const { enrolment } = await adminDevice(core);
   const { state, stale } = await readState(core, enrolment.orgId);
   const waiting = await core.outbox.waitingEvents();
-  const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config, waiting.events.length > 0);
+  const kept = stale ? null : await readKeptResolution(core, enrolment.orgId, config, besideNeeded(waiting.events));
   // Events saved here and not yet acknowledged already count: folded onto the kept resolution where they can be.
   const folded = kept && (await foldOntoKept(kept, waiting.events));
   if (kept && folded) {
@@ -367,29 +368,41 @@ async function resolveAgain(core: DeviceCore): Promise<ReportHistory | null> {
   }
 }
 
+/** The rows kept beside the resolution that folding these waiting events onto it reads: none when nothing waits, the directory only when entries do. */
+function besideNeeded(waiting: readonly FootfallEvent[]): KeptBeside[] {
+  if (waiting.length === 0) return [];
+  return waiting.some((e) => e.type === 'woman.registered' || e.type === 'woman.updated') ? ['basis', 'directory'] : ['basis'];
+}
+
 /**
  * The kept resolution, when it is the resolution of exactly what is stored now in `config`'s time
- * zone; `withBasis` reads the basis for folding onto it too (FoldBasis: null when none is kept).
+ * zone, with the rows beside it named in `beside` (each null when none is kept or it cannot be read).
  */
-async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig, withBasis: boolean) {
-  const found = await core.archive.readResolution({ withBasis }).catch(() => null);
+async function readKeptResolution(core: DeviceCore, orgId: string, config: OrgConfig, beside: KeptBeside[]): Promise<KeptOpened | null> {
+  const found = await core.archive.readResolution(beside).catch(() => null);
   const opened = found && openKept(found.value, found.chunkIds, orgId, config);
   if (!opened) return null;
-  const basis = FoldBasis.safeParse(found.basis);
-  return { ...opened, basis: basis.success ? basis.data : null };
+  const basis = KeptBasis.safeParse(found.beside.basis);
+  const directory = KeptDirectory.safeParse(found.beside.directory);
+  return { ...opened, basis: basis.success ? basis.data : null, directory: directory.success ? directory.data.fold : null };
+}
+
+interface KeptOpened extends OpenedResolution {
+  basis: KeptBasis | null;
+  directory: DirectoryFold | null;
 }
 
 /**
  * This device's waiting events on the kept resolution: bound to the organisation's people and
  * devices as every record is (archiveEvents.ts bindWaiting), and what may count folded on
- * (src/domain/waitingFold.ts). Null when they cannot be folded exactly, or when no basis is kept
- * to bind them with: then every event is resolved together.
+ * (src/domain/waitingFold.ts). Null when they cannot be folded exactly, or when what folding
+ * them reads is not kept: then every event is resolved together.
  */
-async function foldOntoKept(kept: OpenedResolution & { basis: FoldBasis | null }, waiting: FootfallEvent[]): Promise<{ history: History; events: number; unbound: Unbound[] } | null> {
+async function foldOntoKept(kept: KeptOpened, waiting: FootfallEvent[]): Promise<{ history: History; events: number; unbound: Unbound[] } | null> {
   if (waiting.length === 0) return { history: kept.history, events: 0, unbound: [] };
   if (!kept.basis) return null;
   const { accepted, unbound } = await bindWaiting(waiting, kept.basis);
-  const history = foldWaiting(kept.history, accepted, kept.basis.directory);
+  const history = foldWaiting(kept.history, accepted, { directory: kept.directory, voided: kept.basis.voided });
   return history && { history, events: accepted.length, unbound };
 }
 

@@ -11,12 +11,13 @@
  * page's thread and the page stays responsive throughout (docs/architecture.md#reports).
  */
 import type { OrgConfig } from '../../../domain/config.ts';
+import { applyDirectoryEvents, EMPTY_DIRECTORY } from '../../../domain/directory.ts';
 import { encodeHistory, type EncodedHistory } from '../../../domain/historyCodec.ts';
 import type { Unbound } from '../../../domain/people.ts';
 import type { Period } from '../../../domain/periods.ts';
 import { buildReport, resolveHistory, type ExactReport } from '../../../domain/report.ts';
 import { openArchiveStorage, type ArchiveStorage } from '../../core/archiveTable.ts';
-import { foldBasis, gatherEvents, type WaitingEvents } from './archiveEvents.ts';
+import { gatherEvents, keptBeside, type WaitingEvents } from './archiveEvents.ts';
 import { decodeSealedChunk, upgradeChunk } from './chunkCodec.ts';
 import type { KeptResolution } from './keptResolution.ts';
 
@@ -68,7 +69,9 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
       request.waiting,
     );
     const { events, unbound, unreadableRows } = gathered;
-    const resolved = resolveHistory(events, request.config);
+    // Folded once: the reports' women come from it, and it is kept beside the resolution.
+    const directory = applyDirectoryEvents(EMPTY_DIRECTORY, events);
+    const resolved = resolveHistory(events, request.config, directory);
     if (request.opensOn) post({ kind: 'counted', period: request.opensOn, report: buildReport(resolved, request.config, request.opensOn) });
     const history = encodeHistory(resolved);
     post({ kind: 'resolved', report: { history, events: events.length, unreadableRows, unbound } });
@@ -77,7 +80,7 @@ export async function openReport(request: OpenReportRequest, post: (message: Ope
     if (request.waiting.events.length + request.waiting.unreadable === 0) {
       const chunkIds = chunks.map((c) => c.id);
       const kept: KeptResolution = { v: 1, orgId: request.orgId, chunks: chunkIds, events: events.length, unreadableRows, unbound, history };
-      await archive.keepResolution(kept, foldBasis(gathered), chunkIds).catch(() => {
+      await archive.keepResolution(kept, keptBeside(gathered, directory), chunkIds).catch(() => {
         // Best effort: without it the next opening resolves every event again, as this one did.
       });
     }
