@@ -253,9 +253,9 @@ const EXPOSURES: Exposure[] = [
     ],
   },
   {
-    shows: "the admin's archive rows: ids `state`, `adminKeys`, `resolved` and `chunk:<write>:<n>`, and the state row's write counter",
+    shows: "the admin's archive rows: ids `state`, `adminKeys`, `resolved`, `resolved:basis`, `resolved:directory` and `chunk:<write>:<n>`, and the state row's write counter",
     gives: "how many times the archive was refreshed, and in how many pieces",
-    fields: ['footfall.archive[state] key', 'footfall.archive[state].id', 'footfall.archive[state].rev', 'footfall.archive[adminKeys] key', 'footfall.archive[adminKeys].id', 'footfall.archive[resolved] key', 'footfall.archive[resolved].id', 'footfall.archive[chunk:<n>:<n>] key', 'footfall.archive[chunk:<n>:<n>].id'],
+    fields: ['footfall.archive[state] key', 'footfall.archive[state].id', 'footfall.archive[state].rev', 'footfall.archive[adminKeys] key', 'footfall.archive[adminKeys].id', 'footfall.archive[resolved] key', 'footfall.archive[resolved].id', 'footfall.archive[resolved:basis] key', 'footfall.archive[resolved:basis].id', 'footfall.archive[resolved:directory] key', 'footfall.archive[resolved:directory].id', 'footfall.archive[chunk:<n>:<n>] key', 'footfall.archive[chunk:<n>:<n>].id'],
   },
 ];
 
