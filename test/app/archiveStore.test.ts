@@ -321,6 +321,12 @@ describe('a copy kept by the previous version', () => {
   });
 });
 
+/** The admin's waiting events uploaded, and the archive refreshed: the resolution kept again. */
+async function uploadAndRefresh(): Promise<void> {
+  await syncUntilDone(admin, new SyncClient(server.url));
+  await refreshArchive(core(), undefined, { client: client() });
+}
+
 describe('the resolved history kept for the reports', () => {
   const config = (): OrgConfig => currentSession().config;
   /** What opening the reports gives when every event is resolved now. */
@@ -391,8 +397,7 @@ describe('the resolved history kept for the reports', () => {
     // Nothing is kept from an opening that holds events the archive does not.
     expect((await resolvedRow())?.iv).toEqual(before?.iv);
 
-    await syncUntilDone(admin, new SyncClient(server.url));
-    await refreshArchive(core(), undefined, { client: client() });
+    await uploadAndRefresh();
     const synced = await loadReportHistory(core(), config());
     expect(synced.resolvedNow).toBe(false);
     expect([...synced.history.women.values()].map((w) => w.knownAs)).toContain('Dina');
@@ -409,8 +414,7 @@ describe('the resolved history kept for the reports', () => {
     expect(registration.resolvedNow).toBe(true);
     expect(registration.history).toEqual(await resolvedFromEvents());
     await registration.keeping;
-    await syncUntilDone(admin, new SyncClient(server.url));
-    await refreshArchive(core(), undefined, { client: client() });
+    await uploadAndRefresh();
   });
 
   it('resolves every event again while events wait here beside a resolution kept without what folding them reads (by an earlier version)', async () => {
@@ -420,8 +424,7 @@ describe('the resolved history kept for the reports', () => {
     expect(opened.resolvedNow).toBe(true);
     expect(opened.history).toEqual(await resolvedFromEvents());
     await opened.keeping;
-    await syncUntilDone(admin, new SyncClient(server.url));
-    await refreshArchive(core(), undefined, { client: client() });
+    await uploadAndRefresh();
     expect(await admin.db.archive.get('resolved:basis')).toBeDefined();
     expect(await admin.db.archive.get('resolved:directory')).toBeDefined();
   });
@@ -489,8 +492,7 @@ describe('the resolved history kept for the reports', () => {
     expect(opened.history).toEqual(await resolvedFromEvents());
     expect(opened.events).toBe((await loadHistoryEvents(core())).length);
 
-    await syncUntilDone(admin, new SyncClient(server.url));
-    await refreshArchive(core(), undefined, { client: client() });
+    await uploadAndRefresh();
   });
 });
 

@@ -35,6 +35,11 @@ let anna: { personId: string; code: string };
 let olu: { personId: string; code: string };
 let beaId: string;
 
+/** An anonymous visit at the site, stamped by this device, in the name of `staffId` (whoever is unlocked). */
+function visitInNameOf(staffId: string, services: string[]): EventOf<'visit.checkedIn'> {
+  return { ...core().stamp(), staffId, type: 'visit.checkedIn', occurredAt: new Date().toISOString(), womanId: null, siteId: site, services };
+}
+
 /** Switches the app to `device`, unlocked by the named person. */
 async function useAs(device: Device, name: string, pin: string): Promise<void> {
   if (useFootfall.getState().phase.kind === 'unlocked') await lock();
@@ -145,15 +150,7 @@ describe('the organisation’s people', () => {
     };
     await recordDirectoryEvents(core(), [forgedPerson]);
     const ownVisit = await checkIn(core(), null, ['meal']);
-    const byNobody: EventOf<'visit.checkedIn'> = {
-      ...core().stamp(),
-      staffId: beaId,
-      type: 'visit.checkedIn',
-      occurredAt: new Date().toISOString(),
-      womanId: null,
-      siteId: site,
-      services: ['meal'],
-    };
+    const byNobody = visitInNameOf(beaId, ['meal']);
     await core().save([byNobody], {});
     await syncUntilDone(tablet, client);
 
@@ -178,15 +175,7 @@ describe('the organisation’s people', () => {
     expect(before.resolvedNow).toBe(false);
     // Saved here and not yet uploaded: one in her own name, one in the name of Bea, removed.
     const ownVisit = await checkIn(core(), null, ['meal']);
-    const inBeasName: EventOf<'visit.checkedIn'> = {
-      ...core().stamp(),
-      staffId: beaId,
-      type: 'visit.checkedIn',
-      occurredAt: new Date().toISOString(),
-      womanId: null,
-      siteId: site,
-      services: ['shower'],
-    };
+    const inBeasName = visitInNameOf(beaId, ['shower']);
     await core().save([inBeasName], {});
     expect(await admin.db.outbox.count()).toBeGreaterThanOrEqual(2);
 
