@@ -10,9 +10,9 @@
  * the same whatever the order and grouping of its events, src/domain/directory.ts); and changes
  * of settings or of the organisation key, which change no record. Anything else (a merge, an
  * erasure, a statement about people or devices, a change to an archived record, a record the
- * archive already holds, voided there or not) gives null, and every event is resolved together as before. The records
- * and women then are exactly those resolveHistory gives for the archive's events followed by the
- * waiting ones.
+ * archive already holds, voided there or not) gives null, and every event is resolved together
+ * as before. The records and women then are exactly those resolveHistory gives for the archive's
+ * events followed by the waiting ones.
  *
  * Whether a waiting record may count at all (its person and device) is decided before it comes
  * here, as for every record (src/domain/people.ts): only accepted events are folded.

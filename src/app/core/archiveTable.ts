@@ -6,8 +6,9 @@
  * Its layout: one state row (where the next refresh starts; its `rev` is in the clear only so that
  * a write can check, in the same transaction, that no other window has written since it read),
  * chunk rows of events (ids in the order written), a resolution row derived from exactly the chunk
- * rows stored and the rows kept beside it for folding onto it (all dropped whenever they change), and named rows of their own (the wrapped copies of
- * the organisation key). What the rows mean is src/app/admin/archive's business; this keeps them.
+ * rows stored and the rows kept beside it for folding onto it (all dropped whenever they change),
+ * and named rows of their own (the wrapped copies of the organisation key). What the rows mean is
+ * src/app/admin/archive's business; this keeps them.
  */
 import { openJson, sealJson, type SealingKey } from '../../crypto/atRest.ts';
 import { ClientError } from '../problems.ts';

@@ -24,7 +24,7 @@ export interface GatheredEvents {
   unbound: Unbound[];
   /** Chunk rows and waiting rows that could not be opened. */
   unreadableRows: number;
-  /** The statements about devices among every event read, those set aside with their parts included: the registry binding read them. */
+  /** The statements about devices among every event read, those of parts set aside included: binding read its registry from them. */
   deviceEvents: FootfallEvent[];
 }
 
