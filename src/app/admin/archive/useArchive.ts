@@ -83,15 +83,24 @@ export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
     async (options: { fromStart?: boolean } = {}) => {
       setError(null);
       setProgress({ batches: 0, events: 0 });
+      // A refresh that stored something new resolves it, in the session's configuration: shown as
+      // soon as it is, while it is kept, with its summary, which says what it set aside too.
+      const show = (resolved: ReportHistory) => {
+        if (!mounted.current || resolved.history.config.timeZone !== latestConfig.current.timeZone) return false;
+        setCounted(null);
+        setOpened(resolved);
+        setSummary(resolved.summary);
+        return true;
+      };
       try {
-        const result = await refreshArchive(core, (p) => mounted.current && setProgress(p), options);
+        const result = await refreshArchive(core, (p) => mounted.current && setProgress(p), { ...options, onResolved: show });
         if (!mounted.current) return;
-        setSummary(result.summary);
-        // A refresh that stored something new has resolved it already, in the session's configuration.
-        if (result.resolved && result.resolved.history.config.timeZone === latestConfig.current.timeZone) {
-          setCounted(null);
-          setOpened(result.resolved);
-        } else if (result.fetched.events > 0 || options.fromStart) await open();
+        if (result.resolved && show(result.resolved)) return;
+        // Nothing new stored: the records the opening set aside, bound to no one of the
+        // organisation's, are as it found them (the refresh's own summary leaves them out).
+        const unchanged = result.fetched.batches === 0 && !options.fromStart;
+        setSummary((shown) => (unchanged && shown ? { ...result.summary, setAside: shown.setAside } : result.summary));
+        if (result.fetched.events > 0 || options.fromStart) await open();
       } catch (e) {
         if (mounted.current) setError(messageOf(e));
       } finally {
