@@ -22,6 +22,7 @@ import type { ChunkForm, KeptProfile, OpeningProfile, ReportStored } from '../li
 import { openKept } from '../../src/app/admin/archive/keptResolution.ts';
 import { adminDevice } from '../../src/app/admin/adminDevice.ts';
 import { foldWaiting } from '../../src/domain/waitingFold.ts';
+import { isEntryEvent } from '../../src/domain/directory.ts';
 import { decodeChunk, decodeSealedChunk } from '../../src/app/admin/archive/chunkCodec.ts';
 import { boot } from '../../src/app/core/device.ts';
 import { loadReportHistory, replaceArchive } from '../../src/app/admin/archive/archiveStore.ts';
@@ -268,7 +269,7 @@ export const reportApi = {
       const row = await db.archive.get(id);
       return row ? (JSON.parse(utf8.decode(await decryptRow(row))) as unknown) : null;
     };
-    const entries = waiting.events.some((e) => e.type === 'woman.registered' || e.type === 'woman.updated');
+    const entries = waiting.events.some(isEntryEvent);
     const basis = waiting.events.length ? KeptBasis.parse(await besideRow(BASIS_ID)) : null;
     const directory = entries ? KeptDirectory.parse(await besideRow(DIRECTORY_ID)).fold : null;
     const accepted = basis ? (await bindWaiting(waiting.events, basis)).accepted : [];

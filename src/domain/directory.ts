@@ -94,6 +94,11 @@ export interface DirectoryGroup {
   woman: WomanProfile | null;
 }
 
+/** What is said about an entry: her registration, or a change to it (not a merge or an erasure). */
+export function isEntryEvent(e: FootfallEvent): e is EventOf<'woman.registered' | 'woman.updated'> {
+  return e.type === 'woman.registered' || e.type === 'woman.updated';
+}
+
 /**
  * Folds directory events (others are ignored) into the state. Events may come in any order,
  * grouping and number of times: the result depends only on the set of events folded so far.

@@ -18,10 +18,12 @@
  * here, as for every record (src/domain/people.ts): only accepted events are folded.
  */
 import { resolveRecords } from './counting.ts';
-import { applyDirectoryEvents, canonicalIdOf, directoryGroups, type DirectoryFold, type WomanProfile } from './directory.ts';
-import type { FootfallEvent } from './events.ts';
+import { applyDirectoryEvents, canonicalIdOf, directoryGroups, isEntryEvent, type DirectoryFold, type WomanProfile } from './directory.ts';
+import type { EventOf, FootfallEvent } from './events.ts';
 import { columnsOf } from './recordColumns.ts';
 import { historyOf, type History } from './report.ts';
+
+type EntryEvent = EventOf<'woman.registered' | 'woman.updated'>;
 
 /** What folding reads of the events a history was resolved from, beyond the history itself. */
 export interface FoldBasis {
@@ -43,10 +45,10 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[],
   if (waiting.length === 0) return history;
   const { directory } = basis;
   const made = new Set<string>();
-  const entries: (FootfallEvent & { womanId: string })[] = [];
+  const entries: EntryEvent[] = [];
   for (const e of waiting) {
     if (e.type === 'visit.checkedIn' || e.type === 'outreach.contacted' || e.type === 'casework.session') made.add(e.id);
-    else if (e.type === 'woman.registered' || e.type === 'woman.updated') {
+    else if (isEntryEvent(e)) {
       if (!directory || alreadyFolded(directory, e)) return null;
       entries.push(e);
     }
@@ -102,7 +104,7 @@ export function foldWaiting(history: History, waiting: readonly FootfallEvent[],
  * The same women as directoryWomen gives for the whole directory with them, without copying and
  * resolving tens of thousands of entries for one registration.
  */
-function withEntries(women: ReadonlyMap<string, WomanProfile>, directory: DirectoryFold, entries: readonly (FootfallEvent & { womanId: string })[]): Map<string, WomanProfile> {
+function withEntries(women: ReadonlyMap<string, WomanProfile>, directory: DirectoryFold, entries: readonly EntryEvent[]): Map<string, WomanProfile> {
   const named = new Set(entries.map((e) => e.womanId));
   const roots = new Set([...named].map((id) => canonicalIdOf(directory, id)));
   // A group of more than one entry is made by merges: its other entries are in them.
@@ -124,7 +126,7 @@ function withEntries(women: ReadonlyMap<string, WomanProfile>, directory: Direct
  * or a field of it was last set by this very event. Then the event may have been uploaded and
  * stored already (not yet acknowledged here), and resolving everything together counts it once.
  */
-function alreadyFolded(directory: DirectoryFold, e: FootfallEvent & { womanId: string }): boolean {
+function alreadyFolded(directory: DirectoryFold, e: EntryEvent): boolean {
   if (directory.erased.includes(e.womanId)) return true;
   const said = directory.said[e.womanId];
   if (e.type === 'woman.registered') return said?.registration !== undefined || directory.merges.some((m) => m.womanId === e.womanId || m.intoId === e.womanId);

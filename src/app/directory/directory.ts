@@ -5,7 +5,7 @@
  * through the directory too: the newest one shared wins.
  */
 import type { OrgConfig } from '../../domain/config.ts';
-import { applyDirectoryEvents, directoryGroups, NOTHING_SAID, type DirectoryFold, type MergeEdge, type Said } from '../../domain/directory.ts';
+import { applyDirectoryEvents, directoryGroups, isEntryEvent, NOTHING_SAID, type DirectoryFold, type MergeEdge, type Said } from '../../domain/directory.ts';
 import { compareEvents, type FootfallEvent } from '../../domain/events.ts';
 import { applyStaffEvents, EMPTY_ROSTER, type Roster } from '../../domain/people.ts';
 import { buildSearchIndex, type SearchIndex } from '../../domain/search.ts';
@@ -47,7 +47,7 @@ export function foldDirectory(women: ReadonlyMap<string, Woman>, state: Director
   // and erasures, and of rows converted now.
   const touched = new Set(legacy.map((w) => w.id));
   for (const e of events) {
-    if ((e.type === 'woman.registered' || e.type === 'woman.updated') && after.said[e.womanId] !== before.said[e.womanId]) touched.add(e.womanId);
+    if (isEntryEvent(e) && after.said[e.womanId] !== before.said[e.womanId]) touched.add(e.womanId);
   }
   if (after.merges !== before.merges) {
     const had = new Set(before.merges.map((m) => m.id));

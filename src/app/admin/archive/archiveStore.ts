@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { OrgConfig } from '../../../domain/config.ts';
 import { SET_ASIDE_REASONS, type SetAsideReason } from '../../../domain/authority.ts';
 import { FootfallEvent } from '../../../domain/events.ts';
-import type { DirectoryFold } from '../../../domain/directory.ts';
+import { isEntryEvent, type DirectoryFold } from '../../../domain/directory.ts';
 import type { Unbound } from '../../../domain/people.ts';
 import { decodeHistory } from '../../../domain/historyCodec.ts';
 import { Cursor } from '../../../domain/protocol.ts';
@@ -379,7 +379,7 @@ async function resolveAgain(core: DeviceCore, onResolved?: (resolved: ReportHist
 /** The rows kept beside the resolution that folding these waiting events onto it reads: none when nothing waits, the directory only when entries do. */
 function besideNeeded(waiting: readonly FootfallEvent[]): KeptBeside[] {
   if (waiting.length === 0) return [];
-  return waiting.some((e) => e.type === 'woman.registered' || e.type === 'woman.updated') ? ['basis', 'directory'] : ['basis'];
+  return waiting.some(isEntryEvent) ? ['basis', 'directory'] : ['basis'];
 }
 
 /**

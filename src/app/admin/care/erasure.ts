@@ -9,7 +9,7 @@
  */
 import type { OrgConfig } from '../../../domain/config.ts';
 import { resolveRecords } from '../../../domain/counting.ts';
-import { applyDirectoryEvents, directoryWomen, EMPTY_DIRECTORY } from '../../../domain/directory.ts';
+import { applyDirectoryEvents, directoryWomen, EMPTY_DIRECTORY, isEntryEvent } from '../../../domain/directory.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
 import type { SnapshotBatch } from './snapshot.ts';
 
@@ -20,7 +20,7 @@ export function erasedWomen(events: Iterable<FootfallEvent>): Set<string> {
 
 /** Whether an event says who an erased woman is. */
 export function identifies(e: FootfallEvent, erased: ReadonlySet<string>): boolean {
-  return (e.type === 'woman.registered' || e.type === 'woman.updated') && erased.has(e.womanId);
+  return isEntryEvent(e) && erased.has(e.womanId);
 }
 
 export interface CompactionPlan {
