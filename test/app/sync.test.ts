@@ -129,6 +129,33 @@ describe('sync', () => {
     expect(names).toEqual(expect.arrayContaining(['Tamsin', 'Ngozi', 'Ama', 'Dora', 'Edie']));
   });
 
+  it('reads the shared directory while its own batches go up, not after them', async () => {
+    await use(tablet);
+    await recordSome(tablet, ['Gwen']);
+    await syncUntilDone(tablet, new SyncClient(url));
+    await use(admin);
+    await recordSome(admin, ['Hana']);
+    let directoryAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (directoryAnswered = resolve));
+    const order: string[] = [];
+    const watching: typeof fetch = async (input, init) => {
+      const what = init?.method === 'PUT' ? 'upload' : String(input).includes('/directory') ? 'directory' : 'other';
+      // The upload is held until the directory is read, or (on a round that reads it only after
+      // its uploads) for a while, so such a round ends and the order below says what happened.
+      if (what === 'upload') await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      const response = await fetch(input, init);
+      order.push(what);
+      if (what === 'directory') directoryAnswered();
+      return response;
+    };
+    const result = await syncRound(new SyncClient(url, watching), core());
+    expect(result.stopped).toBeNull();
+    expect(result.acknowledged).toBeGreaterThan(0);
+    expect(order.indexOf('directory')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('directory')).toBeLessThan(order.indexOf('upload'));
+    expect([...currentSession().women.values()].map((w) => w.knownAs)).toContain('Gwen');
+  });
+
   it('revokes a device: the server refuses it, its records stay, the team key is rotated', async () => {
     await revokeDevice(core(), new SyncClient(url), tablet.deviceId);
     expect([...core().teamKeys.keys()]).toEqual([1, 2]);

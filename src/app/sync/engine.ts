@@ -1,6 +1,6 @@
 /**
- * One round of sync: seal what is waiting (when unlocked), upload every pending batch in order,
- * then read what other devices added to the shared directory (when unlocked).
+ * One round of sync: seal what is waiting (when unlocked) and upload every pending batch in order,
+ * while reading what other devices added to the shared directory (when unlocked).
  */
 import { openWithTeamKey } from '../../crypto/envelope.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
@@ -56,6 +56,16 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // be read again from the start.
   if (unlocked) await receiveTeamKeys(client, unlocked);
 
+  // The shared directory is read while this device's batches are sealed and sent: it needs
+  // neither, and at the end of a long round it was the last thing waited for. Parts this round
+  // uploads are its own, passed over by the next read. A device that read it another way reads it
+  // all again once (DIRECTORY_FORM).
+  const pulling = unlocked
+    ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
+        pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
+      )
+    : null;
+  pulling?.catch(() => undefined); // reported where it is awaited
   const result: RoundResult = { acknowledged: 0, stopped: null, skewMs: null };
   // "Last synced" means the server answered: a locked round with nothing to upload asks it nothing.
   let answered = false;
@@ -100,14 +110,6 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // What is sealed meanwhile waits for the next round.
   queue.stop();
 
-  // The shared directory is read while the last acknowledgements finish. A device that read it
-  // another way reads it all again once (DIRECTORY_FORM).
-  const pulling =
-    !result.stopped && unlocked
-      ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
-          pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
-        )
-      : null;
   try {
     await acknowledging;
     // A row that could not be sealed stops the round, after the batches before it went up.
