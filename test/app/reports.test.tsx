@@ -29,6 +29,7 @@ import type { PublicJwk } from '../../src/domain/protocol.ts';
 import { ADMIN_PIN, currentSession, setUpFresh, core } from './helpers.ts';
 import { catchDownloads, type CaughtDownload } from './downloads.ts';
 import { saveConfig } from '../../src/app/settings/settingsActions.ts';
+import { checkIn } from '../../src/app/frontDesk/visitActions.ts';
 
 /**
  * A first opening's history can be held back (as a slow hand-over from the report worker would
@@ -336,6 +337,27 @@ describe('the reports screen', () => {
     release();
     await reportReady();
     expect(status).toHaveTextContent(`${ALL.length} records from 4 batches on this device`);
+  });
+
+  it('says which records are in no batch yet: those saved here and waiting to upload, counted too', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    const visits = Number(headlines()['Visits']![0]);
+    const status = within(screen.getByRole('region', { name: 'Records on this device' })).getAllByRole('status')[0]!;
+    expect(status).not.toHaveTextContent('waiting');
+    // A visit logged on this laptop, not uploaded (the stub server takes no uploads), then the
+    // reports opened again.
+    await user.click(within(screen.getByRole('navigation', { name: 'Screens' })).getByRole('button', { name: 'Check in' }));
+    await act(() => checkIn(core(), null, ['meal']));
+    await waitFor(() => expect(useFootfall.getState().unsynced).toBe(1));
+    await openReports(user);
+    await reportReady();
+    const again = within(screen.getByRole('region', { name: 'Records on this device' })).getAllByRole('status')[0]!;
+    expect(again).toHaveTextContent(`${ALL.length} records from 4 batches on this device, up to date`);
+    expect(again).toHaveTextContent('One more, saved here and waiting to upload, is counted too.');
+    expect(headlines()['Visits']![0]).toBe(String(visits + 1));
   });
 
   it('counts again when the period changes, beside the same period last year', async () => {

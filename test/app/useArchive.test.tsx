@@ -37,7 +37,7 @@ const READ_SUMMARY: ArchiveSummary = {
 };
 
 function opened(summary: ArchiveSummary, events = summary.events): ReportHistory {
-  return { history: resolveHistory([], CONFIG), events, summary, unreadableRows: 0, resolvedNow: false, keeping: Promise.resolve() };
+  return { history: resolveHistory([], CONFIG), events, waiting: 0, summary, unreadableRows: 0, resolvedNow: false, keeping: Promise.resolve() };
 }
 
 beforeEach(() => {

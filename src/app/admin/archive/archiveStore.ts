@@ -148,6 +148,8 @@ export interface ReportHistory {
   history: History;
   /** How many events it was resolved from. */
   events: number;
+  /** How many of this device's own events, saved here and not yet uploaded, were read with them: in no batch, but counted (unless set aside). */
+  waiting: number;
   summary: ArchiveSummary;
   unreadableRows: number;
   /** True when every event was resolved for this opening; false when the kept resolution was read. */
@@ -278,6 +280,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
     return {
       history: folded.history,
       events: kept.events + folded.events,
+      waiting: waiting.events.length,
       summary: summarise(state, [...kept.unbound, ...folded.unbound]),
       unreadableRows: kept.unreadableRows + waiting.unreadable,
       resolvedNow: false,
@@ -301,6 +304,7 @@ export async function loadReportHistory(core: DeviceCore, config: OrgConfig, onP
   return {
     history,
     events: resolved.events,
+    waiting: waiting.events.length,
     summary: summarise(state, resolved.unbound),
     unreadableRows: resolved.unreadableRows,
     resolvedNow: true,

@@ -18,6 +18,8 @@ export interface ArchiveView {
   history: History | null;
   /** How many events the history holds; null until opened. */
   events: number | null;
+  /** How many of them were saved here and wait to upload (in no batch); 0 until opened. */
+  waiting: number;
   summary: ArchiveSummary | null;
   unreadableRows: number;
   /** How far a first opening (every stored event resolved) has read; null when none is under way. */
@@ -126,5 +128,5 @@ export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
   }, [opened, sameZone, reload]);
   const history = useMemo(() => (opened && sameZone ? withConfig(opened.history, config) : null), [opened, sameZone, config]);
 
-  return { history, events: opened?.events ?? null, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh, counted };
+  return { history, events: opened?.events ?? null, waiting: opened?.waiting ?? 0, summary, unreadableRows: opened?.unreadableRows ?? 0, opening, progress, error, refresh, counted };
 }

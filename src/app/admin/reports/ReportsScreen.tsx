@@ -163,7 +163,7 @@ function ReportContents({ parts }: { parts: ReportPart[] }) {
 
 /** What the copy on this device holds, the refresh under way, and what could not be read. */
 function ArchiveStatus({ archive }: { archive: ArchiveView }) {
-  const { progress, summary, error, unreadableRows, events } = archive;
+  const { progress, summary, error, unreadableRows, events, waiting } = archive;
   const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
   return (
     <section aria-label="Records on this device" className="archive-status no-print">
@@ -171,7 +171,9 @@ function ArchiveStatus({ archive }: { archive: ArchiveView }) {
         {progress
           ? `Fetching and decrypting: fetched ${count(progress.batches, 'batch', 'batches')}, ${count(progress.events, 'record')}…`
           : summary && events !== null
-            ? `${count(events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.`
+            ? `${count(summary.events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.` +
+              // Saved here and not yet uploaded: in no batch, but counted (docs/sync.md#the-invariant).
+              (waiting > 0 ? ` ${waiting === 1 ? 'One more, saved here and waiting to upload, is' : `${waiting.toLocaleString('en-GB')} more, saved here and waiting to upload, are`} counted too.` : '')
             : ''}
       </p>
       {error && (
