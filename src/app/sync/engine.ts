@@ -59,7 +59,9 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // The shared directory is read while this device's batches are sealed and sent: it needs
   // neither, and at the end of a long round it was the last thing waited for. Parts this round
   // uploads are its own, passed over by the next read. A device that read it another way reads it
-  // all again once (DIRECTORY_FORM).
+  // all again once (DIRECTORY_FORM). The one write it may make to the marks (learning when the
+  // organisation began to sign, once in a device's life) stops that round's sealing at its next
+  // batch, as another tab's would (outbox.ts): the rest is sealed by the next round.
   const pulling = unlocked
     ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
         pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
