@@ -423,6 +423,41 @@ describe('the connection cut mid-batch, 500s and timeouts', () => {
 
 // =============================================================================================
 
+describe('a device whose clock is wrong', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('two hours slow, it still syncs: each request is signed again in the server’s time, nothing is set aside, and the skew is shown', async () => {
+    const url = server.url;
+    const real = Date.now.bind(Date);
+    // The device's clock (the app reads Date.now); the endpoint's is right (it reads new Date()).
+    vi.spyOn(Date, 'now').mockImplementation(() => real() - 2 * 60 * 60_000);
+    const org = await newOrganisation(url);
+    await recordSome(org.ledger, org.admin, ['Slow clock 1', 'Slow clock 2']);
+    const refusedAsStale: string[] = [];
+    const watching = new SyncClient(url, async (input, init) => {
+      const response = await fetch(input, init);
+      if (response.status === 401) refusedAsStale.push(String((await response.clone().json()).error));
+      return response;
+    });
+    const results = await syncUntilDone(org.admin, watching, 5);
+    // Refused once, when the device had not yet heard the server's time; signed again in it then.
+    expect(refusedAsStale.length).toBeGreaterThan(0);
+    expect(new Set(refusedAsStale)).toEqual(new Set(['stale_request']));
+    expect(results.every((r) => r.stopped === null)).toBe(true);
+    expect(await org.admin.db.batches.where('state').equals('quarantined').count()).toBe(0);
+    const skew = results.at(-1)!.skewMs!;
+    expect(Math.abs(skew - 2 * 60 * 60_000)).toBeLessThan(60_000);
+    await refreshStatus();
+    expect(useFootfall.getState().sync.skewMs).toBe(skew);
+    vi.restoreAllMocks();
+    await expectInvariant(org, url);
+  });
+});
+
+// =============================================================================================
+
 describe('duplicated and reordered deliveries', () => {
   let org: Org;
   let url: string;
