@@ -23,6 +23,7 @@ import { keyFromLabel, Term, termMatcher, type OrgConfig } from './config.ts';
 import { FootfallEvent, KnownAs } from './events.ts';
 import { countRecords, resolveRecords, type ResolvedRecord } from './counting.ts';
 import type { DateRange } from './periods.ts';
+import { dayNumber, NONE, VISIT, type RecordColumns } from './recordColumns.ts';
 import type { History } from './report.ts';
 import { foldName } from './search.ts';
 import { instantOf, localTimeOf, parseLocalDate } from './time.ts';
@@ -332,10 +333,10 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
 /**
  * What importing these events adds, counted by the counting module itself (resolveRecords,
  * countRecords) so that the preview says what the report will: several check-ins of one woman at
- * one site on one date are one visit. Counted among these events only: a visit that joins one
- * the organisation already holds is counted here and not in the report.
+ * one site on one date are one visit, and so is a check-in that joins a visit the organisation
+ * already holds (`held`, the records of its history as columns), which adds none.
  */
-export function importCounts(events: readonly FootfallEvent[], config: Pick<OrgConfig, 'timeZone'>): ImportCounts {
+export function importCounts(events: readonly FootfallEvent[], config: Pick<OrgConfig, 'timeZone'>, held?: RecordColumns): ImportCounts {
   const records = resolveRecords(events, config);
   const registered = events.flatMap((e) => (e.type === 'woman.registered' ? [e] : []));
   const womenFromIds = registered.filter((e) => e.knownAs === placeholderName(e.womanId)).length;
@@ -348,7 +349,32 @@ export function importCounts(events: readonly FootfallEvent[], config: Pick<OrgC
     if (r.date > to) to = r.date;
   }
   const figures = countRecords(records, { from, to });
-  return { ...counts, visits: figures.visits, outreachContacts: figures.outreachContacts, caseworkSessions: figures.caseworkSessions };
+  return { ...counts, visits: held ? visitsAdded(records, held) : figures.visits, outreachContacts: figures.outreachContacts, caseworkSessions: figures.caseworkSessions };
+}
+
+/**
+ * How many visits these records add to those `held` holds: each anonymous check-in is a visit of
+ * its own, and a woman's check-ins add one per site and date she has no visit on yet
+ * (docs/counting.md#visits). Women are named by their canonical ids on both sides.
+ */
+export function visitsAdded(records: readonly ResolvedRecord[], held: RecordColumns): number {
+  const visitKey = (woman: string, site: string, day: number) => `${day} ${site} ${woman}`;
+  const known = new Set<string>();
+  for (let i = 0; i < held.size; i++) {
+    if (held.kind[i] !== VISIT || held.woman[i] === NONE) continue;
+    known.add(visitKey(held.strings[held.woman[i]!]!, held.strings[held.site[i]!]!, held.day[i]!));
+  }
+  const added = new Set<string>();
+  let anonymous = 0;
+  for (const r of records) {
+    if (r.kind !== 'visit') continue;
+    if (r.womanId === null) anonymous++;
+    else {
+      const key = visitKey(r.womanId, r.siteId, dayNumber(r.date));
+      if (!known.has(key)) added.add(key);
+    }
+  }
+  return added.size + anonymous;
 }
 
 /** The configuration with the terms an import added, each in its list (a term already there is kept as it is). */

@@ -184,6 +184,27 @@ describe('ImportPanel', () => {
     expect(await db.outbox.count()).toBe(written);
   });
 
+  it('counts a check-in that joins a visit already held as no new visit, as the report will', async () => {
+    const user = userEvent.setup();
+    renderPanel(<ImportPanel client={client} />);
+    const input = screen.getByLabelText('CSV file of records');
+    await user.upload(input, file(GOOD));
+    await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
+    await screen.findByText(/^Imported 4 records/);
+
+    // Later the same day at the same site, Tamsin was given clean clothes: the same visit. The
+    // next day is another.
+    const more = [
+      'kind,date,time,site,person,services',
+      'visit,2024-05-02,16:00,Drop-in centre,Tamsin,clothes',
+      'visit,2024-05-03,10:00,Drop-in centre,Tamsin,meal',
+    ].join('\r\n');
+    await user.upload(input, file(more, 'more.csv'));
+    const table = await screen.findByRole('table', { name: 'What importing more.csv adds' });
+    expect(within(table).getByRole('row', { name: /Records in the file/ })).toHaveTextContent('2');
+    expect(within(table).getByRole('row', { name: /New visits/ })).toHaveTextContent('1');
+  });
+
   it('checks nothing while the organisation’s records cannot be fetched', async () => {
     vi.mocked(refreshArchive).mockRejectedValueOnce(new Error('The archive could not be fetched: the server could not be reached.'));
     const user = userEvent.setup();

@@ -12,6 +12,7 @@ import {
   type ImportParse,
 } from '../../src/domain/recordsCsv.ts';
 import { resolveHistory } from '../../src/domain/report.ts';
+import { countRecords } from '../../src/domain/counting.ts';
 import type { EventOf, FootfallEvent } from '../../src/domain/events.ts';
 import { A, B, C, CONFIG, HISTORY } from './reportFixture.ts';
 import { v7Id } from './fixtures.ts';
@@ -375,6 +376,28 @@ describe('importCounts', () => {
     const result = clean(parseRecordsCsv(text, ctx()));
     expect(result.counts).toEqual({ records: 6, visits: 5, outreachContacts: 0, caseworkSessions: 0, newWomen: 1, womenFromIds: 0 });
     expect(importCounts([], CONFIG)).toEqual({ records: 0, visits: 0, outreachContacts: 0, caseworkSessions: 0, newWomen: 0, womenFromIds: 0 });
+  });
+
+  it('counts a check-in that joins a visit the organisation already holds as no new visit, as the report will', () => {
+    const first = clean(parseRecordsCsv(['kind,date,time,site,person,services', 'visit,2025-06-01,10:00,north,Jo,meal'].join('\n'), ctx()));
+    const jo = ofType(first.events, 'woman.registered')[0]!;
+    const held = resolveHistory(first.events, CONFIG);
+    const text = [
+      'kind,date,time,site,person,services',
+      'visit,2025-06-01,09:00,north,Jo,shower', // joins the visit held
+      'visit,2025-06-01,15:00,south,Jo,', // another site: a new visit
+      'visit,2025-06-02,09:00,north,Jo,', // another day
+      'visit,2025-06-02,11:00,north,Jo,', // the same new visit again
+      'visit,2025-06-01,09:00,north,,', // anonymous check-ins are a visit each
+      'visit,2025-06-01,10:00,north,,',
+    ].join('\n');
+    const second = clean(parseRecordsCsv(text, ctx([{ id: jo.womanId, knownAs: 'Jo' }])));
+    expect(importCounts(second.events, CONFIG, held.columns).visits).toBe(4);
+    // Among the file's records alone, the check-in that joins the held visit would be one more.
+    expect(importCounts(second.events, CONFIG).visits).toBe(5);
+    const all = { from: '2025-01-01', to: '2025-12-31' } as const;
+    const after = countRecords(resolveHistory([...first.events, ...second.events], CONFIG).records, all).visits;
+    expect(after - countRecords(held.records, all).visits).toBe(4);
   });
 });
 

@@ -29,7 +29,7 @@ import { isDirectoryEvent } from '../../core/batchSealing.ts';
 import { saveConfig } from '../../settings/settingsActions.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { reportAuditIfOnline } from '../care/audit.ts';
-import { archivedEventIds, refreshArchive } from '../archive/archiveStore.ts';
+import { archivedEventIds, loadReportHistory, refreshArchive } from '../archive/archiveStore.ts';
 
 /** What importing a clean file would add, worked out before anything is written. */
 export interface ImportPreview {
@@ -76,7 +76,10 @@ export async function checkImport(core: DeviceCore, text: string, mapping: TermM
 
   const held = await heldEventIdsFresh(core, parsed.events.map((e) => e.id), options);
   const events = parsed.events.filter((e) => !held.has(e.id));
-  const counts = importCounts(events, s.config);
+  // Against the visits the organisation already holds (the archive just refreshed, and what waits
+  // here): a check-in that joins one adds no visit, as the report will count it.
+  const { history } = await loadReportHistory(core, s.config);
+  const counts = importCounts(events, s.config, history.columns);
   return {
     ok: true,
     preview: {
