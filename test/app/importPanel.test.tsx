@@ -75,6 +75,17 @@ function file(text: string, name = 'records.csv'): File {
   return new File([text], name, { type: 'text/csv' });
 }
 
+/** The panel, with GOOD chosen and imported: the file input, to choose the next file. */
+async function importedGood() {
+  const user = userEvent.setup();
+  renderPanel(<ImportPanel client={client} />);
+  const input = screen.getByLabelText('CSV file of records');
+  await user.upload(input, file(GOOD));
+  await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
+  await screen.findByText(/^Imported 4 records/);
+  return { user, input };
+}
+
 afterEach(() => {
   vi.restoreAllMocks();
 });
@@ -167,12 +178,7 @@ describe('ImportPanel', () => {
   });
 
   it('adds nothing when the same file is chosen again', async () => {
-    const user = userEvent.setup();
-    renderPanel(<ImportPanel client={client} />);
-    const input = screen.getByLabelText('CSV file of records');
-    await user.upload(input, file(GOOD));
-    await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
-    await screen.findByText(/^Imported 4 records/);
+    const { user, input } = await importedGood();
     const written = await db.outbox.count();
 
     await user.upload(input, file(GOOD, 'again.csv'));
@@ -185,12 +191,7 @@ describe('ImportPanel', () => {
   });
 
   it('counts a check-in that joins a visit already held as no new visit, as the report will', async () => {
-    const user = userEvent.setup();
-    renderPanel(<ImportPanel client={client} />);
-    const input = screen.getByLabelText('CSV file of records');
-    await user.upload(input, file(GOOD));
-    await user.click(await screen.findByRole('button', { name: 'Import 4 records' }));
-    await screen.findByText(/^Imported 4 records/);
+    const { user, input } = await importedGood();
 
     // Later the same day at the same site, Tamsin was given clean clothes: the same visit. The
     // next day is another.
