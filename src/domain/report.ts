@@ -94,6 +94,12 @@ export interface ComparedPeriod extends ReportPeriod {
    * its figures are not known rather than zero, and every output says so instead of showing them.
    */
   recorded: boolean;
+  /**
+   * When it began before the first record held and ended on or after it (a centre that began
+   * recording part way through it): the date of that first record, from which alone its figures
+   * count. Null otherwise.
+   */
+  recordedFrom: LocalDate | null;
 }
 
 /** What a figure of a period that is not recorded is shown as, in words. */
@@ -263,7 +269,8 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
   const current = reportPeriod(period, config);
   const first = firstRecordDate(history);
   const previousRange = reportPeriod(previousPeriod(period), config);
-  const previous: ComparedPeriod = { ...previousRange, recorded: first !== null && previousRange.to >= first };
+  const recorded = first !== null && previousRange.to >= first;
+  const previous: ComparedPeriod = { ...previousRange, recorded, recordedFrom: recorded && previousRange.from < first ? first : null };
   const { columns } = history;
   const firstDays = firstRecordDays(columns);
   const counted = countRange(columns, current, firstDays);
@@ -370,12 +377,15 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
 }
 
 /**
- * Says, when it is so, that the same period last year ended before the first record held: every
- * output prints it beside figures it shows as not recorded.
+ * Says, when it is so, that the same period last year ended before the first record held (every
+ * output prints it beside figures it shows as not recorded), or began before it, so that its
+ * figures count part of it only.
  */
 export function previousPeriodNote(previous: ComparedPeriod): string | null {
-  if (previous.recorded) return null;
-  return `The same period last year, ${previous.label} (${previous.from} to ${previous.to}), ended before the first record held, so its figures are not known: they are shown as ${NOT_RECORDED_THEN}, not as 0.`;
+  const period = `The same period last year, ${previous.label} (${previous.from} to ${previous.to}),`;
+  if (!previous.recorded) return `${period} ended before the first record held, so its figures are not known: they are shown as ${NOT_RECORDED_THEN}, not as 0.`;
+  if (previous.recordedFrom !== null) return `${period} began before the first record held (${previous.recordedFrom}): its figures count only what was recorded from then, not the whole period.`;
+  return null;
 }
 
 function reportPeriod(period: Period, config: Pick<OrgConfig, 'financialYearStartMonth'>): ReportPeriod {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import Papa from 'papaparse';
 import { figuresCsv, FIGURES_COLUMNS } from '../../src/domain/figuresCsv.ts';
-import { buildReport, resolveHistory } from '../../src/domain/report.ts';
+import { buildReport, previousPeriodNote, resolveHistory } from '../../src/domain/report.ts';
 import { publishReport } from '../../src/domain/disclosure.ts';
 import { CONFIG, HISTORY, TERMS_HISTORY } from './reportFixture.ts';
 
@@ -33,7 +33,9 @@ describe('figuresCsv', () => {
     });
     const sectionRows = exact.sections.reduce((n, s) => n + s.rows.length, 0);
     const tableRows = exact.tables.reduce((n, t) => n + t.rows.length * t.columns.length, 0);
-    expect(rows).toHaveLength(sectionRows + tableRows + 2); // + statement + one note
+    // + the statement, the note that exact figures are not for publication, and the note that
+    // 2024/25 began before the first record held.
+    expect(rows).toHaveLength(sectionRows + tableRows + 3);
   });
 
   it('names categories by key and label, quoting labels with commas', () => {
@@ -52,10 +54,12 @@ describe('figuresCsv', () => {
     expect(rows.find((r) => r.section === 'By site' && r.category === 'south' && r.figure === 'visits')?.value).toBe('2');
   });
 
-  it('ends with the statement, and says an exact export is not for publication', () => {
+  it('ends with the statement, says an exact export is not for publication, and that last year was recorded in part', () => {
     const rows = parse(figuresCsv(exact));
-    expect(rows.at(-2)).toMatchObject({ section: 'Statement', label: exact.statement, value: '' });
-    expect(rows.at(-1)).toMatchObject({ section: 'Notes', label: expect.stringContaining('not safe to publish') });
+    expect(rows.at(-3)).toMatchObject({ section: 'Statement', label: exact.statement, value: '' });
+    expect(rows.at(-2)).toMatchObject({ section: 'Notes', label: expect.stringContaining('not safe to publish') });
+    expect(rows.at(-1)).toMatchObject({ section: 'Notes', label: previousPeriodNote(exact.previousPeriod) });
+    expect(rows.at(-1)!.label).toMatch(/^The same period last year, 2024\/25 \(2024-04-01 to 2025-03-31\), began before the first record held/);
   });
 
   it('writes the published text of a published report, with its notes', () => {
@@ -71,7 +75,7 @@ describe('figuresCsv', () => {
     ]);
     for (const r of rows) expect(r.value).not.toMatch(/^[0-4]$/);
     const notes = rows.filter((r) => r.section === 'Notes').map((r) => r.label);
-    expect(notes).toEqual(published.notes);
+    expect(notes).toEqual([...published.notes, previousPeriodNote(published.previousPeriod)]);
     expect(rows.find((r) => r.section === 'Statement')?.label).toBe(published.statement);
   });
 

@@ -209,7 +209,7 @@ describe('the same period last year, before the first record', () => {
 
   it('is recorded when it ends on or after the first record, and not when it ends before', () => {
     // The first record is o0 on 1 October 2024; Ana's registration a month earlier is not a record.
-    expect(report.previousPeriod).toMatchObject({ label: '2024/25', recorded: true });
+    expect(report.previousPeriod).toMatchObject({ label: '2024/25', recorded: true, recordedFrom: '2024-10-01' });
     expect(recorded(TERMS_HISTORY, { kind: 'financialYear', startYear: 2024 })).toBe(false);
     expect(recorded(TERMS_HISTORY, { kind: 'custom', from: '2025-10-01', to: '2025-10-01' })).toBe(true);
     expect(recorded(TERMS_HISTORY, { kind: 'custom', from: '2025-09-30', to: '2025-09-30' })).toBe(false);
@@ -228,7 +228,13 @@ describe('the same period last year, before the first record', () => {
     expect(previousPeriodNote(lastYear.previousPeriod)).toBe(
       'The same period last year, 2023/24 (2023-04-01 to 2024-03-31), ended before the first record held, so its figures are not known: they are shown as not recorded then, not as 0.',
     );
-    expect(previousPeriodNote(report.previousPeriod)).toBeNull();
+    // 2024/25 began before the first record (1 October 2024): it is counted from then only, and said so.
+    expect(previousPeriodNote(report.previousPeriod)).toBe(
+      'The same period last year, 2024/25 (2024-04-01 to 2025-03-31), began before the first record held (2024-10-01): its figures count only what was recorded from then, not the whole period.',
+    );
+    const fromTheFirst = buildReport(history, CONFIG, { kind: 'custom', from: '2025-10-01', to: '2025-10-31' });
+    expect(fromTheFirst.previousPeriod).toMatchObject({ from: '2024-10-01', recorded: true, recordedFrom: null });
+    expect(previousPeriodNote(fromTheFirst.previousPeriod)).toBeNull();
     // Published, it is the same period with the same flag.
     expect(publishReport(lastYear).previousPeriod).toEqual(lastYear.previousPeriod);
   });
