@@ -21,7 +21,7 @@ import { PrintableReport } from './PrintableReport.tsx';
 import { AllFigures, Definitions, DEFINITIONS_PART, Headlines, Notes, NOTES_PART, reportParts, type ReportPart } from './ReportFigures.tsx';
 import { UnlockReports } from '../UnlockOrgKey.tsx';
 import { useArchive, type ArchiveView } from '../archive/useArchive.ts';
-import type { OpeningProgress } from '../archive/archiveStore.ts';
+import type { ArchiveSummary, OpeningProgress } from '../archive/archiveStore.ts';
 import { SetAsideNotice } from './SetAsideNotice.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 import './reports.css';
@@ -161,19 +161,26 @@ function ReportContents({ parts }: { parts: ReportPart[] }) {
   );
 }
 
+const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
+
+/** What the copy on this device holds, and the records saved here that are in no batch yet but counted (docs/sync.md#the-invariant). */
+function copyOnDevice(summary: ArchiveSummary, waiting: number): string {
+  const asOf = summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : '';
+  const stored = `${count(summary.events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${asOf}.`;
+  if (waiting === 0) return stored;
+  return `${stored} ${waiting === 1 ? 'One more, saved here and waiting to upload, is' : `${waiting.toLocaleString('en-GB')} more, saved here and waiting to upload, are`} counted too.`;
+}
+
 /** What the copy on this device holds, the refresh under way, and what could not be read. */
 function ArchiveStatus({ archive }: { archive: ArchiveView }) {
   const { progress, summary, error, unreadableRows, events, waiting } = archive;
-  const count = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-GB')} ${n === 1 ? one : many}`;
   return (
     <section aria-label="Records on this device" className="archive-status no-print">
       <p role="status">
         {progress
           ? `Fetching and decrypting: fetched ${count(progress.batches, 'batch', 'batches')}, ${count(progress.events, 'record')}…`
           : summary && events !== null
-            ? `${count(summary.events, 'record')} from ${count(summary.batches, 'batch', 'batches')} on this device${summary.refreshedAt ? `, up to date as of ${new Date(summary.refreshedAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}` : ''}.` +
-              // Saved here and not yet uploaded: in no batch, but counted (docs/sync.md#the-invariant).
-              (waiting > 0 ? ` ${waiting === 1 ? 'One more, saved here and waiting to upload, is' : `${waiting.toLocaleString('en-GB')} more, saved here and waiting to upload, are`} counted too.` : '')
+            ? copyOnDevice(summary, waiting)
             : ''}
       </p>
       {error && (
