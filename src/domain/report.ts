@@ -105,6 +105,14 @@ export interface ComparedPeriod extends ReportPeriod {
 /** What a figure of a period that is not recorded is shown as, in words. */
 export const NOT_RECORDED_THEN = 'not recorded then';
 
+/**
+ * Whether a figure of the same period last year is known, and so shown: not when that period
+ * ended before the first record held, nor, in a table, on a month that did (TableRow.previousRecorded).
+ */
+export function previousKnown(previous: Pick<ComparedPeriod, 'recorded'>, row?: Pick<TableRow<unknown>, 'previousRecorded'>): boolean {
+  return previous.recorded && row?.previousRecorded !== false;
+}
+
 /** A figure in this period and the same period a year earlier. */
 export interface Cell<V> {
   current: V;
@@ -167,6 +175,12 @@ export interface TableRow<V> {
   label: string;
   /** One per column, in column order. */
   cells: Cell<V>[];
+  /**
+   * False on a month whose month a year earlier ended before the first record held, in a same
+   * period last year recorded in part (ComparedPeriod.recordedFrom): its figures then are not
+   * known rather than 0. Absent on every other row.
+   */
+  previousRecorded?: false;
 }
 
 export type TableId = 'months' | 'sites' | 'areas' | 'places' | 'needs' | 'support' | 'topics' | 'outcomes';
@@ -363,7 +377,7 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
     womenWhoVisited,
     sections,
     tables: [
-      monthTable(figures, previousFigures),
+      monthTable(figures, previousFigures, previous.recordedFrom),
       siteTable(figures, previousFigures, womenWhoVisited, config),
       ...termTables(config).map((spec) => termTable(spec, now, before)),
     ],
@@ -455,8 +469,12 @@ const SITE_COLUMNS: Column<SiteFigures>[] = [
   { figure: 'anonymousVisits', label: 'Anonymous visits', adds: 'sum' },
 ];
 
-/** Months of the period beside the same months a year earlier. */
-function monthTable(figures: Figures, previousFigures: Figures): ReportTable<number> {
+/**
+ * Months of the period beside the same months a year earlier. A month a year earlier that ended
+ * before `recordedFrom` (the first record held, when last year began before it) is marked, so no
+ * output shows it as 0.
+ */
+function monthTable(figures: Figures, previousFigures: Figures, recordedFrom: LocalDate | null): ReportTable<number> {
   const months = Object.keys(figures.byMonth);
   const earlier = Object.keys(previousFigures.byMonth);
   return {
@@ -467,11 +485,14 @@ function monthTable(figures: Figures, previousFigures: Figures): ReportTable<num
     columns: MONTH_COLUMNS,
     rows: months.map((month, i) => {
       const now = figures.byMonth[month];
-      const before = previousFigures.byMonth[earlier[i] ?? ''];
+      const earlierMonth = earlier[i] ?? '';
+      const before = previousFigures.byMonth[earlierMonth];
       return {
         key: month,
         label: `${MONTH_NAMES[Number(month.slice(5, 7)) - 1]} ${month.slice(0, 4)}`,
         cells: MONTH_COLUMNS.map((c) => ({ current: now?.[c.figure] ?? 0, previous: before?.[c.figure] ?? 0 })),
+        // YYYY-MM before the first record's own month: the whole month ended before it.
+        ...(recordedFrom !== null && earlierMonth < recordedFrom.slice(0, 7) && { previousRecorded: false as const }),
       };
     }),
     totals: MONTH_COLUMNS.map((c) => ({ current: figures[c.figure], previous: previousFigures[c.figure] })),

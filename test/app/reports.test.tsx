@@ -360,6 +360,28 @@ describe('the reports screen', () => {
     expect(headlines()['Visits']![0]).toBe(String(visits + 1));
   });
 
+  it('shows the months of last year before its first record as not recorded, in the table and the chart', async () => {
+    const { user } = await adminDevice();
+    await openReports(user);
+    await typePassphrase(user, PASSPHRASE);
+    await reportReady();
+    // The first record was on 10 May last year: April then was not recorded; May was, from the 10th.
+    const months = tableFigures(/^Month by month/);
+    expect(months[`Apr ${fy}`]).toEqual(['0', '—not recorded then']);
+    expect(months[`May ${fy}`]).toEqual(['1', '1']);
+    expect(months[`Jun ${fy}`]).toEqual(['1', '0']);
+    const chart = screen.getByRole('img', { name: /^Visits by month/ });
+    expect(chart).toHaveAccessibleName(expect.stringContaining(`(grey bars, recorded from ${fy - 1}-05-10)`));
+    // A bar for each month of this year, and for each of last year's but April.
+    expect(chart.querySelectorAll('rect.chart-current')).toHaveLength(12);
+    expect(chart.querySelectorAll('rect.chart-previous')).toHaveLength(11);
+
+    // Published, the same.
+    await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
+    expect(tableFigures(/^Month by month/)[`Apr ${fy}`]![1]).toBe('—not recorded then');
+    expect(tableFigures(/^Month by month/)[`May ${fy}`]![1]).not.toBe('—not recorded then');
+  });
+
   it('counts again when the period changes, beside the same period last year', async () => {
     const { user } = await adminDevice();
     await openReports(user);
@@ -417,13 +439,15 @@ describe('the reports screen', () => {
     expect(within(glance).getByRole('combobox', { name: 'Financial year' })).toHaveDisplayValue(THIS_YEAR.label);
     expect(within(glance).getByRole('region', { name: 'For a letter' })).toBeInTheDocument();
     expect(within(glance).getByRole('img', { name: /^Visits by month/ })).toBeInTheDocument();
+    // Last year began before the first record (10 May): its headlines say they count from then.
+    const lastYear = `Last year, from ${fy - 1}-05-10:`;
     expect(headlines()).toEqual({
-      Visits: ['14', 'Last year: 1'],
-      'Unique women': ['2', 'Last year: 1'],
-      'New women': ['1', 'Last year: 1'],
-      'Anonymous visits': ['12', 'Last year: 0'],
-      'Outreach contacts': ['0', 'Last year: 0'],
-      'Women supported with advice and casework': ['0', 'Last year: 0'],
+      Visits: ['14', `${lastYear} 1`],
+      'Unique women': ['2', `${lastYear} 1`],
+      'New women': ['1', `${lastYear} 1`],
+      'Anonymous visits': ['12', `${lastYear} 0`],
+      'Outreach contacts': ['0', `${lastYear} 0`],
+      'Women supported with advice and casework': ['0', `${lastYear} 0`],
     });
 
     // Headings in order: the screen, the first screen and its sentence, the contents, then the figures and each part.
@@ -474,7 +498,7 @@ describe('the reports screen', () => {
     }
 
     await user.click(screen.getByRole('switch', { name: 'Publication mode' }));
-    expect(headlines().Visits).toEqual(['15', 'Last year: <5']);
+    expect(headlines().Visits).toEqual(['15', `${lastYear} <5`]);
     expect(within(contents).getAllByRole('link').map((a) => a.textContent).slice(-3)).toEqual(['Notes', 'Definitions', 'Export']);
 
     await user.selectOptions(screen.getByRole('combobox', { name: 'Financial year' }), LAST_YEAR.label);

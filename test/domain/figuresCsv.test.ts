@@ -111,6 +111,18 @@ describe('figuresCsv', () => {
     expect(published.find((r) => r.section === 'Summary' && r.figure === 'visits')).toMatchObject({ previous_value: 'not recorded then' });
   });
 
+  it('says the months of a same period last year before its first record were not recorded then, and counts the rest', () => {
+    // 2024/25 was recorded from 1 October 2024.
+    const report = buildReport(resolveHistory(TERMS_HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
+    for (const rows of [parse(figuresCsv(report)), parse(figuresCsv(publishReport(report)))]) {
+      const visits = rows.filter((r) => r.section === 'Month by month' && r.figure === 'visits');
+      expect(visits.filter((r) => r.previous_value === 'not recorded then').map((r) => r.category)).toEqual(['2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09']);
+      expect(visits.filter((r) => r.previous_value !== 'not recorded then')).toHaveLength(6);
+      // The period's own figures, and last year's whole-period totals, are counted as they were.
+      expect(rows.find((r) => r.section === 'Summary' && r.figure === 'visits')!.previous_value).not.toBe('not recorded then');
+    }
+  });
+
   it('keeps a label that looks like a formula from running in a spreadsheet', () => {
     const config = { ...CONFIG, services: [...CONFIG.services, { key: 'sum', label: '=SUM(A1)', retired: false }] };
     const report = buildReport(resolveHistory(HISTORY, config), config, { kind: 'financialYear', startYear: 2025 });

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { countTerms, NOT_RECORDED, resolveRecords, type ResolvedRecord, type TermFigures } from '../../src/domain/counting.ts';
 import { publishReport, SMALL, WITHHELD } from '../../src/domain/disclosure.ts';
-import { buildReport, previousPeriodNote, resolveHistory, type ExactReport, type ReportTable } from '../../src/domain/report.ts';
+import { buildReport, previousKnown, previousPeriodNote, resolveHistory, type ExactReport, type ReportTable } from '../../src/domain/report.ts';
 import type { FootfallEvent } from '../../src/domain/events.ts';
 import { periodRange, type Period } from '../../src/domain/periods.ts';
 import { CONFIG, TERMS_HISTORY } from './reportFixture.ts';
@@ -237,6 +237,23 @@ describe('the same period last year, before the first record', () => {
     expect(previousPeriodNote(fromTheFirst.previousPeriod)).toBeNull();
     // Published, it is the same period with the same flag.
     expect(publishReport(lastYear).previousPeriod).toEqual(lastYear.previousPeriod);
+  });
+
+  it('marks the months of last year before the first record, so they show as not recorded, not 0', () => {
+    // 2024/25 was recorded from 1 October 2024: April to September 2024 were not recorded.
+    const months = report.tables.find((t) => t.id === 'months')!;
+    expect(months.rows.filter((r) => r.previousRecorded === false).map((r) => r.key)).toEqual(['2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09']);
+    expect(months.rows.filter((r) => previousKnown(report.previousPeriod, r))).toHaveLength(6);
+    // A month last year holding the first record is known, counted from that day.
+    expect(months.rows.find((r) => r.key === '2025-10')!.previousRecorded).toBeUndefined();
+    // No other table is marked, and a year recorded in full or not at all marks no month.
+    expect(report.tables.filter((t) => t.id !== 'months').flatMap((t) => t.rows).some((r) => 'previousRecorded' in r)).toBe(false);
+    const lastYear = buildReport(history, CONFIG, { kind: 'financialYear', startYear: 2024 });
+    const nextYear = buildReport(history, CONFIG, { kind: 'financialYear', startYear: 2026 });
+    for (const whole of [lastYear, nextYear]) expect(whole.tables.flatMap((t) => t.rows).some((r) => 'previousRecorded' in r)).toBe(false);
+    expect(previousKnown(lastYear.previousPeriod, months.rows.at(-1))).toBe(false);
+    // Published, the marks stay on their rows.
+    expect(publishReport(report).tables.find((t) => t.id === 'months')!.rows.map((r) => r.previousRecorded)).toEqual(months.rows.map((r) => r.previousRecorded));
   });
 });
 

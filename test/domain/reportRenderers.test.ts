@@ -65,7 +65,13 @@ describe('the report figures as the screen and the printable report draw them', 
       expect(text(html)).toContain('2023/24 (same months last year: not recorded then)');
     }
     const recorded = render(thisYear);
-    expect(recorded).not.toContain('not recorded then');
     expect(recorded).toContain('class="chart-previous"');
+    // 2024/25 was recorded from 1 October 2024: its months before show as not recorded, in the
+    // table and the chart, and nothing else does.
+    const months = recorded.slice(recorded.indexOf('<caption id'), recorded.indexOf('</table>', recorded.indexOf('Month by month, 2025/26')));
+    const rows = [...months.matchAll(/<tr><th scope="row">([^<]+)<\/th>(.*?)<\/tr>/g)].map((m) => [m[1], m[2]!.includes('not recorded then')]);
+    expect(rows.filter(([, marked]) => marked).map(([month]) => month)).toEqual(['Apr 2025', 'May 2025', 'Jun 2025', 'Jul 2025', 'Aug 2025', 'Sep 2025']);
+    expect(recorded.split('not recorded then')).toHaveLength(6 * 5 + 1); // five columns a month
+    expect(recorded.match(/class="chart-previous"/g)).toHaveLength(6); // last year's bars, October to March
   });
 });

@@ -11,6 +11,7 @@
 import { Fragment, useId, type ReactNode } from 'react';
 import {
   NOT_RECORDED_THEN,
+  previousKnown,
   previousPeriodNote,
   type Cell,
   type Definition,
@@ -162,20 +163,28 @@ export function Headlines({ report }: { report: ShownReport }) {
         <div key={row.figure} className="figure">
           <dt>{row.label}</dt>
           <dd>{shown(row.current)}</dd>
-          <dd className="last-year">Last year: {report.previousPeriod.recorded ? shown(row.previous) : NOT_RECORDED_THEN}</dd>
+          <dd className="last-year">
+            {lastYearLabel(report)}: {report.previousPeriod.recorded ? shown(row.previous) : NOT_RECORDED_THEN}
+          </dd>
         </div>
       ))}
     </dl>
   );
 }
 
-/** A figure and the same figure last year; a year before the first record shows a dash, not 0. */
-function PeriodCells({ cell, report }: { cell: Cell<number | string>; report: ShownReport }) {
+/** "Last year", or, when it was recorded in part, from when: a headline's figure then is not the whole year's. */
+function lastYearLabel(report: ShownReport): string {
+  const from = report.previousPeriod.recordedFrom;
+  return from === null ? 'Last year' : `Last year, from ${from}`;
+}
+
+/** A figure and the same figure last year; a year or month before the first record shows a dash, not 0. */
+function PeriodCells({ cell, known }: { cell: Cell<number | string>; known: boolean }) {
   return (
     <>
       <td className="num">{shown(cell.current)}</td>
       <td className="num">
-        {report.previousPeriod.recorded ? (
+        {known ? (
           shown(cell.previous)
         ) : (
           <>
@@ -239,7 +248,7 @@ function SectionTable({ section, report, notes }: { section: ReportSection<numbe
                   {row.label}
                   {heading === undefined && <Footnote n={notes.get(row.figure)} />}
                 </th>
-                <PeriodCells cell={row} report={report} />
+                <PeriodCells cell={row} known={previousKnown(report.previousPeriod)} />
               </tr>
             ))}
           </tbody>
@@ -247,7 +256,7 @@ function SectionTable({ section, report, notes }: { section: ReportSection<numbe
             <tfoot>
               <tr>
                 <th scope="row">{section.total.label} (total)</th>
-                <PeriodCells cell={section.total} report={report} />
+                <PeriodCells cell={section.total} known={previousKnown(report.previousPeriod)} />
               </tr>
             </tfoot>
           )}
@@ -313,7 +322,7 @@ function GridTable({ table, report, notes }: { table: ReportTable<number | strin
               <tr key={row.key}>
                 <th scope="row">{row.label}</th>
                 {row.cells.map((cell, i) => (
-                  <PeriodCells key={table.columns[i]!.figure} cell={cell} report={report} />
+                  <PeriodCells key={table.columns[i]!.figure} cell={cell} known={previousKnown(report.previousPeriod, row)} />
                 ))}
               </tr>
             ))}
@@ -322,7 +331,7 @@ function GridTable({ table, report, notes }: { table: ReportTable<number | strin
             <tr>
               <th scope="row">{table.totalLabel}</th>
               {table.totals.map((cell, i) => (
-                <PeriodCells key={table.columns[i]!.figure} cell={cell} report={report} />
+                <PeriodCells key={table.columns[i]!.figure} cell={cell} known={previousKnown(report.previousPeriod)} />
               ))}
             </tr>
           </tfoot>

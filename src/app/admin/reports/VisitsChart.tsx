@@ -2,11 +2,12 @@
  * Visits by month, this period beside the same months last year: a plain SVG drawn here (no
  * chart library, no third-party request), under a title of its own so it reads on paper too. It
  * is one image to assistive technology, with a text alternative that says what it shows; the
- * month-by-month table is the accessible data. Last year's bars are left out when the centre
- * had no records yet: they would be zeros that are not known to be zero.
+ * month-by-month table is the accessible data. Last year's bars are left out where the centre
+ * had no records yet (the whole year, or its months before the first record): they would be
+ * zeros that are not known to be zero.
  */
 import { useId } from 'react';
-import { NOT_RECORDED_THEN } from '../../../domain/report.ts';
+import { NOT_RECORDED_THEN, previousKnown } from '../../../domain/report.ts';
 import type { ShownReport } from './ReportFigures.tsx';
 import { shown } from './ReportFigures.tsx';
 
@@ -21,7 +22,8 @@ const TOP = 16;
 interface Bar {
   label: string;
   current: number | string;
-  previous: number | string;
+  /** Null for a month last year before the first record held. */
+  previous: number | string | null;
 }
 
 /** A published cell ("<5", a withheld dash) has no height: it is drawn as a mark with its text. */
@@ -46,10 +48,15 @@ export function VisitsChart({ report }: { report: ShownReport }) {
   const column = months?.columns.findIndex((c) => c.figure === 'visits') ?? -1;
   if (!months || column < 0) return null;
   const recorded = report.previousPeriod.recorded;
-  const bars: Bar[] = months.rows.map((row) => ({ label: row.label, current: row.cells[column]!.current, previous: row.cells[column]!.previous }));
+  const bars: Bar[] = months.rows.map((row) => ({
+    label: row.label,
+    current: row.cells[column]!.current,
+    previous: previousKnown(report.previousPeriod, row) ? row.cells[column]!.previous : null,
+  }));
   const total = months.totals[column]!;
+  const from = report.previousPeriod.recordedFrom;
 
-  const values = bars.flatMap((b) => [numeric(b.current), recorded ? numeric(b.previous) : null]).filter((v): v is number => v !== null);
+  const values = bars.flatMap((b) => [numeric(b.current), b.previous === null ? null : numeric(b.previous)]).filter((v): v is number => v !== null);
   const ticks = axisTicks(Math.max(0, ...values));
   const top = ticks[ticks.length - 1]!;
   const plotWidth = WIDTH - LEFT - 8;
@@ -62,8 +69,8 @@ export function VisitsChart({ report }: { report: ShownReport }) {
 
   const title = `Visits by month, ${report.period.label} beside ${report.previousPeriod.label}`;
   const comparison = recorded
-    ? `Bar chart of visits by month in ${report.period.label} (dark bars) beside the same months of ${report.previousPeriod.label} (grey bars). ` +
-      `${shown(total.current)} visits in the period against ${shown(total.previous)} the year before.`
+    ? `Bar chart of visits by month in ${report.period.label} (dark bars) beside the same months of ${report.previousPeriod.label} (grey bars${from === null ? '' : `, recorded from ${from}`}). ` +
+      `${shown(total.current)} visits in the period against ${shown(total.previous)} the year before${from === null ? '' : ', from then'}.`
     : `Bar chart of visits by month in ${report.period.label}; ${report.previousPeriod.label} is ${NOT_RECORDED_THEN}. ${shown(total.current)} visits in the period.`;
   const description =
     comparison +
@@ -89,7 +96,7 @@ export function VisitsChart({ report }: { report: ShownReport }) {
           return (
             <g key={b.label}>
               <BarMark x={x} width={barWidth} value={b.current} y={y} className="chart-current" />
-              {recorded && <BarMark x={x + barWidth} width={barWidth} value={b.previous} y={y} className="chart-previous" />}
+              {b.previous !== null && <BarMark x={x + barWidth} width={barWidth} value={b.previous} y={y} className="chart-previous" />}
               <text x={LEFT + i * group + group / 2} y={HEIGHT - BOTTOM + 18} textAnchor="middle" className="chart-axis">
                 {bars.length > 13 ? b.label.slice(0, 1) : b.label.slice(0, 3)}
               </text>
@@ -104,7 +111,7 @@ export function VisitsChart({ report }: { report: ShownReport }) {
         </span>
         <span className="legend">
           {recorded && <span className="swatch chart-previous" aria-hidden="true" />} {report.previousPeriod.label} (same months last year
-          {recorded ? '' : `: ${NOT_RECORDED_THEN}`})
+          {recorded ? (from === null ? '' : `, recorded from ${from}`) : `: ${NOT_RECORDED_THEN}`})
         </span>
       </div>
     </figure>
