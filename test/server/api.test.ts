@@ -35,6 +35,7 @@ import {
   expectError,
   fromNow,
   newDevice,
+  newEnrolment,
   newOrg,
   now,
   sealedBatch,
@@ -705,12 +706,53 @@ describe.each(STORES)('rate limits on $name', ({ open }) => {
     expect((await createOrg(strict)).res.statusCode).toBe(201);
   });
 
+  it('counts requests the signature check refuses against their address: made-up device ids are stopped, good requests and other addresses go on', async () => {
+    const { app: small } = await startServer({}, { storage: await open(), limits: { failedSignaturesPerMinute: 3 } });
+    const { org: o } = await createOrg(small);
+    const from = (remoteAddress: string) => async (device: Device) =>
+      small.inject({ ...(await signedRequest(device, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` })), remoteAddress });
+    // Good requests are not counted.
+    const office = from('198.51.100.20');
+    for (let i = 0; i < 5; i++) expect((await office(o.admin)).statusCode).toBe(200);
+    // A stranger with a new device id, each signed with a key of its own: three refusals, then 429.
+    const stranger = from('203.0.113.7');
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await stranger(await newDevice(`Made up ${i}`))).statusCode);
+    expect(statuses).toEqual([401, 401, 401]);
+    expectError(await stranger(await newDevice('Made up 3')), 429, 'rate_limited', /^Too many requests from this network address\. Wait (1 minute|\d+ seconds?) and try again/);
+    // From then on, the address is refused before its signature is even read, until the minute is over.
+    expectError(await stranger(o.admin), 429, 'rate_limited', /this network address/);
+    expect((await small.inject({ method: 'GET', url: `/api/orgs/${o.orgId}/team-keys`, remoteAddress: '203.0.113.7' })).statusCode).toBe(429);
+    // Other addresses are not.
+    expect((await office(o.admin)).statusCode).toBe(200);
+    expectError(await from('192.0.2.1')(await newDevice('Someone else')), 401, 'unknown_device');
+  });
+
   it('limits each device overall, with a clear 429', async () => {
     const { app: small } = await startServer({}, { storage: await open(), limits: { perDevicePerMinute: 3 } });
     const { org: o } = await createOrg(small);
     const get = () => send(small, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/team-keys` });
     for (let i = 0; i < 3; i++) expect((await get()).statusCode).toBe(200);
     expectError(await get(), 429, 'rate_limited', /Too many requests from this device/);
+  });
+});
+
+describe.each(STORES)('enrolment codes made by an admin device revoked since, on $name', ({ open }) => {
+  it('cannot be claimed, and add no device; the other admin device\'s codes still work', async () => {
+    const { app: server } = await startServer({}, { storage: await open() });
+    const { org: o } = await createOrg(server);
+    const leaving = await enrol(server, o, 'admin', 'Second admin laptop');
+    // Before her device is revoked, the leaving admin makes a code for a device of her own.
+    const kept = await newEnrolment({ ...o, admin: leaving }, 'admin', 'Way back in', fromNow(3_600_000));
+    expect((await send(server, leaving, o.orgId, kept.create)).statusCode).toBe(201);
+    const revoked = await send(server, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/devices/${leaving.deviceId}/revoke` });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+
+    expectError(await server.inject({ method: 'POST', url: '/api/enrol', payload: kept.claim }), 404, 'enrolment_code_unusable', MESSAGES.enrolmentCodeUnusable);
+    const list = await send(server, o.admin, o.orgId, { method: 'GET', url: `/api/orgs/${o.orgId}/devices` });
+    expect((list.json().devices as { deviceId: string }[]).map((d) => d.deviceId)).not.toContain(kept.device.deviceId);
+    // The admin who stays makes codes that work as before.
+    await enrol(server, o, 'frontDesk', 'Tablet');
   });
 });
 
@@ -738,6 +780,25 @@ describe.each(STORES)("an organisation's storage quota on $name", ({ open }) => 
     const erased = await send(small, o.admin, o.orgId, { method: 'POST', url: `/api/orgs/${o.orgId}/compactions`, body: { batches: [], supersedes: [ids[0]], reason: 'erasure' } });
     expect(erased.statusCode, erased.body).toBe(200);
     expect((await upload(small, tablet, o, ids[2]!, bodies[2])).statusCode).toBe(201);
+    expect(await storage.storedBytes(o.orgId)).toBe(2 * size);
+  });
+
+  it('admits no more than the room left when uploads arrive together, and frees the room of one whose write failed', async () => {
+    const storage = await open();
+    let failures = 1;
+    const flaky: Storage = { ...storage, putBatch: (...args) => (failures-- > 0 ? Promise.reject(new Error('disk I/O error')) : storage.putBatch(...args)) };
+    const { org: o, request } = await newOrg();
+    const bodies = await Promise.all([0, 1, 2, 3].map((seq) => sealedBatch(o, seq)));
+    const size = bodies[0]!.activity.length + bodies[0]!.directory.length;
+    expect(bodies.every((b) => b.activity.length + b.directory.length === size)).toBe(true);
+    const { app: small } = await startServer({}, { storage: flaky, limits: { orgStorageBytes: Math.floor(2.5 * size) } });
+    expect((await small.inject({ method: 'POST', url: '/api/orgs', payload: request })).statusCode).toBe(201);
+    const tablet = await enrol(small, o, 'frontDesk', 'Tablet');
+    // Admitted, then not stored: its room is free again.
+    expectError(await upload(small, tablet, o, uuidv4(), bodies[3]), 500, 'server_error');
+    // Three at once, room for two.
+    const answers = await Promise.all([0, 1, 2].map((i) => upload(small, tablet, o, uuidv4(), bodies[i])));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([201, 201, 507]);
     expect(await storage.storedBytes(o.orgId)).toBe(2 * size);
   });
 });

@@ -237,6 +237,19 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
         expect(await storage.listDevices(orgId)).toEqual([admin]);
       });
 
+      it('cannot be claimed once the device that made it is revoked; codes of other devices still can', async () => {
+        const { orgId, admin } = await newOrg(storage);
+        const second = deviceKeys();
+        await storage.claimEnrolment((await newEnrolment(storage, orgId, admin.deviceId)).lookup, at(10), second);
+        const kept = await newEnrolment(storage, orgId, second.deviceId);
+        const other = await newEnrolment(storage, orgId, admin.deviceId);
+        await storage.revokeDevice(orgId, second.deviceId, at(20));
+        const keys = deviceKeys();
+        expect(await storage.claimEnrolment(kept.lookup, at(30), keys)).toBeNull();
+        expect(await storage.getDevice(orgId, keys.deviceId)).toBeNull();
+        expect(await storage.claimEnrolment(other.lookup, at(31), keys)).toEqual({ orgId, role: 'outreach', package: other.package });
+      });
+
       it('refuses an already-enrolled device id with DeviceExistsError and leaves the code unused', async () => {
         const { orgId, admin } = await newOrg(storage);
         const e = await newEnrolment(storage, orgId, admin.deviceId);
@@ -671,6 +684,8 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
     it('keeps everything across a restart', async () => {
       const { org, orgId, admin, wrappedKeys } = await newOrg(storage);
       const e = await newEnrolment(storage, orgId, admin.deviceId);
+      const tablet = deviceKeys();
+      await storage.claimEnrolment((await newEnrolment(storage, orgId, admin.deviceId)).lookup, at(4), tablet);
       const b = batch(orgId, admin.deviceId);
       await storage.putBatch(b);
       const removed = batch(orgId, admin.deviceId, { seq: 1 });
@@ -678,7 +693,7 @@ function describeStorageContract(name: string, open: () => Promise<Harness>) {
       await storage.compact(compaction(orgId, admin.deviceId, [], [removed.batchId], 6));
       await storage.putTeamKeyEnvelopes(orgId, 1, [{ deviceId: admin.deviceId, sealed: 'sealed.team.key' }]);
       await storage.appendAudit({ orgId, at: at(5), actor: admin.deviceId, action: 'batch.uploaded', subject: b.batchId });
-      await storage.revokeDevice(orgId, admin.deviceId, at(7));
+      await storage.revokeDevice(orgId, tablet.deviceId, at(7));
       const before = {
         devices: await storage.listDevices(orgId),
         batches: await storage.listBatches(orgId, null, 10),

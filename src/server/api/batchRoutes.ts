@@ -88,8 +88,15 @@ export function batchRoutes(app: FastifyInstance, ctx: ApiContext, quota: OrgQuo
       let result;
       if (await quota.admits(params.orgId, batch.size)) {
         // The batch and its audit entry in one transaction: an upload is never stored unaudited.
-        result = await storage.putBatch(batch, { orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId });
-        if (result.status === 'stored') quota.stored(params.orgId, batch.size);
+        // Its room was reserved when admitted: counted as stored, or freed (held already, or the write failed).
+        let stored = false;
+        try {
+          result = await storage.putBatch(batch, { orgId: params.orgId, at, actor: device.deviceId, action: 'batch.uploaded', subject: params.batchId });
+          stored = result.status === 'stored';
+        } finally {
+          if (stored) quota.stored(params.orgId, batch.size);
+          else quota.release(params.orgId, batch.size);
+        }
       } else {
         // A batch stored before the quota was reached gets its answer, so its device stops sending it.
         result = await storage.findBatch(batch);

@@ -32,6 +32,7 @@ import type { Storage } from '../storage/types.ts';
 import { adminRoutes } from './adminRoutes.ts';
 import { batchRoutes } from './batchRoutes.ts';
 import { HttpError, MESSAGES, errors, handleError } from './errors.ts';
+import { FailedSignatures } from './failedSignatures.ts';
 import type { ApiContext } from './route.ts';
 import { setupRoutes } from './setupRoutes.ts';
 import { OrgQuota } from './orgQuota.ts';
@@ -44,6 +45,8 @@ export interface ApiLimits {
   perDevicePerMinute: number;
   /** Enrolment claims and organisation creations per minute from one IP address. */
   enrolPerMinute: number;
+  /** Signed requests refused (bad signature, unknown device...) per minute from one IP address (failedSignatures.ts). */
+  failedSignaturesPerMinute: number;
   /** Bytes of sealed batches one organisation may keep on this server (orgQuota.ts). */
   orgStorageBytes: number;
 }
@@ -52,6 +55,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   // The benchmark target is 3,000 uploads a second from a few devices; this is bounded but far above it per device.
   perDevicePerMinute: 20_000,
   enrolPerMinute: 10,
+  // A device with a wrong clock or a revoked one fails about once a round (a minute); a centre's devices share one address.
+  failedSignaturesPerMinute: 60,
   // About ten years of a busy centre's records (docs/security.md#the-endpoint).
   orgStorageBytes: 2 * 1024 ** 3,
 };
@@ -69,7 +74,8 @@ export interface ApiOptions {
  * The rate-limit key of a request: the device it claims to be (when that is a UUID) at its IP
  * address, else the IP address alone. The limit runs before the signature is checked, so the
  * address is part of the key: someone elsewhere who sends a real device's id uses up their own
- * allowance, not that device's.
+ * allowance, not that device's. One who makes up a new id each time is stopped by the count of
+ * failed signatures at that address (failedSignatures.ts).
  */
 function deviceOrIp(request: FastifyRequest): string {
   const device = request.headers[SIGNATURE_HEADERS.device];
@@ -79,7 +85,15 @@ function deviceOrIp(request: FastifyRequest): string {
 
 export async function api(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx: ApiContext = { storage: options.storage, now: options.now ?? (() => new Date()), setupToken: options.setupToken, setupClosed: options.setupClosed === true };
+  const countRequest = options.storage.countRequest?.bind(options.storage) ?? null;
+  const failedSignatures = new FailedSignatures(limits.failedSignaturesPerMinute, countRequest);
+  const ctx: ApiContext = {
+    storage: options.storage,
+    now: options.now ?? (() => new Date()),
+    setupToken: options.setupToken,
+    setupClosed: options.setupClosed === true,
+    failedSignatures,
+  };
   const quota = new OrgQuota(options.storage, limits.orgStorageBytes);
 
   app.decorateRequest('rawBody', null);
@@ -103,6 +117,8 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
     }
   });
 
+  // Before the rate limit: an address over its failed signatures writes no count of its own.
+  app.addHook('onRequest', failedSignatures.check);
   await app.register(rateLimit, {
     global: true,
     max: limits.perDevicePerMinute,
@@ -110,7 +126,7 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
     keyGenerator: deviceOrIp,
     errorResponseBuilder: (_request, context) => errors.rateLimited(context.after, 'this device'),
     // Counted in the store when it can be shared by several processes, else in this process's memory.
-    ...(options.storage.countRequest ? { store: sharedRateLimitStore(options.storage.countRequest.bind(options.storage)) } : {}),
+    ...(countRequest ? { store: sharedRateLimitStore(countRequest) } : {}),
   });
 
   const strictLimit: RateLimitOptions = {

@@ -8,6 +8,7 @@ import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { z } from 'zod';
 import type { Storage, StoredDevice } from '../storage/types.ts';
 import { authenticate, lastSeenIsStale, type Access } from './auth.ts';
+import type { FailedSignatures } from './failedSignatures.ts';
 
 export interface ApiContext {
   storage: Storage;
@@ -17,6 +18,8 @@ export interface ApiContext {
   setupToken?: string | undefined;
   /** Without a token: whether creating an organisation is refused (the server is reachable from elsewhere). */
   setupClosed: boolean;
+  /** Requests the signed-request check refuses, counted per address. */
+  failedSignatures: FailedSignatures;
 }
 
 export interface RouteInput<P, Q, B, A extends Access> {
@@ -94,7 +97,11 @@ export function addRoute<P = undefined, Q = undefined, B = undefined, A extends 
       : {
           preHandler: async (request: FastifyRequest) => {
             const { orgId } = request.params as { orgId: string };
-            request.device = await authenticate(request, orgId, access, ctx.storage, ctx.now(), { deferTouch: touchAlongside });
+            try {
+              request.device = await authenticate(request, orgId, access, ctx.storage, ctx.now(), { deferTouch: touchAlongside });
+            } catch (error) {
+              throw await ctx.failedSignatures.refused(request, error);
+            }
           },
         }),
     handler: async (request, reply) => {

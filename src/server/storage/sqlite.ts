@@ -250,9 +250,11 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
        VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at, @device_name)
        ON CONFLICT (lookup) DO NOTHING`,
     ),
+    // A code whose admin device was revoked since is unusable (docs/security.md#enrolment).
     useEnrolment: db.prepare(
       `UPDATE enrolments SET used_at = @now, used_by = @device_id
        WHERE lookup = @lookup AND used_at IS NULL AND expires_at > @now
+         AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = enrolments.org_id AND d.device_id = enrolments.created_by AND d.revoked_at IS NOT NULL)
        RETURNING org_id, role, package, device_name`,
     ),
     emptyEnrolmentPackage: db.prepare("UPDATE enrolments SET package = '' WHERE lookup = ?"),
