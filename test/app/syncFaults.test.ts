@@ -26,6 +26,7 @@ import { createEnrolmentCode, revokeDevice } from '../../src/app/sync/organisati
 import { pendingBatches, reserveSeqs, retryQuarantined } from '../../src/app/core/outbox.ts';
 import { isDirectoryEvent } from '../../src/app/core/batchSealing.ts';
 import { refreshStatus } from '../../src/app/core/syncStatus.ts';
+import { readSyncState } from '../../src/app/core/device.ts';
 import { useFootfall } from '../../src/app/store.ts';
 import { enrolmentKeys } from '../../src/crypto/enrolmentCode.ts';
 import { generateTeamKey, jsonBytes, sealTo, sealWithTeamKey } from '../../src/crypto/envelope.ts';
@@ -876,6 +877,26 @@ describe('a revoked device', () => {
     // Nothing lost: the archive holds everything but what is still on the revoked tablet, and that is all still there.
     await expectInvariant(org, url, { stillWaiting: [tablet], missing: stranded });
     expect(await waiting(tablet)).toEqual({ events: stranded.size, batches: 1 });
+  });
+});
+
+// =============================================================================================
+
+describe('a revoked device whose directory read fails', () => {
+  it('is still told it is revoked by its upload, and stops taking records', async () => {
+    const url = server.url;
+    const org = await newOrganisation(url);
+    const tablet = await enrolTablet(org, url);
+    await use(org.admin);
+    await revokeDevice(core(), new SyncClient(url), tablet.deviceId);
+
+    await use(tablet);
+    await recordSome(org.ledger, tablet, ['After revocation']);
+    // The read of the shared directory, which goes on beside the uploads, is cut off by the network.
+    const cut = new SyncClient(url, (input, init) => (String(input).includes('/directory') ? Promise.reject(new TypeError('Failed to fetch')) : fetch(input, init)));
+    const round = await syncRound(cut, core());
+    expect(round.stopped).toEqual({ kind: 'revoked', message: MESSAGES.deviceRevoked });
+    expect((await readSyncState()).revoked).toBe(true);
   });
 });
 

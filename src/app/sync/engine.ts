@@ -130,7 +130,8 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
     const pulled = await pulling;
     // The pages applied before a stop are kept: the next round carries on after them.
     state = { ...state, directoryCursor: pulled.cursor, directoryForm: DIRECTORY_FORM };
-    if (pulled.stopped) result.stopped = pulled.stopped;
+    // An upload told this device it is revoked: the read, going on beside it, may have been cut short since, and says less.
+    if (pulled.stopped && result.stopped?.kind !== 'revoked') result.stopped = pulled.stopped;
     else answered = true;
     note(pulled.serverTime);
   }
