@@ -98,11 +98,13 @@ export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
         const result = await refreshArchive(core, (p) => mounted.current && setProgress(p), { ...options, onResolved: show });
         if (!mounted.current) return;
         if (result.resolved && show(result.resolved)) return;
-        // Nothing new stored: the records the opening set aside, bound to no one of the
+        // No batch fetched: the records the opening set aside, bound to no one of the
         // organisation's, are as it found them (the refresh's own summary leaves them out).
+        // Batches fetched but not resolved here (none held a record it could read) may have
+        // changed them: the copy is opened again, which says them in full.
         const unchanged = result.fetched.batches === 0 && !options.fromStart;
         setSummary((shown) => (unchanged && shown ? { ...result.summary, setAside: shown.setAside } : result.summary));
-        if (result.fetched.events > 0 || options.fromStart) await open();
+        if (!unchanged) await open();
       } catch (e) {
         if (mounted.current) setError(messageOf(e));
       } finally {

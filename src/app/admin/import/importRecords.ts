@@ -78,7 +78,9 @@ export async function checkImport(core: DeviceCore, text: string, mapping: TermM
   const events = parsed.events.filter((e) => !held.has(e.id));
   // Against the visits the organisation already holds (the archive just refreshed, and what waits
   // here): a check-in that joins one adds no visit, as the report will count it.
-  const { history } = await loadReportHistory(core, s.config);
+  const { history } = await loadReportHistory(core, s.config).catch((e: unknown) => {
+    throw new ClientError('import_unchecked', { reason: messageOf(e) });
+  });
   const counts = importCounts(events, s.config, history.columns);
   return {
     ok: true,
