@@ -62,6 +62,21 @@ describe('the reports’ data around a refresh', () => {
     expect(store.loadReportHistory).toHaveBeenCalledTimes(1);
   });
 
+  it('opens the copy again when a refresh fetched batches without a record it could resolve, so the set-aside notice stays whole', async () => {
+    // A new batch set aside whole (or of directory records alone): fetched, stored, nothing resolved.
+    const after: ArchiveSummary = { ...READ_SUMMARY, batches: 5, setAside: [...READ_SUMMARY.setAside, { deviceId: 'phone', reason: 'not_admin', events: 3 }] };
+    store.loadReportHistory.mockResolvedValueOnce(opened(READ_SUMMARY)).mockResolvedValueOnce(opened(after));
+    store.refreshArchive.mockResolvedValue({
+      fetched: { batches: 1, events: 0 },
+      // The refresh's own summary leaves out the records bound to no one.
+      summary: { ...after, setAside: [READ_SUMMARY.setAside[0]!, after.setAside[2]!] },
+      resolved: null,
+    } satisfies RefreshResult);
+    const { result } = renderHook(() => useArchive(CONFIG, PERIOD), { wrapper });
+    await waitFor(() => expect(store.loadReportHistory).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(result.current.summary).toEqual(after));
+  });
+
   it('shows what a refresh resolved as soon as it is, while it is being kept, with its summary', async () => {
     store.loadReportHistory.mockResolvedValue(opened(READ_SUMMARY));
     const resolved = opened({ ...READ_SUMMARY, batches: 5, events: 15 });
