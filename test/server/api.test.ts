@@ -98,6 +98,17 @@ describe('creating an organisation', () => {
     expect(await storage.getOrg(org.orgId)).toBeNull();
   });
 
+  it('refuses, without a token, a request a proxy or tunnel on this machine passed on', async () => {
+    const { app: host, storage } = await startServer({});
+    const passedOn: Record<string, string>[] = [{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7' }, { via: '1.1 tunnel' }, { 'x-real-ip': '203.0.113.7' }];
+    for (const headers of passedOn) {
+      const { res, org } = await createOrg(host, headers);
+      expectError(res, 403, 'setup_closed', /through a proxy.*FOOTFALL_SETUP_TOKEN/);
+      expect(await storage.getOrg(org.orgId)).toBeNull();
+    }
+    expect((await createOrg(host)).res.statusCode).toBe(201);
+  });
+
   it('says nothing about the body before the setup token is right', async () => {
     const { app: host } = await startServer({ setupToken: 'a-long-enough-setup-token' });
     const res = await host.inject({ method: 'POST', url: '/api/orgs', payload: { nonsense: true } });

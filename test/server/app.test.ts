@@ -110,6 +110,12 @@ describe('the endpoint', () => {
     expect(res.body).not.toContain('secret');
     const post = await app.inject({ method: 'POST', url: '/today', payload: {} });
     expect(post.statusCode).toBe(404);
+    // A body sent to an unknown API path is never read: the same answer, from the catalogue.
+    for (const [payload, type] of [['{not json', 'application/json'], ['x'.repeat(100_000), 'text/plain']] as const) {
+      const sent = await app.inject({ method: 'POST', url: '/api/anything', payload, headers: { 'content-type': type } });
+      expect(sent.statusCode, sent.body).toBe(404);
+      expect(sent.json()).toEqual({ error: 'not_found', message: 'No such endpoint: POST /api/anything' });
+    }
   });
 });
 

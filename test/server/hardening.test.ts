@@ -242,9 +242,12 @@ describe('every API answer', () => {
       await app.inject(devices),
       await send(app, org.admin, org.orgId, devices),
       await app.inject({ method: 'PUT', url: `/api/orgs/${org.orgId}/team-keys`, payload: 'x'.repeat(9 * 1024 * 1024), headers: { 'content-type': 'application/json' } }),
-      await app.inject({ method: 'GET', url: '/api/nothing' }),
+      await app.inject({ method: 'GET', url: '/api/nothing', remoteAddress: '192.0.2.9' }),
+      // Unknown API paths are rate-limited like every route.
+      await app.inject({ method: 'GET', url: '/api/nothing', remoteAddress: '192.0.2.9' }),
+      await app.inject({ method: 'POST', url: '/api/nothing', remoteAddress: '192.0.2.9', payload: '{not json', headers: { 'content-type': 'application/json' } }),
     ];
-    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 400, 401, 429, 413, 404]);
+    expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 400, 401, 429, 413, 404, 404, 429]);
     for (const answer of answers) expect(answer.headers['cache-control'], `${answer.statusCode} ${answer.body.slice(0, 80)}`).toBe('no-store');
   });
 });

@@ -78,6 +78,12 @@ export const errors = {
       'setup_closed',
       'New organisations cannot be set up on this server: it can be reached from other machines and has no set-up token. Whoever runs the server sets FOOTFALL_SETUP_TOKEN, restarts it and gives you the token.',
     ),
+  setupProxied: () =>
+    new HttpError(
+      403,
+      'setup_closed',
+      'New organisations cannot be set up through a proxy on this server: it has no set-up token, so it takes them only from this machine. Whoever runs the server sets FOOTFALL_SETUP_TOKEN (and TRUST_PROXY), restarts it and gives you the token.',
+    ),
   orgStorageFull: (limitBytes: number) =>
     new HttpError(
       507,

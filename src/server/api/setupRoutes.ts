@@ -37,6 +37,9 @@ const deviceKeysOf = (device: DeviceKeys, where: string) => [
   { where: `${where}.encryptionKey`, key: device.encryptionKey },
 ];
 
+/** Headers a proxy or tunnel adds to a request it passes on. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'] as const;
+
 export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: RateLimitOptions): void {
   const { storage } = ctx;
 
@@ -49,6 +52,9 @@ export function setupRoutes(app: FastifyInstance, ctx: ApiContext, strictLimit: 
     guard: async (request: FastifyRequest) => {
       if (ctx.setupToken === undefined) {
         if (ctx.setupClosed) throw errors.setupClosed();
+        // Open only to this machine: a request a proxy or tunnel passed on (one on this machine
+        // makes every request look local) may come from anywhere (docs/security.md#the-endpoint).
+        if (PROXY_HEADERS.some((name) => request.headers[name] !== undefined)) throw errors.setupProxied();
         return;
       }
       const given = request.headers[SETUP_TOKEN_HEADER];
