@@ -19,6 +19,7 @@ const store = vi.hoisted(() => ({
 vi.mock('../../src/app/admin/archive/archiveStore.ts', () => store);
 
 const { useArchive } = await import('../../src/app/admin/archive/useArchive.ts');
+const { useFootfall } = await import('../../src/app/store.ts');
 
 const CONFIG = defaultConfig({ key: 'north', name: 'North Centre' });
 const PERIOD = { kind: 'financialYear', startYear: 2026 } as const;
@@ -36,13 +37,14 @@ const READ_SUMMARY: ArchiveSummary = {
   refreshedAt: '2026-12-07T10:00:00.000Z',
 };
 
-function opened(summary: ArchiveSummary, events = summary.events): ReportHistory {
-  return { history: resolveHistory([], CONFIG), events, waiting: 0, summary, unreadableRows: 0, resolvedNow: false, keeping: Promise.resolve() };
+function opened(summary: ArchiveSummary, events = summary.events, waiting = 0): ReportHistory {
+  return { history: resolveHistory([], CONFIG), events, waiting, summary, unreadableRows: 0, resolvedNow: false, keeping: Promise.resolve() };
 }
 
 beforeEach(() => {
   store.loadReportHistory.mockReset();
   store.refreshArchive.mockReset();
+  useFootfall.setState({ unsynced: null });
 });
 
 describe('the reports’ data around a refresh', () => {
@@ -75,6 +77,29 @@ describe('the reports’ data around a refresh', () => {
     const { result } = renderHook(() => useArchive(CONFIG, PERIOD), { wrapper });
     await waitFor(() => expect(store.loadReportHistory).toHaveBeenCalledTimes(2));
     await waitFor(() => expect(result.current.summary).toEqual(after));
+  });
+
+  it('refreshes once a sync has sent records that waited here when the copy was opened, and only then', async () => {
+    const nothingNew: RefreshResult = { fetched: { batches: 0, events: 0 }, summary: READ_SUMMARY, resolved: null };
+    useFootfall.setState({ unsynced: 47 });
+    store.loadReportHistory.mockResolvedValue(opened(READ_SUMMARY, 12, 47));
+    store.refreshArchive.mockResolvedValue(nothingNew);
+    const { result } = renderHook(() => useArchive(CONFIG, PERIOD), { wrapper });
+    await waitFor(() => expect(result.current.waiting).toBe(47));
+    await waitFor(() => expect(result.current.progress).toBeNull());
+    expect(store.refreshArchive).toHaveBeenCalledTimes(1);
+    // A record saved meanwhile: more wait, nothing was sent.
+    act(() => useFootfall.setState({ unsynced: 48 }));
+    expect(store.refreshArchive).toHaveBeenCalledTimes(1);
+    // A sync sent them: the copy is refreshed, and its batches say they no longer wait.
+    const sent = opened({ ...READ_SUMMARY, batches: 5, events: 59 }, 60, 1);
+    store.refreshArchive.mockResolvedValueOnce({ fetched: { batches: 1, events: 47 }, summary: sent.summary, resolved: sent } satisfies RefreshResult);
+    act(() => useFootfall.setState({ unsynced: 1 }));
+    await waitFor(() => expect(result.current.waiting).toBe(1));
+    expect(store.refreshArchive).toHaveBeenCalledTimes(2);
+    // With the copy and the count agreeing, nothing more is asked.
+    act(() => useFootfall.setState({ unsynced: 1 }));
+    expect(store.refreshArchive).toHaveBeenCalledTimes(2);
   });
 
   it('shows what a refresh resolved as soon as it is, while it is being kept, with its summary', async () => {

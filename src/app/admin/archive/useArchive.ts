@@ -3,7 +3,8 @@
  * then refreshed from the server with progress, then opened again if anything new came. What is
  * opened is the resolved history (archiveStore.loadReportHistory), once per opening; each period
  * the admin picks is then only counted. A first opening counts the period the screen opens on in
- * the report worker and shows it before the history has come over (`counted`).
+ * the report worker and shows it before the history has come over (`counted`). Records that waited
+ * here when it was opened are refreshed from their batches once a sync has sent them.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { OrgConfig } from '../../../domain/config.ts';
@@ -12,6 +13,7 @@ import { withConfig, type ExactReport, type History } from '../../../domain/repo
 import { messageOf } from '../../problems.ts';
 import { loadReportHistory, refreshArchive, type ArchiveProgress, type ArchiveSummary, type OpeningProgress, type ReportHistory } from './archiveStore.ts';
 import { useCore } from '../../shared/useCore.ts';
+import { useFootfall } from '../../store.ts';
 
 export interface ArchiveView {
   /** Null until the copy on this device has been opened (and while it is opened again in a new time zone). */
@@ -121,6 +123,19 @@ export function useArchive(config: OrgConfig, opensOn: Period): ArchiveView {
       mounted.current = false;
     };
   }, [reload, refresh]);
+
+  // Records that waited here when the copy was opened go up with a sync: once fewer wait than it
+  // says, it is refreshed, so they count from their batches and are no longer said to wait here.
+  // Once for each pair of counts: a refresh that changes neither is not asked for again.
+  const unsynced = useFootfall((s) => s.unsynced);
+  const refreshedFor = useRef<string | null>(null);
+  useEffect(() => {
+    if (unsynced === null || progress !== null || !opened || opened.waiting <= unsynced) return;
+    const counts = `${opened.waiting}/${unsynced}`;
+    if (refreshedFor.current === counts) return;
+    refreshedFor.current = counts;
+    void refresh();
+  }, [unsynced, progress, opened, refresh]);
 
   // Every record is dated in the organisation's time zone: a new one means opening it again.
   // Anything else in the configuration (names, labels) only changes how figures are shown.
