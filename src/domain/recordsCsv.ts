@@ -26,7 +26,7 @@ import type { DateRange } from './periods.ts';
 import { dayNumber, NONE, VISIT, type RecordColumns } from './recordColumns.ts';
 import type { History } from './report.ts';
 import { foldName } from './search.ts';
-import { instantOf, localTimeOf, parseLocalDate } from './time.ts';
+import { formatLocalDate, instantOf, localDateOf, localTimeOf, parseLocalDate, type LocalDate } from './time.ts';
 
 export const RECORD_COLUMNS = [
   'kind',
@@ -142,6 +142,8 @@ export interface ImportContext {
   otherKnownIds?: ReadonlySet<string>;
   deviceId: string;
   staffId: string;
+  /** Today in the organisation's time zone: a record dated after it is refused. Read from the clock when absent. */
+  today?: LocalDate;
 }
 
 /** What a set of imported events adds, counted as the reports count (docs/counting.md). */
@@ -231,7 +233,14 @@ export function placeholderName(womanId: string): string {
 const NAMESPACE = '0f6f2b1c-5d3e-4a8b-9c47-6a1e2f3d4b5c';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const TIME = /^(\d{1,2}):(\d{2})$/;
+/** A time of day, its seconds (as spreadsheets write a time cell) allowed and passed over. */
+const TIME = /^(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$/;
+/** A date written year first (the only order that cannot be misread), with - or /, its month and day in one or two digits, and perhaps a time after it. */
+const YEAR_FIRST = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/;
+/** A date written day and month first: 03/04/2025 is 3 April in London and 4 March in a US spreadsheet. */
+const DAY_OR_MONTH_FIRST = /^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/;
+/** The delimiters a spreadsheet may save a CSV file with: commas, or semicolons and tabs where the comma is a decimal mark. */
+const DELIMITERS = [',', ';', '\t'] as const;
 const NOON = '12:00';
 
 /** A UUIDv7 for an instant whose other bits come from `name`: the same name gives the same id. */
@@ -264,6 +273,28 @@ type Person =
   /** A name not in the directory, folded: she is registered under it. */
   | { kind: 'name'; folded: string; knownAs: string };
 
+/** What a decoder puts for bytes that are not text in its encoding. */
+const UNREADABLE = '\uFFFD';
+
+/**
+ * A records file's text: UTF-8 (what Footfall and "CSV UTF-8" write, a byte order mark or not), or,
+ * when the bytes are not UTF-8, Windows-1252, which older Excel writes in Britain ("CSV"): read as
+ * UTF-8, its é, £ and ’ would become unreadable characters, and a name would no longer match hers.
+ */
+export function decodeRecordsFile(bytes: Uint8Array): { text: string; encoding: 'UTF-8' | 'Windows-1252' } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), encoding: 'UTF-8' };
+  } catch {
+    // Some decoders (Node's without full ICU) read this label as ISO-8859-1, giving control
+    // characters for bytes 0x80-0x9F: those are put right, so every platform reads ’ as ’.
+    const text = new TextDecoder('windows-1252').decode(bytes).replace(/[\u0080-\u009f]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80] ?? c);
+    return { text, encoding: 'Windows-1252' };
+  }
+}
+
+/** Windows-1252's characters for the bytes 0x80-0x9F (the WHATWG Encoding Standard's table; its five unused bytes stay as they are). */
+const WINDOWS_1252_HIGH = [...'€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008dŽ\u008f\u0090‘’“”•–—˜™š›œ\u009džŸ'];
+
 /**
  * Reads a records file against the organisation's configuration and directory. `mapping` holds
  * the admin's decisions for values that match no term (from an earlier read's `unknownTerms`).
@@ -282,8 +313,9 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
   let header: Column[] | null = null;
   let cursor = 0;
   let line = 1;
+  const dates: DateReader = { timeZone: ctx.config.timeZone, today: ctx.today ?? localDateOf(Date.now(), ctx.config.timeZone), instants: new Map() };
   Papa.parse<string[]>(normalised, {
-    delimiter: ',',
+    delimiter: delimiterOf(normalised),
     newline: '\n',
     step: (result, parser) => {
       const start = cursor;
@@ -296,6 +328,10 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
         return;
       }
       if (fields.every((f) => f.trim() === '')) return; // blank lines, and rows of empty cells a spreadsheet leaves
+      if (fields.some((f) => f.includes(UNREADABLE))) {
+        errors.push({ line: rowLine, message: 'has characters that could not be read (shown as �): save the file again as “CSV UTF-8” and choose it again.' });
+        return;
+      }
       if (header === null) {
         const problem = headerProblem(fields);
         if (problem) {
@@ -304,10 +340,11 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
           parser.abort();
           return;
         }
-        header = fields.map((f) => f.trim().toLowerCase() as Column);
+        header = namedColumns(fields) as Column[];
         return;
       }
-      if (fields.length !== header.length) {
+      // A spreadsheet pads or trims empty cells at the end of a row: only a value past the header's columns is lost.
+      if (fields.slice(header.length).some((f) => f.trim() !== '')) {
         errors.push({
           line: rowLine,
           message: `has ${fields.length} fields but the header has ${header.length}: check for a comma inside a value that is not in double quotes, or a missing comma.`,
@@ -315,7 +352,7 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
         return;
       }
       const values = Object.fromEntries(header.map((c, i) => [c, (fields[i] ?? '').trim()])) as Partial<Record<Column, string>>;
-      const row = readRow(values, rowLine, ctx, vocabulary, byName);
+      const row = readRow(values, rowLine, ctx, vocabulary, byName, dates);
       if ('problems' in row) {
         if (row.problems.length > 0) errors.push({ line: rowLine, message: row.problems.join(' ') });
       } else rows.push(row);
@@ -415,8 +452,25 @@ function countNewlines(text: string, from: number, to: number): number {
   return n;
 }
 
-function headerProblem(fields: string[]): string | null {
+/** The header's column names, without the unnamed columns a spreadsheet leaves at its end. */
+function namedColumns(fields: readonly string[]): string[] {
   const names = fields.map((f) => f.trim().toLowerCase());
+  while (names.length > 0 && names.at(-1) === '') names.pop();
+  return names;
+}
+
+/**
+ * The delimiter of the file: the one that splits its first line into the most of the record
+ * columns (commas when none does better), so a file saved with semicolons or tabs is read too.
+ */
+function delimiterOf(text: string): string {
+  const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  const known = (d: string) => first.split(d).filter((n) => (RECORD_COLUMNS as readonly string[]).includes(n.trim().toLowerCase().replace(/^"|"$/g, ''))).length;
+  return DELIMITERS.reduce((best, d) => (known(d) > known(best) ? d : best), DELIMITERS[0]);
+}
+
+function headerProblem(fields: string[]): string | null {
+  const names = namedColumns(fields);
   const unknown = names.filter((n) => !(RECORD_COLUMNS as readonly string[]).includes(n));
   if (unknown.length > 0) {
     const list = unknown.map((n) => (n === '' ? 'an empty column name' : `"${n}"`)).join(', ');
@@ -558,6 +612,7 @@ function readRow(
   ctx: ImportContext,
   vocabulary: Vocabulary,
   byName: Map<string, string[]>,
+  dates: DateReader,
 ): Row | { problems: string[] } {
   const problems: string[] = [];
   const kindText = values.kind ?? '';
@@ -568,7 +623,7 @@ function readRow(
     };
   }
 
-  const occurredAt = instantOfRow(values.date ?? '', values.time ?? '', ctx.config.timeZone, problems);
+  const occurredAt = instantOfRow(values.date ?? '', values.time ?? '', dates, problems);
 
   for (const column of TERM_COLUMN_NAMES) {
     if (values[column] && !KIND_COLUMNS[kind].includes(column)) {
@@ -624,19 +679,46 @@ function readRow(
   return { line, kind, occurredAt, ms: Date.parse(occurredAt), person, siteId, area, place, services, topics, referrals, needs, support, outcome: outcomes[0] ?? null };
 }
 
-function instantOfRow(date: string, time: string, timeZone: string, problems: string[]): string | null {
-  let dateOk = true;
+/** What reading a file's dates needs, and the instants already worked out (a file repeats few dates and times). */
+interface DateReader {
+  timeZone: string;
+  today: LocalDate;
+  instants: Map<string, string>;
+}
+
+/** A date cell as YYYY-MM-DD, and the time written after it if any; null when it is not written year first. */
+function readDate(cell: string): { date: LocalDate; time: string } | null {
+  const match = YEAR_FIRST.exec(cell);
+  if (!match) return null;
+  const date = formatLocalDate(Number(match[1]), Number(match[2]), Number(match[3]));
   try {
-    const [y] = parseLocalDate(date);
-    if (y < 1970) {
-      problems.push(`date ${date} is before 1970: check the year.`);
-      dateOk = false;
-    }
+    parseLocalDate(date);
   } catch {
-    problems.push(date === '' ? 'date is empty: write the date as YYYY-MM-DD, such as 2025-04-01.' : `date "${date}" is not a real date written YYYY-MM-DD, such as 2025-04-01.`);
+    return null;
+  }
+  return { date, time: match[4] ?? '' };
+}
+
+function instantOfRow(dateCell: string, timeCell: string, dates: DateReader, problems: string[]): string | null {
+  const read = readDate(dateCell);
+  let dateOk = read !== null;
+  if (read === null) {
+    problems.push(
+      dateCell === ''
+        ? 'date is empty: write the date as YYYY-MM-DD, such as 2025-04-01.'
+        : DAY_OR_MONTH_FIRST.test(dateCell)
+          ? `date "${dateCell}" is written day or month first, which cannot be told apart (3 April or 4 March): write it YYYY-MM-DD, such as 2025-04-01 (in a spreadsheet, format the date column as yyyy-mm-dd).`
+          : `date "${dateCell}" is not a real date written YYYY-MM-DD, such as 2025-04-01.`,
+    );
+  } else if (read.date < '1970-01-01') {
+    problems.push(`date ${read.date} is before 1970: check the year.`);
+    dateOk = false;
+  } else if (read.date > dates.today) {
+    problems.push(`date ${read.date} is after today: check the year.`);
     dateOk = false;
   }
   let hhmm = NOON; // a record with no time is dated at midday, well away from midnight and the clock changes
+  const time = timeCell !== '' ? timeCell : (read?.time ?? '');
   if (time !== '') {
     const match = TIME.exec(time);
     if (!match || Number(match[1]) > 23 || Number(match[2]) > 59) {
@@ -645,7 +727,11 @@ function instantOfRow(date: string, time: string, timeZone: string, problems: st
     }
     hhmm = `${match[1]!.padStart(2, '0')}:${match[2]}`;
   }
-  return dateOk ? instantOf(date, hhmm, timeZone) : null;
+  if (!dateOk) return null;
+  const key = `${read!.date} ${hhmm}`;
+  let instant = dates.instants.get(key);
+  if (instant === undefined) dates.instants.set(key, (instant = instantOf(read!.date, hhmm, dates.timeZone)));
+  return instant;
 }
 
 function personOf(value: string, ctx: ImportContext, byName: Map<string, string[]>, problems: string[]): Person | null {

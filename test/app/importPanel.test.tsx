@@ -106,7 +106,7 @@ describe('ImportPanel', () => {
     expect(alert).toHaveTextContent('old.csv cannot be imported: 2 lines need fixing. Nothing has been written.');
     const lines = within(within(alert).getByRole('list', { name: 'Lines to fix' })).getAllByRole('listitem').map((li) => li.textContent);
     expect(lines).toEqual([
-      'Line 3: date "02/05/2024" is not a real date written YYYY-MM-DD, such as 2025-04-01.',
+      'Line 3: date "02/05/2024" is written day or month first, which cannot be told apart (3 April or 4 March): write it YYYY-MM-DD, such as 2025-04-01 (in a spreadsheet, format the date column as yyyy-mm-dd).',
       expect.stringMatching(/^Line 5: a casework session is always with a known woman/),
     ]);
     const terms = screen.getByRole('form', { name: '1 value in old.csv is not among the organisation’s terms' });
@@ -129,7 +129,7 @@ describe('ImportPanel', () => {
     const parsed = Papa.parse<Record<string, string>>(await saved.text, { header: true, skipEmptyLines: true });
     expect(parsed.meta.fields).toEqual(['line', 'column', 'value', 'problem']);
     expect(parsed.data).toEqual([
-      { line: '3', column: '', value: '', problem: 'date "02/05/2024" is not a real date written YYYY-MM-DD, such as 2025-04-01.' },
+      { line: '3', column: '', value: '', problem: 'date "02/05/2024" is written day or month first, which cannot be told apart (3 April or 4 March): write it YYYY-MM-DD, such as 2025-04-01 (in a spreadsheet, format the date column as yyyy-mm-dd).' },
       { line: '5', column: '', value: '', problem: expect.stringMatching(/^a casework session is always with a known woman/) },
       {
         line: '4',
@@ -271,6 +271,17 @@ describe('ImportPanel with a spreadsheet in its own words', () => {
     expect(screen.getByRole('alert')).toHaveTextContent(
       'Choose what 3 values mean first: Service “Soup”, Kind of place “Car park”, Referral destination “n/a”.',
     );
+  });
+
+  it('reads the same file saved by older Excel (Windows-1252), says so, and finds the site by its curly apostrophe', async () => {
+    const user = userEvent.setup();
+    renderPanel(<ImportPanel client={client} />);
+    // Every character of the file is ASCII but the curly apostrophe, which Windows-1252 writes as 0x92.
+    const bytes = Uint8Array.from([...OLD_WORDS].map((c) => (c === '’' ? 0x92 : c.charCodeAt(0))));
+    await user.upload(screen.getByLabelText('CSV file of records'), new File([bytes], 'old-words.csv', { type: 'text/csv' }));
+    const terms = await screen.findByRole('form', { name: '3 values in old-words.csv are not among the organisation’s terms' });
+    expect(within(terms).queryByLabelText(/^Site/)).toBeNull();
+    expect(screen.getByText(/old-words\.csv is not saved as UTF-8, so it was read as Windows text/)).toBeInTheDocument();
   });
 
   it('checks the file again with the choices, previews visits as the report counts them, and adds the new term with the records', async () => {

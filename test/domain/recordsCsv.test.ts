@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import Papa from 'papaparse';
 import {
+  decodeRecordsFile,
   importCounts,
   LINES_SHOWN,
   parseRecordsCsv,
@@ -173,7 +174,7 @@ describe('parseRecordsCsv', () => {
       'outreach,2025-06-01,,north,,,gp', // 8
       'casework,2025-06-01,,,,,gp', // 9
       'walk,2025-06-01,,,,,', // 10
-      'visit,2025-06-01,,north,,meal', // 11
+      'visit,2025-06-01,,north,,meal,,lost', // 11: a value past the header's columns
       'visit,2025-06-01,,"north,,meal,', // 12: a quote never closed
     ].join('\n');
     const result = parseRecordsCsv(text, ctx());
@@ -182,7 +183,9 @@ describe('parseRecordsCsv', () => {
     expect(errors.map((e) => e.line)).toEqual([3, 5, 7, 8, 9, 10, 11, 12]);
     const message = (line: number) => errors.find((e) => e.line === line)?.message;
     expect(message(3)).toContain('single line');
-    expect(message(5)).toBe('date "01/06/2025" is not a real date written YYYY-MM-DD, such as 2025-04-01.');
+    expect(message(5)).toBe(
+      'date "01/06/2025" is written day or month first, which cannot be told apart (3 April or 4 March): write it YYYY-MM-DD, such as 2025-04-01 (in a spreadsheet, format the date column as yyyy-mm-dd).',
+    );
     expect(message(7)).toContain('date "2025-06-31" is not a real date');
     expect(message(7)).toContain('time "25:00" is not a time of day');
     expect(message(7)).toContain('site is empty: a visit needs a site, such as “North Centre”.');
@@ -192,8 +195,48 @@ describe('parseRecordsCsv', () => {
       'topics is empty: a casework session needs at least one topic, such as “Housing”; separate several with ";". a casework session is always with a known woman: give her id or the name she is known by.',
     );
     expect(message(10)).toBe('kind "walk" is not one Footfall knows: write visit, outreach or casework.');
-    expect(message(11)).toContain('has 6 fields but the header has 7');
+    expect(message(11)).toContain('has 8 fields but the header has 7');
     expect(message(12)).toContain('check the quotes');
+  });
+
+  it('reads files as spreadsheets save them: semicolons or tabs, empty cells trimmed or padded at the end, dates and times in other unambiguous forms', () => {
+    const comma = clean(parseRecordsCsv('kind,date,time,site,services\nvisit,2025-06-01,10:00,north,meal;shower\n', ctx())).events;
+    const same = (text: string) => expect(clean(parseRecordsCsv(text, ctx())).events).toEqual(comma);
+    // European Excel: semicolons, a list quoted; tabs.
+    same('kind;date;time;site;services\nvisit;2025-06-01;10:00;north;"meal;shower"\n');
+    same('kind\tdate\ttime\tsite\tservices\nvisit\t2025-06-01\t10:00\tnorth\tmeal;shower\n');
+    // Unnamed empty columns after the header's last, and empty cells past it or missing at the end.
+    same('kind,date,time,site,services,,\nvisit,2025-06-01,10:00,north,meal;shower,,\n');
+    same('kind,date,time,site,services,referrals\nvisit,2025-06-01,10:00,north,meal;shower\n');
+    // Year first with slashes or one-digit parts, a time with seconds, or the time after the date.
+    same('kind,date,time,site,services\nvisit,2025/6/1,10:00:00,north,meal;shower\n');
+    same('kind,date,site,services\nvisit,2025-06-01 10:00,north,meal;shower\n');
+    same('kind,date,site,services\nvisit,2025-06-01T10:00:00,north,meal;shower\n');
+  });
+
+  it('refuses a date after today, and characters that could not be read, by line', () => {
+    const today = { ...ctx(), today: '2025-06-01' };
+    expect(clean(parseRecordsCsv('kind,date,site\nvisit,2025-06-01,north\n', today)).events).toHaveLength(1);
+    expect(errorsOf(parseRecordsCsv('kind,date,site\nvisit,2025-06-02,north\nvisit,2205-04-03,north\n', today))).toEqual([
+      { line: 2, message: 'date 2025-06-02 is after today: check the year.' },
+      { line: 3, message: 'date 2205-04-03 is after today: check the year.' },
+    ]);
+    expect(errorsOf(parseRecordsCsv('kind,date,site,person\nvisit,2025-06-01,north,Ren\uFFFDe\n', today))).toEqual([
+      { line: 2, message: 'has characters that could not be read (shown as �): save the file again as “CSV UTF-8” and choose it again.' },
+    ]);
+  });
+
+  it('decodes a file saved as UTF-8, or else as older Excel saves it (Windows-1252), so a name with an accent still finds her', () => {
+    const renee = { id: v7Id(7_001), knownAs: 'Renée O’Brien' };
+    const utf8 = new TextEncoder().encode('\uFEFFkind,date,site,person\nvisit,2025-06-01,north,Renée O’Brien\n');
+    // The same text as Windows-1252 bytes: é is 0xE9, ’ is 0x92.
+    const cp1252 = Uint8Array.from([...'kind,date,site,person\nvisit,2025-06-01,north,Ren'].map((c) => c.charCodeAt(0)).concat([0xe9, 0x65, 0x20, 0x4f, 0x92, 0x42, 0x72, 0x69, 0x65, 0x6e, 0x0a]));
+    for (const [bytes, encoding] of [[utf8, 'UTF-8'], [cp1252, 'Windows-1252']] as const) {
+      const decoded = decodeRecordsFile(bytes);
+      expect(decoded.encoding).toBe(encoding);
+      const [visit] = clean(parseRecordsCsv(decoded.text, ctx([renee]))).events;
+      expect(visit).toMatchObject({ type: 'visit.checkedIn', womanId: renee.id });
+    }
   });
 
   it('never lists every accepted term in a message, and names terms by their labels', () => {
@@ -442,7 +485,7 @@ describe('problemsCsv', () => {
     const rows = Papa.parse<string[]>(problemsCsv(errorsOf(result), unknownOf(result)), { skipEmptyLines: true }).data;
     expect(rows).toEqual([
       ['line', 'column', 'value', 'problem'],
-      ['2', '', '', 'date "01/06/2025" is not a real date written YYYY-MM-DD, such as 2025-04-01.'],
+      ['2', '', '', 'date "01/06/2025" is written day or month first, which cannot be told apart (3 April or 4 March): write it YYYY-MM-DD, such as 2025-04-01 (in a spreadsheet, format the date column as yyyy-mm-dd).'],
       ['10', 'site', 'Riverside', 'site “Riverside” is not among the organisation’s terms (1 row): choose what it means when importing, or correct the file.'],
       [
         '3;4;5;6;7',

@@ -123,7 +123,7 @@ describe('importing historic records on the admin’s laptop', () => {
     );
     const lines = await alert.getByRole('list', { name: 'Lines to fix' }).getByRole('listitem').allTextContents();
     expect(lines.map((l) => l.slice(0, l.indexOf(':')))).toEqual(['Line 15', 'Line 1999']);
-    expect(lines[0]).toMatch(/date ".*\/2024" is not a real date written YYYY-MM-DD/);
+    expect(lines[0]).toMatch(/date ".*\/2024" is written day or month first, which cannot be told apart/);
     expect(lines[1]).toContain('a casework session is always with a known woman');
     // The unknown site is a question, asked once, beside the lines to fix.
     expect(await panel(page).getByRole('heading', { name: '1 value in last-year-draft.csv is not among the organisation’s terms' }).isVisible()).toBe(true);
@@ -141,7 +141,7 @@ describe('importing historic records on the admin’s laptop', () => {
       ['1999', '', ''],
       ['1001', 'site', 'Riverside'],
     ]);
-    expect(problems[0]?.problem).toMatch(/date ".*\/2024" is not a real date written YYYY-MM-DD/);
+    expect(problems[0]?.problem).toMatch(/date ".*\/2024" is written day or month first, which cannot be told apart/);
   });
 
   test('the fixed file’s old site name is mapped to the site in the preview, then the file is imported with its counts', async () => {

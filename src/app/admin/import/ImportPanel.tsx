@@ -12,6 +12,7 @@
 import { useId, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
 import {
   columnTerms,
+  decodeRecordsFile,
   problemsCsv,
   RECORD_COLUMNS,
   TERM_COLUMNS,
@@ -50,7 +51,7 @@ type Checked =
 export function ImportPanel({ client }: { client?: SyncClient }) {
   const core = useCore();
   const { config } = useSession();
-  const [file, setFile] = useState<{ name: string; text: string } | null>(null);
+  const [file, setFile] = useState<{ name: string; text: string; encoding: 'UTF-8' | 'Windows-1252' } | null>(null);
   /** The values to decide, as the file's first check found them. */
   const [groups, setGroups] = useState<UnknownTerm[]>([]);
   const [choices, setChoices] = useState<Record<string, Choice>>({});
@@ -68,8 +69,8 @@ export function ImportPanel({ client }: { client?: SyncClient }) {
     setDone('');
     if (!chosen) return setFile(null);
     void run(async () => {
-      const text = await chosen.text();
-      setFile({ name: chosen.name, text });
+      const { text, encoding } = decodeRecordsFile(new Uint8Array(await chosen.arrayBuffer()));
+      setFile({ name: chosen.name, text, encoding });
       const result = await checkImport(core, text, {}, options);
       if (!result.ok) setGroups(result.unknownTerms);
       setChecked(result.ok ? { name: chosen.name, preview: result.preview } : { name: chosen.name, ...result });
@@ -141,6 +142,12 @@ export function ImportPanel({ client }: { client?: SyncClient }) {
       {busy && (
         <p role="status" className="muted">
           {preview ? 'Importing…' : 'Checking the file…'}
+        </p>
+      )}
+      {file?.encoding === 'Windows-1252' && (
+        <p className="hint">
+          {file.name} is not saved as UTF-8, so it was read as Windows text (Western European), as older Excel saves “CSV”. If it holds
+          letters of another alphabet, save it as “CSV UTF-8” and choose it again.
         </p>
       )}
 
