@@ -142,7 +142,7 @@ export interface ImportContext {
   otherKnownIds?: ReadonlySet<string>;
   deviceId: string;
   staffId: string;
-  /** Today in the organisation's time zone: a record dated after it is refused. Read from the clock when absent. */
+  /** Today in the organisation's time zone: a record dated after tomorrow is refused. Read from the clock when absent. */
   today?: LocalDate;
 }
 
@@ -313,7 +313,7 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
   let header: Column[] | null = null;
   let cursor = 0;
   let line = 1;
-  const dates: DateReader = { timeZone: ctx.config.timeZone, today: ctx.today ?? localDateOf(Date.now(), ctx.config.timeZone), instants: new Map() };
+  const dates: DateReader = { timeZone: ctx.config.timeZone, latest: dayAfter(ctx.today ?? localDateOf(Date.now(), ctx.config.timeZone)), instants: new Map() };
   Papa.parse<string[]>(normalised, {
     delimiter: delimiterOf(normalised),
     newline: '\n',
@@ -682,8 +682,18 @@ function readRow(
 /** What reading a file's dates needs, and the instants already worked out (a file repeats few dates and times). */
 interface DateReader {
   timeZone: string;
-  today: LocalDate;
+  /**
+   * The last date a record may have: tomorrow, so a record saved by a device whose clock ran a
+   * little ahead still exports and imports, and a mistyped year does not.
+   */
+  latest: LocalDate;
   instants: Map<string, string>;
+}
+
+function dayAfter(date: LocalDate): LocalDate {
+  const [y, m, d] = parseLocalDate(date);
+  const next = new Date(Date.UTC(y, m - 1, d + 1));
+  return formatLocalDate(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
 }
 
 /** A date cell as YYYY-MM-DD, and the time written after it if any; null when it is not written year first. */
@@ -713,8 +723,8 @@ function instantOfRow(dateCell: string, timeCell: string, dates: DateReader, pro
   } else if (read.date < '1970-01-01') {
     problems.push(`date ${read.date} is before 1970: check the year.`);
     dateOk = false;
-  } else if (read.date > dates.today) {
-    problems.push(`date ${read.date} is after today: check the year.`);
+  } else if (read.date > dates.latest) {
+    problems.push(`date ${read.date} is in the future: check the year.`);
     dateOk = false;
   }
   let hhmm = NOON; // a record with no time is dated at midday, well away from midnight and the clock changes
