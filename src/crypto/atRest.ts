@@ -15,32 +15,38 @@ export interface Sealed {
   ct: ArrayBuffer;
 }
 
-/** Every row is at least this long, so short rows (settings, events, most women) all look alike. */
+/** Every row is at least this long, so short rows (settings, events, visits) all look alike. */
 const SMALLEST_BUCKET = 512;
+/**
+ * A directory entry's row is at least this long: one with every detail given and a long name is
+ * about 1 KiB, one with none about 300 bytes, and their lengths must not tell them apart.
+ */
+export const WOMAN_BUCKET = 2048;
 /** Buckets double up to this size, then grow by this much: a large row is padded by at most this. */
 const LARGEST_STEP = 64 * 1024;
 
-/** The padded length for `n` bytes of JSON. */
-export function paddedLength(n: number): number {
+/** The padded length for `n` bytes of JSON, in buckets from `smallest`. */
+export function paddedLength(n: number, smallest = SMALLEST_BUCKET): number {
   if (n > LARGEST_STEP) return Math.ceil(n / LARGEST_STEP) * LARGEST_STEP;
-  let bucket = SMALLEST_BUCKET;
+  let bucket = smallest;
   while (bucket < n) bucket *= 2;
   return bucket;
 }
 
 /** The JSON followed by spaces up to its bucket: JSON.parse reads it unchanged. */
-function padded(json: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(paddedLength(json.length)).fill(0x20);
+function padded(json: Uint8Array<ArrayBuffer>, smallest: number | undefined): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(paddedLength(json.length, smallest)).fill(0x20);
   out.set(json);
   return out;
 }
 
-export async function sealJson(keyring: SealingKey, where: string, value: unknown): Promise<Sealed> {
+/** `smallest`: the smallest bucket, for a kind of row whose lengths vary with what it says (WOMAN_BUCKET). */
+export async function sealJson(keyring: SealingKey, where: string, value: unknown, smallest?: number): Promise<Sealed> {
   const iv = randomBytes(12);
   const ct = await crypto.subtle.encrypt(
     { name: 'AES-GCM', iv, additionalData: utf8.encode(where) },
     keyring.content,
-    padded(utf8.encode(JSON.stringify(value))),
+    padded(utf8.encode(JSON.stringify(value)), smallest),
   );
   return { iv, ct };
 }

@@ -210,6 +210,21 @@ describe('the directory on a device', () => {
   const found = (name: string) => searchByName(directorySearchIndex(currentSession().women), name).map((w) => w.knownAs);
   const eventTypes = async (db: FootfallDb) => (await readEvents(db, core().keyring)).map((e) => e.type);
 
+  it('seals every woman\'s row to one length, whether her entry says nothing or every detail', async () => {
+    const db = await setUpFresh('directory');
+    await registerWoman(core(), 'Jo', {});
+    await registerWoman(core(), 'Anastasia-Magdalena Okonkwo-Fitzgerald', {
+      ageBand: '25-34',
+      nationality: 'middle-east',
+      ethnicity: 'mixed',
+      housing: 'temporary',
+      exploitation: ['street-sex-work', 'off-street', 'trafficking', 'sexual-exploitation', 'criminal-exploitation', 'domestic-servitude'],
+      referralSource: 'charity',
+    });
+    const lengths = (await db.women.toArray()).map((r) => (r.ct as ArrayBuffer).byteLength);
+    expect(lengths).toEqual([2048 + 16, 2048 + 16]);
+  });
+
   it('removes an erased woman, her sealed row with her, for good', async () => {
     const db = await setUpFresh('directory');
     const ann = await registerWoman(core(), 'Ann Lee', {});

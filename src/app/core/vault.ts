@@ -4,7 +4,7 @@
  * screen can never disagree, and a visit the screen shows is on disk.
  */
 import { z } from 'zod';
-import { blindTag, openJson, sealJson } from '../../crypto/atRest.ts';
+import { blindTag, openJson, sealJson, WOMAN_BUCKET } from '../../crypto/atRest.ts';
 import { utf8 } from '../../crypto/bytes.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
@@ -313,7 +313,7 @@ export class Vault {
   }
 
   private async seal(table: string, id: string, value: unknown): Promise<SealedRow> {
-    return { id, ...(await sealJson(this.keyring, `${table}:${id}`, value)) };
+    return { id, ...(await sealJson(this.keyring, `${table}:${id}`, value, table === 'women' ? WOMAN_BUCKET : undefined)) };
   }
 
   private async open<T>(table: string, row: SealedRow, schema: z.ZodType<T>): Promise<T> {

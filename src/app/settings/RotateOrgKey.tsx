@@ -42,7 +42,7 @@ export function RotateOrgKey() {
       </p>
       <p role="status">{done !== null && `The organisation key has been changed (key ${done}). Devices use it from their next sync.`}</p>
       {open ? (
-        <form onSubmit={submit} aria-label="Change the organisation key">
+        <form onSubmit={submit} aria-label="Change the organisation key" autoComplete="off">
           <label>
             Admin passphrase
             <SecretInput kind="passphrase" value={passphrase} onChange={setPassphrase} />
