@@ -1,5 +1,5 @@
 /**
- * Filling batches (docs/sync.md#batches): waiting events go up in as few batches as fit, each of
+ * Filling batches (docs/sync.md#batches-and-padding): waiting events go up in as few batches as fit, each of
  * its two parts (activity, directory) holding at most a bound of JSON. Sealed and padded, a part
  * of a full batch is then exactly PART_BUCKET bytes, so the server learns from a batch's size
  * little more than "full" or "the last one", and an upload stays far inside the endpoint's limit.

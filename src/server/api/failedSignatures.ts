@@ -1,5 +1,5 @@
 /**
- * Signed requests that fail, counted per network address (docs/security.md#rate-limits). The
+ * Signed requests that fail, counted per network address (docs/security.md#signed-requests). The
  * per-device rate limit is counted before the signature is checked, under the device a request
  * claims at its address, so a stranger who makes up a new device id for each request would get a
  * fresh allowance every time. Here every request refused by the signed-request check (not signed,
@@ -36,7 +36,7 @@ export class FailedSignatures {
   /** Addresses over the limit, until when (ms since the epoch). */
   readonly #blocked = new Map<string, number>();
   /** Failures counted here, without a shared store. */
-  readonly #counts = new Map<string, RequestCount & { resetsAt: number }>();
+  readonly #counts = new Map<string, { count: number; resetsAt: number }>();
 
   constructor(
     private readonly max: number,
@@ -72,7 +72,7 @@ export class FailedSignatures {
   #countHere(ip: string): RequestCount {
     const now = this.now();
     const kept = this.#counts.get(ip);
-    const next = kept && kept.resetsAt > now ? { ...kept, count: kept.count + 1 } : { count: 1, resetsAt: now + WINDOW_MS, resetInMs: 0 };
+    const next = kept && kept.resetsAt > now ? { count: kept.count + 1, resetsAt: kept.resetsAt } : { count: 1, resetsAt: now + WINDOW_MS };
     this.#remember(this.#counts, ip, next);
     return { count: next.count, resetInMs: next.resetsAt - now };
   }

@@ -22,7 +22,7 @@ function sameSecret(given: string, expected: string): boolean {
 
 /**
  * Refuses public keys that are well formed but not points on P-256: such a key could never verify
- * a signature or receive a team key, and would make a revocation fail half way (docs/security.md#enrolment).
+ * a signature or receive a team key, and would make a revocation fail half way (docs/security.md#enrolment-codes).
  */
 async function checkPoints(keys: { where: string; key: PublicJwk }[]): Promise<void> {
   for (const { where, key } of keys) {

@@ -241,7 +241,7 @@ const SQL = {
   touchDevice: 'UPDATE devices SET last_seen_at = GREATEST(last_seen_at, $3) WHERE org_id = $1 AND device_id = $2',
   insertEnrolment: `INSERT INTO enrolments (lookup, org_id, role, package, created_by, created_at, expires_at, device_name)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (lookup) DO NOTHING`,
-  // A code whose admin device was revoked since is unusable (docs/security.md#enrolment).
+  // A code whose admin device was revoked since is unusable (docs/security.md#enrolment-codes).
   useEnrolment: `UPDATE enrolments SET used_at = $2, used_by = $3
     WHERE lookup = $1 AND used_at IS NULL AND expires_at > $2
       AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.org_id = enrolments.org_id AND d.device_id = enrolments.created_by AND d.revoked_at IS NOT NULL)

@@ -250,7 +250,7 @@ export async function openSqliteStorage(dataDir: string, options: SqliteOptions 
        VALUES (@lookup, @org_id, @role, @package, @created_by, @created_at, @expires_at, @device_name)
        ON CONFLICT (lookup) DO NOTHING`,
     ),
-    // A code whose admin device was revoked since is unusable (docs/security.md#enrolment).
+    // A code whose admin device was revoked since is unusable (docs/security.md#enrolment-codes).
     useEnrolment: db.prepare(
       `UPDATE enrolments SET used_at = @now, used_by = @device_id
        WHERE lookup = @lookup AND used_at IS NULL AND expires_at > @now
