@@ -183,7 +183,7 @@ const EXPOSURES: Exposure[] = [
   },
   {
     shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key; after a key rotation, the newest organisation public key with its id and signed announcement",
-    gives: "that it is enrolled, with which organisation and as what",
+    gives: "that it is enrolled, with which organisation and as what; after a key rotation, when the organisation's key was rotated and how many times (the announcement carries its time and version)",
     fields: ['footfall.device[enrolment] key', 'footfall.device[enrolment].key', 'footfall.device[enrolment].orgId', 'footfall.device[enrolment].role', 'footfall.device[enrolment].orgPublicKey.*', 'footfall.device[enrolment].signingPublicKey.*'],
     notMadeHere: ['footfall.device[enrolment].sealingKey.*', 'footfall.device[enrolment].rotationDue'],
   },

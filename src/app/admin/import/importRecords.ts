@@ -14,7 +14,6 @@ import { OrgConfig } from '../../../domain/config.ts';
 import type { FootfallEvent } from '../../../domain/events.ts';
 import {
   importCounts,
-  parseRecordsCsv,
   withAddedTerms,
   type AddedTerm,
   type ImportError,
@@ -30,6 +29,7 @@ import { saveConfig } from '../../settings/settingsActions.ts';
 import { adminDevice, defaultClient } from '../adminDevice.ts';
 import { reportAuditIfOnline } from '../care/audit.ts';
 import { archivedEventIds, loadReportHistory, refreshArchive } from '../archive/archiveStore.ts';
+import { parseOffThread } from './parseOffThread.ts';
 
 /** What importing a clean file would add, worked out before anything is written. */
 export interface ImportPreview {
@@ -71,7 +71,7 @@ export async function checkImport(core: DeviceCore, text: string, mapping: TermM
   const state = (await core.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
   const directory = new Map([...s.women].filter(([, w]) => !w.mergedInto));
   const otherKnownIds = new Set([...state.erased, ...[...s.women.values()].filter((w) => w.mergedInto).map((w) => w.id)]);
-  const parsed = parseRecordsCsv(text, { config: s.config, directory, otherKnownIds, deviceId: core.identity.deviceId, staffId: s.staff.id }, mapping);
+  const parsed = await parseOffThread(text, { config: s.config, directory, otherKnownIds, deviceId: core.identity.deviceId, staffId: s.staff.id }, mapping);
   if (!parsed.ok) return parsed;
 
   const held = await heldEventIdsFresh(core, parsed.events.map((e) => e.id), options);
