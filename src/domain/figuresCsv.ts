@@ -5,7 +5,7 @@
  * a new one needs nothing here. The statement and the notes come last, as rows of their own.
  */
 import Papa from 'papaparse';
-import { NOT_RECORDED_THEN, previousKnown, previousPeriodNote, type Cell, type Definition, type Report } from './report.ts';
+import { NOT_RECORDED_THEN, previousKnown, previousPeriodNote, type Cell, type Definition, type Report, type TableRow } from './report.ts';
 import type { PublishedReport } from './disclosure.ts';
 
 export const FIGURES_COLUMNS = [
@@ -35,7 +35,7 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
   const definitionOf = definitionLookup(report.definitions);
   const { period, previousPeriod } = report;
   const rows: FiguresRow[] = [];
-  const add = (r: Pick<FiguresRow, 'section' | 'figure' | 'category' | 'label' | 'definition'> & { cell: Cell<number | string> | null; known?: boolean }) =>
+  const add = (r: Pick<FiguresRow, 'section' | 'figure' | 'category' | 'label' | 'definition'> & { cell: Cell<number | string> | null; row?: TableRow<unknown> }) =>
     rows.push({
       period: period.label,
       period_start: period.from,
@@ -46,7 +46,7 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
       label: r.label,
       value: r.cell === null ? '' : valueText(r.cell.current),
       previous_period: r.cell === null ? '' : previousPeriod.label,
-      previous_value: r.cell === null ? '' : (r.known ?? previousKnown(previousPeriod)) ? valueText(r.cell.previous) : NOT_RECORDED_THEN,
+      previous_value: r.cell === null ? '' : previousKnown(previousPeriod, r.row) ? valueText(r.cell.previous) : NOT_RECORDED_THEN,
       definition: r.definition,
     });
 
@@ -67,7 +67,7 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
           category: row.key,
           label: `${column.label}, ${row.label}`,
           cell,
-          known: previousKnown(previousPeriod, row),
+          row,
           definition: `${definitionOf(column.figure)} ${tableDefinition}`.trim(),
         });
       }

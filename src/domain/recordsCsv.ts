@@ -23,7 +23,7 @@ import { keyFromLabel, Term, termMatcher, type OrgConfig } from './config.ts';
 import { FootfallEvent, KnownAs } from './events.ts';
 import { countRecords, resolveRecords, type ResolvedRecord } from './counting.ts';
 import type { DateRange } from './periods.ts';
-import { dayNumber, NONE, VISIT, type RecordColumns } from './recordColumns.ts';
+import { dateOfDay, dayNumber, NONE, VISIT, type RecordColumns } from './recordColumns.ts';
 import type { History } from './report.ts';
 import { foldName } from './search.ts';
 import { formatLocalDate, instantOf, localDateOf, localTimeOf, parseLocalDate, type LocalDate } from './time.ts';
@@ -235,7 +235,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 /** A time of day, its seconds (as spreadsheets write a time cell) allowed and passed over. */
 const TIME = /^(\d{1,2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$/;
-/** A date written year first (the only order that cannot be misread), with - or /, its month and day in one or two digits, and perhaps a time after it. */
+/** A date written year first (the only order that cannot be misread), with - or /, its month and day in one or two digits, and perhaps a time after it (read as TIME). */
 const YEAR_FIRST = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?$/;
 /** A date written day and month first: 03/04/2025 is 3 April in London and 4 March in a US spreadsheet. */
 const DAY_OR_MONTH_FIRST = /^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b/;
@@ -313,7 +313,7 @@ export function parseRecordsCsv(text: string, ctx: ImportContext, mapping: TermM
   let header: Column[] | null = null;
   let cursor = 0;
   let line = 1;
-  const dates: DateReader = { timeZone: ctx.config.timeZone, latest: dayAfter(ctx.today ?? localDateOf(Date.now(), ctx.config.timeZone)), instants: new Map() };
+  const dates: DateReader = { timeZone: ctx.config.timeZone, latest: dateOfDay(dayNumber(ctx.today ?? localDateOf(Date.now(), ctx.config.timeZone)) + 1), instants: new Map() };
   Papa.parse<string[]>(normalised, {
     delimiter: delimiterOf(normalised),
     newline: '\n',
@@ -464,7 +464,10 @@ function namedColumns(fields: readonly string[]): string[] {
  * columns (commas when none does better), so a file saved with semicolons or tabs is read too.
  */
 function delimiterOf(text: string): string {
-  const first = text.split('\n').find((l) => l.trim() !== '') ?? '';
+  // The first line that is not blank, found without splitting the whole file.
+  const start = text.search(/\S/);
+  const end = text.indexOf('\n', start);
+  const first = start === -1 ? '' : text.slice(start, end === -1 ? undefined : end);
   const known = (d: string) => first.split(d).filter((n) => (RECORD_COLUMNS as readonly string[]).includes(n.trim().toLowerCase().replace(/^"|"$/g, ''))).length;
   return DELIMITERS.reduce((best, d) => (known(d) > known(best) ? d : best), DELIMITERS[0]);
 }
@@ -690,12 +693,6 @@ interface DateReader {
   instants: Map<string, string>;
 }
 
-function dayAfter(date: LocalDate): LocalDate {
-  const [y, m, d] = parseLocalDate(date);
-  const next = new Date(Date.UTC(y, m - 1, d + 1));
-  return formatLocalDate(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate());
-}
-
 /** A date cell as YYYY-MM-DD, and the time written after it if any; null when it is not written year first. */
 function readDate(cell: string): { date: LocalDate; time: string } | null {
   const match = YEAR_FIRST.exec(cell);
@@ -711,7 +708,8 @@ function readDate(cell: string): { date: LocalDate; time: string } | null {
 
 function instantOfRow(dateCell: string, timeCell: string, dates: DateReader, problems: string[]): string | null {
   const read = readDate(dateCell);
-  let dateOk = read !== null;
+  // The date the record is dated on, once it is found good; its problems are said either way.
+  let date: LocalDate | null = null;
   if (read === null) {
     problems.push(
       dateCell === ''
@@ -722,11 +720,9 @@ function instantOfRow(dateCell: string, timeCell: string, dates: DateReader, pro
     );
   } else if (read.date < '1970-01-01') {
     problems.push(`date ${read.date} is before 1970: check the year.`);
-    dateOk = false;
   } else if (read.date > dates.latest) {
     problems.push(`date ${read.date} is in the future: check the year.`);
-    dateOk = false;
-  }
+  } else date = read.date;
   let hhmm = NOON; // a record with no time is dated at midday, well away from midnight and the clock changes
   const time = timeCell !== '' ? timeCell : (read?.time ?? '');
   if (time !== '') {
@@ -737,10 +733,10 @@ function instantOfRow(dateCell: string, timeCell: string, dates: DateReader, pro
     }
     hhmm = `${match[1]!.padStart(2, '0')}:${match[2]}`;
   }
-  if (!dateOk) return null;
-  const key = `${read!.date} ${hhmm}`;
+  if (date === null) return null;
+  const key = `${date} ${hhmm}`;
   let instant = dates.instants.get(key);
-  if (instant === undefined) dates.instants.set(key, (instant = instantOf(read!.date, hhmm, dates.timeZone)));
+  if (instant === undefined) dates.instants.set(key, (instant = instantOf(date, hhmm, dates.timeZone)));
   return instant;
 }
 

@@ -109,7 +109,7 @@ async function build(config: ServerConfig, options: ServerOptions): Promise<Fast
   // (docs/sync.md#several-endpoint-processes).
   app.setNotFoundHandler((request, reply) => {
     if (request.method === 'GET' && !isApiPath(request.url) && !isFilePath(request.url)) return reply.sendFile('index.html');
-    return sendError(reply, errors.notFound(request.method, request.url.split('?')[0] ?? request.url));
+    return sendError(reply, errors.notFound(request.method, request.url));
   });
 
   return app;

@@ -128,7 +128,8 @@ export const errors = {
       'invalid_request',
       'This request could not be read. Send a JSON body with content-type application/json and a correct content-length.',
     ),
-  notFound: (method: string, path: string) => new HttpError(404, 'not_found', `No such endpoint: ${method} ${path}`),
+  /** Names the path without its query, which may hold what should not be echoed. */
+  notFound: (method: string, url: string) => new HttpError(404, 'not_found', `No such endpoint: ${method} ${url.split('?')[0]}`),
   // 507 rather than 500: the request was fine and the server is not broken, it needs room. The
   // app treats any 5xx as "try again later" and keeps the batch, which is exactly right here.
   storageFull: () => new HttpError(507, 'storage_full', MESSAGES.storageFull),

@@ -143,5 +143,5 @@ export async function api(app: FastifyInstance, options: ApiOptions): Promise<vo
   // Any other address under /api is answered here rather than by the app's own not-found page, so
   // it is rate-limited like every route (counted on the request) and refused from the catalogue
   // before its body is read.
-  app.all('/*', { preParsing: async (request) => Promise.reject(errors.notFound(request.method, request.url.split('?')[0] ?? request.url)) }, async () => undefined);
+  app.all('/*', { preParsing: async (request) => Promise.reject(errors.notFound(request.method, request.url)) }, async () => undefined);
 }
