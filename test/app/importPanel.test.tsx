@@ -58,6 +58,13 @@ vi.mock('../../src/app/admin/archive/archiveStore.ts', async (importOriginal) =>
   refreshArchive: vi.fn(async () => ({ fetched: { batches: 0, events: 0 }, summary: { batches: 0, events: 0, unreadable: 0, refreshedAt: null } })),
 }));
 
+// Reading the shared directory before a check is tested against the real endpoint
+// (importDirectory.test.ts); here this device's directory is the organisation's.
+vi.mock('../../src/app/sync/scheduler.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/app/sync/scheduler.ts')>()),
+  readDirectoryNow: vi.fn(async () => null),
+}));
+
 let db: FootfallDb;
 const audit = vi.fn<SyncClient['audit']>();
 const client = { audit } as unknown as SyncClient;

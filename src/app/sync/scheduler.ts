@@ -12,7 +12,7 @@ import { refreshStatus } from '../core/syncStatus.ts';
 import { settleUploadHold, type HoldStep } from '../core/uploadHold.ts';
 import { useFootfall } from '../store.ts';
 import type { SyncClient } from './client.ts';
-import { syncRound } from './engine.ts';
+import { syncRound, type RoundResult } from './engine.ts';
 
 export const SYNC_LOCK = 'footfall-sync';
 const SOON_MS = 500;
@@ -142,11 +142,24 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
 }
 
 /**
+ * Reads what other devices added to the shared directory, now, after any round already running
+ * (in this tab or another): for an action that must know every woman registered so far, as an
+ * import matching names does. Seals and sends nothing. Says why the read stopped, if it did.
+ */
+export async function readDirectoryNow(client: SyncClient, core: DeviceCore): Promise<RoundResult['stopped']> {
+  let stopped: RoundResult['stopped'] = null;
+  await withSyncLock(true, async () => {
+    ({ stopped } = await syncRound(client, core, { upload: false }));
+  });
+  return stopped;
+}
+
+/**
  * Runs `work` holding the sync lock, so one round runs at a time across this app's tabs; says
  * whether it ran. Unless `queue`, it does not run when a round is already running.
  */
 async function withSyncLock(queue: boolean, work: () => Promise<void>): Promise<boolean> {
-  if (!navigator.locks) return work().then(() => true);
+  if (typeof navigator === 'undefined' || !navigator.locks) return work().then(() => true);
   return navigator.locks.request(SYNC_LOCK, { ifAvailable: !queue }, async (lock) => {
     if (!lock) return false;
     await work();

@@ -23,6 +23,7 @@ import {
 import { ClientError, messageOf } from '../../problems.ts';
 import { EMPTY_DIRECTORY_STATE } from '../../directory/directory.ts';
 import type { SyncClient } from '../../sync/client.ts';
+import { readDirectoryNow } from '../../sync/scheduler.ts';
 import type { DeviceCore } from '../../core/core.ts';
 import { isDirectoryEvent } from '../../core/batchSealing.ts';
 import { saveConfig } from '../../settings/settingsActions.ts';
@@ -67,6 +68,7 @@ export interface ImportOptions {
  */
 export async function checkImport(core: DeviceCore, text: string, mapping: TermMapping = {}, options: ImportOptions = {}): Promise<ImportCheck> {
   await adminDevice(core);
+  await readDirectory(core, options);
   const s = core.session;
   const state = (await core.vault.loadDirectoryState()) ?? EMPTY_DIRECTORY_STATE;
   const directory = new Map([...s.women].filter(([, w]) => !w.mergedInto));
@@ -97,6 +99,18 @@ export async function checkImport(core: DeviceCore, text: string, mapping: TermM
       addedTerms: parsed.addedTerms,
     },
   };
+}
+
+/**
+ * The file's names are matched against the directory, so it is read from the server first: a
+ * woman another device registered minutes ago, not yet read here, would otherwise become a second
+ * woman of the same name, counted twice.
+ */
+async function readDirectory(core: DeviceCore, options: ImportOptions): Promise<void> {
+  const stopped = await readDirectoryNow(options.client ?? (await defaultClient()), core).catch((e: unknown) => {
+    throw new ClientError('import_unchecked', { reason: messageOf(e) });
+  });
+  if (stopped) throw new ClientError('import_unchecked', { reason: stopped.message });
 }
 
 /**
