@@ -19,10 +19,13 @@ import { generateOrgKeyPair, sealedKeyId } from '../../src/crypto/envelope.ts';
 import { keyId } from '../../src/crypto/orgKeyring.ts';
 import { countRecords, resolveRecords } from '../../src/domain/counting.ts';
 import type { EventOf } from '../../src/domain/events.ts';
+import { updateMarks } from '../../src/app/core/marks.ts';
+import type { EnrolmentOfEarlierBuilds } from '../../src/app/core/database.ts';
 import { core, currentSession, enrolmentOf } from './helpers.ts';
 import {
   PASSPHRASE,
   credentialsOf,
+  isCurrent,
   joinDevice,
   newDevice,
   setUpOrganisationHere,
@@ -55,6 +58,17 @@ async function visitHere(): Promise<string> {
   const visit = await checkIn(core(), null, ['meal']);
   visits.add(visit);
   return visit;
+}
+
+/**
+ * The organisation key a device seals to, from its sealed marks (as its unlocked core reads them);
+ * the device is the current one after. Its enrolment row, readable on a locked copy, never holds it.
+ */
+async function sealingKeyOf(device: Device) {
+  if (!isCurrent(device)) await use(device);
+  const enrolment = await enrolmentOf(device.db);
+  expect(enrolment && 'sealingKey' in enrolment, 'the key in the clear on the enrolment row').toBe(false);
+  return (await core().enrolment())?.sealingKey;
 }
 
 /** The key id each stored batch's activity part names, as the server holds them. */
@@ -114,13 +128,13 @@ describe('rotating the organisation key', () => {
     await use(admin);
     await expect(rotateOrgKey(core(), client, PASSPHRASE, 'AAAA-BBBB-CCCC-DDDD-EEEE-FFFF')).rejects.toMatchObject({ code: 'recovery_wrong' });
     await expect(rotateOrgKey(core(), client, 'not the passphrase at all', recoveryCode)).rejects.toMatchObject({ code: 'passphrase_wrong' });
-    expect((await enrolmentOf(admin.db))?.sealingKey).toBeUndefined();
+    expect(await sealingKeyOf(admin)).toBeUndefined();
   });
 
   it('the admin rotates: her device seals to the new key at once, and a tablet does after its next sync', async () => {
     await use(admin);
     expect(await rotateOrgKey(core(), client, PASSPHRASE, recoveryCode.toLowerCase())).toBe(2);
-    const rotated = (await enrolmentOf(admin.db))!.sealingKey!;
+    const rotated = (await sealingKeyOf(admin))!;
     expect(rotated).toMatchObject({ version: 2 });
     expect(rotated.kid).not.toBe(firstKid);
     // Her device holds both keys now, and the next batch it seals names the new one.
@@ -128,7 +142,9 @@ describe('rotating the organisation key', () => {
 
     await use(tablet);
     await syncUntilDone(tablet, client);
-    expect((await enrolmentOf(tablet.db))?.sealingKey).toMatchObject({ version: 2, kid: rotated.kid });
+    expect(await sealingKeyOf(tablet)).toMatchObject({ version: 2, kid: rotated.kid });
+    // Nothing of the announcement (it says when the key was rotated) is in the clear on a copy of the device.
+    for (const table of tablet.db.tables) expect(JSON.stringify(await table.toArray()), table.name).not.toContain(rotated.announcement);
     await visitHere();
     await core().sealWaiting((await enrolmentOf(tablet.db))!);
     const [batch] = await tablet.db.batches.toArray();
@@ -136,10 +152,27 @@ describe('rotating the organisation key', () => {
     await syncUntilDone(tablet, client);
   });
 
+  it('a device of an earlier build, its key in the clear, seals to it still, and has it sealed at the next unlock', async () => {
+    await use(tablet);
+    const held = (await sealingKeyOf(tablet))!;
+    // As builds before the key was sealed left it: in the clear on the enrolment row, not in the marks.
+    await updateMarks(tablet.db, core().keyring, ({ sealingKey: _s, ...marks }) => marks);
+    const row = (await enrolmentOf(tablet.db))!;
+    await tablet.db.device.put({ ...row, sealingKey: held } as EnrolmentOfEarlierBuilds);
+    expect((await core().enrolment())?.sealingKey).toEqual(held);
+    await use(tablet); // locked and unlocked again
+    expect(await sealingKeyOf(tablet)).toEqual(held);
+    await visitHere();
+    await core().sealWaiting((await enrolmentOf(tablet.db))!);
+    const [batch] = await tablet.db.batches.where('state').equals('pending').toArray();
+    expect(sealedKeyId(batch!.activity)).toBe(held.kid);
+    await syncUntilDone(tablet, client);
+  });
+
   it('the late tablet’s old-key batch goes up when it is back online; what it records next is sealed to the new key', async () => {
     await use(lateTablet);
     await syncUntilDone(lateTablet, client);
-    const newKid = (await enrolmentOf(lateTablet.db))?.sealingKey?.kid;
+    const newKid = (await sealingKeyOf(lateTablet))?.kid;
     expect(newKid).toBeDefined();
     await visitHere();
     await syncUntilDone(lateTablet, client);
@@ -160,11 +193,10 @@ describe('rotating the organisation key', () => {
 
   it('a second admin device gets both keys with the passphrase, and seals to the new one from the start', async () => {
     const laptop = await joinDevice(admin, client, 'second-admin', { role: 'admin' });
-    const enrolment = (await enrolmentOf(laptop.db))!;
-    const admins = (await enrolmentOf(admin.db))!;
-    expect(enrolment.sealingKey).toMatchObject({ version: 2, kid: admins.sealingKey!.kid });
+    const admins = (await sealingKeyOf(admin))!;
+    expect(await sealingKeyOf(laptop)).toMatchObject({ version: 2, kid: admins.kid });
     await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
-    expect([...core().orgKeys!.keys.keys()].sort()).toEqual([firstKid, admins.sealingKey!.kid].sort());
+    expect([...core().orgKeys!.keys.keys()].sort()).toEqual([firstKid, admins.kid].sort());
     forgetOrgKey(core());
   });
 
@@ -189,11 +221,11 @@ describe('rotating the organisation key', () => {
     for (const device of [tablet, lateTablet]) {
       await use(device);
       await syncUntilDone(device, client);
-      const held = (await enrolmentOf(device.db))?.sealingKey;
+      const held = await sealingKeyOf(device);
       expect(held?.version).toBe(2);
       expect(held?.kid).not.toBe(rogueKid);
     }
-    expect((await enrolmentOf(admin.db))?.sealingKey?.kid).not.toBe(rogueKid);
+    expect((await sealingKeyOf(admin))?.kid).not.toBe(rogueKid);
     const { archive } = await adminArchive();
     expect(archive.setAside).toContainEqual({ batchId: expect.any(String), deviceId: tablet.deviceId, reason: 'not_admin', events: 1 });
     expect(archive.setAside).toContainEqual({ batchId: expect.any(String), deviceId: admin.deviceId, reason: 'unsigned_key', events: 1 });

@@ -258,9 +258,9 @@ export interface Outbox {
   batchIds: string[];
 }
 
-/** A row of the device table, read straight from IndexedDB (rows a locked device keeps in the clear). */
-export async function deviceRow(page: Page, key: string): Promise<unknown> {
-  return page.evaluate(async (rowKey) => {
+/** A row of a table, read straight from IndexedDB as a copy of the device would read it. */
+export async function storedRow(page: Page, table: 'device' | 'settings', key: string): Promise<unknown> {
+  return page.evaluate(async ([tableName, rowKey]) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const req = indexedDB.open('footfall');
       req.onsuccess = () => resolve(req.result);
@@ -268,14 +268,14 @@ export async function deviceRow(page: Page, key: string): Promise<unknown> {
     });
     try {
       return await new Promise<unknown>((resolve, reject) => {
-        const req = db.transaction('device', 'readonly').objectStore('device').get(rowKey);
+        const req = db.transaction(tableName, 'readonly').objectStore(tableName).get(rowKey);
         req.onsuccess = () => resolve(req.result);
         req.onerror = () => reject(req.error);
       });
     } finally {
       db.close();
     }
-  }, key);
+  }, [table, key] as const);
 }
 
 /**

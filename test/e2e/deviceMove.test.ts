@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
-import { deviceRow, laptopAndTablet, nudgeSync, openReportsWith, openTab, organisationCard, organisationWithTablet } from './app.ts';
+import { laptopAndTablet, nudgeSync, openReportsWith, openTab, organisationCard, organisationWithTablet, storedRow } from './app.ts';
 
 /** The name the set-up gives the tablet with its code (app.ts makeEnrolmentCode). */
 const TABLET = { name: 'Front desk device' };
@@ -20,7 +20,7 @@ const rig = laptopAndTablet();
 
 /** The site key in the device's identity row. */
 async function siteOf(page: Page): Promise<string> {
-  return ((await deviceRow(page, 'identity')) as { siteKey: string }).siteKey;
+  return ((await storedRow(page, 'device', 'identity')) as { siteKey: string }).siteKey;
 }
 
 function tabletRow(card: Locator): Locator {

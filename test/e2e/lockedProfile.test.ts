@@ -182,10 +182,10 @@ const EXPOSURES: Exposure[] = [
     fields: ['footfall.device[lock] key', 'footfall.device[lock].key', 'footfall.device[lock].failures', 'footfall.device[lock].held', `${SNAPSHOT}.lock.*`],
   },
   {
-    shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key; after a key rotation, the newest organisation public key with its id and signed announcement",
-    gives: "that it is enrolled, with which organisation and as what; after a key rotation, when the organisation's key was rotated and how many times (the announcement carries its time and version)",
+    shows: "enrolment: organisation id, device role, organisation public key, the device's signing public key",
+    gives: "that it is enrolled, with which organisation and as what",
     fields: ['footfall.device[enrolment] key', 'footfall.device[enrolment].key', 'footfall.device[enrolment].orgId', 'footfall.device[enrolment].role', 'footfall.device[enrolment].orgPublicKey.*', 'footfall.device[enrolment].signingPublicKey.*'],
-    notMadeHere: ['footfall.device[enrolment].sealingKey.*', 'footfall.device[enrolment].rotationDue'],
+    notMadeHere: ['footfall.device[enrolment].rotationDue'],
   },
   {
     shows: "sync state: how far it has read the shared directory (a cursor and its form), whether it was refused as revoked",

@@ -13,7 +13,6 @@ import { expectAccessibleAtEverySize as expectAccessible } from './a11y.ts';
 import { queryServer } from './harness.ts';
 import {
   anonymousVisit,
-  deviceRow,
   laptopAndTablet,
   nudgeSync,
   openReportsWith,
@@ -22,6 +21,7 @@ import {
   organisationWithTablet,
   readOutbox,
   reportTable,
+  storedRow,
   unlock,
   waitForSyncStatus,
 } from './app.ts';
@@ -41,9 +41,15 @@ async function tabletKeyIds(tablet: Page): Promise<string[]> {
   );
 }
 
-/** The version of the organisation key the tablet seals to, from its enrolment row (1 until it adopts an announced one). */
-async function sealingVersion(page: Page): Promise<number> {
-  return ((await deviceRow(page, 'enrolment')) as { sealingKey?: { version: number } } | undefined)?.sealingKey?.version ?? 1;
+/**
+ * The tablet's sealed marks, as a copy of it shows them: the key it seals to is kept in them
+ * (docs/security.md#rotating-the-organisation-key), so they are written again, with a fresh IV,
+ * when it adopts an announced one; its enrolment row never holds it.
+ */
+async function sealedMarks(page: Page): Promise<string> {
+  const enrolment = (await storedRow(page, 'device', 'enrolment')) as object;
+  expect(enrolment, 'the organisation key in the clear').not.toHaveProperty('sealingKey');
+  return JSON.stringify((await storedRow(page, 'settings', 'enrolmentMarks')) as object);
 }
 
 /** Waits until the tablet has nothing waiting and has synced. */
@@ -84,8 +90,9 @@ describe('changing the organisation key', () => {
     const before = await tabletKeyIds(page);
     expect(new Set(before).size, 'all sealed to the first key').toBe(1);
     // Its next round reads the announcement (a round uploads before it reads the directory).
+    const marks = await sealedMarks(page);
     await nudgeSync(page);
-    await expect.poll(() => sealingVersion(page), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => sealedMarks(page), { timeout: 30_000 }).not.toBe(marks);
     await anonymousVisit(page, ['Shower']);
     await tabletSynced(page);
     const after = (await tabletKeyIds(page)).slice(before.length);

@@ -61,7 +61,7 @@ export async function rotateOrgKey(core: DeviceCore, client: SyncClient, passphr
     const event: EventOf<'org.keyRotated'> = { ...core.stamp(), type: 'org.keyRotated', announcement };
     await core.foldDirectory([event], [event]);
   });
-  await adoptAnnouncedKeys(enrolment, [announcement]);
+  await adoptAnnouncedKeys(core.keyring, enrolment, [announcement]);
   const held = await openOnly(new Map(keys).set(await keyId(pair.publicJwk), pair.privateKey), firstKid);
   core.holdOrgKeys(held);
   // Shared now when online; otherwise with the next round.

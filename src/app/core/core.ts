@@ -38,7 +38,7 @@ export interface Stamp {
 type OrgKeyListener = (keys: OrgKeyring | null) => void;
 
 /** The enrolment as an unlocked device reads it, its sealed marks opened (DeviceCore.enrolment). */
-export type UnlockedEnrolment = Enrolment & Pick<EnrolmentMarks, 'certificate' | 'authoritySince'>;
+export type UnlockedEnrolment = Enrolment & Pick<EnrolmentMarks, 'certificate' | 'authoritySince' | 'sealingKey'>;
 
 /**
  * Outreach contacts and casework sessions stay on this device for this many days (today
@@ -287,7 +287,12 @@ export class DeviceCore {
     const enrolment = await readEnrolment();
     if (!enrolment) return null;
     const { marks } = await readMarks(database(), this.keyring);
-    return { ...enrolment, ...(marks.certificate && { certificate: marks.certificate }), ...(marks.authoritySince && { authoritySince: marks.authoritySince }) };
+    return {
+      ...enrolment,
+      ...(marks.certificate && { certificate: marks.certificate }),
+      ...(marks.authoritySince && { authoritySince: marks.authoritySince }),
+      ...(marks.sealingKey && { sealingKey: marks.sealingKey }),
+    };
   }
 
   /** Keeps what this device learnt of the organisation's authority, sealed: its certificate, when signing began. */

@@ -7,6 +7,7 @@ import Dexie, { type Table } from 'dexie';
 import type { Sealed } from '../../crypto/atRest.ts';
 import type { WrappedRoot } from '../../crypto/keyring.ts';
 import type { Role, PublicJwk } from '../../domain/protocol.ts';
+import type { AnnouncedOrgKey } from './rows.ts';
 import { WAITING_KEY, waitingIn } from './waiting.ts';
 
 /** The device's IndexedDB database. */
@@ -150,11 +151,6 @@ export interface Enrolment {
   signingPublicKey?: PublicJwk;
   /** On an admin device: a device was revoked and the new team key has not yet been shared. */
   rotationDue?: boolean;
-  /**
-   * The newest organisation key announced and checked (docs/security.md#rotating-the-organisation-key):
-   * records are sealed to it. Missing until the organisation rotates its key: they are sealed to `orgPublicKey`.
-   */
-  sealingKey?: SealingKey;
 }
 
 /**
@@ -167,16 +163,8 @@ export interface EnrolmentOfEarlierBuilds extends Enrolment {
   sealedThrough?: number;
   certificate?: string;
   authoritySince?: string;
-}
-
-/** An organisation key announced after a rotation, its signature checked: what records are sealed to. */
-export interface SealingKey {
-  version: number;
-  /** Its key id (src/crypto/orgKeyring.ts), written in every sealed record's header. */
-  kid: string;
-  publicKey: PublicJwk;
-  /** The signed announcement it was read from, passed on to devices that join. */
-  announcement: string;
+  /** The organisation key records are sealed to, as builds before it was sealed into the marks kept it. */
+  sealingKey?: AnnouncedOrgKey;
 }
 
 export interface SyncState {

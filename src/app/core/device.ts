@@ -5,7 +5,7 @@
  * core so the lock screen loads without the rest of the app.
  */
 import { FootfallDb } from './database.ts';
-import type { DeviceIdentity, Enrolment, LockState, SealingKey, StaffRow, SyncState } from './database.ts';
+import type { DeviceIdentity, Enrolment, LockState, StaffRow, SyncState } from './database.ts';
 import type { Roster } from '../../domain/people.ts';
 import { fillUnsynced, showBooted, showDevice, showKeptLockScreen } from './publish.ts';
 import { keptWaiting } from './waiting.ts';
@@ -168,22 +168,6 @@ export async function patchEnrolment(patch: Partial<Pick<Enrolment, 'signingPubl
   await d.transaction('rw', d.device, async () => {
     const row = await d.device.get('enrolment');
     if (row?.key === 'enrolment') await d.device.put({ ...row, ...patch });
-  });
-}
-
-/**
- * Keeps an announced organisation key when it is newer than the one held: the highest version
- * wins, and of two announced with one version (two admins rotating at once) the lower key id, so
- * every device settles on the same key whatever order it hears them in. Never goes back.
- */
-export async function adoptSealingKey(key: SealingKey): Promise<void> {
-  const d = database();
-  await d.transaction('rw', d.device, async () => {
-    const row = await d.device.get('enrolment');
-    if (row?.key !== 'enrolment') return;
-    const held = row.sealingKey;
-    if (held && (held.version > key.version || (held.version === key.version && held.kid <= key.kid))) return;
-    await d.device.put({ ...row, sealingKey: key });
   });
 }
 

@@ -1,8 +1,9 @@
 /**
  * The counters and times of sync that a copy of the device must not read
  * (docs/security.md#what-a-copy-of-a-locked-device-shows), sealed:
- * - the enrolment's marks (next batch sequence number, admin certificate, when signing began),
- *   needed only while unlocked: under the content key, in the settings table;
+ * - the enrolment's marks (next batch sequence number, admin certificate, when signing began, the
+ *   organisation key records are sealed to), needed only while unlocked: under the content key,
+ *   in the settings table;
  * - each batch's sequence number and the last-synced time, which a locked page needs to upload and
  *   to write after it: under the upload key, which a page that has been unlocked keeps in memory
  *   (uploadSigner.ts). A page that never was unlocked cannot read them, and sends nothing.
@@ -10,7 +11,7 @@
 import { openJson, sealJson, type Sealed, type SealingKey } from '../../crypto/atRest.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import type { BatchRow, EnrolmentOfEarlierBuilds, FootfallDb, SealedRow } from './database.ts';
-import { BatchMarks, EnrolmentMarks, LastSync } from './rows.ts';
+import { BatchMarks, EnrolmentMarks, LastSync, type AnnouncedOrgKey } from './rows.ts';
 
 const MARKS_ID = 'enrolmentMarks';
 const LAST_SYNC = 'lastSync';
@@ -23,20 +24,42 @@ export interface ReadMarks {
 
 /**
  * Reads the sealed marks; before any were sealed, those an earlier build kept in the clear on the
- * enrolment row. Throws when the row cannot be opened: counting batches again from 0 would reuse numbers.
+ * enrolment row. The organisation key records are sealed to was kept there in the clear after
+ * the marks were first sealed, so it is read there until the next write seals it in (the newer
+ * wins). Throws when the row cannot be opened: counting batches again from 0 would reuse numbers.
  */
 export async function readMarks(db: FootfallDb, keyring: Keyring): Promise<ReadMarks> {
-  const row = await db.settings.get(MARKS_ID);
-  if (row) return { marks: EnrolmentMarks.parse(await openJson(keyring, `settings:${MARKS_ID}`, row)), iv: row.iv };
-  const clear = (await db.device.get('enrolment')) as EnrolmentOfEarlierBuilds | undefined;
-  return {
-    marks: {
-      nextSeq: clear?.nextSeq ?? 0,
-      ...(clear?.certificate && { certificate: clear.certificate }),
-      ...(clear?.authoritySince && { authoritySince: clear.authoritySince }),
-    },
-    iv: null,
-  };
+  const [row, clear] = await Promise.all([db.settings.get(MARKS_ID), db.device.get('enrolment') as Promise<EnrolmentOfEarlierBuilds | undefined>]);
+  const read: ReadMarks = row
+    ? { marks: EnrolmentMarks.parse(await openJson(keyring, `settings:${MARKS_ID}`, row)), iv: row.iv }
+    : {
+        marks: {
+          nextSeq: clear?.nextSeq ?? 0,
+          ...(clear?.certificate && { certificate: clear.certificate }),
+          ...(clear?.authoritySince && { authoritySince: clear.authoritySince }),
+        },
+        iv: null,
+      };
+  const sealingKey = newerSealingKey(read.marks.sealingKey, clear?.sealingKey);
+  return sealingKey ? { ...read, marks: { ...read.marks, sealingKey } } : read;
+}
+
+/**
+ * Of two announced organisation keys, the one records are sealed to: the higher version, and of
+ * two with one version (two admins rotating at once) the lower key id, so every device settles
+ * on the same key whatever order it hears them in. Never goes back.
+ */
+function newerSealingKey(held: AnnouncedOrgKey | undefined, offered: AnnouncedOrgKey | undefined): AnnouncedOrgKey | undefined {
+  if (!held || !offered) return held ?? offered;
+  return offered.version > held.version || (offered.version === held.version && offered.kid < held.kid) ? offered : held;
+}
+
+/** Keeps an announced organisation key, sealed in the marks, when it is newer than the one held (newerSealingKey). */
+export async function adoptSealingKey(db: FootfallDb, keyring: Keyring, key: AnnouncedOrgKey): Promise<void> {
+  // Read first, so a key already held (the directory read again from the start) writes nothing:
+  // a write to the marks stops a sealing running beside it at its next batch (docs/sync.md#the-outbox).
+  if (newerSealingKey((await readMarks(db, keyring)).marks.sealingKey, key) !== key) return;
+  await updateMarks(db, keyring, (m) => ({ ...m, sealingKey: newerSealingKey(m.sealingKey, key)! }));
 }
 
 export async function sealMarks(keyring: Keyring, marks: EnrolmentMarks): Promise<SealedRow> {
@@ -56,13 +79,18 @@ export async function writeMarksIfUnchanged(db: FootfallDb, read: ReadMarks, sea
   const [row, enrolment] = await Promise.all([db.settings.get(MARKS_ID), db.device.get('enrolment') as Promise<EnrolmentOfEarlierBuilds | undefined>]);
   if (!sameIv(row?.iv ?? null, read.iv)) return false;
   const writes: Promise<unknown>[] = [db.settings.put(sealed)];
-  if (enrolment && ('nextSeq' in enrolment || 'certificate' in enrolment || 'authoritySince' in enrolment)) {
-    const { nextSeq: _n, certificate: _c, authoritySince: _a, ...rest } = enrolment;
+  if (enrolment && keptInTheClear(enrolment)) {
+    const { nextSeq: _n, certificate: _c, authoritySince: _a, sealingKey: _s, ...rest } = enrolment;
     writes.push(db.device.put(rest));
   }
   if (alongside) writes.push(alongside());
   await Promise.all(writes);
   return true;
+}
+
+/** Whether an earlier build kept any of the marks in the clear on the enrolment row. */
+export function keptInTheClear(enrolment: EnrolmentOfEarlierBuilds): boolean {
+  return 'nextSeq' in enrolment || 'certificate' in enrolment || 'authoritySince' in enrolment || 'sealingKey' in enrolment;
 }
 
 /** Changes the marks, reading them again as often as another tab wrote meanwhile; returns them as written. */

@@ -8,8 +8,11 @@ import { readOrgKeyAnnouncement } from '../../crypto/authority.ts';
 import { keyId } from '../../crypto/orgKeyring.ts';
 import type { FootfallEvent } from '../../domain/events.ts';
 import type { PublicJwk } from '../../domain/protocol.ts';
+import type { Keyring } from '../../crypto/keyring.ts';
 import type { Enrolment } from './database.ts';
-import { adoptSealingKey } from './device.ts';
+import { database } from './device.ts';
+import { adoptSealingKey } from './marks.ts';
+import type { EnrolmentMarks } from './rows.ts';
 
 /** What records are sealed to: a public key and the id written in the seal's header. */
 export interface Recipient {
@@ -17,8 +20,8 @@ export interface Recipient {
   kid: string;
 }
 
-/** The organisation key this device seals records to now. */
-export async function recipientOf(enrolment: Enrolment): Promise<Recipient> {
+/** The organisation key this device seals records to now: the enrolment's, or the newest its (sealed) marks hold. */
+export async function recipientOf(enrolment: Pick<Enrolment, 'orgPublicKey'> & Pick<EnrolmentMarks, 'sealingKey'>): Promise<Recipient> {
   const key = enrolment.sealingKey;
   return key ? { publicKey: key.publicKey, kid: key.kid } : { publicKey: enrolment.orgPublicKey, kid: await keyId(enrolment.orgPublicKey) };
 }
@@ -27,10 +30,10 @@ export async function recipientOf(enrolment: Enrolment): Promise<Recipient> {
  * Takes the new organisation keys among `announcements` whose signature by the organisation's
  * first key holds; the rest are ignored (the parts they came in set them aside already, sync/parts.ts).
  */
-export async function adoptAnnouncedKeys(enrolment: Pick<Enrolment, 'orgId' | 'orgPublicKey'>, announcements: readonly string[]): Promise<void> {
+export async function adoptAnnouncedKeys(keyring: Keyring, enrolment: Pick<Enrolment, 'orgId' | 'orgPublicKey'>, announcements: readonly string[]): Promise<void> {
   for (const announcement of announcements) {
     const claims = await readOrgKeyAnnouncement(enrolment.orgPublicKey, enrolment.orgId, announcement);
-    if (claims) await adoptSealingKey({ version: claims.version, kid: await keyId(claims.publicKey), publicKey: claims.publicKey, announcement });
+    if (claims) await adoptSealingKey(database(), keyring, { version: claims.version, kid: await keyId(claims.publicKey), publicKey: claims.publicKey, announcement });
   }
 }
 

@@ -119,7 +119,7 @@ export async function sealWaitingEvents(
 async function sealingSetup(db: FootfallDb, keyring: Keyring, team: TeamKey, marks: EnrolmentMarks, deviceId: string, signingKey: CryptoKey): Promise<SealingSetup> {
   const current = await currentEnrolment(db);
   const signer = signerOf({ ...current, ...marks }, deviceId, signingKey);
-  return { content: keyring.content, recipient: await recipientOf(current), team, signer, bound: partBound(signer !== null) };
+  return { content: keyring.content, recipient: await recipientOf({ ...current, ...marks }), team, signer, bound: partBound(signer !== null) };
 }
 
 /**

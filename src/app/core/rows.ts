@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DirectoryFold, Said, Stamp } from '../../domain/directory.ts';
 import { EventId, FootfallEvent, Instant, KnownAs, WomanDetails } from '../../domain/events.ts';
 import { EMPTY_ROSTER, Roster } from '../../domain/people.ts';
+import { PublicJwk } from '../../domain/protocol.ts';
 
 /**
  * One directory entry as this device holds it: what her group shows now (name, details, when
@@ -93,10 +94,27 @@ export const RecentAreas = z.object({ areas: z.array(z.string().min(1).max(64)).
  * admin device's certificate (which carries its issue time) and when the organisation began to
  * sign. Needed only while unlocked, so sealed under the content key like a record.
  */
+/** An organisation key announced after a rotation, its signature checked: what records are sealed to. */
+export const AnnouncedOrgKey = z.object({
+  version: z.number().int().min(1),
+  /** Its key id (src/crypto/orgKeyring.ts), written in every sealed record's header. */
+  kid: z.string().min(1),
+  publicKey: PublicJwk,
+  /** The signed announcement it was read from, passed on to devices that join. */
+  announcement: z.string().min(1),
+});
+export type AnnouncedOrgKey = z.infer<typeof AnnouncedOrgKey>;
+
 export const EnrolmentMarks = z.object({
   nextSeq: z.number().int().min(0),
   certificate: z.string().min(1).optional(),
   authoritySince: Instant.optional(),
+  /**
+   * The newest organisation key announced and checked (docs/security.md#rotating-the-organisation-key):
+   * records are sealed to it. Missing until the organisation rotates its key: they are sealed to
+   * the enrolment's `orgPublicKey`. Sealed, since its announcement says when the key was rotated.
+   */
+  sealingKey: AnnouncedOrgKey.optional(),
 });
 export type EnrolmentMarks = z.infer<typeof EnrolmentMarks>;
 

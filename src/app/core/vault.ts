@@ -9,8 +9,8 @@ import { utf8 } from '../../crypto/bytes.ts';
 import type { Keyring } from '../../crypto/keyring.ts';
 import { FootfallEvent } from '../../domain/events.ts';
 import { OrgConfig } from '../../domain/config.ts';
-import type { BatchRow, FootfallDb, OutboxRow, SealedRow, VisitRow } from './database.ts';
-import { sealBatchMarks, updateMarks, uploadSealer, writeLastSync } from './marks.ts';
+import type { BatchRow, EnrolmentOfEarlierBuilds, FootfallDb, OutboxRow, SealedRow, VisitRow } from './database.ts';
+import { keptInTheClear, sealBatchMarks, updateMarks, uploadSealer, writeLastSync } from './marks.ts';
 import { ClientError } from '../problems.ts';
 import { DeviceSecrets, DirectoryState, KeptStatements, RecentAreas, TeamKeys, VisitEvents, Woman } from './rows.ts';
 import { moveWaiting } from './waiting.ts';
@@ -267,12 +267,13 @@ export class Vault {
   /**
    * What builds before version 6 kept in the clear is sealed at the first unlock after the update
    * (an upgrade cannot: it runs before anyone unlocks): the enrolment's marks (next batch number,
-   * certificate, when signing began), each batch's number and the last-synced time.
+   * certificate, when signing began, and the organisation key records are sealed to, which later
+   * builds kept in the clear too), each batch's number and the last-synced time.
    */
   private async sealClearMarks(): Promise<void> {
     const { db, keyring } = this;
-    const enrolment = await db.device.get('enrolment');
-    if (enrolment && ('nextSeq' in enrolment || 'certificate' in enrolment || 'authoritySince' in enrolment)) await updateMarks(db, keyring, (m) => m);
+    const enrolment = (await db.device.get('enrolment')) as EnrolmentOfEarlierBuilds | undefined;
+    if (enrolment && keptInTheClear(enrolment)) await updateMarks(db, keyring, (m) => m);
     const upload = uploadSealer(keyring);
     const clearBatches = (await db.batches.toArray()).filter((b) => b.seq !== undefined);
     if (clearBatches.length) {

@@ -184,7 +184,7 @@ async function pullDirectory(
     }
     if (events.length) await applyDirectory(unlocked, events);
     // A new organisation key, its signature checked (readEvents): records are sealed to it from now on.
-    await adoptAnnouncedKeys(enrolment, announcementsIn(events));
+    await adoptAnnouncedKeys(unlocked.keyring, enrolment, announcementsIn(events));
     if (page.value.items.length) cursor = page.value.items.at(-1)!.cursor;
     if (!page.value.next) return { cursor, serverTime, stopped: null };
   }

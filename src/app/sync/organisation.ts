@@ -194,7 +194,7 @@ export async function completeJoin(core: DeviceCore, offer: JoinOffer): Promise<
   const { pkg } = offer;
   await joinOrganisation(core, { orgId: pkg.orgId, role: offer.role, orgPublicKey: pkg.orgPublicKey, device: offer.keys, authoritySince: pkg.authoritySince }, pkg.teamKeys);
   // Its first records are sealed to the organisation's newest key, once its signature is checked.
-  if (pkg.orgKeyAnnouncement) await adoptAnnouncedKeys(pkg, [pkg.orgKeyAnnouncement]);
+  if (pkg.orgKeyAnnouncement) await adoptAnnouncedKeys(core.keyring, pkg, [pkg.orgKeyAnnouncement]);
   if (pkg.join) await showJoined(core, pkg.join, await publicJwk(offer.keys.signing.publicKey));
 }
 
