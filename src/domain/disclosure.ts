@@ -51,13 +51,25 @@ export function publishReport(report: ExactReport): PublishedReport {
   // can work out about it (the months and the sites both add up to the visits).
   const groups: Group[] = [];
   /** Adds the groups of both periods; gives where each is in `groups`. */
-  const register = (cells: readonly Cell<number>[], total: Cell<number>, adds: Adds | 'none'): Cell<number> => ({
-    current: groups.push({ values: cells.map((c) => c.current), total: total.current, adds }) - 1,
-    previous: groups.push({ values: cells.map((c) => c.previous), total: total.previous, adds }) - 1,
+  const register = (cells: readonly Cell<number>[], total: Cell<number>, adds: Adds | 'none', knownOf: (which: Period) => (Known | undefined)[]): Cell<number> => ({
+    current: groups.push({ values: cells.map((c) => c.current), total: total.current, adds, known: knownOf('current') }) - 1,
+    previous: groups.push({ values: cells.map((c) => c.previous), total: total.previous, adds, known: knownOf('previous') }) - 1,
   });
-  const sectionGroups = report.sections.map((s) => (s.kind === 'breakdown' && s.total && s.adds ? register(s.rows, s.total, s.adds) : null));
+  /** A row listed only because it counted something is known not to be 0 in both periods: not 0 in one where the other is. */
+  const some = (cell: Cell<number>, listed: boolean | undefined, which: Period): Known | undefined =>
+    listed && cell[which === 'current' ? 'previous' : 'current'] === 0 ? 'some' : undefined;
+  const sectionGroups = report.sections.map((s) =>
+    s.kind === 'breakdown' && s.total && s.adds ? register(s.rows, s.total, s.adds, (which) => s.rows.map((r) => some(r, r.listedWhenCounted, which))) : null,
+  );
   const tableGroups = report.tables.map((t) =>
-    t.columns.map((column, c) => register(t.rows.map((r) => r.cells[c] ?? NO_CELL), t.totals[c] ?? NO_CELL, column.adds)),
+    t.columns.map((column, c) => {
+      const cells = t.rows.map((r) => r.cells[c] ?? NO_CELL);
+      // A month with nothing in it may be one not recorded yet, not come yet or not recorded then:
+      // the reader is taken to know that it is 0. Only the first column says why a row is listed.
+      const knownOf = (which: Period) =>
+        t.id === 'months' ? cells.map((cell) => (cell[which] === 0 ? ('zero' as const) : undefined)) : cells.map((cell, i) => some(cell, c === 0 && t.rows[i]!.listedWhenCounted, which));
+      return register(cells, t.totals[c] ?? NO_CELL, column.adds, knownOf);
+    }),
   );
   const texts = protectGroups(groups);
   const protectedCell = (group: Cell<number>, row: number): Cell<string> => ({
@@ -97,14 +109,25 @@ export function publishReport(report: ExactReport): PublishedReport {
 /** A row without a cell for a column counts nothing in it. */
 const NO_CELL: Cell<number> = { current: 0, previous: 0 };
 
+type Period = keyof Cell<number>;
+
+/**
+ * What a reader knows of a cell besides its published text: `zero`, that it is 0 (a month with
+ * nothing recorded in it, as one not come yet); `some`, that it is at least 1 (a row listed only
+ * because it counted something, where the other period counted nothing).
+ */
+export type Known = 'zero' | 'some';
+
 /**
  * Cells and the total they make up: each counted thing in exactly one cell (`sum`) or in at least
  * one (`atLeast`), every cell at most the total; `none` when the cells do not make up the total.
+ * `known`, by cell, what the reader knows of it besides its text.
  */
 export interface Group {
   values: readonly number[];
   total: number;
   adds: Adds | 'none';
+  known?: readonly (Known | undefined)[];
 }
 
 type Mark = 'shown' | 'small' | 'withheld';
@@ -120,11 +143,15 @@ interface Range {
  *
  * The reader is assumed to know the rules, so from the published text alone she knows that:
  * - a rounded figure r (a cell or a total) is r-2 to r+2, and at least 5;
- * - "<5" is 0 to 4;
+ * - "<5" is 0 to 4, or 1 to 4 for a cell known to be some (Known), and a cell known to be 0 is 0
+ *   whatever its text: learning that it is 0 tells her nothing new, so it is never what makes a
+ *   group withhold;
  * - "[c]" is at least 5 (it would have been shown) and, being withheld smallest first (by rounded
  *   value, then by position), at most r+2 for each cell r shown after it and r-3 for each shown
  *   before it; when every cell of a group is "[c]" she knows nothing of any of them;
- * - the cells make up the total as the group's `adds` says, and none is more than the total;
+ * - the cells make up the total as the group's `adds` says, and none is more than the total (so
+ *   when every cell of a group is known to be 0, so is its total, and every cell of a group with
+ *   that total: those are left as they are);
  * - groups with the same total may be the same figure (the months and the sites both split the
  *   visits): a total is what every group with that total allows. Groups are linked by their exact
  *   totals, which links every group a reader could link and, by coincidence, perhaps more, which
@@ -141,10 +168,15 @@ export function protectGroups(groups: readonly Group[]): string[][] {
   const marks: Mark[][] = groups.map((g) => g.values.map((v) => (v < 5 ? 'small' : 'shown')));
   // `none` relates nothing. A group with no rows is left out: it could only say that its total is
   // 0, and then every cell of that total is known to be 0 whatever is withheld.
-  const related = groups.flatMap((g, i) => (g.adds !== 'none' && g.values.length > 0 ? [{ ...g, adds: g.adds, marks: marks[i]! }] : []));
+  const linked = groups.flatMap((g, i) => (g.adds !== 'none' && g.values.length > 0 ? [{ ...g, adds: g.adds, marks: marks[i]! }] : []));
+  // A total some group of it shows to be 0 cell by known cell (a year with nothing in any month)
+  // was known to be 0 before anything was published: so is every cell of it, and there is
+  // nothing in those groups to protect.
+  const knownNone = new Set(linked.filter((g) => g.values.every((_, j) => g.known?.[j] === 'zero')).map((g) => g.total));
+  const related = linked.filter((g) => !knownNone.has(g.total));
   for (;;) {
     const known = related.map((g) => {
-      const cells = readerRanges(g.values, g.marks);
+      const cells = readerRanges(g.values, g.marks, g.known ?? []);
       return { cells, total: totalRange(cells, g.adds) };
     });
     const totals = new Map<number, Range>();
@@ -157,7 +189,7 @@ export function protectGroups(groups: readonly Group[]): string[][] {
     // their ranges), so looking at the cells finds those groups too.
     const exposed = related.filter((g, i) => {
       const { cells } = known[i]!;
-      return cells.some((_, j) => single(possible(cells, j, totals.get(g.total)!, g.adds)));
+      return cells.some((_, j) => g.known?.[j] !== 'zero' && single(possible(cells, j, totals.get(g.total)!, g.adds)));
     });
     const changed = exposed.map((g) => withholdMore(g.values, g.marks));
     if (!changed.includes(true)) break;
@@ -180,11 +212,14 @@ function publishedRange(total: number): Range {
   return { lo: Math.max(5, r - 2), hi: r + 2 };
 }
 
-/** What the reader can tell of each cell from the published text of its group (see protectGroups). */
-function readerRanges(values: readonly number[], marks: readonly Mark[]): Range[] {
-  if (marks.every((m) => m === 'withheld')) return marks.map(() => ({ lo: 0, hi: Infinity }));
+/** What the reader can tell of each cell from the published text of its group and what she knows of it (see protectGroups). */
+function readerRanges(values: readonly number[], marks: readonly Mark[], known: readonly (Known | undefined)[]): Range[] {
+  const lo = (i: number) => (known[i] === 'some' ? 1 : 0);
+  const whole = marks.every((m) => m === 'withheld');
   return marks.map((mark, i) => {
-    if (mark === 'small') return { lo: 0, hi: 4 };
+    if (known[i] === 'zero') return { lo: 0, hi: 0 };
+    if (whole) return { lo: lo(i), hi: Infinity };
+    if (mark === 'small') return { lo: lo(i), hi: 4 };
     if (mark === 'shown') return publishedRange(values[i]!);
     let hi = Infinity;
     marks.forEach((m, k) => {

@@ -128,6 +128,8 @@ export interface ReportRow<V> extends Cell<V> {
   /** The category within the figure (a service, destination, area or term key); absent for a single figure. */
   category?: string;
   label: string;
+  /** In a breakdown: listed only because it counted something in one period or the other (listedWhenCounted). */
+  listedWhenCounted?: true;
 }
 
 /**
@@ -181,6 +183,12 @@ export interface TableRow<V> {
    * known rather than 0. Absent on every other row.
    */
   previousRecorded?: false;
+  /**
+   * Listed only because its first column counted something in one period or the other (a retired
+   * or unconfigured term, a site since retired, an area of a long list): a reader then knows that
+   * cell is not 0 in both periods (listedWhenCounted).
+   */
+  listedWhenCounted?: true;
 }
 
 export type TableId = 'months' | 'sites' | 'areas' | 'places' | 'needs' | 'support' | 'topics' | 'outcomes';
@@ -358,9 +366,17 @@ export function buildReport(history: History, config: OrgConfig, period: Period)
         id: `women.${field}`,
         title,
         kind: 'breakdown',
-        rows: [...configured.map((key): [string, string] => [key, labelOf(terms, key)]), ...OTHER_ANSWERS].map(
-          ([key, label]) => ({ figure: 'women', category: key, label, current: nowTally[key] ?? 0, previous: beforeTally[key] ?? 0 }),
-        ),
+        rows: [
+          ...configured.map((key): ReportRow<number> => ({
+            figure: 'women',
+            category: key,
+            label: labelOf(terms, key),
+            current: nowTally[key] ?? 0,
+            previous: beforeTally[key] ?? 0,
+            ...listedFlag(terms, key),
+          })),
+          ...OTHER_ANSWERS.map(([key, label]): ReportRow<number> => ({ figure: 'women', category: key, label, current: nowTally[key] ?? 0, previous: beforeTally[key] ?? 0 })),
+        ],
         total: single('uniqueWomen', 'Unique women'),
         adds,
       };
@@ -433,6 +449,17 @@ function without(counts: Record<string, number>, keys: readonly string[]): Recor
   for (const key of keys) delete rest[key];
   return rest;
 }
+
+/**
+ * Whether a key keysToShow gives is there only because it was counted in either period (not a term
+ * in use listed always): publishing then takes it that a reader knows its count is not 0 in both.
+ */
+function listedWhenCounted(terms: Terms, key: string, countedOnly = false): boolean {
+  return countedOnly || !terms.some((t) => t.key === key && !t.retired);
+}
+
+/** The row flag for a key listed only because it was counted (listedWhenCounted). */
+const listedFlag = (terms: Terms, key: string, countedOnly = false) => (listedWhenCounted(terms, key, countedOnly) ? { listedWhenCounted: true as const } : {});
 
 /**
  * Keys to show in configured order: every term in use, plus a retired or since-removed term that
@@ -520,6 +547,7 @@ function siteTable(
         current: figures.bySite[key]?.[c.figure] ?? 0,
         previous: previousFigures.bySite[key]?.[c.figure] ?? 0,
       })),
+      ...listedFlag(config.sites, key),
     })),
     // Unique women across the sites are the women who visited, not every woman in the period.
     totals: SITE_COLUMNS.map((c) =>
@@ -648,6 +676,8 @@ function termTable(spec: TermTableSpec, now: Counted, before: Counted): ReportTa
       key,
       label,
       cells: columns.map((c) => ({ current: now[c.figure][key] ?? 0, previous: before[c.figure][key] ?? 0 })),
+      // The row of records with none of the terms is listed always.
+      ...(key !== NOT_RECORDED && listedFlag(terms, key, countedOnly)),
     })),
     totals: columns.map((c) => ({ current: now[c.total], previous: before[c.total] })),
     totalLabel,

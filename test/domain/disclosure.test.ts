@@ -6,13 +6,19 @@ import { FootfallEvent, NOT_KNOWN, PREFERS_NOT_TO_SAY } from '../../src/domain/e
 import { CONFIG, HISTORY, registered } from './reportFixture.ts';
 import { checkIn, contact, session, v7Id } from './fixtures.ts';
 
-/** A group as published, with the key of the figure its total is: groups with the same key share one total. */
+/**
+ * A group as published, with the key of the figure its total is: groups with the same key share one
+ * total; and, by cell, what a reader knows besides its text: that it is 0 (a month with nothing in
+ * it: not come yet, not recorded then), or at least 1 (a row listed only because it counted
+ * something, where the other period counted nothing).
+ */
 interface Published {
   name: string;
   cells: string[];
   total: string;
   adds: Adds | 'none';
   key: number;
+  known?: ('zero' | 'some' | undefined)[];
 }
 
 const numeric = (text: string) => /^\d{1,3}(,\d{3})*$/.test(text);
@@ -22,11 +28,14 @@ const number = (text: string) => Number(text.replace(/,/g, ''));
  * What a reader who knows the rules (docs/counting.md#publication-mode) can tell of each cell from
  * its group's published text alone, written from the rules, independently of disclosure.ts.
  */
-function cellRanges(cells: readonly string[]): [number, number][] {
-  // Withheld whole: any of them may be under 5.
-  if (cells.length > 0 && cells.every((c) => c === WITHHELD)) return cells.map(() => [0, Infinity]);
+function cellRanges(cells: readonly string[], known: Published['known'] = []): [number, number][] {
+  const whole = cells.length > 0 && cells.every((c) => c === WITHHELD);
   return cells.map((text, i): [number, number] => {
-    if (text === SMALL) return [0, 4];
+    if (known[i] === 'zero') return [0, 0];
+    const lo = known[i] === 'some' ? 1 : 0;
+    // Withheld whole: any of them may be under 5.
+    if (whole) return [lo, Infinity];
+    if (text === SMALL) return [lo, 4];
     if (text !== WITHHELD) return [Math.max(5, number(text) - 2), number(text) + 2];
     // Withheld smallest first (rounded value, then position): it rounds to no more than a cell
     // shown after it, and to less than one shown before it.
@@ -72,11 +81,15 @@ function problemsOf(groups: readonly Published[]): string[] {
   }
   const related = groups.filter((g): g is Published & { adds: Adds } => g.adds !== 'none' && g.cells.length > 0);
   for (const key of new Set(related.map((g) => g.key))) {
-    const sharing = related.filter((g) => g.key === key).map((g) => ({ ...g, ranges: cellRanges(g.cells) }));
+    // Every cell of one of them known to be 0: the total was known to be 0, and so was every cell of every one.
+    if (related.some((g) => g.key === key && g.cells.every((_, j) => g.known?.[j] === 'zero'))) continue;
+    const sharing = related.filter((g) => g.key === key).map((g) => ({ ...g, ranges: cellRanges(g.cells, g.known) }));
     const totals = totalCandidates(sharing[0]!.total).filter((t) => sharing.every((g) => fits(g.ranges, g.adds, t)));
     if (totals.length < 2) problems.push(`${sharing.map((g) => g.name).join(', ')}: the total can only be ${totals.join(' or ')}`);
     for (const g of sharing) {
       g.ranges.forEach(([lo, hi], j) => {
+        // Known to be 0 before anything was published: nothing to protect.
+        if (g.known?.[j] === 'zero') return;
         const values: number[] = [];
         for (let x = lo; x <= Math.min(hi, Math.max(...totals)) && values.length < 2; x++) {
           if (totals.some((t) => fits(g.ranges, g.adds, t, j, x))) values.push(x);
@@ -106,10 +119,33 @@ function groupsOf<V>(r: Report<V>): { name: string; cells: V[]; total: V; adds: 
   return groups;
 }
 
-/** The published groups of a report, each keyed by its exact total: the figures a reader could tell are the same. */
+/**
+ * The published groups of a report, each keyed by its exact total: the figures a reader could tell
+ * are the same. The reader is taken to know more than the published text: every month with
+ * nothing in it is 0, and a row listed only because it counted (listedWhenCounted) is at least 1
+ * in the column that made it listed (a table's first) where the other period has 0.
+ */
 function publishedGroups(exact: ExactReport, published: PublishedReport): Published[] {
-  const totals = groupsOf(exact).map((g) => g.total);
-  return groupsOf(published).map((g, i) => ({ ...g, key: totals[i]! }));
+  const exactGroups = groupsOf(exact);
+  const known: Published['known'][] = [];
+  for (const which of ['current', 'previous'] as const) {
+    const other = which === 'current' ? 'previous' : 'current';
+    for (const s of exact.sections) {
+      if (s.kind === 'breakdown' && s.total && s.adds) known.push(s.rows.map((r) => (r.listedWhenCounted && r[other] === 0 ? 'some' : undefined)));
+    }
+    for (const t of exact.tables) {
+      t.columns.forEach((_, c) => {
+        known.push(
+          t.rows.map((r) => {
+            const cell = r.cells[c]!;
+            if (t.id === 'months') return cell[which] === 0 ? 'zero' : undefined;
+            return c === 0 && r.listedWhenCounted && cell[other] === 0 ? 'some' : undefined;
+          }),
+        );
+      });
+    }
+  }
+  return groupsOf(published).map((g, i) => ({ ...g, key: exactGroups[i]!.total, known: known[i] }));
 }
 
 /** Every figure a published report prints. */
@@ -287,6 +323,42 @@ describe('publishReport', () => {
     expect(published.statement).toBe('In 2025/26 we welcomed 1,655 visits from 40 women.');
     for (const text of everyFigure(published)) expect(text === SMALL || text === WITHHELD || number(text) % 5 === 0).toBe(true);
     expect(problemsOf(publishedGroups(exact, published))).toEqual([]);
+  });
+
+  it('takes a month with nothing in it as known to be 0: a last year recorded from January gives no month away', () => {
+    // Anonymous visits only: last year recorded from 1 January 2025 (4 that month, 12 in each of
+    // February and March); this year 12 a month from April to July, nothing since.
+    const events: FootfallEvent[] = [];
+    const visits = (month: string, n: number) => {
+      for (let i = 0; i < n; i++) events.push(checkIn({ occurredAt: `${month}-${String(i + 1).padStart(2, '0')}T12:00:00Z` }));
+    };
+    visits('2025-01', 4);
+    visits('2025-02', 12);
+    visits('2025-03', 12);
+    for (const month of ['2025-04', '2025-05', '2025-06', '2025-07']) visits(month, 12);
+    const exact = buildReport(resolveHistory(events, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
+    const published = publishReport(exact);
+    expect(problemsOf(publishedGroups(exact, published))).toEqual([]);
+    // Before, January showed "<5" and February and March "10" beside a total of "30": with the
+    // months before January not recorded, the total could only be 28, and January only 4.
+    const months = published.tables.find((t) => t.id === 'months')!;
+    const anonymous = months.columns.findIndex((c) => c.figure === 'anonymousVisits');
+    expect(months.rows.map((r) => r.cells[anonymous]!.previous).filter((text) => text !== SMALL)).not.toEqual(['10', '10']);
+  });
+
+  it('takes a row listed only because it counted as at least 1: a first year of outreach gives no area away', () => {
+    // The first year: one contact each in four areas, 8 in a fifth. Areas are listed only when
+    // counted, so each "<5" is at least 1, and the total at least 4 + 8.
+    const events: FootfallEvent[] = [];
+    const areas = CONFIG.areas.slice(0, 5).map((a) => a.key);
+    areas.slice(0, 4).forEach((area, i) => events.push(contact({ occurredAt: `2025-05-0${i + 1}T12:00:00Z`, area })));
+    for (let i = 0; i < 8; i++) events.push(contact({ occurredAt: `2025-06-${String(i + 1).padStart(2, '0')}T12:00:00Z`, area: areas[4]! }));
+    const exact = buildReport(resolveHistory(events, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
+    const areaRows = exact.tables.find((t) => t.id === 'areas')!.rows;
+    expect(areaRows.map((r) => r.listedWhenCounted)).toEqual([true, true, true, true, true]);
+    const published = publishReport(exact);
+    expect(problemsOf(publishedGroups(exact, published))).toEqual([]);
+    expect(published.tables.find((t) => t.id === 'areas')!.rows.map((r) => r.cells[0]!.current)).not.toEqual([SMALL, SMALL, SMALL, SMALL, '10']);
   });
 
   it('publishes every group of a report of random histories safely', () => {
