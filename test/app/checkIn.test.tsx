@@ -88,6 +88,20 @@ describe('checking in', () => {
     expect(dialog.queryByRole('alert')).not.toBeInTheDocument();
   });
 
+  it('shows the safeguarding note when a returning woman under 18 is checked in', async () => {
+    const { user } = await renderUnlocked();
+    const first = await register(user, 'Mina', async (dialog) => {
+      await user.selectOptions(within(dialog).getByRole('combobox', { name: 'Age' }), 'Under 18');
+    });
+    await user.click(within(first).getByRole('button', { name: 'Save visit' }));
+    await screen.findByText('Visit saved for Mina.');
+    // She comes back: found by her name, the check-in says what the centre asks of staff.
+    await user.type(search(), 'mina');
+    await user.click(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Mina/ }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Mina is checked in today' }));
+    expect(dialog.getByRole('alert')).toHaveTextContent(currentSession().config.safeguardingNote);
+  });
+
   it('warns when someone with the same name is already registered', async () => {
     const { user } = await renderUnlocked();
     const first = await register(user, 'Ana María');

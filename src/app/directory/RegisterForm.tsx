@@ -8,6 +8,7 @@ import { useDraftOpen } from '../shared/useDraftWhile.ts';
 import { Dialog } from '../shared/Dialog.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { PossibleDuplicates } from './PossibleDuplicates.tsx';
+import { SafeguardingNote } from './SafeguardingNote.tsx';
 
 type SingleField = Exclude<keyof WomanDetails, 'exploitation'>;
 
@@ -44,13 +45,12 @@ export function RegisterForm({
 }) {
   const core = useCore();
   const session = useSession();
-  const { terms, safeguardingNote } = session.config;
+  const { terms } = session.config;
   const [knownAs, setKnownAs] = useState(editing?.knownAs ?? initialName);
   const [details, setDetails] = useState<WomanDetails>(editing?.details ?? {});
   const { run, error, setError, busy } = useAction();
   useDraftOpen();
 
-  const under18 = terms.ageBand.some((b) => b.under18 && b.key === details.ageBand);
 
   function set<K extends keyof WomanDetails>(field: K, value: WomanDetails[K] | undefined) {
     setDetails((d) => {
@@ -115,11 +115,7 @@ export function RegisterForm({
             </label>
           ))}
         </div>
-        {under18 && (
-          <p role="alert" className="safeguarding">
-            {safeguardingNote}
-          </p>
-        )}
+        <SafeguardingNote ageBand={details.ageBand} />
         <fieldset>
           <legend>Forms of exploitation (if she shares them)</legend>
           <div className="checks">

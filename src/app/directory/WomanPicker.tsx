@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useSession } from '../store.ts';
 import { MatchingWomen } from './MatchingWomen.tsx';
 import { RegisterForm } from './RegisterForm.tsx';
+import { SafeguardingNote } from './SafeguardingNote.tsx';
 
 export type WomanChoice = { kind: 'known'; id: string } | { kind: 'unknown' };
 
@@ -27,7 +28,6 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
   const changeRef = useRef<HTMLButtonElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const chosen = value?.kind === 'known' ? session.women.get(value.id) : undefined;
-  const under18 = chosen ? session.config.terms.ageBand.some((b) => b.under18 && b.key === chosen.details.ageBand) : false;
 
   // Focus follows the choice, so a keyboard or screen-reader user is not left on a vanished button.
   const [moveFocus, setMoveFocus] = useState<'change' | 'search' | null>(null);
@@ -86,11 +86,7 @@ export function WomanPicker({ value, onChange, allowUnknown }: Props) {
           </div>
         </>
       )}
-      {under18 && (
-        <p role="alert" className="safeguarding">
-          {session.config.safeguardingNote}
-        </p>
-      )}
+      <SafeguardingNote ageBand={chosen?.details.ageBand} />
       {editing && chosen && <RegisterForm initialName={chosen.knownAs} editing={chosen} onDone={() => setEditing(false)} />}
       {registering && (
         <RegisterForm

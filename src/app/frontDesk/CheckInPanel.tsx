@@ -7,6 +7,7 @@ import { Dialog } from '../shared/Dialog.tsx';
 import { ServicePicker } from './ServicePicker.tsx';
 import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { RegisterForm } from '../directory/RegisterForm.tsx';
+import { SafeguardingNote } from '../directory/SafeguardingNote.tsx';
 
 interface Props {
   /** null for an anonymous visit. */
@@ -50,6 +51,7 @@ export function CheckInPanel({ womanId, onDone, justRegistered = false }: Props)
   return (
     <Dialog title={title} onClose={close}>
       {existing && <p>Change the services for today’s visit.</p>}
+      <SafeguardingNote ageBand={woman?.details.ageBand} />
       <ServicePicker services={session.config.services} value={services} onChange={setChosen} />
       <ErrorAlert message={error} />
       {leaving && (
