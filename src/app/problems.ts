@@ -47,6 +47,7 @@ export const PROBLEMS = {
   remove_yourself: () => 'You cannot remove yourself. Ask another admin.',
   staff_gone: () => 'That staff member is no longer on this device. Reopen Settings and try again.',
   visit_gone: () => 'That visit is no longer on today’s list. Reopen Today and try again.',
+  visit_of_another_day: () => 'It is a new day since this was opened: the visit shown was yesterday’s. Close this and check her in again for today.',
   record_gone: () => 'That record is no longer on today’s list, so it cannot be voided here. Ask your admin.',
   choose_area: () => 'Choose the area where you met her.',
   choose_place: () => 'Choose the kind of place.',

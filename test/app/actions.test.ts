@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { addStaff, removeStaff, saveConfig } from '../../src/app/settings/settingsActions.ts';
-import { checkIn, correctVisit, setServices, todaysVisitOf, voidVisit } from '../../src/app/frontDesk/visitActions.ts';
+import { checkIn, correctVisit, saveCheckIn, setServices, todaysVisitOf, voidVisit } from '../../src/app/frontDesk/visitActions.ts';
 import { lock, setUpDevice, unlock } from '../../src/app/lock/access.ts';
 import { waitRemaining } from '../../src/app/lock/lockPolicy.ts';
 import { registerWoman } from '../../src/app/directory/directoryActions.ts';
@@ -573,5 +573,28 @@ describe('the day changes', () => {
     vi.setSystemTime(new Date('2025-06-10T12:00:00Z'));
     await unlock(staffNamed('Grace').id, ADMIN_PIN);
     expect(currentSession().visits.map((v) => v.id).sort()).toEqual([late, anonymous].sort());
+  });
+});
+
+describe('the check-in panel across midnight', () => {
+  it('never adds today’s services to last night’s visit: a panel opened before midnight says so, and the woman is checked in anew', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    // 23:50 BST on 10 June: Ana is checked in for a meal.
+    vi.setSystemTime(new Date('2025-06-10T22:50:00Z'));
+    const db = await device();
+    const w = await registerWoman(core(), 'Ana', {});
+    const late = await checkIn(core(), w.id, ['meal']);
+    // 00:10 BST on 11 June: the desk still shows her visit of last night, and a shower is ticked.
+    vi.setSystemTime(new Date('2025-06-10T23:10:00Z'));
+    await expect(saveCheckIn(core(), w.id, ['meal', 'shower'], late)).rejects.toMatchObject({ code: 'visit_of_another_day' });
+    let s = currentSession();
+    expect(s.today).toBe('2025-06-11');
+    expect(s.visits).toEqual([]);
+    // Checked in again for today: a visit of its own, last night's as it was.
+    const early = await saveCheckIn(core(), w.id, ['shower'], null);
+    s = currentSession();
+    expect(s.visits.map((v) => visitView(v, s.config))).toMatchObject([{ id: early, date: '2025-06-11', services: ['shower'] }]);
+    const events = await readEvents(db, core().keyring);
+    expect(events.filter((e) => e.type === 'visit.serviceAdded')).toEqual([]);
   });
 });

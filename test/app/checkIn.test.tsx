@@ -1,5 +1,5 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useFootfall } from '../../src/app/store.ts';
 import { visitView } from '../../src/app/frontDesk/visitView.ts';
 import { core, currentSession, readEvents } from './helpers.ts';
@@ -100,6 +100,34 @@ describe('checking in', () => {
     await user.click(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Mina/ }));
     const dialog = within(screen.getByRole('dialog', { name: 'Mina is checked in today' }));
     expect(dialog.getByRole('alert')).toHaveTextContent(currentSession().config.safeguardingNote);
+  });
+
+  it('past midnight, a woman checked in last night is not "here today", and her check-in is a new visit', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      // 23:50 BST on 10 June.
+      vi.setSystemTime(new Date('2025-06-10T22:50:00Z'));
+      const { user } = await renderUnlocked();
+      const first = await register(user, 'Ana');
+      await user.click(within(first).getByRole('button', { name: 'Meal' }));
+      await user.click(within(first).getByRole('button', { name: 'Save visit' }));
+      await screen.findByText('Visit saved for Ana.');
+      // 00:10 BST: searching reads the new day.
+      vi.setSystemTime(new Date('2025-06-10T23:10:00Z'));
+      await user.type(search(), 'ana');
+      const results = screen.getByRole('list', { name: 'Matching women' });
+      await waitFor(() => expect(within(results).getByRole('button', { name: 'Ana' })).toBeInTheDocument());
+      await user.click(within(results).getByRole('button', { name: 'Ana' }));
+      const dialog = within(screen.getByRole('dialog', { name: 'Check in Ana' }));
+      expect(dialog.getByRole('button', { name: 'Meal' })).toHaveAttribute('aria-pressed', 'false');
+      await user.click(dialog.getByRole('button', { name: 'Shower' }));
+      await user.click(dialog.getByRole('button', { name: 'Save visit' }));
+      await screen.findByText('Visit saved for Ana.');
+      const s = currentSession();
+      expect(s.visits.map((v) => visitView(v, s.config))).toMatchObject([{ date: '2025-06-11', services: ['shower'] }]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('warns when someone with the same name is already registered', async () => {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { checkIn, setServices, todaysVisitOf } from './visitActions.ts';
+import { refreshDay, saveCheckIn, todaysVisitOf } from './visitActions.ts';
 import { useFootfall, useSession } from '../store.ts';
 import { useCore } from '../shared/useCore.ts';
 import { useDraftOpen } from '../shared/useDraftWhile.ts';
@@ -28,6 +28,14 @@ export function CheckInPanel({ womanId, onDone, justRegistered = false }: Props)
   const existing = womanId ? todaysVisitOf(session, siteKey, womanId) : undefined;
   const name = womanId ? (session.women.get(womanId)?.knownAs ?? 'this woman') : null;
   const [services, setChosen] = useState<string[]>(existing?.services ?? []);
+  // Opened on the list as it was before midnight, it would show yesterday's visit as today's: the
+  // day is read again, and the services shown follow the visit shown.
+  useEffect(() => void refreshDay(core).catch(() => undefined), [core]);
+  const [shown, setShown] = useState(existing?.id ?? null);
+  if ((existing?.id ?? null) !== shown) {
+    setShown(existing?.id ?? null);
+    setChosen(existing?.services ?? []);
+  }
   const [leaving, setLeaving] = useState(false);
   const [editing, setEditing] = useState(false);
   const { run, error, busy } = useAction();
@@ -36,8 +44,7 @@ export function CheckInPanel({ womanId, onDone, justRegistered = false }: Props)
 
   async function save() {
     const saved = await run(async () => {
-      if (existing) await setServices(core, existing.id, services);
-      else await checkIn(core, womanId, services);
+      await saveCheckIn(core, womanId, services, existing?.id ?? null);
       return true;
     });
     if (saved) onDone(existing ? `Visit updated for ${name}.` : name ? `Visit saved for ${name}.` : 'Anonymous visit saved.');

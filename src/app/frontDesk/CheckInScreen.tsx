@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
-import { todaysVisitOf } from './visitActions.ts';
+import { refreshDay, todaysVisitOf } from './visitActions.ts';
+import { useCore } from '../shared/useCore.ts';
 import { CheckInPanel } from './CheckInPanel.tsx';
 import { MatchingWomen } from '../directory/MatchingWomen.tsx';
 import { RegisterForm } from '../directory/RegisterForm.tsx';
@@ -9,6 +10,7 @@ type Open = { kind: 'checkIn'; womanId: string | null; justRegistered?: boolean 
 
 /** Find her, tick services, save: three taps for a woman who has been before. */
 export function CheckInScreen() {
+  const core = useCore();
   const session = useSession();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
   const [query, setQuery] = useState('');
@@ -40,6 +42,8 @@ export function CheckInScreen() {
           onChange={(e) => {
             setQuery(e.target.value);
             setNotice(null);
+            // "Here today" is for today: past midnight, the list is read again for the new day.
+            void refreshDay(core).catch(() => undefined);
           }}
           autoComplete="off"
           autoFocus

@@ -28,19 +28,41 @@ export function todaysVisitOf(s: Pick<Session, 'visits' | 'config' | 'women'>, s
  * this site gets the services added to that visit instead: one woman, one site, one day, one visit.
  */
 export function checkIn(core: DeviceCore, womanId: string | null, services: string[]): Promise<string> {
+  return core.serially(() => checkInNow(core, womanId, services));
+}
+
+async function checkInNow(core: DeviceCore, womanId: string | null, services: string[]): Promise<string> {
+  const s = await core.currentDay();
+  const siteId = core.identity.siteKey;
+  const existing = womanId ? todaysVisitOf(s, siteId, womanId) : undefined;
+  if (existing) {
+    await setServicesNow(core, existing.id, [...new Set([...existing.services, ...services])]);
+    return existing.id;
+  }
+  const base = core.stamp();
+  const event: EventOf<'visit.checkedIn'> = { ...base, type: 'visit.checkedIn', occurredAt: base.at, womanId, siteId, services };
+  await saveVisit(core, { id: event.id, date: s.today, events: [event] }, [event]);
+  return event.id;
+}
+
+/**
+ * What the check-in panel saves: the visit it showed as today's set to exactly `services`, or,
+ * when it showed none (`shown` null), a check-in. The day is read again first: a panel that
+ * showed a visit before midnight showed yesterday's, and adding today's services to it would
+ * count them on the wrong day, so it says so instead.
+ */
+export function saveCheckIn(core: DeviceCore, womanId: string | null, services: string[], shown: string | null): Promise<string> {
   return core.serially(async () => {
-    const s = await core.currentDay();
-    const siteId = core.identity.siteKey;
-    const existing = womanId ? todaysVisitOf(s, siteId, womanId) : undefined;
-    if (existing) {
-      await setServicesNow(core, existing.id, [...new Set([...existing.services, ...services])]);
-      return existing.id;
-    }
-    const base = core.stamp();
-    const event: EventOf<'visit.checkedIn'> = { ...base, type: 'visit.checkedIn', occurredAt: base.at, womanId, siteId, services };
-    await saveVisit(core, { id: event.id, date: s.today, events: [event] }, [event]);
-    return event.id;
+    if (shown === null) return checkInNow(core, womanId, services);
+    if (!(await core.currentDay()).visits.some((v) => v.id === shown)) throw new ClientError('visit_of_another_day');
+    await setServicesNow(core, shown, services);
+    return shown;
   });
+}
+
+/** Reads the day again when the local date has changed (past midnight), in turn with saves. */
+export function refreshDay(core: DeviceCore): Promise<unknown> {
+  return core.serially(() => core.currentDay());
 }
 
 /** Changes a visit's services to exactly `services`, as added and removed events. */
