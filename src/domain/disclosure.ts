@@ -12,7 +12,7 @@
  *   protectGroups for what the reader is assumed to know.
  */
 import type { Adds, Cell, ExactReport, Report } from './report.ts';
-import { statement, type StatementNumber } from './report.ts';
+import { reportNotes, statement, type StatementNumber } from './report.ts';
 
 export const SMALL = '<5';
 export const WITHHELD = '[c]';
@@ -97,12 +97,7 @@ export function publishReport(report: ExactReport): PublishedReport {
     })),
     statement: statement(report.period.label, report.figures.visits, report.figures.uniqueWomen, allVisited, statementNumber),
     definitions: report.definitions,
-    notes: [
-      `Period: ${report.period.label} (${report.period.from} to ${report.period.to}), beside the same period a year earlier, ${report.previousPeriod.label} (${report.previousPeriod.from} to ${report.previousPeriod.to}).`,
-      'These figures count service contacts: the visits, contacts and women the centre worked with. They do not measure how many women are affected (prevalence).',
-      ...METHOD_NOTES,
-      "Breakdowns of women are by what each woman's record says now; see the definitions.",
-    ],
+    notes: reportNotes(report, METHOD_NOTES),
   };
 }
 

@@ -2,10 +2,12 @@
  * The figures of a report as tidy CSV (docs/counting.md#figures-csv): one row per figure, each with its period,
  * the same period last year and its definition, so a row means something on its own when pasted
  * into a funder's spreadsheet. Every section and table of the report is written the same way, so
- * a new one needs nothing here. The statement and the notes come last, as rows of their own.
+ * a new one needs nothing here. A table's totals row is written too (category `total`), and the
+ * definitions no figure carries (dates, corrections) as rows of their own. The statement and the
+ * notes come last, as rows of their own.
  */
 import Papa from 'papaparse';
-import { NOT_RECORDED_THEN, previousKnown, previousPeriodNote, type Cell, type Definition, type Report, type TableRow } from './report.ts';
+import { NOT_RECORDED_THEN, previousKnown, previousPeriodNote, reportNotes, type Cell, type Definition, type Report, type TableRow } from './report.ts';
 import type { PublishedReport } from './disclosure.ts';
 
 export const FIGURES_COLUMNS = [
@@ -71,11 +73,18 @@ export function figuresCsv(report: Report<number> | PublishedReport): string {
           definition: `${definitionOf(column.figure)} ${tableDefinition}`.trim(),
         });
       }
+      const total = table.totals[c];
+      if (total) add({ section: table.title, figure: column.figure, category: 'total', label: `${column.label}, ${table.totalLabel}`, cell: total, definition: definitionOf(column.figure) });
     });
+  }
+  // The rules every figure follows (local dates, corrections), which no figure's row carries.
+  const carried = new Set([...rows.map((r) => r.figure), ...report.tables.flatMap((t) => (t.figure ? [t.figure] : []))]);
+  for (const d of report.definitions) {
+    if (!carried.has(d.figure)) add({ section: 'Definitions', figure: d.figure, category: '', label: d.term, cell: null, definition: d.text });
   }
   const text = (section: string, figure: string, label: string) => add({ section, figure, category: '', label, cell: null, definition: '' });
   text('Statement', 'statement', report.statement);
-  const notes = 'notes' in report ? report.notes : [EXACT_NOTE];
+  const notes = 'notes' in report ? report.notes : [EXACT_NOTE, ...reportNotes(report)];
   const previousNote = previousPeriodNote(previousPeriod);
   for (const note of previousNote === null ? notes : [...notes, previousNote]) text('Notes', 'note', note);
 

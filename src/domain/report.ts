@@ -102,6 +102,21 @@ export interface ComparedPeriod extends ReportPeriod {
   recordedFrom: LocalDate | null;
 }
 
+/**
+ * What every report says of itself, exact or published (printed and exported with it): its period
+ * and the one before with their dates, that it counts service contacts and not prevalence, and how
+ * breakdowns of women are made; `method`, a published report's rules, in the middle.
+ */
+export function reportNotes(report: Pick<Report, 'period' | 'previousPeriod'>, method: readonly string[] = []): string[] {
+  const { period, previousPeriod } = report;
+  return [
+    `Period: ${period.label} (${period.from} to ${period.to}), beside the same period a year earlier, ${previousPeriod.label} (${previousPeriod.from} to ${previousPeriod.to}).`,
+    'These figures count service contacts: the visits, contacts and women the centre worked with. They do not measure how many women are affected (prevalence).',
+    ...method,
+    "Breakdowns of women are by what each woman's record says now; see the definitions.",
+  ];
+}
+
 /** What a figure of a period that is not recorded is shown as, in words. */
 export const NOT_RECORDED_THEN = 'not recorded then';
 

@@ -32,10 +32,26 @@ describe('figuresCsv', () => {
       definition: expect.stringContaining('One woman at one site on one date is one visit'),
     });
     const sectionRows = exact.sections.reduce((n, s) => n + s.rows.length, 0);
-    const tableRows = exact.tables.reduce((n, t) => n + t.rows.length * t.columns.length, 0);
-    // + the statement, the note that exact figures are not for publication, and the note that
+    // Each table's rows and its totals row, column by column.
+    const tableRows = exact.tables.reduce((n, t) => n + (t.rows.length + 1) * t.columns.length, 0);
+    // + the three definitions no figure carries (local dates, identified visits, corrections), the statement, the four
+    // notes (not for publication, the periods, service contacts, breakdowns), and the note that
     // 2024/25 began before the first record held.
-    expect(rows).toHaveLength(sectionRows + tableRows + 3);
+    expect(rows).toHaveLength(sectionRows + tableRows + 3 + 1 + 4 + 1);
+  });
+
+  it('writes each table’s totals row, and the rules no figure carries as definitions of their own', () => {
+    const rows = parse(figuresCsv(exact));
+    expect(rows.find((r) => r.section === 'By site' && r.figure === 'uniqueWomen' && r.category === 'total')).toMatchObject({
+      label: 'Unique women, All sites',
+      value: String(exact.womenWhoVisited.current),
+      previous_value: String(exact.womenWhoVisited.previous),
+    });
+    expect(rows.find((r) => r.section === 'Month by month' && r.figure === 'visits' && r.category === 'total')).toMatchObject({ label: 'Visits, Whole period', value: '9' });
+    const definitions = rows.filter((r) => r.section === 'Definitions');
+    expect(definitions.map((r) => r.figure)).toEqual(['dates', 'identifiedVisits', 'corrections']);
+    expect(definitions.map((r) => r.definition).join(' ')).toMatch(/Clock changes/);
+    expect(definitions.map((r) => r.definition).join(' ')).toMatch(/latest correction/i);
   });
 
   it('names categories by key and label, quoting labels with commas', () => {
@@ -56,8 +72,11 @@ describe('figuresCsv', () => {
 
   it('ends with the statement, says an exact export is not for publication, and that last year was recorded in part', () => {
     const rows = parse(figuresCsv(exact));
-    expect(rows.at(-3)).toMatchObject({ section: 'Statement', label: exact.statement, value: '' });
-    expect(rows.at(-2)).toMatchObject({ section: 'Notes', label: expect.stringContaining('not safe to publish') });
+    expect(rows.at(-6)).toMatchObject({ section: 'Statement', label: exact.statement, value: '' });
+    expect(rows.at(-5)).toMatchObject({ section: 'Notes', label: expect.stringContaining('not safe to publish') });
+    // What every export states: its period, and that it counts service contacts, not prevalence.
+    expect(rows.at(-4)!.label).toMatch(/^Period: 2025\/26 \(2025-04-01 to 2026-03-31\)/);
+    expect(rows.at(-3)!.label).toMatch(/do not measure how many women are affected \(prevalence\)/);
     expect(rows.at(-1)).toMatchObject({ section: 'Notes', label: previousPeriodNote(exact.previousPeriod) });
     expect(rows.at(-1)!.label).toMatch(/^The same period last year, 2024\/25 \(2024-04-01 to 2025-03-31\), began before the first record held/);
   });
@@ -70,8 +89,10 @@ describe('figuresCsv', () => {
     expect(areas.map((r) => [r.figure, r.category, r.value])).toEqual([
       ['byArea', 'camden', '<5'],
       ['byArea', 'westminster', '<5'],
+      ['byArea', 'total', '<5'],
       ['womenByArea', 'camden', '<5'],
       ['womenByArea', 'westminster', '<5'],
+      ['womenByArea', 'total', '<5'],
     ]);
     for (const r of rows) expect(r.value).not.toMatch(/^[0-4]$/);
     const notes = rows.filter((r) => r.section === 'Notes').map((r) => r.label);
@@ -101,10 +122,13 @@ describe('figuresCsv', () => {
   it('says the figures of a same period last year before the first record were not recorded then, not 0', () => {
     const report = buildReport(resolveHistory(TERMS_HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2024 });
     const rows = parse(figuresCsv(report));
-    const figures = rows.filter((r) => r.section !== 'Statement' && r.section !== 'Notes');
+    const figures = rows.filter((r) => !['Statement', 'Notes', 'Definitions'].includes(r.section!));
     expect(new Set(figures.map((r) => `${r.previous_period}: ${r.previous_value}`))).toEqual(new Set(['2023/24: not recorded then']));
     expect(rows.filter((r) => r.section === 'Notes').map((r) => r.label)).toEqual([
       expect.stringContaining('not safe to publish'),
+      expect.stringContaining('Period: 2024/25'),
+      expect.stringContaining('(prevalence)'),
+      expect.stringContaining('Breakdowns of women'),
       expect.stringContaining('2023/24 (2023-04-01 to 2024-03-31), ended before the first record held'),
     ]);
     const published = parse(figuresCsv(publishReport(report)));
@@ -115,7 +139,7 @@ describe('figuresCsv', () => {
     // 2024/25 was recorded from 1 October 2024.
     const report = buildReport(resolveHistory(TERMS_HISTORY, CONFIG), CONFIG, { kind: 'financialYear', startYear: 2025 });
     for (const rows of [parse(figuresCsv(report)), parse(figuresCsv(publishReport(report)))]) {
-      const visits = rows.filter((r) => r.section === 'Month by month' && r.figure === 'visits');
+      const visits = rows.filter((r) => r.section === 'Month by month' && r.figure === 'visits' && r.category !== 'total');
       expect(visits.filter((r) => r.previous_value === 'not recorded then').map((r) => r.category)).toEqual(['2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09']);
       expect(visits.filter((r) => r.previous_value !== 'not recorded then')).toHaveLength(6);
       // The period's own figures, and last year's whole-period totals, are counted as they were.

@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef } from 'react';
 import type { PublishedReport } from '../../../domain/disclosure.ts';
-import type { ExactReport } from '../../../domain/report.ts';
+import { reportNotes, type ExactReport } from '../../../domain/report.ts';
 import { AllFigures, Definitions, Notes } from './ReportFigures.tsx';
 import { VisitsChart } from './VisitsChart.tsx';
 import { useSession } from '../../store.ts';
@@ -49,7 +49,7 @@ export function PrintableReport({ report, onClose }: { report: ExactReport | Pub
       <p className="statement">{report.statement}</p>
       <VisitsChart report={report} />
       <AllFigures report={report} />
-      {published && <Notes notes={report.notes} />}
+      <Notes notes={published ? report.notes : reportNotes(report)} />
       <Definitions report={report} />
     </article>
   );
