@@ -28,7 +28,8 @@ export type Phase =
   | { kind: 'loading' }
   | { kind: 'failed'; message: string }
   | { kind: 'setup' }
-  | { kind: 'locked' }
+  /** `elsewhere`: locked because Footfall was unlocked in another tab of this browser. */
+  | { kind: 'locked'; elsewhere?: true }
   | { kind: 'unlocked'; session: Session };
 
 /** What the sync status line shows. */

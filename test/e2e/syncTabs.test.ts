@@ -2,10 +2,11 @@
  * The outbox under two kinds of pressure, on a front-desk tablet enrolled with the real endpoint
  * (Fastify + SQLite in a temp data folder):
  *
- * 1. Two tabs of the same profile both save visits at the same moments, and both sync. Web Locks
- *    let one tab sync at a time: no two rounds overlap (the lock is watched from inside each
- *    tab), no batch is uploaded twice, and opening every stored batch with the admin's keys finds
- *    each saved event exactly once.
+ * 1. Two tabs of the same profile both save visits, and both sync. One tab is unlocked at a time:
+ *    unlocking one locks the other, saying why (docs/security.md#one-unlocked-tab), and a locked
+ *    tab still uploads what it sealed. Web Locks let one tab sync at a time: no two rounds overlap
+ *    (the lock is watched from inside each tab), no batch is uploaded twice, and opening every
+ *    stored batch with the admin's keys finds each saved event exactly once.
  * 2. An app update with a full outbox: records waiting (already sealed into batches) while the
  *    server cannot be reached, a new version deployed and accepted, then the connection comes
  *    back: every waiting record is uploaded, once, by the new version.
@@ -26,6 +27,7 @@ import {
   addPersonHere,
   anonymousVisit,
   finishOrganisation,
+  lockScreenStatusText,
   joinWithCode,
   makeEnrolmentCode,
   organisationCard,
@@ -128,26 +130,35 @@ describe('the outbox with two tabs, and across an app update', () => {
     tabletId = (await readOutbox(page)).deviceId;
   });
 
-  test('two tabs save at the same moments; one syncs at a time; each event is stored once', async () => {
+  test('two tabs save in turn, one unlocked at a time; one syncs at a time; each event is stored once', async () => {
     await tablet.context.addInitScript(WATCH_SYNC_LOCK);
     const first = tablet.page;
     await first.reload();
     await unlock(first, DESK.name, DESK.pin);
+    // Online: each save asks its tab to sync half a second later.
+    await registerFromSearch(first, 'Ines', ['Meal']);
+    await anonymousVisit(first, ['Meal']);
+    await waitForSyncStatus(first, LAST_SYNCED, 15_000);
     const second = await tablet.context.newPage();
     await second.goto(served.url);
     await unlock(second, DESK.name, DESK.pin);
     try {
-      // Online: each save asks its own tab to sync half a second later.
-      await Promise.all([registerFromSearch(first, 'Ines', ['Meal']), registerFromSearch(second, 'Wanjiru', ['Shower'])]);
-      await Promise.all([anonymousVisit(first, ['Meal']), anonymousVisit(second, ['Laundry'])]);
-      await waitForSyncStatus(first, LAST_SYNCED, 15_000);
+      // Unlocking the second tab locked the first, which says why.
+      await waitLocked(first);
+      await expect.poll(() => first.getByText('Locked here because Footfall was unlocked in another tab.', { exact: false }).count()).toBe(1);
+      await registerFromSearch(second, 'Wanjiru', ['Shower']);
+      await anonymousVisit(second, ['Laundry']);
       await waitForSyncStatus(second, LAST_SYNCED, 15_000);
 
-      // Offline, both tabs save; when the network comes back, both tabs hear 'online' at the same
-      // moment and both reach for the lock: one syncs, the other waits its turn.
+      // Offline, each tab saves in turn (unlocking one locks the other, which seals what it saved);
+      // when the network comes back, both tabs hear 'online' at the same moment and both reach for
+      // the lock: one syncs, the other waits its turn. The locked one uploads what it sealed.
       await tablet.context.setOffline(true);
-      for (let i = 0; i < 2; i++) await Promise.all([anonymousVisit(first, ['Meal']), anonymousVisit(second, ['Laundry'])]);
-      await waitForSyncStatus(second, /^Offline · \d+ records? waiting to sync since [^;]+; last synced \d\d:\d\d$/);
+      for (let i = 0; i < 2; i++) await anonymousVisit(second, ['Laundry']);
+      await unlock(first, DESK.name, DESK.pin);
+      await waitLocked(second);
+      for (let i = 0; i < 2; i++) await anonymousVisit(first, ['Meal']);
+      await waitForSyncStatus(first, /^Offline · \d+ records? waiting to sync since [^;]+; last synced \d\d:\d\d$/);
       // A slow connection (each API request a quarter of a second) makes each round last long
       // enough that the two tabs' rounds are sure to meet.
       const slow = (route: Route) => new Promise((r) => setTimeout(r, 250)).then(() => route.continue());
@@ -156,7 +167,8 @@ describe('the outbox with two tabs, and across an app update', () => {
       await tablet.context.setOffline(false);
       // Both tabs end up showing nothing waiting, by themselves, well within the minute of the periodic round.
       await waitForSyncStatus(first, LAST_SYNCED, 15_000);
-      await waitForSyncStatus(second, LAST_SYNCED, 15_000);
+      // The second tab is locked: its lock screen says the same.
+      await expect.poll(() => lockScreenStatusText(second), { timeout: 15_000 }).toMatch(LAST_SYNCED);
       await tablet.context.unroute(/\/api\//, slow);
       await expect.poll(() => readOutbox(first)).toMatchObject({ eventKeys: [], unsynced: 0, batchIds: [] });
       // 2 registrations + their 2 visits + 6 anonymous visits.

@@ -52,8 +52,8 @@ export function patchSessionView(session: Session): void {
   if (useFootfall.getState().phase.kind === 'unlocked') useFootfall.setState({ phase: { kind: 'unlocked', session } });
 }
 
-export function showLocked(): void {
-  useFootfall.setState({ phase: { kind: 'locked' } });
+export function showLocked(elsewhere = false): void {
+  useFootfall.setState({ phase: elsewhere ? { kind: 'locked', elsewhere } : { kind: 'locked' } });
 }
 
 export function showUnsynced(unsynced: number): void {

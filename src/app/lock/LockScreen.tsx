@@ -12,6 +12,7 @@ export function LockScreen() {
   const staff = useFootfall((s) => s.staff);
   const lock = useFootfall((s) => s.lock);
   const deviceName = useFootfall((s) => s.identity?.deviceName);
+  const elsewhere = useFootfall((s) => s.phase.kind === 'locked' && s.phase.elsewhere === true);
   const choices = lock.held ? staff.filter(mayRelease) : staff;
   const [chosen, setStaffId] = useState(choices.length === 1 ? choices[0]!.id : '');
   // When the device becomes held, a volunteer's name leaves the list: so does her selection.
@@ -38,6 +39,11 @@ export function LockScreen() {
       <h1>Footfall is locked</h1>
       <p className="muted">{deviceName}</p>
       <SyncStatus />
+      {elsewhere && (
+        <p className="notice">
+          Locked here because Footfall was unlocked in another tab. Use that tab, or unlock here to use this one instead.
+        </p>
+      )}
       {lock.held && (
         <p role="alert" className="warning">
           Too many wrong PINs were entered. Only an admin can unlock this device now. Nothing on it has been deleted.

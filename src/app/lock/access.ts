@@ -27,6 +27,25 @@ export interface SetupInput {
 let opened: DeviceCore | null = null;
 const listeners = new Set<(core: DeviceCore | null) => void>();
 
+/**
+ * Held by the one tab of this browser that is unlocked (docs/security.md#one-unlocked-tab). Each
+ * tab keeps its own view of the day and the directory, so two unlocked at once would each save
+ * from a view the other has changed (a woman registered in one not found in the other, one tab's
+ * services on a visit overwritten by the other's). Unlocking takes it, and the tab that held it locks.
+ */
+const UNLOCKED_TAB_LOCK = 'footfall-unlocked-tab';
+let releaseTab: (() => void) | null = null;
+
+function holdUnlockedTab(core: DeviceCore): void {
+  if (typeof navigator === 'undefined' || !navigator.locks) return;
+  releaseTab?.();
+  const held = new Promise<void>((resolve) => (releaseTab = resolve));
+  navigator.locks.request(UNLOCKED_TAB_LOCK, { steal: true }, () => held).catch(() => {
+    // Taken by a tab unlocked since: this one's view is out of date, so it locks, saying why.
+    if (opened === core) void lockNow(true);
+  });
+}
+
 /** The open core, for the composition root only: feature code is handed it. */
 export function openedCore(): DeviceCore | null {
   return opened;
@@ -45,6 +64,7 @@ async function open(keyring: Keyring, staff: StaffRow): Promise<DeviceCore> {
 async function publish(core: DeviceCore): Promise<DeviceCore> {
   // Kept before it is shown, so no screen renders before the core can be handed to it.
   opened = core;
+  holdUnlockedTab(core);
   for (const listener of listeners) listener(core);
   await core.show();
   return core;
@@ -143,10 +163,16 @@ function refused(problem: ClientError): UnlockResult {
  * locked) and drops every key. The promise settles when the keys are gone.
  */
 export function lock(): Promise<void> {
+  return lockNow(false);
+}
+
+function lockNow(elsewhere: boolean): Promise<void> {
   const core = opened;
   if (!core) return Promise.resolve();
   opened = null;
-  showLocked();
+  releaseTab?.();
+  releaseTab = null;
+  showLocked(elsewhere);
   for (const listener of listeners) listener(null);
   return core.close();
 }
