@@ -130,6 +130,48 @@ describe('checking in', () => {
     }
   });
 
+  it('a check-in panel opened before midnight neither shows nor changes last night’s visit after it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(new Date('2025-06-10T22:50:00Z')); // 23:50 BST
+      const { user, db } = await renderUnlocked();
+      const first = await register(user, 'Ana');
+      await user.click(within(first).getByRole('button', { name: 'Meal' }));
+      await user.click(within(first).getByRole('button', { name: 'Save visit' }));
+      await screen.findByText('Visit saved for Ana.');
+      // Found before midnight, chosen after: the panel reads the day as it opens.
+      await user.type(search(), 'ana');
+      const results = screen.getByRole('list', { name: 'Matching women' });
+      await waitFor(() => expect(within(results).getByRole('button', { name: 'Ana here today' })).toBeInTheDocument());
+      vi.setSystemTime(new Date('2025-06-10T23:10:00Z')); // 00:10 BST
+      await user.click(within(results).getByRole('button', { name: 'Ana here today' }));
+      const fresh = within(await screen.findByRole('dialog', { name: 'Check in Ana' }));
+      expect(fresh.getByRole('button', { name: 'Meal' })).toHaveAttribute('aria-pressed', 'false');
+      await user.click(fresh.getByRole('button', { name: 'Close' }));
+
+      // Opened before midnight on her visit, saved after: it says so, and changes nothing.
+      vi.setSystemTime(new Date('2025-06-11T22:50:00Z')); // 23:50 BST the next day
+      await user.clear(search());
+      await user.type(search(), 'ana');
+      await user.click(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: /^Ana/ }));
+      const late = within(await screen.findByRole('dialog', { name: 'Check in Ana' }));
+      await user.click(late.getByRole('button', { name: 'Shower' }));
+      await user.click(late.getByRole('button', { name: 'Save visit' }));
+      await screen.findByText('Visit saved for Ana.');
+      await user.type(search(), 'ana');
+      await user.click(within(screen.getByRole('list', { name: 'Matching women' })).getByRole('button', { name: 'Ana here today' }));
+      const open = within(await screen.findByRole('dialog', { name: 'Ana is checked in today' }));
+      vi.setSystemTime(new Date('2025-06-11T23:10:00Z')); // 00:10 BST
+      await user.click(open.getByRole('button', { name: 'Laundry' }));
+      await user.click(open.getByRole('button', { name: 'Save changes' }));
+      expect(await open.findByRole('alert')).toHaveTextContent('It is a new day since this was opened');
+      const events = await readEvents(db, core().keyring);
+      expect(events.filter((e) => e.type === 'visit.serviceAdded')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('warns when someone with the same name is already registered', async () => {
     const { user } = await renderUnlocked();
     const first = await register(user, 'Ana María');

@@ -1,6 +1,7 @@
 import { useRef, useState } from 'react';
 import { refreshDay, todaysVisitOf } from './visitActions.ts';
 import { useCore } from '../shared/useCore.ts';
+import { useCurrentDay } from './useCurrentDay.ts';
 import { CheckInPanel } from './CheckInPanel.tsx';
 import { MatchingWomen } from '../directory/MatchingWomen.tsx';
 import { RegisterForm } from '../directory/RegisterForm.tsx';
@@ -11,6 +12,7 @@ type Open = { kind: 'checkIn'; womanId: string | null; justRegistered?: boolean 
 /** Find her, tick services, save: three taps for a woman who has been before. */
 export function CheckInScreen() {
   const core = useCore();
+  useCurrentDay();
   const session = useSession();
   const siteKey = useFootfall((s) => s.identity?.siteKey ?? '');
   const [query, setQuery] = useState('');

@@ -5,11 +5,13 @@ import { CorrectDialog, ServicesDialog, VoidDialog, visitName } from './VisitDia
 import { useFootfall, useSession } from '../store.ts';
 import { todayFigures } from './todayFigures.ts';
 import { visitView, type VisitView } from './visitView.ts';
+import { useCurrentDay } from './useCurrentDay.ts';
 
 type Open = { kind: 'services' | 'correct' | 'void'; visit: VisitView } | null;
 
 /** Today at a glance: who has been in, what was given, and what is waiting to sync. */
 export function TodayScreen() {
+  useCurrentDay();
   const session = useSession();
   const { config, visits, today } = session;
   const unsynced = useFootfall((s) => s.unsynced);

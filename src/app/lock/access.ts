@@ -13,6 +13,7 @@ import { showDevice, showLocked } from '../core/publish.ts';
 import { ClientError } from '../problems.ts';
 import { admit } from '../people/admit.ts';
 import { completeJoin, type JoinOffer } from '../sync/organisation.ts';
+import { afterSyncRound } from '../sync/scheduler.ts';
 import '../zodConfig.ts';
 import { afterWrongPin, formatWait, mayRelease, pinProblem, waitRemaining, wrongPinMessage } from './lockPolicy.ts';
 import { timelessPersonId } from '../../crypto/ids.ts';
@@ -31,19 +32,38 @@ const listeners = new Set<(core: DeviceCore | null) => void>();
  * Held by the one tab of this browser that is unlocked (docs/security.md#one-unlocked-tab). Each
  * tab keeps its own view of the day and the directory, so two unlocked at once would each save
  * from a view the other has changed (a woman registered in one not found in the other, one tab's
- * services on a visit overwritten by the other's). Unlocking takes it, and the tab that held it locks.
+ * services on a visit overwritten by the other's). Unlocking takes it before it reads the
+ * device's records, and the tab that held it locks.
  */
 const UNLOCKED_TAB_LOCK = 'footfall-unlocked-tab';
 let releaseTab: (() => void) | null = null;
+let holds = 0;
 
-function holdUnlockedTab(core: DeviceCore): void {
+/** The longest an unlock waits for another tab's sync round: a round on a bad connection can take minutes. */
+const ROUND_WAIT_MS = 10_000;
+
+/**
+ * Takes the unlocked tab's lock, and then waits (a while at most) for a sync round another tab may
+ * still be running: the tab it locked stops applying the shared directory at its next page
+ * (engine.ts), and the records this tab then reads are all there are.
+ */
+async function holdUnlockedTab(): Promise<void> {
   if (typeof navigator === 'undefined' || !navigator.locks) return;
   releaseTab?.();
+  const hold = ++holds;
   const held = new Promise<void>((resolve) => (releaseTab = resolve));
-  navigator.locks.request(UNLOCKED_TAB_LOCK, { steal: true }, () => held).catch(() => {
-    // Taken by a tab unlocked since: this one's view is out of date, so it locks, saying why.
-    if (opened === core) void lockNow(true);
+  await new Promise<void>((granted) => {
+    navigator.locks
+      .request(UNLOCKED_TAB_LOCK, { steal: true }, () => {
+        granted();
+        return held;
+      })
+      .catch(() => {
+        // Taken by a tab unlocked since: this one's view is out of date, so it locks, saying why.
+        if (hold === holds) void lockNow(true);
+      });
   });
+  await Promise.race([afterSyncRound(), new Promise((resolve) => setTimeout(resolve, ROUND_WAIT_MS))]);
 }
 
 /** The open core, for the composition root only: feature code is handed it. */
@@ -58,13 +78,13 @@ export function onCoreChange(listener: (core: DeviceCore | null) => void): () =>
 }
 
 async function open(keyring: Keyring, staff: StaffRow): Promise<DeviceCore> {
+  await holdUnlockedTab();
   return publish(await DeviceCore.open(keyring, staff));
 }
 
 async function publish(core: DeviceCore): Promise<DeviceCore> {
   // Kept before it is shown, so no screen renders before the core can be handed to it.
   opened = core;
-  holdUnlockedTab(core);
   for (const listener of listeners) listener(core);
   await core.show();
   return core;
@@ -110,6 +130,7 @@ export async function finishJoin(offer: JoinOffer, input: { personId: string; co
   let core: DeviceCore | null = null;
   try {
     await writeNewDevice(keyring, device.config, staff, identity);
+    await holdUnlockedTab();
     core = await DeviceCore.open(keyring, staff);
     await completeJoin(core, offer);
   } catch (error) {

@@ -59,9 +59,10 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   // The shared directory is read while this device's batches are sealed and sent: it needs
   // neither, and at the end of a long round it was the last thing waited for. Parts this round
   // uploads are its own, passed over by the next read. A device that read it another way reads it
-  // all again once (DIRECTORY_FORM). The one write it may make to the marks (learning when the
-  // organisation began to sign, once in a device's life) stops that round's sealing at its next
-  // batch, as another tab's would (outbox.ts): the rest is sealed by the next round.
+  // all again once (DIRECTORY_FORM). A write it makes to the marks (learning when the organisation
+  // began to sign, once in a device's life; adopting a rotated organisation key, once a rotation)
+  // stops that round's sealing at its next batch, as another tab's would (outbox.ts): the rest is
+  // sealed by the next round.
   const pulling = unlocked
     ? Promise.all([readSyncState(), unlocked.enrolment()]).then(([state, marked]) =>
         pullDirectory(client, device, state.directoryForm === DIRECTORY_FORM ? state.directoryCursor : null, unlocked, marked ?? enrolment),
@@ -162,6 +163,8 @@ async function pullDirectory(
   let serverTime: string | null = null;
   const authority: Authority = { orgId: enrolment.orgId, orgPublicKey: enrolment.orgPublicKey, authoritySince: enrolment.authoritySince ?? null };
   for (;;) {
+    // Locked meanwhile (here, or by another tab unlocking): the tab unlocked next reads on from here.
+    if (unlocked.closed) return { cursor, serverTime, stopped: null };
     const page = await client.directory(device, cursor);
     if (page.kind === 'revoked' || page.kind === 'unreachable') return { cursor, serverTime, stopped: { kind: page.kind, message: page.message } };
     if (page.kind === 'refused') return { cursor, serverTime, stopped: { kind: 'unreachable', message: page.message } };

@@ -154,6 +154,12 @@ export async function readDirectoryNow(client: SyncClient, core: DeviceCore): Pr
   return stopped;
 }
 
+/** Resolves once no tab of this app is running a sync round (one may start right after). */
+export async function afterSyncRound(): Promise<void> {
+  if (typeof navigator === 'undefined' || !navigator.locks) return;
+  await navigator.locks.request(SYNC_LOCK, async () => undefined);
+}
+
 /**
  * Runs `work` holding the sync lock, so one round runs at a time across this app's tabs; says
  * whether it ran. Unless `queue`, it does not run when a round is already running.
