@@ -115,6 +115,11 @@ export const EnrolmentMarks = z.object({
    * the enrolment's `orgPublicKey`. Sealed, since its announcement says when the key was rotated.
    */
   sealingKey: AnnouncedOrgKey.optional(),
+  /**
+   * On an admin device: the devices given every team key it holds since the key last changed
+   * (src/app/sync/organisation.ts shareTeamKeys). Missing until it first shares them.
+   */
+  teamKeysSharedWith: z.array(z.string().min(1).max(64)).optional(),
 });
 export type EnrolmentMarks = z.infer<typeof EnrolmentMarks>;
 

@@ -13,7 +13,7 @@ import { noteLastSync, noteSkew } from '../core/syncStatus.ts';
 import { uploadKeys } from '../core/uploadSigner.ts';
 import { applyDirectory } from '../directory/directoryActions.ts';
 import type { DeviceCredentials, SyncClient } from './client.ts';
-import { receiveTeamKeys } from './organisation.ts';
+import { receiveTeamKeys, shareTeamKeys } from './organisation.ts';
 import { UploadQueue } from './uploadQueue.ts';
 import { readEvents, type Authority } from './parts.ts';
 
@@ -125,6 +125,9 @@ export async function syncRound(client: SyncClient, core: DeviceCore | null, { u
   }
 
   if (unlocked && result.acknowledged > 0) await unlocked.pruneSynced();
+  // An admin device gives its team keys to devices that joined without the newest (its own
+  // failure waits for a later round: this round's uploads stand).
+  if (unlocked && !result.stopped) await shareTeamKeys(unlocked, client).catch(() => undefined);
 
   let state = await readSyncState();
   if (pulling) {

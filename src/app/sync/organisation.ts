@@ -16,7 +16,8 @@ import { confirmDevice, inviteDevice, showJoined, signRevocation } from '../admi
 import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
-import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
+import { readMarks, updateMarks } from '../core/marks.ts';
+import { database, patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -260,6 +261,36 @@ export async function rotateTeamKey(core: DeviceCore, client: SyncClient): Promi
   expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The new team key could not be shared');
   await core.saveTeamKeys(new Map(core.teamKeys).set(version, key));
   await patchEnrolment({ rotationDue: false });
+  // Every device listed has every key now; one that joins later with an older code does not.
+  await updateMarks(database(), core.keyring, (m) => ({ ...m, teamKeysSharedWith: devices.map((d) => d.deviceId) }));
+}
+
+/** How often an admin device's rounds look for devices that lack a team key (a request for the device list). */
+const SHARING_CHECK_MS = 5 * 60_000;
+const sharingChecked = new WeakMap<DeviceCore, number>();
+
+/**
+ * On an admin device, from its sync rounds (every few minutes at most): seals every team key it
+ * holds to each device not revoked that has not been given them since the key last changed
+ * (docs/security.md#revocation-and-team-key-rotation). A device that joins with a code made before
+ * a revocation holds only the keys its package carried, and without this would never open what
+ * the organisation shares after it: a removal, an erasure, a woman registered elsewhere.
+ */
+export async function shareTeamKeys(core: DeviceCore, client: SyncClient): Promise<void> {
+  const now = Date.now();
+  if (now - (sharingChecked.get(core) ?? -Infinity) < SHARING_CHECK_MS) return;
+  sharingChecked.set(core, now);
+  const { enrolment, credentials } = await enrolled(core);
+  if (enrolment.role !== 'admin' || !core.isAdmin) return;
+  const shared = new Set((await readMarks(database(), core.keyring)).marks.teamKeysSharedWith ?? []);
+  const lacking = (await listDevices(core, client)).filter((d) => !d.revokedAt && !shared.has(d.deviceId) && d.deviceId !== credentials.deviceId);
+  if (!lacking.length) return;
+  for (const [version, key] of core.teamKeys) {
+    const raw = await exportTeamKey(key);
+    const envelopes = await Promise.all(lacking.map(async (d) => ({ deviceId: d.deviceId, sealed: await sealTo(d.encryptionKey, jsonBytes({ version, raw })) })));
+    expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The team keys could not be shared');
+  }
+  await updateMarks(database(), core.keyring, (m) => ({ ...m, teamKeysSharedWith: [...new Set([...(m.teamKeysSharedWith ?? []), ...lacking.map((d) => d.deviceId)])] }));
 }
 
 /**
