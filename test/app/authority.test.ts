@@ -194,6 +194,8 @@ describe('signed authority', () => {
     const config = structuredClone(currentSession().config);
     config.services.push({ key: 'sewing', label: 'Sewing', retired: false });
     await expect(saveConfig(core(), config)).rejects.toMatchObject({ code: 'admin_uncertified' });
+    // Nor a code for a new device: its invitation would be set aside, and the device's records with it.
+    await expect(createEnrolmentCode(core(), client, { name: 'New tablet', role: 'frontDesk', siteKey: null })).rejects.toMatchObject({ code: 'admin_uncertified' });
 
     await unlockOrgKey(core(), PASSPHRASE, 'passphrase', client);
     const after = (await core().enrolment())!;

@@ -13,6 +13,7 @@ import { ErrorAlert, useAction } from '../shared/useAction.tsx';
 import { useCore } from '../shared/useCore.ts';
 import { useSession } from '../store.ts';
 import { confirmDevice } from './deviceStatements.ts';
+import { certifiedAdminDevice } from './adminDevice.ts';
 
 /** "a front desk device", "an admin device" */
 export function asRole(role: DeviceSummary['role']): string {
@@ -30,6 +31,8 @@ export function ConfirmDevice({ device, onConfirmed }: { device: DeviceSummary; 
   if (done) return <strong role="status">Confirmed: its records count the next time the report opens.</strong>;
   const confirm = () =>
     run(async () => {
+      // Every device checks the confirmation for an admin's signature: from a device not yet certified it would be set aside.
+      await certifiedAdminDevice(core);
       await confirmDevice(core, device.deviceId, device.role, hasSite ? siteKey : null, device.signingKey);
       setDone(true);
       onConfirmed?.();

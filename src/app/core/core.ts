@@ -301,6 +301,18 @@ export class DeviceCore {
     await updateMarks(database(), this.keyring, (m) => ({ ...m, ...patch }));
   }
 
+  /** On an admin device: the devices given every team key it holds since the key last changed (sync/organisation.ts shareTeamKeys). */
+  async teamKeysSharedWith(): Promise<ReadonlySet<string>> {
+    if (this.#closed) throw new ClientError('locked');
+    return new Set((await readMarks(database(), this.keyring)).marks.teamKeysSharedWith ?? []);
+  }
+
+  /** Keeps, sealed, that these devices have every team key: beside those kept already, or instead of them once the key changes (`changed`). */
+  async keepTeamKeysShared(deviceIds: readonly string[], { changed = false } = {}): Promise<void> {
+    if (this.#closed) throw new ClientError('locked');
+    await updateMarks(database(), this.keyring, (m) => ({ ...m, teamKeysSharedWith: [...new Set([...(changed ? [] : (m.teamKeysSharedWith ?? [])), ...deviceIds])] }));
+  }
+
   /** This device's private keys, once enrolled: opened at unlock, usable only while unlocked. */
   deviceKeys(): DevicePrivateKeys {
     if (this.#closed) throw new ClientError('locked');

@@ -16,8 +16,7 @@ import { confirmDevice, inviteDevice, showJoined, signRevocation } from '../admi
 import type { DeviceCore, UnlockedEnrolment } from '../core/core.ts';
 import type { Enrolment } from '../core/database.ts';
 import { adoptAnnouncedKeys } from '../core/orgKeys.ts';
-import { readMarks, updateMarks } from '../core/marks.ts';
-import { database, patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
+import { patchEnrolment, readDirectoryAgain, readEnrolment, saveEnrolment } from '../core/device.ts';
 import type { TeamKeys } from '../core/rows.ts';
 import { refreshStatus } from '../core/syncStatus.ts';
 import { ClientError } from '../problems.ts';
@@ -148,6 +147,9 @@ export async function createEnrolmentCode(core: DeviceCore, client: SyncClient, 
   requireAdmin(core);
   if (!plan.name.trim()) throw new ClientError('device_name_missing');
   const { enrolment, credentials } = await enrolled(core);
+  // The code carries an invitation every device checks for an admin's signature: made on an admin
+  // device not yet certified, the device that joins with it would have its records set aside.
+  if (!enrolment.certificate) throw new ClientError('admin_uncertified');
   const { role } = plan;
   const siteKey = role === 'outreach' ? null : plan.siteKey;
   const roster = (await core.vault.loadDirectoryState())?.people;
@@ -262,7 +264,7 @@ export async function rotateTeamKey(core: DeviceCore, client: SyncClient): Promi
   await core.saveTeamKeys(new Map(core.teamKeys).set(version, key));
   await patchEnrolment({ rotationDue: false });
   // Every device listed has every key now; one that joins later with an older code does not.
-  await updateMarks(database(), core.keyring, (m) => ({ ...m, teamKeysSharedWith: devices.map((d) => d.deviceId) }));
+  await core.keepTeamKeysShared(devices.map((d) => d.deviceId), { changed: true });
 }
 
 /** How often an admin device's rounds look for devices that lack a team key (a request for the device list). */
@@ -282,7 +284,7 @@ export async function shareTeamKeys(core: DeviceCore, client: SyncClient): Promi
   sharingChecked.set(core, now);
   const { enrolment, credentials } = await enrolled(core);
   if (enrolment.role !== 'admin' || !core.isAdmin) return;
-  const shared = new Set((await readMarks(database(), core.keyring)).marks.teamKeysSharedWith ?? []);
+  const shared = await core.teamKeysSharedWith();
   const lacking = (await listDevices(core, client)).filter((d) => !d.revokedAt && !shared.has(d.deviceId) && d.deviceId !== credentials.deviceId);
   if (!lacking.length) return;
   for (const [version, key] of core.teamKeys) {
@@ -290,7 +292,7 @@ export async function shareTeamKeys(core: DeviceCore, client: SyncClient): Promi
     const envelopes = await Promise.all(lacking.map(async (d) => ({ deviceId: d.deviceId, sealed: await sealTo(d.encryptionKey, jsonBytes({ version, raw })) })));
     expectOk(await client.putTeamKeys(credentials, { version, envelopes }), 'The team keys could not be shared');
   }
-  await updateMarks(database(), core.keyring, (m) => ({ ...m, teamKeysSharedWith: [...new Set([...(m.teamKeysSharedWith ?? []), ...lacking.map((d) => d.deviceId)])] }));
+  await core.keepTeamKeysShared(lacking.map((d) => d.deviceId));
 }
 
 /**
